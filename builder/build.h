@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "profile.h"
+
+/* The state of one `rackstack-build build` run, shared by its stages:
+ *   rootfs (mmdebstrap, cached) -> role layer (packages, overlays, firstboot) -> hygiene
+ *   -> disk image (GPT, filesystems, GRUB) -> outputs (raw, qcow2, manifest, SHA256SUMS). */
+
+struct base_info {
+        const char *name;        /* "debian-12", "ubuntu-24.04" */
+        const char *suite;       /* "bookworm", "noble" */
+        const char *kernel_pkg;  /* "linux-image-amd64", "linux-image-generic" */
+        const char *components;  /* "main", "main universe" */
+        const char *keyring;     /* archive keyring file on the build host */
+        const char *default_mirror;
+};
+
+struct build_ctx {
+        const struct profile *profile;
+        const struct site *site;
+        const struct host_spec *host; /* the site's host for this role */
+        const struct base_info *base;
+        char *mirror;       /* resolved: --mirror > $RACKSTACK_MIRROR > host's source > official */
+        char *cache_dir;    /* /var/cache/rackstack or ~/.cache/rackstack */
+        char *out_dir;      /* DIR/<host>/ */
+        char *work_dir;     /* scratch, removed at the end */
+        char *tree_dir;     /* the root tree being assembled */
+        char *firstboot_bin;/* the rackstack-firstboot binary to install into the image */
+        char *data_dir;     /* where profiles/, overlays/, iso/ live */
+        unsigned formats;   /* enum build_format mask */
+        bool json;          /* progress as JSON lines */
+        int64_t source_date_epoch; /* -1 if unset */
+        uint64_t image_size; /* size of the raw OS disk image (bytes) */
+        double t_start;
+};
+
+enum build_format {
+        BUILD_FORMAT_RAW = 1 << 0,
+        BUILD_FORMAT_QCOW2 = 1 << 1,
+        BUILD_FORMAT_ISO = 1 << 2,
+        BUILD_FORMAT_PXE = 1 << 3,
+        BUILD_FORMAT_PROXMOX = 1 << 4,
+};
+
+/* `rackstack-build build ...` entry point, called from main with the verb's arguments. Returns
+ * 0, or a negative errno after logging; -EINVAL for bad usage or input (exit status 2). */
+int build_main(int argc, char **argv);

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Read a whole file (at most max_size bytes, -EFBIG beyond) into a NUL-terminated buffer. */
+int read_file_full(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_size);
+
+/* Write a file so that readers see the old content or the new, never a mix: a temporary file in
+ * the same directory, fsync, rename over the target, fsync of the directory. */
+int write_file_atomic(int dirfd, const char *path, const void *data, size_t size, mode_t mode);
+
+/* fsync the directory holding path (relative to dirfd). */
+int fsync_parent_dir(int dirfd, const char *path);
+
+/* mkdir -p relative to dirfd. */
+int mkdir_parents_at(int dirfd, const char *path, mode_t mode);
+
+/* Create a file for writing under "<path>.tmp.<pid>", to be published with publish_tmpfile(). */
+int open_tmpfile_for(const char *path, char **ret_tmppath);
+int publish_tmpfile(const char *tmppath, const char *path);
