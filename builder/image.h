@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdint.h>
+
+#include "build.h"
+
+/* The OS disk image: the role's OS-disk layout as a sparse raw file, GPT written with libparted,
+ * filesystems made without mounts or loop devices, GRUB for UEFI and BIOS. */
+
+struct image_part {
+        char *name;       /* GPT partition name */
+        enum part_type type;
+        enum fs_type fs;
+        char *mount;
+        uint64_t offset;  /* bytes from the start of the disk */
+        uint64_t size;    /* bytes */
+        char *part_uuid;  /* GPT partition GUID */
+        char *fs_uuid;    /* filesystem UUID (or FAT serial "XXXX-XXXX"), NULL for none */
+};
+
+struct image_layout {
+        uint64_t disk_size;
+        char *disk_guid;
+        struct image_part *parts;
+        size_t n_parts;
+};
+
+void image_layout_done(struct image_layout *l);
+
+/* Lay ctx->tree_dir onto a new raw disk at raw_path (created, sparse, ctx->image_size bytes) per
+ * the profile's OS disk. Writes /etc/fstab (by UUID) and the GRUB configuration into the tree
+ * before it is copied into the root filesystem. On success fills *ret_layout. */
+int image_assemble(struct build_ctx *ctx, const char *raw_path, struct image_layout *ret_layout);
