@@ -133,6 +133,40 @@ static bool exists_at(int dirfd, const char *path) {
         return fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/* What we write into the tree gets SOURCE_DATE_EPOCH as its time, as do the directories whose
+ * mtime the writing changed, so that mke2fs -d copies the same tree on every rebuild. */
+static int clamp_times(int tfd, const struct image_layout *l, int64_t sde) {
+        static const char *const fixed[] = { "etc", "etc/fstab", "boot", "boot/grub", "boot/grub/grub.cfg" };
+        const struct timespec ts[2] = { { .tv_sec = sde }, { .tv_sec = sde } };
+
+        if (sde < 0)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
+                if (utimensat(tfd, fixed[i], ts, AT_SYMLINK_NOFOLLOW) < 0)
+                        return -errno;
+        for (size_t i = 0; i < l->n_parts; i++) {
+                const char *m = l->parts[i].mount;
+                if (!m || streq(m, "/") || l->parts[i].fs == FS_SWAP)
+                        continue;
+                _cleanup_free_ char *p = strdup(m + 1);
+                if (!p)
+                        return -ENOMEM;
+                /* The mount point and each parent, as mkdir_parents_at may have made them. */
+                for (char *slash; *p; ) {
+                        if (utimensat(tfd, p, ts, AT_SYMLINK_NOFOLLOW) < 0)
+                                return -errno;
+                        slash = strrchr(p, '/');
+                        if (!slash)
+                                break;
+                        *slash = 0;
+                }
+        }
+        /* The tree's top: a new mount point there changed it too. */
+        if (futimens(tfd, ts) < 0)
+                return -errno;
+        return 0;
+}
+
 static const char *base_title(const struct build_ctx *ctx) {
         if (ctx->base && ctx->base->name && startswith(ctx->base->name, "ubuntu"))
                 return "Ubuntu";
@@ -205,5 +239,8 @@ int tree_write_boot_config(const char *tree, const struct build_ctx *ctx, const 
                 if (r < 0)
                         return log_error_errno(r, "Failed to make mount point '%s' in the tree: %m", m);
         }
+        r = clamp_times(tfd, l, ctx->source_date_epoch);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set file times in the tree: %m");
         return 0;
 }

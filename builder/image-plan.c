@@ -58,7 +58,7 @@ static int plan_sizes(const struct disk_spec *disk, uint64_t disk_size, uint64_t
                                 return -EINVAL;
                         }
                         percent_total += p->percent;
-                        sz = align_down(disk_size / 100 * p->percent);
+                        sz = align_down(disk_size / 100 * p->percent + disk_size % 100 * p->percent / 100);
                 } else if (p->size > 0) {
                         if (p->size > UINT64_MAX - IMAGE_ALIGN) {
                                 spec_error(d, p, "partition '%s': size out of range", p->name);

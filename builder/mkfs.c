@@ -132,8 +132,9 @@ int fat_copy(const char *image, const struct image_part *part, const char *src, 
         r = mtools_env(sde, &sde_env);
         if (r < 0)
                 return r;
-        /* -m keeps the source's mtime, so that a rebuild from the same inputs is byte-identical. */
-        const char *argv[] = { "mcopy", "-o", "-m", "-i", target, src, d, NULL };
+        /* No -m: the copy gets SOURCE_DATE_EPOCH (when set), not the build-time mtime of a
+         * freshly made GRUB image. */
+        const char *argv[] = { "mcopy", "-o", "-i", target, src, d, NULL };
         const char *env[] = { "MTOOLS_SKIP_CHECK=1", sde_env, NULL };
         return tool_run(argv, env);
 }
