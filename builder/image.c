@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/stat.h>
@@ -80,11 +81,18 @@ static int make_filesystems(struct build_ctx *ctx, const char *raw, const struct
                                                        p == root ? " from the tree (is the image large enough?)"
                                                                  : "");
                         break;
-                case FS_VFAT:
-                        r = mkfs_vfat_at(raw, p, label, ctx->source_date_epoch);
+                case FS_VFAT: {
+                        /* FAT labels are upper case by convention (mkfs.fat warns otherwise). */
+                        _cleanup_free_ char *upper = strdup(label);
+                        if (!upper)
+                                return -ENOMEM;
+                        for (char *c = upper; *c; c++)
+                                *c = (char) toupper((unsigned char) *c);
+                        r = mkfs_vfat_at(raw, p, upper, ctx->source_date_epoch);
                         if (r < 0)
                                 return log_error_errno(r, "Failed to make the FAT filesystem on '%s': %m", p->name);
                         break;
+                }
                 case FS_XFS:
                 case FS_SWAP:
                 default:
