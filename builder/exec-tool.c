@@ -82,12 +82,15 @@ int tool_run(const char *const *argv, const char *const *env_extra) {
         if (r != 0)
                 return log_error_errno(-r, "Failed to run %s: %m", argv[0]);
 
+        double t0 = now_monotonic();
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return -errno;
 
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+                log_debug("%s: done in %.2f s", argv[0], now_monotonic() - t0);
                 return 0;
+        }
 
         _cleanup_free_ char *output = output_read(out);
         if (WIFEXITED(status))

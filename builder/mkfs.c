@@ -17,10 +17,13 @@ int mkfs_ext4_at(const char *image, const struct image_part *part, const char *l
 
         /* hash_seed fixes the htree hashes, and E2FSPROGS_FAKE_TIME every timestamp mke2fs would
          * otherwise take from the clock; file times come from the tree. */
+        /* The image is a fresh sparse file, so the zeroes mke2fs would write for the journal and
+         * inode tables are there already; writing them would only allocate blocks. */
         if (sde >= 0)
-                ext = strprintf("offset=%" PRIu64 ",hash_seed=%s", part->offset, part->fs_uuid);
+                ext = strprintf("offset=%" PRIu64 ",assume_storage_prezeroed=1,hash_seed=%s", part->offset,
+                                part->fs_uuid);
         else
-                ext = strprintf("offset=%" PRIu64, part->offset);
+                ext = strprintf("offset=%" PRIu64 ",assume_storage_prezeroed=1", part->offset);
         size = strprintf("%" PRIu64 "k", part->size / 1024);
         if (sde >= 0)
                 fake_time = strprintf("E2FSPROGS_FAKE_TIME=%" PRIi64, sde);
