@@ -36,7 +36,28 @@ void grub_images_done(struct grub_images *g) {
         *g = (struct grub_images) {};
 }
 
-/* The tree's GRUB when it has the platform's modules, else the host's. */
+/* grub_version="2.06" from a module directory's modinfo.sh; NULL if unreadable. */
+static char *grub_moddir_version(const char *dir) {
+        _cleanup_free_ char *path = strprintf("%s/modinfo.sh", dir), *text = NULL;
+        if (!path || read_file_full(AT_FDCWD, path, 64 * 1024, &text, NULL) < 0)
+                return NULL;
+        const char *key = "grub_version=\"";
+        char *p = text;
+        while (p && !startswith(p, key)) {
+                p = strchr(p, '\n');
+                if (p)
+                        p++;
+        }
+        if (!p)
+                return NULL;
+        p += strlen(key);
+        return strndup(p, strcspn(p, "\"\n"));
+}
+
+/* The tree's GRUB modules when it has them, so the boot loader matches the image's grub packages;
+ * but grub-mkimage runs on the host and only builds images from modules of its own version, so
+ * a tree with another GRUB (an Ubuntu base on a Debian host) gets the host's modules. "" if
+ * neither has the platform. */
 static char *grub_moddir(const char *tree, const char *platform, const char *probe) {
         _cleanup_free_ char *in_tree = strprintf("%s/usr/lib/grub/%s", tree, platform);
         _cleanup_free_ char *host = strprintf("/usr/lib/grub/%s", platform);
@@ -44,9 +65,18 @@ static char *grub_moddir(const char *tree, const char *platform, const char *pro
         _cleanup_free_ char *p2 = strprintf("%s/%s", strempty(host), probe);
         if (!in_tree || !host || !p1 || !p2)
                 return NULL;
-        if (access(p1, R_OK) == 0)
+        bool tree_ok = access(p1, R_OK) == 0, host_ok = access(p2, R_OK) == 0;
+        if (tree_ok && host_ok) {
+                _cleanup_free_ char *tv = grub_moddir_version(in_tree), *hv = grub_moddir_version(host);
+                if (!tv || !hv || !streq(tv, hv)) {
+                        log_warning("The tree has GRUB %s for %s, the host's grub-mkimage is %s: using the host's "
+                                    "modules", strna(tv), platform, strna(hv));
+                        tree_ok = false;
+                }
+        }
+        if (tree_ok)
                 return TAKE_PTR(in_tree);
-        if (access(p2, R_OK) == 0)
+        if (host_ok)
                 return TAKE_PTR(host);
         return strdup("");
 }

@@ -185,4 +185,17 @@ grep -q "^UUID=$var_uuid *  /var " "$T/t4/etc/fstab" || fail "fstab /var"
 [ "$(head -c 512 "$T/c.raw" | od -An -tx1 -j 0x5c -N 8 | tr -d ' ')" = 0000000000000000 ] || fail "boot code without BIOS boot"
 ok "ESP + 25% /var + root: DPS /var type, EFI/ubuntu path, empty ext4 /var in fstab, no BIOS boot code"
 
+# ---- 5. which GRUB: the tree's modules when their version matches the host's grub-mkimage ----
+mktree "$T/t5"
+mkdir -p "$T/t5/usr/lib/grub"
+cp -r /usr/lib/grub/x86_64-efi "$T/t5/usr/lib/grub/"
+mkdir -p "$T/t5/usr/lib/grub/i386-pc"
+printf 'grub_version="9.99"\n' > "$T/t5/usr/lib/grub/i386-pc/modinfo.sh"
+touch "$T/t5/usr/lib/grub/i386-pc/boot.img"
+"$TOOL" --debug "$T/t5" "$T/e.raw" 1G 2> "$T/e.err" > /dev/null || { cat "$T/e.err"; fail "grub dirs"; }
+grep -q "GRUB x86_64-efi from $T/t5/usr/lib/grub/x86_64-efi" "$T/e.err" || { cat "$T/e.err"; fail "tree's GRUB not used"; }
+grep -q "The tree has GRUB 9.99 for i386-pc" "$T/e.err" || { cat "$T/e.err"; fail "no version warning"; }
+grep -q "GRUB i386-pc from /usr/lib/grub/i386-pc" "$T/e.err" || { cat "$T/e.err"; fail "host's GRUB not used"; }
+ok "GRUB modules: the tree's when versions match, else the host's with a warning"
+
 echo "test-image: $pass checks passed"
