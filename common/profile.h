@@ -277,6 +277,7 @@ int lacp_rate_from_string(const char *s);
 const char *xmit_hash_to_string(enum xmit_hash h);
 int xmit_hash_from_string(const char *s);
 const char *service_source_to_string(enum service_source s);
+int service_source_from_string(const char *s);
 const char *service_fetch_to_string(enum service_fetch f);
 /* Partition type implied by a mount point ("/" -> root, "/boot/efi" -> esp ...). */
 enum part_type part_type_for_mount(const char *mount);
