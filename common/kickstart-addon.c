@@ -264,7 +264,7 @@ static void addon_join(struct ks_parser *p, const struct ks_val *w, size_t n) {
         x->src = ks_mksrc(p, w[0].line, w[0].col);
         x->kind = (enum ks_join_kind) kind;
 
-        unsigned given = 0;
+        unsigned given = 0, tried = 0; /* tried: given, maybe wrongly; not "missing" then */
         for (size_t i = 2; i < n; i++) {
                 struct kv kv;
                 if (!split_kv(p, &w[i], &kv))
@@ -287,6 +287,7 @@ static void addon_join(struct ks_parser *p, const struct ks_val *w, size_t n) {
                                strempty(all), hint_for(key, allowed, &hint));
                         continue;
                 }
+                tried |= 1u << k;
                 if (kv.op != KV_EQ) {
                         ks_err(p, w[i].line, w[i].col, "'%s' takes '='", key);
                         continue;
@@ -358,7 +359,7 @@ static void addon_join(struct ks_parser *p, const struct ks_val *w, size_t n) {
                 *fsrc = s;
                 given |= 1u << k;
         }
-        unsigned missing = join_rules[kind].required & ~given;
+        unsigned missing = join_rules[kind].required & ~given & ~tried;
         for (size_t k = 0; k < _JK_MAX; k++)
                 if (missing & (1u << k))
                         ks_err(p, w[1].line, w[1].col, "'join %s' needs %s=", join_kinds[kind], join_keys[k]);
