@@ -2,7 +2,8 @@
 /* Test driver for image_assemble() without the rest of the builder: a hand-built profile whose
  * OS disk is given on the command line, and the resulting layout printed as JSON.
  *
- *   image-tool [--sde=N] [--role=R] [--base=debian-12] TREE OUT.raw SIZE PART...
+ *   image-tool [--sde=N] [--role=R] [--base=debian-12] [--profiles=DIR] TREE OUT.raw SIZE PART...
+ *   --profiles=DIR: the role's real profile (DIR/R.yaml) instead of PARTs
  *   PART = name,type,size,fs[,mount]   size: 512M | 10% | grow    type: esp|bios-boot|root|...
  *   (no PART: the seed's OS disk: esp 512M vfat /boot/efi, bios-boot 1M, root grow ext4 /) */
 #include <getopt.h>
@@ -52,6 +53,7 @@ int main(int argc, char **argv) {
         struct base_info base = { .name = "debian-12", .suite = "bookworm" };
         struct profile prof = { .role = (char *) "test" };
         int64_t sde = -1;
+        const char *profiles = NULL;
         int c, r;
 
         log_set_program("image-tool");
@@ -60,6 +62,7 @@ int main(int argc, char **argv) {
                 { "role", required_argument, NULL, 'r' },
                 { "base", required_argument, NULL, 'b' },
                 { "debug", no_argument, NULL, 'd' },
+                { "profiles", required_argument, NULL, 'p' },
                 {},
         };
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
@@ -79,6 +82,9 @@ int main(int argc, char **argv) {
                         break;
                 case 'd':
                         log_set_level(LOG_LEVEL_DEBUG);
+                        break;
+                case 'p':
+                        profiles = optarg;
                         break;
                 default:
                         return 2;
@@ -114,11 +120,21 @@ int main(int argc, char **argv) {
         prof.disks = &disk;
         prof.n_disks = 1;
 
+        struct profile *loaded = NULL;
+        if (profiles) {
+                struct diags dg = {};
+                r = profile_load(profiles, prof.role, &dg, &loaded);
+                diags_print(&dg, stderr);
+                diags_done(&dg);
+                if (r < 0)
+                        return 2;
+        }
+
         char work[] = "/tmp/image-tool.XXXXXX";
         if (!mkdtemp(work))
                 return 1;
         struct build_ctx ctx = {
-                .profile = &prof,
+                .profile = loaded ? loaded : &prof,
                 .base = &base,
                 .tree_dir = (char *) tree,
                 .work_dir = work,
@@ -147,5 +163,6 @@ int main(int argc, char **argv) {
         }
         printf("]}\n");
         image_layout_done(&l);
+        profile_free(loaded);
         return 0;
 }

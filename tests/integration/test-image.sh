@@ -198,4 +198,19 @@ grep -q "The tree has GRUB 9.99 for i386-pc" "$T/e.err" || { cat "$T/e.err"; fai
 grep -q "GRUB i386-pc from /usr/lib/grub/i386-pc" "$T/e.err" || { cat "$T/e.err"; fail "host's GRUB not used"; }
 ok "GRUB modules: the tree's when versions match, else the host's with a warning"
 
+# ---- 6. the db role's real profile (profiles/base.yaml's OS disk) ----
+mktree "$T/t6"
+"$TOOL" --profiles=profiles --role=db "$T/t6" "$T/f.raw" 2G > "$T/f.json" || fail "db profile"
+python3 - "$T/f.json" <<'PY'
+import json, sys
+l = json.load(open(sys.argv[1]))
+got = [(p["name"], p["type"], p["fs"], p["mount"], p["size"]) for p in l["parts"]]
+M = 1 << 20
+assert got == [("esp", "esp", "vfat", "/boot/efi", 512 * M), ("bios", "bios-boot", "none", None, M),
+               ("root", "root", "ext4", "/", 2048 * M - 515 * M)], got
+PY
+grep -q "/boot/efi *  vfat  *umask=0077" "$T/t6/etc/fstab" && grep -q " /  *  ext4  *errors=remount-ro" "$T/t6/etc/fstab" \
+        || { cat "$T/t6/etc/fstab"; fail "fstab options from the profile"; }
+ok "db role profile: esp 512M, bios 1M, root grows to the end; fstab options from the profile"
+
 echo "test-image: $pass checks passed"
