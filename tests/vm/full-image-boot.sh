@@ -1,5 +1,5 @@
 #!/bin/bash
-# VM test for image_assemble(): a real Debian bookworm root tree becomes a raw disk image that must
+# VM test (vm-full tier) for image_assemble(): a real Debian bookworm root tree becomes a raw disk image that must
 # reach "login:" on the serial console under UEFI (OVMF) and BIOS (SeaBIOS), one after the other.
 #   RACKSTACK_TEST_ROOTFS=DIR   use this tree (image_assemble writes etc/fstab and boot/grub into it)
 #   RACKSTACK_FULL=1            otherwise make one with mmdebstrap (about 2-10 minutes)
