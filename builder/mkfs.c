@@ -13,7 +13,7 @@
 
 int mkfs_ext4_at(const char *image, const struct image_part *part, const char *label, const char *tree,
                  int64_t sde) {
-        _cleanup_free_ char *ext = NULL, *size = NULL, *fake_time = NULL;
+        _cleanup_free_ char *ext = NULL, *size = NULL, *fake_time = NULL, *sde_env = NULL;
 
         /* hash_seed fixes the htree hashes, and E2FSPROGS_FAKE_TIME every timestamp mke2fs would
          * otherwise take from the clock; file times come from the tree. */
@@ -25,9 +25,13 @@ int mkfs_ext4_at(const char *image, const struct image_part *part, const char *l
         else
                 ext = strprintf("offset=%" PRIu64 ",assume_storage_prezeroed=1", part->offset);
         size = strprintf("%" PRIu64 "k", part->size / 1024);
-        if (sde >= 0)
+        /* e2fsprogs 1.47.1 also reads SOURCE_DATE_EPOCH (and then clamps the inode times it copies);
+         * 1.47.0, in bookworm, copies each file's ctime, so the root fs is not byte-identical yet. */
+        if (sde >= 0) {
                 fake_time = strprintf("E2FSPROGS_FAKE_TIME=%" PRIi64, sde);
-        if (!ext || !size || (sde >= 0 && !fake_time))
+                sde_env = strprintf("SOURCE_DATE_EPOCH=%" PRIi64, sde);
+        }
+        if (!ext || !size || (sde >= 0 && (!fake_time || !sde_env)))
                 return -ENOMEM;
 
         const char *argv[20];
@@ -54,7 +58,7 @@ int mkfs_ext4_at(const char *image, const struct image_part *part, const char *l
         argv[n++] = image;
         argv[n++] = size;
         argv[n] = NULL;
-        const char *env[] = { fake_time, NULL };
+        const char *env[] = { fake_time, sde_env, NULL };
         return tool_run(argv, env);
 }
 
