@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mkfs.h"
 #include "parse.h"
+#include "tree-split.h"
 #include "util.h"
 
 /* The order matters: the plan first (pure), then the tree's fstab and grub.cfg (they name the
@@ -45,6 +46,8 @@ static const struct image_part *layout_find(const struct image_layout *l, enum p
 /* Refuse a tree that cannot fit before spending time on mke2fs; ext4's own metadata (inode
  * tables, journal, group descriptors) takes roughly 3% plus the journal. */
 static int check_tree_fits(const char *tree, const struct image_part *root) {
+        if (!tree)
+                return 0;
         uint64_t used;
         int r = tree_usage(tree, &used);
         if (r < 0)
@@ -53,7 +56,7 @@ static int check_tree_fits(const char *tree, const struct image_part *root) {
         uint64_t room = root->size - root->size / 32 - journal;
         if (used > room) {
                 _cleanup_free_ char *u = format_size(used), *s = format_size(root->size);
-                return log_error_errno(-ENOSPC, "The tree '%s' holds %s, more than the root partition '%s' (%s) "
+                return log_error_errno(-ENOSPC, "The tree '%s' holds %s, more than the partition '%s' (%s) "
                                                 "can take with ext4's metadata; make the image larger",
                                        tree, strna(u), root->name, strna(s));
         }
@@ -61,7 +64,8 @@ static int check_tree_fits(const char *tree, const struct image_part *root) {
 }
 
 static int make_filesystems(struct build_ctx *ctx, const char *raw, const struct disk_spec *disk,
-                            const struct image_layout *l, const struct image_part *root) {
+                            const struct image_layout *l, const struct image_part *root,
+                            const struct tree_splits *splits) {
         int r;
 
         for (size_t i = 0; i < l->n_parts; i++) {
@@ -72,15 +76,15 @@ static int make_filesystems(struct build_ctx *ctx, const char *raw, const struct
                 case FS_NONE:
                         break;
                 case FS_EXT4:
-                        /* Only the root filesystem gets the tree: mke2fs -d cannot leave out the
-                         * subtrees that other partitions would mount over. */
-                        log_debug("mke2fs %s (%s at %" PRIu64 ")", p->name, p == root ? "tree" : "empty", p->offset);
-                        r = mkfs_ext4_at(raw, p, label, p == root ? ctx->tree_dir : NULL, ctx->source_date_epoch);
+                {
+                        const char *src = p == root ? ctx->tree_dir : tree_split_source(splits, p);
+                        log_debug("mke2fs %s from %s at %" PRIu64, p->name, strna(src), p->offset);
+                        r = mkfs_ext4_at(raw, p, label, src, ctx->source_date_epoch);
                         if (r < 0)
                                 return log_error_errno(r, "Failed to make the ext4 filesystem on '%s'%s: %m", p->name,
-                                                       p == root ? " from the tree (is the image large enough?)"
-                                                                 : "");
+                                                       src ? " from the tree (is the partition large enough?)" : "");
                         break;
+                }
                 case FS_VFAT: {
                         /* FAT labels are upper case by convention (mkfs.fat warns otherwise). */
                         _cleanup_free_ char *upper = strdup(label);
@@ -125,10 +129,18 @@ static int assemble(struct build_ctx *ctx, const char *raw, const struct image_l
         if (root != &l->parts[l->n_parts - 1])
                 log_warning("The root partition '%s' is not the last one: firstboot cannot grow it", root->name);
 
-        r = check_tree_fits(ctx->tree_dir, root);
+        r = tree_write_boot_config(ctx->tree_dir, ctx, disk, l, root);
         if (r < 0)
                 return r;
-        r = tree_write_boot_config(ctx->tree_dir, ctx, disk, l, root);
+        /* After the mount points exist, before anything is measured or copied. */
+        _cleanup_(tree_unsplit) struct tree_splits splits = {};
+        r = tree_split(ctx->tree_dir, l, root, &splits);
+        if (r < 0)
+                return r;
+        r = check_tree_fits(ctx->tree_dir, root);
+        for (size_t i = 0; r >= 0 && i < l->n_parts; i++)
+                if (&l->parts[i] != root)
+                        r = check_tree_fits(tree_split_source(&splits, &l->parts[i]), &l->parts[i]);
         if (r < 0)
                 return r;
 
@@ -151,7 +163,10 @@ static int assemble(struct build_ctx *ctx, const char *raw, const struct image_l
         r = gpt_write(raw, l);
         if (r < 0)
                 return r;
-        r = make_filesystems(ctx, raw, disk, l, root);
+        r = make_filesystems(ctx, raw, disk, l, root, &splits);
+        if (r < 0)
+                return r;
+        r = tree_unsplit(&splits);
         if (r < 0)
                 return r;
         if (esp) {

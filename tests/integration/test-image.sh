@@ -156,7 +156,7 @@ head -c 90M /dev/zero > "$T/big/var/lib/zeros"
 if "$TOOL" "$T/big" "$T/big.raw" 100M esp,esp,40M,vfat,/boot/efi root,root,grow,ext4,/ 2> "$T/big.err"; then
         fail "a tree larger than the root partition was accepted"
 fi
-grep -q "more than the root partition 'root'" "$T/big.err" || { cat "$T/big.err"; fail "no clear error"; }
+grep -q "more than the partition 'root'" "$T/big.err" || { cat "$T/big.err"; fail "no clear error"; }
 [ ! -e "$T/big.raw" ] || fail "a failed build left its output"
 ok "too-large tree: clear error, no output file"
 
@@ -175,15 +175,30 @@ p = json.load(sys.stdin)["partitiontable"]["partitions"]
 assert [x["type"] for x in p] == ["C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "4D21B016-B534-45C2-A9FB-5C16E091FD2D",
                                   "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"], p
 assert p[1]["size"] == 2 * 1024 * 2048 // 4, p[1]'
-read esp_off var_off var_uuid < <(python3 -c '
+read esp_off var_off var_uuid root_off < <(python3 -c '
 import json, sys
 l = json.load(open(sys.argv[1]))["parts"]
-print(l[0]["offset"], l[1]["offset"], l[1]["fs_uuid"])' "$T/c.json")
+print(l[0]["offset"], l[1]["offset"], l[1]["fs_uuid"], l[2]["offset"])' "$T/c.json")
 mdir -b -i "$T/c.raw@@$esp_off" ::/EFI/ubuntu | grep -q grubx64.efi || fail "ubuntu path"
 e2fsck -fn "$T/c.raw?offset=$var_off" > /dev/null 2>&1 || fail "e2fsck /var"
 grep -q "^UUID=$var_uuid *  /var " "$T/t4/etc/fstab" || fail "fstab /var"
+# The tree's var/ went into the /var filesystem, not into root (where /var is an empty mount
+# point with var's mode), and the tree is as it was afterwards.
+debugfs -R "cat /lib/blob" "$T/c.raw?offset=$var_off" 2>/dev/null | cmp - "$T/t4/var/lib/blob" || fail "/var content"
+debugfs -R "ls -l /var" "$T/c.raw?offset=$root_off" 2>/dev/null > "$T/rootvar"
+[ "$(awk 'NF && $NF != "." && $NF != ".."' "$T/rootvar" | wc -l)" = 0 ] || { cat "$T/rootvar"; fail "root's /var is not empty"; }
+debugfs -R "stat /var" "$T/c.raw?offset=$root_off" 2>/dev/null | grep -q "Mode:  0755" || fail "root's /var mode"
+[ -f "$T/t4/var/lib/blob" ] && ! ls -d "$T"/t4.split-* 2>/dev/null || fail "tree not restored"
 [ "$(head -c 512 "$T/c.raw" | od -An -tx1 -j 0x5c -N 8 | tr -d ' ')" = 0000000000000000 ] || fail "boot code without BIOS boot"
-ok "ESP + 25% /var + root: DPS /var type, EFI/ubuntu path, empty ext4 /var in fstab, no BIOS boot code"
+ok "ESP + 25% /var + root: DPS /var type, EFI/ubuntu path, tree's var/ in its own ext4 (root's /var empty), fstab, no BIOS boot code"
+
+# A /var too small for the tree's var/: clear error, no output, the tree put back.
+mktree "$T/t7"
+if "$TOOL" "$T/t7" "$T/g.raw" 200M esp,esp,64M,vfat,/boot/efi var,var,2M,ext4,/var root,root,grow,ext4,/ \
+        2> "$T/g.err" > /dev/null; then fail "a /var smaller than var/ was accepted"; fi
+grep -q "more than the partition 'var'" "$T/g.err" || { cat "$T/g.err"; fail "no clear /var error"; }
+[ ! -e "$T/g.raw" ] && [ -f "$T/t7/var/lib/blob" ] && ! ls -d "$T"/t7.split-* 2>/dev/null || fail "not cleaned up"
+ok "too-small /var: clear error, no output, tree restored"
 
 # ---- 5. which GRUB: the tree's modules when their version matches the host's grub-mkimage ----
 mktree "$T/t5"
