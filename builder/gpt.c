@@ -241,6 +241,9 @@ int gpt_write(const char *path, const struct image_layout *l) {
         if (!ped_disk_commit_to_dev(disk))
                 return ped_fail("cannot write the partition table");
 
+        free(ped_last_message); /* warnings libparted handled itself */
+        ped_last_message = NULL;
+
         r = gpt_patch_guids(path, l);
         if (r < 0)
                 return log_error_errno(r, "%s: failed to set the partition type and unique GUIDs: %m", path);
