@@ -135,7 +135,7 @@ static void validate_parts(struct ks_parser *p) {
                                  (x->fstype == KS_FSTYPE_SWAP || x->fstype == KS_FSTYPE_BIOSBOOT))
                                 ERR_AT(p, x->fstype_src, "--fstype=%s is written 'part %s', without a mount point",
                                        ks_fstype_to_string(x->fstype), ks_fstype_to_string(x->fstype));
-                        else if (x->fstype == KS_FSTYPE_EFI && !streq(x->mount, "/boot/efi"))
+                        else if (x->fstype == KS_FSTYPE_EFI && !streq(strempty(x->mount), "/boot/efi"))
                                 ERR_AT(p, x->fstype_src, "--fstype=efi is for the EFI System Partition, /boot/efi");
                 }
                 if (x->mount && streq(x->mount, "/boot/efi") && x->fstype != KS_FSTYPE_UNSET &&

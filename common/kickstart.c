@@ -1061,11 +1061,16 @@ static void cmd_part(struct ks_parser *p, const struct tokens *toks) {
                 if (strstr(t->text, "//") || strstr(t->text, "/./") || strstr(t->text, "/../") ||
                     endswith(t->text, "/..") || endswith(t->text, "/.") || (t->text[1] && endswith(t->text, "/")))
                         ks_err(p, t->line, t->col, "mount point '%s' is not a normalised absolute path", t->text);
-        } else if (startswith(t->text, "raid.") || startswith(t->text, "pv."))
-                ks_err(p, t->line, t->col, "'%s': RAID and LVM members are not supported", t->text);
-        else
-                ks_err(p, t->line, t->col, "'part' needs a mount point (starting with '/'), 'swap' or 'biosboot', not '%s'",
-                       t->text);
+                return;
+        } else {
+                if (startswith(t->text, "raid.") || startswith(t->text, "pv."))
+                        ks_err(p, t->line, t->col, "'%s': RAID and LVM members are not supported", t->text);
+                else
+                        ks_err(p, t->line, t->col,
+                               "'part' needs a mount point (starting with '/'), 'swap' or 'biosboot', not '%s'", t->text);
+                part_done(x);
+                p->ks->n_parts--;
+        }
 }
 
 static const struct opt bootloader_opts[] = {

@@ -27,6 +27,8 @@ static const char *const shipped[] = {
         "kickstart/lab-erp1.ks",  "kickstart/lab-it1.ks",   "kickstart/lab-infra1.ks",
 };
 
+static void dump_corpus(const char *name, const char *data, size_t size);
+
 static void print_diags(const struct diags *d) {
         diags_print(d, stderr);
 }
@@ -224,6 +226,7 @@ static void check_example(const struct ks *ks) {
 static void test_example(void **state) {
         struct diags d = {};
         _cleanup_(ks_freep) struct ks *ks = NULL;
+        dump_corpus("good-example", firstboot_example, strlen(firstboot_example));
         int r = ks_parse_buffer("example.ks", firstboot_example, strlen(firstboot_example), &d, &ks);
         print_diags(&d);
         assert_int_equal(r, 0);
@@ -243,6 +246,7 @@ static void test_crlf_bom(void **state) {
         }
         size_t len = b.len;
         _cleanup_free_ char *data = buf_steal(&b);
+        dump_corpus("good-example-crlf-bom", data, len);
         struct diags d = {};
         _cleanup_(ks_freep) struct ks *ks = NULL;
         int r = ks_parse_buffer("crlf.ks", data, len, &d, &ks);
@@ -444,7 +448,7 @@ static void dump_corpus(const char *name, const char *data, size_t size) {
         const char *dir = getenv("KS_CORPUS_DIR");
         if (!dir)
                 return;
-        _cleanup_free_ char *path = strprintf("%s/bad-%s.ks", dir, name);
+        _cleanup_free_ char *path = strprintf("%s/%s.ks", dir, name);
         assert_non_null(path);
         FILE *f = fopen(path, "we");
         assert_non_null(f);
@@ -461,8 +465,10 @@ static void test_bad(void **state) {
                 size_t size = c->size ? c->size : data ? strlen(data) : 0;
                 if (!data)
                         data = owned = long_line_input(&size);
-                if (!streq(c->name, "line-too-long"))
-                        dump_corpus(c->name, data, size);
+                if (!streq(c->name, "line-too-long")) {
+                        _cleanup_free_ char *name = strprintf("bad-%s", c->name);
+                        dump_corpus(name, data, size);
+                }
 
                 struct diags d = {};
                 struct ks *ks = NULL;
