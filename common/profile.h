@@ -150,6 +150,8 @@ struct service_spec {
         char *key_url;     /* APT: the vendor's signing key */
         char *image;       /* OCI: image reference */
         char *version;     /* what the seed asks for: "16" */
+        char **bases;      /* only on these bases ("ubuntu-24.04"); NULL = every base. Elsewhere it is
+                            * reported as skipped, never faked. */
         uint16_t *ports;   /* the ports it answers on, for the "does it answer" check */
         size_t n_ports;
         struct src src;

@@ -352,6 +352,17 @@ const char *ynode_get_scalar(const struct ynode *n, const char *key) {
         return v && v->type == YNODE_SCALAR ? v->scalar : NULL;
 }
 
+static int relocate(struct ynode *n, const struct ynode *to) {
+        char *f = strdup(to->file);
+        if (!f)
+                return -ENOMEM;
+        free(n->file);
+        n->file = f;
+        n->line = to->line;
+        n->col = to->col;
+        return 0;
+}
+
 static bool seq_is_named(const struct ynode *s) {
         for (size_t i = 0; i < s->n; i++)
                 if (!ynode_get_scalar(s->items[i], "name"))
@@ -369,6 +380,9 @@ struct ynode *ynode_merge(const struct ynode *base, const struct ynode *overlay)
                 struct ynode *m = ynode_copy(base);
                 if (!m)
                         return NULL;
+                /* The merged node belongs to the more derived file: errors about it point there. */
+                if (relocate(m, overlay) < 0)
+                        return ynode_free(m);
                 for (size_t i = 0; i < overlay->n; i++) {
                         const struct ypair *op = &overlay->pairs[i];
                         size_t j;
@@ -398,6 +412,8 @@ struct ynode *ynode_merge(const struct ynode *base, const struct ynode *overlay)
                 struct ynode *s = ynode_copy(base);
                 if (!s)
                         return NULL;
+                if (relocate(s, overlay) < 0)
+                        return ynode_free(s);
                 for (size_t i = 0; i < overlay->n; i++) {
                         const struct ynode *item = overlay->items[i];
                         size_t j = s->n;
