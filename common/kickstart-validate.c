@@ -207,6 +207,13 @@ static void validate_disks(struct ks_parser *p) {
             ks_given(cp->initlabel_src))
                 ERR_AT(p, cp->initlabel_src, "--initlabel needs --all or --list (it relabels the cleared disks)");
 
+        char **lists[] = { ig->only_use, ig->drives, cp->drives };
+        const struct src *list_srcs[] = { &ig->only_use_src, &ig->drives_src, &cp->drives_src };
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+                for (char **c = lists[i]; c && *c; c++)
+                        if ((*c)[0] == '@' && !ks_find_disk(ks, *c + 1))
+                                ERR_AT(p, *list_srcs[i], "unknown disk alias '%s'", *c);
+
         const char *boot = ks->bootloader.boot_drive;
         if (boot && boot[0] == '@' && !ks_find_disk(ks, boot + 1))
                 ERR_AT(p, ks->bootloader.boot_drive_src, "unknown disk alias '%s'", boot);

@@ -408,6 +408,8 @@ static const struct bad bad_cases[] = {
         { "clearpart-all", "rootpw --lock\nclearpart --all\n", 2, 11, "'clearpart --all' needs --drives=" },
         { "clearpart-all-none", "clearpart --all --none\n", 1, 17, "'--none' contradicts '--all'" },
         { "ignoredisk-both", "ignoredisk --only-use=sda --drives=sdb\n", 1, 27, "--only-use or --drives, not both" },
+        { "ignoredisk-unknown-alias", "ignoredisk --only-use=@os,@dta\n%addon com_rackstack\nrole db\ndisk os\ndisk data\n%end\n",
+          1, 12, "unknown disk alias '@dta'" },
         { "ignoredisk-neither", "ignoredisk\n", 1, 1, "'ignoredisk' needs --only-use= or --drives=" },
         { "singleton-twice", "timezone Etc/UTC\ntimezone Etc/UTC\n", 2, 1, "'timezone' given twice (first at 1:1)" },
         { "timezone-ntpservers", "timezone Etc/UTC --ntpservers=10.0.0.1\n", 1, 18, "deprecated" },
