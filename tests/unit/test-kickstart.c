@@ -116,7 +116,7 @@ static void test_shipped_db(void **state) {
         assert_string_equal(ks->parts[0].ondisk, "@database");
         assert_string_equal(ks->parts[0].fsoptions, "noatime");
         assert_int_equal(ks->parts[0].size_mib, 1024);
-        assert_string_equal(ks->parts[1].mount, "/var/backups");
+        assert_string_equal(ks->parts[1].mount, "/var/backups/postgresql");
 
         assert_string_equal(ks->addon.role, "db");
         const struct ks_disk *db = ks_find_disk(ks, "database");
