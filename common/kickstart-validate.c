@@ -135,7 +135,7 @@ static void validate_parts(struct ks_parser *p) {
                                  (x->fstype == KS_FSTYPE_SWAP || x->fstype == KS_FSTYPE_BIOSBOOT))
                                 ERR_AT(p, x->fstype_src, "--fstype=%s is written 'part %s', without a mount point",
                                        ks_fstype_to_string(x->fstype), ks_fstype_to_string(x->fstype));
-                        else if (x->fstype == KS_FSTYPE_EFI && !streq(x->mount, "/boot/efi"))
+                        else if (x->fstype == KS_FSTYPE_EFI && !streq(strempty(x->mount), "/boot/efi"))
                                 ERR_AT(p, x->fstype_src, "--fstype=efi is for the EFI System Partition, /boot/efi");
                 }
                 if (x->mount && streq(x->mount, "/boot/efi") && x->fstype != KS_FSTYPE_UNSET &&
@@ -206,6 +206,13 @@ static void validate_disks(struct ks_parser *p) {
         if (ks_given(cp->src) && cp->mode != KS_CLEARPART_ALL && cp->mode != KS_CLEARPART_LIST &&
             ks_given(cp->initlabel_src))
                 ERR_AT(p, cp->initlabel_src, "--initlabel needs --all or --list (it relabels the cleared disks)");
+
+        char **lists[] = { ig->only_use, ig->drives, cp->drives };
+        const struct src *list_srcs[] = { &ig->only_use_src, &ig->drives_src, &cp->drives_src };
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+                for (char **c = lists[i]; c && *c; c++)
+                        if ((*c)[0] == '@' && !ks_find_disk(ks, *c + 1))
+                                ERR_AT(p, *list_srcs[i], "unknown disk alias '%s'", *c);
 
         const char *boot = ks->bootloader.boot_drive;
         if (boot && boot[0] == '@' && !ks_find_disk(ks, boot + 1))

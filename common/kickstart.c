@@ -1061,11 +1061,16 @@ static void cmd_part(struct ks_parser *p, const struct tokens *toks) {
                 if (strstr(t->text, "//") || strstr(t->text, "/./") || strstr(t->text, "/../") ||
                     endswith(t->text, "/..") || endswith(t->text, "/.") || (t->text[1] && endswith(t->text, "/")))
                         ks_err(p, t->line, t->col, "mount point '%s' is not a normalised absolute path", t->text);
-        } else if (startswith(t->text, "raid.") || startswith(t->text, "pv."))
-                ks_err(p, t->line, t->col, "'%s': RAID and LVM members are not supported", t->text);
-        else
-                ks_err(p, t->line, t->col, "'part' needs a mount point (starting with '/'), 'swap' or 'biosboot', not '%s'",
-                       t->text);
+                return;
+        } else {
+                if (startswith(t->text, "raid.") || startswith(t->text, "pv."))
+                        ks_err(p, t->line, t->col, "'%s': RAID and LVM members are not supported", t->text);
+                else
+                        ks_err(p, t->line, t->col,
+                               "'part' needs a mount point (starting with '/'), 'swap' or 'biosboot', not '%s'", t->text);
+                part_done(x);
+                p->ks->n_parts--;
+        }
 }
 
 static const struct opt bootloader_opts[] = {
@@ -1122,12 +1127,17 @@ static void cmd_rootpw(struct ks_parser *p, const struct tokens *toks) {
         x->password_src = ks_mksrc(p, t->line, t->col);
 }
 
-static bool opt_username(struct ks_parser *p, const struct opt *o, const struct ks_val *v, void *obj) {
-        size_t n = strlen(v->s);
-        bool ok = n > 0 && n <= 32 && (islower((unsigned char) v->s[0]) || v->s[0] == '_');
-        for (const char *c = v->s; ok && *c; c++)
+/* Debian's default NAME_REGEX for users and groups, without the trailing '$' of machine accounts. */
+static bool user_name_valid(const char *s) {
+        size_t n = strlen(s);
+        bool ok = n > 0 && n <= 32 && (islower((unsigned char) s[0]) || s[0] == '_');
+        for (const char *c = s; ok && *c; c++)
                 ok = islower((unsigned char) *c) || isdigit((unsigned char) *c) || *c == '_' || *c == '-';
-        if (!ok) {
+        return ok;
+}
+
+static bool opt_username(struct ks_parser *p, const struct opt *o, const struct ks_val *v, void *obj) {
+        if (!user_name_valid(v->s)) {
                 ks_err(p, v->line, v->col, "invalid user name '%s' ([a-z_][a-z0-9_-]*, at most 32 characters)", v->s);
                 return false;
         }
@@ -1167,7 +1177,7 @@ static void cmd_user(struct ks_parser *p, const struct tokens *toks) {
         } else if (x->iscrypted)
                 ks_err(p, x->iscrypted_src.line, x->iscrypted_src.col, "'--iscrypted' given without --password");
         for (char **g = x->groups; g && *g; g++)
-                if (!ks_ifname_valid(*g) && strlen(*g) <= 32) /* same character rules, roughly */
+                if (!user_name_valid(*g))
                         ks_err(p, x->groups_src.line, x->groups_src.col, "invalid group name '%s'", *g);
 }
 

@@ -27,6 +27,8 @@ static const char *const shipped[] = {
         "kickstart/lab-erp1.ks",  "kickstart/lab-it1.ks",   "kickstart/lab-infra1.ks",
 };
 
+static void dump_corpus(const char *name, const char *data, size_t size);
+
 static void print_diags(const struct diags *d) {
         diags_print(d, stderr);
 }
@@ -224,6 +226,7 @@ static void check_example(const struct ks *ks) {
 static void test_example(void **state) {
         struct diags d = {};
         _cleanup_(ks_freep) struct ks *ks = NULL;
+        dump_corpus("good-example", firstboot_example, strlen(firstboot_example));
         int r = ks_parse_buffer("example.ks", firstboot_example, strlen(firstboot_example), &d, &ks);
         print_diags(&d);
         assert_int_equal(r, 0);
@@ -243,6 +246,7 @@ static void test_crlf_bom(void **state) {
         }
         size_t len = b.len;
         _cleanup_free_ char *data = buf_steal(&b);
+        dump_corpus("good-example-crlf-bom", data, len);
         struct diags d = {};
         _cleanup_(ks_freep) struct ks *ks = NULL;
         int r = ks_parse_buffer("crlf.ks", data, len, &d, &ks);
@@ -400,10 +404,14 @@ static const struct bad bad_cases[] = {
         { "rootpw-not-hash", "rootpw --iscrypted secret\n", 1, 20, "is not a crypt(3) hash" },
         { "rootpw-nothing", "rootpw\n", 1, 1, "'rootpw' needs a password hash with --iscrypted, or --lock" },
         { "user-plaintext", "user --name=ops --password=secret\n", 1, 17, "plaintext passwords are refused" },
+        { "user-bad-group", "user --name=ops --groups=wheel,Bad\n", 1, 17, "invalid group name 'Bad'" },
         { "user-no-name", "user --groups=wheel\n", 1, 1, "'user' needs --name=" },
         { "clearpart-all", "rootpw --lock\nclearpart --all\n", 2, 11, "'clearpart --all' needs --drives=" },
         { "clearpart-all-none", "clearpart --all --none\n", 1, 17, "'--none' contradicts '--all'" },
         { "ignoredisk-both", "ignoredisk --only-use=sda --drives=sdb\n", 1, 27, "--only-use or --drives, not both" },
+        { "ignoredisk-unknown-alias", "ignoredisk --only-use=@os,@dta\n%addon com_rackstack\nrole db\ndisk os\ndisk data\n%end\n",
+          1, 12, "unknown disk alias '@dta'" },
+        { "network-positional", NET "eth0\n", 1, 24, "unexpected argument 'eth0' to 'network'" },
         { "ignoredisk-neither", "ignoredisk\n", 1, 1, "'ignoredisk' needs --only-use= or --drives=" },
         { "singleton-twice", "timezone Etc/UTC\ntimezone Etc/UTC\n", 2, 1, "'timezone' given twice (first at 1:1)" },
         { "timezone-ntpservers", "timezone Etc/UTC --ntpservers=10.0.0.1\n", 1, 18, "deprecated" },
@@ -444,7 +452,7 @@ static void dump_corpus(const char *name, const char *data, size_t size) {
         const char *dir = getenv("KS_CORPUS_DIR");
         if (!dir)
                 return;
-        _cleanup_free_ char *path = strprintf("%s/bad-%s.ks", dir, name);
+        _cleanup_free_ char *path = strprintf("%s/%s.ks", dir, name);
         assert_non_null(path);
         FILE *f = fopen(path, "we");
         assert_non_null(f);
@@ -461,8 +469,10 @@ static void test_bad(void **state) {
                 size_t size = c->size ? c->size : data ? strlen(data) : 0;
                 if (!data)
                         data = owned = long_line_input(&size);
-                if (!streq(c->name, "line-too-long"))
-                        dump_corpus(c->name, data, size);
+                if (!streq(c->name, "line-too-long")) {
+                        _cleanup_free_ char *name = strprintf("bad-%s", c->name);
+                        dump_corpus(name, data, size);
+                }
 
                 struct diags d = {};
                 struct ks *ks = NULL;
@@ -663,12 +673,65 @@ static void test_site(void **state) {
         site_case(&t, 11, 29, "name server 10.0.50.11 is not one of the site's");
 }
 
+/* The nine shipped kickstarts against the whole site as the seed describes it: no diagnostics. */
+static void test_site_all_hosts(void **state) {
+        static const struct {
+                const char *role;
+                unsigned n;
+                uint16_t vlans[3];
+        } h[] = {
+                { "id", 11, { 10, 20, 40 } },  { "db", 12, { 10, 20, 40 } },   { "app", 13, { 10, 20, 40 } },
+                { "comm", 14, { 10, 20, 40 } }, { "voip", 15, { 10, 20, 30 } }, { "biz", 16, { 10, 20, 40 } },
+                { "erp", 17, { 10, 20, 40 } },  { "it", 18, { 10, 20, 40 } },   { "infra", 19, { 10, 20, 0 } },
+        };
+        static const char *const nets[] = { [10] = "10.0.10", [20] = "10.0.50", [30] = "10.0.30", [40] = "10.0.40" };
+        struct test_site t;
+        make_site(&t);
+        struct host_spec hosts[9];
+        struct host_address addrs[9][3];
+        char *names[9];
+        for (size_t i = 0; i < 9; i++) {
+                size_t n = 0;
+                for (size_t j = 0; j < 3 && h[i].vlans[j]; j++) {
+                        _cleanup_free_ char *a = strprintf("%s.%u", nets[h[i].vlans[j]], h[i].n);
+                        addrs[i][n++] = (struct host_address) { .vlan = h[i].vlans[j], .addr = ip(a) };
+                }
+                names[i] = strprintf("lab-%s1", h[i].role);
+                hosts[i] = (struct host_spec) { .name = names[i], .role = (char *) h[i].role, .addresses = addrs[i],
+                                                .n_addresses = n };
+        }
+        t.site.hosts = hosts;
+        t.site.n_hosts = 9;
+        for (size_t i = 0; i < 9; i++) {
+                _cleanup_free_ char *path = strprintf("kickstart/%s.ks", names[i]);
+                struct diags d = {};
+                _cleanup_(ks_freep) struct ks *ks = NULL;
+                assert_int_equal(ks_load_file(path, &d, &ks), 0);
+                ks_check_site(ks, &t.site, &d);
+                print_diags(&d);
+                assert_int_equal(d.n, 0);
+                assert_string_equal(ks->addon.role, h[i].role);
+                assert_int_equal(ks->n_networks, hosts[i].n_addresses);
+                diags_done(&d);
+        }
+        /* A kickstart checked against another host's entry fails loudly. */
+        struct diags d = {};
+        _cleanup_(ks_freep) struct ks *ks = NULL;
+        assert_int_equal(ks_load_file("kickstart/lab-voip1.ks", &d, &ks), 0);
+        hosts[4].addresses = addrs[3];
+        ks_check_site(ks, &t.site, &d);
+        assert_true(d.n_errors >= 2);
+        diags_done(&d);
+        for (size_t i = 0; i < 9; i++)
+                free(names[i]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shipped),    cmocka_unit_test(test_shipped_db), cmocka_unit_test(test_example),
                 cmocka_unit_test(test_crlf_bom),   cmocka_unit_test(test_quoting),    cmocka_unit_test(test_bad),
                 cmocka_unit_test(test_all_errors), cmocka_unit_test(test_warnings),   cmocka_unit_test(test_file_mode),
-                cmocka_unit_test(test_site),
+                cmocka_unit_test(test_site),       cmocka_unit_test(test_site_all_hosts),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
