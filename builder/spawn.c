@@ -133,6 +133,11 @@ _Noreturn static void child(const char *const argv[], const struct spawn_opts *o
                 }
         }
 
+        if (o->cwd && chdir(o->cwd) < 0) {
+                dprintf(STDERR_FILENO, "Failed to change to %s: %s\n", o->cwd, strerror(errno));
+                _exit(127);
+        }
+
         char **envp = NULL;
         if (o->clean_env) {
                 static const char *const base[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

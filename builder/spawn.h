@@ -34,6 +34,7 @@ struct spawn_opts {
          * -1 for none. */
         int log_fd;
         size_t tail_lines; /* default 15 */
+        const char *cwd;   /* working directory of the child (after any chroot); NULL = ours */
 };
 
 #define SPAWN_OPTS_INIT { .log_fd = -1 }
