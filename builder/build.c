@@ -18,7 +18,8 @@
 #include "mirror.h"
 #include "outputs.h"
 #include "parse.h"
-#include "profile-stub.h"
+#include "commands.h"
+#include "profile.h"
 #include "progress.h"
 #include "rootfs.h"
 #include "spawn.h"
@@ -164,38 +165,48 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
         return 0;
 }
 
-/* TODO(profile loader): replace with profile_load(ctx->profiles_dir, role, &d, &p),
- * site_load_file(profiles_dir/site.yaml, &d, &s) and site_find_host_by_role() once
- * common/profile.c lands on main. */
+/* The role profile (inheritance resolved, validated), the site, and the site's host for the role. */
 static int load_inputs(const char *profiles_dir, const char *role, struct profile **ret_p, struct site **ret_s,
                        const struct host_spec **ret_h) {
-        struct profile *p = NULL;
-        struct site *s = NULL;
-        int r = stub_profile_new(role, &p);
-        if (r == -ENOENT)
-                return log_error_errno(-EINVAL, "Unknown role '%s' (roles: id db app comm voip biz erp it infra)", role);
+        _cleanup_free_ char *site_path = strprintf("%s/site.yaml", profiles_dir);
+        _cleanup_free_ char *role_path = strprintf("%s/%s.yaml", profiles_dir, role);
+        if (!site_path || !role_path)
+                return -ENOMEM;
+        if (access(role_path, R_OK) < 0) {
+                struct buf names = {};
+                for (size_t i = 0; i < n_role_names; i++)
+                        buf_printf(&names, "%s%s", i ? " " : "", role_names[i]);
+                _cleanup_free_ char *list = buf_steal(&names);
+                return log_error_errno(-EINVAL, "Unknown role '%s': %s: %m (roles: %s)", role, role_path,
+                                       strna(list));
+        }
+        struct diags d = {};
+        _cleanup_(profile_freep) struct profile *p = NULL;
+        _cleanup_(site_freep) struct site *s = NULL;
+        int r = profile_load(profiles_dir, role, &d, &p);
+        if (r >= 0)
+                r = site_load_file(site_path, &d, &s);
+        if (r >= 0) {
+                profile_check_site(p, s, &d);
+                if (diags_failed(&d))
+                        r = -EINVAL;
+        }
+        diags_print(&d, stderr);
+        diags_done(&d);
         if (r < 0)
-                return r;
-        r = stub_site_new(&s);
-        if (r < 0) {
-                stub_profile_free(p);
-                return r;
-        }
-        const struct host_spec *h = stub_find_host_by_role(s, role);
-        if (!h) {
-                stub_profile_free(p);
-                stub_site_free(s);
-                return log_error_errno(-EINVAL, "%s/site.yaml has no host for role '%s'", profiles_dir, role);
-        }
-        *ret_p = p;
-        *ret_s = s;
+                return r == -ENOMEM ? log_error_errno(r, "Out of memory") : -EINVAL;
+        const struct host_spec *h = site_find_host_by_role(s, role);
+        if (!h)
+                return log_error_errno(-EINVAL, "%s has no host with role '%s'", site_path, role);
+        *ret_p = TAKE_PTR(p);
+        *ret_s = TAKE_PTR(s);
         *ret_h = h;
         return 0;
 }
 
 static void free_inputs(struct profile *p, struct site *s) {
-        stub_profile_free(p);
-        stub_site_free(s);
+        profile_free(p);
+        site_free(s);
 }
 
 /* Sum of the apparent sizes in a tree (what has to fit in the root filesystem). */
@@ -516,15 +527,18 @@ int build_main(int argc, char **argv) {
 
         _cleanup_free_ char *bindir = exe_dir();
         _cleanup_free_ char *srcdir = bindir ? strprintf("%s/..", bindir) : NULL;
-        /* Run from the source tree (build/rackstack-build): data next to it; installed: DATADIR. */
+        /* As the other verbs: $RACKSTACK_DATADIR, the checkout we run in, the installed data; and
+         * also the checkout next to the binary (build/rackstack-build run from elsewhere). */
         _cleanup_free_ char *src_marker = srcdir ? strprintf("%s/firstboot/rackstack-firstboot.service", srcdir) : NULL;
-        const char *data_dir = src_marker && access(src_marker, R_OK) == 0 ? srcdir : RACKSTACK_DATADIR;
+        const char *data_dir_s = data_dir();
+        if (streq(data_dir_s, RACKSTACK_DATADIR) && src_marker && access(src_marker, R_OK) == 0)
+                data_dir_s = srcdir;
 
-        _cleanup_free_ char *profiles_dir = o.profiles ? strdup(o.profiles) : strprintf("%s/profiles", data_dir);
-        _cleanup_free_ char *overlays_dir = strprintf("%s/overlays", data_dir);
+        _cleanup_free_ char *profiles_dir = o.profiles ? strdup(o.profiles) : strprintf("%s/profiles", data_dir_s);
+        _cleanup_free_ char *overlays_dir = strprintf("%s/overlays", data_dir_s);
         _cleanup_free_ char *firstboot = o.firstboot ? strdup(o.firstboot)
                                                      : strprintf("%s/rackstack-firstboot", bindir ? bindir : ".");
-        _cleanup_free_ char *unit_src = strprintf("%s/firstboot/rackstack-firstboot.service", data_dir);
+        _cleanup_free_ char *unit_src = strprintf("%s/firstboot/rackstack-firstboot.service", data_dir_s);
         if (!profiles_dir || !overlays_dir || !firstboot || !unit_src)
                 return -ENOMEM;
         if (access(unit_src, R_OK) < 0) {
@@ -559,7 +573,7 @@ int build_main(int argc, char **argv) {
                 .firstboot_bin = TAKE_PTR(firstboot),
                 .profiles_dir = TAKE_PTR(profiles_dir),
                 .overlays_dir = TAKE_PTR(overlays_dir),
-                .data_dir = strdup(data_dir),
+                .data_dir = strdup(data_dir_s),
                 .log_fd = -1,
                 .t_start = now_monotonic(),
         };

@@ -18,7 +18,7 @@
 
 const char firstboot_unit_name[] = "rackstack-firstboot.service";
 
-int layer_packages(const struct profile *p, char ***ret) {
+int layer_packages(const struct profile *p, const char *base, char ***ret) {
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
@@ -30,6 +30,9 @@ int layer_packages(const struct profile *p, char ***ret) {
                 /* Vendor repositories and OCI images are fetched on first boot or by their own
                  * step; the distribution's packages go into the image. */
                 if (sv->source != SERVICE_SOURCE_DISTRO || sv->fetch != SERVICE_FETCH_BUILD)
+                        continue;
+                /* A service limited to other bases is skipped (firstboot reports it). */
+                if (sv->bases && base && !strv_contains(sv->bases, base))
                         continue;
                 for (size_t i = 0; sv->packages && sv->packages[i]; i++)
                         if (!strv_contains(l, sv->packages[i]) && strv_extend(&l, sv->packages[i]) < 0)
@@ -192,7 +195,7 @@ static int empty_tree(struct build_ctx *ctx) {
 
 int layer_stage(struct build_ctx *ctx) {
         _cleanup_strv_free_ char **pkgs = NULL;
-        int r = layer_packages(ctx->profile, &pkgs);
+        int r = layer_packages(ctx->profile, ctx->base->name, &pkgs);
         if (r < 0)
                 return r;
 

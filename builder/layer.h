@@ -10,8 +10,9 @@
  * the profile and site the image was built from. */
 
 /* The role's distribution packages: profile->packages and the packages of its DISTRO-sourced
- * services fetched at build time, sorted and deduplicated. */
-int layer_packages(const struct profile *p, char ***ret);
+ * services fetched at build time and meant for this base (service "bases", NULL = all), sorted
+ * and deduplicated. */
+int layer_packages(const struct profile *p, const char *base, char ***ret);
 
 /* Fill ctx->tree_dir (an empty directory) with the base plus the role's packages, from the layer
  * cache or by building it. Sets ctx->rootfs_key and ctx->layer_key. */

@@ -191,24 +191,6 @@ int query_packages(const char *tree, struct pkg_version **ret, size_t *ret_n) {
         return parse_dpkg_query(filtered, ret, ret_n);
 }
 
-/* TODO(profile loader): use part_type_to_string()/fs_type_to_string() from common/profile.c once it
- * lands; until then the names the profiles use, kept here. */
-static const char *part_type_name(enum part_type t) {
-        static const char *const n[_PART_TYPE_MAX] = {
-                [PART_ESP] = "esp", [PART_BIOS_BOOT] = "bios-boot", [PART_ROOT] = "root", [PART_VAR] = "var",
-                [PART_SRV] = "srv", [PART_HOME] = "home", [PART_TMP] = "tmp", [PART_SWAP] = "swap",
-                [PART_LINUX] = "linux",
-        };
-        return (unsigned) t < _PART_TYPE_MAX ? n[t] : NULL;
-}
-
-static const char *fs_name(enum fs_type f) {
-        static const char *const n[_FS_MAX] = {
-                [FS_NONE] = "none", [FS_EXT4] = "ext4", [FS_XFS] = "xfs", [FS_VFAT] = "vfat", [FS_SWAP] = "swap",
-        };
-        return (unsigned) f < _FS_MAX ? n[f] : NULL;
-}
-
 char *manifest_to_json(const struct manifest *m) {
         struct json j = { .pretty = true };
         json_begin_object(&j);
@@ -263,8 +245,8 @@ char *manifest_to_json(const struct manifest *m) {
                         const struct image_part *p = &m->layout->parts[i];
                         json_begin_object(&j);
                         json_kv_string(&j, "name", p->name);
-                        json_kv_string(&j, "type", part_type_name(p->type));
-                        json_kv_string(&j, "fs", fs_name(p->fs));
+                        json_kv_string(&j, "type", part_type_to_string(p->type));
+                        json_kv_string(&j, "fs", fs_type_to_string(p->fs));
                         json_kv_string(&j, "mount", p->mount);
                         json_kv_uint(&j, "offset", p->offset);
                         json_kv_uint(&j, "size", p->size);

@@ -127,7 +127,7 @@ static void test_layer_packages(void **state) {
         };
         struct profile p = { .role = role, .packages = role_pk, .services = svcs, .n_services = 3 };
         _cleanup_strv_free_ char **l = NULL;
-        assert_int_equal(layer_packages(&p, &l), 0);
+        assert_int_equal(layer_packages(&p, "debian-12", &l), 0);
         assert_int_equal(strv_length(l), 3);
         assert_string_equal(l[0], "pgbouncer");
         assert_string_equal(l[1], "postgresql");
