@@ -613,6 +613,16 @@ int build_main(int argc, char **argv) {
         }
         ctx.log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
 
+        /* A base build needs room for mmdebstrap's tree and its tarball, the work tree and the layer
+         * tarball: say so now rather than after minutes of work. */
+        struct statvfs sv;
+        if (statvfs(ctx.cache_dir, &sv) == 0 && (uint64_t) sv.f_bavail * sv.f_frsize < 6 * GiB) {
+                r = log_error_errno(-ENOSPC, "Only %.1f GiB free in %s; a build needs about 6 GiB there "
+                                    "(choose another with --cache DIR)", (double) sv.f_bavail * sv.f_frsize / GiB,
+                                    ctx.cache_dir);
+                goto finish;
+        }
+
         stage_note("build", "role %s, host %s, base %s, mirror %s (%s), cache %s", profile->role, host->name, base->name,
                    ctx.mirror, ctx.mirror_origin, ctx.cache_dir);
         r = build_run(&ctx, unit_src);
@@ -626,7 +636,11 @@ finish:
         }
         if (ctx.log_fd >= 0)
                 close(ctx.log_fd);
-        if (ctx.work_dir) {
+        /* RACKSTACK_KEEP_WORK=1 keeps the work tree for inspection (tests, debugging). */
+        const char *keep = getenv("RACKSTACK_KEEP_WORK");
+        if (ctx.work_dir && keep && streq(keep, "1")) {
+                log_notice("Keeping the work directory %s (RACKSTACK_KEEP_WORK=1)", ctx.work_dir);
+        } else if (ctx.work_dir) {
                 int k = rm_rf(ctx.work_dir);
                 if (k < 0)
                         log_warning_errno(k, "Failed to remove the work directory %s: %m", ctx.work_dir);

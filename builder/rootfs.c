@@ -297,6 +297,7 @@ static int run_mmdebstrap(struct build_ctx *ctx, char *const *packages, const ch
         const char *env[] = { tmpdir_env, NULL };
         struct spawn_opts o = SPAWN_OPTS_INIT;
         o.env = env;
+        o.private_mounts = geteuid() == 0;
         o.log_fd = ctx->verbose ? STDERR_FILENO : ctx->log_fd;
         o.tail_lines = 20;
         _cleanup_free_ char *tail = NULL;

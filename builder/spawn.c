@@ -89,11 +89,18 @@ static void keep_append(struct buf *b, const char *p, size_t n) {
         }
 }
 
-static int child_setup_chroot(const char *root) {
+static int child_private_mounts(void) {
         if (unshare(CLONE_NEWNS) < 0)
                 return -errno;
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return -errno;
+        return 0;
+}
+
+static int child_setup_chroot(const char *root) {
+        int r = child_private_mounts();
+        if (r < 0)
+                return r;
         _cleanup_free_ char *proc = strprintf("%s/proc", root);
         _cleanup_free_ char *sys = strprintf("%s/sys", root);
         _cleanup_free_ char *dev = strprintf("%s/dev", root);
@@ -125,6 +132,13 @@ _Noreturn static void child(const char *const argv[], const struct spawn_opts *o
             dup2(err_w, STDERR_FILENO) < 0)
                 _exit(127);
 
+        if (o->private_mounts && !o->chroot_dir) {
+                int r = child_private_mounts();
+                if (r < 0) {
+                        dprintf(STDERR_FILENO, "Failed to make a private mount namespace: %s\n", strerror(-r));
+                        _exit(127);
+                }
+        }
         if (o->chroot_dir) {
                 int r = child_setup_chroot(o->chroot_dir);
                 if (r < 0) {

@@ -23,6 +23,9 @@ struct spawn_opts {
          * /sys and /dev mounted: the mounts vanish with the namespace, so a crash or kill leaves none
          * behind on the host. */
         const char *chroot_dir;
+        /* Run in a private mount namespace (implied by chroot_dir): whatever the command mounts
+         * (mmdebstrap's /proc, /sys, /dev in its chroot) disappears with it, even if killed. */
+        bool private_mounts;
         /* Replace the environment with a minimal one (PATH, LC_ALL=C, HOME=/root) plus these
          * "K=V" entries; NULL keeps the inherited environment plus these. */
         const char *const *env;
