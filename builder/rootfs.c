@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "keyring.h"
 #include "log.h"
 #include "mirror.h"
 #include "outputs.h"
@@ -54,9 +55,11 @@ static const char *const common_packages[] = {
         "libyaml-0-2", "xfsprogs", "e2fsprogs", "dosfstools", "parted", "util-linux",
         NULL,
 };
-/* Ubuntu 24.04 renamed libraries in the 64-bit time_t transition. */
+/* Ubuntu 24.04 renamed libraries in the 64-bit time_t transition. Ubuntu's archive keyring is listed
+ * so apt in the image (and in the role layer's chroot) trusts the archive; Debian's apt depends on
+ * debian-archive-keyring already. */
 static const char *const debian_libs[] = { "libarchive13", "libparted2", "libssl3", NULL };
-static const char *const ubuntu_libs[] = { "libarchive13t64", "libparted2t64", "libssl3t64", NULL };
+static const char *const ubuntu_libs[] = { "libarchive13t64", "libparted2t64", "libssl3t64", "ubuntu-keyring", NULL };
 
 static int strcmp_ptr(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
@@ -129,6 +132,21 @@ char *cache_dir_default(void) {
         return strprintf("%s/.cache/rackstack", home);
 }
 
+static int lock_wait(int fd, int how, const char *kind, const char *key, const char *lock) {
+        if (flock(fd, how | LOCK_NB) == 0)
+                return 0;
+        if (errno != EWOULDBLOCK)
+                return log_error_errno(-errno, "Failed to lock %s: %m", lock);
+        stage_note(kind, "waiting for another build making cache entry %.12s", key);
+        while (flock(fd, how) < 0) {
+                if (errno != EINTR)
+                        return log_error_errno(-errno, "Failed to lock %s: %m", lock);
+                if (interrupted())
+                        return -EINTR;
+        }
+        return 0;
+}
+
 int cache_entry_lock(const char *cache_dir, const char *kind, const char *key, struct cache_entry *ret) {
         _cleanup_free_ char *dir = strprintf("%s/%s", cache_dir, kind);
         if (!dir)
@@ -144,17 +162,21 @@ int cache_entry_lock(const char *cache_dir, const char *kind, const char *key, s
         _cleanup_close_ int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return log_error_errno(-errno, "Failed to open cache lock %s: %m", lock);
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                if (errno != EWOULDBLOCK)
-                        return log_error_errno(-errno, "Failed to lock %s: %m", lock);
-                stage_note(kind, "waiting for another build using cache entry %.12s", key);
-                while (flock(fd, LOCK_EX) < 0) {
-                        if (errno != EINTR)
-                                return log_error_errno(-errno, "Failed to lock %s: %m", lock);
-                        if (interrupted())
-                                return -EINTR;
-                }
+
+        /* Readers share the entry: a published entry never changes, so warm builds run side by
+         * side. Only a build that has to make the entry takes it exclusively; the others wait
+         * for it and then find it present. */
+        struct cache_entry e = { .path = path, .sum_path = sum, .lock_fd = fd };
+        r = lock_wait(fd, LOCK_SH, kind, key, lock);
+        if (r < 0)
+                return r;
+        if (!cache_entry_present(&e)) {
+                r = lock_wait(fd, LOCK_EX, kind, key, lock);
+                if (r < 0)
+                        return r;
+                (void) cache_entry_present(&e);
         }
+        free(e.sha256);
         *ret = (struct cache_entry) {
                 .path = TAKE_PTR(path),
                 .sum_path = TAKE_PTR(sum),
@@ -256,16 +278,16 @@ static int run_mmdebstrap(struct build_ctx *ctx, char *const *packages, const ch
         _cleanup_free_ char *include_opt = include ? strprintf("--include=%s", include) : NULL;
         _cleanup_free_ char *essential_hook = strprintf("--essential-hook=%s", divert_hook);
         _cleanup_free_ char *customize_hook = strprintf("--customize-hook=%s", undivert_hook);
-        _cleanup_free_ char *keyring_opt = NULL;
+        _cleanup_free_ char *keyring_opt = NULL, *keyring = NULL;
         if (!src_main || !src_upd || !include_opt || !essential_hook || !customize_hook)
                 return -ENOMEM;
-        /* Debian's apt trusts its own archive keys; an Ubuntu base on a Debian host needs the
-         * ubuntu-keyring package's file. */
+        /* Debian's apt trusts its own archive keys; an Ubuntu base on a Debian host needs Ubuntu's
+         * keyring (the host's, or the pinned copy from the archive). */
         if (startswith(ctx->base->name, "ubuntu")) {
-                if (access(ctx->base->keyring, R_OK) < 0)
-                        return log_error_errno(-ENOENT, "%s is missing: install the ubuntu-keyring package to build "
-                                               "an Ubuntu base", ctx->base->keyring);
-                keyring_opt = strprintf("--keyring=%s", ctx->base->keyring);
+                int k = keyring_ensure(ctx, &keyring);
+                if (k < 0)
+                        return k;
+                keyring_opt = strprintf("--keyring=%s", keyring);
                 if (!keyring_opt)
                         return -ENOMEM;
         }

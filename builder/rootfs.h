@@ -38,7 +38,8 @@ struct cache_entry {
 };
 #define CACHE_ENTRY_INIT { .lock_fd = -1 }
 
-/* Create CACHE/KIND, take the entry's lock (waiting, with a note, if another build holds it). */
+/* Create CACHE/KIND and lock the entry: shared if it is present (any number of builds read it at
+ * once), exclusive if not (the caller makes it; other builds wait, with a note, and then find it). */
 int cache_entry_lock(const char *cache_dir, const char *kind, const char *key, struct cache_entry *ret);
 /* Whether the entry is complete (tarball and sum present); loads e->sha256. */
 bool cache_entry_present(struct cache_entry *e);

@@ -9,7 +9,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -20,6 +24,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "hygiene.h"
+#include "keyring.h"
 #include "layer.h"
 #include "mirror.h"
 #include "outputs.h"
@@ -273,6 +278,87 @@ static void test_mirror_probe_unreachable(void **state) {
         assert_true(mirror_probe(url, "noble", 100, &reason) < 0);
         free(reason);
         rm_rf(root);
+}
+
+/* A one-shot HTTP server in a child process: answers the first connection with `response`. */
+static pid_t serve_once(const char *response, int *ret_port) {
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(s >= 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        assert_int_equal(bind(s, (struct sockaddr *) &a, sizeof a), 0);
+        assert_int_equal(listen(s, 1), 0);
+        socklen_t l = sizeof a;
+        assert_int_equal(getsockname(s, (struct sockaddr *) &a, &l), 0);
+        *ret_port = ntohs(a.sin_port);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int c = accept(s, NULL, NULL);
+                char req[4096];
+                (void) !read(c, req, sizeof req);
+                (void) !write(c, response, strlen(response));
+                close(c);
+                _exit(0);
+        }
+        close(s);
+        return pid;
+}
+
+static void test_http_get(void **state) {
+        static const struct {
+                const char *response;
+                int expect;
+                const char *body;
+        } cases[] = {
+                { "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello", 0, "hello" },
+                { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", 0, "abcde" },
+                { "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", -EPROTO, NULL },
+                { "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", -ENOENT, NULL },
+                { "SSH-2.0-OpenSSH\r\n", -EPROTO, NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                int port;
+                pid_t pid = serve_once(cases[i].response, &port);
+                _cleanup_free_ char *url = strprintf("http://127.0.0.1:%d/x", port);
+                char *body = NULL, *reason = NULL;
+                size_t size = 0;
+                int r = http_get(url, 1024, 3000, &body, &size, &reason);
+                assert_int_equal(r, cases[i].expect);
+                if (cases[i].body) {
+                        assert_int_equal(size, strlen(cases[i].body));
+                        assert_memory_equal(body, cases[i].body, size);
+                } else
+                        assert_non_null(reason);
+                free(body);
+                free(reason);
+                assert_int_equal(waitpid(pid, NULL, 0), pid);
+        }
+}
+
+static void test_deb_extract(void **state) {
+        _cleanup_free_ char *d = make_tmpdir();
+        write_text(d, "pkg/DEBIAN/control", "Package: k\nVersion: 1\nArchitecture: all\nMaintainer: t <t@t>\n"
+                                            "Description: t\n");
+        write_text(d, "pkg/usr/share/keyrings/test-keyring.gpg", "KEYDATA");
+        _cleanup_free_ char *pkg = strprintf("%s/pkg", d), *deb = strprintf("%s/k.deb", d);
+        const char *argv[] = { "dpkg-deb", "--root-owner-group", "-Zxz", "--build", pkg, deb, NULL };
+        if (!find_executable("dpkg-deb")) {
+                rm_rf(d);
+                skip();
+        }
+        assert_int_equal(spawn_run(argv, NULL, NULL, NULL), 0);
+        _cleanup_free_ char *data = NULL;
+        size_t size = 0;
+        assert_int_equal(read_file_full(AT_FDCWD, deb, 1 << 20, &data, &size), 0);
+        char *key = NULL;
+        size_t key_size = 0;
+        assert_int_equal(deb_extract_member(data, size, "usr/share/keyrings/test-keyring.gpg", &key, &key_size), 0);
+        assert_int_equal(key_size, 7);
+        assert_memory_equal(key, "KEYDATA", 7);
+        free(key);
+        assert_int_equal(deb_extract_member(data, size, "usr/share/keyrings/other.gpg", &key, &key_size), -ENOENT);
+        assert_int_equal(deb_extract_member("garbage", 7, "x", &key, &key_size), -EBADMSG);
+        rm_rf(d);
 }
 
 /* ---- sizes and formats ---------------------------------------------------------------------- */
@@ -648,6 +734,8 @@ int main(void) {
                 cmocka_unit_test(test_mirror_resolve),
                 cmocka_unit_test(test_url_split),
                 cmocka_unit_test(test_mirror_probe_unreachable),
+                cmocka_unit_test(test_http_get),
+                cmocka_unit_test(test_deb_extract),
                 cmocka_unit_test(test_image_size),
                 cmocka_unit_test(test_formats),
                 cmocka_unit_test(test_dpkg_query),
