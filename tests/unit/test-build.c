@@ -489,6 +489,35 @@ static void test_sha256sums(void **state) {
         rm_rf(dir);
 }
 
+static void test_qcow2(void **state) {
+        if (!find_executable("qemu-img"))
+                skip();
+        _cleanup_free_ char *d = make_tmpdir();
+        _cleanup_free_ char *raw = strprintf("%s/x.raw", d), *q = strprintf("%s/x.qcow2", d);
+        int fd = open(raw, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, 64 * MiB), 0);
+        assert_int_equal(pwrite(fd, "rackstack", 9, 17 * MiB), 9);
+        close(fd);
+        assert_int_equal(write_qcow2(raw, q), 0);
+        const char *cmp[] = { "qemu-img", "compare", "-f", "raw", "-F", "qcow2", raw, q, NULL };
+        assert_int_equal(spawn_run(cmp, NULL, NULL, NULL), 0);
+        const char *info[] = { "qemu-img", "info", "--output=json", q, NULL };
+        struct spawn_opts o = SPAWN_OPTS_INIT;
+        o.capture_stdout = true;
+        _cleanup_free_ char *out = NULL;
+        assert_int_equal(spawn_run(info, &o, NULL, &out), 0);
+        assert_non_null(strstr(out, "\"format\": \"qcow2\""));
+        /* no temporary left next to it */
+        _cleanup_free_ char *tmp = strprintf("%s.tmp.%d", q, (int) getpid());
+        assert_true(access(tmp, F_OK) < 0);
+        /* a failing conversion leaves nothing either */
+        _cleanup_free_ char *missing = strprintf("%s/none.raw", d), *q2 = strprintf("%s/y.qcow2", d);
+        assert_true(write_qcow2(missing, q2) < 0);
+        assert_true(access(q2, F_OK) < 0);
+        rm_rf(d);
+}
+
 /* ---- spawn and progress --------------------------------------------------------------------- */
 
 static void test_spawn(void **state) {
@@ -741,6 +770,7 @@ int main(void) {
                 cmocka_unit_test(test_dpkg_query),
                 cmocka_unit_test(test_manifest_json),
                 cmocka_unit_test(test_sha256sums),
+                cmocka_unit_test(test_qcow2),
                 cmocka_unit_test(test_spawn),
                 cmocka_unit_test(test_progress_json),
                 cmocka_unit_test(test_hygiene),
