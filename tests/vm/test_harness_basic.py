@@ -190,5 +190,73 @@ class WithQemu(unittest.TestCase):
             self.assertEqual(os.listdir(d), [])
 
 
+GRUB_SERIAL_CFG = """serial --unit=0 --speed=115200
+terminal_output serial console
+echo %s
+sleep 600
+"""
+
+
+@unittest.skipUnless(shutil.which("qemu-system-x86_64") and shutil.which("grub-mkrescue")
+                     and shutil.which("grub-mkimage"), "no qemu or GRUB tools")
+class BootSources(unittest.TestCase):
+    """Every way the harness can boot something, with GRUB as a tiny payload that prints a marker on the
+    serial console (no OS needed): ISO as CD and as USB stick, and PXE from slirp's TFTP server, each
+    under UEFI and BIOS."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="rs-bootsrc-")
+        tree = os.path.join(cls.dir, "tree", "boot", "grub")
+        os.makedirs(tree)
+        with open(os.path.join(tree, "grub.cfg"), "w") as f:
+            f.write(GRUB_SERIAL_CFG % "RS-ISO-OK")
+        cls.iso = os.path.join(cls.dir, "t.iso")
+        subprocess.run(["grub-mkrescue", "-o", cls.iso, os.path.join(cls.dir, "tree"), "--", "-volid", "RSTEST"],
+                       check=True, capture_output=True)
+        cls.tftp = os.path.join(cls.dir, "tftp")
+        os.makedirs(cls.tftp)
+        cfg = os.path.join(cls.dir, "pxe.cfg")
+        with open(cfg, "w") as f:
+            f.write(GRUB_SERIAL_CFG % "RS-PXE-OK")
+        mods = ["echo", "serial", "terminal", "sleep"]
+        subprocess.run(["grub-mkimage", "-O", "x86_64-efi", "-o", os.path.join(cls.tftp, "boot.efi"),
+                        "-p", "(tftp)/", "-c", cfg, "efinet", "tftp"] + mods, check=True)
+        core = os.path.join(cls.dir, "core.pxe")
+        subprocess.run(["grub-mkimage", "-O", "i386-pc-pxe", "-o", core, "-p", "(tftp)/", "-c", cfg,
+                        "pxe", "tftp"] + mods, check=True)
+        with open(os.path.join(cls.tftp, "boot.0"), "wb") as out:
+            for part in ("/usr/lib/grub/i386-pc/pxeboot.img", core):
+                with open(part, "rb") as f:
+                    out.write(f.read())
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def boot(self, marker, **kw):
+        with VM(nets=kw.pop("nets", 0), memory=512, cpus=1, **kw) as vm:
+            vm.boot(expect=marker, timeout=180)
+            return vm.last_match_time
+
+    def test_iso_cd_uefi(self):
+        self.boot("RS-ISO-OK", firmware="uefi", iso=self.iso, iso_as="cd")
+
+    def test_iso_cd_bios(self):
+        self.boot("RS-ISO-OK", firmware="bios", iso=self.iso, iso_as="cd")
+
+    def test_iso_usb_uefi(self):
+        self.boot("RS-ISO-OK", firmware="uefi", iso=self.iso, iso_as="usb")
+
+    def test_iso_usb_bios(self):
+        self.boot("RS-ISO-OK", firmware="bios", iso=self.iso, iso_as="usb")
+
+    def test_pxe_uefi(self):
+        self.boot("RS-PXE-OK", firmware="uefi", pxe=(self.tftp, "boot.efi"), nets=1)
+
+    def test_pxe_bios(self):
+        self.boot("RS-PXE-OK", firmware="bios", pxe=(self.tftp, "boot.0"), nets=1)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -32,6 +32,7 @@ Why things are done this way (measured on the lab host, see research/lab-disk.md
 
 import argparse
 import atexit
+import codecs
 import ctypes
 import json
 import os
@@ -388,7 +389,9 @@ class VM:
     fw_cfg: {name: host_path} (e.g. {"opt/rackstack/script": "x.sh"}), extra_args: more QEMU args.
     log: serial log file (default: <tmpdir>/serial.log, removed with the tmpdir unless keep_tmp).
     echo: prefix string: console output is echoed live to stderr with it (for `make demo`).
-    first_output_timeout / stall_timeout: silence limits for the one automatic retry (seconds).
+    first_output_timeout / stall_timeout: silence limits for the automatic retry (seconds): no console
+        byte at all within first_output_timeout, or no new byte for stall_timeout while the boot is still
+        early (before early_boot_done, a regex, matched: a quiet guest later on is normal, not a hang).
     name: used in messages and in stable serials' prefix."""
 
     def __init__(self, image=None, firmware="uefi", disks=(), oemdrv=None, oemdrv_fmt="vfat",
@@ -396,7 +399,8 @@ class VM:
              iso=None, iso_as="cd", pxe=None, kernel=None, initrd=None, append=None,
              boot_disk="sata-ssd", boot_disk_size=None, boot_serial=None, fw_cfg=None,
              extra_args=(), log=None, echo=None, name="vm", tmpdir=None, keep_tmp=False,
-             first_output_timeout=None, stall_timeout=150):
+             first_output_timeout=None, stall_timeout=150,
+             early_boot_done=r"Run /init as init process|Welcome to |systemd\[1\]|login: ?$"):
         if firmware not in ("uefi", "bios"):
             raise ValueError("firmware must be uefi or bios")
         if sum(x is not None for x in (image, iso, pxe, kernel)) > 1:
@@ -431,6 +435,8 @@ class VM:
         # OVMF writes to serial ~4 s in; SeaBIOS writes nothing there, GRUB or the kernel is first.
         self.first_output_timeout = first_output_timeout or (60 if firmware == "uefi" else 90)
         self.stall_timeout = stall_timeout
+        self.early_boot_done = re.compile(early_boot_done, re.M) if early_boot_done else None
+        self._early_done = False
         self._tmpdir_parent = tmpdir or os.environ.get("RACKSTACK_VM_TMPDIR")
         self.tmpdir = None
         self.log_path = log
@@ -506,15 +512,7 @@ class VM:
             if d.fmt is None:
                 d.fmt = _detect_format(d.path)
         if self.boot_disk is not None:
-            src = os.path.abspath(self.image)
-            fmt = _detect_format(src)
-            overlay = os.path.join(self.tmpdir, "boot-overlay.qcow2")
-            cmd = ["qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b", src, overlay]
-            if self.boot_disk_size:
-                cmd.append(str(self.boot_disk_size))
-            _run(cmd)
-            self.boot_disk.path = overlay
-            self.boot_disk.fmt = "qcow2"
+            self._make_overlay()
         if self.oemdrv is not None:
             if self.oemdrv_fmt == "image":
                 self._oemdrv_img = self.oemdrv
@@ -525,6 +523,19 @@ class VM:
         self.cmdline = self._build_cmdline()
         self._prepared = True
         return self.cmdline
+
+    def _make_overlay(self):
+        # A fresh overlay per start: a retried boot must not see what the failed attempt wrote.
+        src = os.path.abspath(self.image)
+        overlay = os.path.join(self.tmpdir, "boot-overlay.qcow2")
+        if os.path.exists(overlay):
+            os.unlink(overlay)
+        cmd = ["qemu-img", "create", "-q", "-f", "qcow2", "-F", _detect_format(src), "-b", src, overlay]
+        if self.boot_disk_size:
+            cmd.append(str(self.boot_disk_size))
+        _run(cmd)
+        self.boot_disk.path = overlay
+        self.boot_disk.fmt = "qcow2"
 
     def _build_cmdline(self):
         t = self.tmpdir
@@ -642,6 +653,8 @@ class VM:
             raise VMError("%s: already running" % self.name)
         if self.firmware == "uefi":
             shutil.copyfile(ovmf_paths()[1], self.vars_path)
+        if self.boot_disk is not None and self.starts > 0:
+            self._make_overlay()
         for s in (self.serial_sock, self.qmp_sock):
             if os.path.exists(s):
                 os.unlink(s)
@@ -652,6 +665,8 @@ class VM:
             self._logf.write(b"\n==== rackstack vmharness: restarting QEMU (attempt %d) ====\n" % self.starts)
         self._buf, self._pos, self._closed = "", 0, False
         self._first_rx = self._last_rx = None
+        self._early_done = False
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._kvm_error = None
         self._stderr = ""
         self._t0 = time.monotonic()
@@ -818,7 +833,7 @@ class VM:
                     self._logf.write(data)
                 except (OSError, ValueError):
                     pass
-            text = data.decode("utf-8", "replace")
+            text = self._decoder.decode(data)
             now = time.monotonic()
             with self._cond:
                 if self._first_rx is None:
@@ -860,7 +875,7 @@ class VM:
         return "---- last %d console lines of %s (log %s) ----\n%s" % (len(lines), self.name, self.log_path,
                                         "\n".join(lines))
 
-    def wait_for(self, pattern, timeout=600, _boot=False):
+    def wait_for(self, pattern, timeout=600, _boot=False, _quiet=False):
         """Wait until `pattern` (regex, re.M) matches console output that arrived after the previous
         match. Returns the match; raises VMTimeout, or VMDied if QEMU exits or reports a KVM error."""
         rx = re.compile(pattern, re.M) if isinstance(pattern, str) else pattern
@@ -871,7 +886,8 @@ class VM:
                 if m:
                     self._pos = m.end()
                     self.last_match_time = self.elapsed()
-                    self._note("matched %r after %.1fs" % (rx.pattern, self.last_match_time))
+                    if not _quiet:
+                        self._note("matched %r after %.1fs" % (rx.pattern, self.last_match_time))
                     return m
                 if self._kvm_error:
                     raise VMDied("%s: %s (QEMU killed; use RACKSTACK_ACCEL=tcg)\n%s" %
@@ -888,7 +904,9 @@ class VM:
                 if _boot:
                     if self._first_rx is None and self.elapsed() > self.first_output_timeout:
                         raise _Silent("no console output in %ds" % self.first_output_timeout)
-                    if (self.stall_timeout and self._last_rx is not None and
+                    if not self._early_done and self.early_boot_done is not None:
+                        self._early_done = bool(self.early_boot_done.search(self._buf))
+                    if (self.stall_timeout and self._last_rx is not None and not self._early_done and
                             now - self._last_rx > self.stall_timeout):
                         raise _Silent("console stalled for %ds before %r" %
                                   (self.stall_timeout, rx.pattern))
@@ -938,9 +956,10 @@ class VM:
         tok = "%d_%d" % (os.getpid(), self._token)
         # The markers are split by quotes on the typed line, so only the shell's output matches.
         self.sendline("echo __RSB''%s__; %s; echo __RSE''%s__$?__" % (tok, cmd, tok))
-        self.wait_for(r"^__RSB%s__\r?$" % tok, timeout)
+        # Not anchored: with echo off the marker follows the prompt on the same line.
+        self.wait_for(r"__RSB%s__\r?\n" % tok, timeout, _quiet=True)
         start = self._pos
-        m = self.wait_for(r"__RSE%s__(\d+)__" % tok, timeout)
+        m = self.wait_for(r"__RSE%s__(\d+)__" % tok, timeout, _quiet=True)
         out = self._buf[start:m.start()].replace("\r", "")
         rc = int(m.group(1))
         if check and rc != 0:
