@@ -165,6 +165,27 @@ class WithQemu(unittest.TestCase):
                 self.assertLess(time.monotonic() - t0, 30)
                 self.assertFalse(vm.running())
 
+    def test_cli_echo_and_log(self):
+        # `make demo` relies on the live echo with a prefix; the log must hold the same console bytes.
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, "c.log")
+            r = subprocess.run([sys.executable, os.path.join(HERE, "vmharness.py"), "boot", "--firmware", "uefi",
+                                "--nics", "0", "--memory", "256", "--cpus", "1", "--expect", "BdsDxe",
+                                "--timeout", "120", "--echo", "--echo-prefix", "[demo] ", "--log", log],
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            lines = [l for l in r.stderr.splitlines() if "BdsDxe" in l and "reached" not in l]
+            self.assertTrue(lines and all(l.startswith("[demo] ") for l in lines), r.stderr[-2000:])
+            with open(log, "rb") as f:
+                self.assertIn(b"BdsDxe", f.read())
+            # A pattern that never comes: exit status 1 and the console tail in the message.
+            r = subprocess.run([sys.executable, os.path.join(HERE, "vmharness.py"), "boot", "--firmware", "uefi",
+                                "--nics", "0", "--memory", "256", "--cpus", "1", "--expect", "BdsDxe",
+                                "--expect", "no such line", "--timeout", "25"],
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("did not appear", r.stderr)
+
     def test_sigterm_cleans_up(self):
         # The CLI, killed with SIGTERM while waiting, must stop QEMU and remove its temp dir.
         with tempfile.TemporaryDirectory() as d:
@@ -222,13 +243,9 @@ class BootSources(unittest.TestCase):
         mods = ["echo", "serial", "terminal", "sleep"]
         subprocess.run(["grub-mkimage", "-O", "x86_64-efi", "-o", os.path.join(cls.tftp, "boot.efi"),
                         "-p", "(tftp)/", "-c", cfg, "efinet", "tftp"] + mods, check=True)
-        core = os.path.join(cls.dir, "core.pxe")
-        subprocess.run(["grub-mkimage", "-O", "i386-pc-pxe", "-o", core, "-p", "(tftp)/", "-c", cfg,
-                        "pxe", "tftp"] + mods, check=True)
-        with open(os.path.join(cls.tftp, "boot.0"), "wb") as out:
-            for part in ("/usr/lib/grub/i386-pc/pxeboot.img", core):
-                with open(part, "rb") as f:
-                    out.write(f.read())
+        # The i386-pc-pxe format already starts with pxeboot.img (what grub-mknetdir's core.0 is).
+        subprocess.run(["grub-mkimage", "-O", "i386-pc-pxe", "-o", os.path.join(cls.tftp, "boot.0"),
+                        "-p", "(tftp)/", "-c", cfg, "pxe", "tftp"] + mods, check=True)
 
     @classmethod
     def tearDownClass(cls):
@@ -237,6 +254,7 @@ class BootSources(unittest.TestCase):
     def boot(self, marker, **kw):
         with VM(nets=kw.pop("nets", 0), memory=512, cpus=1, **kw) as vm:
             vm.boot(expect=marker, timeout=180)
+            sys.stderr.write("[%s after %.1fs] " % (marker, vm.last_match_time))
             return vm.last_match_time
 
     def test_iso_cd_uefi(self):

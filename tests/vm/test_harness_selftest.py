@@ -17,7 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vmharness import VM, Disk, install_signal_handlers  # noqa: E402
+from vmharness import VM, Disk, Nets, install_signal_handlers  # noqa: E402
 
 IMAGE = os.environ.get("RACKSTACK_SELFTEST_IMAGE", "/work/vmtest/selftest.raw")
 LOGDIR = os.environ.get("RACKSTACK_SELFTEST_LOGDIR") or tempfile.mkdtemp(prefix="rs-selftest-")
@@ -40,7 +40,13 @@ class Selftest(unittest.TestCase):
         with open(ks, "w") as f:
             f.write("# rackstack selftest kickstart\n")
         log = os.path.join(LOGDIR, "selftest-%s.log" % firmware)
-        vm = VM(image=IMAGE, firmware=firmware, disks=disks, oemdrv=ks, boot_disk_size="60G",
+        payload = os.path.join(LOGDIR, "fwcfg.txt")
+        with open(payload, "w") as f:
+            f.write("rackstack-fw-cfg-payload\n")
+        # UEFI gets the LACP-peer wiring (4 NICs at 10G), BIOS the default two user-mode NICs.
+        nets = Nets(2, mode="lacp-peer") if firmware == "uefi" else 2
+        vm = VM(image=IMAGE, firmware=firmware, disks=disks, oemdrv=ks, boot_disk_size="60G", nets=nets,
+                fw_cfg={"opt/rackstack/selftest": payload},
                 log=log, name=firmware, echo=("[%s] " % firmware) if os.environ.get("RACKSTACK_VM_ECHO") else None)
         with vm:
             vm.boot(expect=r"login: ?$", timeout=400)
@@ -72,6 +78,19 @@ class Selftest(unittest.TestCase):
             rc, out = vm.run("blkid -L OEMDRV && mkdir -p /mnt && mount -r LABEL=OEMDRV /mnt && cat /mnt/ks.cfg")
             self.assertEqual(rc, 0, out)
             self.assertIn("# rackstack selftest kickstart", out)
+
+            # NICs: stable MACs, and link speed where asked for (802.3ad needs it).
+            rc, out = vm.run("for n in /sys/class/net/*; do [ -e $n/device ] && echo $(cat $n/address) "
+                             "$(cat $n/speed 2>/dev/null || echo none); done")
+            got = dict(l.split() for l in out.splitlines() if l.count(":") == 5)
+            macs = vm.nets.macs + (vm.nets.peer_macs() if vm.nets.mode == "lacp-peer" else [])
+            self.assertEqual(sorted(got), sorted(macs), out)
+            if vm.nets.mode == "lacp-peer":
+                self.assertEqual(set(got.values()), {"10000"}, out)
+
+            # fw_cfg injection (how tests hand scripts to a stock image).
+            rc, out = vm.run("modprobe qemu_fw_cfg; cat /sys/firmware/qemu_fw_cfg/by_name/opt/rackstack/selftest/raw")
+            self.assertIn("rackstack-fw-cfg-payload", out)
 
             # A failing command reports its status.
             rc, out = vm.run("false")

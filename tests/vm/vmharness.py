@@ -456,6 +456,7 @@ class VM:
         self._threads = []
         self._logf = None
         self._echo_bol = True
+        self._echo_lock = threading.Lock()
         self._t0 = None
         self._token = 0
         self._prepared = False
@@ -809,7 +810,8 @@ class VM:
                 if "KVM internal error" in line:
                     self._kvm_error = line.strip()
                 self._cond.notify_all()
-            self._note("qemu: " + line.rstrip())
+            if "QEMU waiting for connection" not in line:
+                self._note("qemu: " + line.rstrip())
             if "KVM internal error" in line:
                 # QEMU pauses the guest forever after this; nothing more will come.
                 try:
@@ -845,6 +847,10 @@ class VM:
                 self._echo_out(text)
 
     def _echo_out(self, text):
+        with self._echo_lock:
+            self._echo_locked(text)
+
+    def _echo_locked(self, text):
         out = []
         for ch in text.replace("\r", ""):
             if self._echo_bol:
@@ -863,7 +869,10 @@ class VM:
             except (OSError, ValueError):
                 pass
         if self.echo is not None:
-            sys.stderr.write("%s[vmharness %.1fs] %s\n" % (self.echo, self.elapsed(), msg))
+            with self._echo_lock:
+                # Our notes go on their own prefixed line, even in the middle of a console line.
+                self._echo_locked("%s[vmharness %.1fs] %s\n" % ("" if self._echo_bol else "\n",
+                                                               self.elapsed(), msg))
 
     @property
     def output(self):
