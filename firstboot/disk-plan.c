@@ -590,7 +590,8 @@ static int plan_data_disk(struct ctx *c, const struct disk_spec *s) {
                         reason(c, i, "not '%s': part %s --ondisk=%s names another disk", s->name, pin_mount, pin);
                         continue;
                 }
-                if (d->busy) {
+                /* a disk an earlier run finished is busy with our own mounts */
+                if (d->busy && !c->claimed[i]) {
                         _cleanup_free_ char *b = strv_join(d->busy, "; ");
                         reason(c, i, "matches '%s' but is busy (%s): never forced", s->name, b ? b : "?");
                         refused[n_refused++] = i;

@@ -490,6 +490,14 @@ static void test_busy(void **state) {
         assert_false(disk_plan_ok(r.plan));
         assert_true(strv_has_substr(r.plan->errors, "is busy (sdz1 mounted at /mnt): never forced"));
         result_done(&r);
+
+        /* busy with the mounts of the run that finished it: a rerun takes it and changes nothing */
+        struct storage_claim ours = { .disk_id = (char *) "serial-B1", .finished = true };
+        plan_role(&r, "id", f, 2, NULL, &ours, 1);
+        assert_true(disk_plan_ok(r.plan));
+        assert_true(planned(&r, "sdb")->resume);
+        assert_false(planned(&r, "sdb")->wipe);
+        result_done(&r);
 }
 
 static void test_only_use(void **state) {
