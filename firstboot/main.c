@@ -23,6 +23,7 @@ struct options {
         const char *sysfs;
         bool json;
         bool no_mount;
+        bool clear_all;
         char **only_use;
         char **clear;
 };
@@ -84,6 +85,7 @@ static int storage_prepare(const struct options *o, struct storage_run *s) {
 
         s->answers.only_use = o->only_use ? strv_copy(o->only_use) : NULL;
         s->answers.clear_drives = o->clear ? strv_copy(o->clear) : NULL;
+        s->answers.clear_all = o->clear_all;
         if ((o->only_use && !s->answers.only_use) || (o->clear && !s->answers.clear_drives))
                 return log_error_errno(-ENOMEM, "Out of memory"), 1;
 
@@ -192,6 +194,7 @@ static void usage(FILE *f) {
                    "  --ks=FILE           kickstart answers (not yet: the parser has not landed)\n"
                    "  --only-use=DEV,...  ignoredisk --only-use: only these disks are visible\n"
                    "  --clear=DEV,...     clearpart --drives: these may be wiped if the plan uses them\n"
+                   "  --clear-all         clearpart --all: needs --clear or --only-use to bound it\n"
                    "  --json              print the plan as JSON\n"
                    "  --no-mount          write fstab but do not mount\n"
                    "  --sysfs=DIR         read sysfs from DIR (tests)\n"
@@ -225,7 +228,7 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        enum { OPT_ROOT = 256, OPT_ROLE, OPT_PROFILE, OPT_KS, OPT_ONLY_USE, OPT_CLEAR, OPT_JSON, OPT_NO_MOUNT, OPT_SYSFS };
+        enum { OPT_ROOT = 256, OPT_ROLE, OPT_PROFILE, OPT_KS, OPT_ONLY_USE, OPT_CLEAR, OPT_CLEAR_ALL, OPT_JSON, OPT_NO_MOUNT, OPT_SYSFS };
         static const struct option longopts[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
                 { "role", required_argument, NULL, OPT_ROLE },
@@ -233,6 +236,7 @@ int main(int argc, char **argv) {
                 { "ks", required_argument, NULL, OPT_KS },
                 { "only-use", required_argument, NULL, OPT_ONLY_USE },
                 { "clear", required_argument, NULL, OPT_CLEAR },
+                { "clear-all", no_argument, NULL, OPT_CLEAR_ALL },
                 { "json", no_argument, NULL, OPT_JSON },
                 { "no-mount", no_argument, NULL, OPT_NO_MOUNT },
                 { "sysfs", required_argument, NULL, OPT_SYSFS },
@@ -252,6 +256,7 @@ int main(int argc, char **argv) {
                 case OPT_KS: o.ks = optarg; break;
                 case OPT_ONLY_USE: r = split_append(&o.only_use, optarg); break;
                 case OPT_CLEAR: r = split_append(&o.clear, optarg); break;
+                case OPT_CLEAR_ALL: o.clear_all = true; break;
                 case OPT_JSON: o.json = true; break;
                 case OPT_NO_MOUNT: o.no_mount = true; break;
                 case OPT_SYSFS: o.sysfs = optarg; break;
