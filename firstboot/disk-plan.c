@@ -177,11 +177,23 @@ static bool is_foreign_boot(const struct disk_info *d) {
 
 /* ---- scope: ignoredisk, clearpart, the boot medium and the journal ------------------------------- */
 
+static const struct disk_alias *find_alias(const struct storage_answers *a, const char *name);
+static const char *alias_mismatch(struct ctx *c, const struct disk_alias *al, const struct disk_info *d);
+
+/* A device spec, or "@alias": the disks that fit the %addon alias. */
+static bool matches(struct ctx *c, const struct disk_info *d, const char *spec) {
+        if (spec[0] == '@') {
+                const struct disk_alias *al = find_alias(c->a, spec + 1);
+                return al && !alias_mismatch(c, al, d);
+        }
+        return disk_info_matches_spec(d, spec);
+}
+
 static size_t spec_matches(struct ctx *c, const char *spec, ssize_t *ret_first) {
         size_t n = 0;
         *ret_first = -1;
         for (size_t i = 0; i < c->set->n_disks; i++)
-                if (disk_info_matches_spec(D(c, i), spec)) {
+                if (matches(c, D(c, i), spec)) {
                         if (*ret_first < 0)
                                 *ret_first = (ssize_t) i;
                         n++;
@@ -198,7 +210,7 @@ static void check_named(struct ctx *c, char **specs, const char *what, bool clea
                 }
                 for (size_t i = 0; i < c->set->n_disks; i++) {
                         const struct disk_info *d = D(c, i);
-                        if (!disk_info_matches_spec(d, *s))
+                        if (!matches(c, d, *s))
                                 continue;
                         if (is_foreign_boot(d))
                                 plan_error(c, "%s=%s names %s, the boot medium; it is never a candidate", what, *s,
@@ -220,7 +232,7 @@ static void decide_scope(struct ctx *c) {
                 bool only_listed = false;
                 if (a && a->only_use) {
                         for (char **s = a->only_use; *s; s++)
-                                if (disk_info_matches_spec(d, *s))
+                                if (matches(c, d, *s))
                                         only_listed = true;
                         if (!only_listed) {
                                 c->in_scope[i] = false;
@@ -230,7 +242,7 @@ static void decide_scope(struct ctx *c) {
                         }
                 }
                 for (char **s = a ? a->ignore : NULL; s && *s; s++)
-                        if (disk_info_matches_spec(d, *s)) {
+                        if (matches(c, d, *s)) {
                                 c->in_scope[i] = false;
                                 set_verdict(c, i, "out-of-scope", NULL);
                                 reason(c, i, "hidden by ignoredisk --drives=%s", *s);
@@ -246,7 +258,7 @@ static void decide_scope(struct ctx *c) {
                 }
                 if (a && !d->holds_root) {
                         for (char **s = a->clear_drives; s && *s; s++)
-                                if (disk_info_matches_spec(d, *s))
+                                if (matches(c, d, *s))
                                         c->cleared[i] = c->cleared_explicit[i] = true;
                         if (a->clear_all && !a->clear_drives && a->only_use)
                                 c->cleared[i] = true;
@@ -496,6 +508,9 @@ static const char *alias_mismatch(struct ctx *c, const struct disk_alias *al, co
         if (!size_ok(al->size_op, d->size, al->size))
                 return keep(c, strprintf("%s, @%s asks for size%s%s", hsize(c, d->size), al->name,
                                          size_op_str(al->size_op), hsize(c, al->size)));
+        if (al->size_max && d->size > al->size_max)
+                return keep(c, strprintf("%s, @%s asks for size<=%s", hsize(c, d->size), al->name,
+                                         hsize(c, al->size_max)));
         if (al->device && !disk_info_matches_spec(d, al->device))
                 return keep(c, strprintf("@%s is pinned to %s", al->name, al->device));
         return NULL;

@@ -31,12 +31,14 @@ struct disk_alias {
         unsigned transports; /* enum transport mask; 0 = any */
         enum size_op size_op;
         uint64_t size;       /* bytes */
+        uint64_t size_max;   /* bytes; 0 = no upper bound (besides size_op) */
         unsigned count;      /* 0 = not asserted, else exactly this many disks must match */
         bool expect_empty;   /* refuse a disk carrying any signature, even when clearpart names it */
         char *device;        /* pin to a device spec (name, /dev/disk/by-id/…, by-path glob); NULL = match */
 };
 
-/* "part MOUNT --ondisk=X": X is "@alias" or a device spec. */
+/* "part MOUNT --ondisk=X": X is "@alias" or a device spec. Device specs in only_use, ignore and
+ * clear_drives may be "@alias" too: the disks that fit the alias. */
 struct part_pin {
         char *mount;
         char *ondisk;

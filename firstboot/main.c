@@ -9,6 +9,10 @@
 #include "disk-plan.h"
 #include "disk-probe.h"
 #include "disk-seed.h"
+#include "diag.h"
+#include "kickstart.h"
+#include "profile.h"
+#include "storage-answers.h"
 #include "journal.h"
 #include "log.h"
 #include "status.h"
@@ -35,7 +39,10 @@ static void options_done(struct options *o) {
 
 /* ---- storage: probe, plan, apply ----------------------------------------------------------------------- */
 
+#define IMAGE_PROFILE "/usr/share/rackstack/profile.yaml"
+
 struct storage_run {
+        struct profile *profile; /* when loaded, specs point into it */
         struct disk_spec *specs;
         size_t n_specs;
         struct storage_answers answers;
@@ -52,7 +59,10 @@ static void storage_run_done(struct storage_run *s) {
         disk_set_free(s->disks);
         storage_claims_free(s->claims, s->n_claims);
         storage_answers_done(&s->answers);
-        disk_specs_free(s->specs, s->n_specs);
+        if (s->profile)
+                profile_free(s->profile);
+        else
+                disk_specs_free(s->specs, s->n_specs);
         journal_free(s->journal);
         if (s->root_fd >= 0)
                 close(s->root_fd);
@@ -63,31 +73,55 @@ static int storage_prepare(const struct options *o, struct storage_run *s) {
         int r;
         *s = (struct storage_run) { .root_fd = -1 };
 
-        if (o->ks) {
-                log_error("--ks: not yet: the kickstart parser has not landed; use --only-use and --clear");
+        const char *profile = o->profile;
+        if (!profile && !o->role && access(IMAGE_PROFILE, F_OK) == 0)
+                profile = IMAGE_PROFILE;
+        if (profile) {
+                _cleanup_(diags_done) struct diags d = {};
+                r = profile_load_file(profile, &d, &s->profile);
+                diags_print(&d, stderr);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to load the profile '%s': %m", profile), 2;
+                s->specs = s->profile->disks;
+                s->n_specs = s->profile->n_disks;
+        } else if (o->role) {
+                /* the seed's layouts built in: for tests and for hosts without an installed profile */
+                r = seed_disk_specs(o->role, &s->specs, &s->n_specs);
+                if (r == -ENOENT) {
+                        log_error("unknown role '%s'", o->role);
+                        return 2;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to build the disk specs: %m"), 1;
+        } else {
+                log_error("no profile: %s is missing; give --profile=FILE or --role=ROLE", IMAGE_PROFILE);
                 return 2;
         }
-        if (o->profile) {
-                log_error("--profile: not yet: the profile loader has not landed; use --role");
-                return 2;
-        }
-        if (!o->role) {
-                log_error("no role: give --role ROLE (until the profile loader lands, the seed's layouts are built in)");
-                return 2;
-        }
-        r = seed_disk_specs(o->role, &s->specs, &s->n_specs);
-        if (r == -ENOENT) {
-                log_error("unknown role '%s'", o->role);
-                return 2;
-        }
-        if (r < 0)
-                return log_error_errno(r, "Failed to build the disk specs: %m"), 1;
 
-        s->answers.only_use = o->only_use ? strv_copy(o->only_use) : NULL;
-        s->answers.clear_drives = o->clear ? strv_copy(o->clear) : NULL;
-        s->answers.clear_all = o->clear_all;
-        if ((o->only_use && !s->answers.only_use) || (o->clear && !s->answers.clear_drives))
-                return log_error_errno(-ENOMEM, "Out of memory"), 1;
+        if (o->ks) {
+                _cleanup_(diags_done) struct diags d = {};
+                _cleanup_(ks_freep) struct ks *ks = NULL;
+                r = ks_load_file(o->ks, &d, &ks);
+                diags_print(&d, stderr);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to load the kickstart '%s': %m", o->ks), 2;
+                r = storage_answers_from_ks(ks, &s->answers);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read the kickstart's disk answers: %m"), 1;
+        }
+        /* the command line narrows or overrides the kickstart */
+        if (o->only_use) {
+                strv_free(s->answers.only_use);
+                if (!(s->answers.only_use = strv_copy(o->only_use)))
+                        return log_error_errno(-ENOMEM, "Out of memory"), 1;
+        }
+        if (o->clear) {
+                strv_free(s->answers.clear_drives);
+                if (!(s->answers.clear_drives = strv_copy(o->clear)))
+                        return log_error_errno(-ENOMEM, "Out of memory"), 1;
+        }
+        if (o->clear_all)
+                s->answers.clear_all = true;
 
         s->root_fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (s->root_fd < 0)
@@ -190,8 +224,8 @@ static void usage(FILE *f) {
         fprintf(f, "\noptions:\n"
                    "  --root=DIR          operate on files under DIR (default /)\n"
                    "  --role=ROLE         the role whose disk layout to use\n"
-                   "  --profile=FILE      the role profile (not yet: the loader has not landed)\n"
-                   "  --ks=FILE           kickstart answers (not yet: the parser has not landed)\n"
+                   "  --profile=FILE      the role profile (default " IMAGE_PROFILE ")\n"
+                   "  --ks=FILE           kickstart answers (ignoredisk, clearpart, part --ondisk, %%addon disk)\n"
                    "  --only-use=DEV,...  ignoredisk --only-use: only these disks are visible\n"
                    "  --clear=DEV,...     clearpart --drives: these may be wiped if the plan uses them\n"
                    "  --clear-all         clearpart --all: needs --clear or --only-use to bound it\n"

@@ -146,8 +146,21 @@ if [ "$rc" = 1 ] && grep -q "not 'database': it is ssd, 'database' asks for nvme
 else
         not_ok "plan db (rc=$rc)"
 fi
+fb plan --profile "$here/profiles/id.yaml" --only-use "$L"
+if [ "$rc" = 0 ] && grep -q "do:  part 1 dirsrv .* mount /var/lib/dirsrv (noatime)" "$T/out"; then
+        ok "plan --profile profiles/id.yaml: the loader's layout"
+else
+        not_ok "plan --profile (rc=$rc)"
+fi
+fb plan --profile "$here/profiles/db.yaml" --ks "$here/kickstart/lab-db1.ks" --only-use "$L"
+if [ "$rc" = 1 ] && grep -q "%addon disk database count=1: 0 disks match" "$T/out" \
+   && grep -q "not 'database': it is ssd" "$T/out"; then
+        ok "plan --ks lab-db1.ks: the %addon assertions apply"
+else
+        not_ok "plan --ks (rc=$rc)"
+fi
 fb plan --role id --ks /nonexistent
-if [ "$rc" = 2 ] && grep -q "not yet" "$T/out"; then ok "--ks: usage error 'not yet'"; else not_ok "--ks (rc=$rc)"; fi
+if [ "$rc" = 2 ]; then ok "--ks missing file: exit 2"; else not_ok "--ks missing (rc=$rc)"; fi
 detach "$L"
 
 echo "# refusals: nothing written to any disk"
