@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "json.h"
 #include "net-plan.h"
+#include "net-apply.h"
 #include "netplan.h"
 #include "parse.h"
 #include "util.h"
@@ -674,6 +675,74 @@ static void test_bad_answers(void **state) {
         }
 }
 
+/* The shipped profiles and site, through the real loader: every host plans, and its addresses are the
+ * ones the hand-built seed above says (so the two cannot drift apart unnoticed). */
+static void test_shipped_profiles(void **state) {
+        struct diags d = {};
+        _cleanup_(site_freep) struct site *s = NULL;
+        if (site_load_file("profiles/site.yaml", &d, &s) < 0) {
+                diags_print(&d, stderr);
+                fail_msg("cannot load profiles/site.yaml (run from the source tree)");
+        }
+        for (size_t i = 0; i < N_ROLES; i++) {
+                const struct role_case *rc = &roles[i];
+                _cleanup_(profile_freep) struct profile *prof = NULL;
+                assert_int_equal(profile_load("profiles", rc->role, &d, &prof), 0);
+                const struct nic_list nics = rc->speed == 10000 ? NICS(two_nics_10g) : NICS(two_nics_1g);
+                struct net_plan_input in = { .profile = prof, .site = s, .nics = &nics };
+                _cleanup_(net_plan_freep) struct net_plan *p = NULL;
+                if (net_plan_build(&in, &d, &p) < 0) {
+                        diags_print(&d, stderr);
+                        fail_msg("role %s does not plan", rc->role);
+                }
+                assert_int_equal(d.n, 0);
+                _cleanup_free_ char *fqdn = strprintf("%s.domain.com", rc->host);
+                assert_string_equal(p->hostname, fqdn);
+                assert_int_equal(prof->bond.speed_mbps, rc->speed);
+                const struct net_link *b = net_plan_bond(p);
+                assert_int_equal(b->bond.mode, BOND_MODE_8023AD);
+                assert_int_equal(b->bond.miimon, 100);
+                assert_int_equal(b->bond.lacp_rate, LACP_RATE_FAST);
+                assert_int_equal(b->bond.xmit_hash_policy, XMIT_HASH_LAYER3_4);
+                assert_int_equal(p->n_links, 3 + rc->n_vlans);
+                for (size_t k = 0; k < rc->n_vlans; k++) {
+                        _cleanup_free_ char *name = strprintf("bond0.%u", rc->vlans[k]);
+                        const struct net_link *v = net_plan_find_link(p, name);
+                        assert_non_null(v);
+                        assert_int_equal(v->addrs[0].addr, vlan_addr(rc->vlans[k], rc->n));
+                        assert_int_equal(v->default_route, rc->vlans[k] == 20);
+                }
+                /* Same plan as from the hand-built seed: same YAML. */
+                struct net_plan_input hand = { .profile = &profiles[i], .site = &site, .nics = &nics };
+                _cleanup_(net_plan_freep) struct net_plan *q = NULL;
+                assert_int_equal(net_plan_build(&hand, &d, &q), 0);
+                _cleanup_free_ char *y1 = netplan_render(p), *y2 = netplan_render(q);
+                assert_string_equal(y1, y2);
+                diags_done(&d);
+        }
+}
+
+static void test_resolv_conf(void **state) {
+        struct diags d = {};
+        _cleanup_(net_plan_freep) struct net_plan *p = NULL;
+        const struct nic_list nics = NICS(two_nics_1g);
+        assert_int_equal(plan_for("id", &nics, NULL, false, &d, &p), 0);
+        diags_done(&d);
+        struct tmp_root t;
+        tmp_root_new(&t);
+        assert_int_equal(net_write_resolv_conf(t.fd, p), 1);
+        _cleanup_free_ char *rc = read_rel(&t, "etc/resolv.conf");
+        assert_contains(rc, "\nnameserver 10.0.50.11\nsearch domain.com\n");
+        /* systemd-resolved's stub: left alone, netplan's nameservers reach resolved instead. */
+        assert_int_equal(unlinkat(t.fd, "etc/resolv.conf", 0), 0);
+        assert_int_equal(symlinkat("../run/systemd/resolve/stub-resolv.conf", t.fd, "etc/resolv.conf"), 0);
+        assert_int_equal(net_write_resolv_conf(t.fd, p), 0);
+        struct stat st;
+        assert_int_equal(fstatat(t.fd, "etc/resolv.conf", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_true(S_ISLNK(st.st_mode));
+        tmp_root_done(&t);
+}
+
 /* A plan is JSON that names its links and explains itself. */
 static void test_plan_json(void **state) {
         struct diags d = {};
@@ -706,6 +775,8 @@ int main(void) {
                 cmocka_unit_test(test_persist_single_writer),
                 cmocka_unit_test(test_bad_answers),
                 cmocka_unit_test(test_plan_json),
+                cmocka_unit_test(test_shipped_profiles),
+                cmocka_unit_test(test_resolv_conf),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
