@@ -218,8 +218,11 @@ int verb_network(int argc, char **argv) {
                 net_result_done(&res);
                 return 1;
         }
-        if (res.fell_back)
-                log_warning("No LACP partner answered: %s runs active-backup", strna(res.bond_mode));
+        if (res.fell_back) {
+                const struct net_link *b = net_plan_bond(plan);
+                log_warning("No LACP partner answered: %s fell back from 802.3ad to active-backup",
+                            b ? b->name : "the bond");
+        }
 
         /* The plan that is up now: the fallback if there was one. */
         _cleanup_(net_plan_freep) struct net_plan *ab = NULL;

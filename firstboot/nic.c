@@ -69,7 +69,8 @@ void nic_list_done(struct nic_list *l) {
 static int nic_read(int netfd, const char *name, struct nic *ret) {
         _cleanup_close_ int fd = openat(netfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
-                return -errno;
+                /* Not every entry is a link: the bonding module adds the file "bonding_masters". */
+                return errno == ENOTDIR ? 0 : -errno;
 
         uint32_t type;
         if (read_attr_u32(fd, "type", &type) < 0 || type != 1 /* ARPHRD_ETHER */)

@@ -68,6 +68,8 @@ static int setup(void **state) {
         /* An enslaved NIC shows the bond's MAC in address; its own is in perm_hwaddr. */
         fake_nic("enp4s0", "1\n", "52:54:00:00:00:12\n", "1\n", "1000\n", "e1000e");
         put("class/net/enp4s0/bonding_slave/perm_hwaddr", "52:54:00:00:00:14\n");
+        /* Not a link: the bonding module's control file sits among them. */
+        put("class/net/bonding_masters", "bond0\n");
         return 0;
 }
 
