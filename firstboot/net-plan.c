@@ -769,12 +769,13 @@ int net_plan_build(const struct net_plan_input *in, struct diags *d, struct net_
                         if (!b->mac)
                                 pl.oom = true;
                 }
-                plan_vlans(&pl, bond_name);
-                for (size_t i = 0; i < p->n_links; i++)
-                        if (p->links[i].kind == NET_LINK_VLAN && p->links[i].mtu > mtu && mtu)
-                                diag_error(d, NULL, 0, 0, "%s: MTU %" PRIu32 " is larger than %s's %" PRIu32,
-                                           p->links[i].name, p->links[i].mtu, bond_name, mtu);
         }
+        /* Even after an error above: every bad VLAN answer is reported in one run, not one per run. */
+        plan_vlans(&pl, bond_name);
+        for (size_t i = 0; i < p->n_links; i++)
+                if (p->links[i].kind == NET_LINK_VLAN && p->links[i].mtu > mtu && mtu)
+                        diag_error(d, NULL, 0, 0, "%s: MTU %" PRIu32 " is larger than %s's %" PRIu32,
+                                   p->links[i].name, p->links[i].mtu, bond_name, mtu);
         free(params.primary);
         plan_dns(&pl);
 

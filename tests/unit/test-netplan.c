@@ -743,6 +743,23 @@ static void test_resolv_conf(void **state) {
         tmp_root_done(&t);
 }
 
+/* All the errors of one answer file at once, each at its place. */
+static void test_all_errors_reported(void **state) {
+        struct net_answers a = { .bond_members = unknown_nic, .n_bond_members = 2, .bond_members_src = AT(2, 45),
+                                 .bond_options = unknown_opt, .n_bond_options = 1, .vlans = badmask, .n_vlans = 1 };
+        struct nic_list nics = NICS(two_nics_1g);
+        struct diags d = {};
+        struct net_plan *p = NULL;
+        assert_int_equal(plan_for("db", &nics, &a, false, &d, &p), -EINVAL);
+        assert_null(p);
+        _cleanup_free_ char *txt = diags_text(&d);
+        assert_int_equal(d.n_errors, 3);
+        assert_contains(txt, "ks.cfg:9:40: error: unknown bond option 'lacp_rat'");
+        assert_contains(txt, "ks.cfg:2:45: error: bond member 'eno9': no such NIC");
+        assert_contains(txt, "ks.cfg:5:60: error: netmask 255.0.255.0 is not contiguous");
+        diags_done(&d);
+}
+
 /* A plan is JSON that names its links and explains itself. */
 static void test_plan_json(void **state) {
         struct diags d = {};
@@ -774,6 +791,7 @@ int main(void) {
                 cmocka_unit_test(test_answers_override),
                 cmocka_unit_test(test_persist_single_writer),
                 cmocka_unit_test(test_bad_answers),
+                cmocka_unit_test(test_all_errors_reported),
                 cmocka_unit_test(test_plan_json),
                 cmocka_unit_test(test_shipped_profiles),
                 cmocka_unit_test(test_resolv_conf),
