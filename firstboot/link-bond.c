@@ -3,6 +3,7 @@
  * or xmit_hash_policy. Rather than writing the bond's sysfs bonding files between steps (racy, needs
  * sysfs and the bond down for lacp_rate), we send one RTM_NEWLINK carrying IFLA_BOND_* in
  * IFLA_INFO_DATA, as `ip link add type bond ...` does: the bond is born with its options. */
+#include <arpa/inet.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -67,6 +68,19 @@ int link_bond_build_msg(const struct net_link *l, int primary_ifindex, struct nl
                 goto oom;
         if (b->min_links && nla_put_u32(msg, IFLA_BOND_MIN_LINKS, b->min_links) < 0)
                 goto oom;
+        if (b->mode == BOND_MODE_8023AD && b->ad_select && nla_put_u8(msg, IFLA_BOND_AD_SELECT, b->ad_select) < 0)
+                goto oom;
+        if (b->arp_interval) {
+                struct nlattr *targets;
+                if (nla_put_u32(msg, IFLA_BOND_ARP_INTERVAL, b->arp_interval) < 0 ||
+                    !(targets = nla_nest_start(msg, IFLA_BOND_ARP_IP_TARGET)))
+                        goto oom;
+                /* The kernel reads the nest's entries as network-order addresses, whatever their type. */
+                for (size_t i = 0; i < b->n_arp_ip_targets; i++)
+                        if (nla_put_u32(msg, (int) i, htonl(b->arp_ip_targets[i])) < 0)
+                                goto oom;
+                nla_nest_end(msg, targets);
+        }
         /* The kernel keeps the primary's name and applies it when that NIC is enslaved. */
         if (primary_ifindex > 0 && nla_put_u32(msg, IFLA_BOND_PRIMARY, (uint32_t) primary_ifindex) < 0)
                 goto oom;

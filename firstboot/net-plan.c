@@ -23,6 +23,7 @@ static const char *const xmit_hash_names[_XMIT_HASH_MAX] = {
         [XMIT_HASH_LAYER2] = "layer2",     [XMIT_HASH_LAYER2_3] = "layer2+3", [XMIT_HASH_LAYER3_4] = "layer3+4",
         [XMIT_HASH_ENCAP2_3] = "encap2+3", [XMIT_HASH_ENCAP3_4] = "encap3+4",
 };
+static const char *const ad_select_names[] = { "stable", "bandwidth", "count" };
 static const char *const link_kind_names[_NET_LINK_KIND_MAX] = {
         [NET_LINK_ETHER] = "ether", [NET_LINK_BOND] = "bond", [NET_LINK_VLAN] = "vlan",
 };
@@ -35,6 +36,9 @@ const char *net_lacp_rate_name(enum lacp_rate r) {
 }
 const char *net_xmit_hash_name(enum xmit_hash h) {
         return (unsigned) h < _XMIT_HASH_MAX ? xmit_hash_names[h] : NULL;
+}
+const char *net_ad_select_name(unsigned a) {
+        return a < ELEMENTSOF(ad_select_names) ? ad_select_names[a] : NULL;
 }
 const char *net_link_kind_name(enum net_link_kind k) {
         return (unsigned) k < _NET_LINK_KIND_MAX ? link_kind_names[k] : NULL;
@@ -244,7 +248,8 @@ static void plan_host(struct planner *pl) {
 }
 
 static const char *const bond_option_keys[] = {
-        "mode", "miimon", "lacp_rate", "xmit_hash_policy", "primary", "updelay", "downdelay", "min_links", NULL,
+        "mode", "miimon", "lacp_rate", "xmit_hash_policy", "primary", "updelay", "downdelay", "min_links",
+        "ad_select", "arp_interval", "arp_ip_target", NULL,
 };
 
 /* Parse the answers' bond options over the profile's. Returns the answer for "primary" (resolved once
@@ -258,6 +263,8 @@ static void plan_bond_options(struct planner *pl, struct net_bond_params *b, con
         };
         *ret_primary = NULL;
         *ret_mode_given = false;
+        bool miimon_given = false;
+        struct src arp_src = {};
 
         for (size_t i = 0; i < pl->a->n_bond_options; i++) {
                 const struct net_bond_option *o = &pl->a->bond_options[i];
@@ -293,13 +300,43 @@ static void plan_bond_options(struct planner *pl, struct net_bond_params *b, con
                                 b->xmit_hash_policy = r;
                 } else if (streq(k, "primary")) {
                         *ret_primary = o;
+                } else if (streq(k, "ad_select")) {
+                        r = lookup_name(ad_select_names, ELEMENTSOF(ad_select_names), v);
+                        if (r < 0)
+                                ERR_AT(pl, o->src, "unknown ad_select '%s' (stable, bandwidth or count)", v);
+                        else
+                                b->ad_select = (uint8_t) r;
+                } else if (streq(k, "arp_ip_target")) {
+                        /* One or more addresses, as the kernel's "+a.b.c.d" list without the plus. */
+                        _cleanup_strv_free_ char **ips = NULL;
+                        if (strv_split(v, ", ", &ips) < 0) {
+                                pl->oom = true;
+                                goto next;
+                        }
+                        if (!ips)
+                                ERR_AT(pl, o->src, "bond option arp_ip_target wants IPv4 addresses");
+                        for (char **ip = ips; ip && *ip; ip++) {
+                                uint32_t a;
+                                if (parse_ipv4(*ip, &a) < 0 || a == 0)
+                                        ERR_AT(pl, o->src, "arp_ip_target '%s' is not an IPv4 address", *ip);
+                                else if (b->n_arp_ip_targets >= ELEMENTSOF(b->arp_ip_targets))
+                                        ERR_AT(pl, o->src, "more than %zu arp_ip_target addresses",
+                                               ELEMENTSOF(b->arp_ip_targets));
+                                else
+                                        b->arp_ip_targets[b->n_arp_ip_targets++] = a;
+                        }
                 } else if (streq(k, "miimon") || streq(k, "updelay") || streq(k, "downdelay") ||
-                           streq(k, "min_links")) {
+                           streq(k, "min_links") || streq(k, "arp_interval")) {
                         if (parse_uint32_range(v, 0, INT32_MAX, &u) < 0)
                                 ERR_AT(pl, o->src, "bond option %s wants a number of %s, not '%s'", k,
                                        streq(k, "min_links") ? "links" : "milliseconds", v);
-                        else if (streq(k, "miimon"))
+                        else if (streq(k, "miimon")) {
                                 b->miimon = u;
+                                miimon_given = true;
+                        } else if (streq(k, "arp_interval")) {
+                                b->arp_interval = u;
+                                arp_src = o->src;
+                        }
                         else if (streq(k, "updelay"))
                                 b->updelay = u;
                         else if (streq(k, "downdelay"))
@@ -312,9 +349,19 @@ static void plan_bond_options(struct planner *pl, struct net_bond_params *b, con
                                 ERR_AT(pl, o->src, "unknown bond option '%s' (did you mean '%s'?)", k, hint);
                         else
                                 ERR_AT(pl, o->src, "unknown bond option '%s' (known: mode, miimon, lacp_rate, "
-                                       "xmit_hash_policy, primary, updelay, downdelay, min_links)", k);
+                                       "xmit_hash_policy, primary, updelay, downdelay, min_links, ad_select, "
+                                       "arp_interval, arp_ip_target)", k);
                 }
         next:;
+        }
+        /* MII and ARP monitoring exclude each other (the kernel turns one off). The profile's miimon
+         * gives way to an answered arp_interval; both answered is a contradiction. */
+        if (b->arp_interval > 0) {
+                if (miimon_given && b->miimon > 0)
+                        ERR_AT(pl, arp_src, "arp_interval and miimon exclude each other; give one of them");
+                b->miimon = 0;
+                if (b->n_arp_ip_targets == 0)
+                        ERR_AT(pl, arp_src, "arp_interval without arp_ip_target monitors nothing");
         }
         /* The kernel rounds a delay down to a multiple of miimon and only warns in dmesg. */
         if (b->miimon > 0 && (b->updelay % b->miimon || b->downdelay % b->miimon))
@@ -725,6 +772,10 @@ int net_plan_build(const struct net_plan_input *in, struct diags *d, struct net_
         } else
                 explain(&pl, "%s mode %s: from role %s", bond_name, strna(net_bond_mode_name(params.mode)),
                         strna(in->profile->role));
+        if (params.arp_interval > 0 && (params.mode == BOND_MODE_8023AD || params.mode == BOND_MODE_BALANCE_TLB ||
+                                        params.mode == BOND_MODE_BALANCE_ALB))
+                diag_error(d, NULL, 0, 0, "ARP monitoring (arp_interval) does not work with bond mode %s; "
+                           "use miimon", strna(net_bond_mode_name(params.mode)));
         p->lacp_fallback = params.mode == BOND_MODE_8023AD;
         if (p->lacp_fallback)
                 explain(&pl, "%s: if no LACP partner answers, fall back to active-backup", bond_name);
@@ -863,6 +914,16 @@ void net_plan_to_json(const struct net_plan *p, struct json *j) {
                         json_kv_string(j, "xmit_hash_policy", net_xmit_hash_name(l->bond.xmit_hash_policy));
                         if (l->bond.primary)
                                 json_kv_string(j, "primary", l->bond.primary);
+                        if (l->bond.arp_interval) {
+                                json_kv_uint(j, "arp_interval", l->bond.arp_interval);
+                                json_key(j, "arp_ip_targets");
+                                json_begin_array(j);
+                                for (size_t k = 0; k < l->bond.n_arp_ip_targets; k++) {
+                                        _cleanup_free_ char *t = format_ipv4(l->bond.arp_ip_targets[k]);
+                                        json_string(j, t);
+                                }
+                                json_end_array(j);
+                        }
                         json_end_object(j);
                 }
                 if (l->n_addrs > 0) {

@@ -73,6 +73,10 @@ struct net_bond_params {
         char *primary;              /* active-backup: preferred member, NULL = none */
         uint32_t updelay, downdelay;
         uint32_t min_links;
+        uint8_t ad_select;          /* 802.3ad: 0 stable (the kernel's default), 1 bandwidth, 2 count */
+        uint32_t arp_interval;      /* ms; ARP monitoring instead of MII (not with 802.3ad/tlb/alb) */
+        uint32_t arp_ip_targets[16]; /* host byte order; the kernel's BOND_MAX_ARP_TARGETS */
+        size_t n_arp_ip_targets;
 };
 
 struct net_link {
@@ -132,6 +136,7 @@ void net_plan_to_json(const struct net_plan *p, struct json *j);
 /* Human-readable plan: one line per link, then the explanations. */
 char *net_plan_to_text(const struct net_plan *p);
 
+const char *net_ad_select_name(unsigned a);
 /* Names as the kernel and netplan spell them ("802.3ad", "fast", "layer3+4"). Our own small tables,
  * so that firstboot's network step does not depend on the profile loader's string tables. */
 const char *net_bond_mode_name(enum bond_mode m);

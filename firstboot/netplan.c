@@ -151,6 +151,16 @@ char *netplan_render(const struct net_plan *p) {
                                 buf_printf(&b, "        up-delay: %" PRIu32 "\n", bp->updelay);
                         if (bp->downdelay)
                                 buf_printf(&b, "        down-delay: %" PRIu32 "\n", bp->downdelay);
+                        if (bp->mode == BOND_MODE_8023AD && bp->ad_select)
+                                buf_printf(&b, "        ad-select: %s\n", net_ad_select_name(bp->ad_select));
+                        if (bp->arp_interval) {
+                                buf_printf(&b, "        arp-interval: %" PRIu32 "\n        arp-ip-targets:\n",
+                                           bp->arp_interval);
+                                for (size_t k = 0; k < bp->n_arp_ip_targets; k++) {
+                                        _cleanup_free_ char *t = format_ipv4(bp->arp_ip_targets[k]);
+                                        buf_printf(&b, "          - \"%s\"\n", strna(t));
+                                }
+                        }
                         if (bp->min_links)
                                 buf_printf(&b, "        min-links: %" PRIu32 "\n", bp->min_links);
                 }

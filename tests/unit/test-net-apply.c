@@ -83,6 +83,31 @@ static void test_bond_msg_active_backup(void **state) {
         nlmsg_free(msg);
 }
 
+static void test_bond_msg_arp(void **state) {
+        struct net_link l = {
+                .kind = NET_LINK_BOND, .name = S("bond0"),
+                .bond = { .mode = BOND_MODE_ACTIVE_BACKUP, .arp_interval = 200,
+                          .arp_ip_targets = { 0x0a003201, 0x0a00320b }, .n_arp_ip_targets = 2, .ad_select = 1 },
+        };
+        struct nl_msg *msg = NULL;
+        assert_int_equal(link_bond_build_msg(&l, 0, &msg), 0);
+        struct nlattr *tb[IFLA_MAX + 1], *bd[IFLA_BOND_MAX + 1];
+        parse_linkinfo(msg, tb, "bond", bd, IFLA_BOND_MAX);
+        assert_int_equal(nla_get_u32(bd[IFLA_BOND_ARP_INTERVAL]), 200);
+        assert_int_equal(nla_get_u32(bd[IFLA_BOND_MIIMON]), 0);
+        assert_null(bd[IFLA_BOND_AD_SELECT]); /* 802.3ad only */
+        struct nlattr *t;
+        int rem, n = 0;
+        uint32_t want[] = { htonl(0x0a003201), htonl(0x0a00320b) };
+        nla_for_each_nested(t, bd[IFLA_BOND_ARP_IP_TARGET], rem) {
+                assert_true(n < 2);
+                assert_int_equal(nla_get_u32(t), want[n]);
+                n++;
+        }
+        assert_int_equal(n, 2);
+        nlmsg_free(msg);
+}
+
 static void test_bond_msg_bad(void **state) {
         struct net_link l = { .kind = NET_LINK_VLAN, .name = S("bond0") };
         struct nl_msg *msg = NULL;
@@ -274,6 +299,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_bond_msg_8023ad),
                 cmocka_unit_test(test_bond_msg_active_backup),
+                cmocka_unit_test(test_bond_msg_arp),
                 cmocka_unit_test(test_bond_msg_bad),
                 cmocka_unit_test(test_xmit_hash_numbers),
                 cmocka_unit_test(test_vlan_msg),

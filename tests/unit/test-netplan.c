@@ -479,6 +479,51 @@ static void test_mac_named_members(void **state) {
         tmp_root_done(&t);
 }
 
+/* ARP monitoring instead of MII, as a kickstart may ask for active-backup behind dumb switches. */
+static void test_arp_monitoring(void **state) {
+        static const struct net_bond_option opts[] = {
+                { "mode", "active-backup" }, { "arp_interval", "200" }, { "arp_ip_target", "10.0.50.1,10.0.50.11" },
+        };
+        struct net_answers a = { .bond_options = opts, .n_bond_options = ELEMENTSOF(opts) };
+        struct diags d = {};
+        _cleanup_(net_plan_freep) struct net_plan *p = NULL;
+        const struct nic_list nics = NICS(two_nics_1g);
+        assert_int_equal(plan_for("biz", &nics, &a, false, &d, &p), 0);
+        assert_int_equal(d.n, 0);
+        diags_done(&d);
+        const struct net_link *b = net_plan_bond(p);
+        assert_int_equal(b->bond.miimon, 0); /* the profile's miimon gives way */
+        assert_int_equal(b->bond.arp_interval, 200);
+        assert_int_equal(b->bond.n_arp_ip_targets, 2);
+        assert_int_equal(b->bond.arp_ip_targets[1], IP(10, 0, 50, 11));
+
+        struct tmp_root t;
+        persist_and_generate(p, &t);
+        _cleanup_free_ char *netdev = read_rel(&t, "run/systemd/network/10-netplan-bond0.netdev");
+        assert_contains(netdev, "Mode=active-backup");
+        assert_contains(netdev, "ARPIntervalSec=200ms");
+        assert_contains(netdev, "ARPIPTargets=10.0.50.1 10.0.50.11");
+        assert_not_contains(netdev, "MIIMonitorSec");
+        tmp_root_done(&t);
+}
+
+static void test_ad_select(void **state) {
+        static const struct net_bond_option opts[] = { { "ad_select", "bandwidth" }, { "min_links", "1" } };
+        struct net_answers a = { .bond_options = opts, .n_bond_options = ELEMENTSOF(opts) };
+        struct diags d = {};
+        _cleanup_(net_plan_freep) struct net_plan *p = NULL;
+        const struct nic_list nics = NICS(two_nics_10g);
+        assert_int_equal(plan_for("db", &nics, &a, false, &d, &p), 0);
+        diags_done(&d);
+        struct tmp_root t;
+        persist_and_generate(p, &t);
+        _cleanup_free_ char *netdev = read_rel(&t, "run/systemd/network/10-netplan-bond0.netdev");
+        assert_contains(netdev, "Mode=802.3ad");
+        assert_contains(netdev, "AdSelect=bandwidth");
+        assert_contains(netdev, "MinLinks=1");
+        tmp_root_done(&t);
+}
+
 static void test_single_nic_degrade(void **state) {
         struct diags d = {};
         _cleanup_(net_plan_freep) struct net_plan *p = NULL;
@@ -609,11 +654,19 @@ static const struct net_vlan_answer twodef[] = {
 static const char *const unknown_nic[] = { "enp1s0", "eno9" };
 static const char *const twice_nic[] = { "enp1s0", "52:54:00:00:00:11" };
 static const struct net_bond_option unknown_opt[] = { { "lacp_rat", "fast", AT(9, 40) } };
-static const struct net_bond_option weird_opt[] = { { "arp_ip_target", "10.0.0.1", AT(9, 40) } };
+static const struct net_bond_option weird_opt[] = { { "fail_over_mac", "active", AT(9, 40) } };
 static const struct net_bond_option bad_mode[] = { { "mode", "9", AT(9, 20) } };
 static const struct net_bond_option bad_miimon[] = { { "miimon", "fast", AT(9, 30) } };
 static const struct net_bond_option bad_primary[] = { { "primary", "enp3s0", AT(9, 50) } };
 static const char *const bad_ns[] = { "10.0.50.300" };
+static const struct net_bond_option arp_with_lacp[] = { { "arp_interval", "100", AT(9, 10) }, { "arp_ip_target", "10.0.50.1" } };
+static const struct net_bond_option arp_and_mii[] = {
+        { "mode", "active-backup" }, { "miimon", "100" }, { "arp_interval", "100", AT(9, 11) },
+        { "arp_ip_target", "10.0.50.1" },
+};
+static const struct net_bond_option arp_no_target[] = { { "mode", "active-backup" }, { "arp_interval", "100", AT(9, 12) } };
+static const struct net_bond_option arp_bad_target[] = { { "arp_ip_target", "10.0.50", AT(9, 13) } };
+static const struct net_bond_option bad_ad_select[] = { { "ad_select", "fastest", AT(9, 14) } };
 
 static const struct bad_case bad_cases[] = {
         { "vlan 0", "db", { .vlans = vlan0, .n_vlans = 1 }, .expect = "ks.cfg:3:32: error: VLAN id 0 is out of range 1..4094" },
@@ -640,7 +693,7 @@ static const struct bad_case bad_cases[] = {
         { "unknown bond option", "db", { .bond_options = unknown_opt, .n_bond_options = 1 },
           .expect = "ks.cfg:9:40: error: unknown bond option 'lacp_rat' (did you mean 'lacp_rate'?)" },
         { "unsupported bond option", "db", { .bond_options = weird_opt, .n_bond_options = 1 },
-          .expect = "ks.cfg:9:40: error: unknown bond option 'arp_ip_target' (known: mode," },
+          .expect = "ks.cfg:9:40: error: unknown bond option 'fail_over_mac' (known: mode," },
         { "bond mode 9", "db", { .bond_options = bad_mode, .n_bond_options = 1 },
           .expect = "ks.cfg:9:20: error: unknown bond mode '9'" },
         { "miimon not a number", "db", { .bond_options = bad_miimon, .n_bond_options = 1 },
@@ -655,6 +708,16 @@ static const struct bad_case bad_cases[] = {
           .expect = "ks.cfg:1:80: error: invalid name server '10.0.50.300'" },
         { "mtu out of range", "db", { .mtu = 40, .mtu_src = AT(1, 90) },
           .expect = "ks.cfg:1:90: error: MTU 40 is out of range 68..65535" },
+        { "ARP monitoring with 802.3ad", "db", { .bond_options = arp_with_lacp, .n_bond_options = 2 },
+          .expect = "error: ARP monitoring (arp_interval) does not work with bond mode 802.3ad" },
+        { "arp_interval and miimon", "db", { .bond_options = arp_and_mii, .n_bond_options = 4 },
+          .expect = "ks.cfg:9:11: error: arp_interval and miimon exclude each other" },
+        { "arp_interval without target", "db", { .bond_options = arp_no_target, .n_bond_options = 2 },
+          .expect = "ks.cfg:9:12: error: arp_interval without arp_ip_target monitors nothing" },
+        { "bad arp_ip_target", "db", { .bond_options = arp_bad_target, .n_bond_options = 1 },
+          .expect = "ks.cfg:9:13: error: arp_ip_target '10.0.50' is not an IPv4 address" },
+        { "bad ad_select", "db", { .bond_options = bad_ad_select, .n_bond_options = 1 },
+          .expect = "ks.cfg:9:14: error: unknown ad_select 'fastest' (stable, bandwidth or count)" },
         { "no carrier anywhere", "db", {}, no_carrier, ELEMENTSOF(no_carrier),
           .expect = "error: no physical NIC has carrier, so there is nothing to bond" },
 };
@@ -787,6 +850,8 @@ int main(void) {
                 cmocka_unit_test(test_lacp_fallback),
                 cmocka_unit_test(test_fastest_with_carrier),
                 cmocka_unit_test(test_mac_named_members),
+                cmocka_unit_test(test_arp_monitoring),
+                cmocka_unit_test(test_ad_select),
                 cmocka_unit_test(test_single_nic_degrade),
                 cmocka_unit_test(test_answers_override),
                 cmocka_unit_test(test_persist_single_writer),
