@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The network step as a verb: plan by default, --apply to bring it up, verify, and persist it. */
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -68,6 +69,10 @@ static void print_result(const struct net_result *r, bool as_json) {
                 printf("route %s via %s dev %s\n", r->routes[i].dst, strna(r->routes[i].gateway), r->routes[i].dev);
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        return remove(path) < 0 ? -1 : 0;
+}
+
 /* netplan must accept the YAML before it replaces anything: generate it in a scratch root first. */
 static int netplan_dry_run(const struct net_plan *p) {
         char tmpl[] = "/tmp/rackstack-netplan.XXXXXX";
@@ -83,9 +88,8 @@ static int netplan_dry_run(const struct net_plan *p) {
                         r = log_error_errno(r, "Failed to run netplan generate: %m");
         } else
                 log_error_errno(r, "Failed to render netplan into %s: %m", tmpl);
-        _cleanup_free_ char *cmd = strprintf("rm -rf '%s'", tmpl);
-        if (cmd && system(cmd) != 0)
-                log_warning("Failed to remove %s", tmpl);
+        if (nftw(tmpl, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+                log_warning_errno(-errno, "Failed to remove %s: %m", tmpl);
         return r;
 }
 

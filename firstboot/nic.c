@@ -43,6 +43,26 @@ static int read_attr_u32(int dirfd, const char *attr, uint32_t *ret) {
         return parse_uint32_range(s, 0, UINT32_MAX, ret);
 }
 
+/* The target of a symlink, however long. NULL if it is not one (or on OOM). */
+static char *readlink_malloc(int dirfd, const char *path) {
+        for (size_t size = 256; size <= 65536; size *= 2) {
+                char *b = malloc(size);
+                if (!b)
+                        return NULL;
+                ssize_t n = readlinkat(dirfd, path, b, size);
+                if (n < 0) {
+                        free(b);
+                        return NULL;
+                }
+                if ((size_t) n < size) {
+                        b[n] = 0;
+                        return b;
+                }
+                free(b);
+        }
+        return NULL;
+}
+
 static char *mac_lower(const char *s) {
         if (!is_mac_address(s))
                 return NULL;
@@ -104,10 +124,8 @@ static int nic_read(int netfd, const char *name, struct nic *ret) {
 
         struct stat st;
         n.physical = fstatat(fd, "device", &st, 0) >= 0;
-        char target[4096];
-        ssize_t len = readlinkat(fd, "device/driver", target, sizeof target - 1);
-        if (len > 0) {
-                target[len] = 0;
+        _cleanup_free_ char *target = readlink_malloc(fd, "device/driver");
+        if (target) {
                 const char *base = strrchr(target, '/');
                 n.driver = strdup(base ? base + 1 : target);
                 if (!n.driver) {

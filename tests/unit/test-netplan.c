@@ -159,7 +159,8 @@ struct tmp_root {
 };
 
 static void tmp_root_new(struct tmp_root *t) {
-        strcpy(t->path, "/tmp/test-netplan.XXXXXX");
+        static const char tmpl[] = "/tmp/test-netplan.XXXXXX";
+        memcpy(t->path, tmpl, sizeof tmpl);
         assert_non_null(mkdtemp(t->path));
         t->fd = open(t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(t->fd >= 0);

@@ -55,7 +55,8 @@ static void fake_nic(const char *name, const char *type, const char *mac, const 
 }
 
 static int setup(void **state) {
-        strcpy(root, "/tmp/test-nic.XXXXXX");
+        static const char tmpl[] = "/tmp/test-nic.XXXXXX";
+        memcpy(root, tmpl, sizeof tmpl);
         assert_non_null(mkdtemp(root));
         root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(root_fd >= 0);
