@@ -15,6 +15,7 @@
 #include "storage-answers.h"
 #include "journal.h"
 #include "log.h"
+#include "net-main.h"
 #include "status.h"
 #include "util.h"
 
@@ -221,6 +222,7 @@ static void usage(FILE *f) {
         fprintf(f, "usage: rackstack-firstboot VERB [OPTIONS]\n\nverbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
+        fprintf(f, "  %-10s %s\n", "network", "plan the bond and VLANs; --apply brings them up (see network --help)");
         fprintf(f, "\noptions:\n"
                    "  --root=DIR          operate on files under DIR (default /)\n"
                    "  --role=ROLE         the role whose disk layout to use\n"
@@ -252,6 +254,9 @@ int main(int argc, char **argv) {
                 usage(argc < 2 ? stderr : stdout);
                 return argc < 2 ? 2 : 0;
         }
+        /* The network step parses its own options (net-main.c). */
+        if (streq(argv[1], "network"))
+                return verb_network(argc - 1, argv + 1);
         const struct verb *verb = NULL;
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(argv[1], verbs[i].name))
