@@ -22,7 +22,7 @@
 #include "profile.h"
 #include "progress.h"
 #include "rootfs.h"
-#include "spawn.h"
+#include "spawn-run.h"
 #include "util.h"
 
 uint64_t build_image_size(uint64_t tree_bytes) {

@@ -12,7 +12,7 @@
 #include "log.h"
 #include "progress.h"
 #include "rootfs.h"
-#include "spawn.h"
+#include "spawn-run.h"
 #include "unpack.h"
 #include "util.h"
 

@@ -13,7 +13,7 @@
 #include "log.h"
 #include "outputs.h"
 #include "progress.h"
-#include "spawn.h"
+#include "spawn-run.h"
 #include "util.h"
 
 static void hex_encode(const unsigned char *md, unsigned n, char *out) {

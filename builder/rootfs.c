@@ -15,7 +15,7 @@
 #include "outputs.h"
 #include "progress.h"
 #include "rootfs.h"
-#include "spawn.h"
+#include "spawn-run.h"
 #include "util.h"
 
 const struct base_info base_infos[] = {

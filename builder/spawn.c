@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "spawn.h"
+#include "spawn-run.h"
 #include "util.h"
 
 volatile sig_atomic_t build_interrupted;

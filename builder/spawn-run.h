@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Child processes for the build: argv only (never a shell), output captured so that a failure can
+/* (Named spawn-run.h, not spawn.h, so that <spawn.h> still finds libc's header under -Ibuilder.)
+ *
+ * Child processes for the build: argv only (never a shell), output captured so that a failure can
  * show its last lines, and killed (process group) when the build is interrupted. */
 
 /* Set by SIGINT/SIGTERM once interrupt_install() ran. Stages check it between steps; spawn_run()
