@@ -51,6 +51,11 @@ struct spawn_opts {
  * its stdout. Both are written whenever the child ran, also on a non-zero exit. */
 int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **ret_tail, char **ret_stdout);
 
+/* Start argv in the background (own process group, output discarded), for cleanup work that can
+ * overlap later stages. Returns its pid; spawn_wait() reaps it and returns its exit status. */
+int spawn_start(const char *const argv[]);
+int spawn_wait(int pid);
+
 /* The last `n` lines of text, as a newly allocated string. */
 char *tail_lines(const char *text, size_t len, size_t n);
 
