@@ -511,6 +511,22 @@ static int profile_files_install(struct build_ctx *ctx, int treefd, struct manif
                 if (r < 0)
                         return r;
         }
+
+        /* The host's kickstart, baked in: the answers firstboot falls back to when neither the kernel
+         * command line nor an OEMDRV volume gives any. The shipped ones hold no secrets. */
+        if (ctx->host && ctx->data_dir) {
+                _cleanup_free_ char *ks = strprintf("%s/kickstart/%s.ks", ctx->data_dir, ctx->host->name);
+                if (!ks)
+                        return -ENOMEM;
+                if (access(ks, R_OK) == 0) {
+                        int r = copy_file_into(ks, treefd, "usr/share/rackstack/ks.cfg", 0600);
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to install %s: %m", ks);
+                        r = manifest_add_input(m, "kickstart", ks);
+                        if (r < 0)
+                                return r;
+                }
+        }
         return 0;
 }
 
