@@ -414,8 +414,9 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         }
         have_layout = true;
         m.layout = &layout;
-        /* The tree is in the image now: remove it while the qcow2 is made and the outputs hashed. */
-        {
+        /* The tree is in the image now: remove it while the qcow2 is made and the outputs hashed
+         * (unless RACKSTACK_KEEP_WORK=1 asks to keep it for inspection). */
+        if (!streq(strempty(getenv("RACKSTACK_KEEP_WORK")), "1")) {
                 const char *rm[] = { "rm", "-rf", "--one-file-system", "--", ctx->tree_dir, NULL };
                 *remover = spawn_start(rm);
         }
