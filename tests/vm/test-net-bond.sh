@@ -6,7 +6,7 @@
 # Topology (as research/lab-disk.md §4 measured): four virtio NICs at 10G full duplex, joined in pairs
 # by QEMU hubs, :11<->:13 and :12<->:14. In the guest :13 and :14 move to netns "peer" and become bond
 # "bondp" with VLAN 20 carrying the gateway 10.0.50.1. Then `rackstack-firstboot network --apply` plans
-# the db role (bond0 802.3ad over :11/:12, bond0.10/.20/.40) and brings it up.
+# the db role from kickstart/lab-db1.ks (bond0 802.3ad over :11/:12, bond0.10/.20/.40) and brings it up.
 #   peer 802.3ad       -> LACP partner found, gateway answers ARP over bond0.20, exit 0
 #   peer active-backup -> no LACP partner: fall back to active-backup, gateway answers, exit 0
 #   gateway untagged   -> LACP fine, the gateway does not answer on VLAN 20: roll back, exit 1
@@ -54,6 +54,7 @@ for a in sh mount mkdir cat sleep grep poweroff ls echo seq; do ln -s busybox "$
 copy_with_libs /usr/sbin/ip /usr/sbin/ip
 copy_with_libs "$FB" /usr/sbin/rackstack-firstboot
 cp profiles/*.yaml "$root/profiles/"
+mkdir -p "$root/ks" && cp kickstart/lab-db1.ks "$root/ks/"
 
 for m in virtio/virtio_ring virtio/virtio virtio/virtio_pci_modern_dev virtio/virtio_pci_legacy_dev virtio/virtio_pci \
          ../net/core/failover net/net_failover net/virtio_net ../net/tls/tls net/bonding/bonding ../net/llc/llc \
@@ -87,7 +88,7 @@ $IP netns exec peer sh -c "$IP link set lo up; $IP link add bondp type bond $opt
         $IP link set bondp up && $vlan && $IP addr add 10.0.50.1/24 dev $gwdev && $IP link set $gwdev up" ||
         echo "RS-ERROR peer setup"
 echo "RS-BEGIN peer=$peer"
-rackstack-firstboot network --apply --json --no-vm --no-persist --profiles /profiles --role db >/tmp/out 2>/tmp/err
+rackstack-firstboot network --apply --json --no-vm --no-persist --profiles /profiles --ks /ks/lab-db1.ks >/tmp/out 2>/tmp/err
 echo "RS-RC $?"
 echo "RS-JSON-BEGIN"; cat /tmp/out; echo "RS-JSON-END"
 echo "RS-STDERR-BEGIN"; cat /tmp/err; echo "RS-STDERR-END"
