@@ -15,6 +15,7 @@
 #include "spawn.h"
 #include "unpack.h"
 #include "util.h"
+#include "yaml-tree.h"
 
 const char firstboot_unit_name[] = "rackstack-firstboot.service";
 
@@ -485,31 +486,62 @@ int overlays_apply(struct build_ctx *ctx, struct manifest *m) {
         return 0;
 }
 
-/* TODO(profile loader): install the *resolved* profile (inheritance applied) and site, as the
- * lead's loader will dump them. Until then the source files are copied as they are: the role's
- * file as profile.yaml, base.yaml next to it (the role inherits it), and site.yaml. */
+/* The image carries the role's profile resolved (inheritance applied, so it needs no base.yaml)
+ * and the site, as firstboot reads them: /usr/share/rackstack/{profile,site}.yaml. */
 static int profile_files_install(struct build_ctx *ctx, int treefd, struct manifest *m) {
+        static const char *const skip[] = { "inherits", NULL };
+        _cleanup_free_ char *resolved = NULL;
+        int r = yaml_dump(ctx->profile->tree, skip, &resolved);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write the resolved profile: %m");
+        _cleanup_free_ char *text = strprintf("# The %s role's profile as rackstack-build resolved it from:\n# %s\n%s",
+                                              ctx->profile->role, strna(ctx->profile->chain ? ctx->profile->chain[0] : NULL),
+                                              resolved);
+        if (!text)
+                return -ENOMEM;
+        r = mkdir_parents_at(treefd, "usr/share/rackstack", 0755);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(treefd, "usr/share/rackstack/profile.yaml", text, strlen(text), 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to install the resolved profile: %m");
+        for (char **f = ctx->profile->chain; f && *f; f++) {
+                r = manifest_add_input(m, f == ctx->profile->chain ? "profile" : "profile:inherited", *f);
+                if (r < 0)
+                        return r;
+        }
+
         struct {
                 const char *src_name, *dst, *label;
         } files[] = {
-                { NULL, "usr/share/rackstack/profile.yaml", "profile" },
-                { "base.yaml", "usr/share/rackstack/base.yaml", "profile:base" },
                 { "site.yaml", "usr/share/rackstack/site.yaml", "site" },
         };
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                _cleanup_free_ char *src = files[i].src_name
-                                                   ? strprintf("%s/%s", ctx->profiles_dir, files[i].src_name)
-                                                   : strprintf("%s/%s.yaml", ctx->profiles_dir, ctx->profile->role);
+                _cleanup_free_ char *src = strprintf("%s/%s", ctx->profiles_dir, files[i].src_name);
                 if (!src)
                         return -ENOMEM;
-                int r = copy_file_into(src, treefd, files[i].dst, 0644);
-                if (r == -ENOENT && files[i].src_name && streq(files[i].src_name, "base.yaml"))
-                        continue; /* a role need not inherit */
+                r = copy_file_into(src, treefd, files[i].dst, 0644);
                 if (r < 0)
                         return log_error_errno(r, "Failed to install %s as /%s: %m", src, files[i].dst);
                 r = manifest_add_input(m, files[i].label, src);
                 if (r < 0)
                         return r;
+        }
+
+        /* The host's kickstart, baked in: the answers firstboot falls back to when neither the kernel
+         * command line nor an OEMDRV volume gives any. The shipped ones hold no secrets. */
+        if (ctx->host && ctx->data_dir) {
+                _cleanup_free_ char *ks = strprintf("%s/kickstart/%s.ks", ctx->data_dir, ctx->host->name);
+                if (!ks)
+                        return -ENOMEM;
+                if (access(ks, R_OK) == 0) {
+                        r = copy_file_into(ks, treefd, "usr/share/rackstack/ks.cfg", 0600);
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to install %s: %m", ks);
+                        r = manifest_add_input(m, "kickstart", ks);
+                        if (r < 0)
+                                return r;
+                }
         }
         return 0;
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,4 +441,100 @@ struct ynode *ynode_merge(const struct ynode *base, const struct ynode *overlay)
         }
 
         return ynode_copy(overlay);
+}
+
+static bool needs_quotes(const struct ynode *n) {
+        const char *s = n->scalar;
+        if (n->quoted || !*s || isspace((unsigned char) s[0]) || isspace((unsigned char) s[strlen(s) - 1]))
+                return true;
+        if (strchr("-?:,[]{}#&*!|>'\"%@`", s[0]))
+                return !(s[0] == '-' && s[1] && !isspace((unsigned char) s[1])) || strchr(s, '#');
+        return strstr(s, ": ") || strstr(s, " #") || strchr(s, '\n') || endswith(s, ":");
+}
+
+static void dump_scalar(const struct ynode *n, struct buf *b) {
+        if (!needs_quotes(n)) {
+                buf_puts(b, n->scalar);
+                return;
+        }
+        buf_putc(b, '"');
+        for (const char *p = n->scalar; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        buf_putc(b, '\\');
+                if (*p == '\n') {
+                        buf_puts(b, "\\n");
+                        continue;
+                }
+                buf_putc(b, *p);
+        }
+        buf_putc(b, '"');
+}
+
+static void dump_node(const struct ynode *n, unsigned indent, struct buf *b);
+
+static void dump_map_entries(const struct ynode *n, unsigned indent, bool first_inline, struct buf *b) {
+        for (size_t i = 0; i < n->n; i++) {
+                if (i > 0 || !first_inline)
+                        buf_printf(b, "%*s", (int) indent, "");
+                dump_scalar(n->pairs[i].key, b);
+                const struct ynode *v = n->pairs[i].value;
+                if (v->type == YNODE_SCALAR) {
+                        buf_puts(b, ": ");
+                        dump_scalar(v, b);
+                        buf_putc(b, '\n');
+                } else if (v->n == 0)
+                        buf_puts(b, v->type == YNODE_SEQ ? ": []\n" : ": {}\n");
+                else {
+                        buf_puts(b, ":\n");
+                        dump_node(v, indent + 2, b);
+                }
+        }
+}
+
+static void dump_node(const struct ynode *n, unsigned indent, struct buf *b) {
+        switch (n->type) {
+        case YNODE_SCALAR:
+                buf_printf(b, "%*s", (int) indent, "");
+                dump_scalar(n, b);
+                buf_putc(b, '\n');
+                return;
+        case YNODE_MAP:
+                dump_map_entries(n, indent, false, b);
+                return;
+        case YNODE_SEQ:
+                for (size_t i = 0; i < n->n; i++) {
+                        const struct ynode *it = n->items[i];
+                        buf_printf(b, "%*s- ", (int) indent, "");
+                        if (it->type == YNODE_SCALAR) {
+                                dump_scalar(it, b);
+                                buf_putc(b, '\n');
+                        } else if (it->type == YNODE_MAP && it->n > 0)
+                                dump_map_entries(it, indent + 2, true, b);
+                        else if (it->n == 0)
+                                buf_puts(b, it->type == YNODE_SEQ ? "[]\n" : "{}\n");
+                        else {
+                                buf_putc(b, '\n');
+                                dump_node(it, indent + 2, b);
+                        }
+                }
+                return;
+        }
+}
+
+int yaml_dump(const struct ynode *n, const char *const *skip_keys, char **ret) {
+        struct buf b = {};
+        if (n->type == YNODE_MAP) {
+                for (size_t i = 0; i < n->n; i++) {
+                        if (skip_keys && strv_contains((char *const *) skip_keys, n->pairs[i].key->scalar))
+                                continue;
+                        struct ynode one = { .type = YNODE_MAP, .pairs = &n->pairs[i], .n = 1 };
+                        dump_map_entries(&one, 0, false, &b);
+                }
+        } else
+                dump_node(n, 0, &b);
+        char *s = buf_steal(&b);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
 }

@@ -15,6 +15,8 @@
 #include "storage-answers.h"
 #include "journal.h"
 #include "log.h"
+#include "answers.h"
+#include "fileio.h"
 #include "net-main.h"
 #include "status.h"
 #include "util.h"
@@ -169,25 +171,26 @@ static int verb_plan(const struct options *o) {
         return disk_plan_ok(s.plan) ? 0 : 1;
 }
 
-static int verb_storage(const struct options *o) {
+/* The storage step: plan, refuse or apply, read back. Records into st; the caller finishes it. */
+static int storage_step(const struct options *o, struct status *st) {
         _cleanup_(storage_run_done) struct storage_run s = { .root_fd = -1 };
-        _cleanup_(status_done) struct status st = {};
         int r = storage_prepare(o, &s);
-        if (r != 0)
-                return r;
+        if (r != 0) {
+                (void) status_fail(st, "storage.plan", r == 2 ? "bad answers or profile" : "cannot probe the disks");
+                return r == 2 ? 2 : 1;
+        }
         print_plan(o, &s);
 
         if (!disk_plan_ok(s.plan)) {
                 /* nothing is written to any disk in a refused run */
                 for (char **e = s.plan->errors; *e; e++)
                         log_error("%s", *e);
-                (void) status_fail(&st, "storage.plan", s.plan->errors[0]);
-                (void) status_finish(&st, s.root_fd);
+                (void) status_fail(st, "storage.plan", s.plan->errors[0]);
                 return 1;
         }
 
         struct apply_context c = {
-                .root_fd = s.root_fd, .root = o->root, .journal = s.journal, .status = &st, .no_mount = o->no_mount,
+                .root_fd = s.root_fd, .root = o->root, .journal = s.journal, .status = st, .no_mount = o->no_mount,
         };
         r = disk_apply(s.plan, s.disks, &c);
         if (r >= 0) {
@@ -196,15 +199,76 @@ static int verb_storage(const struct options *o) {
                 if (r >= 0 && problems) {
                         for (char **p = problems; *p; p++)
                                 log_error("read-back: %s", *p);
-                        (void) status_fail(&st, "storage.verify", problems[0]);
+                        (void) status_fail(st, "storage.verify", problems[0]);
                         r = -EIO;
                 } else if (r >= 0)
-                        (void) status_step(&st, "storage.verify", "done", NULL);
+                        (void) status_step(st, "storage.verify", "done", NULL);
         }
-        if (r < 0 && !st.failed_step)
-                (void) status_fail(&st, "storage", strerror(-r));
-        (void) status_finish(&st, s.root_fd);
+        if (r < 0 && !st->failed_step)
+                (void) status_fail(st, "storage", strerror(-r));
         return r < 0 ? 1 : 0;
+}
+
+static int finish(const struct options *o, struct status *st) {
+        _cleanup_close_ int fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(-errno, "Cannot open root '%s': %m", o->root), 1;
+        (void) status_finish(st, fd);
+        return 0;
+}
+
+static int verb_storage(const struct options *o) {
+        _cleanup_(status_done) struct status st = {};
+        int r = storage_step(o, &st);
+        (void) finish(o, &st);
+        return r;
+}
+
+/* The first-boot run, as the unit starts it: answers, storage, network; one status and one last
+ * console line. On success a stamp keeps the unit from running again; a failed run is retried on
+ * the next boot and resumes from the journal. */
+static int verb_run(const struct options *o) {
+        _cleanup_(status_done) struct status st = {};
+        struct options so = *o;
+        _cleanup_free_ char *ks = NULL, *origin = NULL;
+
+        printf("rackstack-firstboot: starting (root %s)\n", o->root);
+        fflush(stdout);
+        if (!so.ks) {
+                int r = answers_find(o->root, &ks, &origin);
+                if (r >= 0) {
+                        printf("rackstack-firstboot: answers from %s\n", origin);
+                        so.ks = ks;
+                        (void) status_step(&st, "answers", "done", origin);
+                } else if (r == -ENOENT) {
+                        printf("rackstack-firstboot: no kickstart found; using the role profile and the site\n");
+                        (void) status_step(&st, "answers", "skipped", "no kickstart on the command line, OEMDRV or in the image");
+                } else {
+                        (void) status_fail(&st, "answers", strerror(-r));
+                        finish(o, &st);
+                        return 1;
+                }
+        }
+        fflush(stdout);
+
+        int r = storage_step(&so, &st);
+        if (r == 0) {
+                (void) status_step(&st, "storage", "done", NULL);
+                char *argv[] = { (char *) "network", (char *) "--apply", (char *) "--root", (char *) o->root, NULL };
+                fflush(stdout);
+                r = verb_network(4, argv);
+                if (r != 0)
+                        (void) status_fail(&st, "network", "the bond and VLANs could not be brought up and verified (see above)");
+                else
+                        (void) status_step(&st, "network", "done", NULL);
+        }
+        if (r == 0) {
+                _cleanup_free_ char *stamp = strprintf("%s/var/lib/rackstack/done", o->root);
+                if (!stamp || write_file_atomic(AT_FDCWD, stamp, "", 0, 0644) < 0)
+                        log_warning("Cannot write the done stamp; firstboot will run again on the next boot");
+        }
+        (void) finish(o, &st);
+        return r;
 }
 
 /* ---- verbs ------------------------------------------------------------------------------------------------ */
@@ -216,6 +280,7 @@ static const struct verb {
 } verbs[] = {
         { "plan", verb_plan, "probe the disks and print the storage plan; writes nothing" },
         { "storage", verb_storage, "probe, plan and apply the storage plan (journalled, resumable)" },
+        { "run", verb_run, "the first boot: answers, storage, network; the unit runs this" },
 };
 
 static void usage(FILE *f) {

@@ -43,11 +43,11 @@ mktree() {
 
 # ---- 1. the seed's OS disk layout, 1 GiB ----
 mktree "$T/tree"
-"$TOOL" --role=db "$T/tree" "$T/a.raw" 1G > "$T/a.json"
-[ "$(stat -c %s "$T/a.raw")" = 1073741824 ] || fail "image size"
+"$TOOL" --role=db "$T/tree" "$T/a.raw" 640M > "$T/a.json"
+[ "$(stat -c %s "$T/a.raw")" = 671088640 ] || fail "image size"
 alloc=$(du -k "$T/a.raw" | cut -f1)
 [ "$alloc" -lt 65536 ] || fail "image is not sparse ($alloc KiB allocated)"
-ok "1 GiB image, $alloc KiB allocated"
+ok "640 MiB image, $alloc KiB allocated"
 
 sfdisk --json "$T/a.raw" > "$T/sfdisk.json"
 python3 - "$T/sfdisk.json" "$T/a.json" <<'PY'
@@ -129,12 +129,12 @@ ok "BIOS: boot.img in the MBR points at the BIOS boot partition, core blocklist 
 mktree "$T/t1"; mktree "$T/t2"
 cp "$T/tree/var/lib/blob" "$T/t1/var/lib/blob"; cp "$T/tree/var/lib/blob" "$T/t2/var/lib/blob"
 find "$T/t1" "$T/t2" -exec touch -h -d @1700000000 {} +
-"$TOOL" --sde=1700000000 --role=db "$T/t1" "$T/r1.raw" 1G > "$T/r1.json"
-"$TOOL" --sde=1700000000 --role=db "$T/t2" "$T/r2.raw" 1G > "$T/r2.json"
+"$TOOL" --sde=1700000000 --role=db "$T/t1" "$T/r1.raw" 640M > "$T/r1.json"
+"$TOOL" --sde=1700000000 --role=db "$T/t2" "$T/r2.raw" 640M > "$T/r2.json"
 cmp -s <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("seconds"); print(d)' "$T/r1.json") \
        <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("seconds"); print(d)' "$T/r2.json") \
         || fail "layouts differ with the same SOURCE_DATE_EPOCH"
-"$TOOL" --sde=1700000000 --role=app "$T/t2" "$T/r3.raw" 1G > "$T/r3.json"
+"$TOOL" --sde=1700000000 --role=app "$T/t2" "$T/r3.raw" 640M > "$T/r3.json"
 ! cmp -s <(grep -o '"disk_guid": "[^"]*"' "$T/r1.json") <(grep -o '"disk_guid": "[^"]*"' "$T/r3.json") \
         || fail "different roles gave the same disk GUID"
 # Everything but the ext4 root is byte-identical. Inside it, mke2fs 1.47.0 -d copies each file's
@@ -167,14 +167,14 @@ ok "too-small disk: layout error"
 
 # ---- 4. other layouts: /var and a percent partition, Ubuntu ESP path, no BIOS boot ----
 mktree "$T/t4"
-"$TOOL" --base=ubuntu-24.04 "$T/t4" "$T/c.raw" 2G esp,esp,64M,vfat,/boot/efi var,var,25%,ext4,/var \
+"$TOOL" --base=ubuntu-24.04 "$T/t4" "$T/c.raw" 1G esp,esp,64M,vfat,/boot/efi var,var,25%,ext4,/var \
         root,root,grow,ext4,/ > "$T/c.json"
 sfdisk --json "$T/c.raw" | python3 -c '
 import json, sys
 p = json.load(sys.stdin)["partitiontable"]["partitions"]
 assert [x["type"] for x in p] == ["C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "4D21B016-B534-45C2-A9FB-5C16E091FD2D",
                                   "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"], p
-assert p[1]["size"] == 2 * 1024 * 2048 // 4, p[1]'
+assert p[1]["size"] == 1024 * 2048 // 4, p[1]'
 read esp_off var_off var_uuid root_off < <(python3 -c '
 import json, sys
 l = json.load(open(sys.argv[1]))["parts"]
@@ -207,7 +207,7 @@ cp -r /usr/lib/grub/x86_64-efi "$T/t5/usr/lib/grub/"
 mkdir -p "$T/t5/usr/lib/grub/i386-pc"
 printf 'grub_version="9.99"\n' > "$T/t5/usr/lib/grub/i386-pc/modinfo.sh"
 touch "$T/t5/usr/lib/grub/i386-pc/boot.img"
-"$TOOL" --debug "$T/t5" "$T/e.raw" 1G 2> "$T/e.err" > /dev/null || { cat "$T/e.err"; fail "grub dirs"; }
+"$TOOL" --debug "$T/t5" "$T/e.raw" 640M 2> "$T/e.err" > /dev/null || { cat "$T/e.err"; fail "grub dirs"; }
 grep -q "GRUB x86_64-efi from $T/t5/usr/lib/grub/x86_64-efi" "$T/e.err" || { cat "$T/e.err"; fail "tree's GRUB not used"; }
 grep -q "The tree has GRUB 9.99 for i386-pc" "$T/e.err" || { cat "$T/e.err"; fail "no version warning"; }
 grep -q "GRUB i386-pc from /usr/lib/grub/i386-pc" "$T/e.err" || { cat "$T/e.err"; fail "host's GRUB not used"; }
@@ -215,14 +215,14 @@ ok "GRUB modules: the tree's when versions match, else the host's with a warning
 
 # ---- 6. the db role's real profile (profiles/base.yaml's OS disk) ----
 mktree "$T/t6"
-"$TOOL" --profiles=profiles --role=db "$T/t6" "$T/f.raw" 2G > "$T/f.json" || fail "db profile"
+"$TOOL" --profiles=profiles --role=db "$T/t6" "$T/f.raw" 640M > "$T/f.json" || fail "db profile"
 python3 - "$T/f.json" <<'PY'
 import json, sys
 l = json.load(open(sys.argv[1]))
 got = [(p["name"], p["type"], p["fs"], p["mount"], p["size"]) for p in l["parts"]]
 M = 1 << 20
 assert got == [("esp", "esp", "vfat", "/boot/efi", 512 * M), ("bios", "bios-boot", "none", None, M),
-               ("root", "root", "ext4", "/", 2048 * M - 515 * M)], got
+               ("root", "root", "ext4", "/", 640 * M - 515 * M)], got
 PY
 grep -q "/boot/efi *  vfat  *umask=0077" "$T/t6/etc/fstab" && grep -q " /  *  ext4  *errors=remount-ro" "$T/t6/etc/fstab" \
         || { cat "$T/t6/etc/fstab"; fail "fstab options from the profile"; }

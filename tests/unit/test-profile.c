@@ -368,6 +368,47 @@ static void test_shipped(void **state) {
         site_free(s);
 }
 
+/* The image carries the resolved profile as yaml_dump() writes it: it must load to the same model. */
+static void test_dump_roundtrip(void **state) {
+        for (size_t i = 0; i < n_role_names; i++) {
+                struct diags d = {};
+                struct profile *p = NULL, *q = NULL;
+                assert_int_equal(profile_load("profiles", role_names[i], &d, &p), 0);
+                static const char *const skip[] = { "inherits", NULL };
+                char *text = NULL;
+                assert_int_equal(yaml_dump(p->tree, skip, &text), 0);
+                assert_null(strstr(text, "inherits"));
+                int r = profile_load_buffer("profile.yaml", text, strlen(text), &d, &q);
+                if (r < 0) {
+                        diags_print(&d, stderr);
+                        fprintf(stderr, "%s\n", text);
+                }
+                assert_int_equal(r, 0);
+                assert_string_equal(q->role, p->role);
+                assert_int_equal(q->cores, p->cores);
+                assert_true(q->ram == p->ram);
+                assert_int_equal(q->n_disks, p->n_disks);
+                for (size_t k = 0; k < p->n_disks; k++) {
+                        assert_int_equal(q->disks[k].n_parts, p->disks[k].n_parts);
+                        assert_int_equal(q->disks[k].classes, p->disks[k].classes);
+                        assert_true(q->disks[k].min_size == p->disks[k].min_size);
+                        for (size_t j = 0; j < p->disks[k].n_parts; j++)
+                                assert_string_equal(strempty(q->disks[k].parts[j].mount), strempty(p->disks[k].parts[j].mount));
+                }
+                assert_int_equal(q->n_services, p->n_services);
+                assert_int_equal(q->n_ports, p->n_ports);
+                assert_int_equal(q->n_vlans, p->n_vlans);
+                assert_int_equal(q->bond.mode, p->bond.mode);
+                for (size_t k = 0; k < p->n_services; k++)
+                        if (p->services[k].repo)
+                                assert_string_equal(q->services[k].repo, p->services[k].repo);
+                free(text);
+                profile_free(p);
+                profile_free(q);
+                diags_done(&d);
+        }
+}
+
 static void test_sizes(void **state) {
         uint64_t v;
         assert_int_equal(parse_size("50G", &v), 0);
@@ -408,6 +449,7 @@ int main(void) {
                 cmocka_unit_test(test_bad_sites),
                 cmocka_unit_test(test_profile_site_cross),
                 cmocka_unit_test(test_shipped),
+                cmocka_unit_test(test_dump_roundtrip),
         };
         return cmocka_run_group_tests_name("profile", tests, setup, teardown);
 }

@@ -33,7 +33,7 @@ echo "assembled in $(( ($(date +%s%3N) - start) / 1000 )) s; $(du -h "$T/disk.ra
 rc=0
 for mode in uefi bios; do
         # TCG hangs in the early kernel about once in 27 boots (lab-disk.md): one retry.
-        tests/vm/boot-raw.sh $mode "$T/disk.raw" 300 login: || tests/vm/boot-raw.sh $mode "$T/disk.raw" 300 login: || {
+        tests/vm/boot-raw.sh $mode "$T/disk.raw" 600 login: || tests/vm/boot-raw.sh $mode "$T/disk.raw" 600 login: || {
                 tail -c 3000 "$T/disk.raw.$mode.log"; rc=1; }
         grep -qa "Mounted.*boot-efi.mount" "$T/disk.raw.$mode.log" || { echo "$mode: /boot/efi not mounted"; rc=1; }
 done

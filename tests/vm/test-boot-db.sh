@@ -10,7 +10,7 @@ qemu-img check "$QCOW2" || { echo "qemu-img check failed on $QCOW2"; exit 1; }
 fails=0
 for fw in uefi bios; do
         log=$O/test-logs/vm-boot-db-$fw.serial.log
-        if harness boot --image "$RAW" --firmware "$fw" --disk ssd:60G --expect 'login:' --timeout 900 \
+        if harness boot --image "$RAW" --firmware "$fw" --boot-disk-size 60G --expect 'login:' --timeout 900 \
                 --log "$log"; then
                 echo "ok   db boots under $fw to a login prompt"
         else
