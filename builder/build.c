@@ -22,7 +22,7 @@
 #include "profile.h"
 #include "progress.h"
 #include "rootfs.h"
-#include "spawn.h"
+#include "spawn-run.h"
 #include "util.h"
 
 uint64_t build_image_size(uint64_t tree_bytes) {
@@ -325,7 +325,7 @@ static int write_tmp_text(const char *tmp, const char *text) {
 }
 
 /* Everything after the role layer: overlays, firstboot, hygiene, the disk image and the outputs. */
-static int build_run(struct build_ctx *ctx, const char *unit_path) {
+static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover) {
         _cleanup_(manifest_done) struct manifest m = {
                 .tool_version = RACKSTACK_VERSION,
                 .role = ctx->profile->role,
@@ -414,6 +414,11 @@ static int build_run(struct build_ctx *ctx, const char *unit_path) {
         }
         have_layout = true;
         m.layout = &layout;
+        /* The tree is in the image now: remove it while the qcow2 is made and the outputs hashed. */
+        {
+                const char *rm[] = { "rm", "-rf", "--one-file-system", "--", ctx->tree_dir, NULL };
+                *remover = spawn_start(rm);
+        }
         stage_done("image", ctx->image_size, "%s, %.2f GiB, %zu partitions", raw_name, (double) layout.disk_size / GiB,
                    layout.n_parts);
         if (interrupted())
@@ -578,6 +583,7 @@ int build_main(int argc, char **argv) {
                 .t_start = now_monotonic(),
         };
         _cleanup_free_ char *log_path = NULL, *kept_log = NULL, *workroot = NULL;
+        int remover = -1;
 
         r = mirror_resolve(o.mirror, getenv("RACKSTACK_MIRROR"), base, "/", &ctx.mirror, &ctx.mirror_origin);
         if (r < 0)
@@ -625,7 +631,7 @@ int build_main(int argc, char **argv) {
 
         stage_note("build", "role %s, host %s, base %s, mirror %s (%s), cache %s", profile->role, host->name, base->name,
                    ctx.mirror, ctx.mirror_origin, ctx.cache_dir);
-        r = build_run(&ctx, unit_src);
+        r = build_run(&ctx, unit_src, &remover);
 
 finish:
         if (r < 0 && ctx.log_fd >= 0 && log_path) {
@@ -637,6 +643,8 @@ finish:
         if (ctx.log_fd >= 0)
                 close(ctx.log_fd);
         /* RACKSTACK_KEEP_WORK=1 keeps the work tree for inspection (tests, debugging). */
+        if (remover > 0)
+                (void) spawn_wait(remover);
         const char *keep = getenv("RACKSTACK_KEEP_WORK");
         if (ctx.work_dir && keep && streq(keep, "1")) {
                 log_notice("Keeping the work directory %s (RACKSTACK_KEEP_WORK=1)", ctx.work_dir);

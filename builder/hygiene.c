@@ -10,7 +10,7 @@
 #include "fileio.h"
 #include "hygiene.h"
 #include "log.h"
-#include "spawn.h"
+#include "spawn-run.h"
 #include "util.h"
 
 static int unlink_if_exists(int treefd, const char *rel, struct hygiene_report *rep) {

@@ -12,7 +12,7 @@
 #include "log.h"
 #include "progress.h"
 #include "rootfs.h"
-#include "spawn.h"
+#include "spawn-run.h"
 #include "unpack.h"
 #include "util.h"
 #include "yaml-tree.h"
@@ -576,10 +576,14 @@ int firstboot_install(struct build_ctx *ctx, const char *unit_path, struct manif
         if (symlinkat(target, treefd, wants) < 0)
                 return log_error_errno(-errno, "Failed to enable %s: %m", firstboot_unit_name);
 
-        /* Host keys are made on the first boot (none are in the image): Debian's ssh.service does
-         * not generate missing ones itself. */
+        /* Host keys are made on the first boot (none are in the image): Debian's and Ubuntu's
+         * ssh.service do not generate missing ones, and their "sshd -t" check fails without them,
+         * so the key generation must come first (a drop-in's ExecStartPre= would run after it:
+         * reset the list). Measured: without this, ssh.service fails on the first boot. */
         static const char ssh_dropin[] = "# rackstack: the image ships without host keys\n[Service]\n"
-                                         "ExecStartPre=/usr/bin/ssh-keygen -A\n";
+                                         "ExecStartPre=\n"
+                                         "ExecStartPre=/usr/bin/ssh-keygen -A\n"
+                                         "ExecStartPre=/usr/sbin/sshd -t\n";
         r = mkdir_parents_at(treefd, "etc/systemd/system/ssh.service.d", 0755);
         if (r >= 0)
                 r = write_file_atomic(treefd, "etc/systemd/system/ssh.service.d/rackstack-host-keys.conf", ssh_dropin,

@@ -59,5 +59,6 @@ char *manifest_to_json(const struct manifest *m);
 /* "HEX  NAME\n" lines, as `sha256sum -c` reads them. */
 char *sha256sums_text(const struct artifact *a, size_t n);
 
-/* qemu-img convert -c -O qcow2 RAW DEST (via a temporary name in DEST's directory). */
+/* qemu-img convert -c -O qcow2 RAW DEST, zstd-compressed where qemu-img can (via a temporary name
+ * in DEST's directory). */
 int write_qcow2(const char *raw_path, const char *dest_path);

@@ -15,7 +15,7 @@
 #include "outputs.h"
 #include "progress.h"
 #include "rootfs.h"
-#include "spawn.h"
+#include "spawn-run.h"
 #include "util.h"
 
 const struct base_info base_infos[] = {
@@ -57,9 +57,11 @@ static const char *const common_packages[] = {
 };
 /* Ubuntu 24.04 renamed libraries in the 64-bit time_t transition. Ubuntu's archive keyring is listed
  * so apt in the image (and in the role layer's chroot) trusts the archive; Debian's apt depends on
- * debian-archive-keyring already. */
+ * debian-archive-keyring already. apt itself is Priority: important on Ubuntu, so its minbase lacks
+ * it (Debian's minbase has it): the role layer needs it. */
 static const char *const debian_libs[] = { "libarchive13", "libparted2", "libssl3", NULL };
-static const char *const ubuntu_libs[] = { "libarchive13t64", "libparted2t64", "libssl3t64", "ubuntu-keyring", NULL };
+static const char *const ubuntu_libs[] = { "libarchive13t64", "libparted2t64", "libssl3t64", "ubuntu-keyring",
+                                           "apt", NULL };
 
 static int strcmp_ptr(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "spawn.h"
+#include "spawn-run.h"
 #include "util.h"
 
 volatile sig_atomic_t build_interrupted;
@@ -317,4 +317,37 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **re
         if (WIFSIGNALED(status))
                 return 128 + WTERMSIG(status);
         return 255;
+}
+
+int spawn_start(const char *const argv[]) {
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                (void) setpgid(0, 0);
+                sigset_t ss;
+                sigemptyset(&ss);
+                (void) sigprocmask(SIG_SETMASK, &ss, NULL);
+                /* Cleanup must finish even when the build is interrupted from the terminal. */
+                signal(SIGINT, SIG_IGN);
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
+                    dup2(null, STDERR_FILENO) < 0)
+                        _exit(127);
+                execvp(argv[0], (char *const *) argv);
+                _exit(127);
+        }
+        (void) setpgid(pid, pid);
+        return pid;
+}
+
+int spawn_wait(int pid) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }

@@ -11,7 +11,7 @@
 #include "lib-cleanup.h"
 #include "log.h"
 #include "progress.h"
-#include "spawn.h"
+#include "spawn-run.h"
 #include "unpack.h"
 #include "util.h"
 

@@ -30,7 +30,7 @@
 #include "outputs.h"
 #include "progress.h"
 #include "rootfs.h"
-#include "spawn.h"
+#include "spawn-run.h"
 #include "unpack.h"
 #include "util.h"
 

@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Child processes for the build: argv only (never a shell), output captured so that a failure can
+/* (Named spawn-run.h, not spawn.h, so that <spawn.h> still finds libc's header under -Ibuilder.)
+ *
+ * Child processes for the build: argv only (never a shell), output captured so that a failure can
  * show its last lines, and killed (process group) when the build is interrupted. */
 
 /* Set by SIGINT/SIGTERM once interrupt_install() ran. Stages check it between steps; spawn_run()
@@ -48,6 +50,11 @@ struct spawn_opts {
  * ret_tail (optional) gets the last lines of its output; ret_stdout (with capture_stdout) gets
  * its stdout. Both are written whenever the child ran, also on a non-zero exit. */
 int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **ret_tail, char **ret_stdout);
+
+/* Start argv in the background (own process group, output discarded), for cleanup work that can
+ * overlap later stages. Returns its pid; spawn_wait() reaps it and returns its exit status. */
+int spawn_start(const char *const argv[]);
+int spawn_wait(int pid);
 
 /* The last `n` lines of text, as a newly allocated string. */
 char *tail_lines(const char *text, size_t len, size_t n);
