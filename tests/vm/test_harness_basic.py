@@ -17,6 +17,19 @@ from vmharness import VM, Disk, Nets, VMDied, VMTimeout, make_oemdrv, make_spars
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+FAKE_KVM_QEMU = """#!%s
+import re, socket, sys, time
+path = re.search(r"path=([^,]+)", [a for a in sys.argv if a.startswith("socket,id=ser0")][0]).group(1)
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+s.listen(1)
+c, _ = s.accept()
+c.sendall(b"SeaBIOS (fake)\\r\\n")
+sys.stderr.write("KVM internal error. Suberror: 1\\nemulation failure\\n")
+sys.stderr.flush()
+time.sleep(3600)
+""" % sys.executable
+
 
 def pid_alive(pid):
     try:
@@ -185,6 +198,31 @@ class WithQemu(unittest.TestCase):
                                capture_output=True, text=True, timeout=300)
             self.assertEqual(r.returncode, 1)
             self.assertIn("did not appear", r.stderr)
+
+    def test_kvm_error_from_fake_qemu(self):
+        # The same detection, on any host: a stand-in QEMU that connects the console, reports the error
+        # the way kvm_pvm makes QEMU report it, and then hangs (as QEMU does, paused).
+        with tempfile.TemporaryDirectory() as d:
+            fake = os.path.join(d, "fake-qemu")
+            with open(fake, "w") as f:
+                f.write(FAKE_KVM_QEMU)
+            os.chmod(fake, 0o755)
+            old = os.environ.get("RACKSTACK_QEMU")
+            os.environ["RACKSTACK_QEMU"] = fake
+            try:
+                t0 = time.monotonic()
+                with VM(firmware="bios", nets=0) as vm:
+                    with self.assertRaises(VMDied) as cm:
+                        vm.boot(expect="never", timeout=120)
+                    self.assertIn("KVM internal error", str(cm.exception))
+                    self.assertFalse(vm.running())
+                    self.assertEqual(vm.starts, 1)          # a KVM failure is not retried
+                self.assertLess(time.monotonic() - t0, 20)
+            finally:
+                if old is None:
+                    del os.environ["RACKSTACK_QEMU"]
+                else:
+                    os.environ["RACKSTACK_QEMU"] = old
 
     def test_sigterm_cleans_up(self):
         # The CLI, killed with SIGTERM while waiting, must stop QEMU and remove its temp dir.
