@@ -13,18 +13,24 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vmharness import VM, Disk, Nets, VMDied, VMTimeout, make_oemdrv, make_sparse, parse_size  # noqa: E402
+from vmharness import VM, Disk, Nets, VMDied, VMError, VMTimeout, make_oemdrv, make_sparse, parse_size  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 FAKE_KVM_QEMU = """#!%s
-import re, socket, sys, time
+import os, re, socket, sys, time
+if os.environ.get("FAKE_MODE") == "bad-args":
+    sys.stderr.write("qemu-system-x86_64: -device nvme: bad option\\n")
+    sys.exit(1)
 path = re.search(r"path=([^,]+)", [a for a in sys.argv if a.startswith("socket,id=ser0")][0]).group(1)
 s = socket.socket(socket.AF_UNIX)
 s.bind(path)
 s.listen(1)
 c, _ = s.accept()
 c.sendall(b"SeaBIOS (fake)\\r\\n")
+if os.environ.get("FAKE_MODE") == "stall":
+    c.sendall(b"[    0.000000] Linux version 6.1 (fake)\\r\\n")
+    time.sleep(3600)
 sys.stderr.write("KVM internal error. Suberror: 1\\nemulation failure\\n")
 sys.stderr.flush()
 time.sleep(3600)
@@ -223,6 +229,38 @@ class WithQemu(unittest.TestCase):
                     del os.environ["RACKSTACK_QEMU"]
                 else:
                     os.environ["RACKSTACK_QEMU"] = old
+
+    def test_stall_and_start_failure_with_fake_qemu(self):
+        with tempfile.TemporaryDirectory() as d:
+            fake = os.path.join(d, "fake-qemu")
+            with open(fake, "w") as f:
+                f.write(FAKE_KVM_QEMU)
+            os.chmod(fake, 0o755)
+            saved = dict(os.environ)
+            os.environ["RACKSTACK_QEMU"] = fake
+            try:
+                # Output stops in the early kernel (the TCG hang seen in the lab): one retry, then give up.
+                os.environ["FAKE_MODE"] = "stall"
+                vm = VM(firmware="bios", nets=0, stall_timeout=2)
+                with vm, self.assertRaises(VMTimeout) as cm:
+                    vm.boot(expect="login:", timeout=60)
+                self.assertEqual(vm.starts, 2)
+                self.assertIn("stalled", str(cm.exception))
+                # A stall after userspace started is not a hang: plain timeout, no restart.
+                vm = VM(firmware="bios", nets=0, stall_timeout=2, early_boot_done="Linux version")
+                with vm, self.assertRaises(VMTimeout) as cm:
+                    vm.boot(expect="login:", timeout=5)
+                self.assertEqual(vm.starts, 1)
+                self.assertIn("did not appear within", str(cm.exception))
+                # QEMU refusing its arguments: its message is in the error.
+                os.environ["FAKE_MODE"] = "bad-args"
+                vm = VM(firmware="bios", nets=0)
+                with vm, self.assertRaises(VMError) as cm:
+                    vm.boot(expect="login:", timeout=30)
+                self.assertIn("bad option", str(cm.exception))
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
 
     def test_sigterm_cleans_up(self):
         # The CLI, killed with SIGTERM while waiting, must stop QEMU and remove its temp dir.

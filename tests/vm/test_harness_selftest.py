@@ -21,6 +21,7 @@ from vmharness import VM, Disk, Nets, install_signal_handlers  # noqa: E402
 
 IMAGE = os.environ.get("RACKSTACK_SELFTEST_IMAGE", "/work/vmtest/selftest.raw")
 LOGDIR = os.environ.get("RACKSTACK_SELFTEST_LOGDIR") or tempfile.mkdtemp(prefix="rs-selftest-")
+os.makedirs(LOGDIR, exist_ok=True)
 TIMINGS = []
 
 

@@ -988,7 +988,11 @@ class VM:
         if self._qmp is None:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
             s.settimeout(timeout)
-            s.connect(self.qmp_sock)
+            try:
+                s.connect(self.qmp_sock)
+            except OSError:
+                s.close()
+                raise
             self._qmp = s
             self._qmp_rbuf = b""
             self._qmp_read(timeout)                  # greeting
