@@ -262,29 +262,32 @@ class WithQemu(unittest.TestCase):
                 os.environ.clear()
                 os.environ.update(saved)
 
-    def test_sigterm_cleans_up(self):
-        # The CLI, killed with SIGTERM while waiting, must stop QEMU and remove its temp dir.
-        with tempfile.TemporaryDirectory() as d:
-            env = dict(os.environ, RACKSTACK_VM_TMPDIR=d)
-            p = subprocess.Popen([sys.executable, os.path.join(HERE, "vmharness.py"), "boot", "--firmware",
-                                  "uefi", "--nics", "0", "--memory", "256", "--expect", "never",
-                                  "--disk", "nvme:10G", "--timeout", "300"], env=env,
-                                 stderr=subprocess.DEVNULL)
-            deadline = time.monotonic() + 30
-            qpid = None
-            while time.monotonic() < deadline and qpid is None:
+    def test_signals_clean_up(self):
+        # The CLI, killed with SIGTERM or interrupted with SIGINT while waiting, must stop QEMU and
+        # remove its temp dir (sparse disk included).
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with tempfile.TemporaryDirectory() as d:
+                env = dict(os.environ, RACKSTACK_VM_TMPDIR=d)
+                p = subprocess.Popen([sys.executable, os.path.join(HERE, "vmharness.py"), "boot", "--firmware",
+                                      "uefi", "--nics", "0", "--memory", "256", "--expect", "never",
+                                      "--disk", "nvme:10G", "--timeout", "300"], env=env,
+                                     stderr=subprocess.DEVNULL)
+                deadline = time.monotonic() + 30
+                qpid = None
+                while time.monotonic() < deadline and qpid is None:
+                    time.sleep(0.5)
+                    r = subprocess.run(["pgrep", "-P", str(p.pid), "-f", "qemu-system"], capture_output=True,
+                                       text=True)
+                    qpid = int(r.stdout.split()[0]) if r.stdout.split() else None
+                self.assertIsNotNone(qpid, "QEMU did not start")
+                self.assertTrue(os.listdir(d))
+                time.sleep(2)
+                p.send_signal(sig)
+                p.wait(timeout=30)
+                self.assertEqual(p.returncode, 130 if sig == signal.SIGINT else 128 + sig, sig)
                 time.sleep(0.5)
-                r = subprocess.run(["pgrep", "-P", str(p.pid), "-f", "qemu-system"], capture_output=True,
-                                   text=True)
-                qpid = int(r.stdout.split()[0]) if r.stdout.split() else None
-            self.assertIsNotNone(qpid, "QEMU did not start")
-            self.assertTrue(os.listdir(d))
-            p.send_signal(signal.SIGTERM)
-            p.wait(timeout=30)
-            self.assertNotEqual(p.returncode, 0)
-            time.sleep(0.5)
-            self.assertFalse(pid_alive(qpid))
-            self.assertEqual(os.listdir(d), [])
+                self.assertFalse(pid_alive(qpid), sig)
+                self.assertEqual(os.listdir(d), [], sig)
 
 
 GRUB_SERIAL_CFG = """serial --unit=0 --speed=115200

@@ -1165,6 +1165,10 @@ def main(argv=None):
     except (VMError, ValueError) as e:
         print("vmharness: %s" % e, file=sys.stderr)
         return 2 if isinstance(e, ValueError) else 1
+    except KeyboardInterrupt:
+        # The VM was already stopped by its `with` block on the way out.
+        print("vmharness: interrupted", file=sys.stderr)
+        return 130
     return 2
 
 
