@@ -163,6 +163,20 @@ class WithQemu(unittest.TestCase):
             with open(log, "rb") as f:
                 self.assertGreater(f.read().count(b"BdsDxe"), 1)
 
+    def test_socket_nics_link_two_vms(self):
+        port = 47000 + os.getpid() % 1000 * 2
+        with VM(firmware="uefi", nets=Nets(2, mode="socket", port=port), memory=256, cpus=1, name="a") as a, \
+                VM(firmware="uefi", nets=Nets(2, mode="socket", port=port, listen=False), memory=256, cpus=1,
+                   name="b") as b:
+            a.boot(expect="BdsDxe", timeout=120)
+            b.boot(expect="BdsDxe", timeout=120)
+            info_a, info_b = a.hmp("info network"), b.hmp("info network")
+            self.assertEqual(info_a.count("connection from 127.0.0.1"), 2, info_a)
+            self.assertIn("connect to 127.0.0.1:%d" % (port + 1), info_b)
+            self.assertIn("52:54:00:00:00:11", info_a)
+            self.assertIn("52:54:00:00:00:21", info_b)
+            self.assertIn("speed=10000", " ".join(a.cmdline))
+
     def test_qemu_exit_is_reported(self):
         with VM(firmware="uefi", nets=0, memory=256, cpus=1) as vm:
             vm.boot(expect="BdsDxe", timeout=120)

@@ -289,7 +289,9 @@ class Nets:
             speed = 10000
         self.speed = speed
         self.duplex = duplex or ("full" if speed else None)
-        self.macs = macs or ["52:54:00:00:00:%02x" % (0x11 + i) for i in range(self.count)]
+        # The connecting side of a socket link gets other MACs (:21, :22): both ends share one wire.
+        base = 0x21 if mode == "socket" and not listen else 0x11
+        self.macs = macs or ["52:54:00:00:00:%02x" % (base + i) for i in range(self.count)]
         self.hostfwd = hostfwd or []
         self.port = port
         self.listen = listen
