@@ -1,7 +1,669 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include "build.h"
+#include "cleanup.h"
+#include "fileio.h"
+#include "hygiene.h"
+#include "image.h"
+#include "layer.h"
 #include "log.h"
+#include "mirror.h"
+#include "outputs.h"
+#include "parse.h"
+#include "commands.h"
+#include "profile.h"
+#include "progress.h"
+#include "rootfs.h"
+#include "spawn.h"
+#include "util.h"
+
+uint64_t build_image_size(uint64_t tree_bytes) {
+        /* Room for what firstboot and the first package updates add before root is grown to the
+         * disk, plus the ESP, the BIOS boot partition, GPT and filesystem overhead. */
+        uint64_t size = tree_bytes + tree_bytes * 3 / 10 + 600 * MiB;
+        size = (size + 256 * MiB - 1) / (256 * MiB) * (256 * MiB);
+        return MAX(size, 2 * GiB);
+}
+
+int build_parse_formats(const char *s, unsigned *ret) {
+        static const struct {
+                const char *name;
+                unsigned flag;
+        } table[] = {
+                { "raw", BUILD_FORMAT_RAW },   { "qcow2", BUILD_FORMAT_QCOW2 }, { "iso", BUILD_FORMAT_ISO },
+                { "pxe", BUILD_FORMAT_PXE },   { "proxmox", BUILD_FORMAT_PROXMOX },
+        };
+        _cleanup_strv_free_ char **l = NULL;
+        if (strv_split(s, ",", &l) < 0)
+                return -ENOMEM;
+        unsigned mask = 0;
+        for (char **f = l; *f; f++) {
+                unsigned flag = 0;
+                for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                        if (streq(*f, table[i].name))
+                                flag = table[i].flag;
+                if (!flag)
+                        return -EINVAL;
+                mask |= flag;
+        }
+        if (!mask)
+                return -EINVAL;
+        *ret = mask;
+        return 0;
+}
+
+/* Host tools, each with the Debian package that provides it, checked before anything starts. */
+struct tool_need {
+        const char *tool, *package;
+        unsigned formats; /* 0 = always */
+};
+static const struct tool_need tool_needs[] = {
+        { "mmdebstrap", "mmdebstrap", 0 },
+        { "dpkg-query", "dpkg", 0 },
+        { "mke2fs", "e2fsprogs", 0 },
+        { "mkfs.vfat", "dosfstools", 0 },
+        { "mcopy", "mtools", 0 },
+        { "grub-mkimage", "grub-common", 0 },
+        { "qemu-img", "qemu-utils", BUILD_FORMAT_QCOW2 },
+};
+
+static int check_tools(unsigned formats) {
+        struct buf missing = {}, pkgs = {};
+        for (size_t i = 0; i < ELEMENTSOF(tool_needs); i++) {
+                if (tool_needs[i].formats && !(tool_needs[i].formats & formats))
+                        continue;
+                if (find_executable(tool_needs[i].tool))
+                        continue;
+                buf_printf(&missing, "\n  %s (package %s)", tool_needs[i].tool, tool_needs[i].package);
+                buf_printf(&pkgs, " %s", tool_needs[i].package);
+        }
+        if (!missing.data)
+                return 0;
+        int r = log_error_errno(-ENOENT, "Missing host tools:%s\nInstall them with: apt-get install%s", missing.data,
+                                pkgs.data);
+        buf_done(&missing);
+        buf_done(&pkgs);
+        return r;
+}
+
+static char *exe_dir(void) {
+        _cleanup_free_ char *exe = realpath("/proc/self/exe", NULL);
+        if (!exe)
+                return NULL;
+        return strdup(dirname(exe));
+}
+
+static void usage(FILE *f) {
+        fputs("usage: rackstack-build build ROLE [--base ubuntu-24.04|debian-12] [--mirror URL]\n"
+              "                                [--format raw,qcow2] [--out DIR] [--cache DIR] [--json]\n"
+              "                                [--profiles DIR] [--firstboot PATH] [--verbose]\n"
+              "\n"
+              "Builds the role's OS disk image into DIR/<host>/ (default ./out): <host>.raw, <host>.qcow2,\n"
+              "manifest.json, SHA256SUMS. The mirror is --mirror, else $RACKSTACK_MIRROR, else the build\n"
+              "host's apt source when it runs the same release, else the official archive.\n",
+              f);
+}
+
+struct build_opts {
+        const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot;
+        bool json, verbose;
+};
+
+static int parse_args(int argc, char **argv, struct build_opts *ret) {
+        enum { ARG_BASE = 0x100, ARG_MIRROR, ARG_FORMAT, ARG_OUT, ARG_CACHE, ARG_JSON, ARG_PROFILES, ARG_FIRSTBOOT };
+        static const struct option options[] = {
+                { "base", required_argument, NULL, ARG_BASE },
+                { "mirror", required_argument, NULL, ARG_MIRROR },
+                { "format", required_argument, NULL, ARG_FORMAT },
+                { "out", required_argument, NULL, ARG_OUT },
+                { "cache", required_argument, NULL, ARG_CACHE },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "profiles", required_argument, NULL, ARG_PROFILES },
+                { "firstboot", required_argument, NULL, ARG_FIRSTBOOT },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct build_opts o = { .base = "ubuntu-24.04", .formats = "raw,qcow2", .out = "out" };
+        optind = 0;
+        opterr = 0;
+        int c;
+        while ((c = getopt_long(argc, argv, "vh", options, NULL)) >= 0) {
+                switch (c) {
+                case ARG_BASE: o.base = optarg; break;
+                case ARG_MIRROR: o.mirror = optarg; break;
+                case ARG_FORMAT: o.formats = optarg; break;
+                case ARG_OUT: o.out = optarg; break;
+                case ARG_CACHE: o.cache = optarg; break;
+                case ARG_JSON: o.json = true; break;
+                case ARG_PROFILES: o.profiles = optarg; break;
+                case ARG_FIRSTBOOT: o.firstboot = optarg; break;
+                case 'v': o.verbose = true; break;
+                case 'h':
+                        usage(stdout);
+                        return 1;
+                default:
+                        usage(stderr);
+                        return log_error_errno(-EINVAL, "build: unknown option or missing argument: %s",
+                                               argv[optind - 1]);
+                }
+        }
+        if (optind != argc - 1) {
+                usage(stderr);
+                return log_error_errno(-EINVAL, "build: expected exactly one ROLE");
+        }
+        o.role = argv[optind];
+        *ret = o;
+        return 0;
+}
+
+/* The role profile (inheritance resolved, validated), the site, and the site's host for the role. */
+static int load_inputs(const char *profiles_dir, const char *role, struct profile **ret_p, struct site **ret_s,
+                       const struct host_spec **ret_h) {
+        _cleanup_free_ char *site_path = strprintf("%s/site.yaml", profiles_dir);
+        _cleanup_free_ char *role_path = strprintf("%s/%s.yaml", profiles_dir, role);
+        if (!site_path || !role_path)
+                return -ENOMEM;
+        if (access(role_path, R_OK) < 0) {
+                struct buf names = {};
+                for (size_t i = 0; i < n_role_names; i++)
+                        buf_printf(&names, "%s%s", i ? " " : "", role_names[i]);
+                _cleanup_free_ char *list = buf_steal(&names);
+                return log_error_errno(-EINVAL, "Unknown role '%s': %s: %m (roles: %s)", role, role_path,
+                                       strna(list));
+        }
+        struct diags d = {};
+        _cleanup_(profile_freep) struct profile *p = NULL;
+        _cleanup_(site_freep) struct site *s = NULL;
+        int r = profile_load(profiles_dir, role, &d, &p);
+        if (r >= 0)
+                r = site_load_file(site_path, &d, &s);
+        if (r >= 0) {
+                profile_check_site(p, s, &d);
+                if (diags_failed(&d))
+                        r = -EINVAL;
+        }
+        diags_print(&d, stderr);
+        diags_done(&d);
+        if (r < 0)
+                return r == -ENOMEM ? log_error_errno(r, "Out of memory") : -EINVAL;
+        const struct host_spec *h = site_find_host_by_role(s, role);
+        if (!h)
+                return log_error_errno(-EINVAL, "%s has no host with role '%s'", site_path, role);
+        *ret_p = TAKE_PTR(p);
+        *ret_s = TAKE_PTR(s);
+        *ret_h = h;
+        return 0;
+}
+
+static void free_inputs(struct profile *p, struct site *s) {
+        profile_free(p);
+        site_free(s);
+}
+
+/* Sum of the apparent sizes in a tree (what has to fit in the root filesystem). */
+static int tree_size(int dirfd, uint64_t *acc, unsigned depth) {
+        if (depth > 256)
+                return -ELOOP;
+        int dupfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        if (dupfd < 0)
+                return -errno;
+        _cleanup_closedir_ DIR *d = fdopendir(dupfd);
+        if (!d) {
+                close(dupfd);
+                return -errno;
+        }
+        struct dirent *de;
+        while ((errno = 0, de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                struct stat st;
+                if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return -errno;
+                /* Count 4 KiB per inode for metadata, directories and tiny files. */
+                *acc += (uint64_t) st.st_size + 4096;
+                if (S_ISDIR(st.st_mode)) {
+                        _cleanup_close_ int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                        if (sub < 0)
+                                return -errno;
+                        int r = tree_size(sub, acc, depth + 1);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return errno ? -errno : 0;
+}
+
+static int rm_rf(const char *path) {
+        if (!path)
+                return 0;
+        const char *argv[] = { "rm", "-rf", "--one-file-system", "--", path, NULL };
+        /* Cleanup must run even after an interrupt: spawn_run would refuse, so clear the flag for
+         * the duration. */
+        sig_atomic_t saved = build_interrupted;
+        build_interrupted = 0;
+        int r = spawn_run(argv, NULL, NULL, NULL);
+        build_interrupted = saved;
+        return r == 0 ? 0 : r < 0 ? r : -EIO;
+}
+
+/* Outputs are written as "<final>.tmp.<pid>" and renamed together at the end. */
+struct pending {
+        char *tmp, *final;
+};
+
+static void pending_drop(struct pending *p, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                if (p[i].tmp)
+                        (void) unlink(p[i].tmp);
+                free(p[i].tmp);
+                free(p[i].final);
+        }
+}
+
+static int pending_add(struct pending **p, size_t *n, const char *dir, const char *name, char **ret_tmp) {
+        struct pending *m = realloc(*p, (*n + 1) * sizeof **p);
+        if (!m)
+                return -ENOMEM;
+        *p = m;
+        m[*n] = (struct pending) {
+                .final = strprintf("%s/%s", dir, name),
+                .tmp = strprintf("%s/%s.tmp.%d", dir, name, (int) getpid()),
+        };
+        if (!m[*n].final || !m[*n].tmp) {
+                free(m[*n].final);
+                free(m[*n].tmp);
+                return -ENOMEM;
+        }
+        *ret_tmp = m[*n].tmp;
+        (*n)++;
+        return 0;
+}
+
+static int add_artifact(struct manifest *m, const char *name, const char *path) {
+        _cleanup_free_ char *hex = NULL;
+        uint64_t size = 0;
+        _cleanup_free_ char *what = strprintf("sha256 %s", name);
+        int r = sha256_file(path, what, &hex, &size);
+        if (r < 0)
+                return r == -EINTR ? r : log_error_errno(r, "Failed to hash %s: %m", path);
+        struct artifact *a = realloc(m->artifacts, (m->n_artifacts + 1) * sizeof *a);
+        if (!a)
+                return -ENOMEM;
+        m->artifacts = a;
+        a[m->n_artifacts] = (struct artifact) { .name = strdup(name), .size = size, .sha256 = TAKE_PTR(hex) };
+        if (!a[m->n_artifacts].name) {
+                free(a[m->n_artifacts].sha256);
+                return -ENOMEM;
+        }
+        m->n_artifacts++;
+        return 0;
+}
+
+static int write_tmp_text(const char *tmp, const char *text) {
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        size_t len = strlen(text);
+        for (size_t off = 0; off < len; ) {
+                ssize_t n = write(fd, text + off, len - off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                off += n;
+        }
+        return RET_NERRNO(fsync(fd));
+}
+
+/* Everything after the role layer: overlays, firstboot, hygiene, the disk image and the outputs. */
+static int build_run(struct build_ctx *ctx, const char *unit_path) {
+        _cleanup_(manifest_done) struct manifest m = {
+                .tool_version = RACKSTACK_VERSION,
+                .role = ctx->profile->role,
+                .host = ctx->host->name,
+                .base = ctx->base->name,
+                .suite = ctx->base->suite,
+                .mirror = ctx->mirror,
+                .source_date_epoch = ctx->source_date_epoch,
+        };
+        struct pending *pend = NULL;
+        size_t n_pend = 0;
+        struct image_layout layout = {};
+        bool have_layout = false;
+        _cleanup_close_ int treefd = -EBADF;
+        _cleanup_free_ char *raw_name = NULL, *qcow_name = NULL, *json = NULL, *sums = NULL;
+        char *raw_tmp = NULL, *qcow_tmp = NULL, *manifest_tmp = NULL, *sums_tmp = NULL;
+        int r;
+
+        r = layer_stage(ctx);
+        if (r < 0)
+                goto fail;
+        m.rootfs_key = ctx->rootfs_key;
+        m.layer_key = ctx->layer_key;
+        if (interrupted())
+                goto interrupted;
+
+        r = overlays_apply(ctx, &m);
+        if (r < 0)
+                goto fail;
+        r = firstboot_install(ctx, unit_path, &m);
+        if (r < 0)
+                goto fail;
+
+        r = query_packages(ctx->tree_dir, &m.pkgs, &m.n_pkgs);
+        if (r < 0) {
+                log_error_errno(r, "Failed to list the image's packages: %m");
+                goto fail;
+        }
+
+        struct hygiene_report hr;
+        r = hygiene_apply(ctx->tree_dir, ctx->source_date_epoch, &hr);
+        if (r < 0)
+                goto fail;
+        stage_done("hygiene", 0, "%u files removed, %u logs emptied%s", hr.removed, hr.truncated,
+                   ctx->source_date_epoch >= 0 ? ", times clamped to SOURCE_DATE_EPOCH" : "");
+        if (interrupted())
+                goto interrupted;
+
+        treefd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        uint64_t tree_bytes = 0;
+        r = treefd < 0 ? -errno : tree_size(treefd, &tree_bytes, 0);
+        if (r < 0) {
+                log_error_errno(r, "Failed to measure the tree: %m");
+                goto fail;
+        }
+        ctx->image_size = build_image_size(tree_bytes);
+
+        struct statvfs sv;
+        if (statvfs(ctx->out_dir, &sv) == 0 && (uint64_t) sv.f_bavail * sv.f_frsize < tree_bytes * 2) {
+                r = log_error_errno(-ENOSPC, "Not enough space in %s: %.1f GiB free, about %.1f GiB needed for the image "
+                                    "and its qcow2", ctx->out_dir, (double) sv.f_bavail * sv.f_frsize / GiB,
+                                    (double) tree_bytes * 2 / GiB);
+                goto fail;
+        }
+
+        raw_name = strprintf("%s.raw", ctx->host->name);
+        qcow_name = strprintf("%s.qcow2", ctx->host->name);
+        if (!raw_name || !qcow_name) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = pending_add(&pend, &n_pend, ctx->out_dir, raw_name, &raw_tmp);
+        if (r < 0)
+                goto fail;
+
+        stage_start("image", "assembling a %.2f GiB disk from a %.0f MiB tree", (double) ctx->image_size / GiB,
+                    tree_bytes / 1048576.0);
+        r = image_assemble(ctx, raw_tmp, &layout);
+        if (r < 0) {
+                stage_fail("image", r, "image_assemble");
+                if (r == -EOPNOTSUPP)
+                        log_error("The disk image assembler is not available in this build (builder/image.c).");
+                else if (r != -EINTR)
+                        log_error_errno(r, "Failed to assemble the disk image: %m");
+                goto fail;
+        }
+        have_layout = true;
+        m.layout = &layout;
+        stage_done("image", ctx->image_size, "%s, %.2f GiB, %zu partitions", raw_name, (double) layout.disk_size / GiB,
+                   layout.n_parts);
+        if (interrupted())
+                goto interrupted;
+
+        if (ctx->formats & BUILD_FORMAT_QCOW2) {
+                r = pending_add(&pend, &n_pend, ctx->out_dir, qcow_name, &qcow_tmp);
+                if (r < 0)
+                        goto fail;
+                stage_start("qcow2", NULL);
+                /* write_qcow2 publishes to its destination: here the pending name. */
+                r = write_qcow2(raw_tmp, qcow_tmp);
+                if (r < 0)
+                        goto fail;
+                r = add_artifact(&m, qcow_name, qcow_tmp);
+                if (r < 0)
+                        goto fail;
+                stage_done("qcow2", m.artifacts[m.n_artifacts - 1].size, "%s, %.0f MiB", qcow_name,
+                           m.artifacts[m.n_artifacts - 1].size / 1048576.0);
+        }
+        if (ctx->formats & BUILD_FORMAT_RAW) {
+                r = add_artifact(&m, raw_name, raw_tmp);
+                if (r < 0)
+                        goto fail;
+        }
+
+        json = manifest_to_json(&m);
+        if (!json) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = pending_add(&pend, &n_pend, ctx->out_dir, "manifest.json", &manifest_tmp);
+        if (r >= 0)
+                r = write_tmp_text(manifest_tmp, json);
+        if (r >= 0)
+                r = add_artifact(&m, "manifest.json", manifest_tmp);
+        if (r < 0)
+                goto fail;
+        sums = sha256sums_text(m.artifacts, m.n_artifacts);
+        if (!sums) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = pending_add(&pend, &n_pend, ctx->out_dir, "SHA256SUMS", &sums_tmp);
+        if (r >= 0)
+                r = write_tmp_text(sums_tmp, sums);
+        if (r < 0)
+                goto fail;
+        if (interrupted())
+                goto interrupted;
+
+        /* Publish all at once, SHA256SUMS last: whoever sees it sees a complete set. */
+        for (size_t i = 0; i < n_pend; i++) {
+                if (pend[i].tmp == raw_tmp && !(ctx->formats & BUILD_FORMAT_RAW))
+                        continue;
+                r = publish_tmpfile(pend[i].tmp, pend[i].final);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to publish %s: %m", pend[i].final);
+                        goto fail;
+                }
+                free(pend[i].tmp);
+                pend[i].tmp = NULL;
+        }
+        pending_drop(pend, n_pend);
+        free(pend);
+        if (have_layout)
+                image_layout_done(&layout);
+        stage_done("outputs", 0, "%s: %s", ctx->out_dir, ctx->formats & BUILD_FORMAT_QCOW2 ? "raw, qcow2" : "raw");
+        return 0;
+
+interrupted:
+        r = -EINTR;
+fail:
+        pending_drop(pend, n_pend);
+        free(pend);
+        if (have_layout)
+                image_layout_done(&layout);
+        return r;
+}
 
 int build_main(int argc, char **argv) {
-        return log_error_errno(-EOPNOTSUPP, "build: not implemented yet");
+        struct build_opts o = {};
+        int r = parse_args(argc, argv, &o);
+        if (r != 0)
+                return r < 0 ? r : 0;
+
+        const struct base_info *base = base_find(o.base);
+        if (!base)
+                return log_error_errno(-EINVAL, "Unknown base '%s' (choose ubuntu-24.04 or debian-12)", o.base);
+        unsigned formats;
+        if (build_parse_formats(o.formats, &formats) < 0)
+                return log_error_errno(-EINVAL, "Bad --format '%s' (a comma-separated list of raw, qcow2)", o.formats);
+        if (formats & (BUILD_FORMAT_ISO | BUILD_FORMAT_PXE | BUILD_FORMAT_PROXMOX))
+                return log_error_errno(-EINVAL, "--format: only raw and qcow2 are implemented so far");
+
+        int64_t sde = -1;
+        const char *sde_s = getenv("SOURCE_DATE_EPOCH");
+        if (!isempty(sde_s)) {
+                uint64_t v;
+                if (parse_uint64(sde_s, &v) < 0 || v > INT64_MAX)
+                        return log_error_errno(-EINVAL, "SOURCE_DATE_EPOCH='%s' is not a number of seconds", sde_s);
+                sde = (int64_t) v;
+        }
+
+        if (geteuid() != 0)
+                return log_error_errno(-EPERM, "rackstack-build build needs root: the role layer runs apt-get in a "
+                                       "chroot and the image keeps the files' owners. Run it with sudo.");
+        r = check_tools(formats);
+        if (r < 0)
+                return r;
+
+        _cleanup_free_ char *bindir = exe_dir();
+        _cleanup_free_ char *srcdir = bindir ? strprintf("%s/..", bindir) : NULL;
+        /* As the other verbs: $RACKSTACK_DATADIR, the checkout we run in, the installed data; and
+         * also the checkout next to the binary (build/rackstack-build run from elsewhere). */
+        _cleanup_free_ char *src_marker = srcdir ? strprintf("%s/firstboot/rackstack-firstboot.service", srcdir) : NULL;
+        const char *data_dir_s = data_dir();
+        if (streq(data_dir_s, RACKSTACK_DATADIR) && src_marker && access(src_marker, R_OK) == 0)
+                data_dir_s = srcdir;
+
+        _cleanup_free_ char *profiles_dir = o.profiles ? strdup(o.profiles) : strprintf("%s/profiles", data_dir_s);
+        _cleanup_free_ char *overlays_dir = strprintf("%s/overlays", data_dir_s);
+        _cleanup_free_ char *firstboot = o.firstboot ? strdup(o.firstboot)
+                                                     : strprintf("%s/rackstack-firstboot", bindir ? bindir : ".");
+        _cleanup_free_ char *unit_src = strprintf("%s/firstboot/rackstack-firstboot.service", data_dir_s);
+        if (!profiles_dir || !overlays_dir || !firstboot || !unit_src)
+                return -ENOMEM;
+        if (access(unit_src, R_OK) < 0) {
+                free(unit_src);
+                unit_src = strdup("/usr/lib/systemd/system/rackstack-firstboot.service");
+                if (!unit_src)
+                        return -ENOMEM;
+        }
+        if (access(firstboot, X_OK) < 0)
+                return log_error_errno(-ENOENT, "The firstboot binary %s is missing: run make, or pass --firstboot PATH",
+                                       firstboot);
+
+        struct profile *profile = NULL;
+        struct site *site = NULL;
+        const struct host_spec *host = NULL;
+        r = load_inputs(profiles_dir, o.role, &profile, &site, &host);
+        if (r < 0)
+                return r;
+
+        progress_init(o.json);
+        interrupt_install();
+
+        struct build_ctx ctx = {
+                .profile = profile,
+                .site = site,
+                .host = host,
+                .base = base,
+                .formats = formats,
+                .json = o.json,
+                .verbose = o.verbose,
+                .source_date_epoch = sde,
+                .firstboot_bin = TAKE_PTR(firstboot),
+                .profiles_dir = TAKE_PTR(profiles_dir),
+                .overlays_dir = TAKE_PTR(overlays_dir),
+                .data_dir = strdup(data_dir_s),
+                .log_fd = -1,
+                .t_start = now_monotonic(),
+        };
+        _cleanup_free_ char *log_path = NULL, *kept_log = NULL, *workroot = NULL;
+
+        r = mirror_resolve(o.mirror, getenv("RACKSTACK_MIRROR"), base, "/", &ctx.mirror, &ctx.mirror_origin);
+        if (r < 0)
+                goto finish;
+        ctx.cache_dir = o.cache ? strdup(o.cache) : cache_dir_default();
+        ctx.out_dir = strprintf("%s/%s", o.out, host->name);
+        if (!ctx.cache_dir || !ctx.out_dir || !ctx.data_dir) {
+                r = log_error_errno(-ENOMEM, "Out of memory");
+                goto finish;
+        }
+        r = mkdir_parents_at(AT_FDCWD, ctx.out_dir, 0755);
+        if (r < 0) {
+                log_error_errno(r, "Failed to create %s: %m", ctx.out_dir);
+                goto finish;
+        }
+        workroot = strprintf("%s/work", ctx.cache_dir);
+        if (!workroot || (r = mkdir_parents_at(AT_FDCWD, workroot, 0755)) < 0) {
+                log_error_errno(r < 0 ? r : -ENOMEM, "Failed to create %s/work: %m", ctx.cache_dir);
+                goto finish;
+        }
+        ctx.work_dir = strprintf("%s/%s-XXXXXX", workroot, host->name);
+        if (!ctx.work_dir || !mkdtemp(ctx.work_dir)) {
+                r = log_error_errno(-errno, "Failed to create a work directory in %s: %m", workroot);
+                free(ctx.work_dir);
+                ctx.work_dir = NULL;
+                goto finish;
+        }
+        ctx.tree_dir = strprintf("%s/tree", ctx.work_dir);
+        log_path = strprintf("%s/build.log", ctx.work_dir);
+        if (!ctx.tree_dir || !log_path || mkdir(ctx.tree_dir, 0755) < 0) {
+                r = log_error_errno(-errno, "Failed to create the work tree: %m");
+                goto finish;
+        }
+        ctx.log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
+
+        /* A base build needs room for mmdebstrap's tree and its tarball, the work tree and the layer
+         * tarball: say so now rather than after minutes of work. */
+        struct statvfs sv;
+        if (statvfs(ctx.cache_dir, &sv) == 0 && (uint64_t) sv.f_bavail * sv.f_frsize < 6 * GiB) {
+                r = log_error_errno(-ENOSPC, "Only %.1f GiB free in %s; a build needs about 6 GiB there "
+                                    "(choose another with --cache DIR)", (double) sv.f_bavail * sv.f_frsize / GiB,
+                                    ctx.cache_dir);
+                goto finish;
+        }
+
+        stage_note("build", "role %s, host %s, base %s, mirror %s (%s), cache %s", profile->role, host->name, base->name,
+                   ctx.mirror, ctx.mirror_origin, ctx.cache_dir);
+        r = build_run(&ctx, unit_src);
+
+finish:
+        if (r < 0 && ctx.log_fd >= 0 && log_path) {
+                /* Keep the log of a failed build where the next one will not delete it. */
+                kept_log = strprintf("%s/last-failed-%s.log", ctx.cache_dir, host->name);
+                if (kept_log && rename(log_path, kept_log) == 0)
+                        log_error("The full log of the failed build is in %s", kept_log);
+        }
+        if (ctx.log_fd >= 0)
+                close(ctx.log_fd);
+        /* RACKSTACK_KEEP_WORK=1 keeps the work tree for inspection (tests, debugging). */
+        const char *keep = getenv("RACKSTACK_KEEP_WORK");
+        if (ctx.work_dir && keep && streq(keep, "1")) {
+                log_notice("Keeping the work directory %s (RACKSTACK_KEEP_WORK=1)", ctx.work_dir);
+        } else if (ctx.work_dir) {
+                int k = rm_rf(ctx.work_dir);
+                if (k < 0)
+                        log_warning_errno(k, "Failed to remove the work directory %s: %m", ctx.work_dir);
+        }
+        if (r == -EINTR) {
+                stage_fail("build", r, "interrupted");
+                log_error("Interrupted: the temporary files are removed and %s holds nothing new.", strna(ctx.out_dir));
+        } else if (r < 0)
+                stage_fail("build", r, "build of %s failed", host->name);
+        else
+                stage_done("build", 0, "%s done in %.1f s", host->name, now_monotonic() - ctx.t_start);
+
+        free(ctx.mirror);
+        free(ctx.cache_dir);
+        free(ctx.out_dir);
+        free(ctx.work_dir);
+        free(ctx.tree_dir);
+        free(ctx.firstboot_bin);
+        free(ctx.data_dir);
+        free(ctx.rootfs_key);
+        free(ctx.layer_key);
+        free(ctx.profiles_dir);
+        free(ctx.overlays_dir);
+        free_inputs(profile, site);
+        return r;
 }

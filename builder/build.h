@@ -36,6 +36,16 @@ struct build_ctx {
         int64_t source_date_epoch; /* -1 if unset */
         uint64_t image_size; /* size of the raw OS disk image (bytes) */
         double t_start;
+
+        /* Filled in by the stages (rootfs, layer) for the manifest and later stages. */
+        const char *mirror_origin; /* which rule chose the mirror, for messages */
+        bool mirror_probed;
+        char *rootfs_key;   /* cache key of the base tarball */
+        char *layer_key;    /* cache key of the role layer tarball */
+        char *profiles_dir; /* --profiles, default data_dir/profiles */
+        char *overlays_dir; /* data_dir/overlays */
+        int log_fd;         /* build log in work_dir: all child output; -1 for none */
+        bool verbose;       /* also copy child output to stderr */
 };
 
 enum build_format {
@@ -45,6 +55,12 @@ enum build_format {
         BUILD_FORMAT_PXE = 1 << 3,
         BUILD_FORMAT_PROXMOX = 1 << 4,
 };
+
+/* Size of the raw OS disk image for a tree of tree_bytes (apparent): +30% headroom, +600 MiB for
+ * the ESP, BIOS boot partition and filesystem overhead, rounded up to 256 MiB, at least 2 GiB. */
+uint64_t build_image_size(uint64_t tree_bytes);
+/* "raw,qcow2" -> mask of enum build_format; -EINVAL for an unknown or empty list. */
+int build_parse_formats(const char *s, unsigned *ret);
 
 /* `rackstack-build build ...` entry point, called from main with the verb's arguments. Returns
  * 0, or a negative errno after logging; -EINVAL for bad usage or input (exit status 2). */

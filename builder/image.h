@@ -30,5 +30,12 @@ void image_layout_done(struct image_layout *l);
 
 /* Lay ctx->tree_dir onto a new raw disk at raw_path (created, sparse, ctx->image_size bytes) per
  * the profile's OS disk. Writes /etc/fstab (by UUID) and the GRUB configuration into the tree
- * before it is copied into the root filesystem. On success fills *ret_layout. */
+ * before it is copied into the root filesystem. On success fills *ret_layout.
+ *
+ * Needs: ctx->profile (its OS disk: an ext4 "/" and an ESP and/or a BIOS boot partition),
+ * ctx->tree_dir with a /boot/vmlinuz-VERSION, ctx->work_dir (scratch: GRUB images go into
+ * work_dir/image-boot), ctx->image_size; ctx->base->name picks EFI/debian or EFI/ubuntu. With
+ * ctx->source_date_epoch >= 0 every GUID is derived from role + epoch and the tools are asked for
+ * reproducible output. Runs mke2fs, mkfs.vfat, mtools and grub-mkimage; no mounts or loop
+ * devices. On failure raw_path is removed. Details: image-plan.h, gpt.h, mkfs.h, bootloader.h. */
 int image_assemble(struct build_ctx *ctx, const char *raw_path, struct image_layout *ret_layout);

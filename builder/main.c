@@ -2,14 +2,47 @@
 #include <stdio.h>
 
 #include "build.h"
+#include "commands.h"
 #include "log.h"
+
+static const struct verb {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        const char *help;
+} verbs[] = {
+        { "build", build_main, "build ROLE [--base B] [--format F] [--out DIR] ...  assemble a role image" },
+        { "list", cmd_list, "list                                              the roles, a line each" },
+        { "show", cmd_show, "show ROLE [--json]                                the resolved profile, with sources" },
+        { "validate", cmd_validate, "validate [FILE...]                                check profiles, site, kickstarts" },
+};
+
+static void usage(FILE *f) {
+        fprintf(f, "usage: rackstack-build VERB [OPTIONS]\n\nverbs:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(f, "  %s\n", verbs[i].help);
+        fprintf(f, "\nSee rackstack-build(1).\n");
+}
 
 int main(int argc, char **argv) {
         log_set_program("rackstack-build");
-        if (argc > 1 && streq(argv[1], "build")) {
-                int r = build_main(argc - 1, argv + 1);
-                return r == -EINVAL ? 2 : r < 0 ? 1 : 0;
+        if (argc < 2) {
+                usage(stderr);
+                return 2;
         }
-        fprintf(stderr, "usage: rackstack-build build|list|show|validate ...\n");
+        if (streq(argv[1], "--help") || streq(argv[1], "-h") || streq(argv[1], "help")) {
+                usage(stdout);
+                return 0;
+        }
+        if (streq(argv[1], "--version")) {
+                printf("rackstack-build %s\n", RACKSTACK_VERSION);
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(argv[1], verbs[i].name)) {
+                        int r = verbs[i].run(argc - 1, argv + 1);
+                        return r == -EINVAL ? 2 : r < 0 ? 1 : 0;
+                }
+        log_error("unknown verb '%s'", argv[1]);
+        usage(stderr);
         return 2;
 }

@@ -150,6 +150,8 @@ struct service_spec {
         char *key_url;     /* APT: the vendor's signing key */
         char *image;       /* OCI: image reference */
         char *version;     /* what the seed asks for: "16" */
+        char **bases;      /* only on these bases ("ubuntu-24.04"); NULL = every base. Elsewhere it is
+                            * reported as skipped, never faked. */
         uint16_t *ports;   /* the ports it answers on, for the "does it answer" check */
         size_t n_ports;
         struct src src;
@@ -277,6 +279,7 @@ int lacp_rate_from_string(const char *s);
 const char *xmit_hash_to_string(enum xmit_hash h);
 int xmit_hash_from_string(const char *s);
 const char *service_source_to_string(enum service_source s);
+int service_source_from_string(const char *s);
 const char *service_fetch_to_string(enum service_fetch f);
 /* Partition type implied by a mount point ("/" -> root, "/boot/efi" -> esp ...). */
 enum part_type part_type_for_mount(const char *mount);

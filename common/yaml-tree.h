@@ -52,3 +52,7 @@ const char *ynode_get_scalar(const struct ynode *n, const char *key);
 struct ynode *ynode_merge(const struct ynode *base, const struct ynode *overlay);
 
 const char *ynode_type_name(enum ynode_type t);
+
+/* Write the tree back as block-style YAML that yaml_load_* reads to the same tree (locations
+ * aside). Top-level keys listed in skip_keys (NULL-terminated, may be NULL) are left out. */
+int yaml_dump(const struct ynode *n, const char *const *skip_keys, char **ret);

@@ -1,0 +1,599 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "layer.h"
+#include "log.h"
+#include "progress.h"
+#include "rootfs.h"
+#include "spawn.h"
+#include "unpack.h"
+#include "util.h"
+#include "yaml-tree.h"
+
+const char firstboot_unit_name[] = "rackstack-firstboot.service";
+
+int layer_packages(const struct profile *p, const char *base, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; p->packages && p->packages[i]; i++)
+                if (!strv_contains(l, p->packages[i]) && strv_extend(&l, p->packages[i]) < 0)
+                        return -ENOMEM;
+        for (size_t s = 0; s < p->n_services; s++) {
+                const struct service_spec *sv = &p->services[s];
+                /* Vendor repositories and OCI images are fetched on first boot or by their own
+                 * step; the distribution's packages go into the image. */
+                if (sv->source != SERVICE_SOURCE_DISTRO || sv->fetch != SERVICE_FETCH_BUILD)
+                        continue;
+                /* A service limited to other bases is skipped (firstboot reports it). */
+                if (sv->bases && base && !strv_contains(sv->bases, base))
+                        continue;
+                for (size_t i = 0; sv->packages && sv->packages[i]; i++)
+                        if (!strv_contains(l, sv->packages[i]) && strv_extend(&l, sv->packages[i]) < 0)
+                                return -ENOMEM;
+        }
+        size_t n = strv_length(l);
+        for (size_t i = 1; i < n; i++) /* insertion sort: a handful of names */
+                for (size_t j = i; j > 0 && strcmp(l[j - 1], l[j]) > 0; j--) {
+                        char *t = l[j];
+                        l[j] = l[j - 1];
+                        l[j - 1] = t;
+                }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* Run argv in the tree (chroot in a private mount namespace), showing the last lines on failure. */
+static int chroot_run(struct build_ctx *ctx, const char *what, const char *const argv[]) {
+        static const char *const env[] = { "DEBIAN_FRONTEND=noninteractive", "DEBCONF_NONINTERACTIVE_SEEN=true", NULL };
+        struct spawn_opts o = SPAWN_OPTS_INIT;
+        o.chroot_dir = ctx->tree_dir;
+        o.clean_env = true;
+        o.env = env;
+        o.log_fd = ctx->verbose ? STDERR_FILENO : ctx->log_fd;
+        o.tail_lines = 20;
+        _cleanup_free_ char *tail = NULL;
+        int r = spawn_run(argv, &o, &tail, NULL);
+        if (r < 0)
+                return r == -EINTR ? r : log_error_errno(r, "Failed to run %s: %m", what);
+        if (r != 0) {
+                _cleanup_free_ char *cmd = argv_to_string(argv);
+                return log_error_errno(-EIO, "%s failed (exit %d): %s\n--- last lines ---\n%s", what, r, strna(cmd),
+                                       strempty(tail));
+        }
+        return 0;
+}
+
+/* While apt runs in the tree: no service may start (policy-rc.d says 101), and names must resolve
+ * (the host's resolv.conf). Both are put back as they were afterwards. */
+struct chroot_prep {
+        int treefd;
+        bool resolv_saved, resolv_written, policy_written;
+};
+
+static int chroot_prepare(struct build_ctx *ctx, int treefd, struct chroot_prep *p) {
+        *p = (struct chroot_prep) { .treefd = treefd };
+        static const char policy[] = "#!/bin/sh\n# rackstack-build: no daemons while building\nexit 101\n";
+        int r = mkdir_parents_at(treefd, "usr/sbin", 0755);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(treefd, "usr/sbin/policy-rc.d", policy, strlen(policy), 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write policy-rc.d: %m");
+        p->policy_written = true;
+
+        struct stat st;
+        if (fstatat(treefd, "etc/resolv.conf", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                if (renameat(treefd, "etc/resolv.conf", treefd, "etc/resolv.conf.rackstack-saved") < 0)
+                        return log_error_errno(-errno, "Failed to move the tree's resolv.conf aside: %m");
+                p->resolv_saved = true;
+        }
+        _cleanup_free_ char *resolv = NULL;
+        size_t sz = 0;
+        r = read_file_full(AT_FDCWD, "/etc/resolv.conf", 1 << 16, &resolv, &sz);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the host's /etc/resolv.conf: %m");
+        r = write_file_atomic(treefd, "etc/resolv.conf", resolv, sz, 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write resolv.conf into the tree: %m");
+        p->resolv_written = true;
+        return 0;
+}
+
+static void chroot_restore(struct chroot_prep *p) {
+        if (p->policy_written)
+                (void) unlinkat(p->treefd, "usr/sbin/policy-rc.d", 0);
+        if (p->resolv_written)
+                (void) unlinkat(p->treefd, "etc/resolv.conf", 0);
+        if (p->resolv_saved)
+                (void) renameat(p->treefd, "etc/resolv.conf.rackstack-saved", p->treefd, "etc/resolv.conf");
+        *p = (struct chroot_prep) {};
+}
+
+static int install_role_packages(struct build_ctx *ctx, char **pkgs) {
+        _cleanup_close_ int treefd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (treefd < 0)
+                return -errno;
+        struct chroot_prep prep;
+        int r = chroot_prepare(ctx, treefd, &prep);
+        if (r >= 0) {
+                const char *update[] = { "apt-get", "-q", "-o", "Acquire::Retries=3", "update", NULL };
+                r = chroot_run(ctx, "apt-get update", update);
+        }
+        if (r >= 0) {
+                size_t n = strv_length(pkgs);
+                _cleanup_free_ const char **argv = calloc(n + 16, sizeof(char *));
+                if (!argv)
+                        r = -ENOMEM;
+                else {
+                        size_t k = 0;
+                        argv[k++] = "apt-get";
+                        argv[k++] = "-q";
+                        argv[k++] = "-y";
+                        argv[k++] = "--no-install-recommends";
+                        argv[k++] = "-o";
+                        argv[k++] = "Dpkg::Options::=--force-confold";
+                        argv[k++] = "-o";
+                        argv[k++] = "Dpkg::Options::=--force-unsafe-io";
+                        argv[k++] = "install";
+                        for (size_t i = 0; i < n; i++)
+                                argv[k++] = pkgs[i];
+                        argv[k] = NULL;
+                        r = chroot_run(ctx, "apt-get install", argv);
+                }
+        }
+        if (r >= 0) {
+                const char *clean[] = { "apt-get", "clean", NULL };
+                r = chroot_run(ctx, "apt-get clean", clean);
+        }
+        chroot_restore(&prep);
+        return r;
+}
+
+static int write_layer_tarball(struct build_ctx *ctx, struct cache_entry *e) {
+        _cleanup_free_ char *tmp = strprintf("%s.tmp.%d", e->path, (int) getpid());
+        if (!tmp)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return log_error_errno(-errno, "Failed to create %s: %m", tmp);
+        uint64_t bytes = 0;
+        int r = pack_tree(ctx->tree_dir, fd, &bytes);
+        if (r >= 0 && fsync(fd) < 0)
+                r = log_error_errno(-errno, "Failed to write %s: %m", tmp);
+        if (r >= 0)
+                r = cache_entry_commit(e, tmp);
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
+static int unpack_entry(struct build_ctx *ctx, struct cache_entry *e, const char *stage, uint64_t *ret_bytes) {
+        int r = unpack_tarball(e->path, ctx->tree_dir, e->sha256, ret_bytes);
+        if (r == -EBADMSG) {
+                /* A corrupt entry is dropped so the next build makes it afresh. */
+                stage_note(stage, "dropping corrupt cache entry %s", e->path);
+                cache_entry_discard(e);
+        }
+        return r;
+}
+
+static int empty_tree(struct build_ctx *ctx) {
+        /* After a failed unpack, start from an empty directory again. */
+        const char *argv[] = { "rm", "-rf", "--one-file-system", "--", ctx->tree_dir, NULL };
+        int r = spawn_run(argv, NULL, NULL, NULL);
+        if (r != 0)
+                return r < 0 ? r : -EIO;
+        return RET_NERRNO(mkdir(ctx->tree_dir, 0755));
+}
+
+int layer_stage(struct build_ctx *ctx) {
+        _cleanup_strv_free_ char **pkgs = NULL;
+        int r = layer_packages(ctx->profile, ctx->base->name, &pkgs);
+        if (r < 0)
+                return r;
+
+        /* The layer's key builds on the base's, which needs no network to compute. */
+        _cleanup_strv_free_ char **base_pkgs = NULL;
+        r = rootfs_packages(ctx->base, &base_pkgs);
+        if (r < 0)
+                return r;
+
+        for (int attempt = 0; attempt < 2; attempt++) {
+                struct cache_entry base = CACHE_ENTRY_INIT, layer = CACHE_ENTRY_INIT;
+                uint64_t bytes = 0;
+
+                /* The base key is what rootfs_ensure() computes; get it without building. */
+                r = rootfs_ensure_key(ctx);
+                if (r < 0)
+                        return r;
+                _cleanup_free_ char *key = cache_key("layer", ctx->rootfs_key, ctx->base, ctx->mirror, pkgs,
+                                                     "apt-get-chroot;no-recommends");
+                if (!key)
+                        return -ENOMEM;
+                free(ctx->layer_key);
+                ctx->layer_key = strdup(key);
+                if (!ctx->layer_key)
+                        return -ENOMEM;
+
+                r = cache_entry_lock(ctx->cache_dir, "layer", key, &layer);
+                if (r < 0)
+                        return r;
+                if (cache_entry_present(&layer)) {
+                        cache_entry_share(&layer);
+                        stage_start("layer", NULL);
+                        r = unpack_entry(ctx, &layer, "layer", &bytes);
+                        cache_entry_done(&layer);
+                        if (r == -EBADMSG) {
+                                if ((r = empty_tree(ctx)) < 0)
+                                        return r;
+                                continue;
+                        }
+                        if (r < 0)
+                                return r;
+                        stage_done("layer", bytes, "cached %s layer (key %.12s, %zu packages), %.0f MiB unpacked",
+                                   ctx->profile->role, key, strv_length(pkgs), bytes / 1048576.0);
+                        return 0;
+                }
+
+                /* Not cached: base (cached or built), unpacked, then apt on top. The layer lock is
+                 * held throughout so a concurrent build of the same role waits and reuses it. */
+                r = rootfs_ensure(ctx, &base);
+                if (r < 0) {
+                        cache_entry_done(&layer);
+                        return r;
+                }
+                stage_start("unpack", NULL);
+                r = unpack_entry(ctx, &base, "unpack", &bytes);
+                cache_entry_done(&base);
+                if (r == -EBADMSG) {
+                        cache_entry_done(&layer);
+                        if ((r = empty_tree(ctx)) < 0)
+                                return r;
+                        continue;
+                }
+                if (r < 0) {
+                        cache_entry_done(&layer);
+                        return r;
+                }
+                stage_done("rootfs", bytes, "base %s unpacked (key %.12s), %.0f MiB", ctx->base->name,
+                           ctx->rootfs_key, bytes / 1048576.0);
+
+                if (!pkgs[0]) {
+                        cache_entry_done(&layer);
+                        stage_done("layer", 0, "no role packages");
+                        return 0;
+                }
+                _cleanup_free_ char *list = strv_join(pkgs, " ");
+                stage_start("layer", "installing %s", strna(list));
+                r = build_mirror_check(ctx);
+                if (r >= 0)
+                        r = install_role_packages(ctx, pkgs);
+                if (r >= 0 && interrupted())
+                        r = -EINTR;
+                if (r >= 0) {
+                        /* Lists and caches are dropped before caching: hygiene would anyway. */
+                        const char *rm[] = { "rm", "-rf", "--one-file-system", "var/lib/apt/lists", NULL };
+                        _cleanup_free_ char *lists = strprintf("%s/var/lib/apt/lists", ctx->tree_dir);
+                        if (lists) {
+                                rm[3] = lists;
+                                (void) spawn_run(rm, NULL, NULL, NULL);
+                                (void) mkdir_parents_at(AT_FDCWD, lists, 0755);
+                                _cleanup_free_ char *partial = strprintf("%s/partial", lists);
+                                if (partial)
+                                        (void) mkdir(partial, 0700);
+                        }
+                        r = write_layer_tarball(ctx, &layer);
+                }
+                struct stat st;
+                uint64_t size = r >= 0 && stat(layer.path, &st) == 0 ? (uint64_t) st.st_size : 0;
+                cache_entry_done(&layer);
+                if (r < 0)
+                        return r;
+                stage_done("layer", size, "%s layer built and cached (key %.12s, %.0f MiB tarball)",
+                           ctx->profile->role, key, size / 1048576.0);
+                return 0;
+        }
+        return log_error_errno(-EBADMSG, "The cache keeps yielding corrupt tarballs; remove %s", ctx->cache_dir);
+}
+
+/* ---- files into the tree ----------------------------------------------------------------------- */
+
+static int copy_fd(int in, int out) {
+        char buf[65536];
+        for (;;) {
+                ssize_t n = read(in, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 0;
+                for (ssize_t off = 0; off < n; ) {
+                        ssize_t w = write(out, buf + off, n - off);
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w < 0)
+                                return -errno;
+                        off += w;
+                }
+        }
+}
+
+int copy_file_into(const char *src, int dst_dirfd, const char *dst_rel, mode_t mode) {
+        _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (in < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(in, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        _cleanup_free_ char *parent = strdup(dst_rel);
+        if (!parent)
+                return -ENOMEM;
+        char *slash = strrchr(parent, '/');
+        if (slash) {
+                *slash = 0;
+                int r = mkdir_parents_at(dst_dirfd, parent, 0755);
+                if (r < 0)
+                        return r;
+        }
+        mode_t m = mode ? mode : (st.st_mode & 07777);
+        _cleanup_free_ char *tmp = strprintf("%s.rackstack-tmp", dst_rel);
+        if (!tmp)
+                return -ENOMEM;
+        (void) unlinkat(dst_dirfd, tmp, 0);
+        _cleanup_close_ int out = openat(dst_dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (out < 0)
+                return -errno;
+        int r = copy_fd(in, out);
+        if (r >= 0 && fchown(out, 0, 0) < 0 && geteuid() == 0)
+                r = -errno;
+        if (r >= 0 && fchmod(out, m) < 0)
+                r = -errno;
+        /* rename replaces a symlink or file at the target, never writes through a symlink */
+        if (r >= 0 && renameat(dst_dirfd, tmp, dst_dirfd, dst_rel) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlinkat(dst_dirfd, tmp, 0);
+        return r;
+}
+
+static int manifest_add_input(struct manifest *m, const char *label, const char *path) {
+        if (!m)
+                return 0;
+        _cleanup_free_ char *hex = NULL;
+        int r = sha256_file(path, NULL, &hex, NULL);
+        if (r < 0)
+                return r;
+        struct input_file *n = realloc(m->inputs, (m->n_inputs + 1) * sizeof *n);
+        if (!n)
+                return -ENOMEM;
+        m->inputs = n;
+        n[m->n_inputs] = (struct input_file) { .label = strdup(label), .path = strdup(path), .sha256 = TAKE_PTR(hex) };
+        if (!n[m->n_inputs].label || !n[m->n_inputs].path) {
+                free(n[m->n_inputs].label);
+                free(n[m->n_inputs].path);
+                free(n[m->n_inputs].sha256);
+                return -ENOMEM;
+        }
+        m->n_inputs++;
+        return 0;
+}
+
+static int name_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Copy the directory src (absolute) into treefd at rel ("" for the top), recursively, in name
+ * order so that the manifest lists inputs stably. */
+static int copy_tree(const char *src, int treefd, const char *rel, const char *label_prefix, struct manifest *m,
+                     size_t *count) {
+        _cleanup_closedir_ DIR *d = opendir(src);
+        if (!d)
+                return -errno;
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        while ((errno = 0, de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (strv_extend(&names, de->d_name) < 0)
+                        return -ENOMEM;
+        }
+        if (errno)
+                return -errno;
+        if (!names)
+                return 0;
+        qsort(names, strv_length(names), sizeof(char *), name_cmp);
+
+        for (char **n = names; *n; n++) {
+                _cleanup_free_ char *sp = strprintf("%s/%s", src, *n);
+                _cleanup_free_ char *dp = *rel ? strprintf("%s/%s", rel, *n) : strdup(*n);
+                _cleanup_free_ char *label = strprintf("%s/%s", label_prefix, dp ? dp : "");
+                if (!sp || !dp || !label)
+                        return -ENOMEM;
+                struct stat st;
+                if (lstat(sp, &st) < 0)
+                        return -errno;
+                int r;
+                if (S_ISDIR(st.st_mode)) {
+                        struct stat dst;
+                        if (fstatat(treefd, dp, &dst, AT_SYMLINK_NOFOLLOW) < 0) {
+                                if (mkdirat(treefd, dp, st.st_mode & 07777) < 0)
+                                        return log_error_errno(-errno, "Failed to create /%s: %m", dp);
+                                if (fchownat(treefd, dp, 0, 0, AT_SYMLINK_NOFOLLOW) < 0 && geteuid() == 0)
+                                        return -errno;
+                        } else if (!S_ISDIR(dst.st_mode))
+                                /* an overlay directory over a symlink (e.g. /lib -> usr/lib) would
+                                 * write outside where it means to */
+                                return log_error_errno(-ENOTDIR, "Overlay %s is a directory but /%s in the image is not",
+                                                       sp, dp);
+                        r = copy_tree(sp, treefd, dp, label_prefix, m, count);
+                } else if (S_ISREG(st.st_mode)) {
+                        r = copy_file_into(sp, treefd, dp, 0);
+                        if (r >= 0)
+                                r = manifest_add_input(m, label, sp);
+                        if (r >= 0)
+                                (*count)++;
+                } else if (S_ISLNK(st.st_mode)) {
+                        _cleanup_free_ char *target = calloc(1, st.st_size + 1);
+                        if (!target)
+                                return -ENOMEM;
+                        if (readlink(sp, target, st.st_size + 1) != st.st_size)
+                                return -EIO;
+                        (void) unlinkat(treefd, dp, 0);
+                        r = RET_NERRNO(symlinkat(target, treefd, dp));
+                        if (r >= 0 && fchownat(treefd, dp, 0, 0, AT_SYMLINK_NOFOLLOW) < 0 && geteuid() == 0)
+                                r = -errno;
+                        if (r >= 0)
+                                (*count)++;
+                } else
+                        r = log_error_errno(-EINVAL, "Overlay %s: only files, directories and symlinks are allowed", sp);
+                if (r < 0)
+                        return r == -ENOMEM || r == -ENOTDIR || r == -EINVAL ? r
+                                                                               : log_error_errno(r, "Failed to copy overlay %s: %m", sp);
+        }
+        return 0;
+}
+
+int overlays_apply(struct build_ctx *ctx, struct manifest *m) {
+        _cleanup_close_ int treefd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (treefd < 0)
+                return -errno;
+        const char *which[] = { "common", ctx->profile->role };
+        size_t count = 0;
+        for (size_t i = 0; i < ELEMENTSOF(which); i++) {
+                _cleanup_free_ char *dir = strprintf("%s/%s", ctx->overlays_dir, which[i]);
+                _cleanup_free_ char *label = strprintf("overlay:%s", which[i]);
+                if (!dir || !label)
+                        return -ENOMEM;
+                struct stat st;
+                if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+                        continue;
+                int r = copy_tree(dir, treefd, "", label, m, &count);
+                if (r < 0)
+                        return r;
+        }
+        stage_done("overlays", 0, "%zu entries from %s/{common,%s}", count, ctx->overlays_dir, ctx->profile->role);
+        return 0;
+}
+
+/* The image carries the role's profile resolved (inheritance applied, so it needs no base.yaml)
+ * and the site, as firstboot reads them: /usr/share/rackstack/{profile,site}.yaml. */
+static int profile_files_install(struct build_ctx *ctx, int treefd, struct manifest *m) {
+        static const char *const skip[] = { "inherits", NULL };
+        _cleanup_free_ char *resolved = NULL;
+        int r = yaml_dump(ctx->profile->tree, skip, &resolved);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write the resolved profile: %m");
+        _cleanup_free_ char *text = strprintf("# The %s role's profile as rackstack-build resolved it from:\n# %s\n%s",
+                                              ctx->profile->role, strna(ctx->profile->chain ? ctx->profile->chain[0] : NULL),
+                                              resolved);
+        if (!text)
+                return -ENOMEM;
+        r = mkdir_parents_at(treefd, "usr/share/rackstack", 0755);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(treefd, "usr/share/rackstack/profile.yaml", text, strlen(text), 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to install the resolved profile: %m");
+        for (char **f = ctx->profile->chain; f && *f; f++) {
+                r = manifest_add_input(m, f == ctx->profile->chain ? "profile" : "profile:inherited", *f);
+                if (r < 0)
+                        return r;
+        }
+
+        struct {
+                const char *src_name, *dst, *label;
+        } files[] = {
+                { "site.yaml", "usr/share/rackstack/site.yaml", "site" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *src = strprintf("%s/%s", ctx->profiles_dir, files[i].src_name);
+                if (!src)
+                        return -ENOMEM;
+                r = copy_file_into(src, treefd, files[i].dst, 0644);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to install %s as /%s: %m", src, files[i].dst);
+                r = manifest_add_input(m, files[i].label, src);
+                if (r < 0)
+                        return r;
+        }
+
+        /* The host's kickstart, baked in: the answers firstboot falls back to when neither the kernel
+         * command line nor an OEMDRV volume gives any. The shipped ones hold no secrets. */
+        if (ctx->host && ctx->data_dir) {
+                _cleanup_free_ char *ks = strprintf("%s/kickstart/%s.ks", ctx->data_dir, ctx->host->name);
+                if (!ks)
+                        return -ENOMEM;
+                if (access(ks, R_OK) == 0) {
+                        r = copy_file_into(ks, treefd, "usr/share/rackstack/ks.cfg", 0600);
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to install %s: %m", ks);
+                        r = manifest_add_input(m, "kickstart", ks);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+int firstboot_install(struct build_ctx *ctx, const char *unit_path, struct manifest *m) {
+        _cleanup_close_ int treefd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (treefd < 0)
+                return -errno;
+        int r = copy_file_into(ctx->firstboot_bin, treefd, "usr/bin/rackstack-firstboot", 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to install %s: %m (build it with make, or pass --firstboot PATH)",
+                                       ctx->firstboot_bin);
+        r = manifest_add_input(m, "firstboot", ctx->firstboot_bin);
+        if (r < 0)
+                return r;
+
+        _cleanup_free_ char *unit_dst = strprintf("usr/lib/systemd/system/%s", firstboot_unit_name);
+        _cleanup_free_ char *wants = strprintf("etc/systemd/system/multi-user.target.wants/%s", firstboot_unit_name);
+        _cleanup_free_ char *target = strprintf("/usr/lib/systemd/system/%s", firstboot_unit_name);
+        if (!unit_dst || !wants || !target)
+                return -ENOMEM;
+        r = copy_file_into(unit_path, treefd, unit_dst, 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to install %s: %m", unit_path);
+        r = manifest_add_input(m, "firstboot-unit", unit_path);
+        if (r < 0)
+                return r;
+        r = mkdir_parents_at(treefd, "etc/systemd/system/multi-user.target.wants", 0755);
+        if (r < 0)
+                return r;
+        (void) unlinkat(treefd, wants, 0);
+        if (symlinkat(target, treefd, wants) < 0)
+                return log_error_errno(-errno, "Failed to enable %s: %m", firstboot_unit_name);
+
+        /* Host keys are made on the first boot (none are in the image): Debian's ssh.service does
+         * not generate missing ones itself. */
+        static const char ssh_dropin[] = "# rackstack: the image ships without host keys\n[Service]\n"
+                                         "ExecStartPre=/usr/bin/ssh-keygen -A\n";
+        r = mkdir_parents_at(treefd, "etc/systemd/system/ssh.service.d", 0755);
+        if (r >= 0)
+                r = write_file_atomic(treefd, "etc/systemd/system/ssh.service.d/rackstack-host-keys.conf", ssh_dropin,
+                                      strlen(ssh_dropin), 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write the ssh host key drop-in: %m");
+        r = mkdir_parents_at(treefd, "var/lib/rackstack", 0755);
+        if (r < 0)
+                return r;
+
+        r = profile_files_install(ctx, treefd, m);
+        if (r < 0)
+                return r;
+        stage_done("firstboot", 0, "installed %s, %s (enabled), /usr/share/rackstack/{profile,site}.yaml",
+                   ctx->firstboot_bin, firstboot_unit_name);
+        return 0;
+}

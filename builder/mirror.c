@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "mirror.h"
+#include "util.h"
+
+static char *mfree_str(char *p) {
+        free(p);
+        return NULL;
+}
+
+/* The value of KEY= in os-release text, unquoted; NULL if absent. */
+static char *os_release_get(const char *text, const char *key) {
+        size_t kl = strlen(key);
+        for (const char *l = text; l && *l; ) {
+                const char *e = strchrnul(l, '\n');
+                if ((size_t) (e - l) > kl && strneq(l, key, kl) && l[kl] == '=') {
+                        const char *v = l + kl + 1;
+                        size_t n = e - v;
+                        if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+                                v++;
+                                n -= 2;
+                        }
+                        return strndup(v, n);
+                }
+                l = *e ? e + 1 : e;
+        }
+        return NULL;
+}
+
+bool os_release_matches(const char *os_release, const struct base_info *base) {
+        if (!os_release || !base)
+                return false;
+        _cleanup_free_ char *id = os_release_get(os_release, "ID");
+        _cleanup_free_ char *codename = os_release_get(os_release, "VERSION_CODENAME");
+        _cleanup_free_ char *version = os_release_get(os_release, "VERSION_ID");
+        if (!id)
+                return false;
+        /* base->name is "<id>-<version>" */
+        size_t il = strlen(id);
+        if (!strneq(base->name, id, il) || base->name[il] != '-')
+                return false;
+        if (!isempty(codename))
+                return streq(codename, base->suite);
+        return version && streq(version, base->name + il + 1);
+}
+
+static bool word_in(const char *list, const char *word) {
+        _cleanup_strv_free_ char **l = NULL;
+        if (strv_split(list, " \t", &l) < 0)
+                return false;
+        return strv_contains(l, word);
+}
+
+static int find_deb822(const char *text, const char *suite, char **ret) {
+        /* Stanzas are separated by blank lines; fields may continue on indented lines, which we
+         * fold into the field's value. Comments start with '#'. */
+        _cleanup_free_ char *types = NULL, *uris = NULL, *suites = NULL, *enabled = NULL;
+        char **cur = NULL;
+        const char *l = text;
+        for (;;) {
+                const char *e = strchrnul(l, '\n');
+                _cleanup_free_ char *line = strndup(l, e - l);
+                if (!line)
+                        return -ENOMEM;
+                bool blank = line[strspn(line, " \t\r")] == 0;
+                bool end = *e == 0;
+                if (line[0] == '#') {
+                        /* comment: ignore */
+                } else if (blank) {
+                        /* end of stanza: handled below */
+                } else if ((line[0] == ' ' || line[0] == '\t') && cur && *cur) {
+                        char *n = strprintf("%s %s", *cur, line + strspn(line, " \t"));
+                        if (!n)
+                                return -ENOMEM;
+                        free(*cur);
+                        *cur = n;
+                } else {
+                        char *colon = strchr(line, ':');
+                        cur = NULL;
+                        if (colon) {
+                                *colon = 0;
+                                const char *v = colon + 1 + strspn(colon + 1, " \t");
+                                size_t vl = strlen(v);
+                                while (vl > 0 && strchr(" \t\r", v[vl - 1]))
+                                        vl--;
+                                char **slot = strcasecmp(line, "Types") == 0    ? &types
+                                              : strcasecmp(line, "URIs") == 0   ? &uris
+                                              : strcasecmp(line, "Suites") == 0 ? &suites
+                                              : strcasecmp(line, "Enabled") == 0 ? &enabled
+                                                                                 : NULL;
+                                if (slot) {
+                                        free(*slot);
+                                        if (!(*slot = strndup(v, vl)))
+                                                return -ENOMEM;
+                                        cur = slot;
+                                }
+                        }
+                }
+                if (blank || end) {
+                        if (types && uris && suites && word_in(types, "deb") && word_in(suites, suite) &&
+                            !(enabled && strcasecmp(enabled, "no") == 0)) {
+                                _cleanup_strv_free_ char **u = NULL;
+                                if (strv_split(uris, " \t", &u) < 0)
+                                        return -ENOMEM;
+                                if (u[0]) {
+                                        char *m = strdup(u[0]);
+                                        if (!m)
+                                                return -ENOMEM;
+                                        *ret = m;
+                                        return 0;
+                                }
+                        }
+                        types = mfree_str(types);
+                        uris = mfree_str(uris);
+                        suites = mfree_str(suites);
+                        enabled = mfree_str(enabled);
+                        cur = NULL;
+                }
+                if (end)
+                        break;
+                l = e + 1;
+        }
+        return -ENOENT;
+}
+
+static int find_one_line(const char *text, const char *suite, char **ret) {
+        for (const char *l = text; *l; ) {
+                const char *e = strchrnul(l, '\n');
+                _cleanup_free_ char *line = strndup(l, e - l);
+                if (!line)
+                        return -ENOMEM;
+                char *hash = strchr(line, '#');
+                if (hash)
+                        *hash = 0;
+                _cleanup_strv_free_ char **w = NULL;
+                if (strv_split(line, " \t\r", &w) < 0)
+                        return -ENOMEM;
+                /* deb [options] URI SUITE COMPONENT... ; the options may contain spaces inside [] */
+                if (w[0] && streq(w[0], "deb")) {
+                        size_t i = 1;
+                        if (w[i] && w[i][0] == '[') {
+                                while (w[i] && !endswith(w[i], "]"))
+                                        i++;
+                                if (w[i])
+                                        i++;
+                        }
+                        if (w[i] && w[i + 1] && streq(w[i + 1], suite)) {
+                                char *m = strdup(w[i]);
+                                if (!m)
+                                        return -ENOMEM;
+                                *ret = m;
+                                return 0;
+                        }
+                }
+                l = *e ? e + 1 : e;
+        }
+        return -ENOENT;
+}
+
+int sources_find_mirror(const char *text, bool deb822, const char *suite, char **ret) {
+        return deb822 ? find_deb822(text, suite, ret) : find_one_line(text, suite, ret);
+}
+
+static int try_file(int rootfd, const char *path, bool deb822, const char *suite, char **ret) {
+        _cleanup_free_ char *text = NULL;
+        int r = read_file_full(rootfd, path, 1 << 20, &text, NULL);
+        if (r < 0)
+                return r;
+        return sources_find_mirror(text, deb822, suite, ret);
+}
+
+static int host_mirror(const char *root, const struct base_info *base, char **ret) {
+        _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return -errno;
+        _cleanup_free_ char *osr = NULL;
+        int r = read_file_full(rootfd, "etc/os-release", 1 << 16, &osr, NULL);
+        if (r == -ENOENT)
+                r = read_file_full(rootfd, "usr/lib/os-release", 1 << 16, &osr, NULL);
+        if (r < 0)
+                return r;
+        if (!os_release_matches(osr, base))
+                return -ENOENT;
+
+        /* sources.list.d in name order, as apt reads it; then sources.list. */
+        _cleanup_close_ int dfd = openat(rootfd, "etc/apt/sources.list.d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+                struct dirent **names = NULL;
+                _cleanup_free_ char *dpath = strprintf("%s/etc/apt/sources.list.d", root);
+                int n = dpath ? scandir(dpath, &names, NULL, alphasort) : -1;
+                int found = -ENOENT;
+                for (int i = 0; i < n; i++) {
+                        const char *nm = names[i]->d_name;
+                        if (found < 0 && (endswith(nm, ".sources") || endswith(nm, ".list")))
+                                found = try_file(dfd, nm, endswith(nm, ".sources"), base->suite, ret);
+                        free(names[i]);
+                }
+                free(names);
+                if (found == 0)
+                        return 0;
+        }
+        return try_file(rootfd, "etc/apt/sources.list", false, base->suite, ret);
+}
+
+int mirror_resolve(const char *opt_mirror, const char *env_mirror, const struct base_info *base, const char *root,
+                   char **ret_mirror, const char **ret_origin) {
+        const char *origin;
+        char *m = NULL;
+        if (!isempty(opt_mirror)) {
+                m = strdup(opt_mirror);
+                origin = "--mirror";
+        } else if (!isempty(env_mirror)) {
+                m = strdup(env_mirror);
+                origin = "$RACKSTACK_MIRROR";
+        } else if (host_mirror(root, base, &m) == 0) {
+                origin = "host apt source";
+        } else {
+                m = strdup(base->default_mirror);
+                origin = "official archive";
+        }
+        if (!m)
+                return -ENOMEM;
+        /* Normalise: no trailing slash, so "URL/dists/..." joins cleanly. */
+        size_t l = strlen(m);
+        while (l > 1 && m[l - 1] == '/')
+                m[--l] = 0;
+        *ret_mirror = m;
+        if (ret_origin)
+                *ret_origin = origin;
+        return 0;
+}
+
+int url_split(const char *url, char **ret_scheme, char **ret_host, char **ret_port, char **ret_path) {
+        const char *sep = strstr(url, "://");
+        if (!sep || sep == url)
+                return -EINVAL;
+        _cleanup_free_ char *scheme = strndup(url, sep - url);
+        const char *h = sep + 3;
+        size_t hl = strcspn(h, "/");
+        _cleanup_free_ char *hostport = strndup(h, hl);
+        _cleanup_free_ char *path = strdup(h[hl] ? h + hl : "/");
+        if (!scheme || !hostport || !path)
+                return -ENOMEM;
+        if (strchr(hostport, '@'))
+                return -EINVAL; /* credentials in a mirror URL: not supported */
+        _cleanup_free_ char *host = NULL, *port = NULL;
+        if (hostport[0] == '[') {
+                char *close = strchr(hostport, ']');
+                if (!close)
+                        return -EINVAL;
+                host = strndup(hostport + 1, close - hostport - 1);
+                if (close[1] == ':')
+                        port = strdup(close + 2);
+        } else {
+                char *colon = strrchr(hostport, ':');
+                host = colon ? strndup(hostport, colon - hostport) : strdup(hostport);
+                if (colon)
+                        port = strdup(colon + 1);
+        }
+        if (!host)
+                return -ENOMEM;
+        if (!port)
+                port = strdup(streq(scheme, "https") ? "443" : "80");
+        if (!port)
+                return -ENOMEM;
+        if (!streq(scheme, "file") && (isempty(host) || isempty(port) || strspn(port, "0123456789") != strlen(port)))
+                return -EINVAL;
+        *ret_scheme = TAKE_PTR(scheme);
+        *ret_host = TAKE_PTR(host);
+        *ret_port = TAKE_PTR(port);
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+static int connect_timeout(const char *host, const char *port, int timeout_ms, char **ret_reason) {
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *ai = NULL;
+        int g = getaddrinfo(host, port, &hints, &ai);
+        if (g != 0) {
+                *ret_reason = strprintf("cannot resolve %s: %s", host, gai_strerror(g));
+                return -EHOSTUNREACH;
+        }
+        int r = -EHOSTUNREACH;
+        for (struct addrinfo *a = ai; a; a = a->ai_next) {
+                int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+                if (fd < 0) {
+                        r = -errno;
+                        continue;
+                }
+                if (connect(fd, a->ai_addr, a->ai_addrlen) < 0 && errno != EINPROGRESS) {
+                        r = -errno;
+                        close(fd);
+                        continue;
+                }
+                struct pollfd p = { .fd = fd, .events = POLLOUT };
+                int n = poll(&p, 1, timeout_ms);
+                int err = 0;
+                socklen_t el = sizeof err;
+                if (n == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0) {
+                        freeaddrinfo(ai);
+                        return fd;
+                }
+                r = n == 0 ? -ETIMEDOUT : n < 0 ? -errno : -(err ? err : EIO);
+                close(fd);
+        }
+        freeaddrinfo(ai);
+        free(*ret_reason);
+        *ret_reason = strprintf("cannot connect to %s port %s: %s", host, port, strerror(-r));
+        return r;
+}
+
+int mirror_probe(const char *mirror, const char *suite, int timeout_ms, char **ret_reason) {
+        _cleanup_free_ char *reason = NULL;
+        _cleanup_free_ char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+        int r = url_split(mirror, &scheme, &host, &port, &path);
+        if (r < 0) {
+                if (ret_reason)
+                        *ret_reason = strdup("not a URL of the form http://HOST[:PORT]/PATH");
+                return r;
+        }
+        _cleanup_free_ char *rel = strprintf("%s%sdists/%s/Release", path, endswith(path, "/") ? "" : "/", suite);
+        if (!rel)
+                return -ENOMEM;
+
+        if (streq(scheme, "file") || streq(scheme, "copy")) {
+                struct stat st;
+                if (stat(rel, &st) < 0) {
+                        r = -errno;
+                        if (ret_reason)
+                                *ret_reason = strprintf("%s: %s", rel, strerror(errno));
+                        return r;
+                }
+                return 0;
+        }
+        if (!streq(scheme, "http") && !streq(scheme, "https")) {
+                if (ret_reason)
+                        *ret_reason = strprintf("unsupported URL scheme '%s'", scheme);
+                return -EPROTONOSUPPORT;
+        }
+
+        _cleanup_close_ int fd = connect_timeout(host, port, timeout_ms, &reason);
+        if (fd < 0) {
+                if (ret_reason)
+                        *ret_reason = TAKE_PTR(reason);
+                return fd;
+        }
+        if (streq(scheme, "https"))
+                return 0; /* reachable; apt checks the rest */
+
+        _cleanup_free_ char *req = strprintf("HEAD %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: rackstack-build\r\n"
+                                             "Connection: close\r\n\r\n", rel, host);
+        if (!req)
+                return -ENOMEM;
+        size_t off = 0, len = strlen(req);
+        char resp[512];
+        size_t got = 0;
+        double deadline = now_monotonic() + timeout_ms / 1000.0;
+        while (off < len || !memchr(resp, '\n', got)) {
+                int left = (int) ((deadline - now_monotonic()) * 1000);
+                if (left <= 0) {
+                        if (ret_reason)
+                                *ret_reason = strprintf("no answer from %s within %d ms", host, timeout_ms);
+                        return -ETIMEDOUT;
+                }
+                struct pollfd p = { .fd = fd, .events = off < len ? POLLOUT : POLLIN };
+                int n = poll(&p, 1, left);
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+                if (n <= 0)
+                        continue;
+                if (off < len) {
+                        ssize_t k = send(fd, req + off, len - off, MSG_NOSIGNAL);
+                        if (k < 0 && errno != EAGAIN && errno != EINTR)
+                                return -errno;
+                        if (k > 0)
+                                off += k;
+                } else {
+                        ssize_t k = recv(fd, resp + got, sizeof resp - 1 - got, 0);
+                        if (k < 0 && errno != EAGAIN && errno != EINTR)
+                                return -errno;
+                        if (k == 0 || got + k >= sizeof resp - 1) {
+                                got += k > 0 ? k : 0;
+                                break;
+                        }
+                        if (k > 0)
+                                got += k;
+                }
+                resp[got] = 0;
+        }
+        resp[got] = 0;
+        unsigned code = 0;
+        if (sscanf(resp, "HTTP/%*u.%*u %u", &code) != 1) {
+                if (ret_reason)
+                        *ret_reason = strprintf("%s did not answer as an HTTP server", host);
+                return -EPROTO;
+        }
+        /* A redirect still says the mirror is there; apt follows it. */
+        if (code < 200 || code >= 400) {
+                if (ret_reason)
+                        *ret_reason = strprintf("HTTP %u for %s", code, rel);
+                return code == 404 ? -ENOENT : -EPROTO;
+        }
+        return 0;
+}
+
+static int dechunk(const char *in, size_t n, struct buf *out) {
+        size_t i = 0;
+        for (;;) {
+                const char *eol = memmem(in + i, n - i, "\r\n", 2);
+                if (!eol)
+                        return -EBADMSG;
+                char *end;
+                unsigned long len = strtoul(in + i, &end, 16);
+                if (end == in + i)
+                        return -EBADMSG;
+                i = eol - in + 2;
+                if (len == 0)
+                        return 0;
+                if (len > n - i)
+                        return -EBADMSG;
+                buf_put(out, in + i, len);
+                i += len + 2;
+                if (i > n)
+                        return -EBADMSG;
+        }
+}
+
+int http_get(const char *url, size_t max, int timeout_ms, char **ret_body, size_t *ret_size, char **ret_reason) {
+        _cleanup_free_ char *reason = NULL;
+        _cleanup_free_ char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+        int r = url_split(url, &scheme, &host, &port, &path);
+        if (r < 0)
+                return r;
+        if (!streq(scheme, "http")) {
+                if (ret_reason)
+                        *ret_reason = strprintf("only http:// is fetched directly, not %s://", scheme);
+                return -EPROTONOSUPPORT;
+        }
+        double deadline = now_monotonic() + timeout_ms / 1000.0;
+        _cleanup_close_ int fd = connect_timeout(host, port, timeout_ms, &reason);
+        if (fd < 0) {
+                if (ret_reason)
+                        *ret_reason = TAKE_PTR(reason);
+                return fd;
+        }
+        _cleanup_free_ char *req = strprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: rackstack-build\r\n"
+                                             "Connection: close\r\n\r\n", path, host);
+        if (!req)
+                return -ENOMEM;
+        size_t off = 0, len = strlen(req);
+        struct buf in = {};
+        bool eof = false;
+        while (!eof) {
+                int left = (int) ((deadline - now_monotonic()) * 1000);
+                if (left <= 0) {
+                        buf_done(&in);
+                        if (ret_reason)
+                                *ret_reason = strprintf("no complete answer from %s within %d ms", host, timeout_ms);
+                        return -ETIMEDOUT;
+                }
+                struct pollfd p = { .fd = fd, .events = off < len ? POLLOUT : POLLIN };
+                int n = poll(&p, 1, left);
+                if (n <= 0)
+                        continue;
+                if (off < len) {
+                        ssize_t k = send(fd, req + off, len - off, MSG_NOSIGNAL);
+                        if (k > 0)
+                                off += k;
+                        else if (k < 0 && errno != EAGAIN && errno != EINTR) {
+                                buf_done(&in);
+                                return -errno;
+                        }
+                        continue;
+                }
+                char chunk[65536];
+                ssize_t k = recv(fd, chunk, sizeof chunk, 0);
+                if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                        continue;
+                if (k < 0) {
+                        r = -errno;
+                        buf_done(&in);
+                        return r;
+                }
+                if (k == 0)
+                        eof = true;
+                else
+                        buf_put(&in, chunk, k);
+                if (in.len > max + 65536) {
+                        buf_done(&in);
+                        return -EFBIG;
+                }
+        }
+        if (in.oom || !in.data) {
+                buf_done(&in);
+                return in.oom ? -ENOMEM : -EPROTO;
+        }
+        const char *hdr_end = memmem(in.data, in.len, "\r\n\r\n", 4);
+        unsigned code = 0;
+        if (!hdr_end || sscanf(in.data, "HTTP/%*u.%*u %u", &code) != 1) {
+                buf_done(&in);
+                if (ret_reason)
+                        *ret_reason = strprintf("%s did not answer as an HTTP server", host);
+                return -EPROTO;
+        }
+        if (code != 200) {
+                buf_done(&in);
+                if (ret_reason)
+                        *ret_reason = strprintf("HTTP %u for %s", code, path);
+                return code == 404 ? -ENOENT : -EPROTO;
+        }
+        _cleanup_free_ char *headers = strndup(in.data, hdr_end - in.data);
+        if (!headers) {
+                buf_done(&in);
+                return -ENOMEM;
+        }
+        for (char *h = headers; *h; h++)
+                *h = (char) tolower((unsigned char) *h);
+        const char *body = hdr_end + 4;
+        size_t body_len = in.len - (body - in.data);
+        struct buf out = {};
+        if (strstr(headers, "\r\ntransfer-encoding: chunked")) {
+                r = dechunk(body, body_len, &out);
+        } else {
+                const char *cl = strstr(headers, "\r\ncontent-length:");
+                if (cl && strtoull(cl + 17, NULL, 10) != body_len)
+                        r = -EPROTO; /* cut short */
+                else
+                        buf_put(&out, body, body_len);
+        }
+        buf_done(&in);
+        if (r < 0 || out.len > max) {
+                buf_done(&out);
+                if (ret_reason)
+                        *ret_reason = strprintf("incomplete or oversized answer from %s", host);
+                return r < 0 ? r : -EFBIG;
+        }
+        size_t out_len = out.len;
+        char *d = buf_steal(&out);
+        if (!d)
+                return -ENOMEM;
+        *ret_body = d;
+        *ret_size = out_len;
+        return 0;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdint.h>
+
+#include "image.h"
+
+/* Filesystems made inside a disk image file at a byte offset, with no mount and no loop device.
+ * sde is SOURCE_DATE_EPOCH, or -1: when set, the tools are asked for reproducible output. */
+
+/* ext4 of part->size bytes at part->offset, populated from tree (NULL for an empty one). */
+int mkfs_ext4_at(const char *image, const struct image_part *part, const char *label, const char *tree,
+                 int64_t sde);
+/* FAT32 (one sector per cluster, which mtools needs: lab-disk.md §6.2) with serial part->fs_uuid. */
+int mkfs_vfat_at(const char *image, const struct image_part *part, const char *label, int64_t sde);
+/* mtools on the FAT at part->offset: make directories (parents first) and copy one file in. */
+int fat_mkdirs(const char *image, const struct image_part *part, const char *const *dirs, int64_t sde);
+int fat_copy(const char *image, const struct image_part *part, const char *src, const char *dest, int64_t sde);
+
+/* Bytes the tree's files and directories take in 4 KiB blocks, each inode counted once. */
+int tree_usage(const char *tree, uint64_t *ret_bytes);

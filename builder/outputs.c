@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "json.h"
+#include "lib-cleanup.h"
+#include "log.h"
+#include "outputs.h"
+#include "progress.h"
+#include "spawn.h"
+#include "util.h"
+
+static void hex_encode(const unsigned char *md, unsigned n, char *out) {
+        static const char hex[] = "0123456789abcdef";
+        for (unsigned i = 0; i < n; i++) {
+                out[2 * i] = hex[md[i] >> 4];
+                out[2 * i + 1] = hex[md[i] & 15];
+        }
+        out[2 * n] = 0;
+}
+
+char *sha256_hex(const void *data, size_t size) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned n = 0;
+        if (!EVP_Digest(data, size, md, &n, EVP_sha256(), NULL))
+                return NULL;
+        char *out = malloc(2 * n + 1);
+        if (out)
+                hex_encode(md, n, out);
+        return out;
+}
+
+int sha256_file(const char *path, const char *what, char **ret_hex, uint64_t *ret_size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+                return -ENOMEM;
+        (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+
+        size_t bufsz = 1 << 20;
+        _cleanup_free_ unsigned char *buf = malloc(bufsz);
+        if (!buf)
+                return -ENOMEM;
+        uint64_t total = 0;
+        for (;;) {
+                if (interrupted())
+                        return -EINTR;
+                ssize_t n = read(fd, buf, bufsz);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                if (!EVP_DigestUpdate(ctx, buf, n))
+                        return -EIO;
+                total += n;
+                if (what)
+                        progress_bar(what, total, st.st_size);
+        }
+        if (what)
+                progress_bar_end();
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned mdlen = 0;
+        if (!EVP_DigestFinal_ex(ctx, md, &mdlen))
+                return -EIO;
+        char *hex = malloc(2 * mdlen + 1);
+        if (!hex)
+                return -ENOMEM;
+        hex_encode(md, mdlen, hex);
+        *ret_hex = hex;
+        if (ret_size)
+                *ret_size = total;
+        return 0;
+}
+
+void manifest_done(struct manifest *m) {
+        for (size_t i = 0; i < m->n_inputs; i++) {
+                free(m->inputs[i].label);
+                free(m->inputs[i].path);
+                free(m->inputs[i].sha256);
+        }
+        free(m->inputs);
+        for (size_t i = 0; i < m->n_pkgs; i++) {
+                free(m->pkgs[i].name);
+                free(m->pkgs[i].version);
+                free(m->pkgs[i].arch);
+        }
+        free(m->pkgs);
+        for (size_t i = 0; i < m->n_artifacts; i++) {
+                free(m->artifacts[i].name);
+                free(m->artifacts[i].sha256);
+        }
+        free(m->artifacts);
+        *m = (struct manifest) {};
+}
+
+static int pkg_cmp(const void *a, const void *b) {
+        return strcmp(((const struct pkg_version *) a)->name, ((const struct pkg_version *) b)->name);
+}
+
+int parse_dpkg_query(const char *text, struct pkg_version **ret, size_t *ret_n) {
+        struct pkg_version *v = NULL;
+        size_t n = 0;
+        int r = 0;
+        for (const char *l = text; *l; ) {
+                const char *e = strchrnul(l, '\n');
+                const char *t1 = memchr(l, '\t', e - l);
+                const char *t2 = t1 ? memchr(t1 + 1, '\t', e - t1 - 1) : NULL;
+                if (e > l) {
+                        if (!t1 || !t2 || t1 == l) {
+                                r = -EBADMSG;
+                                goto fail;
+                        }
+                        struct pkg_version *m = realloc(v, (n + 1) * sizeof *v);
+                        if (!m) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        v = m;
+                        v[n] = (struct pkg_version) {
+                                .name = strndup(l, t1 - l),
+                                .version = strndup(t1 + 1, t2 - t1 - 1),
+                                .arch = strndup(t2 + 1, e - t2 - 1),
+                        };
+                        n++;
+                        if (!v[n - 1].name || !v[n - 1].version || !v[n - 1].arch) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                }
+                l = *e ? e + 1 : e;
+        }
+        if (n > 0)
+                qsort(v, n, sizeof *v, pkg_cmp);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+fail:
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].name);
+                free(v[i].version);
+                free(v[i].arch);
+        }
+        free(v);
+        return r;
+}
+
+int query_packages(const char *tree, struct pkg_version **ret, size_t *ret_n) {
+        _cleanup_free_ char *admin = strprintf("--admindir=%s/var/lib/dpkg", tree);
+        if (!admin)
+                return -ENOMEM;
+        const char *argv[] = { "dpkg-query", admin, "-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n",
+                         NULL };
+        struct spawn_opts o = SPAWN_OPTS_INIT;
+        o.capture_stdout = true;
+        _cleanup_free_ char *tail = NULL, *out = NULL;
+        int r = spawn_run(argv, &o, &tail, &out);
+        if (r < 0)
+                return r;
+        if (r != 0)
+                return log_error_errno(-EIO, "dpkg-query failed:\n%s", strempty(tail));
+        /* Keep only installed packages ("ii "), then drop the status column. */
+        struct buf b = {};
+        for (const char *l = out; l && *l; ) {
+                const char *e = strchrnul(l, '\n');
+                if (startswith(l, "ii ")) {
+                        const char *t = memchr(l, '\t', e - l);
+                        if (t) {
+                                buf_put(&b, t + 1, e - t - 1);
+                                buf_putc(&b, '\n');
+                        }
+                }
+                l = *e ? e + 1 : e;
+        }
+        _cleanup_free_ char *filtered = buf_steal(&b);
+        if (!filtered)
+                return -ENOMEM;
+        return parse_dpkg_query(filtered, ret, ret_n);
+}
+
+char *manifest_to_json(const struct manifest *m) {
+        struct json j = { .pretty = true };
+        json_begin_object(&j);
+        json_kv_string(&j, "tool", "rackstack-build");
+        json_kv_string(&j, "tool_version", m->tool_version);
+        json_kv_string(&j, "role", m->role);
+        json_kv_string(&j, "host", m->host);
+        json_key(&j, "base");
+        json_begin_object(&j);
+        json_kv_string(&j, "name", m->base);
+        json_kv_string(&j, "suite", m->suite);
+        json_kv_string(&j, "mirror", m->mirror);
+        json_kv_string(&j, "rootfs_cache_key", m->rootfs_key);
+        json_kv_string(&j, "layer_cache_key", m->layer_key);
+        json_end_object(&j);
+        json_key(&j, "source_date_epoch");
+        if (m->source_date_epoch >= 0)
+                json_int(&j, m->source_date_epoch);
+        else
+                json_null(&j);
+
+        json_key(&j, "inputs");
+        json_begin_array(&j);
+        for (size_t i = 0; i < m->n_inputs; i++) {
+                json_begin_object(&j);
+                json_kv_string(&j, "label", m->inputs[i].label);
+                json_kv_string(&j, "path", m->inputs[i].path);
+                json_kv_string(&j, "sha256", m->inputs[i].sha256);
+                json_end_object(&j);
+        }
+        json_end_array(&j);
+
+        json_key(&j, "packages");
+        json_begin_array(&j);
+        for (size_t i = 0; i < m->n_pkgs; i++) {
+                json_begin_object(&j);
+                json_kv_string(&j, "name", m->pkgs[i].name);
+                json_kv_string(&j, "version", m->pkgs[i].version);
+                json_kv_string(&j, "arch", m->pkgs[i].arch);
+                json_end_object(&j);
+        }
+        json_end_array(&j);
+
+        json_key(&j, "layout");
+        if (m->layout) {
+                json_begin_object(&j);
+                json_kv_uint(&j, "disk_size", m->layout->disk_size);
+                json_kv_string(&j, "disk_guid", m->layout->disk_guid);
+                json_key(&j, "partitions");
+                json_begin_array(&j);
+                for (size_t i = 0; i < m->layout->n_parts; i++) {
+                        const struct image_part *p = &m->layout->parts[i];
+                        json_begin_object(&j);
+                        json_kv_string(&j, "name", p->name);
+                        json_kv_string(&j, "type", part_type_to_string(p->type));
+                        json_kv_string(&j, "fs", fs_type_to_string(p->fs));
+                        json_kv_string(&j, "mount", p->mount);
+                        json_kv_uint(&j, "offset", p->offset);
+                        json_kv_uint(&j, "size", p->size);
+                        json_kv_string(&j, "part_uuid", p->part_uuid);
+                        json_kv_string(&j, "fs_uuid", p->fs_uuid);
+                        json_end_object(&j);
+                }
+                json_end_array(&j);
+                json_end_object(&j);
+        } else
+                json_null(&j);
+
+        json_key(&j, "artifacts");
+        json_begin_array(&j);
+        for (size_t i = 0; i < m->n_artifacts; i++) {
+                json_begin_object(&j);
+                json_kv_string(&j, "name", m->artifacts[i].name);
+                json_kv_uint(&j, "size", m->artifacts[i].size);
+                json_kv_string(&j, "sha256", m->artifacts[i].sha256);
+                json_end_object(&j);
+        }
+        json_end_array(&j);
+        json_end_object(&j);
+        buf_putc(&j.out, '\n');
+        return buf_steal(&j.out);
+}
+
+char *sha256sums_text(const struct artifact *a, size_t n) {
+        struct buf b = {};
+        for (size_t i = 0; i < n; i++) {
+                /* sha256sum -c cannot read names with a newline or backslash without its escape
+                 * syntax; our names never have them. */
+                if (strpbrk(a[i].name, "\n\\")) {
+                        buf_done(&b);
+                        return NULL;
+                }
+                buf_printf(&b, "%s  %s\n", a[i].sha256, a[i].name);
+        }
+        if (!b.data)
+                return strdup("");
+        return buf_steal(&b);
+}
+
+int write_qcow2(const char *raw_path, const char *dest_path) {
+        _cleanup_free_ char *tmp = strprintf("%s.tmp.%d", dest_path, (int) getpid());
+        if (!tmp)
+                return -ENOMEM;
+        const char *argv[] = { "qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2", raw_path, tmp, NULL };
+        _cleanup_free_ char *tail = NULL;
+        int r = spawn_run(argv, NULL, &tail, NULL);
+        if (r != 0) {
+                (void) unlink(tmp);
+                if (r > 0)
+                        return log_error_errno(-EIO, "qemu-img convert failed (exit %d):\n%s", r, strempty(tail));
+                return r;
+        }
+        return publish_tmpfile(tmp, dest_path);
+}

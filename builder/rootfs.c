@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "keyring.h"
+#include "log.h"
+#include "mirror.h"
+#include "outputs.h"
+#include "progress.h"
+#include "rootfs.h"
+#include "spawn.h"
+#include "util.h"
+
+const struct base_info base_infos[] = {
+        {
+                .name = "ubuntu-24.04",
+                .suite = "noble",
+                .kernel_pkg = "linux-image-generic",
+                .components = "main universe",
+                .keyring = "/usr/share/keyrings/ubuntu-archive-keyring.gpg",
+                .default_mirror = "http://archive.ubuntu.com/ubuntu",
+        },
+        {
+                .name = "debian-12",
+                .suite = "bookworm",
+                .kernel_pkg = "linux-image-amd64",
+                .components = "main",
+                .keyring = "/usr/share/keyrings/debian-archive-keyring.gpg",
+                .default_mirror = "http://deb.debian.org/debian",
+        },
+};
+const size_t n_base_infos = ELEMENTSOF(base_infos);
+
+const struct base_info *base_find(const char *name) {
+        for (size_t i = 0; i < n_base_infos; i++)
+                if (streq(base_infos[i].name, name))
+                        return &base_infos[i];
+        return NULL;
+}
+
+/* What every role needs: boot (kernel, initramfs, GRUB binaries for UEFI and BIOS -- not the
+ * grub-efi-amd64/grub-pc packages, whose postinst tries to install to a disk), systemd with
+ * networkd driven by netplan, ssh, time, and the libraries and tools rackstack-firstboot uses. */
+static const char *const common_packages[] = {
+        "systemd", "systemd-sysv", "udev", "dbus", "netplan.io", "openssh-server", "chrony",
+        "grub-efi-amd64-bin", "grub-pc-bin", "grub2-common", "initramfs-tools", "zstd", "kmod",
+        "iproute2", "iputils-ping", "ca-certificates", "libblkid1", "libnl-3-200", "libnl-route-3-200",
+        "libyaml-0-2", "xfsprogs", "e2fsprogs", "dosfstools", "parted", "util-linux",
+        NULL,
+};
+/* Ubuntu 24.04 renamed libraries in the 64-bit time_t transition. Ubuntu's archive keyring is listed
+ * so apt in the image (and in the role layer's chroot) trusts the archive; Debian's apt depends on
+ * debian-archive-keyring already. */
+static const char *const debian_libs[] = { "libarchive13", "libparted2", "libssl3", NULL };
+static const char *const ubuntu_libs[] = { "libarchive13t64", "libparted2t64", "libssl3t64", "ubuntu-keyring", NULL };
+
+static int strcmp_ptr(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Sort and drop duplicates, in place. */
+static void strv_sort_uniq(char **l) {
+        size_t n = strv_length(l);
+        if (n < 2)
+                return;
+        qsort(l, n, sizeof(char *), strcmp_ptr);
+        size_t w = 1;
+        for (size_t i = 1; i < n; i++) {
+                if (streq(l[i], l[w - 1]))
+                        free(l[i]);
+                else
+                        l[w++] = l[i];
+        }
+        l[w] = NULL;
+}
+
+int rootfs_packages(const struct base_info *base, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r = strv_extend(&l, base->kernel_pkg);
+        for (size_t i = 0; r >= 0 && common_packages[i]; i++)
+                r = strv_extend(&l, common_packages[i]);
+        const char *const *libs = startswith(base->name, "ubuntu-") ? ubuntu_libs : debian_libs;
+        for (size_t i = 0; r >= 0 && libs[i]; i++)
+                r = strv_extend(&l, libs[i]);
+        if (r < 0)
+                return r;
+        strv_sort_uniq(l);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+char *cache_key(const char *kind, const char *parent, const struct base_info *base, const char *mirror,
+                char *const *packages, const char *options) {
+        _cleanup_strv_free_ char **pk = strv_copy(packages);
+        if (!pk)
+                return NULL;
+        strv_sort_uniq(pk);
+        _cleanup_free_ char *joined = strv_join(pk, ",");
+        if (!joined)
+                return NULL;
+        /* One "field=value" per line; values cannot hold a newline that would let two different
+         * inputs produce the same text. */
+        _cleanup_free_ char *text = strprintf("format=%s\nkind=%s\nparent=%s\nbase=%s\nsuite=%s\nmirror=%s\n"
+                                              "components=%s\narch=amd64\noptions=%s\npackages=%s\n",
+                                              ROOTFS_FORMAT_VERSION, kind, strempty(parent), base->name,
+                                              base->suite, mirror, base->components, strempty(options), joined);
+        if (!text)
+                return NULL;
+        return sha256_hex(text, strlen(text));
+}
+
+char *cache_dir_default(void) {
+        if (geteuid() == 0)
+                return strdup("/var/cache/rackstack");
+        const char *xdg = getenv("XDG_CACHE_HOME");
+        if (!isempty(xdg) && xdg[0] == '/')
+                return strprintf("%s/rackstack", xdg);
+        const char *home = getenv("HOME");
+        if (isempty(home)) {
+                struct passwd *pw = getpwuid(geteuid());
+                home = pw ? pw->pw_dir : NULL;
+        }
+        if (isempty(home))
+                return NULL;
+        return strprintf("%s/.cache/rackstack", home);
+}
+
+static int lock_wait(int fd, int how, const char *kind, const char *key, const char *lock) {
+        if (flock(fd, how | LOCK_NB) == 0)
+                return 0;
+        if (errno != EWOULDBLOCK)
+                return log_error_errno(-errno, "Failed to lock %s: %m", lock);
+        stage_note(kind, "waiting for another build making cache entry %.12s", key);
+        while (flock(fd, how) < 0) {
+                if (errno != EINTR)
+                        return log_error_errno(-errno, "Failed to lock %s: %m", lock);
+                if (interrupted())
+                        return -EINTR;
+        }
+        return 0;
+}
+
+int cache_entry_lock(const char *cache_dir, const char *kind, const char *key, struct cache_entry *ret) {
+        _cleanup_free_ char *dir = strprintf("%s/%s", cache_dir, kind);
+        if (!dir)
+                return -ENOMEM;
+        int r = mkdir_parents_at(AT_FDCWD, dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create cache directory %s: %m", dir);
+        _cleanup_free_ char *lock = strprintf("%s/%s.lock", dir, key);
+        _cleanup_free_ char *path = strprintf("%s/%s.tar", dir, key);
+        _cleanup_free_ char *sum = strprintf("%s/%s.tar.sha256", dir, key);
+        if (!lock || !path || !sum)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return log_error_errno(-errno, "Failed to open cache lock %s: %m", lock);
+
+        /* Readers share the entry: a published entry never changes, so warm builds run side by
+         * side. Only a build that has to make the entry takes it exclusively; the others wait
+         * for it and then find it present. */
+        struct cache_entry e = { .path = path, .sum_path = sum, .lock_fd = fd };
+        r = lock_wait(fd, LOCK_SH, kind, key, lock);
+        if (r < 0)
+                return r;
+        if (!cache_entry_present(&e)) {
+                r = lock_wait(fd, LOCK_EX, kind, key, lock);
+                if (r < 0)
+                        return r;
+                (void) cache_entry_present(&e);
+        }
+        free(e.sha256);
+        *ret = (struct cache_entry) {
+                .path = TAKE_PTR(path),
+                .sum_path = TAKE_PTR(sum),
+                .lock_fd = TAKE_FD(fd),
+        };
+        return 0;
+}
+
+bool cache_entry_present(struct cache_entry *e) {
+        if (access(e->path, R_OK) < 0)
+                return false;
+        _cleanup_free_ char *text = NULL;
+        if (read_file_full(AT_FDCWD, e->sum_path, 4096, &text, NULL) < 0)
+                return false;
+        if (strlen(text) < 64 || strspn(text, "0123456789abcdef") != 64)
+                return false;
+        free(e->sha256);
+        e->sha256 = strndup(text, 64);
+        return e->sha256 != NULL;
+}
+
+int cache_entry_commit(struct cache_entry *e, const char *tmp_path) {
+        _cleanup_free_ char *hex = NULL;
+        int r = sha256_file(tmp_path, NULL, &hex, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to hash %s: %m", tmp_path);
+        const char *base = strrchr(e->path, '/');
+        _cleanup_free_ char *line = strprintf("%s  %s\n", hex, base ? base + 1 : e->path);
+        if (!line)
+                return -ENOMEM;
+        /* The sum first: a published tarball always has its sum next to it. */
+        r = write_file_atomic(AT_FDCWD, e->sum_path, line, strlen(line), 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", e->sum_path);
+        r = publish_tmpfile(tmp_path, e->path);
+        if (r < 0)
+                return log_error_errno(r, "Failed to publish %s: %m", e->path);
+        free(e->sha256);
+        e->sha256 = TAKE_PTR(hex);
+        return 0;
+}
+
+void cache_entry_discard(struct cache_entry *e) {
+        (void) unlink(e->path);
+        (void) unlink(e->sum_path);
+        free(e->sha256);
+        e->sha256 = NULL;
+}
+
+void cache_entry_share(struct cache_entry *e) {
+        if (e->lock_fd >= 0)
+                (void) flock(e->lock_fd, LOCK_SH);
+}
+
+void cache_entry_done(struct cache_entry *e) {
+        free(e->path);
+        free(e->sum_path);
+        free(e->sha256);
+        if (e->lock_fd >= 0)
+                close(e->lock_fd); /* releases the flock */
+        *e = (struct cache_entry) CACHE_ENTRY_INIT;
+}
+
+int build_mirror_check(struct build_ctx *ctx) {
+        if (ctx->mirror_probed)
+                return 0;
+        _cleanup_free_ char *reason = NULL;
+        double t = now_monotonic();
+        int r = mirror_probe(ctx->mirror, ctx->base->suite, 5000, &reason);
+        if (r < 0)
+                return log_error_errno(r, "Mirror %s (from %s) is not usable for %s: %s.\n"
+                                       "  Choose another with --mirror URL or RACKSTACK_MIRROR=URL%s.",
+                                       ctx->mirror, strna(ctx->mirror_origin), ctx->base->suite, strna(reason),
+                                       startswith(ctx->base->name, "ubuntu") ?
+                                       ", or build from Debian with --base debian-12" : "");
+        stage_note("mirror", "%s (%s) answers in %.0f ms", ctx->mirror, strna(ctx->mirror_origin),
+                   (now_monotonic() - t) * 1000);
+        ctx->mirror_probed = true;
+        return 0;
+}
+
+/* The initramfs is made once: while packages install, update-initramfs is diverted to true (the
+ * kernel's postinst hook and the initramfs-tools trigger would each run it: two ~20 s runs), then
+ * the real one runs once per installed kernel. */
+static const char divert_hook[] =
+        "chroot \"$1\" dpkg-divert --quiet --local --rename --divert /usr/sbin/update-initramfs.rackstack "
+        "--add /usr/sbin/update-initramfs && ln -s /bin/true \"$1/usr/sbin/update-initramfs\"";
+static const char undivert_hook[] =
+        "rm -f \"$1/usr/sbin/update-initramfs\" && "
+        "chroot \"$1\" dpkg-divert --quiet --local --rename --divert /usr/sbin/update-initramfs.rackstack "
+        "--remove /usr/sbin/update-initramfs && "
+        "for k in $(ls \"$1/lib/modules\"); do chroot \"$1\" update-initramfs -c -k \"$k\" || exit 1; done";
+
+static int run_mmdebstrap(struct build_ctx *ctx, char *const *packages, const char *out_tmp) {
+        _cleanup_free_ char *include = strv_join(packages, ",");
+        _cleanup_free_ char *src_main = strprintf("deb %s %s %s", ctx->mirror, ctx->base->suite, ctx->base->components);
+        _cleanup_free_ char *src_upd = strprintf("deb %s %s-updates %s", ctx->mirror, ctx->base->suite,
+                                                 ctx->base->components);
+        _cleanup_free_ char *include_opt = include ? strprintf("--include=%s", include) : NULL;
+        _cleanup_free_ char *essential_hook = strprintf("--essential-hook=%s", divert_hook);
+        _cleanup_free_ char *customize_hook = strprintf("--customize-hook=%s", undivert_hook);
+        _cleanup_free_ char *keyring_opt = NULL, *keyring = NULL;
+        if (!src_main || !src_upd || !include_opt || !essential_hook || !customize_hook)
+                return -ENOMEM;
+        /* Debian's apt trusts its own archive keys; an Ubuntu base on a Debian host needs Ubuntu's
+         * keyring (the host's, or the pinned copy from the archive). */
+        if (startswith(ctx->base->name, "ubuntu")) {
+                int k = keyring_ensure(ctx, &keyring);
+                if (k < 0)
+                        return k;
+                keyring_opt = strprintf("--keyring=%s", keyring);
+                if (!keyring_opt)
+                        return -ENOMEM;
+        }
+
+        const char *argv[32];
+        size_t n = 0;
+        argv[n++] = "mmdebstrap";
+        argv[n++] = geteuid() == 0 ? "--mode=root" : "--mode=fakechroot";
+        argv[n++] = "--variant=minbase";
+        argv[n++] = "--format=tar";
+        argv[n++] = "--architectures=amd64";
+        argv[n++] = "--aptopt=Acquire::Retries \"3\"";
+        argv[n++] = "--aptopt=APT::Install-Recommends \"false\"";
+        argv[n++] = "--dpkgopt=force-unsafe-io";
+        argv[n++] = include_opt;
+        argv[n++] = essential_hook;
+        argv[n++] = customize_hook;
+        if (keyring_opt)
+                argv[n++] = keyring_opt;
+        argv[n++] = ctx->base->suite;
+        argv[n++] = out_tmp;
+        argv[n++] = src_main;
+        argv[n++] = src_upd;
+        argv[n] = NULL;
+
+        _cleanup_free_ char *tmpdir_env = strprintf("TMPDIR=%s", ctx->work_dir);
+        if (!tmpdir_env)
+                return -ENOMEM;
+        const char *env[] = { tmpdir_env, NULL };
+        struct spawn_opts o = SPAWN_OPTS_INIT;
+        o.env = env;
+        o.private_mounts = geteuid() == 0;
+        o.log_fd = ctx->verbose ? STDERR_FILENO : ctx->log_fd;
+        o.tail_lines = 20;
+        _cleanup_free_ char *tail = NULL;
+        int r = spawn_run(argv, &o, &tail, NULL);
+        if (r < 0)
+                return r == -EINTR ? r : log_error_errno(r, "Failed to run mmdebstrap: %m");
+        if (r != 0) {
+                _cleanup_free_ char *cmd = argv_to_string(argv);
+                return log_error_errno(-EIO, "mmdebstrap failed (exit %d): %s\n--- last lines ---\n%s",
+                                       r, strna(cmd), strempty(tail));
+        }
+        return 0;
+}
+
+int rootfs_ensure_key(struct build_ctx *ctx) {
+        _cleanup_strv_free_ char **pkgs = NULL;
+        int r = rootfs_packages(ctx->base, &pkgs);
+        if (r < 0)
+                return r;
+        char *key = cache_key("rootfs", NULL, ctx->base, ctx->mirror, pkgs, "variant=minbase;initramfs-once;updates");
+        if (!key)
+                return -ENOMEM;
+        free(ctx->rootfs_key);
+        ctx->rootfs_key = key;
+        return 0;
+}
+
+int rootfs_ensure(struct build_ctx *ctx, struct cache_entry *ret) {
+        _cleanup_strv_free_ char **pkgs = NULL;
+        int r = rootfs_packages(ctx->base, &pkgs);
+        if (r < 0)
+                return r;
+        r = rootfs_ensure_key(ctx);
+        if (r < 0)
+                return r;
+        const char *key = ctx->rootfs_key;
+
+        _cleanup_free_ char *tmp = NULL;
+        struct cache_entry e = CACHE_ENTRY_INIT;
+        r = cache_entry_lock(ctx->cache_dir, "rootfs", key, &e);
+        if (r < 0)
+                return r;
+        if (cache_entry_present(&e)) {
+                cache_entry_share(&e);
+                *ret = e;
+                return 0;
+        }
+
+        stage_start("rootfs", "building %s base with mmdebstrap (key %.12s, %zu packages requested; log %s/build.log)",
+                    ctx->base->name, key, strv_length(pkgs), ctx->work_dir);
+        r = build_mirror_check(ctx);
+        if (r < 0)
+                goto fail;
+        tmp = strprintf("%s.tmp.%d", e.path, (int) getpid());
+        if (!tmp) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = run_mmdebstrap(ctx, pkgs, tmp);
+        if (r >= 0 && interrupted())
+                r = -EINTR;
+        if (r >= 0)
+                r = cache_entry_commit(&e, tmp);
+        if (r < 0) {
+                (void) unlink(tmp);
+                goto fail;
+        }
+        struct stat st;
+        stage_done("rootfs", stat(e.path, &st) == 0 ? (uint64_t) st.st_size : 0,
+                   "built base %s (key %.12s, %.0f MiB tarball)", ctx->base->name, key,
+                   stat(e.path, &st) == 0 ? st.st_size / 1048576.0 : 0.0);
+        cache_entry_share(&e);
+        *ret = e;
+        return 0;
+fail:
+        cache_entry_done(&e);
+        return r;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+
+#include "build.h"
+
+/* The base root filesystem: one mmdebstrap tarball per base, mirror and package set, shared by all
+ * nine roles, kept in a content-addressed cache:
+ *         CACHE/rootfs/KEY.tar          the tarball (published by rename when complete)
+ *         CACHE/rootfs/KEY.tar.sha256   "HEX  KEY.tar", written before the tarball is published
+ *         CACHE/rootfs/KEY.lock         flock: builds of the same key wait for each other
+ * The role layer uses the same cache under CACHE/layer/. */
+
+/* Bump when anything about how a cached tarball is made changes (hooks, options, layout), so old
+ * entries are never taken for new ones. */
+#define ROOTFS_FORMAT_VERSION "rackstack-rootfs-3"
+
+extern const struct base_info base_infos[];
+extern const size_t n_base_infos;
+const struct base_info *base_find(const char *name);
+
+/* The base's package list (kernel, systemd, networking, GRUB binaries, firstboot's runtime
+ * libraries ...), sorted. */
+int rootfs_packages(const struct base_info *base, char ***ret);
+
+/* sha256 over everything that determines an entry: kind, format version, base, suite, mirror,
+ * components, options and the package list (sorted and deduplicated, so order does not matter).
+ * parent is the key of the entry this one builds on (NULL for none). Pure. */
+char *cache_key(const char *kind, const char *parent, const struct base_info *base, const char *mirror,
+                char *const *packages, const char *options);
+
+struct cache_entry {
+        char *path;      /* CACHE/KIND/KEY.tar */
+        char *sum_path;  /* ...tar.sha256 */
+        char *sha256;    /* the stored sum, once present */
+        int lock_fd;
+};
+#define CACHE_ENTRY_INIT { .lock_fd = -1 }
+
+/* Create CACHE/KIND and lock the entry: shared if it is present (any number of builds read it at
+ * once), exclusive if not (the caller makes it; other builds wait, with a note, and then find it). */
+int cache_entry_lock(const char *cache_dir, const char *kind, const char *key, struct cache_entry *ret);
+/* Whether the entry is complete (tarball and sum present); loads e->sha256. */
+bool cache_entry_present(struct cache_entry *e);
+/* Publish tmp_path as the entry: hash it, write the sum file atomically, rename the tarball. */
+int cache_entry_commit(struct cache_entry *e, const char *tmp_path);
+/* Drop a corrupt entry. */
+void cache_entry_discard(struct cache_entry *e);
+/* Let other builds in (the entry is immutable once published; they may read it concurrently). */
+void cache_entry_share(struct cache_entry *e);
+void cache_entry_done(struct cache_entry *e);
+
+/* The default cache directory: /var/cache/rackstack as root, else $XDG_CACHE_HOME/rackstack or
+ * ~/.cache/rackstack. */
+char *cache_dir_default(void);
+
+/* Compute ctx->rootfs_key (no network, no cache access). */
+int rootfs_ensure_key(struct build_ctx *ctx);
+
+/* Make sure the base tarball for ctx exists in the cache (building it with mmdebstrap if not).
+ * On success *e is locked (shared) and present and ctx->rootfs_key is set. */
+int rootfs_ensure(struct build_ctx *ctx, struct cache_entry *e);
+
+/* Check the mirror answers, once per build (before the first step that needs the network). */
+int build_mirror_check(struct build_ctx *ctx);

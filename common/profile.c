@@ -1,0 +1,900 @@
+/* SPDX-License-Identifier: MIT */
+/* Profile and site loading: located YAML tree -> inheritance -> typed structs (table-driven) ->
+ * validation. Every problem is a diagnostic with the location of the value that caused it. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "parse.h"
+#include "profile.h"
+#include "util.h"
+
+struct conv {
+        struct diags *d;
+        bool abstract; /* a profile that is only inherited (base.yaml): required keys may be missing */
+};
+
+typedef int (*field_parser)(struct conv *c, const struct ynode *n, void *dst);
+
+struct field {
+        const char *key;
+        field_parser parse;
+        size_t offset;
+        bool required;
+};
+
+static void src_from(struct src *s, const struct ynode *n) {
+        *s = (struct src) { .file = n->file, .line = n->line, .col = n->col };
+}
+
+#define ERR(c, n, ...) diag_error((c)->d, (n)->file, (n)->line, (n)->col, __VA_ARGS__)
+
+static int expect_type(struct conv *c, const struct ynode *n, enum ynode_type t) {
+        if (n->type == t)
+                return 0;
+        ERR(c, n, "expected %s, got %s", ynode_type_name(t), ynode_type_name(n->type));
+        return -EINVAL;
+}
+
+/* Fill obj from a mapping through a field table. Unknown keys are errors with a near-miss hint.
+ * Keeps going after an error so that one run reports everything. */
+static int parse_fields(struct conv *c, const struct ynode *map, const struct field *fields, size_t n_fields,
+                        void *obj, const char *what) {
+        if (expect_type(c, map, YNODE_MAP) < 0)
+                return -EINVAL;
+        int ret = 0;
+        for (size_t i = 0; i < map->n; i++) {
+                const struct ypair *p = &map->pairs[i];
+                const struct field *f = NULL;
+                for (size_t j = 0; j < n_fields; j++)
+                        if (streq(fields[j].key, p->key->scalar)) {
+                                f = &fields[j];
+                                break;
+                        }
+                if (!f) {
+                        const char *keys[64];
+                        size_t k;
+                        for (k = 0; k < n_fields && k < ELEMENTSOF(keys) - 1; k++)
+                                keys[k] = fields[k].key;
+                        keys[k] = NULL;
+                        const char *hint = closest_match(p->key->scalar, keys);
+                        if (hint)
+                                ERR(c, p->key, "unknown key '%s' in %s; did you mean '%s'?", p->key->scalar, what, hint);
+                        else
+                                ERR(c, p->key, "unknown key '%s' in %s", p->key->scalar, what);
+                        ret = -EINVAL;
+                        continue;
+                }
+                if (!f->parse)
+                        continue;
+                int r = f->parse(c, p->value, (char *) obj + f->offset);
+                if (r < 0)
+                        ret = r;
+        }
+        if (!c->abstract)
+                for (size_t j = 0; j < n_fields; j++)
+                        if (fields[j].required && !ynode_get(map, fields[j].key)) {
+                                ERR(c, map, "%s is missing required key '%s'", what, fields[j].key);
+                                ret = -EINVAL;
+                        }
+        return ret;
+}
+
+static int scalar(struct conv *c, const struct ynode *n, const char **ret) {
+        if (expect_type(c, n, YNODE_SCALAR) < 0)
+                return -EINVAL;
+        *ret = n->scalar;
+        return 0;
+}
+
+static int p_string(struct conv *c, const struct ynode *n, void *dst) {
+        const char *s;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        if (isempty(s)) {
+                ERR(c, n, "value may not be empty");
+                return -EINVAL;
+        }
+        char *copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        free(*(char **) dst);
+        *(char **) dst = copy;
+        return 0;
+}
+
+static int p_unsigned(struct conv *c, const struct ynode *n, void *dst) {
+        const char *s;
+        uint32_t v;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        if (parse_uint32_range(s, 1, 1u << 20, &v) < 0) {
+                ERR(c, n, "'%s' is not a positive whole number", s);
+                return -EINVAL;
+        }
+        *(unsigned *) dst = v;
+        return 0;
+}
+
+static int p_size(struct conv *c, const struct ynode *n, void *dst) {
+        const char *s;
+        uint64_t v;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        if (parse_size(s, &v) < 0 || v == 0) {
+                ERR(c, n, "'%s' is not a size; write a number with a binary unit, e.g. 512M, 50G, 2T", s);
+                return -EINVAL;
+        }
+        *(uint64_t *) dst = v;
+        return 0;
+}
+
+static int p_strv(struct conv *c, const struct ynode *n, void *dst) {
+        if (expect_type(c, n, YNODE_SEQ) < 0)
+                return -EINVAL;
+        char ***l = dst;
+        int ret = 0;
+        for (size_t i = 0; i < n->n; i++) {
+                const char *s;
+                if (scalar(c, n->items[i], &s) < 0) {
+                        ret = -EINVAL;
+                        continue;
+                }
+                if (strv_contains(*l, s))
+                        continue;
+                if (strv_extend(l, s) < 0)
+                        return -ENOMEM;
+        }
+        return ret;
+}
+
+/* A scalar or a list of scalars, each a name in a table, into a bit mask. */
+static int p_mask(struct conv *c, const struct ynode *n, unsigned *mask, int (*from)(const char *),
+                  const char *what, const char *choices) {
+        const struct ynode *one[1] = { n };
+        const struct ynode *const *items = one;
+        size_t count = 1;
+        if (n->type == YNODE_SEQ) {
+                items = (const struct ynode *const *) n->items;
+                count = n->n;
+        }
+        unsigned m = 0;
+        int ret = 0;
+        for (size_t i = 0; i < count; i++) {
+                const char *s;
+                if (scalar(c, items[i], &s) < 0) {
+                        ret = -EINVAL;
+                        continue;
+                }
+                int v = from(s);
+                if (v < 0) {
+                        ERR(c, items[i], "unknown %s '%s' (one of: %s)", what, s, choices);
+                        ret = -EINVAL;
+                        continue;
+                }
+                m |= (unsigned) v;
+        }
+        if (ret == 0)
+                *mask = m;
+        return ret;
+}
+
+static int p_classes(struct conv *c, const struct ynode *n, void *dst) {
+        return p_mask(c, n, dst, disk_class_from_string, "disk class", "ssd, nvme, hdd");
+}
+
+static int p_transports(struct conv *c, const struct ynode *n, void *dst) {
+        return p_mask(c, n, dst, transport_from_string, "transport", "nvme, sata, sas, usb, virtio, scsi");
+}
+
+#define DEFINE_ENUM_PARSER(fn, type, from, what, choices)                                  \
+        static int fn(struct conv *c, const struct ynode *n, void *dst) {                  \
+                const char *s;                                                             \
+                if (scalar(c, n, &s) < 0)                                                  \
+                        return -EINVAL;                                                    \
+                int v = from(s);                                                           \
+                if (v < 0) {                                                               \
+                        ERR(c, n, "unknown %s '%s' (one of: %s)", what, s, choices);       \
+                        return -EINVAL;                                                    \
+                }                                                                          \
+                *(type *) dst = (type) v;                                                  \
+                return 0;                                                                  \
+        }
+
+DEFINE_ENUM_PARSER(p_fs, enum fs_type, fs_type_from_string, "filesystem", "ext4, xfs, vfat, swap, none")
+DEFINE_ENUM_PARSER(p_part_type, enum part_type, part_type_from_string, "partition type",
+                   "esp, bios-boot, root, var, srv, home, tmp, swap, linux")
+DEFINE_ENUM_PARSER(p_bond_mode, enum bond_mode, bond_mode_from_string, "bond mode",
+                   "balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb")
+DEFINE_ENUM_PARSER(p_lacp_rate, enum lacp_rate, lacp_rate_from_string, "LACP rate", "slow, fast")
+DEFINE_ENUM_PARSER(p_xmit_hash, enum xmit_hash, xmit_hash_from_string, "transmit hash policy",
+                   "layer2, layer2+3, layer3+4, encap2+3, encap3+4")
+DEFINE_ENUM_PARSER(p_service_source, enum service_source, service_source_from_string, "service source",
+                   "distro, apt, oci")
+
+static int service_fetch_from_string(const char *s) {
+        return streq(s, "build") ? SERVICE_FETCH_BUILD : streq(s, "firstboot") ? SERVICE_FETCH_FIRSTBOOT : -EINVAL;
+}
+DEFINE_ENUM_PARSER(p_service_fetch, enum service_fetch, service_fetch_from_string, "fetch time", "build, firstboot")
+
+static int p_bool(struct conv *c, const struct ynode *n, void *dst) {
+        const char *s;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        if (parse_bool(s, dst) < 0) {
+                ERR(c, n, "'%s' is not a boolean (true or false)", s);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int p_speed(struct conv *c, const struct ynode *n, void *dst) {
+        const char *s;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        /* Link speeds in the seed's words: 1G, 10G, 25G, 100M. Decimal, as Ethernet means them. */
+        uint64_t v;
+        size_t len = strlen(s);
+        uint64_t mult = 0;
+        if (len > 1 && s[len - 1] == 'G')
+                mult = 1000;
+        else if (len > 1 && s[len - 1] == 'M')
+                mult = 1;
+        _cleanup_free_ char *num = mult ? strndup(s, len - 1) : NULL;
+        if (!mult || !num || parse_uint64(num, &v) < 0 || v == 0 || v > 1000000) {
+                ERR(c, n, "'%s' is not a link speed; write e.g. 1G, 10G, 100M", s);
+                return -EINVAL;
+        }
+        *(uint32_t *) dst = (uint32_t) (v * mult);
+        return 0;
+}
+
+static int p_u32_field(struct conv *c, const struct ynode *n, uint32_t min, uint32_t max, uint32_t *dst,
+                       const char *what) {
+        const char *s;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        if (parse_uint32_range(s, min, max, dst) < 0) {
+                ERR(c, n, "%s '%s' is out of range %" PRIu32 "..%" PRIu32, what, s, min, max);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int p_miimon(struct conv *c, const struct ynode *n, void *dst) {
+        return p_u32_field(c, n, 0, 60000, dst, "miimon");
+}
+
+static int p_mtu(struct conv *c, const struct ynode *n, void *dst) {
+        return p_u32_field(c, n, 576, 9216, dst, "MTU");
+}
+
+static int p_vlan_id(struct conv *c, const struct ynode *n, uint16_t *ret) {
+        uint32_t v;
+        const char *s;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        if (parse_uint32_range(s, 1, 4094, &v) < 0) {
+                ERR(c, n, "VLAN id '%s' is outside 1..4094", s);
+                return -EINVAL;
+        }
+        *ret = (uint16_t) v;
+        return 0;
+}
+
+/* ---- profile ------------------------------------------------------------------------------------ */
+
+static int p_part_size(struct conv *c, const struct ynode *n, void *dst) {
+        struct partition_spec *p = (struct partition_spec *) ((char *) dst - offsetof(struct partition_spec, size));
+        const char *s;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        if (streq(s, "grow")) {
+                p->grow = true;
+                return 0;
+        }
+        size_t len = strlen(s);
+        if (len > 1 && s[len - 1] == '%') {
+                _cleanup_free_ char *num = strndup(s, len - 1);
+                uint32_t v;
+                if (!num)
+                        return -ENOMEM;
+                if (parse_uint32_range(num, 1, 100, &v) < 0) {
+                        ERR(c, n, "percentage '%s' is outside 1%%..100%%", s);
+                        return -EINVAL;
+                }
+                p->percent = v;
+                return 0;
+        }
+        if (parse_size(s, &p->size) < 0 || p->size == 0) {
+                ERR(c, n, "'%s' is not a partition size; write a size (512M, 50G), a percentage (20%%) or 'grow'",
+                    s);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int p_mount(struct conv *c, const struct ynode *n, void *dst) {
+        const char *s;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        if (s[0] != '/' || strstr(s, "//") || strstr(s, "/../") || endswith(s, "/..") ||
+            (strlen(s) > 1 && endswith(s, "/"))) {
+                ERR(c, n, "mount point '%s' must be an absolute, normalised path", s);
+                return -EINVAL;
+        }
+        return p_string(c, n, dst);
+}
+
+static const struct field partition_fields[] = {
+        { "name", p_string, offsetof(struct partition_spec, name), true },
+        { "type", p_part_type, offsetof(struct partition_spec, type), false },
+        { "size", p_part_size, offsetof(struct partition_spec, size), true },
+        { "max-size", p_size, offsetof(struct partition_spec, max_size), false },
+        { "fs", p_fs, offsetof(struct partition_spec, fs), false },
+        { "mount", p_mount, offsetof(struct partition_spec, mount), false },
+        { "options", p_string, offsetof(struct partition_spec, options), false },
+        { "label", p_string, offsetof(struct partition_spec, label), false },
+};
+
+static int p_partitions(struct conv *c, const struct ynode *n, void *dst) {
+        struct disk_spec *disk = (struct disk_spec *) ((char *) dst - offsetof(struct disk_spec, parts));
+        if (expect_type(c, n, YNODE_SEQ) < 0)
+                return -EINVAL;
+        /* Replaces, not appends: inheritance already merged the lists by name. */
+        struct partition_spec *parts = calloc(n->n ? n->n : 1, sizeof *parts);
+        if (!parts)
+                return -ENOMEM;
+        int ret = 0;
+        for (size_t i = 0; i < n->n; i++) {
+                struct partition_spec *p = &parts[i];
+                *p = (struct partition_spec) { .type = _PART_TYPE_MAX, .fs = _FS_MAX };
+                src_from(&p->src, n->items[i]);
+                int r = parse_fields(c, n->items[i], partition_fields, ELEMENTSOF(partition_fields), p,
+                                     "a partition");
+                if (r < 0)
+                        ret = r;
+                if (p->type == _PART_TYPE_MAX)
+                        p->type = part_type_for_mount(p->mount);
+                if (p->fs == _FS_MAX)
+                        p->fs = p->type == PART_ESP ? FS_VFAT :
+                                p->type == PART_BIOS_BOOT ? FS_NONE :
+                                p->type == PART_SWAP ? FS_SWAP :
+                                p->type == PART_ROOT ? FS_EXT4 : FS_XFS;
+        }
+        disk->parts = parts;
+        disk->n_parts = n->n;
+        return ret;
+}
+
+static const struct field disk_fields[] = {
+        { "name", p_string, offsetof(struct disk_spec, name), true },
+        { "class", p_classes, offsetof(struct disk_spec, classes), true },
+        { "transport", p_transports, offsetof(struct disk_spec, transports), false },
+        { "min-size", p_size, offsetof(struct disk_spec, min_size), true },
+        { "count", p_unsigned, offsetof(struct disk_spec, count), false },
+        { "os", p_bool, offsetof(struct disk_spec, os), false },
+        { "partitions", p_partitions, offsetof(struct disk_spec, parts), true },
+};
+
+static int p_disks(struct conv *c, const struct ynode *n, void *dst) {
+        struct profile *pr = (struct profile *) ((char *) dst - offsetof(struct profile, disks));
+        if (expect_type(c, n, YNODE_SEQ) < 0)
+                return -EINVAL;
+        struct disk_spec *disks = calloc(n->n ? n->n : 1, sizeof *disks);
+        if (!disks)
+                return -ENOMEM;
+        pr->disks = disks;
+        pr->n_disks = n->n;
+        int ret = 0;
+        for (size_t i = 0; i < n->n; i++) {
+                disks[i] = (struct disk_spec) { .count = 1 };
+                src_from(&disks[i].src, n->items[i]);
+                int r = parse_fields(c, n->items[i], disk_fields, ELEMENTSOF(disk_fields), &disks[i], "a disk");
+                if (r < 0)
+                        ret = r;
+        }
+        return ret;
+}
+
+static const struct field bond_fields[] = {
+        { "name", p_string, offsetof(struct bond_spec, name), false },
+        { "mode", p_bond_mode, offsetof(struct bond_spec, mode), false },
+        { "miimon", p_miimon, offsetof(struct bond_spec, miimon), false },
+        { "lacp-rate", p_lacp_rate, offsetof(struct bond_spec, lacp_rate), false },
+        { "xmit-hash-policy", p_xmit_hash, offsetof(struct bond_spec, xmit_hash_policy), false },
+        { "members", p_unsigned, offsetof(struct bond_spec, members), false },
+        { "speed", p_speed, offsetof(struct bond_spec, speed_mbps), false },
+        { "mtu", p_mtu, offsetof(struct bond_spec, mtu), false },
+};
+
+static int p_bond(struct conv *c, const struct ynode *n, void *dst) {
+        struct bond_spec *b = dst;
+        src_from(&b->src, n);
+        return parse_fields(c, n, bond_fields, ELEMENTSOF(bond_fields), b, "the bond");
+}
+
+static int p_vlan_list(struct conv *c, const struct ynode *n, void *dst) {
+        struct profile *pr = (struct profile *) ((char *) dst - offsetof(struct profile, vlans));
+        if (expect_type(c, n, YNODE_SEQ) < 0)
+                return -EINVAL;
+        uint16_t *v = calloc(n->n ? n->n : 1, sizeof(uint16_t));
+        if (!v)
+                return -ENOMEM;
+        free(pr->vlans);
+        pr->vlans = v;
+        pr->n_vlans = 0;
+        int ret = 0;
+        for (size_t i = 0; i < n->n; i++) {
+                uint16_t id;
+                if (p_vlan_id(c, n->items[i], &id) < 0) {
+                        ret = -EINVAL;
+                        continue;
+                }
+                bool dup = false;
+                for (size_t j = 0; j < pr->n_vlans; j++)
+                        dup = dup || v[j] == id;
+                if (dup) {
+                        ERR(c, n->items[i], "VLAN %u listed twice", id);
+                        ret = -EINVAL;
+                        continue;
+                }
+                v[pr->n_vlans++] = id;
+        }
+        return ret;
+}
+
+static const struct field network_fields[] = {
+        { "bond", p_bond, offsetof(struct profile, bond), false },
+        { "vlans", p_vlan_list, offsetof(struct profile, vlans), false },
+};
+
+static int p_network(struct conv *c, const struct ynode *n, void *dst) {
+        struct profile *pr = (struct profile *) ((char *) dst - offsetof(struct profile, bond));
+        return parse_fields(c, n, network_fields, ELEMENTSOF(network_fields), pr, "network");
+}
+
+static const struct field hardware_fields[] = {
+        { "cores", p_unsigned, offsetof(struct profile, cores), true },
+        { "ram", p_size, offsetof(struct profile, ram), true },
+};
+
+static int p_hardware(struct conv *c, const struct ynode *n, void *dst) {
+        struct profile *pr = (struct profile *) ((char *) dst - offsetof(struct profile, cores));
+        return parse_fields(c, n, hardware_fields, ELEMENTSOF(hardware_fields), pr, "hardware");
+}
+
+static int parse_port_range(const char *s, uint16_t *ret_from, uint16_t *ret_to) {
+        const char *dash = strchr(s, '-');
+        uint32_t a, b;
+        if (dash) {
+                _cleanup_free_ char *first = strndup(s, dash - s);
+                if (!first)
+                        return -ENOMEM;
+                if (parse_uint32_range(first, 1, 65535, &a) < 0 || parse_uint32_range(dash + 1, 1, 65535, &b) < 0 ||
+                    b < a)
+                        return -EINVAL;
+        } else {
+                if (parse_uint32_range(s, 1, 65535, &a) < 0)
+                        return -EINVAL;
+                b = a;
+        }
+        *ret_from = (uint16_t) a;
+        *ret_to = (uint16_t) b;
+        return 0;
+}
+
+static int p_port_number(struct conv *c, const struct ynode *n, void *dst) {
+        struct port_spec *p = (struct port_spec *) ((char *) dst - offsetof(struct port_spec, port));
+        const char *s;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        if (parse_port_range(s, &p->port, &p->port_end) < 0) {
+                ERR(c, n, "'%s' is not a port or a port range in 1..65535", s);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int proto_from_string(const char *s) {
+        return streq(s, "tcp") ? PROTO_TCP : streq(s, "udp") ? PROTO_UDP : -EINVAL;
+}
+
+static int p_protos(struct conv *c, const struct ynode *n, void *dst) {
+        return p_mask(c, n, dst, proto_from_string, "protocol", "tcp, udp");
+}
+
+static const struct field port_fields[] = {
+        { "port", p_port_number, offsetof(struct port_spec, port), true },
+        { "proto", p_protos, offsetof(struct port_spec, protos), true },
+        { "service", p_string, offsetof(struct port_spec, service), true },
+};
+
+static int p_ports(struct conv *c, const struct ynode *n, void *dst) {
+        struct profile *pr = (struct profile *) ((char *) dst - offsetof(struct profile, ports));
+        if (expect_type(c, n, YNODE_SEQ) < 0)
+                return -EINVAL;
+        pr->ports = calloc(n->n ? n->n : 1, sizeof(struct port_spec));
+        if (!pr->ports)
+                return -ENOMEM;
+        pr->n_ports = n->n;
+        int ret = 0;
+        for (size_t i = 0; i < n->n; i++) {
+                src_from(&pr->ports[i].src, n->items[i]);
+                if (parse_fields(c, n->items[i], port_fields, ELEMENTSOF(port_fields), &pr->ports[i], "a port") < 0)
+                        ret = -EINVAL;
+        }
+        return ret;
+}
+
+static int p_service_ports(struct conv *c, const struct ynode *n, void *dst) {
+        struct service_spec *s = (struct service_spec *) ((char *) dst - offsetof(struct service_spec, ports));
+        if (expect_type(c, n, YNODE_SEQ) < 0)
+                return -EINVAL;
+        s->ports = calloc(n->n ? n->n : 1, sizeof(uint16_t));
+        if (!s->ports)
+                return -ENOMEM;
+        int ret = 0;
+        for (size_t i = 0; i < n->n; i++) {
+                uint32_t v;
+                if (p_u32_field(c, n->items[i], 1, 65535, &v, "port") < 0) {
+                        ret = -EINVAL;
+                        continue;
+                }
+                s->ports[s->n_ports++] = (uint16_t) v;
+        }
+        return ret;
+}
+
+static const struct field service_fields[] = {
+        { "name", p_string, offsetof(struct service_spec, name), true },
+        { "description", p_string, offsetof(struct service_spec, description), false },
+        { "source", p_service_source, offsetof(struct service_spec, source), true },
+        { "fetch", p_service_fetch, offsetof(struct service_spec, fetch), false },
+        { "packages", p_strv, offsetof(struct service_spec, packages), false },
+        { "unit", p_string, offsetof(struct service_spec, unit), false },
+        { "repo", p_string, offsetof(struct service_spec, repo), false },
+        { "key-url", p_string, offsetof(struct service_spec, key_url), false },
+        { "image", p_string, offsetof(struct service_spec, image), false },
+        { "version", p_string, offsetof(struct service_spec, version), false },
+        { "ports", p_service_ports, offsetof(struct service_spec, ports), false },
+        { "bases", p_strv, offsetof(struct service_spec, bases), false },
+};
+
+static int p_services(struct conv *c, const struct ynode *n, void *dst) {
+        struct profile *pr = (struct profile *) ((char *) dst - offsetof(struct profile, services));
+        if (expect_type(c, n, YNODE_SEQ) < 0)
+                return -EINVAL;
+        pr->services = calloc(n->n ? n->n : 1, sizeof(struct service_spec));
+        if (!pr->services)
+                return -ENOMEM;
+        pr->n_services = n->n;
+        int ret = 0;
+        for (size_t i = 0; i < n->n; i++) {
+                struct service_spec *s = &pr->services[i];
+                src_from(&s->src, n->items[i]);
+                if (parse_fields(c, n->items[i], service_fields, ELEMENTSOF(service_fields), s, "a service") < 0)
+                        ret = -EINVAL;
+        }
+        return ret;
+}
+
+static int p_role(struct conv *c, const struct ynode *n, void *dst) {
+        const char *s;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        for (size_t i = 0; i < n_role_names; i++)
+                if (streq(role_names[i], s))
+                        return p_string(c, n, dst);
+        const char *hint = closest_match(s, role_names);
+        if (hint)
+                ERR(c, n, "unknown role '%s'; did you mean '%s'?", s, hint);
+        else
+                ERR(c, n, "unknown role '%s' (one of: id, db, app, comm, voip, biz, erp, it, infra)", s);
+        return -EINVAL;
+}
+
+static const struct field profile_fields[] = {
+        { "inherits", NULL, 0, false },
+        { "role", p_role, offsetof(struct profile, role), true },
+        { "description", p_string, offsetof(struct profile, description), false },
+        { "hardware", p_hardware, offsetof(struct profile, cores), true },
+        { "disks", p_disks, offsetof(struct profile, disks), true },
+        { "network", p_network, offsetof(struct profile, bond), true },
+        { "packages", p_strv, offsetof(struct profile, packages), false },
+        { "services", p_services, offsetof(struct profile, services), false },
+        { "ports", p_ports, offsetof(struct profile, ports), false },
+};
+
+/* ---- profile validation ------------------------------------------------------------------------- */
+
+#define ERRS(d, s, ...) diag_error((d), (s).file, (s).line, (s).col, __VA_ARGS__)
+
+static void validate_disk(const struct disk_spec *disk, struct diags *d) {
+        unsigned grow = 0, percent = 0;
+        uint64_t fixed = 0;
+        bool has_root = false;
+        if (disk->n_parts == 0)
+                ERRS(d, disk->src, "disk '%s' has no partitions", strna(disk->name));
+        for (size_t i = 0; i < disk->n_parts; i++) {
+                const struct partition_spec *p = &disk->parts[i];
+                if (p->grow)
+                        grow++;
+                percent += p->percent;
+                fixed += p->size;
+                has_root = has_root || p->type == PART_ROOT;
+                for (size_t j = 0; j < i; j++)
+                        if (p->name && disk->parts[j].name && streq(p->name, disk->parts[j].name))
+                                ERRS(d, p->src, "partition name '%s' used twice on disk '%s'", p->name,
+                                     strna(disk->name));
+                if (p->type == PART_ESP && p->fs != FS_VFAT)
+                        ERRS(d, p->src, "an EFI system partition must be vfat");
+                if (p->type == PART_BIOS_BOOT && (p->fs != FS_NONE || p->mount))
+                        ERRS(d, p->src, "a BIOS boot partition holds no filesystem and no mount point");
+                if (p->fs == FS_NONE && p->mount)
+                        ERRS(d, p->src, "partition '%s' has a mount point but no filesystem", strna(p->name));
+                if (p->fs != FS_NONE && p->fs != FS_SWAP && !p->mount)
+                        ERRS(d, p->src, "partition '%s' has a filesystem but no mount point", strna(p->name));
+                if (p->max_size && !p->grow && !p->percent)
+                        ERRS(d, p->src, "max-size applies only to a 'grow' or percentage size");
+                if (p->type == PART_ROOT && i + 1 != disk->n_parts)
+                        ERRS(d, p->src, "the root partition must be the last on its disk, so it can grow");
+        }
+        if (grow > 1)
+                ERRS(d, disk->src, "disk '%s' has %u partitions with size 'grow'; at most one may grow",
+                     strna(disk->name), grow);
+        if (percent > 100)
+                ERRS(d, disk->src, "disk '%s': percentages add up to %u%%", strna(disk->name), percent);
+        /* 1 MiB at the front for alignment and 1 MiB at the end for the backup GPT. */
+        uint64_t need = fixed + 2 * MiB + (disk->min_size / 100) * percent + (grow ? MiB : 0);
+        if (disk->min_size && need > disk->min_size) {
+                _cleanup_free_ char *a = format_size_human(need), *b = format_size_human(disk->min_size);
+                ERRS(d, disk->src, "the layout of disk '%s' needs %s, more than its class's minimum %s",
+                     strna(disk->name), strna(a), strna(b));
+        }
+        if (disk->os && !has_root)
+                ERRS(d, disk->src, "the OS disk '%s' has no root partition", strna(disk->name));
+        if (!disk->os && has_root)
+                ERRS(d, disk->src, "disk '%s' holds a root partition but is not the OS disk", strna(disk->name));
+        if (disk->os && disk->count != 1)
+                ERRS(d, disk->src, "the OS disk has count %u; the image is written to one disk", disk->count);
+}
+
+static void validate_profile(const struct profile *p, struct diags *d, const struct ynode *root) {
+        unsigned n_os = 0;
+        for (size_t i = 0; i < p->n_disks; i++) {
+                const struct disk_spec *disk = &p->disks[i];
+                validate_disk(disk, d);
+                n_os += disk->os;
+                for (size_t j = 0; j < i; j++)
+                        if (disk->name && p->disks[j].name && streq(disk->name, p->disks[j].name))
+                                ERRS(d, disk->src, "disk name '%s' used twice", disk->name);
+                for (size_t k = 0; k < disk->n_parts; k++) {
+                        const struct partition_spec *a = &disk->parts[k];
+                        if (!a->mount)
+                                continue;
+                        /* Duplicate mount points across every disk of the role. */
+                        for (size_t j = 0; j <= i; j++)
+                                for (size_t l = 0; l < (j == i ? k : p->disks[j].n_parts); l++) {
+                                        const struct partition_spec *b = &p->disks[j].parts[l];
+                                        if (b->mount && streq(a->mount, b->mount))
+                                                ERRS(d, a->src, "mount point '%s' is used twice (also at %s:%u)",
+                                                     a->mount, b->src.file, b->src.line);
+                                }
+                }
+        }
+        if (p->n_disks > 0 && n_os != 1)
+                diag_error(d, root->file, root->line, root->col, "the role needs exactly one OS disk (os: true), has %u",
+                           n_os);
+
+        if (p->bond.members == 0 && p->bond.name)
+                ERRS(d, p->bond.src, "the bond needs at least one member");
+        if (p->bond.name && (strlen(p->bond.name) > 15 || strchr(p->bond.name, '/') || strchr(p->bond.name, ' ')))
+                ERRS(d, p->bond.src, "'%s' is not a valid interface name", p->bond.name);
+
+        for (size_t i = 0; i < p->n_ports; i++)
+                for (size_t j = 0; j < i; j++) {
+                        const struct port_spec *a = &p->ports[i], *b = &p->ports[j];
+                        if ((a->protos & b->protos) && a->port <= b->port_end && b->port <= a->port_end)
+                                ERRS(d, a->src, "port %u overlaps the entry at line %u", a->port, b->src.line);
+                }
+
+        for (size_t i = 0; i < p->n_services; i++) {
+                const struct service_spec *s = &p->services[i];
+                switch (s->source) {
+                case SERVICE_SOURCE_DISTRO:
+                        if (strv_length(s->packages) == 0)
+                                ERRS(d, s->src, "service '%s' comes from the distribution but names no packages",
+                                     strna(s->name));
+                        break;
+                case SERVICE_SOURCE_APT:
+                        if (!s->repo || !s->key_url || strv_length(s->packages) == 0)
+                                ERRS(d, s->src, "service '%s' from a vendor apt repository needs repo, key-url and packages",
+                                     strna(s->name));
+                        break;
+                case SERVICE_SOURCE_OCI:
+                        if (!s->image)
+                                ERRS(d, s->src, "service '%s' runs an OCI image but names no image", strna(s->name));
+                        break;
+                default:
+                        break;
+                }
+                for (size_t j = 0; j < i; j++)
+                        if (s->name && p->services[j].name && streq(s->name, p->services[j].name))
+                                ERRS(d, s->src, "service '%s' declared twice", s->name);
+        }
+}
+
+/* ---- loading and inheritance -------------------------------------------------------------------- */
+
+static int load_resolved(const char *dir, const char *path, char ***chain, struct diags *d, struct ynode **ret) {
+        _cleanup_(ynode_freep) struct ynode *tree = NULL;
+        int r = yaml_load_file(path, d, &tree);
+        if (r < 0)
+                return r;
+
+        if (strv_length(*chain) >= 16) {
+                diag_error(d, path, 0, 0, "inheritance deeper than 16 levels");
+                return -ELOOP;
+        }
+        if (strv_extend(chain, path) < 0)
+                return -ENOMEM;
+
+        const struct ynode *inh = ynode_get(tree, "inherits");
+        if (!inh) {
+                *ret = TAKE_PTR(tree);
+                return 0;
+        }
+        if (inh->type != YNODE_SCALAR || isempty(inh->scalar) || strchr(inh->scalar, '/')) {
+                diag_error(d, inh->file, inh->line, inh->col, "'inherits' takes the name of a profile in the same directory");
+                return -EINVAL;
+        }
+        _cleanup_free_ char *parent = strprintf("%s/%s.yaml", dir, inh->scalar);
+        if (!parent)
+                return -ENOMEM;
+        if (strv_contains(*chain, parent)) {
+                _cleanup_free_ char *cycle = strv_join(*chain, " -> ");
+                diag_error(d, inh->file, inh->line, inh->col, "inheritance cycle: %s -> %s", strna(cycle), parent);
+                return -ELOOP;
+        }
+        if (access(parent, F_OK) < 0) {
+                diag_error(d, inh->file, inh->line, inh->col, "inherited profile '%s' not found (%s)", inh->scalar,
+                           parent);
+                return -ENOENT;
+        }
+        _cleanup_(ynode_freep) struct ynode *base = NULL;
+        r = load_resolved(dir, parent, chain, d, &base);
+        if (r < 0)
+                return r;
+        struct ynode *merged = ynode_merge(base, tree);
+        if (!merged)
+                return -ENOMEM;
+        *ret = merged;
+        return 0;
+}
+
+static int profile_from_tree(struct ynode *tree, char **chain, struct diags *d, struct profile **ret) {
+        struct profile *p = calloc(1, sizeof *p);
+        if (!p) {
+                ynode_free(tree);
+                strv_free(chain);
+                return -ENOMEM;
+        }
+        p->tree = tree;
+        p->chain = chain;
+        p->bond = (struct bond_spec) {
+                .mode = BOND_MODE_ACTIVE_BACKUP, .miimon = 100, .lacp_rate = LACP_RATE_SLOW,
+                .xmit_hash_policy = XMIT_HASH_LAYER2, .members = 0,
+        };
+
+        /* A file that no one told its role is only a base to inherit from. */
+        struct conv c = { .d = d, .abstract = !ynode_get(tree, "role") && !ynode_get(tree, "inherits") };
+        size_t before = d->n_errors;
+        (void) parse_fields(&c, tree, profile_fields, ELEMENTSOF(profile_fields), p, "a profile");
+        if (d->n_errors == before)
+                validate_profile(p, d, tree);
+        if (d->n_errors > before || d->oom) {
+                profile_free(p);
+                return -EINVAL;
+        }
+        *ret = p;
+        return 0;
+}
+
+int profile_load_file(const char *path, struct diags *d, struct profile **ret) {
+        _cleanup_free_ char *copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        const char *dir = dirname(copy);
+        char **chain = NULL;
+        struct ynode *tree = NULL;
+        int r = load_resolved(dir, path, &chain, d, &tree);
+        if (r < 0) {
+                strv_free(chain);
+                return r;
+        }
+        return profile_from_tree(tree, chain, d, ret);
+}
+
+int profile_load(const char *dir, const char *role, struct diags *d, struct profile **ret) {
+        if (!role || strchr(role, '/') || isempty(role)) {
+                diag_error(d, dir, 0, 0, "'%s' is not a role name", strna(role));
+                return -EINVAL;
+        }
+        _cleanup_free_ char *path = strprintf("%s/%s.yaml", dir, role);
+        if (!path)
+                return -ENOMEM;
+        if (access(path, F_OK) < 0) {
+                const char *hint = closest_match(role, role_names);
+                if (hint)
+                        diag_error(d, path, 0, 0, "no profile for role '%s'; did you mean '%s'?", role, hint);
+                else
+                        diag_error(d, path, 0, 0, "no profile for role '%s'", role);
+                return -ENOENT;
+        }
+        return profile_load_file(path, d, ret);
+}
+
+int profile_load_buffer(const char *name, const char *data, size_t size, struct diags *d, struct profile **ret) {
+        struct ynode *tree = NULL;
+        int r = yaml_load_buffer(name, data, size, d, &tree);
+        if (r < 0)
+                return r;
+        return profile_from_tree(tree, NULL, d, ret);
+}
+
+static void partition_done(struct partition_spec *p) {
+        free(p->name);
+        free(p->mount);
+        free(p->options);
+        free(p->label);
+}
+
+struct profile *profile_free(struct profile *p) {
+        if (!p)
+                return NULL;
+        free(p->role);
+        free(p->description);
+        for (size_t i = 0; i < p->n_disks; i++) {
+                for (size_t j = 0; j < p->disks[i].n_parts; j++)
+                        partition_done(&p->disks[i].parts[j]);
+                free(p->disks[i].parts);
+                free(p->disks[i].name);
+        }
+        free(p->disks);
+        free(p->bond.name);
+        free(p->vlans);
+        strv_free(p->packages);
+        for (size_t i = 0; i < p->n_services; i++) {
+                struct service_spec *s = &p->services[i];
+                free(s->name);
+                free(s->description);
+                strv_free(s->packages);
+                free(s->unit);
+                free(s->repo);
+                free(s->key_url);
+                free(s->image);
+                free(s->version);
+                free(s->ports);
+                strv_free(s->bases);
+        }
+        free(p->services);
+        for (size_t i = 0; i < p->n_ports; i++)
+                free(p->ports[i].service);
+        free(p->ports);
+        ynode_free(p->tree);
+        strv_free(p->chain);
+        free(p);
+        return NULL;
+}
+
+const struct disk_spec *profile_os_disk(const struct profile *p) {
+        for (size_t i = 0; i < p->n_disks; i++)
+                if (p->disks[i].os)
+                        return &p->disks[i];
+        return NULL;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "cleanup.h"
+#include "storage-answers.h"
+#include "util.h"
+
+static int copy_strv(char **from, char ***to) {
+        if (!from)
+                return 0;
+        *to = strv_copy(from);
+        return *to ? 0 : -ENOMEM;
+}
+
+int storage_answers_from_ks(const struct ks *ks, struct storage_answers *ret) {
+        _cleanup_(storage_answers_done) struct storage_answers a = {};
+        int r = copy_strv(ks->ignoredisk.only_use, &a.only_use);
+        if (r >= 0)
+                r = copy_strv(ks->ignoredisk.drives, &a.ignore);
+        if (r >= 0)
+                r = copy_strv(ks->clearpart.drives, &a.clear_drives);
+        if (r < 0)
+                return r;
+        a.clear_all = ks->clearpart.mode == KS_CLEARPART_ALL;
+
+        if (ks->addon.n_disks) {
+                a.aliases = calloc(ks->addon.n_disks, sizeof *a.aliases);
+                if (!a.aliases)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < ks->addon.n_disks; i++) {
+                const struct ks_disk *kd = &ks->addon.disks[i];
+                struct disk_alias *al = &a.aliases[a.n_aliases++];
+                *al = (struct disk_alias) {
+                        .name = strdup(kd->name),
+                        .classes = kd->classes,
+                        .transports = kd->transports,
+                        .count = kd->count,
+                        .expect_empty = kd->expect == KS_DISK_EXPECT_EMPTY,
+                };
+                if (!al->name)
+                        return -ENOMEM;
+                if (kd->min_size && kd->min_size == kd->max_size) {
+                        al->size_op = SIZE_OP_EQ;
+                        al->size = kd->min_size;
+                } else {
+                        if (kd->min_size) {
+                                al->size_op = SIZE_OP_GE;
+                                al->size = kd->min_size;
+                        }
+                        al->size_max = kd->max_size;
+                }
+        }
+
+        for (size_t i = 0; i < ks->n_parts; i++) {
+                const struct ks_part *p = &ks->parts[i];
+                if (p->kind != KS_PART_MOUNT || !p->mount || !p->ondisk)
+                        continue;
+                struct part_pin *n = realloc(a.pins, (a.n_pins + 1) * sizeof *n);
+                if (!n)
+                        return -ENOMEM;
+                a.pins = n;
+                a.pins[a.n_pins] = (struct part_pin) { .mount = strdup(p->mount), .ondisk = strdup(p->ondisk) };
+                a.n_pins++;
+                if (!a.pins[a.n_pins - 1].mount || !a.pins[a.n_pins - 1].ondisk)
+                        return -ENOMEM;
+        }
+        *ret = a;
+        a = (struct storage_answers) {};
+        return 0;
+}

@@ -1,0 +1,164 @@
+#!/bin/bash
+# rackstack-build build, for real, up to and including the disk image stage: usage errors, an
+# unreachable mirror, a real db build on the Debian 12 base from the host's mirror (cold or warm
+# cache), what the tree holds (hygiene, firstboot, profile), the cache entries and their sums,
+# two builds sharing the cache at once, an interrupted build, and that a failed or interrupted
+# build leaves nothing in the output directory.
+#
+# The cache persists in $RACKSTACK_TEST_CACHE (default /var/cache/rackstack-test) so reruns are
+# warm; delete it to measure a cold build. Needs root, mmdebstrap and the host's Debian mirror.
+set -u
+cd "$(dirname "$0")/../.."
+B=$(realpath "${RACKSTACK_BUILD_DIR:-build}")/rackstack-build
+CACHE=${RACKSTACK_TEST_CACHE:-/var/cache/rackstack-test}
+fails=0 n=0
+check() { # description, condition...
+        n=$((n + 1))
+        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
+}
+skip() { echo "$1"; exit 77; }
+
+[ "$(id -u)" = 0 ] || skip "needs root (mmdebstrap --mode=root, chroot, owners)"
+command -v mmdebstrap >/dev/null || skip "mmdebstrap is not installed"
+[ -x "$B" ] || skip "$B is not built"
+[ -x "$(dirname "$B")/rackstack-firstboot" ] || skip "rackstack-firstboot is not built"
+MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
+[ -n "$MIRROR" ] || skip "no Debian mirror in /etc/apt/sources.list.d/debian.sources"
+timeout 10 bash -c "exec 3<>/dev/tcp/$(echo "$MIRROR" | sed -E 's|^[a-z]+://([^/:]+).*|\1|')/80" 2>/dev/null ||
+        skip "the mirror $MIRROR is not reachable"
+
+tmp=$(mktemp -d /var/tmp/test-build-cache.XXXXXX)
+cleanup() { rm -rf "$tmp"; }
+trap cleanup EXIT
+out=$tmp/out
+no_partial() { # the output directory holds no temporary or partial file
+        ! find "$out" -name '*.tmp.*' 2>/dev/null | grep -q .
+}
+no_artifacts() {
+        ! find "$out" -type f 2>/dev/null | grep -q .
+}
+
+# ---- usage and input errors: exit 2, before anything is built -------------------------------------
+"$B" build >"$tmp/e" 2>&1; check "no role: exit 2" test $? = 2
+"$B" build db --frobnicate >"$tmp/e" 2>&1; check "unknown option: exit 2" test $? = 2
+"$B" build db --base debian-11 >"$tmp/e" 2>&1; check "unknown base: exit 2" test $? = 2
+check "unknown base names the choices" grep -q 'ubuntu-24.04 or debian-12' "$tmp/e"
+"$B" build db --format raw,vmdk >"$tmp/e" 2>&1; check "unknown format: exit 2" test $? = 2
+"$B" build nosuchrole --base debian-12 --out "$out" --cache "$tmp/c0" >"$tmp/e" 2>&1
+check "unknown role: exit 2" test $? = 2
+check "unknown role lists the roles" grep -q 'roles: id db app' "$tmp/e"
+check "nothing was written for bad usage" no_artifacts
+
+# ---- an unreachable mirror: a clear error within seconds ---------------------------------------------
+t0=$(date +%s.%N)
+"$B" build db --base debian-12 --mirror http://127.0.0.1:1/debian --out "$out" --cache "$tmp/c1" >"$tmp/e" 2>&1
+rc=$?
+dt=$(echo "$(date +%s.%N) - $t0" | bc)
+check "unreachable mirror: exit 1" test $rc = 1
+check "unreachable mirror: fails within 10 s ($dt s)" test "$(echo "$dt < 10" | bc)" = 1
+check "unreachable mirror: names the mirror and how to change it" \
+        grep -q 'Mirror http://127.0.0.1:1/debian (from --mirror).*' "$tmp/e"
+grep -q 'Choose another with --mirror URL or RACKSTACK_MIRROR' "$tmp/e"; check "  ... and says --mirror/RACKSTACK_MIRROR" test $? = 0
+check "unreachable mirror: nothing in the output directory" no_artifacts
+check "unreachable mirror: the work directory is removed" test -z "$(ls -A "$tmp/c1/work" 2>/dev/null)"
+
+# ---- the real build ----------------------------------------------------------------------------------
+cold=yes
+ls "$CACHE"/rootfs/*.tar >/dev/null 2>&1 && cold=no
+t0=$(date +%s)
+RACKSTACK_KEEP_WORK=1 "$B" build db --base debian-12 --out "$out" --cache "$CACHE" --json >"$tmp/events" 2>"$tmp/log"
+rc=$?
+t1=$(date +%s)
+echo "db build (cache was cold: $cold): exit $rc in $((t1 - t0)) s"
+sed 's/^/    | /' "$tmp/log" | grep -v '^    | *$' | tail -n 25
+work=$(sed -n 's/.*Keeping the work directory \(.*\) (RACKSTACK_KEEP_WORK=1)/\1/p' "$tmp/log")
+tree=$work/tree
+check "the build reached the image stage" grep -q '"stage":"image","state":"start"' "$tmp/events"
+check "every stdout line is a JSON event" python3 -c '
+import json,sys
+for line in open(sys.argv[1]):
+    e=json.loads(line)
+    assert set(e) >= {"stage","state","bytes","elapsed"}, e
+    assert e["state"] in ("start","done","fail"), e
+' "$tmp/events"
+if grep -q '"stage":"image","state":"fail"' "$tmp/events"; then
+        check "a failed image stage exits 1" test $rc = 1
+        check "a failed build leaves no artifact in DIR" no_artifacts
+else
+        check "the build succeeded" test $rc = 0
+        check "SHA256SUMS verifies" bash -c "cd '$out/lab-db1' && sha256sum --strict -c SHA256SUMS"
+        check "the raw image is sparse" test "$(du -k "$out/lab-db1/lab-db1.raw" | cut -f1)" -lt \
+                "$(($(stat -c %s "$out/lab-db1/lab-db1.raw") / 1024))"
+        check "qcow2 is a qcow2" bash -c "qemu-img info '$out/lab-db1/lab-db1.qcow2' | grep -q 'file format: qcow2'"
+        check "manifest lists packages and the layout" python3 -c '
+import json,sys
+m=json.load(open(sys.argv[1]))
+assert any(p["name"]=="postgresql" for p in m["packages"])
+assert m["layout"]["partitions"]
+assert all(len(a["sha256"])==64 for a in m["artifacts"])
+' "$out/lab-db1/manifest.json"
+fi
+check "no partial files in DIR" no_partial
+
+# ---- what the tree holds -----------------------------------------------------------------------------
+check "work tree kept for inspection" test -d "$tree/usr"
+check "no SSH host keys" test -z "$(ls "$tree"/etc/ssh/ssh_host_* 2>/dev/null)"
+check "empty /etc/machine-id" test -f "$tree/etc/machine-id" -a ! -s "$tree/etc/machine-id"
+check "no dbus machine-id" test ! -e "$tree/var/lib/dbus/machine-id"
+check "no /etc/hostname" test ! -e "$tree/etc/hostname"
+check "no random seed" test ! -e "$tree/var/lib/systemd/random-seed"
+check "no apt lists" test -z "$(find "$tree/var/lib/apt/lists" -type f ! -name lock 2>/dev/null)"
+check "no .debs" test -z "$(find "$tree/var/cache/apt" -name '*.deb' 2>/dev/null)"
+check "logs are empty" test -z "$(find "$tree/var/log" -type f -size +0 2>/dev/null)"
+check "no policy-rc.d left behind" test ! -e "$tree/usr/sbin/policy-rc.d"
+check "firstboot binary installed, executable" test -x "$tree/usr/bin/rackstack-firstboot"
+check "firstboot unit installed" test -f "$tree/usr/lib/systemd/system/rackstack-firstboot.service"
+check "firstboot unit enabled" test "$(readlink "$tree/etc/systemd/system/multi-user.target.wants/rackstack-firstboot.service")" = \
+        /usr/lib/systemd/system/rackstack-firstboot.service
+check "ssh host keys made on first boot" grep -q 'ssh-keygen -A' "$tree/etc/systemd/system/ssh.service.d/rackstack-host-keys.conf"
+check "profile and site installed" test -s "$tree/usr/share/rackstack/profile.yaml" -a -s "$tree/usr/share/rackstack/site.yaml"
+check "overlays applied (common and db)" test -f "$tree/etc/motd" -a -f "$tree/etc/sysctl.d/61-rackstack-db.conf"
+check "postgresql, pgbouncer, redis installed" bash -c "dpkg-query --admindir='$tree/var/lib/dpkg' -W postgresql pgbouncer redis-server >/dev/null"
+check "kernel installed" bash -c "ls '$tree'/boot/vmlinuz-* >/dev/null"
+check "one initramfs per kernel" test "$(ls "$tree"/boot/initrd.img-* 2>/dev/null | wc -l)" = "$(ls "$tree"/boot/vmlinuz-* | wc -l)"
+check "update-initramfs is not left diverted" test ! -e "$tree/usr/sbin/update-initramfs.rackstack" -a ! -L "$tree/usr/sbin/update-initramfs"
+check "setuid bit kept (su)" test -u "$tree/usr/bin/su"
+check "owners kept (shadow group)" test "$(stat -c %G "$tree/etc/shadow")" = shadow
+check "a device node kept or none needed" bash -c "test -z \"\$(ls -A '$tree/dev' 2>/dev/null)\" || test -c '$tree/dev/null'"
+[ -n "$work" ] && rm -rf "$work"
+
+# ---- the cache -----------------------------------------------------------------------------------------
+check "one base tarball in the cache" test "$(ls "$CACHE"/rootfs/*.tar | wc -l)" -ge 1
+check "base tarball sum verifies" bash -c "cd '$CACHE/rootfs' && for s in *.tar.sha256; do sha256sum --strict --quiet -c \$s || exit 1; done"
+check "layer tarball sum verifies" bash -c "cd '$CACHE/layer' && for s in *.tar.sha256; do sha256sum --strict --quiet -c \$s || exit 1; done"
+check "no temporary files in the cache" test -z "$(find "$CACHE" -name '*.tmp.*')"
+
+# ---- warm: two builds at once share the cache ------------------------------------------------------------
+t0=$(date +%s)
+"$B" build db --base debian-12 --out "$tmp/outA" --cache "$CACHE" >"$tmp/logA" 2>&1 &
+pa=$!
+"$B" build db --base debian-12 --out "$tmp/outB" --cache "$CACHE" >"$tmp/logB" 2>&1 &
+pb=$!
+wait $pa; ra=$?
+wait $pb; rb=$?
+t1=$(date +%s)
+echo "two warm builds at once: exits $ra/$rb in $((t1 - t0)) s"
+check "both concurrent builds used the cached layer" bash -c "grep -q 'cached db layer' '$tmp/logA' && grep -q 'cached db layer' '$tmp/logB'"
+check "both concurrent builds got as far as the first" test $ra = $rc -a $rb = $rc
+grep -h 'layer:' "$tmp/logA" | sed 's/^/    | /'
+
+# ---- an interrupted build ----------------------------------------------------------------------------------
+"$B" build db --base debian-12 --out "$tmp/outI" --cache "$CACHE" >"$tmp/logI" 2>&1 &
+pi=$!
+sleep 4
+kill -INT $pi
+wait $pi; ri=$?
+check "interrupted build exits non-zero" test $ri != 0
+check "interrupted build says so" grep -q 'Interrupted' "$tmp/logI"
+check "interrupted build leaves nothing in DIR" test -z "$(find "$tmp/outI" -type f)"
+check "interrupted build removed its work directory" test -z "$(ls -A "$CACHE/work" 2>/dev/null)"
+check "interrupted build left no temporaries in the cache" test -z "$(find "$CACHE" -name '*.tmp.*')"
+check "interrupted build left no mounts" test -z "$(grep " $CACHE" /proc/self/mountinfo)"
+
+echo "$((n - fails))/$n checks passed"
+[ $fails = 0 ]

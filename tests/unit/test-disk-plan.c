@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: MIT */
+/* The storage planner over tables of probed disk sets: the nine roles of the seed, and the cases
+ * that go wrong (missing, too small, two candidates, NVMe namespaces, 4Kn, identical disks without
+ * serials, signatures, clearpart, the boot medium, busy disks, the journal, answers' pins). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "disk-plan.h"
+#include "disk-seed.h"
+
+#define STRV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
+
+/* ---- building probed disks by hand --------------------------------------------------------------- */
+
+struct fake {
+        const char *name;
+        uint64_t size;
+        unsigned cls;       /* DISK_CLASS_* */
+        unsigned transport;
+        const char *serial, *wwn, *by_path;
+        uint32_t lss;
+        const char *sigs;   /* comma-separated signature types on the raw disk, NULL for none */
+        bool root, boot, busy;
+};
+
+static void add_disk(struct disk_set *s, const struct fake *f) {
+        s->disks = realloc(s->disks, (s->n_disks + 1) * sizeof *s->disks);
+        assert_non_null(s->disks);
+        struct disk_info *d = &s->disks[s->n_disks++];
+        *d = (struct disk_info) {
+                .name = strdup(f->name),
+                .devnode = strprintf("/dev/%s", f->name),
+                .size = f->size,
+                .logical_sector_size = f->lss ?: 512,
+                .physical_sector_size = f->lss ?: 512,
+                .rotational = f->cls == DISK_CLASS_HDD,
+                .transport = f->cls == DISK_CLASS_NVME ? TRANSPORT_NVME : f->transport,
+                .serial = f->serial ? strdup(f->serial) : NULL,
+                .wwn = f->wwn ? strdup(f->wwn) : NULL,
+                .boot_medium = f->boot || f->root,
+                .holds_root = f->root,
+        };
+        if (f->by_path) {
+                char *bp = strprintf("/dev/disk/by-path/%s", f->by_path);
+                assert_int_equal(strv_push(&d->by_path, bp), 0);
+        }
+        if (f->busy)
+                assert_int_equal(strv_extend(&d->busy, "sdz1 mounted at /mnt"), 0);
+        if (f->sigs) {
+                _cleanup_strv_free_ char **l = NULL;
+                assert_int_equal(strv_split(f->sigs, ",", &l), 0);
+                for (char **t = l; *t; t++) {
+                        d->sigs = realloc(d->sigs, (d->n_sigs + 1) * sizeof *d->sigs);
+                        bool end = startswith(*t, "@end:");
+                        d->sigs[d->n_sigs++] = (struct disk_signature) {
+                                .type = strdup(end ? *t + 5 : *t), .usage = strdup("other"),
+                                .offset = end ? f->size - 8192 : 0,
+                        };
+                        if (streq(*t, "gpt") && !d->pttype) {
+                                d->pttype = strdup("gpt");
+                                d->ptuuid = strdup("11111111-2222-3333-4444-555555555555");
+                        }
+                }
+        }
+        if (f->root) {
+                /* an image written to the disk: ESP, BIOS boot, root (2 GiB), rest free */
+                d->pttype = d->pttype ?: strdup("gpt");
+                d->root_partno = 3;
+                d->root_fstype = strdup("ext4");
+                d->parts = calloc(3, sizeof *d->parts);
+                d->n_parts = 3;
+                d->parts[0] = (struct disk_part) { .number = 1, .start = 1 * MiB, .size = 512 * MiB };
+                d->parts[1] = (struct disk_part) { .number = 2, .start = 513 * MiB, .size = 1 * MiB };
+                d->parts[2] = (struct disk_part) { .number = 3, .start = 514 * MiB, .size = 2 * GiB };
+                d->sigs = realloc(d->sigs, (d->n_sigs + 1) * sizeof *d->sigs);
+                d->sigs[d->n_sigs++] = (struct disk_signature) { .type = strdup("gpt"), .usage = strdup("partition_table") };
+        }
+}
+
+static struct disk_set *make_set(const struct fake *f, size_t n) {
+        struct disk_set *s = calloc(1, sizeof *s);
+        assert_non_null(s);
+        for (size_t i = 0; i < n; i++)
+                add_disk(s, &f[i]);
+        return s;
+}
+
+#define OSDISK { "sda", 240 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "OS-1", "0x5000c500000000a1", \
+                 "pci-0000:00:1f.2-ata-1", 0, NULL, true }
+
+struct result {
+        struct disk_set *set;
+        struct disk_spec *specs;
+        size_t n_specs;
+        struct disk_plan *plan;
+};
+
+static void result_done(struct result *r) {
+        disk_plan_free(r->plan);
+        disk_set_free(r->set);
+        disk_specs_free(r->specs, r->n_specs);
+}
+
+static void plan_role(struct result *res, const char *role, const struct fake *f, size_t n,
+                      const struct storage_answers *a, const struct storage_claim *claims, size_t n_claims) {
+        *res = (struct result) { .set = make_set(f, n) };
+        assert_int_equal(seed_disk_specs(role, &res->specs, &res->n_specs), 0);
+        struct plan_input in = {
+                .specs = res->specs, .n_specs = res->n_specs, .answers = a, .disks = res->set,
+                .claims = claims, .n_claims = n_claims,
+        };
+        assert_int_equal(disk_plan_build(&in, &res->plan), 0);
+}
+
+static ssize_t disk_index(const struct disk_set *s, const char *name) {
+        for (size_t i = 0; i < s->n_disks; i++)
+                if (streq(s->disks[i].name, name))
+                        return (ssize_t) i;
+        return -1;
+}
+
+static const struct plan_disk *planned(const struct result *r, const char *name) {
+        ssize_t i = disk_index(r->set, name);
+        for (size_t k = 0; i >= 0 && k < r->plan->n_disks; k++)
+                if (r->plan->disks[k].disk == (size_t) i)
+                        return &r->plan->disks[k];
+        return NULL;
+}
+
+static const char *verdict(const struct result *r, const char *name) {
+        ssize_t i = disk_index(r->set, name);
+        assert_true(i >= 0);
+        return r->plan->verdicts[i].state;
+}
+
+static bool strv_has_substr(char **l, const char *sub) {
+        for (char **s = l; s && *s; s++)
+                if (strstr(*s, sub))
+                        return true;
+        return false;
+}
+
+static bool reasons_have(const struct result *r, const char *name, const char *sub) {
+        ssize_t i = disk_index(r->set, name);
+        assert_true(i >= 0);
+        return strv_has_substr(r->plan->verdicts[i].reasons, sub);
+}
+
+static void dump(const struct result *r) {
+        struct buf b = {};
+        disk_plan_render_table(r->plan, r->set, &b);
+        _cleanup_free_ char *t = buf_steal(&b);
+        print_message("%s", t);
+}
+
+/* ---- the nine roles ------------------------------------------------------------------------------ */
+
+struct role_case {
+        const char *role;
+        struct fake disks[6];
+        size_t n;
+        /* expected: kernel name -> role disk */
+        const char *expect[4][2];
+};
+
+static const struct role_case roles[] = {
+        { "id", { OSDISK, { "sdb", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "ID-D", NULL, "pci-0000:00:1f.2-ata-2" } },
+          2, { { "sdb", "data" } } },
+        { "db",
+          { OSDISK,
+            { "nvme0n1", 800 * GiB, DISK_CLASS_NVME, 0, "NV1", "eui.0011", "pci-0000:00:02.0-nvme-1" },
+            { "sdb", 2 * TiB, DISK_CLASS_HDD, TRANSPORT_SAS, "BK1", "0x5000c500000000b1", "pci-0000:00:06.0-sas-phy0-lun-0" },
+            /* a SATA SSD must not be taken for either */
+            { "sdc", 1 * TiB, DISK_CLASS_SSD, TRANSPORT_SATA, "SSD9", NULL, "pci-0000:00:1f.2-ata-3" } },
+          4, { { "nvme0n1", "database" }, { "sdb", "backups" } } },
+        { "app",
+          { OSDISK,
+            { "sdb", 2200 * GiB, DISK_CLASS_HDD, TRANSPORT_SATA, "NC1", NULL, "pci-0000:00:1f.2-ata-2" },
+            { "sdc", 250 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "AP1", NULL, "pci-0000:00:1f.2-ata-3" } },
+          3, { { "sdb", "nextcloud" }, { "sdc", "appdata" } } },
+        { "comm",
+          { OSDISK,
+            { "sdb", 600 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "ML1", NULL, "pci-0000:00:1f.2-ata-2" },
+            { "sdc", 600 * GiB, DISK_CLASS_HDD, TRANSPORT_SAS, "AT1", NULL, "pci-0000:00:06.0-sas-phy0-lun-0" } },
+          3, { { "sdb", "mail" }, { "sdc", "attachments" } } },
+        { "voip",
+          { OSDISK,
+            /* a SATA HDD does not do for "hdd on sas" */
+            { "sdb", 1 * TiB, DISK_CLASS_HDD, TRANSPORT_SATA, "REC0", NULL, "pci-0000:00:1f.2-ata-2" },
+            { "sdc", 600 * GiB, DISK_CLASS_HDD, TRANSPORT_SAS, "REC1", NULL, "pci-0000:00:06.0-sas-phy0-lun-0" } },
+          3, { { "sdc", "recordings" } } },
+        { "biz",
+          { OSDISK,
+            { "sdb", 400 * GiB, DISK_CLASS_SSD, TRANSPORT_SAS, "AP2", NULL, "pci-0000:00:06.0-sas-phy1-lun-0" },
+            { "sdc", 1200 * GiB, DISK_CLASS_HDD, TRANSPORT_SAS, "DOC", NULL, "pci-0000:00:06.0-sas-phy0-lun-0" } },
+          3, { { "sdb", "appdata" }, { "sdc", "documents" } } },
+        { "erp",
+          { OSDISK,
+            { "sdb", 256 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "OD1", NULL, "pci-0000:00:1f.2-ata-2" },
+            { "sdc", 512 * GiB, DISK_CLASS_HDD, TRANSPORT_SAS, "AT2", NULL, "pci-0000:00:06.0-sas-phy0-lun-0" } },
+          3, { { "sdb", "appdata" }, { "sdc", "attachments" } } },
+        { "it", { OSDISK, { "vdb", 200 * GiB, DISK_CLASS_SSD, TRANSPORT_VIRTIO, "IT1", NULL, "pci-0000:00:08.0" } },
+          2, { { "vdb", "appdata" } } },
+        { "infra",
+          { OSDISK,
+            { "sdb", 3 * TiB, DISK_CLASS_HDD, TRANSPORT_SAS, "BK2", NULL, "pci-0000:00:06.0-sas-phy1-lun-0" },
+            { "sdc", 600 * GiB, DISK_CLASS_HDD, TRANSPORT_SAS, "LG1", NULL, "pci-0000:00:06.0-sas-phy0-lun-0" } },
+          3, { { "sdc", "logs" }, { "sdb", "backups" } } },
+};
+
+static void test_nine_roles(void **state) {
+        for (size_t t = 0; t < ELEMENTSOF(roles); t++) {
+                const struct role_case *rc = &roles[t];
+                struct result r;
+                plan_role(&r, rc->role, rc->disks, rc->n, NULL, NULL, 0);
+                if (!disk_plan_ok(r.plan))
+                        dump(&r);
+                assert_true(disk_plan_ok(r.plan));
+
+                /* the OS disk: never repartitioned, root grown to the end */
+                const struct plan_disk *os = planned(&r, "sda");
+                assert_non_null(os);
+                assert_int_equal(os->mode, PLAN_DISK_GROW_ROOT);
+                assert_int_equal(os->grow_partno, 3);
+                assert_int_equal(os->grow_to, plan_usable_end(240 * GiB, 512) - 514 * MiB);
+                assert_string_equal(verdict(&r, "sda"), "os");
+
+                size_t n_expect = 0;
+                for (size_t k = 0; k < 4 && rc->expect[k][0]; k++, n_expect++) {
+                        const struct plan_disk *pd = planned(&r, rc->expect[k][0]);
+                        if (!pd)
+                                print_message("role %s: %s not planned\n", rc->role, rc->expect[k][0]);
+                        assert_non_null(pd);
+                        assert_string_equal(pd->spec, rc->expect[k][1]);
+                        assert_int_equal(pd->mode, PLAN_DISK_PARTITION);
+                        assert_false(pd->wipe);
+                        assert_int_equal(pd->n_parts, 1);
+                        const struct plan_part *pp = &pd->parts[0];
+                        assert_int_equal(pp->number, 1);
+                        assert_int_equal(pp->start, 1 * MiB);
+                        assert_int_equal(pp->start + pp->size, plan_usable_end(pd->size, 512));
+                        assert_int_equal(pp->fs, FS_XFS);
+                        assert_non_null(pp->mount);
+                        assert_string_equal(pp->type_guid, "0FC63DAF-8483-4772-8E79-3D69D8477DE4");
+                        assert_string_equal(verdict(&r, rc->expect[k][0]), "chosen");
+                }
+                assert_int_equal(r.plan->n_disks, n_expect + 1);
+                result_done(&r);
+        }
+}
+
+static void test_db_mount_options(void **state) {
+        struct result r;
+        plan_role(&r, "db", roles[1].disks, roles[1].n, NULL, NULL, 0);
+        const struct plan_disk *pd = planned(&r, "nvme0n1");
+        assert_non_null(pd);
+        assert_string_equal(pd->parts[0].mount, "/var/lib/postgresql");
+        assert_string_equal(pd->parts[0].options, "noatime");
+        /* the SATA SSD was considered and turned down, with the reason */
+        assert_true(reasons_have(&r, "sdc", "not 'database': it is ssd"));
+        assert_true(reasons_have(&r, "sdc", "not 'backups': it is ssd"));
+        assert_string_equal(verdict(&r, "sdc"), "unused");
+        result_done(&r);
+}
+
+/* ---- what goes wrong ----------------------------------------------------------------------------- */
+
+static void test_missing_disk(void **state) {
+        const struct fake f[] = { OSDISK, { "sdb", 2 * TiB, DISK_CLASS_HDD, TRANSPORT_SAS, "BK1" } };
+        struct result r;
+        plan_role(&r, "db", f, 2, NULL, NULL, 0);
+        assert_false(disk_plan_ok(&*r.plan));
+        assert_true(strv_has_substr(r.plan->errors, "role disk 'database' needs 1 nvme disk"));
+        assert_true(strv_has_substr(r.plan->errors, "0 usable found"));
+        result_done(&r);
+}
+
+static void test_too_small(void **state) {
+        const struct fake f[] = { OSDISK, { "sdb", 80 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "S80" } };
+        struct result r;
+        plan_role(&r, "id", f, 2, NULL, NULL, 0);
+        assert_false(disk_plan_ok(r.plan));
+        assert_true(reasons_have(&r, "sdb", "not 'data': too small, 80 GiB < 100 GiB"));
+        result_done(&r);
+}
+
+static void test_two_candidates(void **state) {
+        /* listed in the "wrong" order: the by-path tie-break decides, not the kernel name */
+        const struct fake f[] = {
+                OSDISK,
+                { "sdb", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "B", NULL, "pci-0000:00:1f.2-ata-3" },
+                { "sdc", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "A", NULL, "pci-0000:00:1f.2-ata-2" },
+        };
+        struct result r;
+        plan_role(&r, "id", f, 3, NULL, NULL, 0);
+        assert_true(disk_plan_ok(r.plan));
+        assert_non_null(planned(&r, "sdc"));
+        assert_null(planned(&r, "sdb"));
+        assert_true(reasons_have(&r, "sdb", "not taken for 'data': sdc came first"));
+        assert_true(strv_has_substr(r.plan->notes, "2 candidates"));
+        result_done(&r);
+}
+
+static void test_nvme_namespaces(void **state) {
+        /* two namespaces of one controller: same serial, one by-path each */
+        const struct fake f[] = {
+                OSDISK,
+                { "nvme0n2", 600 * GiB, DISK_CLASS_NVME, 0, "NVC", NULL, "pci-0000:00:02.0-nvme-2" },
+                { "nvme0n1", 600 * GiB, DISK_CLASS_NVME, 0, "NVC", NULL, "pci-0000:00:02.0-nvme-1" },
+                { "sdb", 2 * TiB, DISK_CLASS_HDD, TRANSPORT_SATA, "BK1" },
+        };
+        struct result r;
+        plan_role(&r, "db", f, 4, NULL, NULL, 0);
+        assert_true(disk_plan_ok(r.plan));
+        const struct plan_disk *pd = planned(&r, "nvme0n1");
+        assert_non_null(pd);
+        assert_null(planned(&r, "nvme0n2"));
+        /* distinct journal ids although they share a serial */
+        _cleanup_free_ char *a = disk_info_id(&r.set->disks[disk_index(r.set, "nvme0n1")]);
+        _cleanup_free_ char *b = disk_info_id(&r.set->disks[disk_index(r.set, "nvme0n2")]);
+        assert_string_not_equal(a, b);
+        assert_string_equal(pd->id, "serial-NVC_1");
+        result_done(&r);
+}
+
+static void test_4kn(void **state) {
+        const struct fake f[] = { OSDISK, { "sdb", 120 * GiB + 12288, DISK_CLASS_SSD, TRANSPORT_SAS, "K4", NULL, NULL, 4096 } };
+        struct result r;
+        plan_role(&r, "id", f, 2, NULL, NULL, 0);
+        assert_true(disk_plan_ok(r.plan));
+        const struct plan_disk *pd = planned(&r, "sdb");
+        assert_non_null(pd);
+        assert_int_equal(pd->sector_size, 4096);
+        const struct plan_part *pp = &pd->parts[0];
+        assert_int_equal(pp->start % 4096, 0);
+        assert_int_equal((pp->start + pp->size) % MiB, 0);
+        /* room for the backup GPT at 4 KiB sectors: 16 KiB of entries + a header sector */
+        assert_true(pp->start + pp->size <= pd->size - 16 * KiB - 4096);
+        assert_int_equal(pp->start + pp->size, 120 * GiB - MiB);
+        result_done(&r);
+}
+
+static void test_identical_no_serial(void **state) {
+        const struct fake f1[] = {
+                OSDISK,
+                { "sdc", 150 * GiB, DISK_CLASS_SSD, TRANSPORT_SCSI, NULL, NULL, "pci-0000:00:03.0-scsi-0:0:1:0" },
+                { "sdb", 150 * GiB, DISK_CLASS_SSD, TRANSPORT_SCSI, NULL, NULL, "pci-0000:00:03.0-scsi-0:0:0:0" },
+        };
+        /* the same machine after sdb/sdc swapped names between boots */
+        const struct fake f2[] = {
+                OSDISK,
+                { "sdb", 150 * GiB, DISK_CLASS_SSD, TRANSPORT_SCSI, NULL, NULL, "pci-0000:00:03.0-scsi-0:0:1:0" },
+                { "sdc", 150 * GiB, DISK_CLASS_SSD, TRANSPORT_SCSI, NULL, NULL, "pci-0000:00:03.0-scsi-0:0:0:0" },
+        };
+        struct result r1, r2;
+        plan_role(&r1, "id", f1, 3, NULL, NULL, 0);
+        plan_role(&r2, "id", f2, 3, NULL, NULL, 0);
+        assert_true(disk_plan_ok(r1.plan) && disk_plan_ok(r2.plan));
+        const struct plan_disk *a = planned(&r1, "sdb"), *b = planned(&r2, "sdc");
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_string_equal(a->id, "pci-0000:00:03.0-scsi-0:0:0:0");
+        assert_string_equal(a->id, b->id);
+        result_done(&r1);
+        result_done(&r2);
+}
+
+/* ---- data safety ---------------------------------------------------------------------------------- */
+
+static const struct fake data_disk_sigs[] = {
+        OSDISK, { "sdb", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "D1", NULL, "pci-0000:00:1f.2-ata-2", 0, "gpt,xfs" },
+};
+
+static void test_signatures_no_clearpart(void **state) {
+        struct result r;
+        plan_role(&r, "id", data_disk_sigs, 2, NULL, NULL, 0);
+        assert_false(disk_plan_ok(r.plan));
+        assert_string_equal(verdict(&r, "sdb"), "refused");
+        assert_true(strv_has_substr(r.plan->errors, "sdb refused: matches 'data' but carries gpt, xfs, and clearpart "
+                                                    "does not name it"));
+        assert_null(planned(&r, "sdb"));
+        result_done(&r);
+}
+
+static void test_signatures_clearpart_drives(void **state) {
+        struct storage_answers a = { .clear_drives = STRV("sdb") };
+        struct result r;
+        plan_role(&r, "id", data_disk_sigs, 2, &a, NULL, 0);
+        assert_true(disk_plan_ok(r.plan));
+        const struct plan_disk *pd = planned(&r, "sdb");
+        assert_non_null(pd);
+        assert_true(pd->wipe);
+        result_done(&r);
+}
+
+static void test_clearpart_by_id_glob(void **state) {
+        struct fake f[2];
+        memcpy(f, data_disk_sigs, sizeof f);
+        struct storage_answers a = { .clear_drives = STRV("/dev/disk/by-path/pci-0000:00:1f.2-ata-*") };
+        /* the glob also names sda, which holds the running root: refused */
+        struct result r;
+        plan_role(&r, "id", f, 2, &a, NULL, 0);
+        assert_false(disk_plan_ok(r.plan));
+        assert_true(strv_has_substr(r.plan->errors, "names sda, which holds the running root filesystem"));
+        result_done(&r);
+}
+
+static void test_clearpart_all_without_drives(void **state) {
+        struct storage_answers a = { .clear_all = true };
+        struct result r;
+        plan_role(&r, "id", data_disk_sigs, 2, &a, NULL, 0);
+        assert_false(disk_plan_ok(r.plan));
+        assert_true(strv_has_substr(r.plan->errors, "clearpart --all without --drives"));
+        result_done(&r);
+
+        /* with ignoredisk --only-use it is bounded, and allowed */
+        struct storage_answers b = { .clear_all = true, .only_use = STRV("sda", "sdb") };
+        plan_role(&r, "id", data_disk_sigs, 2, &b, NULL, 0);
+        assert_true(disk_plan_ok(r.plan));
+        assert_true(planned(&r, "sdb")->wipe);
+        result_done(&r);
+}
+
+static void test_md_at_end_and_luks(void **state) {
+        const struct fake f[] = {
+                OSDISK,
+                { "sdb", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "M1", NULL, "pci-0000:00:1f.2-ata-2", 0,
+                  "@end:linux_raid_member" },
+                { "sdc", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "L1", NULL, "pci-0000:00:1f.2-ata-3", 0, "crypto_LUKS" },
+        };
+        struct result r;
+        plan_role(&r, "id", f, 3, NULL, NULL, 0);
+        assert_false(disk_plan_ok(r.plan));
+        assert_true(strv_has_substr(r.plan->errors, "sdb refused: matches 'data' but carries linux_raid_member at end"));
+        assert_true(strv_has_substr(r.plan->errors, "sdc refused: matches 'data' but carries crypto_LUKS"));
+        result_done(&r);
+}
+
+static void test_dirty_disk_not_needed(void **state) {
+        /* an empty disk serves; the one with an LVM PV is left alone and said so */
+        const struct fake f[] = {
+                OSDISK,
+                { "sdb", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "P1", NULL, "pci-0000:00:1f.2-ata-2", 0, "LVM2_member" },
+                { "sdc", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "E1", NULL, "pci-0000:00:1f.2-ata-3" },
+        };
+        struct result r;
+        plan_role(&r, "id", f, 3, NULL, NULL, 0);
+        assert_true(disk_plan_ok(r.plan));
+        assert_non_null(planned(&r, "sdc"));
+        assert_null(planned(&r, "sdb"));
+        assert_true(strv_has_substr(r.plan->notes, "sdb left alone"));
+        result_done(&r);
+}
+
+static void test_boot_medium(void **state) {
+        const struct fake f[] = {
+                OSDISK,
+                { "sdb", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_USB, "USB", NULL, "pci-0000:00:14.0-usb-0:1:1.0-scsi-0:0:0:0",
+                  0, "iso9660", false, true },
+        };
+        struct result r;
+        plan_role(&r, "id", f, 2, NULL, NULL, 0);
+        assert_false(disk_plan_ok(r.plan));
+        assert_string_equal(verdict(&r, "sdb"), "boot-medium");
+        result_done(&r);
+
+        /* naming it is an error, wherever */
+        struct storage_answers a = { .only_use = STRV("sdb") };
+        plan_role(&r, "id", f, 2, &a, NULL, 0);
+        assert_true(strv_has_substr(r.plan->errors, "names sdb, the boot medium"));
+        result_done(&r);
+        struct storage_answers b = { .clear_drives = STRV("/dev/sdb") };
+        plan_role(&r, "id", f, 2, &b, NULL, 0);
+        assert_true(strv_has_substr(r.plan->errors, "clearpart --drives=/dev/sdb names sdb, the boot medium"));
+        result_done(&r);
+}
+
+static void test_busy(void **state) {
+        const struct fake f[] = {
+                OSDISK, { "sdb", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "B1", NULL, NULL, 0, "xfs", false, false, true },
+        };
+        struct storage_answers a = { .clear_drives = STRV("sdb") };
+        struct result r;
+        plan_role(&r, "id", f, 2, &a, NULL, 0);
+        assert_false(disk_plan_ok(r.plan));
+        assert_true(strv_has_substr(r.plan->errors, "is busy (sdz1 mounted at /mnt): never forced"));
+        result_done(&r);
+
+        /* busy with the mounts of the run that finished it: a rerun takes it and changes nothing */
+        struct storage_claim ours = { .disk_id = (char *) "serial-B1", .finished = true };
+        plan_role(&r, "id", f, 2, NULL, &ours, 1);
+        assert_true(disk_plan_ok(r.plan));
+        assert_true(planned(&r, "sdb")->resume);
+        assert_false(planned(&r, "sdb")->wipe);
+        result_done(&r);
+}
+
+static void test_only_use(void **state) {
+        const struct fake f[] = {
+                OSDISK,
+                { "sdb", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "A", NULL, "pci-0000:00:1f.2-ata-2" },
+                { "sdc", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "B", NULL, "pci-0000:00:1f.2-ata-3" },
+        };
+        struct storage_answers a = { .only_use = STRV("sdc") };
+        struct result r;
+        plan_role(&r, "id", f, 3, &a, NULL, 0);
+        assert_true(disk_plan_ok(r.plan));
+        assert_non_null(planned(&r, "sdc"));
+        assert_string_equal(verdict(&r, "sdb"), "out-of-scope");
+        /* the root disk is out of scope too: no growing behind the answers' back */
+        assert_string_equal(verdict(&r, "sda"), "os");
+        assert_null(planned(&r, "sda"));
+        assert_true(reasons_have(&r, "sda", "out of scope (ignoredisk): not grown"));
+        result_done(&r);
+
+        struct storage_answers b = { .only_use = STRV("/dev/disk/by-id/wwn-0xnothing") };
+        plan_role(&r, "id", f, 3, &b, NULL, 0);
+        assert_true(strv_has_substr(r.plan->errors, "ignoredisk --only-use=/dev/disk/by-id/wwn-0xnothing matches no disk"));
+        result_done(&r);
+}
+
+static void test_journal_claims(void **state) {
+        /* our own label from an earlier run: taken again, no clearpart needed, never wiped */
+        struct storage_claim ok = { .disk_id = (char *) "serial-D1", .ptuuid = (char *) "11111111-2222-3333-4444-555555555555" };
+        struct result r;
+        plan_role(&r, "id", data_disk_sigs, 2, NULL, &ok, 1);
+        assert_true(disk_plan_ok(r.plan));
+        const struct plan_disk *pd = planned(&r, "sdb");
+        assert_non_null(pd);
+        assert_true(pd->resume);
+        assert_false(pd->wipe);
+        result_done(&r);
+
+        /* someone relabelled it since: not ours any more */
+        struct storage_claim stale = { .disk_id = (char *) "serial-D1", .ptuuid = (char *) "99999999-0000-0000-0000-000000000000" };
+        plan_role(&r, "id", data_disk_sigs, 2, NULL, &stale, 1);
+        assert_false(disk_plan_ok(r.plan));
+        assert_true(reasons_have(&r, "sdb", "not treated as ours"));
+        result_done(&r);
+}
+
+static void test_alias_and_pins(void **state) {
+        const struct fake f[] = {
+                OSDISK,
+                { "nvme0n1", 800 * GiB, DISK_CLASS_NVME, 0, "NV1", "eui.01", "pci-0000:00:02.0-nvme-1" },
+                { "nvme1n1", 2 * TiB, DISK_CLASS_NVME, 0, "NV2", "eui.02", "pci-0000:00:03.0-nvme-1" },
+                { "sdb", 2 * TiB, DISK_CLASS_HDD, TRANSPORT_SAS, "BK1" },
+        };
+        /* %addon disk pgdata transport=nvme size>=1.5T count=1 expect=empty; part /var/lib/postgresql --ondisk=@pgdata */
+        struct disk_alias al = { .name = (char *) "pgdata", .transports = TRANSPORT_NVME, .size_op = SIZE_OP_GE,
+                                 .size = 1536 * GiB, .count = 1, .expect_empty = true };
+        struct part_pin pin = { .mount = (char *) "/var/lib/postgresql", .ondisk = (char *) "@pgdata" };
+        struct storage_answers a = { .aliases = &al, .n_aliases = 1, .pins = &pin, .n_pins = 1 };
+        struct result r;
+        plan_role(&r, "db", f, 4, &a, NULL, 0);
+        if (!disk_plan_ok(r.plan))
+                dump(&r);
+        assert_true(disk_plan_ok(r.plan));
+        assert_non_null(planned(&r, "nvme1n1"));
+        assert_true(reasons_have(&r, "nvme0n1", "@pgdata asks for size>=1.5 TiB"));
+        result_done(&r);
+
+        /* count=2 but one disk matches */
+        al.count = 2;
+        plan_role(&r, "db", f, 4, &a, NULL, 0);
+        assert_true(strv_has_substr(r.plan->errors, "%addon disk pgdata count=2: 1 disk matches"));
+        result_done(&r);
+
+        /* pin by device beats the tie-break */
+        struct part_pin dev = { .mount = (char *) "/var/lib/postgresql", .ondisk = (char *) "/dev/disk/by-path/pci-0000:00:02.0-nvme-1" };
+        struct storage_answers b = { .pins = &dev, .n_pins = 1 };
+        plan_role(&r, "db", f, 4, &b, NULL, 0);
+        assert_true(disk_plan_ok(r.plan));
+        assert_non_null(planned(&r, "nvme0n1"));
+        assert_true(reasons_have(&r, "nvme1n1", "names another disk"));
+        result_done(&r);
+
+        /* a pin for a mount the role does not have */
+        struct part_pin bad = { .mount = (char *) "/nope", .ondisk = (char *) "nvme0n1" };
+        struct storage_answers c = { .pins = &bad, .n_pins = 1 };
+        plan_role(&r, "db", f, 4, &c, NULL, 0);
+        assert_true(strv_has_substr(r.plan->errors, "part /nope --ondisk=nvme0n1: the role has no partition mounted there"));
+        result_done(&r);
+
+        /* expect=empty refuses a disk clearpart would allow */
+        const struct fake g[] = {
+                OSDISK,
+                { "nvme1n1", 2 * TiB, DISK_CLASS_NVME, 0, "NV2", "eui.02", "pci-0000:00:03.0-nvme-1", 0, "gpt" },
+                { "sdb", 2 * TiB, DISK_CLASS_HDD, TRANSPORT_SAS, "BK1" },
+        };
+        al.count = 1;
+        struct storage_answers d = { .aliases = &al, .n_aliases = 1, .pins = &pin, .n_pins = 1,
+                                     .clear_drives = STRV("nvme1n1") };
+        plan_role(&r, "db", g, 3, &d, NULL, 0);
+        assert_false(disk_plan_ok(r.plan));
+        assert_true(strv_has_substr(r.plan->errors, "@pgdata expects an empty disk"));
+        result_done(&r);
+}
+
+static void test_greedy_order(void **state) {
+        /* app: nextcloud (ssd|hdd >= 2T) and appdata (ssd >= 200G). With a 2T SSD and a 2T HDD, nextcloud
+         * must take the HDD so that appdata gets the SSD, whatever the tie-break says. */
+        const struct fake f[] = {
+                OSDISK,
+                { "sdb", 2 * TiB, DISK_CLASS_SSD, TRANSPORT_SATA, "S", NULL, "pci-0000:00:1f.2-ata-2" },
+                { "sdc", 2 * TiB, DISK_CLASS_HDD, TRANSPORT_SATA, "H", NULL, "pci-0000:00:1f.2-ata-3" },
+        };
+        struct result r;
+        plan_role(&r, "app", f, 3, NULL, NULL, 0);
+        assert_true(disk_plan_ok(r.plan));
+        assert_string_equal(planned(&r, "sdb")->spec, "appdata");
+        assert_string_equal(planned(&r, "sdc")->spec, "nextcloud");
+        result_done(&r);
+}
+
+/* ---- layout ---------------------------------------------------------------------------------------- */
+
+static void test_layout_percent_grow_max(void **state) {
+        struct partition_spec parts[] = {
+                { .name = (char *) "a", .type = PART_LINUX, .size = 1000 * 1000 }, /* rounded up to 1 MiB */
+                { .name = (char *) "b", .type = PART_LINUX, .percent = 50, .fs = FS_EXT4, .mount = (char *) "/b" },
+                { .name = (char *) "c", .type = PART_SWAP, .grow = true, .max_size = 4 * GiB, .fs = FS_SWAP },
+        };
+        struct disk_spec spec = { .name = (char *) "x", .classes = DISK_CLASS_SSD, .min_size = 10 * GiB,
+                                  .count = 1, .parts = parts, .n_parts = 3 };
+        const struct fake f[] = { { "sdb", 100 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "X" } };
+        struct disk_set *set = make_set(f, 1);
+        struct plan_input in = { .specs = &spec, .n_specs = 1, .disks = set };
+        struct disk_plan *p = NULL;
+        assert_int_equal(disk_plan_build(&in, &p), 0);
+        assert_true(disk_plan_ok(p));
+        assert_int_equal(p->n_disks, 1);
+        const struct plan_disk *pd = &p->disks[0];
+        uint64_t avail = plan_usable_end(100 * GiB, 512) - MiB;
+        assert_int_equal(pd->parts[0].start, MiB);
+        assert_int_equal(pd->parts[0].size, MiB);
+        assert_int_equal(pd->parts[1].start, 2 * MiB);
+        assert_int_equal(pd->parts[1].size, avail / 100 * 50 / MiB * MiB);
+        assert_int_equal(pd->parts[1].fs, FS_EXT4);
+        assert_int_equal(pd->parts[2].size, 4 * GiB);
+        assert_int_equal(pd->parts[2].start, pd->parts[1].start + pd->parts[1].size);
+        assert_string_equal(pd->parts[2].type_guid, "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F");
+        disk_plan_free(p);
+
+        /* two growers */
+        parts[1].percent = 0;
+        parts[1].grow = true;
+        assert_int_equal(disk_plan_build(&in, &p), 0);
+        assert_true(strv_has_substr(p->errors, "partitions 'b' and 'c' both grow"));
+        disk_plan_free(p);
+        disk_set_free(set);
+}
+
+static void test_os_layout_on_empty_disk(void **state) {
+        /* the OS spec's layout, as install-to-disk would use it: esp, bios-boot, root last and growing */
+        struct disk_spec *specs;
+        size_t n;
+        assert_int_equal(seed_disk_specs("it", &specs, &n), 0);
+        specs[0].os = false; /* plan it as a data disk to get its layout */
+        const struct fake f[] = { { "sda", 64 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "X" } };
+        struct disk_set *set = make_set(f, 1);
+        struct plan_input in = { .specs = specs, .n_specs = 1, .disks = set };
+        struct disk_plan *p = NULL;
+        assert_int_equal(disk_plan_build(&in, &p), 0);
+        assert_true(disk_plan_ok(p));
+        const struct plan_disk *pd = &p->disks[0];
+        assert_int_equal(pd->n_parts, 3);
+        assert_string_equal(pd->parts[0].type_guid, "C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
+        assert_int_equal(pd->parts[0].size, 512 * MiB);
+        assert_int_equal(pd->parts[0].fs, FS_VFAT);
+        assert_string_equal(pd->parts[1].type_guid, "21686148-6449-6E6F-744E-656564454649");
+        assert_int_equal(pd->parts[1].fs, FS_NONE);
+        assert_null(pd->parts[1].mount);
+        assert_string_equal(pd->parts[2].type_guid, "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709");
+        assert_int_equal(pd->parts[2].start, 514 * MiB);
+        assert_int_equal(pd->parts[2].start + pd->parts[2].size, plan_usable_end(64 * GiB, 512));
+        disk_plan_free(p);
+        disk_set_free(set);
+        disk_specs_free(specs, n);
+}
+
+static void test_render(void **state) {
+        struct result r;
+        plan_role(&r, "db", roles[1].disks, roles[1].n, NULL, NULL, 0);
+        struct buf b = {};
+        disk_plan_render_json(r.plan, r.set, &b);
+        _cleanup_free_ char *json = buf_steal(&b);
+        assert_non_null(strstr(json, "\"ok\": true"));
+        assert_non_null(strstr(json, "\"verdict\": \"chosen\""));
+        assert_non_null(strstr(json, "\"action\": \"grow-partition\""));
+        assert_non_null(strstr(json, "\"type_guid\": \"0FC63DAF-8483-4772-8E79-3D69D8477DE4\""));
+        struct buf t = {};
+        disk_plan_render_table(r.plan, r.set, &t);
+        _cleanup_free_ char *table = buf_steal(&t);
+        assert_non_null(strstr(table, "why: matches 'database'"));
+        assert_non_null(strstr(table, "plan: ok"));
+        result_done(&r);
+}
+
+static void test_classes_parse(void **state) {
+        unsigned m;
+        assert_int_equal(plan_parse_classes("ssd|hdd", &m), 0);
+        assert_int_equal(m, DISK_CLASS_SSD | DISK_CLASS_HDD);
+        assert_int_equal(plan_parse_transports("sas|sata", &m), 0);
+        assert_int_equal(m, TRANSPORT_SAS | TRANSPORT_SATA);
+        assert_int_equal(plan_parse_classes("floppy", &m), -EINVAL);
+        assert_int_equal(plan_parse_transports("", &m), -EINVAL);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_nine_roles),
+                cmocka_unit_test(test_db_mount_options),
+                cmocka_unit_test(test_missing_disk),
+                cmocka_unit_test(test_too_small),
+                cmocka_unit_test(test_two_candidates),
+                cmocka_unit_test(test_nvme_namespaces),
+                cmocka_unit_test(test_4kn),
+                cmocka_unit_test(test_identical_no_serial),
+                cmocka_unit_test(test_signatures_no_clearpart),
+                cmocka_unit_test(test_signatures_clearpart_drives),
+                cmocka_unit_test(test_clearpart_by_id_glob),
+                cmocka_unit_test(test_clearpart_all_without_drives),
+                cmocka_unit_test(test_md_at_end_and_luks),
+                cmocka_unit_test(test_dirty_disk_not_needed),
+                cmocka_unit_test(test_boot_medium),
+                cmocka_unit_test(test_busy),
+                cmocka_unit_test(test_only_use),
+                cmocka_unit_test(test_journal_claims),
+                cmocka_unit_test(test_alias_and_pins),
+                cmocka_unit_test(test_greedy_order),
+                cmocka_unit_test(test_layout_percent_grow_max),
+                cmocka_unit_test(test_os_layout_on_empty_disk),
+                cmocka_unit_test(test_render),
+                cmocka_unit_test(test_classes_parse),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

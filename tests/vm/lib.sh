@@ -1,0 +1,37 @@
+# Shared by the VM tests (sourced). Builds a role image once per run of the tests and hands out its path.
+#   ensure_image ROLE   -> sets IMAGE_DIR (out/<host>/) and RAW, QCOW2
+# The image is built with --base debian-12 from the host's own mirror (the only archive these
+# machines reach); on an Ubuntu host the same code builds noble from its mirror.
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+O=${RACKSTACK_BUILD_DIR:-build}
+case $O in /*) ;; *) O=$TOP/$O ;; esac
+VMOUT=${RACKSTACK_VM_OUT:-$TOP/build/vm-images}
+
+skip() { echo "$*"; exit 77; }
+
+vm_requirements() {
+        [ "$(id -u)" = 0 ] || skip "needs root (mmdebstrap and image assembly as root)"
+        command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing (make deps)"
+        command -v mmdebstrap >/dev/null || skip "mmdebstrap missing (make deps)"
+}
+
+host_base() {
+        if grep -q '^ID=ubuntu' /etc/os-release 2>/dev/null; then echo ubuntu-24.04; else echo debian-12; fi
+}
+
+ensure_image() {
+        local role=$1 host
+        host=$("$O/rackstack-build" show "$role" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["host"]["name"])')
+        IMAGE_DIR=$VMOUT/$host
+        RAW=$IMAGE_DIR/$host.raw
+        QCOW2=$IMAGE_DIR/$host.qcow2
+        if [ ! -s "$IMAGE_DIR/SHA256SUMS" ]; then
+                echo "building the $role image ($(host_base)) into $VMOUT"
+                (cd "$TOP" && "$O/rackstack-build" build "$role" --base "$(host_base)" --format raw,qcow2 \
+                        --out "$VMOUT" --firstboot "$O/rackstack-firstboot") || { echo "image build failed"; exit 1; }
+        fi
+        (cd "$IMAGE_DIR" && sha256sum -c --quiet SHA256SUMS) || { echo "checksums of $IMAGE_DIR do not verify"; exit 1; }
+}
+
+harness() { python3 "$TOP/tests/vm/vmharness.py" "$@"; }
