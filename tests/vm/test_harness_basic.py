@@ -129,6 +129,28 @@ class Offline(unittest.TestCase):
                 vm.stop()
             self.assertFalse(os.path.exists(tmp))
 
+    def test_cmdline_bios_oemdrv_iso_and_no_reboot(self):
+        if not shutil.which("xorriso"):
+            self.skipTest("no xorriso")
+        with tempfile.TemporaryDirectory() as d:
+            ks = os.path.join(d, "ks.cfg")
+            with open(ks, "w") as f:
+                f.write("text\n")
+            vm = VM(iso=ks, iso_as="usb", firmware="bios", oemdrv=ks, oemdrv_fmt="iso", no_reboot=True,
+                    nets=Nets(1, hostfwd=["tcp::2222-:22"], speed=1000))
+            try:
+                s = " ".join(vm.prepare())
+                self.assertNotIn("pflash", s)
+                self.assertIn("-no-reboot", s)
+                self.assertIn("usb-storage,bus=xhci.0,drive=stick0,bootindex=0", s)
+                self.assertIn("media=cdrom", s)                     # an ISO OEMDRV goes in as a CD
+                self.assertIn("ide-cd,bus=ide.0,drive=oem0", s)
+                self.assertEqual(s.count("qemu-xhci"), 1)
+                self.assertIn("user,id=net0,hostfwd=tcp::2222-:22", s)
+                self.assertIn("speed=1000,duplex=full", s)
+            finally:
+                vm.stop()
+
 
 @unittest.skipUnless(shutil.which("qemu-system-x86_64"), "no qemu-system-x86_64")
 class WithQemu(unittest.TestCase):
