@@ -104,11 +104,20 @@ static int bond_create(struct net_apply_ctx *c, const struct net_link *l) {
                 if (primary < 0)
                         return net_fail(c, primary, "find bond primary %s", l->bond.primary);
         }
-        struct nl_msg *msg;
-        r = link_bond_build_msg(l, primary, &msg);
-        if (r < 0)
-                return net_fail(c, r, "build bond %s", l->name);
-        r = nl_send_sync(c->sock, msg); /* frees msg */
+        /* Twice at most: when our request autoloads bonding, the module may make its own "bond0" first
+         * (max_bonds defaults to 1; systemd's modprobe.d sets 0, a bare initramfs may not). */
+        for (int attempt = 0;; attempt++) {
+                struct nl_msg *msg;
+                r = link_bond_build_msg(l, primary, &msg);
+                if (r < 0)
+                        return net_fail(c, r, "build bond %s", l->name);
+                r = nl_send_sync(c->sock, msg); /* frees msg */
+                if (r >= 0 || nl_to_errno(r) != -EEXIST || attempt > 0)
+                        break;
+                int k = net_link_delete(c, l->name);
+                if (k < 0)
+                        return net_fail(c, k, "delete %s made by the bonding module", l->name);
+        }
         if (r < 0)
                 return net_fail(c, nl_to_errno(r), "create bond %s (%s): %s", l->name,
                                 strna(net_bond_mode_name(l->bond.mode)), nl_geterror(r));

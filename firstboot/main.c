@@ -254,9 +254,11 @@ static int verb_run(const struct options *o) {
         int r = storage_step(&so, &st);
         if (r == 0) {
                 (void) status_step(&st, "storage", "done", NULL);
-                char *argv[] = { (char *) "network", (char *) "--apply", (char *) "--root", (char *) o->root, NULL };
+                /* The kickstart's network lines are the network step's answers too. */
+                char *argv[] = { (char *) "network", (char *) "--apply", (char *) "--root", (char *) o->root,
+                                 so.ks ? (char *) "--ks" : NULL, (char *) so.ks, NULL };
                 fflush(stdout);
-                r = verb_network(4, argv);
+                r = verb_network(so.ks ? 6 : 4, argv);
                 if (r != 0)
                         (void) status_fail(&st, "network", "the bond and VLANs could not be brought up and verified (see above)");
                 else

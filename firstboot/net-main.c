@@ -9,6 +9,8 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "log.h"
+#include "kickstart.h"
+#include "net-answers.h"
 #include "net-apply.h"
 #include "net-main.h"
 #include "net-plan.h"
@@ -24,7 +26,9 @@ static void usage(FILE *f) {
               "  --root DIR          root directory to persist under (default /)\n"
               "  --sysfs DIR         sysfs to discover NICs in (default /sys)\n"
               "  --profile FILE      resolved role profile (default ROOT/usr/share/rackstack/profile.yaml)\n"
-              "  --profiles DIR --role ROLE   load the role from a profiles directory instead\n"
+              "  --profiles DIR [--role ROLE] load the role from a profiles directory instead (the role\n"
+              "                      defaults to the kickstart's %addon role)\n"
+              "  --ks FILE           this host's kickstart: its network lines are the answers\n"
               "  --site FILE         site inventory (default ROOT/usr/share/rackstack/site.yaml, or DIR/site.yaml)\n"
               "  --hostname NAME     this host (default: the site's host of the role)\n"
               "  --vm | --no-vm      whether this is a virtual machine (default: /proc/cpuinfo's hypervisor flag)\n"
@@ -95,7 +99,7 @@ static int netplan_dry_run(const struct net_plan *p) {
 
 int verb_network(int argc, char **argv) {
         enum { ARG_ROOT = 0x100, ARG_SYSFS, ARG_PROFILE, ARG_PROFILES, ARG_ROLE, ARG_SITE, ARG_HOSTNAME, ARG_VM,
-               ARG_NO_VM, ARG_NO_VERIFY, ARG_NO_PERSIST };
+               ARG_NO_VM, ARG_NO_VERIFY, ARG_NO_PERSIST, ARG_KS };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "plan", no_argument, NULL, 'p' },
@@ -112,10 +116,11 @@ int verb_network(int argc, char **argv) {
                 { "no-vm", no_argument, NULL, ARG_NO_VM },
                 { "no-verify", no_argument, NULL, ARG_NO_VERIFY },
                 { "no-persist", no_argument, NULL, ARG_NO_PERSIST },
+                { "ks", required_argument, NULL, ARG_KS },
                 {}
         };
         const char *root = "/", *sysfs = "/sys", *profile_path = NULL, *profiles_dir = NULL, *role = NULL,
-                   *site_path = NULL, *hostname = NULL;
+                   *site_path = NULL, *hostname = NULL, *ks_path = NULL;
         bool apply = false, as_json = false, verify = true, persist = true;
         int vm = -1, c;
         optind = 1;
@@ -136,9 +141,10 @@ int verb_network(int argc, char **argv) {
                 case ARG_NO_VM: vm = 0; break;
                 case ARG_NO_VERIFY: verify = false; break;
                 case ARG_NO_PERSIST: persist = false; break;
+                case ARG_KS: ks_path = optarg; break;
                 default: usage(stderr); return 2;
                 }
-        if (optind < argc || (profiles_dir && !role) || (role && !profiles_dir)) {
+        if (optind < argc || (profiles_dir && !role && !ks_path) || (role && !profiles_dir)) {
                 usage(stderr);
                 return 2;
         }
@@ -150,9 +156,29 @@ int verb_network(int argc, char **argv) {
                 return log_error_errno(-ENOMEM, "Out of memory"), 1;
 
         struct diags d = {};
+        _cleanup_(ks_freep) struct ks *ks = NULL;
+        _cleanup_(net_answers_store_done) struct net_answers_store answers = {};
+        int r;
+        if (ks_path) {
+                r = ks_load_file(ks_path, &d, &ks);
+                if (r < 0) {
+                        diags_print(&d, stderr);
+                        diags_done(&d);
+                        return r == -EINVAL ? 2 : (log_error_errno(r, "Failed to load '%s': %m", ks_path), 1);
+                }
+                if (profiles_dir && !role) {
+                        role = ks->addon.role;
+                        if (!role) {
+                                diags_done(&d);
+                                return log_error("%s names no role (%%addon com_rackstack: role ...); give --role",
+                                                 ks_path), 2;
+                        }
+                }
+        }
+
         _cleanup_(profile_freep) struct profile *prof = NULL;
         _cleanup_(site_freep) struct site *site = NULL;
-        int r = profiles_dir ? profile_load(profiles_dir, role, &d, &prof) :
+        r = profiles_dir ? profile_load(profiles_dir, role, &d, &prof) :
                                profile_load_file(profile_path ? profile_path : def_profile, &d, &prof);
         if (r >= 0)
                 r = site_load_file(site_path ? site_path : def_site, &d, &site);
@@ -160,6 +186,15 @@ int verb_network(int argc, char **argv) {
                 diags_print(&d, stderr);
                 diags_done(&d);
                 return 2;
+        }
+
+        if (ks) {
+                r = net_answers_from_ks(ks, prof->bond.name ? prof->bond.name : "bond0", &d, &answers);
+                if (r < 0) {
+                        diags_print(&d, stderr);
+                        diags_done(&d);
+                        return r == -EINVAL ? 2 : (log_error_errno(r, "Failed to read the kickstart: %m"), 1);
+                }
         }
 
         struct nic_list nics = {};
@@ -185,6 +220,7 @@ int verb_network(int argc, char **argv) {
 
         struct net_plan_input in = {
                 .profile = prof, .site = site, .hostname = hostname, .nics = &nics,
+                .answers = ks ? &answers.answers : NULL,
                 .virtual_machine = vm >= 0 ? vm == 1 : detect_vm(),
         };
         _cleanup_(net_plan_freep) struct net_plan *plan = NULL;

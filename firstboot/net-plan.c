@@ -761,15 +761,16 @@ int net_plan_build(const struct net_plan_input *in, struct diags *d, struct net_
         const struct nic *members[8];
         size_t n_members = plan_members(&pl, members, ELEMENTSOF(members));
 
-        /* Mode: the answers win; else the profile's, except that a VM has no LACP partner (a Proxmox
-         * bridge is not one), so 802.3ad becomes active-backup there. */
-        if (mode_given)
-                explain(&pl, "%s mode %s: from the answers", bond_name, strna(net_bond_mode_name(params.mode)));
-        else if (in->virtual_machine && params.mode == BOND_MODE_8023AD) {
+        /* Mode: the answers' over the profile's, except that a VM has no LACP partner (a Proxmox bridge is
+         * not one), so 802.3ad becomes active-backup there whoever asked for it: the same kickstart serves
+         * the bare-metal host and its VM twin. */
+        if (in->virtual_machine && params.mode == BOND_MODE_8023AD) {
                 params.mode = BOND_MODE_ACTIVE_BACKUP;
-                explain(&pl, "%s mode active-backup: a virtual machine has no LACP partner (the role says 802.3ad)",
-                        bond_name);
-        } else
+                explain(&pl, "%s mode active-backup: a virtual machine has no LACP partner (the %s says 802.3ad)",
+                        bond_name, mode_given ? "answers" : "role");
+        } else if (mode_given)
+                explain(&pl, "%s mode %s: from the answers", bond_name, strna(net_bond_mode_name(params.mode)));
+        else
                 explain(&pl, "%s mode %s: from role %s", bond_name, strna(net_bond_mode_name(params.mode)),
                         strna(in->profile->role));
         if (params.arp_interval > 0 && (params.mode == BOND_MODE_8023AD || params.mode == BOND_MODE_BALANCE_TLB ||

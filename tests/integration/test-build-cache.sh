@@ -5,12 +5,12 @@
 # two builds sharing the cache at once, an interrupted build, and that a failed or interrupted
 # build leaves nothing in the output directory.
 #
-# The cache persists in $RACKSTACK_TEST_CACHE (default /var/cache/rackstack-test) so reruns are
+# The cache persists in $RACKSTACK_TEST_CACHE (default /var/cache/rackstack, the one the VM tests build from: one cold build per CI run) so reruns are
 # warm; delete it to measure a cold build. Needs root, mmdebstrap and the host's Debian mirror.
 set -u
 cd "$(dirname "$0")/../.."
 B=$(realpath "${RACKSTACK_BUILD_DIR:-build}")/rackstack-build
-CACHE=${RACKSTACK_TEST_CACHE:-/var/cache/rackstack-test}
+CACHE=${RACKSTACK_TEST_CACHE:-/var/cache/rackstack}
 fails=0 n=0
 check() { # description, condition...
         n=$((n + 1))

@@ -119,6 +119,19 @@ check "CLI apply: members not left enslaved" bash -c "! ip netns exec $A ip -d l
 check "CLI apply: nothing persisted" test ! -e "$tmp/root/etc/netplan/60-rackstack.yaml"
 check "CLI apply: other netplan files untouched" test -e "$tmp/root/etc/netplan/50-cloud-init.yaml"
 
+# The kickstart's network lines as the answers: the same plan.
+inA "$FB" network --profiles profiles --ks kickstart/lab-db1.ks --sysfs "$tmp/sys" --no-vm >"$tmp/plan-ks.txt" 2>&1; rc=$?
+check "CLI plan from lab-db1.ks: exit 0" test $rc = 0
+check "CLI plan from lab-db1.ks: same links as from the site" \
+        bash -c "diff <(grep -v '^  why:' '$tmp/plan.txt') <(grep -v '^  why:' '$tmp/plan-ks.txt')"
+check "CLI plan from lab-db1.ks: says the addresses came from the answers" \
+        grep -q 'bond0.20: VLAN 20 (infrastructure) 10.0.50.12/24, default route via 10.0.50.1 (answers), address from the answers' "$tmp/plan-ks.txt"
+sed 's/--vlanid=40/--vlanid=70/' kickstart/lab-db1.ks >"$tmp/bad.ks"
+inA "$FB" network --profiles profiles --ks "$tmp/bad.ks" --sysfs "$tmp/sys" --no-vm >"$tmp/bad-ks.txt" 2>&1; rc=$?
+check "CLI plan from a kickstart with VLAN 70: exit 2" test $rc = 2
+check "CLI plan from a kickstart with VLAN 70: FILE:LINE:COL error" \
+        grep -Eq "^$tmp/bad.ks:[0-9]+:[0-9]+: error: VLAN 70 is not one of role db's VLANs \(10, 20, 40\)" "$tmp/bad-ks.txt"
+
 # 6. Bad input through the CLI: a NIC tree without carrier is a planning error, exit 2.
 echo 0 >"$tmp/sys/class/net/rsm1/carrier"; echo 0 >"$tmp/sys/class/net/rsm2/carrier"
 inA "$FB" network --profiles profiles --role db --sysfs "$tmp/sys" --no-vm >"$tmp/bad.txt" 2>&1; rc=$?

@@ -44,11 +44,27 @@ rm -f "$O/libcommon.a"
 # shellcheck disable=SC2086
 ar rcs "$O/libcommon.a" $objs
 
+# firstboot's code too (minus main.c), for harnesses of its planners.
+fobjs=""
+for c in firstboot/*.c; do
+        [ "$c" = firstboot/main.c ] && continue
+        o="$O/obj/fb-$(basename "${c%.c}").o"
+        if [ ! -e "$o" ] || [ "$c" -nt "$o" ] || [ -n "$(find common firstboot -name '*.h' -newer "$o" 2>/dev/null | head -n1)" ]; then
+                # shellcheck disable=SC2086
+                $CLANG $CFLAGS -Ifirstboot -c -o "$o" "$c"
+        fi
+        fobjs="$fobjs $o"
+done
+rm -f "$O/libfirstboot.a"
+# shellcheck disable=SC2086
+ar rcs "$O/libfirstboot.a" $fobjs
+
 want=${1:-}
 for h in tests/fuzz/fuzz-*.c; do
         name=$(basename "${h%.c}")
         [ -n "$want" ] && [ "$name" != "fuzz-$want" ] && continue
         # shellcheck disable=SC2086
-        $CLANG $CFLAGS -fsanitize=fuzzer -o "$O/$name" "$h" "$O/libcommon.a" -Wl,--as-needed $PKG_LIBS -lcrypt -lm
+        $CLANG $CFLAGS -Ifirstboot -fsanitize=fuzzer -o "$O/$name" "$h" "$O/libfirstboot.a" "$O/libcommon.a" \
+                -Wl,--as-needed $PKG_LIBS -lcrypt -lm
         echo "  FUZZ     $O/$name"
 done

@@ -11,7 +11,7 @@ libarchive-dev libblkid-dev libparted-dev libnl-3-dev libnl-route-3-dev libyaml-
 mmdebstrap debian-archive-keyring arch-test uidmap
 qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu
 e2fsprogs xfsprogs dosfstools mtools fdisk parted util-linux udev
-squashfs-tools xorriso isolinux syslinux-common syslinux-utils pxelinux zstd cpio
+squashfs-tools xorriso isolinux syslinux-common syslinux-utils pxelinux zstd cpio busybox-static
 grub-efi-amd64-bin grub-pc-bin grub-common
 netplan.io iproute2 iputils-ping
 mdadm lvm2 cryptsetup-bin

@@ -6,9 +6,10 @@
 # Topology (as research/lab-disk.md §4 measured): four virtio NICs at 10G full duplex, joined in pairs
 # by QEMU hubs, :11<->:13 and :12<->:14. In the guest :13 and :14 move to netns "peer" and become bond
 # "bondp" with VLAN 20 carrying the gateway 10.0.50.1. Then `rackstack-firstboot network --apply` plans
-# the db role (bond0 802.3ad over :11/:12, bond0.10/.20/.40) and brings it up.
+# the db role from kickstart/lab-db1.ks (bond0 802.3ad over :11/:12, bond0.10/.20/.40) and brings it up.
 #   peer 802.3ad       -> LACP partner found, gateway answers ARP over bond0.20, exit 0
 #   peer active-backup -> no LACP partner: fall back to active-backup, gateway answers, exit 0
+#   gateway untagged   -> LACP fine, the gateway does not answer on VLAN 20: roll back, exit 1
 # Everything stays inside the guest; QEMU hubs have no outside connection.
 set -u
 cd "$(dirname "$0")/../.."
@@ -53,6 +54,7 @@ for a in sh mount mkdir cat sleep grep poweroff ls echo seq; do ln -s busybox "$
 copy_with_libs /usr/sbin/ip /usr/sbin/ip
 copy_with_libs "$FB" /usr/sbin/rackstack-firstboot
 cp profiles/*.yaml "$root/profiles/"
+mkdir -p "$root/ks" && cp kickstart/lab-db1.ks "$root/ks/"
 
 for m in virtio/virtio_ring virtio/virtio virtio/virtio_pci_modern_dev virtio/virtio_pci_legacy_dev virtio/virtio_pci \
          ../net/core/failover net/net_failover net/virtio_net ../net/tls/tls net/bonding/bonding ../net/llc/llc \
@@ -78,17 +80,21 @@ P1=$(ifname_of 52:54:00:00:00:13) P2=$(ifname_of 52:54:00:00:00:14)
 $IP link set lo up
 $IP netns add peer
 $IP link set "$P1" netns peer; $IP link set "$P2" netns peer
-if [ "$peer" = 802.3ad ]; then opts="mode 802.3ad miimon 100 lacp_rate fast"; else opts="mode active-backup miimon 100"; fi
+case $peer in active-backup) opts="mode active-backup miimon 100" ;; *) opts="mode 802.3ad miimon 100 lacp_rate fast" ;; esac
+# "untagged": the switch port is an access port for VLAN 20, so the gateway is not on our tagged bond0.20.
+if [ "$peer" = untagged ]; then gwdev=bondp; vlan=true; else gwdev=bondp.20; vlan="$IP link add link bondp name bondp.20 type vlan id 20"; fi
 $IP netns exec peer sh -c "$IP link set lo up; $IP link add bondp type bond $opts &&
         $IP link set $P1 down && $IP link set $P1 master bondp && $IP link set $P2 down && $IP link set $P2 master bondp &&
-        $IP link set bondp up && $IP link add link bondp name bondp.20 type vlan id 20 &&
-        $IP addr add 10.0.50.1/24 dev bondp.20 && $IP link set bondp.20 up" || echo "RS-ERROR peer setup"
+        $IP link set bondp up && $vlan && $IP addr add 10.0.50.1/24 dev $gwdev && $IP link set $gwdev up" ||
+        echo "RS-ERROR peer setup"
 echo "RS-BEGIN peer=$peer"
-rackstack-firstboot network --apply --json --no-vm --no-persist --profiles /profiles --role db >/tmp/out 2>/tmp/err
+rackstack-firstboot network --apply --json --no-vm --no-persist --profiles /profiles --ks /ks/lab-db1.ks >/tmp/out 2>/tmp/err
 echo "RS-RC $?"
 echo "RS-JSON-BEGIN"; cat /tmp/out; echo "RS-JSON-END"
 echo "RS-STDERR-BEGIN"; cat /tmp/err; echo "RS-STDERR-END"
 echo "RS-BONDING-BEGIN"; cat /proc/net/bonding/bond0; echo "RS-BONDING-END"
+$IP link show bond0 >/dev/null 2>&1 || echo "RS-NO-BOND0"
+$IP link show bond0.20 >/dev/null 2>&1 || echo "RS-NO-BOND0.20"
 $IP -d link show bond0.20 | sed 's/^/RS-IP /'
 $IP -4 addr show | sed 's/^/RS-IP /'
 $IP route | sed 's/^/RS-ROUTE /'
@@ -155,6 +161,17 @@ check "no LACP partner: gateway answered ARP after the fallback" jq_py "$tmp/res
 check "no LACP partner: kernel says active-backup" bash -c "tr -d '\r' <'$log' | grep -q 'Bonding Mode: fault-tolerance (active-backup)'"
 check "no LACP partner: the warning says so" bash -c "tr -d '\r' <'$log' | grep -q 'warning: No LACP partner answered: bond0 fell back from 802.3ad to active-backup'"
 [ $fails = $f0 ] || show_log active-backup
+
+f1=$fails
+boot untagged
+log=$tmp/console-untagged.log
+check "gateway not on VLAN 20: guest ran the step" grep -q "RS-END" "$log"
+check "gateway not on VLAN 20: exit 1" grep -q "RS-RC 1" "$log"
+check "gateway not on VLAN 20: LACP passed, ARP failed, rolled back" jq_py "$tmp/result-untagged.json" \
+        'not d["applied"] and d["rolled_back"] and not d["fell_back"] and d["failed_step"]=="check gateway-arp bond0.20 -> 10.0.50.1" and [(c["check"],c["passed"]) for c in d["checks"] if c["check"]!="carrier"]==[("lacp-partner",True),("gateway-arp",False)]'
+check "gateway not on VLAN 20: the error names the failed check" bash -c "tr -d '\r' <'$log' | grep -q \"error: Network configuration failed at 'check gateway-arp bond0.20 -> 10.0.50.1'; rolled back\""
+check "gateway not on VLAN 20: bond0 and bond0.20 are gone" bash -c "tr -d '\r' <'$log' | grep -qx RS-NO-BOND0 && tr -d '\r' <'$log' | grep -qx RS-NO-BOND0.20"
+[ $fails = $f1 ] || show_log untagged
 
 echo "$((n - fails))/$n checks passed in $((SECONDS - t0)) s"
 [ $fails = 0 ]

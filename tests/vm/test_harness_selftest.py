@@ -21,6 +21,7 @@ from vmharness import VM, Disk, Nets, install_signal_handlers  # noqa: E402
 
 IMAGE = os.environ.get("RACKSTACK_SELFTEST_IMAGE", "/work/vmtest/selftest.raw")
 LOGDIR = os.environ.get("RACKSTACK_SELFTEST_LOGDIR") or tempfile.mkdtemp(prefix="rs-selftest-")
+os.makedirs(LOGDIR, exist_ok=True)
 TIMINGS = []
 
 
@@ -80,7 +81,9 @@ class Selftest(unittest.TestCase):
             self.assertIn("# rackstack selftest kickstart", out)
 
             # NICs: stable MACs, and link speed where asked for (802.3ad needs it).
-            rc, out = vm.run("for n in /sys/class/net/*; do [ -e $n/device ] && echo $(cat $n/address) "
+            # (speed reads EINVAL while a link is down, so bring them up first)
+            rc, out = vm.run("for n in /sys/class/net/*; do [ -e $n/device ] && ip link set ${n##*/} up; done; "
+                             "sleep 2; for n in /sys/class/net/*; do [ -e $n/device ] && echo $(cat $n/address) "
                              "$(cat $n/speed 2>/dev/null || echo none); done")
             got = dict(l.split() for l in out.splitlines() if l.count(":") == 5)
             macs = vm.nets.macs + (vm.nets.peer_macs() if vm.nets.mode == "lacp-peer" else [])

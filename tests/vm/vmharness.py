@@ -289,7 +289,9 @@ class Nets:
             speed = 10000
         self.speed = speed
         self.duplex = duplex or ("full" if speed else None)
-        self.macs = macs or ["52:54:00:00:00:%02x" % (0x11 + i) for i in range(self.count)]
+        # The connecting side of a socket link gets other MACs (:21, :22): both ends share one wire.
+        base = 0x21 if mode == "socket" and not listen else 0x11
+        self.macs = macs or ["52:54:00:00:00:%02x" % (base + i) for i in range(self.count)]
         self.hostfwd = hostfwd or []
         self.port = port
         self.listen = listen
@@ -419,6 +421,7 @@ class VM:
         self.cpus = cpus
         self.no_reboot = no_reboot
         self.accel = accel or os.environ.get("RACKSTACK_ACCEL") or "tcg"
+        self.qemu = os.environ.get("RACKSTACK_QEMU") or QEMU
         self.iso = iso
         self.iso_as = iso_as
         self.pxe = pxe
@@ -433,7 +436,7 @@ class VM:
         self.echo = echo
         self.keep_tmp = keep_tmp
         # OVMF writes to serial ~4 s in; SeaBIOS writes nothing there, GRUB or the kernel is first.
-        self.first_output_timeout = first_output_timeout or (60 if firmware == "uefi" else 90)
+        self.first_output_timeout = first_output_timeout or (60 if firmware == "uefi" else 120)
         self.stall_timeout = stall_timeout
         self.early_boot_done = re.compile(early_boot_done, re.M) if early_boot_done else None
         self._early_done = False
@@ -542,7 +545,7 @@ class VM:
         t = self.tmpdir
         self.serial_sock = os.path.join(t, "serial.sock")
         self.qmp_sock = os.path.join(t, "qmp.sock")
-        a = [QEMU, "-nodefaults", "-no-user-config", "-machine", "q35", "-accel", self.accel,
+        a = [self.qemu, "-nodefaults", "-no-user-config", "-machine", "q35", "-accel", self.accel,
              "-m", str(self.memory), "-smp", str(self.cpus), "-display", "none", "-vga", "none",
              "-name", self.name,
              "-qmp", "unix:%s,server=on,wait=off" % self.qmp_sock,
@@ -899,6 +902,11 @@ class VM:
                         self._note("matched %r after %.1fs" % (rx.pattern, self.last_match_time))
                     return m
                 if self._kvm_error:
+                    self._cond.release()
+                    try:
+                        self.kill()
+                    finally:
+                        self._cond.acquire()
                     raise VMDied("%s: %s (QEMU killed; use RACKSTACK_ACCEL=tcg)\n%s" %
                              (self.name, self._kvm_error, self.tail()))
                 if self._closed or self.proc is None or self.proc.poll() is not None:
@@ -982,7 +990,11 @@ class VM:
         if self._qmp is None:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
             s.settimeout(timeout)
-            s.connect(self.qmp_sock)
+            try:
+                s.connect(self.qmp_sock)
+            except OSError:
+                s.close()
+                raise
             self._qmp = s
             self._qmp_rbuf = b""
             self._qmp_read(timeout)                  # greeting
@@ -1155,6 +1167,10 @@ def main(argv=None):
     except (VMError, ValueError) as e:
         print("vmharness: %s" % e, file=sys.stderr)
         return 2 if isinstance(e, ValueError) else 1
+    except KeyboardInterrupt:
+        # The VM was already stopped by its `with` block on the way out.
+        print("vmharness: interrupted", file=sys.stderr)
+        return 130
     return 2
 
 
