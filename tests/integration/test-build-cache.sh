@@ -48,6 +48,12 @@ check "unknown base names the choices" grep -q 'ubuntu-24.04 or debian-12' "$tmp
 check "unknown role: exit 2" test $? = 2
 check "unknown role lists the roles" grep -q 'roles: id db app' "$tmp/e"
 check "nothing was written for bad usage" no_artifacts
+if command -v setpriv >/dev/null; then
+        (cd / && setpriv --reuid=65534 --regid=65534 --clear-groups "$B" build db --base debian-12 \
+                --profiles "$OLDPWD/profiles" --out /nonexistent >"$tmp/e" 2>&1); rn=$?
+        check "as non-root: exit 1 with a clear reason" test $rn = 1
+        check "  ... which says it needs root" grep -q 'needs root' "$tmp/e"
+fi
 
 # ---- an unreachable mirror: a clear error within seconds ---------------------------------------------
 t0=$(date +%s.%N)
