@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "build.h"
@@ -253,6 +256,34 @@ static int rm_rf(const char *path) {
         int r = spawn_run(argv, NULL, NULL, NULL);
         build_interrupted = saved;
         return r == 0 ? 0 : r < 0 ? r : -EIO;
+}
+
+/* Work directories of builds that died without cleaning up (SIGKILL, power loss) hold a whole
+ * tree each. A live build holds an flock on its work dir's .lock; whatever can be locked is stale. */
+static void clean_stale_work(const char *workroot) {
+        _cleanup_closedir_ DIR *d = opendir(workroot);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *path = strprintf("%s/%s", workroot, de->d_name);
+                _cleanup_free_ char *lock = strprintf("%s/%s/.lock", workroot, de->d_name);
+                if (!path || !lock)
+                        return;
+                _cleanup_close_ int fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0) {
+                        /* No lock yet: a build between mkdtemp() and taking its lock, or one from
+                         * before locks; only an old one is stale. */
+                        struct stat st;
+                        if (errno != ENOENT || stat(path, &st) < 0 || time(NULL) - st.st_mtime < 3600)
+                                continue;
+                } else if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue; /* a live build */
+                stage_note("build", "removing the work directory of an interrupted build: %s", path);
+                (void) rm_rf(path);
+        }
 }
 
 /* Outputs are written as "<final>.tmp.<pid>" and renamed together at the end. */
@@ -587,6 +618,8 @@ int build_main(int argc, char **argv) {
         };
         _cleanup_free_ char *log_path = NULL, *kept_log = NULL, *workroot = NULL;
         int remover = -1;
+        _cleanup_close_ int work_lock_fd = -EBADF;
+        _cleanup_free_ char *work_lock = NULL;
 
         r = mirror_resolve(o.mirror, getenv("RACKSTACK_MIRROR"), base, "/", &ctx.mirror, &ctx.mirror_origin);
         if (r < 0)
@@ -614,6 +647,13 @@ int build_main(int argc, char **argv) {
                 ctx.work_dir = NULL;
                 goto finish;
         }
+        work_lock = strprintf("%s/.lock", ctx.work_dir);
+        work_lock_fd = work_lock ? open(work_lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+        if (work_lock_fd < 0 || flock(work_lock_fd, LOCK_EX) < 0) {
+                r = log_error_errno(-errno, "Failed to lock the work directory %s: %m", ctx.work_dir);
+                goto finish;
+        }
+        clean_stale_work(workroot);
         ctx.tree_dir = strprintf("%s/tree", ctx.work_dir);
         log_path = strprintf("%s/build.log", ctx.work_dir);
         if (!ctx.tree_dir || !log_path || mkdir(ctx.tree_dir, 0755) < 0) {

@@ -139,6 +139,14 @@ check "base tarball sum verifies" bash -c "cd '$CACHE/rootfs' && for s in *.tar.
 check "layer tarball sum verifies" bash -c "cd '$CACHE/layer' && for s in *.tar.sha256; do sha256sum --strict --quiet -c \$s || exit 1; done"
 check "no temporary files in the cache" test -z "$(find "$CACHE" -name '*.tmp.*')"
 
+# ---- work directories of dead builds are removed; those of live builds are not ---------------------------
+mkdir -p "$CACHE/work/lab-db1-STALE0/tree/etc" "$CACHE/work/lab-db1-LIVE00/tree/etc"
+touch "$CACHE/work/lab-db1-STALE0/.lock" "$CACHE/work/lab-db1-LIVE00/.lock"
+python3 -c 'import fcntl,sys,time; f=open(sys.argv[1],"w"); fcntl.flock(f,fcntl.LOCK_EX); time.sleep(600)' \
+        "$CACHE/work/lab-db1-LIVE00/.lock" &
+holder=$!
+for _ in $(seq 50); do flock -n "$CACHE/work/lab-db1-LIVE00/.lock" true || break; sleep 0.1; done
+
 # ---- warm: two builds at once share the cache ------------------------------------------------------------
 t0=$(date +%s)
 "$B" build db --base debian-12 --out "$tmp/outA" --cache "$CACHE" >"$tmp/logA" 2>&1 &
@@ -152,6 +160,10 @@ echo "two warm builds at once: exits $ra/$rb in $((t1 - t0)) s"
 check "both concurrent builds used the cached layer" bash -c "grep -q 'cached db layer' '$tmp/logA' && grep -q 'cached db layer' '$tmp/logB'"
 check "both concurrent builds got as far as the first" test $ra = $rc -a $rb = $rc
 grep -h 'layer:' "$tmp/logA" | sed 's/^/    | /'
+check "a dead build's work directory was removed" test ! -e "$CACHE/work/lab-db1-STALE0"
+check "a live build's work directory was left alone" test -d "$CACHE/work/lab-db1-LIVE00/tree/etc"
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
+rm -rf "$CACHE/work/lab-db1-LIVE00"
 
 # ---- a full output disk: a clear error, nothing half-written ------------------------------------------
 mkdir -p "$tmp/small"
