@@ -50,6 +50,18 @@ def arp_reply(frame, gateways):
     return head + body
 
 
+def arp_request(frame):
+    """(vlan, target, sender) of an ARP request, or None: tests read these to see which links are up."""
+    if len(frame) < 42:
+        return None
+    etype, off, vlan = struct.unpack("!H", frame[12:14])[0], 14, 0
+    if etype == 0x8100:
+        vlan, etype, off = struct.unpack("!H", frame[14:16])[0] & 0x0FFF, struct.unpack("!H", frame[16:18])[0], 18
+    if etype != 0x0806 or len(frame) < off + 28 or struct.unpack("!H", frame[off + 6:off + 8])[0] != 1:
+        return None
+    return vlan, socket.inet_ntoa(frame[off + 24:off + 28]), socket.inet_ntoa(frame[off + 14:off + 18])
+
+
 def connect(port, deadline):
     while True:
         try:
@@ -88,6 +100,9 @@ def main():
                 if len(buf) < 4 + n:
                     break
                 frame, buf = buf[4:4 + n], buf[4 + n:]
+                seen = arp_request(frame)
+                if seen:
+                    print("arp vlan=%d who-has %s tell %s" % seen, file=log, flush=True)
                 reply = arp_reply(frame, gateways)
                 if reply:
                     s.sendall(struct.pack("!I", len(reply)) + reply)
