@@ -177,7 +177,7 @@ static int load_inputs(const char *profiles_dir, const char *role, struct profil
                 for (size_t i = 0; i < n_role_names; i++)
                         buf_printf(&names, "%s%s", i ? " " : "", role_names[i]);
                 _cleanup_free_ char *list = buf_steal(&names);
-                return log_error_errno(-EINVAL, "Unknown role '%s': %s: %m (roles: %s)", role, role_path,
+                return log_error_errno(-EINVAL, "Unknown role '%s': there is no %s (roles: %s)", role, role_path,
                                        strna(list));
         }
         struct diags d = {};
@@ -414,8 +414,9 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         }
         have_layout = true;
         m.layout = &layout;
-        /* The tree is in the image now: remove it while the qcow2 is made and the outputs hashed. */
-        {
+        /* The tree is in the image now: remove it while the qcow2 is made and the outputs hashed
+         * (unless RACKSTACK_KEEP_WORK=1 asks to keep it for inspection). */
+        if (!streq(strempty(getenv("RACKSTACK_KEEP_WORK")), "1")) {
                 const char *rm[] = { "rm", "-rf", "--one-file-system", "--", ctx->tree_dir, NULL };
                 *remover = spawn_start(rm);
         }
@@ -523,13 +524,6 @@ int build_main(int argc, char **argv) {
                 sde = (int64_t) v;
         }
 
-        if (geteuid() != 0)
-                return log_error_errno(-EPERM, "rackstack-build build needs root: the role layer runs apt-get in a "
-                                       "chroot and the image keeps the files' owners. Run it with sudo.");
-        r = check_tools(formats);
-        if (r < 0)
-                return r;
-
         _cleanup_free_ char *bindir = exe_dir();
         _cleanup_free_ char *srcdir = bindir ? strprintf("%s/..", bindir) : NULL;
         /* As the other verbs: $RACKSTACK_DATADIR, the checkout we run in, the installed data; and
@@ -552,16 +546,25 @@ int build_main(int argc, char **argv) {
                 if (!unit_src)
                         return -ENOMEM;
         }
-        if (access(firstboot, X_OK) < 0)
-                return log_error_errno(-ENOENT, "The firstboot binary %s is missing: run make, or pass --firstboot PATH",
-                                       firstboot);
-
+        /* Bad input first (exit 2, whatever the machine), then what the machine lacks. */
         struct profile *profile = NULL;
         struct site *site = NULL;
         const struct host_spec *host = NULL;
         r = load_inputs(profiles_dir, o.role, &profile, &site, &host);
         if (r < 0)
                 return r;
+        if (geteuid() != 0)
+                r = log_error_errno(-EPERM, "rackstack-build build needs root: the role layer runs apt-get in a "
+                                    "chroot and the image keeps the files' owners. Run it with sudo.");
+        if (r >= 0)
+                r = check_tools(formats);
+        if (r >= 0 && access(firstboot, X_OK) < 0)
+                r = log_error_errno(-ENOENT, "The firstboot binary %s is missing: run make, or pass --firstboot PATH",
+                                    firstboot);
+        if (r < 0) {
+                free_inputs(profile, site);
+                return r;
+        }
 
         progress_init(o.json);
         interrupt_install();

@@ -28,7 +28,7 @@ timeout 10 bash -c "exec 3<>/dev/tcp/$(echo "$MIRROR" | sed -E 's|^[a-z]+://([^/
         skip "the mirror $MIRROR is not reachable"
 
 tmp=$(mktemp -d /var/tmp/test-build-cache.XXXXXX)
-cleanup() { rm -rf "$tmp"; }
+cleanup() { umount "$tmp/small" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 out=$tmp/out
 no_partial() { # the output directory holds no temporary or partial file
@@ -48,6 +48,12 @@ check "unknown base names the choices" grep -q 'ubuntu-24.04 or debian-12' "$tmp
 check "unknown role: exit 2" test $? = 2
 check "unknown role lists the roles" grep -q 'roles: id db app' "$tmp/e"
 check "nothing was written for bad usage" no_artifacts
+if command -v setpriv >/dev/null; then
+        (cd / && setpriv --reuid=65534 --regid=65534 --clear-groups "$B" build db --base debian-12 \
+                --profiles "$OLDPWD/profiles" --out /nonexistent >"$tmp/e" 2>&1); rn=$?
+        check "as non-root: exit 1 with a clear reason" test $rn = 1
+        check "  ... which says it needs root" grep -q 'needs root' "$tmp/e"
+fi
 
 # ---- an unreachable mirror: a clear error within seconds ---------------------------------------------
 t0=$(date +%s.%N)
@@ -146,6 +152,16 @@ echo "two warm builds at once: exits $ra/$rb in $((t1 - t0)) s"
 check "both concurrent builds used the cached layer" bash -c "grep -q 'cached db layer' '$tmp/logA' && grep -q 'cached db layer' '$tmp/logB'"
 check "both concurrent builds got as far as the first" test $ra = $rc -a $rb = $rc
 grep -h 'layer:' "$tmp/logA" | sed 's/^/    | /'
+
+# ---- a full output disk: a clear error, nothing half-written ------------------------------------------
+mkdir -p "$tmp/small"
+if mount -t tmpfs -o size=64m tmpfs "$tmp/small" 2>/dev/null; then
+        "$B" build db --base debian-12 --out "$tmp/small" --cache "$CACHE" >"$tmp/logS" 2>&1; rs=$?
+        check "full output disk: exit 1" test $rs = 1
+        check "full output disk: says so" grep -q 'Not enough space in' "$tmp/logS"
+        check "full output disk: nothing in DIR" test -z "$(find "$tmp/small" -type f)"
+        umount "$tmp/small"
+fi
 
 # ---- an interrupted build ----------------------------------------------------------------------------------
 "$B" build db --base debian-12 --out "$tmp/outI" --cache "$CACHE" >"$tmp/logI" 2>&1 &
