@@ -137,14 +137,16 @@ class Offline(unittest.TestCase):
             with open(ks, "w") as f:
                 f.write("text\n")
             vm = VM(iso=ks, iso_as="usb", firmware="bios", oemdrv=ks, oemdrv_fmt="iso", no_reboot=True,
+                    disks=[Disk.parse("ssd:60G:boot=0")], media_bootindex=1,
                     nets=Nets(1, hostfwd=["tcp::2222-:22"], speed=1000))
             try:
                 s = " ".join(vm.prepare())
                 self.assertNotIn("pflash", s)
                 self.assertIn("-no-reboot", s)
-                self.assertIn("usb-storage,bus=xhci.0,drive=stick0,bootindex=0", s)
+                self.assertIn("usb-storage,bus=xhci.0,drive=stick0,bootindex=1", s)
+                self.assertIn("rotation_rate=1,bootindex=0", s)      # the install target is tried first
                 self.assertIn("media=cdrom", s)                     # an ISO OEMDRV goes in as a CD
-                self.assertIn("ide-cd,bus=ide.0,drive=oem0", s)
+                self.assertIn("ide-cd,bus=ide.1,drive=oem0", s)
                 self.assertEqual(s.count("qemu-xhci"), 1)
                 self.assertIn("user,id=net0,hostfwd=tcp::2222-:22", s)
                 self.assertIn("speed=1000,duplex=full", s)
@@ -383,6 +385,14 @@ class BootSources(unittest.TestCase):
 
     def test_iso_usb_bios(self):
         self.boot("RS-ISO-OK", firmware="bios", iso=self.iso, iso_as="usb")
+
+    def test_blank_target_disk_first_falls_through_to_media(self):
+        # The install-test boot order: a blank target disk first, the installer second. SeaBIOS has ONE
+        # "Hard Disk" entry (the lowest-bootindex disk becomes 0x80; a USB stick is a disk too), so a
+        # blank disk first with a USB installer second gives "No bootable device"; a CD falls through.
+        for fw, as_ in (("uefi", "usb"), ("uefi", "cd"), ("bios", "cd")):
+            self.boot("RS-ISO-OK", firmware=fw, iso=self.iso, iso_as=as_, media_bootindex=1,
+                      disks=[Disk("sata-ssd", "60G", bootindex=0)])
 
     def test_pxe_uefi(self):
         self.boot("RS-PXE-OK", firmware="uefi", pxe=(self.tftp, "boot.efi"), nets=1)

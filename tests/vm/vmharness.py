@@ -182,10 +182,16 @@ class Disk:
     serial/wwn/model: default to stable values derived from the disk's position (see VM), so tests
           can find disks by-id (ata-<model>_<serial>, wwn-0x..., nvme-QEMU_NVMe_Ctrl_<serial>).
     fmt: raw | qcow2 (default: detected). snapshot: writes go to a temp overlay (QEMU snapshot=on).
-    keep: keep a created backing file after the VM stops (it is deleted otherwise)."""
+    keep: keep a created backing file after the VM stops (it is deleted otherwise).
+    bootindex: firmware boot order (lower first). Install tests give the empty target disk 0 and the
+          installer VM(media_bootindex=1): the firmware skips the blank disk on the first boot and
+          boots the installed system after the installer reboots, as a real server would. Works for
+          OVMF with CD and USB and for SeaBIOS with CD; SeaBIOS tries only ONE hard disk (a USB stick
+          counts as one), so for BIOS+USB boot the stick first, let the installer power off
+          (no_reboot), and start a second VM from the target disk (keep=True)."""
 
     def __init__(self, kind, size=None, path=None, serial=None, wwn=None, model=None, fmt=None,
-             snapshot=False, readonly=False, keep=False):
+             snapshot=False, readonly=False, keep=False, bootindex=None):
         kind = DISK_ALIASES.get(kind, kind)
         if kind not in DISK_KINDS:
             raise ValueError("unknown disk kind %r (one of %s)" %
@@ -203,13 +209,13 @@ class Disk:
         self.snapshot = snapshot
         self.readonly = readonly
         self.keep = keep
-        self.bootindex = None
+        self.bootindex = bootindex
         self._created = False
 
     @classmethod
     def parse(cls, spec):
         """CLI form: KIND:SIZE[:key=val,...] or KIND:path=FILE[,key=val...]
-        (keys: serial, wwn, model, path, fmt, snapshot, keep). E.g. nvme:500G, sas-hdd:1T:serial=BK1."""
+        (keys: serial, wwn, model, path, fmt, snapshot, keep, boot=BOOTINDEX). E.g. nvme:500G, sas-hdd:1T:serial=BK1."""
         parts = spec.split(":", 2)
         kind = parts[0]
         size = None
@@ -222,7 +228,8 @@ class Disk:
                 if not kv:
                     continue
                 k, sep, v = kv.partition("=")
-                if not sep or k not in ("serial", "wwn", "model", "path", "fmt", "snapshot", "keep"):
+                if not sep or k not in ("serial", "wwn", "model", "path", "fmt", "snapshot", "keep",
+                                                "boot"):
                     raise ValueError("bad disk option %r in %r" % (kv, spec))
                 opts[k] = v
         for b in ("snapshot", "keep"):
@@ -230,6 +237,8 @@ class Disk:
                 opts[b] = opts[b] in ("1", "on", "yes", "true")
         if "wwn" in opts:
             opts["wwn"] = int(opts["wwn"], 0)
+        if "boot" in opts:
+            opts["bootindex"] = int(opts.pop("boot"))
         return cls(kind, size=size, **opts)
 
     def __repr__(self):
@@ -301,13 +310,13 @@ class Nets:
     def peer_macs(self):
         return ["52:54:00:00:00:%02x" % (0x11 + self.count + i) for i in range(self.count)]
 
-    def args(self, pxe=False):
+    def args(self, pxe=None):
         a = []
         link = ""
         if self.speed:
             link = ",speed=%d,duplex=%s" % (self.speed, self.duplex)
         for i in range(self.count):
-            boot = ",bootindex=0" if pxe and i == 0 else ""
+            boot = ",bootindex=%d" % pxe if pxe is not None and i == 0 else ""
             # Without a romfile OVMF uses its own PXE (closer to real UEFI); SeaBIOS uses iPXE.
             if self.mode == "user":
                 nd = "user,id=net%d" % i
@@ -382,6 +391,7 @@ class VM:
                 guest sees; boot_serial names it.
       iso=PATH          with iso_as="cd" (AHCI CD-ROM) or "usb" (usb-storage stick on qemu-xhci).
       pxe=(TFTPDIR, BOOTFILE)   network boot from NIC 0 through slirp's TFTP server.
+      media_bootindex: boot order of the ISO/USB/PXE source (default 0 = first; see Disk.bootindex).
       kernel=, initrd=, append=  direct kernel boot (fast CI shortcut).
     firmware: "uefi" (OVMF, a fresh copy of OVMF_VARS_4M.fd per start) or "bios" (SeaBIOS).
     disks: list of Disk. oemdrv: path of a ks.cfg (an OEMDRV disk is built) or of a ready image;
@@ -402,7 +412,8 @@ class VM:
              boot_disk="sata-ssd", boot_disk_size=None, boot_serial=None, fw_cfg=None,
              extra_args=(), log=None, echo=None, name="vm", tmpdir=None, keep_tmp=False,
              first_output_timeout=None, stall_timeout=150,
-             early_boot_done=r"Run /init as init process|Welcome to |systemd\[1\]|login: ?$"):
+             early_boot_done=r"Run /init as init process|Welcome to |systemd\[1\]|login: ?$",
+             media_bootindex=0):
         if firmware not in ("uefi", "bios"):
             raise ValueError("firmware must be uefi or bios")
         if sum(x is not None for x in (image, iso, pxe, kernel)) > 1:
@@ -425,6 +436,7 @@ class VM:
         self.iso = iso
         self.iso_as = iso_as
         self.pxe = pxe
+        self.media_bootindex = media_bootindex
         self.kernel, self.initrd, self.append = kernel, initrd, append
         self.boot_disk = None
         if image is not None:
@@ -616,12 +628,12 @@ class VM:
             if self.iso_as == "cd":
                 a += ["-drive", "file=%s,if=none,id=cd0,media=cdrom,readonly=on,format=raw" %
                       os.path.abspath(self.iso),
-                      "-device", "ide-cd,bus=%s,drive=cd0,bootindex=0" % ahci_port()]
+                      "-device", "ide-cd,bus=%s,drive=cd0,bootindex=%d" % (ahci_port(), self.media_bootindex)]
             else:
                 need_usb()
                 a += ["-drive", "file=%s,if=none,id=stick0,format=raw,snapshot=on" %
                       os.path.abspath(self.iso),
-                      "-device", "usb-storage,bus=xhci.0,drive=stick0,bootindex=0"]
+                      "-device", "usb-storage,bus=xhci.0,drive=stick0,bootindex=%d" % self.media_bootindex]
         if self.oemdrv is not None:
             img = self._oemdrv_img
             if self.oemdrv_as == "cd" or _detect_iso(img):
@@ -637,7 +649,7 @@ class VM:
         if self.pxe is not None:
             tftp, bootfile = self.pxe
             self.nets.tftp, self.nets.bootfile = os.path.abspath(tftp), bootfile
-        a += self.nets.args(pxe=self.pxe is not None)
+        a += self.nets.args(pxe=self.media_bootindex if self.pxe is not None else None)
         if self.kernel:
             a += ["-kernel", self.kernel]
             if self.initrd:
@@ -1074,7 +1086,7 @@ def _cmd_boot(a):
     vm = VM(image=a.image, firmware=a.firmware, disks=[Disk.parse(s) for s in a.disk], oemdrv=a.oemdrv,
         oemdrv_fmt=a.oemdrv_format, oemdrv_as=a.oemdrv_as, nets=nets, memory=a.memory, cpus=a.cpus,
         no_reboot=a.no_reboot, iso=a.iso, iso_as=a.iso_as, pxe=pxe, kernel=a.kernel, initrd=a.initrd,
-        append=a.append, boot_disk=a.boot_disk, boot_disk_size=a.boot_disk_size,
+        append=a.append, media_bootindex=a.media_bootindex, boot_disk=a.boot_disk, boot_disk_size=a.boot_disk_size,
         fw_cfg=dict(x.split("=", 1) for x in a.fw_cfg), extra_args=a.qemu_arg, log=a.log,
         echo=(a.echo_prefix if a.echo else None), name=a.name, keep_tmp=a.keep_tmp)
     with vm:
@@ -1115,6 +1127,8 @@ def main(argv=None):
     b.add_argument("--initrd")
     b.add_argument("--append")
     b.add_argument("--iso-as", choices=["cd", "usb"], default="cd")
+    b.add_argument("--media-bootindex", type=int, default=0,
+                   help="boot order of --iso/--pxe (1 with a --disk ...:boot=0 target for install tests)")
     b.add_argument("--boot-disk", default="sata-ssd", help="disk kind the --image is attached as")
     b.add_argument("--boot-disk-size", help="grow the OS disk the guest sees (e.g. 60G)")
     b.add_argument("--firmware", choices=["uefi", "bios"], default="uefi")

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""A stand-in for the site's switch port and routers, for VM tests and the demo.
+
+QEMU's user network (slirp) drops 802.1Q-tagged frames, so a guest that bonds its NICs and puts its
+addresses on VLANs can never reach a gateway there, and firstboot (rightly) refuses to commit a
+network whose gateway does not answer. This connects to each of the VM's socket NICs (QEMU
+`-netdev socket,listen=127.0.0.1:PORT`: a TCP stream of frames, each behind a 4-byte big-endian
+length) and answers ARP requests for the given gateway addresses on the given VLANs, tagged as
+they came. It never forwards anything: the guest talks to this process only.
+
+    gateway.py --port 40100 --port 40101 --gw 20=10.0.50.1 --gw 10=10.0.10.1 [--log FILE]
+"""
+import argparse
+import select
+import socket
+import struct
+import sys
+import time
+
+GW_MAC = bytes.fromhex("525400ff0001")
+
+
+def arp_reply(frame, gateways):
+    """The reply to an ARP request for one of our gateways, or None."""
+    if len(frame) < 14:
+        return None
+    dst, src, etype = frame[0:6], frame[6:12], struct.unpack("!H", frame[12:14])[0]
+    vlan, off = 0, 14
+    if etype == 0x8100:
+        if len(frame) < 18:
+            return None
+        vlan = struct.unpack("!H", frame[14:16])[0] & 0x0FFF
+        etype = struct.unpack("!H", frame[16:18])[0]
+        off = 18
+    if etype != 0x0806 or len(frame) < off + 28:
+        return None
+    arp = frame[off:off + 28]
+    htype, ptype, hlen, plen, op = struct.unpack("!HHBBH", arp[0:8])
+    sha, spa, tpa = arp[8:14], arp[14:18], arp[24:28]
+    if (htype, ptype, hlen, plen, op) != (1, 0x0800, 6, 4, 1):
+        return None
+    if socket.inet_ntoa(tpa) != gateways.get(vlan):
+        return None
+    body = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2) + GW_MAC + tpa + sha + spa
+    head = src + GW_MAC
+    if off == 18:
+        head += struct.pack("!HH", 0x8100, vlan) + struct.pack("!H", 0x0806)
+    else:
+        head += struct.pack("!H", 0x0806)
+    return head + body
+
+
+def arp_request(frame):
+    """(vlan, target, sender) of an ARP request, or None: tests read these to see which links are up."""
+    if len(frame) < 42:
+        return None
+    etype, off, vlan = struct.unpack("!H", frame[12:14])[0], 14, 0
+    if etype == 0x8100:
+        vlan, etype, off = struct.unpack("!H", frame[14:16])[0] & 0x0FFF, struct.unpack("!H", frame[16:18])[0], 18
+    if etype != 0x0806 or len(frame) < off + 28 or struct.unpack("!H", frame[off + 6:off + 8])[0] != 1:
+        return None
+    return vlan, socket.inet_ntoa(frame[off + 24:off + 28]), socket.inet_ntoa(frame[off + 14:off + 18])
+
+
+def connect(port, deadline):
+    while True:
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=2)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, action="append", required=True)
+    ap.add_argument("--gw", action="append", required=True, help="VLAN=ADDRESS (VLAN 0: untagged)")
+    ap.add_argument("--connect-timeout", type=float, default=120)
+    ap.add_argument("--lifetime", type=float, default=3600, help="stop after this many seconds")
+    ap.add_argument("--log")
+    a = ap.parse_args()
+    gateways = {int(v): addr for v, addr in (g.split("=", 1) for g in a.gw)}
+    log = open(a.log, "a") if a.log else sys.stderr
+    deadline = time.monotonic() + a.connect_timeout
+    socks = {connect(p, deadline): b"" for p in a.port}
+    for s in socks:
+        s.settimeout(None)
+    end = time.monotonic() + a.lifetime
+    while socks and time.monotonic() < end:
+        ready, _, _ = select.select(list(socks), [], [], 1.0)
+        for s in ready:
+            data = s.recv(65536)
+            if not data:
+                del socks[s]
+                continue
+            buf = socks[s] + data
+            while len(buf) >= 4:
+                n = struct.unpack("!I", buf[:4])[0]
+                if len(buf) < 4 + n:
+                    break
+                frame, buf = buf[4:4 + n], buf[4 + n:]
+                seen = arp_request(frame)
+                if seen:
+                    print("arp vlan=%d who-has %s tell %s" % seen, file=log, flush=True)
+                reply = arp_reply(frame, gateways)
+                if reply:
+                    s.sendall(struct.pack("!I", len(reply)) + reply)
+                    print("gateway: answered ARP for %s" % socket.inet_ntoa(reply[-14:-10]), file=log, flush=True)
+            socks[s] = buf
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
