@@ -188,5 +188,23 @@ check "interrupted build removed its work directory" test -z "$(ls -A "$CACHE/wo
 check "interrupted build left no temporaries in the cache" test -z "$(find "$CACHE" -name '*.tmp.*')"
 check "interrupted build left no mounts" test -z "$(grep " $CACHE" /proc/self/mountinfo)"
 
+# ---- interrupted while mmdebstrap runs (an empty cache): it and its children go, its mounts too --------
+"$B" build db --base debian-12 --out "$tmp/outM" --cache "$tmp/cacheM" >"$tmp/logM" 2>&1 &
+pm=$!
+for _ in $(seq 200); do grep -q 'building debian-12 base' "$tmp/logM" 2>/dev/null && break; sleep 0.1; done
+sleep 15
+t0=$(date +%s.%N)
+kill -INT $pm
+wait $pm; rm_=$?
+dt=$(echo "$(date +%s.%N) - $t0" | bc)
+check "interrupted mmdebstrap: exit non-zero" test $rm_ != 0
+check "interrupted mmdebstrap: stopped within 10 s ($dt s)" test "$(echo "$dt < 10" | bc)" = 1
+check "interrupted mmdebstrap: no partial base tarball" test -z "$(find "$tmp/cacheM" -name '*.tmp.*' -o -name '*.tar')"
+check "interrupted mmdebstrap: no mounts left" test -z "$(grep " $tmp" /proc/self/mountinfo)"
+check "interrupted mmdebstrap: work directory removed" test -z "$(ls -A "$tmp/cacheM/work" 2>/dev/null)"
+check "interrupted mmdebstrap: nothing in DIR" test -z "$(find "$tmp/outM" -type f 2>/dev/null)"
+sleep 1
+check "interrupted mmdebstrap: no mmdebstrap left running" bash -c "! pgrep -f '^/usr/bin/perl /usr/bin/mmdebstrap .*$tmp/cacheM' >/dev/null"
+
 echo "$((n - fails))/$n checks passed"
 [ $fails = 0 ]
