@@ -33,7 +33,7 @@ static char *services_summary(const struct profile *p) {
         for (size_t i = 0; i < p->n_services; i++) {
                 const struct service_spec *s = &p->services[i];
                 /* The base's agents are on every host; the list is about what makes the role. */
-                if (streq(s->name, "chrony") || streq(s->name, "rsyslog") || streq(s->name, "zabbix-agent2"))
+                if (streq(s->name, "chrony") || streq(s->name, "rsyslog") || startswith(s->name, "zabbix-agent2"))
                         continue;
                 buf_printf(&b, "%s%s", shown++ ? ", " : "", s->name);
         }

@@ -111,6 +111,16 @@ static int storage_prepare(const struct options *o, struct storage_run *s) {
                 r = storage_answers_from_ks(ks, &s->answers);
                 if (r < 0)
                         return log_error_errno(r, "Failed to read the kickstart's disk answers: %m"), 1;
+                if (s->profile) {
+                        struct diags pd = {};
+                        r = storage_apply_ks_parts(ks, s->specs, s->n_specs, &pd);
+                        diags_print(&pd, stderr);
+                        diags_done(&pd);
+                        if (r == -EINVAL)
+                                return 2;
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to apply the kickstart's part lines: %m"), 1;
+                }
         }
         /* the command line narrows or overrides the kickstart */
         if (o->only_use) {

@@ -69,3 +69,47 @@ int storage_answers_from_ks(const struct ks *ks, struct storage_answers *ret) {
         a = (struct storage_answers) {};
         return 0;
 }
+
+/* The kickstart's `part` lines refine the role's partitions they name by mount point: the
+ * filesystem label, mount options and filesystem type. A mount point the role does not lay out
+ * is an error: firstboot lays out what the role says, the answers only pin and refine it. */
+int storage_apply_ks_parts(const struct ks *ks, struct disk_spec *specs, size_t n_specs, struct diags *d) {
+        int ret = 0;
+        for (size_t i = 0; i < ks->n_parts; i++) {
+                const struct ks_part *kp = &ks->parts[i];
+                if (kp->kind != KS_PART_MOUNT || !kp->mount)
+                        continue;
+                struct partition_spec *ps = NULL;
+                for (size_t k = 0; k < n_specs && !ps; k++)
+                        for (size_t j = 0; j < specs[k].n_parts; j++)
+                                if (specs[k].parts[j].mount && streq(specs[k].parts[j].mount, kp->mount)) {
+                                        ps = &specs[k].parts[j];
+                                        break;
+                                }
+                if (!ps) {
+                        diag_error(d, kp->mount_src.file, kp->mount_src.line, kp->mount_src.col,
+                                   "the role lays out no partition mounted at '%s'", kp->mount);
+                        ret = -EINVAL;
+                        continue;
+                }
+                if (kp->label) {
+                        char *l = strdup(kp->label);
+                        if (!l)
+                                return -ENOMEM;
+                        free(ps->label);
+                        ps->label = l;
+                }
+                if (kp->fsoptions) {
+                        char *o = strdup(kp->fsoptions);
+                        if (!o)
+                                return -ENOMEM;
+                        free(ps->options);
+                        ps->options = o;
+                }
+                if (kp->fstype == KS_FSTYPE_XFS)
+                        ps->fs = FS_XFS;
+                else if (kp->fstype == KS_FSTYPE_EXT4)
+                        ps->fs = FS_EXT4;
+        }
+        return ret;
+}

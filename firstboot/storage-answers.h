@@ -8,3 +8,8 @@
  * ignoredisk, clearpart --all/--drives, %addon disk aliases and part --ondisk pins. Fills *ret
  * (which the caller frees with storage_answers_done()) only on success. */
 int storage_answers_from_ks(const struct ks *ks, struct storage_answers *ret);
+
+struct diags;
+/* Refine the role's partitions from the kickstart's part lines (label, options, fs type), matched
+ * by mount point; -EINVAL (with diagnostics) for a mount point the role does not lay out. */
+int storage_apply_ks_parts(const struct ks *ks, struct disk_spec *specs, size_t n_specs, struct diags *d);
