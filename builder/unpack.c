@@ -244,6 +244,13 @@ int pack_tree(const char *src_dir, int fd, uint64_t *ret_bytes) {
                 }
                 archive_read_disk_descend(disk);
 
+                /* A socket a package's postinst left behind (gpg-agent's, say) is a runtime
+                 * artifact, not content: tar skips them too, and no image should carry one. */
+                if (archive_entry_filetype(e) == AE_IFSOCK) {
+                        archive_entry_free(e);
+                        continue;
+                }
+
                 const char *p = archive_entry_sourcepath(e);
                 if (!p)
                         p = archive_entry_pathname(e);
