@@ -216,14 +216,10 @@ static void free_inputs(struct profile *p, struct site *s) {
 static int tree_size(int dirfd, uint64_t *acc, unsigned depth) {
         if (depth > 256)
                 return -ELOOP;
-        int dupfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-        if (dupfd < 0)
-                return -errno;
-        _cleanup_closedir_ DIR *d = fdopendir(dupfd);
-        if (!d) {
-                close(dupfd);
-                return -errno;
-        }
+        _cleanup_closedir_ DIR *d = NULL;
+        int r_dir = opendir_dup(dirfd, &d);
+        if (r_dir < 0)
+                return r_dir;
         struct dirent *de;
         while ((errno = 0, de = readdir(d))) {
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))

@@ -27,14 +27,10 @@ static int clear_dir(int treefd, const char *rel, const char *pattern, const cha
         _cleanup_close_ int fd = openat(treefd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-        int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dupfd < 0)
-                return -errno;
-        _cleanup_closedir_ DIR *d = fdopendir(dupfd);
-        if (!d) {
-                close(dupfd);
-                return -errno;
-        }
+        _cleanup_closedir_ DIR *d = NULL;
+        int r_dir = opendir_dup(fd, &d);
+        if (r_dir < 0)
+                return r_dir;
         struct dirent *de;
         while ((errno = 0, de = readdir(d))) {
                 const char *n = de->d_name;
@@ -80,14 +76,10 @@ static int clear_dir(int treefd, const char *rel, const char *pattern, const cha
 static int clamp_times(int dirfd, int64_t sde, struct hygiene_report *rep, unsigned depth) {
         if (depth > 256)
                 return -ELOOP;
-        int dupfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-        if (dupfd < 0)
-                return -errno;
-        _cleanup_closedir_ DIR *d = fdopendir(dupfd);
-        if (!d) {
-                close(dupfd);
-                return -errno;
-        }
+        _cleanup_closedir_ DIR *d = NULL;
+        int r_dir = opendir_dup(dirfd, &d);
+        if (r_dir < 0)
+                return r_dir;
         struct dirent *de;
         while ((errno = 0, de = readdir(d))) {
                 if (interrupted())

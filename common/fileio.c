@@ -132,3 +132,17 @@ int publish_tmpfile(const char *tmppath, const char *path) {
                 return -errno;
         return fsync_parent_dir(AT_FDCWD, path);
 }
+
+int opendir_dup(int dirfd, DIR **ret) {
+        int dupfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        if (dupfd < 0)
+                return -errno;
+        DIR *d = fdopendir(dupfd);
+        if (!d) {
+                int r = -errno;
+                close(dupfd);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}

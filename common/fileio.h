@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <dirent.h>
 #include <sys/types.h>
 
 /* Read a whole file (at most max_size bytes, -EFBIG beyond) into a NUL-terminated buffer. */
@@ -20,3 +21,6 @@ int mkdir_parents_at(int dirfd, const char *path, mode_t mode);
 /* Create a file for writing under "<path>.tmp.<pid>", to be published with publish_tmpfile(). */
 int open_tmpfile_for(const char *path, char **ret_tmppath);
 int publish_tmpfile(const char *tmppath, const char *path);
+
+/* A DIR stream over a duplicate of dirfd, so the caller keeps (and still closes) its own fd. */
+int opendir_dup(int dirfd, DIR **ret);

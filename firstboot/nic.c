@@ -148,15 +148,10 @@ int nic_discover(const char *sysfs_root, struct nic_list *ret) {
         _cleanup_close_ int netfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (netfd < 0)
                 return -errno;
-        int dupfd = fcntl(netfd, F_DUPFD_CLOEXEC, 3);
-        if (dupfd < 0)
-                return -errno;
-        _cleanup_closedir_ DIR *dir = fdopendir(dupfd);
-        if (!dir) {
-                int r = -errno;
-                close(dupfd);
-                return r;
-        }
+        _cleanup_closedir_ DIR *dir = NULL;
+        int r_dir = opendir_dup(netfd, &dir);
+        if (r_dir < 0)
+                return r_dir;
 
         struct nic_list l = {};
         int r = 0;
