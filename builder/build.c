@@ -22,11 +22,13 @@
 #include "outputs.h"
 #include "parse.h"
 #include "commands.h"
+#include "ed25519.h"
 #include "profile.h"
 #include "progress.h"
 #include "rootfs.h"
 #include "spawn-run.h"
 #include "util.h"
+#include "verify.h"
 
 uint64_t build_image_size(uint64_t tree_bytes) {
         /* Room for what firstboot and the first package updates add before root is grown to the
@@ -108,20 +110,23 @@ static void usage(FILE *f) {
         fputs("usage: rackstack-build build ROLE [--base ubuntu-24.04|debian-12] [--mirror URL]\n"
               "                                [--format raw,qcow2] [--out DIR] [--cache DIR] [--json]\n"
               "                                [--profiles DIR] [--firstboot PATH] [--verbose]\n"
+              "                                [--sign PREFIX.key] [--check-reproducible]\n"
               "\n"
               "Builds the role's OS disk image into DIR/<host>/ (default ./out): <host>.raw, <host>.qcow2,\n"
               "manifest.json, SHA256SUMS. The mirror is --mirror, else $RACKSTACK_MIRROR, else the build\n"
-              "host's apt source when it runs the same release, else the official archive.\n",
+              "host's apt source when it runs the same release, else the official archive.\n"
+              "--sign writes SHA256SUMS.sig and bakes PREFIX.pub into the image as " SIGNING_PUB_IN_IMAGE ".\n",
               f);
 }
 
 struct build_opts {
-        const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot;
-        bool json, verbose;
+        const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot, *sign;
+        bool json, verbose, check_reproducible;
 };
 
 static int parse_args(int argc, char **argv, struct build_opts *ret) {
-        enum { ARG_BASE = 0x100, ARG_MIRROR, ARG_FORMAT, ARG_OUT, ARG_CACHE, ARG_JSON, ARG_PROFILES, ARG_FIRSTBOOT };
+        enum { ARG_BASE = 0x100, ARG_MIRROR, ARG_FORMAT, ARG_OUT, ARG_CACHE, ARG_JSON, ARG_PROFILES, ARG_FIRSTBOOT, ARG_SIGN,
+               ARG_CHECK_REPRODUCIBLE };
         static const struct option options[] = {
                 { "base", required_argument, NULL, ARG_BASE },
                 { "mirror", required_argument, NULL, ARG_MIRROR },
@@ -131,6 +136,8 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 { "json", no_argument, NULL, ARG_JSON },
                 { "profiles", required_argument, NULL, ARG_PROFILES },
                 { "firstboot", required_argument, NULL, ARG_FIRSTBOOT },
+                { "sign", required_argument, NULL, ARG_SIGN },
+                { "check-reproducible", no_argument, NULL, ARG_CHECK_REPRODUCIBLE },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -149,6 +156,8 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 case ARG_JSON: o.json = true; break;
                 case ARG_PROFILES: o.profiles = optarg; break;
                 case ARG_FIRSTBOOT: o.firstboot = optarg; break;
+                case ARG_SIGN: o.sign = optarg; break;
+                case ARG_CHECK_REPRODUCIBLE: o.check_reproducible = true; break;
                 case 'v': o.verbose = true; break;
                 case 'h':
                         usage(stdout);
@@ -335,11 +344,11 @@ static int add_artifact(struct manifest *m, const char *name, const char *path) 
         return 0;
 }
 
-static int write_tmp_text(const char *tmp, const char *text) {
+static int write_tmp_data(const char *tmp, const void *data, size_t len) {
+        const char *text = data;
         _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return -errno;
-        size_t len = strlen(text);
         for (size_t off = 0; off < len; ) {
                 ssize_t n = write(fd, text + off, len - off);
                 if (n < 0 && errno == EINTR)
@@ -349,6 +358,23 @@ static int write_tmp_text(const char *tmp, const char *text) {
                 off += n;
         }
         return RET_NERRNO(fsync(fd));
+}
+
+static int write_tmp_text(const char *tmp, const char *text) {
+        return write_tmp_data(tmp, text, strlen(text));
+}
+
+/* The public half of --sign's key goes into the image, where the installer looks for it. */
+static int signing_pub_install(struct build_ctx *ctx, struct manifest *m) {
+        _cleanup_close_ int fd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(-errno, "Failed to open %s: %m", ctx->tree_dir);
+        int r = copy_file_into(ctx->sign_pub, fd, SIGNING_PUB_IN_IMAGE + 1, 0644);
+        if (r >= 0)
+                r = manifest_add_input(m, "signing-key", ctx->sign_pub);
+        if (r < 0)
+                return log_error_errno(r, "Failed to install %s as %s: %m", ctx->sign_pub, SIGNING_PUB_IN_IMAGE);
+        return 0;
 }
 
 /* Everything after the role layer: overlays, firstboot, hygiene, the disk image and the outputs. */
@@ -368,7 +394,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         bool have_layout = false;
         _cleanup_close_ int treefd = -EBADF;
         _cleanup_free_ char *raw_name = NULL, *qcow_name = NULL, *json = NULL, *sums = NULL;
-        char *raw_tmp = NULL, *qcow_tmp = NULL, *manifest_tmp = NULL, *sums_tmp = NULL;
+        char *raw_tmp = NULL, *qcow_tmp = NULL, *manifest_tmp = NULL, *sums_tmp = NULL, *sig_tmp = NULL;
         int r;
 
         r = layer_stage(ctx);
@@ -385,6 +411,11 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         r = firstboot_install(ctx, unit_path, &m);
         if (r < 0)
                 goto fail;
+        if (ctx->sign_key) {
+                r = signing_pub_install(ctx, &m);
+                if (r < 0)
+                        goto fail;
+        }
 
         r = query_packages(ctx->tree_dir, &m.pkgs, &m.n_pkgs);
         if (r < 0) {
@@ -490,6 +521,23 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 r = -ENOMEM;
                 goto fail;
         }
+        if (ctx->sign_key) {
+                /* Published before SHA256SUMS (the pending list is published in order): whoever
+                 * sees the new SHA256SUMS finds its signature next to it. */
+                unsigned char sig[64];
+                double t0 = now_monotonic();
+                r = ed25519_sign(ctx->sign_key, sums, strlen(sums), sig);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to sign SHA256SUMS with %s: %m", ctx->sign_key);
+                        goto fail;
+                }
+                r = pending_add(&pend, &n_pend, ctx->out_dir, SHA256SUMS_SIG, &sig_tmp);
+                if (r >= 0)
+                        r = write_tmp_data(sig_tmp, sig, sizeof sig);
+                if (r < 0)
+                        goto fail;
+                stage_note("sign", "SHA256SUMS signed with %s in %.3f s", ctx->sign_key, now_monotonic() - t0);
+        }
         r = pending_add(&pend, &n_pend, ctx->out_dir, "SHA256SUMS", &sums_tmp);
         if (r >= 0)
                 r = write_tmp_text(sums_tmp, sums);
@@ -580,6 +628,15 @@ int build_main(int argc, char **argv) {
         r = load_inputs(profiles_dir, o.role, &profile, &site, &host);
         if (r < 0)
                 return r;
+        _cleanup_free_ char *sign_pub = o.sign ? signing_pub_for_key(o.sign) : NULL;
+        if (o.sign && !sign_pub)
+                r = -ENOMEM;
+        if (r >= 0 && o.sign)
+                r = signing_check_pair(o.sign, sign_pub);
+        if (r < 0) {
+                free_inputs(profile, site);
+                return r;
+        }
         if (geteuid() != 0)
                 r = log_error_errno(-EPERM, "rackstack-build build needs root: the role layer runs apt-get in a "
                                     "chroot and the image keeps the files' owners. Run it with sudo.");
@@ -611,6 +668,8 @@ int build_main(int argc, char **argv) {
                 .data_dir = strdup(data_dir_s),
                 .log_fd = -1,
                 .t_start = now_monotonic(),
+                .sign_key = o.sign ? strdup(o.sign) : NULL,
+                .sign_pub = TAKE_PTR(sign_pub),
         };
         _cleanup_free_ char *log_path = NULL, *kept_log = NULL, *workroot = NULL;
         int remover = -1;
@@ -622,7 +681,7 @@ int build_main(int argc, char **argv) {
                 goto finish;
         ctx.cache_dir = o.cache ? strdup(o.cache) : cache_dir_default();
         ctx.out_dir = strprintf("%s/%s", o.out, host->name);
-        if (!ctx.cache_dir || !ctx.out_dir || !ctx.data_dir) {
+        if (!ctx.cache_dir || !ctx.out_dir || !ctx.data_dir || (o.sign && !ctx.sign_key)) {
                 r = log_error_errno(-ENOMEM, "Out of memory");
                 goto finish;
         }
@@ -711,6 +770,8 @@ finish:
         free(ctx.layer_key);
         free(ctx.profiles_dir);
         free(ctx.overlays_dir);
+        free(ctx.sign_key);
+        free(ctx.sign_pub);
         free_inputs(profile, site);
         return r;
 }

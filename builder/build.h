@@ -46,6 +46,8 @@ struct build_ctx {
         char *overlays_dir; /* data_dir/overlays */
         int log_fd;         /* build log in work_dir: all child output; -1 for none */
         bool verbose;       /* also copy child output to stderr */
+        char *sign_key;     /* --sign: Ed25519 private key signing SHA256SUMS, NULL for none */
+        char *sign_pub;     /* its public key, baked into the image */
 };
 
 enum build_format {
