@@ -148,8 +148,9 @@ holder=$!
 for _ in $(seq 50); do flock -n "$CACHE/work/lab-db1-LIVE00/.lock" true || break; sleep 0.1; done
 
 # ---- warm: two builds at once share the cache ------------------------------------------------------------
+"$B" keygen --out "$tmp/sign" >/dev/null 2>&1
 t0=$(date +%s)
-"$B" build db --base debian-12 --out "$tmp/outA" --cache "$CACHE" >"$tmp/logA" 2>&1 &
+"$B" build db --base debian-12 --out "$tmp/outA" --cache "$CACHE" --sign "$tmp/sign.key" >"$tmp/logA" 2>&1 &
 pa=$!
 "$B" build db --base debian-12 --out "$tmp/outB" --cache "$CACHE" >"$tmp/logB" 2>&1 &
 pb=$!
@@ -160,6 +161,18 @@ echo "two warm builds at once: exits $ra/$rb in $((t1 - t0)) s"
 check "both concurrent builds used the cached layer" bash -c "grep -q 'cached db layer' '$tmp/logA' && grep -q 'cached db layer' '$tmp/logB'"
 check "both concurrent builds got as far as the first" test $ra = $rc -a $rb = $rc
 grep -h 'layer:' "$tmp/logA" | sed 's/^/    | /'
+if [ $ra = 0 ]; then
+        check "build --sign: openssl accepts SHA256SUMS.sig" openssl pkeyutl -verify -pubin -inkey "$tmp/sign.pub" -rawin \
+                -in "$tmp/outA/lab-db1/SHA256SUMS" -sigfile "$tmp/outA/lab-db1/SHA256SUMS.sig"
+        check "build --sign: verify accepts the directory" "$B" verify "$tmp/outA/lab-db1" --key "$tmp/sign.pub" --quiet
+        rootoff=$(python3 -c 'import json,sys
+print([p for p in json.load(open(sys.argv[1]))["layout"]["partitions"] if p["mount"] == "/"][0]["offset"])' \
+                "$tmp/outA/lab-db1/manifest.json")
+        debugfs -R 'cat /usr/share/rackstack/signing.pub' "$tmp/outA/lab-db1/lab-db1.raw?offset=$rootoff" \
+                >"$tmp/baked.pub" 2>/dev/null
+        check "build --sign: the public key is in the image" cmp -s "$tmp/baked.pub" "$tmp/sign.pub"
+        check "an unsigned build has no signature" test ! -e "$tmp/outB/lab-db1/SHA256SUMS.sig"
+fi
 check "a dead build's work directory was removed" test ! -e "$CACHE/work/lab-db1-STALE0"
 check "a live build's work directory was left alone" test -d "$CACHE/work/lab-db1-LIVE00/tree/etc"
 kill $holder 2>/dev/null; wait $holder 2>/dev/null

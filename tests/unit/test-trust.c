@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for the trust features' pure parts: the debugfs script that pins ext4 inode times. */
+/* Unit tests for the trust features' pure parts: the debugfs script that pins ext4 inode times,
+ * SHA256SUMS parsing for verify, key path naming. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include "cleanup.h"
 #include "ext4-times.h"
 #include "util.h"
+#include "verify.h"
 
 static unsigned count(const char *s, const char *needle) {
         unsigned n = 0;
@@ -71,10 +73,63 @@ static void test_ext4_times_script_bad(void **state) {
         }
 }
 
+#define H64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_sha256sums_parse(void **state) {
+        struct artifact *a = NULL;
+        size_t n = 0;
+        unsigned line = 0;
+        assert_int_equal(sha256sums_parse(H64 "  lab-db1.raw\n" H64 " *manifest.json\n", &a, &n, &line), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(a[0].name, "lab-db1.raw");
+        assert_string_equal(a[0].sha256, H64);
+        assert_string_equal(a[1].name, "manifest.json");
+        artifacts_free(a, n);
+
+        /* Last line without a newline. */
+        assert_int_equal(sha256sums_parse(H64 "  x", &a, &n, &line), 0);
+        assert_int_equal(n, 1);
+        artifacts_free(a, n);
+
+        static const struct {
+                const char *text;
+                unsigned line;
+        } bad[] = {
+                { "", 1 },
+                { H64 "  ../etc/passwd\n", 1 },
+                { H64 "  a\n" H64 "  sub/dir\n", 2 },
+                { H64 "  a\n" H64 "  ..\n", 2 },
+                { H64 "  a\n" H64 "  .\n", 2 },
+                { H64 "  a\n" H64 "  a\n", 2 },              /* listed twice */
+                { H64 "  a\n\n", 2 },                           /* empty line */
+                { "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef  a\n", 1 },
+                { "0123456789abcdef  a\n", 1 },                  /* short hash */
+                { H64 " a\n", 1 },                               /* one space */
+                { H64 "  \n", 1 },                               /* no name */
+                { H64 "  a\\b\n", 1 },                          /* escapes */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                a = NULL;
+                line = 0;
+                int r = sha256sums_parse(bad[i].text, &a, &n, &line);
+                if (r != -EBADMSG || line != bad[i].line)
+                        fail_msg("case %zu: r=%d line=%u", i, r, line);
+                assert_null(a);
+        }
+}
+
+static void test_signing_pub_for_key(void **state) {
+        _cleanup_free_ char *a = signing_pub_for_key("/k/site.key"), *b = signing_pub_for_key("/k/site");
+        assert_string_equal(a, "/k/site.pub");
+        assert_string_equal(b, "/k/site.pub");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ext4_times_script),
                 cmocka_unit_test(test_ext4_times_script_bad),
+                cmocka_unit_test(test_sha256sums_parse),
+                cmocka_unit_test(test_signing_pub_for_key),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
