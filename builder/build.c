@@ -25,6 +25,7 @@
 #include "ed25519.h"
 #include "profile.h"
 #include "progress.h"
+#include "repro.h"
 #include "rootfs.h"
 #include "spawn-run.h"
 #include "util.h"
@@ -575,6 +576,36 @@ fail:
         return r;
 }
 
+/* --check-reproducible: this same build twice, as child processes, then compared (repro.c). */
+static int check_reproducible(const struct build_opts *o, int64_t sde) {
+        if (sde < 0) {
+                /* Any fixed value does: both builds get the same one. */
+                _cleanup_free_ char *v = strprintf("%lld", (long long) time(NULL));
+                if (!v || setenv("SOURCE_DATE_EPOCH", v, 1) < 0)
+                        return -ENOMEM;
+                log_notice("SOURCE_DATE_EPOCH is not set: both builds use %s", v);
+        }
+        _cleanup_strv_free_ char **argv = NULL;
+        const struct {
+                const char *opt, *value;
+        } pass[] = {
+                { "--base", o->base },         { "--format", o->formats },     { "--mirror", o->mirror },
+                { "--cache", o->cache },       { "--profiles", o->profiles }, { "--firstboot", o->firstboot },
+                { "--sign", o->sign },
+        };
+        if (strv_extend(&argv, "rackstack-build") < 0 || strv_extend(&argv, "build") < 0 ||
+            strv_extend(&argv, o->role) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(pass); i++)
+                if (pass[i].value && (strv_extend(&argv, pass[i].opt) < 0 || strv_extend(&argv, pass[i].value) < 0))
+                        return -ENOMEM;
+        if ((o->json && strv_extend(&argv, "--json") < 0) || (o->verbose && strv_extend(&argv, "--verbose") < 0))
+                return -ENOMEM;
+        progress_init(o->json);
+        interrupt_install();
+        return build_check_reproducible(argv, o->out);
+}
+
 int build_main(int argc, char **argv) {
         struct build_opts o = {};
         int r = parse_args(argc, argv, &o);
@@ -598,6 +629,9 @@ int build_main(int argc, char **argv) {
                         return log_error_errno(-EINVAL, "SOURCE_DATE_EPOCH='%s' is not a number of seconds", sde_s);
                 sde = (int64_t) v;
         }
+
+        if (o.check_reproducible)
+                return check_reproducible(&o, sde);
 
         _cleanup_free_ char *bindir = exe_dir();
         _cleanup_free_ char *srcdir = bindir ? strprintf("%s/..", bindir) : NULL;

@@ -149,6 +149,23 @@ if ! cmp "$T/r1.raw" "$T/r2.raw"; then
 fi
 ok "SOURCE_DATE_EPOCH: same GUIDs, byte-identical disks from trees of different ctimes; other role, other GUIDs"
 
+# ---- 2b. rackstack-build compare names the file that differs ----
+# One byte changed in /var/lib/blob (same size, same times): compare must say which partition and
+# which file holds the first difference.
+printf 'Z' | dd of="$T/t2/var/lib/blob" bs=1 seek=2000000 conv=notrunc status=none
+touch -h -d @1700000000 "$T/t2/var/lib/blob"
+"$TOOL" --sde=1700000000 --role=db "$T/t2" "$T/r4.raw" 640M > /dev/null
+mkdir -p "$T/c1" "$T/c2"; ln "$T/r1.raw" "$T/c1/x.raw"; ln "$T/r2.raw" "$T/c2/x.raw"
+"$O/rackstack-build" compare "$T/c1" "$T/c2" > "$T/cmp.out" 2>&1 || { cat "$T/cmp.out"; fail "compare: identical disks said to differ"; }
+rm "$T/c2/x.raw"; ln "$T/r4.raw" "$T/c2/x.raw"
+rc=0; "$O/rackstack-build" compare "$T/c1" "$T/c2" > "$T/cmp.out" 2>&1 || rc=$?
+cat "$T/cmp.out"
+[ $rc = 1 ] || fail "compare: different disks, exit $rc"
+grep -q "x.raw: 1 byte differs, first at byte [0-9]" "$T/cmp.out" || fail "compare: no byte range"
+grep -q "partition 3 'root' (ext4) .*: data of inode [0-9]* /var/lib/blob" "$T/cmp.out" ||
+        fail "compare does not name /var/lib/blob in the root partition"
+ok "compare: identical disks exit 0; one changed byte is named: partition, byte range, file"
+
 # ---- 3. failures leave no output ----
 mktree "$T/big"
 head -c 90M /dev/zero > "$T/big/var/lib/zeros"

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for the trust features' pure parts: the debugfs script that pins ext4 inode times,
- * SHA256SUMS parsing for verify, key path naming. */
+ * SHA256SUMS parsing for verify, key path naming, comparing builds and GPT lookup. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -14,6 +16,7 @@
 #include "ext4-times.h"
 #include "util.h"
 #include "verify.h"
+#include "repro.h"
 
 static unsigned count(const char *s, const char *needle) {
         unsigned n = 0;
@@ -124,12 +127,92 @@ static void test_signing_pub_for_key(void **state) {
         assert_string_equal(b, "/k/site.pub");
 }
 
+static void write_bytes(const char *path, const char *data, size_t n) {
+        FILE *f = fopen(path, "we");
+        assert_non_null(f);
+        assert_int_equal(fwrite(data, 1, n, f), n);
+        assert_int_equal(fclose(f), 0);
+}
+
+static void test_repro_compare(void **state) {
+        char dir[] = "/tmp/test-trust-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *a = strprintf("%s/a", dir), *b = strprintf("%s/b", dir);
+        _cleanup_free_ char *fa = strprintf("%s/a/x", dir), *fb = strprintf("%s/b/x", dir);
+        _cleanup_free_ char *only = strprintf("%s/b/y", dir);
+        assert_int_equal(mkdir(a, 0755), 0);
+        assert_int_equal(mkdir(b, 0755), 0);
+        write_bytes(fa, "abcdefgh", 8);
+        write_bytes(fb, "abcdefgh", 8);
+        struct file_diff d = {};
+        assert_int_equal(repro_compare_files(fa, fb, &d), 0);
+        write_bytes(fb, "abXdeYgh", 8);
+        assert_int_equal(repro_compare_files(fa, fb, &d), 1);
+        assert_int_equal(d.first, 2);
+        assert_int_equal(d.last, 5);
+        assert_int_equal(d.n_differ, 2);
+        write_bytes(fb, "abcdefghi", 9);
+        d = (struct file_diff) {};
+        assert_int_equal(repro_compare_files(fa, fb, &d), 1);
+        assert_int_equal(d.n_differ, 0);
+        assert_int_equal(d.size_b, 9);
+
+        write_bytes(only, "y", 1);
+        struct file_diff *l = NULL;
+        size_t n = 0;
+        assert_int_equal(repro_compare_dirs(a, b, &l, &n), 2);
+        assert_string_equal(l[0].name, "x");
+        assert_string_equal(l[1].name, "y");
+        assert_true(l[1].missing_a);
+        file_diffs_free(l, n);
+
+        /* Not a disk: no location, and no crash. */
+        assert_null(repro_locate_in_disk(fa, 3));
+        unlink(fa);
+        unlink(fb);
+        unlink(only);
+        rmdir(a);
+        rmdir(b);
+        rmdir(dir);
+}
+
+static void put_le(unsigned char *p, uint64_t v, int n) {
+        for (int i = 0; i < n; i++)
+                p[i] = (unsigned char) (v >> (8 * i));
+}
+
+static void test_gpt_find_partition(void **state) {
+        static unsigned char head[34 * 512];
+        memset(head, 0, sizeof head);
+        memcpy(head + 512, "EFI PART", 8);
+        put_le(head + 512 + 72, 2, 8);   /* entries at LBA 2 */
+        put_le(head + 512 + 80, 128, 4); /* 128 entries */
+        put_le(head + 512 + 84, 128, 4); /* of 128 bytes */
+        unsigned char *e = head + 1024 + 128; /* entry 2; entry 1 unused */
+        e[0] = 1;
+        put_le(e + 32, 2048, 8);
+        put_le(e + 40, 4095, 8);
+        e[56] = 'r', e[58] = 'o', e[60] = 'o', e[62] = 't';
+        uint64_t start = 0;
+        char *name = NULL;
+        assert_int_equal(gpt_find_partition(head, sizeof head, 2048 * 512 + 7, &start, &name), 2);
+        assert_int_equal(start, 2048 * 512);
+        assert_string_equal(name, "root");
+        free(name);
+        assert_int_equal(gpt_find_partition(head, sizeof head, 4096 * 512, &start, &name), 0);
+        assert_int_equal(gpt_find_partition(head, sizeof head, 100, &start, &name), 0);
+        head[512] = 'X';
+        assert_int_equal(gpt_find_partition(head, sizeof head, 2048 * 512, &start, &name), -EBADMSG);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ext4_times_script),
                 cmocka_unit_test(test_ext4_times_script_bad),
                 cmocka_unit_test(test_sha256sums_parse),
                 cmocka_unit_test(test_signing_pub_for_key),
+                cmocka_unit_test(test_repro_compare),
+                cmocka_unit_test(test_gpt_find_partition),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
