@@ -292,14 +292,21 @@ static void clean_stale_work(const char *workroot) {
         }
 }
 
-/* Outputs are written as "<final>.tmp.<pid>" and renamed together at the end. */
+/* Outputs are written into unnamed files in the output directory (O_TMPFILE), which the tools reach
+ * by our /proc/PID/fd/N path, and linked into place together at the end. Killed at any point,
+ * even by SIGKILL, the build leaves nothing there: the kernel frees an unlinked file with its last
+ * fd. Where the filesystem has no O_TMPFILE, "<final>.tmp.<pid>" files are used instead, and
+ * removed on failure or interrupt (not after SIGKILL). */
 struct pending {
         char *tmp, *final;
+        int fd; /* the O_TMPFILE fd, or -1 for a named temporary */
 };
 
 static void pending_drop(struct pending *p, size_t n) {
         for (size_t i = 0; i < n; i++) {
-                if (p[i].tmp)
+                if (p[i].fd >= 0)
+                        close(p[i].fd);
+                else if (p[i].tmp)
                         (void) unlink(p[i].tmp);
                 free(p[i].tmp);
                 free(p[i].final);
@@ -311,18 +318,50 @@ static int pending_add(struct pending **p, size_t *n, const char *dir, const cha
         if (!m)
                 return -ENOMEM;
         *p = m;
+        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+                return log_error_errno(-errno, "Failed to create a file in %s: %m", dir);
         m[*n] = (struct pending) {
                 .final = strprintf("%s/%s", dir, name),
-                .tmp = strprintf("%s/%s.tmp.%d", dir, name, (int) getpid()),
+                .tmp = fd >= 0 ? strprintf("/proc/%d/fd/%d", (int) getpid(), fd)
+                               : strprintf("%s/%s.tmp.%d", dir, name, (int) getpid()),
+                .fd = fd,
         };
         if (!m[*n].final || !m[*n].tmp) {
                 free(m[*n].final);
                 free(m[*n].tmp);
+                if (fd >= 0)
+                        close(fd);
                 return -ENOMEM;
         }
         *ret_tmp = m[*n].tmp;
         (*n)++;
         return 0;
+}
+
+/* Give a pending file its final name: link the unnamed file in under a temporary name, then
+ * rename it over the final one (linkat cannot replace a file). */
+static int pending_publish(struct pending *p) {
+        if (p->fd < 0)
+                return publish_tmpfile(p->tmp, p->final);
+        if (fsync(p->fd) < 0)
+                return -errno;
+        _cleanup_free_ char *named = strprintf("%s.tmp.%d", p->final, (int) getpid());
+        if (!named)
+                return -ENOMEM;
+        (void) unlink(named);
+        if (linkat(AT_FDCWD, p->tmp, AT_FDCWD, named, AT_SYMLINK_FOLLOW) < 0)
+                return -errno;
+        if (rename(named, p->final) < 0) {
+                int r = -errno;
+                (void) unlink(named);
+                return r;
+        }
+        close(p->fd);
+        p->fd = -1;
+        free(p->tmp);
+        p->tmp = NULL;
+        return fsync_parent_dir(AT_FDCWD, p->final);
 }
 
 static int add_artifact(struct manifest *m, const char *name, const char *path) {
@@ -347,7 +386,9 @@ static int add_artifact(struct manifest *m, const char *name, const char *path) 
 
 static int write_tmp_data(const char *tmp, const void *data, size_t len) {
         const char *text = data;
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        /* A pending output is reached through its /proc/PID/fd/N link, which O_NOFOLLOW would refuse. */
+        int nofollow = startswith(tmp, "/proc/") ? 0 : O_NOFOLLOW;
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | nofollow, 0644);
         if (fd < 0)
                 return -errno;
         for (size_t off = 0; off < len; ) {
@@ -489,8 +530,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 if (r < 0)
                         goto fail;
                 stage_start("qcow2", NULL);
-                /* write_qcow2 publishes to its destination: here the pending name. */
-                r = write_qcow2(raw_tmp, qcow_tmp);
+                r = write_qcow2_into(raw_tmp, qcow_tmp);
                 if (r < 0)
                         goto fail;
                 r = add_artifact(&m, qcow_name, qcow_tmp);
@@ -551,7 +591,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         for (size_t i = 0; i < n_pend; i++) {
                 if (pend[i].tmp == raw_tmp && !(ctx->formats & BUILD_FORMAT_RAW))
                         continue;
-                r = publish_tmpfile(pend[i].tmp, pend[i].final);
+                r = pending_publish(&pend[i]);
                 if (r < 0) {
                         log_error_errno(r, "Failed to publish %s: %m", pend[i].final);
                         goto fail;
