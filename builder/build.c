@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "ed25519.h"
 #include "profile.h"
+#include "pin.h"
 #include "progress.h"
 #include "repro.h"
 #include "rootfs.h"
@@ -111,7 +112,7 @@ static void usage(FILE *f) {
         fputs("usage: rackstack-build build ROLE [--base ubuntu-24.04|debian-12] [--mirror URL]\n"
               "                                [--format raw,qcow2] [--out DIR] [--cache DIR] [--json]\n"
               "                                [--profiles DIR] [--firstboot PATH] [--verbose]\n"
-              "                                [--sign PREFIX.key] [--check-reproducible]\n"
+              "                                [--sign PREFIX.key] [--check-reproducible] [--pin-from MANIFEST]\n"
               "\n"
               "Builds the role's OS disk image into DIR/<host>/ (default ./out): <host>.raw, <host>.qcow2,\n"
               "manifest.json, SHA256SUMS. The mirror is --mirror, else $RACKSTACK_MIRROR, else the build\n"
@@ -121,13 +122,13 @@ static void usage(FILE *f) {
 }
 
 struct build_opts {
-        const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot, *sign;
+        const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot, *sign, *pin_from;
         bool json, verbose, check_reproducible;
 };
 
 static int parse_args(int argc, char **argv, struct build_opts *ret) {
         enum { ARG_BASE = 0x100, ARG_MIRROR, ARG_FORMAT, ARG_OUT, ARG_CACHE, ARG_JSON, ARG_PROFILES, ARG_FIRSTBOOT, ARG_SIGN,
-               ARG_CHECK_REPRODUCIBLE };
+               ARG_CHECK_REPRODUCIBLE, ARG_PIN_FROM };
         static const struct option options[] = {
                 { "base", required_argument, NULL, ARG_BASE },
                 { "mirror", required_argument, NULL, ARG_MIRROR },
@@ -139,6 +140,7 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 { "firstboot", required_argument, NULL, ARG_FIRSTBOOT },
                 { "sign", required_argument, NULL, ARG_SIGN },
                 { "check-reproducible", no_argument, NULL, ARG_CHECK_REPRODUCIBLE },
+                { "pin-from", required_argument, NULL, ARG_PIN_FROM },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -159,6 +161,7 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 case ARG_FIRSTBOOT: o.firstboot = optarg; break;
                 case ARG_SIGN: o.sign = optarg; break;
                 case ARG_CHECK_REPRODUCIBLE: o.check_reproducible = true; break;
+                case ARG_PIN_FROM: o.pin_from = optarg; break;
                 case 'v': o.verbose = true; break;
                 case 'h':
                         usage(stdout);
@@ -464,6 +467,22 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 log_error_errno(r, "Failed to list the image's packages: %m");
                 goto fail;
         }
+        if (ctx->pins) {
+                _cleanup_free_ char *report = NULL;
+                r = pins_compare(ctx->pins, ctx->n_pins, m.pkgs, m.n_pkgs, 20, &report);
+                if (r < 0)
+                        goto fail;
+                if (r > 0) {
+                        log_error("The packages differ from %s in %d place%s:\n%s"
+                                  "The base and role layer come from the cache when it has them (same package names, "
+                                  "same versions as when it was made); a cold cache takes what the mirror %s has now. "
+                                  "Build from the cache the pinned build used, or drop --pin-from to accept the new "
+                                  "versions.", ctx->pin_from, r, r == 1 ? "" : "s", report, ctx->mirror);
+                        r = -EBADMSG;
+                        goto fail;
+                }
+                stage_note("pin", "all %zu packages match %s", m.n_pkgs, ctx->pin_from);
+        }
 
         struct hygiene_report hr;
         r = hygiene_apply(ctx->tree_dir, ctx->source_date_epoch, &hr);
@@ -631,7 +650,7 @@ static int check_reproducible(const struct build_opts *o, int64_t sde) {
         } pass[] = {
                 { "--base", o->base },         { "--format", o->formats },     { "--mirror", o->mirror },
                 { "--cache", o->cache },       { "--profiles", o->profiles }, { "--firstboot", o->firstboot },
-                { "--sign", o->sign },
+                { "--sign", o->sign },         { "--pin-from", o->pin_from },
         };
         if (strv_extend(&argv, "rackstack-build") < 0 || strv_extend(&argv, "build") < 0 ||
             strv_extend(&argv, o->role) < 0)
@@ -702,12 +721,22 @@ int build_main(int argc, char **argv) {
         r = load_inputs(profiles_dir, o.role, &profile, &site, &host);
         if (r < 0)
                 return r;
+        struct pkg_version *pins = NULL;
+        size_t n_pins = 0;
+        if (o.pin_from) {
+                r = pins_load(o.pin_from, &pins, &n_pins);
+                if (r < 0) {
+                        free_inputs(profile, site);
+                        return r;
+                }
+        }
         _cleanup_free_ char *sign_pub = o.sign ? signing_pub_for_key(o.sign) : NULL;
         if (o.sign && !sign_pub)
                 r = -ENOMEM;
         if (r >= 0 && o.sign)
                 r = signing_check_pair(o.sign, sign_pub);
         if (r < 0) {
+                pkg_versions_free(pins, n_pins);
                 free_inputs(profile, site);
                 return r;
         }
@@ -720,6 +749,7 @@ int build_main(int argc, char **argv) {
                 r = log_error_errno(-ENOENT, "The firstboot binary %s is missing: run make, or pass --firstboot PATH",
                                     firstboot);
         if (r < 0) {
+                pkg_versions_free(pins, n_pins);
                 free_inputs(profile, site);
                 return r;
         }
@@ -744,6 +774,9 @@ int build_main(int argc, char **argv) {
                 .t_start = now_monotonic(),
                 .sign_key = o.sign ? strdup(o.sign) : NULL,
                 .sign_pub = TAKE_PTR(sign_pub),
+                .pins = pins,
+                .n_pins = n_pins,
+                .pin_from = o.pin_from,
         };
         _cleanup_free_ char *log_path = NULL, *kept_log = NULL, *workroot = NULL;
         int remover = -1;
@@ -846,6 +879,7 @@ finish:
         free(ctx.overlays_dir);
         free(ctx.sign_key);
         free(ctx.sign_pub);
+        pkg_versions_free(ctx.pins, ctx.n_pins);
         free_inputs(profile, site);
         return r;
 }

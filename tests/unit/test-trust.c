@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for the trust features' pure parts: the debugfs script that pins ext4 inode times,
- * SHA256SUMS parsing for verify, key path naming, comparing builds and GPT lookup. */
+ * SHA256SUMS parsing for verify, key path naming, comparing builds, GPT lookup, package pins. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +16,10 @@
 #include "ext4-times.h"
 #include "util.h"
 #include "verify.h"
+
+#define S(x) ((char *) (x))
 #include "repro.h"
+#include "pin.h"
 
 static unsigned count(const char *s, const char *needle) {
         unsigned n = 0;
@@ -205,6 +208,53 @@ static void test_gpt_find_partition(void **state) {
         assert_int_equal(gpt_find_partition(head, sizeof head, 2048 * 512, &start, &name), -EBADMSG);
 }
 
+static void test_pins(void **state) {
+        char path[] = "/tmp/test-trust-manifest-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        close(fd);
+        /* As outputs.c writes it (pretty JSON), packages out of order. */
+        static const char json[] = "{\n  \"role\": \"db\",\n  \"packages\": [\n"
+                                   "    {\"name\": \"zlib1g\", \"version\": \"1:1.2.13.dfsg-1\", \"arch\": \"amd64\"},\n"
+                                   "    {\"name\": \"bash\", \"version\": \"5.2.15-2+b7\", \"arch\": \"amd64\"},\n"
+                                   "    {\"name\": \"postgresql-15\", \"version\": \"15.8-0+deb12u1\", \"arch\": \"amd64\"}\n"
+                                   "  ]\n}\n";
+        write_bytes(path, json, sizeof json - 1);
+        struct pkg_version *p = NULL;
+        size_t n = 0;
+        assert_int_equal(pins_load(path, &p, &n), 0);
+        assert_int_equal(n, 3);
+        assert_string_equal(p[0].name, "bash");
+        assert_string_equal(p[2].name, "zlib1g");
+        assert_string_equal(p[2].version, "1:1.2.13.dfsg-1");
+
+        _cleanup_free_ char *same = NULL;
+        assert_int_equal(pins_compare(p, n, p, n, 20, &same), 0);
+        assert_string_equal(same, "");
+
+        struct pkg_version have[] = {
+                { S("bash"), S("5.2.15-2+b7"), S("amd64") },
+                { S("curl"), S("7.88.1-10"), S("amd64") },
+                { S("postgresql-15"), S("15.10-0+deb12u1"), S("amd64") },
+        };
+        _cleanup_free_ char *rep = NULL;
+        assert_int_equal(pins_compare(p, n, have, 3, 20, &rep), 3);
+        assert_non_null(strstr(rep, "curl 7.88.1-10 (amd64): in this build, not pinned"));
+        assert_non_null(strstr(rep, "postgresql-15: pinned 15.8-0+deb12u1 (amd64), this build has 15.10-0+deb12u1"));
+        assert_non_null(strstr(rep, "zlib1g 1:1.2.13.dfsg-1 (amd64): pinned, not in this build"));
+        _cleanup_free_ char *cut = NULL;
+        assert_int_equal(pins_compare(p, n, have, 3, 1, &cut), 3);
+        assert_non_null(strstr(cut, "... and 2 more"));
+        pkg_versions_free(p, n);
+
+        write_bytes(path, "{\"role\": \"db\"}\n", strlen("{\"role\": \"db\"}\n"));
+        assert_int_equal(pins_load(path, &p, &n), -EINVAL);
+        write_bytes(path, "{\"packages\": [{\"name\": \"x\"}]}\n", strlen("{\"packages\": [{\"name\": \"x\"}]}\n"));
+        assert_int_equal(pins_load(path, &p, &n), -EINVAL);
+        unlink(path);
+        assert_int_equal(pins_load(path, &p, &n), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ext4_times_script),
@@ -213,6 +263,7 @@ int main(void) {
                 cmocka_unit_test(test_signing_pub_for_key),
                 cmocka_unit_test(test_repro_compare),
                 cmocka_unit_test(test_gpt_find_partition),
+                cmocka_unit_test(test_pins),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
