@@ -20,6 +20,8 @@
 #define S(x) ((char *) (x))
 #include "repro.h"
 #include "pin.h"
+#include "progress.h"
+#include "rootfs.h"
 
 static unsigned count(const char *s, const char *needle) {
         unsigned n = 0;
@@ -255,6 +257,30 @@ static void test_pins(void **state) {
         assert_int_equal(pins_load(path, &p, &n), -EINVAL);
 }
 
+/* A build killed while it made a cache entry left KEY.tar.tmp.PID: the next build to take the
+ * entry's exclusive lock removes it; a present entry's neighbours are not touched. */
+static void test_cache_stale_temporaries(void **state) {
+        char dir[] = "/tmp/test-trust-cache-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *kind = strprintf("%s/layer", dir);
+        _cleanup_free_ char *stale = strprintf("%s/layer/k1.tar.tmp.999999", dir);
+        _cleanup_free_ char *other = strprintf("%s/layer/k2.tar.tmp.999999", dir);
+        assert_int_equal(mkdir(kind, 0755), 0);
+        write_bytes(stale, "half a tarball", 14);
+        write_bytes(other, "another entry's", 15);
+        progress_init(false);
+        struct cache_entry e = CACHE_ENTRY_INIT;
+        assert_int_equal(cache_entry_lock(dir, "layer", "k1", &e), 0);
+        assert_int_equal(access(stale, F_OK), -1);
+        assert_int_equal(access(other, F_OK), 0);
+        cache_entry_done(&e);
+        _cleanup_free_ char *lock = strprintf("%s/layer/k1.lock", dir);
+        unlink(lock);
+        unlink(other);
+        rmdir(kind);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ext4_times_script),
@@ -264,6 +290,7 @@ int main(void) {
                 cmocka_unit_test(test_repro_compare),
                 cmocka_unit_test(test_gpt_find_partition),
                 cmocka_unit_test(test_pins),
+                cmocka_unit_test(test_cache_stale_temporaries),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
