@@ -5,8 +5,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -304,10 +307,15 @@ char *repro_locate_in_disk(const char *path, uint64_t offset) {
 /* One build as a child process of ours (the same binary), with our stdout and stderr: its progress
  * shows as it happens. On an interrupt it gets SIGTERM and cleans up after itself. */
 static int run_build(char **argv) {
+        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
+                /* If we are killed, the build is told to stop and clean up after itself. */
+                (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
+                if (getppid() != parent)
+                        _exit(127);
                 execv("/proc/self/exe", argv);
                 _exit(127);
         }
@@ -404,6 +412,31 @@ static int publish_dir(const char *src, const char *dest) {
         return fsync_parent_dir(AT_FDCWD, dest);
 }
 
+/* The folders of checks whose process was killed: a live check holds an flock on its .lock. */
+static void remove_stale_checks(const char *out_dir) {
+        _cleanup_closedir_ DIR *d = opendir(out_dir);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (!startswith(de->d_name, ".reproducible-"))
+                        continue;
+                _cleanup_free_ char *path = strprintf("%s/%s", out_dir, de->d_name);
+                _cleanup_free_ char *lock = path ? strprintf("%s/.lock", path) : NULL;
+                if (!lock)
+                        return;
+                _cleanup_close_ int fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+                struct stat st;
+                /* No lock yet: one between mkdtemp() and its flock, unless it is old. */
+                if (fd < 0 && (stat(path, &st) < 0 || time(NULL) - st.st_mtime < 3600))
+                        continue;
+                if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                stage_note("reproducible", "removing %s, left by a check that was killed", path);
+                (void) rm_rf(path);
+        }
+}
+
 int build_check_reproducible(char **child_argv, const char *out_dir) {
         int r = mkdir_parents_at(AT_FDCWD, out_dir, 0755);
         if (r < 0)
@@ -412,6 +445,14 @@ int build_check_reproducible(char **child_argv, const char *out_dir) {
         _cleanup_free_ char *tmp = strprintf("%s/.reproducible-XXXXXX", out_dir);
         if (!tmp || !mkdtemp(tmp))
                 return log_error_errno(-errno, "Failed to create a directory in %s: %m", out_dir);
+        _cleanup_free_ char *lock = strprintf("%s/.lock", tmp);
+        _cleanup_close_ int lock_fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+        if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0) {
+                r = log_error_errno(-errno, "Failed to lock %s: %m", tmp);
+                (void) rm_rf(tmp);
+                return r;
+        }
+        remove_stale_checks(out_dir);
         _cleanup_free_ char *out1 = strprintf("%s/1", tmp), *out2 = strprintf("%s/2", tmp);
         _cleanup_free_ char *host = NULL, *dir1 = NULL, *dir2 = NULL, *dest = NULL;
         struct file_diff *d = NULL;
