@@ -3,14 +3,13 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "cleanup.h"
 #include "commands.h"
 #include "ed25519.h"
-#include "fileio.h"
 #include "log.h"
-#include "outputs.h"
 #include "util.h"
 #include "verify.h"
 
@@ -22,27 +21,24 @@ static void verify_usage(FILE *f) {
               f);
 }
 
-static int check_files(const char *dir, const struct artifact *a, size_t n, bool quiet) {
-        unsigned failed = 0;
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *path = strprintf("%s/%s", dir, a[i].name);
-                _cleanup_free_ char *hex = NULL;
-                if (!path)
-                        return -ENOMEM;
-                int r = sha256_file(path, NULL, &hex, NULL);
-                if (r == -ENOENT) {
-                        printf("%s: FAILED, missing\n", a[i].name);
-                        failed++;
-                } else if (r < 0) {
-                        printf("%s: FAILED, cannot read: %s\n", a[i].name, strerror(-r));
-                        failed++;
-                } else if (!streq(hex, a[i].sha256)) {
-                        printf("%s: FAILED, sha256 %s, SHA256SUMS says %s\n", a[i].name, hex, a[i].sha256);
-                        failed++;
-                } else if (!quiet)
-                        printf("%s: OK\n", a[i].name);
+static void print_entry(const struct sums_entry *e, bool quiet) {
+        switch (e->status) {
+        case SUMS_OK:
+                if (!quiet)
+                        printf("%s: OK\n", e->name);
+                break;
+        case SUMS_MISSING:
+                printf("%s: FAILED, missing\n", e->name);
+                break;
+        case SUMS_UNREADABLE:
+                printf("%s: FAILED, cannot read: %s\n", e->name, strerror(e->error));
+                break;
+        case SUMS_MISMATCH:
+                printf("%s: FAILED, sha256 %s, SHA256SUMS says %s\n", e->name, e->actual, e->sha256);
+                break;
+        case SUMS_UNCHECKED:
+                break;
         }
-        return failed;
 }
 
 int cmd_verify(int argc, char **argv) {
@@ -83,42 +79,29 @@ int cmd_verify(int argc, char **argv) {
                                        r == -EKEYREJECTED ? "another algorithm" : "unreadable");
 
         double t0 = now_monotonic();
-        _cleanup_free_ char *sums_path = strprintf("%s/SHA256SUMS", dir);
-        _cleanup_free_ char *sig_path = strprintf("%s/" SHA256SUMS_SIG, dir);
-        _cleanup_free_ char *sums = NULL, *sig = NULL;
-        size_t sums_n = 0, sig_n = 0;
-        if (!sums_path || !sig_path)
-                return -ENOMEM;
-        r = read_file_full(AT_FDCWD, sums_path, 1 << 20, &sums, &sums_n);
-        if (r < 0)
-                return log_error_errno(r, "SHA256SUMS: FAILED, cannot read %s: %m", sums_path);
-        r = read_file_full(AT_FDCWD, sig_path, 4096, &sig, &sig_n);
-        if (r < 0)
-                return log_error_errno(r, SHA256SUMS_SIG ": FAILED, cannot read %s (is %s signed?): %m", sig_path, dir);
-        r = ed25519_verify(key, sums, sums_n, sig, sig_n);
+        struct sums_entry *e = NULL;
+        size_t n = 0;
+        const char *missing = NULL;
+        unsigned line = 0;
+        r = signed_sums_verify(dir, key, NULL, &e, &n, &missing, &line);
+        if (r == -ENOENT && missing)
+                return log_error_errno(r, "%s: FAILED, %s/%s is missing%s", missing, dir, missing,
+                                       streq(missing, SHA256SUMS_SIG) ? " (is the directory signed?)" : "");
         if (r == -EBADMSG)
                 return log_error_errno(r, SHA256SUMS_SIG ": FAILED, the signature does not match SHA256SUMS with key %s: "
                                        "SHA256SUMS or the signature was changed, or another key signed it", key);
+        if (r == -EUCLEAN)
+                return log_error_errno(r, "%s/SHA256SUMS:%u: FAILED, not a \"SHA256  NAME\" line (signed, yet malformed)",
+                                       dir, line);
         if (r < 0)
-                return log_error_errno(r, "Failed to check %s with %s: %m", sig_path, key);
+                return log_error_errno(r, "Failed to verify %s with %s: %m", dir, key);
         if (!quiet)
                 printf("SHA256SUMS: OK, signature by %s\n", key);
-        double t_sig = now_monotonic() - t0;
-
-        struct artifact *a = NULL;
-        size_t n = 0;
-        unsigned line = 0;
-        r = sha256sums_parse(sums, &a, &n, &line);
-        if (r < 0)
-                return log_error_errno(r, "%s:%u: FAILED, not a \"SHA256  NAME\" line (signed, yet malformed)", sums_path,
-                                       line);
-        r = check_files(dir, a, n, quiet);
-        artifacts_free(a, n);
-        if (r < 0)
-                return log_error_errno(r, "Out of memory");
+        for (size_t i = 0; i < n; i++)
+                print_entry(&e[i], quiet);
+        sums_entries_free(e, n);
         if (r > 0)
                 return log_error_errno(-EBADMSG, "%s: %d of %zu files do not match SHA256SUMS", dir, r, n);
-        log_info("%s: signature and %zu files verified (signature %.3f s, all %.1f s)", dir, n, t_sig,
-                 now_monotonic() - t0);
+        log_info("%s: signature and %zu files verified in %.1f s", dir, n, now_monotonic() - t0);
         return 0;
 }

@@ -20,6 +20,8 @@
 #define S(x) ((char *) (x))
 #include "repro.h"
 #include "pin.h"
+#include "ed25519.h"
+#include "signed-sums.h"
 #include "progress.h"
 #include "rootfs.h"
 
@@ -84,7 +86,7 @@ static void test_ext4_times_script_bad(void **state) {
 #define H64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static void test_sha256sums_parse(void **state) {
-        struct artifact *a = NULL;
+        struct sums_entry *a = NULL;
         size_t n = 0;
         unsigned line = 0;
         assert_int_equal(sha256sums_parse(H64 "  lab-db1.raw\n" H64 " *manifest.json\n", &a, &n, &line), 0);
@@ -92,12 +94,12 @@ static void test_sha256sums_parse(void **state) {
         assert_string_equal(a[0].name, "lab-db1.raw");
         assert_string_equal(a[0].sha256, H64);
         assert_string_equal(a[1].name, "manifest.json");
-        artifacts_free(a, n);
+        sums_entries_free(a, n);
 
         /* Last line without a newline. */
         assert_int_equal(sha256sums_parse(H64 "  x", &a, &n, &line), 0);
         assert_int_equal(n, 1);
-        artifacts_free(a, n);
+        sums_entries_free(a, n);
 
         static const struct {
                 const char *text;
@@ -281,6 +283,69 @@ static void test_cache_stale_temporaries(void **state) {
         rmdir(dir);
 }
 
+/* The installer's check: a signed directory, all files or only the image it is about to write. */
+static void test_signed_sums_verify(void **state) {
+        char dir[] = "/tmp/test-trust-signed-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *prefix = strprintf("%s/k", dir), *pub = strprintf("%s/k.pub", dir);
+        _cleanup_free_ char *key = strprintf("%s/k.key", dir), *out = strprintf("%s/out", dir);
+        _cleanup_free_ char *fa = strprintf("%s/out/a.raw", dir), *fb = strprintf("%s/out/b.qcow2", dir);
+        _cleanup_free_ char *sums = strprintf("%s/out/SHA256SUMS", dir), *sig = strprintf("%s/out/SHA256SUMS.sig", dir);
+        assert_int_equal(ed25519_keygen(prefix, false), 0);
+        assert_int_equal(mkdir(out, 0755), 0);
+        write_bytes(fa, "raw image", 9);
+        write_bytes(fb, "qcow2 image", 11);
+        _cleanup_free_ char *ha = NULL, *hb = NULL;
+        assert_int_equal(sha256_path_hex(fa, &ha), 0);
+        assert_int_equal(sha256_path_hex(fb, &hb), 0);
+        _cleanup_free_ char *text = strprintf("%s  a.raw\n%s  b.qcow2\n", ha, hb);
+        write_bytes(sums, text, strlen(text));
+        assert_int_equal(ed25519_sign_file(key, sums, sig), 0);
+        assert_int_equal(signing_pub_check(pub), 0);
+        assert_int_equal(signing_pub_check(key), -EBADMSG);
+
+        struct sums_entry *e = NULL;
+        size_t n = 0;
+        const char *missing = NULL;
+        unsigned line = 0;
+        assert_int_equal(signed_sums_verify(out, pub, NULL, &e, &n, &missing, &line), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(e[0].status, SUMS_OK);
+        assert_int_equal(e[1].status, SUMS_OK);
+        sums_entries_free(e, n);
+
+        write_bytes(fb, "qcow2 imagE", 11);
+        assert_int_equal(signed_sums_verify(out, pub, NULL, &e, &n, &missing, &line), 1);
+        assert_int_equal(e[1].status, SUMS_MISMATCH);
+        sums_entries_free(e, n);
+        /* Only the raw image: the changed qcow2 is not looked at. */
+        assert_int_equal(signed_sums_verify(out, pub, "a.raw", &e, &n, &missing, &line), 0);
+        assert_int_equal(e[0].status, SUMS_OK);
+        assert_int_equal(e[1].status, SUMS_UNCHECKED);
+        sums_entries_free(e, n);
+        assert_int_equal(signed_sums_verify(out, pub, "c.iso", &e, &n, &missing, &line), -ENOENT);
+        assert_string_equal(missing, "c.iso");
+        unlink(fa);
+        assert_int_equal(signed_sums_verify(out, pub, "a.raw", &e, &n, &missing, &line), 1);
+        assert_int_equal(e[0].status, SUMS_MISSING);
+        sums_entries_free(e, n);
+
+        /* SHA256SUMS changed after signing. */
+        write_bytes(sums, text, strlen(text) - 1);
+        assert_int_equal(signed_sums_verify(out, pub, NULL, &e, &n, &missing, &line), -EBADMSG);
+        unlink(sig);
+        missing = NULL;
+        assert_int_equal(signed_sums_verify(out, pub, NULL, &e, &n, &missing, &line), -ENOENT);
+        assert_string_equal(missing, SHA256SUMS_SIG);
+
+        unlink(fb);
+        unlink(sums);
+        unlink(key);
+        unlink(pub);
+        rmdir(out);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ext4_times_script),
@@ -290,6 +355,7 @@ int main(void) {
                 cmocka_unit_test(test_repro_compare),
                 cmocka_unit_test(test_gpt_find_partition),
                 cmocka_unit_test(test_pins),
+                cmocka_unit_test(test_signed_sums_verify),
                 cmocka_unit_test(test_cache_stale_temporaries),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
