@@ -28,7 +28,7 @@ ensure_image() {
         QCOW2=$IMAGE_DIR/$host.qcow2
         if [ ! -s "$IMAGE_DIR/SHA256SUMS" ]; then
                 echo "building the $role image ($(host_base)) into $VMOUT"
-                (cd "$TOP" && "$O/rackstack-build" build "$role" --base "$(host_base)" --format raw,qcow2 \
+                (cd "$TOP" && "$O/rackstack-build" build "$role" --base "$(host_base)" --format raw,qcow2,proxmox \
                         --out "$VMOUT" --firstboot "$O/rackstack-firstboot") || { echo "image build failed"; exit 1; }
         fi
         (cd "$IMAGE_DIR" && sha256sum -c --quiet SHA256SUMS) || { echo "checksums of $IMAGE_DIR do not verify"; exit 1; }
