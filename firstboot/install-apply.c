@@ -99,6 +99,7 @@ struct stream {
         EVP_MD_CTX *md;
         uint8_t *buf;
         uint64_t bytes;
+        uint64_t raw_size; /* from the first frame's header (HTTP: not known before) */
         int err;
 };
 
@@ -118,6 +119,8 @@ static la_ssize_t stream_read(struct archive *a, void *userdata, const void **re
                         archive_set_error(a, EIO, "sha256 failed");
                         return -1;
                 }
+                if (st->bytes == 0 && k > 0)
+                        (void) zstd_frame_content_size(st->buf, (size_t) k, &st->raw_size);
                 st->bytes += (uint64_t) k;
                 *ret_buf = st->buf;
                 return k;
@@ -320,6 +323,11 @@ static int stream_into(const struct install_plan *p, struct stream *st, struct w
                 return log_error_errno(st->err ?: -EBADMSG, "%s: cannot read the compressed stream: %s", p->image,
                                        archive_error_string(a));
         *ret_filter = filter_name(a);
+        if (!pg->total)
+                pg->total = st->raw_size;
+        if (st->raw_size > w->size)
+                return log_error_errno(-ENOSPC, "%s: the image is %" PRIu64 " bytes, larger than the disk (%" PRIu64 ")",
+                                       p->image, st->raw_size, w->size);
         _cleanup_free_ uint8_t *out = NULL;
         if (posix_memalign((void **) &out, 4096, OUT_CHUNK) != 0)
                 return -ENOMEM;
