@@ -327,6 +327,11 @@ int install_plan_build(const struct install_input *in, struct install_plan **ret
                         if (!p->wipe)
                                 oom = true;
                 }
+                /* the builder writes its GPT for 512-byte sectors; on a 4Kn disk the firmware would look
+                 * for it at byte 4096 */
+                if (p->sector_size != 512)
+                        push(&oom, &p->errors, "%s has %u-byte sectors; the image's GPT is laid out for 512-byte "
+                             "sectors", d->name, p->sector_size);
                 if (p->raw_size && p->raw_size > d->size) {
                         _cleanup_free_ char *hi = format_size_human(p->raw_size), *hd = format_size_human(d->size);
                         push(&oom, &p->errors, "the image is %s, larger than %s (%s)", strna(hi), d->name, strna(hd));

@@ -334,6 +334,17 @@ static void test_plan_too_small(void **state) {
         plan(&r2, g, ELEMENTSOF(g), NULL, NULL, &extra);
         assert_false(install_plan_ok(r2.plan));
         assert_true(errors_mention(&r2, "larger than sda", NULL));
+
+        /* a 4Kn disk: the image's GPT is for 512-byte sectors */
+        _cleanup_(run_done) struct run r3;
+        plan(&r3, g, ELEMENTSOF(g), NULL, NULL, NULL);
+        assert_true(install_plan_ok(r3.plan));
+        install_plan_free(r3.plan);
+        r3.set->disks[0].logical_sector_size = 4096;
+        struct install_input in = { .source = "/m", .sums = &r3.sums, .os = &os_spec, .disks = r3.set };
+        assert_int_equal(install_plan_build(&in, &r3.plan), 0);
+        assert_false(install_plan_ok(r3.plan));
+        assert_true(errors_mention(&r3, "4096-byte sectors", NULL));
 }
 
 static void test_plan_data_disk(void **state) {
