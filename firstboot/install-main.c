@@ -26,6 +26,7 @@
 #include "install-plan.h"
 #include "kickstart.h"
 #include "lib-cleanup.h"
+#include "parse.h"
 #include "log.h"
 #include "profile.h"
 #include "storage-answers.h"
@@ -47,6 +48,7 @@ static void usage(FILE *f) {
               "  --image NAME        the image's name in SHA256SUMS (default: the first *.raw.zst, *.raw.gz)\n"
               "  --pubkey FILE       verify SHA256SUMS.sig with this key (default " INSTALL_PUBKEY " if present)\n"
               "  --dry-run           print the plan and verify the signature; write nothing\n"
+              "  --yes               without answers on a terminal, do not ask before writing\n"
               "  --no-reboot         stop after the install instead of rebooting\n"
               "  -v, --verbose       debug output\n", f);
 }
@@ -54,7 +56,7 @@ static void usage(FILE *f) {
 struct install_opts {
         const char *source, *ks, *target, *profile, *role, *image, *pubkey;
         char **clear;
-        bool dry_run, no_reboot;
+        bool dry_run, no_reboot, yes;
 };
 
 /* The console contract of the install: the last line says how it ended. */
@@ -93,14 +95,15 @@ static char *iso_label_of(const char *disk) {
 }
 
 static int parse_args(int argc, char **argv, struct install_opts *o) {
-        enum { O_SOURCE = 256, O_KS, O_TARGET, O_CLEAR, O_PROFILE, O_ROLE, O_IMAGE, O_PUBKEY, O_DRY, O_NOREBOOT };
+        enum { O_SOURCE = 256, O_KS, O_TARGET, O_CLEAR, O_PROFILE, O_ROLE, O_IMAGE, O_PUBKEY, O_DRY, O_NOREBOOT, O_YES };
         static const struct option longopts[] = {
                 { "source", required_argument, NULL, O_SOURCE },   { "ks", required_argument, NULL, O_KS },
                 { "target", required_argument, NULL, O_TARGET },   { "clear", required_argument, NULL, O_CLEAR },
                 { "profile", required_argument, NULL, O_PROFILE }, { "role", required_argument, NULL, O_ROLE },
                 { "image", required_argument, NULL, O_IMAGE },     { "pubkey", required_argument, NULL, O_PUBKEY },
                 { "dry-run", no_argument, NULL, O_DRY },           { "no-reboot", no_argument, NULL, O_NOREBOOT },
-                { "verbose", no_argument, NULL, 'v' },             { "help", no_argument, NULL, 'h' },
+                { "yes", no_argument, NULL, O_YES },               { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         optind = 1;
@@ -125,6 +128,7 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
                 case O_PUBKEY: o->pubkey = optarg; break;
                 case O_DRY: o->dry_run = true; break;
                 case O_NOREBOOT: o->no_reboot = true; break;
+                case O_YES: o->yes = true; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
                 case 'h': usage(stdout); return 1;
                 default: usage(stderr); return -EINVAL;
@@ -232,6 +236,59 @@ static int load_os_spec(struct install_run *R, const struct disk_spec **ret) {
         return 0;
 }
 
+static char *ask(const char *prompt) {
+        fputs(prompt, stdout);
+        fflush(stdout);
+        char *line = NULL;
+        size_t cap = 0;
+        if (getline(&line, &cap, stdin) < 0) {
+                free(line);
+                return NULL;
+        }
+        line[strcspn(line, "\r\n")] = 0;
+        return line;
+}
+
+static void print_plan(const struct install_run *R) {
+        struct buf b = {};
+        install_plan_render(R->plan, R->disks, &b);
+        _cleanup_free_ char *t = buf_steal(&b);
+        fputs(strempty(t), stdout);
+        fflush(stdout);
+}
+
+/* No answers, a person at the console, and the plan refused: offer each disk that fits but was
+ * refused only for what it holds. Typing its name is the clearpart. 1 if one was taken and the
+ * plan redone, 0 if none, negative errno. */
+static int offer_clear(struct install_run *R, const struct install_input *in) {
+        const struct disk_plan *dp = R->plan->disks;
+        for (size_t i = 0; dp && i < R->disks->n_disks && i < dp->n_verdicts; i++) {
+                const struct disk_verdict *v = &dp->verdicts[i];
+                const struct disk_info *d = &R->disks->disks[i];
+                size_t n = strv_length(v->reasons);
+                if (!v->state || !streq(v->state, "refused") || n == 0 ||
+                    !strstr(v->reasons[n - 1], "clearpart does not name it"))
+                        continue;
+                _cleanup_free_ char *what = disk_info_signature_summary(d);
+                _cleanup_free_ char *size = format_size_human(d->size);
+                _cleanup_free_ char *prompt = strprintf("rackstack-firstboot: install: %s (%s) holds %s. Type %s to "
+                                                        "overwrite it with the image, or Enter to stop: ", d->name,
+                                                        strna(size), strna(what), d->name);
+                _cleanup_free_ char *answer = prompt ? ask(prompt) : NULL;
+                if (!answer || !streq(answer, d->name))
+                        continue;
+                if (strv_extend(&R->answers.clear_drives, d->devnode) < 0)
+                        return -ENOMEM;
+                R->plan = install_plan_free(R->plan);
+                int r = install_plan_build(in, &R->plan);
+                if (r < 0)
+                        return r;
+                print_plan(R);
+                return 1;
+        }
+        return 0;
+}
+
 int verb_install(int argc, char **argv) {
         _cleanup_(install_run_done) struct install_run R = {};
         int r = parse_args(argc, argv, &R.o);
@@ -324,12 +381,15 @@ int verb_install(int argc, char **argv) {
         r = install_plan_build(&in, &R.plan);
         if (r < 0)
                 return log_error_errno(r, "Failed to plan: %m"), 1;
-        {
-                struct buf b = {};
-                install_plan_render(R.plan, R.disks, &b);
-                _cleanup_free_ char *t = buf_steal(&b);
-                fputs(strempty(t), stdout);
-                fflush(stdout);
+        print_plan(&R);
+        /* Unattended with answers (or --yes, or no terminal); otherwise a person confirms. */
+        bool ask_first = !R.ks_path && !R.o.yes && !R.o.dry_run && isatty(STDIN_FILENO);
+        if (!install_plan_ok(R.plan) && ask_first) {
+                r = offer_clear(&R, &in);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to plan: %m"), 1;
+                if (r > 0)
+                        ask_first = false; /* typing the disk's name was the confirmation */
         }
         if (!install_plan_ok(R.plan))
                 return fail(R.plan->errors[strv_length(R.plan->errors) - 1]);
@@ -347,6 +407,15 @@ int verb_install(int argc, char **argv) {
         if (R.o.dry_run) {
                 printf("rackstack-firstboot: install: dry run, nothing written\n");
                 return 0;
+        }
+        if (ask_first) {
+                _cleanup_free_ char *size = format_size_human(R.plan->target_size);
+                _cleanup_free_ char *prompt = strprintf("rackstack-firstboot: install: write %s to %s (%s, %s)? Type yes "
+                                                        "to go on: ", R.plan->image, R.plan->target_devnode,
+                                                        strna(R.plan->target_id), strna(size));
+                _cleanup_free_ char *answer = prompt ? ask(prompt) : NULL;
+                if (!answer || !streq(answer, "yes"))
+                        return fail("not confirmed at the console; nothing written");
         }
 
         /* O_EXCL on a block device: refused while anything has it mounted or claimed */

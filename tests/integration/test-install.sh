@@ -46,7 +46,7 @@ attach() { # file -> loop device, non-rotational (an "ssd")
         echo "$l"
 }
 detach() { losetup -d "$1"; }
-fb() { "$FB" "$@" > "$T/out" 2>&1; rc=$?; }
+fb() { "$FB" "$@" < /dev/null > "$T/out" 2>&1; rc=$?; }
 # sha256 of the first and last MiB of a device
 ends() { { head -c 1048576 "$1"; tail -c 1048576 "$1"; } | sha256sum | cut -d' ' -f1; }
 zero_mib() { # device offset-in-MiB -> 0 if that MiB is all zeros
@@ -179,6 +179,63 @@ else
         not_ok "data disk with clearance (rc=$rc)"
 fi
 detach "$D2"; rm -f "$T/disk2.img"
+
+# ---- 2b. no answers, a person at the console (a pseudo-terminal): asked, not assumed ---------------
+# onpty ANSWER,ANSWER,... ARGS...: run the installer on a pty, one answer per prompt ("-" = Enter)
+onpty() {
+        python3 - "$FB" "$@" <<'PY'
+import os, pty, sys
+fb, answers, args = sys.argv[1], sys.argv[2].split(","), sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(fb, [fb] + args)
+out, pending = b"", b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+    pending += chunk
+    if pending.rstrip(b" ").endswith(b":") and b"Type" in pending.split(b"\n")[-1]:
+        a = answers.pop(0) if answers else "-"
+        os.write(fd, (("" if a == "-" else a) + "\n").encode())
+        pending = b""
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+}
+truncate -s 60G "$T/disk3.img"
+mke2fs -q -F -t ext4 -L olddata "$T/disk3.img" 1G
+D3=$(attach "$T/disk3.img")
+before=$(ends "$D3")
+onpty "-" install --source "$SRC" --target "$D3" --role db --no-reboot > "$T/out" 2>&1; rc=$?
+if [ "$rc" = 1 ] && grep -q "${D3#/dev/} (60 GiB) holds ext4. Type ${D3#/dev/} to overwrite" "$T/out" \
+   && [ "$(ends "$D3")" = "$before" ]; then
+        ok "at a terminal, a disk with an ext4: asked; Enter leaves it unchanged"
+else
+        not_ok "interactive refusal (rc=$rc)"
+fi
+onpty "${D3#/dev/}" install --source "$SRC" --target "$D3" --role db --no-reboot > "$T/out" 2>&1; rc=$?
+if [ "$rc" = 0 ] && grep -q "overwrite what is on it (ext4)" "$T/out" && check_installed "typed" "$D3"; then
+        ok "typing the disk's name clears it: installed"
+else
+        not_ok "interactive clear (rc=$rc)"
+fi
+truncate -s 60G "$T/disk5.img"
+D5=$(attach "$T/disk5.img")
+onpty "no" install --source "$SRC" --target "$D5" --role db --no-reboot > "$T/out" 2>&1; rc=$?
+if [ "$rc" = 1 ] && grep -q "Type yes to go on" "$T/out" && grep -q "FAILED at install: not confirmed" "$T/out" \
+   && zero_mib "$D5" 0; then
+        ok "an empty disk at a terminal: asked to confirm; 'no' writes nothing"
+else
+        not_ok "interactive confirmation (rc=$rc)"
+fi
+onpty "yes" install --source "$SRC" --target "$D5" --role db --no-reboot > "$T/out" 2>&1; rc=$?
+if [ "$rc" = 0 ] && check_installed "confirmed" "$D5"; then ok "'yes': installed"; else not_ok "interactive yes (rc=$rc)"; fi
+detach "$D3"; detach "$D5"; rm -f "$T/disk3.img" "$T/disk5.img"
 
 # ---- 3. tampered: a wrong checksum, then a corrupted stream; the disk is wiped --------------------
 BAD=$T/bad
