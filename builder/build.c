@@ -26,6 +26,7 @@
 #include "profile.h"
 #include "pin.h"
 #include "progress.h"
+#include "proxmox.h"
 #include "repro.h"
 #include "rootfs.h"
 #include "spawn-run.h"
@@ -422,6 +423,55 @@ static int signing_pub_install(struct build_ctx *ctx, struct manifest *m) {
         return 0;
 }
 
+/* out/<host>/proxmox/: the qcow2 (a hard link of the pending one), <host>.conf and import.sh, each
+ * pending and listed in SHA256SUMS as proxmox/NAME. */
+static int proxmox_outputs(struct build_ctx *ctx, struct manifest *m, struct pending **pend, size_t *n_pend,
+                           const char *qcow_tmp) {
+        _cleanup_(proxmox_plan_done) struct proxmox_plan plan = {};
+        int r = proxmox_plan_build(ctx->profile, ctx->host, &plan);
+        if (r < 0)
+                return log_error_errno(r, "Cannot describe the %s VM for Proxmox (hardware cores/ram, an OS disk): %m",
+                                       ctx->host->name);
+        _cleanup_free_ char *dir = strprintf("%s/proxmox", ctx->out_dir);
+        _cleanup_free_ char *conf_name = strprintf("%s.conf", ctx->host->name);
+        _cleanup_free_ char *conf = proxmox_conf_render(&plan), *script = proxmox_import_render(&plan);
+        if (!dir || !conf_name || !conf || !script)
+                return -ENOMEM;
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(-errno, "Failed to create %s: %m", dir);
+        stage_start("proxmox", NULL);
+        const struct { const char *name, *text; } files[] = {
+                { plan.qcow2, NULL }, { conf_name, conf }, { "import.sh", script },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                char *tmp;
+                _cleanup_free_ char *listed = strprintf("proxmox/%s", files[i].name);
+                if (!listed)
+                        return -ENOMEM;
+                r = pending_add(pend, n_pend, dir, files[i].name, &tmp);
+                if (r < 0)
+                        return r;
+                if (!files[i].text) {
+                        /* the same bytes as the qcow2 next to it: a link, a copy across filesystems */
+                        if (link(qcow_tmp, tmp) < 0) {
+                                const char *cp[] = { "cp", "--reflink=auto", "--", qcow_tmp, tmp, NULL };
+                                r = spawn_run(cp, NULL, NULL, NULL);
+                                if (r != 0)
+                                        return log_error_errno(r < 0 ? r : -EIO, "Failed to copy the qcow2 to %s", tmp);
+                        }
+                } else if ((r = write_tmp_text(tmp, files[i].text)) < 0)
+                        return log_error_errno(r, "Failed to write %s: %m", tmp);
+                if (streq(files[i].name, "import.sh") && chmod(tmp, 0755) < 0)
+                        return log_error_errno(-errno, "Failed to chmod %s: %m", tmp);
+                r = add_artifact(m, listed, tmp);
+                if (r < 0)
+                        return r;
+        }
+        stage_done("proxmox", 0, "proxmox/: %s, %s, import.sh (VMID %u, %u cores, %u MiB, %zu data disks)", plan.qcow2,
+                   conf_name, plan.vmid, plan.cores, (unsigned) (plan.memory / MiB), plan.n_disks);
+        return 0;
+}
+
 /* Everything after the role layer: overlays, firstboot, hygiene, the disk image and the outputs. */
 static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover) {
         _cleanup_(manifest_done) struct manifest m = {
@@ -544,7 +594,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         if (interrupted())
                 goto interrupted;
 
-        if (ctx->formats & BUILD_FORMAT_QCOW2) {
+        if (ctx->formats & (BUILD_FORMAT_QCOW2 | BUILD_FORMAT_PROXMOX)) {
                 r = pending_add(&pend, &n_pend, ctx->out_dir, qcow_name, &qcow_tmp);
                 if (r < 0)
                         goto fail;
@@ -557,6 +607,22 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                         goto fail;
                 stage_done("qcow2", m.artifacts[m.n_artifacts - 1].size, "%s, %.0f MiB", qcow_name,
                            m.artifacts[m.n_artifacts - 1].size / 1048576.0);
+        }
+        if (ctx->formats & BUILD_FORMAT_PROXMOX) {
+                r = proxmox_outputs(ctx, &m, &pend, &n_pend, qcow_tmp);
+                if (r < 0)
+                        goto fail;
+        }
+        if (!(ctx->formats & BUILD_FORMAT_QCOW2) && qcow_tmp) {
+                /* made for the Proxmox directory only: not listed at the top */
+                for (size_t i = 0; i < m.n_artifacts; i++)
+                        if (streq(m.artifacts[i].name, qcow_name)) {
+                                free(m.artifacts[i].name);
+                                free(m.artifacts[i].sha256);
+                                memmove(&m.artifacts[i], &m.artifacts[i + 1], (m.n_artifacts - i - 1) * sizeof *m.artifacts);
+                                m.n_artifacts--;
+                                break;
+                        }
         }
         if (ctx->formats & BUILD_FORMAT_RAW) {
                 r = add_artifact(&m, raw_name, raw_tmp);
@@ -610,6 +676,8 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         for (size_t i = 0; i < n_pend; i++) {
                 if (pend[i].tmp == raw_tmp && !(ctx->formats & BUILD_FORMAT_RAW))
                         continue;
+                if (pend[i].tmp == qcow_tmp && !(ctx->formats & BUILD_FORMAT_QCOW2))
+                        continue;
                 r = pending_publish(&pend[i]);
                 if (r < 0) {
                         log_error_errno(r, "Failed to publish %s: %m", pend[i].final);
@@ -622,7 +690,8 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         free(pend);
         if (have_layout)
                 image_layout_done(&layout);
-        stage_done("outputs", 0, "%s: %s", ctx->out_dir, ctx->formats & BUILD_FORMAT_QCOW2 ? "raw, qcow2" : "raw");
+        stage_done("outputs", 0, "%s: raw%s%s", ctx->out_dir, ctx->formats & BUILD_FORMAT_QCOW2 ? ", qcow2" : "",
+                   ctx->formats & BUILD_FORMAT_PROXMOX ? ", proxmox/" : "");
         return 0;
 
 interrupted:
@@ -677,8 +746,8 @@ int build_main(int argc, char **argv) {
         unsigned formats;
         if (build_parse_formats(o.formats, &formats) < 0)
                 return log_error_errno(-EINVAL, "Bad --format '%s' (a comma-separated list of raw, qcow2)", o.formats);
-        if (formats & (BUILD_FORMAT_ISO | BUILD_FORMAT_PXE | BUILD_FORMAT_PROXMOX))
-                return log_error_errno(-EINVAL, "--format: only raw and qcow2 are implemented so far");
+        if (formats & (BUILD_FORMAT_ISO | BUILD_FORMAT_PXE))
+                return log_error_errno(-EINVAL, "--format: only raw, qcow2 and proxmox are implemented so far");
 
         int64_t sde = -1;
         const char *sde_s = getenv("SOURCE_DATE_EPOCH");
