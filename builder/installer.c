@@ -30,6 +30,7 @@ void installer_plan_done(struct installer_plan *p) {
         free(p->kver);
         free(p->kernel);
         strv_free(p->modules);
+        strv_free(p->modules_net);
         strv_free(p->modules_skipped);
         strv_free(p->live_files);
         strv_free(p->lib_dirs);
@@ -227,8 +228,8 @@ static int add_live_file(int treefd, const char *path, bool optional, char ***fi
         return r;
 }
 
-int installer_plan_make(const char *tree_dir, char *const *module_names, char *const *files,
-                        struct installer_plan *ret) {
+int installer_plan_make(const char *tree_dir, char *const *module_names, char *const *net_module_names,
+                        char *const *files, struct installer_plan *ret) {
         _cleanup_close_ int treefd = open(tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (treefd < 0)
                 return log_error_errno(-errno, "installer: cannot open %s: %m", tree_dir);
@@ -251,10 +252,21 @@ int installer_plan_make(const char *tree_dir, char *const *module_names, char *c
         r = kmod_table_parse(dep_text, &t, &line);
         if (r < 0)
                 return log_error_errno(r, "installer: /%s:%u: cannot parse: %m", dep_path, line);
-        _cleanup_strv_free_ char **missing = NULL;
+        _cleanup_strv_free_ char **missing = NULL, **net = NULL, **missing_net = NULL;
         r = kmod_closure(&t, module_names, &p.modules, &missing);
+        if (r >= 0)
+                r = kmod_closure(&t, net_module_names, &net, &missing_net);
         if (r < 0)
                 return log_error_errno(r, "installer: module dependencies in /%s: %m", dep_path);
+        p.modules_net = calloc(1, sizeof(char *));
+        if (!p.modules_net)
+                return -ENOMEM;
+        for (char **m = net; *m; m++)
+                if (!strv_contains(p.modules, *m) && strv_extend(&p.modules_net, *m) < 0)
+                        return -ENOMEM;
+        for (char **m = missing_net; *m; m++)
+                if (!strv_contains(missing, *m) && strv_extend(&missing, *m) < 0)
+                        return -ENOMEM;
         /* Built-in modules need nothing; the others are worth a note (a kernel without a NIC
          * driver cannot PXE-install on that NIC). */
         (void) tree_read(treefd, builtin_path, 16 << 20, &builtin_text, NULL);
@@ -395,6 +407,50 @@ static char *shell_quote_or_null(const char *s) {
         return strchr(s, '\'') ? NULL : strprintf("'%s'", s);
 }
 
+/* The modules of `list` into the initrd, uncompressed, and their load order as text. */
+static int add_modules(struct initrd_writer *w, int treefd, const char *kver, char *const *list, char **ret_load,
+                       uint64_t *bytes) {
+        struct buf load = {};
+        int r = 0;
+        for (char *const *m = list; r >= 0 && *m; m++) {
+                _cleanup_free_ char *src = strprintf("lib/modules/%s/%s", kver, *m);
+                _cleanup_free_ char *plain = strdup(*m);
+                if (!src || !plain) {
+                        r = -ENOMEM;
+                        break;
+                }
+                /* busybox insmod hands the kernel the bytes it read: store them uncompressed. */
+                char *ext = strstr(plain, ".ko");
+                if (ext)
+                        ext[3] = 0;
+                _cleanup_close_ int fd = tree_open(treefd, src, O_RDONLY | O_NOCTTY);
+                if (fd < 0) {
+                        r = log_error_errno(fd, "installer: cannot open /%s: %m", src);
+                        break;
+                }
+                _cleanup_free_ char *data = NULL;
+                size_t n = 0;
+                r = read_fd_decompressed(fd, 256 << 20, &data, &n);
+                if (r < 0) {
+                        log_error_errno(r, "installer: cannot read /%s: %m", src);
+                        break;
+                }
+                _cleanup_free_ char *dst = strprintf("lib/modules/%s/%s", kver, plain);
+                r = dst ? initrd_add_data(w, dst, data, n, 0644) : -ENOMEM;
+                buf_printf(&load, "%s\n", plain);
+                *bytes += n;
+        }
+        if (r < 0) {
+                buf_done(&load);
+                return r;
+        }
+        char *text = load.data ? buf_steal(&load) : strdup("");
+        if (!text)
+                return -ENOMEM;
+        *ret_load = text;
+        return 0;
+}
+
 static int write_initrd(struct build_ctx *ctx, int treefd, const struct installer_plan *p, const char *busybox,
                         char *const *applets, const char *conf, const char *path) {
         _cleanup_free_ char *iso_dir = strprintf("%s/iso/installer", ctx->data_dir);
@@ -438,43 +494,17 @@ static int write_initrd(struct build_ctx *ctx, int treefd, const struct installe
                 r = name ? initrd_add_symlink(&w, name, "busybox") : -ENOMEM;
         }
 
-        struct buf load = {};
         uint64_t mod_bytes = 0;
-        for (char **m = p->modules; r >= 0 && *m; m++) {
-                _cleanup_free_ char *src = strprintf("lib/modules/%s/%s", p->kver, *m);
-                _cleanup_free_ char *plain = strdup(*m);
-                if (!src || !plain) {
-                        r = -ENOMEM;
+        char *const *lists[] = { p->modules, p->modules_net };
+        static const char *const load_names[] = { "rackstack.load", "rackstack-net.load" };
+        for (size_t l = 0; r >= 0 && l < ELEMENTSOF(lists); l++) {
+                _cleanup_free_ char *load_text = NULL;
+                r = add_modules(&w, treefd, p->kver, lists[l], &load_text, &mod_bytes);
+                if (r < 0)
                         break;
-                }
-                /* Stored uncompressed: the kernel's own decompression (finit_module) is not what
-                 * busybox insmod uses. */
-                char *ext = strstr(plain, ".ko");
-                if (ext)
-                        ext[3] = 0;
-                _cleanup_close_ int fd = tree_open(treefd, src, O_RDONLY | O_NOCTTY);
-                if (fd < 0) {
-                        r = log_error_errno(fd, "installer: cannot open /%s: %m", src);
-                        break;
-                }
-                _cleanup_free_ char *data = NULL;
-                size_t n = 0;
-                r = read_fd_decompressed(fd, 256 << 20, &data, &n);
-                if (r < 0) {
-                        log_error_errno(r, "installer: cannot read /%s: %m", src);
-                        break;
-                }
-                _cleanup_free_ char *dst = strprintf("lib/modules/%s/%s", p->kver, plain);
-                r = dst ? initrd_add_data(&w, dst, data, n, 0644) : -ENOMEM;
-                buf_printf(&load, "%s\n", plain);
-                mod_bytes += n;
+                _cleanup_free_ char *load_path = strprintf("lib/modules/%s/%s", p->kver, load_names[l]);
+                r = load_path ? initrd_add_data(&w, load_path, load_text, strlen(load_text), 0644) : -ENOMEM;
         }
-        _cleanup_free_ char *load_text = buf_steal(&load);
-        _cleanup_free_ char *load_path = strprintf("lib/modules/%s/rackstack.load", p->kver);
-        if (r >= 0 && (!load_path || (p->modules[0] && !load_text)))
-                r = -ENOMEM;
-        if (r >= 0)
-                r = initrd_add_data(&w, load_path, strempty(load_text), strlen(strempty(load_text)), 0644);
         if (r >= 0)
                 r = initrd_writer_close(&w);
         const char *filter = w.filter;
@@ -483,8 +513,8 @@ static int write_initrd(struct build_ctx *ctx, int treefd, const struct installe
                 (void) unlink(path);
                 return log_error_errno(r, "Failed to write the installer initrd %s: %m", path);
         }
-        stage_note("installer", "initrd: busybox, %zu kernel modules (%.1f MiB), cpio newc + %s",
-                   strv_length(p->modules), mod_bytes / 1048576.0, filter);
+        stage_note("installer", "initrd: busybox, %zu + %zu (network) kernel modules (%.1f MiB), cpio newc + %s",
+                   strv_length(p->modules), strv_length(p->modules_net), mod_bytes / 1048576.0, filter);
         return 0;
 }
 
@@ -538,14 +568,18 @@ static int write_live_root(struct build_ctx *ctx, int treefd, const struct insta
 int installer_build(struct build_ctx *ctx, struct installer_env *ret) {
         static const char busybox[] = "/bin/busybox";
         _cleanup_free_ char *modules_list = strprintf("%s/iso/installer/modules", ctx->data_dir);
+        _cleanup_free_ char *net_list = strprintf("%s/iso/installer/modules-net", ctx->data_dir);
         _cleanup_free_ char *files_list = strprintf("%s/iso/installer/files", ctx->data_dir);
         _cleanup_free_ char *dir = strprintf("%s/installer", ctx->work_dir);
-        if (!modules_list || !files_list || !dir)
+        if (!modules_list || !net_list || !files_list || !dir)
                 return -ENOMEM;
-        _cleanup_strv_free_ char **module_names = NULL, **files = NULL, **applets = NULL;
+        _cleanup_strv_free_ char **module_names = NULL, **net_names = NULL, **files = NULL, **applets = NULL;
         int r = installer_read_list(modules_list, &module_names);
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", modules_list);
+        r = installer_read_list(net_list, &net_names);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read %s: %m", net_list);
         r = installer_read_list(files_list, &files);
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", files_list);
@@ -557,7 +591,7 @@ int installer_build(struct build_ctx *ctx, struct installer_env *ret) {
                 return r;
 
         _cleanup_(installer_plan_done) struct installer_plan p = {};
-        r = installer_plan_make(ctx->tree_dir, module_names, files, &p);
+        r = installer_plan_make(ctx->tree_dir, module_names, net_names, files, &p);
         if (r < 0)
                 return r;
         if (p.modules_skipped[0]) {

@@ -13,6 +13,7 @@ struct installer_plan {
         char *kver;          /* "6.1.0-50-amd64" */
         char *kernel;        /* tree-relative: "boot/vmlinuz-6.1.0-50-amd64" */
         char **modules;      /* relative to lib/modules/KVER, dependencies first */
+        char **modules_net;  /* the same for a network install, loaded after `modules`, none of them */
         char **modules_skipped; /* asked for in iso/installer/modules, not a module of this kernel */
         char **live_files;   /* tree-relative paths copied into the live root (files, libraries, loader) */
         char **lib_dirs;     /* the library directories used, for LD_LIBRARY_PATH */
@@ -23,8 +24,8 @@ void installer_plan_done(struct installer_plan *p);
 /* Read what the installer needs from tree_dir (read only): the newest kernel in boot/, the
  * closure of module_names over its modules.dep, and the closure of `files` (paths in the tree, a
  * leading '?' for optional ones) over DT_NEEDED. Symlinks resolve inside the tree. */
-int installer_plan_make(const char *tree_dir, char *const *module_names, char *const *files,
-                        struct installer_plan *ret);
+int installer_plan_make(const char *tree_dir, char *const *module_names, char *const *net_module_names,
+                        char *const *files, struct installer_plan *ret);
 
 struct installer_env {
         char *kver;
@@ -44,5 +45,5 @@ char *installer_label(const char *host);
  * removed) and the templates in ctx->data_dir/iso/. */
 int installer_build(struct build_ctx *ctx, struct installer_env *ret);
 
-/* Read a list file (iso/installer/modules, files): one or more words a line, '#' comments. */
+/* Read a list file (iso/installer/modules, modules-net, files): one or more words a line, '#' comments. */
 int installer_read_list(const char *path, char ***ret);
