@@ -741,8 +741,10 @@ int build_main(int argc, char **argv) {
         if (o.ks) {
                 /* The kickstart goes onto the media as it is: check it now, as `validate` would. */
                 struct diags d = {};
-                if (access(o.ks, R_OK) < 0)
-                        r = log_error_errno(-EINVAL, "--ks %s: %m", o.ks);
+                if (access(o.ks, R_OK) < 0) {
+                        log_error_errno(-errno, "--ks %s: %m", o.ks);
+                        r = -EINVAL;
+                }
                 else {
                         validate_kickstart(o.ks, site, &d);
                         diags_print(&d, stderr);
