@@ -551,7 +551,11 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         if (media) {
                 double t0 = now_monotonic();
                 stage_start("media", "compressing the image for the installer");
-                r = media_source_make(ctx, raw_tmp, ctx->ks_path, &src);
+                const char *raw_hex = NULL;
+                for (size_t i = 0; i < m.n_artifacts; i++)
+                        if (streq(m.artifacts[i].name, raw_name))
+                                raw_hex = m.artifacts[i].sha256;
+                r = media_source_make(ctx, raw_tmp, raw_name, raw_hex, ctx->ks_path, &src);
                 if (r < 0)
                         goto fail;
                 stage_done("media", 0, "%s, %.1f s", MEDIA_IMAGE_NAME, now_monotonic() - t0);

@@ -50,7 +50,8 @@ static const char *const *sde_env(const struct build_ctx *ctx, char **storage) {
         return *storage ? env : NULL;
 }
 
-int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *ks, struct media_source *ret) {
+int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *raw_name, const char *raw_sha256,
+                      const char *ks, struct media_source *ret) {
         _cleanup_(media_source_done) struct media_source s = {
                 .image = strprintf("%s/%s", ctx->work_dir, MEDIA_IMAGE_NAME),
                 .sums = strprintf("%s/%s", ctx->work_dir, MEDIA_SUMS_NAME),
@@ -69,7 +70,13 @@ int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *k
         r = sha256_file(s.image, "sha256 " MEDIA_IMAGE_NAME, &hex, &size);
         if (r < 0)
                 return r == -EINTR ? r : log_error_errno(r, "Failed to hash %s: %m", s.image);
-        _cleanup_free_ char *text = strprintf("%s  %s\n", hex, MEDIA_IMAGE_NAME);
+        _cleanup_free_ char *raw_hex = raw_sha256 ? strdup(raw_sha256) : NULL;
+        if (!raw_hex) {
+                r = sha256_file(raw_path, "sha256 raw image", &raw_hex, NULL);
+                if (r < 0)
+                        return r == -EINTR ? r : log_error_errno(r, "Failed to hash %s: %m", raw_path);
+        }
+        _cleanup_free_ char *text = strprintf("%s  %s\n%s  %s\n", hex, MEDIA_IMAGE_NAME, raw_hex, raw_name);
         if (!text)
                 return -ENOMEM;
         r = write_file_atomic(AT_FDCWD, s.sums, text, strlen(text), 0644);

@@ -31,8 +31,11 @@ struct media_source {
 void media_source_done(struct media_source *s);
 
 /* Compress raw_path into ctx->work_dir/MEDIA_IMAGE_NAME (zstd, as a program) and write the
- * SHA256SUMS for it. */
-int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *ks, struct media_source *ret);
+ * SHA256SUMS for it: the compressed image first (what the installer streams), then the raw image
+ * under raw_name (so the installer checks what it wrote, too). raw_sha256 is the raw image's hash
+ * when the caller has it already, else NULL. */
+int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *raw_name, const char *raw_sha256,
+                      const char *ks, struct media_source *ret);
 
 /* The kernel command line's console part: serial last, so /dev/console (what the installer
  * talks on) is ttyS0, while the kernel logs to the screen too. */
