@@ -4,6 +4,8 @@
 # The PXE set's URLs are baked in at build time (--pxe-url http://10.0.2.2:PORT: the host's loopback
 # as QEMU's user network shows it), so the port is chosen once, free at build time, and kept in
 # MEDIA_DIR/pxe-port; a later run that finds it taken rebuilds with another.
+# RACKSTACK_MEDIA_FIRSTBOOT puts another rackstack-firstboot binary into the image and the installer
+# (with RACKSTACK_VM_MEDIA_OUT, to keep those media apart).
 MEDIAOUT=${RACKSTACK_VM_MEDIA_OUT:-$TOP/build/vm-media}
 
 free_port() {
@@ -17,7 +19,7 @@ s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
 }
 
 ensure_media() {
-        local role=$1 host
+        local role=$1 host fb=${RACKSTACK_MEDIA_FIRSTBOOT:-$O/rackstack-firstboot}
         command -v xorriso >/dev/null || skip "xorriso missing (make deps)"
         host=$("$O/rackstack-build" show "$role" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["host"]["name"])')
         MEDIA_DIR=$MEDIAOUT/$host
@@ -28,7 +30,7 @@ ensure_media() {
         # to a boot, and a stale ISO would test old code).
         local stale=
         if [ -s "$MEDIA_DIR/SHA256SUMS" ] && [ -n "$PXE_PORT" ]; then
-                [ -n "$(find "$O/rackstack-build" "$O/rackstack-firstboot" "$TOP/iso" -newer "$MEDIA_DIR/SHA256SUMS" \
+                [ -n "$(find "$O/rackstack-build" "$fb" "$TOP/iso" -newer "$MEDIA_DIR/SHA256SUMS" \
                         -type f 2>/dev/null | head -n 1)" ] && stale="the builder or iso/ changed"
                 port_free "$PXE_PORT" || stale="port $PXE_PORT is taken"
         else
@@ -39,7 +41,7 @@ ensure_media() {
                 echo "building the $role install media ($stale; PXE over http://10.0.2.2:$PXE_PORT) into $MEDIAOUT"
                 local t0=$SECONDS
                 (cd "$TOP" && "$O/rackstack-build" build "$role" --base "$(host_base)" --format iso,pxe \
-                        --out "$MEDIAOUT" --firstboot "$O/rackstack-firstboot" --ks "$TOP/kickstart/$host.ks" \
+                        --out "$MEDIAOUT" --firstboot "$fb" --ks "$TOP/kickstart/$host.ks" \
                         --pxe-url "http://10.0.2.2:$PXE_PORT") || { echo "media build failed"; exit 1; }
                 echo "$PXE_PORT" > "$MEDIA_DIR/pxe-port"
                 echo "media build: $((SECONDS - t0)) s"

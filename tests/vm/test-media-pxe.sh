@@ -23,34 +23,40 @@ done
 echo "PXE set: $(du -sb "$PXE_DIR" | cut -f1) bytes; HTTP on 127.0.0.1:$PXE_PORT (pid $http_pid)"
 
 fails=0
-python3 - "$TOP" "$PXE_DIR" "$PXE_PORT" "$O/test-logs" <<'PYEOF' || fails=$((fails + 1))
+# One boot: FIRMWARE BOOTFILE; both at once (two cores).
+boot_pxe() {
+        python3 - "$TOP" "$PXE_DIR" "$PXE_PORT" "$O/test-logs" "$1" "$2" <<'PYEOF'
 import os, sys
 sys.path.insert(0, os.path.join(sys.argv[1], "tests/vm"))
 from vmharness import VM, install_signal_handlers
 install_signal_handlers()
-pxe_dir, port, logdir = sys.argv[2], sys.argv[3], sys.argv[4]
+pxe_dir, port, logdir, fw, bootfile = sys.argv[2:7]
 url = "http://10.0.2.2:%s" % port
-fails = 0
-for fw, bootfile in (("bios", "boot.ipxe"), ("uefi", "grubnetx64.efi")):
-    log = os.path.join(logdir, "vm-media-pxe-%s.serial.log" % fw)
-    try:
-        with VM(pxe=(pxe_dir, bootfile), firmware=fw, nets=1, no_reboot=True, memory=1536, log=log) as vm:
-            vm.boot(expect=r"rackstack-installer: starting \(role db, host lab-db1\)", timeout=240)
-            first = vm.last_match_time
-            vm.wait_for(r"rackstack-installer: network: eth0 10\.0\.2\.15 \(boot server 10\.0\.2\.2\)", 120)
-            vm.wait_for(r"rackstack-installer: fetching %s/installer\.squashfs" % url, 60)
-            vm.wait_for(r"rackstack-installer: fetching %s/ks\.cfg" % url, 120)
-            vm.wait_for(r"rackstack-installer: running /usr/bin/rackstack-firstboot install --source %s "
-                        r"--ks /run/rackstack/ks\.cfg" % url, 120)
-            vm.wait_for(r"\n(rackstack-firstboot|error while loading shared libraries)", 120)
-            if "error while loading shared libraries" in vm.output[-4000:]:
-                raise RuntimeError("rackstack-firstboot could not start in the live root")
-            print("ok   PXE under %s (%s): first line %.1f s, firstboot %.1f s" % (fw, bootfile, first, vm.last_match_time))
-    except Exception as e:
-        print("FAIL PXE under %s (%s): %s (serial log %s)" % (fw, bootfile, e, log))
-        fails += 1
-sys.exit(1 if fails else 0)
+log = os.path.join(logdir, "vm-media-pxe-%s.serial.log" % fw)
+try:
+    with VM(pxe=(pxe_dir, bootfile), firmware=fw, nets=1, no_reboot=True, memory=1536, log=log, name="pxe-" + fw) as vm:
+        vm.boot(expect=r"rackstack-installer: starting \(role db, host lab-db1\)", timeout=240)
+        first = vm.last_match_time
+        vm.wait_for(r"rackstack-installer: network: eth0 10\.0\.2\.15 \(boot server 10\.0\.2\.2\)", 120)
+        vm.wait_for(r"rackstack-installer: fetching %s/installer\.squashfs" % url, 60)
+        vm.wait_for(r"rackstack-installer: fetching %s/ks\.cfg" % url, 120)
+        vm.wait_for(r"rackstack-installer: running /usr/bin/rackstack-firstboot install --source %s "
+                    r"--ks /run/rackstack/ks\.cfg" % url, 120)
+        vm.wait_for(r"\n(rackstack-firstboot|error while loading shared libraries)", 120)
+        if "error while loading shared libraries" in vm.output[-4000:]:
+            raise RuntimeError("rackstack-firstboot could not start in the live root")
+        print("ok   PXE under %s (%s): first line %.1f s, firstboot %.1f s" % (fw, bootfile, first, vm.last_match_time))
+except Exception as e:
+    print("FAIL PXE under %s (%s): %s (serial log %s)" % (fw, bootfile, e, log))
+    sys.exit(1)
 PYEOF
+}
+t0=$SECONDS
+boot_pxe bios boot.ipxe & a=$!
+boot_pxe uefi grubnetx64.efi & b=$!
+wait $a || fails=$((fails + 1))
+wait $b || fails=$((fails + 1))
+echo "2 boots in $((SECONDS - t0)) s"
 # The firmware fetched its files by TFTP, the installer the rest by HTTP: both GETs are in the log.
 for f in installer.squashfs ks.cfg; do
         n=$(grep -c "\"GET /$f HTTP/1.[01]\" 200" "$httplog")
