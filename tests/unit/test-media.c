@@ -225,11 +225,85 @@ static void test_initrd(void **state) {
         assert_int_equal(spawn_run(rargv, NULL, NULL, NULL), 0);
 }
 
+static void put(const char *root, const char *rel, const char *text) {
+        _cleanup_close_ int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        _cleanup_free_ char *parent = strdup(rel);
+        char *slash = strrchr(parent, '/');
+        if (slash) {
+                *slash = 0;
+                assert_int_equal(mkdir_parents_at(dfd, parent, 0755), 0);
+        }
+        assert_int_equal(write_file_atomic(dfd, rel, text, strlen(text), 0644), 0);
+}
+
+/* The plan read from a made-up role tree: the newest kernel that has modules, the module closure
+ * minus built-ins, and an ELF file's libraries found through the search path, with an absolute
+ * symlink resolved inside the tree (not on the build host). */
+static void test_installer_plan(void **state) {
+        char root[] = "/var/tmp/test-media-tree-XXXXXX";
+        assert_non_null(mkdtemp(root));
+        put(root, "boot/vmlinuz-6.9.0-1", "k");
+        put(root, "boot/vmlinuz-6.10.0-1", "k");
+        put(root, "boot/vmlinuz-6.11.0-1", "k"); /* no modules: not chosen */
+        put(root, "lib/modules/6.9.0-1/modules.dep", "");
+        put(root, "lib/modules/6.10.0-1/modules.dep",
+            "kernel/fs/squashfs/squashfs.ko.zst:\nkernel/drivers/block/loop.ko.zst:\n"
+            "kernel/drivers/net/virtio_net.ko.zst: kernel/drivers/net/net_failover.ko.zst\n"
+            "kernel/drivers/net/net_failover.ko.zst:\n");
+        put(root, "lib/modules/6.10.0-1/modules.builtin", "kernel/fs/ext4/ext4.ko\n");
+
+        _cleanup_free_ char *elf = NULL;
+        size_t n = 0;
+        assert_int_equal(read_file_full(AT_FDCWD, "tests/fuzz/corpus/elf-deps/tiny.so", 1 << 20, &elf, &n), 0);
+        _cleanup_free_ char *prog = strprintf("%s/usr/bin/prog", root);
+        put(root, "usr/bin/prog", "");
+        _cleanup_close_ int fd = open(prog, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        assert_int_equal(write(fd, elf, n), (ssize_t) n);
+        /* libm: an absolute symlink that only makes sense inside the tree; libc: in /lib only. */
+        put(root, "usr/lib/x86_64-linux-gnu/libm-tree-only.so", "not an ELF file");
+        _cleanup_free_ char *link = strprintf("%s/usr/lib/x86_64-linux-gnu/libm.so.6", root);
+        assert_int_equal(symlink("/usr/lib/x86_64-linux-gnu/libm-tree-only.so", link), 0);
+        put(root, "lib/x86_64-linux-gnu/libc.so.6", "not an ELF file either");
+        put(root, "etc/os-release", "ID=test\n");
+
+        _cleanup_strv_free_ char **mods = V("squashfs loop ext4 nosuch");
+        _cleanup_strv_free_ char **net = V("virtio_net loop");
+        _cleanup_strv_free_ char **files = V("/usr/bin/prog /etc/os-release ?/etc/missing");
+        struct installer_plan p = {};
+        assert_int_equal(installer_plan_make(root, mods, net, files, &p), 0);
+        assert_string_equal(p.kver, "6.10.0-1");
+        assert_string_equal(p.kernel, "boot/vmlinuz-6.10.0-1");
+        _cleanup_free_ char *m = strv_join(p.modules, " ");
+        assert_string_equal(m, "kernel/fs/squashfs/squashfs.ko.zst kernel/drivers/block/loop.ko.zst");
+        _cleanup_free_ char *mn = strv_join(p.modules_net, " ");
+        assert_string_equal(mn, "kernel/drivers/net/net_failover.ko.zst kernel/drivers/net/virtio_net.ko.zst");
+        _cleanup_free_ char *sk = strv_join(p.modules_skipped, " ");
+        assert_string_equal(sk, "nosuch"); /* ext4 is built in */
+        _cleanup_free_ char *lf = strv_join(p.live_files, " ");
+        assert_string_equal(lf, "usr/bin/prog usr/lib/x86_64-linux-gnu/libm.so.6 lib/x86_64-linux-gnu/libc.so.6 "
+                                "etc/os-release");
+        _cleanup_free_ char *ld = strv_join(p.lib_dirs, ":");
+        assert_string_equal(ld, "usr/lib/x86_64-linux-gnu:lib/x86_64-linux-gnu");
+        installer_plan_done(&p);
+
+        /* A required file that is missing, and a library nowhere in the tree, are errors. */
+        _cleanup_strv_free_ char **missing = V("/usr/bin/nothere");
+        assert_int_equal(installer_plan_make(root, mods, net, missing, &p), -ENOENT);
+        assert_int_equal(unlink(link), 0);
+        assert_int_equal(installer_plan_make(root, mods, net, files, &p), -ENOENT);
+
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", root);
+        const char *argv[] = { "sh", "-c", rm, NULL };
+        assert_int_equal(spawn_run(argv, NULL, NULL, NULL), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_template),     cmocka_unit_test(test_kmod_closure),
                 cmocka_unit_test(test_elf_deps),     cmocka_unit_test(test_label_and_url),
                 cmocka_unit_test(test_read_list),    cmocka_unit_test(test_initrd),
+                cmocka_unit_test(test_installer_plan),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
