@@ -136,7 +136,7 @@ static char *exe_dir(void) {
 
 static void usage(FILE *f) {
         fputs("usage: rackstack-build build ROLE [--base ubuntu-24.04|debian-12] [--mirror URL]\n"
-              "                                [--format raw,qcow2,iso,pxe] [--out DIR] [--cache DIR] [--json]\n"
+              "                                [--format raw,qcow2,iso,pxe,proxmox] [--out DIR] [--cache DIR] [--json]\n"
               "                                [--profiles DIR] [--firstboot PATH] [--verbose]\n"
               "                                [--sign PREFIX.key] [--check-reproducible] [--pin-from MANIFEST]\n"
               "                                [--ks FILE] [--pxe-url URL]\n"
