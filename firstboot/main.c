@@ -18,6 +18,7 @@
 #include "answers.h"
 #include "fileio.h"
 #include "net-main.h"
+#include "services-main.h"
 #include "status.h"
 #include "util.h"
 
@@ -275,6 +276,10 @@ static int verb_run(const struct options *o) {
                         (void) status_step(&st, "network", "done", NULL);
         }
         if (r == 0) {
+                fflush(stdout);
+                r = services_step(o->root, o->profile, NULL, so.ks, false, &st) < 0 ? 1 : 0;
+        }
+        if (r == 0) {
                 _cleanup_free_ char *stamp = strprintf("%s/var/lib/rackstack/done", o->root);
                 if (!stamp || write_file_atomic(AT_FDCWD, stamp, "", 0, 0644) < 0)
                         log_warning("Cannot write the done stamp; firstboot will run again on the next boot");
@@ -300,6 +305,8 @@ static void usage(FILE *f) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
         fprintf(f, "  %-10s %s\n", "network", "plan the bond and VLANs; --apply brings them up (see network --help)");
+        fprintf(f, "  %-10s %s\n", "services", "firewall, service configuration, start and check (services --help)");
+        fprintf(f, "  %-10s %s\n", "render", "print a rendered config: postgresql --ram SIZE, nftables, traefik");
         fprintf(f, "\noptions:\n"
                    "  --root=DIR          operate on files under DIR (default /)\n"
                    "  --role=ROLE         the role whose disk layout to use\n"
@@ -334,6 +341,10 @@ int main(int argc, char **argv) {
         /* The network step parses its own options (net-main.c). */
         if (streq(argv[1], "network"))
                 return verb_network(argc - 1, argv + 1);
+        if (streq(argv[1], "services"))
+                return verb_services(argc - 1, argv + 1);
+        if (streq(argv[1], "render"))
+                return verb_render(argc - 1, argv + 1);
         const struct verb *verb = NULL;
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(argv[1], verbs[i].name))
