@@ -12,6 +12,7 @@
 #include "log.h"
 #include "parse.h"
 #include "render.h"
+#include "run-steps.h"
 #include "services-main.h"
 #include "services.h"
 #include "util.h"
@@ -66,6 +67,19 @@ int services_step(const char *root, const char *profile_path, const char *site_p
                 .host = find_host(site, prof, ks_path), .status = st, .dry_run = dry_run,
         };
         return services_run(&c);
+}
+
+int step_services(struct run_ctx *c) {
+        if (!c->profile) {
+                (void) status_step(c->status, "services", "skipped", "the image has no role profile");
+                return RUN_SKIPPED;
+        }
+        struct services_ctx sc = {
+                .root = c->root, .root_fd = c->root_fd, .profile = c->profile, .site = c->site, .host = c->host,
+                .status = c->status, .dry_run = c->dry_run,
+        };
+        fflush(stdout);
+        return services_run(&sc);
 }
 
 /* rackstack-firstboot services [--root DIR] [--profile FILE] [--site FILE] [--ks FILE] [--dry-run] */
