@@ -273,8 +273,16 @@ static bool package_installed(int root_fd, const char *pkg) {
 
 /* ---- status ------------------------------------------------------------------------------------ */
 
-static void record(const struct services_ctx *c, const struct service_spec *s, const char *state, const char *reason) {
+static void record(struct services_ctx *c, const struct service_spec *s, const char *state, const char *reason) {
         _cleanup_free_ char *step = strprintf("service/%s", s->name);
+        json_begin_object(&c->report);
+        json_kv_string(&c->report, "name", s->name);
+        json_kv_string(&c->report, "source", service_source_to_string(s->source));
+        json_kv_string(&c->report, "origin", s->source == SERVICE_SOURCE_APT ? s->repo :
+                                             s->source == SERVICE_SOURCE_OCI ? s->image : NULL);
+        json_kv_string(&c->report, "state", state);
+        json_kv_string(&c->report, "reason", reason);
+        json_end_object(&c->report);
         printf("rackstack-firstboot: service %-22s %s%s%s\n", s->name, state, reason ? ": " : "", strempty(reason));
         fflush(stdout);
         if (step)
@@ -466,6 +474,20 @@ static int postgresql(struct services_ctx *c, const struct service_spec *s, char
         if ((r = systemctl(c, "enable", s->unit ? s->unit : "postgresql.service", reason)) < 0 ||
             (r = systemctl(c, "restart", instance, reason)) < 0)
                 return r;
+        struct json pj = {};
+        json_begin_object(&pj);
+        json_kv_uint(&pj, "version", ver);
+        json_kv_uint(&pj, "ram", c->ram);
+        json_kv_uint(&pj, "reserved", reserved);
+        json_kv_uint(&pj, "budget", budget);
+        json_kv_uint(&pj, "cpus", c->cpus);
+        json_kv_string(&pj, "storage", hdd ? "hdd" : "ssd");
+        json_kv_string(&pj, "listen_addresses", listen);
+        json_kv_string(&pj, "conf", conf_path);
+        json_end_object(&pj);
+        buf_putc(&pj.out, 0);
+        free(c->pg_report);
+        c->pg_report = buf_steal(&pj.out);
         _cleanup_free_ char *sb = pg_size_to_string(t.shared_buffers_kb), *wm = pg_size_to_string(t.work_mem_kb);
         *ret_done = strprintf("PostgreSQL %u, data in " PG_MOUNT "/%u/main, listening on %s; tuned for %" PRIu64
                               " MiB of %" PRIu64 " MiB (%" PRIu64 " MiB set aside for the role's other services), %s: "
@@ -611,9 +633,15 @@ int services_run(struct services_ctx *c) {
         if (!c->answer_timeout_sec)
                 c->answer_timeout_sec = 120;
 
+        c->report = (struct json) {};
+        json_begin_object(&c->report);
+        json_key(&c->report, "services");
+        json_begin_array(&c->report);
         int r = firewall(c);
-        if (r < 0)
+        if (r < 0) {
+                buf_done(&c->report.out);
                 return r;
+        }
 
         unsigned failed = 0, skipped = 0, done = 0;
         _cleanup_free_ char *first = NULL;
@@ -628,6 +656,18 @@ int services_run(struct services_ctx *c) {
                 else
                         done++;
         }
+        json_end_array(&c->report);
+        json_key(&c->report, "postgresql");
+        if (c->pg_report)
+                json_raw(&c->report, c->pg_report);
+        else
+                json_null(&c->report);
+        json_end_object(&c->report);
+        _cleanup_free_ char *rep = buf_steal(&c->report.out);
+        if (rep)
+                (void) status_attach(c->status, "services", rep);
+        free(c->pg_report);
+        c->pg_report = NULL;
         _cleanup_free_ char *sum = strprintf("%u running, %u skipped, %u failed", done, skipped, failed);
         if (own_base)
                 c->base = NULL; /* it pointed into base, freed here */

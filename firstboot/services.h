@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "json.h"
 #include "profile.h"
 #include "status.h"
 
@@ -27,6 +28,11 @@ struct services_ctx {
         const char *base;  /* "debian-12", "ubuntu-24.04" */
         unsigned probe_timeout_sec; /* vendor reachability; 0 = 3 */
         unsigned answer_timeout_sec; /* how long a started service has to answer; 0 = 120 */
+
+        /* Filled by services_run(): status.json's "services" key (each service's source, state and
+         * reason; PostgreSQL's budget and the values it was tuned to). */
+        struct json report;
+        char *pg_report; /* a JSON object, or NULL */
 };
 
 /* 0 when every service the image holds is running and answering (skipped ones included), or a

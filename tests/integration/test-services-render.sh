@@ -39,6 +39,28 @@ assert d["routers"]["erp"]["rule"] == "Host(`erp.domain.com`)"
 assert d["services"]["erp"]["loadBalancer"]["servers"][0]["url"] == "http://10.0.50.17:8069"
 ' "$tmp/routes.yml"
 
+# The services step offline (--root elsewhere: files are written, nothing is started or probed).
+r=$tmp/root
+mkdir -p "$r/etc/postgresql/15/main" "$r/var/lib/dpkg/info"
+touch "$r/etc/postgresql/15/main/postgresql.conf"
+printf 'ID=debian\nVERSION_ID="12"\n' >"$r/etc/os-release"
+for p in chrony rsyslog zabbix-agent2 postgresql postgresql-contrib pgbouncer; do touch "$r/var/lib/dpkg/info/$p.list"; done
+"$F" services --root "$r" --profile profiles/db.yaml --site profiles/site.yaml --ks kickstart/lab-db1.ks >"$tmp/svc.out" 2>&1; rc=$?
+check "services (db, offline): fails because redis-server is not installed" test $rc = 1
+check "services: redis reported failed with the reason" grep -q "service redis .*failed: package redis-server is not in the image" "$tmp/svc.out"
+check "services: elasticsearch skipped, not faked" grep -Eq "service elasticsearch +skipped: apt repository artifacts.elastic.co unreachable" "$tmp/svc.out"
+check "services: the Ubuntu-only Zabbix agent skipped on Debian" grep -Eq "service zabbix-agent2-vendor +skipped: only on ubuntu-24.04; this is debian-12" "$tmp/svc.out"
+check "services: /etc/nftables.conf written and accepted by nft" nftc "$r/etc/nftables.conf"
+check "services: the tuning drop-in listens on the db VLAN address" grep -qx "listen_addresses = 'localhost,10.0.40.12'" "$r/etc/postgresql/15/main/conf.d/50-rackstack-tuning.conf"
+check "services: pg_hba allows the database VLAN" grep -q "^host    all       all   10.0.40.0/24 scram-sha-256" "$r/etc/postgresql/15/main/pg_hba.conf"
+touch "$r/var/lib/dpkg/info/redis-server.list"
+"$F" services --root "$r" --profile profiles/db.yaml --site profiles/site.yaml >"$tmp/svc2.out" 2>&1; rc=$?
+check "services (db, offline, rerun with redis): succeeds" test $rc = 0
+"$F" services --root "$r" --profile profiles/infra.yaml --site profiles/site.yaml >"$tmp/svc3.out" 2>&1
+check "services (infra): Traefik's routes written though Traefik itself is skipped" \
+        test "$(grep -c 'rule: "Host' "$r/etc/traefik/dynamic/routes.yml")" = 15
+check "services (infra): traefik skipped with its registry unreachable" grep -Eq "service traefik +skipped: registry docker.io unreachable" "$tmp/svc3.out"
+
 pg=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 if [ -n "$pg" ] && [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
         "$F" render postgresql --ram 32G --cpus 8 --listen localhost >"$tmp/tune.conf"
