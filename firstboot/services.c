@@ -326,9 +326,10 @@ static int firewall(struct services_ctx *c) {
         }
         /* Check before loading: a ruleset nft rejects would leave the old one (or none) in place. */
         char *check[] = { (char *) "nft", (char *) "-c", (char *) "-f", (char *) "/" NFT_CONF, NULL };
-        char *reload[] = { (char *) "systemctl", (char *) "enable", (char *) "--now", (char *) "nftables.service", NULL };
-        if ((r = run_logged(c, check, &reason)) < 0 || (r = run_logged(c, reload, &reason)) < 0 ||
-            (r = systemctl(c, "reload-or-restart", "nftables.service", &reason)) < 0)
+        /* nftables.service is a oneshot that loads /etc/nftables.conf: restart flushes and loads. */
+        if ((r = run_logged(c, check, &reason)) < 0 ||
+            (!c->units_enabled && (r = systemctl(c, "enable", "nftables.service", &reason)) < 0) ||
+            (r = systemctl(c, "restart", "nftables.service", &reason)) < 0)
                 goto fail;
         done = strprintf("%zu port entries open, SSH from %s, everything else dropped",
                                               c->profile->n_ports,
@@ -471,7 +472,7 @@ static int postgresql(struct services_ctx *c, const struct service_spec *s, char
                 if (pw)
                         (void) fchownat(c->root_fd, hba_path, pw->pw_uid, pw->pw_gid, 0);
         }
-        if ((r = systemctl(c, "enable", s->unit ? s->unit : "postgresql.service", reason)) < 0 ||
+        if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit ? s->unit : "postgresql.service", reason)) < 0) ||
             (r = systemctl(c, "restart", instance, reason)) < 0)
                 return r;
         struct json pj = {};
@@ -594,7 +595,10 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
                 if ((r = postgresql(c, s, &reason, &done)) < 0)
                         goto fail;
         } else if (s->unit) {
-                if ((r = systemctl(c, "enable", s->unit, &reason)) < 0 || (r = systemctl(c, "restart", s->unit, &reason)) < 0)
+                /* Started, not restarted: their configuration is not ours (the join step writes
+                 * chrony's, rsyslog's, Zabbix's and restarts them itself). */
+                if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit, &reason)) < 0) ||
+                    (r = systemctl(c, "start", s->unit, &reason)) < 0)
                         goto fail;
         } else {
                 record(c, s, "done", "installed; it has no unit of its own");
@@ -632,6 +636,35 @@ int services_run(struct services_ctx *c) {
                 c->probe_timeout_sec = 3;
         if (!c->answer_timeout_sec)
                 c->answer_timeout_sec = 120;
+
+        /* Every unit enabled in one go: each systemctl enable reloads systemd, which takes many
+         * seconds on a slow machine (20-40 s each under TCG). If the batch fails, each service
+         * enables its own and the failure lands on the service it belongs to. */
+        _cleanup_strv_free_ char **units = NULL;
+        if (strv_extend(&units, "nftables.service") < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->profile->n_services; i++) {
+                const struct service_spec *s = &c->profile->services[i];
+                if (s->source != SERVICE_SOURCE_DISTRO || !s->unit || (s->bases && c->base && !strv_contains(s->bases, c->base)))
+                        continue;
+                bool have = true;
+                for (char **p = s->packages; p && *p; p++)
+                        have = have && package_installed(c->root_fd, *p);
+                if (have && !strv_contains(units, s->unit) && strv_extend(&units, s->unit) < 0)
+                        return -ENOMEM;
+        }
+        {
+                _cleanup_strv_free_ char **argv = NULL;
+                _cleanup_free_ char *why = NULL;
+                if (strv_extend(&argv, "systemctl") < 0 || strv_extend(&argv, "enable") < 0)
+                        return -ENOMEM;
+                for (char **u = units; *u; u++)
+                        if (strv_extend(&argv, *u) < 0)
+                                return -ENOMEM;
+                c->units_enabled = run_logged(c, argv, &why) >= 0;
+                if (!c->units_enabled)
+                        log_warning("enabling the units at once failed (%s); one by one", strna(why));
+        }
 
         c->report = (struct json) {};
         json_begin_object(&c->report);

@@ -33,6 +33,7 @@ struct services_ctx {
          * reason; PostgreSQL's budget and the values it was tuned to). */
         struct json report;
         char *pg_report; /* a JSON object, or NULL */
+        bool units_enabled; /* one systemctl enable for all units went through */
 };
 
 /* 0 when every service the image holds is running and answering (skipped ones included), or a
