@@ -252,7 +252,7 @@ static int probe_https(const char *host, unsigned timeout_sec, char **ret_why) {
         struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
         int g = getaddrinfo(host, "443", &hints, &ai);
         if (g != 0) {
-                *ret_why = strprintf("%s does not resolve (%s)", host, gai_strerror(g));
+                *ret_why = strprintf("name does not resolve: %s", gai_strerror(g));
                 return -EHOSTUNREACH;
         }
         int r = -EHOSTUNREACH;
@@ -260,7 +260,7 @@ static int probe_https(const char *host, unsigned timeout_sec, char **ret_why) {
                 r = tcp_connect(a->ai_addr, a->ai_addrlen, timeout_sec * 1000);
         freeaddrinfo(ai);
         if (r < 0)
-                *ret_why = strprintf("%s:443: %s", host, strerror(-r));
+                *ret_why = strprintf("port 443: %s", strerror(-r));
         return r;
 }
 

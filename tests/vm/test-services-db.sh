@@ -9,6 +9,9 @@
 #    only, policy drop,
 #  - Elasticsearch and MongoDB are reported skipped with their source unreachable, not faked,
 #  - status.json has a service/<name> entry for every service.
+# The image locks root (as it should); the test boots a private copy whose root password is emptied
+# (losetup at the root partition's offset, /etc/shadow edited), so the harness can log in on the
+# serial console. The image itself is untouched.
 # RACKSTACK_VM_REBUILD=1 rebuilds the image first (it is cached in build/vm-images by lib.sh).
 . "$(dirname "$0")/lib.sh"
 vm_requirements
@@ -52,6 +55,28 @@ def conf_kb(v):
     return int(m.group(1)) * {"kB": 1, "MB": 1024, "GB": 1024 * 1024}[m.group(2)]
 
 tmp = tempfile.mkdtemp(prefix="rackstack-svc-", dir="/var/tmp")
+
+def open_root(src):
+    """A sparse copy of the image with an empty root password."""
+    dst = os.path.join(tmp, "boot.raw")
+    subprocess.run(["cp", "--sparse=always", src, dst], check=True)
+    pt = json.loads(subprocess.run(["sfdisk", "--json", dst], capture_output=True, text=True, check=True).stdout)
+    root = [p for p in pt["partitiontable"]["partitions"] if p.get("name") == "root"][0]
+    dev = subprocess.run(["losetup", "-f", "--show", "-o", str(root["start"] * 512), "--sizelimit",
+                          str(root["size"] * 512), dst], capture_output=True, text=True, check=True).stdout.strip()
+    mnt = os.path.join(tmp, "mnt")
+    os.mkdir(mnt)
+    try:
+        subprocess.run(["mount", dev, mnt], check=True)
+        try:
+            subprocess.run(["sed", "-i", "s/^root:[^:]*:/root::/", os.path.join(mnt, "etc/shadow")], check=True)
+        finally:
+            subprocess.run(["umount", mnt], check=True)
+    finally:
+        subprocess.run(["losetup", "-d", dev])
+    return dst
+
+raw = open_root(raw)
 nvme, sas = os.path.join(tmp, "nvme.img"), os.path.join(tmp, "sas.img")
 port = 41000 + (os.getpid() * 7) % 20000
 gwlog = os.path.join(tmp, "gateway.log")
