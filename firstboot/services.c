@@ -271,6 +271,25 @@ static bool package_installed(int root_fd, const char *pkg) {
         return (a && faccessat(root_fd, a, F_OK, 0) == 0) || (b && faccessat(root_fd, b, F_OK, 0) == 0);
 }
 
+/* Already enabled: a symlink to it in some /etc/systemd/system/<target>.wants. Checked by hand,
+ * since systemctl enable on Debian runs update-rc.d for every unit with an init script, even an
+ * enabled one (tens of seconds each under TCG). */
+static bool unit_enabled(int root_fd, const char *unit) {
+        _cleanup_close_ int fd = openat(root_fd, "etc/systemd/system", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = NULL;
+        if (fd < 0 || opendir_dup(fd, &d) < 0)
+                return false;
+        bool found = false;
+        for (struct dirent *de; !found && (de = readdir(d));) {
+                if (!endswith(de->d_name, ".wants"))
+                        continue;
+                _cleanup_free_ char *p = strprintf("%s/%s", de->d_name, unit);
+                found = p && faccessat(fd, p, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+        }
+        closedir(d);
+        return found;
+}
+
 /* ---- status ------------------------------------------------------------------------------------ */
 
 static void record(struct services_ctx *c, const struct service_spec *s, const char *state, const char *reason) {
@@ -653,7 +672,18 @@ int services_run(struct services_ctx *c) {
                 if (have && !strv_contains(units, s->unit) && strv_extend(&units, s->unit) < 0)
                         return -ENOMEM;
         }
-        {
+        for (size_t i = 0, j = 0;; i++) {
+                if (units[i] && unit_enabled(c->root_fd, units[i])) {
+                        free(units[i]);
+                        continue;
+                }
+                units[j++] = units[i];
+                if (!units[i])
+                        break;
+        }
+        if (!units[0])
+                c->units_enabled = true;
+        else {
                 _cleanup_strv_free_ char **argv = NULL;
                 _cleanup_free_ char *why = NULL;
                 if (strv_extend(&argv, "systemctl") < 0 || strv_extend(&argv, "enable") < 0)

@@ -102,6 +102,7 @@ try:
               re.search(r"service elasticsearch +skipped: apt repository artifacts\.elastic\.co unreachable", text) is not None)
         vm.login(timeout=600)
         t_login = time.monotonic() - t_start
+        vm.run("cd /")  # runuser keeps the cwd; postgres cannot enter /root
 
         rc, mem = vm.run("awk '/^MemTotal:/ {print $2}' /proc/meminfo")
         rc2, ncpu = vm.run("nproc")
