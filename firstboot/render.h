@@ -57,6 +57,13 @@ uint64_t pg_budget(const struct profile *p, const char *base, uint64_t ram, uint
 /* pg_hba.conf lines: local peer, loopback and each subnet with scram-sha-256. */
 char *pg_hba_render(const struct vlan_spec *const *vlans, size_t n_vlans);
 
+/* ---- Redis ------------------------------------------------------------------------------------- */
+
+/* A file redis.conf includes last: listen on loopback and addr (0 = loopback only), and hold the
+ * cache to the memory the profile sets aside for it (0 = no limit), evicting least recently used
+ * keys when full rather than refusing writes. */
+char *redis_render(uint32_t addr, uint64_t maxmemory);
+
 /* ---- nftables ---------------------------------------------------------------------------------- */
 
 /* /etc/nftables.conf: inbound dropped except loopback, established/related, ICMP/ICMPv6, SSH from

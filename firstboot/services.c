@@ -523,6 +523,45 @@ static int postgresql(struct services_ctx *c, const struct service_spec *s, char
         return 0;
 }
 
+/* ---- Redis ------------------------------------------------------------------------------------- */
+
+#define REDIS_CONF "etc/redis/redis.conf"
+#define REDIS_DROPIN "etc/redis/rackstack.conf"
+
+/* Debian's redis.conf has no include directory: one include line is appended (once) and our file
+ * carries the rest, so a rerun rewrites only our file. */
+static int redis_config(struct services_ctx *c, const struct service_spec *s, uint32_t *ret_addr, char **reason) {
+        const struct vlan_spec *dbv = site_vlan_named(c->site, "database");
+        uint32_t a = dbv && c->host ? host_address_on(c->host, dbv->id) : 0;
+        uint64_t maxmem = s->memory + c->ram / 100 * s->memory_percent;
+        _cleanup_free_ char *text = redis_render(a, maxmem), *conf = NULL;
+        if (!text)
+                return -ENOMEM;
+        int r = read_file_full(c->root_fd, REDIS_CONF, 1024 * 1024, &conf, NULL);
+        if (r < 0) {
+                *reason = strprintf("cannot read /" REDIS_CONF ": %s", strerror(-r));
+                return r;
+        }
+        static const char include[] = "include /" REDIS_DROPIN "\n";
+        if (!strstr(conf, include)) {
+                _cleanup_free_ char *n = strprintf("%s%s# rackstack-firstboot: bind and memory\n%s", conf,
+                                                   endswith(conf, "\n") || !*conf ? "" : "\n", include);
+                if (!n || (r = write_text(c, REDIS_CONF, n, 0640)) < 0)
+                        goto fail;
+        }
+        if ((r = write_text(c, REDIS_DROPIN, text, 0640)) < 0)
+                goto fail;
+        /* redis.conf is the redis user's to read */
+        struct passwd *pw = live(c) ? getpwnam("redis") : NULL;
+        if (pw)
+                (void) fchownat(c->root_fd, REDIS_DROPIN, 0, pw->pw_gid, 0);
+        *ret_addr = a;
+        return 0;
+fail:
+        *reason = strprintf("cannot write the Redis configuration: %s", strerror(-r));
+        return r;
+}
+
 /* ---- Traefik ----------------------------------------------------------------------------------- */
 
 static int traefik_routes(struct services_ctx *c, char **reason) {
@@ -610,8 +649,14 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
                         goto fail;
                 }
 
+        uint32_t also = 0; /* a VLAN address it must answer on too */
         if (streq(s->name, "postgresql")) {
                 if ((r = postgresql(c, s, &reason, &done)) < 0)
+                        goto fail;
+        } else if (streq(s->name, "redis") && s->unit) {
+                if ((r = redis_config(c, s, &also, &reason)) < 0 ||
+                    (!c->units_enabled && (r = systemctl(c, "enable", s->unit, &reason)) < 0) ||
+                    (r = systemctl(c, "restart", s->unit, &reason)) < 0)
                         goto fail;
         } else if (s->unit) {
                 /* Started, not restarted: their configuration is not ours (the join step writes
@@ -626,6 +671,13 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
 
         if ((r = check_ports(c, s, &reason, &pl)) < 0)
                 goto fail;
+        for (size_t i = 0; also && live(c) && i < s->n_ports; i++)
+                if ((r = wait_answer(also, s->ports[i], c->answer_timeout_sec)) < 0) {
+                        reason = strprintf("%s does not answer on %u.%u.%u.%u:%u: %s", s->name, also >> 24,
+                                           (also >> 16) & 0xff, (also >> 8) & 0xff, also & 0xff, s->ports[i],
+                                           strerror(-r));
+                        goto fail;
+                }
         msg = strprintf("%s%s%s%s", done ? done : live(c) ? "started" : "configured",
                         s->n_ports ? (live(c) ? "; answering on " : "; would check ") : "", s->n_ports ? strna(pl) : "",
                         live(c) ? "" : " (offline: nothing started)");

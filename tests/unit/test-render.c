@@ -245,6 +245,17 @@ static void test_traefik(void **state) {
         assert_ptr_equal(bad, &s->routes[3]);
 }
 
+static void test_redis(void **state) {
+        _cleanup_free_ char *a = redis_render(0x0a00280c, 3276ull << 20), *b = redis_render(0, 0);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_line(a, "bind 127.0.0.1 -::1 10.0.40.12");
+        assert_line(a, "maxmemory 3276mb");
+        assert_line(a, "maxmemory-policy allkeys-lru");
+        assert_line(b, "bind 127.0.0.1 -::1");
+        assert_null(strstr(b, "maxmemory"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_pg_sizes),
@@ -255,6 +266,7 @@ int main(void) {
                 cmocka_unit_test(test_nft_db),
                 cmocka_unit_test(test_nft_protocols_and_ranges),
                 cmocka_unit_test(test_traefik),
+                cmocka_unit_test(test_redis),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,6 +152,12 @@ try:
         rc, c3 = vm.run("PGPASSWORD=pw PGCONNECT_TIMEOUT=5 psql -XAt -h 10.0.50.12 -U postgres -c 'SELECT 1' 2>&1")
         check("no PostgreSQL on the infrastructure VLAN address", rc != 0, c3)
 
+        rc, rp = vm.run("redis-cli -h 10.0.40.12 ping")
+        check("Redis answers on the database VLAN address", rp.strip() == "PONG", rp)
+        rc, mm = vm.run("redis-cli config get maxmemory | tail -1")
+        check("Redis maxmemory is its 10%% of the RAM (%d MiB)" % (ram // 100 * 10 >> 20),
+              mm.strip() == str((ram // 100 * 10 >> 20) << 20), mm)
+
         rc, rs = vm.run("nft list ruleset")
         dports = sorted(re.findall(r"(tcp|udp) dport (\d+)", rs))
         check("ruleset: the role's ports and SSH only",
