@@ -180,6 +180,12 @@ try:
         check("status: elasticsearch's reason names its unreachable source",
               "artifacts.elastic.co unreachable" in (steps.get("service/elasticsearch", {}).get("reason") or ""))
         check("status: firewall done", steps.get("firewall", {}).get("state") == "done")
+        try:
+            pgr = json.loads(st)["services"]["postgresql"]
+        except (ValueError, KeyError, TypeError):
+            pgr = {}
+        check("status: services.postgresql has the budget the renderer computes",
+              pgr.get("budget") == int(budget) and pgr.get("ram") == ram, pgr)
         print("timing: firstboot finished %.0f s after QEMU start, login %.0f s, checks done %.0f s" %
               (t_fb, t_login, time.monotonic() - t_start), flush=True)
 finally:
