@@ -10,6 +10,8 @@ fails=0 n=0
 check() { n=$((n + 1)); if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 nftc() { if [ "$(id -u)" = 0 ]; then nft -c -f "$1"; else unshare -rn nft -c -f "$1"; fi; }
+printf 'table inet probe {\n}\n' >"$tmp/probe.nft"
+nftc "$tmp/probe.nft" >/dev/null 2>&1 || { echo "nft -c cannot run here (not root and no user namespaces)"; exit 77; }
 
 for role in id db app comm voip biz erp it infra; do
         "$F" render nftables --profile profiles/$role.yaml --site profiles/site.yaml >"$tmp/$role.nft"
