@@ -535,6 +535,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 .suite = ctx->base->suite,
                 .mirror = ctx->mirror,
                 .source_date_epoch = ctx->source_date_epoch,
+                .profile = ctx->profile,
         };
         struct pending *pend = NULL;
         size_t n_pend = 0;

@@ -20,6 +20,7 @@
 #include "net-main.h"
 #include "install-main.h"
 #include "run.h"
+#include "services-main.h"
 #include "status.h"
 #include "storage-main.h"
 #include "util.h"
@@ -49,6 +50,8 @@ static void usage(FILE *f) {
                 fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
         fprintf(f, "  %-10s %s\n", "network", "plan the bond and VLANs; --apply brings them up (see network --help)");
         fprintf(f, "  %-10s %s\n", "install", "write the role's image onto the OS disk from a medium or URL (see install --help)");
+        fprintf(f, "  %-10s %s\n", "services", "firewall, service configuration, start and check (services --help)");
+        fprintf(f, "  %-10s %s\n", "render", "print a rendered config: postgresql --ram SIZE, nftables, traefik");
         fprintf(f, "\noptions:\n"
                    "  --root=DIR          operate on files under DIR (default /)\n"
                    "  --role=ROLE         the role whose disk layout to use\n"
@@ -85,6 +88,10 @@ int main(int argc, char **argv) {
                 return verb_network(argc - 1, argv + 1);
         if (streq(argv[1], "install"))
                 return verb_install(argc - 1, argv + 1);
+        if (streq(argv[1], "services"))
+                return verb_services(argc - 1, argv + 1);
+        if (streq(argv[1], "render"))
+                return verb_render(argc - 1, argv + 1);
         const struct verb *verb = NULL;
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(argv[1], verbs[i].name))

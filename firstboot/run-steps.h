@@ -7,3 +7,5 @@
 int step_answers(struct run_ctx *c);
 int step_storage(struct run_ctx *c);
 int step_network(struct run_ctx *c);
+/* services-main.c: firewall, service configuration, start and answer checks (services.h). */
+int step_services(struct run_ctx *c);

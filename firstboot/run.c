@@ -20,6 +20,7 @@ static const struct run_step steps[] = {
         { "answers", step_answers },
         { "storage", step_storage },
         { "network", step_network },
+        { "services", step_services },
 };
 
 int step_answers(struct run_ctx *c) {
