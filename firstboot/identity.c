@@ -289,8 +289,8 @@ void identity_names_done(struct identity_names *n) {
 
 char *identity_render_hosts(const struct identity_names *n) {
         struct buf b = {};
-        buf_puts(&b, "# rackstack-firstboot: this host's own name on its real address (never 127.0.1.1, which\n"
-                     "# FreeIPA refuses); every other name comes from DNS.\n"
+        buf_puts(&b, "# rackstack-firstboot: this host's own name on its real address, never on Debian's loopback\n"
+                     "# alias, which FreeIPA refuses; every other name comes from DNS.\n"
                      "127.0.0.1\tlocalhost\n");
         if (n->addr) {
                 _cleanup_free_ char *a = format_ipv4(n->addr);

@@ -18,6 +18,7 @@
 #include "answers.h"
 #include "fileio.h"
 #include "net-main.h"
+#include "run-steps.h"
 #include "run.h"
 #include "status.h"
 #include "storage-main.h"
@@ -47,6 +48,7 @@ static void usage(FILE *f) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
         fprintf(f, "  %-10s %s\n", "network", "plan the bond and VLANs; --apply brings them up (see network --help)");
+        fprintf(f, "  %-10s %s\n", "identity", "compare with the recorded identity; --check-clone renews a clone's (see identity --help)");
         fprintf(f, "\noptions:\n"
                    "  --root=DIR          operate on files under DIR (default /)\n"
                    "  --role=ROLE         the role whose disk layout to use\n"
@@ -81,6 +83,8 @@ int main(int argc, char **argv) {
         /* The network step parses its own options (net-main.c). */
         if (streq(argv[1], "network"))
                 return verb_network(argc - 1, argv + 1);
+        if (streq(argv[1], "identity"))
+                return verb_identity(argc - 1, argv + 1);
         const struct verb *verb = NULL;
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(argv[1], verbs[i].name))
