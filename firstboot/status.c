@@ -317,8 +317,8 @@ int status_set_reporter(struct status *s, const char *url, struct secret *key) {
         }
         rep->key = *key;
         *key = (struct secret) {};
+        /* the first attempt comes with the next event */
         s->reporter = TAKE_PTR(rep);
-        deliver(s->reporter);
         return 0;
 }
 
