@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The report and identity steps of a run, and the `identity` verb the every-boot unit runs. */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +60,32 @@ int step_report(struct run_ctx *c) {
         return 0;
 }
 
+/* What the system now says: the kernel's host name, and the name resolving (NSS, files first) to
+ * the address we wrote. */
+static int verify_names(const struct identity_names *n, char **ret_reason) {
+        char hn[256] = {};
+        if (gethostname(hn, sizeof hn - 1) < 0 || !streq(hn, n->fqdn)) {
+                *ret_reason = strprintf("the kernel's host name is '%s', not '%s'", hn, n->fqdn);
+                return -EIO;
+        }
+        if (!n->addr)
+                return 0;
+        struct addrinfo hints = { .ai_family = AF_INET }, *ai = NULL;
+        int e = getaddrinfo(n->fqdn, NULL, &hints, &ai);
+        bool found = false;
+        for (struct addrinfo *a = e == 0 ? ai : NULL; a; a = a->ai_next)
+                found = found || ntohl(((struct sockaddr_in *) a->ai_addr)->sin_addr.s_addr) == n->addr;
+        if (ai)
+                freeaddrinfo(ai);
+        if (!found) {
+                _cleanup_free_ char *a = format_ipv4(n->addr);
+                *ret_reason = strprintf("%s does not resolve to %s after /etc/hosts was written (%s)", n->fqdn, strna(a),
+                                        e ? gai_strerror(e) : "other addresses");
+                return -EIO;
+        }
+        return 0;
+}
+
 static int identity_run(struct run_ctx *c, char **ret_reason) {
         _cleanup_(identity_names_done) struct identity_names n = {};
         int r = identity_names_resolve(c->ks, c->site, c->host, &n);
@@ -92,9 +120,9 @@ static int identity_run(struct run_ctx *c, char **ret_reason) {
         _cleanup_free_ char *addr = n.addr ? format_ipv4(n.addr) : strdup("no address");
         if (!addr)
                 return -ENOMEM;
-        printf("rackstack-firstboot: identity: %s (%s, from the %s); %s: %s%s%s\n", n.fqdn, addr, n.source,
-               identity_verdict_to_string(p.verdict), p.reason, p.new_machine_id ? "; new machine-id" : "",
-               p.new_host_keys ? "; new SSH host keys" : "");
+        printf("rackstack-firstboot: identity: %s (%s, from the %s); %s: %s; machine-id %s%s%s\n", n.fqdn, addr,
+               n.source, identity_verdict_to_string(p.verdict), p.reason, strna(mid),
+               p.new_machine_id ? " (renewed)" : "", p.new_host_keys ? "; new SSH host keys" : "");
         if (c->dry_run)
                 return RUN_SKIPPED;
         bool live = streq(c->root, "/");
@@ -111,6 +139,8 @@ static int identity_run(struct run_ctx *c, char **ret_reason) {
                 return r;
         }
         (void) status_set_host(c->status, n.fqdn);
+        if (live && (r = verify_names(&n, ret_reason)) < 0)
+                return r;
 
         _cleanup_free_ char *new_mid = NULL;
         (void) identity_read_machine_id(c->root_fd, &new_mid);
@@ -133,7 +163,9 @@ static int identity_run(struct run_ctx *c, char **ret_reason) {
         _cleanup_free_ char *js = buf_steal(&j.out);
         if (js)
                 (void) status_attach(c->status, "identity", js);
-        *ret_reason = strprintf("%s %s; %s", n.fqdn, addr, identity_verdict_to_string(p.verdict));
+        *ret_reason = strprintf("%s on %s in /etc/hosts%s; %s; machine-id %s", n.fqdn, addr,
+                                live ? " (resolves, and is the kernel's host name)" : "",
+                                identity_verdict_to_string(p.verdict), strna(new_mid));
         return 0;
 }
 
@@ -216,8 +248,17 @@ int verb_identity(int argc, char **argv) {
         fflush(stdout);
         if (!check || dry || !acts)
                 return 0;
+        _cleanup_free_ char *old_fp = NULL;
+        (void) identity_host_key_fingerprint(fd, &old_fp);
         r = identity_apply(fd, root, &p, &f, rec.hostname);
         if (r < 0)
                 return log_error_errno(r, "Cannot give this machine its own identity: %m"), 1;
+        if (p.verdict == IDENTITY_CLONE) {
+                _cleanup_free_ char *new_mid = NULL, *new_fp = NULL;
+                (void) identity_read_machine_id(fd, &new_mid);
+                (void) identity_host_key_fingerprint(fd, &new_fp);
+                printf("rackstack-firstboot: identity: machine-id %s -> %s; SSH host key %s -> %s; generation %u\n",
+                       strna(mid), strna(new_mid), strna(old_fp), strna(new_fp), p.generation);
+        }
         return 0;
 }

@@ -7,6 +7,8 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+
 #include "cleanup.h"
 #include "cmd.h"
 #include "fileio.h"
@@ -193,9 +195,10 @@ int identity_decide(const struct identity_record *rec, const struct identity_fac
         if (!rec) {
                 p.verdict = IDENTITY_FIRST;
                 /* systemd made this boot's machine-id from the image's empty file, and ssh.service's
-                 * drop-in made host keys: both are already this machine's own; only fill gaps. */
+                 * drop-in (builder/layer.c) makes the host keys when sshd first starts: both are this
+                 * machine's own. Making keys here too would race with that drop-in. */
                 p.new_machine_id = !machine_id_ok;
-                p.new_host_keys = !host_keys;
+                p.new_host_keys = false;
                 p.record = true;
                 p.generation = 1;
                 p.reason = strdup("no identity recorded yet");
@@ -519,5 +522,38 @@ int identity_install_unit(int root_fd) {
                 return -errno;
         if (symlinkat("/etc/systemd/system/" IDENTITY_UNIT, root_fd, link) < 0)
                 return -errno;
+        return 0;
+}
+
+int identity_host_key_fingerprint(int root_fd, char **ret) {
+        _cleanup_free_ char *pub = read_line_at(root_fd, "etc/ssh/ssh_host_ed25519_key.pub");
+        if (!pub)
+                return -ENOENT;
+        /* "ssh-ed25519 BASE64 comment": SHA256 of the decoded blob, base64 without padding, as ssh-keygen -l */
+        char *b64 = strchr(pub, ' ');
+        if (!b64)
+                return -EBADMSG;
+        b64++;
+        b64[strcspn(b64, " ")] = 0;
+        size_t n = strlen(b64);
+        _cleanup_free_ unsigned char *blob = malloc(n);
+        if (!blob)
+                return -ENOMEM;
+        int k = EVP_DecodeBlock(blob, (const unsigned char *) b64, (int) n);
+        if (k < 0)
+                return -EBADMSG;
+        while (n > 0 && b64[n - 1] == '=') /* EVP_DecodeBlock counts the padding as zero bytes */
+                n--, k--;
+        unsigned char md[32];
+        if (!EVP_Digest(blob, (size_t) k, md, NULL, EVP_sha256(), NULL))
+                return -EIO;
+        unsigned char out[48];
+        int m = EVP_EncodeBlock(out, md, sizeof md);
+        while (m > 0 && out[m - 1] == '=')
+                m--;
+        char *fp = strprintf("SHA256:%.*s", m, out);
+        if (!fp)
+                return -ENOMEM;
+        *ret = fp;
         return 0;
 }

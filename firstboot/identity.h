@@ -98,6 +98,8 @@ int identity_apply(int root_fd, const char *root, const struct identity_plan *p,
 int identity_write_names(int root_fd, const struct identity_names *n, bool set_kernel);
 
 bool identity_host_keys_present(int root_fd);
+/* "SHA256:…" of the ed25519 host key, as `ssh-keygen -lf` prints it; -ENOENT if there is none. */
+int identity_host_key_fingerprint(int root_fd, char **ret);
 int identity_read_machine_id(int root_fd, char **ret);
 
 /* The every-boot unit that runs the clone check, written to /etc/systemd/system and enabled. */

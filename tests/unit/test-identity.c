@@ -52,8 +52,8 @@ static void test_decide(void **state) {
         } cases[] = {
                 { "first boot: systemd's machine-id and the drop-in's keys are kept", false, NULL, NULL, NULL, U1, M1, M2,
                   true, true, IDENTITY_FIRST, false, false, false, true, "no identity" },
-                { "first boot without machine-id or keys fills the gaps", false, NULL, NULL, NULL, U1, M1, M2, false, false,
-                  IDENTITY_FIRST, true, true, false, true, NULL },
+                { "first boot without machine-id gets one; keys are ssh.service's drop-in's", false, NULL, NULL, NULL, U1, M1,
+                  M2, false, false, IDENTITY_FIRST, true, false, false, true, NULL },
                 { "same machine", true, U1, M1, M2, U1, M1, M2, true, true, IDENTITY_SAME, false, false, false, false,
                   "same machine" },
                 { "same machine, MACs listed in another order", true, U1, M2, M1, U1, M1, M2, true, true, IDENTITY_SAME,
@@ -316,6 +316,16 @@ static void test_apply_clone(void **state) {
                 assert_null(strstr(priv, "OLD KEY"));
                 _cleanup_free_ char *conf = read_rel(fd, "etc/ssh/sshd_config");
                 assert_string_equal(conf, "# kept\n");
+                /* our fingerprint is ssh-keygen's */
+                _cleanup_free_ char *fp = NULL;
+                assert_int_equal(identity_host_key_fingerprint(fd, &fp), 0);
+                _cleanup_free_ char *cmd = strprintf("ssh-keygen -lf %s/etc/ssh/ssh_host_ed25519_key.pub", dir);
+                FILE *pp = popen(cmd, "r");
+                char line[512] = {};
+                assert_non_null(fgets(line, sizeof line, pp));
+                pclose(pp);
+                if (!strstr(line, fp))
+                        fail_msg("ssh-keygen says %s, we say %s", line, fp);
         } else
                 print_message("ssh-keygen missing: host key regeneration not exercised\n");
 
