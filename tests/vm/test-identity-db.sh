@@ -107,6 +107,11 @@ def extra(dmi_uuid, mac):
     net = ("[Match]\nMACAddress=%s\n\n[Network]\nDHCP=ipv4\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n\n"
            "[DHCPv4]\nUseRoutes=no\nUseGateway=no\nUseDNS=no\n" % mac)
     line = "f+ /etc/systemd/network/05-rackstack-test.network 0644 root root - " + net.replace("\n", "\\n") + "\n"
+    # Nothing starts systemd-networkd on a first boot (netplan's generator enables it only once a
+    # netplan file exists, which firstboot writes for the next boot), and the rule must come after
+    # udev's coldplug: so the data partition firstboot creates pulls it in.
+    line += ('f+ /etc/udev/rules.d/99-rackstack-test.rules 0644 root root - ACTION=="add", SUBSYSTEM=="block", '
+             'KERNEL=="nvme0n1p1", TAG+="systemd", ENV{SYSTEMD_WANTS}+="systemd-networkd.service"\n')
     return ["-smbios", "type=1,uuid=" + dmi_uuid,
             "-smbios", "type=11,value=io.systemd.credential:rackstack.token=" + TOKEN,
             "-smbios", "type=11,value=io.systemd.credential.binary:tmpfiles.extra=" + base64.b64encode(line.encode()).decode(),
@@ -164,8 +169,8 @@ try:
             disks=[Disk("nvme", "500G", path=nvme, keep=True), Disk("sas-hdd", "1T", path=sas, keep=True)],
             oemdrv=ks, nets=Nets(count=2, mode="socket", port=GPORT), extra_args=extra(U1, "52:54:00:00:00:41"))
     with vm:
-        overlay_dir = vm.tmpdir
         vm.boot(expect=r"rackstack-firstboot: (finished|FAILED at [^\r\n]*)[\r\n]", timeout=1500)
+        overlay_dir = vm.tmpdir
         text = vm.output
         check("boot 1: firstboot finished", "rackstack-firstboot: finished" in text,
               "".join(re.findall(r"rackstack-firstboot: FAILED[^\r\n]*", text)))
@@ -200,6 +205,11 @@ check("boot 1: rsyslog forwarded the guest's log to the 'Graylog' listener (RFC 
       any(re.match(r"<\d+>1 \S+ lab-db1(\.domain\.com)? ", l) for l in l1), l1[:3])
 
 # ---- boot 2: a clone of the finished disk with new MACs and a new DMI UUID ----
+if "boot 1: firstboot finished" in fails:
+    subprocess.run(["rm", "-rf", tmp, overlay_dir or "/nonexistent"])
+    print("boot 2 (the clone) not run: boot 1 did not finish")
+    print("%d passed, %d failed" % (checks[0] - len(fails), len(fails)))
+    sys.exit(1)
 phase[0] = "boot2"
 gw = gateway(GPORT + 4, "boot2")
 t1 = time.monotonic()
