@@ -33,6 +33,10 @@ int step_report(struct run_ctx *c) {
                                                                      "the journal and status.json");
                 return RUN_SKIPPED;
         }
+        if (c->dry_run) {
+                (void) status_step(c->status, "report", "skipped", "dry run: nothing is sent");
+                return RUN_SKIPPED;
+        }
         const char *tf = c->ks->addon.token_file;
         _cleanup_free_ char *why = NULL;
         if (startswith(url, "https://"))
