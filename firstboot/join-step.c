@@ -415,7 +415,9 @@ static int do_report(struct join_run *jr, char **ret_reason) {
         int r = status_attach(jr->c->status, "join", js);
         if (r < 0)
                 return r;
-        *ret_reason = rm && *rm ? strprintf("secrets removed: %s", rm) : strdup("nothing joined now; no secret removed");
+        *ret_reason = rm && *rm ? strprintf("secrets removed: %s", rm)
+                      : jr->done ? strdup("no secret file removed (see the warnings above, if any)")
+                                 : strdup("nothing joined now; no secret removed");
         return 0;
 }
 
