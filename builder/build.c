@@ -22,11 +22,15 @@
 #include "outputs.h"
 #include "parse.h"
 #include "commands.h"
+#include "ed25519.h"
 #include "profile.h"
+#include "pin.h"
 #include "progress.h"
+#include "repro.h"
 #include "rootfs.h"
 #include "spawn-run.h"
 #include "util.h"
+#include "verify.h"
 
 uint64_t build_image_size(uint64_t tree_bytes) {
         /* Room for what firstboot and the first package updates add before root is grown to the
@@ -108,20 +112,23 @@ static void usage(FILE *f) {
         fputs("usage: rackstack-build build ROLE [--base ubuntu-24.04|debian-12] [--mirror URL]\n"
               "                                [--format raw,qcow2] [--out DIR] [--cache DIR] [--json]\n"
               "                                [--profiles DIR] [--firstboot PATH] [--verbose]\n"
+              "                                [--sign PREFIX.key] [--check-reproducible] [--pin-from MANIFEST]\n"
               "\n"
               "Builds the role's OS disk image into DIR/<host>/ (default ./out): <host>.raw, <host>.qcow2,\n"
               "manifest.json, SHA256SUMS. The mirror is --mirror, else $RACKSTACK_MIRROR, else the build\n"
-              "host's apt source when it runs the same release, else the official archive.\n",
+              "host's apt source when it runs the same release, else the official archive.\n"
+              "--sign writes SHA256SUMS.sig and bakes PREFIX.pub into the image as " SIGNING_PUB_IN_IMAGE ".\n",
               f);
 }
 
 struct build_opts {
-        const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot;
-        bool json, verbose;
+        const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot, *sign, *pin_from;
+        bool json, verbose, check_reproducible;
 };
 
 static int parse_args(int argc, char **argv, struct build_opts *ret) {
-        enum { ARG_BASE = 0x100, ARG_MIRROR, ARG_FORMAT, ARG_OUT, ARG_CACHE, ARG_JSON, ARG_PROFILES, ARG_FIRSTBOOT };
+        enum { ARG_BASE = 0x100, ARG_MIRROR, ARG_FORMAT, ARG_OUT, ARG_CACHE, ARG_JSON, ARG_PROFILES, ARG_FIRSTBOOT, ARG_SIGN,
+               ARG_CHECK_REPRODUCIBLE, ARG_PIN_FROM };
         static const struct option options[] = {
                 { "base", required_argument, NULL, ARG_BASE },
                 { "mirror", required_argument, NULL, ARG_MIRROR },
@@ -131,6 +138,9 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 { "json", no_argument, NULL, ARG_JSON },
                 { "profiles", required_argument, NULL, ARG_PROFILES },
                 { "firstboot", required_argument, NULL, ARG_FIRSTBOOT },
+                { "sign", required_argument, NULL, ARG_SIGN },
+                { "check-reproducible", no_argument, NULL, ARG_CHECK_REPRODUCIBLE },
+                { "pin-from", required_argument, NULL, ARG_PIN_FROM },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -149,6 +159,9 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 case ARG_JSON: o.json = true; break;
                 case ARG_PROFILES: o.profiles = optarg; break;
                 case ARG_FIRSTBOOT: o.firstboot = optarg; break;
+                case ARG_SIGN: o.sign = optarg; break;
+                case ARG_CHECK_REPRODUCIBLE: o.check_reproducible = true; break;
+                case ARG_PIN_FROM: o.pin_from = optarg; break;
                 case 'v': o.verbose = true; break;
                 case 'h':
                         usage(stdout);
@@ -282,14 +295,21 @@ static void clean_stale_work(const char *workroot) {
         }
 }
 
-/* Outputs are written as "<final>.tmp.<pid>" and renamed together at the end. */
+/* Outputs are written into unnamed files in the output directory (O_TMPFILE), which the tools reach
+ * by our /proc/PID/fd/N path, and linked into place together at the end. Killed at any point,
+ * even by SIGKILL, the build leaves nothing there: the kernel frees an unlinked file with its last
+ * fd. Where the filesystem has no O_TMPFILE, "<final>.tmp.<pid>" files are used instead, and
+ * removed on failure or interrupt (not after SIGKILL). */
 struct pending {
         char *tmp, *final;
+        int fd; /* the O_TMPFILE fd, or -1 for a named temporary */
 };
 
 static void pending_drop(struct pending *p, size_t n) {
         for (size_t i = 0; i < n; i++) {
-                if (p[i].tmp)
+                if (p[i].fd >= 0)
+                        close(p[i].fd);
+                else if (p[i].tmp)
                         (void) unlink(p[i].tmp);
                 free(p[i].tmp);
                 free(p[i].final);
@@ -301,18 +321,50 @@ static int pending_add(struct pending **p, size_t *n, const char *dir, const cha
         if (!m)
                 return -ENOMEM;
         *p = m;
+        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+                return log_error_errno(-errno, "Failed to create a file in %s: %m", dir);
         m[*n] = (struct pending) {
                 .final = strprintf("%s/%s", dir, name),
-                .tmp = strprintf("%s/%s.tmp.%d", dir, name, (int) getpid()),
+                .tmp = fd >= 0 ? strprintf("/proc/%d/fd/%d", (int) getpid(), fd)
+                               : strprintf("%s/%s.tmp.%d", dir, name, (int) getpid()),
+                .fd = fd,
         };
         if (!m[*n].final || !m[*n].tmp) {
                 free(m[*n].final);
                 free(m[*n].tmp);
+                if (fd >= 0)
+                        close(fd);
                 return -ENOMEM;
         }
         *ret_tmp = m[*n].tmp;
         (*n)++;
         return 0;
+}
+
+/* Give a pending file its final name: link the unnamed file in under a temporary name, then
+ * rename it over the final one (linkat cannot replace a file). */
+static int pending_publish(struct pending *p) {
+        if (p->fd < 0)
+                return publish_tmpfile(p->tmp, p->final);
+        if (fsync(p->fd) < 0)
+                return -errno;
+        _cleanup_free_ char *named = strprintf("%s.tmp.%d", p->final, (int) getpid());
+        if (!named)
+                return -ENOMEM;
+        (void) unlink(named);
+        if (linkat(AT_FDCWD, p->tmp, AT_FDCWD, named, AT_SYMLINK_FOLLOW) < 0)
+                return -errno;
+        if (rename(named, p->final) < 0) {
+                int r = -errno;
+                (void) unlink(named);
+                return r;
+        }
+        close(p->fd);
+        p->fd = -1;
+        free(p->tmp);
+        p->tmp = NULL;
+        return fsync_parent_dir(AT_FDCWD, p->final);
 }
 
 static int add_artifact(struct manifest *m, const char *name, const char *path) {
@@ -335,11 +387,13 @@ static int add_artifact(struct manifest *m, const char *name, const char *path) 
         return 0;
 }
 
-static int write_tmp_text(const char *tmp, const char *text) {
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+static int write_tmp_data(const char *tmp, const void *data, size_t len) {
+        const char *text = data;
+        /* A pending output is reached through its /proc/PID/fd/N link, which O_NOFOLLOW would refuse. */
+        int nofollow = startswith(tmp, "/proc/") ? 0 : O_NOFOLLOW;
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | nofollow, 0644);
         if (fd < 0)
                 return -errno;
-        size_t len = strlen(text);
         for (size_t off = 0; off < len; ) {
                 ssize_t n = write(fd, text + off, len - off);
                 if (n < 0 && errno == EINTR)
@@ -349,6 +403,23 @@ static int write_tmp_text(const char *tmp, const char *text) {
                 off += n;
         }
         return RET_NERRNO(fsync(fd));
+}
+
+static int write_tmp_text(const char *tmp, const char *text) {
+        return write_tmp_data(tmp, text, strlen(text));
+}
+
+/* The public half of --sign's key goes into the image, where the installer looks for it. */
+static int signing_pub_install(struct build_ctx *ctx, struct manifest *m) {
+        _cleanup_close_ int fd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(-errno, "Failed to open %s: %m", ctx->tree_dir);
+        int r = copy_file_into(ctx->sign_pub, fd, SIGNING_PUB_IN_IMAGE + 1, 0644);
+        if (r >= 0)
+                r = manifest_add_input(m, "signing-key", ctx->sign_pub);
+        if (r < 0)
+                return log_error_errno(r, "Failed to install %s as %s: %m", ctx->sign_pub, SIGNING_PUB_IN_IMAGE);
+        return 0;
 }
 
 /* Everything after the role layer: overlays, firstboot, hygiene, the disk image and the outputs. */
@@ -368,7 +439,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         bool have_layout = false;
         _cleanup_close_ int treefd = -EBADF;
         _cleanup_free_ char *raw_name = NULL, *qcow_name = NULL, *json = NULL, *sums = NULL;
-        char *raw_tmp = NULL, *qcow_tmp = NULL, *manifest_tmp = NULL, *sums_tmp = NULL;
+        char *raw_tmp = NULL, *qcow_tmp = NULL, *manifest_tmp = NULL, *sums_tmp = NULL, *sig_tmp = NULL;
         int r;
 
         r = layer_stage(ctx);
@@ -385,11 +456,32 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         r = firstboot_install(ctx, unit_path, &m);
         if (r < 0)
                 goto fail;
+        if (ctx->sign_key) {
+                r = signing_pub_install(ctx, &m);
+                if (r < 0)
+                        goto fail;
+        }
 
         r = query_packages(ctx->tree_dir, &m.pkgs, &m.n_pkgs);
         if (r < 0) {
                 log_error_errno(r, "Failed to list the image's packages: %m");
                 goto fail;
+        }
+        if (ctx->pins) {
+                _cleanup_free_ char *report = NULL;
+                r = pins_compare(ctx->pins, ctx->n_pins, m.pkgs, m.n_pkgs, 20, &report);
+                if (r < 0)
+                        goto fail;
+                if (r > 0) {
+                        log_error("The packages differ from %s in %d place%s:\n%s"
+                                  "The base and role layer come from the cache when it has them (same package names, "
+                                  "same versions as when it was made); a cold cache takes what the mirror %s has now. "
+                                  "Build from the cache the pinned build used, or drop --pin-from to accept the new "
+                                  "versions.", ctx->pin_from, r, r == 1 ? "" : "s", report, ctx->mirror);
+                        r = -EBADMSG;
+                        goto fail;
+                }
+                stage_note("pin", "all %zu packages match %s", m.n_pkgs, ctx->pin_from);
         }
 
         struct hygiene_report hr;
@@ -457,8 +549,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 if (r < 0)
                         goto fail;
                 stage_start("qcow2", NULL);
-                /* write_qcow2 publishes to its destination: here the pending name. */
-                r = write_qcow2(raw_tmp, qcow_tmp);
+                r = write_qcow2_into(raw_tmp, qcow_tmp);
                 if (r < 0)
                         goto fail;
                 r = add_artifact(&m, qcow_name, qcow_tmp);
@@ -490,6 +581,23 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 r = -ENOMEM;
                 goto fail;
         }
+        if (ctx->sign_key) {
+                /* Published before SHA256SUMS (the pending list is published in order): whoever
+                 * sees the new SHA256SUMS finds its signature next to it. */
+                unsigned char sig[64];
+                double t0 = now_monotonic();
+                r = ed25519_sign(ctx->sign_key, sums, strlen(sums), sig);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to sign SHA256SUMS with %s: %m", ctx->sign_key);
+                        goto fail;
+                }
+                r = pending_add(&pend, &n_pend, ctx->out_dir, SHA256SUMS_SIG, &sig_tmp);
+                if (r >= 0)
+                        r = write_tmp_data(sig_tmp, sig, sizeof sig);
+                if (r < 0)
+                        goto fail;
+                stage_note("sign", "SHA256SUMS signed with %s in %.3f s", ctx->sign_key, now_monotonic() - t0);
+        }
         r = pending_add(&pend, &n_pend, ctx->out_dir, "SHA256SUMS", &sums_tmp);
         if (r >= 0)
                 r = write_tmp_text(sums_tmp, sums);
@@ -502,7 +610,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         for (size_t i = 0; i < n_pend; i++) {
                 if (pend[i].tmp == raw_tmp && !(ctx->formats & BUILD_FORMAT_RAW))
                         continue;
-                r = publish_tmpfile(pend[i].tmp, pend[i].final);
+                r = pending_publish(&pend[i]);
                 if (r < 0) {
                         log_error_errno(r, "Failed to publish %s: %m", pend[i].final);
                         goto fail;
@@ -525,6 +633,36 @@ fail:
         if (have_layout)
                 image_layout_done(&layout);
         return r;
+}
+
+/* --check-reproducible: this same build twice, as child processes, then compared (repro.c). */
+static int check_reproducible(const struct build_opts *o, int64_t sde) {
+        if (sde < 0) {
+                /* Any fixed value does: both builds get the same one. */
+                _cleanup_free_ char *v = strprintf("%lld", (long long) time(NULL));
+                if (!v || setenv("SOURCE_DATE_EPOCH", v, 1) < 0)
+                        return -ENOMEM;
+                log_notice("SOURCE_DATE_EPOCH is not set: both builds use %s", v);
+        }
+        _cleanup_strv_free_ char **argv = NULL;
+        const struct {
+                const char *opt, *value;
+        } pass[] = {
+                { "--base", o->base },         { "--format", o->formats },     { "--mirror", o->mirror },
+                { "--cache", o->cache },       { "--profiles", o->profiles }, { "--firstboot", o->firstboot },
+                { "--sign", o->sign },         { "--pin-from", o->pin_from },
+        };
+        if (strv_extend(&argv, "rackstack-build") < 0 || strv_extend(&argv, "build") < 0 ||
+            strv_extend(&argv, o->role) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(pass); i++)
+                if (pass[i].value && (strv_extend(&argv, pass[i].opt) < 0 || strv_extend(&argv, pass[i].value) < 0))
+                        return -ENOMEM;
+        if ((o->json && strv_extend(&argv, "--json") < 0) || (o->verbose && strv_extend(&argv, "--verbose") < 0))
+                return -ENOMEM;
+        progress_init(o->json);
+        interrupt_install();
+        return build_check_reproducible(argv, o->out);
 }
 
 int build_main(int argc, char **argv) {
@@ -550,6 +688,9 @@ int build_main(int argc, char **argv) {
                         return log_error_errno(-EINVAL, "SOURCE_DATE_EPOCH='%s' is not a number of seconds", sde_s);
                 sde = (int64_t) v;
         }
+
+        if (o.check_reproducible)
+                return check_reproducible(&o, sde);
 
         _cleanup_free_ char *bindir = exe_dir();
         _cleanup_free_ char *srcdir = bindir ? strprintf("%s/..", bindir) : NULL;
@@ -580,6 +721,25 @@ int build_main(int argc, char **argv) {
         r = load_inputs(profiles_dir, o.role, &profile, &site, &host);
         if (r < 0)
                 return r;
+        struct pkg_version *pins = NULL;
+        size_t n_pins = 0;
+        if (o.pin_from) {
+                r = pins_load(o.pin_from, &pins, &n_pins);
+                if (r < 0) {
+                        free_inputs(profile, site);
+                        return r;
+                }
+        }
+        _cleanup_free_ char *sign_pub = o.sign ? signing_pub_for_key(o.sign) : NULL;
+        if (o.sign && !sign_pub)
+                r = -ENOMEM;
+        if (r >= 0 && o.sign)
+                r = signing_check_pair(o.sign, sign_pub);
+        if (r < 0) {
+                pkg_versions_free(pins, n_pins);
+                free_inputs(profile, site);
+                return r;
+        }
         if (geteuid() != 0)
                 r = log_error_errno(-EPERM, "rackstack-build build needs root: the role layer runs apt-get in a "
                                     "chroot and the image keeps the files' owners. Run it with sudo.");
@@ -589,6 +749,7 @@ int build_main(int argc, char **argv) {
                 r = log_error_errno(-ENOENT, "The firstboot binary %s is missing: run make, or pass --firstboot PATH",
                                     firstboot);
         if (r < 0) {
+                pkg_versions_free(pins, n_pins);
                 free_inputs(profile, site);
                 return r;
         }
@@ -611,6 +772,11 @@ int build_main(int argc, char **argv) {
                 .data_dir = strdup(data_dir_s),
                 .log_fd = -1,
                 .t_start = now_monotonic(),
+                .sign_key = o.sign ? strdup(o.sign) : NULL,
+                .sign_pub = TAKE_PTR(sign_pub),
+                .pins = pins,
+                .n_pins = n_pins,
+                .pin_from = o.pin_from,
         };
         _cleanup_free_ char *log_path = NULL, *kept_log = NULL, *workroot = NULL;
         int remover = -1;
@@ -622,7 +788,7 @@ int build_main(int argc, char **argv) {
                 goto finish;
         ctx.cache_dir = o.cache ? strdup(o.cache) : cache_dir_default();
         ctx.out_dir = strprintf("%s/%s", o.out, host->name);
-        if (!ctx.cache_dir || !ctx.out_dir || !ctx.data_dir) {
+        if (!ctx.cache_dir || !ctx.out_dir || !ctx.data_dir || (o.sign && !ctx.sign_key)) {
                 r = log_error_errno(-ENOMEM, "Out of memory");
                 goto finish;
         }
@@ -711,6 +877,9 @@ finish:
         free(ctx.layer_key);
         free(ctx.profiles_dir);
         free(ctx.overlays_dir);
+        free(ctx.sign_key);
+        free(ctx.sign_pub);
+        pkg_versions_free(ctx.pins, ctx.n_pins);
         free_inputs(profile, site);
         return r;
 }

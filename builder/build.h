@@ -10,6 +10,8 @@
  *   rootfs (mmdebstrap, cached) -> role layer (packages, overlays, firstboot) -> hygiene
  *   -> disk image (GPT, filesystems, GRUB) -> outputs (raw, qcow2, manifest, SHA256SUMS). */
 
+struct pkg_version;
+
 struct base_info {
         const char *name;        /* "debian-12", "ubuntu-24.04" */
         const char *suite;       /* "bookworm", "noble" */
@@ -46,6 +48,11 @@ struct build_ctx {
         char *overlays_dir; /* data_dir/overlays */
         int log_fd;         /* build log in work_dir: all child output; -1 for none */
         bool verbose;       /* also copy child output to stderr */
+        char *sign_key;     /* --sign: Ed25519 private key signing SHA256SUMS, NULL for none */
+        char *sign_pub;     /* its public key, baked into the image */
+        struct pkg_version *pins; /* --pin-from: the packages the tree must hold, sorted; NULL for none */
+        size_t n_pins;
+        const char *pin_from;
 };
 
 enum build_format {

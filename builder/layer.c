@@ -367,7 +367,7 @@ int copy_file_into(const char *src, int dst_dirfd, const char *dst_rel, mode_t m
         return r;
 }
 
-static int manifest_add_input(struct manifest *m, const char *label, const char *path) {
+int manifest_add_input(struct manifest *m, const char *label, const char *path) {
         if (!m)
                 return 0;
         _cleanup_free_ char *hex = NULL;

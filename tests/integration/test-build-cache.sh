@@ -3,7 +3,7 @@
 # unreachable mirror, a real db build on the Debian 12 base from the host's mirror (cold or warm
 # cache), what the tree holds (hygiene, firstboot, profile), the cache entries and their sums,
 # two builds sharing the cache at once, an interrupted build, and that a failed or interrupted
-# build leaves nothing in the output directory.
+# build leaves nothing in the output directory; --sign and --pin-from on real builds.
 #
 # The cache persists in $RACKSTACK_TEST_CACHE (default /var/cache/rackstack, the one the VM tests build from: one cold build per CI run) so reruns are
 # warm; delete it to measure a cold build. Needs root, mmdebstrap and the host's Debian mirror.
@@ -148,10 +148,13 @@ holder=$!
 for _ in $(seq 50); do flock -n "$CACHE/work/lab-db1-LIVE00/.lock" true || break; sleep 0.1; done
 
 # ---- warm: two builds at once share the cache ------------------------------------------------------------
+"$B" keygen --out "$tmp/sign" >/dev/null 2>&1
 t0=$(date +%s)
-"$B" build db --base debian-12 --out "$tmp/outA" --cache "$CACHE" >"$tmp/logA" 2>&1 &
+"$B" build db --base debian-12 --out "$tmp/outA" --cache "$CACHE" --sign "$tmp/sign.key" >"$tmp/logA" 2>&1 &
 pa=$!
-"$B" build db --base debian-12 --out "$tmp/outB" --cache "$CACHE" >"$tmp/logB" 2>&1 &
+pin=()
+[ -s "$out/lab-db1/manifest.json" ] && pin=(--pin-from "$out/lab-db1/manifest.json")
+"$B" build db --base debian-12 --out "$tmp/outB" --cache "$CACHE" "${pin[@]}" >"$tmp/logB" 2>&1 &
 pb=$!
 wait $pa; ra=$?
 wait $pb; rb=$?
@@ -160,6 +163,33 @@ echo "two warm builds at once: exits $ra/$rb in $((t1 - t0)) s"
 check "both concurrent builds used the cached layer" bash -c "grep -q 'cached db layer' '$tmp/logA' && grep -q 'cached db layer' '$tmp/logB'"
 check "both concurrent builds got as far as the first" test $ra = $rc -a $rb = $rc
 grep -h 'layer:' "$tmp/logA" | sed 's/^/    | /'
+if [ $ra = 0 ]; then
+        check "build --sign: openssl accepts SHA256SUMS.sig" openssl pkeyutl -verify -pubin -inkey "$tmp/sign.pub" -rawin \
+                -in "$tmp/outA/lab-db1/SHA256SUMS" -sigfile "$tmp/outA/lab-db1/SHA256SUMS.sig"
+        check "build --sign: verify accepts the directory" "$B" verify "$tmp/outA/lab-db1" --key "$tmp/sign.pub" --quiet
+        rootoff=$(python3 -c 'import json,sys
+print([p for p in json.load(open(sys.argv[1]))["layout"]["partitions"] if p["mount"] == "/"][0]["offset"])' \
+                "$tmp/outA/lab-db1/manifest.json")
+        debugfs -R 'cat /usr/share/rackstack/signing.pub' "$tmp/outA/lab-db1/lab-db1.raw?offset=$rootoff" \
+                >"$tmp/baked.pub" 2>/dev/null
+        check "build --sign: the public key is in the image" cmp -s "$tmp/baked.pub" "$tmp/sign.pub"
+        check "an unsigned build has no signature" test ! -e "$tmp/outB/lab-db1/SHA256SUMS.sig"
+fi
+if [ ${#pin[@]} -gt 0 ]; then
+        check "--pin-from the first build's manifest: the packages match" grep -q 'pin: all [0-9]* packages match' "$tmp/logB"
+        # The same manifest with one version changed: the build stops before the image, naming it.
+        python3 -c '
+import json,sys
+m=json.load(open(sys.argv[1]))
+for p in m["packages"]:
+    if p["name"]=="postgresql-15": p["version"]="15.0-0+pinned"
+json.dump(m,open(sys.argv[2],"w"),indent=2)' "$out/lab-db1/manifest.json" "$tmp/pinned.json"
+        "$B" build db --base debian-12 --out "$tmp/outP" --cache "$CACHE" --pin-from "$tmp/pinned.json" >"$tmp/logP" 2>&1
+        rp=$?
+        check "--pin-from with another postgresql-15 version: exit 1" test $rp = 1
+        check "  ... naming the package and both versions" grep -q 'postgresql-15: pinned 15.0-0+pinned (amd64), this build has' "$tmp/logP"
+        check "  ... before the image stage, with nothing in DIR" bash -c "! grep -q 'image:' '$tmp/logP' && test -z \"\$(find '$tmp/outP' -type f 2>/dev/null)\""
+fi
 check "a dead build's work directory was removed" test ! -e "$CACHE/work/lab-db1-STALE0"
 check "a live build's work directory was left alone" test -d "$CACHE/work/lab-db1-LIVE00/tree/etc"
 kill $holder 2>/dev/null; wait $holder 2>/dev/null
