@@ -19,6 +19,7 @@
 #include "fileio.h"
 #include "net-main.h"
 #include "install-main.h"
+#include "run-steps.h"
 #include "run.h"
 #include "services-main.h"
 #include "status.h"
@@ -52,6 +53,7 @@ static void usage(FILE *f) {
         fprintf(f, "  %-10s %s\n", "install", "write the role's image onto the OS disk from a medium or URL (see install --help)");
         fprintf(f, "  %-10s %s\n", "services", "firewall, service configuration, start and check (services --help)");
         fprintf(f, "  %-10s %s\n", "render", "print a rendered config: postgresql --ram SIZE, nftables, traefik");
+        fprintf(f, "  %-10s %s\n", "identity", "compare with the recorded identity; --check-clone renews a clone's (see identity --help)");
         fprintf(f, "\noptions:\n"
                    "  --root=DIR          operate on files under DIR (default /)\n"
                    "  --role=ROLE         the role whose disk layout to use\n"
@@ -92,6 +94,8 @@ int main(int argc, char **argv) {
                 return verb_services(argc - 1, argv + 1);
         if (streq(argv[1], "render"))
                 return verb_render(argc - 1, argv + 1);
+        if (streq(argv[1], "identity"))
+                return verb_identity(argc - 1, argv + 1);
         const struct verb *verb = NULL;
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(argv[1], verbs[i].name))

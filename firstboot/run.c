@@ -18,9 +18,12 @@
 
 static const struct run_step steps[] = {
         { "answers", step_answers },
+        { "report", step_report },
+        { "identity", step_identity },
         { "storage", step_storage },
         { "network", step_network },
         { "services", step_services },
+        { "join", step_join },
 };
 
 int step_answers(struct run_ctx *c) {
@@ -139,6 +142,7 @@ int run_firstboot(const struct options *o) {
                 return 1;
         }
         for (size_t i = 0; i < ELEMENTSOF(steps) && r >= 0; i++) {
+                (void) status_start(&st, steps[i].name, NULL);
                 r = steps[i].run(&c);
                 fflush(stdout);
                 if (r < 0 && !st.failed_step)
