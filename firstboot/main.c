@@ -16,6 +16,7 @@
 #include "journal.h"
 #include "log.h"
 #include "answers.h"
+#include "answers-main.h"
 #include "fileio.h"
 #include "net-main.h"
 #include "status.h"
@@ -245,7 +246,7 @@ static int verb_run(const struct options *o) {
         printf("rackstack-firstboot: starting (root %s)\n", o->root);
         fflush(stdout);
         if (!so.ks) {
-                int r = answers_find(o->root, &ks, &origin);
+                int r = answers_find(o->root, NULL, &ks, &origin);
                 if (r >= 0) {
                         printf("rackstack-firstboot: answers from %s\n", origin);
                         so.ks = ks;
@@ -299,6 +300,7 @@ static void usage(FILE *f) {
         fprintf(f, "usage: rackstack-firstboot VERB [OPTIONS]\n\nverbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
+        fprintf(f, "  %-10s %s\n", "answers", "each answer and its source (--explain, --json); --prompt asks for what is missing");
         fprintf(f, "  %-10s %s\n", "network", "plan the bond and VLANs; --apply brings them up (see network --help)");
         fprintf(f, "\noptions:\n"
                    "  --root=DIR          operate on files under DIR (default /)\n"
@@ -334,6 +336,8 @@ int main(int argc, char **argv) {
         /* The network step parses its own options (net-main.c). */
         if (streq(argv[1], "network"))
                 return verb_network(argc - 1, argv + 1);
+        if (streq(argv[1], "answers"))
+                return verb_answers(argc - 1, argv + 1);
         const struct verb *verb = NULL;
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(argv[1], verbs[i].name))

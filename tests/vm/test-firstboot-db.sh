@@ -40,7 +40,7 @@ try:
         text = vm.output
         check("firstboot finished", "rackstack-firstboot: finished" in text,
               "".join(re.findall(r"rackstack-firstboot: FAILED[^\r\n]*", text)))
-        check("answers came from the OEMDRV volume", "answers from OEMDRV volume" in text)
+        check("answers came from the OEMDRV volume", "answers from OEMDRV:/ks.cfg" in text)
         check("the plan was shown and accepted", "plan: ok" in text)
         check("root grown to the disk", re.search(r"grow root partition \d+ from [\d.]+ GiB to 59\.\d GiB", text) is not None)
         check("NVMe laid out", re.search(r"/dev/nvme0n1: xfs on partition 1", text) is not None)
