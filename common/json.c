@@ -66,6 +66,11 @@ void json_end_object(struct json *j) { close_container(j, '}'); }
 void json_begin_array(struct json *j) { open_container(j, '['); }
 void json_end_array(struct json *j) { close_container(j, ']'); }
 
+void json_raw(struct json *j, const char *text) {
+        value_prefix(j);
+        buf_puts(&j->out, text ? text : "null");
+}
+
 void json_key(struct json *j, const char *key) {
         value_prefix(j);
         json_escape(&j->out, key);

@@ -28,6 +28,8 @@ void json_int(struct json *j, int64_t v);
 void json_double(struct json *j, double v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
+/* A value already serialised by another writer (trusted: it is inserted as is). */
+void json_raw(struct json *j, const char *text);
 
 /* Shorthands for "key": value. */
 void json_kv_string(struct json *j, const char *key, const char *s);

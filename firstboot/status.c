@@ -34,6 +34,24 @@ int status_fail(struct status *s, const char *step, const char *reason) {
         return status_step(s, step, "failed", reason);
 }
 
+int status_attach(struct status *s, const char *key, const char *raw_json) {
+        _cleanup_free_ char *k = strdup(key), *v = strdup(raw_json);
+        if (!k || !v)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_attachments; i++)
+                if (streq(s->attachments[i].key, key)) {
+                        free(s->attachments[i].json);
+                        s->attachments[i].json = TAKE_PTR(v);
+                        return 0;
+                }
+        struct status_attachment *n = realloc(s->attachments, (s->n_attachments + 1) * sizeof *n);
+        if (!n)
+                return -ENOMEM;
+        s->attachments = n;
+        s->attachments[s->n_attachments++] = (struct status_attachment) { TAKE_PTR(k), TAKE_PTR(v) };
+        return 0;
+}
+
 int status_finish(struct status *s, int dirfd) {
         struct json j = { .pretty = true };
         json_begin_object(&j);
@@ -50,6 +68,10 @@ int status_finish(struct status *s, int dirfd) {
                 json_end_object(&j);
         }
         json_end_array(&j);
+        for (size_t i = 0; i < s->n_attachments; i++) {
+                json_key(&j, s->attachments[i].key);
+                json_raw(&j, s->attachments[i].json);
+        }
         json_end_object(&j);
         buf_putc(&j.out, '\n');
         size_t len = j.out.len;
@@ -74,6 +96,11 @@ void status_done(struct status *s) {
                 free(s->steps[i].reason);
         }
         free(s->steps);
+        for (size_t i = 0; i < s->n_attachments; i++) {
+                free(s->attachments[i].key);
+                free(s->attachments[i].json);
+        }
+        free(s->attachments);
         free(s->failed_step);
         free(s->reason);
         *s = (struct status) {};

@@ -17,9 +17,16 @@ struct status_step {
         char *reason;
 };
 
+struct status_attachment {
+        char *key;
+        char *json; /* a complete JSON value */
+};
+
 struct status {
         struct status_step *steps;
         size_t n;
+        struct status_attachment *attachments; /* extra top-level keys of status.json, e.g. "network" */
+        size_t n_attachments;
         char *failed_step; /* set by status_fail() */
         char *reason;
 };
@@ -27,6 +34,9 @@ struct status {
 int status_step(struct status *s, const char *step, const char *state, const char *reason);
 /* Record the failure (the first one wins). */
 int status_fail(struct status *s, const char *step, const char *reason);
+/* Put a structured result (a complete JSON value, e.g. from net_result_to_json) into status.json
+ * under key; a second attach of the same key replaces the first. */
+int status_attach(struct status *s, const char *key, const char *raw_json);
 /* Write status.json under dirfd and print the console line to stdout. */
 int status_finish(struct status *s, int dirfd);
 void status_done(struct status *s);

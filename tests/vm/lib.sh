@@ -26,7 +26,16 @@ ensure_image() {
         IMAGE_DIR=$VMOUT/$host
         RAW=$IMAGE_DIR/$host.raw
         QCOW2=$IMAGE_DIR/$host.qcow2
-        if [ ! -s "$IMAGE_DIR/SHA256SUMS" ]; then
+        # Rebuilt when anything that goes into it is newer than the last build (the builder's own
+        # caches keep that cheap), so a test never boots an image with yesterday's firstboot.
+        local newer=
+        if [ -s "$IMAGE_DIR/SHA256SUMS" ]; then
+                newer=$(find "$O/rackstack-build" "$O/rackstack-firstboot" "$TOP/profiles" "$TOP/overlays" \
+                        "$TOP/kickstart" "$TOP/iso" "$TOP/firstboot/rackstack-firstboot.service" \
+                        -newer "$IMAGE_DIR/SHA256SUMS" -print -quit 2>/dev/null)
+        fi
+        if [ ! -s "$IMAGE_DIR/SHA256SUMS" ] || [ -n "$newer" ]; then
+                [ -n "$newer" ] && echo "$newer changed since the last $role image: rebuilding"
                 echo "building the $role image ($(host_base)) into $VMOUT"
                 (cd "$TOP" && "$O/rackstack-build" build "$role" --base "$(host_base)" --format raw,qcow2 \
                         --out "$VMOUT" --firstboot "$O/rackstack-firstboot") || { echo "image build failed"; exit 1; }

@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/* A minimal HTTP/1.1 client: one request per connection (Connection: close), bounded in time and
+ * size, with an optional sha256 pin over the body. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "cleanup.h"
+#include "http.h"
+#include "lib-cleanup.h"
+#include "macro.h"
+#include "util.h"
+
+#define HEADER_MAX (16 * 1024)
+#define REDIRECTS_MAX 5
+
+int http_parse_url(const char *url, char **ret_host, char **ret_port, char **ret_path) {
+        if (!url)
+                return -EINVAL;
+        if (strncasecmp(url, "https://", 8) == 0)
+                return -EPROTONOSUPPORT;
+        if (strncasecmp(url, "http://", 7) != 0)
+                return strstr(url, "://") ? -EPROTONOSUPPORT : -EINVAL;
+        const char *h = url + 7, *end = h + strcspn(h, "/?#");
+        const char *hend, *port = NULL;
+        if (*h == '[') {
+                const char *rb = memchr(h, ']', end - h);
+                if (!rb)
+                        return -EINVAL;
+                hend = rb + 1;
+                if (hend < end && *hend == ':')
+                        port = hend + 1;
+                else if (hend != end)
+                        return -EINVAL;
+                h++;
+                hend = rb;
+        } else {
+                const char *colon = memchr(h, ':', end - h);
+                hend = colon ? colon : end;
+                if (colon)
+                        port = colon + 1;
+        }
+        if (hend == h || memchr(h, '@', end - h))
+                return -EINVAL; /* no user info: credentials do not belong in a kickstart URL */
+        _cleanup_free_ char *host = strndup(h, hend - h);
+        _cleanup_free_ char *p = port ? strndup(port, end - port) : strdup("80");
+        _cleanup_free_ char *path = *end == '/' ? strdup(end) : strprintf("/%s", end);
+        if (!host || !p || !path)
+                return -ENOMEM;
+        if (!*p || strspn(p, "0123456789") != strlen(p) || strlen(p) > 5 || atol(p) < 1 || atol(p) > 65535)
+                return -EINVAL;
+        char *hash = strchr(path, '#');
+        if (hash)
+                *hash = '\0';
+        for (const char *c = path; *c; c++)
+                if ((unsigned char) *c <= ' ' || *c == 0x7f)
+                        return -EINVAL; /* would split the request line */
+        *ret_host = TAKE_PTR(host);
+        *ret_port = TAKE_PTR(p);
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+static int timeout_ms(const struct http_options *o) {
+        uint64_t us = o && o->timeout_usec ? o->timeout_usec : 30ULL * 1000000;
+        return us / 1000 > 0x7fffffff ? 0x7fffffff : (int) (us / 1000);
+}
+
+static int wait_fd(int fd, short events, int ms) {
+        struct pollfd p = { .fd = fd, .events = events };
+        for (;;) {
+                int n = poll(&p, 1, ms);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                return n == 0 ? -ETIMEDOUT : 0;
+        }
+}
+
+static int connect_to(const char *host, const char *port, int ms, int *ret_fd) {
+        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
+        int g = getaddrinfo(host, port, &hints, &ai);
+        if (g != 0)
+                return g == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+        int r = -ECONNREFUSED;
+        for (struct addrinfo *a = ai; a; a = a->ai_next) {
+                _cleanup_close_ int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                if (fd < 0) {
+                        r = -errno;
+                        continue;
+                }
+                if (connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
+                        if (errno != EINPROGRESS) {
+                                r = -errno;
+                                continue;
+                        }
+                        r = wait_fd(fd, POLLOUT, ms);
+                        if (r < 0)
+                                continue;
+                        int err = 0;
+                        socklen_t len = sizeof(err);
+                        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+                                err = errno;
+                        if (err) {
+                                r = -err;
+                                continue;
+                        }
+                }
+                freeaddrinfo(ai);
+                *ret_fd = TAKE_FD(fd);
+                return 0;
+        }
+        freeaddrinfo(ai);
+        return r;
+}
+
+static int send_all(int fd, const void *p, size_t n, int ms) {
+        const char *c = p;
+        while (n > 0) {
+                ssize_t k = send(fd, c, n, MSG_NOSIGNAL);
+                if (k < 0 && errno == EAGAIN) {
+                        int r = wait_fd(fd, POLLOUT, ms);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                c += k;
+                n -= k;
+        }
+        return 0;
+}
+
+/* Buffered reads over the socket, each bounded by the timeout. */
+struct conn {
+        int fd, ms;
+        char buf[64 * 1024];
+        size_t pos, len;
+};
+
+static int conn_fill(struct conn *c) {
+        if (c->pos < c->len)
+                return 1;
+        for (;;) {
+                ssize_t k = recv(c->fd, c->buf, sizeof(c->buf), 0);
+                if (k >= 0) {
+                        c->pos = 0;
+                        c->len = k;
+                        return k > 0;
+                }
+                if (errno == EINTR)
+                        continue;
+                if (errno != EAGAIN)
+                        return -errno;
+                int r = wait_fd(c->fd, POLLIN, c->ms);
+                if (r < 0)
+                        return r;
+        }
+}
+
+/* One line (CRLF or LF stripped) of at most max bytes. */
+static int conn_line(struct conn *c, struct buf *line, size_t max) {
+        line->len = 0;
+        for (;;) {
+                int r = conn_fill(c);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return -EBADMSG;
+                char *nl = memchr(c->buf + c->pos, '\n', c->len - c->pos);
+                size_t take = nl ? (size_t) (nl - (c->buf + c->pos)) + 1 : c->len - c->pos;
+                if (line->len + take > max)
+                        return -EBADMSG;
+                buf_put(line, c->buf + c->pos, take);
+                c->pos += take;
+                if (line->oom)
+                        return -ENOMEM;
+                if (nl) {
+                        while (line->len > 0 && (line->data[line->len - 1] == '\n' || line->data[line->len - 1] == '\r'))
+                                line->len--;
+                        line->data[line->len] = '\0';
+                        return 0;
+                }
+        }
+}
+
+struct body {
+        http_sink_t sink;
+        void *userdata;
+        uint64_t max_size, got;
+        EVP_MD_CTX *md;
+        bool started;
+};
+
+static int body_put(struct body *b, const void *p, size_t n) {
+        if (n == 0)
+                return 0;
+        if (b->max_size && b->got + n > b->max_size)
+                return -EFBIG;
+        b->got += n;
+        b->started = true;
+        if (b->md && !EVP_DigestUpdate(b->md, p, n))
+                return -ENOMEM;
+        return b->sink ? b->sink(p, n, b->userdata) : 0;
+}
+
+static int read_exact_into(struct conn *c, struct body *b, uint64_t n) {
+        while (n > 0) {
+                int r = conn_fill(c);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return -ECONNRESET; /* closed before Content-Length bytes */
+                size_t take = MIN((uint64_t) (c->len - c->pos), n);
+                r = body_put(b, c->buf + c->pos, take);
+                if (r < 0)
+                        return r;
+                c->pos += take;
+                n -= take;
+        }
+        return 0;
+}
+
+static int read_chunked(struct conn *c, struct body *b) {
+        _cleanup_(buf_done) struct buf line = {};
+        for (;;) {
+                int r = conn_line(c, &line, 1024);
+                if (r < 0)
+                        return r;
+                char *end;
+                errno = 0;
+                unsigned long long size = strtoull(line.data ? line.data : "", &end, 16);
+                if (errno || end == line.data || (*end && *end != ';' && *end != ' '))
+                        return -EBADMSG;
+                if (size == 0)
+                        break;
+                if ((r = read_exact_into(c, b, size)) < 0)
+                        return r;
+                if ((r = conn_line(c, &line, 2)) < 0) /* the CRLF after the chunk */
+                        return r;
+                if (line.len != 0)
+                        return -EBADMSG;
+        }
+        for (;;) { /* trailers, up to the empty line */
+                int r = conn_line(c, &line, HEADER_MAX);
+                if (r < 0)
+                        return r;
+                if (line.len == 0)
+                        return 0;
+        }
+}
+
+static int read_to_close(struct conn *c, struct body *b) {
+        for (;;) {
+                int r = conn_fill(c);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return 0;
+                r = body_put(b, c->buf + c->pos, c->len - c->pos);
+                if (r < 0)
+                        return r;
+                c->pos = c->len;
+        }
+}
+
+struct request {
+        const char *method, *content_type;
+        char **extra_headers;
+        const void *body;
+        size_t body_n;
+};
+
+/* One exchange. Sets *ret_status when a status line was read, *ret_location on a redirect. */
+static int exchange(const char *url, const struct http_options *o, const struct request *rq, struct body *b,
+                    int *ret_status, char **ret_location) {
+        _cleanup_free_ char *host = NULL, *port = NULL, *path = NULL;
+        int r = http_parse_url(url, &host, &port, &path);
+        if (r < 0)
+                return r;
+        int ms = timeout_ms(o);
+        _cleanup_close_ int fd = -EBADF;
+        if ((r = connect_to(host, port, ms, &fd)) < 0)
+                return r;
+
+        struct buf req = {};
+        bool v6 = strchr(host, ':');
+        buf_printf(&req, "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nUser-Agent: rackstack\r\n"
+                         "Accept-Encoding: identity\r\nConnection: close\r\n",
+                   rq->method, path, v6 ? "[" : "", host, v6 ? "]" : "", streq(port, "80") ? "" : ":",
+                   streq(port, "80") ? "" : port);
+        if (rq->body) {
+                buf_printf(&req, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+                           rq->content_type ? rq->content_type : "application/octet-stream", rq->body_n);
+        }
+        for (char **h = rq->extra_headers; h && *h; h++) {
+                if (strpbrk(*h, "\r\n")) {
+                        buf_done(&req);
+                        return -EINVAL;
+                }
+                buf_printf(&req, "%s\r\n", *h);
+        }
+        buf_puts(&req, "\r\n");
+        _cleanup_free_ char *reqs = buf_steal(&req);
+        if (!reqs)
+                return -ENOMEM;
+        if ((r = send_all(fd, reqs, strlen(reqs), ms)) < 0)
+                return r;
+        if (rq->body && (r = send_all(fd, rq->body, rq->body_n, ms)) < 0)
+                return r;
+
+        _cleanup_free_ struct conn *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->fd = fd;
+        c->ms = ms;
+        _cleanup_(buf_done) struct buf line = {};
+        if ((r = conn_line(c, &line, HEADER_MAX)) < 0)
+                return r;
+        int major, minor, status;
+        if (sscanf(line.data ? line.data : "", "HTTP/%d.%d %3d", &major, &minor, &status) != 3 || status < 100)
+                return -EBADMSG;
+        *ret_status = status;
+
+        int64_t length = -1;
+        bool chunked = false;
+        _cleanup_free_ char *location = NULL;
+        size_t total = 0;
+        for (;;) {
+                if ((r = conn_line(c, &line, HEADER_MAX)) < 0)
+                        return r;
+                total += line.len;
+                if (total > HEADER_MAX)
+                        return -EBADMSG;
+                if (line.len == 0)
+                        break;
+                char *colon = strchr(line.data, ':');
+                if (!colon)
+                        return -EBADMSG;
+                *colon = '\0';
+                const char *v = colon + 1 + strspn(colon + 1, " \t");
+                if (strcasecmp(line.data, "Content-Length") == 0) {
+                        char *end;
+                        errno = 0;
+                        long long l = strtoll(v, &end, 10);
+                        if (errno || end == v || *end || l < 0)
+                                return -EBADMSG;
+                        length = l;
+                } else if (strcasecmp(line.data, "Transfer-Encoding") == 0)
+                        chunked = strcasestr(v, "chunked") != NULL;
+                else if (strcasecmp(line.data, "Location") == 0) {
+                        free(location);
+                        if (!(location = strdup(v)))
+                                return -ENOMEM;
+                }
+        }
+
+        if (status >= 300 && status < 400 && location && ret_location) {
+                *ret_location = TAKE_PTR(location);
+                return 0;
+        }
+        if (status == 404 || status == 410)
+                return -ENOENT;
+        if (status < 200 || status >= 300)
+                return -EIO;
+        if (b->max_size && length > 0 && (uint64_t) length > b->max_size)
+                return -EFBIG;
+        if (streq(rq->method, "HEAD") || status == 204)
+                return 0;
+        if (chunked)
+                return read_chunked(c, b);
+        if (length >= 0)
+                return read_exact_into(c, b, length);
+        return read_to_close(c, b);
+}
+
+static bool transient(int r, int status) {
+        return r == -ECONNREFUSED || r == -ETIMEDOUT || r == -ECONNRESET || r == -EHOSTUNREACH ||
+               r == -ENETUNREACH || r == -EPIPE || (r == -EIO && status >= 500);
+}
+
+static void backoff(unsigned attempt) {
+        /* 0.5 s, 1 s, 2 s, then 4 s: enough for a web server that is still starting. */
+        uint64_t ms = attempt >= 3 ? 4000 : 500ULL << attempt;
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static int request(const char *url, const struct http_options *o, const struct request *rq,
+                   http_sink_t sink, void *userdata, int *ret_status) {
+        _cleanup_free_ char *cur = strdup(url ? url : "");
+        if (!cur)
+                return -ENOMEM;
+        unsigned attempts = 0, redirects = 0;
+        for (;;) {
+                _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = NULL;
+                if (o && o->sha256_hex) {
+                        md = EVP_MD_CTX_new();
+                        if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+                                return -ENOMEM;
+                }
+                struct body b = { .sink = sink, .userdata = userdata, .max_size = o ? o->max_size : 0, .md = md };
+                int status = 0;
+                _cleanup_free_ char *location = NULL;
+                int r = exchange(cur, o, rq, &b, &status, &location);
+                if (r == 0 && location) {
+                        if (++redirects > REDIRECTS_MAX)
+                                return -ELOOP;
+                        free(cur);
+                        /* Only absolute http:// targets and host-relative paths. */
+                        if (location[0] == '/') {
+                                _cleanup_free_ char *h = NULL, *p = NULL, *path = NULL;
+                                if (http_parse_url(url, &h, &p, &path) < 0)
+                                        return -EINVAL;
+                                cur = strprintf("http://%s%s%s:%s%s", strchr(h, ':') ? "[" : "", h,
+                                                strchr(h, ':') ? "]" : "", p, location);
+                        } else
+                                cur = TAKE_PTR(location);
+                        if (!cur)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (r == 0 && md) {
+                        unsigned char d[32];
+                        unsigned len = 0;
+                        if (!EVP_DigestFinal_ex(md, d, &len))
+                                return -ENOMEM;
+                        char hex[65];
+                        for (unsigned i = 0; i < 32; i++)
+                                snprintf(hex + 2 * i, 3, "%02x", d[i]);
+                        if (strcasecmp(hex, o->sha256_hex) != 0)
+                                return -EBADMSG;
+                }
+                if (status && ret_status)
+                        *ret_status = status;
+                if (r >= 0 || b.started || !transient(r, status) || !o || attempts >= o->retries)
+                        return r;
+                backoff(attempts++);
+        }
+}
+
+int http_get(const char *url, const struct http_options *o, http_sink_t sink, void *userdata) {
+        struct request rq = { .method = "GET" };
+        return request(url, o, &rq, sink, userdata, NULL);
+}
+
+static int buf_sink(const void *p, size_t n, void *userdata) {
+        struct buf *b = userdata;
+        buf_put(b, p, n);
+        return b->oom ? -ENOMEM : 0;
+}
+
+int http_get_buffer(const char *url, const struct http_options *o, char **ret_data, size_t *ret_size) {
+        _cleanup_(buf_done) struct buf b = {};
+        int r = http_get(url, o, buf_sink, &b);
+        if (r < 0)
+                return r;
+        size_t n = b.len;
+        buf_putc(&b, '\0'); /* callers parse text; the NUL is not counted */
+        char *data = buf_steal(&b);
+        if (!data)
+                return -ENOMEM;
+        *ret_data = data;
+        if (ret_size)
+                *ret_size = n;
+        return 0;
+}
+
+int http_post(const char *url, const struct http_options *o, const char *content_type, char **extra_headers,
+              const void *body, size_t n, int *ret_status) {
+        struct request rq = { .method = "POST", .content_type = content_type, .extra_headers = extra_headers,
+                              .body = body ? body : "", .body_n = body ? n : 0 };
+        return request(url, o, &rq, NULL, NULL, ret_status);
+}

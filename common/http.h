@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A small HTTP/1.1 client for what firstboot and the installer fetch: a kickstart, an image, a
+ * status event. Plain http:// only (the answers and the image are pinned by sha256 or signed, so
+ * transport security is not what makes them trustworthy); https:// is refused with
+ * -EPROTONOSUPPORT rather than fetched in the clear. No redirects followed beyond a few, no
+ * chunked uploads; chunked and Content-Length downloads both work.
+ *
+ * Errors: -EINVAL bad URL, -EPROTONOSUPPORT scheme, -EHOSTUNREACH name did not resolve,
+ * -ECONNREFUSED/-ETIMEDOUT/-ECONNRESET from the network, -ENOENT for 404, -EIO other non-2xx
+ * (see ret_status where given), -EFBIG over max_size, -EBADMSG sha256 pin mismatch or malformed
+ * response. A sink's negative return aborts the transfer and is returned as is. */
+
+struct http_options {
+        uint64_t timeout_usec;  /* per connect and per read; 0 = 30 s */
+        unsigned retries;       /* further attempts after a failure that may be transient */
+        uint64_t max_size;      /* 0 = unlimited */
+        const char *sha256_hex; /* pin: the body must hash to this, else -EBADMSG */
+};
+
+typedef int (*http_sink_t)(const void *p, size_t n, void *userdata);
+
+/* Streams the body into sink. A failure is retried (with backoff) only while no byte of the body
+ * has reached the sink, so a sink never sees a body twice: connect errors, timeouts before the
+ * body, 5xx. */
+int http_get(const char *url, const struct http_options *o, http_sink_t sink, void *userdata);
+int http_get_buffer(const char *url, const struct http_options *o, char **ret_data, size_t *ret_size);
+
+/* POST body; *ret_status is the HTTP status on any complete response. Non-2xx is -EIO. */
+int http_post(const char *url, const struct http_options *o, const char *content_type,
+              char **extra_headers, const void *body, size_t n, int *ret_status);
+
+/* Split http://host[:port]/path; exposed for tests. */
+int http_parse_url(const char *url, char **ret_host, char **ret_port, char **ret_path);

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/* The storage verbs (plan, storage) and the storage step of the first-boot run: probe, plan,
+ * refuse or apply, read back. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "diag.h"
+#include "disk-apply.h"
+#include "disk-plan.h"
+#include "disk-probe.h"
+#include "disk-seed.h"
+#include "fileio.h"
+#include "journal.h"
+#include "kickstart.h"
+#include "log.h"
+#include "profile.h"
+#include "status.h"
+#include "storage-answers.h"
+#include "storage-main.h"
+#include "util.h"
+
+/* ---- storage: probe, plan, apply ----------------------------------------------------------------------- */
+
+struct storage_run {
+        struct profile *profile; /* when loaded, specs point into it */
+        struct disk_spec *specs;
+        size_t n_specs;
+        struct storage_answers answers;
+        struct storage_claim *claims;
+        size_t n_claims;
+        struct disk_set *disks;
+        struct disk_plan *plan;
+        struct journal *journal;
+        int root_fd;
+};
+
+static void storage_run_done(struct storage_run *s) {
+        disk_plan_free(s->plan);
+        disk_set_free(s->disks);
+        storage_claims_free(s->claims, s->n_claims);
+        storage_answers_done(&s->answers);
+        if (s->profile)
+                profile_free(s->profile);
+        else
+                disk_specs_free(s->specs, s->n_specs);
+        journal_free(s->journal);
+        if (s->root_fd >= 0)
+                close(s->root_fd);
+}
+
+/* Returns 0, or the exit status to use (2 bad usage/input, 1 failure). */
+static int storage_prepare(const struct options *o, struct storage_run *s) {
+        int r;
+        *s = (struct storage_run) { .root_fd = -1 };
+
+        const char *profile = o->profile;
+        if (!profile && !o->role && access(IMAGE_PROFILE, F_OK) == 0)
+                profile = IMAGE_PROFILE;
+        if (profile) {
+                _cleanup_(diags_done) struct diags d = {};
+                r = profile_load_file(profile, &d, &s->profile);
+                diags_print(&d, stderr);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to load the profile '%s': %m", profile), 2;
+                s->specs = s->profile->disks;
+                s->n_specs = s->profile->n_disks;
+        } else if (o->role) {
+                /* the seed's layouts built in: for tests and for hosts without an installed profile */
+                r = seed_disk_specs(o->role, &s->specs, &s->n_specs);
+                if (r == -ENOENT) {
+                        log_error("unknown role '%s'", o->role);
+                        return 2;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to build the disk specs: %m"), 1;
+        } else {
+                log_error("no profile: %s is missing; give --profile=FILE or --role=ROLE", IMAGE_PROFILE);
+                return 2;
+        }
+
+        if (o->ks) {
+                _cleanup_(diags_done) struct diags d = {};
+                _cleanup_(ks_freep) struct ks *ks = NULL;
+                r = ks_load_file(o->ks, &d, &ks);
+                diags_print(&d, stderr);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to load the kickstart '%s': %m", o->ks), 2;
+                r = storage_answers_from_ks(ks, &s->answers);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read the kickstart's disk answers: %m"), 1;
+                if (s->profile) {
+                        struct diags pd = {};
+                        r = storage_apply_ks_parts(ks, s->specs, s->n_specs, &pd);
+                        diags_print(&pd, stderr);
+                        diags_done(&pd);
+                        if (r == -EINVAL)
+                                return 2;
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to apply the kickstart's part lines: %m"), 1;
+                }
+        }
+        /* the command line narrows or overrides the kickstart */
+        if (o->only_use) {
+                strv_free(s->answers.only_use);
+                if (!(s->answers.only_use = strv_copy(o->only_use)))
+                        return log_error_errno(-ENOMEM, "Out of memory"), 1;
+        }
+        if (o->clear) {
+                strv_free(s->answers.clear_drives);
+                if (!(s->answers.clear_drives = strv_copy(o->clear)))
+                        return log_error_errno(-ENOMEM, "Out of memory"), 1;
+        }
+        if (o->clear_all)
+                s->answers.clear_all = true;
+
+        s->root_fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->root_fd < 0)
+                return log_error_errno(-errno, "Failed to open root directory '%s': %m", o->root), 1;
+        r = journal_open(s->root_fd, NULL, &s->journal);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the journal %s/%s: %m", o->root, JOURNAL_PATH), 1;
+        r = storage_claims_from_journal(s->journal, &s->claims, &s->n_claims);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the journal: %m"), 1;
+
+        struct disk_probe_options po = { .sysfs = o->sysfs };
+        r = disk_probe_all(&po, &s->disks);
+        if (r < 0)
+                return log_error_errno(r, "Failed to probe the disks: %m"), 1;
+
+        struct plan_input in = {
+                .specs = s->specs, .n_specs = s->n_specs, .answers = &s->answers, .disks = s->disks,
+                .claims = s->claims, .n_claims = s->n_claims,
+        };
+        r = disk_plan_build(&in, &s->plan);
+        if (r < 0)
+                return log_error_errno(r, "Failed to plan: %m"), 1;
+        return 0;
+}
+
+static void print_plan(const struct options *o, const struct storage_run *s) {
+        struct buf b = {};
+        if (o->json)
+                disk_plan_render_json(s->plan, s->disks, &b);
+        else
+                disk_plan_render_table(s->plan, s->disks, &b);
+        _cleanup_free_ char *t = buf_steal(&b);
+        fputs(strempty(t), stdout);
+        fflush(stdout);
+}
+
+int verb_plan(const struct options *o) {
+        _cleanup_(storage_run_done) struct storage_run s = { .root_fd = -1 };
+        int r = storage_prepare(o, &s);
+        if (r != 0)
+                return r;
+        print_plan(o, &s);
+        return disk_plan_ok(s.plan) ? 0 : 1;
+}
+
+/* The storage step: plan, refuse or apply, read back. Records into st; the caller finishes it. */
+int storage_step(const struct options *o, struct status *st) {
+        _cleanup_(storage_run_done) struct storage_run s = { .root_fd = -1 };
+        int r = storage_prepare(o, &s);
+        if (r != 0) {
+                (void) status_fail(st, "storage.plan", r == 2 ? "bad answers or profile" : "cannot probe the disks");
+                return r == 2 ? 2 : 1;
+        }
+        print_plan(o, &s);
+
+        if (!disk_plan_ok(s.plan)) {
+                /* nothing is written to any disk in a refused run */
+                for (char **e = s.plan->errors; *e; e++)
+                        log_error("%s", *e);
+                (void) status_fail(st, "storage.plan", s.plan->errors[0]);
+                return 1;
+        }
+
+        struct apply_context c = {
+                .root_fd = s.root_fd, .root = o->root, .journal = s.journal, .status = st, .no_mount = o->no_mount,
+        };
+        r = disk_apply(s.plan, s.disks, &c);
+        if (r >= 0) {
+                _cleanup_strv_free_ char **problems = NULL;
+                r = disk_verify(s.plan, s.disks, &problems);
+                if (r >= 0 && problems) {
+                        for (char **p = problems; *p; p++)
+                                log_error("read-back: %s", *p);
+                        (void) status_fail(st, "storage.verify", problems[0]);
+                        r = -EIO;
+                } else if (r >= 0)
+                        (void) status_step(st, "storage.verify", "done", NULL);
+        }
+        if (r < 0 && !st->failed_step)
+                (void) status_fail(st, "storage", strerror(-r));
+        return r < 0 ? 1 : 0;
+}
+
+int options_finish(const struct options *o, struct status *st) {
+        _cleanup_close_ int fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(-errno, "Cannot open root '%s': %m", o->root), 1;
+        (void) status_finish(st, fd);
+        return 0;
+}
+
+int verb_storage(const struct options *o) {
+        _cleanup_(status_done) struct status st = {};
+        int r = storage_step(o, &st);
+        (void) options_finish(o, &st);
+        return r;
+}
+
+void options_done(struct options *o) {
+        strv_free(o->only_use);
+        strv_free(o->clear);
+}
