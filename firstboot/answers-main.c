@@ -14,6 +14,7 @@
 #include "json.h"
 #include "kcmdline.h"
 #include "log.h"
+#include "net-answers.h"
 #include "nic.h"
 #include "parse.h"
 #include "prompt-plan.h"
@@ -168,9 +169,10 @@ static int run(const struct answers_args *a) {
                 /* what we wrote must pass the kickstart's own checks, as a file from any source would */
                 _cleanup_(diags_done) struct diags vd = {};
                 _cleanup_(ks_freep) struct ks *check = NULL;
+                _cleanup_(net_answers_store_done) struct net_answers_store store = {};
                 r = ks_parse_buffer(a->out, out, strlen(out), &vd, &check);
                 if (r >= 0)
-                        ks_check_site(check, site, &vd);
+                        r = net_answers_from_ks(check, prof->bond.name ? prof->bond.name : "bond0", &vd, &store);
                 diags_print(&vd, stderr);
                 if (r < 0 || diags_failed(&vd))
                         return log_error("The completed answers do not pass the kickstart checks (see above)"), 1;

@@ -259,6 +259,8 @@ static int feed(struct session *s, struct console *c, const char *b, size_t got,
         buf_done(&c->pending);
         if (got > used)
                 buf_put(&c->pending, b + used, got - used);
+        if (!c->tty)
+                say(c, "\n"); /* nothing echoed the line: end it, so a log of the session reads well */
         if (!s->locked) {
                 s->locked = c;
                 for (size_t i = 0; i < s->n; i++)
@@ -437,8 +439,8 @@ int prompt_run(const struct prompt_plan *plan, struct prompt_input *in, struct a
         (void) sigaction(SIGTERM, &sa, &old_term);
         bool muted = o->mute_kernel && klogctl(SYSLOG_ACTION_CONSOLE_OFF, NULL, 0) >= 0;
 
-        say_allf(&s, "\nrackstack-firstboot: some answers are missing; please answer on this console "
-                     "(Enter takes the [default]; Ctrl-C stops).\n");
+        say_allf(&s, "\nrackstack-firstboot: %s; please answer on this console (Enter takes the [default]; "
+                     "Ctrl-C stops).\n", in->all ? "the answers are to be confirmed" : "some answers are missing");
         in->known = set;
         for (size_t i = 0; r >= 0 && i < plan->n; i++) {
                 const struct question *q = &plan->q[i];
