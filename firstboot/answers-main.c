@@ -80,8 +80,8 @@ static int run(const struct answers_args *a) {
                 fo.cmdline = a->cmdline;
                 fo.no_devices = a->no_devices;
                 r = answers_find(a->root, &fo, &found, &label);
-                if (r == -EACCES || r == -EINVAL)
-                        return 2;
+                if (r == -EACCES || r == -EINVAL || r == -EPROTONOSUPPORT)
+                        return 2; /* the diagnostic is printed */
                 if (r < 0 && r != -ENOENT)
                         return log_error_errno(r, "Failed to get the kickstart: %m"), 1;
                 ks_path = found;

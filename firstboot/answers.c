@@ -263,8 +263,12 @@ static int from_cmdline(const char *root, const struct answers_find_options *o, 
                 r = log_error_errno(-EPROTONOSUPPORT, "%s: https is not supported (plain http with inst.ks.sha256= "
                                     "pins the content)", label);
         }
+        /* Asked for, not found: never fall back to OEMDRV or the image silently. -ENOENT would read
+         * as "no kickstart anywhere" to the caller. */
+        if (r == -ENOENT)
+                return log_error_errno(-ENXIO, "%s: no kickstart there", label);
         if (r < 0)
-                return r; /* asked for, not found: never fall back silently */
+                return r;
         *ret_label = TAKE_PTR(label);
         return 0;
 }

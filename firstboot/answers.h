@@ -15,7 +15,8 @@
  *
  * The chosen file is copied to <root>/run/rackstack/ks.cfg (mode 0600) so later steps read one place;
  * *ret_label names the source as --explain prints it: "kernel cmdline inst.ks=http://…",
- * "OEMDRV:/ks.cfg", "image ks.cfg". Returns -ENOENT when no source has one, -EACCES for exposed
+ * "OEMDRV:/ks.cfg", "image ks.cfg". Returns -ENOENT when no source has one, -ENXIO when the source
+ * the command line names has none (a missing file, a 404, no CD with that path), -EACCES for exposed
  * secrets, -EBADMSG for a sha256 pin mismatch, -EFBIG over KS_FILE_MAX, else the source's errno. */
 
 struct answers_find_options {
