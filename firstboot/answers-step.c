@@ -18,6 +18,7 @@
 #include "prompt-plan.h"
 #include "prompt.h"
 #include "run-steps.h"
+#include "shadow.h"
 #include "util.h"
 
 static int fail(struct run_ctx *c, int r, const char *fmt, ...) _printf_(3, 4);
@@ -146,6 +147,14 @@ int step_answers(struct run_ctx *c) {
                 _cleanup_free_ char *js = buf_steal(&j.out);
                 if (js)
                         (void) status_attach(c->status, "answers", js);
+        }
+
+        /* The root password, when the answers give one (typed at the prompt, or rootpw --iscrypted). */
+        if (c->ks && c->ks->rootpw.password && !c->dry_run) {
+                r = shadow_apply(c->root, "root", c->ks->rootpw.password);
+                if (r < 0)
+                        return fail(c, r, "cannot set root's password in %s/etc/shadow: %s", c->root, strerror(-r));
+                printf("rackstack-firstboot: root's password set from %s\n", c->ks_origin);
         }
 
         /* The host is the one the kickstart names, else the site's host of the role. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -21,6 +22,7 @@
 #include "net-answers.h"
 #include "prompt-plan.h"
 #include "prompt.h"
+#include "shadow.h"
 #include "util.h"
 
 #define S(x) ((char *) (x))
@@ -433,6 +435,52 @@ static void test_kernel_consoles(void **state) {
         assert_null(none);
 }
 
+static void test_shadow(void **state) {
+        static const char shadow[] = "root:*:19000:0:99999:7:::\n"
+                                     "daemon:*:19000:0:99999:7:::\n"
+                                     "rooty:!:19000:0:99999:7:::\n"
+                                     "short:x";
+        static const char hash[] = "$6$saltsalt$abc";
+        _cleanup_free_ char *out = NULL, *out2 = NULL, *none = NULL;
+        assert_int_equal(shadow_set_password(shadow, "root", hash, 20500, &out), 0);
+        assert_string_equal(out, "root:$6$saltsalt$abc:20500:0:99999:7:::\n"
+                                 "daemon:*:19000:0:99999:7:::\n"
+                                 "rooty:!:19000:0:99999:7:::\n"
+                                 "short:x");
+        /* a line with fewer fields gets the rest empty */
+        assert_int_equal(shadow_set_password(shadow, "short", hash, 1, &out2), 0);
+        assert_non_null(strstr(out2, "\nshort:$6$saltsalt$abc:1::::::"));
+        assert_int_equal(shadow_set_password(shadow, "nobody", hash, 1, &none), -ENOENT);
+        assert_int_equal(shadow_set_password(shadow, "root", "$6$a:b", 1, &none), -EINVAL);
+        assert_int_equal(shadow_set_password(shadow, "root", "$6$a\nevil::0", 1, &none), -EINVAL);
+        assert_int_equal(shadow_set_password(shadow, "root", "plain", 1, &none), -EINVAL);
+        assert_null(none);
+
+        /* applied: owner, group and mode kept */
+        char dir[] = "/tmp/test-answers-shadow.XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *etc = strprintf("%s/etc", dir), *path = strprintf("%s/etc/shadow", dir);
+        assert_int_equal(mkdir(etc, 0755), 0);
+        FILE *f = fopen(path, "we");
+        assert_non_null(f);
+        fputs(shadow, f);
+        fclose(f);
+        assert_int_equal(chmod(path, 0640), 0);
+        assert_int_equal(shadow_apply(dir, "root", hash), 0);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        char line[256] = {};
+        f = fopen(path, "re");
+        assert_non_null(fgets(line, sizeof line, f));
+        fclose(f);
+        assert_true(startswith(line, "root:$6$saltsalt$abc:"));
+        assert_int_equal(shadow_apply(dir, "nobody", hash), -ENOENT);
+        unlink(path);
+        rmdir(etc);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_offer_never_overrides),
@@ -448,6 +496,7 @@ int main(void) {
                 cmocka_unit_test(test_render_round_trip),
                 cmocka_unit_test(test_exposure),
                 cmocka_unit_test(test_kernel_consoles),
+                cmocka_unit_test(test_shadow),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
