@@ -59,6 +59,7 @@ static void usage(FILE *f) {
                    "  --clear-all         clearpart --all: needs --clear or --only-use to bound it\n"
                    "  --json              print the plan as JSON\n"
                    "  --no-mount          write fstab but do not mount\n"
+                   "  --confirm-wipe      storage: offer to wipe refused disks; type 'wipe' to confirm\n"
                    "  --sysfs=DIR         read sysfs from DIR (tests)\n"
                    "  -v, --verbose       debug output\n");
 }
@@ -95,7 +96,7 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        enum { OPT_ROOT = 256, OPT_ROLE, OPT_PROFILE, OPT_KS, OPT_ONLY_USE, OPT_CLEAR, OPT_CLEAR_ALL, OPT_JSON, OPT_NO_MOUNT, OPT_SYSFS };
+        enum { OPT_ROOT = 256, OPT_ROLE, OPT_PROFILE, OPT_KS, OPT_ONLY_USE, OPT_CLEAR, OPT_CLEAR_ALL, OPT_JSON, OPT_NO_MOUNT, OPT_SYSFS, OPT_CONFIRM_WIPE };
         static const struct option longopts[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
                 { "role", required_argument, NULL, OPT_ROLE },
@@ -106,6 +107,7 @@ int main(int argc, char **argv) {
                 { "clear-all", no_argument, NULL, OPT_CLEAR_ALL },
                 { "json", no_argument, NULL, OPT_JSON },
                 { "no-mount", no_argument, NULL, OPT_NO_MOUNT },
+                { "confirm-wipe", no_argument, NULL, OPT_CONFIRM_WIPE },
                 { "sysfs", required_argument, NULL, OPT_SYSFS },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
@@ -126,6 +128,7 @@ int main(int argc, char **argv) {
                 case OPT_CLEAR_ALL: o.clear_all = true; break;
                 case OPT_JSON: o.json = true; break;
                 case OPT_NO_MOUNT: o.no_mount = true; break;
+                case OPT_CONFIRM_WIPE: o.confirm_wipe = true; break;
                 case OPT_SYSFS: o.sysfs = optarg; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
                 case 'h': usage(stdout); return 0;

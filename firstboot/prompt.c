@@ -439,8 +439,11 @@ int prompt_run(const struct prompt_plan *plan, struct prompt_input *in, struct a
         (void) sigaction(SIGTERM, &sa, &old_term);
         bool muted = o->mute_kernel && klogctl(SYSLOG_ACTION_CONSOLE_OFF, NULL, 0) >= 0;
 
-        say_allf(&s, "\nrackstack-firstboot: %s; please answer on this console (Enter takes the [default]; "
-                     "Ctrl-C stops).\n", in->all ? "the answers are to be confirmed" : "some answers are missing");
+        if (plan->n == 1 && plan->q[0].kind == QUESTION_CONFIRM)
+                say_all(&s, "\nrackstack-firstboot: the disk plan needs a person's confirmation (Ctrl-C stops).\n");
+        else
+                say_allf(&s, "\nrackstack-firstboot: %s; please answer on this console (Enter takes the [default]; "
+                             "Ctrl-C stops).\n", in->all ? "the answers are to be confirmed" : "some answers are missing");
         in->known = set;
         for (size_t i = 0; r >= 0 && i < plan->n; i++) {
                 const struct question *q = &plan->q[i];
@@ -476,4 +479,34 @@ int prompt_run(const struct prompt_plan *plan, struct prompt_input *in, struct a
         (void) sigaction(SIGINT, &old_int, NULL);
         (void) sigaction(SIGTERM, &old_term, NULL);
         return r < 0 ? r : 0;
+}
+
+int prompt_confirm_wipe(char **wipe, void *userdata, char **ret_reason) {
+        struct prompt_options def = { .mute_kernel = true };
+        const struct prompt_options *o = userdata ? userdata : &def;
+        _cleanup_free_ char *cmdline = NULL;
+        if (!o->timeout_usec) {
+                _cleanup_(kcmdline_freep) struct kcmdline *kc = NULL;
+                def = *o;
+                def.timeout_usec = KCMDLINE_PROMPT_TIMEOUT_DEFAULT_SEC * 1000000ull;
+                const char *line = o->cmdline;
+                if (!line && read_file_full(AT_FDCWD, "/proc/cmdline", 65536, &cmdline, NULL) >= 0)
+                        line = cmdline;
+                if (kcmdline_parse(line, &kc) >= 0)
+                        (void) kcmdline_prompt_timeout(kc, NULL, &def.timeout_usec);
+                o = &def;
+        }
+        _cleanup_(answer_set_done) struct answer_set set = {};
+        struct prompt_input in = { .known = &set, .wipe = wipe };
+        /* the plan with only the confirmation: everything else is known to be answered */
+        struct buf b = {};
+        buf_puts(&b, "The disk plan wipes what these disks hold:\n");
+        for (char **w = wipe; w && *w; w++)
+                buf_printf(&b, "  %s\n", *w);
+        struct question q = { .key = (char *) "disks.confirm", .text = (char *) "Type 'wipe' to wipe them",
+                              .kind = QUESTION_CONFIRM, .word = (char *) "wipe", .help = buf_steal(&b) };
+        struct prompt_plan plan = { .q = &q, .n = 1 };
+        int r = q.help ? prompt_run(&plan, &in, &set, o, ret_reason) : -ENOMEM;
+        free(q.help);
+        return r;
 }

@@ -33,3 +33,8 @@ int prompt_run(const struct prompt_plan *plan, struct prompt_input *in, struct a
 /* The consoles named by console= on a kernel command line, as /dev paths ("ttyS0,115200n8" ->
  * "/dev/ttyS0", "tty0" -> "/dev/tty1"); NULL when there is none. */
 int prompt_kernel_consoles(const char *cmdline, char ***ret);
+
+/* The disk confirmation on its own (the storage step's storage_confirm_t): shows the disks and wants
+ * the word "wipe". userdata is a const struct prompt_options * (NULL: the kernel's consoles, the
+ * kernel command line's timeout, kernel messages muted). */
+int prompt_confirm_wipe(char **wipe, void *userdata, char **ret_reason);

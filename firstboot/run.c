@@ -12,6 +12,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "net-main.h"
+#include "prompt.h"
 #include "run-steps.h"
 #include "run.h"
 #include "util.h"
@@ -25,7 +26,7 @@ static const struct run_step steps[] = {
 int step_storage(struct run_ctx *c) {
         struct options so = *c->o;
         so.ks = c->ks_path;
-        int r = storage_step(&so, c->status);
+        int r = storage_step_confirm(&so, c->status, prompt_confirm_wipe, NULL);
         if (r != 0)
                 return r == 2 ? -EINVAL : -EIO; /* storage_step recorded the failure */
         (void) status_step(c->status, "storage", "done", NULL);
