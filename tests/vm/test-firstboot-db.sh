@@ -45,7 +45,29 @@ try:
         check("root grown to the disk", re.search(r"grow root partition \d+ from [\d.]+ GiB to 59\.\d GiB", text) is not None)
         check("NVMe laid out", re.search(r"/dev/nvme0n1: xfs on partition 1", text) is not None)
         check("gateway verified on bond0.20", re.search(r"check gateway-arp +bond0\.20 -> 10\.0\.50\.1 +ok", text) is not None)
+        check("each answer's source is on the console",
+              re.search(r"hostname +lab-db1\.domain\.com +OEMDRV:/ks\.cfg line \d+", text) is not None and
+              re.search(r"bond\.members +auto +default", text) is not None)
         vm.wait_for(r"login: ?$", 300)
+        vm.login()
+        rc, status = vm.run("cat /var/lib/rackstack/status.json")
+        try:
+            st = json.loads(status)
+        except ValueError:
+            st = {}
+        net = st.get("network", {})
+        links = {l.get("name"): l for l in net.get("links", [])}
+        check("status.json has the live network result: applied, bond0 with two members, bond0.20 addressed",
+              net.get("applied") is True and links.get("bond0", {}).get("kind") == "bond" and
+              sum(1 for l in links.values() if l.get("master") == "bond0") == 2 and
+              "10.0.50.12/24" in links.get("bond0.20", {}).get("addresses", []), status[-1500:])
+        check("status.json says which checks passed (the gateway answered ARP)",
+              any(c.get("check") == "gateway-arp" and c.get("passed") for c in net.get("checks", [])), status[-1500:])
+        check("status.json has a default route via 10.0.50.1",
+              any(r.get("dst") == "default" and r.get("gateway") == "10.0.50.1" for r in net.get("routes", [])), status[-800:])
+        ans = {a.get("key"): a for a in st.get("answers", [])}
+        check("status.json has the answers with their sources",
+              ans.get("vlan.20.address", {}).get("source", "").startswith("OEMDRV:/ks.cfg line "), status[-800:])
         before = len(open(gwlog).read().splitlines())
         mark = len(vm.output)
         vm.system_reset()
