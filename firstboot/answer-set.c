@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "answer-set.h"
@@ -259,10 +260,45 @@ int answers_collect(const struct answers_input *in, struct answer_set *ret) {
         return 0;
 }
 
+/* The order a person reads them in: who, what, then the network from the bottom up, then the rest. */
+static unsigned rank(const char *key) {
+        static const char *const order[] = { "hostname", "role", "vlan.", "dns", "bond.mode", "bond.members",
+                                             "disks.clear", "disks.confirm", "rootpw" };
+        for (unsigned i = 0; i < ELEMENTSOF(order); i++)
+                if (streq(key, order[i]) || (endswith(order[i], ".") && startswith(key, order[i])))
+                        return i;
+        return ELEMENTSOF(order);
+}
+
+static int cmp_answer(const void *x, const void *y) {
+        const struct answer *a = *(const struct answer *const *) x, *b = *(const struct answer *const *) y;
+        unsigned ra = rank(a->key), rb = rank(b->key);
+        if (ra != rb)
+                return ra < rb ? -1 : 1;
+        if (startswith(a->key, "vlan.") && startswith(b->key, "vlan.")) {
+                long va = strtol(a->key + 5, NULL, 10), vb = strtol(b->key + 5, NULL, 10);
+                if (va != vb)
+                        return va < vb ? -1 : 1;
+        }
+        return strcmp(a->key, b->key);
+}
+
+/* Pointers to the answers in reading order; NULL on OOM. */
+static const struct answer **sorted(const struct answer_set *s) {
+        const struct answer **v = calloc(s->n + 1, sizeof *v);
+        if (!v)
+                return NULL;
+        for (size_t i = 0; i < s->n; i++)
+                v[i] = &s->items[i];
+        qsort(v, s->n, sizeof *v, cmp_answer);
+        return v;
+}
+
 void answer_set_to_json(const struct answer_set *s, struct json *j) {
+        _cleanup_free_ const struct answer **v = sorted(s);
         json_begin_array(j);
-        for (size_t i = 0; i < s->n; i++) {
-                const struct answer *a = &s->items[i];
+        for (size_t i = 0; v && i < s->n; i++) {
+                const struct answer *a = v[i];
                 json_begin_object(j);
                 json_kv_string(j, "key", a->key);
                 json_kv_string(j, "value", a->value);
@@ -280,9 +316,12 @@ void answer_set_to_json(const struct answer_set *s, struct json *j) {
 }
 
 char *answer_set_to_text(const struct answer_set *s) {
+        _cleanup_free_ const struct answer **v = sorted(s);
+        if (!v)
+                return NULL;
         struct buf b = {};
         for (size_t i = 0; i < s->n; i++) {
-                const struct answer *a = &s->items[i];
+                const struct answer *a = v[i];
                 buf_printf(&b, "%-18s %-26s %s\n", a->key, a->value ? a->value : "(missing)",
                            a->source ? a->source : "-");
                 for (char **o = a->overruled; o && *o; o++)

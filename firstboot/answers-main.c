@@ -79,6 +79,8 @@ static int run(const struct answers_args *a) {
                 struct answers_find_options fo = ANSWERS_FIND_OPTIONS_DEFAULT;
                 fo.cmdline = a->cmdline;
                 fo.no_devices = a->no_devices;
+                /* not the run's ks.cfg: it may hold answers completed at the console */
+                fo.copy_name = "answers-verb.ks";
                 r = answers_find(a->root, &fo, &found, &label);
                 if (r == -EACCES || r == -EINVAL || r == -EPROTONOSUPPORT)
                         return 2; /* the diagnostic is printed */

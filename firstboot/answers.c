@@ -47,8 +47,13 @@ int answers_check_exposure(const char *label, const char *data, size_t size, uns
         return -EACCES;
 }
 
+struct find_ctx {
+        const char *root;
+        const char *copy_name; /* under <root>/run/rackstack */
+};
+
 /* Keep a kickstart we have in memory: refuse exposed secrets, then write the root-only copy. */
-static int keep(const char *root, const char *label, const char *data, size_t size, unsigned mode, bool over_network,
+static int keep(const struct find_ctx *fc, const char *label, const char *data, size_t size, unsigned mode, bool over_network,
                 char **ret_path) {
         _cleanup_free_ char *reason = NULL;
         int r = answers_check_exposure(label, data, size, mode, over_network, &reason);
@@ -57,8 +62,8 @@ static int keep(const char *root, const char *label, const char *data, size_t si
                         log_error("Refusing the kickstart: %s", reason);
                 return r;
         }
-        _cleanup_free_ char *dir = strprintf("%s/run/rackstack", root);
-        _cleanup_free_ char *to = strprintf("%s/run/rackstack/ks.cfg", root);
+        _cleanup_free_ char *dir = strprintf("%s/run/rackstack", fc->root);
+        _cleanup_free_ char *to = strprintf("%s/run/rackstack/%s", fc->root, fc->copy_name);
         if (!dir || !to)
                 return -ENOMEM;
         r = mkdir_parents_at(AT_FDCWD, dir, 0700);
@@ -72,7 +77,7 @@ static int keep(const char *root, const char *label, const char *data, size_t si
         return 0;
 }
 
-static int copy_in(const char *root, const char *label, const char *from, char **ret_path) {
+static int copy_in(const struct find_ctx *fc, const char *label, const char *from, char **ret_path) {
         _cleanup_close_ int fd = open(from, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
@@ -106,13 +111,13 @@ static int copy_in(const char *root, const char *label, const char *from, char *
         _cleanup_free_ char *data = buf_steal(&b);
         if (!data)
                 return -ENOMEM;
-        return keep(root, label, data, size, st.st_mode, false, ret_path);
+        return keep(fc, label, data, size, st.st_mode, false, ret_path);
 }
 
 /* Mount dev read-only on <root>/run/rackstack/media, copy PATH off it, unmount. */
-static int from_device(const char *root, const char *dev, const char *fstype, const char *label, const char *path,
+static int from_device(const struct find_ctx *fc, const char *dev, const char *fstype, const char *label, const char *path,
                        char **ret_path) {
-        _cleanup_free_ char *mnt = strprintf("%s/run/rackstack/media", root);
+        _cleanup_free_ char *mnt = strprintf("%s/run/rackstack/media", fc->root);
         if (!mnt)
                 return -ENOMEM;
         int r = mkdir_parents_at(AT_FDCWD, mnt, 0700);
@@ -121,7 +126,7 @@ static int from_device(const char *root, const char *dev, const char *fstype, co
         if (mount(dev, mnt, fstype, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 return log_warning_errno(-errno, "Cannot mount %s (%s) read-only: %m", dev, strna(fstype));
         _cleanup_free_ char *src = strprintf("%s/%s", mnt, path[0] == '/' ? path + 1 : path);
-        r = src ? copy_in(root, label, src, ret_path) : -ENOMEM;
+        r = src ? copy_in(fc, label, src, ret_path) : -ENOMEM;
         (void) umount(mnt);
         return r;
 }
@@ -138,13 +143,13 @@ static char *probe_type(const char *dev) {
         return type;
 }
 
-static int from_tag(const char *root, const char *tag, const char *value, const char *label, const char *path,
+static int from_tag(const struct find_ctx *fc, const char *tag, const char *value, const char *label, const char *path,
                     char **ret_path) {
         _cleanup_free_ char *dev = blkid_evaluate_tag(tag, value, NULL);
         if (!dev)
                 return -ENOENT;
         _cleanup_free_ char *type = probe_type(dev);
-        return from_device(root, dev, type ? type : "auto", label, path, ret_path);
+        return from_device(fc, dev, type ? type : "auto", label, path, ret_path);
 }
 
 /* The optical drives (/dev/sr*) and anything else that carries an ISO 9660 filesystem (a USB stick
@@ -186,7 +191,7 @@ static int cdrom_candidates(char ***ret) {
         return 0;
 }
 
-static int from_cdrom(const char *root, const char *label, const char *path, char **ret_path) {
+static int from_cdrom(const struct find_ctx *fc, const char *label, const char *path, char **ret_path) {
         _cleanup_strv_free_ char **devs = NULL;
         int r = cdrom_candidates(&devs);
         if (r < 0)
@@ -196,7 +201,7 @@ static int from_cdrom(const char *root, const char *label, const char *path, cha
                 _cleanup_free_ char *type = probe_type(*d);
                 if (!type)
                         continue; /* an empty drive */
-                r = from_device(root, *d, type, label, path, ret_path);
+                r = from_device(fc, *d, type, label, path, ret_path);
                 if (r >= 0) {
                         log_info("kickstart %s found on %s", path, *d);
                         return 0;
@@ -208,7 +213,7 @@ static int from_cdrom(const char *root, const char *label, const char *path, cha
         return log_error_errno(last, "No CD or ISO 9660 volume holds %s (tried %zu): %m", path, strv_length(devs));
 }
 
-static int from_http(const char *root, const struct answers_find_options *o, const struct ks_source *src,
+static int from_http(const struct find_ctx *fc, const struct answers_find_options *o, const struct ks_source *src,
                      const char *label, char **ret_path) {
         char hex[65] = {};
         for (size_t i = 0; src->has_sha256 && i < 32; i++)
@@ -229,10 +234,10 @@ static int from_http(const char *root, const struct answers_find_options *o, con
                 return log_error_errno(r, "%s is larger than %u bytes: not a kickstart", src->url, KS_FILE_MAX);
         if (r < 0)
                 return log_error_errno(r, "Failed to fetch %s: %m", src->url);
-        return keep(root, label, data, size, 0, true, ret_path);
+        return keep(fc, label, data, size, 0, true, ret_path);
 }
 
-static int from_cmdline(const char *root, const struct answers_find_options *o, const struct kcmdline *kc,
+static int from_cmdline(const struct find_ctx *fc, const struct answers_find_options *o, const struct kcmdline *kc,
                         const struct ks_source *src, char **ret_path, char **ret_label) {
         const char *key = kcmdline_find(kc, "inst.ks") ? "inst.ks" : "ks";
         _cleanup_free_ char *label = strprintf("kernel cmdline %s=%s", key, strna(kcmdline_get(kc, key)));
@@ -241,23 +246,23 @@ static int from_cmdline(const char *root, const struct answers_find_options *o, 
         int r;
         switch (src->kind) {
         case KS_SOURCE_PATH:
-                r = copy_in(root, label, src->path, ret_path);
+                r = copy_in(fc, label, src->path, ret_path);
                 break;
         case KS_SOURCE_HD:
                 if (src->hd_by == KS_HD_BY_NAME) {
                         _cleanup_free_ char *dev = startswith(src->device, "/dev/") ? strdup(src->device) :
                                                                                       strprintf("/dev/%s", src->device);
                         _cleanup_free_ char *type = dev ? probe_type(dev) : NULL;
-                        r = dev ? from_device(root, dev, type ? type : "auto", label, src->path, ret_path) : -ENOMEM;
+                        r = dev ? from_device(fc, dev, type ? type : "auto", label, src->path, ret_path) : -ENOMEM;
                 } else
-                        r = from_tag(root, src->hd_by == KS_HD_BY_LABEL ? "LABEL" : "UUID", src->device, label,
+                        r = from_tag(fc, src->hd_by == KS_HD_BY_LABEL ? "LABEL" : "UUID", src->device, label,
                                      src->path, ret_path);
                 break;
         case KS_SOURCE_CDROM:
-                r = from_cdrom(root, label, src->path, ret_path);
+                r = from_cdrom(fc, label, src->path, ret_path);
                 break;
         case KS_SOURCE_HTTP:
-                r = from_http(root, o, src, label, ret_path);
+                r = from_http(fc, o, src, label, ret_path);
                 break;
         default:
                 r = log_error_errno(-EPROTONOSUPPORT, "%s: https is not supported (plain http with inst.ks.sha256= "
@@ -279,6 +284,7 @@ int answers_find(const char *root, const struct answers_find_options *o, char **
         int r;
         if (!o)
                 o = &def;
+        const struct find_ctx fc = { .root = root, .copy_name = o->copy_name ? o->copy_name : "ks.cfg" };
 
         const char *line = o->cmdline;
         if (!line && read_file_full(AT_FDCWD, "/proc/cmdline", 65536, &cmdline, NULL) >= 0)
@@ -294,11 +300,11 @@ int answers_find(const char *root, const struct answers_find_options *o, char **
                 diags_print(&d, stderr);
                 if (r < 0)
                         return r;
-                return from_cmdline(root, o, kc, src, ret_path, ret_label);
+                return from_cmdline(&fc, o, kc, src, ret_path, ret_label);
         }
 
         if (!o->no_devices) {
-                r = from_tag(root, "LABEL", "OEMDRV", "OEMDRV:/ks.cfg", "ks.cfg", ret_path);
+                r = from_tag(&fc, "LABEL", "OEMDRV", "OEMDRV:/ks.cfg", "ks.cfg", ret_path);
                 if (r >= 0 || r == -EACCES) {
                         if (r < 0)
                                 return r;
@@ -311,7 +317,7 @@ int answers_find(const char *root, const struct answers_find_options *o, char **
         if (!baked)
                 return -ENOMEM;
         if (access(baked, F_OK) == 0) {
-                r = copy_in(root, "image ks.cfg", baked, ret_path);
+                r = copy_in(&fc, "image ks.cfg", baked, ret_path);
                 if (r < 0)
                         return r;
                 *ret_label = strdup("image ks.cfg");

@@ -24,6 +24,7 @@ struct answers_find_options {
         uint64_t http_timeout_usec; /* per connect/read; 0 = 10 s */
         unsigned http_retries;     /* further attempts; the default options use 3 */
         bool no_devices;           /* do not look for OEMDRV or a CD (tests on a host with disks) */
+        const char *copy_name;     /* the copy's name in <root>/run/rackstack; NULL = "ks.cfg" (the run's) */
 };
 #define ANSWERS_FIND_OPTIONS_DEFAULT ((struct answers_find_options) { .http_retries = 3 })
 

@@ -40,8 +40,8 @@ answers() { # kernel command line, extra args...
 answers "quiet inst.ks=$url/ks.cfg" >"$tmp/out" 2>&1; rc=$?
 check "http: exits 0" test $rc = 0
 check "http: each answer names the URL and line" grep -Eq "^hostname +lab-db1\.domain\.com +kernel cmdline inst\.ks=$url/ks\.cfg line 12$" "$tmp/out"
-check "http: the copy is root-only" test "$(stat -c %a "$tmp/root/run/rackstack/ks.cfg")" = 600
-check "http: the copy is what the server has" cmp -s "$tmp/root/run/rackstack/ks.cfg" "$tmp/www/ks.cfg"
+check "http: the copy is root-only" test "$(stat -c %a "$tmp/root/run/rackstack/answers-verb.ks")" = 600
+check "http: the copy is what the server has" cmp -s "$tmp/root/run/rackstack/answers-verb.ks" "$tmp/www/ks.cfg"
 
 answers "inst.ks=$url/ks.cfg inst.ks.sha256=$sum" --json >"$tmp/out" 2>&1; rc=$?
 check "http: a matching sha256 pin is accepted" test $rc = 0
@@ -53,12 +53,12 @@ assert a["vlan.40.address"]["source"].endswith("/ks.cfg line 21"), a["vlan.40.ad
 assert a["rootpw"]["value"] == "locked"
 ' "$tmp/out"
 
-rm -f "$tmp/root/run/rackstack/ks.cfg"
+rm -f "$tmp/root/run/rackstack/answers-verb.ks"
 bad=$(echo "$sum" | tr '0-9a-f' '1-9a-f0')
 answers "inst.ks=$url/ks.cfg inst.ks.sha256=$bad" >"$tmp/out" 2>&1; rc=$?
 check "http: a sha256 mismatch fails" test $rc = 1
 check "http: a sha256 mismatch says so" grep -q "does not match inst.ks.sha256=$bad" "$tmp/out"
-check "http: nothing kept after a mismatch" test ! -e "$tmp/root/run/rackstack/ks.cfg"
+check "http: nothing kept after a mismatch" test ! -e "$tmp/root/run/rackstack/answers-verb.ks"
 
 answers "inst.ks=$url/big.cfg" >"$tmp/out" 2>&1; rc=$?
 check "http: over the size limit fails" test $rc = 1
@@ -74,7 +74,7 @@ check "http: 404 names the URL" grep -q "Failed to fetch $url/missing.cfg" "$tmp
 answers "inst.ks=$url/secret.cfg" >"$tmp/out" 2>&1; rc=$?
 check "http: a password hash over plain HTTP is refused (exit 2)" test $rc = 2
 check "http: the refusal says why and where" grep -q "secret.cfg line 25 holds a password hash, and a kickstart fetched over plain HTTP" "$tmp/out"
-check "http: the refused file is not kept" test ! -e "$tmp/root/run/rackstack/ks.cfg"
+check "http: the refused file is not kept" test ! -e "$tmp/root/run/rackstack/answers-verb.ks"
 
 answers "inst.ks=https://127.0.0.1:$port/ks.cfg" >"$tmp/out" 2>&1; rc=$?
 check "https is refused as bad input (exit 2), not fetched in the clear" test $rc = 2
