@@ -40,15 +40,26 @@ static void put_bondopts(struct buf *b, const struct ks *ks) {
 static int put_network(struct buf *b, const struct answer_set *set, const struct ks *ks, const struct profile *p,
                        const struct site *site) {
         const char *bond = p && p->bond.name ? p->bond.name : "bond0";
-        uint16_t carrier = 0; /* the VLAN line that carries host name and DNS: the default route's */
+        /* The VLAN line that carries the default route, host name and DNS: the site's default VLAN when
+         * it has a gateway, else the first VLAN that has one, else the site's default VLAN, else the
+         * first. Other VLANs keep their gateway (a subnet router) but never a second default route. */
+        uint16_t carrier = 0, with_gw = 0, site_default = 0;
         for (size_t i = 0; p && i < p->n_vlans; i++) {
                 _cleanup_free_ char *kg = strprintf("vlan.%u.gateway", p->vlans[i]);
-                const char *gw = kg ? answer_set_value(set, kg) : NULL;
-                if (!carrier && ((gw && !streq(gw, "none")) || (site && site->default_vlan == p->vlans[i])))
+                if (!kg)
+                        return -ENOMEM;
+                const char *gw = answer_set_value(set, kg);
+                bool has_gw = gw && !streq(gw, "none");
+                bool is_default = site && site->default_vlan == p->vlans[i];
+                if (is_default)
+                        site_default = p->vlans[i];
+                if (is_default && has_gw)
                         carrier = p->vlans[i];
+                if (has_gw && !with_gw)
+                        with_gw = p->vlans[i];
         }
-        if (!carrier && p && p->n_vlans)
-                carrier = p->vlans[0];
+        if (!carrier)
+                carrier = with_gw ? with_gw : site_default ? site_default : p && p->n_vlans ? p->vlans[0] : 0;
         bool first = true;
         /* the carrier first: Anaconda reads the bond's options from the first line of a device */
         for (int pass = 0; pass < 2; pass++)
@@ -75,7 +86,7 @@ static int put_network(struct buf *b, const struct answer_set *set, const struct
                         buf_printf(b, " --vlanid=%u --bootproto=static --ip=%s --netmask=%s", id, strna(ip), strna(mask));
                         if (gw && !streq(gw, "none"))
                                 buf_printf(b, " --gateway=%s", gw);
-                        else
+                        if (id != carrier || !gw || streq(gw, "none"))
                                 buf_puts(b, " --nodefroute");
                         if (id == carrier) {
                                 const char *dns = answer_set_value(set, "dns"), *hn = answer_set_value(set, "hostname");
