@@ -291,7 +291,7 @@ static int check_dns(const char *s, char **ret_value, char **ret_reason) {
         struct buf b = {};
         for (char **w = l; *w; w++) {
                 uint32_t a;
-                if (parse_ipv4(*w, &a) < 0) {
+                if (parse_ipv4(*w, &a) < 0 || a == 0) {
                         buf_done(&b);
                         REASON("'%s' is not an IPv4 address", *w);
                 }

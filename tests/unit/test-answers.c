@@ -282,6 +282,7 @@ static const struct check_case checks[] = {
         { "dns", 0, NULL, "10.0.50.11, 10.0.50.12", "10.0.50.11,10.0.50.12" },
         { "dns", 0, NULL, "10.0.50.11 1.1.1.256", NULL, "'1.1.1.256' is not an IPv4 address" },
         { "dns", 0, NULL, ",", NULL, "give at least one DNS server" },
+        { "dns", 0, NULL, "0.0.0.0", NULL, "'0.0.0.0' is not an IPv4 address" }, /* as the kickstart says (fuzz) */
         { "bond.members", 0, "enp2s0,enp4s0", "", "enp2s0,enp4s0" },
         { "bond.members", 0, NULL, "52:54:00:00:00:11 enp2s0", "enp1s0,enp2s0" },
         { "bond.members", 0, NULL, "enp1s0,enp9s0", NULL, "there is no NIC 'enp9s0'" },
