@@ -164,9 +164,10 @@ static int collect_ks(const struct answers_input *in, struct answer_set *s) {
         if (r >= 0 && ks_given(ks->clearpart.src)) {
                 const struct ks_clearpart *c = &ks->clearpart;
                 _cleanup_free_ char *drives = c->drives ? strv_join(c->drives, ",") : NULL;
+                const char *on = drives ? drives : c->mode == KS_CLEARPART_ALL ? "every disk" : "any disk";
                 _cleanup_free_ char *v = c->mode == KS_CLEARPART_NONE ? strdup("none") :
-                                         c->mode == KS_CLEARPART_ALL  ? strprintf("all on %s", drives ? drives : "every disk") :
-                                                                        strprintf("listed partitions on %s", drives ? drives : "any disk");
+                                         c->mode == KS_CLEARPART_ALL  ? strprintf("all on %s", on) :
+                                                                        strprintf("listed partitions on %s", on);
                 r = v ? offer_ks(s, in, "disks.clear", v, &c->src) : -ENOMEM;
         }
         if (r >= 0 && ks_given(ks->rootpw.src))
@@ -228,7 +229,8 @@ static int collect_profile(const struct answers_input *in, struct answer_set *s)
         struct src where = node_src(p->tree, "role");
         int r = offer_src(s, "role", p->role, answer_source_yaml("profile", &where));
         if (r >= 0 && p->bond.name)
-                r = offer_src(s, "bond.mode", bond_mode_to_string(p->bond.mode), answer_source_yaml("profile", &p->bond.src));
+                r = offer_src(s, "bond.mode", bond_mode_to_string(p->bond.mode),
+                              answer_source_yaml("profile", &p->bond.src));
         return r;
 }
 

@@ -168,7 +168,8 @@ int step_answers(struct run_ctx *c) {
                 }
         }
         if (!c->ks_path) {
-                (void) status_step(c->status, "answers", "skipped", "no kickstart on the command line, OEMDRV or in the image");
+                (void) status_step(c->status, "answers", "skipped",
+                                   "no kickstart on the command line, OEMDRV or in the image");
                 return RUN_SKIPPED;
         }
         (void) status_step(c->status, "answers", "done", c->ks_origin);

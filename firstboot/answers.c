@@ -53,8 +53,8 @@ struct find_ctx {
 };
 
 /* Keep a kickstart we have in memory: refuse exposed secrets, then write the root-only copy. */
-static int keep(const struct find_ctx *fc, const char *label, const char *data, size_t size, unsigned mode, bool over_network,
-                char **ret_path) {
+static int keep(const struct find_ctx *fc, const char *label, const char *data, size_t size, unsigned mode,
+                bool over_network, char **ret_path) {
         _cleanup_free_ char *reason = NULL;
         int r = answers_check_exposure(label, data, size, mode, over_network, &reason);
         if (r < 0) {

@@ -170,7 +170,8 @@ static int session_open(struct session *s, const struct prompt_options *o) {
                         line = cmdline;
                 if ((r = prompt_kernel_consoles(line, &kernel)) < 0)
                         return r;
-                if (!kernel && ((r = strv_extend(&kernel, "/dev/tty1")) < 0 || (r = strv_extend(&kernel, "/dev/ttyS0")) < 0))
+                if (!kernel && ((r = strv_extend(&kernel, "/dev/tty1")) < 0 ||
+                                (r = strv_extend(&kernel, "/dev/ttyS0")) < 0))
                         return r;
                 devs = kernel;
         }
