@@ -22,6 +22,10 @@ def check(what, ok, detail=""):
     if not ok:
         fails.append(what)
 
+def parts(img):
+    j = json.loads(subprocess.run(["sfdisk", "--json", img], capture_output=True, text=True, check=True).stdout)
+    return j["partitiontable"]
+
 tmp = tempfile.mkdtemp(prefix="rackstack-fb-", dir="/var/tmp")
 nvme, sas = os.path.join(tmp, "nvme.img"), os.path.join(tmp, "sas.img")
 port = 41000 + os.getpid() % 20000
@@ -49,8 +53,29 @@ try:
               re.search(r"hostname +lab-db1\.domain\.com +OEMDRV:/ks\.cfg line \d+", text) is not None and
               re.search(r"bond\.members +auto +default", text) is not None)
         vm.wait_for(r"login: ?$", 300)
-        vm.login()
-        rc, status = vm.run("cat /var/lib/rackstack/status.json")
+        before = len(open(gwlog).read().splitlines())
+        mark = len(vm.output)
+        vm.system_reset()
+        vm.wait_for(r"login: ?$", 600)
+        after_boot = vm.output[mark:]
+        check("firstboot does not run again after success", "rackstack-firstboot: starting" not in after_boot)
+        seen, deadline = False, time.monotonic() + 180
+        while not seen and time.monotonic() < deadline:
+            lines = open(gwlog).read().splitlines()[before:]
+            seen = any(re.match(r"arp vlan=20 who-has \S+ tell 10\.0\.50\.12$", l) for l in lines)
+            time.sleep(2)
+        check("after a reset, bond0.20 comes back from netplan (10.0.50.12 speaks on VLAN 20)", seen)
+        # status.json from the OS disk itself: power off (the qcow2 overlay is closed cleanly), then
+        # read the root filesystem's file with debugfs at the partition's offset (root is locked: no login).
+        vm.powerdown()
+        vm.wait_exit(300)
+        boot = os.path.join(tmp, "boot.raw")
+        subprocess.run(["qemu-img", "convert", "-O", "raw", vm.boot_disk.path, boot], check=True)
+        rootp = [p for p in parts(boot)["partitions"] if p.get("type", "").upper() == "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"]
+        status = subprocess.run(["debugfs", "-R", "cat /var/lib/rackstack/status.json",
+                                 "%s?offset=%d" % (boot, rootp[0]["start"] * 512)] if rootp else ["true"],
+                                capture_output=True, text=True).stdout
+        os.unlink(boot)
         try:
             st = json.loads(status)
         except ValueError:
@@ -64,28 +89,14 @@ try:
         check("status.json says which checks passed (the gateway answered ARP)",
               any(c.get("check") == "gateway-arp" and c.get("passed") for c in net.get("checks", [])), status[-1500:])
         check("status.json has a default route via 10.0.50.1",
-              any(r.get("dst") == "default" and r.get("gateway") == "10.0.50.1" for r in net.get("routes", [])), status[-800:])
+              any(r.get("dst") == "default" and r.get("gateway") == "10.0.50.1" for r in net.get("routes", [])),
+              status[-800:])
         ans = {a.get("key"): a for a in st.get("answers", [])}
         check("status.json has the answers with their sources",
               ans.get("vlan.20.address", {}).get("source", "").startswith("OEMDRV:/ks.cfg line "), status[-800:])
-        before = len(open(gwlog).read().splitlines())
-        mark = len(vm.output)
-        vm.system_reset()
-        vm.wait_for(r"login: ?$", 600)
-        after_boot = vm.output[mark:]
-        check("firstboot does not run again after success", "rackstack-firstboot: starting" not in after_boot)
-        seen, deadline = False, time.monotonic() + 180
-        while not seen and time.monotonic() < deadline:
-            lines = open(gwlog).read().splitlines()[before:]
-            seen = any(re.match(r"arp vlan=20 who-has \S+ tell 10\.0\.50\.12$", l) for l in lines)
-            time.sleep(2)
-        check("after a reset, bond0.20 comes back from netplan (10.0.50.12 speaks on VLAN 20)", seen)
 finally:
     gw.kill()
 
-def parts(img):
-    j = json.loads(subprocess.run(["sfdisk", "--json", img], capture_output=True, text=True, check=True).stdout)
-    return j["partitiontable"]
 def blkid_at(img, start):
     r = subprocess.run(["blkid", "-p", "-O", str(start * 512), "-o", "export", img], capture_output=True, text=True)
     return dict(l.split("=", 1) for l in r.stdout.split() if "=" in l)
