@@ -351,13 +351,16 @@ static void pending_drop(struct pending *p, size_t n) {
         }
 }
 
-static int pending_add(struct pending **p, size_t *n, const char *dir, const char *name, char **ret_tmp) {
+/* named: a NAME.tmp.PID file even where O_TMPFILE works, for tools that refuse to write through
+ * the /proc/PID/fd/N symlink (xorriso). */
+static int pending_add_file(struct pending **p, size_t *n, const char *dir, const char *name, bool named,
+                            char **ret_tmp) {
         struct pending *m = realloc(*p, (*n + 1) * sizeof **p);
         if (!m)
                 return -ENOMEM;
         *p = m;
-        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
-        if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        int fd = named ? -EOPNOTSUPP : open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        if (!named && fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
                 return log_error_errno(-errno, "Failed to create a file in %s: %m", dir);
         m[*n] = (struct pending) {
                 .final = strprintf("%s/%s", dir, name),
@@ -375,6 +378,10 @@ static int pending_add(struct pending **p, size_t *n, const char *dir, const cha
         *ret_tmp = m[*n].tmp;
         (*n)++;
         return 0;
+}
+
+static int pending_add(struct pending **p, size_t *n, const char *dir, const char *name, char **ret_tmp) {
+        return pending_add_file(p, n, dir, name, false, ret_tmp);
 }
 
 /* Give a pending file its final name: link the unnamed file in under a temporary name, then
@@ -727,7 +734,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                         r = -ENOMEM;
                         goto fail;
                 }
-                r = pending_add(&pend, &n_pend, ctx->out_dir, iso_name, &iso_tmp);
+                r = pending_add_file(&pend, &n_pend, ctx->out_dir, iso_name, true, &iso_tmp);
                 if (r < 0)
                         goto fail;
                 stage_start("iso", NULL);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "ed25519.h"
 #include "exec-tool.h"
 #include "fileio.h"
 #include "log.h"
@@ -82,6 +83,15 @@ int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *r
         r = write_file_atomic(AT_FDCWD, s.sums, text, strlen(text), 0644);
         if (r < 0)
                 return log_error_errno(r, "Failed to write %s: %m", s.sums);
+        if (ctx->sign_key) {
+                /* The installer carries the public key (iso/installer/files) and refuses a medium
+                 * whose SHA256SUMS this does not sign. */
+                if (!(s.sig = strprintf("%s/%s", ctx->work_dir, MEDIA_SIG_NAME)))
+                        return -ENOMEM;
+                r = ed25519_sign_file(ctx->sign_key, s.sums, s.sig);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to sign the media's SHA256SUMS with %s: %m", ctx->sign_key);
+        }
         stage_note("media", "%s: %.0f MiB", MEDIA_IMAGE_NAME, size / 1048576.0);
         *ret = s;
         s = (struct media_source) {};
