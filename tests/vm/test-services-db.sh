@@ -152,9 +152,13 @@ try:
         rc, c3 = vm.run("PGPASSWORD=pw PGCONNECT_TIMEOUT=5 psql -XAt -h 10.0.50.12 -U postgres -c 'SELECT 1' 2>&1")
         check("no PostgreSQL on the infrastructure VLAN address", rc != 0, c3)
 
-        rc, rp = vm.run("redis-cli -h 10.0.40.12 ping")
-        check("Redis answers on the database VLAN address", rp.strip() == "PONG", rp)
-        rc, mm = vm.run("redis-cli config get maxmemory | tail -1")
+        rc, rp = vm.run("REDISCLI_AUTH=$(awk '/^requirepass / {print $2}' /etc/redis/rackstack.conf) "
+                        "redis-cli -h 10.0.40.12 ping")
+        check("Redis answers on the database VLAN address (with its password)", rp.strip() == "PONG", rp)
+        rc, rn = vm.run("redis-cli -h 10.0.40.12 ping")
+        check("Redis refuses a client without the password", "NOAUTH" in rn, rn)
+        rc, mm = vm.run("REDISCLI_AUTH=$(awk '/^requirepass / {print $2}' /etc/redis/rackstack.conf) "
+                        "redis-cli config get maxmemory | tail -1")
         check("Redis maxmemory is its 10%% of the RAM (%d MiB)" % (ram // 100 * 10 >> 20),
               mm.strip() == str((ram // 100 * 10 >> 20) << 20), mm)
 
