@@ -683,8 +683,8 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
                     (!c->units_enabled && (r = systemctl(c, "enable", s->unit, &reason)) < 0) ||
                     (r = systemctl(c, "restart", s->unit, &reason)) < 0)
                         goto fail;
-                done = strprintf("started, bound to loopback%s%s, maxmemory %" PRIu64 " MiB, password in /" REDIS_DROPIN,
-                                 also ? " and the database VLAN address" : "", "",
+                done = strprintf("started, bound to loopback%s, maxmemory %" PRIu64 " MiB, password in /" REDIS_DROPIN,
+                                 also ? " and the database VLAN address" : "",
                                  (s->memory + c->ram / 100 * s->memory_percent) >> 20);
         } else if (s->unit) {
                 /* Started, not restarted: their configuration is not ours (the join step writes
