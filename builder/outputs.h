@@ -66,3 +66,5 @@ char *sha256sums_text(const struct artifact *a, size_t n);
 /* qemu-img convert -c -O qcow2 RAW DEST, zstd-compressed where qemu-img can (via a temporary name
  * in DEST's directory). */
 int write_qcow2(const char *raw_path, const char *dest_path);
+/* The same, written straight into dest_path (an unpublished temporary the caller owns). */
+int write_qcow2_into(const char *raw_path, const char *dest_path);
