@@ -16,18 +16,25 @@
 #include "fileio.h"
 #include "hygiene.h"
 #include "image.h"
+#include "installer.h"
 #include "layer.h"
+#include "media.h"
 #include "log.h"
 #include "mirror.h"
 #include "outputs.h"
 #include "parse.h"
 #include "commands.h"
+#include "ed25519.h"
 #include "profile.h"
+#include "pin.h"
 #include "progress.h"
 #include "proxmox.h"
+#include "repro.h"
 #include "rootfs.h"
 #include "spawn-run.h"
 #include "util.h"
+#include "verify.h"
+#include "validate-ks.h"
 
 uint64_t build_image_size(uint64_t tree_bytes) {
         /* Room for what firstboot and the first package updates add before root is grown to the
@@ -64,6 +71,17 @@ int build_parse_formats(const char *s, unsigned *ret) {
         return 0;
 }
 
+int build_check_pxe_url(const char *url) {
+        if (!url)
+                return 0;
+        if (!startswith(url, "http://") || strlen(url) <= strlen("http://") || endswith(url, "/"))
+                return -EINVAL;
+        for (const char *c = url; *c; c++)
+                if ((unsigned char) *c <= ' ' || *c == 0x7f || strchr("\"'`\\@;$<>|&{}", *c))
+                        return -EINVAL;
+        return 0;
+}
+
 /* Host tools, each with the Debian package that provides it, checked before anything starts. */
 struct tool_need {
         const char *tool, *package;
@@ -77,6 +95,15 @@ static const struct tool_need tool_needs[] = {
         { "mcopy", "mtools", 0 },
         { "grub-mkimage", "grub-common", 0 },
         { "qemu-img", "qemu-utils", BUILD_FORMAT_QCOW2 },
+        { "zstd", "zstd", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },
+        { "mksquashfs", "squashfs-tools", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },
+        { "/bin/busybox", "busybox-static", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },
+        { "xorriso", "xorriso", BUILD_FORMAT_ISO },
+        { "grub-mkstandalone", "grub-common", BUILD_FORMAT_ISO },
+        { "/usr/lib/grub/x86_64-efi/linux.mod", "grub-efi-amd64-bin", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },
+        { "/usr/lib/ISOLINUX/isohdpfx.bin", "isolinux", BUILD_FORMAT_ISO },
+        { "/usr/lib/syslinux/modules/bios/ldlinux.c32", "syslinux-common", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },
+        { "/usr/lib/PXELINUX/pxelinux.0", "pxelinux", BUILD_FORMAT_PXE },
 };
 
 static int check_tools(unsigned formats) {
@@ -84,7 +111,9 @@ static int check_tools(unsigned formats) {
         for (size_t i = 0; i < ELEMENTSOF(tool_needs); i++) {
                 if (tool_needs[i].formats && !(tool_needs[i].formats & formats))
                         continue;
-                if (find_executable(tool_needs[i].tool))
+                /* Absolute names are data files (boot loaders), the others programs on PATH. */
+                if (tool_needs[i].tool[0] == '/' ? access(tool_needs[i].tool, R_OK) == 0
+                                                 : find_executable(tool_needs[i].tool))
                         continue;
                 buf_printf(&missing, "\n  %s (package %s)", tool_needs[i].tool, tool_needs[i].package);
                 buf_printf(&pkgs, " %s", tool_needs[i].package);
@@ -107,22 +136,30 @@ static char *exe_dir(void) {
 
 static void usage(FILE *f) {
         fputs("usage: rackstack-build build ROLE [--base ubuntu-24.04|debian-12] [--mirror URL]\n"
-              "                                [--format raw,qcow2] [--out DIR] [--cache DIR] [--json]\n"
+              "                                [--format raw,qcow2,iso,pxe,proxmox] [--out DIR] [--cache DIR] [--json]\n"
               "                                [--profiles DIR] [--firstboot PATH] [--verbose]\n"
+              "                                [--sign PREFIX.key] [--check-reproducible] [--pin-from MANIFEST]\n"
+              "                                [--ks FILE] [--pxe-url URL]\n"
               "\n"
               "Builds the role's OS disk image into DIR/<host>/ (default ./out): <host>.raw, <host>.qcow2,\n"
+              "<host>.iso (installer: CD or USB stick, BIOS and UEFI), pxe/ (network installer),\n"
               "manifest.json, SHA256SUMS. The mirror is --mirror, else $RACKSTACK_MIRROR, else the build\n"
-              "host's apt source when it runs the same release, else the official archive.\n",
+              "host's apt source when it runs the same release, else the official archive. --ks puts a\n"
+              "kickstart on the ISO and in the PXE set; --pxe-url is where the PXE set's files are served\n"
+              "over HTTP (default http://next-server/rackstack/<host>: the DHCP boot server).\n"
+              "--sign writes SHA256SUMS.sig and bakes PREFIX.pub into the image as " SIGNING_PUB_IN_IMAGE ".\n",
               f);
 }
 
 struct build_opts {
-        const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot;
-        bool json, verbose;
+        const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot, *sign, *pin_from, *ks,
+                *pxe_url;
+        bool json, verbose, check_reproducible;
 };
 
 static int parse_args(int argc, char **argv, struct build_opts *ret) {
-        enum { ARG_BASE = 0x100, ARG_MIRROR, ARG_FORMAT, ARG_OUT, ARG_CACHE, ARG_JSON, ARG_PROFILES, ARG_FIRSTBOOT };
+        enum { ARG_BASE = 0x100, ARG_MIRROR, ARG_FORMAT, ARG_OUT, ARG_CACHE, ARG_JSON, ARG_PROFILES, ARG_FIRSTBOOT, ARG_SIGN,
+               ARG_CHECK_REPRODUCIBLE, ARG_PIN_FROM, ARG_KS, ARG_PXE_URL };
         static const struct option options[] = {
                 { "base", required_argument, NULL, ARG_BASE },
                 { "mirror", required_argument, NULL, ARG_MIRROR },
@@ -132,11 +169,16 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 { "json", no_argument, NULL, ARG_JSON },
                 { "profiles", required_argument, NULL, ARG_PROFILES },
                 { "firstboot", required_argument, NULL, ARG_FIRSTBOOT },
+                { "sign", required_argument, NULL, ARG_SIGN },
+                { "check-reproducible", no_argument, NULL, ARG_CHECK_REPRODUCIBLE },
+                { "pin-from", required_argument, NULL, ARG_PIN_FROM },
+                { "ks", required_argument, NULL, ARG_KS },
+                { "pxe-url", required_argument, NULL, ARG_PXE_URL },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        struct build_opts o = { .base = "ubuntu-24.04", .formats = "raw,qcow2", .out = "out" };
+        struct build_opts o = { .base = "ubuntu-24.04", .formats = BUILD_FORMATS_DEFAULT, .out = "out" };
         optind = 0;
         opterr = 0;
         int c;
@@ -150,6 +192,11 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 case ARG_JSON: o.json = true; break;
                 case ARG_PROFILES: o.profiles = optarg; break;
                 case ARG_FIRSTBOOT: o.firstboot = optarg; break;
+                case ARG_SIGN: o.sign = optarg; break;
+                case ARG_CHECK_REPRODUCIBLE: o.check_reproducible = true; break;
+                case ARG_PIN_FROM: o.pin_from = optarg; break;
+                case ARG_KS: o.ks = optarg; break;
+                case ARG_PXE_URL: o.pxe_url = optarg; break;
                 case 'v': o.verbose = true; break;
                 case 'h':
                         usage(stdout);
@@ -283,14 +330,21 @@ static void clean_stale_work(const char *workroot) {
         }
 }
 
-/* Outputs are written as "<final>.tmp.<pid>" and renamed together at the end. */
+/* Outputs are written into unnamed files in the output directory (O_TMPFILE), which the tools reach
+ * by our /proc/PID/fd/N path, and linked into place together at the end. Killed at any point,
+ * even by SIGKILL, the build leaves nothing there: the kernel frees an unlinked file with its last
+ * fd. Where the filesystem has no O_TMPFILE, "<final>.tmp.<pid>" files are used instead, and
+ * removed on failure or interrupt (not after SIGKILL). */
 struct pending {
         char *tmp, *final;
+        int fd; /* the O_TMPFILE fd, or -1 for a named temporary */
 };
 
 static void pending_drop(struct pending *p, size_t n) {
         for (size_t i = 0; i < n; i++) {
-                if (p[i].tmp)
+                if (p[i].fd >= 0)
+                        close(p[i].fd);
+                else if (p[i].tmp)
                         (void) unlink(p[i].tmp);
                 free(p[i].tmp);
                 free(p[i].final);
@@ -302,18 +356,50 @@ static int pending_add(struct pending **p, size_t *n, const char *dir, const cha
         if (!m)
                 return -ENOMEM;
         *p = m;
+        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+                return log_error_errno(-errno, "Failed to create a file in %s: %m", dir);
         m[*n] = (struct pending) {
                 .final = strprintf("%s/%s", dir, name),
-                .tmp = strprintf("%s/%s.tmp.%d", dir, name, (int) getpid()),
+                .tmp = fd >= 0 ? strprintf("/proc/%d/fd/%d", (int) getpid(), fd)
+                               : strprintf("%s/%s.tmp.%d", dir, name, (int) getpid()),
+                .fd = fd,
         };
         if (!m[*n].final || !m[*n].tmp) {
                 free(m[*n].final);
                 free(m[*n].tmp);
+                if (fd >= 0)
+                        close(fd);
                 return -ENOMEM;
         }
         *ret_tmp = m[*n].tmp;
         (*n)++;
         return 0;
+}
+
+/* Give a pending file its final name: link the unnamed file in under a temporary name, then
+ * rename it over the final one (linkat cannot replace a file). */
+static int pending_publish(struct pending *p) {
+        if (p->fd < 0)
+                return publish_tmpfile(p->tmp, p->final);
+        if (fsync(p->fd) < 0)
+                return -errno;
+        _cleanup_free_ char *named = strprintf("%s.tmp.%d", p->final, (int) getpid());
+        if (!named)
+                return -ENOMEM;
+        (void) unlink(named);
+        if (linkat(AT_FDCWD, p->tmp, AT_FDCWD, named, AT_SYMLINK_FOLLOW) < 0)
+                return -errno;
+        if (rename(named, p->final) < 0) {
+                int r = -errno;
+                (void) unlink(named);
+                return r;
+        }
+        close(p->fd);
+        p->fd = -1;
+        free(p->tmp);
+        p->tmp = NULL;
+        return fsync_parent_dir(AT_FDCWD, p->final);
 }
 
 static int add_artifact(struct manifest *m, const char *name, const char *path) {
@@ -336,11 +422,13 @@ static int add_artifact(struct manifest *m, const char *name, const char *path) 
         return 0;
 }
 
-static int write_tmp_text(const char *tmp, const char *text) {
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+static int write_tmp_data(const char *tmp, const void *data, size_t len) {
+        const char *text = data;
+        /* A pending output is reached through its /proc/PID/fd/N link, which O_NOFOLLOW would refuse. */
+        int nofollow = startswith(tmp, "/proc/") ? 0 : O_NOFOLLOW;
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | nofollow, 0644);
         if (fd < 0)
                 return -errno;
-        size_t len = strlen(text);
         for (size_t off = 0; off < len; ) {
                 ssize_t n = write(fd, text + off, len - off);
                 if (n < 0 && errno == EINTR)
@@ -350,6 +438,23 @@ static int write_tmp_text(const char *tmp, const char *text) {
                 off += n;
         }
         return RET_NERRNO(fsync(fd));
+}
+
+static int write_tmp_text(const char *tmp, const char *text) {
+        return write_tmp_data(tmp, text, strlen(text));
+}
+
+/* The public half of --sign's key goes into the image, where the installer looks for it. */
+static int signing_pub_install(struct build_ctx *ctx, struct manifest *m) {
+        _cleanup_close_ int fd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(-errno, "Failed to open %s: %m", ctx->tree_dir);
+        int r = copy_file_into(ctx->sign_pub, fd, SIGNING_PUB_IN_IMAGE + 1, 0644);
+        if (r >= 0)
+                r = manifest_add_input(m, "signing-key", ctx->sign_pub);
+        if (r < 0)
+                return log_error_errno(r, "Failed to install %s as %s: %m", ctx->sign_pub, SIGNING_PUB_IN_IMAGE);
+        return 0;
 }
 
 /* out/<host>/proxmox/: the qcow2 (a hard link of the pending one), <host>.conf and import.sh, each
@@ -401,6 +506,25 @@ static int proxmox_outputs(struct build_ctx *ctx, struct manifest *m, struct pen
         return 0;
 }
 
+/* Replace directory `final` by `tmp`: the old one is moved aside and removed after the rename. */
+static int publish_dir(const char *tmp, const char *final) {
+        _cleanup_free_ char *old = strprintf("%s.old.%d", final, (int) getpid());
+        if (!old)
+                return -ENOMEM;
+        bool moved = rename(final, old) == 0;
+        if (!moved && errno != ENOENT)
+                return -errno;
+        if (rename(tmp, final) < 0) {
+                int r = -errno;
+                if (moved)
+                        (void) rename(old, final);
+                return r;
+        }
+        if (moved)
+                (void) rm_rf(old);
+        return 0;
+}
+
 /* Everything after the role layer: overlays, firstboot, hygiene, the disk image and the outputs. */
 static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover) {
         _cleanup_(manifest_done) struct manifest m = {
@@ -411,14 +535,21 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 .suite = ctx->base->suite,
                 .mirror = ctx->mirror,
                 .source_date_epoch = ctx->source_date_epoch,
+                .profile = ctx->profile,
         };
         struct pending *pend = NULL;
         size_t n_pend = 0;
         struct image_layout layout = {};
         bool have_layout = false;
+        _cleanup_(installer_env_done) struct installer_env env = {};
+        _cleanup_(media_source_done) struct media_source src = {};
+        _cleanup_free_ char *iso_name = NULL, *pxe_tmp = NULL, *pxe_final = NULL;
+        _cleanup_strv_free_ char **pxe_files = NULL;
+        char *iso_tmp = NULL;
+        bool media = ctx->formats & (BUILD_FORMAT_ISO | BUILD_FORMAT_PXE);
         _cleanup_close_ int treefd = -EBADF;
         _cleanup_free_ char *raw_name = NULL, *qcow_name = NULL, *json = NULL, *sums = NULL;
-        char *raw_tmp = NULL, *qcow_tmp = NULL, *manifest_tmp = NULL, *sums_tmp = NULL;
+        char *raw_tmp = NULL, *qcow_tmp = NULL, *manifest_tmp = NULL, *sums_tmp = NULL, *sig_tmp = NULL;
         int r;
 
         r = layer_stage(ctx);
@@ -435,11 +566,32 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         r = firstboot_install(ctx, unit_path, &m);
         if (r < 0)
                 goto fail;
+        if (ctx->sign_key) {
+                r = signing_pub_install(ctx, &m);
+                if (r < 0)
+                        goto fail;
+        }
 
         r = query_packages(ctx->tree_dir, &m.pkgs, &m.n_pkgs);
         if (r < 0) {
                 log_error_errno(r, "Failed to list the image's packages: %m");
                 goto fail;
+        }
+        if (ctx->pins) {
+                _cleanup_free_ char *report = NULL;
+                r = pins_compare(ctx->pins, ctx->n_pins, m.pkgs, m.n_pkgs, 20, &report);
+                if (r < 0)
+                        goto fail;
+                if (r > 0) {
+                        log_error("The packages differ from %s in %d place%s:\n%s"
+                                  "The base and role layer come from the cache when it has them (same package names, "
+                                  "same versions as when it was made); a cold cache takes what the mirror %s has now. "
+                                  "Build from the cache the pinned build used, or drop --pin-from to accept the new "
+                                  "versions.", ctx->pin_from, r, r == 1 ? "" : "s", report, ctx->mirror);
+                        r = -EBADMSG;
+                        goto fail;
+                }
+                stage_note("pin", "all %zu packages match %s", m.n_pkgs, ctx->pin_from);
         }
 
         struct hygiene_report hr;
@@ -491,6 +643,23 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         }
         have_layout = true;
         m.layout = &layout;
+        if (media) {
+                /* From the tree, before it goes: the image's own kernel, modules and libraries. */
+                stage_start("installer", NULL);
+                double t0 = now_monotonic();
+                r = installer_build(ctx, &env);
+                if (r < 0) {
+                        stage_fail("installer", r, "installer_build");
+                        goto fail;
+                }
+                struct stat st_i, st_s;
+                if (stat(env.initrd, &st_i) < 0 || stat(env.squashfs, &st_s) < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+                stage_done("installer", 0, "kernel %s, initrd %.1f MiB, live root %.1f MiB, %.1f s", env.kver,
+                           st_i.st_size / 1048576.0, st_s.st_size / 1048576.0, now_monotonic() - t0);
+        }
         /* The tree is in the image now: remove it while the qcow2 is made and the outputs hashed
          * (unless RACKSTACK_KEEP_WORK=1 asks to keep it for inspection). */
         if (!streq(strempty(getenv("RACKSTACK_KEEP_WORK")), "1")) {
@@ -507,8 +676,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 if (r < 0)
                         goto fail;
                 stage_start("qcow2", NULL);
-                /* write_qcow2 publishes to its destination: here the pending name. */
-                r = write_qcow2(raw_tmp, qcow_tmp);
+                r = write_qcow2_into(raw_tmp, qcow_tmp);
                 if (r < 0)
                         goto fail;
                 r = add_artifact(&m, qcow_name, qcow_tmp);
@@ -538,6 +706,73 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 if (r < 0)
                         goto fail;
         }
+        if (media) {
+                double t0 = now_monotonic();
+                stage_start("media", "compressing the image for the installer");
+                const char *raw_hex = NULL;
+                for (size_t i = 0; i < m.n_artifacts; i++)
+                        if (streq(m.artifacts[i].name, raw_name))
+                                raw_hex = m.artifacts[i].sha256;
+                r = media_source_make(ctx, raw_tmp, raw_name, raw_hex, ctx->ks_path, &src);
+                if (r < 0)
+                        goto fail;
+                stage_done("media", 0, "%s, %.1f s", MEDIA_IMAGE_NAME, now_monotonic() - t0);
+        }
+        if (interrupted())
+                goto interrupted;
+        if (ctx->formats & BUILD_FORMAT_ISO) {
+                double t0 = now_monotonic();
+                iso_name = strprintf("%s.iso", ctx->host->name);
+                if (!iso_name) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                r = pending_add(&pend, &n_pend, ctx->out_dir, iso_name, &iso_tmp);
+                if (r < 0)
+                        goto fail;
+                stage_start("iso", NULL);
+                r = media_write_iso(ctx, &env, &src, iso_tmp);
+                if (r < 0)
+                        goto fail;
+                r = add_artifact(&m, iso_name, iso_tmp);
+                if (r < 0)
+                        goto fail;
+                stage_done("iso", m.artifacts[m.n_artifacts - 1].size, "%s, %.0f MiB, %.1f s", iso_name,
+                           m.artifacts[m.n_artifacts - 1].size / 1048576.0, now_monotonic() - t0);
+        }
+        if (ctx->formats & BUILD_FORMAT_PXE) {
+                double t0 = now_monotonic();
+                pxe_final = strprintf("%s/pxe", ctx->out_dir);
+                pxe_tmp = strprintf("%s/pxe.tmp.%d", ctx->out_dir, (int) getpid());
+                if (!pxe_final || !pxe_tmp) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                (void) rm_rf(pxe_tmp);
+                if (mkdir(pxe_tmp, 0755) < 0) {
+                        r = log_error_errno(-errno, "Failed to create %s: %m", pxe_tmp);
+                        goto fail;
+                }
+                stage_start("pxe", "base URL %s", ctx->pxe_url);
+                r = media_write_pxe(ctx, &env, &src, ctx->pxe_url, pxe_tmp, &pxe_files);
+                if (r < 0)
+                        goto fail;
+                uint64_t total = 0;
+                for (char **f = pxe_files; *f; f++) {
+                        _cleanup_free_ char *name = strprintf("pxe/%s", *f);
+                        _cleanup_free_ char *path = strprintf("%s/%s", pxe_tmp, *f);
+                        if (!name || !path) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        r = add_artifact(&m, name, path);
+                        if (r < 0)
+                                goto fail;
+                        total += m.artifacts[m.n_artifacts - 1].size;
+                }
+                stage_done("pxe", total, "pxe/: %zu files, %.0f MiB, %.1f s", strv_length(pxe_files), total / 1048576.0,
+                           now_monotonic() - t0);
+        }
 
         json = manifest_to_json(&m);
         if (!json) {
@@ -556,6 +791,23 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 r = -ENOMEM;
                 goto fail;
         }
+        if (ctx->sign_key) {
+                /* Published before SHA256SUMS (the pending list is published in order): whoever
+                 * sees the new SHA256SUMS finds its signature next to it. */
+                unsigned char sig[64];
+                double t0 = now_monotonic();
+                r = ed25519_sign(ctx->sign_key, sums, strlen(sums), sig);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to sign SHA256SUMS with %s: %m", ctx->sign_key);
+                        goto fail;
+                }
+                r = pending_add(&pend, &n_pend, ctx->out_dir, SHA256SUMS_SIG, &sig_tmp);
+                if (r >= 0)
+                        r = write_tmp_data(sig_tmp, sig, sizeof sig);
+                if (r < 0)
+                        goto fail;
+                stage_note("sign", "SHA256SUMS signed with %s in %.3f s", ctx->sign_key, now_monotonic() - t0);
+        }
         r = pending_add(&pend, &n_pend, ctx->out_dir, "SHA256SUMS", &sums_tmp);
         if (r >= 0)
                 r = write_tmp_text(sums_tmp, sums);
@@ -564,13 +816,23 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         if (interrupted())
                 goto interrupted;
 
-        /* Publish all at once, SHA256SUMS last: whoever sees it sees a complete set. */
+        /* Publish all at once, SHA256SUMS last: whoever sees it sees a complete set. The PXE
+         * directory replaces an older one whole. */
+        if (pxe_tmp) {
+                r = publish_dir(pxe_tmp, pxe_final);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to publish %s: %m", pxe_final);
+                        goto fail;
+                }
+                free(pxe_tmp);
+                pxe_tmp = NULL;
+        }
         for (size_t i = 0; i < n_pend; i++) {
                 if (pend[i].tmp == raw_tmp && !(ctx->formats & BUILD_FORMAT_RAW))
                         continue;
                 if (pend[i].tmp == qcow_tmp && !(ctx->formats & BUILD_FORMAT_QCOW2))
                         continue;
-                r = publish_tmpfile(pend[i].tmp, pend[i].final);
+                r = pending_publish(&pend[i]);
                 if (r < 0) {
                         log_error_errno(r, "Failed to publish %s: %m", pend[i].final);
                         goto fail;
@@ -582,18 +844,52 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         free(pend);
         if (have_layout)
                 image_layout_done(&layout);
-        stage_done("outputs", 0, "%s: raw%s%s", ctx->out_dir, ctx->formats & BUILD_FORMAT_QCOW2 ? ", qcow2" : "",
-                   ctx->formats & BUILD_FORMAT_PROXMOX ? ", proxmox/" : "");
+        stage_done("outputs", 0, "%s: %s%s%s%s%s", ctx->out_dir, ctx->formats & BUILD_FORMAT_RAW ? "raw " : "",
+                   ctx->formats & BUILD_FORMAT_QCOW2 ? "qcow2 " : "", ctx->formats & BUILD_FORMAT_ISO ? "iso " : "",
+                   ctx->formats & BUILD_FORMAT_PXE ? "pxe " : "", ctx->formats & BUILD_FORMAT_PROXMOX ? "proxmox/" : "");
         return 0;
 
 interrupted:
         r = -EINTR;
 fail:
+        if (pxe_tmp)
+                (void) rm_rf(pxe_tmp);
         pending_drop(pend, n_pend);
         free(pend);
         if (have_layout)
                 image_layout_done(&layout);
         return r;
+}
+
+/* --check-reproducible: this same build twice, as child processes, then compared (repro.c). */
+static int check_reproducible(const struct build_opts *o, int64_t sde) {
+        if (sde < 0) {
+                /* Any fixed value does: both builds get the same one. */
+                _cleanup_free_ char *v = strprintf("%lld", (long long) time(NULL));
+                if (!v || setenv("SOURCE_DATE_EPOCH", v, 1) < 0)
+                        return -ENOMEM;
+                log_notice("SOURCE_DATE_EPOCH is not set: both builds use %s", v);
+        }
+        _cleanup_strv_free_ char **argv = NULL;
+        const struct {
+                const char *opt, *value;
+        } pass[] = {
+                { "--base", o->base },         { "--format", o->formats },     { "--mirror", o->mirror },
+                { "--cache", o->cache },       { "--profiles", o->profiles }, { "--firstboot", o->firstboot },
+                { "--sign", o->sign },         { "--pin-from", o->pin_from }, { "--ks", o->ks },
+                { "--pxe-url", o->pxe_url },
+        };
+        if (strv_extend(&argv, "rackstack-build") < 0 || strv_extend(&argv, "build") < 0 ||
+            strv_extend(&argv, o->role) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(pass); i++)
+                if (pass[i].value && (strv_extend(&argv, pass[i].opt) < 0 || strv_extend(&argv, pass[i].value) < 0))
+                        return -ENOMEM;
+        if ((o->json && strv_extend(&argv, "--json") < 0) || (o->verbose && strv_extend(&argv, "--verbose") < 0))
+                return -ENOMEM;
+        progress_init(o->json);
+        interrupt_install();
+        return build_check_reproducible(argv, o->out);
 }
 
 int build_main(int argc, char **argv) {
@@ -607,9 +903,12 @@ int build_main(int argc, char **argv) {
                 return log_error_errno(-EINVAL, "Unknown base '%s' (choose ubuntu-24.04 or debian-12)", o.base);
         unsigned formats;
         if (build_parse_formats(o.formats, &formats) < 0)
-                return log_error_errno(-EINVAL, "Bad --format '%s' (a comma-separated list of raw, qcow2)", o.formats);
-        if (formats & (BUILD_FORMAT_ISO | BUILD_FORMAT_PXE))
-                return log_error_errno(-EINVAL, "--format: only raw, qcow2 and proxmox are implemented so far");
+                return log_error_errno(-EINVAL, "Bad --format '%s' (a comma-separated list of raw, qcow2, iso, pxe, "
+                                       "proxmox)", o.formats);
+        r = build_check_pxe_url(o.pxe_url);
+        if (r < 0)
+                return log_error_errno(r, "Bad --pxe-url '%s': an http:// URL without spaces, quotes or a trailing '/'",
+                                       o.pxe_url);
 
         int64_t sde = -1;
         const char *sde_s = getenv("SOURCE_DATE_EPOCH");
@@ -619,6 +918,9 @@ int build_main(int argc, char **argv) {
                         return log_error_errno(-EINVAL, "SOURCE_DATE_EPOCH='%s' is not a number of seconds", sde_s);
                 sde = (int64_t) v;
         }
+
+        if (o.check_reproducible)
+                return check_reproducible(&o, sde);
 
         _cleanup_free_ char *bindir = exe_dir();
         _cleanup_free_ char *srcdir = bindir ? strprintf("%s/..", bindir) : NULL;
@@ -649,6 +951,44 @@ int build_main(int argc, char **argv) {
         r = load_inputs(profiles_dir, o.role, &profile, &site, &host);
         if (r < 0)
                 return r;
+        struct pkg_version *pins = NULL;
+        size_t n_pins = 0;
+        if (o.ks) {
+                /* The kickstart goes onto the media as it is: check it now, as `validate` would. */
+                struct diags d = {};
+                if (access(o.ks, R_OK) < 0) {
+                        log_error_errno(-errno, "--ks %s: %m", o.ks);
+                        r = -EINVAL;
+                }
+                else {
+                        validate_kickstart(o.ks, site, &d);
+                        diags_print(&d, stderr);
+                        if (diags_failed(&d))
+                                r = -EINVAL;
+                        diags_done(&d);
+                }
+                if (r < 0) {
+                        free_inputs(profile, site);
+                        return r;
+                }
+        }
+        if (o.pin_from) {
+                r = pins_load(o.pin_from, &pins, &n_pins);
+                if (r < 0) {
+                        free_inputs(profile, site);
+                        return r;
+                }
+        }
+        _cleanup_free_ char *sign_pub = o.sign ? signing_pub_for_key(o.sign) : NULL;
+        if (o.sign && !sign_pub)
+                r = -ENOMEM;
+        if (r >= 0 && o.sign)
+                r = signing_check_pair(o.sign, sign_pub);
+        if (r < 0) {
+                pkg_versions_free(pins, n_pins);
+                free_inputs(profile, site);
+                return r;
+        }
         if (geteuid() != 0)
                 r = log_error_errno(-EPERM, "rackstack-build build needs root: the role layer runs apt-get in a "
                                     "chroot and the image keeps the files' owners. Run it with sudo.");
@@ -658,6 +998,7 @@ int build_main(int argc, char **argv) {
                 r = log_error_errno(-ENOENT, "The firstboot binary %s is missing: run make, or pass --firstboot PATH",
                                     firstboot);
         if (r < 0) {
+                pkg_versions_free(pins, n_pins);
                 free_inputs(profile, site);
                 return r;
         }
@@ -678,8 +1019,15 @@ int build_main(int argc, char **argv) {
                 .profiles_dir = TAKE_PTR(profiles_dir),
                 .overlays_dir = TAKE_PTR(overlays_dir),
                 .data_dir = strdup(data_dir_s),
+                .pxe_url = o.pxe_url ? strdup(o.pxe_url) : media_default_pxe_url(host->name),
+                .ks_path = o.ks,
                 .log_fd = -1,
                 .t_start = now_monotonic(),
+                .sign_key = o.sign ? strdup(o.sign) : NULL,
+                .sign_pub = TAKE_PTR(sign_pub),
+                .pins = pins,
+                .n_pins = n_pins,
+                .pin_from = o.pin_from,
         };
         _cleanup_free_ char *log_path = NULL, *kept_log = NULL, *workroot = NULL;
         int remover = -1;
@@ -691,7 +1039,7 @@ int build_main(int argc, char **argv) {
                 goto finish;
         ctx.cache_dir = o.cache ? strdup(o.cache) : cache_dir_default();
         ctx.out_dir = strprintf("%s/%s", o.out, host->name);
-        if (!ctx.cache_dir || !ctx.out_dir || !ctx.data_dir) {
+        if (!ctx.cache_dir || !ctx.out_dir || !ctx.data_dir || !ctx.pxe_url || (o.sign && !ctx.sign_key)) {
                 r = log_error_errno(-ENOMEM, "Out of memory");
                 goto finish;
         }
@@ -776,10 +1124,14 @@ finish:
         free(ctx.tree_dir);
         free(ctx.firstboot_bin);
         free(ctx.data_dir);
+        free(ctx.pxe_url);
         free(ctx.rootfs_key);
         free(ctx.layer_key);
         free(ctx.profiles_dir);
         free(ctx.overlays_dir);
+        free(ctx.sign_key);
+        free(ctx.sign_pub);
+        pkg_versions_free(ctx.pins, ctx.n_pins);
         free_inputs(profile, site);
         return r;
 }

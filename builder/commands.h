@@ -6,6 +6,9 @@
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* The directory holding profiles/, kickstart/, overlays/, iso/: $RACKSTACK_DATADIR, else the
  * source tree when run from it, else the installed data directory. Never NULL. */

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
-#include <spawn.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -48,9 +52,8 @@ int tool_run(const char *const *argv, const char *const *env_extra) {
         _cleanup_close_ int out = -EBADF, devnull = -EBADF;
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *cmdline = NULL;
-        posix_spawn_file_actions_t fa;
         pid_t pid;
-        int r, status;
+        int status;
 
         cmdline = strv_join((char *const *) argv, " ");
         if (!cmdline)
@@ -67,20 +70,23 @@ int tool_run(const char *const *argv, const char *const *env_extra) {
         if (!env)
                 return -ENOMEM;
 
-        r = posix_spawn_file_actions_init(&fa);
-        if (r != 0)
-                return -r;
-        /* dup2 clears O_CLOEXEC on the targets, so only 0, 1 and 2 reach the tool. */
-        r = posix_spawn_file_actions_adddup2(&fa, devnull, STDIN_FILENO);
-        if (r == 0)
-                r = posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
-        if (r == 0)
-                r = posix_spawn_file_actions_adddup2(&fa, out, STDERR_FILENO);
-        if (r == 0)
-                r = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *) argv, env);
-        posix_spawn_file_actions_destroy(&fa);
-        if (r != 0)
-                return log_error_errno(-r, "Failed to run %s: %m", argv[0]);
+        /* fork rather than posix_spawn: the child asks to be killed with us (PR_SET_PDEATHSIG), so
+         * a build killed with SIGKILL does not leave mke2fs or mcopy writing. dup2 clears O_CLOEXEC
+         * on the targets, so only 0, 1 and 2 reach the tool. */
+        pid_t parent = getpid();
+        pid = fork();
+        if (pid < 0)
+                return log_error_errno(-errno, "Failed to run %s: %m", argv[0]);
+        if (pid == 0) {
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != parent)
+                        _exit(127);
+                if (dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
+                        _exit(127);
+                execvpe(argv[0], (char *const *) argv, env);
+                dprintf(STDERR_FILENO, "Failed to execute %s: %s\n", argv[0], strerror(errno));
+                _exit(127);
+        }
 
         double t0 = now_monotonic();
         while (waitpid(pid, &status, 0) < 0)

@@ -30,5 +30,7 @@ int firstboot_install(struct build_ctx *ctx, const char *unit_path, struct manif
 /* The unit file text installed into the image (also firstboot/rackstack-firstboot.service). */
 extern const char firstboot_unit_name[];
 
+/* Record path (hashed) in m's inputs under label; m may be NULL. */
+int manifest_add_input(struct manifest *m, const char *label, const char *path);
 /* Copy a file (mode kept unless mode != 0), creating parents; root-owned. */
 int copy_file_into(const char *src, int dst_dirfd, const char *dst_rel, mode_t mode);

@@ -6,6 +6,7 @@
 
 #include "cleanup.h"
 #include "exec-tool.h"
+#include "ext4-times.h"
 #include "image-plan.h"
 #include "log.h"
 #include "mkfs.h"
@@ -26,7 +27,7 @@ int mkfs_ext4_at(const char *image, const struct image_part *part, const char *l
                 ext = strprintf("offset=%" PRIu64 ",assume_storage_prezeroed=1", part->offset);
         size = strprintf("%" PRIu64 "k", part->size / 1024);
         /* e2fsprogs 1.47.1 also reads SOURCE_DATE_EPOCH (and then clamps the inode times it copies);
-         * 1.47.0, in bookworm, copies each file's ctime, so the root fs is not byte-identical yet. */
+         * 1.47.0, in bookworm, copies each file's ctime: ext4_pin_times() sets them afterwards. */
         if (sde >= 0) {
                 fake_time = strprintf("E2FSPROGS_FAKE_TIME=%" PRIi64, sde);
                 sde_env = strprintf("SOURCE_DATE_EPOCH=%" PRIi64, sde);
@@ -59,7 +60,10 @@ int mkfs_ext4_at(const char *image, const struct image_part *part, const char *l
         argv[n++] = size;
         argv[n] = NULL;
         const char *env[] = { fake_time, sde_env, NULL };
-        return tool_run(argv, env);
+        int r = tool_run(argv, env);
+        if (r < 0 || sde < 0)
+                return r;
+        return ext4_pin_times(image, part->offset, sde);
 }
 
 int mkfs_vfat_at(const char *image, const struct image_part *part, const char *label, int64_t sde) {

@@ -44,6 +44,10 @@ struct manifest {
         const struct image_layout *layout; /* NULL if not built */
         struct artifact *artifacts;
         size_t n_artifacts;
+        /* The role's services and what the build did with each: "installed" (the distribution's
+         * packages are in the image), "deferred" (a vendor source: first boot fetches it or reports
+         * it skipped), "not-for-base". NULL: no "services" key. */
+        const struct profile *profile;
 };
 
 void manifest_done(struct manifest *m);
@@ -62,3 +66,5 @@ char *sha256sums_text(const struct artifact *a, size_t n);
 /* qemu-img convert -c -O qcow2 RAW DEST, zstd-compressed where qemu-img can (via a temporary name
  * in DEST's directory). */
 int write_qcow2(const char *raw_path, const char *dest_path);
+/* The same, written straight into dest_path (an unpublished temporary the caller owns). */
+int write_qcow2_into(const char *raw_path, const char *dest_path);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -149,6 +150,23 @@ static int lock_wait(int fd, int how, const char *kind, const char *key, const c
         return 0;
 }
 
+/* KEY.tar.tmp.PID files are written only under the entry's exclusive lock: whoever holds it finds
+ * in them what a killed build (SIGKILL, power loss) left, and removes it. */
+static void remove_stale_temporaries(const char *dir, const char *key) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        if (!d)
+                return;
+        _cleanup_free_ char *prefix = strprintf("%s.tar.tmp.", key);
+        if (!prefix)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (startswith(de->d_name, prefix)) {
+                        stage_note("cache", "removing %s/%s, left by a build that was killed", dir, de->d_name);
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+                }
+}
+
 int cache_entry_lock(const char *cache_dir, const char *kind, const char *key, struct cache_entry *ret) {
         _cleanup_free_ char *dir = strprintf("%s/%s", cache_dir, kind);
         if (!dir)
@@ -176,7 +194,8 @@ int cache_entry_lock(const char *cache_dir, const char *kind, const char *key, s
                 r = lock_wait(fd, LOCK_EX, kind, key, lock);
                 if (r < 0)
                         return r;
-                (void) cache_entry_present(&e);
+                if (!cache_entry_present(&e))
+                        remove_stale_temporaries(dir, key);
         }
         free(e.sha256);
         *ret = (struct cache_entry) {

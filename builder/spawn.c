@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -120,7 +121,17 @@ static int child_setup_chroot(const char *root) {
         return 0;
 }
 
-_Noreturn static void child(const char *const argv[], const struct spawn_opts *o, int out_w, int err_w) {
+/* A build killed with SIGKILL cannot stop its tools: have the kernel do it, so that no mke2fs or
+ * qemu-img goes on writing (a command's own children are not covered: see spawn_opts). */
+static void die_with_parent(pid_t parent) {
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+                _exit(127);
+}
+
+_Noreturn static void child(const char *const argv[], const struct spawn_opts *o, int out_w, int err_w,
+                            pid_t parent) {
+        die_with_parent(parent);
         (void) setpgid(0, 0);
         sigset_t ss;
         sigemptyset(&ss);
@@ -202,6 +213,7 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **re
         }
 
         fflush(NULL);
+        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0) {
                 int r = -errno;
@@ -214,7 +226,7 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **re
                 return r;
         }
         if (pid == 0)
-                child(argv, o, o->capture_stdout ? out[1] : merged[1], merged[1]);
+                child(argv, o, o->capture_stdout ? out[1] : merged[1], merged[1], parent);
 
         (void) setpgid(pid, pid); /* also here, so kill_group() cannot race the child's own call */
         close(merged[1]);

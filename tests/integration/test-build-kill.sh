@@ -1,0 +1,127 @@
+#!/bin/bash
+# Crash safety of a real build (warm cache): SIGKILL at each stage boundary and inside each long
+# stage, SIGINT and SIGTERM inside the image and qcow2 stages. After every kill the output
+# directory holds no file at all (outputs are unnamed O_TMPFILE files until published), no tool
+# keeps running, the cache holds no temporary and its entries still verify, and the killed
+# build's work directory is unlocked (so the next build removes it). Then a full output disk: a
+# clear error and nothing left behind.
+#
+# The base and role-layer tarballs are hard-linked from $RACKSTACK_TEST_CACHE (default
+# /var/cache/rackstack) into a private cache, so work directories are ours alone; a cold cache
+# there is skipped (test-build-cache.sh makes it warm). Needs root.
+set -u
+cd "$(dirname "$0")/../.."
+B=$(realpath "${RACKSTACK_BUILD_DIR:-build}")/rackstack-build
+CACHE=${RACKSTACK_TEST_CACHE:-/var/cache/rackstack}
+fails=0 n=0
+check() { # description, condition...
+        n=$((n + 1))
+        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
+}
+skip() { echo "$1"; exit 77; }
+
+[ "$(id -u)" = 0 ] || skip "needs root (the build runs apt in a chroot and keeps owners)"
+[ -x "$B" ] || skip "$B is not built"
+key=$(ls "$CACHE"/layer/*.tar 2>/dev/null | head -n 1)
+ls "$CACHE"/rootfs/*.tar >/dev/null 2>&1 && [ -n "$key" ] || skip "no warm cache in $CACHE (run test-build-cache.sh first)"
+
+tmp=$(mktemp -d /var/tmp/test-build-kill.XXXXXX)
+cleanup() {
+        umount "$tmp/full" 2>/dev/null
+        rm -rf "$tmp"
+}
+trap cleanup EXIT
+C=$tmp/cache
+mkdir -p "$C/rootfs" "$C/layer"
+for kind in rootfs layer; do
+        for f in "$CACHE/$kind"/*.tar "$CACHE/$kind"/*.tar.sha256; do
+                ln "$f" "$C/$kind/" 2>/dev/null || cp --reflink=auto "$f" "$C/$kind/"
+        done
+done
+
+# Start a build, wait for a JSON event, then signal it. Sets pid, rc, out.
+kill_at() { # name, event-regex, delay after it, signal
+        local name=$1 ev=$2 delay=$3 sig=$4
+        out=$tmp/out-$name
+        : >"$tmp/ev-$name"
+        "$B" build db --base debian-12 --out "$out" --cache "$C" --json >"$tmp/ev-$name" 2>"$tmp/log-$name" &
+        pid=$!
+        local i
+        for i in $(seq 3000); do
+                grep -Eq "$ev" "$tmp/ev-$name" && break
+                kill -0 $pid 2>/dev/null || break
+                sleep 0.1
+        done
+        if ! grep -Eq "$ev" "$tmp/ev-$name"; then
+                echo "FAIL $name: the build never reached $ev"; fails=$((fails + 1)); n=$((n + 1))
+                wait $pid; return 1
+        fi
+        sleep "$delay"
+        local stage; stage=$(tail -n 1 "$tmp/ev-$name" | cut -c1-60)
+        kill -"$sig" $pid
+        wait $pid; rc=$?
+        echo "-- $name: SIG$sig $delay s after $ev; last event $stage; exit $rc"
+        return 0
+}
+
+no_process() { # pattern: no process's command line matches (this script's own does not hold it)
+        ! pgrep -f -- "$1" >/dev/null
+}
+
+after_kill() { # name, signal
+        local name=$1 sig=$2
+        sleep 1
+        check "$name: nothing in the output directory" test -z "$(find "$out" -mindepth 1 -not -type d 2>/dev/null)"
+        check "$name: no tool still running for it" no_process "$out|/proc/$pid/fd"
+        check "$name: no temporaries in the cache" test -z "$(find "$C" -name '*.tmp.*')"
+        local w
+        w=$(ls -d "$C"/work/lab-db1-* 2>/dev/null)
+        if [ "$sig" = KILL ]; then
+                check "$name: the work directory is unlocked, for the next build to remove" \
+                        bash -c "for d in $w; do flock -n \$d/.lock true || exit 1; done"
+                rm -rf $w
+        else
+                check "$name: exit status non-zero" test "$rc" != 0
+                check "$name: the build removed its work directory" test -z "$w"
+        fi
+}
+
+kill_at kill-layer '"stage":"layer","state":"start"' 2 KILL && after_kill kill-layer KILL
+kill_at kill-hygiene '"stage":"hygiene","state":"done"' 0 KILL && after_kill kill-hygiene KILL
+kill_at kill-image '"stage":"image","state":"start"' 3 KILL && after_kill kill-image KILL
+kill_at kill-image-done '"stage":"image","state":"done"' 0 KILL && after_kill kill-image-done KILL
+kill_at kill-qcow2 '"stage":"qcow2","state":"start"' 3 KILL && after_kill kill-qcow2 KILL
+kill_at kill-sums '"stage":"qcow2","state":"done"' 0.5 KILL && after_kill kill-sums KILL
+kill_at int-image '"stage":"image","state":"start"' 3 INT && after_kill int-image INT
+kill_at term-qcow2 '"stage":"qcow2","state":"start"' 3 TERM && after_kill term-qcow2 TERM
+check "the cache entries still verify" bash -c "cd '$C' && for s in rootfs/*.sha256 layer/*.sha256; do \
+        (cd \$(dirname \$s) && sha256sum --quiet --strict -c \$(basename \$s)) || exit 1; done"
+
+# ---- a full output disk, filled while the image is written -------------------------------------------
+mkdir -p "$tmp/full"
+truncate -s 3G "$tmp/full.img"
+if mkfs.ext4 -q -F "$tmp/full.img" && mount -o loop "$tmp/full.img" "$tmp/full" 2>/dev/null; then
+        out=$tmp/full/out
+        "$B" build db --base debian-12 --out "$out" --cache "$C" --json >"$tmp/ev-full" 2>"$tmp/log-full" &
+        pid=$!
+        for _ in $(seq 3000); do
+                grep -q '"stage":"image","state":"start"' "$tmp/ev-full" && break
+                kill -0 $pid 2>/dev/null || break
+                sleep 0.1
+        done
+        avail=$(df -B1 --output=avail "$tmp/full" | tail -n 1)
+        fallocate -l $((avail - 64 * 1024 * 1024)) "$tmp/full/filler"
+        wait $pid; rc=$?
+        echo "-- full disk: exit $rc"; grep -i 'space\|error' "$tmp/log-full" | head -n 5 | sed 's/^/    | /'
+        check "full disk: exit 1" test $rc = 1
+        check "full disk: the error says the disk is full" grep -qi 'No space left on device\|Not enough space' "$tmp/log-full"
+        rm -f "$tmp/full/filler"
+        check "full disk: nothing in the output directory" test -z "$(find "$out" -mindepth 1 -not -type d 2>/dev/null)"
+        check "full disk: the space is given back" test "$(df -B1 --output=used "$tmp/full" | tail -n 1)" -lt $((200 * 1024 * 1024))
+        umount "$tmp/full"
+else
+        echo "(no loop mount here: the full-disk case is not run)"
+fi
+
+echo "$((n - fails))/$n checks passed"
+[ $fails = 0 ]
