@@ -46,7 +46,7 @@ attach() { # file -> loop device, non-rotational (an "ssd")
         echo "$l"
 }
 detach() { losetup -d "$1"; }
-fb() { "$FB" "$@" < /dev/null > "$T/out" 2>&1; rc=$?; }
+fb() { "$FB" "$@" --no-search < /dev/null > "$T/out" 2>&1; rc=$?; }
 # sha256 of the first and last MiB of a device
 ends() { { head -c 1048576 "$1"; tail -c 1048576 "$1"; } | sha256sum | cut -d' ' -f1; }
 zero_mib() { # device offset-in-MiB -> 0 if that MiB is all zeros
@@ -188,7 +188,7 @@ import os, pty, sys
 fb, answers, args = sys.argv[1], sys.argv[2].split(","), sys.argv[3:]
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(fb, [fb] + args)
+    os.execv(fb, [fb] + args + ["--no-search"])
 out, pending = b"", b""
 while True:
     try:
