@@ -96,6 +96,12 @@ static void test_sha256sums_parse(void **state) {
         assert_string_equal(a[1].name, "manifest.json");
         sums_entries_free(a, n);
 
+        /* Files in subdirectories, as the PXE set and the Proxmox files are listed. */
+        assert_int_equal(sha256sums_parse(H64 "  pxe/vmlinuz\n" H64 "  proxmox/lab-db1.conf\n", &a, &n, &line), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(a[0].name, "pxe/vmlinuz");
+        sums_entries_free(a, n);
+
         /* Last line without a newline. */
         assert_int_equal(sha256sums_parse(H64 "  x", &a, &n, &line), 0);
         assert_int_equal(n, 1);
@@ -107,7 +113,10 @@ static void test_sha256sums_parse(void **state) {
         } bad[] = {
                 { "", 1 },
                 { H64 "  ../etc/passwd\n", 1 },
-                { H64 "  a\n" H64 "  sub/dir\n", 2 },
+                { H64 "  a\n" H64 "  /abs\n", 2 },
+                { H64 "  a\n" H64 "  sub//x\n", 2 },
+                { H64 "  a\n" H64 "  sub/../x\n", 2 },
+                { H64 "  a\n" H64 "  sub/\n", 2 },
                 { H64 "  a\n" H64 "  ..\n", 2 },
                 { H64 "  a\n" H64 "  .\n", 2 },
                 { H64 "  a\n" H64 "  a\n", 2 },              /* listed twice */
