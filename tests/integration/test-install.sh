@@ -30,6 +30,9 @@ cleanup() {
         [ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null
         findmnt -rn -o TARGET | grep "^$T/" | sort -r | while read -r m; do umount "$m" 2>/dev/null; done
         for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
+        # attach() runs in $(...): its LOOPS+= does not reach here, so find ours by backing file
+        losetup -n -l -O NAME,BACK-FILE | awk -v t="$T/" 'index($2, t) == 1 { print $1 }' |
+                while read -r l; do losetup -d "$l"; done
         rm -rf "$T"
 }
 trap cleanup EXIT
