@@ -409,6 +409,19 @@ static int write_tmp_text(const char *tmp, const char *text) {
         return write_tmp_data(tmp, text, strlen(text));
 }
 
+/* A tool that ran out of room says so in its own words (mke2fs: "Could not allocate block", qemu-img:
+ * "error while writing"): name the cause once, in ours. Called while the failed output's blocks are
+ * still held, so a full filesystem still looks full. */
+static void explain_full_disk(const char *dir) {
+        struct statvfs sv;
+        if (statvfs(dir, &sv) < 0)
+                return;
+        uint64_t avail = (uint64_t) sv.f_bavail * sv.f_frsize;
+        if (avail < 64 * MiB)
+                log_error("The filesystem of %s is full (%.1f MiB free): No space left on device. Free some space "
+                          "or choose another --out.", dir, avail / 1048576.0);
+}
+
 /* The public half of --sign's key goes into the image, where the installer looks for it. */
 static int signing_pub_install(struct build_ctx *ctx, struct manifest *m) {
         _cleanup_close_ int fd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -527,8 +540,10 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 stage_fail("image", r, "image_assemble");
                 if (r == -EOPNOTSUPP)
                         log_error("The disk image assembler is not available in this build (builder/image.c).");
-                else if (r != -EINTR)
+                else if (r != -EINTR) {
                         log_error_errno(r, "Failed to assemble the disk image: %m");
+                        explain_full_disk(ctx->out_dir);
+                }
                 goto fail;
         }
         have_layout = true;
@@ -550,8 +565,11 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                         goto fail;
                 stage_start("qcow2", NULL);
                 r = write_qcow2_into(raw_tmp, qcow_tmp);
-                if (r < 0)
+                if (r < 0) {
+                        if (r != -EINTR)
+                                explain_full_disk(ctx->out_dir);
                         goto fail;
+                }
                 r = add_artifact(&m, qcow_name, qcow_tmp);
                 if (r < 0)
                         goto fail;
