@@ -16,7 +16,9 @@
 #include "fileio.h"
 #include "hygiene.h"
 #include "image.h"
+#include "installer.h"
 #include "layer.h"
+#include "media.h"
 #include "log.h"
 #include "mirror.h"
 #include "outputs.h"
@@ -26,11 +28,13 @@
 #include "profile.h"
 #include "pin.h"
 #include "progress.h"
+#include "proxmox.h"
 #include "repro.h"
 #include "rootfs.h"
 #include "spawn-run.h"
 #include "util.h"
 #include "verify.h"
+#include "validate-ks.h"
 
 uint64_t build_image_size(uint64_t tree_bytes) {
         /* Room for what firstboot and the first package updates add before root is grown to the
@@ -67,6 +71,17 @@ int build_parse_formats(const char *s, unsigned *ret) {
         return 0;
 }
 
+int build_check_pxe_url(const char *url) {
+        if (!url)
+                return 0;
+        if (!startswith(url, "http://") || strlen(url) <= strlen("http://") || endswith(url, "/"))
+                return -EINVAL;
+        for (const char *c = url; *c; c++)
+                if ((unsigned char) *c <= ' ' || *c == 0x7f || strchr("\"'`\\@;$<>|&{}", *c))
+                        return -EINVAL;
+        return 0;
+}
+
 /* Host tools, each with the Debian package that provides it, checked before anything starts. */
 struct tool_need {
         const char *tool, *package;
@@ -80,6 +95,15 @@ static const struct tool_need tool_needs[] = {
         { "mcopy", "mtools", 0 },
         { "grub-mkimage", "grub-common", 0 },
         { "qemu-img", "qemu-utils", BUILD_FORMAT_QCOW2 },
+        { "zstd", "zstd", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },
+        { "mksquashfs", "squashfs-tools", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },
+        { "/bin/busybox", "busybox-static", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },
+        { "xorriso", "xorriso", BUILD_FORMAT_ISO },
+        { "grub-mkstandalone", "grub-common", BUILD_FORMAT_ISO },
+        { "/usr/lib/grub/x86_64-efi/linux.mod", "grub-efi-amd64-bin", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },
+        { "/usr/lib/ISOLINUX/isohdpfx.bin", "isolinux", BUILD_FORMAT_ISO },
+        { "/usr/lib/syslinux/modules/bios/ldlinux.c32", "syslinux-common", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },
+        { "/usr/lib/PXELINUX/pxelinux.0", "pxelinux", BUILD_FORMAT_PXE },
 };
 
 static int check_tools(unsigned formats) {
@@ -87,7 +111,9 @@ static int check_tools(unsigned formats) {
         for (size_t i = 0; i < ELEMENTSOF(tool_needs); i++) {
                 if (tool_needs[i].formats && !(tool_needs[i].formats & formats))
                         continue;
-                if (find_executable(tool_needs[i].tool))
+                /* Absolute names are data files (boot loaders), the others programs on PATH. */
+                if (tool_needs[i].tool[0] == '/' ? access(tool_needs[i].tool, R_OK) == 0
+                                                 : find_executable(tool_needs[i].tool))
                         continue;
                 buf_printf(&missing, "\n  %s (package %s)", tool_needs[i].tool, tool_needs[i].package);
                 buf_printf(&pkgs, " %s", tool_needs[i].package);
@@ -110,25 +136,30 @@ static char *exe_dir(void) {
 
 static void usage(FILE *f) {
         fputs("usage: rackstack-build build ROLE [--base ubuntu-24.04|debian-12] [--mirror URL]\n"
-              "                                [--format raw,qcow2] [--out DIR] [--cache DIR] [--json]\n"
+              "                                [--format raw,qcow2,iso,pxe,proxmox] [--out DIR] [--cache DIR] [--json]\n"
               "                                [--profiles DIR] [--firstboot PATH] [--verbose]\n"
               "                                [--sign PREFIX.key] [--check-reproducible] [--pin-from MANIFEST]\n"
+              "                                [--ks FILE] [--pxe-url URL]\n"
               "\n"
               "Builds the role's OS disk image into DIR/<host>/ (default ./out): <host>.raw, <host>.qcow2,\n"
+              "<host>.iso (installer: CD or USB stick, BIOS and UEFI), pxe/ (network installer),\n"
               "manifest.json, SHA256SUMS. The mirror is --mirror, else $RACKSTACK_MIRROR, else the build\n"
-              "host's apt source when it runs the same release, else the official archive.\n"
+              "host's apt source when it runs the same release, else the official archive. --ks puts a\n"
+              "kickstart on the ISO and in the PXE set; --pxe-url is where the PXE set's files are served\n"
+              "over HTTP (default http://next-server/rackstack/<host>: the DHCP boot server).\n"
               "--sign writes SHA256SUMS.sig and bakes PREFIX.pub into the image as " SIGNING_PUB_IN_IMAGE ".\n",
               f);
 }
 
 struct build_opts {
-        const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot, *sign, *pin_from;
+        const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot, *sign, *pin_from, *ks,
+                *pxe_url;
         bool json, verbose, check_reproducible;
 };
 
 static int parse_args(int argc, char **argv, struct build_opts *ret) {
         enum { ARG_BASE = 0x100, ARG_MIRROR, ARG_FORMAT, ARG_OUT, ARG_CACHE, ARG_JSON, ARG_PROFILES, ARG_FIRSTBOOT, ARG_SIGN,
-               ARG_CHECK_REPRODUCIBLE, ARG_PIN_FROM };
+               ARG_CHECK_REPRODUCIBLE, ARG_PIN_FROM, ARG_KS, ARG_PXE_URL };
         static const struct option options[] = {
                 { "base", required_argument, NULL, ARG_BASE },
                 { "mirror", required_argument, NULL, ARG_MIRROR },
@@ -141,11 +172,13 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 { "sign", required_argument, NULL, ARG_SIGN },
                 { "check-reproducible", no_argument, NULL, ARG_CHECK_REPRODUCIBLE },
                 { "pin-from", required_argument, NULL, ARG_PIN_FROM },
+                { "ks", required_argument, NULL, ARG_KS },
+                { "pxe-url", required_argument, NULL, ARG_PXE_URL },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        struct build_opts o = { .base = "ubuntu-24.04", .formats = "raw,qcow2", .out = "out" };
+        struct build_opts o = { .base = "ubuntu-24.04", .formats = BUILD_FORMATS_DEFAULT, .out = "out" };
         optind = 0;
         opterr = 0;
         int c;
@@ -162,6 +195,8 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 case ARG_SIGN: o.sign = optarg; break;
                 case ARG_CHECK_REPRODUCIBLE: o.check_reproducible = true; break;
                 case ARG_PIN_FROM: o.pin_from = optarg; break;
+                case ARG_KS: o.ks = optarg; break;
+                case ARG_PXE_URL: o.pxe_url = optarg; break;
                 case 'v': o.verbose = true; break;
                 case 'h':
                         usage(stdout);
@@ -435,6 +470,74 @@ static int signing_pub_install(struct build_ctx *ctx, struct manifest *m) {
         return 0;
 }
 
+/* out/<host>/proxmox/: the qcow2 (a hard link of the pending one), <host>.conf and import.sh, each
+ * pending and listed in SHA256SUMS as proxmox/NAME. */
+static int proxmox_outputs(struct build_ctx *ctx, struct manifest *m, struct pending **pend, size_t *n_pend,
+                           const char *qcow_tmp) {
+        _cleanup_(proxmox_plan_done) struct proxmox_plan plan = {};
+        int r = proxmox_plan_build(ctx->profile, ctx->host, &plan);
+        if (r < 0)
+                return log_error_errno(r, "Cannot describe the %s VM for Proxmox (hardware cores/ram, an OS disk): %m",
+                                       ctx->host->name);
+        _cleanup_free_ char *dir = strprintf("%s/proxmox", ctx->out_dir);
+        _cleanup_free_ char *conf_name = strprintf("%s.conf", ctx->host->name);
+        _cleanup_free_ char *conf = proxmox_conf_render(&plan), *script = proxmox_import_render(&plan);
+        if (!dir || !conf_name || !conf || !script)
+                return -ENOMEM;
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(-errno, "Failed to create %s: %m", dir);
+        stage_start("proxmox", NULL);
+        const struct { const char *name, *text; } files[] = {
+                { plan.qcow2, NULL }, { conf_name, conf }, { "import.sh", script },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                char *tmp;
+                _cleanup_free_ char *listed = strprintf("proxmox/%s", files[i].name);
+                if (!listed)
+                        return -ENOMEM;
+                r = pending_add(pend, n_pend, dir, files[i].name, &tmp);
+                if (r < 0)
+                        return r;
+                if (!files[i].text) {
+                        /* the same bytes as the qcow2 next to it: a link, a copy across filesystems */
+                        if (link(qcow_tmp, tmp) < 0) {
+                                const char *cp[] = { "cp", "--reflink=auto", "--", qcow_tmp, tmp, NULL };
+                                r = spawn_run(cp, NULL, NULL, NULL);
+                                if (r != 0)
+                                        return log_error_errno(r < 0 ? r : -EIO, "Failed to copy the qcow2 to %s", tmp);
+                        }
+                } else if ((r = write_tmp_text(tmp, files[i].text)) < 0)
+                        return log_error_errno(r, "Failed to write %s: %m", tmp);
+                if (streq(files[i].name, "import.sh") && chmod(tmp, 0755) < 0)
+                        return log_error_errno(-errno, "Failed to chmod %s: %m", tmp);
+                r = add_artifact(m, listed, tmp);
+                if (r < 0)
+                        return r;
+        }
+        stage_done("proxmox", 0, "proxmox/: %s, %s, import.sh (VMID %u, %u cores, %u MiB, %zu data disks)", plan.qcow2,
+                   conf_name, plan.vmid, plan.cores, (unsigned) (plan.memory / MiB), plan.n_disks);
+        return 0;
+}
+
+/* Replace directory `final` by `tmp`: the old one is moved aside and removed after the rename. */
+static int publish_dir(const char *tmp, const char *final) {
+        _cleanup_free_ char *old = strprintf("%s.old.%d", final, (int) getpid());
+        if (!old)
+                return -ENOMEM;
+        bool moved = rename(final, old) == 0;
+        if (!moved && errno != ENOENT)
+                return -errno;
+        if (rename(tmp, final) < 0) {
+                int r = -errno;
+                if (moved)
+                        (void) rename(old, final);
+                return r;
+        }
+        if (moved)
+                (void) rm_rf(old);
+        return 0;
+}
+
 /* Everything after the role layer: overlays, firstboot, hygiene, the disk image and the outputs. */
 static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover) {
         _cleanup_(manifest_done) struct manifest m = {
@@ -445,11 +548,18 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 .suite = ctx->base->suite,
                 .mirror = ctx->mirror,
                 .source_date_epoch = ctx->source_date_epoch,
+                .profile = ctx->profile,
         };
         struct pending *pend = NULL;
         size_t n_pend = 0;
         struct image_layout layout = {};
         bool have_layout = false;
+        _cleanup_(installer_env_done) struct installer_env env = {};
+        _cleanup_(media_source_done) struct media_source src = {};
+        _cleanup_free_ char *iso_name = NULL, *pxe_tmp = NULL, *pxe_final = NULL;
+        _cleanup_strv_free_ char **pxe_files = NULL;
+        char *iso_tmp = NULL;
+        bool media = ctx->formats & (BUILD_FORMAT_ISO | BUILD_FORMAT_PXE);
         _cleanup_close_ int treefd = -EBADF;
         _cleanup_free_ char *raw_name = NULL, *qcow_name = NULL, *json = NULL, *sums = NULL;
         char *raw_tmp = NULL, *qcow_tmp = NULL, *manifest_tmp = NULL, *sums_tmp = NULL, *sig_tmp = NULL;
@@ -548,6 +658,23 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         }
         have_layout = true;
         m.layout = &layout;
+        if (media) {
+                /* From the tree, before it goes: the image's own kernel, modules and libraries. */
+                stage_start("installer", NULL);
+                double t0 = now_monotonic();
+                r = installer_build(ctx, &env);
+                if (r < 0) {
+                        stage_fail("installer", r, "installer_build");
+                        goto fail;
+                }
+                struct stat st_i, st_s;
+                if (stat(env.initrd, &st_i) < 0 || stat(env.squashfs, &st_s) < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+                stage_done("installer", 0, "kernel %s, initrd %.1f MiB, live root %.1f MiB, %.1f s", env.kver,
+                           st_i.st_size / 1048576.0, st_s.st_size / 1048576.0, now_monotonic() - t0);
+        }
         /* The tree is in the image now: remove it while the qcow2 is made and the outputs hashed
          * (unless RACKSTACK_KEEP_WORK=1 asks to keep it for inspection). */
         if (!streq(strempty(getenv("RACKSTACK_KEEP_WORK")), "1")) {
@@ -559,7 +686,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         if (interrupted())
                 goto interrupted;
 
-        if (ctx->formats & BUILD_FORMAT_QCOW2) {
+        if (ctx->formats & (BUILD_FORMAT_QCOW2 | BUILD_FORMAT_PROXMOX)) {
                 r = pending_add(&pend, &n_pend, ctx->out_dir, qcow_name, &qcow_tmp);
                 if (r < 0)
                         goto fail;
@@ -576,10 +703,93 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 stage_done("qcow2", m.artifacts[m.n_artifacts - 1].size, "%s, %.0f MiB", qcow_name,
                            m.artifacts[m.n_artifacts - 1].size / 1048576.0);
         }
+        if (ctx->formats & BUILD_FORMAT_PROXMOX) {
+                r = proxmox_outputs(ctx, &m, &pend, &n_pend, qcow_tmp);
+                if (r < 0)
+                        goto fail;
+        }
+        if (!(ctx->formats & BUILD_FORMAT_QCOW2) && qcow_tmp) {
+                /* made for the Proxmox directory only: not listed at the top */
+                for (size_t i = 0; i < m.n_artifacts; i++)
+                        if (streq(m.artifacts[i].name, qcow_name)) {
+                                free(m.artifacts[i].name);
+                                free(m.artifacts[i].sha256);
+                                memmove(&m.artifacts[i], &m.artifacts[i + 1], (m.n_artifacts - i - 1) * sizeof *m.artifacts);
+                                m.n_artifacts--;
+                                break;
+                        }
+        }
         if (ctx->formats & BUILD_FORMAT_RAW) {
                 r = add_artifact(&m, raw_name, raw_tmp);
                 if (r < 0)
                         goto fail;
+        }
+        if (media) {
+                double t0 = now_monotonic();
+                stage_start("media", "compressing the image for the installer");
+                const char *raw_hex = NULL;
+                for (size_t i = 0; i < m.n_artifacts; i++)
+                        if (streq(m.artifacts[i].name, raw_name))
+                                raw_hex = m.artifacts[i].sha256;
+                r = media_source_make(ctx, raw_tmp, raw_name, raw_hex, ctx->ks_path, &src);
+                if (r < 0)
+                        goto fail;
+                stage_done("media", 0, "%s, %.1f s", MEDIA_IMAGE_NAME, now_monotonic() - t0);
+        }
+        if (interrupted())
+                goto interrupted;
+        if (ctx->formats & BUILD_FORMAT_ISO) {
+                double t0 = now_monotonic();
+                iso_name = strprintf("%s.iso", ctx->host->name);
+                if (!iso_name) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                r = pending_add(&pend, &n_pend, ctx->out_dir, iso_name, &iso_tmp);
+                if (r < 0)
+                        goto fail;
+                stage_start("iso", NULL);
+                r = media_write_iso(ctx, &env, &src, iso_tmp);
+                if (r < 0)
+                        goto fail;
+                r = add_artifact(&m, iso_name, iso_tmp);
+                if (r < 0)
+                        goto fail;
+                stage_done("iso", m.artifacts[m.n_artifacts - 1].size, "%s, %.0f MiB, %.1f s", iso_name,
+                           m.artifacts[m.n_artifacts - 1].size / 1048576.0, now_monotonic() - t0);
+        }
+        if (ctx->formats & BUILD_FORMAT_PXE) {
+                double t0 = now_monotonic();
+                pxe_final = strprintf("%s/pxe", ctx->out_dir);
+                pxe_tmp = strprintf("%s/pxe.tmp.%d", ctx->out_dir, (int) getpid());
+                if (!pxe_final || !pxe_tmp) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                (void) rm_rf(pxe_tmp);
+                if (mkdir(pxe_tmp, 0755) < 0) {
+                        r = log_error_errno(-errno, "Failed to create %s: %m", pxe_tmp);
+                        goto fail;
+                }
+                stage_start("pxe", "base URL %s", ctx->pxe_url);
+                r = media_write_pxe(ctx, &env, &src, ctx->pxe_url, pxe_tmp, &pxe_files);
+                if (r < 0)
+                        goto fail;
+                uint64_t total = 0;
+                for (char **f = pxe_files; *f; f++) {
+                        _cleanup_free_ char *name = strprintf("pxe/%s", *f);
+                        _cleanup_free_ char *path = strprintf("%s/%s", pxe_tmp, *f);
+                        if (!name || !path) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        r = add_artifact(&m, name, path);
+                        if (r < 0)
+                                goto fail;
+                        total += m.artifacts[m.n_artifacts - 1].size;
+                }
+                stage_done("pxe", total, "pxe/: %zu files, %.0f MiB, %.1f s", strv_length(pxe_files), total / 1048576.0,
+                           now_monotonic() - t0);
         }
 
         json = manifest_to_json(&m);
@@ -624,9 +834,21 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         if (interrupted())
                 goto interrupted;
 
-        /* Publish all at once, SHA256SUMS last: whoever sees it sees a complete set. */
+        /* Publish all at once, SHA256SUMS last: whoever sees it sees a complete set. The PXE
+         * directory replaces an older one whole. */
+        if (pxe_tmp) {
+                r = publish_dir(pxe_tmp, pxe_final);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to publish %s: %m", pxe_final);
+                        goto fail;
+                }
+                free(pxe_tmp);
+                pxe_tmp = NULL;
+        }
         for (size_t i = 0; i < n_pend; i++) {
                 if (pend[i].tmp == raw_tmp && !(ctx->formats & BUILD_FORMAT_RAW))
+                        continue;
+                if (pend[i].tmp == qcow_tmp && !(ctx->formats & BUILD_FORMAT_QCOW2))
                         continue;
                 r = pending_publish(&pend[i]);
                 if (r < 0) {
@@ -640,12 +862,16 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         free(pend);
         if (have_layout)
                 image_layout_done(&layout);
-        stage_done("outputs", 0, "%s: %s", ctx->out_dir, ctx->formats & BUILD_FORMAT_QCOW2 ? "raw, qcow2" : "raw");
+        stage_done("outputs", 0, "%s: %s%s%s%s%s", ctx->out_dir, ctx->formats & BUILD_FORMAT_RAW ? "raw " : "",
+                   ctx->formats & BUILD_FORMAT_QCOW2 ? "qcow2 " : "", ctx->formats & BUILD_FORMAT_ISO ? "iso " : "",
+                   ctx->formats & BUILD_FORMAT_PXE ? "pxe " : "", ctx->formats & BUILD_FORMAT_PROXMOX ? "proxmox/" : "");
         return 0;
 
 interrupted:
         r = -EINTR;
 fail:
+        if (pxe_tmp)
+                (void) rm_rf(pxe_tmp);
         pending_drop(pend, n_pend);
         free(pend);
         if (have_layout)
@@ -668,7 +894,8 @@ static int check_reproducible(const struct build_opts *o, int64_t sde) {
         } pass[] = {
                 { "--base", o->base },         { "--format", o->formats },     { "--mirror", o->mirror },
                 { "--cache", o->cache },       { "--profiles", o->profiles }, { "--firstboot", o->firstboot },
-                { "--sign", o->sign },         { "--pin-from", o->pin_from },
+                { "--sign", o->sign },         { "--pin-from", o->pin_from }, { "--ks", o->ks },
+                { "--pxe-url", o->pxe_url },
         };
         if (strv_extend(&argv, "rackstack-build") < 0 || strv_extend(&argv, "build") < 0 ||
             strv_extend(&argv, o->role) < 0)
@@ -694,9 +921,12 @@ int build_main(int argc, char **argv) {
                 return log_error_errno(-EINVAL, "Unknown base '%s' (choose ubuntu-24.04 or debian-12)", o.base);
         unsigned formats;
         if (build_parse_formats(o.formats, &formats) < 0)
-                return log_error_errno(-EINVAL, "Bad --format '%s' (a comma-separated list of raw, qcow2)", o.formats);
-        if (formats & (BUILD_FORMAT_ISO | BUILD_FORMAT_PXE | BUILD_FORMAT_PROXMOX))
-                return log_error_errno(-EINVAL, "--format: only raw and qcow2 are implemented so far");
+                return log_error_errno(-EINVAL, "Bad --format '%s' (a comma-separated list of raw, qcow2, iso, pxe, "
+                                       "proxmox)", o.formats);
+        r = build_check_pxe_url(o.pxe_url);
+        if (r < 0)
+                return log_error_errno(r, "Bad --pxe-url '%s': an http:// URL without spaces, quotes or a trailing '/'",
+                                       o.pxe_url);
 
         int64_t sde = -1;
         const char *sde_s = getenv("SOURCE_DATE_EPOCH");
@@ -741,6 +971,25 @@ int build_main(int argc, char **argv) {
                 return r;
         struct pkg_version *pins = NULL;
         size_t n_pins = 0;
+        if (o.ks) {
+                /* The kickstart goes onto the media as it is: check it now, as `validate` would. */
+                struct diags d = {};
+                if (access(o.ks, R_OK) < 0) {
+                        log_error_errno(-errno, "--ks %s: %m", o.ks);
+                        r = -EINVAL;
+                }
+                else {
+                        validate_kickstart(o.ks, site, &d);
+                        diags_print(&d, stderr);
+                        if (diags_failed(&d))
+                                r = -EINVAL;
+                        diags_done(&d);
+                }
+                if (r < 0) {
+                        free_inputs(profile, site);
+                        return r;
+                }
+        }
         if (o.pin_from) {
                 r = pins_load(o.pin_from, &pins, &n_pins);
                 if (r < 0) {
@@ -788,6 +1037,8 @@ int build_main(int argc, char **argv) {
                 .profiles_dir = TAKE_PTR(profiles_dir),
                 .overlays_dir = TAKE_PTR(overlays_dir),
                 .data_dir = strdup(data_dir_s),
+                .pxe_url = o.pxe_url ? strdup(o.pxe_url) : media_default_pxe_url(host->name),
+                .ks_path = o.ks,
                 .log_fd = -1,
                 .t_start = now_monotonic(),
                 .sign_key = o.sign ? strdup(o.sign) : NULL,
@@ -806,7 +1057,7 @@ int build_main(int argc, char **argv) {
                 goto finish;
         ctx.cache_dir = o.cache ? strdup(o.cache) : cache_dir_default();
         ctx.out_dir = strprintf("%s/%s", o.out, host->name);
-        if (!ctx.cache_dir || !ctx.out_dir || !ctx.data_dir || (o.sign && !ctx.sign_key)) {
+        if (!ctx.cache_dir || !ctx.out_dir || !ctx.data_dir || !ctx.pxe_url || (o.sign && !ctx.sign_key)) {
                 r = log_error_errno(-ENOMEM, "Out of memory");
                 goto finish;
         }
@@ -891,6 +1142,7 @@ finish:
         free(ctx.tree_dir);
         free(ctx.firstboot_bin);
         free(ctx.data_dir);
+        free(ctx.pxe_url);
         free(ctx.rootfs_key);
         free(ctx.layer_key);
         free(ctx.profiles_dir);

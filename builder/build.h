@@ -33,6 +33,8 @@ struct build_ctx {
         char *tree_dir;     /* the root tree being assembled */
         char *firstboot_bin;/* the rackstack-firstboot binary to install into the image */
         char *data_dir;     /* where profiles/, overlays/, iso/ live */
+        char *pxe_url;      /* --pxe-url: base URL of the PXE set's HTTP files, no trailing '/' */
+        const char *ks_path;/* --ks: the host's kickstart, put on the ISO and in the PXE set; NULL for none */
         unsigned formats;   /* enum build_format mask */
         bool json;          /* progress as JSON lines */
         int64_t source_date_epoch; /* -1 if unset */
@@ -66,6 +68,11 @@ enum build_format {
 /* Size of the raw OS disk image for a tree of tree_bytes (apparent): +30% headroom, +600 MiB for
  * the ESP, BIOS boot partition and filesystem overhead, rounded up to 256 MiB, at least 2 GiB. */
 uint64_t build_image_size(uint64_t tree_bytes);
+/* What `build` makes without --format. (proxmox joins when it is implemented.) */
+#define BUILD_FORMATS_DEFAULT "raw,qcow2,iso,pxe,proxmox"
+/* --pxe-url: NULL (the default) or an http:// URL the installer's busybox wget and the boot menus
+ * can carry: no whitespace, quotes, '@' or trailing '/'. -EINVAL otherwise. */
+int build_check_pxe_url(const char *url);
 /* "raw,qcow2" -> mask of enum build_format; -EINVAL for an unknown or empty list. */
 int build_parse_formats(const char *s, unsigned *ret);
 

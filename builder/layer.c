@@ -579,11 +579,14 @@ int firstboot_install(struct build_ctx *ctx, const char *unit_path, struct manif
         /* Host keys are made on the first boot (none are in the image): Debian's and Ubuntu's
          * ssh.service do not generate missing ones, and their "sshd -t" check fails without them,
          * so the key generation must come first (a drop-in's ExecStartPre= would run after it:
-         * reset the list). Measured: without this, ssh.service fails on the first boot. */
+         * reset the list). Measured: without this, ssh.service fails on the first boot. Making an
+         * RSA key can outlast the default 90 s start timeout on a slow or busy machine (measured:
+         * twice under TCG while firstboot ran, leaving no host keys at all), hence the longer one. */
         static const char ssh_dropin[] = "# rackstack: the image ships without host keys\n[Service]\n"
                                          "ExecStartPre=\n"
                                          "ExecStartPre=/usr/bin/ssh-keygen -A\n"
-                                         "ExecStartPre=/usr/sbin/sshd -t\n";
+                                         "ExecStartPre=/usr/sbin/sshd -t\n"
+                                         "TimeoutStartSec=15min\n";
         r = mkdir_parents_at(treefd, "etc/systemd/system/ssh.service.d", 0755);
         if (r >= 0)
                 r = write_file_atomic(treefd, "etc/systemd/system/ssh.service.d/rackstack-host-keys.conf", ssh_dropin,

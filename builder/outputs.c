@@ -259,6 +259,33 @@ char *manifest_to_json(const struct manifest *m) {
         } else
                 json_null(&j);
 
+        if (m->profile) {
+                json_key(&j, "services");
+                json_begin_array(&j);
+                for (size_t i = 0; i < m->profile->n_services; i++) {
+                        const struct service_spec *s = &m->profile->services[i];
+                        bool here = !s->bases || !m->base || strv_contains(s->bases, m->base);
+                        bool vendor = s->source != SERVICE_SOURCE_DISTRO;
+                        json_begin_object(&j);
+                        json_kv_string(&j, "name", s->name);
+                        json_kv_string(&j, "source", service_source_to_string(s->source));
+                        json_kv_string(&j, "fetch", service_fetch_to_string(s->fetch));
+                        json_kv_string(&j, "origin", s->source == SERVICE_SOURCE_APT ? s->repo :
+                                                     s->source == SERVICE_SOURCE_OCI ? s->image : NULL);
+                        json_kv_string(&j, "state", !here ? "not-for-base" : vendor ? "deferred" : "installed");
+                        /* The builder fetches no vendor source: none is reachable where images are
+                         * built. A profile that asks for it at build time is told so, not obeyed
+                         * silently. */
+                        json_kv_string(&j, "reason", !here ? "not on this base" :
+                                                     !vendor ? NULL :
+                                                     s->fetch == SERVICE_FETCH_FIRSTBOOT ? "fetched on first boot" :
+                                                     "vendor sources are not fetched at build time; first boot "
+                                                     "fetches it or reports it skipped");
+                        json_end_object(&j);
+                }
+                json_end_array(&j);
+        }
+
         json_key(&j, "artifacts");
         json_begin_array(&j);
         for (size_t i = 0; i < m->n_artifacts; i++) {

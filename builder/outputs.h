@@ -44,6 +44,10 @@ struct manifest {
         const struct image_layout *layout; /* NULL if not built */
         struct artifact *artifacts;
         size_t n_artifacts;
+        /* The role's services and what the build did with each: "installed" (the distribution's
+         * packages are in the image), "deferred" (a vendor source: first boot fetches it or reports
+         * it skipped), "not-for-base". NULL: no "services" key. */
+        const struct profile *profile;
 };
 
 void manifest_done(struct manifest *m);

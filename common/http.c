@@ -285,44 +285,10 @@ struct request {
         size_t body_n;
 };
 
-/* One exchange. Sets *ret_status when a status line was read, *ret_location on a redirect. */
-static int exchange(const char *url, const struct http_options *o, const struct request *rq, struct body *b,
-                    int *ret_status, char **ret_location) {
-        _cleanup_free_ char *host = NULL, *port = NULL, *path = NULL;
-        int r = http_parse_url(url, &host, &port, &path);
-        if (r < 0)
-                return r;
-        int ms = timeout_ms(o);
-        _cleanup_close_ int fd = -EBADF;
-        if ((r = connect_to(host, port, ms, &fd)) < 0)
-                return r;
-
-        struct buf req = {};
-        bool v6 = strchr(host, ':');
-        buf_printf(&req, "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nUser-Agent: rackstack\r\n"
-                         "Accept-Encoding: identity\r\nConnection: close\r\n",
-                   rq->method, path, v6 ? "[" : "", host, v6 ? "]" : "", streq(port, "80") ? "" : ":",
-                   streq(port, "80") ? "" : port);
-        if (rq->body) {
-                buf_printf(&req, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-                           rq->content_type ? rq->content_type : "application/octet-stream", rq->body_n);
-        }
-        for (char **h = rq->extra_headers; h && *h; h++) {
-                if (strpbrk(*h, "\r\n")) {
-                        buf_done(&req);
-                        return -EINVAL;
-                }
-                buf_printf(&req, "%s\r\n", *h);
-        }
-        buf_puts(&req, "\r\n");
-        _cleanup_free_ char *reqs = buf_steal(&req);
-        if (!reqs)
-                return -ENOMEM;
-        if ((r = send_all(fd, reqs, strlen(reqs), ms)) < 0)
-                return r;
-        if (rq->body && (r = send_all(fd, rq->body, rq->body_n, ms)) < 0)
-                return r;
-
+/* The status line, headers and body of one response on fd. */
+static int read_response(int fd, int ms, const struct request *rq, struct body *b, int *ret_status,
+                         char **ret_location) {
+        int r;
         _cleanup_free_ struct conn *c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
@@ -386,6 +352,47 @@ static int exchange(const char *url, const struct http_options *o, const struct 
         if (length >= 0)
                 return read_exact_into(c, b, length);
         return read_to_close(c, b);
+}
+
+/* One exchange. Sets *ret_status when a status line was read, *ret_location on a redirect. */
+static int exchange(const char *url, const struct http_options *o, const struct request *rq, struct body *b,
+                    int *ret_status, char **ret_location) {
+        _cleanup_free_ char *host = NULL, *port = NULL, *path = NULL;
+        int r = http_parse_url(url, &host, &port, &path);
+        if (r < 0)
+                return r;
+        int ms = timeout_ms(o);
+        _cleanup_close_ int fd = -EBADF;
+        if ((r = connect_to(host, port, ms, &fd)) < 0)
+                return r;
+
+        struct buf req = {};
+        bool v6 = strchr(host, ':');
+        buf_printf(&req, "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nUser-Agent: rackstack\r\n"
+                         "Accept-Encoding: identity\r\nConnection: close\r\n",
+                   rq->method, path, v6 ? "[" : "", host, v6 ? "]" : "", streq(port, "80") ? "" : ":",
+                   streq(port, "80") ? "" : port);
+        if (rq->body) {
+                buf_printf(&req, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+                           rq->content_type ? rq->content_type : "application/octet-stream", rq->body_n);
+        }
+        for (char **h = rq->extra_headers; h && *h; h++) {
+                if (strpbrk(*h, "\r\n")) {
+                        buf_done(&req);
+                        return -EINVAL;
+                }
+                buf_printf(&req, "%s\r\n", *h);
+        }
+        buf_puts(&req, "\r\n");
+        _cleanup_free_ char *reqs = buf_steal(&req);
+        if (!reqs)
+                return -ENOMEM;
+        if ((r = send_all(fd, reqs, strlen(reqs), ms)) < 0)
+                return r;
+        if (rq->body && (r = send_all(fd, rq->body, rq->body_n, ms)) < 0)
+                return r;
+
+        return read_response(fd, ms, rq, b, ret_status, ret_location);
 }
 
 static bool transient(int r, int status) {
@@ -479,6 +486,17 @@ int http_get_buffer(const char *url, const struct http_options *o, char **ret_da
         if (ret_size)
                 *ret_size = n;
         return 0;
+}
+
+int http_read_response(int fd, const struct http_options *o, http_sink_t sink, void *userdata, int *ret_status) {
+        struct request rq = { .method = "GET" };
+        struct body b = { .sink = sink, .userdata = userdata, .max_size = o ? o->max_size : 0 };
+        int status = 0;
+        _cleanup_free_ char *location = NULL;
+        int r = read_response(fd, timeout_ms(o), &rq, &b, &status, &location);
+        if (status && ret_status)
+                *ret_status = status;
+        return r;
 }
 
 int http_post(const char *url, const struct http_options *o, const char *content_type, char **extra_headers,

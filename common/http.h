@@ -34,5 +34,8 @@ int http_get_buffer(const char *url, const struct http_options *o, char **ret_da
 int http_post(const char *url, const struct http_options *o, const char *content_type,
               char **extra_headers, const void *body, size_t n, int *ret_status);
 
+/* Read one response from fd as the client does (for the fuzzer and tests). */
+int http_read_response(int fd, const struct http_options *o, http_sink_t sink, void *userdata, int *ret_status);
+
 /* Split http://host[:port]/path; exposed for tests. */
 int http_parse_url(const char *url, char **ret_host, char **ret_port, char **ret_path);

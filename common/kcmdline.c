@@ -288,3 +288,26 @@ int kcmdline_ks_source(const struct kcmdline *c, struct diags *d, struct ks_sour
         *ret = TAKE_PTR(s);
         return 0;
 }
+
+int kcmdline_prompt_timeout(const struct kcmdline *c, struct diags *d, uint64_t *ret_usec) {
+        const struct kcmdline_entry *e = kcmdline_find(c, "rackstack.prompt_timeout");
+        if (!e)
+                return -ENOENT;
+        uint32_t sec;
+        if (!e->value || parse_uint32_range(e->value, 1, 86400, &sec) < 0) {
+                if (d)
+                        diag_error(d, CMDLINE_FILE, 0, 0, "rackstack.prompt_timeout needs seconds (1..86400), not '%s'",
+                                   strempty(e->value));
+                return -EINVAL;
+        }
+        *ret_usec = (uint64_t) sec * 1000000u;
+        return 0;
+}
+
+bool kcmdline_prompt_forced(const struct kcmdline *c) {
+        const struct kcmdline_entry *e = kcmdline_find(c, "rackstack.prompt");
+        bool b;
+        if (!e)
+                return false;
+        return !e->value || (parse_bool(e->value, &b) >= 0 && b);
+}

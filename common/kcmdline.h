@@ -78,3 +78,12 @@ static inline void ks_source_freep(struct ks_source **s) {
 
 /* 64 hex digits, either case. */
 int parse_sha256_hex(const char *s, uint8_t ret[32]);
+
+/* rackstack.prompt_timeout=SECONDS: how long the console prompt waits for a person before it fails
+ * closed (1..86400). -ENOENT when absent, -EINVAL when not a number in range (a diagnostic names
+ * it), else 0 with *ret_usec set. */
+#define KCMDLINE_PROMPT_TIMEOUT_DEFAULT_SEC 300
+int kcmdline_prompt_timeout(const struct kcmdline *c, struct diags *d, uint64_t *ret_usec);
+/* rackstack.prompt (bare, or =1/yes/true): ask every question at the console, with what the other
+ * sources said as defaults, even when nothing is missing. */
+bool kcmdline_prompt_forced(const struct kcmdline *c);

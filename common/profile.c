@@ -550,6 +550,36 @@ static int p_service_ports(struct conv *c, const struct ynode *n, void *dst) {
         return ret;
 }
 
+/* "2G" or "25%": what the service needs of the host's RAM. */
+static int p_service_memory(struct conv *c, const struct ynode *n, void *dst) {
+        struct service_spec *sv = (struct service_spec *) ((char *) dst - offsetof(struct service_spec, memory));
+        const char *s;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        size_t len = strlen(s);
+        if (len > 1 && s[len - 1] == '%') {
+                _cleanup_free_ char *num = strndup(s, len - 1);
+                uint32_t v;
+                if (!num)
+                        return -ENOMEM;
+                if (parse_uint32_range(num, 1, 90, &v) < 0) {
+                        ERR(c, n, "memory share '%s' is outside 1%%..90%% of the host's RAM", s);
+                        return -EINVAL;
+                }
+                sv->memory_percent = v;
+                sv->memory = 0;
+                return 0;
+        }
+        uint64_t v;
+        if (parse_size(s, &v) < 0 || v == 0) {
+                ERR(c, n, "'%s' is not a memory size; write a size (512M, 4G) or a share of the RAM (25%%)", s);
+                return -EINVAL;
+        }
+        sv->memory = v;
+        sv->memory_percent = 0;
+        return 0;
+}
+
 static const struct field service_fields[] = {
         { "name", p_string, offsetof(struct service_spec, name), true },
         { "description", p_string, offsetof(struct service_spec, description), false },
@@ -563,6 +593,7 @@ static const struct field service_fields[] = {
         { "version", p_string, offsetof(struct service_spec, version), false },
         { "ports", p_service_ports, offsetof(struct service_spec, ports), false },
         { "bases", p_strv, offsetof(struct service_spec, bases), false },
+        { "memory", p_service_memory, offsetof(struct service_spec, memory), false },
 };
 
 static int p_services(struct conv *c, const struct ynode *n, void *dst) {
@@ -613,6 +644,36 @@ static const struct field profile_fields[] = {
 /* ---- profile validation ------------------------------------------------------------------------- */
 
 #define ERRS(d, s, ...) diag_error((d), (s).file, (s).line, (s).col, __VA_ARGS__)
+
+/* "deb [signed-by=/usr/share/keyrings/x.gpg] URL SUITE [COMPONENT...]": the key is pinned per source,
+ * never trusted for every repository (apt-key is gone). */
+static bool service_repo_valid(const char *repo) {
+        if (!startswith(repo, "deb [signed-by=/usr/share/keyrings/"))
+                return false;
+        const char *close = strchr(repo, ']');
+        if (!close || close[1] != ' ')
+                return false;
+        _cleanup_strv_free_ char **w = NULL;
+        if (strv_split(close + 2, " ", &w) < 0 || strv_length(w) < 2)
+                return false;
+        return startswith(w[0], "https://") || startswith(w[0], "http://");
+}
+
+/* registry/path/name:tag or …@sha256:…, with the registry spelled out: podman's short-name
+ * resolution would otherwise depend on the host's registries.conf. */
+static bool oci_reference_valid(const char *ref) {
+        const char *slash = strchr(ref, '/');
+        if (!slash || slash == ref || strchr(ref, ' '))
+                return false;
+        _cleanup_free_ char *registry = strndup(ref, (size_t) (slash - ref));
+        if (!registry || (!strchr(registry, '.') && !strchr(registry, ':') && !streq(registry, "localhost")))
+                return false;
+        const char *at = strchr(slash, '@');
+        if (at)
+                return startswith(at, "@sha256:") && strlen(at) == 8 + 64;
+        const char *colon = strrchr(slash, ':');
+        return colon && colon[1] && !strchr(colon, '/');
+}
 
 static void validate_disk(const struct disk_spec *disk, struct diags *d) {
         unsigned grow = 0, percent = 0;
@@ -703,6 +764,7 @@ static void validate_profile(const struct profile *p, struct diags *d, const str
                                 ERRS(d, a->src, "port %u overlaps the entry at line %u", a->port, b->src.line);
                 }
 
+        unsigned percent = 0;
         for (size_t i = 0; i < p->n_services; i++) {
                 const struct service_spec *s = &p->services[i];
                 switch (s->source) {
@@ -710,23 +772,48 @@ static void validate_profile(const struct profile *p, struct diags *d, const str
                         if (strv_length(s->packages) == 0)
                                 ERRS(d, s->src, "service '%s' comes from the distribution but names no packages",
                                      strna(s->name));
+                        if (s->repo || s->key_url || s->image)
+                                ERRS(d, s->src, "service '%s' comes from the distribution; repo, key-url and image "
+                                     "are for source apt or oci", strna(s->name));
                         break;
                 case SERVICE_SOURCE_APT:
                         if (!s->repo || !s->key_url || strv_length(s->packages) == 0)
                                 ERRS(d, s->src, "service '%s' from a vendor apt repository needs repo, key-url and packages",
                                      strna(s->name));
+                        else if (!service_repo_valid(s->repo))
+                                ERRS(d, s->src, "service '%s': repo must be a one-line source, "
+                                     "\"deb [signed-by=/usr/share/keyrings/NAME.gpg] URL SUITE [COMPONENT...]\"",
+                                     strna(s->name));
+                        else if (!startswith(s->key_url, "https://") && !startswith(s->key_url, "http://"))
+                                ERRS(d, s->src, "service '%s': key-url '%s' is not an http(s) URL", strna(s->name),
+                                     s->key_url);
+                        if (s->image)
+                                ERRS(d, s->src, "service '%s' comes from an apt repository; image is for source oci",
+                                     strna(s->name));
                         break;
                 case SERVICE_SOURCE_OCI:
                         if (!s->image)
                                 ERRS(d, s->src, "service '%s' runs an OCI image but names no image", strna(s->name));
+                        else if (!oci_reference_valid(s->image))
+                                ERRS(d, s->src, "service '%s': image '%s' must name its registry and a tag or digest "
+                                     "(docker.io/library/traefik:v2.11)", strna(s->name), s->image);
+                        if (!s->unit)
+                                ERRS(d, s->src, "service '%s' runs an OCI image but names no unit to run it",
+                                     strna(s->name));
+                        if (s->packages || s->repo || s->key_url)
+                                ERRS(d, s->src, "service '%s' runs an OCI image; packages, repo and key-url are for "
+                                     "source distro or apt", strna(s->name));
                         break;
                 default:
                         break;
                 }
+                percent += s->memory_percent;
                 for (size_t j = 0; j < i; j++)
                         if (s->name && p->services[j].name && streq(s->name, p->services[j].name))
                                 ERRS(d, s->src, "service '%s' declared twice", s->name);
         }
+        if (percent > 90 && p->n_services > 0)
+                ERRS(d, p->services[0].src, "the services set aside %u%% of the RAM; at most 90%% may be", percent);
 }
 
 /* ---- loading and inheritance -------------------------------------------------------------------- */

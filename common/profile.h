@@ -154,6 +154,10 @@ struct service_spec {
                             * reported as skipped, never faked. */
         uint16_t *ports;   /* the ports it answers on, for the "does it answer" check */
         size_t n_ports;
+        /* RAM it needs, set aside before PostgreSQL's budget is computed (services-step): a size,
+         * or a share of the host's RAM. Both 0 = nothing set aside. */
+        uint64_t memory;
+        unsigned memory_percent;
         struct src src;
 };
 

@@ -1,9 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* Where this boot's kickstart comes from, in order: the kernel command line (inst.ks= or ks=, a
- * path or hd:LABEL=…:/path), a volume labelled OEMDRV holding ks.cfg (as Anaconda finds it, with
- * libblkid), then the kickstart baked into the image. The chosen file is copied to
- * <root>/run/rackstack/ks.cfg (mode 0600) so later steps read one place; *ret_origin says where it
- * came from. Returns -ENOENT when no source has one. */
-int answers_find(const char *root, char **ret_path, char **ret_origin);
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Where this boot's kickstart comes from, in order: the kernel command line (inst.ks= or ks=: a
+ * path, hd:LABEL=…:/path, cdrom[:/path] or http://…, with an optional inst.ks.sha256= pin), a volume
+ * labelled OEMDRV holding ks.cfg (as Anaconda finds it, with libblkid), then the kickstart baked into
+ * the image. The first source that exists wins; a source the command line names but that cannot be
+ * read fails rather than falling through (the operator asked for that one).
+ *
+ * A kickstart that holds secrets (a rootpw or user password hash) is refused when it was readable by
+ * anyone but root where it came from: a file or medium with group/other read bits, or plain HTTP.
+ *
+ * The chosen file is copied to <root>/run/rackstack/ks.cfg (mode 0600) so later steps read one place;
+ * *ret_label names the source as --explain prints it: "kernel cmdline inst.ks=http://…",
+ * "OEMDRV:/ks.cfg", "image ks.cfg". Returns -ENOENT when no source has one, -ENXIO when the source
+ * the command line names has none (a missing file, a 404, no CD with that path), -EACCES for exposed
+ * secrets, -EBADMSG for a sha256 pin mismatch, -EFBIG over KS_FILE_MAX, else the source's errno. */
+
+struct answers_find_options {
+        const char *cmdline;       /* the kernel command line; NULL = read /proc/cmdline */
+        uint64_t http_timeout_usec; /* per connect/read; 0 = 10 s */
+        unsigned http_retries;     /* further attempts; the default options use 3 */
+        bool no_devices;           /* do not look for OEMDRV or a CD (tests on a host with disks) */
+        const char *copy_name;     /* the copy's name in <root>/run/rackstack; NULL = "ks.cfg" (the run's) */
+};
+#define ANSWERS_FIND_OPTIONS_DEFAULT ((struct answers_find_options) { .http_retries = 3 })
+
+int answers_find(const char *root, const struct answers_find_options *o, char **ret_path, char **ret_label);
+
+/* The refusal rule on its own, for tests: 0, or -EACCES with *ret_reason saying why. mode is the
+ * source's st_mode (ignored when over_network). */
+int answers_check_exposure(const char *label, const char *data, size_t size, unsigned mode, bool over_network,
+                           char **ret_reason);

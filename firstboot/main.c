@@ -16,9 +16,13 @@
 #include "journal.h"
 #include "log.h"
 #include "answers.h"
+#include "answers-main.h"
 #include "fileio.h"
 #include "net-main.h"
+#include "install-main.h"
+#include "run-steps.h"
 #include "run.h"
+#include "services-main.h"
 #include "status.h"
 #include "storage-main.h"
 #include "util.h"
@@ -46,7 +50,12 @@ static void usage(FILE *f) {
         fprintf(f, "usage: rackstack-firstboot VERB [OPTIONS]\n\nverbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
+        fprintf(f, "  %-10s %s\n", "answers", "each answer and its source (--explain, --json); --prompt asks for what is missing");
         fprintf(f, "  %-10s %s\n", "network", "plan the bond and VLANs; --apply brings them up (see network --help)");
+        fprintf(f, "  %-10s %s\n", "install", "write the role's image onto the OS disk from a medium or URL (see install --help)");
+        fprintf(f, "  %-10s %s\n", "services", "firewall, service configuration, start and check (services --help)");
+        fprintf(f, "  %-10s %s\n", "render", "print a rendered config: postgresql --ram SIZE, nftables, traefik");
+        fprintf(f, "  %-10s %s\n", "identity", "compare with the recorded identity; --check-clone renews a clone's (see identity --help)");
         fprintf(f, "\noptions:\n"
                    "  --root=DIR          operate on files under DIR (default /)\n"
                    "  --role=ROLE         the role whose disk layout to use\n"
@@ -57,6 +66,7 @@ static void usage(FILE *f) {
                    "  --clear-all         clearpart --all: needs --clear or --only-use to bound it\n"
                    "  --json              print the plan as JSON\n"
                    "  --no-mount          write fstab but do not mount\n"
+                   "  --confirm-wipe      storage: offer to wipe refused disks; type 'wipe' to confirm\n"
                    "  --sysfs=DIR         read sysfs from DIR (tests)\n"
                    "  -v, --verbose       debug output\n");
 }
@@ -81,6 +91,16 @@ int main(int argc, char **argv) {
         /* The network step parses its own options (net-main.c). */
         if (streq(argv[1], "network"))
                 return verb_network(argc - 1, argv + 1);
+        if (streq(argv[1], "install"))
+                return verb_install(argc - 1, argv + 1);
+        if (streq(argv[1], "services"))
+                return verb_services(argc - 1, argv + 1);
+        if (streq(argv[1], "render"))
+                return verb_render(argc - 1, argv + 1);
+        if (streq(argv[1], "identity"))
+                return verb_identity(argc - 1, argv + 1);
+        if (streq(argv[1], "answers"))
+                return verb_answers(argc - 1, argv + 1);
         const struct verb *verb = NULL;
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(argv[1], verbs[i].name))
@@ -91,7 +111,7 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        enum { OPT_ROOT = 256, OPT_ROLE, OPT_PROFILE, OPT_KS, OPT_ONLY_USE, OPT_CLEAR, OPT_CLEAR_ALL, OPT_JSON, OPT_NO_MOUNT, OPT_SYSFS };
+        enum { OPT_ROOT = 256, OPT_ROLE, OPT_PROFILE, OPT_KS, OPT_ONLY_USE, OPT_CLEAR, OPT_CLEAR_ALL, OPT_JSON, OPT_NO_MOUNT, OPT_SYSFS, OPT_CONFIRM_WIPE };
         static const struct option longopts[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
                 { "role", required_argument, NULL, OPT_ROLE },
@@ -102,6 +122,7 @@ int main(int argc, char **argv) {
                 { "clear-all", no_argument, NULL, OPT_CLEAR_ALL },
                 { "json", no_argument, NULL, OPT_JSON },
                 { "no-mount", no_argument, NULL, OPT_NO_MOUNT },
+                { "confirm-wipe", no_argument, NULL, OPT_CONFIRM_WIPE },
                 { "sysfs", required_argument, NULL, OPT_SYSFS },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
@@ -122,6 +143,7 @@ int main(int argc, char **argv) {
                 case OPT_CLEAR_ALL: o.clear_all = true; break;
                 case OPT_JSON: o.json = true; break;
                 case OPT_NO_MOUNT: o.no_mount = true; break;
+                case OPT_CONFIRM_WIPE: o.confirm_wipe = true; break;
                 case OPT_SYSFS: o.sysfs = optarg; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
                 case 'h': usage(stdout); return 0;

@@ -16,6 +16,7 @@
 #include "net-plan.h"
 #include "netplan.h"
 #include "profile.h"
+#include "status.h"
 #include "util.h"
 
 static void usage(FILE *f) {
@@ -98,6 +99,20 @@ static int netplan_dry_run(const struct net_plan *p) {
 }
 
 int verb_network(int argc, char **argv) {
+        return network_run(argc, argv, NULL);
+}
+
+static void attach_result(struct status *st, const struct net_result *res) {
+        if (!st)
+                return;
+        struct json j = {};
+        net_result_to_json(res, &j);
+        _cleanup_free_ char *s = buf_steal(&j.out);
+        if (!s || status_attach(st, "network", s) < 0)
+                log_warning("Cannot record the network result in the status (out of memory)");
+}
+
+int network_run(int argc, char **argv, struct status *st) {
         enum { ARG_ROOT = 0x100, ARG_SYSFS, ARG_PROFILE, ARG_PROFILES, ARG_ROLE, ARG_SITE, ARG_HOSTNAME, ARG_VM,
                ARG_NO_VM, ARG_NO_VERIFY, ARG_NO_PERSIST, ARG_KS };
         static const struct option options[] = {
@@ -252,6 +267,7 @@ int verb_network(int argc, char **argv) {
         struct net_result res = {};
         r = net_apply(plan, &opts, &res);
         print_result(&res, as_json);
+        attach_result(st, &res);
         if (r < 0) {
                 log_error_errno(r, "Network configuration failed at '%s'%s: %m", strna(res.failed_step),
                                 res.rolled_back ? "; rolled back" : "");

@@ -7,3 +7,14 @@
 int step_answers(struct run_ctx *c);
 int step_storage(struct run_ctx *c);
 int step_network(struct run_ctx *c);
+/* services-main.c: firewall, service configuration, start and answer checks (services.h). */
+int step_services(struct run_ctx *c);
+/* Where events go (the %addon's status-url, signed with the token); never fails the run. */
+int step_report(struct run_ctx *c);
+/* Host name, /etc/hosts, machine-id, SSH host keys, the identity record and the clone-check unit. */
+int step_identity(struct run_ctx *c);
+/* join/time, join/dns, join/identity, join/monitoring, join/logs, join/report (firstboot/join.h). */
+int step_join(struct run_ctx *c);
+
+/* `rackstack-firstboot identity [--check-clone]`, which rackstack-identity.service runs every boot. */
+int verb_identity(int argc, char **argv);

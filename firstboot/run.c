@@ -12,60 +12,25 @@
 #include "fileio.h"
 #include "log.h"
 #include "net-main.h"
+#include "prompt.h"
 #include "run-steps.h"
 #include "run.h"
 #include "util.h"
 
 static const struct run_step steps[] = {
         { "answers", step_answers },
+        { "report", step_report },
+        { "identity", step_identity },
         { "storage", step_storage },
         { "network", step_network },
+        { "services", step_services },
+        { "join", step_join },
 };
-
-int step_answers(struct run_ctx *c) {
-        if (c->o->ks) {
-                if (!(c->ks_path = strdup(c->o->ks)) || !(c->ks_origin = strprintf("--ks %s", c->o->ks)))
-                        return -ENOMEM;
-        } else {
-                int r = answers_find(c->root, &c->ks_path, &c->ks_origin);
-                if (r == -ENOENT) {
-                        printf("rackstack-firstboot: no kickstart found; using the role profile and the site\n");
-                        (void) status_step(c->status, "answers", "skipped",
-                                           "no kickstart on the command line, OEMDRV or in the image");
-                        return RUN_SKIPPED;
-                }
-                if (r < 0) {
-                        (void) status_fail(c->status, "answers", strerror(-r));
-                        return r;
-                }
-                printf("rackstack-firstboot: answers from %s\n", c->ks_origin);
-        }
-        _cleanup_(diags_done) struct diags d = {};
-        int r = ks_load_file(c->ks_path, &d, &c->ks);
-        diags_print(&d, stderr);
-        if (r < 0) {
-                _cleanup_free_ char *why = strprintf("%s: %s", c->ks_path, r == -EINVAL ? "invalid kickstart (see above)" : strerror(-r));
-                (void) status_fail(c->status, "answers", why ? why : "invalid kickstart");
-                return r;
-        }
-        /* The host is the one the kickstart names, else the site's host of the role. */
-        if (c->site) {
-                const struct ks_network *n = ks_hostname_network(c->ks);
-                if (n && n->hostname) {
-                        _cleanup_free_ char *shortname = strndup(n->hostname, strcspn(n->hostname, "."));
-                        const struct host_spec *h = shortname ? site_find_host(c->site, shortname) : NULL;
-                        if (h)
-                                c->host = h;
-                }
-        }
-        (void) status_step(c->status, "answers", "done", c->ks_origin);
-        return 0;
-}
 
 int step_storage(struct run_ctx *c) {
         struct options so = *c->o;
         so.ks = c->ks_path;
-        int r = storage_step(&so, c->status);
+        int r = storage_step_confirm(&so, c->status, prompt_confirm_wipe, NULL);
         if (r != 0)
                 return r == 2 ? -EINVAL : -EIO; /* storage_step recorded the failure */
         (void) status_step(c->status, "storage", "done", NULL);
@@ -77,7 +42,7 @@ int step_network(struct run_ctx *c) {
         char *argv[] = { (char *) "network", (char *) "--apply", (char *) "--root", (char *) c->root,
                          c->ks_path ? (char *) "--ks" : NULL, c->ks_path, NULL };
         fflush(stdout);
-        int r = verb_network(c->ks_path ? 6 : 4, argv);
+        int r = network_run(c->ks_path ? 6 : 4, argv, c->status);
         if (r != 0) {
                 (void) status_fail(c->status, "network", "the bond and VLANs could not be brought up and verified (see above)");
                 return -EIO;
@@ -138,6 +103,7 @@ int run_firstboot(const struct options *o) {
                 return 1;
         }
         for (size_t i = 0; i < ELEMENTSOF(steps) && r >= 0; i++) {
+                (void) status_start(&st, steps[i].name, NULL);
                 r = steps[i].run(&c);
                 fflush(stdout);
                 if (r < 0 && !st.failed_step)

@@ -18,6 +18,7 @@
 #include "kickstart.h"
 #include "log.h"
 #include "profile.h"
+#include "prompt.h"
 #include "status.h"
 #include "storage-answers.h"
 #include "storage-main.h"
@@ -163,7 +164,63 @@ int verb_plan(const struct options *o) {
 }
 
 /* The storage step: plan, refuse or apply, read back. Records into st; the caller finishes it. */
+/* The plan was refused. If naming the refused disks for clearing makes it acceptable, ask about the
+ * disks that plan would wipe, and take it on confirmation. 1 replaced, 0 not offered, <0 refused. */
+static int offer_wipe(const struct options *o, struct storage_run *s, storage_confirm_t confirm, void *userdata,
+                      struct status *st) {
+        struct storage_answers *a = &s->answers;
+        _cleanup_strv_free_ char **saved = strv_copy(a->clear_drives);
+        if (a->clear_drives && !saved)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->plan->n_verdicts && i < s->disks->n_disks; i++)
+                if (streq(s->plan->verdicts[i].state, "refused") &&
+                    strv_extend(&a->clear_drives, s->disks->disks[i].devnode) < 0)
+                        return -ENOMEM;
+        struct plan_input in = {
+                .specs = s->specs, .n_specs = s->n_specs, .answers = a, .disks = s->disks,
+                .claims = s->claims, .n_claims = s->n_claims,
+        };
+        struct disk_plan *p = NULL;
+        int r = disk_plan_build(&in, &p);
+        strv_free(a->clear_drives);
+        a->clear_drives = TAKE_PTR(saved);
+        if (r < 0)
+                return r;
+        _cleanup_strv_free_ char **wipe = NULL;
+        for (size_t i = 0; disk_plan_ok(p) && i < p->n_disks; i++) {
+                const struct plan_disk *pd = &p->disks[i];
+                if (!pd->wipe)
+                        continue;
+                _cleanup_free_ char *sum = disk_info_signature_summary(&s->disks->disks[pd->disk]);
+                char *line = strprintf("%s for '%s': carries %s", pd->devnode, strna(pd->spec), strna(sum));
+                if (!line || strv_push(&wipe, line) < 0) {
+                        disk_plan_free(p);
+                        return -ENOMEM;
+                }
+        }
+        if (!disk_plan_ok(p) || !wipe) {
+                disk_plan_free(p); /* something else is wrong too: the refusal stands */
+                return 0;
+        }
+        _cleanup_free_ char *reason = NULL;
+        r = confirm(wipe, userdata, &reason);
+        if (r < 0) {
+                disk_plan_free(p);
+                (void) status_fail(st, "storage.plan", reason ? reason : "wiping the disks was not confirmed");
+                return r;
+        }
+        log_info("Wiping confirmed at the console: %zu disk%s", strv_length(wipe), strv_length(wipe) == 1 ? "" : "s");
+        disk_plan_free(s->plan);
+        s->plan = p;
+        print_plan(o, s);
+        return 1;
+}
+
 int storage_step(const struct options *o, struct status *st) {
+        return storage_step_confirm(o, st, NULL, NULL);
+}
+
+int storage_step_confirm(const struct options *o, struct status *st, storage_confirm_t confirm, void *userdata) {
         _cleanup_(storage_run_done) struct storage_run s = { .root_fd = -1 };
         int r = storage_prepare(o, &s);
         if (r != 0) {
@@ -171,6 +228,15 @@ int storage_step(const struct options *o, struct status *st) {
                 return r == 2 ? 2 : 1;
         }
         print_plan(o, &s);
+
+        if (!disk_plan_ok(s.plan) && confirm) {
+                r = offer_wipe(o, &s, confirm, userdata, st);
+                if (r < 0) {
+                        if (!st->failed_step)
+                                (void) status_fail(st, "storage.plan", strerror(-r));
+                        return 1;
+                }
+        }
 
         if (!disk_plan_ok(s.plan)) {
                 /* nothing is written to any disk in a refused run */
@@ -210,7 +276,8 @@ int options_finish(const struct options *o, struct status *st) {
 
 int verb_storage(const struct options *o) {
         _cleanup_(status_done) struct status st = {};
-        int r = storage_step(o, &st);
+        struct prompt_options po = { .use_stdio = true };
+        int r = storage_step_confirm(o, &st, o->confirm_wipe ? prompt_confirm_wipe : NULL, &po);
         (void) options_finish(o, &st);
         return r;
 }

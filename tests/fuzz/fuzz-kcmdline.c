@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer harness: any bytes as a kernel command line, then the kickstart source it names. */
+/* libFuzzer harness: any bytes as a kernel command line, then the kickstart source it names, the
+ * prompt's timeout and the consoles it would ask on. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kcmdline.h"
+#include "prompt.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,7 +23,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 struct ks_source *src = NULL;
                 if (kcmdline_ks_source(c, &d, &src) >= 0)
                         ks_source_free(src);
+                uint64_t usec;
+                (void) kcmdline_prompt_timeout(c, &d, &usec);
+                (void) kcmdline_prompt_forced(c);
                 diags_done(&d);
+                /* the consoles the prompt would ask on */
+                char **consoles = NULL;
+                if (prompt_kernel_consoles(s, &consoles) >= 0)
+                        strv_free(consoles);
                 /* Every word's value as a source spec, so the spec parser sees varied input. */
                 for (size_t i = 0; i < c->n; i++) {
                         src = NULL;

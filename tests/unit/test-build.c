@@ -443,6 +443,24 @@ static void test_manifest_json(void **state) {
         assert_int_equal(spawn_run(argv, NULL, NULL, NULL), 0);
         rm_rf(dir);
 
+        /* The services: installed, deferred (vendor), not for this base. */
+        struct diags d = {};
+        _cleanup_(profile_freep) struct profile *prof = NULL;
+        assert_int_equal(profile_load("profiles", "db", &d, &prof), 0);
+        diags_done(&d);
+        m.profile = prof;
+        _cleanup_free_ char *js = manifest_to_json(&m);
+        assert_non_null(js);
+        assert_non_null(strstr(js, "\"name\": \"postgresql\",\n      \"source\": \"distro\",\n      \"fetch\": \"build\",\n"
+                                   "      \"origin\": null,\n      \"state\": \"installed\""));
+        assert_non_null(strstr(js, "\"name\": \"elasticsearch\",\n      \"source\": \"apt\",\n      \"fetch\": \"firstboot\",\n"
+                                   "      \"origin\": \"deb [signed-by=/usr/share/keyrings/elasticsearch.gpg] "
+                                   "https://artifacts.elastic.co/packages/8.x/apt stable main\",\n"
+                                   "      \"state\": \"deferred\",\n      \"reason\": \"fetched on first boot\""));
+        assert_non_null(strstr(js, "\"name\": \"zabbix-agent2-vendor\",\n      \"source\": \"apt\",\n      \"fetch\": \"firstboot\",\n"));
+        assert_non_null(strstr(js, "\"state\": \"not-for-base\""));
+        m.profile = NULL;
+
         m.layout = NULL;
         m.source_date_epoch = -1;
         _cleanup_free_ char *j2 = manifest_to_json(&m);

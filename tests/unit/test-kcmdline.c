@@ -233,11 +233,44 @@ static void test_sha256(void **state) {
         assert_memory_equal(h, z, 32); /* untouched on failure */
 }
 
+static void test_prompt_keys(void **state) {
+        _cleanup_(kcmdline_freep) struct kcmdline *none = NULL, *ok = NULL, *badv = NULL, *big = NULL, *forced = NULL,
+                                                  *off = NULL;
+        struct diags d = {};
+        uint64_t usec = 42;
+        assert_int_equal(kcmdline_parse("quiet console=ttyS0", &none), 0);
+        assert_int_equal(kcmdline_prompt_timeout(none, &d, &usec), -ENOENT);
+        assert_int_equal(usec, 42);
+        assert_false(kcmdline_prompt_forced(none));
+
+        /* last wins, as everywhere on the command line */
+        assert_int_equal(kcmdline_parse("rackstack.prompt_timeout=9 rackstack.prompt_timeout=5 rackstack.prompt", &ok), 0);
+        assert_int_equal(kcmdline_prompt_timeout(ok, &d, &usec), 0);
+        assert_int_equal(usec, 5000000);
+        assert_true(kcmdline_prompt_forced(ok));
+        assert_int_equal(d.n, 0);
+
+        assert_int_equal(kcmdline_parse("rackstack.prompt_timeout=5s", &badv), 0);
+        assert_int_equal(kcmdline_prompt_timeout(badv, &d, &usec), -EINVAL);
+        assert_int_equal(usec, 5000000);
+        assert_non_null(strstr(d.items[0].message, "not '5s'"));
+        diags_done(&d);
+        assert_int_equal(kcmdline_parse("rackstack.prompt_timeout=0 rackstack.prompt=no", &big), 0);
+        assert_int_equal(kcmdline_prompt_timeout(big, NULL, &usec), -EINVAL);
+        assert_false(kcmdline_prompt_forced(big));
+        assert_int_equal(kcmdline_parse("rackstack.prompt=1", &forced), 0);
+        assert_true(kcmdline_prompt_forced(forced));
+        assert_int_equal(kcmdline_parse("rackstack.prompt_timeout rackstack.prompt=maybe", &off), 0);
+        assert_int_equal(kcmdline_prompt_timeout(off, NULL, &usec), -EINVAL);
+        assert_false(kcmdline_prompt_forced(off));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_words),       cmocka_unit_test(test_words_edge),
                 cmocka_unit_test(test_sources),     cmocka_unit_test(test_bad_sources),
                 cmocka_unit_test(test_cmdline_source), cmocka_unit_test(test_sha256),
+                cmocka_unit_test(test_prompt_keys),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,6 +117,45 @@ static const struct bad_case {
         { "apt service without key", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
           "  - { name: es, source: apt, repo: 'deb x y z', packages: [es] }\n",
           5, 5, "needs repo, key-url and packages" },
+        { "apt repo without signed-by", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: es, source: apt, repo: 'deb https://a.example/apt stable main', key-url: https://a.example/k, "
+          "packages: [es] }\n",
+          5, 5, "repo must be a one-line source" },
+        { "apt key-url not a URL", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: es, source: apt, repo: 'deb [signed-by=/usr/share/keyrings/es.gpg] https://a.example/apt stable main', "
+          "key-url: /etc/es.key, packages: [es] }\n",
+          5, 5, "key-url '/etc/es.key' is not an http(s) URL" },
+        { "OCI image without registry", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: tr, source: oci, image: 'traefik:v2.11', unit: traefik.service }\n",
+          5, 5, "image 'traefik:v2.11' must name its registry and a tag or digest" },
+        { "OCI image without tag", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: tr, source: oci, image: docker.io/library/traefik, unit: traefik.service }\n",
+          5, 5, "must name its registry and a tag or digest" },
+        { "OCI image without unit", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: tr, source: oci, image: 'docker.io/library/traefik:v2.11' }\n",
+          5, 5, "names no unit to run it" },
+        { "OCI image with packages", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: tr, source: oci, image: 'docker.io/library/traefik:v2.11', unit: t.service, packages: [x] }\n",
+          5, 5, "packages, repo and key-url are for source distro or apt" },
+        { "distro service with image", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: pg, source: distro, packages: [postgresql], image: 'docker.io/library/postgres:16' }\n",
+          5, 5, "repo, key-url and image are for source apt or oci" },
+        { "unknown fetch time", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: pg, source: distro, packages: [postgresql], fetch: later }\n",
+          5, 64, "unknown fetch time 'later' (one of: build, firstboot)" },
+        { "memory share too large", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: r, source: distro, packages: [redis-server], memory: 95% }\n",
+          5, 66, "memory share '95%' is outside 1%..90%" },
+        { "memory not a size", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: r, source: distro, packages: [redis-server], memory: lots }\n",
+          5, 66, "'lots' is not a memory size" },
+        { "memory shares add up past 90%", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: r, source: distro, packages: [redis-server], memory: 50% }\n"
+          "  - { name: e, source: distro, packages: [x], memory: 45% }\n",
+          5, 5, "set aside 95% of the RAM" },
+        { "service key typo", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: r, source: distro, packages: [redis-server], memroy: 1G }\n",
+          5, 58, "unknown key 'memroy' in a service; did you mean 'memory'?" },
         { "duplicate key", "inherits: base\nrole: db\nrole: db\n", 3, 1, "duplicate key 'role'" },
         { "yaml syntax", "inherits: base\nrole: [db\n", 3, 1, "YAML syntax" },
         { "alias", "inherits: base\nrole: &r db\n", 2, 7, "anchors are not supported" },

@@ -10,6 +10,11 @@
 [ "$(id -u)" = 0 ] || { echo "make demo builds an image as root: run it as root (sudo make demo)" >&2; exit 1; }
 ensure_image db
 
+# One VM has no identity, monitoring or log server to join: the demo's answers leave the join lines
+# out, so those steps report "skipped" instead of waiting for servers that do not exist.
+ks=$O/demo-lab-db1.ks
+grep -v '^join ' "$TOP/kickstart/lab-db1.ks" >"$ks"
+
 port=$((40000 + RANDOM % 20000))
 python3 "$TOP/tests/vm/gateway.py" --port $port --port $((port + 1)) --gw 20=10.0.50.1 --gw 10=10.0.10.1 \
         --log "$O/demo-gateway.log" --lifetime 2400 &
@@ -22,7 +27,7 @@ echo "== lab-db1.ks on an OEMDRV disk; the console follows"
 echo
 harness boot --image "$RAW" --firmware uefi --boot-disk-size 60G \
         --disk nvme:500G --disk sas-hdd:1T --nics 2 --net socket --net-port $port \
-        --oemdrv "$TOP/kickstart/lab-db1.ks" \
+        --oemdrv "$ks" \
         --expect 'rackstack-firstboot: (finished|FAILED at [^\r\n]*)[\r\n]' --timeout 1500 \
         --echo --echo-prefix '' --log "$O/demo-serial.log"
 rc=$?

@@ -37,7 +37,7 @@ ensure_image() {
         if [ ! -s "$IMAGE_DIR/SHA256SUMS" ] || [ -n "$newer" ]; then
                 [ -n "$newer" ] && echo "$newer changed since the last $role image: rebuilding"
                 echo "building the $role image ($(host_base)) into $VMOUT"
-                (cd "$TOP" && "$O/rackstack-build" build "$role" --base "$(host_base)" --format raw,qcow2 \
+                (cd "$TOP" && "$O/rackstack-build" build "$role" --base "$(host_base)" --format raw,qcow2,proxmox \
                         --out "$VMOUT" --firstboot "$O/rackstack-firstboot") || { echo "image build failed"; exit 1; }
         fi
         (cd "$IMAGE_DIR" && sha256sum -c --quiet SHA256SUMS) || { echo "checksums of $IMAGE_DIR do not verify"; exit 1; }

@@ -22,6 +22,10 @@ def check(what, ok, detail=""):
     if not ok:
         fails.append(what)
 
+def parts(img):
+    j = json.loads(subprocess.run(["sfdisk", "--json", img], capture_output=True, text=True, check=True).stdout)
+    return j["partitiontable"]
+
 tmp = tempfile.mkdtemp(prefix="rackstack-fb-", dir="/var/tmp")
 nvme, sas = os.path.join(tmp, "nvme.img"), os.path.join(tmp, "sas.img")
 port = 41000 + os.getpid() % 20000
@@ -30,21 +34,30 @@ gw = subprocess.Popen([sys.executable, os.path.join(top, "tests/vm/gateway.py"),
                        "--port", str(port + 1), "--gw", "20=10.0.50.1", "--gw", "10=10.0.10.1",
                        "--log", gwlog, "--lifetime", "1800"])
 serial = os.path.join(out, "test-logs", "vm-firstboot-db.serial.log")
+# A single VM has no identity, monitoring or log server to join: without the join lines those steps
+# are skipped, saying so (with them, join/time would wait its bound and fail; test-identity-db.sh
+# covers the join and the report).
+ks = os.path.join(tmp, "lab-db1.ks")
+with open(os.path.join(top, "kickstart/lab-db1.ks")) as f:
+    open(ks, "w").write("".join(l for l in f if not l.startswith("join ")))
 try:
     # BIOS: a QMP system_reset under OVMF stalled here (no console output for 10 minutes), SeaBIOS resets cleanly.
     with VM(image=raw, firmware="bios", boot_disk_size="60G", log=serial, name="fb-db",
             disks=[Disk("nvme", "500G", path=nvme, keep=True), Disk("sas-hdd", "1T", path=sas, keep=True)],
-            oemdrv=os.path.join(top, "kickstart/lab-db1.ks"),
+            oemdrv=ks,
             nets=Nets(count=2, mode="socket", port=port)) as vm:
         vm.boot(expect=r"rackstack-firstboot: (finished|FAILED at [^\r\n]*)[\r\n]", timeout=1200)
         text = vm.output
         check("firstboot finished", "rackstack-firstboot: finished" in text,
               "".join(re.findall(r"rackstack-firstboot: FAILED[^\r\n]*", text)))
-        check("answers came from the OEMDRV volume", "answers from OEMDRV volume" in text)
+        check("answers came from the OEMDRV volume", "answers from OEMDRV:/ks.cfg" in text)
         check("the plan was shown and accepted", "plan: ok" in text)
         check("root grown to the disk", re.search(r"grow root partition \d+ from [\d.]+ GiB to 59\.\d GiB", text) is not None)
         check("NVMe laid out", re.search(r"/dev/nvme0n1: xfs on partition 1", text) is not None)
         check("gateway verified on bond0.20", re.search(r"check gateway-arp +bond0\.20 -> 10\.0\.50\.1 +ok", text) is not None)
+        check("each answer's source is on the console",
+              re.search(r"hostname +lab-db1\.domain\.com +OEMDRV:/ks\.cfg line \d+", text) is not None and
+              re.search(r"bond\.members +auto +default", text) is not None)
         vm.wait_for(r"login: ?$", 300)
         before = len(open(gwlog).read().splitlines())
         mark = len(vm.output)
@@ -58,12 +71,38 @@ try:
             seen = any(re.match(r"arp vlan=20 who-has \S+ tell 10\.0\.50\.12$", l) for l in lines)
             time.sleep(2)
         check("after a reset, bond0.20 comes back from netplan (10.0.50.12 speaks on VLAN 20)", seen)
+        # status.json from the OS disk itself: power off (the qcow2 overlay is closed cleanly), then
+        # read the root filesystem's file with debugfs at the partition's offset (root is locked: no login).
+        vm.powerdown()
+        vm.wait_exit(300)
+        boot = os.path.join(tmp, "boot.raw")
+        subprocess.run(["qemu-img", "convert", "-O", "raw", vm.boot_disk.path, boot], check=True)
+        rootp = [p for p in parts(boot)["partitions"] if p.get("type", "").upper() == "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"]
+        status = subprocess.run(["debugfs", "-R", "cat /var/lib/rackstack/status.json",
+                                 "%s?offset=%d" % (boot, rootp[0]["start"] * 512)] if rootp else ["true"],
+                                capture_output=True, text=True).stdout
+        os.unlink(boot)
+        try:
+            st = json.loads(status)
+        except ValueError:
+            st = {}
+        net = st.get("network", {})
+        links = {l.get("name"): l for l in net.get("links", [])}
+        check("status.json has the live network result: applied, bond0 with two members, bond0.20 addressed",
+              net.get("applied") is True and links.get("bond0", {}).get("kind") == "bond" and
+              sum(1 for l in links.values() if l.get("master") == "bond0") == 2 and
+              "10.0.50.12/24" in links.get("bond0.20", {}).get("addresses", []), status[-1500:])
+        check("status.json says which checks passed (the gateway answered ARP)",
+              any(c.get("check") == "gateway-arp" and c.get("passed") for c in net.get("checks", [])), status[-1500:])
+        check("status.json has a default route via 10.0.50.1",
+              any(r.get("dst") == "default" and r.get("gateway") == "10.0.50.1" for r in net.get("routes", [])),
+              status[-800:])
+        ans = {a.get("key"): a for a in st.get("answers", [])}
+        check("status.json has the answers with their sources",
+              ans.get("vlan.20.address", {}).get("source", "").startswith("OEMDRV:/ks.cfg line "), status[-800:])
 finally:
     gw.kill()
 
-def parts(img):
-    j = json.loads(subprocess.run(["sfdisk", "--json", img], capture_output=True, text=True, check=True).stdout)
-    return j["partitiontable"]
 def blkid_at(img, start):
     r = subprocess.run(["blkid", "-p", "-O", str(start * 512), "-o", "export", img], capture_output=True, text=True)
     return dict(l.split("=", 1) for l in r.stdout.split() if "=" in l)

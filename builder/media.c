@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "exec-tool.h"
+#include "fileio.h"
+#include "log.h"
+#include "media.h"
+#include "outputs.h"
+#include "progress.h"
+#include "spawn-run.h"
+#include "template.h"
+#include "util.h"
+
+#define ISOLINUX_DIR "/usr/lib/ISOLINUX"
+#define PXELINUX_DIR "/usr/lib/PXELINUX"
+#define SYSLINUX_BIOS_DIR "/usr/lib/syslinux/modules/bios"
+#define ESP_GUID "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+
+/* GRUB modules for the ISO's EFI loader (a medium found by a tag file, a Linux kernel) and for
+ * the UEFI netboot image. Only these are embedded: all of them make a 10 MiB loader. */
+static const char grub_iso_modules[] = "part_gpt part_msdos iso9660 fat search search_fs_file search_label linux "
+                                       "normal configfile echo serial terminal test all_video efi_gop";
+static const char *const grub_net_modules[] = { "efinet", "tftp", "http", "net", "linux", "normal", "configfile",
+                                                "echo", "serial", "terminal", "test", "search", "part_gpt", "fat",
+                                                "all_video", "efi_gop" };
+
+void media_source_done(struct media_source *s) {
+        free(s->image);
+        free(s->sums);
+        free(s->sig);
+        *s = (struct media_source) {};
+}
+
+char *media_default_pxe_url(const char *host) {
+        return strprintf("http://next-server/rackstack/%s", host);
+}
+
+static const char *const *sde_env(const struct build_ctx *ctx, char **storage) {
+        static const char *env[2];
+        if (ctx->source_date_epoch < 0)
+                return NULL;
+        *storage = strprintf("SOURCE_DATE_EPOCH=%lld", (long long) ctx->source_date_epoch);
+        env[0] = *storage;
+        env[1] = NULL;
+        return *storage ? env : NULL;
+}
+
+int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *raw_name, const char *raw_sha256,
+                      const char *ks, struct media_source *ret) {
+        _cleanup_(media_source_done) struct media_source s = {
+                .image = strprintf("%s/%s", ctx->work_dir, MEDIA_IMAGE_NAME),
+                .sums = strprintf("%s/%s", ctx->work_dir, MEDIA_SUMS_NAME),
+                .ks = ks,
+        };
+        if (!s.image || !s.sums)
+                return -ENOMEM;
+        /* zstd -3 on both cores: 12 s and 350 MB for the 2.25 GiB db image here (-9: 40 s, 309 MB).
+         * libarchive's raw reader streams it back on Debian 12 and Ubuntu 24.04 alike. */
+        const char *argv[] = { "zstd", "-q", "-T0", "-3", "--no-progress", "-f", "-o", s.image, raw_path, NULL };
+        int r = tool_run(argv, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to compress the image for the install media: %m");
+        _cleanup_free_ char *hex = NULL;
+        uint64_t size = 0;
+        r = sha256_file(s.image, "sha256 " MEDIA_IMAGE_NAME, &hex, &size);
+        if (r < 0)
+                return r == -EINTR ? r : log_error_errno(r, "Failed to hash %s: %m", s.image);
+        _cleanup_free_ char *raw_hex = raw_sha256 ? strdup(raw_sha256) : NULL;
+        if (!raw_hex) {
+                r = sha256_file(raw_path, "sha256 raw image", &raw_hex, NULL);
+                if (r < 0)
+                        return r == -EINTR ? r : log_error_errno(r, "Failed to hash %s: %m", raw_path);
+        }
+        _cleanup_free_ char *text = strprintf("%s  %s\n%s  %s\n", hex, MEDIA_IMAGE_NAME, raw_hex, raw_name);
+        if (!text)
+                return -ENOMEM;
+        r = write_file_atomic(AT_FDCWD, s.sums, text, strlen(text), 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", s.sums);
+        stage_note("media", "%s: %.0f MiB", MEDIA_IMAGE_NAME, size / 1048576.0);
+        *ret = s;
+        s = (struct media_source) {};
+        return 0;
+}
+
+int media_render(const struct build_ctx *ctx, const char *label, const char *pxe_url, bool have_ks,
+                 const char *name, char **ret) {
+        _cleanup_free_ char *path = strprintf("%s/iso/%s", ctx->data_dir, name);
+        _cleanup_free_ char *ks_arg = have_ks && pxe_url ? strprintf("inst.ks=%s/%s", pxe_url, MEDIA_KS_NAME)
+                                                         : strdup("");
+        if (!path || !ks_arg)
+                return -ENOMEM;
+        _cleanup_free_ char *text = NULL;
+        int r = read_file_full(AT_FDCWD, path, 1 << 20, &text, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the template %s: %m", path);
+        const char *vars[] = {
+                "ROLE", ctx->profile->role, "HOST", ctx->host->name, "LABEL", label, "CONSOLE", MEDIA_CONSOLE,
+                "PXE_URL", strempty(pxe_url), "KS_ARG", ks_arg, NULL,
+        };
+        _cleanup_free_ char *unknown = NULL;
+        r = template_expand(text, vars, ret, &unknown);
+        if (r == -ENOKEY)
+                return log_error_errno(-EINVAL, "%s: unknown template variable @%s@ (known: ROLE HOST LABEL CONSOLE "
+                                       "PXE_URL KS_ARG)", path, strna(unknown));
+        return r;
+}
+
+static int render_to(const struct build_ctx *ctx, const char *label, const char *pxe_url, bool have_ks,
+                     const char *name, int dirfd, const char *dst) {
+        _cleanup_free_ char *text = NULL;
+        int r = media_render(ctx, label, pxe_url, have_ks, name, &text);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *parent = strdup(dst);
+        if (!parent)
+                return -ENOMEM;
+        char *slash = strrchr(parent, '/');
+        if (slash) {
+                *slash = 0;
+                if ((r = mkdir_parents_at(dirfd, parent, 0755)) < 0)
+                        return r;
+        }
+        r = write_file_atomic(dirfd, dst, text, strlen(text), 0644);
+        return r < 0 ? log_error_errno(r, "Failed to write %s: %m", dst) : 0;
+}
+
+/* Copy a host file into dirfd/dst (creating parents). */
+static int put_file(const char *src, int dirfd, const char *dst) {
+        _cleanup_free_ char *text = NULL;
+        size_t n = 0;
+        int r = read_file_full(AT_FDCWD, src, 64 << 20, &text, &n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read %s: %m", src);
+        _cleanup_free_ char *parent = strdup(dst);
+        if (!parent)
+                return -ENOMEM;
+        char *slash = strrchr(parent, '/');
+        if (slash) {
+                *slash = 0;
+                if ((r = mkdir_parents_at(dirfd, parent, 0755)) < 0)
+                        return r;
+        }
+        r = write_file_atomic(dirfd, dst, text, n, 0644);
+        return r < 0 ? log_error_errno(r, "Failed to write %s: %m", dst) : 0;
+}
+
+/* A big file into the PXE set: a hard link when the work dir shares the file system, else a copy. */
+static int link_or_copy(const char *src, int dirfd, const char *dst) {
+        if (linkat(AT_FDCWD, src, dirfd, dst, 0) == 0)
+                return 0;
+        if (errno != EXDEV && errno != EPERM)
+                return log_error_errno(-errno, "Failed to link %s: %m", src);
+        _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+                return -errno;
+        _cleanup_close_ int out = openat(dirfd, dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (out < 0)
+                return -errno;
+        for (;;) {
+                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return log_error_errno(-errno, "Failed to copy %s: %m", src);
+                if (n == 0)
+                        return 0;
+        }
+}
+
+static int make_efi_image(struct build_ctx *ctx, const char *label, const char *dir, char **ret_img) {
+        _cleanup_free_ char *embed = strprintf("%s/grub-embed.cfg", dir);
+        _cleanup_free_ char *efi = strprintf("%s/BOOTX64.EFI", dir);
+        _cleanup_free_ char *img = strprintf("%s/efi.img", dir);
+        _cleanup_free_ char *map = embed ? strprintf("boot/grub/grub.cfg=%s", embed) : NULL;
+        _cleanup_free_ char *inst = strprintf("--install-modules=%s", grub_iso_modules);
+        _cleanup_free_ char *mods = strprintf("--modules=%s", grub_iso_modules);
+        if (!embed || !efi || !img || !map || !inst || !mods)
+                return -ENOMEM;
+        _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return -errno;
+        int r = render_to(ctx, label, NULL, false, "grub-embed.cfg", dirfd, "grub-embed.cfg");
+        if (r < 0)
+                return r;
+        const char *mkstandalone[] = { "grub-mkstandalone", "-O", "x86_64-efi", "-o", efi, inst, mods, "--locales=",
+                                       "--fonts=", "--themes=", map, NULL };
+        r = tool_run(mkstandalone, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make the ISO's EFI loader: %m");
+        struct stat st;
+        if (stat(efi, &st) < 0)
+                return -errno;
+        /* FAT12 with room for the loader and its directories, in KiB blocks. */
+        _cleanup_free_ char *blocks = strprintf("%llu", (unsigned long long) ((st.st_size / 1024 + 512 + 1023) / 1024 * 1024));
+        if (!blocks)
+                return -ENOMEM;
+        (void) unlink(img);
+        const char *mkfs[] = { "mkfs.vfat", "-n", "RS-EFI", "-i", "52534546", "-C", img, blocks, NULL };
+        const char *mmd[] = { "mmd", "-i", img, "::/EFI", "::/EFI/BOOT", NULL };
+        const char *mcopy[] = { "mcopy", "-i", img, efi, "::/EFI/BOOT/BOOTX64.EFI", NULL };
+        if ((r = tool_run(mkfs, NULL)) < 0 || (r = tool_run(mmd, NULL)) < 0 || (r = tool_run(mcopy, NULL)) < 0)
+                return log_error_errno(r, "Failed to make the ISO's EFI system partition: %m");
+        *ret_img = TAKE_PTR(img);
+        return 0;
+}
+
+int media_write_iso(struct build_ctx *ctx, const struct installer_env *env, const struct media_source *src,
+                    const char *dest) {
+        _cleanup_free_ char *dir = strprintf("%s/iso", ctx->work_dir);
+        _cleanup_free_ char *tree = strprintf("%s/iso/tree", ctx->work_dir);
+        if (!dir || !tree)
+                return -ENOMEM;
+        int r = mkdir_parents_at(AT_FDCWD, tree, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", tree);
+        _cleanup_close_ int treefd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (treefd < 0)
+                return -errno;
+        _cleanup_free_ char *id_name = strprintf("rackstack/%s.id", env->label);
+        _cleanup_free_ char *id_text = strprintf("%s %s\n", ctx->profile->role, ctx->host->name);
+        if (!id_name || !id_text)
+                return -ENOMEM;
+        if ((r = put_file(ISOLINUX_DIR "/isolinux.bin", treefd, "isolinux/isolinux.bin")) < 0 ||
+            (r = put_file(SYSLINUX_BIOS_DIR "/ldlinux.c32", treefd, "isolinux/ldlinux.c32")) < 0 ||
+            (r = render_to(ctx, env->label, NULL, false, "isolinux.cfg", treefd, "isolinux/isolinux.cfg")) < 0 ||
+            (r = render_to(ctx, env->label, NULL, false, "grub.cfg", treefd, "boot/grub/grub.cfg")) < 0 ||
+            (r = put_file(src->sums, treefd, "rackstack/" MEDIA_SUMS_NAME)) < 0 ||
+            (r = (src->sig ? put_file(src->sig, treefd, "rackstack/" MEDIA_SIG_NAME) : 0)) < 0 ||
+            (r = (src->ks ? put_file(src->ks, treefd, "rackstack/" MEDIA_KS_NAME) : 0)) < 0)
+                return r;
+        r = write_file_atomic(treefd, id_name, id_text, strlen(id_text), 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", id_name);
+        _cleanup_free_ char *efi_img = NULL;
+        r = make_efi_image(ctx, env->label, dir, &efi_img);
+        if (r < 0)
+                return r;
+
+        /* The big files are grafted in where they are, not copied into the tree. */
+        _cleanup_free_ char *g_kernel = strprintf("boot/vmlinuz=%s", env->kernel);
+        _cleanup_free_ char *g_initrd = strprintf("boot/initrd.img=%s", env->initrd);
+        _cleanup_free_ char *g_live = strprintf("live/installer.squashfs=%s", env->squashfs);
+        _cleanup_free_ char *g_image = strprintf("rackstack/%s=%s", MEDIA_IMAGE_NAME, src->image);
+        _cleanup_free_ char *g_tree = strprintf("/=%s", tree);
+        if (!g_kernel || !g_initrd || !g_live || !g_image || !g_tree)
+                return -ENOMEM;
+        /* Layout "C" of research/lab-boot.md: isolinux in the protective MBR and El Torito for BIOS;
+         * the ESP appended as a real GPT partition (what UEFI firmware boots from a stick) and also
+         * the El Torito EFI entry (what it boots from a CD). -iso-level 3 for an image over 4 GiB. */
+        const char *argv[] = {
+                "xorriso", "-as", "mkisofs", "-o", dest, "-iso-level", "3", "-r", "-J", "-joliet-long",
+                "-V", env->label, "-graft-points",
+                "-isohybrid-mbr", ISOLINUX_DIR "/isohdpfx.bin", "-partition_offset", "16",
+                "-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat", "-no-emul-boot", "-boot-load-size", "4",
+                "-boot-info-table",
+                "-eltorito-alt-boot", "-e", "--interval:appended_partition_2:all::", "-no-emul-boot",
+                "-append_partition", "2", ESP_GUID, efi_img, "-appended_part_as_gpt",
+                g_tree, g_kernel, g_initrd, g_live, g_image, NULL,
+        };
+        _cleanup_free_ char *sde = NULL;
+        r = tool_run(argv, sde_env(ctx, &sde));
+        if (r < 0) {
+                (void) unlink(dest);
+                return log_error_errno(r, "xorriso could not write the ISO: %m");
+        }
+        return 0;
+}
+
+int media_write_pxe(struct build_ctx *ctx, const struct installer_env *env, const struct media_source *src,
+                    const char *pxe_url, const char *dest_dir, char ***ret_files) {
+        _cleanup_close_ int dirfd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return log_error_errno(-errno, "Failed to open %s: %m", dest_dir);
+        bool ks = src->ks;
+        int r;
+        if ((r = link_or_copy(env->kernel, dirfd, "vmlinuz")) < 0 || (r = link_or_copy(env->initrd, dirfd, "initrd.img")) < 0 ||
+            (r = link_or_copy(env->squashfs, dirfd, "installer.squashfs")) < 0 ||
+            (r = link_or_copy(src->image, dirfd, MEDIA_IMAGE_NAME)) < 0 ||
+            (r = put_file(src->sums, dirfd, MEDIA_SUMS_NAME)) < 0 ||
+            (r = (src->sig ? put_file(src->sig, dirfd, MEDIA_SIG_NAME) : 0)) < 0 ||
+            (r = (ks ? put_file(src->ks, dirfd, MEDIA_KS_NAME) : 0)) < 0 ||
+            (r = put_file(PXELINUX_DIR "/pxelinux.0", dirfd, "pxelinux.0")) < 0 ||
+            (r = put_file(PXELINUX_DIR "/lpxelinux.0", dirfd, "lpxelinux.0")) < 0 ||
+            (r = put_file(SYSLINUX_BIOS_DIR "/ldlinux.c32", dirfd, "ldlinux.c32")) < 0 ||
+            (r = render_to(ctx, env->label, pxe_url, ks, "boot.ipxe", dirfd, "boot.ipxe")) < 0 ||
+            (r = render_to(ctx, env->label, pxe_url, ks, "pxelinux.cfg/default", dirfd, "pxelinux.cfg/default")) < 0 ||
+            (r = render_to(ctx, env->label, pxe_url, ks, "grub-net.cfg", dirfd, "grub/grub.cfg")) < 0)
+                return r;
+        _cleanup_free_ char *grubnet = strprintf("%s/grubnetx64.efi", dest_dir);
+        if (!grubnet)
+                return -ENOMEM;
+        /* Its prefix is the TFTP server's grub/: grub.cfg is read from there. */
+        const char *argv[7 + ELEMENTSOF(grub_net_modules) + 1] = { "grub-mkimage", "-O", "x86_64-efi", "-o", grubnet,
+                                                                   "-p", "(tftp)/grub" };
+        size_t n = 7;
+        for (size_t i = 0; i < ELEMENTSOF(grub_net_modules); i++)
+                argv[n++] = grub_net_modules[i];
+        argv[n] = NULL;
+        r = tool_run(argv, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make the UEFI netboot loader grubnetx64.efi: %m");
+        static const char *const names[] = {
+                "vmlinuz", "initrd.img", "installer.squashfs", MEDIA_IMAGE_NAME, MEDIA_SUMS_NAME, MEDIA_SIG_NAME,
+                MEDIA_KS_NAME, "pxelinux.0", "lpxelinux.0", "ldlinux.c32", "boot.ipxe", "pxelinux.cfg/default",
+                "grub/grub.cfg", "grubnetx64.efi",
+        };
+        _cleanup_strv_free_ char **files = calloc(1, sizeof(char *));
+        if (!files)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (faccessat(dirfd, names[i], F_OK, 0) == 0 && strv_extend(&files, names[i]) < 0)
+                        return -ENOMEM;
+        *ret_files = TAKE_PTR(files);
+        return 0;
+}

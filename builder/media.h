@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "build.h"
+#include "installer.h"
+
+/* The install media built around the installer environment (installer.h):
+ *   <host>.iso  one hybrid ISO 9660 file (xorriso): a CD and, written raw to a stick, a disk; BIOS
+ *               boots isolinux, UEFI boots GRUB from an ESP appended as a GPT partition (the
+ *               layout research/lab-boot.md §2 "C" proved with OVMF as CD and as USB stick);
+ *   pxe/        kernel, initrd, live root, image and the network boot files (iPXE, pxelinux,
+ *               GRUB for UEFI), for a TFTP and an HTTP server.
+ * Both carry the install source: image.raw.zst (the raw OS disk, zstd) and SHA256SUMS (its
+ * sha256), plus ks.cfg when the build was given a kickstart. docs/boot-media.md. */
+
+/* Names in the install source (the ISO's /rackstack/, the PXE set's root): the contract with
+ * `rackstack-firstboot install --source`. */
+#define MEDIA_IMAGE_NAME "image.raw.zst"
+#define MEDIA_SUMS_NAME "SHA256SUMS"
+#define MEDIA_SIG_NAME "SHA256SUMS.sig"
+#define MEDIA_KS_NAME "ks.cfg"
+
+/* What goes on the medium besides the installer. */
+struct media_source {
+        char *image;   /* the compressed image (work dir) */
+        char *sums;    /* SHA256SUMS naming MEDIA_IMAGE_NAME (work dir) */
+        char *sig;     /* its signature, NULL when unsigned */
+        const char *ks;/* the build's --ks, NULL for none */
+};
+
+void media_source_done(struct media_source *s);
+
+/* Compress raw_path into ctx->work_dir/MEDIA_IMAGE_NAME (zstd, as a program) and write the
+ * SHA256SUMS for it: the compressed image first (what the installer streams), then the raw image
+ * under raw_name (so the installer checks what it wrote, too). raw_sha256 is the raw image's hash
+ * when the caller has it already, else NULL. */
+int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *raw_name, const char *raw_sha256,
+                      const char *ks, struct media_source *ret);
+
+/* The kernel command line's console part: serial last, so /dev/console (what the installer
+ * talks on) is ttyS0, while the kernel logs to the screen too. */
+#define MEDIA_CONSOLE "console=tty0 console=ttyS0,115200n8"
+
+/* Expand template iso/NAME for this build (@ROLE@ @HOST@ @LABEL@ @CONSOLE@ @PXE_URL@ @KS_ARG@). */
+int media_render(const struct build_ctx *ctx, const char *label, const char *pxe_url, bool have_ks,
+                 const char *name, char **ret);
+
+/* Write the hybrid ISO to dest (a temporary name; the caller publishes it). */
+int media_write_iso(struct build_ctx *ctx, const struct installer_env *env, const struct media_source *src,
+                    const char *dest);
+
+/* Fill dest_dir (an empty directory) with the PXE set for base URL pxe_url (no trailing '/');
+ * *ret_files lists what it wrote, relative to dest_dir. */
+int media_write_pxe(struct build_ctx *ctx, const struct installer_env *env, const struct media_source *src,
+                    const char *pxe_url, const char *dest_dir, char ***ret_files);
+
+/* The default --pxe-url: "http://next-server/rackstack/<host>"; the installer replaces the host
+ * "next-server" with the DHCP boot server. */
+char *media_default_pxe_url(const char *host);

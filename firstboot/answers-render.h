@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "answer-set.h"
+#include "kickstart.h"
+#include "profile.h"
+
+/* The completed answers as one kickstart, so that the rest of firstboot reads one file and every
+ * answer passes the kickstart validators a second time. The network lines and rootpw are written
+ * from the answer set (the bond options from the original kickstart's lines); every other line of
+ * the original text is kept as it was, and the %addon role is the answered one. Pure: text in, text
+ * out. original may be NULL (no kickstart was found). */
+int answers_render_ks(const struct answer_set *set, const struct ks *ks, const char *original,
+                      const struct profile *profile, const struct site *site, char **ret);

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/* The answers step of a first-boot run: find the kickstart, collect every answer with its source,
+ * ask at the console for what is still missing, and leave one completed kickstart for the later
+ * steps. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "answer-set.h"
+#include "answers-render.h"
+#include "answers.h"
+#include "cleanup.h"
+#include "fileio.h"
+#include "json.h"
+#include "kcmdline.h"
+#include "log.h"
+#include "nic.h"
+#include "prompt-plan.h"
+#include "prompt.h"
+#include "run-steps.h"
+#include "shadow.h"
+#include "util.h"
+
+static int fail(struct run_ctx *c, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(struct run_ctx *c, int r, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *why = strvprintf(fmt, ap);
+        va_end(ap);
+        (void) status_fail(c->status, "answers", why ? why : strerror(-r));
+        return r;
+}
+
+static const char *find_error(int r) {
+        switch (r) {
+        case -EACCES: return "the kickstart holds a password hash others could read (see above)";
+        case -EBADMSG: return "the kickstart does not match inst.ks.sha256";
+        case -EFBIG: return "the kickstart is too large";
+        case -ENXIO: return "the kickstart named on the kernel command line is not there";
+        case -EINVAL: return "inst.ks= on the kernel command line is malformed";
+        case -EPROTONOSUPPORT: return "inst.ks= names an unsupported scheme";
+        default: return NULL;
+        }
+}
+
+static int load(struct run_ctx *c) {
+        _cleanup_(diags_done) struct diags d = {};
+        ks_free(c->ks);
+        c->ks = NULL;
+        int r = ks_load_file(c->ks_path, &d, &c->ks);
+        diags_print(&d, stderr);
+        if (r < 0)
+                return fail(c, r, "%s: %s", c->ks_origin, r == -EINVAL ? "invalid kickstart (see above)" : strerror(-r));
+        return 0;
+}
+
+/* Ask for what is missing; on success the completed answers replace ks_path. 0 also when nothing
+ * was asked. */
+static int prompt_missing(struct run_ctx *c, struct answer_set *set, const struct kcmdline *kc, const char *cmdline) {
+        struct nic_list nics = {};
+        int r = nic_discover(c->o->sysfs ? c->o->sysfs : "/sys", &nics);
+        if (r < 0)
+                log_warning_errno(r, "Cannot list the NICs for the prompt: %m");
+        struct prompt_input in = { .known = set, .profile = c->profile, .site = c->site, .nics = &nics,
+                                   .all = kcmdline_prompt_forced(kc) };
+        _cleanup_(prompt_plan_done) struct prompt_plan plan = {};
+        r = prompt_plan_build(&in, &plan);
+        if (r < 0 || plan.n == 0) {
+                nic_list_done(&nics);
+                return r < 0 ? fail(c, r, "cannot plan the questions: %s", strerror(-r)) : 0;
+        }
+        uint64_t timeout = KCMDLINE_PROMPT_TIMEOUT_DEFAULT_SEC * 1000000ull;
+        struct diags d = {};
+        (void) kcmdline_prompt_timeout(kc, &d, &timeout); /* a bad value keeps the default, with a warning */
+        diags_print(&d, stderr);
+        diags_done(&d);
+        struct prompt_options po = { .cmdline = cmdline, .timeout_usec = timeout, .mute_kernel = true };
+        _cleanup_free_ char *reason = NULL;
+        fflush(stdout);
+        r = prompt_run(&plan, &in, set, &po, &reason);
+        nic_list_done(&nics);
+        if (r < 0)
+                return fail(c, r, "%s", reason ? reason : strerror(-r));
+
+        _cleanup_free_ char *text = NULL, *out = NULL;
+        if (c->ks_path && read_file_full(AT_FDCWD, c->ks_path, KS_FILE_MAX, &text, NULL) < 0)
+                return fail(c, -EIO, "cannot read back %s", c->ks_path);
+        r = answers_render_ks(set, c->ks, text, c->profile, c->site, &out);
+        if (r < 0)
+                return fail(c, r, "cannot write the answers as a kickstart: %s", strerror(-r));
+        _cleanup_free_ char *path = strprintf("%s/run/rackstack/ks.cfg", c->root);
+        _cleanup_free_ char *dir = strprintf("%s/run/rackstack", c->root);
+        if (!path || !dir)
+                return -ENOMEM;
+        if ((r = mkdir_parents_at(AT_FDCWD, dir, 0700)) < 0 ||
+            (r = write_file_atomic(AT_FDCWD, path, out, strlen(out), 0600)) < 0)
+                return fail(c, r, "cannot write %s: %s", path, strerror(-r));
+        free(c->ks_path);
+        c->ks_path = TAKE_PTR(path);
+        char *origin = strprintf("%s, completed at the console", c->ks_origin ? c->ks_origin : "the console");
+        if (!origin)
+                return -ENOMEM;
+        free(c->ks_origin);
+        c->ks_origin = origin;
+        return load(c);
+}
+
+int step_answers(struct run_ctx *c) {
+        int r;
+        _cleanup_free_ char *cmdline = NULL;
+        (void) read_file_full(AT_FDCWD, "/proc/cmdline", 65536, &cmdline, NULL);
+        _cleanup_(kcmdline_freep) struct kcmdline *kc = NULL;
+        if (kcmdline_parse(cmdline, &kc) < 0)
+                return -ENOMEM;
+
+        if (c->o->ks) {
+                if (!(c->ks_path = strdup(c->o->ks)) || !(c->ks_origin = strprintf("--ks %s", c->o->ks)))
+                        return -ENOMEM;
+        } else {
+                struct answers_find_options fo = ANSWERS_FIND_OPTIONS_DEFAULT;
+                fo.cmdline = cmdline;
+                r = answers_find(c->root, &fo, &c->ks_path, &c->ks_origin);
+                if (r < 0 && r != -ENOENT) {
+                        const char *why = find_error(r);
+                        return why ? fail(c, r, "%s", why) : fail(c, r, "cannot get the kickstart: %s", strerror(-r));
+                }
+                if (r == -ENOENT)
+                        printf("rackstack-firstboot: no kickstart found; using the role profile and the site\n");
+                else
+                        printf("rackstack-firstboot: answers from %s\n", c->ks_origin);
+        }
+        if (c->ks_path && (r = load(c)) < 0)
+                return r;
+
+        if (c->profile && c->site) {
+                struct answers_input in = { .ks = c->ks, .ks_label = c->ks_origin, .profile = c->profile, .site = c->site };
+                _cleanup_(answer_set_done) struct answer_set set = {};
+                r = answers_collect(&in, &set);
+                if (r >= 0)
+                        r = prompt_missing(c, &set, kc, cmdline);
+                if (r < 0)
+                        return r;
+                _cleanup_free_ char *table = answer_set_to_text(&set);
+                printf("rackstack-firstboot: answers and where they came from:\n%s", strempty(table));
+                struct json j = {};
+                answer_set_to_json(&set, &j);
+                _cleanup_free_ char *js = buf_steal(&j.out);
+                if (js)
+                        (void) status_attach(c->status, "answers", js);
+        }
+
+        /* The root password, when the answers give one (typed at the prompt, or rootpw --iscrypted). */
+        if (c->ks && c->ks->rootpw.password && !c->dry_run) {
+                r = shadow_apply(c->root, "root", c->ks->rootpw.password);
+                if (r < 0)
+                        return fail(c, r, "cannot set root's password in %s/etc/shadow: %s", c->root, strerror(-r));
+                printf("rackstack-firstboot: root's password set from %s\n", c->ks_origin);
+        }
+
+        /* The host is the one the kickstart names, else the site's host of the role. */
+        if (c->site && c->ks) {
+                const struct ks_network *n = ks_hostname_network(c->ks);
+                if (n && n->hostname) {
+                        _cleanup_free_ char *shortname = strndup(n->hostname, strcspn(n->hostname, "."));
+                        const struct host_spec *h = shortname ? site_find_host(c->site, shortname) : NULL;
+                        if (h)
+                                c->host = h;
+                }
+        }
+        if (!c->ks_path) {
+                (void) status_step(c->status, "answers", "skipped",
+                                   "no kickstart on the command line, OEMDRV or in the image");
+                return RUN_SKIPPED;
+        }
+        (void) status_step(c->status, "answers", "done", c->ks_origin);
+        return 0;
+}

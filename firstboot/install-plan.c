@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "install-plan.h"
+#include "parse.h"
+#include "util.h"
+
+/* ---- SHA256SUMS ---------------------------------------------------------------------------------- */
+
+void sha256sums_done(struct sha256sums *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                free(s->items[i].name);
+                free(s->items[i].hex);
+        }
+        free(s->items);
+        *s = (struct sha256sums) {};
+}
+
+static bool is_hex64(const char *p) {
+        for (size_t i = 0; i < 64; i++)
+                if (!isxdigit((unsigned char) p[i]))
+                        return false;
+        return true;
+}
+
+int sha256sums_parse(const char *text, size_t size, const char *origin, struct diags *d, struct sha256sums *ret) {
+        _cleanup_(sha256sums_done) struct sha256sums s = {};
+        bool bad = false;
+        unsigned line = 0;
+        for (size_t off = 0; off < size;) {
+                const char *l = text + off;
+                const char *nl = memchr(l, '\n', size - off);
+                size_t len = nl ? (size_t) (nl - l) : size - off;
+                off += len + (nl ? 1 : 0);
+                line++;
+                if (len && l[len - 1] == '\r')
+                        len--;
+                if (len == 0 || l[0] == '#')
+                        continue;
+                if (memchr(l, '\0', len)) {
+                        diag_error(d, origin, line, 0, "NUL byte in a SHA256SUMS line");
+                        bad = true;
+                        continue;
+                }
+                if (len < 64 + 2 || !is_hex64(l) || l[64] != ' ' || (l[65] != ' ' && l[65] != '*')) {
+                        diag_error(d, origin, line, 1, "expected \"<64 hex digits>  NAME\"");
+                        bad = true;
+                        continue;
+                }
+                const char *name = l + 66;
+                size_t nlen = len - 66;
+                if (nlen >= 2 && name[0] == '.' && name[1] == '/') {
+                        name += 2;
+                        nlen -= 2;
+                }
+                if (nlen == 0) {
+                        diag_error(d, origin, line, 67, "no file name after the digest");
+                        bad = true;
+                        continue;
+                }
+                _cleanup_free_ char *n = strndup(name, nlen), *hex = strndup(l, 64);
+                if (!n || !hex)
+                        return -ENOMEM;
+                for (char *p = hex; *p; p++)
+                        *p = (char) tolower((unsigned char) *p);
+                if (sha256sums_lookup(&s, n)) {
+                        diag_error(d, origin, line, 67, "'%s' is listed twice", n);
+                        bad = true;
+                        continue;
+                }
+                struct sha256sum *items = realloc(s.items, (s.n + 1) * sizeof *items);
+                if (!items)
+                        return -ENOMEM;
+                s.items = items;
+                s.items[s.n++] = (struct sha256sum) { .name = TAKE_PTR(n), .hex = TAKE_PTR(hex) };
+        }
+        if (d->oom)
+                return -ENOMEM;
+        if (bad)
+                return -EINVAL;
+        *ret = s;
+        s = (struct sha256sums) {};
+        return 0;
+}
+
+const char *sha256sums_lookup(const struct sha256sums *s, const char *name) {
+        for (size_t i = 0; s && i < s->n; i++)
+                if (streq(s->items[i].name, name))
+                        return s->items[i].hex;
+        return NULL;
+}
+
+const char *sha256sums_pick_image(const struct sha256sums *s) {
+        static const char *const suffixes[] = { ".raw.zst", ".raw.gz" };
+        for (size_t k = 0; k < ELEMENTSOF(suffixes); k++)
+                for (size_t i = 0; s && i < s->n; i++)
+                        if (endswith(s->items[i].name, suffixes[k]) && !strchr(s->items[i].name, '/'))
+                                return s->items[i].name;
+        return NULL;
+}
+
+/* RFC 8878 §3.1.1.1: magic, Frame_Header_Descriptor, [Window_Descriptor], [Dictionary_ID],
+ * [Frame_Content_Size]. */
+int zstd_frame_content_size(const void *p, size_t n, uint64_t *ret) {
+        const uint8_t *b = p;
+        static const uint8_t magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+        if (n < 5)
+                return n < 4 && memcmp(b, magic, n) != 0 ? -EBADMSG : -EAGAIN;
+        if (memcmp(b, magic, 4) != 0)
+                return -EBADMSG;
+        uint8_t fhd = b[4];
+        unsigned fcs_flag = fhd >> 6, single_segment = (fhd >> 5) & 1, did_flag = fhd & 3;
+        static const unsigned did_sizes[4] = { 0, 1, 2, 4 };
+        unsigned fcs_size = fcs_flag == 0 ? (single_segment ? 1 : 0) : 1u << fcs_flag;
+        if (fcs_size == 0)
+                return -ENODATA;
+        size_t at = 5 + (single_segment ? 0 : 1) + did_sizes[did_flag];
+        if (n < at + fcs_size)
+                return -EAGAIN;
+        uint64_t v = 0;
+        for (unsigned i = 0; i < fcs_size; i++)
+                v |= (uint64_t) b[at + i] << (8 * i);
+        if (fcs_size == 2)
+                v += 256;
+        *ret = v;
+        return 0;
+}
+
+/* ---- the boot medium ------------------------------------------------------------------------------ */
+
+static const struct disk_signature *iso_signature(const struct disk_info *d) {
+        for (size_t i = 0; i < d->n_sigs; i++)
+                if (!d->sigs[i].where && streq(d->sigs[i].type, "iso9660"))
+                        return &d->sigs[i];
+        return NULL;
+}
+
+void install_mark_boot_media(struct disk_set *s, const char *source_disk, const char *medium_label) {
+        for (size_t i = 0; i < s->n_disks; i++) {
+                struct disk_info *d = &s->disks[i];
+                if (source_disk && streq(d->name, source_disk)) {
+                        d->boot_medium = true;
+                        continue;
+                }
+                const struct disk_signature *iso = iso_signature(d);
+                if (!iso)
+                        continue;
+                const char *label = iso->label;
+                if (d->removable || d->transport == TRANSPORT_USB ||
+                    (label && (startswith(label, "RACKSTACK") || (medium_label && streq(label, medium_label)))))
+                        d->boot_medium = true;
+        }
+}
+
+/* ---- the plan --------------------------------------------------------------------------------------- */
+
+struct install_plan *install_plan_free(struct install_plan *p) {
+        if (!p)
+                return NULL;
+        free(p->source);
+        free(p->image);
+        free(p->image_sha256);
+        free(p->raw_name);
+        free(p->raw_sha256);
+        free(p->target_devnode);
+        free(p->target_id);
+        free(p->wipe);
+        free(p->ks);
+        disk_plan_free(p->disks);
+        strv_free(p->errors);
+        strv_free(p->notes);
+        free(p);
+        return NULL;
+}
+
+_printf_(3, 4) static void push(bool *oom, char ***l, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *s = strvprintf(fmt, ap);
+        va_end(ap);
+        if (!s || strv_push(l, s) < 0)
+                *oom = true;
+}
+
+static char *strdup_or_null(const char *s, bool *oom) {
+        if (!s)
+                return NULL;
+        char *t = strdup(s);
+        if (!t)
+                *oom = true;
+        return t;
+}
+
+/* The raw image's name in SHA256SUMS: the compressed name without its compression suffix. */
+static char *raw_name_for(const char *image) {
+        const char *dot = strrchr(image, '.');
+        return dot ? strndup(image, (size_t) (dot - image)) : strdup(image);
+}
+
+/* The specs of l that are device names, as a new array of borrowed pointers (NULL if none).
+ * false if an "@alias" was dropped. */
+static bool borrow_plain_specs(char **l, char ***ret, bool *oom) {
+        bool all = true;
+        size_t n = 0;
+        *ret = NULL;
+        for (char **s = l; s && *s; s++)
+                n++;
+        if (n == 0)
+                return true;
+        char **out = calloc(n + 1, sizeof *out);
+        if (!out) {
+                *oom = true;
+                return true;
+        }
+        size_t k = 0;
+        for (char **s = l; *s; s++) {
+                if ((*s)[0] == '@')
+                        all = false;
+                else
+                        out[k++] = *s;
+        }
+        if (k == 0)
+                free(out);
+        else
+                *ret = out;
+        return all;
+}
+
+int install_plan_build(const struct install_input *in, struct install_plan **ret) {
+        _cleanup_(install_plan_freep) struct install_plan *p = calloc(1, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        bool oom = false;
+        p->target = -1;
+        p->source = strdup_or_null(in->source, &oom);
+        p->raw_size = in->raw_size;
+
+        /* What will be checked, before anything is written. */
+        const char *image = in->image ?: sha256sums_pick_image(in->sums);
+        if (!image)
+                push(&oom, &p->errors, "%s: SHA256SUMS lists no image (*.raw.zst or *.raw.gz)", strna(in->source));
+        else {
+                p->image = strdup_or_null(image, &oom);
+                const char *hex = sha256sums_lookup(in->sums, image);
+                if (!hex)
+                        push(&oom, &p->errors, "%s: SHA256SUMS does not list %s: it cannot be verified", strna(in->source),
+                             image);
+                p->image_sha256 = strdup_or_null(hex, &oom);
+                if (!endswith(image, ".zst") && !endswith(image, ".gz"))
+                        push(&oom, &p->errors, "%s: the image must be compressed with zstd (.zst) or gzip (.gz)", image);
+                _cleanup_free_ char *raw = raw_name_for(image);
+                if (raw && !sha256sums_lookup(in->sums, raw)) {
+                        /* image.raw.zst next to <host>.raw: the one raw image listed */
+                        const char *only = NULL;
+                        size_t n = 0;
+                        for (size_t i = 0; in->sums && i < in->sums->n; i++)
+                                if (endswith(in->sums->items[i].name, ".raw")) {
+                                        only = in->sums->items[i].name;
+                                        n++;
+                                }
+                        if (n == 1) {
+                                free(raw);
+                                raw = strdup(only);
+                        }
+                }
+                if (!raw)
+                        oom = true;
+                else if (sha256sums_lookup(in->sums, raw)) {
+                        p->raw_sha256 = strdup_or_null(sha256sums_lookup(in->sums, raw), &oom);
+                        p->raw_name = TAKE_PTR(raw);
+                } else
+                        push(&oom, &p->notes, "SHA256SUMS lists no %s: only the compressed stream is checked", raw);
+        }
+        if (in->have_pubkey && !in->have_signature)
+                push(&oom, &p->errors, "%s: no SHA256SUMS.sig, and this installer only writes signed images",
+                     strna(in->source));
+        p->verify_signature = in->have_pubkey && in->have_signature;
+        if (in->have_signature && !in->have_pubkey)
+                push(&oom, &p->notes, "SHA256SUMS.sig is there but this installer carries no key: not verified");
+
+        /* The disk: the OS disk spec as the storage planner's only role disk. Its partitions do not
+         * matter (the image carries them), so none are passed. */
+        struct disk_spec spec = {
+                .name = (char *) (in->os ? in->os->name : "os"),
+                .classes = in->os ? in->os->classes : DISK_CLASS_SSD,
+                .transports = in->os ? in->os->transports : 0,
+                .min_size = in->os ? in->os->min_size : 50 * GiB,
+                .count = 1,
+        };
+        /* Only ignoredisk and clearpart speak about the OS disk. %addon disk aliases and part
+         * --ondisk pins describe data disks, which firstboot lays out after the reboot: they are
+         * not judged here (and "@alias" device specs are dropped with them). */
+        struct storage_answers a = {};
+        _cleanup_free_ char **only_use = NULL, **ignore = NULL, **clear = NULL;
+        if (in->answers) {
+                a.clear_all = in->answers->clear_all;
+                if (!borrow_plain_specs(in->answers->only_use, &only_use, &oom) ||
+                    !borrow_plain_specs(in->answers->ignore, &ignore, &oom) ||
+                    !borrow_plain_specs(in->answers->clear_drives, &clear, &oom))
+                        push(&oom, &p->notes, "\"@alias\" disks in ignoredisk/clearpart name data disks: not used to "
+                             "choose the OS disk");
+                a.only_use = only_use;
+                a.ignore = ignore;
+                a.clear_drives = clear;
+        }
+        struct plan_input pi = { .specs = &spec, .n_specs = 1, .answers = in->answers ? &a : NULL, .disks = in->disks };
+        int r = disk_plan_build(&pi, &p->disks);
+        if (r < 0)
+                return r;
+        for (char **e = p->disks->errors; e && *e; e++)
+                push(&oom, &p->errors, "%s", *e);
+        for (char **e = p->disks->notes; e && *e; e++)
+                push(&oom, &p->notes, "%s", *e);
+        if (disk_plan_ok(p->disks) && p->disks->n_disks == 1) {
+                const struct plan_disk *pd = &p->disks->disks[0];
+                const struct disk_info *d = &in->disks->disks[pd->disk];
+                p->target = (ssize_t) pd->disk;
+                p->target_devnode = strdup_or_null(pd->devnode, &oom);
+                p->target_id = strdup_or_null(pd->id, &oom);
+                p->target_size = d->size;
+                p->sector_size = d->logical_sector_size ?: 512;
+                if (pd->wipe) {
+                        p->wipe = disk_info_signature_summary(d);
+                        if (!p->wipe)
+                                oom = true;
+                }
+                /* the builder writes its GPT for 512-byte sectors; on a 4Kn disk the firmware would look
+                 * for it at byte 4096 */
+                if (p->sector_size != 512)
+                        push(&oom, &p->errors, "%s has %u-byte sectors; the image's GPT is laid out for 512-byte "
+                             "sectors", d->name, p->sector_size);
+                if (p->raw_size && p->raw_size > d->size) {
+                        _cleanup_free_ char *hi = format_size_human(p->raw_size), *hd = format_size_human(d->size);
+                        push(&oom, &p->errors, "the image is %s, larger than %s (%s)", strna(hi), d->name, strna(hd));
+                }
+        } else if (disk_plan_ok(p->disks))
+                push(&oom, &p->errors, "no disk for the OS");
+
+        p->ks = strdup_or_null(in->ks, &oom);
+        if (oom)
+                return -ENOMEM;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+void install_plan_render(const struct install_plan *p, const struct disk_set *s, struct buf *b) {
+        buf_printf(b, "source:  %s\n", strna(p->source));
+        buf_printf(b, "image:   %s", strna(p->image));
+        if (p->raw_size) {
+                _cleanup_free_ char *h = format_size_human(p->raw_size);
+                buf_printf(b, " (%s raw)", strna(h));
+        }
+        buf_putc(b, '\n');
+        buf_printf(b, "check:   sha256 %s of the compressed stream%s%s%s\n", p->image_sha256 ? p->image_sha256 : "(none)",
+                   p->raw_sha256 ? ", sha256 " : "", strempty(p->raw_sha256), p->raw_sha256 ? " of the raw image" : "");
+        buf_printf(b, "check:   SHA256SUMS signature %s\n", p->verify_signature ? "verified with the baked key" : "not checked");
+        if (p->target >= 0) {
+                _cleanup_free_ char *h = format_size_human(p->target_size);
+                buf_printf(b, "target:  %s (%s, %s)\n", p->target_devnode, strna(p->target_id), strna(h));
+                if (p->wipe)
+                        buf_printf(b, "do:      overwrite what is on it (%s): the answers clear it\n", p->wipe);
+                buf_puts(b, "do:      stream the image onto it, verify, move the backup GPT to the disk's end\n");
+                if (p->ks)
+                        buf_printf(b, "do:      copy %s to /%s on the installed root\n", p->ks, KS_INSTALLED_PATH);
+        }
+        for (size_t i = 0; s && p->disks && i < s->n_disks && i < p->disks->n_verdicts; i++) {
+                const struct disk_info *d = &s->disks[i];
+                const struct disk_verdict *v = &p->disks->verdicts[i];
+                _cleanup_free_ char *h = format_size_human(d->size);
+                _cleanup_free_ char *sig = disk_info_signature_summary(d);
+                buf_printf(b, "disk:    %-10s %-10s %-5s %-6s %-12s %s\n", d->name, strna(h),
+                           disk_class_name(disk_info_class(d)), transport_name(d->transport),
+                           (ssize_t) i == p->target ? "TARGET" : strna(v->state), sig && *sig ? sig : "empty");
+                for (char **r = v->reasons; r && *r; r++)
+                        buf_printf(b, "    why: %s\n", *r);
+        }
+        for (char **n = p->notes; n && *n; n++)
+                buf_printf(b, "note: %s\n", *n);
+        for (char **e = p->errors; e && *e; e++)
+                buf_printf(b, "error: %s\n", *e);
+        buf_printf(b, "%s\n", install_plan_ok(p) ? "plan: ok" : "plan: REFUSED, nothing will be written");
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "diag.h"
+#include "disk-plan.h"
+#include "disk-probe.h"
+#include "profile.h"
+
+/* `rackstack-firstboot install`: the plan. A PURE function from the source's checksums, the role's
+ * OS disk, the answers and the probed disks to the one disk the image will be written to (or the
+ * reasons there is none). install-apply.c is the only code that writes.
+ *
+ * The disk is chosen by the storage planner itself (disk-plan.h): the OS disk spec is offered to it
+ * as the only role disk, so class, transport, size, ignoredisk, clearpart, the boot medium, busy
+ * disks and signatures are decided exactly as the storage step decides them for data disks. */
+
+/* ---- SHA256SUMS ---------------------------------------------------------------------------------- */
+
+struct sha256sum {
+        char *name; /* as listed, without a leading "*" (binary mode) or "./" */
+        char *hex;  /* 64 lower-case hex digits */
+};
+
+struct sha256sums {
+        struct sha256sum *items;
+        size_t n;
+};
+
+/* "HEX  NAME" / "HEX *NAME" lines as sha256sum writes them; blank lines and '#' comments are
+ * skipped. Every bad line is a diagnostic (origin:LINE:COL); -EINVAL if there was any. */
+int sha256sums_parse(const char *text, size_t size, const char *origin, struct diags *d, struct sha256sums *ret);
+void sha256sums_done(struct sha256sums *s);
+/* The hex digest listed for name, or NULL. */
+const char *sha256sums_lookup(const struct sha256sums *s, const char *name);
+
+/* The compressed image a SHA256SUMS offers: the first "*.raw.zst", else the first "*.raw.gz".
+ * NULL if it lists neither. */
+const char *sha256sums_pick_image(const struct sha256sums *s);
+
+/* The decompressed size a zstd frame header declares (Frame_Content_Size), from the first bytes of
+ * the stream: 0 and *ret set, -ENODATA if the frame does not say, -EBADMSG if it is not zstd,
+ * -EAGAIN if more bytes are needed. */
+int zstd_frame_content_size(const void *p, size_t n, uint64_t *ret);
+
+/* ---- the boot medium ------------------------------------------------------------------------------ */
+
+/* Mark the disks the installer must never write: the disk holding the source (by kernel name, as
+ * resolved from the source filesystem's device number; NULL if the source is not on a disk), and
+ * every removable or USB disk that carries an ISO 9660 filesystem, or any disk whose ISO 9660
+ * label is medium_label or starts with "RACKSTACK". */
+void install_mark_boot_media(struct disk_set *s, const char *source_disk, const char *medium_label);
+
+/* ---- the plan --------------------------------------------------------------------------------------- */
+
+struct install_input {
+        const char *source;             /* directory or http:// URL prefix */
+        const struct sha256sums *sums;  /* SHA256SUMS as read from the source */
+        const char *image;              /* NULL: pick from sums */
+        bool have_signature;            /* SHA256SUMS.sig exists at the source */
+        bool have_pubkey;               /* the installer carries a signing key */
+        uint64_t raw_size;              /* from the image's frame header; 0 = unknown */
+        const struct disk_spec *os;     /* the role's OS disk (NULL: any ssd of 50G) */
+        const struct storage_answers *answers; /* NULL = none */
+        const struct disk_set *disks;
+        const char *ks;                 /* the kickstart to copy onto the installed system, or NULL */
+};
+
+struct install_plan {
+        char *source;
+        char *image;            /* name within the source */
+        char *image_sha256;
+        char *raw_name;         /* the raw image's SHA256SUMS name, if listed */
+        char *raw_sha256;       /* NULL if not listed */
+        bool verify_signature;
+        uint64_t raw_size;      /* 0 = unknown until the stream ends */
+
+        ssize_t target;         /* index into the disk set, -1 for none */
+        char *target_devnode;
+        char *target_id;        /* disk_info_id() */
+        uint64_t target_size;
+        uint32_t sector_size;
+        char *wipe;             /* what the answers allow to be overwritten ("gpt, ext4 (part 1)"), NULL if empty */
+        char *ks;               /* copied to KS_INSTALLED_PATH on the installed root, NULL for none */
+
+        struct disk_plan *disks; /* the storage planner's verdicts, for the report */
+        char **errors;          /* non-empty: refuse; nothing is written */
+        char **notes;
+};
+
+#define KS_INSTALLED_PATH "usr/share/rackstack/ks.cfg"
+
+/* Build the plan. -ENOMEM only; everything else is a plan error. */
+int install_plan_build(const struct install_input *in, struct install_plan **ret);
+struct install_plan *install_plan_free(struct install_plan *p);
+static inline void install_plan_freep(struct install_plan **p) {
+        install_plan_free(*p);
+}
+static inline bool install_plan_ok(const struct install_plan *p) {
+        return !p->errors || !p->errors[0];
+}
+/* Human-readable: source, checks, target, then each disk's verdict with its reasons. */
+void install_plan_render(const struct install_plan *p, const struct disk_set *s, struct buf *out);

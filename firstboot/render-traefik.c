@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Traefik's routing table from the site: the seed's "name.domain -> host:port" list becomes a
+ * file-provider dynamic configuration, one router and one service per route. Backends are addressed
+ * by their address on the site's default VLAN (the one the seed's server list uses), so routing does
+ * not depend on DNS being up; port 443 backends are spoken to over TLS. */
+#include <errno.h>
+#include <string.h>
+
+#include "render.h"
+#include "util.h"
+
+int traefik_render(const struct site *s, char **ret, const struct route_spec **ret_bad) {
+        struct buf b = {};
+        buf_printf(&b,
+                   "# Written by rackstack-firstboot from the site's routing table (%zu routes).\n"
+                   "# Traefik's file provider watches this file.\n"
+                   "http:\n"
+                   "  routers:\n",
+                   s->n_routes);
+        for (size_t i = 0; i < s->n_routes; i++) {
+                const struct route_spec *r = &s->routes[i];
+                buf_printf(&b,
+                           "    %s:\n"
+                           "      rule: \"Host(`%s.%s`)\"\n"
+                           "      entryPoints: [websecure]\n"
+                           "      service: %s\n"
+                           "      tls: {}\n",
+                           r->name, r->name, s->domain, r->name);
+        }
+        buf_puts(&b, "  services:\n");
+        for (size_t i = 0; i < s->n_routes; i++) {
+                const struct route_spec *r = &s->routes[i];
+                const struct host_spec *h = site_find_host(s, r->backend);
+                uint32_t a = h ? host_address_on(h, s->default_vlan) : 0;
+                if (!a) {
+                        buf_done(&b);
+                        if (ret_bad)
+                                *ret_bad = r;
+                        return -ENOENT;
+                }
+                buf_printf(&b,
+                           "    %s:\n"
+                           "      loadBalancer:\n"
+                           "        servers:\n"
+                           "          - url: \"%s://%u.%u.%u.%u:%u\"  # %s\n",
+                           r->name, r->port == 443 ? "https" : "http", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+                           a & 0xff, r->port, r->backend);
+        }
+        char *t = buf_steal(&b);
+        if (!t)
+                return -ENOMEM;
+        *ret = t;
+        return 0;
+}

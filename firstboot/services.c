@@ -1,0 +1,796 @@
+/* SPDX-License-Identifier: MIT */
+/* The services step (services.h). Order: firewall first (it is the one config every role has, and
+ * it must be in place before anything listens on a VLAN address), then each service in profile
+ * order: vendor sources probed, configuration rendered, unit enabled and (re)started, ports
+ * checked. A service that fails is recorded and the others still run; the step fails at the end. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "log.h"
+#include "render.h"
+#include "services.h"
+#include "util.h"
+
+/* The seed's max_connections for PostgreSQL on the database server. */
+#define PG_MAX_CONNECTIONS 500
+#define PG_MOUNT "/var/lib/postgresql"
+#define PG_DROPIN "conf.d/50-rackstack-tuning.conf"
+#define NFT_CONF "etc/nftables.conf"
+#define TRAEFIK_ROUTES "etc/traefik/dynamic/routes.yml"
+
+static bool live(const struct services_ctx *c) {
+        return !c->dry_run && streq(c->root, "/");
+}
+
+/* ---- facts ------------------------------------------------------------------------------------- */
+
+int os_base(int root_fd, char **ret) {
+        _cleanup_free_ char *text = NULL;
+        int r = read_file_full(root_fd, "etc/os-release", 64 * 1024, &text, NULL);
+        if (r < 0)
+                r = read_file_full(root_fd, "usr/lib/os-release", 64 * 1024, &text, NULL);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *id = NULL, *ver = NULL;
+        char *save = NULL;
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                char **dst = startswith(l, "ID=") ? &id : startswith(l, "VERSION_ID=") ? &ver : NULL;
+                if (!dst)
+                        continue;
+                const char *v = strchr(l, '=') + 1;
+                size_t n = strlen(v);
+                if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+                        v++;
+                        n -= 2;
+                }
+                free(*dst);
+                *dst = strndup(v, n);
+                if (!*dst)
+                        return -ENOMEM;
+        }
+        if (!id || !ver)
+                return -EBADMSG;
+        char *b = strprintf("%s-%s", id, ver);
+        if (!b)
+                return -ENOMEM;
+        *ret = b;
+        return 0;
+}
+
+int mem_total(uint64_t *ret) {
+        _cleanup_free_ char *text = NULL;
+        int r = read_file_full(AT_FDCWD, "/proc/meminfo", 64 * 1024, &text, NULL);
+        if (r < 0)
+                return r;
+        const char *p = strstr(text, "MemTotal:");
+        uint64_t kb;
+        if (!p || sscanf(p, "MemTotal: %" SCNu64 " kB", &kb) != 1)
+                return -EBADMSG;
+        *ret = kb * 1024;
+        return 0;
+}
+
+/* Does the disk under path rotate? From sysfs, for the device (or its parent, for a partition). */
+static int path_rotational(const char *path, bool *ret) {
+        struct stat st;
+        if (stat(path, &st) < 0)
+                return -errno;
+        unsigned ma = major(st.st_dev), mi = minor(st.st_dev);
+        for (int i = 0; i < 2; i++) {
+                _cleanup_free_ char *p = strprintf("/sys/dev/block/%u:%u/%squeue/rotational", ma, mi, i ? "../" : ""),
+                                    *v = NULL;
+                if (!p)
+                        return -ENOMEM;
+                if (read_file_full(AT_FDCWD, p, 64, &v, NULL) >= 0) {
+                        *ret = v[0] == '1';
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+/* ---- running things ---------------------------------------------------------------------------- */
+
+/* Run argv; stdout and stderr are kept (the last 2 KiB) for the reason if it fails. Returns the
+ * exit status (0..255), or a negative errno when it could not run. */
+static int run(char *const argv[], char **ret_tail) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        pid_t pid = fork();
+        if (pid < 0) {
+                int e = -errno;
+                close(p[0]);
+                close(p[1]);
+                return e;
+        }
+        if (pid == 0) {
+                dup2(p[1], STDOUT_FILENO);
+                dup2(p[1], STDERR_FILENO);
+                int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (nul >= 0)
+                        dup2(nul, STDIN_FILENO);
+                execvp(argv[0], argv);
+                _exit(127);
+        }
+        close(p[1]);
+        char tail[2048];
+        size_t len = 0;
+        for (;;) {
+                char b[512];
+                ssize_t n = read(p[0], b, sizeof b);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                for (ssize_t i = 0; i < n; i++) {
+                        if (len == sizeof tail) {
+                                memmove(tail, tail + sizeof tail / 2, sizeof tail / 2);
+                                len = sizeof tail / 2;
+                        }
+                        tail[len++] = b[i];
+                }
+        }
+        close(p[0]);
+        int st;
+        while (waitpid(pid, &st, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (ret_tail) {
+                while (len > 0 && (tail[len - 1] == '\n' || tail[len - 1] == ' '))
+                        len--;
+                for (size_t i = 0; i < len; i++)
+                        if (tail[i] == '\n')
+                                tail[i] = ' ';
+                *ret_tail = strndup(tail, len);
+        }
+        if (!WIFEXITED(st))
+                return 128;
+        return WEXITSTATUS(st) == 127 ? -ENOENT : WEXITSTATUS(st);
+}
+
+/* Run, logging the command; on failure, *reason says what and why. */
+static int run_logged(const struct services_ctx *c, char *const argv[], char **reason) {
+        _cleanup_free_ char *cmd = strv_join((char **) argv, " ");
+        if (!live(c)) {
+                log_info("  would run: %s", strna(cmd));
+                return 0;
+        }
+        log_debug("  run: %s", strna(cmd));
+        _cleanup_free_ char *tail = NULL;
+        int r = run(argv, &tail);
+        if (r == 0)
+                return 0;
+        free(*reason);
+        if (r < 0)
+                *reason = strprintf("%s: %s", strna(cmd), strerror(-r));
+        else
+                *reason = strprintf("%s: exit %d: %s", strna(cmd), r, strna(tail));
+        return r < 0 ? r : -EIO;
+}
+
+static int systemctl(const struct services_ctx *c, const char *verb, const char *unit, char **reason) {
+        char *argv[] = { (char *) "systemctl", (char *) verb, (char *) unit, NULL };
+        return run_logged(c, argv, reason);
+}
+
+/* ---- is it there, does it answer --------------------------------------------------------------- */
+
+static int tcp_connect(const struct sockaddr *sa, socklen_t len, unsigned timeout_ms) {
+        _cleanup_close_ int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, sa, len) == 0)
+                return 0;
+        if (errno != EINPROGRESS)
+                return -errno;
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        int n = poll(&pfd, 1, (int) timeout_ms);
+        if (n < 0)
+                return -errno;
+        if (n == 0)
+                return -ETIMEDOUT;
+        int err = 0;
+        socklen_t el = sizeof err;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+                return -errno;
+        return -err;
+}
+
+/* Connect to addr:port until it accepts or the bound passes (a service needs a moment after
+ * systemctl start returns). */
+static int wait_answer(uint32_t addr, uint16_t port, unsigned timeout_sec) {
+        struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr) };
+        double end = now_monotonic() + timeout_sec;
+        int r;
+        for (;;) {
+                r = tcp_connect((struct sockaddr *) &sin, sizeof sin, 2000);
+                if (r == 0 || now_monotonic() >= end)
+                        return r;
+                struct timespec ts = { 1, 0 };
+                nanosleep(&ts, NULL);
+        }
+}
+
+/* The host a vendor source lives on: the URL in an apt line, the registry of an image. */
+static char *source_host(const struct service_spec *s) {
+        const char *u = NULL;
+        if (s->source == SERVICE_SOURCE_APT) {
+                const char *close = s->repo ? strchr(s->repo, ']') : NULL;
+                u = close ? close + 1 : s->repo;
+                while (u && *u == ' ')
+                        u++;
+                if (u && strstr(u, "://"))
+                        u = strstr(u, "://") + 3;
+        } else if (s->source == SERVICE_SOURCE_OCI)
+                u = s->image;
+        if (!u)
+                return NULL;
+        size_t n = strcspn(u, "/ :");
+        return n ? strndup(u, n) : NULL;
+}
+
+/* Can we open a connection to host:443 within the bound? Name resolution is part of it. */
+static int probe_https(const char *host, unsigned timeout_sec, char **ret_why) {
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+        int g = getaddrinfo(host, "443", &hints, &ai);
+        if (g != 0) {
+                *ret_why = strprintf("name does not resolve: %s", gai_strerror(g));
+                return -EHOSTUNREACH;
+        }
+        int r = -EHOSTUNREACH;
+        for (struct addrinfo *a = ai; a && r < 0; a = a->ai_next)
+                r = tcp_connect(a->ai_addr, a->ai_addrlen, timeout_sec * 1000);
+        freeaddrinfo(ai);
+        if (r < 0)
+                *ret_why = strprintf("port 443: %s", strerror(-r));
+        return r;
+}
+
+static bool package_installed(int root_fd, const char *pkg) {
+        /* dpkg's own record; a multi-arch package's list is named with its architecture. */
+        _cleanup_free_ char *a = strprintf("var/lib/dpkg/info/%s.list", pkg),
+                            *b = strprintf("var/lib/dpkg/info/%s:amd64.list", pkg);
+        return (a && faccessat(root_fd, a, F_OK, 0) == 0) || (b && faccessat(root_fd, b, F_OK, 0) == 0);
+}
+
+/* Already enabled: a symlink to it in some /etc/systemd/system/<target>.wants. Checked by hand,
+ * since systemctl enable on Debian runs update-rc.d for every unit with an init script, even an
+ * enabled one (tens of seconds each under TCG). */
+static bool unit_enabled(int root_fd, const char *unit) {
+        _cleanup_close_ int fd = openat(root_fd, "etc/systemd/system", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = NULL;
+        if (fd < 0 || opendir_dup(fd, &d) < 0)
+                return false;
+        bool found = false;
+        for (struct dirent *de; !found && (de = readdir(d));) {
+                if (!endswith(de->d_name, ".wants"))
+                        continue;
+                _cleanup_free_ char *p = strprintf("%s/%s", de->d_name, unit);
+                found = p && faccessat(fd, p, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+        }
+        closedir(d);
+        return found;
+}
+
+/* ---- status ------------------------------------------------------------------------------------ */
+
+static void record(struct services_ctx *c, const struct service_spec *s, const char *state, const char *reason) {
+        _cleanup_free_ char *step = strprintf("service/%s", s->name);
+        json_begin_object(&c->report);
+        json_kv_string(&c->report, "name", s->name);
+        json_kv_string(&c->report, "source", service_source_to_string(s->source));
+        json_kv_string(&c->report, "origin", s->source == SERVICE_SOURCE_APT ? s->repo :
+                                             s->source == SERVICE_SOURCE_OCI ? s->image : NULL);
+        json_kv_string(&c->report, "state", state);
+        json_kv_string(&c->report, "reason", reason);
+        json_end_object(&c->report);
+        printf("rackstack-firstboot: service %-22s %s%s%s\n", s->name, state, reason ? ": " : "", strempty(reason));
+        fflush(stdout);
+        if (step)
+                (void) status_step(c->status, step, state, reason);
+}
+
+/* ---- files ------------------------------------------------------------------------------------- */
+
+static int write_text(const struct services_ctx *c, const char *rel, const char *text, mode_t mode) {
+        if (c->dry_run) {
+                printf("--- /%s (would write)\n%s", rel, text);
+                return 0;
+        }
+        _cleanup_free_ char *dir = strdup(rel);
+        if (!dir)
+                return -ENOMEM;
+        char *slash = strrchr(dir, '/');
+        if (slash) {
+                *slash = 0;
+                int r = mkdir_parents_at(c->root_fd, dir, 0755);
+                if (r < 0)
+                        return r;
+        }
+        return write_file_atomic(c->root_fd, rel, text, strlen(text), mode);
+}
+
+/* ---- firewall ---------------------------------------------------------------------------------- */
+
+static int firewall(struct services_ctx *c) {
+        const struct vlan_spec *mgmt = NULL;
+        for (size_t i = 0; c->site && i < c->site->n_vlans; i++)
+                if (c->site->vlans[i].name && streq(c->site->vlans[i].name, "management"))
+                        mgmt = &c->site->vlans[i];
+        _cleanup_free_ char *text = nft_render(c->profile, mgmt), *reason = NULL, *done = NULL;
+        if (!text)
+                return -ENOMEM;
+        int r = write_text(c, NFT_CONF, text, 0755);
+        if (r < 0) {
+                reason = strprintf("cannot write /%s: %s", NFT_CONF, strerror(-r));
+                goto fail;
+        }
+        /* Check before loading: a ruleset nft rejects would leave the old one (or none) in place. */
+        char *check[] = { (char *) "nft", (char *) "-c", (char *) "-f", (char *) "/" NFT_CONF, NULL };
+        /* nftables.service is a oneshot that loads /etc/nftables.conf: restart flushes and loads. */
+        if ((r = run_logged(c, check, &reason)) < 0 ||
+            (!c->units_enabled && (r = systemctl(c, "enable", "nftables.service", &reason)) < 0) ||
+            (r = systemctl(c, "restart", "nftables.service", &reason)) < 0)
+                goto fail;
+        done = strprintf("%zu port entries open, SSH from %s, everything else dropped",
+                                              c->profile->n_ports,
+                                              mgmt ? "the management VLAN" : "nowhere (no management VLAN)");
+        printf("rackstack-firstboot: firewall %s\n", strna(done));
+        (void) status_step(c->status, "firewall", "done", done);
+        return 0;
+fail:
+        printf("rackstack-firstboot: firewall failed: %s\n", strna(reason));
+        (void) status_fail(c->status, "firewall", reason ? reason : strerror(-r));
+        return r;
+}
+
+/* ---- PostgreSQL -------------------------------------------------------------------------------- */
+
+/* The major version the package set up: the highest /etc/postgresql/<N>/main. */
+static int pg_version(int root_fd, unsigned *ret) {
+        _cleanup_close_ int fd = openat(root_fd, "etc/postgresql", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        DIR *d = NULL;
+        int r = opendir_dup(fd, &d);
+        if (r < 0)
+                return r;
+        unsigned best = 0;
+        for (struct dirent *de; (de = readdir(d));) {
+                unsigned v;
+                char end;
+                if (sscanf(de->d_name, "%u%c", &v, &end) != 1 || v < 9 || v > 99)
+                        continue;
+                _cleanup_free_ char *conf = strprintf("%u/main/postgresql.conf", v);
+                if (conf && faccessat(fd, conf, F_OK, 0) == 0 && v > best)
+                        best = v;
+        }
+        closedir(d);
+        if (!best)
+                return -ENOENT;
+        *ret = best;
+        return 0;
+}
+
+static const struct vlan_spec *site_vlan_named(const struct site *s, const char *name) {
+        for (size_t i = 0; s && i < s->n_vlans; i++)
+                if (s->vlans[i].name && streq(s->vlans[i].name, name))
+                        return &s->vlans[i];
+        return NULL;
+}
+
+/* The cluster's data directory lives on the NVMe mount. The package made a cluster at build time
+ * in /var/lib/postgresql/<N>/main on the root filesystem; the mount hides it. That cluster is
+ * empty (no data, no passwords), so the right thing is a new one on the mount: initdb into the
+ * same path, so that Debian's configuration in /etc/postgresql/<N>/main stays valid. Moving the
+ * old one instead would have to happen before the storage step mounts, and on a rerun after a
+ * crash it would not know which copy is the real one. On a rerun, a data directory that already
+ * holds a cluster of this version is kept as it is. */
+static int pg_cluster(struct services_ctx *c, unsigned ver, char **reason) {
+        _cleanup_free_ char *datadir = strprintf(PG_MOUNT "/%u/main", ver), *pgv = strprintf("%s/PG_VERSION", datadir);
+        if (!datadir || !pgv)
+                return -ENOMEM;
+        _cleanup_free_ char *have = NULL;
+        if (read_file_full(c->root_fd, pgv + 1, 64, &have, NULL) >= 0) {
+                unsigned hv = 0;
+                if (sscanf(have, "%u", &hv) != 1 || hv != ver) {
+                        *reason = strprintf("%s holds a PostgreSQL %s cluster, the image has %u; not touching it",
+                                            datadir, strna(have), ver);
+                        return -EEXIST;
+                }
+                log_info("PostgreSQL: keeping the cluster in %s", datadir);
+                return 0;
+        }
+        if (!live(c)) {
+                log_info("  would create a PostgreSQL %u cluster in %s", ver, datadir);
+                return 0;
+        }
+        struct passwd *pw = getpwnam("postgres");
+        if (!pw) {
+                *reason = strdup("no postgres user in the image");
+                return -ENOENT;
+        }
+        /* The mount's root belongs to root after mkfs; the postgres user's home is this directory. */
+        _cleanup_free_ char *verdir = strprintf(PG_MOUNT "/%u", ver);
+        if (!verdir)
+                return -ENOMEM;
+        const char *dirs[] = { PG_MOUNT, verdir, datadir };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                if (mkdir(dirs[i], i == 2 ? 0700 : 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                if (chown(dirs[i], pw->pw_uid, pw->pw_gid) < 0)
+                        return -errno;
+        }
+        _cleanup_free_ char *initdb = strprintf("/usr/lib/postgresql/%u/bin/initdb", ver);
+        char *argv[] = { (char *) "runuser", (char *) "-u", (char *) "postgres", (char *) "--", initdb,
+                         (char *) "-D", datadir, (char *) "--auth-local=peer", (char *) "--auth-host=scram-sha-256",
+                         (char *) "--encoding=UTF8", (char *) "--locale=C.UTF-8", (char *) "--data-checksums", NULL };
+        return run_logged(c, argv, reason);
+}
+
+static int postgresql(struct services_ctx *c, const struct service_spec *s, char **reason, char **ret_done) {
+        unsigned ver = 0;
+        int r = pg_version(c->root_fd, &ver);
+        if (r < 0) {
+                *reason = strdup("no cluster configuration in /etc/postgresql (is the package in the image?)");
+                return r;
+        }
+        uint64_t reserved;
+        uint64_t budget = pg_budget(c->profile, c->base, c->ram, &reserved);
+        bool hdd = false;
+        if (live(c) && path_rotational(PG_MOUNT, &hdd) < 0)
+                log_warning("PostgreSQL: cannot tell whether %s rotates; tuning for SSD", PG_MOUNT);
+        struct pg_tune t;
+        struct pg_tune_input in = { .ram = budget, .cpus = c->cpus, .hdd = hdd, .max_connections = PG_MAX_CONNECTIONS };
+        if ((r = pg_tune_compute(&in, &t)) < 0) {
+                *reason = strprintf("a RAM budget of %" PRIu64 " MiB is too small to tune for", budget >> 20);
+                return r;
+        }
+
+        /* Listen on the database VLAN's address (and loopback); clients from that VLAN only. */
+        const struct vlan_spec *dbv = site_vlan_named(c->site, "database");
+        uint32_t a = dbv && c->host ? host_address_on(c->host, dbv->id) : 0;
+        _cleanup_free_ char *listen = a ? strprintf("localhost,%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+                                                    a & 0xff)
+                                        : strdup("localhost");
+        const struct vlan_spec *vl[1] = { dbv };
+        _cleanup_free_ char *conf = pg_tune_render(&t, listen), *hba = pg_hba_render(vl, a ? 1 : 0);
+        _cleanup_free_ char *conf_path = strprintf("etc/postgresql/%u/main/" PG_DROPIN, ver),
+                            *hba_path = strprintf("etc/postgresql/%u/main/pg_hba.conf", ver),
+                            *instance = strprintf("postgresql@%u-main.service", ver);
+        if (!listen || !conf || !hba || !conf_path || !hba_path || !instance)
+                return -ENOMEM;
+
+        /* It may have started at boot on the directory the mount now hides. */
+        if ((r = systemctl(c, "stop", instance, reason)) < 0 || (r = pg_cluster(c, ver, reason)) < 0)
+                return r;
+        if ((r = write_text(c, conf_path, conf, 0644)) < 0 || (r = write_text(c, hba_path, hba, 0640)) < 0) {
+                *reason = strprintf("cannot write the configuration: %s", strerror(-r));
+                return r;
+        }
+        if (live(c)) {
+                struct passwd *pw = getpwnam("postgres");
+                if (pw)
+                        (void) fchownat(c->root_fd, hba_path, pw->pw_uid, pw->pw_gid, 0);
+        }
+        if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit ? s->unit : "postgresql.service", reason)) < 0) ||
+            (r = systemctl(c, "restart", instance, reason)) < 0)
+                return r;
+        struct json pj = {};
+        json_begin_object(&pj);
+        json_kv_uint(&pj, "version", ver);
+        json_kv_uint(&pj, "ram", c->ram);
+        json_kv_uint(&pj, "reserved", reserved);
+        json_kv_uint(&pj, "budget", budget);
+        json_kv_uint(&pj, "cpus", c->cpus);
+        json_kv_string(&pj, "storage", hdd ? "hdd" : "ssd");
+        json_kv_string(&pj, "listen_addresses", listen);
+        json_kv_string(&pj, "conf", conf_path);
+        json_end_object(&pj);
+        buf_putc(&pj.out, 0);
+        free(c->pg_report);
+        c->pg_report = buf_steal(&pj.out);
+        _cleanup_free_ char *sb = pg_size_to_string(t.shared_buffers_kb), *wm = pg_size_to_string(t.work_mem_kb);
+        *ret_done = strprintf("PostgreSQL %u, data in " PG_MOUNT "/%u/main, listening on %s; tuned for %" PRIu64
+                              " MiB of %" PRIu64 " MiB (%" PRIu64 " MiB set aside for the role's other services), %s: "
+                              "shared_buffers %s, work_mem %s",
+                              ver, ver, listen, budget >> 20, c->ram >> 20, reserved >> 20, hdd ? "HDD" : "SSD",
+                              strna(sb), strna(wm));
+        /* The VLAN address is checked too: that is where clients come from. */
+        if (a && live(c) && (r = wait_answer(a, 5432, c->answer_timeout_sec)) < 0) {
+                *reason = strprintf("PostgreSQL does not answer on %u.%u.%u.%u:5432: %s", a >> 24, (a >> 16) & 0xff,
+                                    (a >> 8) & 0xff, a & 0xff, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+/* ---- Redis ------------------------------------------------------------------------------------- */
+
+#define REDIS_CONF "etc/redis/redis.conf"
+#define REDIS_DROPIN "etc/redis/rackstack.conf"
+
+/* Debian's redis.conf has no include directory: one include line is appended (once) and our file
+ * carries the rest, so a rerun rewrites only our file. */
+static int redis_config(struct services_ctx *c, const struct service_spec *s, uint32_t *ret_addr, char **reason) {
+        const struct vlan_spec *dbv = site_vlan_named(c->site, "database");
+        uint32_t a = dbv && c->host ? host_address_on(c->host, dbv->id) : 0;
+        uint64_t maxmem = s->memory + c->ram / 100 * s->memory_percent;
+        _cleanup_free_ char *text = redis_render(a, maxmem), *conf = NULL;
+        if (!text)
+                return -ENOMEM;
+        int r = read_file_full(c->root_fd, REDIS_CONF, 1024 * 1024, &conf, NULL);
+        if (r < 0) {
+                *reason = strprintf("cannot read /" REDIS_CONF ": %s", strerror(-r));
+                return r;
+        }
+        static const char include[] = "include /" REDIS_DROPIN "\n";
+        if (!strstr(conf, include)) {
+                _cleanup_free_ char *n = strprintf("%s%s# rackstack-firstboot: bind and memory\n%s", conf,
+                                                   endswith(conf, "\n") || !*conf ? "" : "\n", include);
+                if (!n || (r = write_text(c, REDIS_CONF, n, 0640)) < 0)
+                        goto fail;
+        }
+        if ((r = write_text(c, REDIS_DROPIN, text, 0640)) < 0)
+                goto fail;
+        /* redis.conf is the redis user's to read */
+        struct passwd *pw = live(c) ? getpwnam("redis") : NULL;
+        if (pw)
+                (void) fchownat(c->root_fd, REDIS_DROPIN, 0, pw->pw_gid, 0);
+        *ret_addr = a;
+        return 0;
+fail:
+        *reason = strprintf("cannot write the Redis configuration: %s", strerror(-r));
+        return r;
+}
+
+/* ---- Traefik ----------------------------------------------------------------------------------- */
+
+static int traefik_routes(struct services_ctx *c, char **reason) {
+        _cleanup_free_ char *text = NULL;
+        const struct route_spec *bad = NULL;
+        if (!c->site)
+                return 0;
+        int r = traefik_render(c->site, &text, &bad);
+        if (r == -ENOENT) {
+                *reason = strprintf("route '%s' names host '%s', which the site does not have", bad->name, bad->backend);
+                return r;
+        }
+        if (r < 0)
+                return r;
+        return write_text(c, TRAEFIK_ROUTES, text, 0644);
+}
+
+/* ---- one service ------------------------------------------------------------------------------- */
+
+static const char *source_what(const struct service_spec *s) {
+        return s->source == SERVICE_SOURCE_APT ? "apt repository" : "registry";
+}
+
+/* 0 done, 1 skipped, negative failed; the status entry is written here. */
+static int check_ports(const struct services_ctx *c, const struct service_spec *s, char **reason, char **ret_list) {
+        struct buf ports = {};
+        for (size_t i = 0; i < s->n_ports; i++) {
+                int r;
+                if (live(c) && (r = wait_answer(INADDR_LOOPBACK, s->ports[i], c->answer_timeout_sec)) < 0) {
+                        buf_done(&ports);
+                        *reason = strprintf("%s started but does not answer on port %u within %u s: %s", strna(s->unit),
+                                            s->ports[i], c->answer_timeout_sec, strerror(-r));
+                        return r;
+                }
+                buf_printf(&ports, "%s%u", i ? ", " : "", s->ports[i]);
+        }
+        buf_putc(&ports, 0);
+        *ret_list = buf_steal(&ports);
+        return *ret_list ? 0 : -ENOMEM;
+}
+
+static int one_service(struct services_ctx *c, const struct service_spec *s) {
+        _cleanup_free_ char *reason = NULL, *done = NULL, *pl = NULL, *msg = NULL;
+        int r;
+
+        if (s->bases && c->base && !strv_contains(s->bases, c->base)) {
+                _cleanup_free_ char *b = strv_join(s->bases, ", ");
+                reason = strprintf("only on %s; this is %s", strna(b), c->base);
+                record(c, s, "skipped", reason);
+                return 1;
+        }
+
+        /* Config that is ours to write even before the service itself arrives. */
+        if (streq(s->name, "traefik") && (r = traefik_routes(c, &reason)) < 0)
+                goto fail;
+
+        if (s->source != SERVICE_SOURCE_DISTRO) {
+                _cleanup_free_ char *host = source_host(s), *why = NULL;
+                const char *src = s->source == SERVICE_SOURCE_APT ? s->repo : s->image;
+                if (!host) {
+                        reason = strprintf("cannot tell where %s comes from", s->name);
+                        r = -EINVAL;
+                        goto fail;
+                }
+                r = live(c) ? probe_https(host, c->probe_timeout_sec, &why) : -EHOSTUNREACH;
+                if (r < 0) {
+                        reason = strprintf("%s %s unreachable (%s); %s", source_what(s), host,
+                                           why ? why : "not probed offline", strna(src));
+                        record(c, s, "skipped", reason);
+                        return 1;
+                }
+                /* Reachable: fetching from vendor sources on first boot is not written yet. Say so
+                 * rather than pretend. */
+                reason = strprintf("%s %s is reachable, but installing from vendor sources at first boot is not "
+                                   "implemented; %s",
+                                   source_what(s), host, strna(src));
+                record(c, s, "skipped", reason);
+                return 1;
+        }
+
+        for (char **p = s->packages; p && *p; p++)
+                if (!package_installed(c->root_fd, *p)) {
+                        reason = strprintf("package %s is not in the image", *p);
+                        r = -ENOENT;
+                        goto fail;
+                }
+
+        uint32_t also = 0; /* a VLAN address it must answer on too */
+        if (streq(s->name, "postgresql")) {
+                if ((r = postgresql(c, s, &reason, &done)) < 0)
+                        goto fail;
+        } else if (streq(s->name, "redis") && s->unit) {
+                if ((r = redis_config(c, s, &also, &reason)) < 0 ||
+                    (!c->units_enabled && (r = systemctl(c, "enable", s->unit, &reason)) < 0) ||
+                    (r = systemctl(c, "restart", s->unit, &reason)) < 0)
+                        goto fail;
+        } else if (s->unit) {
+                /* Started, not restarted: their configuration is not ours (the join step writes
+                 * chrony's, rsyslog's, Zabbix's and restarts them itself). */
+                if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit, &reason)) < 0) ||
+                    (r = systemctl(c, "start", s->unit, &reason)) < 0)
+                        goto fail;
+        } else {
+                record(c, s, "done", "installed; it has no unit of its own");
+                return 0;
+        }
+
+        if ((r = check_ports(c, s, &reason, &pl)) < 0)
+                goto fail;
+        for (size_t i = 0; also && live(c) && i < s->n_ports; i++)
+                if ((r = wait_answer(also, s->ports[i], c->answer_timeout_sec)) < 0) {
+                        reason = strprintf("%s does not answer on %u.%u.%u.%u:%u: %s", s->name, also >> 24,
+                                           (also >> 16) & 0xff, (also >> 8) & 0xff, also & 0xff, s->ports[i],
+                                           strerror(-r));
+                        goto fail;
+                }
+        msg = strprintf("%s%s%s%s", done ? done : live(c) ? "started" : "configured",
+                        s->n_ports ? (live(c) ? "; answering on " : "; would check ") : "", s->n_ports ? strna(pl) : "",
+                        live(c) ? "" : " (offline: nothing started)");
+        record(c, s, "done", msg);
+        return 0;
+fail:
+        if (!reason)
+                reason = strdup(strerror(-r));
+        record(c, s, "failed", reason);
+        return r;
+}
+
+int services_run(struct services_ctx *c) {
+        _cleanup_free_ char *base = NULL;
+        bool own_base = false;
+        if (!c->base && os_base(c->root_fd, &base) >= 0) {
+                c->base = base;
+                own_base = true;
+        }
+        if (!c->ram && mem_total(&c->ram) < 0)
+                c->ram = c->profile->ram;
+        if (!c->cpus) {
+                long n = sysconf(_SC_NPROCESSORS_ONLN);
+                c->cpus = n > 0 ? (unsigned) n : 1;
+        }
+        if (!c->probe_timeout_sec)
+                c->probe_timeout_sec = 3;
+        if (!c->answer_timeout_sec)
+                c->answer_timeout_sec = 120;
+
+        /* Every unit enabled in one go: each systemctl enable reloads systemd, which takes many
+         * seconds on a slow machine (20-40 s each under TCG). If the batch fails, each service
+         * enables its own and the failure lands on the service it belongs to. */
+        _cleanup_strv_free_ char **units = NULL;
+        if (strv_extend(&units, "nftables.service") < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->profile->n_services; i++) {
+                const struct service_spec *s = &c->profile->services[i];
+                if (s->source != SERVICE_SOURCE_DISTRO || !s->unit || (s->bases && c->base && !strv_contains(s->bases, c->base)))
+                        continue;
+                bool have = true;
+                for (char **p = s->packages; p && *p; p++)
+                        have = have && package_installed(c->root_fd, *p);
+                if (have && !strv_contains(units, s->unit) && strv_extend(&units, s->unit) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0, j = 0;; i++) {
+                if (units[i] && unit_enabled(c->root_fd, units[i])) {
+                        free(units[i]);
+                        continue;
+                }
+                units[j++] = units[i];
+                if (!units[i])
+                        break;
+        }
+        if (!units[0])
+                c->units_enabled = true;
+        else {
+                _cleanup_strv_free_ char **argv = NULL;
+                _cleanup_free_ char *why = NULL;
+                if (strv_extend(&argv, "systemctl") < 0 || strv_extend(&argv, "enable") < 0)
+                        return -ENOMEM;
+                for (char **u = units; *u; u++)
+                        if (strv_extend(&argv, *u) < 0)
+                                return -ENOMEM;
+                c->units_enabled = run_logged(c, argv, &why) >= 0;
+                if (!c->units_enabled)
+                        log_warning("enabling the units at once failed (%s); one by one", strna(why));
+        }
+
+        c->report = (struct json) {};
+        json_begin_object(&c->report);
+        json_key(&c->report, "services");
+        json_begin_array(&c->report);
+        int r = firewall(c);
+        if (r < 0) {
+                buf_done(&c->report.out);
+                return r;
+        }
+
+        unsigned failed = 0, skipped = 0, done = 0;
+        _cleanup_free_ char *first = NULL;
+        for (size_t i = 0; i < c->profile->n_services; i++) {
+                r = one_service(c, &c->profile->services[i]);
+                if (r < 0) {
+                        failed++;
+                        if (!first)
+                                first = strdup(c->profile->services[i].name);
+                } else if (r == 1)
+                        skipped++;
+                else
+                        done++;
+        }
+        json_end_array(&c->report);
+        json_key(&c->report, "postgresql");
+        if (c->pg_report)
+                json_raw(&c->report, c->pg_report);
+        else
+                json_null(&c->report);
+        json_end_object(&c->report);
+        _cleanup_free_ char *rep = buf_steal(&c->report.out);
+        if (rep)
+                (void) status_attach(c->status, "services", rep);
+        free(c->pg_report);
+        c->pg_report = NULL;
+        _cleanup_free_ char *sum = strprintf("%u running, %u skipped, %u failed", done, skipped, failed);
+        if (own_base)
+                c->base = NULL; /* it pointed into base, freed here */
+        if (failed) {
+                _cleanup_free_ char *why = strprintf("%s (first: %s; see service/%s)", strna(sum), strna(first), strna(first));
+                (void) status_fail(c->status, "services", why);
+                return -EIO;
+        }
+        (void) status_step(c->status, "services", "done", sum);
+        return 0;
+}

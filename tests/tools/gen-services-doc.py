@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Write docs/services.md from the role profiles, as rackstack-build resolves them (inheritance
+applied): every service with its source, version, ports and when it is fetched, and each role's
+firewall. --check: fail (exit 1) if docs/services.md is not what this would write."""
+import json, os, subprocess, sys
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+ROLES = ["id", "db", "app", "comm", "voip", "biz", "erp", "it", "infra"]
+
+def v(x):
+    if isinstance(x, dict) and "value" in x:
+        return x["value"]
+    if isinstance(x, list):
+        return [v(i) for i in x]
+    if isinstance(x, dict):
+        return {k: v(i) for k, i in x.items()}
+    return x
+
+def show(build, role):
+    out = subprocess.run([build, "show", role, "--json"], cwd=TOP, capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+def source_of(s):
+    src = s.get("source")
+    if src == "distro":
+        return "distribution: " + ", ".join("`%s`" % p for p in s.get("packages", []))
+    if src == "apt":
+        return "vendor apt: `%s`, key %s; %s" % (s.get("repo"), s.get("key-url"),
+                                                 ", ".join("`%s`" % p for p in s.get("packages", [])))
+    if src == "oci":
+        return "OCI image `%s` (podman, %s)" % (s.get("image"), s.get("unit"))
+    return src
+
+def ports_of(p):
+    protos = p.get("proto")
+    protos = protos if isinstance(protos, list) else [protos]
+    return "%s/%s" % (p.get("port"), ",".join(x.upper() for x in protos if x))
+
+def render(build):
+    lines = [
+        "# Services by role",
+        "",
+        "Generated from `profiles/*.yaml` by `tests/tools/gen-services-doc.py` (do not edit; "
+        "`tests/integration/test-services-doc.sh` fails when it is stale).",
+        "",
+        "- **distribution** services are installed into the image at build time and started on first boot.",
+        "- **vendor apt** and **OCI image** services are not shipped by Debian or Ubuntu. `fetch` says when "
+        "they are fetched: `build` (by rackstack-build) or `firstboot`. No vendor repository or registry is "
+        "reachable from the build and test machines, so the builder lists them as deferred in the image's "
+        "manifest, and first boot reports each as `skipped: <source> unreachable` in status.json. Nothing is "
+        "faked.",
+        "- `bases`: the service exists only on those bases; elsewhere first boot reports it skipped.",
+        "- `memory`: RAM set aside for the service before PostgreSQL's budget is computed (db role).",
+        "- Ports are the seed's; the firewall (nftables, one `inet rackstack` table) opens exactly these, "
+        "plus SSH from the management VLAN, and drops everything else.",
+        "",
+    ]
+    for role in ROLES:
+        j = show(build, role)
+        p = v(j["profile"])
+        host = j.get("host") or {}
+        hname = host.get("name") if isinstance(host, dict) else None
+        lines.append("## %s%s" % (role, " (%s)" % v(hname) if hname else ""))
+        lines.append("")
+        if p.get("description"):
+            lines.append(str(p["description"]))
+            lines.append("")
+        lines.append("| service | source | version | ports | fetch | bases | memory |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for s in p.get("services", []):
+            fetch = s.get("fetch", "build")
+            lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                s["name"], source_of(s).replace("|", "\\|"),
+                s.get("version", "distribution's" if s.get("source") == "distro" else "-"),
+                ", ".join(str(x) for x in s.get("ports", [])) or "-", fetch,
+                ", ".join(s.get("bases", [])) or "all", s.get("memory", "-")))
+        lines.append("")
+        lines.append("Firewall (inbound): " + ", ".join(
+            "%s %s" % (ports_of(x), x.get("service", "")) for x in p.get("ports", [])) + ".")
+        lines.append("")
+    return "\n".join(lines)
+
+def main():
+    build = os.environ.get("RACKSTACK_BUILD", os.path.join(TOP, "build", "rackstack-build"))
+    text = render(build)
+    path = os.path.join(TOP, "docs", "services.md")
+    if "--check" in sys.argv[1:]:
+        cur = open(path).read() if os.path.exists(path) else ""
+        if cur != text:
+            sys.stderr.write("docs/services.md is stale: run tests/tools/gen-services-doc.py\n")
+            import difflib
+            sys.stderr.writelines(difflib.unified_diff(cur.splitlines(True), text.splitlines(True), "docs/services.md", "generated"))
+            return 1
+        return 0
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.rename(path + ".tmp", path)
+    return 0
+
+sys.exit(main())

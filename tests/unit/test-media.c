@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for the install media's pure parts: templates, modules.dep closure, ELF DT_NEEDED,
+ * the ISO label, --pxe-url checks, and the libarchive initrd read back by cpio. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "build.h"
+#include "cleanup.h"
+#include "elf-deps.h"
+#include "fileio.h"
+#include "initrd-writer.h"
+#include "installer.h"
+#include "kmod-deps.h"
+#include "spawn-run.h"
+#include "template.h"
+#include "util.h"
+
+static char **V(const char *words) {
+        char **l = NULL;
+        assert_int_equal(strv_split(words, " ", &l), 0);
+        return l;
+}
+
+static void test_template(void **state) {
+        const char *vars[] = { "HOST", "lab-db1", "PXE_URL", "http://10.0.2.2:8080", "EMPTY", "", NULL };
+        char *out = NULL, *unknown = NULL;
+        assert_int_equal(template_expand("host @HOST@ url=@PXE_URL@/x @EMPTY@.", vars, &out, NULL), 0);
+        assert_string_equal(out, "host lab-db1 url=http://10.0.2.2:8080/x .");
+        free(out);
+        /* Lone '@', lower case and e-mail-like text stay as they are. */
+        assert_int_equal(template_expand("a@b.c @ @lower@ @@ end@", vars, &out, NULL), 0);
+        assert_string_equal(out, "a@b.c @ @lower@ @@ end@");
+        free(out);
+        assert_int_equal(template_expand("", vars, &out, NULL), 0);
+        assert_string_equal(out, "");
+        free(out);
+        assert_int_equal(template_expand("x @HSOT@ y", vars, &out, &unknown), -ENOKEY);
+        assert_string_equal(unknown, "HSOT");
+        free(unknown);
+}
+
+static const char modules_dep[] =
+        "kernel/fs/isofs/isofs.ko:\n"
+        "kernel/drivers/scsi/sr_mod.ko: kernel/drivers/cdrom/cdrom.ko kernel/drivers/scsi/scsi_common.ko\n"
+        "kernel/drivers/cdrom/cdrom.ko: kernel/drivers/scsi/scsi_common.ko\n"
+        "kernel/drivers/scsi/scsi_common.ko:\n"
+        "kernel/drivers/usb/host/ehci-pci.ko.zst: kernel/drivers/usb/host/ehci-hcd.ko.zst\n"
+        "kernel/drivers/usb/host/ehci-hcd.ko.zst:\n"
+        "\n";
+
+static void test_kmod_closure(void **state) {
+        struct kmod_table t = {};
+        assert_int_equal(kmod_table_parse(modules_dep, &t, NULL), 0);
+        assert_int_equal(t.n, 6);
+        _cleanup_strv_free_ char **names = V("sr_mod ehci-pci isofs sr-mod nosuch");
+        _cleanup_strv_free_ char **paths = NULL, **missing = NULL;
+        assert_int_equal(kmod_closure(&t, names, &paths, &missing), 0);
+        _cleanup_free_ char *j = strv_join(paths, " ");
+        assert_string_equal(j, "kernel/drivers/scsi/scsi_common.ko kernel/drivers/cdrom/cdrom.ko "
+                               "kernel/drivers/scsi/sr_mod.ko kernel/drivers/usb/host/ehci-hcd.ko.zst "
+                               "kernel/drivers/usb/host/ehci-pci.ko.zst kernel/fs/isofs/isofs.ko");
+        assert_int_equal(strv_length(missing), 1);
+        assert_string_equal(missing[0], "nosuch");
+        kmod_table_done(&t);
+
+        /* A cycle, a dependency that is not listed, a line without a colon. */
+        assert_int_equal(kmod_table_parse("a.ko: b.ko\nb.ko: a.ko\n", &t, NULL), 0);
+        _cleanup_strv_free_ char **a = V("a");
+        _cleanup_strv_free_ char **p2 = NULL, **m2 = NULL;
+        assert_int_equal(kmod_closure(&t, a, &p2, &m2), -ELOOP);
+        kmod_table_done(&t);
+        assert_int_equal(kmod_table_parse("a.ko: c.ko\n", &t, NULL), 0);
+        assert_int_equal(kmod_closure(&t, a, &p2, &m2), -EBADMSG);
+        kmod_table_done(&t);
+        unsigned line = 0;
+        assert_int_equal(kmod_table_parse("a.ko:\nno colon here\n", &t, &line), -EBADMSG);
+        assert_int_equal(line, 2);
+
+        char *n = kmod_name_normalize("kernel/drivers/usb/storage/usb-storage.ko.xz");
+        assert_string_equal(n, "usb_storage");
+        free(n);
+}
+
+static void read_path(const char *path, char **ret, size_t *ret_n) {
+        assert_int_equal(read_file_full(AT_FDCWD, path, 64 << 20, ret, ret_n), 0);
+}
+
+static void test_elf_deps(void **state) {
+        /* Our own firstboot binary: dynamic, with libc among its libraries. */
+        _cleanup_free_ char *exe = realpath("/proc/self/exe", NULL);
+        assert_non_null(exe);
+        _cleanup_free_ char *data = NULL;
+        size_t n = 0;
+        read_path(exe, &data, &n);
+        struct elf_deps d = {};
+        assert_int_equal(elf_deps_parse(data, n, &d), 0);
+        assert_non_null(d.interp);
+        assert_true(startswith(d.interp, "/lib"));
+        assert_true(strv_contains(d.needed, "libc.so.6"));
+        assert_true(strv_contains(d.needed, "libcmocka.so.0"));
+        elf_deps_done(&d);
+
+        /* Every truncation is an error or a consistent answer, never a crash (ASan run). */
+        for (size_t cut = 0; cut < 4096 && cut < n; cut += 7) {
+                int r = elf_deps_parse(data, cut, &d);
+                if (r == 0)
+                        elf_deps_done(&d);
+                else
+                        assert_true(r == -EBADMSG || r == -EPROTONOSUPPORT);
+        }
+        assert_int_equal(elf_deps_parse("#!/bin/sh\n", 10, &d), -EBADMSG);
+        char elf32[64] = "\177ELF\001\001";
+        assert_int_equal(elf_deps_parse(elf32, sizeof elf32, &d), -EPROTONOSUPPORT);
+
+        /* A static binary has neither, when busybox-static is installed. */
+        if (access("/bin/busybox", R_OK) == 0) {
+                _cleanup_free_ char *bb = NULL;
+                read_path("/bin/busybox", &bb, &n);
+                if (elf_deps_parse(bb, n, &d) == 0) {
+                        assert_null(d.interp);
+                        assert_null(d.needed[0]);
+                        elf_deps_done(&d);
+                }
+        }
+}
+
+static void test_label_and_url(void **state) {
+        char *l = installer_label("lab-db1");
+        assert_string_equal(l, "RACKSTACK_LAB_DB1");
+        free(l);
+        l = installer_label("a-very-long-host-name.example.com");
+        assert_int_equal(strlen(l), 32);
+        assert_string_equal(l, "RACKSTACK_A_VERY_LONG_HOST_NAME_");
+        free(l);
+
+        assert_int_equal(build_check_pxe_url(NULL), 0);
+        assert_int_equal(build_check_pxe_url("http://10.0.2.2:8080/rackstack/lab-db1"), 0);
+        assert_int_equal(build_check_pxe_url("http://next-server/x"), 0);
+        assert_int_equal(build_check_pxe_url("https://h/x"), -EINVAL);
+        assert_int_equal(build_check_pxe_url("http://h/x/"), -EINVAL);
+        assert_int_equal(build_check_pxe_url("http://h/a b"), -EINVAL);
+        assert_int_equal(build_check_pxe_url("http://h/'x"), -EINVAL);
+        assert_int_equal(build_check_pxe_url("http://u@h/x"), -EINVAL);
+        assert_int_equal(build_check_pxe_url("http://"), -EINVAL);
+        unsigned m;
+        assert_int_equal(build_parse_formats(BUILD_FORMATS_DEFAULT, &m), 0);
+        assert_int_equal(m, BUILD_FORMAT_RAW | BUILD_FORMAT_QCOW2 | BUILD_FORMAT_ISO | BUILD_FORMAT_PXE);
+}
+
+static void test_read_list(void **state) {
+        char path[] = "/var/tmp/test-media-list-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        const char *text = "# comment\nsquashfs loop  # trailing\n\n\toverlay\nloop\n";
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+        _cleanup_strv_free_ char **l = NULL;
+        assert_int_equal(installer_read_list(path, &l), 0);
+        _cleanup_free_ char *j = strv_join(l, ",");
+        assert_string_equal(j, "squashfs,loop,overlay");
+        unlink(path);
+}
+
+/* The initrd written in-process, listed by GNU cpio after zstd -d: the kernel's format. */
+static void test_initrd(void **state) {
+        char dir[] = "/var/tmp/test-media-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *img = strprintf("%s/initrd.img", dir);
+        struct initrd_writer w = {};
+        assert_int_equal(initrd_writer_open(img, 1700000000, &w), 0);
+        assert_int_equal(initrd_add_chrdev(&w, "dev/console", 0600, 5, 1), 0);
+        assert_int_equal(initrd_add_data(&w, "init", "#!/bin/sh\necho hi\n", 18, 0755), 0);
+        assert_int_equal(initrd_add_data(&w, "lib/modules/6.1/kernel/fs/a.ko", "", 0, 0644), 0);
+        assert_int_equal(initrd_add_symlink(&w, "bin/sh", "busybox"), 0);
+        assert_int_equal(initrd_add_dir(&w, "lib/modules", 0755), 0); /* already there: no second entry */
+        assert_int_equal(initrd_writer_close(&w), 0);
+        initrd_writer_done(&w);
+
+        _cleanup_free_ char *cmd = strprintf("zstd -dc %s 2>/dev/null | cpio -itv --quiet 2>&1 || gzip -dc %s | "
+                                             "cpio -itv --quiet", img, img);
+        const char *argv[] = { "sh", "-c", cmd, NULL };
+        struct spawn_opts o = SPAWN_OPTS_INIT;
+        o.capture_stdout = true;
+        _cleanup_free_ char *tail = NULL, *out = NULL;
+        assert_int_equal(spawn_run(argv, &o, &tail, &out), 0);
+        assert_non_null(strstr(out, "crw-------   1 root     root       5,   1"));
+        assert_non_null(strstr(out, "dev/console"));
+        assert_non_null(strstr(out, "-rwxr-xr-x   1 root     root           18"));
+        assert_non_null(strstr(out, "lib/modules/6.1/kernel/fs/a.ko"));
+        assert_non_null(strstr(out, "bin/sh -> busybox"));
+        /* Parents first, each once. */
+        const char *p_lib = strstr(out, " lib\n"), *p_mod = strstr(out, " lib/modules\n");
+        assert_non_null(p_lib);
+        assert_non_null(p_mod);
+        assert_true(p_lib < p_mod);
+        assert_null(strstr(p_mod + 1, " lib/modules\n"));
+
+        /* read_fd_decompressed: a zstd file comes back plain, a plain file as it is. */
+        _cleanup_free_ char *zcmd = strprintf("printf 'module bytes' > %s/m.ko && zstd -q %s/m.ko -o %s/m.ko.zst", dir, dir,
+                                              dir);
+        const char *zargv[] = { "sh", "-c", zcmd, NULL };
+        assert_int_equal(spawn_run(zargv, NULL, NULL, NULL), 0);
+        static const char *const names[] = { "m.ko", "m.ko.zst" };
+        for (size_t i = 0; i < 2; i++) {
+                _cleanup_free_ char *p = strprintf("%s/%s", dir, names[i]);
+                _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+                assert_true(fd >= 0);
+                _cleanup_free_ char *data = NULL;
+                size_t n = 0;
+                assert_int_equal(read_fd_decompressed(fd, 1024, &data, &n), 0);
+                assert_int_equal(n, 12);
+                assert_memory_equal(data, "module bytes", 12);
+        }
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
+        const char *rargv[] = { "sh", "-c", rm, NULL };
+        assert_int_equal(spawn_run(rargv, NULL, NULL, NULL), 0);
+}
+
+static void put(const char *root, const char *rel, const char *text) {
+        _cleanup_close_ int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        _cleanup_free_ char *parent = strdup(rel);
+        char *slash = strrchr(parent, '/');
+        if (slash) {
+                *slash = 0;
+                assert_int_equal(mkdir_parents_at(dfd, parent, 0755), 0);
+        }
+        assert_int_equal(write_file_atomic(dfd, rel, text, strlen(text), 0644), 0);
+}
+
+/* The plan read from a made-up role tree: the newest kernel that has modules, the module closure
+ * minus built-ins, and an ELF file's libraries found through the search path, with an absolute
+ * symlink resolved inside the tree (not on the build host). */
+static void test_installer_plan(void **state) {
+        char root[] = "/var/tmp/test-media-tree-XXXXXX";
+        assert_non_null(mkdtemp(root));
+        put(root, "boot/vmlinuz-6.9.0-1", "k");
+        put(root, "boot/vmlinuz-6.10.0-1", "k");
+        put(root, "boot/vmlinuz-6.11.0-1", "k"); /* no modules: not chosen */
+        put(root, "lib/modules/6.9.0-1/modules.dep", "");
+        put(root, "lib/modules/6.10.0-1/modules.dep",
+            "kernel/fs/squashfs/squashfs.ko.zst:\nkernel/drivers/block/loop.ko.zst:\n"
+            "kernel/drivers/net/virtio_net.ko.zst: kernel/drivers/net/net_failover.ko.zst\n"
+            "kernel/drivers/net/net_failover.ko.zst:\n");
+        put(root, "lib/modules/6.10.0-1/modules.builtin", "kernel/fs/ext4/ext4.ko\n");
+
+        _cleanup_free_ char *elf = NULL;
+        size_t n = 0;
+        assert_int_equal(read_file_full(AT_FDCWD, "tests/fuzz/corpus/elf-deps/tiny.so", 1 << 20, &elf, &n), 0);
+        _cleanup_free_ char *prog = strprintf("%s/usr/bin/prog", root);
+        put(root, "usr/bin/prog", "");
+        _cleanup_close_ int fd = open(prog, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        assert_int_equal(write(fd, elf, n), (ssize_t) n);
+        /* libm: an absolute symlink that only makes sense inside the tree; libc: in /lib only. */
+        put(root, "usr/lib/x86_64-linux-gnu/libm-tree-only.so", "not an ELF file");
+        _cleanup_free_ char *link = strprintf("%s/usr/lib/x86_64-linux-gnu/libm.so.6", root);
+        assert_int_equal(symlink("/usr/lib/x86_64-linux-gnu/libm-tree-only.so", link), 0);
+        put(root, "lib/x86_64-linux-gnu/libc.so.6", "not an ELF file either");
+        put(root, "etc/os-release", "ID=test\n");
+
+        _cleanup_strv_free_ char **mods = V("squashfs loop ext4 nosuch");
+        _cleanup_strv_free_ char **net = V("virtio_net loop");
+        _cleanup_strv_free_ char **files = V("/usr/bin/prog /etc/os-release ?/etc/missing");
+        struct installer_plan p = {};
+        assert_int_equal(installer_plan_make(root, mods, net, files, &p), 0);
+        assert_string_equal(p.kver, "6.10.0-1");
+        assert_string_equal(p.kernel, "boot/vmlinuz-6.10.0-1");
+        _cleanup_free_ char *m = strv_join(p.modules, " ");
+        assert_string_equal(m, "kernel/fs/squashfs/squashfs.ko.zst kernel/drivers/block/loop.ko.zst");
+        _cleanup_free_ char *mn = strv_join(p.modules_net, " ");
+        assert_string_equal(mn, "kernel/drivers/net/net_failover.ko.zst kernel/drivers/net/virtio_net.ko.zst");
+        _cleanup_free_ char *sk = strv_join(p.modules_skipped, " ");
+        assert_string_equal(sk, "nosuch"); /* ext4 is built in */
+        _cleanup_free_ char *lf = strv_join(p.live_files, " ");
+        assert_string_equal(lf, "usr/bin/prog usr/lib/x86_64-linux-gnu/libm.so.6 lib/x86_64-linux-gnu/libc.so.6 "
+                                "etc/os-release");
+        _cleanup_free_ char *ld = strv_join(p.lib_dirs, ":");
+        assert_string_equal(ld, "usr/lib/x86_64-linux-gnu:lib/x86_64-linux-gnu");
+        installer_plan_done(&p);
+
+        /* A required file that is missing, and a library nowhere in the tree, are errors. */
+        _cleanup_strv_free_ char **missing = V("/usr/bin/nothere");
+        assert_int_equal(installer_plan_make(root, mods, net, missing, &p), -ENOENT);
+        assert_int_equal(unlink(link), 0);
+        assert_int_equal(installer_plan_make(root, mods, net, files, &p), -ENOENT);
+
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", root);
+        const char *argv[] = { "sh", "-c", rm, NULL };
+        assert_int_equal(spawn_run(argv, NULL, NULL, NULL), 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_template),     cmocka_unit_test(test_kmod_closure),
+                cmocka_unit_test(test_elf_deps),     cmocka_unit_test(test_label_and_url),
+                cmocka_unit_test(test_read_list),    cmocka_unit_test(test_initrd),
+                cmocka_unit_test(test_installer_plan),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
