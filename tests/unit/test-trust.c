@@ -89,7 +89,7 @@ static void test_sha256sums_parse(void **state) {
         struct sums_entry *a = NULL;
         size_t n = 0;
         unsigned line = 0;
-        assert_int_equal(sha256sums_parse(H64 "  lab-db1.raw\n" H64 " *manifest.json\n", &a, &n, &line), 0);
+        assert_int_equal(signed_sums_parse(H64 "  lab-db1.raw\n" H64 " *manifest.json\n", &a, &n, &line), 0);
         assert_int_equal(n, 2);
         assert_string_equal(a[0].name, "lab-db1.raw");
         assert_string_equal(a[0].sha256, H64);
@@ -97,7 +97,7 @@ static void test_sha256sums_parse(void **state) {
         sums_entries_free(a, n);
 
         /* Last line without a newline. */
-        assert_int_equal(sha256sums_parse(H64 "  x", &a, &n, &line), 0);
+        assert_int_equal(signed_sums_parse(H64 "  x", &a, &n, &line), 0);
         assert_int_equal(n, 1);
         sums_entries_free(a, n);
 
@@ -121,7 +121,7 @@ static void test_sha256sums_parse(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 a = NULL;
                 line = 0;
-                int r = sha256sums_parse(bad[i].text, &a, &n, &line);
+                int r = signed_sums_parse(bad[i].text, &a, &n, &line);
                 if (r != -EBADMSG || line != bad[i].line)
                         fail_msg("case %zu: r=%d line=%u", i, r, line);
                 assert_null(a);
