@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -472,6 +473,27 @@ static int signing_pub_install(struct build_ctx *ctx, struct manifest *m) {
 
 /* out/<host>/proxmox/: the qcow2 (a hard link of the pending one), <host>.conf and import.sh, each
  * pending and listed in SHA256SUMS as proxmox/NAME. */
+/* The PXE set is staged in a pxe.tmp.PID directory (files, not one O_TMPFILE): a build killed
+ * with SIGKILL leaves it, and the next build removes those of processes that are gone. */
+static void remove_dead_pxe_staging(const char *out_dir) {
+        _cleanup_closedir_ DIR *d = opendir(out_dir);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                uint32_t pid;
+                if (!startswith(de->d_name, "pxe.tmp.") || parse_uint32_range(de->d_name + 8, 1, INT32_MAX, &pid) < 0)
+                        continue;
+                if (kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                _cleanup_free_ char *path = strprintf("%s/%s", out_dir, de->d_name);
+                if (!path)
+                        return;
+                stage_note("pxe", "removing %s, left by a build that was killed", path);
+                (void) rm_rf(path);
+        }
+}
+
 static int proxmox_outputs(struct build_ctx *ctx, struct manifest *m, struct pending **pend, size_t *n_pend,
                            const char *qcow_tmp) {
         _cleanup_(proxmox_plan_done) struct proxmox_plan plan = {};
@@ -767,6 +789,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                         goto fail;
                 }
                 (void) rm_rf(pxe_tmp);
+                remove_dead_pxe_staging(ctx->out_dir);
                 if (mkdir(pxe_tmp, 0755) < 0) {
                         r = log_error_errno(-errno, "Failed to create %s: %m", pxe_tmp);
                         goto fail;
