@@ -352,12 +352,15 @@ static void pending_drop(struct pending *p, size_t n) {
         }
 }
 
-static int pending_add(struct pending **p, size_t *n, const char *dir, const char *name, char **ret_tmp) {
+static int pending_add_full(struct pending **p, size_t *n, const char *dir, const char *name, bool named,
+                            char **ret_tmp) {
         struct pending *m = realloc(*p, (*n + 1) * sizeof **p);
         if (!m)
                 return -ENOMEM;
         *p = m;
-        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        int fd = named ? -1 : open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        if (named)
+                errno = EOPNOTSUPP;
         if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
                 return log_error_errno(-errno, "Failed to create a file in %s: %m", dir);
         m[*n] = (struct pending) {
@@ -376,6 +379,15 @@ static int pending_add(struct pending **p, size_t *n, const char *dir, const cha
         *ret_tmp = m[*n].tmp;
         (*n)++;
         return 0;
+}
+
+static int pending_add(struct pending **p, size_t *n, const char *dir, const char *name, char **ret_tmp) {
+        return pending_add_full(p, n, dir, name, false, ret_tmp);
+}
+
+/* For a tool that refuses to write through a symbolic link such as /proc/PID/fd/N (xorriso). */
+static int pending_add_named(struct pending **p, size_t *n, const char *dir, const char *name, char **ret_tmp) {
+        return pending_add_full(p, n, dir, name, true, ret_tmp);
 }
 
 /* Give a pending file its final name: link the unnamed file in under a temporary name, then
@@ -473,23 +485,26 @@ static int signing_pub_install(struct build_ctx *ctx, struct manifest *m) {
 
 /* out/<host>/proxmox/: the qcow2 (a hard link of the pending one), <host>.conf and import.sh, each
  * pending and listed in SHA256SUMS as proxmox/NAME. */
-/* The PXE set is staged in a pxe.tmp.PID directory (files, not one O_TMPFILE): a build killed
- * with SIGKILL leaves it, and the next build removes those of processes that are gone. */
-static void remove_dead_pxe_staging(const char *out_dir) {
+/* Outputs that cannot be unnamed files are staged as NAME.tmp.PID (the ISO, which xorriso will not
+ * write through /proc/PID/fd/N; the PXE directory; outputs on a filesystem without O_TMPFILE): a
+ * build killed with SIGKILL leaves them, and the next build removes those of processes that are
+ * gone. */
+static void remove_dead_staging(const char *out_dir) {
         _cleanup_closedir_ DIR *d = opendir(out_dir);
         if (!d)
                 return;
         struct dirent *de;
         while ((de = readdir(d))) {
+                const char *t = strstr(de->d_name, ".tmp.");
                 uint32_t pid;
-                if (!startswith(de->d_name, "pxe.tmp.") || parse_uint32_range(de->d_name + 8, 1, INT32_MAX, &pid) < 0)
+                if (!t || parse_uint32_range(t + 5, 1, INT32_MAX, &pid) < 0)
                         continue;
                 if (kill((pid_t) pid, 0) == 0 || errno != ESRCH)
                         continue;
                 _cleanup_free_ char *path = strprintf("%s/%s", out_dir, de->d_name);
                 if (!path)
                         return;
-                stage_note("pxe", "removing %s, left by a build that was killed", path);
+                stage_note("outputs", "removing %s, left by a build that was killed", path);
                 (void) rm_rf(path);
         }
 }
@@ -587,6 +602,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         char *raw_tmp = NULL, *qcow_tmp = NULL, *manifest_tmp = NULL, *sums_tmp = NULL, *sig_tmp = NULL;
         int r;
 
+        remove_dead_staging(ctx->out_dir);
         r = layer_stage(ctx);
         if (r < 0)
                 goto fail;
@@ -767,7 +783,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                         r = -ENOMEM;
                         goto fail;
                 }
-                r = pending_add(&pend, &n_pend, ctx->out_dir, iso_name, &iso_tmp);
+                r = pending_add_named(&pend, &n_pend, ctx->out_dir, iso_name, &iso_tmp);
                 if (r < 0)
                         goto fail;
                 stage_start("iso", NULL);
@@ -789,7 +805,6 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                         goto fail;
                 }
                 (void) rm_rf(pxe_tmp);
-                remove_dead_pxe_staging(ctx->out_dir);
                 if (mkdir(pxe_tmp, 0755) < 0) {
                         r = log_error_errno(-errno, "Failed to create %s: %m", pxe_tmp);
                         goto fail;

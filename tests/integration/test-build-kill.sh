@@ -88,7 +88,17 @@ after_kill() { # name, signal
         fi
 }
 
-kill_at kill-layer '"stage":"layer","state":"start"' 2 KILL && after_kill kill-layer KILL
+# What killed builds staged under NAME.tmp.PID (the ISO, the PXE directory) goes when the next build
+# starts, unless that process still runs (this script's PID stands for a live build).
+dead=999999; while kill -0 $dead 2>/dev/null; do dead=$((dead + 1)); done
+mkdir -p "$tmp/out-kill-layer/lab-db1/pxe.tmp.$dead"
+touch "$tmp/out-kill-layer/lab-db1/lab-db1.iso.tmp.$dead" "$tmp/out-kill-layer/lab-db1/lab-db1.iso.tmp.$$"
+kill_at kill-layer '"stage":"layer","state":"start"' 2 KILL
+check "a dead build's staged ISO and PXE directory were removed" \
+        test ! -e "$out/lab-db1/pxe.tmp.$dead" -a ! -e "$out/lab-db1/lab-db1.iso.tmp.$dead"
+check "a live build's staged file was left alone" test -e "$out/lab-db1/lab-db1.iso.tmp.$$"
+rm -f "$out/lab-db1/lab-db1.iso.tmp.$$"
+after_kill kill-layer KILL
 kill_at kill-hygiene '"stage":"hygiene","state":"done"' 0 KILL && after_kill kill-hygiene KILL
 kill_at kill-image '"stage":"image","state":"start"' 3 KILL && after_kill kill-image KILL
 kill_at kill-image-done '"stage":"image","state":"done"' 0 KILL && after_kill kill-image-done KILL
