@@ -42,7 +42,7 @@ static bool plain_name(const char *s, size_t n) {
         return true;
 }
 
-int sha256sums_parse(const char *text, struct sums_entry **ret, size_t *ret_n, unsigned *ret_line) {
+int signed_sums_parse(const char *text, struct sums_entry **ret, size_t *ret_n, unsigned *ret_line) {
         struct sums_entry *a = NULL;
         size_t n = 0;
         unsigned line = 0;
@@ -164,7 +164,7 @@ int signed_sums_verify(const char *dir, const char *pub_path, const char *only, 
         struct sums_entry *e = NULL;
         size_t n = 0;
         unsigned line = 0;
-        r = sha256sums_parse(sums, &e, &n, &line);
+        r = signed_sums_parse(sums, &e, &n, &line);
         if (r < 0) {
                 if (ret_line)
                         *ret_line = line;
