@@ -36,7 +36,8 @@ struct answer_set {
 /* Offer a value from a source: 1 taken, 0 kept the earlier value (noted when it differs), -ENOMEM.
  * value NULL only declares the key (so that it is listed, and asked for). */
 int answer_set_offer(struct answer_set *s, const char *key, const char *value, const char *source);
-/* The prompt's answer: replaces, keeping the old value in overruled. */
+/* The prompt's answer: replaces, keeping the old value in overruled; the same value as before (a
+ * default taken with Enter) keeps its source. 1 replaced, 0 unchanged. */
 int answer_set_replace(struct answer_set *s, const char *key, const char *value, const char *source);
 const struct answer *answer_set_get(const struct answer_set *s, const char *key);
 const char *answer_set_value(const struct answer_set *s, const char *key);

@@ -14,6 +14,7 @@
 #include "json.h"
 #include "kcmdline.h"
 #include "log.h"
+#include "net-apply.h"
 #include "nic.h"
 #include "prompt-plan.h"
 #include "prompt.h"
@@ -58,7 +59,8 @@ static int load(struct run_ctx *c) {
  * was asked. */
 static int prompt_missing(struct run_ctx *c, struct answer_set *set, const struct kcmdline *kc, const char *cmdline) {
         struct nic_list nics = {};
-        int r = nic_discover(c->o->sysfs ? c->o->sysfs : "/sys", &nics);
+        const char *sysfs = c->o->sysfs ? c->o->sysfs : "/sys";
+        int r = nic_discover(sysfs, &nics);
         if (r < 0)
                 log_warning_errno(r, "Cannot list the NICs for the prompt: %m");
         struct prompt_input in = { .known = set, .profile = c->profile, .site = c->site, .nics = &nics,
@@ -68,6 +70,19 @@ static int prompt_missing(struct run_ctx *c, struct answer_set *set, const struc
         if (r < 0 || plan.n == 0) {
                 nic_list_done(&nics);
                 return r < 0 ? fail(c, r, "cannot plan the questions: %s", strerror(-r)) : 0;
+        }
+        /* A freshly booted host has every NIC down and its carrier unknown: the NIC table and the
+         * default bond members need them up (as the network step does). */
+        if (!c->dry_run && net_nics_wake(&nics, 5000) > 0) {
+                nic_list_done(&nics);
+                if (nic_discover(sysfs, &nics) < 0)
+                        log_warning("Cannot list the NICs again after setting them up");
+                prompt_plan_done(&plan);
+                r = prompt_plan_build(&in, &plan);
+                if (r < 0) {
+                        nic_list_done(&nics);
+                        return fail(c, r, "cannot plan the questions: %s", strerror(-r));
+                }
         }
         uint64_t timeout = KCMDLINE_PROMPT_TIMEOUT_DEFAULT_SEC * 1000000ull;
         struct diags d = {};

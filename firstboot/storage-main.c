@@ -206,7 +206,11 @@ static int offer_wipe(const struct options *o, struct storage_run *s, storage_co
         r = confirm(wipe, userdata, &reason);
         if (r < 0) {
                 disk_plan_free(p);
-                (void) status_fail(st, "storage.plan", reason ? reason : "wiping the disks was not confirmed");
+                /* the refusal stays the reason; the console's outcome says why it stands */
+                _cleanup_free_ char *errors = strv_join(s->plan->errors, "; ");
+                _cleanup_free_ char *why = strprintf("%s (wiping not confirmed: %s)", strna(errors),
+                                                     reason ? reason : strerror(-r));
+                (void) status_fail(st, "storage.plan", why ? why : "wiping the disks was not confirmed");
                 return r;
         }
         log_info("Wiping confirmed at the console: %zu disk%s", strv_length(wipe), strv_length(wipe) == 1 ? "" : "s");

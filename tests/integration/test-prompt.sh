@@ -133,9 +133,12 @@ try:
     j = {a["key"]: a for a in json.loads(m.group(0).replace("\r", ""))}
 except Exception as e:
     j = {}
-check("defaults: --json says each answer came from the prompt, with what it replaced",
-      j.get("vlan.20.address", {}).get("source") == "prompt" and
-      any("part.ks line 1" in o for o in j.get("vlan.20.address", {}).get("overruled", [])), json.dumps(j)[:600])
+check("defaults: --json keeps each default's source (Enter confirms, it does not re-source)",
+      j.get("vlan.20.address", {}).get("source", "").endswith("part.ks line 1") and
+      j.get("vlan.10.address", {}).get("source", "").startswith("site.yaml:") and
+      j.get("bond.members", {}).get("source") == "prompt" and
+      not any("part.ks" in o for o in j.get("vlan.20.address", {}).get("overruled", [])),
+      json.dumps(j)[:900])
 
 # 2. Bad input is re-asked with the reason; the password is not echoed and is stored as $6$.
 out = TMP + "/typed.ks"

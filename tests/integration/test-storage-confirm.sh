@@ -64,8 +64,10 @@ check("the disk is offered, with what it carries", re.search(r"The disk plan wip
       r" for '[a-z]+': carries ext4", out) is not None, out)
 check("it says why it asks", "the disk plan needs a person's confirmation" in out, out)
 check("'yes' is not the word: asked again with the reason", "type 'wipe' to go on" in out, out)
-check("Ctrl-C: the step fails, nothing written", rc == 1 and "FAILED at storage.plan: interrupted at the prompt" in out
-      and blkid_type() == "ext4", "rc=%s type=%s" % (rc, blkid_type()))
+check("Ctrl-C: the step fails with the refusal and why it stands, nothing written", rc == 1 and
+      re.search(r"FAILED at storage.plan: .*carries ext4, and clearpart does not name it \(wiping not confirmed: "
+                r"interrupted at the prompt\)", out) is not None
+      and blkid_type() == "ext4", "rc=%s type=%s\n%s" % (rc, blkid_type(), out[-600:]))
 
 rc, out = session(T + "/r2", [(r"Type 'wipe' to wipe them: ", "wipe\r")])
 check("'wipe': the disk is cleared and laid out", rc == 0 and "rackstack-firstboot: finished" in out and
