@@ -97,7 +97,7 @@ static void test_sha256sums_parse(void **state) {
         sums_entries_free(a, n);
 
         /* Files in subdirectories, as the PXE set and the Proxmox files are listed. */
-        assert_int_equal(sha256sums_parse(H64 "  pxe/vmlinuz\n" H64 "  proxmox/lab-db1.conf\n", &a, &n, &line), 0);
+        assert_int_equal(signed_sums_parse(H64 "  pxe/vmlinuz\n" H64 "  proxmox/lab-db1.conf\n", &a, &n, &line), 0);
         assert_int_equal(n, 2);
         assert_string_equal(a[0].name, "pxe/vmlinuz");
         sums_entries_free(a, n);
