@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -351,12 +352,15 @@ static void pending_drop(struct pending *p, size_t n) {
         }
 }
 
-static int pending_add(struct pending **p, size_t *n, const char *dir, const char *name, char **ret_tmp) {
+static int pending_add_full(struct pending **p, size_t *n, const char *dir, const char *name, bool named,
+                            char **ret_tmp) {
         struct pending *m = realloc(*p, (*n + 1) * sizeof **p);
         if (!m)
                 return -ENOMEM;
         *p = m;
-        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        int fd = named ? -1 : open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        if (named)
+                errno = EOPNOTSUPP;
         if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
                 return log_error_errno(-errno, "Failed to create a file in %s: %m", dir);
         m[*n] = (struct pending) {
@@ -375,6 +379,15 @@ static int pending_add(struct pending **p, size_t *n, const char *dir, const cha
         *ret_tmp = m[*n].tmp;
         (*n)++;
         return 0;
+}
+
+static int pending_add(struct pending **p, size_t *n, const char *dir, const char *name, char **ret_tmp) {
+        return pending_add_full(p, n, dir, name, false, ret_tmp);
+}
+
+/* For a tool that refuses to write through a symbolic link such as /proc/PID/fd/N (xorriso). */
+static int pending_add_named(struct pending **p, size_t *n, const char *dir, const char *name, char **ret_tmp) {
+        return pending_add_full(p, n, dir, name, true, ret_tmp);
 }
 
 /* Give a pending file its final name: link the unnamed file in under a temporary name, then
@@ -444,6 +457,19 @@ static int write_tmp_text(const char *tmp, const char *text) {
         return write_tmp_data(tmp, text, strlen(text));
 }
 
+/* A tool that ran out of room says so in its own words (mke2fs: "Could not allocate block", qemu-img:
+ * "error while writing"): name the cause once, in ours. Called while the failed output's blocks are
+ * still held, so a full filesystem still looks full. */
+static void explain_full_disk(const char *dir) {
+        struct statvfs sv;
+        if (statvfs(dir, &sv) < 0)
+                return;
+        uint64_t avail = (uint64_t) sv.f_bavail * sv.f_frsize;
+        if (avail < 64 * MiB)
+                log_error("The filesystem of %s is full (%.1f MiB free): No space left on device. Free some space "
+                          "or choose another --out.", dir, avail / 1048576.0);
+}
+
 /* The public half of --sign's key goes into the image, where the installer looks for it. */
 static int signing_pub_install(struct build_ctx *ctx, struct manifest *m) {
         _cleanup_close_ int fd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -459,6 +485,30 @@ static int signing_pub_install(struct build_ctx *ctx, struct manifest *m) {
 
 /* out/<host>/proxmox/: the qcow2 (a hard link of the pending one), <host>.conf and import.sh, each
  * pending and listed in SHA256SUMS as proxmox/NAME. */
+/* Outputs that cannot be unnamed files are staged as NAME.tmp.PID (the ISO, which xorriso will not
+ * write through /proc/PID/fd/N; the PXE directory; outputs on a filesystem without O_TMPFILE): a
+ * build killed with SIGKILL leaves them, and the next build removes those of processes that are
+ * gone. */
+static void remove_dead_staging(const char *out_dir) {
+        _cleanup_closedir_ DIR *d = opendir(out_dir);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                const char *t = strstr(de->d_name, ".tmp.");
+                uint32_t pid;
+                if (!t || parse_uint32_range(t + 5, 1, INT32_MAX, &pid) < 0)
+                        continue;
+                if (kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                _cleanup_free_ char *path = strprintf("%s/%s", out_dir, de->d_name);
+                if (!path)
+                        return;
+                stage_note("outputs", "removing %s, left by a build that was killed", path);
+                (void) rm_rf(path);
+        }
+}
+
 static int proxmox_outputs(struct build_ctx *ctx, struct manifest *m, struct pending **pend, size_t *n_pend,
                            const char *qcow_tmp) {
         _cleanup_(proxmox_plan_done) struct proxmox_plan plan = {};
@@ -552,6 +602,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         char *raw_tmp = NULL, *qcow_tmp = NULL, *manifest_tmp = NULL, *sums_tmp = NULL, *sig_tmp = NULL;
         int r;
 
+        remove_dead_staging(ctx->out_dir);
         r = layer_stage(ctx);
         if (r < 0)
                 goto fail;
@@ -637,8 +688,10 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                 stage_fail("image", r, "image_assemble");
                 if (r == -EOPNOTSUPP)
                         log_error("The disk image assembler is not available in this build (builder/image.c).");
-                else if (r != -EINTR)
+                else if (r != -EINTR) {
                         log_error_errno(r, "Failed to assemble the disk image: %m");
+                        explain_full_disk(ctx->out_dir);
+                }
                 goto fail;
         }
         have_layout = true;
@@ -677,8 +730,11 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                         goto fail;
                 stage_start("qcow2", NULL);
                 r = write_qcow2_into(raw_tmp, qcow_tmp);
-                if (r < 0)
+                if (r < 0) {
+                        if (r != -EINTR)
+                                explain_full_disk(ctx->out_dir);
                         goto fail;
+                }
                 r = add_artifact(&m, qcow_name, qcow_tmp);
                 if (r < 0)
                         goto fail;
@@ -727,7 +783,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                         r = -ENOMEM;
                         goto fail;
                 }
-                r = pending_add(&pend, &n_pend, ctx->out_dir, iso_name, &iso_tmp);
+                r = pending_add_named(&pend, &n_pend, ctx->out_dir, iso_name, &iso_tmp);
                 if (r < 0)
                         goto fail;
                 stage_start("iso", NULL);

@@ -2,10 +2,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "ed25519.h"
 #include "exec-tool.h"
 #include "fileio.h"
 #include "log.h"
@@ -82,6 +84,15 @@ int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *r
         r = write_file_atomic(AT_FDCWD, s.sums, text, strlen(text), 0644);
         if (r < 0)
                 return log_error_errno(r, "Failed to write %s: %m", s.sums);
+        if (ctx->sign_key) {
+                /* The installer carries the public key (iso/installer/files) and refuses a medium
+                 * whose SHA256SUMS this does not sign. */
+                if (!(s.sig = strprintf("%s/%s", ctx->work_dir, MEDIA_SIG_NAME)))
+                        return -ENOMEM;
+                r = ed25519_sign_file(ctx->sign_key, s.sums, s.sig);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to sign the media's SHA256SUMS with %s: %m", ctx->sign_key);
+        }
         stage_note("media", "%s: %.0f MiB", MEDIA_IMAGE_NAME, size / 1048576.0);
         *ret = s;
         s = (struct media_source) {};
@@ -201,10 +212,16 @@ static int make_efi_image(struct build_ctx *ctx, const char *label, const char *
         if (!blocks)
                 return -ENOMEM;
         (void) unlink(img);
-        const char *mkfs[] = { "mkfs.vfat", "-n", "RS-EFI", "-i", "52534546", "-C", img, blocks, NULL };
+        /* With SOURCE_DATE_EPOCH: mkfs.vfat --invariant (no clock in the boot sector or FAT), mtools
+         * stamp directories and files with the epoch. */
+        bool sde = ctx->source_date_epoch >= 0;
+        const char *mkfs[] = { "mkfs.vfat", "-n", "RS-EFI", "-i", "52534546", "-C", img, blocks,
+                               sde ? "--invariant" : NULL, NULL };
         const char *mmd[] = { "mmd", "-i", img, "::/EFI", "::/EFI/BOOT", NULL };
         const char *mcopy[] = { "mcopy", "-i", img, efi, "::/EFI/BOOT/BOOTX64.EFI", NULL };
-        if ((r = tool_run(mkfs, NULL)) < 0 || (r = tool_run(mmd, NULL)) < 0 || (r = tool_run(mcopy, NULL)) < 0)
+        _cleanup_free_ char *sde_s = NULL;
+        const char *const *env = sde_env(ctx, &sde_s);
+        if ((r = tool_run(mkfs, NULL)) < 0 || (r = tool_run(mmd, env)) < 0 || (r = tool_run(mcopy, env)) < 0)
                 return log_error_errno(r, "Failed to make the ISO's EFI system partition: %m");
         *ret_img = TAKE_PTR(img);
         return 0;
@@ -253,6 +270,17 @@ int media_write_iso(struct build_ctx *ctx, const struct installer_env *env, cons
         /* Layout "C" of research/lab-boot.md: isolinux in the protective MBR and El Torito for BIOS;
          * the ESP appended as a real GPT partition (what UEFI firmware boots from a stick) and also
          * the El Torito EFI entry (what it boots from a CD). -iso-level 3 for an image over 4 GiB. */
+        _cleanup_free_ char *dates = NULL;
+        if (ctx->source_date_epoch >= 0) {
+                time_t t = (time_t) ctx->source_date_epoch;
+                struct tm tm;
+                char b[32];
+                if (!gmtime_r(&t, &tm) || strftime(b, sizeof b, "%Y%m%d%H%M%S00", &tm) == 0)
+                        return -EINVAL;
+                dates = strdup(b);
+                if (!dates)
+                        return -ENOMEM;
+        }
         const char *argv[] = {
                 "xorriso", "-as", "mkisofs", "-o", dest, "-iso-level", "3", "-r", "-J", "-joliet-long",
                 "-V", env->label, "-graft-points",
@@ -261,7 +289,10 @@ int media_write_iso(struct build_ctx *ctx, const struct installer_env *env, cons
                 "-boot-info-table",
                 "-eltorito-alt-boot", "-e", "--interval:appended_partition_2:all::", "-no-emul-boot",
                 "-append_partition", "2", ESP_GUID, efi_img, "-appended_part_as_gpt",
-                g_tree, g_kernel, g_initrd, g_live, g_image, NULL,
+                g_tree, g_kernel, g_initrd, g_live, g_image,
+                /* xorriso 1.5.4 takes the volume dates from SOURCE_DATE_EPOCH but still records each
+                 * file's mtime (the work tree's, made now): pin those too. */
+                dates ? "--set_all_file_dates" : NULL, dates, NULL,
         };
         _cleanup_free_ char *sde = NULL;
         r = tool_run(argv, sde_env(ctx, &sde));

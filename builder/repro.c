@@ -91,19 +91,46 @@ int repro_compare_files(const char *a, const char *b, struct file_diff *d) {
         return 1;
 }
 
-static int list_files(const char *dir, char ***l) {
-        _cleanup_closedir_ DIR *d = opendir(dir);
-        if (!d)
-                return -errno;
+/* Regular files under dir, as paths relative to it ("pxe/initrd.img"), depth-first. */
+static int list_files_at(int dfd, const char *prefix, char ***l, unsigned depth) {
+        if (depth > 16)
+                return -ELOOP;
+        _cleanup_closedir_ DIR *d = NULL;
+        int r = opendir_dup(dfd, &d);
+        if (r < 0)
+                return r;
         struct dirent *de;
         while ((errno = 0, de = readdir(d))) {
-                struct stat st;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
-                if (!strv_contains(*l, de->d_name) && strv_extend(l, de->d_name) < 0)
+                struct stat st;
+                if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                _cleanup_free_ char *rel = prefix ? strprintf("%s/%s", prefix, de->d_name) : strdup(de->d_name);
+                if (!rel)
+                        return -ENOMEM;
+                if (S_ISDIR(st.st_mode)) {
+                        _cleanup_close_ int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                        if (sub < 0)
+                                return -errno;
+                        r = list_files_at(sub, rel, l, depth + 1);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (!S_ISREG(st.st_mode))
+                        continue;
+                if (!strv_contains(*l, rel) && strv_extend(l, rel) < 0)
                         return -ENOMEM;
         }
         return errno ? -errno : 0;
+}
+
+static int list_files(const char *dir, char ***l) {
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return list_files_at(fd, NULL, l, 0);
 }
 
 static int name_cmp(const void *x, const void *y) {
@@ -406,6 +433,14 @@ static int publish_dir(const char *src, const char *dest) {
                         _cleanup_free_ char *from = strprintf("%s/%s", src, *f), *to = strprintf("%s/%s", dest, *f);
                         if (!from || !to)
                                 return -ENOMEM;
+                        char *slash = strrchr(to, '/');
+                        if (strchr(*f, '/')) { /* pxe/..., proxmox/...: their directory first */
+                                *slash = 0;
+                                r = mkdir_parents_at(AT_FDCWD, to, 0755);
+                                *slash = '/';
+                                if (r < 0)
+                                        return r;
+                        }
                         if (rename(from, to) < 0)
                                 return -errno;
                 }

@@ -24,16 +24,25 @@ void sums_entries_free(struct sums_entry *e, size_t n) {
         free(e);
 }
 
+/* A path below the directory: components separated by single '/', none empty, "." or "..", so a
+ * list cannot point outside its directory (the build lists pxe/ and proxmox/ files this way). */
 static bool plain_name(const char *s, size_t n) {
-        if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (s[i] == '/' || s[i] == '\\' || (unsigned char) s[i] < 0x20 || s[i] == 0x7f)
+        size_t start = 0;
+        for (size_t i = 0; i <= n; i++) {
+                if (i < n && s[i] != '/') {
+                        if (s[i] == '\\' || (unsigned char) s[i] < 0x20 || s[i] == 0x7f)
+                                return false;
+                        continue;
+                }
+                size_t len = i - start;
+                if (len == 0 || (len == 1 && s[start] == '.') || (len == 2 && s[start] == '.' && s[start + 1] == '.'))
                         return false;
+                start = i + 1;
+        }
         return true;
 }
 
-int sha256sums_parse(const char *text, struct sums_entry **ret, size_t *ret_n, unsigned *ret_line) {
+int signed_sums_parse(const char *text, struct sums_entry **ret, size_t *ret_n, unsigned *ret_line) {
         struct sums_entry *a = NULL;
         size_t n = 0;
         unsigned line = 0;
@@ -155,7 +164,7 @@ int signed_sums_verify(const char *dir, const char *pub_path, const char *only, 
         struct sums_entry *e = NULL;
         size_t n = 0;
         unsigned line = 0;
-        r = sha256sums_parse(sums, &e, &n, &line);
+        r = signed_sums_parse(sums, &e, &n, &line);
         if (r < 0) {
                 if (ret_line)
                         *ret_line = line;

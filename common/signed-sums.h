@@ -27,10 +27,10 @@ struct sums_entry {
         int error;
 };
 
-/* "HEX  NAME\n" (or "HEX *NAME") lines. Names must be plain file names (no '/', not "." or "..",
+/* "HEX  NAME\n" (or "HEX *NAME") lines. Names are paths below the directory (no leading '/', no "." or ".."
  * no control characters or backslashes), each listed once, so a list cannot point outside its
  * directory. Pure. -EBADMSG with *ret_line (1-based) at the first bad line. */
-int sha256sums_parse(const char *text, struct sums_entry **ret, size_t *ret_n, unsigned *ret_line);
+int signed_sums_parse(const char *text, struct sums_entry **ret, size_t *ret_n, unsigned *ret_line);
 void sums_entries_free(struct sums_entry *e, size_t n);
 
 /* sha256 of a file (holes read as zeros) as hex. */

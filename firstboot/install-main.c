@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "answers.h"
 #include "disk-seed.h"
 #include "ed25519.h"
 #include "fileio.h"
@@ -40,7 +41,8 @@ static void usage(FILE *f) {
         fputs("usage: rackstack-firstboot install --source SRC [OPTIONS]\n"
               "  --source SRC        a directory (the mounted medium) or an http:// URL prefix holding\n"
               "                      SHA256SUMS, the image (*.raw.zst or *.raw.gz), maybe SHA256SUMS.sig, ks.cfg\n"
-              "  --ks FILE           kickstart answers (default: SRC/ks.cfg when there is one)\n"
+              "  --ks FILE           kickstart answers (default: SRC/ks.cfg, else inst.ks=, an OEMDRV volume)\n"
+              "  --no-search         no answers beyond --ks and SRC/ks.cfg (no inst.ks=, OEMDRV)\n"
               "  --target DEV        only this disk may be chosen (it must still fit the role's OS disk)\n"
               "  --clear DEV,...     clearpart --drives: these may be overwritten although they hold data\n"
               "  --profile FILE      the role profile (default " INSTALL_PROFILE ")\n"
@@ -56,7 +58,7 @@ static void usage(FILE *f) {
 struct install_opts {
         const char *source, *ks, *target, *profile, *role, *image, *pubkey;
         char **clear;
-        bool dry_run, no_reboot, yes;
+        bool dry_run, no_reboot, yes, no_search;
 };
 
 /* The console contract of the install: the last line says how it ended. */
@@ -95,14 +97,15 @@ static char *iso_label_of(const char *disk) {
 }
 
 static int parse_args(int argc, char **argv, struct install_opts *o) {
-        enum { O_SOURCE = 256, O_KS, O_TARGET, O_CLEAR, O_PROFILE, O_ROLE, O_IMAGE, O_PUBKEY, O_DRY, O_NOREBOOT, O_YES };
+        enum { O_SOURCE = 256, O_KS, O_TARGET, O_CLEAR, O_PROFILE, O_ROLE, O_IMAGE, O_PUBKEY, O_DRY, O_NOREBOOT, O_YES, O_NOSEARCH };
         static const struct option longopts[] = {
                 { "source", required_argument, NULL, O_SOURCE },   { "ks", required_argument, NULL, O_KS },
                 { "target", required_argument, NULL, O_TARGET },   { "clear", required_argument, NULL, O_CLEAR },
                 { "profile", required_argument, NULL, O_PROFILE }, { "role", required_argument, NULL, O_ROLE },
                 { "image", required_argument, NULL, O_IMAGE },     { "pubkey", required_argument, NULL, O_PUBKEY },
                 { "dry-run", no_argument, NULL, O_DRY },           { "no-reboot", no_argument, NULL, O_NOREBOOT },
-                { "yes", no_argument, NULL, O_YES },               { "verbose", no_argument, NULL, 'v' },
+                { "yes", no_argument, NULL, O_YES },               { "no-search", no_argument, NULL, O_NOSEARCH },
+                { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -129,6 +132,7 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
                 case O_DRY: o->dry_run = true; break;
                 case O_NOREBOOT: o->no_reboot = true; break;
                 case O_YES: o->yes = true; break;
+                case O_NOSEARCH: o->no_search = true; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
                 case 'h': usage(stdout); return 1;
                 default: usage(stderr); return -EINVAL;
@@ -176,28 +180,48 @@ static void install_run_done(struct install_run *r) {
         install_plan_free(r->plan);
 }
 
-/* The kickstart: --ks, else SRC/ks.cfg (fetched into /run for an HTTP source). 0, or an exit status. */
-static int load_answers(struct install_run *R) {
-        int r;
-        if (R->o.ks)
+/* Where the answers are: --ks, else SRC/ks.cfg (fetched into /run for an HTTP source), else where
+ * firstboot looks (inst.ks=, an OEMDRV volume). Sets R->ks_path, or leaves it NULL for none.
+ * 0, or an exit status. */
+static int find_ks(struct install_run *R) {
+        if (R->o.ks) {
                 R->ks_path = strdup(R->o.ks);
-        else {
-                _cleanup_free_ char *data = NULL;
-                size_t size;
-                r = install_source_read(&R->src, "ks.cfg", (4 * 1024 * 1024), &data, &size);
-                if (r == -ENOENT)
-                        return 0;
-                if (r < 0)
-                        return log_error_errno(r, "Failed to read %s/ks.cfg: %m", R->src.base), fail("cannot read ks.cfg");
+                return R->ks_path ? 0 : (log_error_errno(-ENOMEM, "Out of memory"), 1);
+        }
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r = install_source_read(&R->src, "ks.cfg", KS_FILE_MAX, &data, &size);
+        if (r >= 0) {
                 if (mkdir_parents_at(AT_FDCWD, "/run/rackstack", 0700) < 0 ||
                     !(R->ks_tmp = strdup("/run/rackstack/install-ks.cfg")) ||
                     write_file_atomic(AT_FDCWD, R->ks_tmp, data, size, 0600) < 0)
-                        return log_error_errno(-EIO, "Failed to keep the kickstart in /run/rackstack"), fail("cannot keep ks.cfg");
+                        return log_error_errno(-EIO, "Failed to keep the kickstart in /run/rackstack"),
+                               fail("cannot keep ks.cfg");
                 R->ks_path = strdup(R->ks_tmp);
                 printf("rackstack-firstboot: install: answers from %s/ks.cfg\n", R->src.base);
+                return R->ks_path ? 0 : (log_error_errno(-ENOMEM, "Out of memory"), 1);
         }
-        if (!R->ks_path)
-                return log_error_errno(-ENOMEM, "Out of memory"), 1;
+        if (r != -ENOENT)
+                return log_error_errno(r, "Failed to read %s/ks.cfg: %m", R->src.base), fail("cannot read ks.cfg");
+        if (R->o.no_search)
+                return 0;
+        struct answers_find_options ao = ANSWERS_FIND_OPTIONS_DEFAULT;
+        ao.copy_name = "install-ks.cfg";
+        _cleanup_free_ char *label = NULL;
+        r = answers_find("/", &ao, &R->ks_path, &label);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the kickstart: %m"), fail("cannot read the kickstart");
+        printf("rackstack-firstboot: install: answers from %s\n", strna(label));
+        R->ks_tmp = strdup(R->ks_path);
+        return R->ks_tmp ? 0 : (log_error_errno(-ENOMEM, "Out of memory"), 1);
+}
+
+static int load_answers(struct install_run *R) {
+        int r = find_ks(R);
+        if (r != 0 || !R->ks_path)
+                return r;
         _cleanup_(diags_done) struct diags d = {};
         _cleanup_(ks_freep) struct ks *ks = NULL;
         r = ks_load_file(R->ks_path, &d, &ks);
@@ -316,7 +340,7 @@ int verb_install(int argc, char **argv) {
         _cleanup_free_ char *origin = strprintf("%s/SHA256SUMS", R.o.source);
         {
                 _cleanup_(diags_done) struct diags d = {};
-                r = sha256sums_parse(R.sums_text, R.sums_size, strna(origin), &d, &R.sums);
+                r = install_sums_parse(R.sums_text, R.sums_size, strna(origin), &d, &R.sums);
                 diags_print(&d, stderr);
                 if (r < 0)
                         return fail("SHA256SUMS is malformed");

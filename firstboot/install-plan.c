@@ -26,7 +26,7 @@ static bool is_hex64(const char *p) {
         return true;
 }
 
-int sha256sums_parse(const char *text, size_t size, const char *origin, struct diags *d, struct sha256sums *ret) {
+int install_sums_parse(const char *text, size_t size, const char *origin, struct diags *d, struct sha256sums *ret) {
         _cleanup_(sha256sums_done) struct sha256sums s = {};
         bool bad = false;
         unsigned line = 0;

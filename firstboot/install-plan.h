@@ -32,7 +32,7 @@ struct sha256sums {
 
 /* "HEX  NAME" / "HEX *NAME" lines as sha256sum writes them; blank lines and '#' comments are
  * skipped. Every bad line is a diagnostic (origin:LINE:COL); -EINVAL if there was any. */
-int sha256sums_parse(const char *text, size_t size, const char *origin, struct diags *d, struct sha256sums *ret);
+int install_sums_parse(const char *text, size_t size, const char *origin, struct diags *d, struct sha256sums *ret);
 void sha256sums_done(struct sha256sums *s);
 /* The hex digest listed for name, or NULL. */
 const char *sha256sums_lookup(const struct sha256sums *s, const char *name);

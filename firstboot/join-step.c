@@ -283,6 +283,17 @@ static int do_monitoring(struct join_run *jr, char **ret_reason) {
                                                        z->psk_identity ? z->psk_identity : "rackstack");
         if ((r = write_conf(jr, JOIN_ZABBIX_CONF, conf, 0644)) < 0)
                 return r;
+        if (jr->live && cmd_exists("zabbix_agent2")) {
+                /* the agent reads its configuration (ours comes through its Include) as it will run */
+                char *argv[] = { (char *) "zabbix_agent2", (char *) "-c", (char *) "/etc/zabbix/zabbix_agent2.conf",
+                                 (char *) "-t", (char *) "agent.hostname", NULL };
+                int st;
+                r = cmd_run(argv, NULL, 0, &st);
+                if (r < 0 || st != 0) {
+                        *ret_reason = strprintf("zabbix_agent2 rejects its configuration (/%s)", JOIN_ZABBIX_CONF);
+                        return r < 0 ? r : -EINVAL;
+                }
+        }
         if ((r = restart(jr, "zabbix-agent2.service", ret_reason)) < 0)
                 return r;
         if ((r = wait_tcp(jr, "Zabbix server", z->server, 10051, ret_reason)) < 0)

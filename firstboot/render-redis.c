@@ -7,7 +7,9 @@
 #include "render.h"
 #include "util.h"
 
-char *redis_render(uint32_t addr, uint64_t maxmemory) {
+char *redis_render(uint32_t addr, uint64_t maxmemory, const char *password) {
+        if (addr && !password)
+                return NULL;
         struct buf b = {};
         buf_puts(&b, "# Written by rackstack-firstboot; included at the end of redis.conf, so it wins.\n");
         if (addr)
@@ -15,6 +17,8 @@ char *redis_render(uint32_t addr, uint64_t maxmemory) {
                            addr & 0xff);
         else
                 buf_puts(&b, "bind 127.0.0.1 -::1\n");
+        if (password)
+                buf_printf(&b, "requirepass %s\n", password);
         if (maxmemory) {
                 buf_printf(&b, "maxmemory %" PRIu64 "mb\n", maxmemory >> 20);
                 buf_puts(&b, "maxmemory-policy allkeys-lru\n");

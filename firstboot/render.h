@@ -61,8 +61,9 @@ char *pg_hba_render(const struct vlan_spec *const *vlans, size_t n_vlans);
 
 /* A file redis.conf includes last: listen on loopback and addr (0 = loopback only), and hold the
  * cache to the memory the profile sets aside for it (0 = no limit), evicting least recently used
- * keys when full rather than refusing writes. */
-char *redis_render(uint32_t addr, uint64_t maxmemory);
+ * keys when full rather than refusing writes. Redis refuses clients beyond loopback without a
+ * password (protected mode): password is required with an address. */
+char *redis_render(uint32_t addr, uint64_t maxmemory, const char *password);
 
 /* ---- nftables ---------------------------------------------------------------------------------- */
 

@@ -21,6 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include "cleanup.h"
 #include "fileio.h"
 #include "log.h"
@@ -534,10 +537,30 @@ static int redis_config(struct services_ctx *c, const struct service_spec *s, ui
         const struct vlan_spec *dbv = site_vlan_named(c->site, "database");
         uint32_t a = dbv && c->host ? host_address_on(c->host, dbv->id) : 0;
         uint64_t maxmem = s->memory + c->ram / 100 * s->memory_percent;
-        _cleanup_free_ char *text = redis_render(a, maxmem), *conf = NULL;
+        /* The password: kept from an earlier run (clients may already use it), else 32 random
+         * bytes. It lives only in our file (root:redis 0640); status says where, never what. */
+        char pass[65] = {};
+        _cleanup_free_ char *old = NULL;
+        int r;
+        if (read_file_full(c->root_fd, REDIS_DROPIN, 64 * 1024, &old, NULL) >= 0) {
+                const char *p = strstr(old, "\nrequirepass ");
+                if (p && sscanf(p, "\nrequirepass %64s", pass) != 1)
+                        pass[0] = 0;
+                OPENSSL_cleanse(old, strlen(old));
+        }
+        if (!pass[0]) {
+                unsigned char raw[32];
+                if (RAND_bytes(raw, sizeof raw) != 1)
+                        return -EIO;
+                for (size_t i = 0; i < sizeof raw; i++)
+                        snprintf(pass + 2 * i, 3, "%02x", raw[i]);
+                OPENSSL_cleanse(raw, sizeof raw);
+        }
+        _cleanup_free_ char *text = redis_render(a, maxmem, pass), *conf = NULL;
+        OPENSSL_cleanse(pass, sizeof pass);
         if (!text)
                 return -ENOMEM;
-        int r = read_file_full(c->root_fd, REDIS_CONF, 1024 * 1024, &conf, NULL);
+        r = read_file_full(c->root_fd, REDIS_CONF, 1024 * 1024, &conf, NULL);
         if (r < 0) {
                 *reason = strprintf("cannot read /" REDIS_CONF ": %s", strerror(-r));
                 return r;
@@ -549,7 +572,9 @@ static int redis_config(struct services_ctx *c, const struct service_spec *s, ui
                 if (!n || (r = write_text(c, REDIS_CONF, n, 0640)) < 0)
                         goto fail;
         }
-        if ((r = write_text(c, REDIS_DROPIN, text, 0640)) < 0)
+        r = c->dry_run ? 0 : write_text(c, REDIS_DROPIN, text, 0640); /* not printed: it holds the password */
+        OPENSSL_cleanse(text, strlen(text));
+        if (r < 0)
                 goto fail;
         /* redis.conf is the redis user's to read */
         struct passwd *pw = live(c) ? getpwnam("redis") : NULL;
@@ -658,6 +683,9 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
                     (!c->units_enabled && (r = systemctl(c, "enable", s->unit, &reason)) < 0) ||
                     (r = systemctl(c, "restart", s->unit, &reason)) < 0)
                         goto fail;
+                done = strprintf("started, bound to loopback%s, maxmemory %" PRIu64 " MiB, password in /" REDIS_DROPIN,
+                                 also ? " and the database VLAN address" : "",
+                                 (s->memory + c->ram / 100 * s->memory_percent) >> 20);
         } else if (s->unit) {
                 /* Started, not restarted: their configuration is not ours (the join step writes
                  * chrony's, rsyslog's, Zabbix's and restarts them itself). */

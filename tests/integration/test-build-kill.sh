@@ -4,7 +4,8 @@
 # directory holds no file at all (outputs are unnamed O_TMPFILE files until published), no tool
 # keeps running, the cache holds no temporary and its entries still verify, and the killed
 # build's work directory is unlocked (so the next build removes it). Then a full output disk: a
-# clear error and nothing left behind.
+# clear error and nothing left behind. Raw and qcow2 only: the PXE set is staged in a pxe.tmp.PID
+# directory that a SIGKILL leaves (the next build removes it), so it is not covered here.
 #
 # The base and role-layer tarballs are hard-linked from $RACKSTACK_TEST_CACHE (default
 # /var/cache/rackstack) into a private cache, so work directories are ours alone; a cold cache
@@ -44,7 +45,8 @@ kill_at() { # name, event-regex, delay after it, signal
         local name=$1 ev=$2 delay=$3 sig=$4
         out=$tmp/out-$name
         : >"$tmp/ev-$name"
-        "$B" build db --base debian-12 --out "$out" --cache "$C" --json >"$tmp/ev-$name" 2>"$tmp/log-$name" &
+        "$B" build db --base debian-12 --format raw,qcow2 --out "$out" --cache "$C" --json >"$tmp/ev-$name" \
+                2>"$tmp/log-$name" &
         pid=$!
         local i
         for i in $(seq 3000); do
@@ -86,7 +88,17 @@ after_kill() { # name, signal
         fi
 }
 
-kill_at kill-layer '"stage":"layer","state":"start"' 2 KILL && after_kill kill-layer KILL
+# What killed builds staged under NAME.tmp.PID (the ISO, the PXE directory) goes when the next build
+# starts, unless that process still runs (this script's PID stands for a live build).
+dead=999999; while kill -0 $dead 2>/dev/null; do dead=$((dead + 1)); done
+mkdir -p "$tmp/out-kill-layer/lab-db1/pxe.tmp.$dead"
+touch "$tmp/out-kill-layer/lab-db1/lab-db1.iso.tmp.$dead" "$tmp/out-kill-layer/lab-db1/lab-db1.iso.tmp.$$"
+kill_at kill-layer '"stage":"layer","state":"start"' 2 KILL
+check "a dead build's staged ISO and PXE directory were removed" \
+        test ! -e "$out/lab-db1/pxe.tmp.$dead" -a ! -e "$out/lab-db1/lab-db1.iso.tmp.$dead"
+check "a live build's staged file was left alone" test -e "$out/lab-db1/lab-db1.iso.tmp.$$"
+rm -f "$out/lab-db1/lab-db1.iso.tmp.$$"
+after_kill kill-layer KILL
 kill_at kill-hygiene '"stage":"hygiene","state":"done"' 0 KILL && after_kill kill-hygiene KILL
 kill_at kill-image '"stage":"image","state":"start"' 3 KILL && after_kill kill-image KILL
 kill_at kill-image-done '"stage":"image","state":"done"' 0 KILL && after_kill kill-image-done KILL
@@ -102,7 +114,8 @@ mkdir -p "$tmp/full"
 truncate -s 3G "$tmp/full.img"
 if mkfs.ext4 -q -F "$tmp/full.img" && mount -o loop "$tmp/full.img" "$tmp/full" 2>/dev/null; then
         out=$tmp/full/out
-        "$B" build db --base debian-12 --out "$out" --cache "$C" --json >"$tmp/ev-full" 2>"$tmp/log-full" &
+        "$B" build db --base debian-12 --format raw,qcow2 --out "$out" --cache "$C" --json >"$tmp/ev-full" \
+                2>"$tmp/log-full" &
         pid=$!
         for _ in $(seq 3000); do
                 grep -q '"stage":"image","state":"start"' "$tmp/ev-full" && break

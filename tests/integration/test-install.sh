@@ -30,6 +30,9 @@ cleanup() {
         [ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null
         findmnt -rn -o TARGET | grep "^$T/" | sort -r | while read -r m; do umount "$m" 2>/dev/null; done
         for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
+        # attach() runs in $(...): its LOOPS+= does not reach here, so find ours by backing file
+        losetup -n -l -O NAME,BACK-FILE | awk -v t="$T/" 'index($2, t) == 1 { print $1 }' |
+                while read -r l; do losetup -d "$l"; done
         rm -rf "$T"
 }
 trap cleanup EXIT
@@ -46,7 +49,7 @@ attach() { # file -> loop device, non-rotational (an "ssd")
         echo "$l"
 }
 detach() { losetup -d "$1"; }
-fb() { "$FB" "$@" < /dev/null > "$T/out" 2>&1; rc=$?; }
+fb() { "$FB" "$@" --no-search < /dev/null > "$T/out" 2>&1; rc=$?; }
 # sha256 of the first and last MiB of a device
 ends() { { head -c 1048576 "$1"; tail -c 1048576 "$1"; } | sha256sum | cut -d' ' -f1; }
 zero_mib() { # device offset-in-MiB -> 0 if that MiB is all zeros
@@ -188,7 +191,7 @@ import os, pty, sys
 fb, answers, args = sys.argv[1], sys.argv[2].split(","), sys.argv[3:]
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(fb, [fb] + args)
+    os.execv(fb, [fb] + args + ["--no-search"])
 out, pending = b"", b""
 while True:
     try:

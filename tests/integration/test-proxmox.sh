@@ -47,6 +47,13 @@ grep -qE '^scsi1: .*ssd=1,size=500G$' "$PX/$host.conf" || missing="$missing [scs
 grep -qE '^sata0: .*,size=1024G$' "$PX/$host.conf" && ! grep -qE '^sata0: .*ssd=1' "$PX/$host.conf" || missing="$missing [sata0 1T hdd]"
 if [ -z "$missing" ]; then ok "$host.conf: q35, OVMF+efidisk, virtio-scsi-single, 8 cores/32G, NICs trunking 10;20;40, disks"
 else not_ok "$host.conf lacks:$missing"; sed 's/^/       | /' "$PX/$host.conf"; fi
+# agent: enabled=1 needs the agent in the image (research/proxmox-join.md §1.6)
+if python3 -c 'import json, sys; sys.exit(0 if any(p["name"] == "qemu-guest-agent" for p in json.load(open(sys.argv[1]))["packages"]) else 1)' \
+        "$IMAGE_DIR/manifest.json"; then
+        ok "the image carries qemu-guest-agent (the config enables the agent)"
+else
+        not_ok "qemu-guest-agent is not in the image's manifest"
+fi
 if bash -n "$PX/import.sh"; then ok "import.sh: bash -n"; else not_ok "import.sh: bash -n"; fi
 if command -v shellcheck >/dev/null; then
         if shellcheck "$PX/import.sh"; then ok "import.sh: shellcheck clean"; else not_ok "import.sh: shellcheck"; fi

@@ -63,7 +63,13 @@ ln -s /lib/systemd/system/chrony.service "$r/etc/systemd/system/multi-user.targe
 check "services (db, offline, rerun with redis): succeeds" test $rc = 0
 check "services: one systemctl enable, for the units not enabled yet" \
         grep -qx "rackstack-firstboot:   would run: systemctl enable nftables.service rsyslog.service zabbix-agent2.service postgresql.service pgbouncer.service redis-server.service" "$tmp/svc2.out"
-"$F" services --root "$r" --profile profiles/db.yaml --site profiles/site.yaml --ks kickstart/lab-db1.ks >/dev/null 2>&1
+pw1=$(awk '/^requirepass / {print $2}' "$r/etc/redis/rackstack.conf")
+"$F" services --root "$r" --profile profiles/db.yaml --site profiles/site.yaml --ks kickstart/lab-db1.ks >"$tmp/svc4.out" 2>&1
+pw2=$(awk '/^requirepass / {print $2}' "$r/etc/redis/rackstack.conf")
+check "services: redis gets a random 64-hex-digit password" bash -c "[[ '$pw1' =~ ^[0-9a-f]{64}$ ]]"
+check "services: a rerun keeps the redis password" test "$pw1" = "$pw2"
+check "services: the password is not on the console" bash -c "! grep -q '$pw1' '$tmp/svc2.out' '$tmp/svc4.out'"
+check "services: our redis file is not world-readable" test "$(stat -c %a "$r/etc/redis/rackstack.conf")" = 640
 check "services: redis.conf includes our file, once after two runs" test "$(grep -c '^include /etc/redis/rackstack.conf$' "$r/etc/redis/redis.conf")" = 1
 check "services: redis binds the db VLAN address" grep -qx "bind 127.0.0.1 -::1 10.0.40.12" "$r/etc/redis/rackstack.conf"
 check "services: redis holds to its 10% (maxmemory)" grep -Eq "^maxmemory [0-9]+mb$" "$r/etc/redis/rackstack.conf"

@@ -21,7 +21,7 @@ static const char *const HEX_B = "f95c51de1a725b4562e8e7d41dfb6e590782c40fcb73de
 /* ---- SHA256SUMS ---------------------------------------------------------------------------------- */
 
 static int parse(const char *text, struct sha256sums *s, struct diags *d) {
-        return sha256sums_parse(text, strlen(text), "SHA256SUMS", d, s);
+        return install_sums_parse(text, strlen(text), "SHA256SUMS", d, s);
 }
 
 static void test_sums_good(void **state) {
@@ -99,7 +99,7 @@ static void test_sums_bad(void **state) {
         static const char nul[] = "6726d22c70d6b4c9729a4a22aa6175f02ff9e0e8a212179d7f37955cadc1ff86  a\0b\n";
         struct sha256sums s = {};
         struct diags d = {};
-        assert_int_equal(sha256sums_parse(nul, sizeof nul - 1, "S", &d, &s), -EINVAL);
+        assert_int_equal(install_sums_parse(nul, sizeof nul - 1, "S", &d, &s), -EINVAL);
         diags_done(&d);
 }
 
@@ -229,7 +229,7 @@ static void plan(struct run *r, const struct fake *f, size_t n, const char *boot
         *r = (struct run) {};
         _cleanup_free_ char *text = strprintf("%s  image.raw.zst\n%s  lab-db1.raw\n", HEX_A, HEX_B);
         struct diags d = {};
-        assert_int_equal(sha256sums_parse(text, strlen(text), "S", &d, &r->sums), 0);
+        assert_int_equal(install_sums_parse(text, strlen(text), "S", &d, &r->sums), 0);
         diags_done(&d);
         r->set = make_set(f, n);
         install_mark_boot_media(r->set, boot, NULL);

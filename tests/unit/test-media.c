@@ -153,7 +153,8 @@ static void test_label_and_url(void **state) {
         assert_int_equal(build_check_pxe_url("http://"), -EINVAL);
         unsigned m;
         assert_int_equal(build_parse_formats(BUILD_FORMATS_DEFAULT, &m), 0);
-        assert_int_equal(m, BUILD_FORMAT_RAW | BUILD_FORMAT_QCOW2 | BUILD_FORMAT_ISO | BUILD_FORMAT_PXE);
+        assert_int_equal(m, BUILD_FORMAT_RAW | BUILD_FORMAT_QCOW2 | BUILD_FORMAT_ISO | BUILD_FORMAT_PXE |
+                                 BUILD_FORMAT_PROXMOX);
 }
 
 static void test_read_list(void **state) {

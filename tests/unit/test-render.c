@@ -246,12 +246,15 @@ static void test_traefik(void **state) {
 }
 
 static void test_redis(void **state) {
-        _cleanup_free_ char *a = redis_render(0x0a00280c, 3276ull << 20), *b = redis_render(0, 0);
+        _cleanup_free_ char *a = redis_render(0x0a00280c, 3276ull << 20, "s3cret"), *b = redis_render(0, 0, NULL);
+        assert_null(redis_render(0x0a00280c, 0, NULL)); /* beyond loopback only with a password */
         assert_non_null(a);
         assert_non_null(b);
         assert_line(a, "bind 127.0.0.1 -::1 10.0.40.12");
         assert_line(a, "maxmemory 3276mb");
         assert_line(a, "maxmemory-policy allkeys-lru");
+        assert_line(a, "requirepass s3cret");
+        assert_null(strstr(b, "requirepass"));
         assert_line(b, "bind 127.0.0.1 -::1");
         assert_null(strstr(b, "maxmemory"));
 }

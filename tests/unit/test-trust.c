@@ -89,15 +89,21 @@ static void test_sha256sums_parse(void **state) {
         struct sums_entry *a = NULL;
         size_t n = 0;
         unsigned line = 0;
-        assert_int_equal(sha256sums_parse(H64 "  lab-db1.raw\n" H64 " *manifest.json\n", &a, &n, &line), 0);
+        assert_int_equal(signed_sums_parse(H64 "  lab-db1.raw\n" H64 " *manifest.json\n", &a, &n, &line), 0);
         assert_int_equal(n, 2);
         assert_string_equal(a[0].name, "lab-db1.raw");
         assert_string_equal(a[0].sha256, H64);
         assert_string_equal(a[1].name, "manifest.json");
         sums_entries_free(a, n);
 
+        /* Files in subdirectories, as the PXE set and the Proxmox files are listed. */
+        assert_int_equal(signed_sums_parse(H64 "  pxe/vmlinuz\n" H64 "  proxmox/lab-db1.conf\n", &a, &n, &line), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(a[0].name, "pxe/vmlinuz");
+        sums_entries_free(a, n);
+
         /* Last line without a newline. */
-        assert_int_equal(sha256sums_parse(H64 "  x", &a, &n, &line), 0);
+        assert_int_equal(signed_sums_parse(H64 "  x", &a, &n, &line), 0);
         assert_int_equal(n, 1);
         sums_entries_free(a, n);
 
@@ -107,7 +113,10 @@ static void test_sha256sums_parse(void **state) {
         } bad[] = {
                 { "", 1 },
                 { H64 "  ../etc/passwd\n", 1 },
-                { H64 "  a\n" H64 "  sub/dir\n", 2 },
+                { H64 "  a\n" H64 "  /abs\n", 2 },
+                { H64 "  a\n" H64 "  sub//x\n", 2 },
+                { H64 "  a\n" H64 "  sub/../x\n", 2 },
+                { H64 "  a\n" H64 "  sub/\n", 2 },
                 { H64 "  a\n" H64 "  ..\n", 2 },
                 { H64 "  a\n" H64 "  .\n", 2 },
                 { H64 "  a\n" H64 "  a\n", 2 },              /* listed twice */
@@ -121,7 +130,7 @@ static void test_sha256sums_parse(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 a = NULL;
                 line = 0;
-                int r = sha256sums_parse(bad[i].text, &a, &n, &line);
+                int r = signed_sums_parse(bad[i].text, &a, &n, &line);
                 if (r != -EBADMSG || line != bad[i].line)
                         fail_msg("case %zu: r=%d line=%u", i, r, line);
                 assert_null(a);
@@ -165,13 +174,25 @@ static void test_repro_compare(void **state) {
         assert_int_equal(d.size_b, 9);
 
         write_bytes(only, "y", 1);
+        /* Subdirectories (pxe/, proxmox/) are compared too. */
+        _cleanup_free_ char *sa = strprintf("%s/a/pxe", dir), *sb = strprintf("%s/b/pxe", dir);
+        _cleanup_free_ char *pa = strprintf("%s/a/pxe/initrd", dir), *pb = strprintf("%s/b/pxe/initrd", dir);
+        assert_int_equal(mkdir(sa, 0755), 0);
+        assert_int_equal(mkdir(sb, 0755), 0);
+        write_bytes(pa, "one", 3);
+        write_bytes(pb, "two", 3);
         struct file_diff *l = NULL;
         size_t n = 0;
-        assert_int_equal(repro_compare_dirs(a, b, &l, &n), 2);
-        assert_string_equal(l[0].name, "x");
-        assert_string_equal(l[1].name, "y");
-        assert_true(l[1].missing_a);
+        assert_int_equal(repro_compare_dirs(a, b, &l, &n), 3);
+        assert_string_equal(l[0].name, "pxe/initrd");
+        assert_string_equal(l[1].name, "x");
+        assert_string_equal(l[2].name, "y");
+        assert_true(l[2].missing_a);
         file_diffs_free(l, n);
+        unlink(pa);
+        unlink(pb);
+        rmdir(sa);
+        rmdir(sb);
 
         /* Not a disk: no location, and no crash. */
         assert_null(repro_locate_in_disk(fa, 3));

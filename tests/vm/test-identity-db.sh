@@ -81,6 +81,32 @@ def log_listener():
         threading.Thread(target=reader, daemon=True).start()
 threading.Thread(target=log_listener, daemon=True).start()
 
+# A stand-in Zabbix server on 10051 (the port the agent and firstboot use; user networking maps
+# 10.0.2.2:10051 to it): firstboot's probe connects and sends nothing, the agent itself opens TLS.
+zbx = []
+PSK = os.urandom(32).hex()
+try:
+    zs = socket.socket()
+    zs.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    zs.bind(("127.0.0.1", 10051))
+    zs.listen(16)
+except OSError as e:
+    zs = None
+    print("note 127.0.0.1:10051 is taken (%s): no 'join zabbix' in this run" % e)
+def zbx_listener():
+    while True:
+        c, _ = zs.accept()
+        c.settimeout(10)
+        try:
+            first = c.recv(1)
+        except OSError:
+            first = b""
+        with lock:
+            zbx.append((phase[0], first))
+        c.close()
+if zs:
+    threading.Thread(target=zbx_listener, daemon=True).start()
+
 # The test's own listener must reject a forged event, or the signature checks below prove nothing.
 import urllib.request
 forged = b'{"event_type":"finish","name":"forged"}'
@@ -97,6 +123,8 @@ tmp = tempfile.mkdtemp(prefix="rackstack-id-", dir="/var/tmp")
 ks = os.path.join(tmp, "ks.cfg")
 text = open(os.path.join(top, "kickstart/lab-db1.ks")).read()
 text = "\n".join(l for l in text.splitlines() if not l.startswith(("join ipa", "join zabbix")))
+if zs:
+    text = text.replace("%end", "join zabbix psk-file=/run/credentials/@system/zabbix-psk server=10.0.2.2\n%end")
 text = text.replace("join graylog server=lab-infra1.domain.com port=12201", "join graylog server=10.0.2.2 port=%d" % LPORT)
 text = text.replace("%end", "status-url http://10.0.2.2:%d/events\ntoken-file /run/credentials/@system/rackstack.token\n%%end" % HPORT)
 open(ks, "w").write(text + "\n")
@@ -114,6 +142,7 @@ def extra(dmi_uuid, mac):
              'KERNEL=="nvme0n1p1", TAG+="systemd", ENV{SYSTEMD_WANTS}+="systemd-networkd.service"\n')
     return ["-smbios", "type=1,uuid=" + dmi_uuid,
             "-smbios", "type=11,value=io.systemd.credential:rackstack.token=" + TOKEN,
+            "-smbios", "type=11,value=io.systemd.credential:zabbix-psk=" + PSK,
             "-smbios", "type=11,value=io.systemd.credential.binary:tmpfiles.extra=" + base64.b64encode(line.encode()).decode(),
             "-netdev", "user,id=st0", "-device", "virtio-net-pci,netdev=st0,mac=" + mac]
 
@@ -138,7 +167,7 @@ def check_events(p, label):
     for want in (("start", "rackstack-firstboot", None), ("finish", "answers", "SUCCESS"), ("finish", "report", "SUCCESS"),
                  ("finish", "identity", "SUCCESS"), ("finish", "storage", "SUCCESS"), ("finish", "network", "SUCCESS"),
                  ("start", "join/time", None), ("finish", "join/time", "SKIPPED"), ("finish", "join/identity", "SKIPPED"),
-                 ("finish", "join/monitoring", "SKIPPED"), ("finish", "join/logs", "SUCCESS"),
+                 ("finish", "join/monitoring", "SUCCESS" if zs else "SKIPPED"), ("finish", "join/logs", "SUCCESS"),
                  ("finish", "join/report", "SUCCESS"), ("finish", "join", "SUCCESS"),
                  ("finish", "rackstack-firstboot", "SUCCESS")):
         check("%s: event %s %s%s" % (label, want[0], want[1], " " + want[2] if want[2] else ""), want in names)
@@ -154,6 +183,12 @@ def check_events(p, label):
           skip.get("description") == "no 'join ipa' or 'join ipa-server' in the answers", skip)
     blob = json.dumps([e["ev"] for e in evs])
     check("%s: the token is in no event" % label, TOKEN not in blob)
+    check("%s: the PSK is in no event" % label, PSK not in blob)
+    if zs:
+        with lock:
+            firsts = [f for ph, f in zbx if ph == p]
+        check("%s: firstboot's probe reached the Zabbix stand-in" % label, b"" in firsts, firsts)
+        check("%s: Zabbix agent 2 itself connects to ServerActive with TLS (PSK)" % label, b"\x16" in firsts, firsts)
     return evs
 
 nvme, sas = os.path.join(tmp, "nvme.img"), os.path.join(tmp, "sas.img")

@@ -2,7 +2,8 @@
 # The Proxmox template's disk boots on the hardware its config describes: proxmox/lab-db1.conf is
 # read and turned into the harness's machine — q35, OVMF, the OS disk on virtio-scsi as an SSD grown
 # to the config's size, each data disk on its bus (scsiN: virtio-scsi, sataN: AHCI) with ssd=1 as
-# non-rotational, two virtio NICs — and the guest reaches a login prompt and sees that hardware.
+# non-rotational, two virtio NICs, the guest agent's port — and the guest reaches a login prompt, sees
+# that hardware and starts the agent.
 # Cores and RAM are the harness's (2, 2 GiB): this host cannot give a TCG guest the role's 8 and 32G.
 . "$(dirname "$0")/lib.sh"
 vm_requirements
@@ -40,8 +41,17 @@ echo "config: OS $os_kind $os_size, data ${args[*]}, $nics NICs"
 # and firstboot's disk table (size, class, transport as the storage planner probed them).
 mkdir -p "$O/test-logs"
 log=$O/test-logs/vm-proxmox-db.serial.log
+# agent: enabled=1 is a virtio-serial port named org.qemu.guest_agent.0, as Proxmox wires it
+agent=()
+if grep -qE '^agent: (1|enabled=1)' "$CONF"; then
+        qga=$(mktemp -u /tmp/rackstack-qga.XXXXXX)
+        agent=(--qemu-arg=-device --qemu-arg=virtio-serial-pci,id=qgaser --qemu-arg=-chardev
+               "--qemu-arg=socket,id=qga0,path=$qga,server=on,wait=off" --qemu-arg=-device
+               --qemu-arg=virtserialport,bus=qgaser.0,chardev=qga0,name=org.qemu.guest_agent.0)
+fi
+rm -f "$log"
 harness boot --image "$PX/lab-db1.qcow2" --firmware uefi --boot-disk "$os_kind" --boot-disk-size "$os_size" \
-        "${args[@]}" --nics "$nics" --expect 'login:' --timeout 900 --log "$log"
+        "${args[@]}" "${agent[@]}" --nics "$nics" --expect 'login:' --timeout 900 --log "$log"
 rc=$?
 fails=0 n=0
 check() { n=$((n + 1)); if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi; }
@@ -54,11 +64,13 @@ check "the OS disk: $(human "${os_size%G}"), ssd, virtio-scsi" grep -qE "^[a-z]+
 for w in "${want[@]}"; do
         check "a data disk: $w" grep -qE "^[a-z]+ +$w " "$disks"
 done
+[ ${#agent[@]} = 0 ] || check "the guest agent starts on its port" grep -aq 'Started .*qemu-guest-agent.service' "$log"
 check "$nics virtio NICs" test "$(grep -ac 'virtio_net virtio[0-9]* .*renamed from eth' "$log")" = "$nics"
 if grep -aq 'FAILED at storage.plan' "$log"; then
         echo "note: firstboot refuses the db role's disks here: $(grep -ao 'FAILED at storage.plan: .*' "$log" | head -n 1)"
         echo "      (a Proxmox VM has no NVMe: qemu-server offers virtio-scsi, SATA, IDE and virtio-blk disks only)"
 fi
 [ $rc = 0 ] || tail -n 30 "$log"
+rm -f "${qga:-}"
 echo "$((n - fails)) passed, $fails failed"
 [ $fails = 0 ]

@@ -9,6 +9,8 @@
 #    only, policy drop,
 #  - Elasticsearch and MongoDB are reported skipped with their source unreachable, not faked,
 #  - status.json has a service/<name> entry for every service.
+# The kickstart is lab-db1.ks without its "join" lines: no identity, monitoring or log server runs
+# here, and the join is test-identity-db.sh's subject; this test is about the services before it.
 # The image locks root (as it should); the test boots a private copy whose root password is emptied
 # (losetup at the root partition's offset, /etc/shadow edited), so the harness can log in on the
 # serial console. The image itself is untouched.
@@ -77,6 +79,11 @@ def open_root(src):
     return dst
 
 raw = open_root(raw)
+ks = os.path.join(tmp, "ks.cfg")
+ks_text = "\n".join(l for l in open(os.path.join(top, "kickstart/lab-db1.ks")).read().splitlines()
+                    if not l.startswith("join "))
+open(ks, "w").write(ks_text + "\n")
+os.chmod(ks, 0o600)
 nvme, sas = os.path.join(tmp, "nvme.img"), os.path.join(tmp, "sas.img")
 port = 41000 + (os.getpid() * 7) % 20000
 gwlog = os.path.join(tmp, "gateway.log")
@@ -89,7 +96,7 @@ t_start = time.monotonic()
 try:
     with VM(image=raw, firmware="bios", boot_disk_size="60G", log=serial, name="svc-db", memory=2048,
             disks=[Disk("nvme", "500G", path=nvme, keep=True), Disk("sas-hdd", "1T", path=sas, keep=True)],
-            oemdrv=os.path.join(top, "kickstart/lab-db1.ks"),
+            oemdrv=ks,
             nets=Nets(count=2, mode="socket", port=port)) as vm:
         vm.boot(expect=r"rackstack-firstboot: (finished|FAILED at [^\r\n]*)[\r\n]", timeout=1500)
         t_fb = time.monotonic() - t_start
@@ -152,9 +159,13 @@ try:
         rc, c3 = vm.run("PGPASSWORD=pw PGCONNECT_TIMEOUT=5 psql -XAt -h 10.0.50.12 -U postgres -c 'SELECT 1' 2>&1")
         check("no PostgreSQL on the infrastructure VLAN address", rc != 0, c3)
 
-        rc, rp = vm.run("redis-cli -h 10.0.40.12 ping")
-        check("Redis answers on the database VLAN address", rp.strip() == "PONG", rp)
-        rc, mm = vm.run("redis-cli config get maxmemory | tail -1")
+        rc, rp = vm.run("REDISCLI_AUTH=$(awk '/^requirepass / {print $2}' /etc/redis/rackstack.conf) "
+                        "redis-cli -h 10.0.40.12 ping")
+        check("Redis answers on the database VLAN address (with its password)", rp.strip() == "PONG", rp)
+        rc, rn = vm.run("redis-cli -h 10.0.40.12 ping")
+        check("Redis refuses a client without the password", "NOAUTH" in rn, rn)
+        rc, mm = vm.run("REDISCLI_AUTH=$(awk '/^requirepass / {print $2}' /etc/redis/rackstack.conf) "
+                        "redis-cli config get maxmemory | tail -1")
         check("Redis maxmemory is its 10%% of the RAM (%d MiB)" % (ram // 100 * 10 >> 20),
               mm.strip() == str((ram // 100 * 10 >> 20) << 20), mm)
 
