@@ -453,7 +453,8 @@ int prompt_run(const struct prompt_plan *plan, struct prompt_input *in, struct a
                 if (r < 0)
                         break;
                 if (q->kind == QUESTION_SECRET) {
-                        if (*value) {
+                        bool typed = *value; /* before the plain text is wiped */
+                        if (typed) {
                                 _cleanup_free_ char *hash = NULL;
                                 r = password_hash(value, &hash);
                                 explicit_bzero(value, strlen(value));
@@ -464,7 +465,7 @@ int prompt_run(const struct prompt_plan *plan, struct prompt_input *in, struct a
                                 free_secret(set->rootpw_hash);
                                 set->rootpw_hash = TAKE_PTR(hash);
                         }
-                        r = answer_set_replace(set, q->key, *value ? "set" : "locked", "prompt");
+                        r = answer_set_replace(set, q->key, typed ? "set" : "locked", "prompt");
                 } else if (q->kind == QUESTION_CONFIRM)
                         r = answer_set_replace(set, q->key, "confirmed", "prompt");
                 else

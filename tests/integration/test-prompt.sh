@@ -142,7 +142,7 @@ check("defaults: --json keeps each default's source (Enter confirms, it does not
 
 # 2. Bad input is re-asked with the reason; the password is not echoed and is stored as $6$.
 out = TMP + "/typed.ks"
-s = Session(BASE + ["--ask-all", "--stdio", "--out", out, "--timeout", "20"])
+s = Session(BASE + ["--ask-all", "--stdio", "--out", out, "--timeout", "20", "--json"])
 s.answer(r"Host name and domain.*: ", "lab-db1\r")
 ok = s.read_until(r"give the host name with its domain")
 s.send("lab-db1.domain.com\r")
@@ -187,6 +187,14 @@ check("invalid: a NIC that does not exist is re-asked", ok_nic)
 check("invalid: a short password is re-asked", ok_short)
 check("invalid: differing passwords are re-asked", ok_differ)
 check("password: never echoed", "Correct-Horse" not in t, t)
+m = re.search(r"\[\s*\{.*\}\s*\]", t, re.S)
+try:
+    j = {a["key"]: a for a in json.loads(m.group(0).replace("\r", ""))}
+except Exception:
+    j = {}
+check("password: the answers say 'set' from the prompt, never the hash",
+      j.get("rootpw", {}).get("value") == "set" and j.get("rootpw", {}).get("source") == "prompt" and "$6$" not in t,
+      json.dumps(j.get("rootpw")))
 ks = open(out).read() if os.path.exists(out) else ""
 check("invalid: the corrected values are written (a MAC becomes the NIC's name)",
       "--ip=10.0.10.250" in ks and "--bondslaves=enp2s0,enp3s0" in ks, ks)
