@@ -104,12 +104,9 @@ static bool is_block(const char *path) {
 /* Where the kernel made no partition nodes (loop devices without partscan, as on these hosts), a
  * partition is reached through a loop device over its byte range. It detaches itself once the last
  * user (mkfs, or the mount) lets go. */
-static int loop_attach_range(const char *backing, uint64_t offset, uint64_t size, int *ret_fd, char **ret_node) {
+int loop_attach_fd(int backing_fd, uint64_t offset, uint64_t size, int *ret_fd, char **ret_node) {
         _cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
         if (ctl < 0)
-                return -errno;
-        _cleanup_close_ int bfd = open(backing, O_RDWR | O_CLOEXEC);
-        if (bfd < 0)
                 return -errno;
         for (int attempt = 0; attempt < 16; attempt++) {
                 int n = ioctl(ctl, LOOP_CTL_GET_FREE);
@@ -122,7 +119,7 @@ static int loop_attach_range(const char *backing, uint64_t offset, uint64_t size
                 if (lfd < 0)
                         return -errno;
                 struct loop_config cfg = {
-                        .fd = (uint32_t) bfd,
+                        .fd = (uint32_t) backing_fd,
                         .info = { .lo_offset = offset, .lo_sizelimit = size, .lo_flags = LO_FLAGS_AUTOCLEAR },
                 };
                 if (ioctl(lfd, LOOP_CONFIGURE, &cfg) < 0) {
@@ -135,6 +132,13 @@ static int loop_attach_range(const char *backing, uint64_t offset, uint64_t size
                 return 0;
         }
         return -EBUSY;
+}
+
+static int loop_attach_range(const char *backing, uint64_t offset, uint64_t size, int *ret_fd, char **ret_node) {
+        _cleanup_close_ int bfd = open(backing, O_RDWR | O_CLOEXEC);
+        if (bfd < 0)
+                return -errno;
+        return loop_attach_fd(bfd, offset, size, ret_fd, ret_node);
 }
 
 /* The block device of partition n: its node, or a loop device over its range. *ret_hold is an fd

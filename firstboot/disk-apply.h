@@ -22,6 +22,10 @@ struct apply_context {
         bool no_mount;        /* write fstab but mount nothing */
 };
 
+/* A loop device over [offset, offset+size) of backing_fd, detaching itself when its last user closes
+ * it (LO_FLAGS_AUTOCLEAR): how a partition is reached on hosts that make no partition nodes. */
+int loop_attach_fd(int backing_fd, uint64_t offset, uint64_t size, int *ret_fd, char **ret_node);
+
 int disk_apply(const struct disk_plan *p, const struct disk_set *s, struct apply_context *c);
 
 /* Read the planned disks back and list every difference from the plan (empty list: they match). */

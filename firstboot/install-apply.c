@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "cleanup.h"
+#include "disk-apply.h"
 #include "fileio.h"
 #include "http.h"
 #include "install-apply.h"
@@ -496,36 +497,6 @@ static int find_root_partition(int fd, uint32_t ss, uint64_t *ret_start, uint64_
         return by_name >= 0 ? 0 : -ENOENT;
 }
 
-static int loop_attach(int backing_fd, uint64_t offset, uint64_t size, char **ret_node, int *ret_fd) {
-        _cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-        if (ctl < 0)
-                return -errno;
-        for (int attempt = 0; attempt < 8; attempt++) {
-                int n = ioctl(ctl, LOOP_CTL_GET_FREE);
-                if (n < 0)
-                        return -errno;
-                _cleanup_free_ char *node = strprintf("/dev/loop%d", n);
-                if (!node)
-                        return -ENOMEM;
-                _cleanup_close_ int fd = open(node, O_RDWR | O_CLOEXEC);
-                if (fd < 0)
-                        return -errno;
-                struct loop_config cfg = {
-                        .fd = (uint32_t) backing_fd,
-                        .info = { .lo_offset = offset, .lo_sizelimit = size, .lo_flags = LO_FLAGS_AUTOCLEAR },
-                };
-                if (ioctl(fd, LOOP_CONFIGURE, &cfg) < 0) {
-                        if (errno == EBUSY)
-                                continue; /* another process took it between GET_FREE and CONFIGURE */
-                        return -errno;
-                }
-                *ret_node = TAKE_PTR(node);
-                *ret_fd = TAKE_FD(fd);
-                return 0;
-        }
-        return -EBUSY;
-}
-
 static char *probe_fstype(const char *node) {
         _cleanup_(blkid_free_probep) blkid_probe pr = blkid_new_probe_from_filename(node);
         const char *t = NULL;
@@ -549,7 +520,7 @@ int install_copy_ks(const char *devnode, uint32_t ss, const char *ks_path) {
                 return log_error_errno(r, "%s: no root partition in the GPT: %m", devnode);
         _cleanup_free_ char *loop = NULL;
         _cleanup_close_ int loop_fd = -EBADF;
-        r = loop_attach(fd, start, psize, &loop, &loop_fd);
+        r = loop_attach_fd(fd, start, psize, &loop_fd, &loop);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach a loop device to %s's root partition: %m", devnode);
         _cleanup_free_ char *fstype = probe_fstype(loop);
