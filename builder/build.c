@@ -100,7 +100,6 @@ static const struct tool_need tool_needs[] = {
         { "mksquashfs", "squashfs-tools", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },
         { "/bin/busybox", "busybox-static", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },
         { "xorriso", "xorriso", BUILD_FORMAT_ISO },
-        { "grub-mkstandalone", "grub-common", BUILD_FORMAT_ISO },
         { "/usr/lib/grub/x86_64-efi/linux.mod", "grub-efi-amd64-bin", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },
         { "/usr/lib/ISOLINUX/isohdpfx.bin", "isolinux", BUILD_FORMAT_ISO },
         { "/usr/lib/syslinux/modules/bios/ldlinux.c32", "syslinux-common", BUILD_FORMAT_ISO | BUILD_FORMAT_PXE },

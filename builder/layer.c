@@ -367,6 +367,16 @@ int copy_file_into(const char *src, int dst_dirfd, const char *dst_rel, mode_t m
         return r;
 }
 
+/* An input below the working directory is recorded as ./REL, as the defaults name them: the same
+ * build from two checkouts then writes the same manifest (and so the same SHA256SUMS). */
+static char *manifest_path(const char *path) {
+        _cleanup_free_ char *cwd = path[0] == '/' ? get_current_dir_name() : NULL;
+        size_t n = cwd ? strlen(cwd) : 0;
+        if (n > 1 && strncmp(path, cwd, n) == 0 && path[n] == '/' && path[n + 1])
+                return strprintf(".%s", path + n);
+        return strdup(path);
+}
+
 int manifest_add_input(struct manifest *m, const char *label, const char *path) {
         if (!m)
                 return 0;
@@ -374,12 +384,15 @@ int manifest_add_input(struct manifest *m, const char *label, const char *path) 
         int r = sha256_file(path, NULL, &hex, NULL);
         if (r < 0)
                 return r;
+        _cleanup_free_ char *shown = manifest_path(path);
+        if (!shown)
+                return -ENOMEM;
         struct input_file *n = realloc(m->inputs, (m->n_inputs + 1) * sizeof *n);
         if (!n)
                 return -ENOMEM;
         m->inputs = n;
-        n[m->n_inputs] = (struct input_file) { .label = strdup(label), .path = strdup(path), .sha256 = TAKE_PTR(hex) };
-        if (!n[m->n_inputs].label || !n[m->n_inputs].path) {
+        n[m->n_inputs] = (struct input_file) { .label = strdup(label), .path = TAKE_PTR(shown), .sha256 = TAKE_PTR(hex) };
+        if (!n[m->n_inputs].label) {
                 free(n[m->n_inputs].label);
                 free(n[m->n_inputs].path);
                 free(n[m->n_inputs].sha256);

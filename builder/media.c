@@ -25,8 +25,9 @@
 
 /* GRUB modules for the ISO's EFI loader (a medium found by a tag file, a Linux kernel) and for
  * the UEFI netboot image. Only these are embedded: all of them make a 10 MiB loader. */
-static const char grub_iso_modules[] = "part_gpt part_msdos iso9660 fat search search_fs_file search_label linux "
-                                       "normal configfile echo serial terminal test all_video efi_gop";
+static const char *const grub_iso_modules[] = { "part_gpt", "part_msdos", "iso9660", "fat", "search",
+                                                "search_fs_file", "search_label", "linux", "normal", "configfile",
+                                                "echo", "serial", "terminal", "test", "all_video", "efi_gop" };
 static const char *const grub_net_modules[] = { "efinet", "tftp", "http", "net", "linux", "normal", "configfile",
                                                 "echo", "serial", "terminal", "test", "search", "part_gpt", "fat",
                                                 "all_video", "efi_gop" };
@@ -188,10 +189,7 @@ static int make_efi_image(struct build_ctx *ctx, const char *label, const char *
         _cleanup_free_ char *embed = strprintf("%s/grub-embed.cfg", dir);
         _cleanup_free_ char *efi = strprintf("%s/BOOTX64.EFI", dir);
         _cleanup_free_ char *img = strprintf("%s/efi.img", dir);
-        _cleanup_free_ char *map = embed ? strprintf("boot/grub/grub.cfg=%s", embed) : NULL;
-        _cleanup_free_ char *inst = strprintf("--install-modules=%s", grub_iso_modules);
-        _cleanup_free_ char *mods = strprintf("--modules=%s", grub_iso_modules);
-        if (!embed || !efi || !img || !map || !inst || !mods)
+        if (!embed || !efi || !img)
                 return -ENOMEM;
         _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)
@@ -199,9 +197,16 @@ static int make_efi_image(struct build_ctx *ctx, const char *label, const char *
         int r = render_to(ctx, label, NULL, false, "grub-embed.cfg", dirfd, "grub-embed.cfg");
         if (r < 0)
                 return r;
-        const char *mkstandalone[] = { "grub-mkstandalone", "-O", "x86_64-efi", "-o", efi, inst, mods, "--locales=",
-                                       "--fonts=", "--themes=", map, NULL };
-        r = tool_run(mkstandalone, NULL);
+        /* grub-mkimage with the search as its early config, not grub-mkstandalone: the latter packs
+         * grub.cfg into a memdisk tar stamped with the time of the copy, so no two ISOs were alike.
+         * Every module is built in; nothing is loaded from the medium. */
+        const char *argv[9 + ELEMENTSOF(grub_iso_modules) + 1] = { "grub-mkimage", "-O", "x86_64-efi", "-o", efi,
+                                                                   "-c", embed, "-p", "/boot/grub" };
+        size_t n = 9;
+        for (size_t i = 0; i < ELEMENTSOF(grub_iso_modules); i++)
+                argv[n++] = grub_iso_modules[i];
+        argv[n] = NULL;
+        r = tool_run(argv, NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to make the ISO's EFI loader: %m");
         struct stat st;

@@ -26,7 +26,9 @@ struct spawn_opts {
          * behind on the host. */
         const char *chroot_dir;
         /* Run in a private mount namespace (implied by chroot_dir): whatever the command mounts
-         * (mmdebstrap's /proc, /sys, /dev in its chroot) disappears with it, even if killed. */
+         * (mmdebstrap's /proc, /sys, /dev in its chroot) disappears with it, even if killed.
+         * Both also give it a PID namespace (as root): everything it starts (apt, dpkg, daemons
+         * of maintainer scripts) is killed when it exits or the build dies. */
         bool private_mounts;
         /* Replace the environment with a minimal one (PATH, LC_ALL=C, HOME=/root) plus these
          * "K=V" entries; NULL keeps the inherited environment plus these. */

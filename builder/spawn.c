@@ -122,17 +122,75 @@ static int child_setup_chroot(const char *root) {
 }
 
 /* A build killed with SIGKILL cannot stop its tools: have the kernel do it, so that no mke2fs or
- * qemu-img goes on writing (a command's own children are not covered: see spawn_opts). */
+ * qemu-img goes on writing (a command's own children: see child_pid_namespace()). */
 static void die_with_parent(pid_t parent) {
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
                 _exit(127);
 }
 
+static int exit_code(int status) {
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+}
+
+/* PR_SET_PDEATHSIG reaches the tool only, not what it starts: apt, dpkg and the daemons of
+ * maintainer scripts outlived a build killed with SIGKILL. So a tool that runs apt gets a PID
+ * namespace of its own, and its kernel-enforced end: this process (outside) waits; its child is
+ * the namespace's init, which starts the tool, reaps orphans and exits with the tool's status; the
+ * kernel then kills everything left in the namespace. A SIGKILL of the build kills this process
+ * (PDEATHSIG), which kills the init (PDEATHSIG), which ends the namespace. Returns in the process
+ * that is to exec the tool; 0 if the namespace could not be made (not root): then without one. */
+static int child_pid_namespace(void) {
+        if (unshare(CLONE_NEWPID) < 0)
+                return 0;
+        /* The init cannot see its parent's PID (getppid() is 0 across namespaces): it learns
+         * whether the parent died before its PDEATHSIG was set from this pipe's write end, which
+         * only the parent holds. */
+        int alive[2];
+        if (pipe2(alive, O_CLOEXEC) < 0)
+                _exit(127);
+        pid_t init = fork();
+        if (init < 0)
+                _exit(127);
+        if (init > 0) {
+                close(alive[0]);
+                int status;
+                while (waitpid(init, &status, 0) < 0)
+                        if (errno != EINTR)
+                                _exit(127);
+                _exit(exit_code(status));
+        }
+        close(alive[1]);
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        struct pollfd hup = { .fd = alive[0] };
+        if (poll(&hup, 1, 0) != 0)
+                _exit(127);
+        close(alive[0]);
+        pid_t tool = fork();
+        if (tool < 0)
+                _exit(127);
+        if (tool == 0) {
+                die_with_parent(1);
+                return 0;
+        }
+        for (;;) {
+                int status;
+                pid_t w = wait(&status);
+                if (w == tool)
+                        _exit(exit_code(status));
+                if (w < 0 && errno != EINTR)
+                        _exit(127);
+        }
+}
+
 _Noreturn static void child(const char *const argv[], const struct spawn_opts *o, int out_w, int err_w,
                             pid_t parent) {
         die_with_parent(parent);
         (void) setpgid(0, 0);
+        if (o->private_mounts || o->chroot_dir)
+                (void) child_pid_namespace();
         sigset_t ss;
         sigemptyset(&ss);
         (void) sigprocmask(SIG_SETMASK, &ss, NULL);
@@ -324,11 +382,7 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **re
                 buf_done(&sout);
         if (r < 0)
                 return r;
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        if (WIFSIGNALED(status))
-                return 128 + WTERMSIG(status);
-        return 255;
+        return exit_code(status);
 }
 
 int spawn_start(const char *const argv[]) {

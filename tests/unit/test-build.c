@@ -2,11 +2,13 @@
 /* Unit tests for the builder's pure parts and file handling: cache keys, mirror resolution,
  * image size, formats, dpkg-query parsing, manifest JSON, SHA256SUMS (checked with sha256sum -c),
  * spawn, hygiene and the libarchive pack/unpack round trip. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -585,6 +587,63 @@ static void test_spawn(void **state) {
         assert_false(find_executable("no-such-tool-here"));
 }
 
+/* Processes whose command line holds `marker`. */
+static int count_processes(const char *marker) {
+        _cleanup_closedir_ DIR *d = opendir("/proc");
+        assert_non_null(d);
+        int n = 0;
+        for (struct dirent *de; (de = readdir(d));) {
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                _cleanup_free_ char *path = strprintf("/proc/%s/cmdline", de->d_name);
+                char buf[256] = {};
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                ssize_t k = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+                for (ssize_t i = 0; i < k; i++)
+                        if (!buf[i])
+                                buf[i] = ' ';
+                if (k > 0 && strstr(buf, marker))
+                        n++;
+        }
+        return n;
+}
+
+/* A build killed with SIGKILL while apt runs: not even what the tool started in the background
+ * survives it (the tool's PID namespace ends with it). Needs root, as the apt steps do. */
+static void test_spawn_killed_build_leaves_no_process(void **state) {
+        if (geteuid() != 0)
+                skip();
+        _cleanup_free_ char *marker = strprintf("300.%d", (int) getpid());
+        _cleanup_free_ char *env_m = strprintf("M=%s", marker);
+        pid_t build = fork();
+        assert_true(build >= 0);
+        if (build == 0) {
+                const char *argv[] = { "sh", "-c", "sleep \"$M\" & sleep \"$M\"; :", NULL };
+                const char *env[] = { env_m, NULL };
+                struct spawn_opts o = SPAWN_OPTS_INIT;
+                o.private_mounts = true;
+                o.env = env;
+                _exit(spawn_run(argv, &o, NULL, NULL) == 0 ? 0 : 1);
+        }
+        int seen = 0;
+        for (int i = 0; i < 200 && (seen = count_processes(marker)) < 2; i++)
+                usleep(50 * 1000);
+        assert_int_equal(seen, 2);
+        assert_int_equal(kill(build, SIGKILL), 0);
+        assert_int_equal(waitpid(build, NULL, 0), build);
+        for (int i = 0; i < 100 && (seen = count_processes(marker)) > 0; i++)
+                usleep(50 * 1000);
+        assert_int_equal(seen, 0);
+
+        /* and a tool in its own namespace still hands back its exit status and output */
+        const char *argv[] = { "sh", "-c", "echo inside; sleep 60 & exit 7", NULL };
+        struct spawn_opts o = SPAWN_OPTS_INIT;
+        o.private_mounts = true;
+        _cleanup_free_ char *tail = NULL;
+        assert_int_equal(spawn_run(argv, &o, &tail, NULL), 7);
+        assert_string_equal(tail, "inside");
+}
+
 static void test_progress_json(void **state) {
         _cleanup_free_ char *j = progress_event_json("rootfs", "done", 689169920, 12.3456, "cached (key 1a2b)");
         assert_string_equal(j, "{\"stage\":\"rootfs\",\"state\":\"done\",\"bytes\":689169920,\"elapsed\":12.346,"
@@ -804,6 +863,7 @@ int main(void) {
                 cmocka_unit_test(test_sha256sums),
                 cmocka_unit_test(test_qcow2),
                 cmocka_unit_test(test_spawn),
+                cmocka_unit_test(test_spawn_killed_build_leaves_no_process),
                 cmocka_unit_test(test_progress_json),
                 cmocka_unit_test(test_hygiene),
                 cmocka_unit_test(test_pack_unpack),
