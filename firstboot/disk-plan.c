@@ -545,6 +545,8 @@ static int cmp_cand(const void *x, const void *y) {
         return strcmp(da->name, db->name);
 }
 
+static size_t count_fits(struct ctx *c, const struct disk_spec *s);
+
 static int plan_data_disk(struct ctx *c, const struct disk_spec *s) {
         const struct storage_answers *a = c->a;
         const struct disk_alias *al = find_alias(a, s->name);
@@ -567,6 +569,23 @@ static int plan_data_disk(struct ctx *c, const struct disk_spec *s) {
         }
         unsigned count = s->count ? s->count : 1;
 
+        /* On a hypervisor, class and bus are what its configuration says: Proxmox has no NVMe and
+         * shows SAS as virtio-scsi. Only when the role's disk is not there as asked does an SSD
+         * stand for NVMe and any bus do; size, answers and the rotational flag (ssd=1 in the VM's
+         * config) still decide, so the hard disk never becomes the database disk. */
+        unsigned classes = s->classes, transports = s->transports;
+        if (c->set->hypervisor && count_fits(c, s) < count) {
+                if (classes & DISK_CLASS_NVME)
+                        classes |= DISK_CLASS_SSD;
+                transports = 0;
+                if (classes != s->classes || transports != s->transports)
+                        plan_note(c, "role disk '%s': no %s disk%s%s%s here; on %s a virtual disk's class and bus are "
+                                  "its configuration's, so %s on any bus will do",
+                                  s->name, classes_str(c, s->classes), count == 1 ? "" : "s", s->transports ? " on " : "",
+                                  s->transports ? transports_str(c, s->transports) : "", c->set->hypervisor,
+                                  classes_str(c, classes));
+        }
+
         _cleanup_free_ struct cand *elig = calloc(c->set->n_disks + 1, sizeof *elig);
         _cleanup_free_ size_t *refused = calloc(c->set->n_disks + 1, sizeof *refused);
         if (!elig || !refused)
@@ -583,14 +602,14 @@ static int plan_data_disk(struct ctx *c, const struct disk_spec *s) {
                         continue;
                 unsigned cls = disk_info_class(d);
                 const char *why;
-                if (!(s->classes & cls)) {
+                if (!(classes & cls)) {
                         reason(c, i, "not '%s': it is %s, '%s' asks for %s", s->name, disk_class_name(cls), s->name,
-                               classes_str(c, s->classes));
+                               classes_str(c, classes));
                         continue;
                 }
-                if (s->transports && !(s->transports & d->transport)) {
+                if (transports && !(transports & d->transport)) {
                         reason(c, i, "not '%s': transport %s, '%s' asks for %s", s->name, transport_name(d->transport),
-                               s->name, transports_str(c, s->transports));
+                               s->name, transports_str(c, transports));
                         continue;
                 }
                 if (d->size < s->min_size) {
@@ -644,8 +663,8 @@ static int plan_data_disk(struct ctx *c, const struct disk_spec *s) {
 
         if (n_elig < count) {
                 plan_error(c, "role disk '%s' needs %u %s disk%s%s%s of at least %s: %zu usable found", s->name, count,
-                           classes_str(c, s->classes), count == 1 ? "" : "s", s->transports ? " on " : "",
-                           s->transports ? transports_str(c, s->transports) : "", hsize(c, s->min_size), n_elig);
+                           classes_str(c, classes), count == 1 ? "" : "s", transports ? " on " : "",
+                           transports ? transports_str(c, transports) : "", hsize(c, s->min_size), n_elig);
                 for (size_t k = 0; k < n_refused; k++) {
                         size_t i = refused[k];
                         set_verdict(c, i, "refused", s->name);

@@ -648,6 +648,29 @@ static int cmp_disk(const void *a, const void *b) {
         return strcmp(x->name, y->name);
 }
 
+/* The DMI fields hypervisors fill in, and the names they put there (a vendor or product
+ * starting with one of these). */
+static char *probe_hypervisor(const char *sysfs) {
+        static const char *const fields[] = { "sys_vendor", "product_name", "board_vendor", "bios_vendor" };
+        static const char *const names[] = { "QEMU", "KVM", "VMware", "VMW", "innotek GmbH", "VirtualBox", "Xen",
+                                             "Bochs", "Parallels", "BHYVE", "OpenStack", "Amazon EC2",
+                                             "Google Compute Engine", "Microsoft Corporation Virtual Machine" };
+        _cleanup_free_ char *dir = strprintf("%s/class/dmi/id", sysfs);
+        if (!dir)
+                return NULL;
+        /* Hyper-V says only "Microsoft Corporation" / "Virtual Machine": the two together. */
+        _cleanup_free_ char *vendor = read_attr(dir, "sys_vendor"), *product = read_attr(dir, "product_name");
+        _cleanup_free_ char *both = vendor && product ? strprintf("%s %s", vendor, product) : NULL;
+        for (size_t f = 0; f <= ELEMENTSOF(fields); f++) {
+                _cleanup_free_ char *v = f < ELEMENTSOF(fields) ? read_attr(dir, fields[f]) : NULL;
+                const char *text = f < ELEMENTSOF(fields) ? v : both;
+                for (size_t i = 0; text && i < ELEMENTSOF(names); i++)
+                        if (startswith(text, names[i]))
+                                return strdup(names[i]);
+        }
+        return NULL;
+}
+
 int disk_probe_all(const struct disk_probe_options *o, struct disk_set **ret) {
         const char *sysfs = o->sysfs ?: "/sys";
         _cleanup_free_ char *bdir = strprintf("%s/block", sysfs);
@@ -689,6 +712,7 @@ int disk_probe_all(const struct disk_probe_options *o, struct disk_set **ret) {
         }
         if (set->n_disks)
                 qsort(set->disks, set->n_disks, sizeof(struct disk_info), cmp_disk);
+        set->hypervisor = probe_hypervisor(sysfs);
         *ret = TAKE_PTR(set);
         return 0;
 }
@@ -734,6 +758,7 @@ struct disk_set *disk_set_free(struct disk_set *s) {
         for (size_t i = 0; i < s->n_disks; i++)
                 disk_info_done(&s->disks[i]);
         free(s->disks);
+        free(s->hypervisor);
         free(s);
         return NULL;
 }

@@ -63,6 +63,9 @@ struct disk_info {
 struct disk_set {
         struct disk_info *disks;
         size_t n_disks;
+        /* What DMI says this machine runs on ("QEMU", "VMware", …), NULL for bare metal: a
+         * hypervisor's disk class and bus are its configuration's, not the hardware's. */
+        char *hypervisor;
 };
 
 struct disk_probe_options {

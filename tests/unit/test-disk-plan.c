@@ -280,6 +280,67 @@ static void test_missing_disk(void **state) {
         result_done(&r);
 }
 
+/* A Proxmox VM of the db role, as import.sh makes it: the OS and database disks virtio-scsi with
+ * ssd=1 (Proxmox has no NVMe), the backups disk a rotational SATA disk. */
+static void plan_on(struct result *res, const char *role, const struct fake *f, size_t n, const char *hypervisor) {
+        *res = (struct result) { .set = make_set(f, n) };
+        res->set->hypervisor = hypervisor ? strdup(hypervisor) : NULL;
+        assert_int_equal(seed_disk_specs(role, &res->specs, &res->n_specs), 0);
+        struct plan_input in = { .specs = res->specs, .n_specs = res->n_specs, .disks = res->set };
+        assert_int_equal(disk_plan_build(&in, &res->plan), 0);
+}
+
+static void test_virtual_machine(void **state) {
+        const struct fake vm[] = {
+                { "sda", 50 * GiB, DISK_CLASS_SSD, TRANSPORT_SCSI, "drive-scsi0", NULL, NULL, 0, NULL, true },
+                { "sdb", 500 * GiB, DISK_CLASS_SSD, TRANSPORT_SCSI, "drive-scsi1" },
+                { "sdc", 1 * TiB, DISK_CLASS_HDD, TRANSPORT_SATA, "drive-sata0" },
+        };
+        struct result r;
+        /* bare metal with these disks: no NVMe, refused */
+        plan_on(&r, "db", vm, 3, NULL);
+        assert_false(disk_plan_ok(r.plan));
+        assert_true(strv_has_substr(r.plan->errors, "role disk 'database' needs 1 nvme disk of at least 500 GiB"));
+        result_done(&r);
+
+        /* the same disks under a hypervisor: the SSD stands for NVMe, on any bus; the hard disk
+         * (bigger, and first by name) is still not the database disk */
+        plan_on(&r, "db", vm, 3, "QEMU");
+        if (!disk_plan_ok(r.plan))
+                dump(&r);
+        assert_true(disk_plan_ok(r.plan));
+        assert_string_equal(planned(&r, "sdb")->spec, "database");
+        assert_string_equal(planned(&r, "sdc")->spec, "backups");
+        assert_true(strv_has_substr(r.plan->notes, "role disk 'database': no nvme disk here; on QEMU"));
+        assert_true(reasons_have(&r, "sdc", "not 'database': it is hdd, 'database' asks for ssd|nvme"));
+        result_done(&r);
+
+        /* a hypervisor that does offer NVMe (QEMU's -device nvme): the NVMe, not the larger SSD */
+        const struct fake nv[] = {
+                vm[0], { "nvme0n1", 500 * GiB, DISK_CLASS_NVME, 0, "NV1" },
+                { "sdb", 900 * GiB, DISK_CLASS_SSD, TRANSPORT_SCSI, "drive-scsi1" }, vm[2],
+        };
+        plan_on(&r, "db", nv, 4, "QEMU");
+        assert_true(disk_plan_ok(r.plan));
+        assert_string_equal(planned(&r, "nvme0n1")->spec, "database");
+        assert_null(planned(&r, "sdb"));
+        assert_null(strv_has_substr(r.plan->notes, "on QEMU") ? "relaxed" : NULL);
+        result_done(&r);
+
+        /* SAS-only hard disks are virtio-scsi in a VM (comm: attachments) */
+        const struct fake comm[] = {
+                vm[0], { "sdb", 600 * GiB, DISK_CLASS_SSD, TRANSPORT_SCSI, "drive-scsi1" },
+                { "sdc", 600 * GiB, DISK_CLASS_HDD, TRANSPORT_SCSI, "drive-scsi2" },
+        };
+        plan_on(&r, "comm", comm, 3, NULL);
+        assert_false(disk_plan_ok(r.plan));
+        result_done(&r);
+        plan_on(&r, "comm", comm, 3, "VMware");
+        assert_true(disk_plan_ok(r.plan));
+        assert_string_equal(planned(&r, "sdc")->spec, "attachments");
+        result_done(&r);
+}
+
 static void test_too_small(void **state) {
         const struct fake f[] = { OSDISK, { "sdb", 80 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "S80" } };
         struct result r;
@@ -717,6 +778,7 @@ int main(void) {
                 cmocka_unit_test(test_nine_roles),
                 cmocka_unit_test(test_db_mount_options),
                 cmocka_unit_test(test_missing_disk),
+                cmocka_unit_test(test_virtual_machine),
                 cmocka_unit_test(test_too_small),
                 cmocka_unit_test(test_two_candidates),
                 cmocka_unit_test(test_nvme_namespaces),
