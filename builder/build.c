@@ -351,15 +351,12 @@ static void pending_drop(struct pending *p, size_t n) {
         }
 }
 
-static int pending_add_full(struct pending **p, size_t *n, const char *dir, const char *name, bool named,
-                            char **ret_tmp) {
+static int pending_add(struct pending **p, size_t *n, const char *dir, const char *name, char **ret_tmp) {
         struct pending *m = realloc(*p, (*n + 1) * sizeof **p);
         if (!m)
                 return -ENOMEM;
         *p = m;
-        int fd = named ? -1 : open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
-        if (named)
-                errno = EOPNOTSUPP;
+        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
         if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
                 return log_error_errno(-errno, "Failed to create a file in %s: %m", dir);
         m[*n] = (struct pending) {
@@ -378,15 +375,6 @@ static int pending_add_full(struct pending **p, size_t *n, const char *dir, cons
         *ret_tmp = m[*n].tmp;
         (*n)++;
         return 0;
-}
-
-static int pending_add(struct pending **p, size_t *n, const char *dir, const char *name, char **ret_tmp) {
-        return pending_add_full(p, n, dir, name, false, ret_tmp);
-}
-
-/* For a tool that refuses to write through a symbolic link such as /proc/PID/fd/N (xorriso). */
-static int pending_add_named(struct pending **p, size_t *n, const char *dir, const char *name, char **ret_tmp) {
-        return pending_add_full(p, n, dir, name, true, ret_tmp);
 }
 
 /* Give a pending file its final name: link the unnamed file in under a temporary name, then
@@ -484,17 +472,17 @@ static int signing_pub_install(struct build_ctx *ctx, struct manifest *m) {
 
 /* out/<host>/proxmox/: the qcow2 (a hard link of the pending one), <host>.conf and import.sh, each
  * pending and listed in SHA256SUMS as proxmox/NAME. */
-/* Outputs that cannot be unnamed files are staged as NAME.tmp.PID (the ISO, which xorriso will not
- * write through /proc/PID/fd/N; the PXE directory; outputs on a filesystem without O_TMPFILE): a
- * build killed with SIGKILL leaves them, and the next build removes those of processes that are
- * gone. */
+/* Outputs that cannot be unnamed files are staged as NAME.tmp.PID (outputs on a filesystem without
+ * O_TMPFILE; the PXE directory when the work directory is on another filesystem) and a replaced
+ * PXE directory is NAME.old.PID for a moment: a build killed with SIGKILL leaves them, and the next
+ * build removes those of processes that are gone. */
 static void remove_dead_staging(const char *out_dir) {
         _cleanup_closedir_ DIR *d = opendir(out_dir);
         if (!d)
                 return;
         struct dirent *de;
         while ((de = readdir(d))) {
-                const char *t = strstr(de->d_name, ".tmp.");
+                const char *t = strstr(de->d_name, ".tmp.") ?: strstr(de->d_name, ".old.");
                 uint32_t pid;
                 if (!t || parse_uint32_range(t + 5, 1, INT32_MAX, &pid) < 0)
                         continue;
@@ -782,7 +770,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                         r = -ENOMEM;
                         goto fail;
                 }
-                r = pending_add_named(&pend, &n_pend, ctx->out_dir, iso_name, &iso_tmp);
+                r = pending_add(&pend, &n_pend, ctx->out_dir, iso_name, &iso_tmp);
                 if (r < 0)
                         goto fail;
                 stage_start("iso", NULL);
@@ -798,7 +786,13 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         if (ctx->formats & BUILD_FORMAT_PXE) {
                 double t0 = now_monotonic();
                 pxe_final = strprintf("%s/pxe", ctx->out_dir);
-                pxe_tmp = strprintf("%s/pxe.tmp.%d", ctx->out_dir, (int) getpid());
+                /* Staged in the work directory, from where one rename publishes it, so a killed
+                 * build leaves nothing in the output directory; only when the two are on different
+                 * filesystems next to its final place, as pxe.tmp.PID. */
+                struct stat ws, os;
+                pxe_tmp = stat(ctx->work_dir, &ws) == 0 && stat(ctx->out_dir, &os) == 0 && ws.st_dev == os.st_dev
+                                  ? strprintf("%s/pxe", ctx->work_dir)
+                                  : strprintf("%s/pxe.tmp.%d", ctx->out_dir, (int) getpid());
                 if (!pxe_final || !pxe_tmp) {
                         r = -ENOMEM;
                         goto fail;

@@ -49,6 +49,10 @@ static char *output_read(int fd) {
 }
 
 int tool_run(const char *const *argv, const char *const *env_extra) {
+        return tool_run_to(argv, env_extra, -1);
+}
+
+int tool_run_to(const char *const *argv, const char *const *env_extra, int stdout_fd) {
         _cleanup_close_ int out = -EBADF, devnull = -EBADF;
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *cmdline = NULL;
@@ -81,7 +85,8 @@ int tool_run(const char *const *argv, const char *const *env_extra) {
                 (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (getppid() != parent)
                         _exit(127);
-                if (dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
+                if (dup2(devnull, STDIN_FILENO) < 0 || dup2(stdout_fd >= 0 ? stdout_fd : out, STDOUT_FILENO) < 0 ||
+                    dup2(out, STDERR_FILENO) < 0)
                         _exit(127);
                 execvpe(argv[0], (char *const *) argv, env);
                 dprintf(STDERR_FILENO, "Failed to execute %s: %s\n", argv[0], strerror(errno));

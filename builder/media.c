@@ -286,8 +286,13 @@ int media_write_iso(struct build_ctx *ctx, const struct installer_env *env, cons
                 if (!dates)
                         return -ENOMEM;
         }
+        /* Written to stdout, i.e. into dest opened here: dest is the build's unnamed output file
+         * (/proc/PID/fd/N), which xorriso will not take as -o (a symbolic link). */
+        _cleanup_close_ int out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (out < 0)
+                return log_error_errno(-errno, "Failed to open %s: %m", dest);
         const char *argv[] = {
-                "xorriso", "-as", "mkisofs", "-o", dest, "-iso-level", "3", "-r", "-J", "-joliet-long",
+                "xorriso", "-as", "mkisofs", "-o", "-", "-iso-level", "3", "-r", "-J", "-joliet-long",
                 "-V", env->label, "-graft-points",
                 "-isohybrid-mbr", ISOLINUX_DIR "/isohdpfx.bin", "-partition_offset", "16",
                 "-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat", "-no-emul-boot", "-boot-load-size", "4",
@@ -300,11 +305,9 @@ int media_write_iso(struct build_ctx *ctx, const struct installer_env *env, cons
                 dates ? "--set_all_file_dates" : NULL, dates, NULL,
         };
         _cleanup_free_ char *sde = NULL;
-        r = tool_run(argv, sde_env(ctx, &sde));
-        if (r < 0) {
-                (void) unlink(dest);
+        r = tool_run_to(argv, sde_env(ctx, &sde), out);
+        if (r < 0)
                 return log_error_errno(r, "xorriso could not write the ISO: %m");
-        }
         return 0;
 }
 

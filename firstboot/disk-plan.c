@@ -106,7 +106,16 @@ struct ctx {
         bool oom;
         bool *in_scope, *taken, *claimed, *cleared, *cleared_explicit;
         char **scratch; /* formatted sizes and masks, freed at the end */
+        bool virtual_relaxed; /* this role disk: class nvme takes an SSD, any bus (see plan_data_disk) */
 };
+
+/* What a class mask or bus mask asks for once virtual_relaxed applies. */
+static unsigned eff_classes(const struct ctx *c, unsigned m) {
+        return c->virtual_relaxed && (m & DISK_CLASS_NVME) ? m | DISK_CLASS_SSD : m;
+}
+static unsigned eff_transports(const struct ctx *c, unsigned m) {
+        return c->virtual_relaxed ? 0 : m;
+}
 
 static const char *keep(struct ctx *c, char *s) {
         if (!s || strv_push(&c->scratch, s) < 0) {
@@ -499,12 +508,13 @@ static const char *size_op_str(enum size_op op) {
 
 /* Why d does not fit the alias, or NULL if it does. */
 static const char *alias_mismatch(struct ctx *c, const struct disk_alias *al, const struct disk_info *d) {
-        if (al->classes && !(al->classes & disk_info_class(d)))
+        unsigned classes = eff_classes(c, al->classes), transports = eff_transports(c, al->transports);
+        if (classes && !(classes & disk_info_class(d)))
                 return keep(c, strprintf("it is %s, @%s asks for %s", disk_class_name(disk_info_class(d)), al->name,
-                                         classes_str(c, al->classes)));
-        if (al->transports && !(al->transports & d->transport))
+                                         classes_str(c, classes)));
+        if (transports && !(transports & d->transport))
                 return keep(c, strprintf("transport %s, @%s asks for %s", transport_name(d->transport), al->name,
-                                         transports_str(c, al->transports)));
+                                         transports_str(c, transports)));
         if (!size_ok(al->size_op, d->size, al->size))
                 return keep(c, strprintf("%s, @%s asks for size%s%s", hsize(c, d->size), al->name,
                                          size_op_str(al->size_op), hsize(c, al->size)));
@@ -573,11 +583,9 @@ static int plan_data_disk(struct ctx *c, const struct disk_spec *s) {
          * shows SAS as virtio-scsi. Only when the role's disk is not there as asked does an SSD
          * stand for NVMe and any bus do; size, answers and the rotational flag (ssd=1 in the VM's
          * config) still decide, so the hard disk never becomes the database disk. */
-        unsigned classes = s->classes, transports = s->transports;
-        if (c->set->hypervisor && count_fits(c, s) < count) {
-                if (classes & DISK_CLASS_NVME)
-                        classes |= DISK_CLASS_SSD;
-                transports = 0;
+        c->virtual_relaxed = c->set->hypervisor && count_fits(c, s) < count;
+        unsigned classes = eff_classes(c, s->classes), transports = eff_transports(c, s->transports);
+        if (c->virtual_relaxed) {
                 if (classes != s->classes || transports != s->transports)
                         plan_note(c, "role disk '%s': no %s disk%s%s%s here; on %s a virtual disk's class and bus are "
                                   "its configuration's, so %s on any bus will do",
@@ -766,8 +774,10 @@ int disk_plan_build(const struct plan_input *in, struct disk_plan **ret) {
                                 order[y] = order[y - 1];
                                 order[y - 1] = t;
                         }
-                for (size_t x = 0; r >= 0 && x < n_order; x++)
+                for (size_t x = 0; r >= 0 && x < n_order; x++) {
                         r = plan_data_disk(&c, &in->specs[order[x]]);
+                        c.virtual_relaxed = false;
+                }
                 free(order);
                 /* pins whose mount no role disk has */
                 for (size_t k = 0; r >= 0 && c.a && k < c.a->n_pins; k++) {

@@ -4,8 +4,8 @@
 # directory holds no file at all (outputs are unnamed O_TMPFILE files until published), no tool
 # keeps running, the cache holds no temporary and its entries still verify, and the killed
 # build's work directory is unlocked (so the next build removes it). Then a full output disk: a
-# clear error and nothing left behind. Raw and qcow2 only: the PXE set is staged in a pxe.tmp.PID
-# directory that a SIGKILL leaves (the next build removes it), so it is not covered here.
+# clear error and nothing left behind. Raw and qcow2, and once the ISO and PXE set (the ISO is an
+# unnamed file like the others; the PXE set is staged in the work directory).
 #
 # The base and role-layer tarballs are hard-linked from $RACKSTACK_TEST_CACHE (default
 # /var/cache/rackstack) into a private cache, so work directories are ours alone; a cold cache
@@ -45,8 +45,8 @@ kill_at() { # name, event-regex, delay after it, signal
         local name=$1 ev=$2 delay=$3 sig=$4
         out=$tmp/out-$name
         : >"$tmp/ev-$name"
-        "$B" build db --base debian-12 --format raw,qcow2 --out "$out" --cache "$C" --json >"$tmp/ev-$name" \
-                2>"$tmp/log-$name" &
+        "$B" build db --base debian-12 --format "${FORMATS:-raw,qcow2}" --out "$out" --cache "$C" --json \
+                >"$tmp/ev-$name" 2>"$tmp/log-$name" &
         pid=$!
         local i
         for i in $(seq 3000); do
@@ -74,7 +74,7 @@ after_kill() { # name, signal
         local name=$1 sig=$2
         sleep 1
         check "$name: nothing in the output directory" test -z "$(find "$out" -mindepth 1 -not -type d 2>/dev/null)"
-        check "$name: no tool still running for it" no_process "$out|/proc/$pid/fd"
+        check "$name: no tool still running for it" no_process "$out|/proc/$pid/fd|$C/work/"
         check "$name: no temporaries in the cache" test -z "$(find "$C" -name '*.tmp.*')"
         local w
         w=$(ls -d "$C"/work/lab-db1-* 2>/dev/null)
@@ -99,14 +99,17 @@ check "a dead build's staged ISO and PXE directory were removed" \
 check "a live build's staged file was left alone" test -e "$out/lab-db1/lab-db1.iso.tmp.$$"
 rm -f "$out/lab-db1/lab-db1.iso.tmp.$$"
 after_kill kill-layer KILL
-# make check kills at four points (inside the image stage with SIGKILL and SIGINT, inside qcow2 with
-# SIGTERM, while hashing with SIGKILL); make check-full (RACKSTACK_FULL=1) at every stage boundary.
+# make check kills at five points (inside the image stage with SIGKILL and SIGINT, inside qcow2 with
+# SIGTERM, while hashing with SIGKILL, while xorriso writes the ISO with SIGKILL); make check-full
+# (RACKSTACK_FULL=1) at every stage boundary and inside the PXE stage.
 full=${RACKSTACK_FULL:-0}
 [ "$full" = 1 ] && { kill_at kill-hygiene '"stage":"hygiene","state":"done"' 0 KILL && after_kill kill-hygiene KILL; }
 kill_at kill-image '"stage":"image","state":"start"' 3 KILL && after_kill kill-image KILL
 [ "$full" = 1 ] && { kill_at kill-image-done '"stage":"image","state":"done"' 0 KILL && after_kill kill-image-done KILL; }
 [ "$full" = 1 ] && { kill_at kill-qcow2 '"stage":"qcow2","state":"start"' 3 KILL && after_kill kill-qcow2 KILL; }
 kill_at kill-sums '"stage":"qcow2","state":"done"' 0.5 KILL && after_kill kill-sums KILL
+FORMATS=raw,iso,pxe kill_at kill-iso '"stage":"iso","state":"start"' 1 KILL && after_kill kill-iso KILL
+[ "$full" = 1 ] && { FORMATS=raw,pxe kill_at kill-pxe '"stage":"pxe","state":"start"' 0.2 KILL && after_kill kill-pxe KILL; }
 kill_at int-image '"stage":"image","state":"start"' 3 INT && after_kill int-image INT
 kill_at term-qcow2 '"stage":"qcow2","state":"start"' 3 TERM && after_kill term-qcow2 TERM
 check "the cache entries still verify" bash -c "cd '$C' && for s in rootfs/*.sha256 layer/*.sha256; do \

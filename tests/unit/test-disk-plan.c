@@ -315,6 +315,23 @@ static void test_virtual_machine(void **state) {
         assert_true(reasons_have(&r, "sdc", "not 'database': it is hdd, 'database' asks for ssd|nvme"));
         result_done(&r);
 
+        /* the kickstart's %addon alias (lab-db1.ks: disk database class=nvme ... count=1) is a
+         * physical host's answer too: relaxed alike */
+        struct storage_answers a = {};
+        struct disk_alias al = { .name = (char *) "database", .classes = DISK_CLASS_NVME, .count = 1 };
+        a.aliases = &al;
+        a.n_aliases = 1;
+        r = (struct result) { .set = make_set(vm, 3) };
+        r.set->hypervisor = strdup("QEMU");
+        assert_int_equal(seed_disk_specs("db", &r.specs, &r.n_specs), 0);
+        struct plan_input in = { .specs = r.specs, .n_specs = r.n_specs, .disks = r.set, .answers = &a };
+        assert_int_equal(disk_plan_build(&in, &r.plan), 0);
+        if (!disk_plan_ok(r.plan))
+                dump(&r);
+        assert_true(disk_plan_ok(r.plan));
+        assert_string_equal(planned(&r, "sdb")->spec, "database");
+        result_done(&r);
+
         /* a hypervisor that does offer NVMe (QEMU's -device nvme): the NVMe, not the larger SSD */
         const struct fake nv[] = {
                 vm[0], { "nvme0n1", 500 * GiB, DISK_CLASS_NVME, 0, "NV1" },
