@@ -594,6 +594,8 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         if (r < 0)
                 goto fail;
         m.rootfs_key = ctx->rootfs_key;
+        m.security_mirror = ctx->security_mirror;
+        m.archive_state = ctx->archive_used;
         m.layer_key = ctx->layer_key;
         if (interrupted())
                 goto interrupted;
@@ -910,6 +912,27 @@ fail:
         return r;
 }
 
+/* Read the archive's state, which decides whether the cached base and layers are current. Not
+ * being able to is no error: the build then uses what the cache has, and says so. */
+static void archive_check(struct build_ctx *ctx) {
+        _cleanup_free_ char *updates = strprintf("%s-updates", ctx->base->suite);
+        _cleanup_free_ char *security = strprintf("%s-security", ctx->base->suite);
+        _cleanup_free_ char *reason = NULL;
+        if (!updates || !security)
+                return;
+        const char *mirrors[] = { ctx->mirror, ctx->mirror, ctx->security_mirror };
+        const char *suites[] = { ctx->base->suite, updates, security };
+        double t = now_monotonic();
+        int r = archive_state_read(mirrors, suites, ELEMENTSOF(suites), 5000, &ctx->archive_state, &reason);
+        if (r < 0)
+                stage_note("archive", "cannot read the archive's Release files (%s): the newest cached base and "
+                           "layers are used as they are", strna(reason));
+        else
+                stage_note("archive", "state %.12s (Release files of %s, %s, %s; %.0f ms)%s", ctx->archive_state,
+                           suites[0], suites[1], suites[2], (now_monotonic() - t) * 1000,
+                           ctx->pin_from ? "; with --pin-from the newest cached base is used as it is" : "");
+}
+
 /* --check-reproducible: this same build twice, as child processes, then compared (repro.c). */
 static int check_reproducible(const struct build_opts *o, int64_t sde) {
         if (sde < 0) {
@@ -1084,6 +1107,9 @@ int build_main(int argc, char **argv) {
         _cleanup_free_ char *work_lock = NULL;
 
         r = mirror_resolve(o.mirror, getenv("RACKSTACK_MIRROR"), base, "/", &ctx.mirror, &ctx.mirror_origin);
+        if (r >= 0)
+                r = security_mirror_resolve(getenv("RACKSTACK_SECURITY_MIRROR"), base, ctx.mirror, ctx.mirror_origin,
+                                            "/", &ctx.security_mirror, &ctx.security_origin);
         if (r < 0)
                 goto finish;
         ctx.cache_dir = o.cache ? strdup(o.cache) : cache_dir_default();
@@ -1136,6 +1162,7 @@ int build_main(int argc, char **argv) {
 
         stage_note("build", "role %s, host %s, base %s, mirror %s (%s), cache %s", profile->role, host->name, base->name,
                    ctx.mirror, ctx.mirror_origin, ctx.cache_dir);
+        archive_check(&ctx);
         r = build_run(&ctx, unit_src, &remover);
 
 finish:
@@ -1174,6 +1201,9 @@ finish:
         free(ctx.firstboot_bin);
         free(ctx.data_dir);
         free(ctx.pxe_url);
+        free(ctx.security_mirror);
+        free(ctx.archive_state);
+        free(ctx.archive_used);
         free(ctx.rootfs_key);
         free(ctx.layer_key);
         free(ctx.profiles_dir);

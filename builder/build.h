@@ -19,6 +19,9 @@ struct base_info {
         const char *components;  /* "main", "main universe" */
         const char *keyring;     /* archive keyring file on the build host */
         const char *default_mirror;
+        /* Where SUITE-security lives when the mirror is not the host's: NULL for "on the mirror"
+         * (Ubuntu's archive carries noble-security), Debian's is an archive of its own. */
+        const char *default_security_mirror;
 };
 
 struct build_ctx {
@@ -43,6 +46,12 @@ struct build_ctx {
 
         /* Filled in by the stages (rootfs, layer) for the manifest and later stages. */
         const char *mirror_origin; /* which rule chose the mirror, for messages */
+        char *security_mirror;     /* where SUITE-security comes from */
+        const char *security_origin;
+        /* sha256 over the Release files of SUITE, SUITE-updates and SUITE-security as the mirrors
+         * serve them now; NULL when they could not be read (offline, https, file:). */
+        char *archive_state;
+        char *archive_used; /* the state the cache keys are made with (see rootfs_ensure_key) */
         bool mirror_probed;
         char *rootfs_key;   /* cache key of the base tarball */
         char *layer_key;    /* cache key of the role layer tarball */

@@ -214,8 +214,11 @@ int layer_stage(struct build_ctx *ctx) {
                 r = rootfs_ensure_key(ctx);
                 if (r < 0)
                         return r;
-                _cleanup_free_ char *key = cache_key("layer", ctx->rootfs_key, ctx->base, ctx->mirror, pkgs,
-                                                     "apt-get-chroot;no-recommends");
+                /* The layer's family is the role's packages; its key adds the base it is made on
+                 * (and so the archive state). */
+                _cleanup_free_ char *family = cache_key("layer", NULL, ctx->base, ctx->mirror, pkgs,
+                                                        "apt-get-chroot;no-recommends");
+                _cleanup_free_ char *key = family ? cache_key_at(family, ctx->rootfs_key, NULL) : NULL;
                 if (!key)
                         return -ENOMEM;
                 free(ctx->layer_key);
@@ -238,6 +241,12 @@ int layer_stage(struct build_ctx *ctx) {
                         }
                         if (r < 0)
                                 return r;
+                        cache_latest_update(ctx, "layer", family, key);
+                        /* The base's newest entry too, although it was not needed: an offline
+                         * build finds the archive state there (and the base it replaces goes). */
+                        _cleanup_free_ char *rootfs_fam = NULL;
+                        if (rootfs_family(ctx, &rootfs_fam) >= 0)
+                                cache_latest_update(ctx, "rootfs", rootfs_fam, ctx->rootfs_key);
                         stage_done("layer", bytes, "cached %s layer (key %.12s, %zu packages), %.0f MiB unpacked",
                                    ctx->profile->role, key, strv_length(pkgs), bytes / 1048576.0);
                         return 0;
@@ -297,6 +306,7 @@ int layer_stage(struct build_ctx *ctx) {
                 cache_entry_done(&layer);
                 if (r < 0)
                         return r;
+                cache_latest_update(ctx, "layer", family, key);
                 stage_done("layer", size, "%s layer built and cached (key %.12s, %.0f MiB tarball)",
                            ctx->profile->role, key, size / 1048576.0);
                 return 0;

@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "mirror.h"
+#include "outputs.h"
 #include "util.h"
 
 static char *mfree_str(char *p) {
@@ -181,7 +182,7 @@ static int try_file(int rootfd, const char *path, bool deb822, const char *suite
         return sources_find_mirror(text, deb822, suite, ret);
 }
 
-static int host_mirror(const char *root, const struct base_info *base, char **ret) {
+static int host_mirror(const char *root, const struct base_info *base, const char *suite, char **ret) {
         _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return -errno;
@@ -204,14 +205,20 @@ static int host_mirror(const char *root, const struct base_info *base, char **re
                 for (int i = 0; i < n; i++) {
                         const char *nm = names[i]->d_name;
                         if (found < 0 && (endswith(nm, ".sources") || endswith(nm, ".list")))
-                                found = try_file(dfd, nm, endswith(nm, ".sources"), base->suite, ret);
+                                found = try_file(dfd, nm, endswith(nm, ".sources"), suite, ret);
                         free(names[i]);
                 }
                 free(names);
                 if (found == 0)
                         return 0;
         }
-        return try_file(rootfd, "etc/apt/sources.list", false, base->suite, ret);
+        return try_file(rootfd, "etc/apt/sources.list", false, suite, ret);
+}
+
+static void strip_slashes(char *m) {
+        size_t l = strlen(m);
+        while (l > 1 && m[l - 1] == '/')
+                m[--l] = 0;
 }
 
 int mirror_resolve(const char *opt_mirror, const char *env_mirror, const struct base_info *base, const char *root,
@@ -224,7 +231,7 @@ int mirror_resolve(const char *opt_mirror, const char *env_mirror, const struct 
         } else if (!isempty(env_mirror)) {
                 m = strdup(env_mirror);
                 origin = "$RACKSTACK_MIRROR";
-        } else if (host_mirror(root, base, &m) == 0) {
+        } else if (host_mirror(root, base, base->suite, &m) == 0) {
                 origin = "host apt source";
         } else {
                 m = strdup(base->default_mirror);
@@ -233,12 +240,91 @@ int mirror_resolve(const char *opt_mirror, const char *env_mirror, const struct 
         if (!m)
                 return -ENOMEM;
         /* Normalise: no trailing slash, so "URL/dists/..." joins cleanly. */
-        size_t l = strlen(m);
-        while (l > 1 && m[l - 1] == '/')
-                m[--l] = 0;
+        strip_slashes(m);
         *ret_mirror = m;
         if (ret_origin)
                 *ret_origin = origin;
+        return 0;
+}
+
+int security_mirror_resolve(const char *env_security, const struct base_info *base, const char *mirror,
+                            const char *mirror_origin, const char *root, char **ret_mirror, const char **ret_origin) {
+        _cleanup_free_ char *suite = strprintf("%s-security", base->suite);
+        if (!suite)
+                return -ENOMEM;
+        const char *origin;
+        char *m = NULL;
+        if (!isempty(env_security)) {
+                m = strdup(env_security);
+                origin = "$RACKSTACK_SECURITY_MIRROR";
+        } else if (mirror_origin && streq(mirror_origin, "host apt source") && host_mirror(root, base, suite, &m) == 0) {
+                origin = "host apt source";
+        } else if (!base->default_security_mirror) {
+                m = strdup(mirror);
+                origin = "the mirror";
+        } else if (endswith(mirror, "/debian")) {
+                m = strprintf("%s-security", mirror);
+                origin = "next to the mirror";
+        } else {
+                m = strdup(base->default_security_mirror);
+                origin = "official archive";
+        }
+        if (!m)
+                return -ENOMEM;
+        strip_slashes(m);
+        *ret_mirror = m;
+        if (ret_origin)
+                *ret_origin = origin;
+        return 0;
+}
+
+int archive_state_read(const char *const *mirrors, const char *const *suites, size_t n, int timeout_ms,
+                       char **ret_hex, char **ret_reason) {
+        struct buf text = {};
+        for (size_t i = 0; i < n; i++) {
+                if (!startswith(mirrors[i], "http://")) {
+                        buf_done(&text);
+                        if (ret_reason)
+                                *ret_reason = strprintf("%s is not an http:// mirror", mirrors[i]);
+                        return -EPROTONOSUPPORT;
+                }
+                _cleanup_free_ char *body = NULL, *reason = NULL;
+                size_t size = 0;
+                int r = -ENOENT;
+                for (const char *name = "InRelease"; name; name = streq(name, "InRelease") ? "Release" : NULL) {
+                        _cleanup_free_ char *url = strprintf("%s/dists/%s/%s", mirrors[i], suites[i], name);
+                        if (!url) {
+                                buf_done(&text);
+                                return -ENOMEM;
+                        }
+                        free(reason);
+                        reason = NULL;
+                        r = http_get(url, 16 << 20, timeout_ms, &body, &size, &reason);
+                        if (r != -ENOENT)
+                                break;
+                }
+                if (r < 0) {
+                        buf_done(&text);
+                        if (ret_reason)
+                                *ret_reason = strprintf("%s %s: %s", mirrors[i], suites[i], strna(reason));
+                        return r;
+                }
+                _cleanup_free_ char *hex = sha256_hex(body, size);
+                if (!hex) {
+                        buf_done(&text);
+                        return -ENOMEM;
+                }
+                buf_printf(&text, "%s %s\n", suites[i], hex);
+        }
+        if (text.oom) {
+                buf_done(&text);
+                return -ENOMEM;
+        }
+        char *hex = sha256_hex(text.data ? text.data : "", text.len);
+        buf_done(&text);
+        if (!hex)
+                return -ENOMEM;
+        *ret_hex = hex;
         return 0;
 }
 

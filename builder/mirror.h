@@ -25,6 +25,19 @@ int sources_find_mirror(const char *text, bool deb822, const char *suite, char *
 int mirror_resolve(const char *opt_mirror, const char *env_mirror, const struct base_info *base, const char *root,
                    char **ret_mirror, const char **ret_origin);
 
+/* Where SUITE-security comes from: $RACKSTACK_SECURITY_MIRROR (env_security) > the host's apt
+ * source for SUITE-security when the mirror is the host's > the mirror itself when the base keeps
+ * its security suite there (Ubuntu) > MIRROR-security next to a mirror ending in /debian (the
+ * usual mirror layout) > the official security archive. */
+int security_mirror_resolve(const char *env_security, const struct base_info *base, const char *mirror,
+                            const char *mirror_origin, const char *root, char **ret_mirror, const char **ret_origin);
+
+/* The archive's state: sha256 over "SUITE sha256(InRelease)" lines for each (mirror, suite) pair,
+ * InRelease read over http:// (Release when there is none). -EPROTONOSUPPORT for another scheme;
+ * other errors with *ret_reason (optional). A cached base made at another state is out of date. */
+int archive_state_read(const char *const *mirrors, const char *const *suites, size_t n, int timeout_ms,
+                       char **ret_hex, char **ret_reason);
+
 /* Fetch MIRROR/dists/SUITE/Release (http: a tiny GET over a socket; https: a TCP connect;
  * file: a stat), giving up after timeout_ms per step. 0 if it answered 200, else a negative errno
  * and *ret_reason (optional) says what happened ("connection refused", "HTTP 404"). */

@@ -203,6 +203,10 @@ char *manifest_to_json(const struct manifest *m) {
         json_kv_string(&j, "name", m->base);
         json_kv_string(&j, "suite", m->suite);
         json_kv_string(&j, "mirror", m->mirror);
+        if (m->security_mirror)
+                json_kv_string(&j, "security_mirror", m->security_mirror);
+        if (m->archive_state)
+                json_kv_string(&j, "archive_state", m->archive_state);
         json_kv_string(&j, "rootfs_cache_key", m->rootfs_key);
         json_kv_string(&j, "layer_cache_key", m->layer_key);
         json_end_object(&j);

@@ -36,6 +36,7 @@ struct manifest {
         const char *tool_version;
         const char *role, *host, *base, *suite, *mirror;
         const char *rootfs_key, *layer_key;
+        const char *security_mirror, *archive_state; /* NULL: not recorded */
         int64_t source_date_epoch; /* -1 if unset */
         struct input_file *inputs;
         size_t n_inputs;

@@ -27,6 +27,7 @@ const struct base_info base_infos[] = {
                 .components = "main universe",
                 .keyring = "/usr/share/keyrings/ubuntu-archive-keyring.gpg",
                 .default_mirror = "http://archive.ubuntu.com/ubuntu",
+                .default_security_mirror = NULL,
         },
         {
                 .name = "debian-12",
@@ -35,6 +36,7 @@ const struct base_info base_infos[] = {
                 .components = "main",
                 .keyring = "/usr/share/keyrings/debian-archive-keyring.gpg",
                 .default_mirror = "http://deb.debian.org/debian",
+                .default_security_mirror = "http://deb.debian.org/debian-security",
         },
 };
 const size_t n_base_infos = ELEMENTSOF(base_infos);
@@ -275,6 +277,19 @@ int build_mirror_check(struct build_ctx *ctx) {
                                        ", or build from Debian with --base debian-12" : "");
         stage_note("mirror", "%s (%s) answers in %.0f ms", ctx->mirror, strna(ctx->mirror_origin),
                    (now_monotonic() - t) * 1000);
+        if (ctx->security_mirror && !streq(ctx->security_mirror, ctx->mirror)) {
+                _cleanup_free_ char *suite = strprintf("%s-security", ctx->base->suite), *why = NULL;
+                if (!suite)
+                        return -ENOMEM;
+                t = now_monotonic();
+                r = mirror_probe(ctx->security_mirror, suite, 5000, &why);
+                if (r < 0)
+                        return log_error_errno(r, "Security mirror %s (from %s) is not usable for %s: %s.\n"
+                                               "  Choose another with RACKSTACK_SECURITY_MIRROR=URL.",
+                                               ctx->security_mirror, strna(ctx->security_origin), suite, strna(why));
+                stage_note("mirror", "%s (%s) answers in %.0f ms", ctx->security_mirror, strna(ctx->security_origin),
+                           (now_monotonic() - t) * 1000);
+        }
         ctx->mirror_probed = true;
         return 0;
 }
@@ -296,11 +311,14 @@ static int run_mmdebstrap(struct build_ctx *ctx, char *const *packages, const ch
         _cleanup_free_ char *src_main = strprintf("deb %s %s %s", ctx->mirror, ctx->base->suite, ctx->base->components);
         _cleanup_free_ char *src_upd = strprintf("deb %s %s-updates %s", ctx->mirror, ctx->base->suite,
                                                  ctx->base->components);
+        /* Security updates too: an image is built to be trusted, today. */
+        _cleanup_free_ char *src_sec = strprintf("deb %s %s-security %s", ctx->security_mirror ?: ctx->mirror,
+                                                 ctx->base->suite, ctx->base->components);
         _cleanup_free_ char *include_opt = include ? strprintf("--include=%s", include) : NULL;
         _cleanup_free_ char *essential_hook = strprintf("--essential-hook=%s", divert_hook);
         _cleanup_free_ char *customize_hook = strprintf("--customize-hook=%s", undivert_hook);
         _cleanup_free_ char *keyring_opt = NULL, *keyring = NULL;
-        if (!src_main || !src_upd || !include_opt || !essential_hook || !customize_hook)
+        if (!src_main || !src_upd || !src_sec || !include_opt || !essential_hook || !customize_hook)
                 return -ENOMEM;
         /* Debian's apt trusts its own archive keys; an Ubuntu base on a Debian host needs Ubuntu's
          * keyring (the host's, or the pinned copy from the archive). */
@@ -332,6 +350,7 @@ static int run_mmdebstrap(struct build_ctx *ctx, char *const *packages, const ch
         argv[n++] = out_tmp;
         argv[n++] = src_main;
         argv[n++] = src_upd;
+        argv[n++] = src_sec;
         argv[n] = NULL;
 
         _cleanup_free_ char *tmpdir_env = strprintf("TMPDIR=%s", ctx->work_dir);
@@ -355,12 +374,104 @@ static int run_mmdebstrap(struct build_ctx *ctx, char *const *packages, const ch
         return 0;
 }
 
-int rootfs_ensure_key(struct build_ctx *ctx) {
+char *cache_key_at(const char *family, const char *parent, const char *archive) {
+        _cleanup_free_ char *text = strprintf("family=%s\nparent=%s\narchive=%s\n", family, strempty(parent),
+                                              archive ?: "unknown");
+        return text ? sha256_hex(text, strlen(text)) : NULL;
+}
+
+/* KIND/FAMILY.latest: "KEY ARCHIVE\n" of the entry of that family made (or used) last. */
+static char *latest_path(const struct build_ctx *ctx, const char *kind, const char *family) {
+        return strprintf("%s/%s/%s.latest", ctx->cache_dir, kind, family);
+}
+
+static int latest_read(const struct build_ctx *ctx, const char *kind, const char *family, char **ret_key,
+                       char **ret_archive) {
+        _cleanup_free_ char *p = latest_path(ctx, kind, family), *text = NULL;
+        if (!p)
+                return -ENOMEM;
+        int r = read_file_full(AT_FDCWD, p, 4096, &text, NULL);
+        if (r < 0)
+                return r;
+        if (strlen(text) < 64 + 1 + 1 || strspn(text, "0123456789abcdef") != 64 || text[64] != ' ')
+                return -EBADMSG;
+        size_t al = strcspn(text + 65, "\n");
+        char *key = strndup(text, 64), *archive = strndup(text + 65, al);
+        if (!key || !archive) {
+                free(key);
+                free(archive);
+                return -ENOMEM;
+        }
+        *ret_key = key;
+        *ret_archive = archive;
+        return 0;
+}
+
+void cache_latest_update(struct build_ctx *ctx, const char *kind, const char *family, const char *key) {
+        _cleanup_free_ char *old_key = NULL, *old_archive = NULL, *p = latest_path(ctx, kind, family);
+        _cleanup_free_ char *line = strprintf("%s %s\n", key, ctx->archive_used ?: "unknown");
+        if (!p || !line)
+                return;
+        bool had = latest_read(ctx, kind, family, &old_key, &old_archive) == 0;
+        if (had && streq(old_key, key))
+                return;
+        if (write_file_atomic(AT_FDCWD, p, line, strlen(line), 0644) < 0 || !had)
+                return;
+        /* The entry it replaces is out of date: remove it unless a build is using it (it holds
+         * the entry's lock shared; a later build finds it gone and this file pointing past it). */
+        _cleanup_free_ char *lock = strprintf("%s/%s/%s.lock", ctx->cache_dir, kind, old_key);
+        _cleanup_free_ char *tar = strprintf("%s/%s/%s.tar", ctx->cache_dir, kind, old_key);
+        _cleanup_free_ char *sum = strprintf("%s/%s/%s.tar.sha256", ctx->cache_dir, kind, old_key);
+        if (!lock || !tar || !sum)
+                return;
+        _cleanup_close_ int fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return;
+        if (access(tar, F_OK) == 0)
+                stage_note("cache", "removing the out-of-date %s entry %.12s", kind, old_key);
+        (void) unlink(sum);
+        (void) unlink(tar);
+}
+
+/* The archive state the keys are made with: the archive's as it is now, so a base cached before a
+ * security update is not used after it; with --pin-from, or when the archive cannot be read
+ * (offline), the state of the newest entry: the build then uses what it has. */
+static int archive_choose(struct build_ctx *ctx, const char *family) {
+        if (ctx->archive_used)
+                return 0;
+        _cleanup_free_ char *key = NULL, *archive = NULL;
+        if (ctx->archive_state && !ctx->pin_from)
+                ctx->archive_used = strdup(ctx->archive_state);
+        else if (latest_read(ctx, "rootfs", family, &key, &archive) == 0)
+                ctx->archive_used = TAKE_PTR(archive);
+        else
+                ctx->archive_used = strdup("unknown");
+        return ctx->archive_used ? 0 : -ENOMEM;
+}
+
+int rootfs_family(struct build_ctx *ctx, char **ret) {
         _cleanup_strv_free_ char **pkgs = NULL;
         int r = rootfs_packages(ctx->base, &pkgs);
         if (r < 0)
                 return r;
-        char *key = cache_key("rootfs", NULL, ctx->base, ctx->mirror, pkgs, "variant=minbase;initramfs-once;updates");
+        _cleanup_free_ char *options = strprintf("variant=minbase;initramfs-once;updates;security=%s",
+                                                 ctx->security_mirror ?: ctx->mirror);
+        char *family = options ? cache_key("rootfs", NULL, ctx->base, ctx->mirror, pkgs, options) : NULL;
+        if (!family)
+                return -ENOMEM;
+        *ret = family;
+        return 0;
+}
+
+int rootfs_ensure_key(struct build_ctx *ctx) {
+        _cleanup_free_ char *family = NULL;
+        int r = rootfs_family(ctx, &family);
+        if (r < 0)
+                return r;
+        r = archive_choose(ctx, family);
+        if (r < 0)
+                return r;
+        char *key = cache_key_at(family, NULL, streq(ctx->archive_used, "unknown") ? NULL : ctx->archive_used);
         if (!key)
                 return -ENOMEM;
         free(ctx->rootfs_key);
@@ -377,6 +488,10 @@ int rootfs_ensure(struct build_ctx *ctx, struct cache_entry *ret) {
         if (r < 0)
                 return r;
         const char *key = ctx->rootfs_key;
+        _cleanup_free_ char *family = NULL;
+        r = rootfs_family(ctx, &family);
+        if (r < 0)
+                return r;
 
         _cleanup_free_ char *tmp = NULL;
         struct cache_entry e = CACHE_ENTRY_INIT;
@@ -385,6 +500,7 @@ int rootfs_ensure(struct build_ctx *ctx, struct cache_entry *ret) {
                 return r;
         if (cache_entry_present(&e)) {
                 cache_entry_share(&e);
+                cache_latest_update(ctx, "rootfs", family, key);
                 *ret = e;
                 return 0;
         }
@@ -413,6 +529,7 @@ int rootfs_ensure(struct build_ctx *ctx, struct cache_entry *ret) {
                    "built base %s (key %.12s, %.0f MiB tarball)", ctx->base->name, key,
                    stat(e.path, &st) == 0 ? st.st_size / 1048576.0 : 0.0);
         cache_entry_share(&e);
+        cache_latest_update(ctx, "rootfs", family, key);
         *ret = e;
         return 0;
 fail:

@@ -55,7 +55,19 @@ void cache_entry_done(struct cache_entry *e);
  * ~/.cache/rackstack. */
 char *cache_dir_default(void);
 
-/* Compute ctx->rootfs_key (no network, no cache access). */
+/* An entry's key: its family (cache_key(): what it is made of, parent left out) with the entry it
+ * builds on and the archive state it was made at (NULL: unknown). Pure. */
+char *cache_key_at(const char *family, const char *parent, const char *archive);
+
+/* Record KEY as the newest entry of FAMILY (KIND/FAMILY.latest, with ctx->archive_used) and remove
+ * the entry it replaces, unless a build holds that one's lock. */
+void cache_latest_update(struct build_ctx *ctx, const char *kind, const char *family, const char *key);
+
+/* The base's family (what it is made of). */
+int rootfs_family(struct build_ctx *ctx, char **ret);
+
+/* Compute ctx->rootfs_key (no network): the family at ctx->archive_state, or with --pin-from or an
+ * unreadable archive at the state of the family's newest cached entry (ctx->archive_used). */
 int rootfs_ensure_key(struct build_ctx *ctx);
 
 /* Make sure the base tarball for ctx exists in the cache (building it with mmdebstrap if not).

@@ -102,6 +102,19 @@ static void test_cache_key(void **state) {
         /* Deterministic across calls: the nine roles must find the same base. */
         _cleanup_free_ char *ka2 = cache_key("rootfs", NULL, deb, "http://m/debian", a, "x");
         assert_string_equal(ka, ka2);
+
+        /* An entry's key: its family at an archive state, on a parent */
+        _cleanup_free_ char *s1 = cache_key_at(ka, NULL, "1111"), *s1b = cache_key_at(ka, NULL, "1111");
+        _cleanup_free_ char *s2 = cache_key_at(ka, NULL, "2222"), *su = cache_key_at(ka, NULL, NULL);
+        _cleanup_free_ char *su2 = cache_key_at(ka, NULL, "unknown"), *sp = cache_key_at(ka, kc, "1111");
+        assert_non_null(s1);
+        assert_int_equal(strspn(s1, "0123456789abcdef"), 64);
+        assert_string_equal(s1, s1b);
+        assert_string_not_equal(s1, s2);  /* a security update makes a new base */
+        assert_string_not_equal(s1, su);
+        assert_string_equal(su, su2);
+        assert_string_not_equal(s1, sp);
+        assert_string_not_equal(s1, ka);
 }
 
 static void test_base_packages(void **state) {
@@ -233,6 +246,31 @@ static void test_mirror_resolve(void **state) {
         assert_string_equal(origin, "official archive");
         free(m);
 
+        /* The security suite: the host's source for it when the mirror is the host's; next to a
+         * .../debian mirror; Ubuntu's archive carries it; an override wins. */
+        assert_int_equal(security_mirror_resolve(NULL, deb, "http://deb.debian.org/debian", "host apt source", root,
+                                                 &m, &origin), 0);
+        assert_string_equal(m, "http://deb.debian.org/debian-security");
+        assert_string_equal(origin, "host apt source");
+        free(m);
+        assert_int_equal(security_mirror_resolve(NULL, deb, "http://local:3142/debian", "--mirror", root, &m, &origin), 0);
+        assert_string_equal(m, "http://local:3142/debian-security");
+        assert_string_equal(origin, "next to the mirror");
+        free(m);
+        assert_int_equal(security_mirror_resolve(NULL, deb, "http://local/mirror", "--mirror", root, &m, &origin), 0);
+        assert_string_equal(m, "http://deb.debian.org/debian-security");
+        assert_string_equal(origin, "official archive");
+        free(m);
+        assert_int_equal(security_mirror_resolve(NULL, ubu, "http://archive.ubuntu.com/ubuntu", "official archive", root,
+                                                 &m, &origin), 0);
+        assert_string_equal(m, "http://archive.ubuntu.com/ubuntu");
+        free(m);
+        assert_int_equal(security_mirror_resolve("http://sec.example/ds/", deb, "http://deb.debian.org/debian",
+                                                 "host apt source", root, &m, &origin), 0);
+        assert_string_equal(m, "http://sec.example/ds");
+        assert_string_equal(origin, "$RACKSTACK_SECURITY_MIRROR");
+        free(m);
+
         /* A local mirror in sources.list wins over the official archive too. */
         write_text(root, "etc/apt/sources.list.d/debian.sources", "Types: deb-src\nURIs: http://x/\nSuites: bookworm\n");
         write_text(root, "etc/apt/sources.list", "deb http://local.example:3142/debian bookworm main\n");
@@ -337,6 +375,35 @@ static void test_http_get(void **state) {
                 free(reason);
                 assert_int_equal(waitpid(pid, NULL, 0), pid);
         }
+}
+
+static void test_archive_state(void **state) {
+        int port;
+        pid_t pid = serve_once("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc", &port);
+        _cleanup_free_ char *mirror = strprintf("http://127.0.0.1:%d/debian", port);
+        const char *mirrors[] = { mirror }, *suites[] = { "bookworm" };
+        char *hex = NULL, *reason = NULL;
+        assert_int_equal(archive_state_read(mirrors, suites, 1, 3000, &hex, &reason), 0);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        /* sha256("bookworm " + sha256("abc") + "\n") */
+        _cleanup_free_ char *abc = sha256_hex("abc", 3);
+        _cleanup_free_ char *line = strprintf("bookworm %s\n", abc);
+        _cleanup_free_ char *want = sha256_hex(line, strlen(line));
+        assert_string_equal(hex, want);
+        free(hex);
+        hex = NULL;
+        /* not over HTTP: unknown, said why */
+        const char *files[] = { "file:///srv/debian" };
+        assert_int_equal(archive_state_read(files, suites, 1, 100, &hex, &reason), -EPROTONOSUPPORT);
+        assert_null(hex);
+        assert_non_null(strstr(reason, "not an http:// mirror"));
+        free(reason);
+        reason = NULL;
+        /* nobody there */
+        const char *dead[] = { "http://127.0.0.1:1/debian" };
+        assert_true(archive_state_read(dead, suites, 1, 1000, &hex, &reason) < 0);
+        assert_non_null(strstr(reason, "bookworm"));
+        free(reason);
 }
 
 static void test_deb_extract(void **state) {
@@ -855,6 +922,7 @@ int main(void) {
                 cmocka_unit_test(test_url_split),
                 cmocka_unit_test(test_mirror_probe_unreachable),
                 cmocka_unit_test(test_http_get),
+                cmocka_unit_test(test_archive_state),
                 cmocka_unit_test(test_deb_extract),
                 cmocka_unit_test(test_image_size),
                 cmocka_unit_test(test_formats),
