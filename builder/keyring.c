@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "http.h"
 #include "fileio.h"
 #include "keyring.h"
 #include "lib-cleanup.h"
@@ -126,12 +127,12 @@ int keyring_ensure(struct build_ctx *ctx, char **ret) {
                 return 0;
         }
 
-        _cleanup_free_ char *deb = NULL, *reason = NULL;
+        _cleanup_free_ char *deb = NULL;
         size_t deb_size = 0;
-        int r = http_get(url, 16 * 1024 * 1024, 15000, &deb, &deb_size, &reason);
+        const struct http_options ho = { .timeout_usec = 15000000, .retries = 2, .max_size = 16 << 20 };
+        int r = http_get_buffer(url, &ho, &deb, &deb_size);
         if (r < 0)
-                return log_error_errno(r, "%s is missing and fetching it from %s failed: %s", ctx->base->keyring, url,
-                                       strna(reason));
+                return log_error_errno(r, "%s is missing and fetching it from %s failed: %m", ctx->base->keyring, url);
         _cleanup_free_ char *sum = sha256_hex(deb, deb_size);
         if (!sum)
                 return -ENOMEM;

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "http.h"
 #include "mirror.h"
 #include "outputs.h"
 #include "util.h"
@@ -288,25 +289,24 @@ int archive_state_read(const char *const *mirrors, const char *const *suites, si
                                 *ret_reason = strprintf("%s is not an http:// mirror", mirrors[i]);
                         return -EPROTONOSUPPORT;
                 }
-                _cleanup_free_ char *body = NULL, *reason = NULL;
+                _cleanup_free_ char *body = NULL;
                 size_t size = 0;
                 int r = -ENOENT;
+                const struct http_options ho = { .timeout_usec = (uint64_t) timeout_ms * 1000, .max_size = 16 << 20 };
                 for (const char *name = "InRelease"; name; name = streq(name, "InRelease") ? "Release" : NULL) {
                         _cleanup_free_ char *url = strprintf("%s/dists/%s/%s", mirrors[i], suites[i], name);
                         if (!url) {
                                 buf_done(&text);
                                 return -ENOMEM;
                         }
-                        free(reason);
-                        reason = NULL;
-                        r = http_get(url, 16 << 20, timeout_ms, &body, &size, &reason);
+                        r = http_get_buffer(url, &ho, &body, &size);
                         if (r != -ENOENT)
                                 break;
                 }
                 if (r < 0) {
                         buf_done(&text);
                         if (ret_reason)
-                                *ret_reason = strprintf("%s %s: %s", mirrors[i], suites[i], strna(reason));
+                                *ret_reason = strprintf("%s %s: %s", mirrors[i], suites[i], strerror(-r));
                         return r;
                 }
                 _cleanup_free_ char *hex = sha256_hex(body, size);
@@ -500,142 +500,3 @@ int mirror_probe(const char *mirror, const char *suite, int timeout_ms, char **r
         return 0;
 }
 
-static int dechunk(const char *in, size_t n, struct buf *out) {
-        size_t i = 0;
-        for (;;) {
-                const char *eol = memmem(in + i, n - i, "\r\n", 2);
-                if (!eol)
-                        return -EBADMSG;
-                char *end;
-                unsigned long len = strtoul(in + i, &end, 16);
-                if (end == in + i)
-                        return -EBADMSG;
-                i = eol - in + 2;
-                if (len == 0)
-                        return 0;
-                if (len > n - i)
-                        return -EBADMSG;
-                buf_put(out, in + i, len);
-                i += len + 2;
-                if (i > n)
-                        return -EBADMSG;
-        }
-}
-
-int http_get(const char *url, size_t max, int timeout_ms, char **ret_body, size_t *ret_size, char **ret_reason) {
-        _cleanup_free_ char *reason = NULL;
-        _cleanup_free_ char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
-        int r = url_split(url, &scheme, &host, &port, &path);
-        if (r < 0)
-                return r;
-        if (!streq(scheme, "http")) {
-                if (ret_reason)
-                        *ret_reason = strprintf("only http:// is fetched directly, not %s://", scheme);
-                return -EPROTONOSUPPORT;
-        }
-        double deadline = now_monotonic() + timeout_ms / 1000.0;
-        _cleanup_close_ int fd = connect_timeout(host, port, timeout_ms, &reason);
-        if (fd < 0) {
-                if (ret_reason)
-                        *ret_reason = TAKE_PTR(reason);
-                return fd;
-        }
-        _cleanup_free_ char *req = strprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: rackstack-build\r\n"
-                                             "Connection: close\r\n\r\n", path, host);
-        if (!req)
-                return -ENOMEM;
-        size_t off = 0, len = strlen(req);
-        struct buf in = {};
-        bool eof = false;
-        while (!eof) {
-                int left = (int) ((deadline - now_monotonic()) * 1000);
-                if (left <= 0) {
-                        buf_done(&in);
-                        if (ret_reason)
-                                *ret_reason = strprintf("no complete answer from %s within %d ms", host, timeout_ms);
-                        return -ETIMEDOUT;
-                }
-                struct pollfd p = { .fd = fd, .events = off < len ? POLLOUT : POLLIN };
-                int n = poll(&p, 1, left);
-                if (n <= 0)
-                        continue;
-                if (off < len) {
-                        ssize_t k = send(fd, req + off, len - off, MSG_NOSIGNAL);
-                        if (k > 0)
-                                off += k;
-                        else if (k < 0 && errno != EAGAIN && errno != EINTR) {
-                                buf_done(&in);
-                                return -errno;
-                        }
-                        continue;
-                }
-                char chunk[65536];
-                ssize_t k = recv(fd, chunk, sizeof chunk, 0);
-                if (k < 0 && (errno == EAGAIN || errno == EINTR))
-                        continue;
-                if (k < 0) {
-                        r = -errno;
-                        buf_done(&in);
-                        return r;
-                }
-                if (k == 0)
-                        eof = true;
-                else
-                        buf_put(&in, chunk, k);
-                if (in.len > max + 65536) {
-                        buf_done(&in);
-                        return -EFBIG;
-                }
-        }
-        if (in.oom || !in.data) {
-                buf_done(&in);
-                return in.oom ? -ENOMEM : -EPROTO;
-        }
-        const char *hdr_end = memmem(in.data, in.len, "\r\n\r\n", 4);
-        unsigned code = 0;
-        if (!hdr_end || sscanf(in.data, "HTTP/%*u.%*u %u", &code) != 1) {
-                buf_done(&in);
-                if (ret_reason)
-                        *ret_reason = strprintf("%s did not answer as an HTTP server", host);
-                return -EPROTO;
-        }
-        if (code != 200) {
-                buf_done(&in);
-                if (ret_reason)
-                        *ret_reason = strprintf("HTTP %u for %s", code, path);
-                return code == 404 ? -ENOENT : -EPROTO;
-        }
-        _cleanup_free_ char *headers = strndup(in.data, hdr_end - in.data);
-        if (!headers) {
-                buf_done(&in);
-                return -ENOMEM;
-        }
-        for (char *h = headers; *h; h++)
-                *h = (char) tolower((unsigned char) *h);
-        const char *body = hdr_end + 4;
-        size_t body_len = in.len - (body - in.data);
-        struct buf out = {};
-        if (strstr(headers, "\r\ntransfer-encoding: chunked")) {
-                r = dechunk(body, body_len, &out);
-        } else {
-                const char *cl = strstr(headers, "\r\ncontent-length:");
-                if (cl && strtoull(cl + 17, NULL, 10) != body_len)
-                        r = -EPROTO; /* cut short */
-                else
-                        buf_put(&out, body, body_len);
-        }
-        buf_done(&in);
-        if (r < 0 || out.len > max) {
-                buf_done(&out);
-                if (ret_reason)
-                        *ret_reason = strprintf("incomplete or oversized answer from %s", host);
-                return r < 0 ? r : -EFBIG;
-        }
-        size_t out_len = out.len;
-        char *d = buf_steal(&out);
-        if (!d)
-                return -ENOMEM;
-        *ret_body = d;
-        *ret_size = out_len;
-        return 0;
-}

@@ -43,10 +43,5 @@ int archive_state_read(const char *const *mirrors, const char *const *suites, si
  * and *ret_reason (optional) says what happened ("connection refused", "HTTP 404"). */
 int mirror_probe(const char *mirror, const char *suite, int timeout_ms, char **ret_reason);
 
-/* GET an http:// URL into memory (at most max bytes), giving up after timeout_ms in all. 0 on a
- * 200 answer; else a negative errno and *ret_reason (optional) says why. Chunked answers are
- * decoded. */
-int http_get(const char *url, size_t max, int timeout_ms, char **ret_body, size_t *ret_size, char **ret_reason);
-
 /* Split "http://host:port/path" into its parts. Pure, for the unit tests. */
 int url_split(const char *url, char **ret_scheme, char **ret_host, char **ret_port, char **ret_path);

@@ -346,37 +346,6 @@ static pid_t serve_once(const char *response, int *ret_port) {
         return pid;
 }
 
-static void test_http_get(void **state) {
-        static const struct {
-                const char *response;
-                int expect;
-                const char *body;
-        } cases[] = {
-                { "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello", 0, "hello" },
-                { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", 0, "abcde" },
-                { "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", -EPROTO, NULL },
-                { "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", -ENOENT, NULL },
-                { "SSH-2.0-OpenSSH\r\n", -EPROTO, NULL },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                int port;
-                pid_t pid = serve_once(cases[i].response, &port);
-                _cleanup_free_ char *url = strprintf("http://127.0.0.1:%d/x", port);
-                char *body = NULL, *reason = NULL;
-                size_t size = 0;
-                int r = http_get(url, 1024, 3000, &body, &size, &reason);
-                assert_int_equal(r, cases[i].expect);
-                if (cases[i].body) {
-                        assert_int_equal(size, strlen(cases[i].body));
-                        assert_memory_equal(body, cases[i].body, size);
-                } else
-                        assert_non_null(reason);
-                free(body);
-                free(reason);
-                assert_int_equal(waitpid(pid, NULL, 0), pid);
-        }
-}
-
 static void test_archive_state(void **state) {
         int port;
         pid_t pid = serve_once("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc", &port);
@@ -921,7 +890,6 @@ int main(void) {
                 cmocka_unit_test(test_mirror_resolve),
                 cmocka_unit_test(test_url_split),
                 cmocka_unit_test(test_mirror_probe_unreachable),
-                cmocka_unit_test(test_http_get),
                 cmocka_unit_test(test_archive_state),
                 cmocka_unit_test(test_deb_extract),
                 cmocka_unit_test(test_image_size),
