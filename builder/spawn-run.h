@@ -53,8 +53,9 @@ struct spawn_opts {
  * its stdout. Both are written whenever the child ran, also on a non-zero exit. */
 int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **ret_tail, char **ret_stdout);
 
-/* Start argv in the background (own process group, output discarded), for cleanup work that can
- * overlap later stages. Returns its pid; spawn_wait() reaps it and returns its exit status. */
+/* Start argv in the background (own process group, output discarded, killed if the build dies),
+ * for cleanup work that can overlap later stages. Returns its pid; spawn_wait() reaps it and
+ * returns its exit status. */
 int spawn_start(const char *const argv[]);
 int spawn_wait(int pid);
 

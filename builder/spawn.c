@@ -387,10 +387,14 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **re
 
 int spawn_start(const char *const argv[]) {
         fflush(NULL);
+        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
+                /* Killed with the build like every other tool: the next build removes what a
+                 * killed one left in its work directory. */
+                die_with_parent(parent);
                 (void) setpgid(0, 0);
                 sigset_t ss;
                 sigemptyset(&ss);

@@ -63,6 +63,13 @@ kill_at() { # name, event-regex, delay after it, signal
         kill -"$sig" $pid
         wait $pid; rc=$?
         echo "-- $name: SIG$sig $delay s after $ev; last event $stage; exit $rc"
+        # A short stage (the PXE set takes 0.3 s) can end, and the build publish its outputs, before
+        # the signal lands: that point was not reached, which is no failure.
+        if [ -e "$out/lab-db1/SHA256SUMS" ] && (cd "$out/lab-db1" && sha256sum --quiet --strict -c SHA256SUMS); then
+                echo "   (the build had published a complete, verified set before the signal: point not tested)"
+                rm -rf "$out"
+                return 1
+        fi
         return 0
 }
 
@@ -109,7 +116,7 @@ kill_at kill-image '"stage":"image","state":"start"' 3 KILL && after_kill kill-i
 [ "$full" = 1 ] && { kill_at kill-qcow2 '"stage":"qcow2","state":"start"' 3 KILL && after_kill kill-qcow2 KILL; }
 kill_at kill-sums '"stage":"qcow2","state":"done"' 0.5 KILL && after_kill kill-sums KILL
 FORMATS=raw,iso,pxe kill_at kill-iso '"stage":"iso","state":"start"' 1 KILL && after_kill kill-iso KILL
-[ "$full" = 1 ] && { FORMATS=raw,pxe kill_at kill-pxe '"stage":"pxe","state":"start"' 0.2 KILL && after_kill kill-pxe KILL; }
+[ "$full" = 1 ] && { FORMATS=raw,pxe kill_at kill-pxe '"stage":"pxe","state":"start"' 0 KILL && after_kill kill-pxe KILL; }
 kill_at int-image '"stage":"image","state":"start"' 3 INT && after_kill int-image INT
 kill_at term-qcow2 '"stage":"qcow2","state":"start"' 3 TERM && after_kill term-qcow2 TERM
 check "the cache entries still verify" bash -c "cd '$C' && for s in rootfs/*.sha256 layer/*.sha256; do \
