@@ -289,19 +289,6 @@ static int tree_size(int dirfd, uint64_t *acc, unsigned depth) {
         return errno ? -errno : 0;
 }
 
-static int rm_rf(const char *path) {
-        if (!path)
-                return 0;
-        const char *argv[] = { "rm", "-rf", "--one-file-system", "--", path, NULL };
-        /* Cleanup must run even after an interrupt: spawn_run would refuse, so clear the flag for
-         * the duration. */
-        sig_atomic_t saved = build_interrupted;
-        build_interrupted = 0;
-        int r = spawn_run(argv, NULL, NULL, NULL);
-        build_interrupted = saved;
-        return r == 0 ? 0 : r < 0 ? r : -EIO;
-}
-
 /* Work directories of builds that died without cleaning up (SIGKILL, power loss) hold a whole
  * tree each. A live build holds an flock on its work dir's .lock; whatever can be locked is stale. */
 static void clean_stale_work(const char *workroot) {
@@ -326,7 +313,7 @@ static void clean_stale_work(const char *workroot) {
                 } else if (flock(fd, LOCK_EX | LOCK_NB) < 0)
                         continue; /* a live build */
                 stage_note("build", "removing the work directory of an interrupted build: %s", path);
-                (void) rm_rf(path);
+                (void) remove_tree(path);
         }
 }
 
@@ -492,7 +479,7 @@ static void remove_dead_staging(const char *out_dir) {
                 if (!path)
                         return;
                 stage_note("outputs", "removing %s, left by a build that was killed", path);
-                (void) rm_rf(path);
+                (void) remove_tree(path);
         }
 }
 
@@ -558,7 +545,7 @@ static int publish_dir(const char *tmp, const char *final) {
                 return r;
         }
         if (moved)
-                (void) rm_rf(old);
+                (void) remove_tree(old);
         return 0;
 }
 
@@ -799,7 +786,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                         r = -ENOMEM;
                         goto fail;
                 }
-                (void) rm_rf(pxe_tmp);
+                (void) remove_tree(pxe_tmp);
                 if (mkdir(pxe_tmp, 0755) < 0) {
                         r = log_error_errno(-errno, "Failed to create %s: %m", pxe_tmp);
                         goto fail;
@@ -904,7 +891,7 @@ interrupted:
         r = -EINTR;
 fail:
         if (pxe_tmp)
-                (void) rm_rf(pxe_tmp);
+                (void) remove_tree(pxe_tmp);
         pending_drop(pend, n_pend);
         free(pend);
         if (have_layout)
@@ -1181,7 +1168,7 @@ finish:
         if (ctx.work_dir && keep && streq(keep, "1")) {
                 log_notice("Keeping the work directory %s (RACKSTACK_KEEP_WORK=1)", ctx.work_dir);
         } else if (ctx.work_dir) {
-                int k = rm_rf(ctx.work_dir);
+                int k = remove_tree(ctx.work_dir);
                 if (k < 0)
                         log_warning_errno(k, "Failed to remove the work directory %s: %m", ctx.work_dir);
         }
@@ -1205,6 +1192,7 @@ finish:
         free(ctx.archive_state);
         free(ctx.archive_used);
         free(ctx.rootfs_key);
+        free(ctx.rootfs_family);
         free(ctx.layer_key);
         free(ctx.profiles_dir);
         free(ctx.overlays_dir);

@@ -54,6 +54,7 @@ struct build_ctx {
         char *archive_used; /* the state the cache keys are made with (see rootfs_ensure_key) */
         bool mirror_probed;
         char *rootfs_key;   /* cache key of the base tarball */
+        char *rootfs_family;/* what the base is made of, without the archive state (rootfs.h) */
         char *layer_key;    /* cache key of the role layer tarball */
         char *profiles_dir; /* --profiles, default data_dir/profiles */
         char *overlays_dir; /* data_dir/overlays */

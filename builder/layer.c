@@ -187,10 +187,9 @@ static int unpack_entry(struct build_ctx *ctx, struct cache_entry *e, const char
 
 static int empty_tree(struct build_ctx *ctx) {
         /* After a failed unpack, start from an empty directory again. */
-        const char *argv[] = { "rm", "-rf", "--one-file-system", "--", ctx->tree_dir, NULL };
-        int r = spawn_run(argv, NULL, NULL, NULL);
-        if (r != 0)
-                return r < 0 ? r : -EIO;
+        int r = remove_tree(ctx->tree_dir);
+        if (r < 0)
+                return r;
         return RET_NERRNO(mkdir(ctx->tree_dir, 0755));
 }
 
@@ -200,17 +199,12 @@ int layer_stage(struct build_ctx *ctx) {
         if (r < 0)
                 return r;
 
-        /* The layer's key builds on the base's, which needs no network to compute. */
-        _cleanup_strv_free_ char **base_pkgs = NULL;
-        r = rootfs_packages(ctx->base, &base_pkgs);
-        if (r < 0)
-                return r;
-
         for (int attempt = 0; attempt < 2; attempt++) {
                 struct cache_entry base = CACHE_ENTRY_INIT, layer = CACHE_ENTRY_INIT;
                 uint64_t bytes = 0;
 
-                /* The base key is what rootfs_ensure() computes; get it without building. */
+                /* The base key is what rootfs_ensure() computes; get it without building (no
+                 * network needed). */
                 r = rootfs_ensure_key(ctx);
                 if (r < 0)
                         return r;
@@ -244,9 +238,7 @@ int layer_stage(struct build_ctx *ctx) {
                         cache_latest_update(ctx, "layer", family, key);
                         /* The base's newest entry too, although it was not needed: an offline
                          * build finds the archive state there (and the base it replaces goes). */
-                        _cleanup_free_ char *rootfs_fam = NULL;
-                        if (rootfs_family(ctx, &rootfs_fam) >= 0)
-                                cache_latest_update(ctx, "rootfs", rootfs_fam, ctx->rootfs_key);
+                        cache_latest_update(ctx, "rootfs", ctx->rootfs_family, ctx->rootfs_key);
                         stage_done("layer", bytes, "cached %s layer (key %.12s, %zu packages), %.0f MiB unpacked",
                                    ctx->profile->role, key, strv_length(pkgs), bytes / 1048576.0);
                         return 0;

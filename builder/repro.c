@@ -363,15 +363,6 @@ static int run_build(char **argv) {
         return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-static int rm_rf(const char *path) {
-        const char *argv[] = { "rm", "-rf", "--one-file-system", "--", path, NULL };
-        sig_atomic_t saved = build_interrupted;
-        build_interrupted = 0;
-        int r = spawn_run(argv, NULL, NULL, NULL);
-        build_interrupted = saved;
-        return r == 0 ? 0 : r < 0 ? r : -EIO;
-}
-
 /* The one host directory a build made in dir. */
 static char *host_dir(const char *dir) {
         _cleanup_closedir_ DIR *d = opendir(dir);
@@ -468,7 +459,7 @@ static void remove_stale_checks(const char *out_dir) {
                 if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
                         continue;
                 stage_note("reproducible", "removing %s, left by a check that was killed", path);
-                (void) rm_rf(path);
+                (void) remove_tree(path);
         }
 }
 
@@ -484,7 +475,7 @@ int build_check_reproducible(char **child_argv, const char *out_dir) {
         _cleanup_close_ int lock_fd = lock ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
         if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0) {
                 r = log_error_errno(-errno, "Failed to lock %s: %m", tmp);
-                (void) rm_rf(tmp);
+                (void) remove_tree(tmp);
                 return r;
         }
         remove_stale_checks(out_dir);
@@ -552,12 +543,12 @@ int build_check_reproducible(char **child_argv, const char *out_dir) {
                 log_error_errno(r, "Failed to move the build from %s to %s: %m", dir1, dest);
                 goto drop;
         }
-        (void) rm_rf(tmp);
+        (void) remove_tree(tmp);
         stage_done("reproducible", 0, "two builds are bit-identical (compared in %.1f s, %.1f s in all); published to %s",
                    now_monotonic() - tc, now_monotonic() - t0, dest);
         return 0;
 
 drop:
-        (void) rm_rf(tmp);
+        (void) remove_tree(tmp);
         return r;
 }

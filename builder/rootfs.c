@@ -449,7 +449,7 @@ static int archive_choose(struct build_ctx *ctx, const char *family) {
         return ctx->archive_used ? 0 : -ENOMEM;
 }
 
-int rootfs_family(struct build_ctx *ctx, char **ret) {
+static int rootfs_family(struct build_ctx *ctx, char **ret) {
         _cleanup_strv_free_ char **pkgs = NULL;
         int r = rootfs_packages(ctx->base, &pkgs);
         if (r < 0)
@@ -464,6 +464,8 @@ int rootfs_family(struct build_ctx *ctx, char **ret) {
 }
 
 int rootfs_ensure_key(struct build_ctx *ctx) {
+        if (ctx->rootfs_key)
+                return 0;
         _cleanup_free_ char *family = NULL;
         int r = rootfs_family(ctx, &family);
         if (r < 0)
@@ -474,8 +476,8 @@ int rootfs_ensure_key(struct build_ctx *ctx) {
         char *key = cache_key_at(family, NULL, streq(ctx->archive_used, "unknown") ? NULL : ctx->archive_used);
         if (!key)
                 return -ENOMEM;
-        free(ctx->rootfs_key);
         ctx->rootfs_key = key;
+        ctx->rootfs_family = TAKE_PTR(family);
         return 0;
 }
 
@@ -487,11 +489,7 @@ int rootfs_ensure(struct build_ctx *ctx, struct cache_entry *ret) {
         r = rootfs_ensure_key(ctx);
         if (r < 0)
                 return r;
-        const char *key = ctx->rootfs_key;
-        _cleanup_free_ char *family = NULL;
-        r = rootfs_family(ctx, &family);
-        if (r < 0)
-                return r;
+        const char *key = ctx->rootfs_key, *family = ctx->rootfs_family;
 
         _cleanup_free_ char *tmp = NULL;
         struct cache_entry e = CACHE_ENTRY_INIT;

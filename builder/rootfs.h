@@ -63,11 +63,9 @@ char *cache_key_at(const char *family, const char *parent, const char *archive);
  * the entry it replaces, unless a build holds that one's lock. */
 void cache_latest_update(struct build_ctx *ctx, const char *kind, const char *family, const char *key);
 
-/* The base's family (what it is made of). */
-int rootfs_family(struct build_ctx *ctx, char **ret);
-
-/* Compute ctx->rootfs_key (no network): the family at ctx->archive_state, or with --pin-from or an
- * unreadable archive at the state of the family's newest cached entry (ctx->archive_used). */
+/* Compute ctx->rootfs_family and ctx->rootfs_key, once (no network): the family at
+ * ctx->archive_state, or with --pin-from or an unreadable archive at the state of the family's
+ * newest cached entry (ctx->archive_used). */
 int rootfs_ensure_key(struct build_ctx *ctx);
 
 /* Make sure the base tarball for ctx exists in the cache (building it with mmdebstrap if not).

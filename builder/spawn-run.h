@@ -57,6 +57,10 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **re
  * for cleanup work that can overlap later stages. Returns its pid; spawn_wait() reaps it and
  * returns its exit status. */
 int spawn_start(const char *const argv[]);
+
+/* rm -rf --one-file-system PATH (NULL: nothing), also while the build is being interrupted.
+ * 0, or a negative errno (-EIO if rm failed). */
+int remove_tree(const char *path);
 int spawn_wait(int pid);
 
 /* The last `n` lines of text, as a newly allocated string. */

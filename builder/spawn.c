@@ -421,3 +421,16 @@ int spawn_wait(int pid) {
                 return WEXITSTATUS(status);
         return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
+
+int remove_tree(const char *path) {
+        if (!path)
+                return 0;
+        const char *argv[] = { "rm", "-rf", "--one-file-system", "--", path, NULL };
+        /* Cleanup must run even after an interrupt: spawn_run would refuse, so clear the flag for
+         * the duration. */
+        sig_atomic_t saved = build_interrupted;
+        build_interrupted = 0;
+        int r = spawn_run(argv, NULL, NULL, NULL);
+        build_interrupted = saved;
+        return r == 0 ? 0 : r < 0 ? r : -EIO;
+}

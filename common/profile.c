@@ -286,6 +286,21 @@ static int p_vlan_id(struct conv *c, const struct ynode *n, uint16_t *ret) {
         return 0;
 }
 
+/* "N%" with 1 <= N <= max: 1 and *ret; 0 if s is no percentage; -ERANGE if N is out of range. */
+static int parse_percent(const char *s, uint32_t max, uint32_t *ret) {
+        size_t len = strlen(s);
+        if (len < 2 || s[len - 1] != '%')
+                return 0;
+        _cleanup_free_ char *num = strndup(s, len - 1);
+        if (!num)
+                return -ENOMEM;
+        uint32_t v;
+        if (parse_uint32_range(num, 1, max, &v) < 0)
+                return -ERANGE;
+        *ret = v;
+        return 1;
+}
+
 /* ---- profile ------------------------------------------------------------------------------------ */
 
 static int p_part_size(struct conv *c, const struct ynode *n, void *dst) {
@@ -297,16 +312,15 @@ static int p_part_size(struct conv *c, const struct ynode *n, void *dst) {
                 p->grow = true;
                 return 0;
         }
-        size_t len = strlen(s);
-        if (len > 1 && s[len - 1] == '%') {
-                _cleanup_free_ char *num = strndup(s, len - 1);
-                uint32_t v;
-                if (!num)
-                        return -ENOMEM;
-                if (parse_uint32_range(num, 1, 100, &v) < 0) {
-                        ERR(c, n, "percentage '%s' is outside 1%%..100%%", s);
-                        return -EINVAL;
-                }
+        uint32_t v;
+        int r = parse_percent(s, 100, &v);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                ERR(c, n, "percentage '%s' is outside 1%%..100%%", s);
+                return -EINVAL;
+        }
+        if (r > 0) {
                 p->percent = v;
                 return 0;
         }
@@ -556,17 +570,16 @@ static int p_service_memory(struct conv *c, const struct ynode *n, void *dst) {
         const char *s;
         if (scalar(c, n, &s) < 0)
                 return -EINVAL;
-        size_t len = strlen(s);
-        if (len > 1 && s[len - 1] == '%') {
-                _cleanup_free_ char *num = strndup(s, len - 1);
-                uint32_t v;
-                if (!num)
-                        return -ENOMEM;
-                if (parse_uint32_range(num, 1, 90, &v) < 0) {
-                        ERR(c, n, "memory share '%s' is outside 1%%..90%% of the host's RAM", s);
-                        return -EINVAL;
-                }
-                sv->memory_percent = v;
+        uint32_t pct;
+        int r = parse_percent(s, 90, &pct);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                ERR(c, n, "memory share '%s' is outside 1%%..90%% of the host's RAM", s);
+                return -EINVAL;
+        }
+        if (r > 0) {
+                sv->memory_percent = pct;
                 sv->memory = 0;
                 return 0;
         }

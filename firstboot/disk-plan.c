@@ -557,7 +557,16 @@ static int cmp_cand(const void *x, const void *y) {
 
 static size_t count_fits(struct ctx *c, const struct disk_spec *s);
 
+static int plan_data_disk_relaxing(struct ctx *c, const struct disk_spec *s);
+
+/* The hypervisor relaxation holds for one role disk only (aliases are matched elsewhere too). */
 static int plan_data_disk(struct ctx *c, const struct disk_spec *s) {
+        int r = plan_data_disk_relaxing(c, s);
+        c->virtual_relaxed = false;
+        return r;
+}
+
+static int plan_data_disk_relaxing(struct ctx *c, const struct disk_spec *s) {
         const struct storage_answers *a = c->a;
         const struct disk_alias *al = find_alias(a, s->name);
         const char *pin = NULL, *pin_mount = NULL;
@@ -774,10 +783,8 @@ int disk_plan_build(const struct plan_input *in, struct disk_plan **ret) {
                                 order[y] = order[y - 1];
                                 order[y - 1] = t;
                         }
-                for (size_t x = 0; r >= 0 && x < n_order; x++) {
+                for (size_t x = 0; r >= 0 && x < n_order; x++)
                         r = plan_data_disk(&c, &in->specs[order[x]]);
-                        c.virtual_relaxed = false;
-                }
                 free(order);
                 /* pins whose mount no role disk has */
                 for (size_t k = 0; r >= 0 && c.a && k < c.a->n_pins; k++) {

@@ -648,27 +648,27 @@ static int cmp_disk(const void *a, const void *b) {
         return strcmp(x->name, y->name);
 }
 
-/* The DMI fields hypervisors fill in, and the names they put there (a vendor or product
- * starting with one of these). */
+/* What DMI says the machine is, when a hypervisor made it: a vendor, product, board or BIOS
+ * field starting with one of these names. Hyper-V says only "Microsoft Corporation" / "Virtual
+ * Machine", so vendor and product are also tried together. */
 static char *probe_hypervisor(const char *sysfs) {
-        static const char *const fields[] = { "sys_vendor", "product_name", "board_vendor", "bios_vendor" };
         static const char *const names[] = { "QEMU", "KVM", "VMware", "VMW", "innotek GmbH", "VirtualBox", "Xen",
                                              "Bochs", "Parallels", "BHYVE", "OpenStack", "Amazon EC2",
                                              "Google Compute Engine", "Microsoft Corporation Virtual Machine" };
         _cleanup_free_ char *dir = strprintf("%s/class/dmi/id", sysfs);
         if (!dir)
                 return NULL;
-        /* Hyper-V says only "Microsoft Corporation" / "Virtual Machine": the two together. */
-        _cleanup_free_ char *vendor = read_attr(dir, "sys_vendor"), *product = read_attr(dir, "product_name");
-        _cleanup_free_ char *both = vendor && product ? strprintf("%s %s", vendor, product) : NULL;
-        for (size_t f = 0; f <= ELEMENTSOF(fields); f++) {
-                _cleanup_free_ char *v = f < ELEMENTSOF(fields) ? read_attr(dir, fields[f]) : NULL;
-                const char *text = f < ELEMENTSOF(fields) ? v : both;
-                for (size_t i = 0; text && i < ELEMENTSOF(names); i++)
-                        if (startswith(text, names[i]))
-                                return strdup(names[i]);
-        }
-        return NULL;
+        char *f[5] = { read_attr(dir, "sys_vendor"), read_attr(dir, "product_name"), read_attr(dir, "board_vendor"),
+                       read_attr(dir, "bios_vendor") };
+        f[4] = f[0] && f[1] ? strprintf("%s %s", f[0], f[1]) : NULL;
+        const char *found = NULL;
+        for (size_t k = 0; !found && k < ELEMENTSOF(f); k++)
+                for (size_t i = 0; f[k] && !found && i < ELEMENTSOF(names); i++)
+                        if (startswith(f[k], names[i]))
+                                found = names[i];
+        for (size_t k = 0; k < ELEMENTSOF(f); k++)
+                free(f[k]);
+        return found ? strdup(found) : NULL;
 }
 
 int disk_probe_all(const struct disk_probe_options *o, struct disk_set **ret) {

@@ -87,7 +87,7 @@ after_kill() { # name, signal
         w=$(ls -d "$C"/work/lab-db1-* 2>/dev/null)
         if [ "$sig" = KILL ]; then
                 check "$name: the work directory is unlocked, for the next build to remove" \
-                        bash -c "for d in $w; do flock -n \$d/.lock true || exit 1; done"
+                        bash -c "[ -n '$w' ] && for d in $w; do [ -e \$d/.lock ] && flock -n \$d/.lock true || exit 1; done"
                 rm -rf $w
         else
                 check "$name: exit status non-zero" test "$rc" != 0

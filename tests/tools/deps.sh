@@ -15,8 +15,8 @@ squashfs-tools xorriso isolinux syslinux-common syslinux-utils pxelinux zstd cpi
 grub-efi-amd64-bin grub-pc-bin grub-common
 netplan.io iproute2 iputils-ping
 mdadm lvm2 cryptsetup-bin
-openssl shellcheck
-nftables
+openssl openssh-client shellcheck python3-yaml
+nftables postgresql
 "
 
 # Ubuntu's archive key, for --base ubuntu-24.04 on a Debian host (and the reverse).

@@ -2,16 +2,21 @@
 /* The storage planner over tables of probed disk sets: the nine roles of the seed, and the cases
  * that go wrong (missing, too small, two candidates, NVMe namespaces, 4Kn, identical disks without
  * serials, signatures, clearpart, the boot medium, busy disks, the journal, answers' pins). */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "disk-plan.h"
 #include "disk-seed.h"
+#include "disk-probe.h"
+#include "fileio.h"
 
 #define STRV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
 
@@ -356,6 +361,37 @@ static void test_virtual_machine(void **state) {
         assert_true(disk_plan_ok(r.plan));
         assert_string_equal(planned(&r, "sdc")->spec, "attachments");
         result_done(&r);
+}
+
+/* The probe names the hypervisor from DMI (a fake sysfs: no block devices, only the DMI ids). */
+static char *probe_dmi(const char *vendor, const char *product) {
+        char tmpl[] = "/tmp/test-dmi-XXXXXX";
+        assert_non_null(mkdtemp(tmpl));
+        _cleanup_free_ char *block = strprintf("%s/block", tmpl), *dmi = strprintf("%s/class/dmi/id", tmpl);
+        assert_int_equal(mkdir_parents_at(AT_FDCWD, block, 0755), 0);
+        assert_int_equal(mkdir_parents_at(AT_FDCWD, dmi, 0755), 0);
+        _cleanup_free_ char *v = strprintf("%s/sys_vendor", dmi), *p = strprintf("%s/product_name", dmi);
+        assert_int_equal(write_file_atomic(AT_FDCWD, v, vendor, strlen(vendor), 0644), 0);
+        assert_int_equal(write_file_atomic(AT_FDCWD, p, product, strlen(product), 0644), 0);
+        struct disk_probe_options o = { .sysfs = tmpl, .no_signatures = true };
+        struct disk_set *set = NULL;
+        assert_int_equal(disk_probe_all(&o, &set), 0);
+        char *h = set->hypervisor ? strdup(set->hypervisor) : NULL;
+        disk_set_free(set);
+        _cleanup_free_ char *rm = strprintf("rm -rf '%s'", tmpl);
+        assert_int_equal(system(rm), 0);
+        return h;
+}
+
+static void test_probe_hypervisor(void **state) {
+        _cleanup_free_ char *q = probe_dmi("QEMU\n", "Standard PC (Q35 + ICH9, 2009)\n");
+        _cleanup_free_ char *hv = probe_dmi("Microsoft Corporation\n", "Virtual Machine\n");
+        _cleanup_free_ char *metal = probe_dmi("Dell Inc.\n", "PowerEdge R650\n");
+        _cleanup_free_ char *ms = probe_dmi("Microsoft Corporation\n", "Surface Pro\n");
+        assert_string_equal(q, "QEMU");
+        assert_string_equal(hv, "Microsoft Corporation Virtual Machine");
+        assert_null(metal);
+        assert_null(ms);
 }
 
 static void test_too_small(void **state) {
@@ -796,6 +832,7 @@ int main(void) {
                 cmocka_unit_test(test_db_mount_options),
                 cmocka_unit_test(test_missing_disk),
                 cmocka_unit_test(test_virtual_machine),
+                cmocka_unit_test(test_probe_hypervisor),
                 cmocka_unit_test(test_too_small),
                 cmocka_unit_test(test_two_candidates),
                 cmocka_unit_test(test_nvme_namespaces),
