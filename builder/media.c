@@ -34,6 +34,7 @@ static const char *const grub_net_modules[] = { "efinet", "tftp", "http", "net",
 
 void media_source_done(struct media_source *s) {
         free(s->image);
+        free(s->image_sha256);
         free(s->sums);
         free(s->sig);
         *s = (struct media_source) {};
@@ -79,6 +80,7 @@ int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *r
                 if (r < 0)
                         return r == -EINTR ? r : log_error_errno(r, "Failed to hash %s: %m", raw_path);
         }
+        s.image_size = size;
         _cleanup_free_ char *text = strprintf("%s  %s\n%s  %s\n", hex, MEDIA_IMAGE_NAME, raw_hex, raw_name);
         if (!text)
                 return -ENOMEM;
@@ -95,6 +97,7 @@ int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *r
                         return log_error_errno(r, "Failed to sign the media's SHA256SUMS with %s: %m", ctx->sign_key);
         }
         stage_note("media", "%s: %.0f MiB", MEDIA_IMAGE_NAME, size / 1048576.0);
+        s.image_sha256 = TAKE_PTR(hex);
         *ret = s;
         s = (struct media_source) {};
         return 0;

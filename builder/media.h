@@ -23,6 +23,8 @@
 /* What goes on the medium besides the installer. */
 struct media_source {
         char *image;   /* the compressed image (work dir) */
+        char *image_sha256; /* ... hashed once, for its SHA256SUMS here and the PXE set's entry */
+        uint64_t image_size;
         char *sums;    /* SHA256SUMS naming MEDIA_IMAGE_NAME (work dir) */
         char *sig;     /* its signature, NULL when unsigned */
         const char *ks;/* the build's --ks, NULL for none */
