@@ -1,14 +1,17 @@
 # Shared by the VM tests (sourced). Builds a role image once per run of the tests and hands out its path.
 #   ensure_image ROLE   -> sets IMAGE_DIR (out/<host>/) and RAW, QCOW2
-# The image is built with --base debian-12 from the host's own mirror (the only archive these
-# machines reach); on an Ubuntu host the same code builds noble from its mirror.
+# The image is built on Ubuntu 24.04, the product's base, whatever the host runs (both Ubuntu's and
+# Debian's archives are reachable); RACKSTACK_VM_BASE=debian-12 builds the other supported base.
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 O=${RACKSTACK_BUILD_DIR:-build}
 case $O in /*) ;; *) O=$TOP/$O ;; esac
-VMOUT=${RACKSTACK_VM_OUT:-$TOP/build/vm-images}
-
 skip() { echo "$*"; exit 77; }
+
+host_base() {
+        echo "${RACKSTACK_VM_BASE:-ubuntu-24.04}"
+}
+VMOUT=${RACKSTACK_VM_OUT:-$TOP/build/vm-images/$(host_base)}
 
 vm_requirements() {
         [ "$(id -u)" = 0 ] || skip "needs root (mmdebstrap and image assembly as root)"
@@ -16,9 +19,6 @@ vm_requirements() {
         command -v mmdebstrap >/dev/null || skip "mmdebstrap missing (make deps)"
 }
 
-host_base() {
-        if grep -q '^ID=ubuntu' /etc/os-release 2>/dev/null; then echo ubuntu-24.04; else echo debian-12; fi
-}
 
 ensure_image() {
         local role=$1 host
