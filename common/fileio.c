@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,23 +73,74 @@ int fsync_parent_dir(int dirfd, const char *path) {
         return 0;
 }
 
-int write_file_atomic(int dirfd, const char *path, const void *data, size_t size, mode_t mode) {
-        _cleanup_free_ char *tmp = strprintf("%s.tmp.%d", path, (int) getpid());
+/* "<path>.tmp.<16 random hex digits>": a name nobody can have prepared in advance. */
+static char *tmpname_for(const char *path) {
+        uint64_t rnd;
+        if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+                return NULL;
+        return strprintf("%s.tmp.%016" PRIx64, path, rnd);
+}
+
+/* A new file for the content of path: an unnamed O_TMPFILE inode in path's directory where the
+ * filesystem has them, else a random name created with O_EXCL. Either way the inode is ours alone
+ * (no pre-created name, no symlink followed) and has its final mode before the caller writes. */
+static int open_new_for(int dirfd, const char *path, mode_t mode, char **ret_tmpname) {
+        _cleanup_free_ char *copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        int fd = openat(dirfd, dirname(copy), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+                return -errno;
+        _cleanup_free_ char *tmp = NULL;
+        if (fd < 0) {
+                if (!(tmp = tmpname_for(path)))
+                        return -ENOMEM;
+                fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0)
+                        return -errno;
+        }
+        if (fchmod(fd, mode) < 0) {
+                int r = -errno;
+                if (tmp)
+                        (void) unlinkat(dirfd, tmp, 0);
+                close(fd);
+                return r;
+        }
+        *ret_tmpname = TAKE_PTR(tmp);
+        return fd;
+}
+
+/* Give an O_TMPFILE inode a (random) name beside path, to be renamed over it. */
+static int link_unnamed(int fd, int dirfd, const char *path, char **ret_tmpname) {
+        _cleanup_free_ char *tmp = tmpname_for(path);
         if (!tmp)
                 return -ENOMEM;
+        if (linkat(fd, "", dirfd, tmp, AT_EMPTY_PATH) < 0) {
+                /* AT_EMPTY_PATH wants CAP_DAC_READ_SEARCH; /proc/self/fd does not. */
+                char proc[64];
+                snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+                if (linkat(AT_FDCWD, proc, dirfd, tmp, AT_SYMLINK_FOLLOW) < 0)
+                        return -errno;
+        }
+        *ret_tmpname = TAKE_PTR(tmp);
+        return 0;
+}
 
-        _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+int write_file_atomic(int dirfd, const char *path, const void *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = open_new_for(dirfd, path, mode, &tmp);
         if (fd < 0)
-                return -errno;
+                return fd;
         int r = loop_write(fd, data, size);
-        if (r >= 0 && fchmod(fd, mode) < 0)
-                r = -errno;
         if (r >= 0 && fsync(fd) < 0)
                 r = -errno;
+        if (r >= 0 && !tmp)
+                r = link_unnamed(fd, dirfd, path, &tmp);
         if (r >= 0 && renameat(dirfd, tmp, dirfd, path) < 0)
                 r = -errno;
         if (r < 0) {
-                (void) unlinkat(dirfd, tmp, 0);
+                if (tmp)
+                        (void) unlinkat(dirfd, tmp, 0);
                 return r;
         }
         return fsync_parent_dir(dirfd, path);
@@ -112,10 +165,11 @@ int mkdir_parents_at(int dirfd, const char *path, mode_t mode) {
 }
 
 int open_tmpfile_for(const char *path, char **ret_tmppath) {
-        _cleanup_free_ char *tmp = strprintf("%s.tmp.%d", path, (int) getpid());
+        /* A random name and O_EXCL, mode 0600: the caller sets owner and mode before writing. */
+        _cleanup_free_ char *tmp = tmpname_for(path);
         if (!tmp)
                 return -ENOMEM;
-        int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
         *ret_tmppath = TAKE_PTR(tmp);

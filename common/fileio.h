@@ -9,7 +9,9 @@
 int read_file_full(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_size);
 
 /* Write a file so that readers see the old content or the new, never a mix: a temporary file in
- * the same directory, fsync, rename over the target, fsync of the directory. */
+ * the same directory, fsync, rename over the target, fsync of the directory. The temporary is an
+ * O_TMPFILE inode (or a random name made with O_EXCL) that has the final mode before the first byte
+ * is written, so nobody who can write the directory can have prepared it and read the content. */
 int write_file_atomic(int dirfd, const char *path, const void *data, size_t size, mode_t mode);
 
 /* fsync the directory holding path (relative to dirfd). */
@@ -18,7 +20,8 @@ int fsync_parent_dir(int dirfd, const char *path);
 /* mkdir -p relative to dirfd. */
 int mkdir_parents_at(int dirfd, const char *path, mode_t mode);
 
-/* Create a file for writing under "<path>.tmp.<pid>", to be published with publish_tmpfile(). */
+/* Create a new file (O_EXCL, mode 0600) under "<path>.tmp.<random>", to be published with
+ * publish_tmpfile(). */
 int open_tmpfile_for(const char *path, char **ret_tmppath);
 int publish_tmpfile(const char *tmppath, const char *path);
 

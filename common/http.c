@@ -354,6 +354,42 @@ static int read_response(int fd, int ms, const struct request *rq, struct body *
         return read_to_close(c, b);
 }
 
+int http_resolve_location(const char *base, const char *location, char **ret) {
+        /* RFC 3986 §5.2, reduced to what a redirect carries: an absolute http:// URL, a
+         * network-path "//host/…", an absolute path "/…", or a path relative to the directory of the
+         * URL that was answered (the current one, not the first of the chain). Dot segments are left
+         * to the server. */
+        _cleanup_free_ char *h = NULL, *p = NULL, *path = NULL;
+        int r = http_parse_url(base, &h, &p, &path);
+        if (r < 0)
+                return r;
+        if (!location || !*location || strpbrk(location, "\r\n"))
+                return -EINVAL;
+        char *u;
+        bool v6 = strchr(h, ':');
+        if (strstr(location, "://") && strcspn(location, "/?#") > strcspn(location, ":"))
+                u = strdup(location);
+        else if (strncmp(location, "//", 2) == 0)
+                u = strprintf("http:%s", location);
+        else if (location[0] == '/')
+                u = strprintf("http://%s%s%s:%s%s", v6 ? "[" : "", h, v6 ? "]" : "", p, location);
+        else {
+                path[strcspn(path, "?")] = '\0';
+                if (location[0] != '?')
+                        strrchr(path, '/')[1] = '\0'; /* http_parse_url's path always starts with '/' */
+                u = strprintf("http://%s%s%s:%s%s%s", v6 ? "[" : "", h, v6 ? "]" : "", p, path, location);
+        }
+        if (!u)
+                return -ENOMEM;
+        _cleanup_free_ char *ch = NULL, *cp = NULL, *cpath = NULL;
+        if ((r = http_parse_url(u, &ch, &cp, &cpath)) < 0) {
+                free(u);
+                return r;
+        }
+        *ret = u;
+        return 0;
+}
+
 /* One exchange. Sets *ret_status when a status line was read, *ret_location on a redirect. */
 static int exchange(const char *url, const struct http_options *o, const struct request *rq, struct body *b,
                     int *ret_status, char **ret_location) {
@@ -426,20 +462,20 @@ static int request(const char *url, const struct http_options *o, const struct r
                 _cleanup_free_ char *location = NULL;
                 int r = exchange(cur, o, rq, &b, &status, &location);
                 if (r == 0 && location) {
+                        /* A POST is not repeated anywhere: the status event is signed for one
+                         * receiver, and a redirect must not carry it (and its signature) to another. */
+                        if (rq->body) {
+                                if (ret_status)
+                                        *ret_status = status;
+                                return -EIO;
+                        }
                         if (++redirects > REDIRECTS_MAX)
                                 return -ELOOP;
+                        char *next = NULL;
+                        if ((r = http_resolve_location(cur, location, &next)) < 0)
+                                return r;
                         free(cur);
-                        /* Only absolute http:// targets and host-relative paths. */
-                        if (location[0] == '/') {
-                                _cleanup_free_ char *h = NULL, *p = NULL, *path = NULL;
-                                if (http_parse_url(url, &h, &p, &path) < 0)
-                                        return -EINVAL;
-                                cur = strprintf("http://%s%s%s:%s%s", strchr(h, ':') ? "[" : "", h,
-                                                strchr(h, ':') ? "]" : "", p, location);
-                        } else
-                                cur = TAKE_PTR(location);
-                        if (!cur)
-                                return -ENOMEM;
+                        cur = next;
                         continue;
                 }
                 if (r == 0 && md) {

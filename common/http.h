@@ -7,8 +7,10 @@
 /* A small HTTP/1.1 client for what firstboot and the installer fetch: a kickstart, an image, a
  * status event. Plain http:// only (the answers and the image are pinned by sha256 or signed, so
  * transport security is not what makes them trustworthy); https:// is refused with
- * -EPROTONOSUPPORT rather than fetched in the clear. No redirects followed beyond a few, no
- * chunked uploads; chunked and Content-Length downloads both work.
+ * -EPROTONOSUPPORT rather than fetched in the clear. A GET follows up to five redirects, each
+ * resolved against the URL that answered it; a POST follows none (a 3xx is -EIO with the status),
+ * so a signed status event never reaches a host it was not sent to. No chunked uploads; chunked
+ * and Content-Length downloads both work.
  *
  * Errors: -EINVAL bad URL, -EPROTONOSUPPORT scheme, -EHOSTUNREACH name did not resolve,
  * -ECONNREFUSED/-ETIMEDOUT/-ECONNRESET from the network, -ENOENT for 404, -EIO other non-2xx
@@ -36,6 +38,9 @@ int http_post(const char *url, const struct http_options *o, const char *content
 
 /* Read one response from fd as the client does (for the fuzzer and tests). */
 int http_read_response(int fd, const struct http_options *o, http_sink_t sink, void *userdata, int *ret_status);
+
+/* The URL a Location header names, resolved against base (the URL that answered). */
+int http_resolve_location(const char *base, const char *location, char **ret);
 
 /* Split http://host[:port]/path; exposed for tests. */
 int http_parse_url(const char *url, char **ret_host, char **ret_port, char **ret_path);

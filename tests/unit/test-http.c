@@ -65,6 +65,25 @@ static void serve(int ls) {
                         reply(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
                 else if (strcmp(path, "/redirect") == 0)
                         reply(c, "HTTP/1.1 302 Found\r\nLocation: /ks.cfg\r\nContent-Length: 0\r\n\r\n");
+                else if (strcmp(path, "/hop1") == 0) {
+                        char *s = strprintf("HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%d/sub/hop2\r\n"
+                                            "Content-Length: 0\r\n\r\n", port);
+                        reply(c, s);
+                        free(s);
+                } else if (strcmp(path, "/sub/hop2") == 0)
+                        reply(c, "HTTP/1.1 302 Found\r\nLocation: hop3\r\nContent-Length: 0\r\n\r\n");
+                else if (strcmp(path, "/sub/hop3") == 0)
+                        reply(c, "HTTP/1.1 302 Found\r\nLocation: /whoami\r\nContent-Length: 0\r\n\r\n");
+                else if (strcmp(path, "/whoami") == 0) {
+                        /* The Host header this request carried: which URL the client resolved against. */
+                        const char *hh = strcasestr(req, "\r\nHost: ");
+                        size_t hn = hh ? strcspn(hh + 8, "\r\n") : 0;
+                        char *s = strprintf("HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%.*s", hn, (int) hn,
+                                            hh ? hh + 8 : "");
+                        reply(c, s);
+                        free(s);
+                } else if (strcmp(path, "/post-redirect") == 0)
+                        reply(c, "HTTP/1.1 307 Temporary Redirect\r\nLocation: /post\r\nContent-Length: 0\r\n\r\n");
                 else if (strcmp(path, "/stall") == 0) {
                         reply(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial");
                         sleep(2);
@@ -248,6 +267,47 @@ static void test_post(void **state) {
         assert_int_equal(status, 404);
 }
 
+static void test_redirect_resolution(void **state) {
+        /* 127.1 and 127.0.0.1 are the same server under two names: the Host header the last hop
+         * carries shows which URL each relative Location was resolved against. */
+        struct http_options o = { .timeout_usec = 5000000 };
+        _cleanup_free_ char *u = strprintf("http://127.1:%d/hop1", port), *data = NULL;
+        _cleanup_free_ char *want = strprintf("127.0.0.1:%d", port);
+        assert_int_equal(http_get_buffer(u, &o, &data, NULL), 0);
+        assert_string_equal(data, want);
+
+        static const struct {
+                const char *base, *loc, *want;
+        } t[] = {
+                { "http://a:81/x/y?q", "z", "http://a:81/x/z" },
+                { "http://a:81/x/y?q", "?r", "http://a:81/x/y?r" },
+                { "http://a/x/y", "/z", "http://a:80/z" },
+                { "http://a/x/y", "//b:82/z", "http://b:82/z" },
+                { "http://[fd00::1]:81/x", "z", "http://[fd00::1]:81/z" },
+                { "http://a/x", "http://b/y", "http://b/y" },
+        };
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+                _cleanup_free_ char *got = NULL;
+                assert_int_equal(http_resolve_location(t[i].base, t[i].loc, &got), 0);
+                assert_string_equal(got, t[i].want);
+        }
+        char *got = NULL;
+        assert_int_equal(http_resolve_location("http://a/x", "https://b/y", &got), -EPROTONOSUPPORT);
+        assert_int_equal(http_resolve_location("http://a/x", "", &got), -EINVAL);
+        assert_null(got);
+}
+
+static void test_post_not_redirected(void **state) {
+        /* A signed POST answered with 307 is not sent again, not even to the same server. */
+        struct http_options o = { .timeout_usec = 5000000 };
+        _cleanup_free_ char *u = url("/post-redirect"), *lu = url("/last-post"), *seen = NULL;
+        int status = 0;
+        assert_int_equal(http_post(u, &o, "application/json", NULL, "{\"only-once\":1}", 15, &status), -EIO);
+        assert_int_equal(status, 307);
+        assert_int_equal(http_get_buffer(lu, &o, &seen, NULL), 0);
+        assert_null(strstr(seen, "only-once"));
+}
+
 int main(void) {
         signal(SIGPIPE, SIG_IGN);
         const struct CMUnitTest tests[] = {
@@ -256,6 +316,8 @@ int main(void) {
                 cmocka_unit_test(test_pin_and_limit),
                 cmocka_unit_test(test_timeout_and_retry),
                 cmocka_unit_test(test_post),
+                cmocka_unit_test(test_redirect_resolution),
+                cmocka_unit_test(test_post_not_redirected),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* write_file_atomic() and open_tmpfile_for() in a directory others may write: a file or a symlink
+ * prepared under the temporary name of the old scheme ("<path>.tmp.<pid>") must not see the secret. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "util.h"
+
+static const char secret[] = "requirepass s3cret\n";
+
+static void test_prepared_name_sees_nothing(void **state) {
+        char dir[] = "/tmp/test-fileio.XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(chmod(dir, 01777 & ~01000), 0); /* group- and world-writable, no sticky bit */
+        _cleanup_free_ char *target = strprintf("%s/redis.conf", dir);
+        _cleanup_free_ char *old_tmp = strprintf("%s.tmp.%d", target, (int) getpid());
+        _cleanup_free_ char *elsewhere = strprintf("%s/elsewhere", dir);
+
+        /* The other user's file, world-writable, held open for reading. */
+        int spy = open(old_tmp, O_RDWR | O_CREAT | O_EXCL, 0666);
+        assert_true(spy >= 0);
+        assert_int_equal(fchmod(spy, 0666), 0);
+        assert_int_equal(write_file_atomic(AT_FDCWD, target, secret, strlen(secret), 0600), 0);
+        char buf[64];
+        assert_int_equal(pread(spy, buf, sizeof buf, 0), 0); /* nothing was written through it */
+        close(spy);
+
+        struct stat st;
+        assert_int_equal(stat(target, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        _cleanup_free_ char *got = NULL;
+        assert_int_equal(read_file_full(AT_FDCWD, target, 1024, &got, NULL), 0);
+        assert_string_equal(got, secret);
+
+        /* A symlink under the old name: neither followed nor in the way. */
+        assert_int_equal(unlink(old_tmp), 0);
+        assert_int_equal(symlink(elsewhere, old_tmp), 0);
+        assert_int_equal(write_file_atomic(AT_FDCWD, target, secret, strlen(secret), 0640), 0);
+        assert_int_equal(access(elsewhere, F_OK), -1);
+        assert_int_equal(stat(target, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+
+        /* open_tmpfile_for: a fresh 0600 file, never the prepared one. */
+        _cleanup_free_ char *tmp = NULL;
+        int fd = open_tmpfile_for(target, &tmp);
+        assert_true(fd >= 0);
+        assert_string_not_equal(tmp, old_tmp);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        assert_int_equal(write(fd, secret, strlen(secret)), (ssize_t) strlen(secret));
+        close(fd);
+        assert_int_equal(publish_tmpfile(tmp, target), 0);
+        assert_int_equal(access(elsewhere, F_OK), -1);
+
+        /* Nothing is left behind but the target and the prepared symlink. */
+        _cleanup_free_ char *cmd = strprintf("test $(ls -A %s | wc -l) -eq 2", dir);
+        assert_int_equal(system(cmd), 0);
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
+        assert_int_equal(system(rm), 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_prepared_name_sees_nothing),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
