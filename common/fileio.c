@@ -187,6 +187,34 @@ int publish_tmpfile(const char *tmppath, const char *path) {
         return fsync_parent_dir(AT_FDCWD, path);
 }
 
+int open_beneath(const char *top, const char *rel, int flags) {
+        /* openat2(RESOLVE_BENEATH) does this in one call where the kernel has it; walking component
+         * by component with O_NOFOLLOW does the same everywhere and is short enough. */
+        _cleanup_close_ int dfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        _cleanup_free_ char *copy = strdup(rel);
+        if (!copy)
+                return -ENOMEM;
+        char *save = NULL, *next = NULL;
+        for (char *c = strtok_r(copy, "/", &save); c; c = next) {
+                next = strtok_r(NULL, "/", &save);
+                if (streq(c, "."))
+                        continue;
+                if (streq(c, ".."))
+                        return -EXDEV; /* would leave top */
+                int fd = openat(dfd, c, next ? O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC :
+                                               flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        return errno == ENOTDIR && next ? -ELOOP : -errno; /* O_DIRECTORY on a symlink */
+                if (!next)
+                        return fd;
+                close(dfd);
+                dfd = fd;
+        }
+        return -EISDIR; /* rel named top itself */
+}
+
 int opendir_dup(int dirfd, DIR **ret) {
         int dupfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
         if (dupfd < 0)

@@ -25,5 +25,9 @@ int mkdir_parents_at(int dirfd, const char *path, mode_t mode);
 int open_tmpfile_for(const char *path, char **ret_tmppath);
 int publish_tmpfile(const char *tmppath, const char *path);
 
+/* Open top/rel without following a symlink anywhere in rel and without leaving top (".." is
+ * -EXDEV, a symlink -ELOOP): for files on a medium someone else wrote. flags as for open(2). */
+int open_beneath(const char *top, const char *rel, int flags);
+
 /* A DIR stream over a duplicate of dirfd, so the caller keeps (and still closes) its own fd. */
 int opendir_dup(int dirfd, DIR **ret);

@@ -77,10 +77,19 @@ static int keep(const struct find_ctx *fc, const char *label, const char *data, 
         return 0;
 }
 
-static int copy_in(const struct find_ctx *fc, const char *label, const char *from, char **ret_path) {
-        _cleanup_close_ int fd = open(from, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+/* Copy top/rel in. A medium (OEMDRV, a CD, the image) is someone else's tree: a symlink on it
+ * could point the copy at any file of the host, so nothing in rel is followed and nothing leaves
+ * top. A path the kernel command line names (top "/") is the operator's own: only its last
+ * component must not be a symlink. */
+static int copy_in(const struct find_ctx *fc, const char *label, const char *top, const char *rel, char **ret_path) {
+        int opened = top ? open_beneath(top, rel, O_RDONLY) : open(rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (!top && opened < 0)
+                opened = -errno;
+        _cleanup_close_ int fd = opened;
+        if (fd == -ELOOP)
+                log_error("%s: a symlink on the way to the kickstart; refusing to follow it", label);
         if (fd < 0)
-                return -errno;
+                return fd;
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return -errno;
@@ -125,8 +134,7 @@ static int from_device(const struct find_ctx *fc, const char *dev, const char *f
                 return r;
         if (mount(dev, mnt, fstype, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 return log_warning_errno(-errno, "Cannot mount %s (%s) read-only: %m", dev, strna(fstype));
-        _cleanup_free_ char *src = strprintf("%s/%s", mnt, path[0] == '/' ? path + 1 : path);
-        r = src ? copy_in(fc, label, src, ret_path) : -ENOMEM;
+        r = copy_in(fc, label, mnt, path, ret_path);
         (void) umount(mnt);
         return r;
 }
@@ -246,7 +254,7 @@ static int from_cmdline(const struct find_ctx *fc, const struct answers_find_opt
         int r;
         switch (src->kind) {
         case KS_SOURCE_PATH:
-                r = copy_in(fc, label, src->path, ret_path);
+                r = copy_in(fc, label, NULL, src->path, ret_path);
                 break;
         case KS_SOURCE_HD:
                 if (src->hd_by == KS_HD_BY_NAME) {
@@ -316,8 +324,8 @@ int answers_find(const char *root, const struct answers_find_options *o, char **
         _cleanup_free_ char *baked = strprintf("%s/usr/share/rackstack/ks.cfg", root);
         if (!baked)
                 return -ENOMEM;
-        if (access(baked, F_OK) == 0) {
-                r = copy_in(&fc, "image ks.cfg", baked, ret_path);
+        if (faccessat(AT_FDCWD, baked, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                r = copy_in(&fc, "image ks.cfg", root, "usr/share/rackstack/ks.cfg", ret_path);
                 if (r < 0)
                         return r;
                 *ret_label = strdup("image ks.cfg");

@@ -482,6 +482,37 @@ static void test_shadow(void **state) {
         rmdir(dir);
 }
 
+static void test_medium_symlink_not_followed(void **state) {
+        /* The image's (or a medium's) ks.cfg is a symlink to a file of the host: never copied in. */
+        char dir[] = "/tmp/test-answers-link.XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *sub = strprintf("%s/usr/share/rackstack", dir), *mk = strprintf("mkdir -p %s", sub);
+        _cleanup_free_ char *host = strprintf("%s/host-secret", dir), *link = strprintf("%s/ks.cfg", sub);
+        assert_int_equal(system(mk), 0);
+        FILE *f = fopen(host, "w");
+        assert_non_null(f);
+        fputs("network --hostname=db1\n", f);
+        fclose(f);
+        assert_int_equal(symlink(host, link), 0);
+        struct answers_find_options o = ANSWERS_FIND_OPTIONS_DEFAULT;
+        o.cmdline = "quiet";
+        o.no_devices = true;
+        char *path = NULL, *label = NULL;
+        assert_int_equal(answers_find(dir, &o, &path, &label), -ELOOP);
+        assert_null(path);
+        _cleanup_free_ char *copy = strprintf("%s/run/rackstack/ks.cfg", dir);
+        assert_int_equal(access(copy, F_OK), -1);
+        /* The same file, really there, is taken. */
+        assert_int_equal(unlink(link), 0);
+        assert_int_equal(rename(host, link), 0);
+        assert_int_equal(chmod(link, 0600), 0);
+        assert_int_equal(answers_find(dir, &o, &path, &label), 0);
+        assert_string_equal(label, "image ks.cfg");
+        free(path), free(label);
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
+        assert_int_equal(system(rm), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_offer_never_overrides),
@@ -496,6 +527,7 @@ int main(void) {
                 cmocka_unit_test(test_default_members),
                 cmocka_unit_test(test_render_round_trip),
                 cmocka_unit_test(test_exposure),
+                cmocka_unit_test(test_medium_symlink_not_followed),
                 cmocka_unit_test(test_kernel_consoles),
                 cmocka_unit_test(test_shadow),
         };

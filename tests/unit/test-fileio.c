@@ -72,9 +72,33 @@ static void test_prepared_name_sees_nothing(void **state) {
         assert_int_equal(system(rm), 0);
 }
 
+static void test_open_beneath(void **state) {
+        /* A fake medium: a symlinked file, a symlinked directory, a way out with "..". */
+        char dir[] = "/tmp/test-fileio-medium.XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *cmd = strprintf("cd %s && mkdir -p m/d && echo ok > m/d/ks.cfg && echo secret > outside && "
+                                             "ln -s ../outside m/ks.cfg && ln -s /etc m/etc && ln -s d m/dd", dir);
+        assert_int_equal(system(cmd), 0);
+        _cleanup_free_ char *top = strprintf("%s/m", dir);
+        int fd = open_beneath(top, "d/ks.cfg", O_RDONLY);
+        assert_true(fd >= 0);
+        close(fd);
+        fd = open_beneath(top, "/./d//ks.cfg", O_RDONLY);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(open_beneath(top, "ks.cfg", O_RDONLY), -ELOOP);
+        assert_int_equal(open_beneath(top, "etc/passwd", O_RDONLY), -ELOOP);
+        assert_int_equal(open_beneath(top, "dd/ks.cfg", O_RDONLY), -ELOOP);
+        assert_int_equal(open_beneath(top, "../outside", O_RDONLY), -EXDEV);
+        assert_int_equal(open_beneath(top, "d/missing", O_RDONLY), -ENOENT);
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
+        assert_int_equal(system(rm), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_prepared_name_sees_nothing),
+                cmocka_unit_test(test_open_beneath),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
