@@ -82,17 +82,18 @@ int cmd_verify(int argc, char **argv) {
         struct sums_entry *e = NULL;
         size_t n = 0;
         const char *missing = NULL;
-        unsigned line = 0;
-        r = signed_sums_verify(dir, key, NULL, &e, &n, &missing, &line);
+        _cleanup_(diags_done) struct diags d = {};
+        r = signed_sums_verify(dir, key, NULL, &e, &n, &missing, &d);
         if (r == -ENOENT && missing)
                 return log_error_errno(r, "%s: FAILED, %s/%s is missing%s", missing, dir, missing,
                                        streq(missing, SHA256SUMS_SIG) ? " (is the directory signed?)" : "");
         if (r == -EBADMSG)
                 return log_error_errno(r, SHA256SUMS_SIG ": FAILED, the signature does not match SHA256SUMS with key %s: "
                                        "SHA256SUMS or the signature was changed, or another key signed it", key);
-        if (r == -EUCLEAN)
-                return log_error_errno(r, "%s/SHA256SUMS:%u: FAILED, not a \"SHA256  NAME\" line (signed, yet malformed)",
-                                       dir, line);
+        if (r == -EUCLEAN) {
+                diags_print(&d, stderr);
+                return log_error_errno(r, "%s/SHA256SUMS: FAILED, signed, yet malformed (see above)", dir);
+        }
         if (r < 0)
                 return log_error_errno(r, "Failed to verify %s with %s: %m", dir, key);
         if (!quiet)

@@ -12,6 +12,7 @@
 #include "ed25519.h"
 #include "fileio.h"
 #include "lib-cleanup.h"
+#include "sha256sums.h"
 #include "signed-sums.h"
 #include "util.h"
 
@@ -22,73 +23,6 @@ void sums_entries_free(struct sums_entry *e, size_t n) {
                 free(e[i].actual);
         }
         free(e);
-}
-
-/* A path below the directory: components separated by single '/', none empty, "." or "..", so a
- * list cannot point outside its directory (the build lists pxe/ and proxmox/ files this way). */
-static bool plain_name(const char *s, size_t n) {
-        size_t start = 0;
-        for (size_t i = 0; i <= n; i++) {
-                if (i < n && s[i] != '/') {
-                        if (s[i] == '\\' || (unsigned char) s[i] < 0x20 || s[i] == 0x7f)
-                                return false;
-                        continue;
-                }
-                size_t len = i - start;
-                if (len == 0 || (len == 1 && s[start] == '.') || (len == 2 && s[start] == '.' && s[start + 1] == '.'))
-                        return false;
-                start = i + 1;
-        }
-        return true;
-}
-
-int signed_sums_parse(const char *text, struct sums_entry **ret, size_t *ret_n, unsigned *ret_line) {
-        struct sums_entry *a = NULL;
-        size_t n = 0;
-        unsigned line = 0;
-        int r = 0;
-
-        for (const char *l = text; *l;) {
-                size_t len = strcspn(l, "\n");
-                line++;
-                /* 64 lower-case hex digits, two spaces (or space and '*'), a name. */
-                if (len < 67 || strspn(l, "0123456789abcdef") != 64 || l[64] != ' ' || (l[65] != ' ' && l[65] != '*') ||
-                    !plain_name(l + 66, len - 66)) {
-                        r = -EBADMSG;
-                        break;
-                }
-                for (size_t i = 0; i < n; i++)
-                        if (strlen(a[i].name) == len - 66 && strneq(a[i].name, l + 66, len - 66))
-                                r = -EBADMSG; /* listed twice */
-                if (r < 0)
-                        break;
-                struct sums_entry *m = realloc(a, (n + 1) * sizeof *a);
-                if (!m) {
-                        r = -ENOMEM;
-                        break;
-                }
-                a = m;
-                a[n] = (struct sums_entry) { .name = strndup(l + 66, len - 66), .sha256 = strndup(l, 64) };
-                n++;
-                if (!a[n - 1].name || !a[n - 1].sha256) {
-                        r = -ENOMEM;
-                        break;
-                }
-                l += len;
-                if (*l == '\n')
-                        l++;
-        }
-        if (r == 0 && n == 0)
-                r = -EBADMSG, line = 1;
-        if (r < 0) {
-                sums_entries_free(a, n);
-                if (ret_line)
-                        *ret_line = line;
-                return r;
-        }
-        *ret = a;
-        *ret_n = n;
-        return 0;
 }
 
 int sha256_path_hex(const char *path, char **ret_hex) {
@@ -137,8 +71,24 @@ int signing_pub_check(const char *pub_path) {
         return EVP_PKEY_get_id(k) == EVP_PKEY_ED25519 ? 0 : -EKEYREJECTED;
 }
 
+/* The parsed list as entries that carry each file's check. */
+static int entries_from(const struct sha256sums *s, struct sums_entry **ret) {
+        struct sums_entry *e = calloc(s->n, sizeof *e);
+        if (!e)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n; i++) {
+                e[i] = (struct sums_entry) { .name = strdup(s->items[i].name), .sha256 = strdup(s->items[i].hex) };
+                if (!e[i].name || !e[i].sha256) {
+                        sums_entries_free(e, s->n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = e;
+        return 0;
+}
+
 int signed_sums_verify(const char *dir, const char *pub_path, const char *only, struct sums_entry **ret,
-                       size_t *ret_n, const char **ret_missing, unsigned *ret_line) {
+                       size_t *ret_n, const char **ret_missing, struct diags *d) {
         _cleanup_free_ char *sums_path = strprintf("%s/SHA256SUMS", dir);
         _cleanup_free_ char *sig_path = strprintf("%s/" SHA256SUMS_SIG, dir);
         _cleanup_free_ char *sums = NULL, *sig = NULL;
@@ -161,15 +111,14 @@ int signed_sums_verify(const char *dir, const char *pub_path, const char *only, 
         if (r < 0)
                 return r;
 
+        _cleanup_(sha256sums_done) struct sha256sums list = {};
+        r = sha256sums_parse(sums, sums_n, sums_path, d, &list);
+        if (r < 0)
+                return r == -EINVAL ? -EUCLEAN : r;
         struct sums_entry *e = NULL;
-        size_t n = 0;
-        unsigned line = 0;
-        r = signed_sums_parse(sums, &e, &n, &line);
-        if (r < 0) {
-                if (ret_line)
-                        *ret_line = line;
-                return r == -EBADMSG ? -EUCLEAN : r;
-        }
+        size_t n = list.n;
+        if ((r = entries_from(&list, &e)) < 0)
+                return r;
         bool found = !only;
         int failed = 0;
         for (size_t i = 0; i < n; i++) {

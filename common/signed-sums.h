@@ -3,8 +3,10 @@
 
 #include <stddef.h>
 
-/* A signed output directory, as `rackstack-build build --sign` writes it: SHA256SUMS ("HEX  NAME"
- * lines), SHA256SUMS.sig (a raw Ed25519 signature over SHA256SUMS' bytes) and the files listed.
+#include "diag.h"
+
+/* A signed output directory, as `rackstack-build build --sign` writes it: SHA256SUMS (in the
+ * grammar of sha256sums.h, the one the installer reads too), SHA256SUMS.sig (a raw Ed25519 signature over SHA256SUMS' bytes) and the files listed.
  * Checked by `rackstack-build verify` and, with the key baked into the image at
  * SIGNING_PUB_IN_IMAGE, by an installer before it writes an image to a disk. */
 
@@ -27,10 +29,6 @@ struct sums_entry {
         int error;
 };
 
-/* "HEX  NAME\n" (or "HEX *NAME") lines. Names are paths below the directory (no leading '/', no "." or ".."
- * no control characters or backslashes), each listed once, so a list cannot point outside its
- * directory. Pure. -EBADMSG with *ret_line (1-based) at the first bad line. */
-int signed_sums_parse(const char *text, struct sums_entry **ret, size_t *ret_n, unsigned *ret_line);
 void sums_entries_free(struct sums_entry *e, size_t n);
 
 /* sha256 of a file (holes read as zeros) as hex. */
@@ -43,9 +41,9 @@ int signing_pub_check(const char *pub_path);
 
 /* Verify dir against pub_path: the signature first (-EBADMSG if it does not match SHA256SUMS;
  * -ENOENT with *ret_missing naming SHA256SUMS or SHA256SUMS.sig when one is absent; -EUCLEAN
- * with *ret_line for a signed but malformed list), then the sha256 of every listed file, or only
+ * with the diagnostics in d for a signed but malformed list), then the sha256 of every listed file, or only
  * of `only` when it is non-NULL (-ENOENT with *ret_missing = only when the list lacks it). On a
  * good signature *ret and *ret_n get the entries with their status, and the result is the number of
  * checked files that do not match (0: all good). */
 int signed_sums_verify(const char *dir, const char *pub_path, const char *only, struct sums_entry **ret,
-                       size_t *ret_n, const char **ret_missing, unsigned *ret_line);
+                       size_t *ret_n, const char **ret_missing, struct diags *d);

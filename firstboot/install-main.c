@@ -340,7 +340,7 @@ int verb_install(int argc, char **argv) {
         _cleanup_free_ char *origin = strprintf("%s/SHA256SUMS", R.o.source);
         {
                 _cleanup_(diags_done) struct diags d = {};
-                r = install_sums_parse(R.sums_text, R.sums_size, strna(origin), &d, &R.sums);
+                r = sha256sums_parse(R.sums_text, R.sums_size, strna(origin), &d, &R.sums);
                 diags_print(&d, stderr);
                 if (r < 0)
                         return fail("SHA256SUMS is malformed");

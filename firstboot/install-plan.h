@@ -9,6 +9,7 @@
 #include "disk-plan.h"
 #include "disk-probe.h"
 #include "profile.h"
+#include "sha256sums.h"
 
 /* `rackstack-firstboot install`: the plan. A PURE function from the source's checksums, the role's
  * OS disk, the answers and the probed disks to the one disk the image will be written to (or the
@@ -20,22 +21,7 @@
 
 /* ---- SHA256SUMS ---------------------------------------------------------------------------------- */
 
-struct sha256sum {
-        char *name; /* as listed, without a leading "*" (binary mode) or "./" */
-        char *hex;  /* 64 lower-case hex digits */
-};
-
-struct sha256sums {
-        struct sha256sum *items;
-        size_t n;
-};
-
-/* "HEX  NAME" / "HEX *NAME" lines as sha256sum writes them; blank lines and '#' comments are
- * skipped. Every bad line is a diagnostic (origin:LINE:COL); -EINVAL if there was any. */
-int install_sums_parse(const char *text, size_t size, const char *origin, struct diags *d, struct sha256sums *ret);
-void sha256sums_done(struct sha256sums *s);
-/* The hex digest listed for name, or NULL. */
-const char *sha256sums_lookup(const struct sha256sums *s, const char *name);
+/* The list itself is parsed by sha256sums_parse() (common/sha256sums.h). */
 
 /* The compressed image a SHA256SUMS offers: the first "*.raw.zst", else the first "*.raw.gz".
  * NULL if it lists neither. */

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct diags d = {};
         struct sha256sums s = {};
-        if (install_sums_parse((const char *) data, size, "SHA256SUMS", &d, &s) >= 0) {
+        if (sha256sums_parse((const char *) data, size, "SHA256SUMS", &d, &s) >= 0) {
                 const char *img = sha256sums_pick_image(&s);
                 if (img && !sha256sums_lookup(&s, img))
                         abort();

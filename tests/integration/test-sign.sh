@@ -95,7 +95,7 @@ echo "$(sha256sum /etc/hostname | cut -d' ' -f1)  ../../../etc/hostname" >>"$T/S
 openssl pkeyutl -sign -inkey "$K.key" -rawin -in "$T/SHA256SUMS" -out "$T/SHA256SUMS.sig"
 "$B" verify "$T" --key "$K.pub" >"$tmp/o" 2>&1; rc=$?
 check "a signed list naming ../ paths: exit 1, malformed line named" \
-        bash -c "test $rc = 1 && grep -q 'SHA256SUMS:3: FAILED' '$tmp/o'"
+        bash -c "test $rc = 1 && grep -q 'SHA256SUMS:3:67: error: not a file below' '$tmp/o'"
 
 # ---- bad usage: exit 2 -------------------------------------------------------------------------------
 "$B" verify "$D" >"$tmp/o" 2>&1; check "verify without --key: exit 2" test $? = 2
