@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "escape.h"
 #include "parse.h"
 #include "proxmox.h"
 #include "util.h"
@@ -145,8 +146,12 @@ char *proxmox_conf_render(const struct proxmox_plan *p) {
         _cleanup_free_ char *tr = trunks(p);
         const unsigned id = p->vmid;
         unsigned vol = 0;
-        buf_printf(&b, "#rackstack %s (role %s)%s%s\n", p->host, p->role, p->description ? ": " : "",
-                   strempty(p->description));
+        /* The description is profile text: comment lines of PVE's own, with no newline of its own. */
+        _cleanup_free_ char *head = strprintf("rackstack %s (role %s)%s%s", p->host, p->role,
+                                              p->description ? ": " : "", strempty(p->description));
+        buf_putc(&b, '#');
+        buf_put_comment_text(&b, strempty(head));
+        buf_putc(&b, '\n');
         buf_printf(&b, "#made by rackstack-build; import.sh creates this VM as a template\n");
         buf_puts(&b, "agent: enabled=1,fstrim_cloned_disks=1\n");
         buf_puts(&b, "bios: ovmf\n");
@@ -157,7 +162,9 @@ char *proxmox_conf_render(const struct proxmox_plan *p) {
         buf_printf(&b, "ide2: local-lvm:vm-%u-cloudinit,media=cdrom\n", id);
         buf_puts(&b, "machine: q35\n");
         buf_printf(&b, "memory: %" PRIu64 "\n", p->memory / MiB);
-        buf_printf(&b, "name: %s\n", p->host);
+        buf_puts(&b, "name: ");
+        buf_put_comment_text(&b, p->host);
+        buf_putc(&b, '\n');
         for (unsigned i = 0; i < p->nics; i++)
                 buf_printf(&b, "net%u: virtio,bridge=vmbr0%s%s\n", i, *tr ? ",trunks=" : "", tr);
         buf_puts(&b, "ostype: l26\n");
@@ -189,38 +196,29 @@ char *proxmox_conf_render(const struct proxmox_plan *p) {
 }
 
 /* 'text' for the shell */
-static void sh_quote(struct buf *b, const char *s) {
-        buf_putc(b, '\'');
-        for (; *s; s++) {
-                if (*s == '\'')
-                        buf_puts(b, "'\\''");
-                else
-                        buf_putc(b, *s);
-        }
-        buf_putc(b, '\'');
-}
-
 char *proxmox_import_render(const struct proxmox_plan *p) {
         struct buf b = {};
         _cleanup_free_ char *tr = trunks(p);
+        _cleanup_free_ char *what = strprintf("%s (role %s) from %s", p->host, p->role, p->qcow2);
+        buf_puts(&b, "#!/bin/bash\n# Make the Proxmox VE template for ");
+        buf_put_comment_text(&b, strempty(what));
         buf_printf(&b,
-                   "#!/bin/bash\n"
-                   "# Make the Proxmox VE template for %s (role %s) from %s, in one command, as root on a\n"
+                   ", in one command, as root on a\n"
                    "# Proxmox VE 7.2 or later host (import-from with a file path needs root@pam):\n"
                    "#     ./import.sh [--vmid N] [--storage ID] [--bridge NAME] [--force]\n"
                    "# --force destroys an existing VM or template with that VMID first. The bridge must be VLAN-aware:\n"
                    "# both NICs carry VLANs %s tagged, and the guest bonds them and adds the VLANs itself.\n"
                    "# Made by rackstack-build; see docs/proxmox.md.\n"
                    "set -euo pipefail\n\n",
-                   p->host, p->role, p->qcow2, *tr ? tr : "(none)");
+                   *tr ? tr : "(none)");
         buf_printf(&b, "VMID=%u\nSTORAGE=local-lvm\nBRIDGE=vmbr0\nFORCE=0\nNAME=", p->vmid);
-        sh_quote(&b, p->host);
+        buf_put_sh_quoted(&b, p->host);
         buf_puts(&b, "\nIMAGE=");
-        sh_quote(&b, p->qcow2);
+        buf_put_sh_quoted(&b, p->qcow2);
         buf_puts(&b, "\nDESCRIPTION=");
         _cleanup_free_ char *desc = strprintf("rackstack %s (role %s)%s%s", p->host, p->role, p->description ? ": " : "",
                                               strempty(p->description));
-        sh_quote(&b, strempty(desc));
+        buf_put_sh_quoted(&b, strempty(desc));
         buf_puts(&b, "\n\n");
         buf_puts(&b,
                  "usage() {\n"
@@ -283,8 +281,13 @@ char *proxmox_import_render(const struct proxmox_plan *p) {
                 struct buf o = {};
                 disk_opts(&o, d->ssd, d->bus);
                 _cleanup_free_ char *opts = buf_steal(&o);
-                buf_printf(&b, "# %s: %s\nqm set \"$VMID\" --%s \"$STORAGE:%" PRIu64 "%s\"\n", d->name, d->note, d->slot,
-                           gib(d->size), strempty(opts));
+                /* The disk's name is profile text: a newline in it must not start a command run as root. */
+                buf_puts(&b, "# ");
+                buf_put_comment_text(&b, d->name);
+                buf_puts(&b, ": ");
+                buf_put_comment_text(&b, d->note);
+                buf_printf(&b, "\nqm set \"$VMID\" --%s \"$STORAGE:%" PRIu64 "%s\"\n", d->slot, gib(d->size),
+                           strempty(opts));
         }
         buf_puts(&b,
                  "# per-clone answers (host name, SSH key, the seed file) come through the cloud-init drive\n"

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "escape.h"
 #include "fileio.h"
 #include "netplan.h"
 #include "parse.h"
@@ -31,6 +32,19 @@ static const struct net_link **sorted_links(const struct net_plan *p, enum net_l
         qsort(v, n, sizeof *v, link_name_cmp);
         *ret_n = n;
         return v;
+}
+
+/* Names come from the answers and the profile: plain when they are plain, else quoted. */
+static void put_key(struct buf *b, const char *indent, const char *name) {
+        buf_puts(b, indent);
+        buf_put_yaml_scalar(b, name);
+        buf_puts(b, ":\n");
+}
+
+static void put_value(struct buf *b, const char *prefix, const char *v) {
+        buf_puts(b, prefix);
+        buf_put_yaml_scalar(b, v);
+        buf_putc(b, '\n');
 }
 
 static void put_addresses(struct buf *b, const struct net_link *l) {
@@ -61,13 +75,19 @@ static void put_nameservers(struct buf *b, const struct net_plan *p) {
         buf_puts(b, "      nameservers:\n");
         if (p->dns) {
                 buf_puts(b, "        addresses:\n");
-                for (char **s = p->dns; *s; s++)
-                        buf_printf(b, "          - \"%s\"\n", *s);
+                for (char **s = p->dns; *s; s++) {
+                        buf_puts(b, "          - ");
+                        buf_put_yaml_quoted(b, *s);
+                        buf_putc(b, '\n');
+                }
         }
         if (p->search) {
                 buf_puts(b, "        search:\n");
-                for (char **s = p->search; *s; s++)
-                        buf_printf(b, "          - \"%s\"\n", *s);
+                for (char **s = p->search; *s; s++) {
+                        buf_puts(b, "          - ");
+                        buf_put_yaml_quoted(b, *s);
+                        buf_putc(b, '\n');
+                }
         }
 }
 
@@ -109,15 +129,18 @@ char *netplan_render(const struct net_plan *p) {
         buf_puts(&b, "# Written by rackstack-firstboot. This is the only network configuration of this host:\n"
                      "# other netplan files were renamed *" NETPLAN_ASIDE_SUFFIX " and cloud-init's network\n"
                      "# configuration is disabled. Ethernets are matched by MAC, so kernel renames do not matter.\n");
-        if (p->hostname)
-                buf_printf(&b, "# Host: %s\n", p->hostname);
+        if (p->hostname) {
+                buf_puts(&b, "# Host: ");
+                buf_put_comment_text(&b, p->hostname);
+                buf_putc(&b, '\n');
+        }
         buf_puts(&b, "network:\n  version: 2\n  renderer: networkd\n");
 
         if (n_eth > 0) {
                 buf_puts(&b, "  ethernets:\n");
                 for (size_t i = 0; i < n_eth; i++) {
                         const struct net_link *l = eth[i];
-                        buf_printf(&b, "    %s:\n", l->name);
+                        put_key(&b, "    ", l->name);
                         if (l->mac)
                                 buf_printf(&b, "      match:\n        macaddress: \"%s\"\n", l->mac);
                         put_common(&b, p, l);
@@ -127,10 +150,11 @@ char *netplan_render(const struct net_plan *p) {
                 buf_puts(&b, "  bonds:\n");
                 for (size_t i = 0; i < n_bond; i++) {
                         const struct net_link *l = bond[i];
-                        buf_printf(&b, "    %s:\n      interfaces:\n", l->name);
+                        put_key(&b, "    ", l->name);
+                        buf_puts(&b, "      interfaces:\n");
                         for (size_t k = 0; k < n_eth; k++)
                                 if (eth[k]->master && streq(eth[k]->master, l->name))
-                                        buf_printf(&b, "        - %s\n", eth[k]->name);
+                                        put_value(&b, "        - ", eth[k]->name);
                         if (l->mac)
                                 buf_printf(&b, "      macaddress: \"%s\"\n", l->mac);
                         put_common(&b, p, l);
@@ -146,7 +170,7 @@ char *netplan_render(const struct net_plan *p) {
                                            net_xmit_hash_name(bp->xmit_hash_policy));
                         if (bp->primary && (bp->mode == BOND_MODE_ACTIVE_BACKUP || bp->mode == BOND_MODE_BALANCE_TLB ||
                                             bp->mode == BOND_MODE_BALANCE_ALB))
-                                buf_printf(&b, "        primary: %s\n", bp->primary);
+                                put_value(&b, "        primary: ", bp->primary);
                         if (bp->updelay)
                                 buf_printf(&b, "        up-delay: %" PRIu32 "\n", bp->updelay);
                         if (bp->downdelay)
@@ -169,7 +193,9 @@ char *netplan_render(const struct net_plan *p) {
                 buf_puts(&b, "  vlans:\n");
                 for (size_t i = 0; i < n_vlan; i++) {
                         const struct net_link *l = vlan[i];
-                        buf_printf(&b, "    %s:\n      id: %u\n      link: %s\n", l->name, l->vlan_id, l->parent);
+                        put_key(&b, "    ", l->name);
+                        buf_printf(&b, "      id: %u\n", l->vlan_id);
+                        put_value(&b, "      link: ", l->parent);
                         put_common(&b, p, l);
                 }
         }

@@ -6,34 +6,32 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "escape.h"
 #include "render.h"
 #include "util.h"
 
 /* nft comments are double-quoted strings; the profile's service names are free text. */
 static void put_comment(struct buf *b, const char *s) {
-        buf_puts(b, " comment \"");
-        for (; s && *s; s++)
-                if (*s != '"' && *s != '\\' && *s != '\n')
-                        buf_putc(b, *s);
-        buf_putc(b, '"');
+        buf_puts(b, " comment ");
+        buf_put_nft_string(b, s);
 }
 
 char *nft_render(const struct profile *p, const struct vlan_spec *mgmt) {
         struct buf b = {};
-        buf_printf(&b,
-                   "#!/usr/sbin/nft -f\n"
-                   "# Written by rackstack-firstboot for the %s role: inbound allowed on exactly the role's ports\n"
-                   "# (the seed's list), SSH from the management VLAN; everything else is dropped.\n"
-                   "flush ruleset\n\n"
-                   "table inet rackstack {\n"
-                   "\tchain input {\n"
-                   "\t\ttype filter hook input priority filter; policy drop;\n"
-                   "\t\tiif \"lo\" accept\n"
-                   "\t\tct state established,related accept\n"
-                   "\t\tct state invalid drop\n"
-                   "\t\tmeta l4proto icmp accept\n"
-                   "\t\tmeta l4proto ipv6-icmp accept\n",
-                   strna(p->role));
+        buf_puts(&b, "#!/usr/sbin/nft -f\n"
+                     "# Written by rackstack-firstboot for the ");
+        buf_put_comment_text(&b, strna(p->role));
+        buf_puts(&b, " role: inbound allowed on exactly the role's ports\n"
+                     "# (the seed's list), SSH from the management VLAN; everything else is dropped.\n"
+                     "flush ruleset\n\n"
+                     "table inet rackstack {\n"
+                     "\tchain input {\n"
+                     "\t\ttype filter hook input priority filter; policy drop;\n"
+                     "\t\tiif \"lo\" accept\n"
+                     "\t\tct state established,related accept\n"
+                     "\t\tct state invalid drop\n"
+                     "\t\tmeta l4proto icmp accept\n"
+                     "\t\tmeta l4proto ipv6-icmp accept\n");
         if (mgmt) {
                 uint32_t a = mgmt->subnet;
                 buf_printf(&b, "\t\tip saddr %u.%u.%u.%u/%u tcp dport 22 accept", a >> 24, (a >> 16) & 0xff,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "escape.h"
 #include "render.h"
 #include "util.h"
 
@@ -105,8 +106,14 @@ char *pg_tune_render(const struct pg_tune *t, const char *listen) {
                    "# Written by rackstack-firstboot: PGTune's formulas (web workload) for a %s budget,\n"
                    "# %u connections. Rewritten on a rerun; put local changes in a later file.\n",
                    ram ? ram : "?", t->max_connections);
-        if (listen)
-                buf_printf(&b, "listen_addresses = '%s'\n", listen);
+        if (listen) {
+                buf_puts(&b, "listen_addresses = ");
+                if (buf_put_pg_quoted(&b, listen) < 0) {
+                        buf_done(&b);
+                        return NULL;
+                }
+                buf_putc(&b, '\n');
+        }
         buf_printf(&b, "max_connections = %u\n", t->max_connections);
         put_size(&b, "shared_buffers", t->shared_buffers_kb);
         put_size(&b, "effective_cache_size", t->effective_cache_size_kb);
@@ -161,9 +168,10 @@ char *pg_hba_render(const struct vlan_spec *const *vlans, size_t n_vlans) {
                      "host    all       all   ::1/128      scram-sha-256\n");
         for (size_t i = 0; i < n_vlans; i++) {
                 uint32_t a = vlans[i]->subnet;
-                buf_printf(&b, "host    all       all   %u.%u.%u.%u/%u scram-sha-256  # VLAN %u %s\n", a >> 24,
-                           (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff, vlans[i]->prefix, vlans[i]->id,
-                           strempty(vlans[i]->name));
+                buf_printf(&b, "host    all       all   %u.%u.%u.%u/%u scram-sha-256  # VLAN %u ", a >> 24,
+                           (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff, vlans[i]->prefix, vlans[i]->id);
+                buf_put_comment_text(&b, vlans[i]->name); /* site text: a newline would add a line */
+                buf_putc(&b, '\n');
         }
         return buf_steal(&b);
 }

@@ -4,6 +4,7 @@
  * PostgreSQL's budget (which assumes exactly that) holds. */
 #include <inttypes.h>
 
+#include "escape.h"
 #include "render.h"
 #include "util.h"
 
@@ -17,8 +18,11 @@ char *redis_render(uint32_t addr, uint64_t maxmemory, const char *password) {
                            addr & 0xff);
         else
                 buf_puts(&b, "bind 127.0.0.1 -::1\n");
-        if (password)
-                buf_printf(&b, "requirepass %s\n", password);
+        if (password) {
+                buf_puts(&b, "requirepass ");
+                buf_put_redis_arg(&b, password);
+                buf_putc(&b, '\n');
+        }
         if (maxmemory) {
                 buf_printf(&b, "maxmemory %" PRIu64 "mb\n", maxmemory >> 20);
                 buf_puts(&b, "maxmemory-policy allkeys-lru\n");

@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cleanup.h"
+
+#include "escape.h"
 #include "render.h"
 #include "util.h"
 
@@ -19,13 +22,25 @@ int traefik_render(const struct site *s, char **ret, const struct route_spec **r
                    s->n_routes);
         for (size_t i = 0; i < s->n_routes; i++) {
                 const struct route_spec *r = &s->routes[i];
-                buf_printf(&b,
-                           "    %s:\n"
-                           "      rule: \"Host(`%s.%s`)\"\n"
-                           "      entryPoints: [websecure]\n"
-                           "      service: %s\n"
-                           "      tls: {}\n",
-                           r->name, r->name, s->domain, r->name);
+                /* A backtick or a control character would end the rule's Host(`...`) matcher. */
+                if (strpbrk(r->name, "`") || strpbrk(s->domain, "`") || !boot_word_ok(r->name)) {
+                        buf_done(&b);
+                        if (ret_bad)
+                                *ret_bad = r;
+                        return -EINVAL;
+                }
+                _cleanup_free_ char *rule = strprintf("Host(`%s.%s`)", r->name, s->domain);
+                if (!rule) {
+                        buf_done(&b);
+                        return -ENOMEM;
+                }
+                buf_puts(&b, "    ");
+                buf_put_yaml_scalar(&b, r->name);
+                buf_puts(&b, ":\n      rule: ");
+                buf_put_yaml_quoted(&b, rule);
+                buf_puts(&b, "\n      entryPoints: [websecure]\n      service: ");
+                buf_put_yaml_scalar(&b, r->name);
+                buf_puts(&b, "\n      tls: {}\n");
         }
         buf_puts(&b, "  services:\n");
         for (size_t i = 0; i < s->n_routes; i++) {
@@ -38,13 +53,17 @@ int traefik_render(const struct site *s, char **ret, const struct route_spec **r
                                 *ret_bad = r;
                         return -ENOENT;
                 }
+                buf_puts(&b, "    ");
+                buf_put_yaml_scalar(&b, r->name);
                 buf_printf(&b,
-                           "    %s:\n"
+                           ":\n"
                            "      loadBalancer:\n"
                            "        servers:\n"
-                           "          - url: \"%s://%u.%u.%u.%u:%u\"  # %s\n",
-                           r->name, r->port == 443 ? "https" : "http", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
-                           a & 0xff, r->port, r->backend);
+                           "          - url: \"%s://%u.%u.%u.%u:%u\"  # ",
+                           r->port == 443 ? "https" : "http", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+                           a & 0xff, r->port);
+                buf_put_comment_text(&b, r->backend);
+                buf_putc(&b, '\n');
         }
         char *t = buf_steal(&b);
         if (!t)

@@ -599,6 +599,11 @@ static int traefik_routes(struct services_ctx *c, char **reason) {
                 *reason = strprintf("route '%s' names host '%s', which the site does not have", bad->name, bad->backend);
                 return r;
         }
+        if (r == -EINVAL) {
+                *reason = strdup("a route name or the site's domain holds a character Traefik's rule syntax cannot "
+                                 "carry (letters, digits and . _ - only)");
+                return r;
+        }
         if (r < 0)
                 return r;
         return write_text(c, TRAEFIK_ROUTES, text, 0644);
