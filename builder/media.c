@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "ed25519.h"
+#include "escape.h"
 #include "exec-tool.h"
 #include "fileio.h"
 #include "log.h"
@@ -37,6 +38,7 @@ void media_source_done(struct media_source *s) {
         free(s->image_sha256);
         free(s->sums);
         free(s->sig);
+        free(s->ks_sha256);
         *s = (struct media_source) {};
 }
 
@@ -81,7 +83,12 @@ int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *r
                         return r == -EINTR ? r : log_error_errno(r, "Failed to hash %s: %m", raw_path);
         }
         s.image_size = size;
-        _cleanup_free_ char *text = strprintf("%s  %s\n%s  %s\n", hex, MEDIA_IMAGE_NAME, raw_hex, raw_name);
+        /* The kickstart is listed too: the installer takes answers from the source only when the
+         * (signed) list names them, so whoever serves the files cannot choose the disk to wipe. */
+        if (ks && (r = sha256_file(ks, "sha256 " MEDIA_KS_NAME, &s.ks_sha256, NULL)) < 0)
+                return r == -EINTR ? r : log_error_errno(r, "Failed to hash %s: %m", ks);
+        _cleanup_free_ char *text = strprintf("%s  %s\n%s  %s\n%s%s%s", hex, MEDIA_IMAGE_NAME, raw_hex, raw_name,
+                                              strempty(s.ks_sha256), ks ? "  " MEDIA_KS_NAME : "", ks ? "\n" : "");
         if (!text)
                 return -ENOMEM;
         r = write_file_atomic(AT_FDCWD, s.sums, text, strlen(text), 0644);
@@ -103,33 +110,42 @@ int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *r
         return 0;
 }
 
-int media_render(const struct build_ctx *ctx, const char *label, const char *pxe_url, bool have_ks,
+int media_render(const struct build_ctx *ctx, const char *label, const char *pxe_url, const struct media_pins *pins,
                  const char *name, char **ret) {
         _cleanup_free_ char *path = strprintf("%s/iso/%s", ctx->data_dir, name);
-        _cleanup_free_ char *ks_arg = have_ks && pxe_url ? strprintf("inst.ks=%s/%s", pxe_url, MEDIA_KS_NAME)
-                                                         : strdup("");
-        if (!path || !ks_arg)
+        _cleanup_free_ char *ks_arg = pins && pins->ks_sha256 && pxe_url ?
+                strprintf("inst.ks=%s/%s inst.ks.sha256=%s", pxe_url, MEDIA_KS_NAME, pins->ks_sha256) : strdup("");
+        _cleanup_free_ char *live_pin = pins && pins->live_sha256 ?
+                strprintf("rackstack.live.sha256=%s", pins->live_sha256) : strdup("");
+        if (!path || !ks_arg || !live_pin)
                 return -ENOMEM;
         _cleanup_free_ char *text = NULL;
         int r = read_file_full(AT_FDCWD, path, 1 << 20, &text, NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the template %s: %m", path);
+        /* grub.cfg, isolinux.cfg and iPXE share no quoting: what goes onto their kernel command
+         * lines must be a plain word, or the profile could add a boot argument (or a command). */
+        const char *words[] = { ctx->profile->role, ctx->host->name, label, pxe_url };
+        for (size_t i = 0; i < ELEMENTSOF(words); i++)
+                if (words[i] && !boot_word_ok(words[i]))
+                        return log_error_errno(-EINVAL, "%s: '%s' cannot go onto a boot loader's kernel command line "
+                                               "(letters, digits and . _ - : / = , @ only)", name, words[i]);
         const char *vars[] = {
                 "ROLE", ctx->profile->role, "HOST", ctx->host->name, "LABEL", label, "CONSOLE", MEDIA_CONSOLE,
-                "PXE_URL", strempty(pxe_url), "KS_ARG", ks_arg, NULL,
+                "PXE_URL", strempty(pxe_url), "KS_ARG", ks_arg, "LIVE_PIN", live_pin, NULL,
         };
         _cleanup_free_ char *unknown = NULL;
         r = template_expand(text, vars, ret, &unknown);
         if (r == -ENOKEY)
                 return log_error_errno(-EINVAL, "%s: unknown template variable @%s@ (known: ROLE HOST LABEL CONSOLE "
-                                       "PXE_URL KS_ARG)", path, strna(unknown));
+                                       "PXE_URL KS_ARG LIVE_PIN)", path, strna(unknown));
         return r;
 }
 
-static int render_to(const struct build_ctx *ctx, const char *label, const char *pxe_url, bool have_ks,
-                     const char *name, int dirfd, const char *dst) {
+static int render_to(const struct build_ctx *ctx, const char *label, const char *pxe_url,
+                     const struct media_pins *pins, const char *name, int dirfd, const char *dst) {
         _cleanup_free_ char *text = NULL;
-        int r = media_render(ctx, label, pxe_url, have_ks, name, &text);
+        int r = media_render(ctx, label, pxe_url, pins, name, &text);
         if (r < 0)
                 return r;
         _cleanup_free_ char *parent = strdup(dst);
@@ -197,7 +213,7 @@ static int make_efi_image(struct build_ctx *ctx, const char *label, const char *
         _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)
                 return -errno;
-        int r = render_to(ctx, label, NULL, false, "grub-embed.cfg", dirfd, "grub-embed.cfg");
+        int r = render_to(ctx, label, NULL, NULL, "grub-embed.cfg", dirfd, "grub-embed.cfg");
         if (r < 0)
                 return r;
         /* grub-mkimage with the search as its early config, not grub-mkstandalone: the latter packs
@@ -253,8 +269,8 @@ int media_write_iso(struct build_ctx *ctx, const struct installer_env *env, cons
                 return -ENOMEM;
         if ((r = put_file(ISOLINUX_DIR "/isolinux.bin", treefd, "isolinux/isolinux.bin")) < 0 ||
             (r = put_file(SYSLINUX_BIOS_DIR "/ldlinux.c32", treefd, "isolinux/ldlinux.c32")) < 0 ||
-            (r = render_to(ctx, env->label, NULL, false, "isolinux.cfg", treefd, "isolinux/isolinux.cfg")) < 0 ||
-            (r = render_to(ctx, env->label, NULL, false, "grub.cfg", treefd, "boot/grub/grub.cfg")) < 0 ||
+            (r = render_to(ctx, env->label, NULL, NULL, "isolinux.cfg", treefd, "isolinux/isolinux.cfg")) < 0 ||
+            (r = render_to(ctx, env->label, NULL, NULL, "grub.cfg", treefd, "boot/grub/grub.cfg")) < 0 ||
             (r = put_file(src->sums, treefd, "rackstack/" MEDIA_SUMS_NAME)) < 0 ||
             (r = (src->sig ? put_file(src->sig, treefd, "rackstack/" MEDIA_SIG_NAME) : 0)) < 0 ||
             (r = (src->ks ? put_file(src->ks, treefd, "rackstack/" MEDIA_KS_NAME) : 0)) < 0)
@@ -320,7 +336,11 @@ int media_write_pxe(struct build_ctx *ctx, const struct installer_env *env, cons
         if (dirfd < 0)
                 return log_error_errno(-errno, "Failed to open %s: %m", dest_dir);
         bool ks = src->ks;
-        int r;
+        _cleanup_free_ char *live_hex = NULL;
+        int r = sha256_file(env->squashfs, "sha256 installer.squashfs", &live_hex, NULL);
+        if (r < 0)
+                return r == -EINTR ? r : log_error_errno(r, "Failed to hash %s: %m", env->squashfs);
+        const struct media_pins pins = { .live_sha256 = live_hex, .ks_sha256 = src->ks_sha256 };
         if ((r = link_or_copy(env->kernel, dirfd, "vmlinuz")) < 0 || (r = link_or_copy(env->initrd, dirfd, "initrd.img")) < 0 ||
             (r = link_or_copy(env->squashfs, dirfd, "installer.squashfs")) < 0 ||
             (r = link_or_copy(src->image, dirfd, MEDIA_IMAGE_NAME)) < 0 ||
@@ -330,9 +350,9 @@ int media_write_pxe(struct build_ctx *ctx, const struct installer_env *env, cons
             (r = put_file(PXELINUX_DIR "/pxelinux.0", dirfd, "pxelinux.0")) < 0 ||
             (r = put_file(PXELINUX_DIR "/lpxelinux.0", dirfd, "lpxelinux.0")) < 0 ||
             (r = put_file(SYSLINUX_BIOS_DIR "/ldlinux.c32", dirfd, "ldlinux.c32")) < 0 ||
-            (r = render_to(ctx, env->label, pxe_url, ks, "boot.ipxe", dirfd, "boot.ipxe")) < 0 ||
-            (r = render_to(ctx, env->label, pxe_url, ks, "pxelinux.cfg/default", dirfd, "pxelinux.cfg/default")) < 0 ||
-            (r = render_to(ctx, env->label, pxe_url, ks, "grub-net.cfg", dirfd, "grub/grub.cfg")) < 0)
+            (r = render_to(ctx, env->label, pxe_url, &pins, "boot.ipxe", dirfd, "boot.ipxe")) < 0 ||
+            (r = render_to(ctx, env->label, pxe_url, &pins, "pxelinux.cfg/default", dirfd, "pxelinux.cfg/default")) < 0 ||
+            (r = render_to(ctx, env->label, pxe_url, &pins, "grub-net.cfg", dirfd, "grub/grub.cfg")) < 0)
                 return r;
         _cleanup_free_ char *grubnet = strprintf("%s/grubnetx64.efi", dest_dir);
         if (!grubnet)

@@ -28,6 +28,14 @@ struct media_source {
         char *sums;    /* SHA256SUMS naming MEDIA_IMAGE_NAME (work dir) */
         char *sig;     /* its signature, NULL when unsigned */
         const char *ks;/* the build's --ks, NULL for none */
+        char *ks_sha256; /* ... listed in SHA256SUMS (so the signature covers it) and pinned in the PXE configs */
+};
+
+/* What a PXE boot configuration pins: the installer's squashfs (it holds rackstack-firstboot and
+ * the signing key) and the kickstart, each by sha256 on the kernel command line. */
+struct media_pins {
+        const char *live_sha256;
+        const char *ks_sha256; /* NULL: no kickstart in the set */
 };
 
 void media_source_done(struct media_source *s);
@@ -43,8 +51,11 @@ int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *r
  * talks on) is ttyS0, while the kernel logs to the screen too. */
 #define MEDIA_CONSOLE "console=tty0 console=ttyS0,115200n8"
 
-/* Expand template iso/NAME for this build (@ROLE@ @HOST@ @LABEL@ @CONSOLE@ @PXE_URL@ @KS_ARG@). */
-int media_render(const struct build_ctx *ctx, const char *label, const char *pxe_url, bool have_ks,
+/* Expand template iso/NAME for this build (@ROLE@ @HOST@ @LABEL@ @CONSOLE@ @PXE_URL@ @KS_ARG@
+ * @LIVE_PIN@). pins is NULL on a medium (the ISO's files are checked by the installer from its
+ * signed SHA256SUMS); for a PXE set KS_ARG is "inst.ks=URL inst.ks.sha256=HEX" and LIVE_PIN
+ * "rackstack.live.sha256=HEX". */
+int media_render(const struct build_ctx *ctx, const char *label, const char *pxe_url, const struct media_pins *pins,
                  const char *name, char **ret);
 
 /* Write the hybrid ISO to dest (a temporary name; the caller publishes it). */

@@ -61,6 +61,20 @@ int sha256_path_hex(const char *path, char **ret_hex) {
         return 0;
 }
 
+int sha256_buf_hex(const void *p, size_t n, char **ret_hex) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned mdn = 0;
+        if (!EVP_Digest(p, n, md, &mdn, EVP_sha256(), NULL))
+                return -EIO;
+        char *hex = malloc(2 * mdn + 1);
+        if (!hex)
+                return -ENOMEM;
+        for (unsigned i = 0; i < mdn; i++)
+                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        *ret_hex = hex;
+        return 0;
+}
+
 int signing_pub_check(const char *pub_path) {
         _cleanup_fclose_ FILE *f = fopen(pub_path, "re");
         if (!f)

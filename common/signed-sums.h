@@ -33,6 +33,8 @@ void sums_entries_free(struct sums_entry *e, size_t n);
 
 /* sha256 of a file (holes read as zeros) as hex. */
 int sha256_path_hex(const char *path, char **ret_hex);
+/* sha256 of a buffer as hex. */
+int sha256_buf_hex(const void *p, size_t n, char **ret_hex);
 
 /* Whether pub_path holds an Ed25519 public key in PEM: 0, -ENOENT, -EBADMSG (not a PEM public
  * key) or -EKEYREJECTED (another algorithm). Tells a bad key from a bad signature, which

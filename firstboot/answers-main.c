@@ -81,8 +81,8 @@ static int run(const struct answers_args *a) {
                 fo.no_devices = a->no_devices;
                 /* not the run's ks.cfg: it may hold answers completed at the console */
                 fo.copy_name = "answers-verb.ks";
-                r = answers_find(a->root, &fo, &found, &label);
-                if (r == -EACCES || r == -EINVAL || r == -EPROTONOSUPPORT)
+                r = answers_find(a->root, &fo, &found, &label, NULL);
+                if (r == -EACCES || r == -EPERM || r == -EINVAL || r == -EPROTONOSUPPORT)
                         return 2; /* the diagnostic is printed */
                 if (r < 0 && r != -ENOENT)
                         return log_error_errno(r, "Failed to get the kickstart: %m"), 1;

@@ -35,6 +35,8 @@ static int fail(struct run_ctx *c, int r, const char *fmt, ...) {
 static const char *find_error(int r) {
         switch (r) {
         case -EACCES: return "the kickstart holds a password hash others could read (see above)";
+        case -EPERM: return "the kickstart came over plain HTTP neither pinned nor signed (see above)";
+        case -ELOOP: return "the kickstart's path on its medium is a symlink";
         case -EBADMSG: return "the kickstart does not match inst.ks.sha256";
         case -EFBIG: return "the kickstart is too large";
         case -ENXIO: return "the kickstart named on the kernel command line is not there";
@@ -103,13 +105,9 @@ static int prompt_missing(struct run_ctx *c, struct answer_set *set, const struc
         r = answers_render_ks(set, c->ks, text, c->profile, c->site, &out);
         if (r < 0)
                 return fail(c, r, "cannot write the answers as a kickstart: %s", strerror(-r));
-        _cleanup_free_ char *path = strprintf("%s/run/rackstack/ks.cfg", c->root);
-        _cleanup_free_ char *dir = strprintf("%s/run/rackstack", c->root);
-        if (!path || !dir)
-                return -ENOMEM;
-        if ((r = mkdir_parents_at(AT_FDCWD, dir, 0700)) < 0 ||
-            (r = write_file_atomic(AT_FDCWD, path, out, strlen(out), 0600)) < 0)
-                return fail(c, r, "cannot write %s: %s", path, strerror(-r));
+        _cleanup_free_ char *path = NULL;
+        if ((r = answers_keep_copy(c->root, "ks.cfg", out, strlen(out), &path)) < 0)
+                return fail(c, r, "cannot write %s/run/rackstack/ks.cfg: %s", c->root, strerror(-r));
         free(c->ks_path);
         c->ks_path = TAKE_PTR(path);
         char *origin = strprintf("%s, completed at the console", c->ks_origin ? c->ks_origin : "the console");
@@ -128,13 +126,15 @@ int step_answers(struct run_ctx *c) {
         if (kcmdline_parse(cmdline, &kc) < 0)
                 return -ENOMEM;
 
+        _cleanup_free_ char *how = NULL;
         if (c->o->ks) {
-                if (!(c->ks_path = strdup(c->o->ks)) || !(c->ks_origin = strprintf("--ks %s", c->o->ks)))
+                if (!(c->ks_path = strdup(c->o->ks)) || !(c->ks_origin = strprintf("--ks %s", c->o->ks)) ||
+                    !(how = strdup("given with --ks")))
                         return -ENOMEM;
         } else {
                 struct answers_find_options fo = ANSWERS_FIND_OPTIONS_DEFAULT;
                 fo.cmdline = cmdline;
-                r = answers_find(c->root, &fo, &c->ks_path, &c->ks_origin);
+                r = answers_find(c->root, &fo, &c->ks_path, &c->ks_origin, &how);
                 if (r < 0 && r != -ENOENT) {
                         const char *why = find_error(r);
                         return why ? fail(c, r, "%s", why) : fail(c, r, "cannot get the kickstart: %s", strerror(-r));
@@ -146,6 +146,17 @@ int step_answers(struct run_ctx *c) {
         }
         if (c->ks_path && (r = load(c)) < 0)
                 return r;
+        if (c->ks_path) {
+                /* Where the answers came from and how they were verified, for whoever reads status.json. */
+                struct json j = {};
+                json_begin_object(&j);
+                json_kv_string(&j, "from", c->ks_origin);
+                json_kv_string(&j, "verified", how);
+                json_end_object(&j);
+                _cleanup_free_ char *js = buf_steal(&j.out);
+                if (js)
+                        (void) status_attach(c->status, "answers_source", js);
+        }
 
         if (c->profile && c->site) {
                 struct answers_input in = { .ks = c->ks, .ks_label = c->ks_origin, .profile = c->profile, .site = c->site };

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "kcmdline.h"
 #include "kickstart.h"
 #include "log.h"
+#include "signed-sums.h"
 #include "util.h"
 
 int answers_check_exposure(const char *label, const char *data, size_t size, unsigned mode, bool over_network,
@@ -50,26 +52,18 @@ int answers_check_exposure(const char *label, const char *data, size_t size, uns
 struct find_ctx {
         const char *root;
         const char *copy_name; /* under <root>/run/rackstack */
+        char *how;             /* how the kept answers were verified */
 };
 
-/* Keep a kickstart we have in memory: refuse exposed secrets, then write the root-only copy. */
-static int keep(const struct find_ctx *fc, const char *label, const char *data, size_t size, unsigned mode,
-                bool over_network, char **ret_path) {
-        _cleanup_free_ char *reason = NULL;
-        int r = answers_check_exposure(label, data, size, mode, over_network, &reason);
-        if (r < 0) {
-                if (reason)
-                        log_error("Refusing the kickstart: %s", reason);
-                return r;
-        }
-        _cleanup_free_ char *dir = strprintf("%s/run/rackstack", fc->root);
-        _cleanup_free_ char *to = strprintf("%s/run/rackstack/%s", fc->root, fc->copy_name);
+int answers_keep_copy(const char *root, const char *name, const char *data, size_t size, char **ret_path) {
+        _cleanup_free_ char *dir = strprintf("%s/run/rackstack", root);
+        _cleanup_free_ char *to = strprintf("%s/run/rackstack/%s", root, name);
         if (!dir || !to)
                 return -ENOMEM;
-        r = mkdir_parents_at(AT_FDCWD, dir, 0700);
+        int r = mkdir_parents_at(AT_FDCWD, dir, 0700);
         if (r < 0)
                 return r;
-        /* Answers may hold secrets: root-only, whatever the medium's mode was. */
+        /* Answers may hold secrets: root-only, whatever the source's mode was. */
         r = write_file_atomic(AT_FDCWD, to, data, size, 0600);
         if (r < 0)
                 return r;
@@ -77,11 +71,49 @@ static int keep(const struct find_ctx *fc, const char *label, const char *data, 
         return 0;
 }
 
+int answers_accept(const struct answers_origin *o, const char *data, size_t size, const char *root,
+                   const char *copy_name, char **ret_path, char **ret_how) {
+        if (o->sha256) {
+                _cleanup_free_ char *have = NULL;
+                int r = sha256_buf_hex(data, size, &have);
+                if (r < 0)
+                        return r;
+                if (strcasecmp(have, o->sha256) != 0) {
+                        log_error("Refusing the kickstart: %s has sha256 %s, but %s says %s", o->label, have,
+                                  o->sha256_signed ? "the signed SHA256SUMS" : "its pin", o->sha256);
+                        return -EBADMSG;
+                }
+        }
+        _cleanup_free_ char *reason = NULL;
+        int r = answers_check_exposure(o->label, data, size, o->mode, o->over_network, &reason);
+        if (r < 0) {
+                if (reason)
+                        log_error("Refusing the kickstart: %s", reason);
+                return r;
+        }
+        if (o->over_network && !o->sha256) {
+                log_error("Refusing the kickstart: %s came over plain HTTP unpinned; anyone on the path could choose "
+                          "the disks to wipe. Give inst.ks.sha256=HEX (rackstack-build writes it into the PXE "
+                          "configs), or list it in a signed SHA256SUMS", o->label);
+                return -EPERM;
+        }
+        _cleanup_free_ char *how = o->sha256_signed ? strdup("signed SHA256SUMS") :
+                                   o->sha256 ? strdup("sha256 pinned") :
+                                   strprintf("local file mode %04o", o->mode & 07777);
+        if (!how)
+                return -ENOMEM;
+        if ((r = answers_keep_copy(root, copy_name, data, size, ret_path)) < 0)
+                return r;
+        if (ret_how)
+                *ret_how = TAKE_PTR(how);
+        return 0;
+}
+
 /* Copy top/rel in. A medium (OEMDRV, a CD, the image) is someone else's tree: a symlink on it
  * could point the copy at any file of the host, so nothing in rel is followed and nothing leaves
  * top. A path the kernel command line names (top "/") is the operator's own: only its last
  * component must not be a symlink. */
-static int copy_in(const struct find_ctx *fc, const char *label, const char *top, const char *rel, char **ret_path) {
+static int copy_in(struct find_ctx *fc, const char *label, const char *top, const char *rel, char **ret_path) {
         int opened = top ? open_beneath(top, rel, O_RDONLY) : open(rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (!top && opened < 0)
                 opened = -errno;
@@ -120,11 +152,12 @@ static int copy_in(const struct find_ctx *fc, const char *label, const char *top
         _cleanup_free_ char *data = buf_steal(&b);
         if (!data)
                 return -ENOMEM;
-        return keep(fc, label, data, size, st.st_mode, false, ret_path);
+        struct answers_origin ao = { .label = label, .mode = st.st_mode };
+        return answers_accept(&ao, data, size, fc->root, fc->copy_name, ret_path, &fc->how);
 }
 
 /* Mount dev read-only on <root>/run/rackstack/media, copy PATH off it, unmount. */
-static int from_device(const struct find_ctx *fc, const char *dev, const char *fstype, const char *label, const char *path,
+static int from_device(struct find_ctx *fc, const char *dev, const char *fstype, const char *label, const char *path,
                        char **ret_path) {
         _cleanup_free_ char *mnt = strprintf("%s/run/rackstack/media", fc->root);
         if (!mnt)
@@ -151,7 +184,7 @@ static char *probe_type(const char *dev) {
         return type;
 }
 
-static int from_tag(const struct find_ctx *fc, const char *tag, const char *value, const char *label, const char *path,
+static int from_tag(struct find_ctx *fc, const char *tag, const char *value, const char *label, const char *path,
                     char **ret_path) {
         _cleanup_free_ char *dev = blkid_evaluate_tag(tag, value, NULL);
         if (!dev)
@@ -199,7 +232,7 @@ static int cdrom_candidates(char ***ret) {
         return 0;
 }
 
-static int from_cdrom(const struct find_ctx *fc, const char *label, const char *path, char **ret_path) {
+static int from_cdrom(struct find_ctx *fc, const char *label, const char *path, char **ret_path) {
         _cleanup_strv_free_ char **devs = NULL;
         int r = cdrom_candidates(&devs);
         if (r < 0)
@@ -221,7 +254,7 @@ static int from_cdrom(const struct find_ctx *fc, const char *label, const char *
         return log_error_errno(last, "No CD or ISO 9660 volume holds %s (tried %zu): %m", path, strv_length(devs));
 }
 
-static int from_http(const struct find_ctx *fc, const struct answers_find_options *o, const struct ks_source *src,
+static int from_http(struct find_ctx *fc, const struct answers_find_options *o, const struct ks_source *src,
                      const char *label, char **ret_path) {
         char hex[65] = {};
         for (size_t i = 0; src->has_sha256 && i < 32; i++)
@@ -242,10 +275,12 @@ static int from_http(const struct find_ctx *fc, const struct answers_find_option
                 return log_error_errno(r, "%s is larger than %u bytes: not a kickstart", src->url, KS_FILE_MAX);
         if (r < 0)
                 return log_error_errno(r, "Failed to fetch %s: %m", src->url);
-        return keep(fc, label, data, size, 0, true, ret_path);
+        /* The client checked the pin already; answers_accept checks it again, as for every source. */
+        struct answers_origin ao = { .label = label, .over_network = true, .sha256 = src->has_sha256 ? hex : NULL };
+        return answers_accept(&ao, data, size, fc->root, fc->copy_name, ret_path, &fc->how);
 }
 
-static int from_cmdline(const struct find_ctx *fc, const struct answers_find_options *o, const struct kcmdline *kc,
+static int from_cmdline(struct find_ctx *fc, const struct answers_find_options *o, const struct kcmdline *kc,
                         const struct ks_source *src, char **ret_path, char **ret_label) {
         const char *key = kcmdline_find(kc, "inst.ks") ? "inst.ks" : "ks";
         _cleanup_free_ char *label = strprintf("kernel cmdline %s=%s", key, strna(kcmdline_get(kc, key)));
@@ -286,13 +321,25 @@ static int from_cmdline(const struct find_ctx *fc, const struct answers_find_opt
         return 0;
 }
 
-int answers_find(const char *root, const struct answers_find_options *o, char **ret_path, char **ret_label) {
+static int find(struct find_ctx *fc, const struct answers_find_options *o, char **ret_path, char **ret_label);
+
+int answers_find(const char *root, const struct answers_find_options *o, char **ret_path, char **ret_label,
+                 char **ret_how) {
         struct answers_find_options def = ANSWERS_FIND_OPTIONS_DEFAULT;
-        _cleanup_free_ char *cmdline = NULL;
-        int r;
         if (!o)
                 o = &def;
-        const struct find_ctx fc = { .root = root, .copy_name = o->copy_name ? o->copy_name : "ks.cfg" };
+        struct find_ctx fc = { .root = root, .copy_name = o->copy_name ? o->copy_name : "ks.cfg" };
+        int r = find(&fc, o, ret_path, ret_label);
+        if (r >= 0 && ret_how)
+                *ret_how = TAKE_PTR(fc.how);
+        free(fc.how);
+        return r;
+}
+
+static int find(struct find_ctx *fc, const struct answers_find_options *o, char **ret_path, char **ret_label) {
+        const char *root = fc->root;
+        _cleanup_free_ char *cmdline = NULL;
+        int r;
 
         const char *line = o->cmdline;
         if (!line && read_file_full(AT_FDCWD, "/proc/cmdline", 65536, &cmdline, NULL) >= 0)
@@ -308,11 +355,11 @@ int answers_find(const char *root, const struct answers_find_options *o, char **
                 diags_print(&d, stderr);
                 if (r < 0)
                         return r;
-                return from_cmdline(&fc, o, kc, src, ret_path, ret_label);
+                return from_cmdline(fc, o, kc, src, ret_path, ret_label);
         }
 
         if (!o->no_devices) {
-                r = from_tag(&fc, "LABEL", "OEMDRV", "OEMDRV:/ks.cfg", "ks.cfg", ret_path);
+                r = from_tag(fc, "LABEL", "OEMDRV", "OEMDRV:/ks.cfg", "ks.cfg", ret_path);
                 if (r >= 0 || r == -EACCES) {
                         if (r < 0)
                                 return r;
@@ -325,7 +372,7 @@ int answers_find(const char *root, const struct answers_find_options *o, char **
         if (!baked)
                 return -ENOMEM;
         if (faccessat(AT_FDCWD, baked, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-                r = copy_in(&fc, "image ks.cfg", root, "usr/share/rackstack/ks.cfg", ret_path);
+                r = copy_in(fc, "image ks.cfg", root, "usr/share/rackstack/ks.cfg", ret_path);
                 if (r < 0)
                         return r;
                 *ret_label = strdup("image ks.cfg");

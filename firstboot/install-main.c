@@ -25,6 +25,7 @@
 #include "install-gpt.h"
 #include "install-main.h"
 #include "install-plan.h"
+#include "kcmdline.h"
 #include "kickstart.h"
 #include "lib-cleanup.h"
 #include "parse.h"
@@ -43,6 +44,8 @@ static void usage(FILE *f) {
               "                      SHA256SUMS, the image (*.raw.zst or *.raw.gz), maybe SHA256SUMS.sig, ks.cfg\n"
               "  --ks FILE           kickstart answers (default: SRC/ks.cfg, else inst.ks=, an OEMDRV volume)\n"
               "  --no-search         no answers beyond --ks and SRC/ks.cfg (no inst.ks=, OEMDRV)\n"
+              "  --ks-url URL        --ks was fetched from URL (over the network: it must be pinned)\n"
+              "  --ks-sha256 HEX     --ks must have this sha256\n"
               "  --target DEV        only this disk may be chosen (it must still fit the role's OS disk)\n"
               "  --clear DEV,...     clearpart --drives: these may be overwritten although they hold data\n"
               "  --profile FILE      the role profile (default " INSTALL_PROFILE ")\n"
@@ -57,6 +60,7 @@ static void usage(FILE *f) {
 
 struct install_opts {
         const char *source, *ks, *target, *profile, *role, *image, *pubkey;
+        const char *ks_url, *ks_sha256; /* --ks was fetched from ks_url (the PXE init does), pinned to ks_sha256 */
         char **clear;
         bool dry_run, no_reboot, yes, no_search;
 };
@@ -97,7 +101,8 @@ static char *iso_label_of(const char *disk) {
 }
 
 static int parse_args(int argc, char **argv, struct install_opts *o) {
-        enum { O_SOURCE = 256, O_KS, O_TARGET, O_CLEAR, O_PROFILE, O_ROLE, O_IMAGE, O_PUBKEY, O_DRY, O_NOREBOOT, O_YES, O_NOSEARCH };
+        enum { O_SOURCE = 256, O_KS, O_TARGET, O_CLEAR, O_PROFILE, O_ROLE, O_IMAGE, O_PUBKEY, O_DRY, O_NOREBOOT, O_YES, O_NOSEARCH,
+               O_KS_URL, O_KS_SHA256 };
         static const struct option longopts[] = {
                 { "source", required_argument, NULL, O_SOURCE },   { "ks", required_argument, NULL, O_KS },
                 { "target", required_argument, NULL, O_TARGET },   { "clear", required_argument, NULL, O_CLEAR },
@@ -105,6 +110,7 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
                 { "image", required_argument, NULL, O_IMAGE },     { "pubkey", required_argument, NULL, O_PUBKEY },
                 { "dry-run", no_argument, NULL, O_DRY },           { "no-reboot", no_argument, NULL, O_NOREBOOT },
                 { "yes", no_argument, NULL, O_YES },               { "no-search", no_argument, NULL, O_NOSEARCH },
+                { "ks-url", required_argument, NULL, O_KS_URL }, { "ks-sha256", required_argument, NULL, O_KS_SHA256 },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -133,6 +139,8 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
                 case O_NOREBOOT: o->no_reboot = true; break;
                 case O_YES: o->yes = true; break;
                 case O_NOSEARCH: o->no_search = true; break;
+                case O_KS_URL: o->ks_url = optarg; break;
+                case O_KS_SHA256: o->ks_sha256 = optarg; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
                 case 'h': usage(stdout); return 1;
                 default: usage(stderr); return -EINVAL;
@@ -140,6 +148,15 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
         }
         if (optind < argc) {
                 log_error("unexpected argument '%s'", argv[optind]);
+                return -EINVAL;
+        }
+        if ((o->ks_url || o->ks_sha256) && !o->ks) {
+                log_error("--ks-url and --ks-sha256 describe the file --ks names");
+                return -EINVAL;
+        }
+        uint8_t pin[32];
+        if (o->ks_sha256 && parse_sha256_hex(o->ks_sha256, pin) < 0) {
+                log_error("--ks-sha256 %s: not 64 hex digits", o->ks_sha256);
                 return -EINVAL;
         }
         if (!o->source) {
@@ -160,6 +177,7 @@ struct install_run {
         struct disk_spec *seed_specs;
         size_t n_seed_specs;
         struct storage_answers answers;
+        bool sums_signed; /* SHA256SUMS.sig is there and a key to check it: the install checks it */
         char *ks_path, *ks_tmp;
         struct disk_set *disks;
         struct install_plan *plan;
@@ -180,40 +198,64 @@ static void install_run_done(struct install_run *r) {
         install_plan_free(r->plan);
 }
 
-/* Where the answers are: --ks, else SRC/ks.cfg (fetched into /run for an HTTP source), else where
- * firstboot looks (inst.ks=, an OEMDRV volume). Sets R->ks_path, or leaves it NULL for none.
- * 0, or an exit status. */
+/* Where the answers are: --ks, else SRC/ks.cfg, else where firstboot looks (inst.ks=, an OEMDRV
+ * volume). Each goes through answers_accept(), the trust path firstboot uses: SRC/ks.cfg is taken
+ * only when SRC's SHA256SUMS lists it (signed, when the image is), a file the installer's init
+ * fetched only with its pin. The accepted copy is what goes onto the installed root. Sets
+ * R->ks_path, or leaves it NULL for none. 0, or an exit status. */
 static int find_ks(struct install_run *R) {
+        _cleanup_free_ char *data = NULL, *label = NULL, *how = NULL;
+        size_t size = 0;
+        struct answers_origin ao = {};
+        int r;
         if (R->o.ks) {
-                R->ks_path = strdup(R->o.ks);
-                return R->ks_path ? 0 : (log_error_errno(-ENOMEM, "Out of memory"), 1);
-        }
-        _cleanup_free_ char *data = NULL;
-        size_t size;
-        int r = install_source_read(&R->src, "ks.cfg", KS_FILE_MAX, &data, &size);
-        if (r >= 0) {
-                if (mkdir_parents_at(AT_FDCWD, "/run/rackstack", 0700) < 0 ||
-                    !(R->ks_tmp = strdup("/run/rackstack/install-ks.cfg")) ||
-                    write_file_atomic(AT_FDCWD, R->ks_tmp, data, size, 0600) < 0)
-                        return log_error_errno(-EIO, "Failed to keep the kickstart in /run/rackstack"),
-                               fail("cannot keep ks.cfg");
-                R->ks_path = strdup(R->ks_tmp);
-                printf("rackstack-firstboot: install: answers from %s/ks.cfg\n", R->src.base);
-                return R->ks_path ? 0 : (log_error_errno(-ENOMEM, "Out of memory"), 1);
-        }
-        if (r != -ENOENT)
+                struct stat st;
+                if (stat(R->o.ks, &st) < 0)
+                        return log_error_errno(-errno, "--ks %s: %m", R->o.ks), 2;
+                if ((r = read_file_full(AT_FDCWD, R->o.ks, KS_FILE_MAX, &data, &size)) < 0)
+                        return log_error_errno(r, "Failed to read --ks %s: %m", R->o.ks), fail("cannot read the kickstart");
+                label = R->o.ks_url ? strprintf("kernel cmdline inst.ks=%s", R->o.ks_url) : strprintf("--ks %s", R->o.ks);
+                ao = (struct answers_origin) { .over_network = R->o.ks_url != NULL, .mode = st.st_mode,
+                                               .sha256 = R->o.ks_sha256 };
+        } else if ((r = install_source_read(&R->src, "ks.cfg", KS_FILE_MAX, &data, &size)) >= 0) {
+                label = strprintf("%s/ks.cfg", R->src.base);
+                const char *listed = sha256sums_lookup(&R->sums, "ks.cfg");
+                if (!listed)
+                        return log_error("%s is not listed in %s/SHA256SUMS: answers from the source are taken only "
+                                         "when its (signed) list names them (rackstack-build lists the ks.cfg it puts "
+                                         "there)", strna(label), R->src.base),
+                               fail("ks.cfg on the source is not in SHA256SUMS");
+                struct stat st = { .st_mode = 0600 };
+                _cleanup_free_ char *local = R->src.http ? NULL : strprintf("%s/ks.cfg", R->src.base);
+                if (local && stat(local, &st) < 0)
+                        return log_error_errno(-errno, "%s: %m", local), fail("cannot read ks.cfg");
+                ao = (struct answers_origin) { .over_network = R->src.http, .mode = st.st_mode, .sha256 = listed,
+                                               .sha256_signed = R->sums_signed };
+        } else if (r != -ENOENT)
                 return log_error_errno(r, "Failed to read %s/ks.cfg: %m", R->src.base), fail("cannot read ks.cfg");
-        if (R->o.no_search)
+        else if (R->o.no_search)
                 return 0;
-        struct answers_find_options ao = ANSWERS_FIND_OPTIONS_DEFAULT;
-        ao.copy_name = "install-ks.cfg";
-        _cleanup_free_ char *label = NULL;
-        r = answers_find("/", &ao, &R->ks_path, &label);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return log_error_errno(r, "Failed to read the kickstart: %m"), fail("cannot read the kickstart");
-        printf("rackstack-firstboot: install: answers from %s\n", strna(label));
+        else {
+                struct answers_find_options fo = ANSWERS_FIND_OPTIONS_DEFAULT;
+                fo.copy_name = "install-ks.cfg";
+                r = answers_find("/", &fo, &R->ks_path, &label, &how);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read the kickstart: %m"), fail("cannot read the kickstart");
+        }
+        if (!label)
+                return log_error_errno(-ENOMEM, "Out of memory"), 1;
+        if (data) {
+                ao.label = label;
+                r = answers_accept(&ao, data, size, "/", "install-ks.cfg", &R->ks_path, &how);
+                if (r < 0)
+                        return fail(r == -EBADMSG ? "the kickstart does not match its sha256" :
+                                    r == -EACCES ? "the kickstart holds a password hash others could read" :
+                                    r == -EPERM ? "the kickstart came over HTTP neither pinned nor signed" :
+                                    "cannot keep the kickstart");
+        }
+        printf("rackstack-firstboot: install: answers from %s (%s)\n", label, strna(how));
         R->ks_tmp = strdup(R->ks_path);
         return R->ks_tmp ? 0 : (log_error_errno(-ENOMEM, "Out of memory"), 1);
 }
@@ -357,6 +399,7 @@ int verb_install(int argc, char **argv) {
                 pubkey = INSTALL_PUBKEY;
         if (R.o.pubkey && access(R.o.pubkey, R_OK) < 0)
                 return log_error_errno(-errno, "--pubkey %s: %m", R.o.pubkey), 2;
+        R.sums_signed = sig && pubkey;
 
         r = load_answers(&R);
         if (r != 0)

@@ -38,7 +38,12 @@ answers() { # kernel command line, extra args...
 }
 
 answers "quiet inst.ks=$url/ks.cfg" >"$tmp/out" 2>&1; rc=$?
-check "http: exits 0" test $rc = 0
+check "http: unpinned, the kickstart is refused (exit 2): the server could choose the disks to wipe" test $rc = 2
+check "http: the refusal says how to pin" grep -q "came over plain HTTP unpinned.*inst.ks.sha256=HEX" "$tmp/out"
+check "http: nothing kept unpinned" test ! -e "$tmp/root/run/rackstack/answers-verb.ks"
+
+answers "quiet inst.ks=$url/ks.cfg inst.ks.sha256=$sum" >"$tmp/out" 2>&1; rc=$?
+check "http: pinned, exits 0" test $rc = 0
 check "http: each answer names the URL and line" grep -Eq "^hostname +lab-db1\.domain\.com +kernel cmdline inst\.ks=$url/ks\.cfg line 12$" "$tmp/out"
 check "http: the copy is root-only" test "$(stat -c %a "$tmp/root/run/rackstack/answers-verb.ks")" = 600
 check "http: the copy is what the server has" cmp -s "$tmp/root/run/rackstack/answers-verb.ks" "$tmp/www/ks.cfg"

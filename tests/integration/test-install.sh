@@ -92,6 +92,11 @@ role db
 disk database class=nvme size>=500G count=1 expect=empty
 %end
 EOF
+# A ks.cfg on a source whose SHA256SUMS does not list it is someone else's: refused, nothing written.
+SRC_UNLISTED=$T/src-unlisted
+mkdir -p "$SRC_UNLISTED"
+cp "$SRC_KS"/* "$SRC_UNLISTED/"
+( cd "$SRC_KS" && sha256sum ks.cfg >> SHA256SUMS )
 echo "# image: $((RAW_SIZE >> 20)) MiB raw, $(( $(stat -c %s "$SRC/image.raw.zst") >> 10 )) KiB zstd ($(awk -v a="$t0" -v b="$tz" 'BEGIN { printf "%.1f", b - a }') s)"
 
 # The installed disk against the image: the partitions are the image's, the backup GPT sits at the
@@ -146,6 +151,13 @@ fi
 # with a ks.cfg on the medium: the answers are read from it and carried onto the installed root
 truncate -s 60G "$T/disk1k.img"
 D1K=$(attach "$T/disk1k.img")
+before=$(ends "$D1K")
+fb install --source "$SRC_UNLISTED" --target "$D1K" --role db --no-reboot
+if [ "$rc" = 1 ] && grep -q "ks.cfg is not listed in $SRC_UNLISTED/SHA256SUMS" "$T/out" && [ "$(ends "$D1K")" = "$before" ]; then
+        ok "ks.cfg on the source but not in its SHA256SUMS: refused, nothing written"
+else
+        not_ok "unlisted ks.cfg (rc=$rc)"
+fi
 fb install --source "$SRC_KS" --target "$D1K" --role db --no-reboot
 if [ "$rc" = 0 ] && grep -q "answers from $SRC_KS/ks.cfg" "$T/out" && check_installed "ks" "$D1K" $((P3S * 512)); then
         ok "ks.cfg on the medium: read as the answers; the image installed (the root fs then carries the kickstart)"

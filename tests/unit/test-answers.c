@@ -498,7 +498,7 @@ static void test_medium_symlink_not_followed(void **state) {
         o.cmdline = "quiet";
         o.no_devices = true;
         char *path = NULL, *label = NULL;
-        assert_int_equal(answers_find(dir, &o, &path, &label), -ELOOP);
+        assert_int_equal(answers_find(dir, &o, &path, &label, NULL), -ELOOP);
         assert_null(path);
         _cleanup_free_ char *copy = strprintf("%s/run/rackstack/ks.cfg", dir);
         assert_int_equal(access(copy, F_OK), -1);
@@ -506,7 +506,7 @@ static void test_medium_symlink_not_followed(void **state) {
         assert_int_equal(unlink(link), 0);
         assert_int_equal(rename(host, link), 0);
         assert_int_equal(chmod(link, 0600), 0);
-        assert_int_equal(answers_find(dir, &o, &path, &label), 0);
+        assert_int_equal(answers_find(dir, &o, &path, &label, NULL), 0);
         assert_string_equal(label, "image ks.cfg");
         free(path), free(label);
         _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);

@@ -20,6 +20,7 @@
 #include "initrd-writer.h"
 #include "installer.h"
 #include "kmod-deps.h"
+#include "media.h"
 #include "spawn-run.h"
 #include "template.h"
 #include "util.h"
@@ -155,6 +156,34 @@ static void test_label_and_url(void **state) {
         assert_int_equal(build_parse_formats(BUILD_FORMATS_DEFAULT, &m), 0);
         assert_int_equal(m, BUILD_FORMAT_RAW | BUILD_FORMAT_QCOW2 | BUILD_FORMAT_ISO | BUILD_FORMAT_PXE |
                                  BUILD_FORMAT_PROXMOX);
+}
+
+/* The PXE boot configurations the builder writes pin the installer's squashfs and the kickstart;
+ * the ISO's carry no pins (its SHA256SUMS, signed, lists them); a host name that is not a plain
+ * word never reaches a boot loader's command line. */
+static void test_boot_config_pins(void **state) {
+        struct profile prof = { .role = (char *) "db" };
+        struct host_spec host = { .name = (char *) "lab-db1" };
+        struct build_ctx ctx = { .profile = &prof, .host = &host, .data_dir = (char *) "." };
+        static const char live[] = "1111111111111111111111111111111111111111111111111111111111111111";
+        static const char ks[] = "2222222222222222222222222222222222222222222222222222222222222222";
+        const struct media_pins pins = { .live_sha256 = live, .ks_sha256 = ks };
+        static const char *const pxe[] = { "boot.ipxe", "pxelinux.cfg/default", "grub-net.cfg" };
+        for (size_t i = 0; i < ELEMENTSOF(pxe); i++) {
+                _cleanup_free_ char *t = NULL;
+                assert_int_equal(media_render(&ctx, "RACKSTACK_LAB_DB1", "http://next-server/rackstack/lab-db1", &pins,
+                                              pxe[i], &t), 0);
+                if (!strstr(t, "rackstack.live.sha256=" "1111111111111111111111111111111111111111111111111111111111111111") ||
+                    !strstr(t, "inst.ks=http://next-server/rackstack/lab-db1/ks.cfg inst.ks.sha256=" "2222222222222222"))
+                        fail_msg("%s has no pins:\n%s", pxe[i], t);
+        }
+        _cleanup_free_ char *iso = NULL;
+        assert_int_equal(media_render(&ctx, "RACKSTACK_LAB_DB1", NULL, NULL, "grub.cfg", &iso), 0);
+        assert_null(strstr(iso, "sha256"));
+        host.name = (char *) "lab-db1 init=/bin/sh";
+        _cleanup_free_ char *bad = NULL;
+        assert_int_equal(media_render(&ctx, "RACKSTACK_LAB_DB1", NULL, NULL, "grub.cfg", &bad), -EINVAL);
+        assert_null(bad);
 }
 
 static void test_read_list(void **state) {
@@ -302,7 +331,7 @@ static void test_installer_plan(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_template),     cmocka_unit_test(test_kmod_closure),
-                cmocka_unit_test(test_elf_deps),     cmocka_unit_test(test_label_and_url),
+                cmocka_unit_test(test_elf_deps),     cmocka_unit_test(test_label_and_url), cmocka_unit_test(test_boot_config_pins),
                 cmocka_unit_test(test_read_list),    cmocka_unit_test(test_initrd),
                 cmocka_unit_test(test_installer_plan),
         };
