@@ -11,6 +11,7 @@
 #include "escape.h"
 #include "exec-tool.h"
 #include "fileio.h"
+#include "json.h"
 #include "log.h"
 #include "media.h"
 #include "outputs.h"
@@ -39,6 +40,7 @@ void media_source_done(struct media_source *s) {
         free(s->sums);
         free(s->sig);
         free(s->ks_sha256);
+        free(s->identity);
         *s = (struct media_source) {};
 }
 
@@ -54,6 +56,31 @@ static const char *const *sde_env(const struct build_ctx *ctx, char **storage) {
         env[0] = *storage;
         env[1] = NULL;
         return *storage ? env : NULL;
+}
+
+/* image.json: role, host, base, version and build time, for the installer's checks. */
+static int identity_write(struct build_ctx *ctx, char **ret_path, char **ret_hex) {
+        int64_t when = ctx->source_date_epoch >= 0 ? ctx->source_date_epoch : (int64_t) time(NULL);
+        struct json j = { .pretty = true };
+        json_begin_object(&j);
+        json_kv_string(&j, "role", ctx->profile->role);
+        json_kv_string(&j, "host", ctx->host ? ctx->host->name : "any");
+        json_kv_string(&j, "base", ctx->base ? ctx->base->name : NULL);
+        json_kv_string(&j, "version", RACKSTACK_VERSION);
+        json_kv_int(&j, "build_time", when);
+        json_end_object(&j);
+        buf_putc(&j.out, '\n');
+        _cleanup_free_ char *text = buf_steal(&j.out);
+        _cleanup_free_ char *path = strprintf("%s/%s", ctx->work_dir, MEDIA_IDENTITY_NAME);
+        if (!text || !path)
+                return -ENOMEM;
+        int r = write_file_atomic(AT_FDCWD, path, text, strlen(text), 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", path);
+        if ((r = sha256_file(path, "sha256 " MEDIA_IDENTITY_NAME, ret_hex, NULL)) < 0)
+                return r;
+        *ret_path = TAKE_PTR(path);
+        return 0;
 }
 
 int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *raw_name, const char *raw_sha256,
@@ -87,8 +114,12 @@ int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *r
          * (signed) list names them, so whoever serves the files cannot choose the disk to wipe. */
         if (ks && (r = sha256_file(ks, "sha256 " MEDIA_KS_NAME, &s.ks_sha256, NULL)) < 0)
                 return r == -EINTR ? r : log_error_errno(r, "Failed to hash %s: %m", ks);
-        _cleanup_free_ char *text = strprintf("%s  %s\n%s  %s\n%s%s%s", hex, MEDIA_IMAGE_NAME, raw_hex, raw_name,
-                                              strempty(s.ks_sha256), ks ? "  " MEDIA_KS_NAME : "", ks ? "\n" : "");
+        _cleanup_free_ char *id_hex = NULL;
+        if ((r = identity_write(ctx, &s.identity, &id_hex)) < 0)
+                return r;
+        _cleanup_free_ char *text = strprintf("%s  %s\n%s  %s\n%s  %s\n%s%s%s", hex, MEDIA_IMAGE_NAME, raw_hex, raw_name,
+                                              id_hex, MEDIA_IDENTITY_NAME, strempty(s.ks_sha256),
+                                              ks ? "  " MEDIA_KS_NAME : "", ks ? "\n" : "");
         if (!text)
                 return -ENOMEM;
         r = write_file_atomic(AT_FDCWD, s.sums, text, strlen(text), 0644);
@@ -272,6 +303,7 @@ int media_write_iso(struct build_ctx *ctx, const struct installer_env *env, cons
             (r = render_to(ctx, env->label, NULL, NULL, "isolinux.cfg", treefd, "isolinux/isolinux.cfg")) < 0 ||
             (r = render_to(ctx, env->label, NULL, NULL, "grub.cfg", treefd, "boot/grub/grub.cfg")) < 0 ||
             (r = put_file(src->sums, treefd, "rackstack/" MEDIA_SUMS_NAME)) < 0 ||
+            (r = put_file(src->identity, treefd, "rackstack/" MEDIA_IDENTITY_NAME)) < 0 ||
             (r = (src->sig ? put_file(src->sig, treefd, "rackstack/" MEDIA_SIG_NAME) : 0)) < 0 ||
             (r = (src->ks ? put_file(src->ks, treefd, "rackstack/" MEDIA_KS_NAME) : 0)) < 0)
                 return r;
@@ -345,6 +377,7 @@ int media_write_pxe(struct build_ctx *ctx, const struct installer_env *env, cons
             (r = link_or_copy(env->squashfs, dirfd, "installer.squashfs")) < 0 ||
             (r = link_or_copy(src->image, dirfd, MEDIA_IMAGE_NAME)) < 0 ||
             (r = put_file(src->sums, dirfd, MEDIA_SUMS_NAME)) < 0 ||
+            (r = put_file(src->identity, dirfd, MEDIA_IDENTITY_NAME)) < 0 ||
             (r = (src->sig ? put_file(src->sig, dirfd, MEDIA_SIG_NAME) : 0)) < 0 ||
             (r = (ks ? put_file(src->ks, dirfd, MEDIA_KS_NAME) : 0)) < 0 ||
             (r = put_file(PXELINUX_DIR "/pxelinux.0", dirfd, "pxelinux.0")) < 0 ||
@@ -369,6 +402,7 @@ int media_write_pxe(struct build_ctx *ctx, const struct installer_env *env, cons
                 return log_error_errno(r, "Failed to make the UEFI netboot loader grubnetx64.efi: %m");
         static const char *const names[] = {
                 "vmlinuz", "initrd.img", "installer.squashfs", MEDIA_IMAGE_NAME, MEDIA_SUMS_NAME, MEDIA_SIG_NAME,
+                MEDIA_IDENTITY_NAME,
                 MEDIA_KS_NAME, "pxelinux.0", "lpxelinux.0", "ldlinux.c32", "boot.ipxe", "pxelinux.cfg/default",
                 "grub/grub.cfg", "grubnetx64.efi",
         };

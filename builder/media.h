@@ -17,6 +17,9 @@
  * `rackstack-firstboot install --source`. */
 #define MEDIA_IMAGE_NAME "image.raw.zst"
 #define MEDIA_SUMS_NAME "SHA256SUMS"
+/* What the image is (role, host, base, version, build time), listed in the signed SHA256SUMS so
+ * that `install` can refuse an image for another role or an older build. */
+#define MEDIA_IDENTITY_NAME "image.json"
 #define MEDIA_SIG_NAME "SHA256SUMS.sig"
 #define MEDIA_KS_NAME "ks.cfg"
 
@@ -28,6 +31,7 @@ struct media_source {
         char *sums;    /* SHA256SUMS naming MEDIA_IMAGE_NAME (work dir) */
         char *sig;     /* its signature, NULL when unsigned */
         const char *ks;/* the build's --ks, NULL for none */
+        char *identity; /* MEDIA_IDENTITY_NAME (work dir) */
         char *ks_sha256; /* ... listed in SHA256SUMS (so the signature covers it) and pinned in the PXE configs */
 };
 

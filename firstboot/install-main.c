@@ -6,10 +6,12 @@
  * the first write, then stream. */
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <linux/fs.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -21,6 +23,7 @@
 #include "disk-seed.h"
 #include "ed25519.h"
 #include "fileio.h"
+#include "image-identity.h"
 #include "install-apply.h"
 #include "install-gpt.h"
 #include "install-main.h"
@@ -31,6 +34,7 @@
 #include "parse.h"
 #include "log.h"
 #include "profile.h"
+#include "signed-sums.h"
 #include "storage-answers.h"
 #include "util.h"
 
@@ -44,6 +48,7 @@ static void usage(FILE *f) {
               "                      SHA256SUMS, the image (*.raw.zst or *.raw.gz), maybe SHA256SUMS.sig, ks.cfg\n"
               "  --ks FILE           kickstart answers (default: SRC/ks.cfg, else inst.ks=, an OEMDRV volume)\n"
               "  --no-search         no answers beyond --ks and SRC/ks.cfg (no inst.ks=, OEMDRV)\n"
+              "  --any-role          install an image whose image.json names another role than the answers'\n"
               "  --ks-url URL        --ks was fetched from URL (over the network: it must be pinned)\n"
               "  --ks-sha256 HEX     --ks must have this sha256\n"
               "  --target DEV        only this disk may be chosen (it must still fit the role's OS disk)\n"
@@ -62,7 +67,7 @@ struct install_opts {
         const char *source, *ks, *target, *profile, *role, *image, *pubkey;
         const char *ks_url, *ks_sha256; /* --ks was fetched from ks_url (the PXE init does), pinned to ks_sha256 */
         char **clear;
-        bool dry_run, no_reboot, yes, no_search;
+        bool dry_run, no_reboot, yes, no_search, any_role;
 };
 
 /* The console contract of the install: the last line says how it ended. */
@@ -102,7 +107,7 @@ static char *iso_label_of(const char *disk) {
 
 static int parse_args(int argc, char **argv, struct install_opts *o) {
         enum { O_SOURCE = 256, O_KS, O_TARGET, O_CLEAR, O_PROFILE, O_ROLE, O_IMAGE, O_PUBKEY, O_DRY, O_NOREBOOT, O_YES, O_NOSEARCH,
-               O_KS_URL, O_KS_SHA256 };
+               O_KS_URL, O_KS_SHA256, O_ANY_ROLE };
         static const struct option longopts[] = {
                 { "source", required_argument, NULL, O_SOURCE },   { "ks", required_argument, NULL, O_KS },
                 { "target", required_argument, NULL, O_TARGET },   { "clear", required_argument, NULL, O_CLEAR },
@@ -110,6 +115,7 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
                 { "image", required_argument, NULL, O_IMAGE },     { "pubkey", required_argument, NULL, O_PUBKEY },
                 { "dry-run", no_argument, NULL, O_DRY },           { "no-reboot", no_argument, NULL, O_NOREBOOT },
                 { "yes", no_argument, NULL, O_YES },               { "no-search", no_argument, NULL, O_NOSEARCH },
+                { "any-role", no_argument, NULL, O_ANY_ROLE },
                 { "ks-url", required_argument, NULL, O_KS_URL }, { "ks-sha256", required_argument, NULL, O_KS_SHA256 },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
@@ -140,6 +146,7 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
                 case O_YES: o->yes = true; break;
                 case O_NOSEARCH: o->no_search = true; break;
                 case O_KS_URL: o->ks_url = optarg; break;
+                case O_ANY_ROLE: o->any_role = true; break;
                 case O_KS_SHA256: o->ks_sha256 = optarg; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
                 case 'h': usage(stdout); return 1;
@@ -177,6 +184,7 @@ struct install_run {
         struct disk_spec *seed_specs;
         size_t n_seed_specs;
         struct storage_answers answers;
+        char *ks_role;    /* the answers' %addon role */
         bool sums_signed; /* SHA256SUMS.sig is there and a key to check it: the install checks it */
         char *ks_path, *ks_tmp;
         struct disk_set *disks;
@@ -194,6 +202,7 @@ static void install_run_done(struct install_run *r) {
                 (void) unlink(r->ks_tmp);
         free(r->ks_tmp);
         free(r->ks_path);
+        free(r->ks_role);
         disk_set_free(r->disks);
         install_plan_free(r->plan);
 }
@@ -270,9 +279,45 @@ static int load_answers(struct install_run *R) {
         diags_print(&d, stderr);
         if (r < 0)
                 return log_error_errno(r, "Failed to load the kickstart '%s': %m", R->ks_path), 2;
+        if (ks->addon.role && !(R->ks_role = strdup(ks->addon.role)))
+                return log_error_errno(-ENOMEM, "Out of memory"), 1;
         r = storage_answers_from_ks(ks, &R->answers);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the kickstart's disk answers: %m"), 1;
+        return 0;
+}
+
+/* What the image says it is (image.json, when SHA256SUMS lists it): refused for another role than
+ * the answers' (or --role's, or the installer's profile's) unless --any-role. 0, or an exit status. */
+static int check_identity(struct install_run *R) {
+        const char *listed = sha256sums_lookup(&R->sums, "image.json");
+        if (!listed)
+                return 0; /* an older build's source: nothing to compare */
+        _cleanup_free_ char *text = NULL, *have = NULL, *reason = NULL;
+        size_t n = 0;
+        int r = install_source_read(&R->src, "image.json", 65536, &text, &n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read %s/image.json: %m", R->src.base), fail("cannot read image.json");
+        if ((r = sha256_buf_hex(text, n, &have)) < 0 || strcasecmp(have, listed) != 0)
+                return log_error("%s/image.json does not match SHA256SUMS", R->src.base),
+                       fail("image.json does not match SHA256SUMS");
+        _cleanup_free_ char *origin = strprintf("%s/image.json", R->src.base);
+        _cleanup_(diags_done) struct diags d = {};
+        _cleanup_(image_identity_done) struct image_identity id = {};
+        r = image_identity_parse(text, n, strna(origin), &d, &id);
+        diags_print(&d, stderr);
+        if (r < 0)
+                return fail("image.json is malformed");
+        printf("rackstack-firstboot: install: the image is role %s, host %s, %s, built by rackstack %s at %" PRId64 "\n",
+               id.role, id.host, strna(id.base), strna(id.version), id.build_time);
+        const char *want = R->ks_role ? R->ks_role : R->o.role ? R->o.role : R->profile ? R->profile->role : NULL;
+        r = image_identity_check_role(&id, want, &reason);
+        if (r == -EMEDIUMTYPE && R->o.any_role) {
+                printf("rackstack-firstboot: install: --any-role: %s\n", reason);
+                return 0;
+        }
+        if (r < 0)
+                return log_error("%s", reason ? reason : strerror(-r)), fail("the image is for another role");
         return 0;
 }
 
@@ -415,6 +460,9 @@ int verb_install(int argc, char **argv) {
                         return log_error_errno(-ENOMEM, "Out of memory"), 1;
         const struct disk_spec *os = NULL;
         r = load_os_spec(&R, &os);
+        if (r != 0)
+                return r;
+        r = check_identity(&R);
         if (r != 0)
                 return r;
 

@@ -138,6 +138,21 @@ if [ "$rc" = 0 ] && grep -q "target:  $D1" "$T/out" && grep -q "(512 MiB raw)" "
 else
         not_ok "dry run (rc=$rc)"
 fi
+# A source whose signed list says the image is another role's: refused unless --any-role.
+SRC_WEB=$T/src-web
+mkdir -p "$SRC_WEB"
+cp "$SRC"/* "$SRC_WEB/"
+printf '{"role": "web", "host": "lab-web1", "base": "ubuntu-24.04", "version": "0.1.0", "build_time": 1700000000}\n' \
+        > "$SRC_WEB/image.json"
+( cd "$SRC_WEB" && sha256sum image.json >> SHA256SUMS )
+fb install --source "$SRC_WEB" --target "$D1" --role db --dry-run
+if [ "$rc" = 1 ] && grep -q "the image is the web role's (host lab-web1), but the answers are for role db" "$T/out"; then
+        ok "image.json names another role: refused"
+else
+        not_ok "another role's image (rc=$rc)"
+fi
+fb install --source "$SRC_WEB" --target "$D1" --role db --dry-run --any-role
+if [ "$rc" = 0 ] && grep -q "any-role" "$T/out"; then ok "--any-role: planned anyway"; else not_ok "--any-role (rc=$rc)"; fi
 fb install --source "$SRC" --target "$D1" --role db --no-reboot
 mbs=$(grep -o '[0-9.]* MB/s; sha256 ok' "$T/out" | cut -d' ' -f1)
 secs=$(grep -o 'in [0-9.]* s, ' "$T/out" | cut -d' ' -f2)
