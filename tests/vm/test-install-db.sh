@@ -45,6 +45,11 @@ try:
     # would wait its bound and fail (test-identity-db.sh covers the join).
     with open(os.path.join(top, "kickstart/lab-db1.ks")) as f, open(os.path.join(src, "ks.cfg"), "w") as o:
         o.write("".join(l for l in f if not l.startswith("join ")))
+    # install takes the medium's ks.cfg only when SHA256SUMS lists it (rackstack-build lists it)
+    ksum = subprocess.run(["sha256sum", os.path.join(src, "ks.cfg")], capture_output=True, text=True,
+                          check=True).stdout.split()[0]
+    with open(os.path.join(src, "SHA256SUMS"), "a") as f:
+        f.write("%s  ks.cfg\n" % ksum)
     zsize = os.path.getsize(os.path.join(src, "image.raw.zst"))
     print("# medium: image.raw.zst %.0f MiB from %.0f MiB raw (zstd -3, %.1f s)" %
           (zsize / 2**20, os.path.getsize(raw) / 2**20, tz), flush=True)

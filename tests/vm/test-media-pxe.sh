@@ -39,6 +39,7 @@ try:
         first = vm.last_match_time
         vm.wait_for(r"rackstack-installer: network: eth0 10\.0\.2\.15 \(boot server 10\.0\.2\.2\)", 120)
         vm.wait_for(r"rackstack-installer: fetching %s/installer\.squashfs" % url, 60)
+        vm.wait_for(r"rackstack-installer: installer root verified", 120)  # rackstack.live.sha256= matched
         vm.wait_for(r"rackstack-installer: fetching %s/ks\.cfg" % url, 120)
         vm.wait_for(r"rackstack-installer: running /usr/bin/rackstack-firstboot install --source %s "
                     r"--ks /run/rackstack/ks\.cfg" % url, 120)
