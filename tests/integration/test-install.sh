@@ -127,13 +127,13 @@ print(" ".join("%s:%s:%s:%s" % (p["start"], p["size"], p["type"], p["uuid"]) for
 truncate -s 60G "$T/disk1.img"
 D1=$(attach "$T/disk1.img") || { echo "losetup failed"; exit 1; }
 before=$(ends "$D1")
-fb install --source "$SRC" --target "$D1" --role db --dry-run
+fb install --source "$SRC" --target "$D1" --role db --profiles "$here/profiles" --dry-run
 if [ "$rc" = 0 ] && grep -q "target:  $D1" "$T/out" && grep -q "(512 MiB raw)" "$T/out" && [ "$(ends "$D1")" = "$before" ]; then
         ok "dry run: plans $D1, reads the image's size from its zstd frame header, writes nothing"
 else
         not_ok "dry run (rc=$rc)"
 fi
-fb install --source "$SRC" --target "$D1" --role db --no-reboot
+fb install --source "$SRC" --target "$D1" --role db --profiles "$here/profiles" --no-reboot
 mbs=$(grep -o '[0-9.]* MB/s; sha256 ok' "$T/out" | cut -d' ' -f1)
 secs=$(grep -o 'in [0-9.]* s, ' "$T/out" | cut -d' ' -f2)
 if [ "$rc" = 0 ] && grep -q '%.*MB/s' "$T/out" && [ "$(tail -n 1 "$T/out")" = "rackstack-firstboot: install finished" ] \
@@ -146,7 +146,7 @@ fi
 # with a ks.cfg on the medium: the answers are read from it and carried onto the installed root
 truncate -s 60G "$T/disk1k.img"
 D1K=$(attach "$T/disk1k.img")
-fb install --source "$SRC_KS" --target "$D1K" --role db --no-reboot
+fb install --source "$SRC_KS" --target "$D1K" --role db --profiles "$here/profiles" --no-reboot
 if [ "$rc" = 0 ] && grep -q "answers from $SRC_KS/ks.cfg" "$T/out" && check_installed "ks" "$D1K" $((P3S * 512)); then
         ok "ks.cfg on the medium: read as the answers; the image installed (the root fs then carries the kickstart)"
 else
@@ -167,14 +167,14 @@ truncate -s 60G "$T/disk2.img"
 mke2fs -q -F -t ext4 -L olddata "$T/disk2.img" 1G
 D2=$(attach "$T/disk2.img")
 before=$(ends "$D2")
-fb install --source "$SRC" --target "$D2" --role db --no-reboot
+fb install --source "$SRC" --target "$D2" --role db --profiles "$here/profiles" --no-reboot
 if [ "$rc" = 1 ] && grep -q "${D2#/dev/} refused: .*carries ext4" "$T/out" \
    && grep -q "^rackstack-firstboot: FAILED at install: ${D2#/dev/} refused" "$T/out" && [ "$(ends "$D2")" = "$before" ]; then
         ok "a disk with an ext4 and no clearpart: refused, naming it and its ext4; unchanged"
 else
         not_ok "data disk without clearance (rc=$rc)"
 fi
-fb install --source "$SRC" --target "$D2" --clear "$D2" --role db --no-reboot
+fb install --source "$SRC" --target "$D2" --clear "$D2" --role db --profiles "$here/profiles" --no-reboot
 if [ "$rc" = 0 ] && grep -q "overwrite what is on it (ext4)" "$T/out" && check_installed "cleared" "$D2" \
    && ! blkid -p -o value -s TYPE "$D2" | grep -qx ext4; then
         ok "the same disk with --clear: overwritten, installed"
@@ -214,14 +214,14 @@ truncate -s 60G "$T/disk3.img"
 mke2fs -q -F -t ext4 -L olddata "$T/disk3.img" 1G
 D3=$(attach "$T/disk3.img")
 before=$(ends "$D3")
-onpty "-" install --source "$SRC" --target "$D3" --role db --no-reboot > "$T/out" 2>&1; rc=$?
+onpty "-" install --source "$SRC" --target "$D3" --role db --profiles "$here/profiles" --no-reboot > "$T/out" 2>&1; rc=$?
 if [ "$rc" = 1 ] && grep -q "${D3#/dev/} (60 GiB) holds ext4. Type ${D3#/dev/} to overwrite" "$T/out" \
    && [ "$(ends "$D3")" = "$before" ]; then
         ok "at a terminal, a disk with an ext4: asked; Enter leaves it unchanged"
 else
         not_ok "interactive refusal (rc=$rc)"
 fi
-onpty "${D3#/dev/}" install --source "$SRC" --target "$D3" --role db --no-reboot > "$T/out" 2>&1; rc=$?
+onpty "${D3#/dev/}" install --source "$SRC" --target "$D3" --role db --profiles "$here/profiles" --no-reboot > "$T/out" 2>&1; rc=$?
 if [ "$rc" = 0 ] && grep -q "overwrite what is on it (ext4)" "$T/out" && check_installed "typed" "$D3"; then
         ok "typing the disk's name clears it: installed"
 else
@@ -229,14 +229,14 @@ else
 fi
 truncate -s 60G "$T/disk5.img"
 D5=$(attach "$T/disk5.img")
-onpty "no" install --source "$SRC" --target "$D5" --role db --no-reboot > "$T/out" 2>&1; rc=$?
+onpty "no" install --source "$SRC" --target "$D5" --role db --profiles "$here/profiles" --no-reboot > "$T/out" 2>&1; rc=$?
 if [ "$rc" = 1 ] && grep -q "Type yes to go on" "$T/out" && grep -q "FAILED at install: not confirmed" "$T/out" \
    && zero_mib "$D5" 0; then
         ok "an empty disk at a terminal: asked to confirm; 'no' writes nothing"
 else
         not_ok "interactive confirmation (rc=$rc)"
 fi
-onpty "yes" install --source "$SRC" --target "$D5" --role db --no-reboot > "$T/out" 2>&1; rc=$?
+onpty "yes" install --source "$SRC" --target "$D5" --role db --profiles "$here/profiles" --no-reboot > "$T/out" 2>&1; rc=$?
 if [ "$rc" = 0 ] && check_installed "confirmed" "$D5"; then ok "'yes': installed"; else not_ok "interactive yes (rc=$rc)"; fi
 detach "$D3"; detach "$D5"; rm -f "$T/disk3.img" "$T/disk5.img"
 
@@ -245,7 +245,7 @@ BAD=$T/bad
 mkdir -p "$BAD"
 cp "$SRC/image.raw.zst" "$BAD/"
 echo "0000000000000000000000000000000000000000000000000000000000000000  image.raw.zst" > "$BAD/SHA256SUMS"
-fb install --source "$BAD" --target "$D1" --role db --no-reboot --clear "$D1"
+fb install --source "$BAD" --target "$D1" --role db --profiles "$here/profiles" --no-reboot --clear "$D1"
 if [ "$rc" = 1 ] && grep -q "sha256 mismatch" "$T/out" && grep -q "FAILED at install: the image does not match" "$T/out" \
    && zero_mib "$D1" 0 && zero_mib "$D1" $((60 * 1024 - 1)) && zero_mib "$D1" $((RAW_SIZE / 1048576 - 1)) \
    && [ -z "$(blkid -p -o value -s PTTYPE "$D1")" ]; then
@@ -260,8 +260,8 @@ fd = os.open(sys.argv[1], os.O_RDWR); n = os.fstat(fd).st_size
 b = bytearray(os.pread(fd, 1, n // 2)); b[0] ^= 0xff; os.pwrite(fd, bytes(b), n // 2)
 EOF
 ( cd "$BAD" && sha256sum image.raw.zst > SHA256SUMS && echo "$RAW_SHA  lab-db1.raw" >> SHA256SUMS )
-fb install --source "$SRC" --target "$D1" --role db --no-reboot --clear "$D1" >/dev/null   # a good install first
-fb install --source "$BAD" --target "$D1" --role db --no-reboot --clear "$D1"
+fb install --source "$SRC" --target "$D1" --role db --profiles "$here/profiles" --no-reboot --clear "$D1" >/dev/null   # a good install first
+fb install --source "$BAD" --target "$D1" --role db --profiles "$here/profiles" --no-reboot --clear "$D1"
 if [ "$rc" = 1 ] && grep -qE "decompression failed|sha256 mismatch" "$T/out" && zero_mib "$D1" 0 && zero_mib "$D1" $((60 * 1024 - 1)) \
    && [ -z "$(blkid -p -o value -s PTTYPE "$D1")" ]; then
         ok "corrupted stream: $(grep -oE 'decompression failed|sha256 mismatch' "$T/out" | head -n 1), the disk wiped"
@@ -280,7 +280,7 @@ HTTP_PID=$!
 for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" 2>/dev/null && break; sleep 0.1; done
 truncate -s 60G "$T/disk4.img"
 D4=$(attach "$T/disk4.img")
-fb install --source "http://127.0.0.1:$PORT" --target "$D4" --role db --no-reboot
+fb install --source "http://127.0.0.1:$PORT" --target "$D4" --role db --profiles "$here/profiles" --no-reboot
 hmbs=$(grep -o '[0-9.]* MB/s; sha256 ok' "$T/out" | cut -d' ' -f1)
 if [ "$rc" = 0 ] && grep -q "of gzip in" "$T/out" && check_installed "http" "$D4"; then
         ok "HTTP source (gzip, no ks.cfg there): installed, content = image ($hmbs MB/s)"
@@ -290,7 +290,7 @@ fi
 # the server's copy tampered: refused over HTTP too
 cp "$BAD/image.raw.zst" "$WEB/image.raw.zst"
 echo "$(sha256sum < "$SRC/image.raw.zst" | cut -d' ' -f1)  image.raw.zst" > "$WEB/SHA256SUMS"
-fb install --source "http://127.0.0.1:$PORT" --target "$D4" --role db --no-reboot --clear "$D4"
+fb install --source "http://127.0.0.1:$PORT" --target "$D4" --role db --profiles "$here/profiles" --no-reboot --clear "$D4"
 if [ "$rc" = 1 ] && zero_mib "$D4" 0 && [ -z "$(blkid -p -o value -s PTTYPE "$D4")" ]; then
         ok "HTTP source with a tampered image: refused, wiped"
 else
@@ -306,7 +306,7 @@ mke2fs -q -F -t ext4 -L RACKSTACK "$M" 2G
 mkdir -p "$T/medium"
 mount "$M" "$T/medium" && cp -a "$SRC/." "$T/medium/"
 before=$(sha256sum "$T/medium/image.raw.zst")
-fb install --source "$T/medium" --target "$M" --role db --no-reboot --clear "$M"
+fb install --source "$T/medium" --target "$M" --role db --profiles "$here/profiles" --no-reboot --clear "$M"
 if [ "$rc" = 1 ] && grep -q "the source is on ${M#/dev/}" "$T/out" && grep -q "names ${M#/dev/}, the boot medium" "$T/out" \
    && [ "$(sha256sum "$T/medium/image.raw.zst")" = "$before" ]; then
         ok "the disk holding the source is never a target, even named and cleared"
@@ -321,17 +321,17 @@ openssl pkey -in "$T/key.pem" -pubout -out "$T/key.pub" 2>/dev/null
 SIG=$T/signed
 cp -a "$SRC" "$SIG"
 openssl pkeyutl -sign -rawin -inkey "$T/key.pem" -in "$SIG/SHA256SUMS" -out "$SIG/SHA256SUMS.sig"
-fb install --source "$SIG" --target "$D1" --role db --pubkey "$T/key.pub" --clear "$D1" --dry-run
+fb install --source "$SIG" --target "$D1" --role db --profiles "$here/profiles" --pubkey "$T/key.pub" --clear "$D1" --dry-run
 if [ "$rc" = 0 ] && grep -q "signature verified" "$T/out"; then ok "signed SHA256SUMS: verified"; else not_ok "signed (rc=$rc)"; fi
 printf 'x' | dd of="$SIG/SHA256SUMS.sig" bs=1 seek=10 conv=notrunc status=none
 before=$(ends "$D1")
-fb install --source "$SIG" --target "$D1" --role db --pubkey "$T/key.pub" --clear "$D1" --no-reboot
+fb install --source "$SIG" --target "$D1" --role db --profiles "$here/profiles" --pubkey "$T/key.pub" --clear "$D1" --no-reboot
 if [ "$rc" = 1 ] && grep -q "FAILED at install: bad signature" "$T/out" && [ "$(ends "$D1")" = "$before" ]; then
         ok "bad signature: refused before anything is written"
 else
         not_ok "bad signature (rc=$rc)"
 fi
-fb install --source "$SRC" --target "$D1" --role db --pubkey "$T/key.pub" --clear "$D1" --no-reboot
+fb install --source "$SRC" --target "$D1" --role db --profiles "$here/profiles" --pubkey "$T/key.pub" --clear "$D1" --no-reboot
 if [ "$rc" = 1 ] && grep -q "no SHA256SUMS.sig" "$T/out" && [ "$(ends "$D1")" = "$before" ]; then
         ok "a key and no signature: refused"
 else
@@ -341,7 +341,7 @@ fi
 # ---- 7. too small ----------------------------------------------------------------------------------
 truncate -s 40G "$T/small.img"
 S=$(attach "$T/small.img")
-fb install --source "$SRC" --target "$S" --role db --no-reboot
+fb install --source "$SRC" --target "$S" --role db --profiles "$here/profiles" --no-reboot
 if [ "$rc" = 1 ] && grep -q "too small" "$T/out"; then ok "a 40G disk for a 50G OS disk: refused"; else not_ok "too small (rc=$rc)"; fi
 
 echo "$pass passed, $fail failed, 0 skipped"

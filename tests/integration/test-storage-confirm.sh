@@ -38,7 +38,7 @@ def session(root, keys):
     os.makedirs(root, exist_ok=True)
     pid, fd = pty.fork()
     if pid == 0:
-        os.execv(FB, [FB, "storage", "--role", "id", "--root", root, "--only-use", L, "--no-mount", "--confirm-wipe"])
+        os.execv(FB, [FB, "storage", "--role", "id", "--profiles", os.path.join(os.getcwd(), "profiles"), "--root", root, "--only-use", L, "--no-mount", "--confirm-wipe"])
     out, sent, deadline = b"", 0, time.monotonic() + 120
     while time.monotonic() < deadline:
         r, _, _ = select.select([fd], [], [], 0.2)

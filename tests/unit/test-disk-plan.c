@@ -278,6 +278,15 @@ static void test_db_mount_options(void **state) {
         assert_non_null(pd);
         assert_string_equal(pd->parts[0].mount, "/var/lib/postgresql");
         assert_string_equal(pd->parts[0].options, "noatime");
+        /* the backups disk as profiles/db.yaml lays it out (the seed's copy in code had drifted to
+         * /var/backups) */
+        const struct plan_disk *bk = NULL;
+        for (size_t i = 0; i < r.plan->n_disks; i++)
+                if (streq(r.plan->disks[i].spec, "backups"))
+                        bk = &r.plan->disks[i];
+        assert_non_null(bk);
+        assert_string_equal(bk->parts[0].mount, "/var/backups/postgresql");
+        assert_string_equal(bk->parts[0].name, "backups");
         /* the SATA SSD was considered and turned down, with the reason */
         assert_true(reasons_have(&r, "sdc", "not 'database': it is ssd"));
         assert_true(reasons_have(&r, "sdc", "not 'backups': it is ssd"));
