@@ -344,5 +344,116 @@ S=$(attach "$T/small.img")
 fb install --source "$SRC" --target "$S" --role db --profiles "$here/profiles" --no-reboot
 if [ "$rc" = 1 ] && grep -q "too small" "$T/out"; then ok "a 40G disk for a 50G OS disk: refused"; else not_ok "too small (rc=$rc)"; fi
 
+# ---- 8. which disks install may touch: `plan --install` and `install --dry-run` agree -------------
+# Three disks of sizes no other disk here has, so %addon aliases can name them by size: A (73G,
+# empty), B (77G, an ext4 holding a sentinel file) and C (131G, an xfs holding one), and the id role
+# (OS disk: an SSD of 50G or more; 'data': an SSD of 100G or more). Every row is a kickstart that
+# mixes ignoredisk and clearpart with plain names and @alias names; the planner run by `plan
+# --install` and the installer's dry run must name the same target (or refuse alike), and the
+# answer that allows overwriting it. Then real installs for the rows where a data disk sits next to
+# the target: the sentinels must read back afterwards.
+P=$here/profiles
+mksentinel() { # loopdev fstype
+        mkdir -p "$T/sent"
+        if [ "$2" = xfs ]; then mkfs.xfs -q -f -L sentinel "$1"; else mke2fs -q -F -t ext4 -L sentinel "$1"; fi
+        mount "$1" "$T/sent" && echo "data on $2 $(basename "$1")" > "$T/sent/sentinel" && umount "$T/sent"
+}
+sentinel_ok() { # loopdev fstype
+        local ok=1
+        mount -o ro "$1" "$T/sent" 2>/dev/null || return 1
+        [ "$(cat "$T/sent/sentinel" 2>/dev/null)" = "data on $2 $(basename "$1")" ] || ok=0
+        umount "$T/sent"
+        [ "$ok" = 1 ]
+}
+truncate -s 73G "$T/A.img"; truncate -s 77G "$T/B.img"; truncate -s 131G "$T/C.img"
+A=$(attach "$T/A.img"); B=$(attach "$T/B.img"); C=$(attach "$T/C.img")
+mksentinel "$B" ext4; mksentinel "$C" xfs
+mkks() { # ignoredisk-line clearpart-line -> $T/scope.ks (lines 3 and 4), with the aliases they use
+        local al
+        { echo "rootpw --lock"; echo "timezone Etc/UTC --utc"; echo "$1"; echo "$2"
+          echo "%addon com_rackstack"; echo "role id"
+          for al in "osa size=73G" "osb size=77G" "data size=131G" "big size>=70G count=1"; do
+                  case "${1// /,},${2// /,}," in *"@${al%% *},"*) echo "disk $al" ;; esac
+          done
+          echo "%end"; } | sed '/^$/d' > "$T/scope.ks"
+}
+# what `plan --install --json` decides: "ok|refused TARGET ALLOWED_BY"
+plan_says() {
+        "$FB" plan --install --profiles "$P" --role id --ks "$T/scope.ks" --json > "$T/plan.json" 2>"$T/plan.err"
+        [ $? = 2 ] && { echo "bad-input - -"; return; }
+        python3 -c '
+import json, sys
+try:
+    p = json.load(sys.stdin)
+except ValueError:
+    print("unreadable"); sys.exit()
+t = [d for d in p["disks"] if any(a["action"] == "image" for a in d["actions"])]
+w = [a.get("allowed_by") for d in t for a in d["actions"] if a["action"] == "wipe"]
+print("%s %s %s" % ("ok" if p["ok"] else "refused", t[0]["devnode"] if t and p["ok"] else "-", (w[0] if w and p["ok"] else "-")))' < "$T/plan.json"
+}
+# what `install --dry-run` decides, in the same words
+install_says() {
+        "$FB" install --source "$SRC" --profiles "$P" --role id --ks "$T/scope.ks" --dry-run --no-search < /dev/null > "$T/out" 2>&1
+        [ $? = 2 ] && { echo "bad-input - -"; return; }
+        local ok=refused tgt=- by=-
+        grep -q "^plan: ok" "$T/out" && ok=ok
+        if [ $ok = ok ]; then
+                tgt=$(sed -n 's/^target:  \([^ ]*\) .*/\1/p' "$T/out")
+                by=$(sed -n 's/^do:      overwrite what is on it (.*): allowed by //p' "$T/out")
+                [ -n "$by" ] || by=-
+        fi
+        echo "$ok $tgt $by"
+}
+# The rows name the disks %A%, %B%, %C%, put in when the row runs (a loop device detached and
+# attached again may have another name: a stale name could be another test's disk).
+subst() { local x=${1//%A%/$A}; x=${x//%B%/$B}; x=${x//%C%/$C}; x=${x//%KS%/$T/scope.ks}; echo "$x"; }
+#   ignoredisk | clearpart | what both must say: ok|refused|bad-input, target, the answer allowing the overwrite
+rows=(
+"ignoredisk --only-use=%A%,%B%,%C%|clearpart --none|ok %A% -"
+"ignoredisk --only-use=%A%,%B%,%C%|clearpart --drives=%B%|ok %B% clearpart --drives=%B% (%KS%:4)"
+"ignoredisk --only-use=%B%,@osa|clearpart --all --drives=@osa|ok %A% -"
+"ignoredisk --only-use=@osa,%B%,@data|clearpart --all --drives=@osa,@data|ok %A% -"
+"ignoredisk --only-use=@osb|clearpart --all|ok %B% clearpart --all (%KS%:4) within ignoredisk --only-use (%KS%:3)"
+"ignoredisk --only-use=%B%|clearpart --none|refused - -"
+"ignoredisk --only-use=%A%,%B%|clearpart --drives=@nosuch|bad-input - -"
+"ignoredisk --only-use=%A%,%B%,%C%,@big|clearpart --drives=@big|refused - -"
+"ignoredisk --drives=%B%|clearpart --drives=%A%|ok %A% -"
+"ignoredisk --drives=@osb,@data|clearpart --drives=@osa|ok %A% -"
+"ignoredisk --drives=@osa|clearpart --drives=@osb|ok %B% clearpart --drives=@osb (%KS%:4)"
+"|clearpart --all|bad-input - -"
+"ignoredisk --only-use=%A%,%C%|clearpart --drives=%C%|ok %A% -"
+)
+t0=$(date +%s.%N)
+for row in "${rows[@]}"; do
+        IFS='|' read -r ign clr want <<< "$(subst "$row")"
+        mkks "$ign" "$clr"
+        p=$(plan_says); i=$(install_says)
+        if [ "$p" != "$i" ]; then
+                not_ok "[$ign / $clr] plan --install says '$p', install --dry-run says '$i'"
+        elif [ "$i" != "$want" ]; then
+                not_ok "[$ign / $clr] both say '$i', expected '$want'"
+        else
+                ok "[${ign:-no ignoredisk} / $clr] plan and install agree: ${i//$T\//}"
+        fi
+done
+t1=$(date +%s.%N)
+echo "# ${#rows[@]} rows in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+
+# real installs where a data disk sits next to the target: the sentinels read back after
+for row in "ignoredisk --only-use=@osa,%B%,@data|clearpart --all --drives=@osa,@data" \
+           "ignoredisk --only-use=%A%,%C%|clearpart --drives=%C%"; do
+        IFS='|' read -r ign clr <<< "$(subst "$row")"
+        mkks "$ign" "$clr"
+        "$FB" install --source "$SRC" --profiles "$P" --role id --ks "$T/scope.ks" --no-reboot --no-search < /dev/null > "$T/out" 2>&1; rc=$?
+        if [ "$rc" = 0 ] && grep -q "^rackstack-firstboot: install: writing image.raw.zst to $A\$" "$T/out" \
+           && check_installed "scope" "$A" $((P3S * 512)) && sentinel_ok "$B" ext4 && sentinel_ok "$C" xfs; then
+                ok "[$ign / $clr] installed on A; B's ext4 and C's xfs read back"
+        else
+                not_ok "[$ign / $clr] real install (rc=$rc)"
+        fi
+        detach "$A"; rm -f "$T/A.img"; truncate -s 73G "$T/A.img"; A=$(attach "$T/A.img")
+done
+detach "$A"; detach "$B"; detach "$C"; rm -f "$T/A.img" "$T/B.img" "$T/C.img"
+
 echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" = 0 ]

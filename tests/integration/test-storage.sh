@@ -250,6 +250,37 @@ else
         skip_case "luks: no cryptsetup (apt-get install cryptsetup-bin)"
 fi
 
+# Content whose partition table is gone: a filesystem, LVM PV or LUKS header at a usual partition
+# offset, which `blkid -p` on the whole disk does not see. Each is data.
+at_offset() { # name offset-in-bytes maker(loopdev) -> a loop device of the whole disk, content at offset
+        truncate -s 120G "$T/$1.img"
+        local P
+        P=$(losetup -f --show -o "$2" "$T/$1.img") || return 1
+        "$3" "$P" >/dev/null 2>&1
+        losetup -d "$P"
+        attach "$T/$1.img"
+}
+mk_ext4() { mke2fs -q -F -t ext4 -L olddata "$1" 2G; }
+mk_xfs() { mkfs.xfs -q -f "$1"; }
+mk_pv() { pvcreate -q -ff -y "$1"; }
+mk_luks() { cryptsetup luksFormat -q --batch-mode --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 "$1" "$T/key"; }
+printf pw > "$T/key"
+for c in "ext4-1mib 1048576 mk_ext4 ext4 (at 1 MiB, in no partition)" \
+         "xfs-63s 32256 mk_xfs xfs (at sector 63, in no partition)" \
+         "pv-4mib 4194304 mk_pv LVM2_member (at 4 MiB, in no partition)" \
+         "luks-2048s 1048576 mk_luks crypto_LUKS (at 1 MiB, in no partition)"; do
+        read -r name off maker msg <<< "$c"
+        case $maker in mk_pv) command -v pvcreate >/dev/null || { skip_case "$name: no pvcreate"; continue; } ;;
+                       mk_luks) command -v cryptsetup >/dev/null || { skip_case "$name: no cryptsetup"; continue; } ;; esac
+        L=$(at_offset "$name" "$off" "$maker")
+        if [ -n "$(blkid -p -o value -s TYPE "$L")" ]; then
+                not_ok "$name: blkid sees the content on the whole disk; the case tests nothing"
+        else
+                refusal_case "$name" "carries $msg" "$L"
+        fi
+        detach "$L"; rm -f "$T/$name.img"
+done
+
 # a GPT whose primary header and PMBR are gone (the backup at the end is intact)
 truncate -s 120G "$T/corrupt.img"
 echo 'label: gpt
