@@ -175,9 +175,10 @@ else
         not_ok "data disk without clearance (rc=$rc)"
 fi
 fb install --source "$SRC" --target "$D2" --clear "$D2" --role db --profiles "$here/profiles" --no-reboot
-if [ "$rc" = 0 ] && grep -q "overwrite what is on it (ext4)" "$T/out" && check_installed "cleared" "$D2" \
+if [ "$rc" = 0 ] && grep -q "overwrite what is on it (ext4): allowed by clearpart --drives=$D2 (--clear)" "$T/out" \
+   && check_installed "cleared" "$D2" \
    && ! blkid -p -o value -s TYPE "$D2" | grep -qx ext4; then
-        ok "the same disk with --clear: overwritten, installed"
+        ok "the same disk with --clear: the plan names it, its ext4 and --clear as what allows it; overwritten, installed"
 else
         not_ok "data disk with clearance (rc=$rc)"
 fi
@@ -222,7 +223,8 @@ else
         not_ok "interactive refusal (rc=$rc)"
 fi
 onpty "${D3#/dev/}" install --source "$SRC" --target "$D3" --role db --profiles "$here/profiles" --no-reboot > "$T/out" 2>&1; rc=$?
-if [ "$rc" = 0 ] && grep -q "overwrite what is on it (ext4)" "$T/out" && check_installed "typed" "$D3"; then
+if [ "$rc" = 0 ] && grep -q "overwrite what is on it (ext4): allowed by ${D3#/dev/} typed at the console" "$T/out" \
+   && check_installed "typed" "$D3"; then
         ok "typing the disk's name clears it: installed"
 else
         not_ok "interactive clear (rc=$rc)"
