@@ -13,6 +13,7 @@
 #include "disk-plan.h"
 #include "disk-probe.h"
 #include "fileio.h"
+#include "install-plan.h"
 #include "journal.h"
 #include "kickstart.h"
 #include "log.h"
@@ -103,6 +104,9 @@ static int storage_prepare(const struct options *o, struct storage_run *s) {
         r = disk_probe_all(&po, &s->disks);
         if (r < 0)
                 return log_error_errno(r, "Failed to probe the disks: %m"), 1;
+        /* as install marks them (it also knows the disk its source is on) */
+        if (o->install)
+                install_mark_boot_media(s->disks, NULL, NULL);
 
         struct plan_input in = {
                 .specs = s->specs, .n_specs = s->n_specs, .answers = &s->answers, .disks = s->disks,
