@@ -663,6 +663,10 @@ static int cmp_mount_depth(const void *a, const void *b) {
 int disk_apply(const struct disk_plan *p, const struct disk_set *s, struct apply_context *c) {
         if (!disk_plan_ok(p))
                 return -EINVAL;
+        /* an installer's plan: its OS disk receives the image, its data disks wait for the reboot */
+        for (size_t i = 0; i < p->n_disks; i++)
+                if (p->disks[i].mode == PLAN_DISK_IMAGE)
+                        return -EINVAL;
         ped_exception_set_handler(ped_handler);
 
         /* refuse what libparted cannot write before anything is written */

@@ -105,16 +105,25 @@ struct ctx {
         struct disk_plan *p;
         bool oom;
         bool *in_scope, *taken, *claimed, *cleared, *cleared_explicit;
+        const char **cleared_by; /* per disk: the answer that allows wiping it */
+        bool *alias_relaxed; /* per alias: on a hypervisor, no disk fits it as written */
         char **scratch; /* formatted sizes and masks, freed at the end */
         bool virtual_relaxed; /* this role disk: class nvme takes an SSD, any bus (see plan_data_disk) */
+        bool demote; /* install: this role disk is laid out after the reboot; its refusals are notes */
 };
 
-/* What a class mask or bus mask asks for once virtual_relaxed applies. */
+/* What a class mask or bus mask asks for once the hypervisor relaxation applies. */
+static unsigned relaxed_classes(bool relaxed, unsigned m) {
+        return relaxed && (m & DISK_CLASS_NVME) ? m | DISK_CLASS_SSD : m;
+}
+static unsigned relaxed_transports(bool relaxed, unsigned m) {
+        return relaxed ? 0 : m;
+}
 static unsigned eff_classes(const struct ctx *c, unsigned m) {
-        return c->virtual_relaxed && (m & DISK_CLASS_NVME) ? m | DISK_CLASS_SSD : m;
+        return relaxed_classes(c->virtual_relaxed, m);
 }
 static unsigned eff_transports(const struct ctx *c, unsigned m) {
-        return c->virtual_relaxed ? 0 : m;
+        return relaxed_transports(c->virtual_relaxed, m);
 }
 
 static const char *keep(struct ctx *c, char *s) {
@@ -150,7 +159,15 @@ static void vpush(struct ctx *c, char ***l, const char *fmt, va_list ap) {
 _printf_(2, 3) static void plan_error(struct ctx *c, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        vpush(c, &c->p->errors, fmt, ap);
+        if (c->demote) {
+                /* the installer does not write this role disk: what would refuse it after the reboot
+                 * is said, and refuses nothing now */
+                _cleanup_free_ char *s = strvprintf(fmt, ap);
+                char *n = s ? strprintf("after the reboot, the storage step would refuse: %s", s) : NULL;
+                if (!n || strv_push(&c->p->notes, n) < 0)
+                        c->oom = true;
+        } else
+                vpush(c, &c->p->errors, fmt, ap);
         va_end(ap);
 }
 
@@ -192,6 +209,9 @@ static const char *alias_mismatch(struct ctx *c, const struct disk_alias *al, co
 /* A device spec, or "@alias": the disks that fit the %addon alias. */
 static bool matches(struct ctx *c, const struct disk_info *d, const char *spec) {
         if (spec[0] == '@') {
+                /* an alias describes a data disk: never the running root's, never the boot medium */
+                if (d->holds_root || is_foreign_boot(d))
+                        return false;
                 const struct disk_alias *al = find_alias(c->a, spec + 1);
                 return al && !alias_mismatch(c, al, d);
         }
@@ -210,13 +230,44 @@ static size_t spec_matches(struct ctx *c, const char *spec, ssize_t *ret_first) 
         return n;
 }
 
-static void check_named(struct ctx *c, char **specs, const char *what, bool clearing) {
+/* How many disks an alias stands for when it is counted: neither the boot medium nor the running root. */
+static size_t alias_count_matches(struct ctx *c, const char *spec) {
+        size_t n = 0;
+        for (size_t i = 0; i < c->set->n_disks; i++)
+                if (!is_foreign_boot(D(c, i)) && !D(c, i)->holds_root && matches(c, D(c, i), spec))
+                        n++;
+        return n;
+}
+
+/* Every "@alias" the answers use must be defined: an alias that cannot be resolved names no disk,
+ * and an empty list would widen what ignoredisk and clearpart let through. */
+static void check_alias_refs(struct ctx *c, char **specs, const char *what) {
+        for (char **s = specs; s && *s; s++)
+                if ((*s)[0] == '@' && !find_alias(c->a, *s + 1))
+                        plan_error(c, "%s=%s: no %%addon disk alias of that name", what, *s);
+}
+
+enum named_as { NAMED_ONLY_USE, NAMED_IGNORE, NAMED_CLEAR };
+
+static void check_named(struct ctx *c, char **specs, const char *what, enum named_as as) {
+        bool clearing = as == NAMED_CLEAR;
         for (char **s = specs; s && *s; s++) {
                 ssize_t first;
+                if ((*s)[0] == '@' && !find_alias(c->a, *s + 1))
+                        continue; /* check_alias_refs() said so */
                 if (spec_matches(c, *s, &first) == 0) {
                         plan_error(c, "%s=%s matches no disk", what, *s);
                         continue;
                 }
+                if ((*s)[0] == '@') {
+                        const struct disk_alias *al = find_alias(c->a, *s + 1);
+                        size_t n = alias_count_matches(c, *s);
+                        if (al->count && n != al->count)
+                                plan_error(c, "%s=%s: %%addon disk %s count=%u, but %zu disk%s", what, *s, al->name,
+                                           al->count, n, n == 1 ? " fits it" : "s fit it");
+                }
+                if (as == NAMED_IGNORE)
+                        continue; /* hiding a disk is never harmful */
                 for (size_t i = 0; i < c->set->n_disks; i++) {
                         const struct disk_info *d = D(c, i);
                         if (!matches(c, d, *s))
@@ -233,8 +284,44 @@ static void check_named(struct ctx *c, char **specs, const char *what, bool clea
         }
 }
 
+static const char *origin_suffix(struct ctx *c, const char *origin) {
+        return origin ? keep(c, strprintf(" (%s)", origin)) : "";
+}
+
+/* On a hypervisor an alias that no disk fits as written (class nvme, a bus) is relaxed as a role
+ * disk is (see plan_data_disk): ignoredisk and clearpart then name the disks the storage step
+ * would take for it. */
+static void decide_alias_relaxation(struct ctx *c) {
+        for (size_t k = 0; c->set->hypervisor && c->a && k < c->a->n_aliases; k++) {
+                const struct disk_alias *al = &c->a->aliases[k];
+                _cleanup_free_ char *spec = strprintf("@%s", al->name);
+                if (!spec) {
+                        c->oom = true;
+                        return;
+                }
+                if (relaxed_classes(true, al->classes) == al->classes && !al->transports)
+                        continue; /* nothing to relax */
+                if (alias_count_matches(c, spec) >= (al->count ? al->count : 1))
+                        continue;
+                c->alias_relaxed[k] = true;
+                plan_note(c, "@%s: no disk fits it as written; on %s a virtual disk's class and bus are its "
+                          "configuration's, so %s on any bus will do", al->name, c->set->hypervisor,
+                          classes_str(c, relaxed_classes(true, al->classes ? al->classes : DISK_CLASS_SSD)));
+        }
+}
+
 static void decide_scope(struct ctx *c) {
         const struct storage_answers *a = c->a;
+        if (a) {
+                check_alias_refs(c, a->only_use, "ignoredisk --only-use");
+                check_alias_refs(c, a->ignore, "ignoredisk --drives");
+                check_alias_refs(c, a->clear_drives, "clearpart --drives");
+                for (size_t k = 0; k < a->n_pins; k++)
+                        if (a->pins[k].ondisk[0] == '@' && !find_alias(a, a->pins[k].ondisk + 1))
+                                plan_error(c, "part %s --ondisk=%s: no %%addon disk alias of that name",
+                                           a->pins[k].mount, a->pins[k].ondisk);
+        }
+        decide_alias_relaxation(c);
         for (size_t i = 0; i < c->set->n_disks; i++) {
                 const struct disk_info *d = D(c, i);
                 c->in_scope[i] = true;
@@ -267,16 +354,25 @@ static void decide_scope(struct ctx *c) {
                 }
                 if (a && !d->holds_root) {
                         for (char **s = a->clear_drives; s && *s; s++)
-                                if (matches(c, d, *s))
+                                if (matches(c, d, *s)) {
+                                        if (!c->cleared_by[i])
+                                                c->cleared_by[i] = keep(c, strprintf("clearpart --drives=%s%s", *s,
+                                                                                     origin_suffix(c, a->clear_origin)));
                                         c->cleared[i] = c->cleared_explicit[i] = true;
-                        if (a->clear_all && !a->clear_drives && a->only_use)
+                                }
+                        if (a->clear_all && !a->clear_drives && a->only_use) {
                                 c->cleared[i] = true;
+                                c->cleared_by[i] = keep(c, strprintf("clearpart --all%s within ignoredisk --only-use%s",
+                                                                     origin_suffix(c, a->clear_origin),
+                                                                     origin_suffix(c, a->only_use_origin)));
+                        }
                 }
         }
 
         if (a) {
-                check_named(c, a->only_use, "ignoredisk --only-use", false);
-                check_named(c, a->clear_drives, "clearpart --drives", true);
+                check_named(c, a->only_use, "ignoredisk --only-use", NAMED_ONLY_USE);
+                check_named(c, a->ignore, "ignoredisk --drives", NAMED_IGNORE);
+                check_named(c, a->clear_drives, "clearpart --drives", NAMED_CLEAR);
                 if (a->clear_all && !a->clear_drives && !a->only_use)
                         plan_error(c, "clearpart --all without --drives (or ignoredisk --only-use) is refused: it "
                                    "would clear every disk this machine can see");
@@ -508,7 +604,8 @@ static const char *size_op_str(enum size_op op) {
 
 /* Why d does not fit the alias, or NULL if it does. */
 static const char *alias_mismatch(struct ctx *c, const struct disk_alias *al, const struct disk_info *d) {
-        unsigned classes = eff_classes(c, al->classes), transports = eff_transports(c, al->transports);
+        bool relaxed = c->virtual_relaxed || (c->alias_relaxed && c->alias_relaxed[al - c->a->aliases]);
+        unsigned classes = relaxed_classes(relaxed, al->classes), transports = relaxed_transports(relaxed, al->transports);
         if (classes && !(classes & disk_info_class(d)))
                 return keep(c, strprintf("it is %s, @%s asks for %s", disk_class_name(disk_info_class(d)), al->name,
                                          classes_str(c, classes)));
@@ -559,10 +656,13 @@ static size_t count_fits(struct ctx *c, const struct disk_spec *s);
 
 static int plan_data_disk_relaxing(struct ctx *c, const struct disk_spec *s);
 
-/* The hypervisor relaxation holds for one role disk only (aliases are matched elsewhere too). */
+/* The hypervisor relaxation holds for one role disk only (aliases are matched elsewhere too). In
+ * the installer's plan, a data role disk's refusals are the storage step's, after the reboot. */
 static int plan_data_disk(struct ctx *c, const struct disk_spec *s) {
+        c->demote = c->in->install && !s->os;
         int r = plan_data_disk_relaxing(c, s);
         c->virtual_relaxed = false;
+        c->demote = false;
         return r;
 }
 
@@ -576,10 +676,7 @@ static int plan_data_disk_relaxing(struct ctx *c, const struct disk_spec *s) {
                         continue;
                 if (pp->ondisk[0] == '@') {
                         const struct disk_alias *x = find_alias(a, pp->ondisk + 1);
-                        if (!x)
-                                plan_error(c, "part %s --ondisk=%s: no %%addon disk alias of that name", pp->mount,
-                                           pp->ondisk);
-                        else
+                        if (x) /* else decide_scope() said so */
                                 al = x;
                 } else {
                         pin = pp->ondisk;
@@ -663,7 +760,8 @@ static int plan_data_disk_relaxing(struct ctx *c, const struct disk_spec *s) {
                                 refused[n_refused++] = i;
                                 continue;
                         }
-                        reason(c, i, "matches '%s'; carries %s, which clearpart allows to be wiped", s->name, sum);
+                        reason(c, i, "matches '%s'; carries %s, which %s allows to be wiped", s->name, sum,
+                               c->cleared_by[i] ? c->cleared_by[i] : "clearpart");
                 } else
                         reason(c, i, "matches '%s': %s %s%s%s, %s >= %s", s->name, disk_class_name(cls),
                                transport_name(d->transport), d->serial ? ", serial " : "", strempty(d->serial),
@@ -710,21 +808,28 @@ static int plan_data_disk_relaxing(struct ctx *c, const struct disk_spec *s) {
                 }
                 c->taken[i] = true;
                 set_verdict(c, i, "chosen", s->name);
+                bool wipe = disk_info_has_signatures(d) && !c->claimed[i];
                 struct plan_disk pd = {
                         .disk = i, .id = disk_info_id(d), .devnode = strdup(d->devnode), .spec = strdup(s->name),
-                        .mode = PLAN_DISK_PARTITION, .wipe = disk_info_has_signatures(d) && !c->claimed[i],
+                        .mode = s->os ? PLAN_DISK_IMAGE : PLAN_DISK_PARTITION, .wipe = wipe,
+                        .carries = wipe ? disk_info_signature_summary(d) : NULL,
+                        .allowed_by = wipe ? strdup(c->cleared_by[i] ? c->cleared_by[i] : "clearpart") : NULL,
                         .resume = c->claimed[i], .size = d->size, .sector_size = d->logical_sector_size,
                 };
                 struct plan_disk *n = realloc(c->p->disks, (c->p->n_disks + 1) * sizeof *n);
                 if (n)
                         c->p->disks = n;
-                if (!n || !pd.id || !pd.devnode || !pd.spec) {
+                if (!n || !pd.id || !pd.devnode || !pd.spec || (wipe && (!pd.carries || !pd.allowed_by))) {
                         free(pd.id);
                         free(pd.devnode);
                         free(pd.spec);
+                        free(pd.carries);
+                        free(pd.allowed_by);
                         return -ENOMEM;
                 }
                 c->p->disks[c->p->n_disks++] = pd;
+                if (pd.mode == PLAN_DISK_IMAGE)
+                        continue; /* the image carries its own partitions */
                 int r = layout(c, s, d, &c->p->disks[c->p->n_disks - 1]);
                 if (r < 0)
                         return r;
@@ -757,8 +862,11 @@ int disk_plan_build(const struct plan_input *in, struct disk_plan **ret) {
         c.claimed = calloc(n + 1, sizeof(bool));
         c.cleared = calloc(n + 1, sizeof(bool));
         c.cleared_explicit = calloc(n + 1, sizeof(bool));
+        c.cleared_by = calloc(n + 1, sizeof(char *));
+        c.alias_relaxed = calloc((in->answers ? in->answers->n_aliases : 0) + 1, sizeof(bool));
         int r = 0;
-        if (!p->verdicts || !c.in_scope || !c.taken || !c.claimed || !c.cleared || !c.cleared_explicit)
+        if (!p->verdicts || !c.in_scope || !c.taken || !c.claimed || !c.cleared || !c.cleared_explicit ||
+            !c.cleared_by || !c.alias_relaxed)
                 r = -ENOMEM;
 
         if (r >= 0) {
@@ -767,14 +875,17 @@ int disk_plan_build(const struct plan_input *in, struct disk_plan **ret) {
                 for (size_t i = 0; i < in->n_specs; i++)
                         if (in->specs[i].os && !os)
                                 os = &in->specs[i];
-                r = plan_os_disk(&c, os);
+                /* On an installed system the OS disk is the one the running root is on; the
+                 * installer chooses it among the disks, with the data role disks. */
+                if (!in->install)
+                        r = plan_os_disk(&c, os);
                 /* Most constrained role disk first, so that a greedy choice does not take the only disk
                  * another role disk could use (a 2T "ssd|hdd" before a "ssd" one). */
                 size_t *order = calloc(in->n_specs + 1, sizeof *order), n_order = 0;
                 if (!order && r >= 0)
                         r = -ENOMEM;
                 for (size_t i = 0; r >= 0 && i < in->n_specs; i++)
-                        if (!in->specs[i].os)
+                        if (!in->specs[i].os || in->install)
                                 order[n_order++] = i;
                 for (size_t x = 1; r >= 0 && x < n_order; x++)
                         for (size_t y = x; y > 0 && count_fits(&c, &in->specs[order[y]]) <
@@ -802,6 +913,10 @@ int disk_plan_build(const struct plan_input *in, struct disk_plan **ret) {
                                 used = used || streq(in->specs[i].name, al->name);
                         for (size_t i = 0; i < c.a->n_pins; i++)
                                 used = used || (c.a->pins[i].ondisk[0] == '@' && streq(c.a->pins[i].ondisk + 1, al->name));
+                        char **lists[] = { c.a->only_use, c.a->ignore, c.a->clear_drives };
+                        for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+                                for (char **x = lists[l]; x && *x; x++)
+                                        used = used || ((*x)[0] == '@' && streq(*x + 1, al->name));
                         if (!used)
                                 plan_error(&c, "%%addon disk %s: no role disk or part --ondisk=@%s uses it", al->name,
                                            al->name);
@@ -819,6 +934,8 @@ int disk_plan_build(const struct plan_input *in, struct disk_plan **ret) {
         free(c.claimed);
         free(c.cleared);
         free(c.cleared_explicit);
+        free(c.cleared_by);
+        free(c.alias_relaxed);
         strv_free(c.scratch);
         if (r < 0)
                 return r;
@@ -837,6 +954,8 @@ struct disk_plan *disk_plan_free(struct disk_plan *p) {
                 free(d->devnode);
                 free(d->spec);
                 free(d->grow_fs);
+                free(d->carries);
+                free(d->allowed_by);
                 for (size_t k = 0; k < d->n_parts; k++) {
                         free(d->parts[k].name);
                         free(d->parts[k].mount);
@@ -863,6 +982,8 @@ void storage_answers_done(struct storage_answers *a) {
         strv_free(a->only_use);
         strv_free(a->ignore);
         strv_free(a->clear_drives);
+        free(a->clear_origin);
+        free(a->only_use_origin);
         for (size_t i = 0; i < a->n_aliases; i++) {
                 free(a->aliases[i].name);
                 free(a->aliases[i].device);
@@ -886,7 +1007,8 @@ static const struct plan_disk *plan_for(const struct disk_plan *p, size_t i) {
 }
 
 static const char *mode_name(enum plan_disk_mode m) {
-        return m == PLAN_DISK_PARTITION ? "partition" : m == PLAN_DISK_GROW_ROOT ? "grow-root" : "keep";
+        return m == PLAN_DISK_PARTITION ? "partition" : m == PLAN_DISK_GROW_ROOT ? "grow-root" :
+               m == PLAN_DISK_IMAGE ? "image" : "keep";
 }
 
 static void table_size(struct buf *b, uint64_t v) {
@@ -918,12 +1040,16 @@ void disk_plan_render_table(const struct disk_plan *p, const struct disk_set *s,
                         table_size(b, pd->grow_to);
                         buf_printf(b, ", then %s\n", streq(pd->grow_fs, "xfs") ? "xfs_growfs" : "resize2fs");
                 }
+                if (pd->wipe)
+                        buf_printf(b, "    do:  %s what it carries (%s): allowed by %s\n",
+                                   pd->mode == PLAN_DISK_IMAGE ? "overwrite" : "wipe every signature (both ends) of",
+                                   strna(pd->carries), strna(pd->allowed_by));
+                if (pd->mode == PLAN_DISK_IMAGE)
+                        buf_puts(b, "    do:  write the role's image over the whole disk (install)\n");
                 if (pd->mode != PLAN_DISK_PARTITION)
                         continue;
                 if (pd->resume)
                         buf_puts(b, "    do:  resume the journalled steps\n");
-                if (pd->wipe)
-                        buf_puts(b, "    do:  wipe every signature (both ends)\n");
                 buf_puts(b, "    do:  new GPT label\n");
                 for (size_t k = 0; k < pd->n_parts; k++) {
                         const struct plan_part *pp = &pd->parts[k];
@@ -1018,12 +1144,19 @@ void disk_plan_render_json(const struct disk_plan *p, const struct disk_set *s, 
                         json_kv_string(&j, "fs", pd->grow_fs);
                         json_end_object(&j);
                 }
+                if (pd && pd->wipe) {
+                        json_begin_object(&j);
+                        json_kv_string(&j, "action", "wipe");
+                        json_kv_string(&j, "carries", pd->carries);
+                        json_kv_string(&j, "allowed_by", pd->allowed_by);
+                        json_end_object(&j);
+                }
+                if (pd && pd->mode == PLAN_DISK_IMAGE) {
+                        json_begin_object(&j);
+                        json_kv_string(&j, "action", "image");
+                        json_end_object(&j);
+                }
                 if (pd && pd->mode == PLAN_DISK_PARTITION) {
-                        if (pd->wipe) {
-                                json_begin_object(&j);
-                                json_kv_string(&j, "action", "wipe");
-                                json_end_object(&j);
-                        }
                         json_begin_object(&j);
                         json_kv_string(&j, "action", "label");
                         json_kv_string(&j, "type", "gpt");

@@ -53,6 +53,11 @@ struct storage_answers {
         size_t n_aliases;
         struct part_pin *pins;
         size_t n_pins;
+        /* Where the answers that let a disk be written came from, for the plan's "allowed by" line:
+         * "ks.cfg:31" for a kickstart line, "--clear" for the command line, "the console" for a
+         * confirmation. NULL: not known (tests). */
+        char *clear_origin;    /* clearpart --drives / --all */
+        char *only_use_origin; /* ignoredisk --only-use (bounds clearpart --all) */
 };
 
 void storage_answers_done(struct storage_answers *a);
@@ -72,6 +77,12 @@ struct plan_input {
         const struct disk_set *disks;
         const struct storage_claim *claims;
         size_t n_claims;
+        /* The installer's plan: no disk holds the system yet. The OS role disk is chosen among the
+         * disks by the same scope, clear and alias rules as the data role disks, and receives the
+         * image (PLAN_DISK_IMAGE); the data role disks are planned as the storage step will plan
+         * them after the reboot, and what would refuse them there is a note, not an error, since
+         * the installer does not write them. */
+        bool install;
 };
 
 /* ---- the plan -------------------------------------------------------------------------------------- */
@@ -80,6 +91,7 @@ enum plan_disk_mode {
         PLAN_DISK_PARTITION, /* new GPT with the spec's partitions, mkfs, fstab, mount */
         PLAN_DISK_GROW_ROOT, /* the running root's disk: grow its last partition and filesystem */
         PLAN_DISK_KEEP,      /* the running root's disk, nothing to do */
+        PLAN_DISK_IMAGE,     /* install: the role's image is written over the whole disk */
 };
 
 struct plan_part {
@@ -101,6 +113,8 @@ struct plan_disk {
         char *spec;            /* the role disk it serves */
         enum plan_disk_mode mode;
         bool wipe;             /* carries signatures and the answers name it for clearing */
+        char *carries;         /* wipe: what is on it ("gpt, ext4 (part 1)") */
+        char *allowed_by;      /* wipe: the answer that allows it ("clearpart --drives=sdb (ks.cfg:31)") */
         bool resume;           /* an earlier run's journal owns it */
         uint64_t size;
         uint32_t sector_size;

@@ -287,6 +287,62 @@ static int probe_partition_content(int fd, struct disk_part *p) {
         return 0;
 }
 
+static int probe_partitions(int fd, struct disk_info *d);
+
+/* Where partitions usually start: 63 sectors (DOS, 512 and 4096 bytes), 1 MiB (2048 sectors, what
+ * parted, sfdisk and the installers align to), 2048 4K sectors, and the alignments of some RAID
+ * controllers and appliances. A wiped or overwritten partition table leaves the filesystem behind
+ * at one of these; it is data all the same. */
+static const uint64_t usual_offsets[] = {
+        63 * 512, 63 * 4096, 1 * MiB, 2 * MiB, 4 * MiB, 8 * MiB, 16 * MiB, 32 * MiB, 64 * MiB,
+};
+
+static bool has_sig_at(const struct disk_info *d, const char *type, uint64_t offset) {
+        for (size_t i = 0; i < d->n_sigs; i++)
+                if (streq(d->sigs[i].type, type) && d->sigs[i].offset == offset)
+                        return true;
+        return false;
+}
+
+/* Filesystems, RAID members, LVM PVs and LUKS headers at the usual partition offsets, outside the
+ * partitions of the table (those are probed as partitions). */
+static int probe_usual_offsets(int fd, struct disk_info *d, uint64_t size) {
+        for (size_t k = 0; k < ELEMENTSOF(usual_offsets); k++) {
+                uint64_t at = usual_offsets[k];
+                bool in_part = false;
+                for (size_t i = 0; i < d->n_parts; i++)
+                        in_part = in_part || (at >= d->parts[i].start && at < d->parts[i].start + d->parts[i].size);
+                if (in_part || at + 64 * KiB > size)
+                        continue;
+                _cleanup_(blkid_free_probep) blkid_probe pr = blkid_new_probe();
+                if (!pr)
+                        return -ENOMEM;
+                if (blkid_probe_set_device(pr, fd, (blkid_loff_t) at, (blkid_loff_t) (size - at)) < 0)
+                        return -EIO;
+                blkid_probe_enable_partitions(pr, 0);
+                blkid_probe_enable_superblocks(pr, 1);
+                blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE | BLKID_SUBLKS_UUID |
+                                                              BLKID_SUBLKS_LABEL | BLKID_SUBLKS_MAGIC);
+                while (blkid_do_probe(pr) == 0) {
+                        const char *type = lookup(pr, "TYPE"), *off = lookup(pr, "SBMAGIC_OFFSET");
+                        if (!type)
+                                continue;
+                        uint64_t o = at + (off ? strtoull(off, NULL, 10) : 0);
+                        /* a superblock at the disk's end (md 0.90/1.0) is seen from every offset */
+                        if (has_sig_at(d, type, o))
+                                continue;
+                        _cleanup_free_ char *w = NULL;
+                        if (at % MiB == 0)
+                                w = strprintf("at %" PRIu64 " MiB, in no partition", at / MiB);
+                        else
+                                w = strprintf("at sector %" PRIu64 ", in no partition", at / 512);
+                        if (!w || add_sig(d, type, lookup(pr, "USAGE"), o, lookup(pr, "UUID"), lookup(pr, "LABEL"), w) < 0)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
 int disk_probe_signatures(const char *path, struct disk_info *d) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0)
@@ -335,8 +391,19 @@ int disk_probe_signatures(const char *path, struct disk_info *d) {
 
         check_gpt_headers(fd, d, size, lss);
 
-        /* The partition table and what is inside each partition (found by offset, so this works
-         * where the kernel made no partition nodes, as for loop devices here). */
+        r = probe_partitions(fd, d);
+        if (r < 0)
+                return r;
+        /* a disk that carries anything is data already; one that looks empty is looked at closer */
+        if (d->n_sigs > 0 || d->pttype)
+                return 0;
+        return probe_usual_offsets(fd, d, size);
+}
+
+/* The partition table and what is inside each partition (found by offset, so this works where the
+ * kernel made no partition nodes, as for loop devices here). */
+static int probe_partitions(int fd, struct disk_info *d) {
+        int r;
         _cleanup_(blkid_free_probep) blkid_probe pp = blkid_new_probe();
         if (!pp)
                 return -ENOMEM;

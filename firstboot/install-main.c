@@ -20,7 +20,6 @@
 
 #include "cleanup.h"
 #include "answers.h"
-#include "disk-seed.h"
 #include "ed25519.h"
 #include "fileio.h"
 #include "image-identity.h"
@@ -35,10 +34,11 @@
 #include "log.h"
 #include "profile.h"
 #include "signed-sums.h"
+#include "role-profile.h"
 #include "storage-answers.h"
 #include "util.h"
 
-#define INSTALL_PROFILE "/usr/share/rackstack/profile.yaml"
+#define INSTALL_PROFILE IMAGE_PROFILE
 #define INSTALL_PUBKEY "/usr/share/rackstack/signing.pub"
 #define SUMS_MAX (1024 * 1024)
 
@@ -54,7 +54,8 @@ static void usage(FILE *f) {
               "  --target DEV        only this disk may be chosen (it must still fit the role's OS disk)\n"
               "  --clear DEV,...     clearpart --drives: these may be overwritten although they hold data\n"
               "  --profile FILE      the role profile (default " INSTALL_PROFILE ")\n"
-              "  --role ROLE         the seed's layout for ROLE, when there is no profile\n"
+              "  --role ROLE         the role's profile from --profiles DIR (default " DEFAULT_PROFILES ")\n"
+              "  --profiles DIR      where --role's profiles are\n"
               "  --image NAME        the image's name in SHA256SUMS (default: the first *.raw.zst, *.raw.gz)\n"
               "  --pubkey FILE       verify SHA256SUMS.sig with this key (default " INSTALL_PUBKEY " if present)\n"
               "  --dry-run           print the plan and verify the signature; write nothing\n"
@@ -64,7 +65,7 @@ static void usage(FILE *f) {
 }
 
 struct install_opts {
-        const char *source, *ks, *target, *profile, *role, *image, *pubkey;
+        const char *source, *ks, *target, *profile, *profiles, *role, *image, *pubkey;
         const char *ks_url, *ks_sha256; /* --ks was fetched from ks_url (the PXE init does), pinned to ks_sha256 */
         char **clear;
         bool dry_run, no_reboot, yes, no_search, any_role;
@@ -107,11 +108,12 @@ static char *iso_label_of(const char *disk) {
 
 static int parse_args(int argc, char **argv, struct install_opts *o) {
         enum { O_SOURCE = 256, O_KS, O_TARGET, O_CLEAR, O_PROFILE, O_ROLE, O_IMAGE, O_PUBKEY, O_DRY, O_NOREBOOT, O_YES, O_NOSEARCH,
-               O_KS_URL, O_KS_SHA256, O_ANY_ROLE };
+               O_KS_URL, O_KS_SHA256, O_ANY_ROLE, O_PROFILES };
         static const struct option longopts[] = {
                 { "source", required_argument, NULL, O_SOURCE },   { "ks", required_argument, NULL, O_KS },
                 { "target", required_argument, NULL, O_TARGET },   { "clear", required_argument, NULL, O_CLEAR },
                 { "profile", required_argument, NULL, O_PROFILE }, { "role", required_argument, NULL, O_ROLE },
+                { "profiles", required_argument, NULL, O_PROFILES },
                 { "image", required_argument, NULL, O_IMAGE },     { "pubkey", required_argument, NULL, O_PUBKEY },
                 { "dry-run", no_argument, NULL, O_DRY },           { "no-reboot", no_argument, NULL, O_NOREBOOT },
                 { "yes", no_argument, NULL, O_YES },               { "no-search", no_argument, NULL, O_NOSEARCH },
@@ -139,6 +141,7 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
                 }
                 case O_PROFILE: o->profile = optarg; break;
                 case O_ROLE: o->role = optarg; break;
+                case O_PROFILES: o->profiles = optarg; break;
                 case O_IMAGE: o->image = optarg; break;
                 case O_PUBKEY: o->pubkey = optarg; break;
                 case O_DRY: o->dry_run = true; break;
@@ -181,8 +184,6 @@ struct install_run {
         char *sums_text;
         size_t sums_size;
         struct profile *profile;
-        struct disk_spec *seed_specs;
-        size_t n_seed_specs;
         struct storage_answers answers;
         char *ks_role;    /* the answers' %addon role */
         bool sums_signed; /* SHA256SUMS.sig is there and a key to check it: the install checks it */
@@ -196,7 +197,6 @@ static void install_run_done(struct install_run *r) {
         sha256sums_done(&r->sums);
         free(r->sums_text);
         profile_free(r->profile);
-        disk_specs_free(r->seed_specs, r->n_seed_specs);
         storage_answers_done(&r->answers);
         if (r->ks_tmp)
                 (void) unlink(r->ks_tmp);
@@ -321,28 +321,11 @@ static int check_identity(struct install_run *R) {
         return 0;
 }
 
-static int load_os_spec(struct install_run *R, const struct disk_spec **ret) {
-        const char *path = R->o.profile;
-        if (!path && !R->o.role && access(INSTALL_PROFILE, R_OK) == 0)
-                path = INSTALL_PROFILE;
-        *ret = NULL;
-        if (path) {
-                _cleanup_(diags_done) struct diags d = {};
-                int r = profile_load_file(path, &d, &R->profile);
-                diags_print(&d, stderr);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to load the profile '%s': %m", path), 2;
-                *ret = profile_os_disk(R->profile);
-        } else if (R->o.role) {
-                int r = seed_disk_specs(R->o.role, &R->seed_specs, &R->n_seed_specs);
-                if (r == -ENOENT)
-                        return log_error("unknown role '%s'", R->o.role), 2;
-                if (r < 0)
-                        return log_error_errno(r, "Failed to build the disk specs: %m"), 1;
-                for (size_t i = 0; i < R->n_seed_specs; i++)
-                        if (R->seed_specs[i].os)
-                                *ret = &R->seed_specs[i];
-        } else
+static int load_profile(struct install_run *R) {
+        int r = role_profile_load(R->o.profile, R->o.profiles, R->o.role, &R->profile);
+        if (r < 0)
+                return r == -ENOMEM ? 1 : 2;
+        if (!R->profile)
                 log_info("no profile (%s) and no --role: the OS disk is any SSD of at least 50G", INSTALL_PROFILE);
         return 0;
 }
@@ -394,6 +377,13 @@ static int offer_clear(struct install_run *R, const struct install_input *in) {
                 int r = install_plan_build(in, &R->plan);
                 if (r < 0)
                         return r;
+                if (R->plan->target == (ssize_t) i && R->plan->wipe) {
+                        /* typing its name, not an answer line, is what allows it */
+                        free(R->plan->wipe_allowed_by);
+                        R->plan->wipe_allowed_by = strprintf("%s typed at the console", d->name);
+                        if (!R->plan->wipe_allowed_by)
+                                return -ENOMEM;
+                }
                 print_plan(R);
                 return 1;
         }
@@ -449,17 +439,19 @@ int verb_install(int argc, char **argv) {
         r = load_answers(&R);
         if (r != 0)
                 return r;
-        if (R.o.target) {
-                strv_free(R.answers.only_use);
-                R.answers.only_use = NULL;
-                if (strv_extend(&R.answers.only_use, R.o.target) < 0)
-                        return log_error_errno(-ENOMEM, "Out of memory"), 1;
+        {
+                /* --target is ignoredisk --only-use; --clear adds to clearpart --drives */
+                char *target[] = { (char *) R.o.target, NULL };
+                _cleanup_strv_free_ char **clear = strv_copy(R.answers.clear_drives);
+                for (char **c = R.o.clear; c && *c; c++)
+                        if (strv_extend(&clear, *c) < 0)
+                                return log_error_errno(-ENOMEM, "Out of memory"), 1;
+                r = storage_answers_override(&R.answers, R.o.target ? target : NULL, "--target",
+                                             R.o.clear ? clear : NULL, false, "--clear");
+                if (r < 0)
+                        return log_error_errno(r, "Out of memory"), 1;
         }
-        for (char **c = R.o.clear; c && *c; c++)
-                if (strv_extend(&R.answers.clear_drives, *c) < 0)
-                        return log_error_errno(-ENOMEM, "Out of memory"), 1;
-        const struct disk_spec *os = NULL;
-        r = load_os_spec(&R, &os);
+        r = load_profile(&R);
         if (r != 0)
                 return r;
         r = check_identity(&R);
@@ -490,7 +482,8 @@ int verb_install(int argc, char **argv) {
 
         struct install_input in = {
                 .source = R.o.source, .sums = &R.sums, .image = R.o.image, .have_signature = sig != NULL,
-                .have_pubkey = pubkey != NULL, .raw_size = raw_size, .os = os, .answers = &R.answers,
+                .have_pubkey = pubkey != NULL, .raw_size = raw_size, .answers = &R.answers,
+                .specs = R.profile ? R.profile->disks : NULL, .n_specs = R.profile ? R.profile->n_disks : 0,
                 .disks = R.disks, .ks = R.ks_path,
         };
         r = install_plan_build(&in, &R.plan);

@@ -85,6 +85,7 @@ struct install_plan *install_plan_free(struct install_plan *p) {
         free(p->target_devnode);
         free(p->target_id);
         free(p->wipe);
+        free(p->wipe_allowed_by);
         free(p->ks);
         disk_plan_free(p->disks);
         strv_free(p->errors);
@@ -115,35 +116,6 @@ static char *strdup_or_null(const char *s, bool *oom) {
 static char *raw_name_for(const char *image) {
         const char *dot = strrchr(image, '.');
         return dot ? strndup(image, (size_t) (dot - image)) : strdup(image);
-}
-
-/* The specs of l that are device names, as a new array of borrowed pointers (NULL if none).
- * false if an "@alias" was dropped. */
-static bool borrow_plain_specs(char **l, char ***ret, bool *oom) {
-        bool all = true;
-        size_t n = 0;
-        *ret = NULL;
-        for (char **s = l; s && *s; s++)
-                n++;
-        if (n == 0)
-                return true;
-        char **out = calloc(n + 1, sizeof *out);
-        if (!out) {
-                *oom = true;
-                return true;
-        }
-        size_t k = 0;
-        for (char **s = l; *s; s++) {
-                if ((*s)[0] == '@')
-                        all = false;
-                else
-                        out[k++] = *s;
-        }
-        if (k == 0)
-                free(out);
-        else
-                *ret = out;
-        return all;
 }
 
 int install_plan_build(const struct install_input *in, struct install_plan **ret) {
@@ -198,32 +170,15 @@ int install_plan_build(const struct install_input *in, struct install_plan **ret
         if (in->have_signature && !in->have_pubkey)
                 push(&oom, &p->notes, "SHA256SUMS.sig is there but this installer carries no key: not verified");
 
-        /* The disk: the OS disk spec as the storage planner's only role disk. Its partitions do not
-         * matter (the image carries them), so none are passed. */
-        struct disk_spec spec = {
-                .name = (char *) (in->os ? in->os->name : "os"),
-                .classes = in->os ? in->os->classes : DISK_CLASS_SSD,
-                .transports = in->os ? in->os->transports : 0,
-                .min_size = in->os ? in->os->min_size : 50 * GiB,
-                .count = 1,
+        /* The disk: the storage planner in its installer mode, with every role disk and the answers
+         * as they are. */
+        static const struct disk_spec default_os = {
+                .name = (char *) "os", .classes = DISK_CLASS_SSD, .min_size = 50 * GiB, .count = 1, .os = true,
         };
-        /* Only ignoredisk and clearpart speak about the OS disk. %addon disk aliases and part
-         * --ondisk pins describe data disks, which firstboot lays out after the reboot: they are
-         * not judged here (and "@alias" device specs are dropped with them). */
-        struct storage_answers a = {};
-        _cleanup_free_ char **only_use = NULL, **ignore = NULL, **clear = NULL;
-        if (in->answers) {
-                a.clear_all = in->answers->clear_all;
-                if (!borrow_plain_specs(in->answers->only_use, &only_use, &oom) ||
-                    !borrow_plain_specs(in->answers->ignore, &ignore, &oom) ||
-                    !borrow_plain_specs(in->answers->clear_drives, &clear, &oom))
-                        push(&oom, &p->notes, "\"@alias\" disks in ignoredisk/clearpart name data disks: not used to "
-                             "choose the OS disk");
-                a.only_use = only_use;
-                a.ignore = ignore;
-                a.clear_drives = clear;
-        }
-        struct plan_input pi = { .specs = &spec, .n_specs = 1, .answers = in->answers ? &a : NULL, .disks = in->disks };
+        struct plan_input pi = {
+                .specs = in->n_specs ? in->specs : &default_os, .n_specs = in->n_specs ? in->n_specs : 1,
+                .answers = in->answers, .disks = in->disks, .install = true,
+        };
         int r = disk_plan_build(&pi, &p->disks);
         if (r < 0)
                 return r;
@@ -231,8 +186,11 @@ int install_plan_build(const struct install_input *in, struct install_plan **ret
                 push(&oom, &p->errors, "%s", *e);
         for (char **e = p->disks->notes; e && *e; e++)
                 push(&oom, &p->notes, "%s", *e);
-        if (disk_plan_ok(p->disks) && p->disks->n_disks == 1) {
-                const struct plan_disk *pd = &p->disks->disks[0];
+        const struct plan_disk *pd = NULL;
+        for (size_t i = 0; i < p->disks->n_disks; i++)
+                if (p->disks->disks[i].mode == PLAN_DISK_IMAGE)
+                        pd = &p->disks->disks[i];
+        if (disk_plan_ok(p->disks) && pd) {
                 const struct disk_info *d = &in->disks->disks[pd->disk];
                 p->target = (ssize_t) pd->disk;
                 p->target_devnode = strdup_or_null(pd->devnode, &oom);
@@ -240,9 +198,8 @@ int install_plan_build(const struct install_input *in, struct install_plan **ret
                 p->target_size = d->size;
                 p->sector_size = d->logical_sector_size ?: 512;
                 if (pd->wipe) {
-                        p->wipe = disk_info_signature_summary(d);
-                        if (!p->wipe)
-                                oom = true;
+                        p->wipe = strdup_or_null(pd->carries, &oom);
+                        p->wipe_allowed_by = strdup_or_null(pd->allowed_by, &oom);
                 }
                 /* the builder writes its GPT for 512-byte sectors; on a 4Kn disk the firmware would look
                  * for it at byte 4096 */
@@ -278,7 +235,8 @@ void install_plan_render(const struct install_plan *p, const struct disk_set *s,
                 _cleanup_free_ char *h = format_size_human(p->target_size);
                 buf_printf(b, "target:  %s (%s, %s)\n", p->target_devnode, strna(p->target_id), strna(h));
                 if (p->wipe)
-                        buf_printf(b, "do:      overwrite what is on it (%s): the answers clear it\n", p->wipe);
+                        buf_printf(b, "do:      overwrite what is on it (%s): allowed by %s\n", p->wipe,
+                                   strna(p->wipe_allowed_by));
                 buf_puts(b, "do:      stream the image onto it, verify, move the backup GPT to the disk's end\n");
                 if (p->ks)
                         buf_printf(b, "do:      copy %s to /%s on the installed root\n", p->ks, KS_INSTALLED_PATH);

@@ -15,9 +15,11 @@
  * OS disk, the answers and the probed disks to the one disk the image will be written to (or the
  * reasons there is none). install-apply.c is the only code that writes.
  *
- * The disk is chosen by the storage planner itself (disk-plan.h): the OS disk spec is offered to it
- * as the only role disk, so class, transport, size, ignoredisk, clearpart, the boot medium, busy
- * disks and signatures are decided exactly as the storage step decides them for data disks. */
+ * The disk is chosen by the storage planner itself (disk-plan.h), in its installer mode: every role
+ * disk and the answers as they are (aliases, pins, ignoredisk, clearpart) go in, so which disks may
+ * be touched is decided by the one code path the storage step uses, and `rackstack-firstboot plan
+ * --install` prints the same decisions. The OS role disk is the target; the data role disks are
+ * the storage step's after the reboot, and are only reported. */
 
 /* ---- SHA256SUMS ---------------------------------------------------------------------------------- */
 
@@ -49,7 +51,8 @@ struct install_input {
         bool have_signature;            /* SHA256SUMS.sig exists at the source */
         bool have_pubkey;               /* the installer carries a signing key */
         uint64_t raw_size;              /* from the image's frame header; 0 = unknown */
-        const struct disk_spec *os;     /* the role's OS disk (NULL: any ssd of 50G) */
+        const struct disk_spec *specs;  /* the role's disks, the OS disk among them (none: any ssd of 50G) */
+        size_t n_specs;
         const struct storage_answers *answers; /* NULL = none */
         const struct disk_set *disks;
         const char *ks;                 /* the kickstart to copy onto the installed system, or NULL */
@@ -70,6 +73,7 @@ struct install_plan {
         uint64_t target_size;
         uint32_t sector_size;
         char *wipe;             /* what the answers allow to be overwritten ("gpt, ext4 (part 1)"), NULL if empty */
+        char *wipe_allowed_by;  /* the answer that allows it ("clearpart --drives=sdb (ks.cfg:31)") */
         char *ks;               /* copied to KS_INSTALLED_PATH on the installed root, NULL for none */
 
         struct disk_plan *disks; /* the storage planner's verdicts, for the report */

@@ -8,7 +8,6 @@
 #include "disk-apply.h"
 #include "disk-plan.h"
 #include "disk-probe.h"
-#include "disk-seed.h"
 #include "diag.h"
 #include "kickstart.h"
 #include "profile.h"
@@ -58,8 +57,10 @@ static void usage(FILE *f) {
         fprintf(f, "  %-10s %s\n", "identity", "compare with the recorded identity; --check-clone renews a clone's (see identity --help)");
         fprintf(f, "\noptions:\n"
                    "  --root=DIR          operate on files under DIR (default /)\n"
-                   "  --role=ROLE         the role whose disk layout to use\n"
+                   "  --role=ROLE         the role whose disk layout to use, from --profiles\n"
+                   "  --profiles=DIR      where --role's profiles are (default " DEFAULT_PROFILES ")\n"
                    "  --profile=FILE      the role profile (default " IMAGE_PROFILE ")\n"
+                   "  --install           plan: as `install` would plan (the OS disk is chosen to receive the image)\n"
                    "  --ks=FILE           kickstart answers (ignoredisk, clearpart, part --ondisk, %%addon disk)\n"
                    "  --only-use=DEV,...  ignoredisk --only-use: only these disks are visible\n"
                    "  --clear=DEV,...     clearpart --drives: these may be wiped if the plan uses them\n"
@@ -111,11 +112,13 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        enum { OPT_ROOT = 256, OPT_ROLE, OPT_PROFILE, OPT_KS, OPT_ONLY_USE, OPT_CLEAR, OPT_CLEAR_ALL, OPT_JSON, OPT_NO_MOUNT, OPT_SYSFS, OPT_CONFIRM_WIPE };
+        enum { OPT_ROOT = 256, OPT_ROLE, OPT_PROFILE, OPT_KS, OPT_ONLY_USE, OPT_CLEAR, OPT_CLEAR_ALL, OPT_JSON, OPT_NO_MOUNT, OPT_SYSFS, OPT_CONFIRM_WIPE, OPT_PROFILES, OPT_INSTALL };
         static const struct option longopts[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
                 { "role", required_argument, NULL, OPT_ROLE },
                 { "profile", required_argument, NULL, OPT_PROFILE },
+                { "profiles", required_argument, NULL, OPT_PROFILES },
+                { "install", no_argument, NULL, OPT_INSTALL },
                 { "ks", required_argument, NULL, OPT_KS },
                 { "only-use", required_argument, NULL, OPT_ONLY_USE },
                 { "clear", required_argument, NULL, OPT_CLEAR },
@@ -137,6 +140,8 @@ int main(int argc, char **argv) {
                 case OPT_ROOT: o.root = optarg; break;
                 case OPT_ROLE: o.role = optarg; break;
                 case OPT_PROFILE: o.profile = optarg; break;
+                case OPT_PROFILES: o.profiles = optarg; break;
+                case OPT_INSTALL: o.install = true; break;
                 case OPT_KS: o.ks = optarg; break;
                 case OPT_ONLY_USE: r = split_append(&o.only_use, optarg); break;
                 case OPT_CLEAR: r = split_append(&o.clear, optarg); break;
@@ -154,6 +159,10 @@ int main(int argc, char **argv) {
         }
         if (optind < argc) {
                 log_error("unexpected argument '%s'", argv[optind]);
+                return 2;
+        }
+        if (o.install && verb->run != verb_plan) {
+                log_error("--install is for the plan verb: only `install` itself writes an image");
                 return 2;
         }
         return verb->run(&o);

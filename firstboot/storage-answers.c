@@ -22,6 +22,14 @@ int storage_answers_from_ks(const struct ks *ks, struct storage_answers *ret) {
         if (r < 0)
                 return r;
         a.clear_all = ks->clearpart.mode == KS_CLEARPART_ALL;
+        /* where the lines that let a disk be written are, for the plan's "allowed by" */
+        const struct src *cs = ks_given(ks->clearpart.drives_src) ? &ks->clearpart.drives_src :
+                               ks_given(ks->clearpart.mode_src) ? &ks->clearpart.mode_src : &ks->clearpart.src;
+        if (ks_given(*cs) && !(a.clear_origin = strprintf("%s:%u", strna(cs->file), cs->line)))
+                return -ENOMEM;
+        const struct src *os = ks_given(ks->ignoredisk.only_use_src) ? &ks->ignoredisk.only_use_src : &ks->ignoredisk.src;
+        if (ks_given(*os) && !(a.only_use_origin = strprintf("%s:%u", strna(os->file), os->line)))
+                return -ENOMEM;
 
         if (ks->addon.n_disks) {
                 a.aliases = calloc(ks->addon.n_disks, sizeof *a.aliases);
@@ -67,6 +75,43 @@ int storage_answers_from_ks(const struct ks *ks, struct storage_answers *ret) {
         }
         *ret = a;
         a = (struct storage_answers) {};
+        return 0;
+}
+
+static int set_origin(char **to, const char *origin) {
+        char *s = strdup(origin);
+        if (!s)
+                return -ENOMEM;
+        free(*to);
+        *to = s;
+        return 0;
+}
+
+int storage_answers_override(struct storage_answers *a, char **only_use, const char *only_use_origin, char **clear,
+                             bool clear_all, const char *clear_origin) {
+        if (only_use) {
+                char **l = strv_copy(only_use);
+                if (!l || set_origin(&a->only_use_origin, only_use_origin) < 0) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+                strv_free(a->only_use);
+                a->only_use = l;
+        }
+        if (clear) {
+                char **l = strv_copy(clear);
+                if (!l || set_origin(&a->clear_origin, clear_origin) < 0) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+                strv_free(a->clear_drives);
+                a->clear_drives = l;
+        }
+        if (clear_all) {
+                a->clear_all = true;
+                if (!clear && set_origin(&a->clear_origin, "--clear-all") < 0)
+                        return -ENOMEM;
+        }
         return 0;
 }
 

@@ -12,8 +12,8 @@
 #include "disk-apply.h"
 #include "disk-plan.h"
 #include "disk-probe.h"
-#include "disk-seed.h"
 #include "fileio.h"
+#include "install-plan.h"
 #include "journal.h"
 #include "kickstart.h"
 #include "log.h"
@@ -27,7 +27,7 @@
 /* ---- storage: probe, plan, apply ----------------------------------------------------------------------- */
 
 struct storage_run {
-        struct profile *profile; /* when loaded, specs point into it */
+        struct profile *profile; /* specs point into it */
         struct disk_spec *specs;
         size_t n_specs;
         struct storage_answers answers;
@@ -44,10 +44,7 @@ static void storage_run_done(struct storage_run *s) {
         disk_set_free(s->disks);
         storage_claims_free(s->claims, s->n_claims);
         storage_answers_done(&s->answers);
-        if (s->profile)
-                profile_free(s->profile);
-        else
-                disk_specs_free(s->specs, s->n_specs);
+        profile_free(s->profile);
         journal_free(s->journal);
         if (s->root_fd >= 0)
                 close(s->root_fd);
@@ -58,30 +55,16 @@ static int storage_prepare(const struct options *o, struct storage_run *s) {
         int r;
         *s = (struct storage_run) { .root_fd = -1 };
 
-        const char *profile = o->profile;
-        if (!profile && !o->role && access(IMAGE_PROFILE, F_OK) == 0)
-                profile = IMAGE_PROFILE;
-        if (profile) {
-                _cleanup_(diags_done) struct diags d = {};
-                r = profile_load_file(profile, &d, &s->profile);
-                diags_print(&d, stderr);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to load the profile '%s': %m", profile), 2;
-                s->specs = s->profile->disks;
-                s->n_specs = s->profile->n_disks;
-        } else if (o->role) {
-                /* the seed's layouts built in: for tests and for hosts without an installed profile */
-                r = seed_disk_specs(o->role, &s->specs, &s->n_specs);
-                if (r == -ENOENT) {
-                        log_error("unknown role '%s'", o->role);
-                        return 2;
-                }
-                if (r < 0)
-                        return log_error_errno(r, "Failed to build the disk specs: %m"), 1;
-        } else {
-                log_error("no profile: %s is missing; give --profile=FILE or --role=ROLE", IMAGE_PROFILE);
+        r = role_profile_load(o->profile, o->profiles, o->role, &s->profile);
+        if (r < 0)
+                return r == -ENOMEM ? 1 : 2;
+        if (!s->profile) {
+                log_error("no profile: %s is missing; give --profile=FILE or --role=ROLE [--profiles=DIR]",
+                          IMAGE_PROFILE);
                 return 2;
         }
+        s->specs = s->profile->disks;
+        s->n_specs = s->profile->n_disks;
 
         if (o->ks) {
                 _cleanup_(diags_done) struct diags d = {};
@@ -93,30 +76,19 @@ static int storage_prepare(const struct options *o, struct storage_run *s) {
                 r = storage_answers_from_ks(ks, &s->answers);
                 if (r < 0)
                         return log_error_errno(r, "Failed to read the kickstart's disk answers: %m"), 1;
-                if (s->profile) {
-                        struct diags pd = {};
-                        r = storage_apply_ks_parts(ks, s->specs, s->n_specs, &pd);
-                        diags_print(&pd, stderr);
-                        diags_done(&pd);
-                        if (r == -EINVAL)
-                                return 2;
-                        if (r < 0)
-                                return log_error_errno(r, "Failed to apply the kickstart's part lines: %m"), 1;
-                }
+                struct diags pd = {};
+                r = storage_apply_ks_parts(ks, s->specs, s->n_specs, &pd);
+                diags_print(&pd, stderr);
+                diags_done(&pd);
+                if (r == -EINVAL)
+                        return 2;
+                if (r < 0)
+                        return log_error_errno(r, "Failed to apply the kickstart's part lines: %m"), 1;
         }
         /* the command line narrows or overrides the kickstart */
-        if (o->only_use) {
-                strv_free(s->answers.only_use);
-                if (!(s->answers.only_use = strv_copy(o->only_use)))
-                        return log_error_errno(-ENOMEM, "Out of memory"), 1;
-        }
-        if (o->clear) {
-                strv_free(s->answers.clear_drives);
-                if (!(s->answers.clear_drives = strv_copy(o->clear)))
-                        return log_error_errno(-ENOMEM, "Out of memory"), 1;
-        }
-        if (o->clear_all)
-                s->answers.clear_all = true;
+        r = storage_answers_override(&s->answers, o->only_use, "--only-use", o->clear, o->clear_all, "--clear");
+        if (r < 0)
+                return log_error_errno(r, "Out of memory"), 1;
 
         s->root_fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (s->root_fd < 0)
@@ -132,10 +104,13 @@ static int storage_prepare(const struct options *o, struct storage_run *s) {
         r = disk_probe_all(&po, &s->disks);
         if (r < 0)
                 return log_error_errno(r, "Failed to probe the disks: %m"), 1;
+        /* as install marks them (it also knows the disk its source is on) */
+        if (o->install)
+                install_mark_boot_media(s->disks, NULL, NULL);
 
         struct plan_input in = {
                 .specs = s->specs, .n_specs = s->n_specs, .answers = &s->answers, .disks = s->disks,
-                .claims = s->claims, .n_claims = s->n_claims,
+                .claims = s->claims, .n_claims = s->n_claims, .install = o->install,
         };
         r = disk_plan_build(&in, &s->plan);
         if (r < 0)
@@ -214,6 +189,19 @@ static int offer_wipe(const struct options *o, struct storage_run *s, storage_co
                 return r;
         }
         log_info("Wiping confirmed at the console: %zu disk%s", strv_length(wipe), strv_length(wipe) == 1 ? "" : "s");
+        /* the confirmation, not a clearpart line, is what allows these */
+        for (size_t i = 0; i < p->n_disks; i++) {
+                struct plan_disk *pd = &p->disks[i];
+                if (!pd->wipe || !streq(s->plan->verdicts[pd->disk].state, "refused"))
+                        continue;
+                char *by = strdup("'wipe' typed at the console");
+                if (!by) {
+                        disk_plan_free(p);
+                        return -ENOMEM;
+                }
+                free(pd->allowed_by);
+                pd->allowed_by = by;
+        }
         disk_plan_free(s->plan);
         s->plan = p;
         print_plan(o, s);

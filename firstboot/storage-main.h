@@ -3,18 +3,19 @@
 
 #include <stdbool.h>
 
+#include "role-profile.h"
 #include "status.h"
-
-#define IMAGE_PROFILE "/usr/share/rackstack/profile.yaml"
 
 /* Options every verb understands; a verb uses what it needs. */
 struct options {
         const char *root;
         const char *role;
         const char *profile;
+        const char *profiles; /* with role: the profiles directory (default DEFAULT_PROFILES) */
         const char *ks;
         const char *sysfs;
         bool json;
+        bool install;       /* plan: as `install` would (the OS disk is chosen to receive the image) */
         bool no_mount;
         bool clear_all;
         bool dry_run;

@@ -132,7 +132,7 @@ print(" ".join("%s:%s:%s:%s" % (p["start"], p["size"], p["type"], p["uuid"]) for
 truncate -s 60G "$T/disk1.img"
 D1=$(attach "$T/disk1.img") || { echo "losetup failed"; exit 1; }
 before=$(ends "$D1")
-fb install --source "$SRC" --target "$D1" --role db --dry-run
+fb install --source "$SRC" --target "$D1" --role db --profiles "$here/profiles" --dry-run
 if [ "$rc" = 0 ] && grep -q "target:  $D1" "$T/out" && grep -q "(512 MiB raw)" "$T/out" && [ "$(ends "$D1")" = "$before" ]; then
         ok "dry run: plans $D1, reads the image's size from its zstd frame header, writes nothing"
 else
@@ -145,15 +145,15 @@ cp "$SRC"/* "$SRC_WEB/"
 printf '{"role": "web", "host": "lab-web1", "base": "ubuntu-24.04", "version": "0.1.0", "build_time": 1700000000}\n' \
         > "$SRC_WEB/image.json"
 ( cd "$SRC_WEB" && sha256sum image.json >> SHA256SUMS )
-fb install --source "$SRC_WEB" --target "$D1" --role db --dry-run
+fb install --source "$SRC_WEB" --target "$D1" --role db --profiles "$here/profiles" --dry-run
 if [ "$rc" = 1 ] && grep -q "the image is the web role's (host lab-web1), but the answers are for role db" "$T/out"; then
         ok "image.json names another role: refused"
 else
         not_ok "another role's image (rc=$rc)"
 fi
-fb install --source "$SRC_WEB" --target "$D1" --role db --dry-run --any-role
+fb install --source "$SRC_WEB" --target "$D1" --role db --profiles "$here/profiles" --dry-run --any-role
 if [ "$rc" = 0 ] && grep -q "any-role" "$T/out"; then ok "--any-role: planned anyway"; else not_ok "--any-role (rc=$rc)"; fi
-fb install --source "$SRC" --target "$D1" --role db --no-reboot
+fb install --source "$SRC" --target "$D1" --role db --profiles "$here/profiles" --no-reboot
 mbs=$(grep -o '[0-9.]* MB/s; sha256 ok' "$T/out" | cut -d' ' -f1)
 secs=$(grep -o 'in [0-9.]* s, ' "$T/out" | cut -d' ' -f2)
 if [ "$rc" = 0 ] && grep -q '%.*MB/s' "$T/out" && [ "$(tail -n 1 "$T/out")" = "rackstack-firstboot: install finished" ] \
@@ -167,13 +167,13 @@ fi
 truncate -s 60G "$T/disk1k.img"
 D1K=$(attach "$T/disk1k.img")
 before=$(ends "$D1K")
-fb install --source "$SRC_UNLISTED" --target "$D1K" --role db --no-reboot
+fb install --source "$SRC_UNLISTED" --target "$D1K" --role db --profiles "$here/profiles" --no-reboot
 if [ "$rc" = 1 ] && grep -q "ks.cfg is not listed in $SRC_UNLISTED/SHA256SUMS" "$T/out" && [ "$(ends "$D1K")" = "$before" ]; then
         ok "ks.cfg on the source but not in its SHA256SUMS: refused, nothing written"
 else
         not_ok "unlisted ks.cfg (rc=$rc)"
 fi
-fb install --source "$SRC_KS" --target "$D1K" --role db --no-reboot
+fb install --source "$SRC_KS" --target "$D1K" --role db --profiles "$here/profiles" --no-reboot
 if [ "$rc" = 0 ] && grep -q "answers from $SRC_KS/ks.cfg" "$T/out" && check_installed "ks" "$D1K" $((P3S * 512)); then
         ok "ks.cfg on the medium: read as the answers; the image installed (the root fs then carries the kickstart)"
 else
@@ -194,17 +194,18 @@ truncate -s 60G "$T/disk2.img"
 mke2fs -q -F -t ext4 -L olddata "$T/disk2.img" 1G
 D2=$(attach "$T/disk2.img")
 before=$(ends "$D2")
-fb install --source "$SRC" --target "$D2" --role db --no-reboot
+fb install --source "$SRC" --target "$D2" --role db --profiles "$here/profiles" --no-reboot
 if [ "$rc" = 1 ] && grep -q "${D2#/dev/} refused: .*carries ext4" "$T/out" \
    && grep -q "^rackstack-firstboot: FAILED at install: ${D2#/dev/} refused" "$T/out" && [ "$(ends "$D2")" = "$before" ]; then
         ok "a disk with an ext4 and no clearpart: refused, naming it and its ext4; unchanged"
 else
         not_ok "data disk without clearance (rc=$rc)"
 fi
-fb install --source "$SRC" --target "$D2" --clear "$D2" --role db --no-reboot
-if [ "$rc" = 0 ] && grep -q "overwrite what is on it (ext4)" "$T/out" && check_installed "cleared" "$D2" \
+fb install --source "$SRC" --target "$D2" --clear "$D2" --role db --profiles "$here/profiles" --no-reboot
+if [ "$rc" = 0 ] && grep -q "overwrite what is on it (ext4): allowed by clearpart --drives=$D2 (--clear)" "$T/out" \
+   && check_installed "cleared" "$D2" \
    && ! blkid -p -o value -s TYPE "$D2" | grep -qx ext4; then
-        ok "the same disk with --clear: overwritten, installed"
+        ok "the same disk with --clear: the plan names it, its ext4 and --clear as what allows it; overwritten, installed"
 else
         not_ok "data disk with clearance (rc=$rc)"
 fi
@@ -241,29 +242,30 @@ truncate -s 60G "$T/disk3.img"
 mke2fs -q -F -t ext4 -L olddata "$T/disk3.img" 1G
 D3=$(attach "$T/disk3.img")
 before=$(ends "$D3")
-onpty "-" install --source "$SRC" --target "$D3" --role db --no-reboot > "$T/out" 2>&1; rc=$?
+onpty "-" install --source "$SRC" --target "$D3" --role db --profiles "$here/profiles" --no-reboot > "$T/out" 2>&1; rc=$?
 if [ "$rc" = 1 ] && grep -q "${D3#/dev/} (60 GiB) holds ext4. Type ${D3#/dev/} to overwrite" "$T/out" \
    && [ "$(ends "$D3")" = "$before" ]; then
         ok "at a terminal, a disk with an ext4: asked; Enter leaves it unchanged"
 else
         not_ok "interactive refusal (rc=$rc)"
 fi
-onpty "${D3#/dev/}" install --source "$SRC" --target "$D3" --role db --no-reboot > "$T/out" 2>&1; rc=$?
-if [ "$rc" = 0 ] && grep -q "overwrite what is on it (ext4)" "$T/out" && check_installed "typed" "$D3"; then
+onpty "${D3#/dev/}" install --source "$SRC" --target "$D3" --role db --profiles "$here/profiles" --no-reboot > "$T/out" 2>&1; rc=$?
+if [ "$rc" = 0 ] && grep -q "overwrite what is on it (ext4): allowed by ${D3#/dev/} typed at the console" "$T/out" \
+   && check_installed "typed" "$D3"; then
         ok "typing the disk's name clears it: installed"
 else
         not_ok "interactive clear (rc=$rc)"
 fi
 truncate -s 60G "$T/disk5.img"
 D5=$(attach "$T/disk5.img")
-onpty "no" install --source "$SRC" --target "$D5" --role db --no-reboot > "$T/out" 2>&1; rc=$?
+onpty "no" install --source "$SRC" --target "$D5" --role db --profiles "$here/profiles" --no-reboot > "$T/out" 2>&1; rc=$?
 if [ "$rc" = 1 ] && grep -q "Type yes to go on" "$T/out" && grep -q "FAILED at install: not confirmed" "$T/out" \
    && zero_mib "$D5" 0; then
         ok "an empty disk at a terminal: asked to confirm; 'no' writes nothing"
 else
         not_ok "interactive confirmation (rc=$rc)"
 fi
-onpty "yes" install --source "$SRC" --target "$D5" --role db --no-reboot > "$T/out" 2>&1; rc=$?
+onpty "yes" install --source "$SRC" --target "$D5" --role db --profiles "$here/profiles" --no-reboot > "$T/out" 2>&1; rc=$?
 if [ "$rc" = 0 ] && check_installed "confirmed" "$D5"; then ok "'yes': installed"; else not_ok "interactive yes (rc=$rc)"; fi
 detach "$D3"; detach "$D5"; rm -f "$T/disk3.img" "$T/disk5.img"
 
@@ -272,7 +274,7 @@ BAD=$T/bad
 mkdir -p "$BAD"
 cp "$SRC/image.raw.zst" "$BAD/"
 echo "0000000000000000000000000000000000000000000000000000000000000000  image.raw.zst" > "$BAD/SHA256SUMS"
-fb install --source "$BAD" --target "$D1" --role db --no-reboot --clear "$D1"
+fb install --source "$BAD" --target "$D1" --role db --profiles "$here/profiles" --no-reboot --clear "$D1"
 if [ "$rc" = 1 ] && grep -q "sha256 mismatch" "$T/out" && grep -q "FAILED at install: the image does not match" "$T/out" \
    && zero_mib "$D1" 0 && zero_mib "$D1" $((60 * 1024 - 1)) && zero_mib "$D1" $((RAW_SIZE / 1048576 - 1)) \
    && [ -z "$(blkid -p -o value -s PTTYPE "$D1")" ]; then
@@ -287,8 +289,8 @@ fd = os.open(sys.argv[1], os.O_RDWR); n = os.fstat(fd).st_size
 b = bytearray(os.pread(fd, 1, n // 2)); b[0] ^= 0xff; os.pwrite(fd, bytes(b), n // 2)
 EOF
 ( cd "$BAD" && sha256sum image.raw.zst > SHA256SUMS && echo "$RAW_SHA  lab-db1.raw" >> SHA256SUMS )
-fb install --source "$SRC" --target "$D1" --role db --no-reboot --clear "$D1" >/dev/null   # a good install first
-fb install --source "$BAD" --target "$D1" --role db --no-reboot --clear "$D1"
+fb install --source "$SRC" --target "$D1" --role db --profiles "$here/profiles" --no-reboot --clear "$D1" >/dev/null   # a good install first
+fb install --source "$BAD" --target "$D1" --role db --profiles "$here/profiles" --no-reboot --clear "$D1"
 if [ "$rc" = 1 ] && grep -qE "decompression failed|sha256 mismatch" "$T/out" && zero_mib "$D1" 0 && zero_mib "$D1" $((60 * 1024 - 1)) \
    && [ -z "$(blkid -p -o value -s PTTYPE "$D1")" ]; then
         ok "corrupted stream: $(grep -oE 'decompression failed|sha256 mismatch' "$T/out" | head -n 1), the disk wiped"
@@ -307,7 +309,7 @@ HTTP_PID=$!
 for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" 2>/dev/null && break; sleep 0.1; done
 truncate -s 60G "$T/disk4.img"
 D4=$(attach "$T/disk4.img")
-fb install --source "http://127.0.0.1:$PORT" --target "$D4" --role db --no-reboot
+fb install --source "http://127.0.0.1:$PORT" --target "$D4" --role db --profiles "$here/profiles" --no-reboot
 hmbs=$(grep -o '[0-9.]* MB/s; sha256 ok' "$T/out" | cut -d' ' -f1)
 if [ "$rc" = 0 ] && grep -q "of gzip in" "$T/out" && check_installed "http" "$D4"; then
         ok "HTTP source (gzip, no ks.cfg there): installed, content = image ($hmbs MB/s)"
@@ -317,7 +319,7 @@ fi
 # the server's copy tampered: refused over HTTP too
 cp "$BAD/image.raw.zst" "$WEB/image.raw.zst"
 echo "$(sha256sum < "$SRC/image.raw.zst" | cut -d' ' -f1)  image.raw.zst" > "$WEB/SHA256SUMS"
-fb install --source "http://127.0.0.1:$PORT" --target "$D4" --role db --no-reboot --clear "$D4"
+fb install --source "http://127.0.0.1:$PORT" --target "$D4" --role db --profiles "$here/profiles" --no-reboot --clear "$D4"
 if [ "$rc" = 1 ] && zero_mib "$D4" 0 && [ -z "$(blkid -p -o value -s PTTYPE "$D4")" ]; then
         ok "HTTP source with a tampered image: refused, wiped"
 else
@@ -333,7 +335,7 @@ mke2fs -q -F -t ext4 -L RACKSTACK "$M" 2G
 mkdir -p "$T/medium"
 mount "$M" "$T/medium" && cp -a "$SRC/." "$T/medium/"
 before=$(sha256sum "$T/medium/image.raw.zst")
-fb install --source "$T/medium" --target "$M" --role db --no-reboot --clear "$M"
+fb install --source "$T/medium" --target "$M" --role db --profiles "$here/profiles" --no-reboot --clear "$M"
 if [ "$rc" = 1 ] && grep -q "the source is on ${M#/dev/}" "$T/out" && grep -q "names ${M#/dev/}, the boot medium" "$T/out" \
    && [ "$(sha256sum "$T/medium/image.raw.zst")" = "$before" ]; then
         ok "the disk holding the source is never a target, even named and cleared"
@@ -348,17 +350,17 @@ openssl pkey -in "$T/key.pem" -pubout -out "$T/key.pub" 2>/dev/null
 SIG=$T/signed
 cp -a "$SRC" "$SIG"
 openssl pkeyutl -sign -rawin -inkey "$T/key.pem" -in "$SIG/SHA256SUMS" -out "$SIG/SHA256SUMS.sig"
-fb install --source "$SIG" --target "$D1" --role db --pubkey "$T/key.pub" --clear "$D1" --dry-run
+fb install --source "$SIG" --target "$D1" --role db --profiles "$here/profiles" --pubkey "$T/key.pub" --clear "$D1" --dry-run
 if [ "$rc" = 0 ] && grep -q "signature verified" "$T/out"; then ok "signed SHA256SUMS: verified"; else not_ok "signed (rc=$rc)"; fi
 printf 'x' | dd of="$SIG/SHA256SUMS.sig" bs=1 seek=10 conv=notrunc status=none
 before=$(ends "$D1")
-fb install --source "$SIG" --target "$D1" --role db --pubkey "$T/key.pub" --clear "$D1" --no-reboot
+fb install --source "$SIG" --target "$D1" --role db --profiles "$here/profiles" --pubkey "$T/key.pub" --clear "$D1" --no-reboot
 if [ "$rc" = 1 ] && grep -q "FAILED at install: bad signature" "$T/out" && [ "$(ends "$D1")" = "$before" ]; then
         ok "bad signature: refused before anything is written"
 else
         not_ok "bad signature (rc=$rc)"
 fi
-fb install --source "$SRC" --target "$D1" --role db --pubkey "$T/key.pub" --clear "$D1" --no-reboot
+fb install --source "$SRC" --target "$D1" --role db --profiles "$here/profiles" --pubkey "$T/key.pub" --clear "$D1" --no-reboot
 if [ "$rc" = 1 ] && grep -q "no SHA256SUMS.sig" "$T/out" && [ "$(ends "$D1")" = "$before" ]; then
         ok "a key and no signature: refused"
 else
@@ -368,8 +370,119 @@ fi
 # ---- 7. too small ----------------------------------------------------------------------------------
 truncate -s 40G "$T/small.img"
 S=$(attach "$T/small.img")
-fb install --source "$SRC" --target "$S" --role db --no-reboot
+fb install --source "$SRC" --target "$S" --role db --profiles "$here/profiles" --no-reboot
 if [ "$rc" = 1 ] && grep -q "too small" "$T/out"; then ok "a 40G disk for a 50G OS disk: refused"; else not_ok "too small (rc=$rc)"; fi
+
+# ---- 8. which disks install may touch: `plan --install` and `install --dry-run` agree -------------
+# Three disks of sizes no other disk here has, so %addon aliases can name them by size: A (73G,
+# empty), B (77G, an ext4 holding a sentinel file) and C (131G, an xfs holding one), and the id role
+# (OS disk: an SSD of 50G or more; 'data': an SSD of 100G or more). Every row is a kickstart that
+# mixes ignoredisk and clearpart with plain names and @alias names; the planner run by `plan
+# --install` and the installer's dry run must name the same target (or refuse alike), and the
+# answer that allows overwriting it. Then real installs for the rows where a data disk sits next to
+# the target: the sentinels must read back afterwards.
+P=$here/profiles
+mksentinel() { # loopdev fstype
+        mkdir -p "$T/sent"
+        if [ "$2" = xfs ]; then mkfs.xfs -q -f -L sentinel "$1"; else mke2fs -q -F -t ext4 -L sentinel "$1"; fi
+        mount "$1" "$T/sent" && echo "data on $2 $(basename "$1")" > "$T/sent/sentinel" && umount "$T/sent"
+}
+sentinel_ok() { # loopdev fstype
+        local ok=1
+        mount -o ro "$1" "$T/sent" 2>/dev/null || return 1
+        [ "$(cat "$T/sent/sentinel" 2>/dev/null)" = "data on $2 $(basename "$1")" ] || ok=0
+        umount "$T/sent"
+        [ "$ok" = 1 ]
+}
+truncate -s 73G "$T/A.img"; truncate -s 77G "$T/B.img"; truncate -s 131G "$T/C.img"
+A=$(attach "$T/A.img"); B=$(attach "$T/B.img"); C=$(attach "$T/C.img")
+mksentinel "$B" ext4; mksentinel "$C" xfs
+mkks() { # ignoredisk-line clearpart-line -> $T/scope.ks (lines 3 and 4), with the aliases they use
+        local al
+        { echo "rootpw --lock"; echo "timezone Etc/UTC --utc"; echo "$1"; echo "$2"
+          echo "%addon com_rackstack"; echo "role id"
+          for al in "osa size=73G" "osb size=77G" "data size=131G" "big size>=70G count=1"; do
+                  case "${1// /,},${2// /,}," in *"@${al%% *},"*) echo "disk $al" ;; esac
+          done
+          echo "%end"; } | sed '/^$/d' > "$T/scope.ks"
+}
+# what `plan --install --json` decides: "ok|refused TARGET ALLOWED_BY"
+plan_says() {
+        "$FB" plan --install --profiles "$P" --role id --ks "$T/scope.ks" --json > "$T/plan.json" 2>"$T/plan.err"
+        [ $? = 2 ] && { echo "bad-input - -"; return; }
+        python3 -c '
+import json, sys
+try:
+    p = json.load(sys.stdin)
+except ValueError:
+    print("unreadable"); sys.exit()
+t = [d for d in p["disks"] if any(a["action"] == "image" for a in d["actions"])]
+w = [a.get("allowed_by") for d in t for a in d["actions"] if a["action"] == "wipe"]
+print("%s %s %s" % ("ok" if p["ok"] else "refused", t[0]["devnode"] if t and p["ok"] else "-", (w[0] if w and p["ok"] else "-")))' < "$T/plan.json"
+}
+# what `install --dry-run` decides, in the same words
+install_says() {
+        "$FB" install --source "$SRC" --profiles "$P" --role id --ks "$T/scope.ks" --dry-run --no-search < /dev/null > "$T/out" 2>&1
+        [ $? = 2 ] && { echo "bad-input - -"; return; }
+        local ok=refused tgt=- by=-
+        grep -q "^plan: ok" "$T/out" && ok=ok
+        if [ $ok = ok ]; then
+                tgt=$(sed -n 's/^target:  \([^ ]*\) .*/\1/p' "$T/out")
+                by=$(sed -n 's/^do:      overwrite what is on it (.*): allowed by //p' "$T/out")
+                [ -n "$by" ] || by=-
+        fi
+        echo "$ok $tgt $by"
+}
+# The rows name the disks %A%, %B%, %C%, put in when the row runs (a loop device detached and
+# attached again may have another name: a stale name could be another test's disk).
+subst() { local x=${1//%A%/$A}; x=${x//%B%/$B}; x=${x//%C%/$C}; x=${x//%KS%/$T/scope.ks}; echo "$x"; }
+#   ignoredisk | clearpart | what both must say: ok|refused|bad-input, target, the answer allowing the overwrite
+rows=(
+"ignoredisk --only-use=%A%,%B%,%C%|clearpart --none|ok %A% -"
+"ignoredisk --only-use=%A%,%B%,%C%|clearpart --drives=%B%|ok %B% clearpart --drives=%B% (%KS%:4)"
+"ignoredisk --only-use=%B%,@osa|clearpart --all --drives=@osa|ok %A% -"
+"ignoredisk --only-use=@osa,%B%,@data|clearpart --all --drives=@osa,@data|ok %A% -"
+"ignoredisk --only-use=@osb|clearpart --all|ok %B% clearpart --all (%KS%:4) within ignoredisk --only-use (%KS%:3)"
+"ignoredisk --only-use=%B%|clearpart --none|refused - -"
+"ignoredisk --only-use=%A%,%B%|clearpart --drives=@nosuch|bad-input - -"
+"ignoredisk --only-use=%A%,%B%,%C%,@big|clearpart --drives=@big|refused - -"
+"ignoredisk --drives=%B%|clearpart --drives=%A%|ok %A% -"
+"ignoredisk --drives=@osb,@data|clearpart --drives=@osa|ok %A% -"
+"ignoredisk --drives=@osa|clearpart --drives=@osb|ok %B% clearpart --drives=@osb (%KS%:4)"
+"|clearpart --all|bad-input - -"
+"ignoredisk --only-use=%A%,%C%|clearpart --drives=%C%|ok %A% -"
+)
+t0=$(date +%s.%N)
+for row in "${rows[@]}"; do
+        IFS='|' read -r ign clr want <<< "$(subst "$row")"
+        mkks "$ign" "$clr"
+        p=$(plan_says); i=$(install_says)
+        if [ "$p" != "$i" ]; then
+                not_ok "[$ign / $clr] plan --install says '$p', install --dry-run says '$i'"
+        elif [ "$i" != "$want" ]; then
+                not_ok "[$ign / $clr] both say '$i', expected '$want'"
+        else
+                ok "[${ign:-no ignoredisk} / $clr] plan and install agree: ${i//$T\//}"
+        fi
+done
+t1=$(date +%s.%N)
+echo "# ${#rows[@]} rows in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+
+# real installs where a data disk sits next to the target: the sentinels read back after
+for row in "ignoredisk --only-use=@osa,%B%,@data|clearpart --all --drives=@osa,@data" \
+           "ignoredisk --only-use=%A%,%C%|clearpart --drives=%C%"; do
+        IFS='|' read -r ign clr <<< "$(subst "$row")"
+        mkks "$ign" "$clr"
+        "$FB" install --source "$SRC" --profiles "$P" --role id --ks "$T/scope.ks" --no-reboot --no-search < /dev/null > "$T/out" 2>&1; rc=$?
+        if [ "$rc" = 0 ] && grep -q "^rackstack-firstboot: install: writing image.raw.zst to $A\$" "$T/out" \
+           && check_installed "scope" "$A" $((P3S * 512)) && sentinel_ok "$B" ext4 && sentinel_ok "$C" xfs; then
+                ok "[$ign / $clr] installed on A; B's ext4 and C's xfs read back"
+        else
+                not_ok "[$ign / $clr] real install (rc=$rc)"
+        fi
+        detach "$A"; rm -f "$T/A.img"; truncate -s 73G "$T/A.img"; A=$(attach "$T/A.img")
+done
+detach "$A"; detach "$B"; detach "$C"; rm -f "$T/A.img" "$T/B.img" "$T/C.img"
 
 echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" = 0 ]

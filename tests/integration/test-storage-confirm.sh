@@ -38,7 +38,7 @@ def session(root, keys):
     os.makedirs(root, exist_ok=True)
     pid, fd = pty.fork()
     if pid == 0:
-        os.execv(FB, [FB, "storage", "--role", "id", "--root", root, "--only-use", L, "--no-mount", "--confirm-wipe"])
+        os.execv(FB, [FB, "storage", "--role", "id", "--profiles", os.path.join(os.getcwd(), "profiles"), "--root", root, "--only-use", L, "--no-mount", "--confirm-wipe"])
     out, sent, deadline = b"", 0, time.monotonic() + 120
     while time.monotonic() < deadline:
         r, _, _ = select.select([fd], [], [], 0.2)
@@ -72,6 +72,9 @@ check("Ctrl-C: the step fails with the refusal and why it stands, nothing writte
 rc, out = session(T + "/r2", [(r"Type 'wipe' to wipe them: ", "wipe\r")])
 check("'wipe': the disk is cleared and laid out", rc == 0 and "rackstack-firstboot: finished" in out and
       "Wiping confirmed at the console" in out, out)
+check("'wipe': the plan printed after it names the disk, its ext4 and the console as what allows it",
+      re.search(re.escape(L.split("/")[-1]) + r" .*\n(    .*\n)*    do:  wipe every signature \(both ends\) of what it carries \(ext4\): "
+                r"allowed by 'wipe' typed at the console", out) is not None, out)
 parts = subprocess.run(["sfdisk", "--json", T + "/old.img"], capture_output=True, text=True).stdout
 check("'wipe': a GPT now, the old ext4 gone from the start", '"label":"gpt"' in parts.replace(" ", "") , parts)
 print("%d checks, %d failed" % (n, fails))

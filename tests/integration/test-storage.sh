@@ -113,7 +113,7 @@ refusal_case() { # name expect-message loopdev [extra args]
         img=$(losetup -n -O BACK-FILE "$dev")
         mkdir -p "$root"
         before=$(shash "$img")
-        fb storage --role id --root "$root" --only-use "$dev" "$@"
+        fb storage --role id --profiles "$here/profiles" --root "$root" --only-use "$dev" "$@"
         after=$(shash "$img")
         if [ "$rc" != 1 ]; then not_ok "$name: exit $rc, expected 1"; return; fi
         if ! grep -qF -- "$msg" "$T/out"; then not_ok "$name: no '$msg' in the output"; return; fi
@@ -127,20 +127,20 @@ refusal_case() { # name expect-message loopdev [extra args]
 echo "# probe and plan"
 L=$(mkdisk empty 120G) || { echo "losetup failed"; exit 1; }
 h0=$(shash "$T/empty.img")
-fb plan --role id --only-use "$L" --json
+fb plan --role id --profiles "$here/profiles" --only-use "$L" --json
 if [ "$rc" = 0 ] && grep -q '"verdict": "chosen"' "$T/out" && grep -q "\"name\": \"${L#/dev/}\"" "$T/out" \
    && grep -q '"logical_sector_size": 512' "$T/out" && [ "$(shash "$T/empty.img")" = "$h0" ]; then
         ok "plan --json: empty 120G ssd chosen for 'data', nothing written"
 else
         not_ok "plan --json on an empty disk (rc=$rc)"
 fi
-fb plan --role id --only-use "$L"
-if [ "$rc" = 0 ] && grep -q "why: matches 'data'" "$T/out" && grep -q "do:  part 1 data" "$T/out"; then
-        ok "plan table: reasons and actions"
+fb plan --role id --profiles "$here/profiles" --only-use "$L"
+if [ "$rc" = 0 ] && grep -q "why: matches 'data'" "$T/out" && grep -q "do:  part 1 dirsrv .* mount /var/lib/dirsrv (noatime)" "$T/out"; then
+        ok "plan table: reasons and actions, from profiles/id.yaml (--role --profiles)"
 else
         not_ok "plan table (rc=$rc)"
 fi
-fb plan --role db --only-use "$L"
+fb plan --role db --profiles "$here/profiles" --only-use "$L"
 if [ "$rc" = 1 ] && grep -q "not 'database': it is ssd, 'database' asks for nvme" "$T/out"; then
         ok "plan: db role refuses a non-NVMe disk, saying why"
 else
@@ -159,7 +159,7 @@ if [ "$rc" = 1 ] && grep -q "%addon disk database count=1: 0 disks match" "$T/ou
 else
         not_ok "plan --ks (rc=$rc)"
 fi
-fb plan --role id --ks /nonexistent
+fb plan --role id --profiles "$here/profiles" --ks /nonexistent
 if [ "$rc" = 2 ]; then ok "--ks missing file: exit 2"; else not_ok "--ks missing (rc=$rc)"; fi
 detach "$L"
 
@@ -176,7 +176,7 @@ grep -q "xfs (part 1)" "$T/out" && ok "gpt-data: the console lists the xfs insid
 
 # clearpart --all without a drive list
 mkdir -p "$T/root-clearall"
-fb storage --role id --root "$T/root-clearall" --clear-all
+fb storage --role id --profiles "$here/profiles" --root "$T/root-clearall" --clear-all
 if [ "$rc" = 1 ] && grep -q "clearpart --all without --drives" "$T/out"; then
         ok "clearpart --all without drives: refused"
 else
@@ -250,6 +250,37 @@ else
         skip_case "luks: no cryptsetup (apt-get install cryptsetup-bin)"
 fi
 
+# Content whose partition table is gone: a filesystem, LVM PV or LUKS header at a usual partition
+# offset, which `blkid -p` on the whole disk does not see. Each is data.
+at_offset() { # name offset-in-bytes maker(loopdev) -> a loop device of the whole disk, content at offset
+        truncate -s 120G "$T/$1.img"
+        local P
+        P=$(losetup -f --show -o "$2" "$T/$1.img") || return 1
+        "$3" "$P" >/dev/null 2>&1
+        losetup -d "$P"
+        attach "$T/$1.img"
+}
+mk_ext4() { mke2fs -q -F -t ext4 -L olddata "$1" 2G; }
+mk_xfs() { mkfs.xfs -q -f "$1"; }
+mk_pv() { pvcreate -q -ff -y "$1"; }
+mk_luks() { cryptsetup luksFormat -q --batch-mode --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 "$1" "$T/key"; }
+printf pw > "$T/key"
+for c in "ext4-1mib 1048576 mk_ext4 ext4 (at 1 MiB, in no partition)" \
+         "xfs-63s 32256 mk_xfs xfs (at sector 63, in no partition)" \
+         "pv-4mib 4194304 mk_pv LVM2_member (at 4 MiB, in no partition)" \
+         "luks-2048s 1048576 mk_luks crypto_LUKS (at 1 MiB, in no partition)"; do
+        read -r name off maker msg <<< "$c"
+        case $maker in mk_pv) command -v pvcreate >/dev/null || { skip_case "$name: no pvcreate"; continue; } ;;
+                       mk_luks) command -v cryptsetup >/dev/null || { skip_case "$name: no cryptsetup"; continue; } ;; esac
+        L=$(at_offset "$name" "$off" "$maker")
+        if [ -n "$(blkid -p -o value -s TYPE "$L")" ]; then
+                not_ok "$name: blkid sees the content on the whole disk; the case tests nothing"
+        else
+                refusal_case "$name" "carries $msg" "$L"
+        fi
+        detach "$L"; rm -f "$T/$name.img"
+done
+
 # a GPT whose primary header and PMBR are gone (the backup at the end is intact)
 truncate -s 120G "$T/corrupt.img"
 echo 'label: gpt
@@ -270,7 +301,7 @@ mkfs.ext4 -q -F "$T/ad.img" 2>/dev/null
 A=$(attach "$T/nc.img"); B=$(attach "$T/ad.img")
 h1=$(shash "$T/nc.img"); h2=$(shash "$T/ad.img")
 mkdir -p "$T/root-app" "$T/root-clearall"
-fb storage --role app --root "$T/root-app" --only-use "$A,$B"
+fb storage --role app --profiles "$here/profiles" --root "$T/root-app" --only-use "$A,$B"
 if [ "$rc" = 1 ] && grep -q "carries ext4" "$T/out" && [ "$(shash "$T/nc.img")" = "$h1" ] && [ "$(shash "$T/ad.img")" = "$h2" ]; then
         ok "app: one disk refused, nothing written to either"
 else
@@ -285,11 +316,12 @@ start=2048, size=204800' | sfdisk -q "$T/c1.img"
 mkfs.ext4 -q -F "$T/c2.img" 2>/dev/null
 A=$(attach "$T/c1.img"); B=$(attach "$T/c2.img"); mkdir -p "$T/root-clear"
 h2=$(shash "$T/c2.img")
-fb storage --role id --root "$T/root-clear" --only-use "$A,$B" --clear "$A"
+fb storage --role id --profiles "$here/profiles" --root "$T/root-clear" --only-use "$A,$B" --clear "$A"
 lay=$(layout_of "$A")
 if [ "$rc" = 0 ] && grep -q "^rackstack-firstboot: finished" "$T/out" && [ "$(shash "$T/c2.img")" = "$h2" ] \
-   && echo "$lay" | grep -q '"name": "data"' && echo "$lay" | grep -q 'TYPE=xfs' \
-   && grep -q "/var/lib/dirsrv xfs defaults" "$T/root-clear/etc/fstab" \
+   && grep -q "do:  wipe every signature (both ends) of what it carries (gpt): allowed by clearpart --drives=$A (--clear)" "$T/out" \
+   && echo "$lay" | grep -q '"name": "dirsrv"' && echo "$lay" | grep -q 'TYPE=xfs' \
+   && grep -q "/var/lib/dirsrv xfs noatime" "$T/root-clear/etc/fstab" \
    && findmnt -n "$T/root-clear/var/lib/dirsrv" >/dev/null; then
         ok "clearpart --drives: wiped, labelled, mkfs, fstab, mounted; the other disk unchanged"
 else
@@ -299,7 +331,7 @@ fi
 cp "$T/root-clear/var/lib/rackstack/journal" "$T/j.before"; cp "$T/root-clear/etc/fstab" "$T/f.before"
 umount "$T/root-clear/var/lib/dirsrv"
 h1=$(shash "$T/c1.img")
-fb storage --role id --root "$T/root-clear" --only-use "$A,$B" --clear "$A" --no-mount
+fb storage --role id --profiles "$here/profiles" --root "$T/root-clear" --only-use "$A,$B" --clear "$A" --no-mount
 if [ "$rc" = 0 ] && cmp -s "$T/j.before" "$T/root-clear/var/lib/rackstack/journal" && cmp -s "$T/f.before" "$T/root-clear/etc/fstab" \
    && [ "$(shash "$T/c1.img")" = "$h1" ]; then
         ok "rerun after success: journal, fstab and disk unchanged"
@@ -310,7 +342,7 @@ detach "$A"; detach "$B"
 
 echo "# kill at every step boundary, rerun, compare with an uninterrupted run"
 truncate -s 120G "$T/ref.img"; R=$(attach "$T/ref.img"); mkdir -p "$T/root-ref"
-fb storage --role id --root "$T/root-ref" --only-use "$R"
+fb storage --role id --profiles "$here/profiles" --root "$T/root-ref" --only-use "$R"
 if [ "$rc" != 0 ]; then not_ok "reference run (rc=$rc)"; fi
 ref_layout=$(layout_of "$R")
 ref_fstab=$(sed -E 's/UUID=[^ ]+/UUID=X/' "$T/root-ref/etc/fstab")
@@ -322,9 +354,9 @@ for when in before after done; do
                 name=$when-$step
                 truncate -s 120G "$T/f-$name.img"; F=$(attach "$T/f-$name.img")
                 root=$T/root-$name; mkdir -p "$root"
-                RACKSTACK_FAULT=$when:$step "$FB" storage --role id --root "$root" --only-use "$F" > "$T/out" 2>&1
+                RACKSTACK_FAULT=$when:$step "$FB" storage --role id --profiles "$here/profiles" --root "$root" --only-use "$F" > "$T/out" 2>&1
                 rc1=$?
-                fb storage --role id --root "$root" --only-use "$F"
+                fb storage --role id --profiles "$here/profiles" --root "$root" --only-use "$F"
                 steps=$(awk '$1 == "done" {print $2}' "$root/var/lib/rackstack/journal" | sed -E 's/:.*//' | sort | uniq -c)
                 lay=$(layout_of "$F")
                 fst=$(sed -E 's/UUID=[^ ]+/UUID=X/' "$root/etc/fstab" 2>/dev/null)

@@ -14,7 +14,7 @@
 
 #include "cleanup.h"
 #include "disk-plan.h"
-#include "disk-seed.h"
+#include "profile.h"
 #include "disk-probe.h"
 #include "fileio.h"
 
@@ -100,7 +100,8 @@ static struct disk_set *make_set(const struct fake *f, size_t n) {
 
 struct result {
         struct disk_set *set;
-        struct disk_spec *specs;
+        struct profile *prof;
+        struct disk_spec *specs; /* the profile's */
         size_t n_specs;
         struct disk_plan *plan;
 };
@@ -108,13 +109,24 @@ struct result {
 static void result_done(struct result *r) {
         disk_plan_free(r->plan);
         disk_set_free(r->set);
-        disk_specs_free(r->specs, r->n_specs);
+        profile_free(r->prof);
+}
+
+/* The role's disks as profiles/ROLE.yaml lays them out (the tests run from the top directory). */
+static void load_role(struct result *res, const char *role) {
+        struct diags d = {};
+        int r = profile_load("profiles", role, &d, &res->prof);
+        diags_print(&d, stderr);
+        diags_done(&d);
+        assert_int_equal(r, 0);
+        res->specs = res->prof->disks;
+        res->n_specs = res->prof->n_disks;
 }
 
 static void plan_role(struct result *res, const char *role, const struct fake *f, size_t n,
                       const struct storage_answers *a, const struct storage_claim *claims, size_t n_claims) {
         *res = (struct result) { .set = make_set(f, n) };
-        assert_int_equal(seed_disk_specs(role, &res->specs, &res->n_specs), 0);
+        load_role(res, role);
         struct plan_input in = {
                 .specs = res->specs, .n_specs = res->n_specs, .answers = a, .disks = res->set,
                 .claims = claims, .n_claims = n_claims,
@@ -160,7 +172,7 @@ static void dump(const struct result *r) {
         struct buf b = {};
         disk_plan_render_table(r->plan, r->set, &b);
         _cleanup_free_ char *t = buf_steal(&b);
-        print_message("%s", t);
+        fputs(t ? t : "", stderr); /* print_message() cuts long text */
 }
 
 /* ---- the nine roles ------------------------------------------------------------------------------ */
@@ -266,6 +278,15 @@ static void test_db_mount_options(void **state) {
         assert_non_null(pd);
         assert_string_equal(pd->parts[0].mount, "/var/lib/postgresql");
         assert_string_equal(pd->parts[0].options, "noatime");
+        /* the backups disk as profiles/db.yaml lays it out (the seed's copy in code had drifted to
+         * /var/backups) */
+        const struct plan_disk *bk = NULL;
+        for (size_t i = 0; i < r.plan->n_disks; i++)
+                if (streq(r.plan->disks[i].spec, "backups"))
+                        bk = &r.plan->disks[i];
+        assert_non_null(bk);
+        assert_string_equal(bk->parts[0].mount, "/var/backups/postgresql");
+        assert_string_equal(bk->parts[0].name, "backups");
         /* the SATA SSD was considered and turned down, with the reason */
         assert_true(reasons_have(&r, "sdc", "not 'database': it is ssd"));
         assert_true(reasons_have(&r, "sdc", "not 'backups': it is ssd"));
@@ -290,7 +311,7 @@ static void test_missing_disk(void **state) {
 static void plan_on(struct result *res, const char *role, const struct fake *f, size_t n, const char *hypervisor) {
         *res = (struct result) { .set = make_set(f, n) };
         res->set->hypervisor = hypervisor ? strdup(hypervisor) : NULL;
-        assert_int_equal(seed_disk_specs(role, &res->specs, &res->n_specs), 0);
+        load_role(res, role);
         struct plan_input in = { .specs = res->specs, .n_specs = res->n_specs, .disks = res->set };
         assert_int_equal(disk_plan_build(&in, &res->plan), 0);
 }
@@ -305,7 +326,7 @@ static void test_virtual_machine(void **state) {
         /* bare metal with these disks: no NVMe, refused */
         plan_on(&r, "db", vm, 3, NULL);
         assert_false(disk_plan_ok(r.plan));
-        assert_true(strv_has_substr(r.plan->errors, "role disk 'database' needs 1 nvme disk of at least 500 GiB"));
+        assert_true(strv_has_substr(r.plan->errors, "role disk 'database' needs 1 nvme disk on nvme of at least 500 GiB"));
         result_done(&r);
 
         /* the same disks under a hypervisor: the SSD stands for NVMe, on any bus; the hard disk
@@ -316,7 +337,7 @@ static void test_virtual_machine(void **state) {
         assert_true(disk_plan_ok(r.plan));
         assert_string_equal(planned(&r, "sdb")->spec, "database");
         assert_string_equal(planned(&r, "sdc")->spec, "backups");
-        assert_true(strv_has_substr(r.plan->notes, "role disk 'database': no nvme disk here; on QEMU"));
+        assert_true(strv_has_substr(r.plan->notes, "role disk 'database': no nvme disk on nvme here; on QEMU"));
         assert_true(reasons_have(&r, "sdc", "not 'database': it is hdd, 'database' asks for ssd|nvme"));
         result_done(&r);
 
@@ -328,7 +349,7 @@ static void test_virtual_machine(void **state) {
         a.n_aliases = 1;
         r = (struct result) { .set = make_set(vm, 3) };
         r.set->hypervisor = strdup("QEMU");
-        assert_int_equal(seed_disk_specs("db", &r.specs, &r.n_specs), 0);
+        load_role(&r, "db");
         struct plan_input in = { .specs = r.specs, .n_specs = r.n_specs, .disks = r.set, .answers = &a };
         assert_int_equal(disk_plan_build(&in, &r.plan), 0);
         if (!disk_plan_ok(r.plan))
@@ -772,9 +793,9 @@ static void test_layout_percent_grow_max(void **state) {
 
 static void test_os_layout_on_empty_disk(void **state) {
         /* the OS spec's layout, as install-to-disk would use it: esp, bios-boot, root last and growing */
-        struct disk_spec *specs;
-        size_t n;
-        assert_int_equal(seed_disk_specs("it", &specs, &n), 0);
+        struct result res = {};
+        load_role(&res, "it");
+        struct disk_spec *specs = res.specs;
         specs[0].os = false; /* plan it as a data disk to get its layout */
         const struct fake f[] = { { "sda", 64 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "X" } };
         struct disk_set *set = make_set(f, 1);
@@ -795,7 +816,7 @@ static void test_os_layout_on_empty_disk(void **state) {
         assert_int_equal(pd->parts[2].start + pd->parts[2].size, plan_usable_end(64 * GiB, 512));
         disk_plan_free(p);
         disk_set_free(set);
-        disk_specs_free(specs, n);
+        result_done(&res);
 }
 
 static void test_render(void **state) {
@@ -826,8 +847,135 @@ static void test_classes_parse(void **state) {
         assert_int_equal(plan_parse_transports("", &m), -EINVAL);
 }
 
+/* ---- ignoredisk/clearpart with "@alias" names; the installer's plan ------------------------------------ */
+
+static void plan_answers(struct result *res, const char *role, const struct fake *f, size_t n, const char *hypervisor,
+                         const struct storage_answers *a, bool install) {
+        *res = (struct result) { .set = make_set(f, n) };
+        res->set->hypervisor = hypervisor ? strdup(hypervisor) : NULL;
+        load_role(res, role);
+        struct plan_input in = { .specs = res->specs, .n_specs = res->n_specs, .disks = res->set, .answers = a,
+                                 .install = install };
+        assert_int_equal(disk_plan_build(&in, &res->plan), 0);
+}
+
+/* A Proxmox VM of the db role: clearpart names the database disk by its alias (class=nvme), and
+ * there is no NVMe under a hypervisor: relaxed as the role disk is, so the alias names the SSD. */
+static void test_alias_scope_on_hypervisor(void **state) {
+        const struct fake vm[] = {
+                { "sda", 50 * GiB, DISK_CLASS_SSD, TRANSPORT_SCSI, "drive-scsi0", NULL, NULL, 0, NULL, true },
+                { "sdb", 500 * GiB, DISK_CLASS_SSD, TRANSPORT_SCSI, "drive-scsi1", NULL, NULL, 0, "ext4" },
+                { "sdc", 1 * TiB, DISK_CLASS_HDD, TRANSPORT_SATA, "drive-sata0" },
+        };
+        struct disk_alias al = { .name = (char *) "database", .classes = DISK_CLASS_NVME, .count = 1 };
+        struct storage_answers a = { .aliases = &al, .n_aliases = 1, .clear_drives = STRV("@database"),
+                                     .clear_origin = (char *) "ks.cfg:31" };
+        struct result r;
+        /* bare metal: the alias fits no disk, and clearpart must resolve it */
+        plan_answers(&r, "db", vm, 3, NULL, &a, false);
+        assert_false(disk_plan_ok(r.plan));
+        assert_true(strv_has_substr(r.plan->errors, "clearpart --drives=@database matches no disk"));
+        assert_null(planned(&r, "sdb"));
+        result_done(&r);
+
+        /* QEMU: the SSD stands for the NVMe in clearpart too, and is wiped, saying which line allows it */
+        plan_answers(&r, "db", vm, 3, "QEMU", &a, false);
+        if (!disk_plan_ok(r.plan))
+                dump(&r);
+        assert_true(disk_plan_ok(r.plan));
+        assert_non_null(planned(&r, "sdb"));
+        assert_true(planned(&r, "sdb")->wipe);
+        assert_string_equal(planned(&r, "sdb")->allowed_by, "clearpart --drives=@database (ks.cfg:31)");
+        assert_string_equal(planned(&r, "sdb")->carries, "ext4");
+        assert_true(strv_has_substr(r.plan->notes, "@database: no disk fits it as written; on QEMU"));
+        struct buf b = {};
+        disk_plan_render_table(r.plan, r.set, &b);
+        _cleanup_free_ char *t = buf_steal(&b);
+        assert_non_null(strstr(t, "(ext4): allowed by clearpart --drives=@database (ks.cfg:31)"));
+        result_done(&r);
+
+        /* ignoredisk --drives=@database under QEMU hides the SSD the alias stands for */
+        struct storage_answers h = { .aliases = &al, .n_aliases = 1, .ignore = STRV("@database") };
+        plan_answers(&r, "db", vm, 3, "QEMU", &h, false);
+        assert_false(disk_plan_ok(r.plan)); /* no disk left for 'database' */
+        assert_true(reasons_have(&r, "sdb", "hidden by ignoredisk --drives=@database"));
+        result_done(&r);
+}
+
+static void test_alias_scope_errors(void **state) {
+        const struct fake f[] = {
+                OSDISK,
+                { "nvme0n1", 1 * TiB, DISK_CLASS_NVME, 0, "NV-1" },
+                { "nvme1n1", 1 * TiB, DISK_CLASS_NVME, 0, "NV-2", NULL, NULL, 0, "xfs" },
+                { "sdb", 2 * TiB, DISK_CLASS_HDD, TRANSPORT_SAS, "HDD-1" },
+        };
+        struct disk_alias al = { .name = (char *) "database", .classes = DISK_CLASS_NVME, .count = 1 };
+        struct result r;
+        /* an alias nothing defines, in each list: an error naming it, never "every disk" */
+        static const char *const lists[] = { "only", "ignore", "clear" };
+        for (size_t k = 0; k < ELEMENTSOF(lists); k++) {
+                struct storage_answers a = { .aliases = &al, .n_aliases = 1, .clear_all = k == 2 };
+                char **l = STRV("sdb", "@nosuch");
+                if (k == 0)
+                        a.only_use = l;
+                else if (k == 1)
+                        a.ignore = l;
+                else
+                        a.clear_drives = l;
+                plan_answers(&r, "db", f, 4, NULL, &a, false);
+                assert_false(disk_plan_ok(r.plan));
+                assert_true(strv_has_substr(r.plan->errors, "=@nosuch: no %addon disk alias of that name"));
+                for (size_t i = 0; i < r.plan->n_disks; i++)
+                        assert_false(r.plan->disks[i].wipe);
+                result_done(&r);
+        }
+        /* count=1 but two NVMe disks fit: clearpart --drives=@database would clear both; refused */
+        struct storage_answers c = { .aliases = &al, .n_aliases = 1, .clear_drives = STRV("@database") };
+        plan_answers(&r, "db", f, 4, NULL, &c, false);
+        assert_false(disk_plan_ok(r.plan));
+        assert_true(strv_has_substr(r.plan->errors, "clearpart --drives=@database: %addon disk database count=1, but 2 disks fit it"));
+        result_done(&r);
+}
+
+/* The installer's plan: the OS disk is chosen among the disks with the data role disks, most
+ * constrained first, so the small SSD takes the OS and the 250G one stays for 'appdata'. */
+static void test_install_mode(void **state) {
+        const struct fake f[] = {
+                { "sda", 250 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "S-A", NULL, "pci-0000:00:1f.2-ata-1" },
+                { "sdb", 60 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "S-B", NULL, "pci-0000:00:1f.2-ata-2" },
+                { "sdc", 3 * TiB, DISK_CLASS_HDD, TRANSPORT_SAS, "S-C", NULL, "pci-0000:00:1f.2-ata-3", 0, "ext4" },
+        };
+        struct result r;
+        plan_answers(&r, "app", f, 3, NULL, NULL, true);
+        if (!disk_plan_ok(r.plan))
+                dump(&r);
+        assert_true(disk_plan_ok(r.plan));
+        assert_int_equal(planned(&r, "sdb")->mode, PLAN_DISK_IMAGE);
+        assert_string_equal(planned(&r, "sdb")->spec, "os");
+        assert_int_equal(planned(&r, "sda")->mode, PLAN_DISK_PARTITION);
+        assert_string_equal(planned(&r, "sda")->spec, "appdata");
+        /* nextcloud's disk carries ext4 and nothing clears it: after the reboot that refuses; the
+         * installer says so and writes only the OS disk */
+        assert_null(planned(&r, "sdc"));
+        assert_true(strv_has_substr(r.plan->notes, "after the reboot, the storage step would refuse"));
+        struct buf b = {};
+        disk_plan_render_table(r.plan, r.set, &b);
+        _cleanup_free_ char *t = buf_steal(&b);
+        assert_non_null(strstr(t, "write the role's image over the whole disk"));
+        result_done(&r);
+
+        /* the same disks, not installing: the running root is elsewhere, nothing gets the image */
+        plan_answers(&r, "app", f, 3, NULL, NULL, false);
+        for (size_t i = 0; i < r.plan->n_disks; i++)
+                assert_int_not_equal(r.plan->disks[i].mode, PLAN_DISK_IMAGE);
+        result_done(&r);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_alias_scope_on_hypervisor),
+                cmocka_unit_test(test_alias_scope_errors),
+                cmocka_unit_test(test_install_mode),
                 cmocka_unit_test(test_nine_roles),
                 cmocka_unit_test(test_db_mount_options),
                 cmocka_unit_test(test_missing_disk),

@@ -171,7 +171,8 @@ static void run_done(struct run *r) {
         sha256sums_done(&r->sums);
 }
 
-static const struct disk_spec os_spec = { .name = (char *) "os", .os = true, .classes = DISK_CLASS_SSD, .min_size = 50 * GiB };
+static const struct disk_spec os_spec = { .name = (char *) "os", .os = true, .classes = DISK_CLASS_SSD, .min_size = 50 * GiB,
+                                          .count = 1 };
 
 static void plan(struct run *r, const struct fake *f, size_t n, const char *boot, const struct storage_answers *a,
                  const struct install_input *extra) {
@@ -185,7 +186,10 @@ static void plan(struct run *r, const struct fake *f, size_t n, const char *boot
         struct install_input in = extra ? *extra : (struct install_input) {};
         in.source = "/run/medium";
         in.sums = &r->sums;
-        in.os = extra && extra->os ? extra->os : &os_spec;
+        if (!in.n_specs) {
+                in.specs = &os_spec;
+                in.n_specs = 1;
+        }
         in.answers = a;
         in.disks = r->set;
         assert_int_equal(install_plan_build(&in, &r->plan), 0);
@@ -290,7 +294,7 @@ static void test_plan_too_small(void **state) {
         assert_true(install_plan_ok(r3.plan));
         install_plan_free(r3.plan);
         r3.set->disks[0].logical_sector_size = 4096;
-        struct install_input in = { .source = "/m", .sums = &r3.sums, .os = &os_spec, .disks = r3.set };
+        struct install_input in = { .source = "/m", .sums = &r3.sums, .specs = &os_spec, .n_specs = 1, .disks = r3.set };
         assert_int_equal(install_plan_build(&in, &r3.plan), 0);
         assert_false(install_plan_ok(r3.plan));
         assert_true(errors_mention(&r3, "4096-byte sectors", NULL));
@@ -347,16 +351,84 @@ static void test_plan_ignoredisk_and_data_answers(void **state) {
         plan(&r2, f, ELEMENTSOF(f), NULL, &b, NULL);
         assert_string_equal(target(&r2), "sdb");
 
-        /* the data disks' aliases and pins (as in kickstart/lab-db1.ks) are firstboot's business
-         * after the reboot: they neither fail nor steer the OS disk's choice */
+        /* the data disks' aliases and pins (as in kickstart/lab-db1.ks), with the role's data disks:
+         * planned as the storage step will plan them after the reboot; that their disks are missing
+         * here is said, and does not refuse the OS disk */
+        struct {
+                struct disk_spec specs[2];
+        } role = { { os_spec, { .name = (char *) "database", .classes = DISK_CLASS_NVME, .min_size = 500 * GiB,
+                                .count = 1 } } };
+        struct partition_spec pg = { .name = (char *) "pgdata", .mount = (char *) "/var/lib/postgresql", .grow = true,
+                                     .fs = FS_XFS };
+        role.specs[1].parts = &pg;
+        role.specs[1].n_parts = 1;
+        struct install_input with_role = { .specs = role.specs, .n_specs = 2 };
         struct disk_alias al[] = { { .name = (char *) "database", .classes = DISK_CLASS_NVME, .count = 1 } };
         struct part_pin pins[] = { { .mount = (char *) "/var/lib/postgresql", .ondisk = (char *) "@database" } };
-        struct storage_answers c = { .aliases = al, .n_aliases = 1, .pins = pins, .n_pins = 1,
-                                     .clear_drives = STRV("@database") };
+        struct storage_answers c = { .aliases = al, .n_aliases = 1, .pins = pins, .n_pins = 1 };
         _cleanup_(run_done) struct run r3;
-        plan(&r3, f, ELEMENTSOF(f), NULL, &c, NULL);
+        plan(&r3, f, ELEMENTSOF(f), NULL, &c, &with_role);
         assert_true(install_plan_ok(r3.plan));
         assert_non_null(target(&r3));
+        bool said = false;
+        for (char **n = r3.plan->notes; n && *n; n++)
+                said = said || (strstr(*n, "after the reboot") && strstr(*n, "database"));
+        assert_true(said);
+
+        /* clearpart naming the alias that fits no disk here: it decides what may be written, so it
+         * must resolve; refused */
+        struct storage_answers e = c;
+        e.clear_drives = STRV("@database");
+        _cleanup_(run_done) struct run r4;
+        plan(&r4, f, ELEMENTSOF(f), NULL, &e, &with_role);
+        assert_false(install_plan_ok(r4.plan));
+        assert_true(errors_mention(&r4, "clearpart --drives=@database", "matches no disk"));
+}
+
+/* The review's case: ignoredisk and clearpart mixing plain names and "@alias" names. sda carries an
+ * ext4 that no clearpart line names; only sdb and the @database disk are named for clearing. The
+ * installer once dropped the aliases, kept clearpart --all and stopped copying the other lists, and
+ * so wrote the image over sda. */
+static void test_plan_mixed_alias_answers(void **state) {
+        static const struct fake f[] = {
+                { "nvme0n1", 500 * GiB, DISK_CLASS_NVME },
+                { "sda", 60 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "ext4" },
+                { "sdb", 60 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "gpt,xfs" },
+        };
+        struct disk_alias al[] = { { .name = (char *) "database", .classes = DISK_CLASS_NVME, .count = 1 } };
+        struct storage_answers a = { .only_use = STRV("sda", "sdb", "@database"), .clear_all = true,
+                                     .clear_drives = STRV("sdb", "@database"), .aliases = al, .n_aliases = 1 };
+        _cleanup_(run_done) struct run r;
+        plan(&r, f, ELEMENTSOF(f), NULL, &a, NULL);
+        assert_true(install_plan_ok(r.plan));
+        assert_string_equal(target(&r), "sdb");
+        assert_non_null(r.plan->wipe);
+        /* the ext4 disk is never written */
+        assert_true(strcmp(r.plan->disks->verdicts[1].state, "chosen") != 0);
+
+        /* the alias first, the plain names after it: the same */
+        struct storage_answers b = { .only_use = STRV("@database", "sda", "sdb"), .clear_all = true,
+                                     .clear_drives = STRV("@database", "sdb"), .aliases = al, .n_aliases = 1 };
+        _cleanup_(run_done) struct run r2;
+        plan(&r2, f, ELEMENTSOF(f), NULL, &b, NULL);
+        assert_true(install_plan_ok(r2.plan));
+        assert_string_equal(target(&r2), "sdb");
+
+        /* ignoredisk --drives with an alias next to a plain name: both hidden */
+        struct storage_answers c = { .ignore = STRV("@database", "sdb"), .aliases = al, .n_aliases = 1 };
+        _cleanup_(run_done) struct run r3;
+        plan(&r3, f, ELEMENTSOF(f), NULL, &c, NULL);
+        assert_false(install_plan_ok(r3.plan)); /* sda carries ext4, sdb is hidden */
+        assert_int_equal(r3.plan->target, -1);
+
+        /* an alias nothing defines, in clearpart: an error, never "clear everything" */
+        struct storage_answers d = { .only_use = STRV("sda", "sdb"), .clear_all = true,
+                                     .clear_drives = STRV("@nosuch"), .aliases = al, .n_aliases = 1 };
+        _cleanup_(run_done) struct run r4;
+        plan(&r4, f, ELEMENTSOF(f), NULL, &d, NULL);
+        assert_false(install_plan_ok(r4.plan));
+        assert_int_equal(r4.plan->target, -1);
+        assert_true(errors_mention(&r4, "@nosuch", NULL));
 }
 
 static void test_plan_checks(void **state) {
@@ -485,6 +557,7 @@ int main(void) {
                 cmocka_unit_test(test_plan_too_small),
                 cmocka_unit_test(test_plan_data_disk),
                 cmocka_unit_test(test_plan_ignoredisk_and_data_answers),
+                cmocka_unit_test(test_plan_mixed_alias_answers),
                 cmocka_unit_test(test_plan_checks),
                 cmocka_unit_test(test_gpt_relocate),
         };

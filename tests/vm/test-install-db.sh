@@ -60,7 +60,7 @@ try:
     loop = subprocess.run(["losetup", "-f", "--show", target], capture_output=True, text=True, check=True).stdout.strip()
     open("/sys/block/%s/queue/rotational" % os.path.basename(loop), "w").write("0")
     r = subprocess.run([os.path.join(out, "rackstack-firstboot"), "install", "--source", src, "--target", loop,
-                        "--role", "db", "--no-reboot"], capture_output=True, text=True)
+                        "--role", "db", "--profiles", os.path.join(top, "profiles"), "--no-reboot"], capture_output=True, text=True)
     text = r.stdout + r.stderr
     open(os.path.join(out, "test-logs", "vm-install-db.install.log"), "w").write(text)
     m = re.search(r"install: ([\d.]+) MiB written \(([\d.]+) MiB of it zeroed in place\) from ([\d.]+) MiB of zstd in "
