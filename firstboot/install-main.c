@@ -188,6 +188,8 @@ struct install_run {
         char *ks_role;    /* the answers' %addon role */
         bool sums_signed; /* SHA256SUMS.sig is there and a key to check it: the install checks it */
         char *ks_path, *ks_tmp;
+        char *ks_data, *ks_name; /* the accepted kickstart as read, and the name its diagnostics cite */
+        size_t ks_size;
         struct disk_set *disks;
         struct install_plan *plan;
 };
@@ -202,6 +204,10 @@ static void install_run_done(struct install_run *r) {
                 (void) unlink(r->ks_tmp);
         free(r->ks_tmp);
         free(r->ks_path);
+        if (r->ks_data)
+                explicit_bzero(r->ks_data, r->ks_size); /* it may hold a password hash */
+        free(r->ks_data);
+        free(r->ks_name);
         free(r->ks_role);
         disk_set_free(r->disks);
         install_plan_free(r->plan);
@@ -265,6 +271,15 @@ static int find_ks(struct install_run *R) {
                                     "cannot keep the kickstart");
         }
         printf("rackstack-firstboot: install: answers from %s (%s)\n", label, strna(how));
+        if (data) {
+                /* Parsed from what was accepted, under the name the operator gave: the plan cites
+                 * "ks.cfg:4" of the file they wrote, not of our private copy. */
+                R->ks_name = R->o.ks ? strdup(R->o.ks) : strprintf("%s/ks.cfg", R->src.base);
+                if (!R->ks_name)
+                        return log_error_errno(-ENOMEM, "Out of memory"), 1;
+                R->ks_size = size;
+                R->ks_data = TAKE_PTR(data);
+        }
         R->ks_tmp = strdup(R->ks_path);
         return R->ks_tmp ? 0 : (log_error_errno(-ENOMEM, "Out of memory"), 1);
 }
@@ -275,10 +290,13 @@ static int load_answers(struct install_run *R) {
                 return r;
         _cleanup_(diags_done) struct diags d = {};
         _cleanup_(ks_freep) struct ks *ks = NULL;
-        r = ks_load_file(R->ks_path, &d, &ks);
+        if (R->ks_data)
+                r = ks_parse_buffer(R->ks_name, R->ks_data, R->ks_size, &d, &ks);
+        else
+                r = ks_load_file(R->ks_path, &d, &ks);
         diags_print(&d, stderr);
         if (r < 0)
-                return log_error_errno(r, "Failed to load the kickstart '%s': %m", R->ks_path), 2;
+                return log_error_errno(r, "Failed to load the kickstart '%s': %m", R->ks_name ? R->ks_name : R->ks_path), 2;
         if (ks->addon.role && !(R->ks_role = strdup(ks->addon.role)))
                 return log_error_errno(-ENOMEM, "Out of memory"), 1;
         r = storage_answers_from_ks(ks, &R->answers);
