@@ -34,7 +34,6 @@ free_port() {
 }
 
 wait_http() { # URL: up to 20 s
-
         for _ in $(seq 1 100); do
                 python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$1" 2>/dev/null && return 0
                 sleep 0.2
