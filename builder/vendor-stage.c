@@ -427,6 +427,17 @@ static const char storage_conf[] =
         "[storage.options]\n"
         "additionalimagestores = [\"" VENDOR_IMAGE_STORE "\"]\n";
 
+/* Apparent bytes under dir (du), for the images' sizes. */
+static int store_bytes(struct build_ctx *ctx, const char *dir, uint64_t *ret) {
+        const char *argv[] = { "du", "-s", "-B1", "--apparent-size", dir, NULL };
+        _cleanup_free_ char *out = NULL;
+        int r = run_tool(ctx, argv, true, &out, NULL);
+        if (r != 0)
+                return r < 0 ? r : -EIO;
+        *ret = strtoull(strempty(out), NULL, 10);
+        return 0;
+}
+
 int vendor_images_install(struct build_ctx *ctx) {
         unsigned n = 0;
         for (size_t i = 0; i < ctx->n_vendor; i++)
@@ -442,7 +453,8 @@ int vendor_images_install(struct build_ctx *ctx) {
         int r = mkdir_parents_at(AT_FDCWD, store, 0755);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", store);
-        uint64_t total = 0;
+        uint64_t total = 0, before = 0;
+        (void) store_bytes(ctx, store, &before);
         for (size_t i = 0; i < ctx->n_vendor; i++) {
                 struct vendor_entry *e = &ctx->vendor[i];
                 if (e->state != VENDOR_IN_IMAGE || e->service->source != SERVICE_SOURCE_OCI)
@@ -475,14 +487,11 @@ int vendor_images_install(struct build_ctx *ctx) {
                         return log_error_errno(r < 0 ? r : -EIO, "service '%s': copying %s (%s) into the image failed: %s",
                                                s->name, src + strlen("docker://"), s->image, strna(l));
                 }
-                /* Size: the layers as the registry serves them (compressed), what a pull would move. */
-                _cleanup_free_ char *by = strprintf("%s@%s", repo, e->digest), *out = NULL;
-                if (by && skopeo_inspect(ctx, by, tls, "{{range .LayersData}}{{.Size}} {{end}}", &out, NULL) == 0) {
-                        _cleanup_strv_free_ char **sizes = NULL;
-                        if (strv_split(strempty(out), " \n", &sizes) >= 0)
-                                for (char **z = sizes; *z; z++)
-                                        e->size += strtoull(*z, NULL, 10);
-                }
+                /* Size: what the image takes in the store, unpacked (du before and after). */
+                uint64_t after = 0;
+                if (store_bytes(ctx, store, &after) >= 0 && after > before)
+                        e->size = after - before;
+                before = after;
                 total += e->size;
         }
         _cleanup_close_ int treefd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -500,7 +509,7 @@ int vendor_images_install(struct build_ctx *ctx) {
                 if (d)
                         (void) remove_tree(d);
         }
-        stage_done("images", total, "%u image%s, %.0f MiB from the registry, %.1f s", n, n == 1 ? "" : "s",
+        stage_done("images", total, "%u image%s, %.1f MiB in the image, %.1f s", n, n == 1 ? "" : "s",
                    total / 1048576.0, now_monotonic() - t0);
         return 0;
 }

@@ -79,7 +79,7 @@ struct vendor_entry {
         char *image;  /* the profile's reference (registry/path:tag) */
         char *digest; /* sha256:…: the profile's, or what the tag resolved to */
         bool pinned;  /* the digest came from the profile (or --pin-from), not from the registry */
-        uint64_t size; /* bytes: config + layers as the registry serves them */
+        uint64_t size; /* bytes the image takes in the image's store, unpacked (du --apparent-size) */
         /* APT */
         char *repo;        /* the upstream source line, as the image's sources.list.d has it */
         char *fingerprint; /* the key's, as checked */
