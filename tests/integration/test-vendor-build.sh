@@ -116,6 +116,8 @@ EOF
         check "build warned: image not pinned" grep -q "standin-web.*is not pinned" "$tmp/log"
 fi
 if [ -d "$tree" ]; then
+        export GNUPGHOME=$tmp/gnupg-check
+        mkdir -m 700 -p "$GNUPGHOME"
         check "tree: keyring under /usr/share/keyrings holds the pinned key only" sh -c \
                 "gpg --batch --show-keys --with-colons '$tree/usr/share/keyrings/odoo-archive-keyring.gpg' | grep -c '^pub:' | grep -qx 1 &&
                  gpg --batch --show-keys --with-colons '$tree/usr/share/keyrings/odoo-archive-keyring.gpg' | grep -q ':$STANDIN_KEY_FPR:'"
