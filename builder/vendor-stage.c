@@ -354,6 +354,11 @@ int vendor_plan(struct build_ctx *ctx) {
                         if (streq(ctx->digest_pins[k].name, e->service->name))
                                 pinned = ctx->digest_pins[k].version;
                 int r = e->service->source == SERVICE_SOURCE_APT ? plan_apt(ctx, e, gnupg) : plan_oci(ctx, e, pinned);
+                if (r < 0 || i + 1 == ctx->n_vendor) {
+                        /* gpg started an agent for the temporary keyring: it must not outlive us */
+                        const char *kill_agent[] = { "gpgconf", "--homedir", gnupg, "--kill", "all", NULL };
+                        (void) run_tool(ctx, kill_agent, false, NULL, NULL);
+                }
                 if (r < 0) {
                         stage_fail("vendor", r, "vendor source of %s", e->service->name);
                         return r;

@@ -117,10 +117,10 @@ EOF
 fi
 if [ -d "$tree" ]; then
         export GNUPGHOME=$tmp/gnupg-check
-        mkdir -m 700 -p "$GNUPGHOME"
+        mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
         check "tree: keyring under /usr/share/keyrings holds the pinned key only" sh -c \
-                "gpg --batch --show-keys --with-colons '$tree/usr/share/keyrings/odoo-archive-keyring.gpg' | grep -c '^pub:' | grep -qx 1 &&
-                 gpg --batch --show-keys --with-colons '$tree/usr/share/keyrings/odoo-archive-keyring.gpg' | grep -q ':$STANDIN_KEY_FPR:'"
+                "gpg --batch --quiet --show-keys --with-colons '$tree/usr/share/keyrings/odoo-archive-keyring.gpg' | grep -c '^pub:' | grep -qx 1 &&
+                 gpg --batch --quiet --show-keys --with-colons '$tree/usr/share/keyrings/odoo-archive-keyring.gpg' | grep -q ':$STANDIN_KEY_FPR:'"
         check "tree: signed-by source with the upstream URL" grep -qx \
                 'deb \[signed-by=/usr/share/keyrings/odoo-archive-keyring.gpg\] https://nightly.odoo.com/17.0/nightly/deb ./' \
                 "$tree/etc/apt/sources.list.d/rackstack-odoo.list"

@@ -48,6 +48,8 @@ if [ "$cmd" = stop ]; then
                 kill "$(cat "$f")" 2>/dev/null || true
                 rm -f "$f"
         done
+        # gpg started an agent for the keys it made
+        [ -d "$D/gnupg" ] && gpgconf --homedir "$D/gnupg" --kill all 2>/dev/null
         exit 0
 fi
 [ "$cmd" = start ] || { echo "usage: vendor-standins.sh start|stop DIR [PROFILES]" >&2; exit 2; }
