@@ -297,6 +297,12 @@ static int plan_oci(struct build_ctx *ctx, struct vendor_entry *e, const char *p
         return 0;
 }
 
+/* gpg starts an agent for the temporary keyring: it must not outlive the build. */
+static void kill_agent(struct build_ctx *ctx, const char *gnupg) {
+        const char *argv[] = { "gpgconf", "--homedir", gnupg, "--kill", "all", NULL };
+        (void) run_tool(ctx, argv, false, NULL, NULL);
+}
+
 int vendor_plan(struct build_ctx *ctx) {
         const struct profile *p = ctx->profile;
         size_t n = 0;
@@ -354,18 +360,17 @@ int vendor_plan(struct build_ctx *ctx) {
                         if (streq(ctx->digest_pins[k].name, e->service->name))
                                 pinned = ctx->digest_pins[k].version;
                 int r = e->service->source == SERVICE_SOURCE_APT ? plan_apt(ctx, e, gnupg) : plan_oci(ctx, e, pinned);
-                if (r < 0 || i + 1 == ctx->n_vendor) {
-                        /* gpg started an agent for the temporary keyring: it must not outlive us */
-                        const char *kill_agent[] = { "gpgconf", "--homedir", gnupg, "--kill", "all", NULL };
-                        (void) run_tool(ctx, kill_agent, false, NULL, NULL);
-                }
                 if (r < 0) {
+                        kill_agent(ctx, gnupg);
                         stage_fail("vendor", r, "vendor source of %s", e->service->name);
                         return r;
                 }
-                if (interrupted())
+                if (interrupted()) {
+                        kill_agent(ctx, gnupg);
                         return -EINTR;
+                }
         }
+        kill_agent(ctx, gnupg);
         stage_done("vendor", 0, "%u source%s checked in %.1f s", fetch, fetch == 1 ? "" : "s", now_monotonic() - t0);
         return 0;
 }
