@@ -17,6 +17,7 @@ netplan.io iproute2 iputils-ping
 mdadm lvm2 cryptsetup-bin
 openssl openssh-client shellcheck python3-yaml
 nftables postgresql
+gnupg gpgv skopeo podman docker-registry apt-utils
 "
 
 # Ubuntu's archive key, for --base ubuntu-24.04 on a Debian host (and the reverse).
