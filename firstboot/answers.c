@@ -10,6 +10,8 @@
 
 #include "answers.h"
 #include "cleanup.h"
+#include "creds-place.h"
+#include "creds.h"
 #include "fileio.h"
 #include "http.h"
 #include "kcmdline.h"
@@ -127,6 +129,13 @@ static int from_device(const struct find_ctx *fc, const char *dev, const char *f
                 return log_warning_errno(-errno, "Cannot mount %s (%s) read-only: %m", dev, strna(fstype));
         _cleanup_free_ char *src = strprintf("%s/%s", mnt, path[0] == '/' ? path + 1 : path);
         r = src ? copy_in(fc, label, src, ret_path) : -ENOMEM;
+        if (r >= 0) {
+                /* The host's credentials bundle travels beside its kickstart (creds-place.h). */
+                _cleanup_free_ char *creds = strprintf("%.*s" CREDS_FILE, (int) (strrchr(src, '/') - src + 1), src);
+                int k = creds ? creds_copy_in(fc->root, creds) : -ENOMEM;
+                if (k < 0 && k != -ENOENT)
+                        log_warning_errno(k, "Cannot take in %s: %m", strna(creds));
+        }
         (void) umount(mnt);
         return r;
 }
