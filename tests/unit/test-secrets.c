@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "creds-place.h"
 #include "creds.h"
+#include "db-wiring.h"
 #include "fileio.h"
 #include "parse.h"
 #include "profile.h"
@@ -401,6 +402,68 @@ static void test_init_and_bundle(void **state) {
         unload(&s);
 }
 
+/* ---- the database host's side (pure) ---- */
+
+static size_t count(const char *hay, const char *needle) {
+        size_t n = 0;
+        for (const char *p = hay; (p = strstr(p, needle)); p++)
+                n++;
+        return n;
+}
+
+static void test_db_wiring(void **state) {
+        struct siteset s;
+        load(&s, NULL);
+        struct wiring w = {};
+        assert_int_equal(wiring_plan(s.site, (const struct profile *const *) s.p, s.n, &w, NULL), 0);
+        struct db_wiring none = {}, p = {};
+        assert_int_equal(db_wiring_plan(&w, "lab-app1", &none), 0);
+        assert_int_equal(none.n_pg + none.n_redis, 0);
+        assert_int_equal(db_wiring_plan(&w, "lab-db1", &p), 0);
+        assert_int_equal(p.n_pg, 10);
+        assert_int_equal(p.n_redis, 3);
+        char *v[10];
+        for (size_t i = 0; i < p.n_pg; i++)
+                v[i] = strprintf("SCRAM-V%zu", i);
+        _cleanup_free_ char *sql = db_wiring_sql(&p, v), *hba = db_wiring_hba(&p),
+                            *ini = pgbouncer_ini_render(&p, "127.0.0.1,10.0.40.12", 6432),
+                            *users = pgbouncer_userlist_render(&p, v);
+        /* one existence-checked CREATE per role and database, never a bare one */
+        assert_int_equal(count(sql, "'CREATE ROLE "), 10);
+        assert_int_equal(count(sql, "'CREATE DATABASE "), 10);
+        assert_int_equal(count(sql, "\nCREATE "), 0);
+        assert_non_null(strstr(sql, "SELECT 'CREATE DATABASE snipe_it OWNER snipe_it' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'snipe_it')\\gexec\n"));
+        assert_non_null(strstr(sql, "ALTER ROLE nextcloud WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD 'SCRAM-V1';\n"));
+        assert_non_null(strstr(sql, "REVOKE CONNECT, TEMPORARY ON DATABASE nextcloud FROM PUBLIC;\n"));
+        /* exactly the consumer's address, /32; lab-it1 holds three */
+        assert_int_equal(count(hba, "\nhost "), 10);
+        assert_int_equal(count(hba, "/32 scram-sha-256"), 10);
+        assert_non_null(strstr(hba, "host    nextcloud  nextcloud  10.0.40.13/32 scram-sha-256  # nextcloud on lab-app1\n"));
+        assert_int_equal(count(hba, "10.0.40.18/32"), 3);
+        assert_null(strstr(hba, "/24"));
+        assert_non_null(strstr(ini, "\nnextcloud = host=127.0.0.1 port=5432 dbname=nextcloud\n"));
+        assert_non_null(strstr(ini, "\nlisten_addr = 127.0.0.1,10.0.40.12\nlisten_port = 6432\n"));
+        assert_non_null(strstr(ini, "\nauth_type = hba\n"));
+        assert_non_null(strstr(users, "\"nextcloud\" \"SCRAM-V1\"\n"));
+        for (size_t i = 0; i < p.n_pg; i++)
+                free(v[i]);
+        char *h[3] = { (char *) "#a", (char *) "#b", (char *) "#c" };
+        _cleanup_free_ char *acl = redis_acl_render(&p, h);
+        assert_non_null(strstr(acl, "user nextcloud on #a ~* &* +@all -@admin -@dangerous\n"));
+        assert_int_equal(count(acl, "\nuser "), 3);
+
+        /* RFC 7677's construction, checked against Python's hashlib for a fixed salt */
+        const uint8_t salt[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+        _cleanup_free_ char *scram = pg_scram_verifier("pencil", salt), *rh = redis_acl_hash("pencil");
+        assert_string_equal(scram, "SCRAM-SHA-256$4096:AAECAwQFBgcICQoLDA0ODw==$zHCdol2044/ZyWzPLi7oxApCkamKw9Z+E4U/QApd/5Y=:"
+                                   "dd5peBOitVnLNFu7VmwP+HiDaaw4OUCv396eVCWhYiE=");
+        assert_string_equal(rh, "#13809668fb436386706f67dcb052ed584a04ba16a8c02a17d66d34c30fceda21");
+        db_wiring_done(&p);
+        db_wiring_done(&none);
+        wiring_done(&w);
+        unload(&s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_creds_roundtrip),
@@ -410,6 +473,7 @@ int main(void) {
                 cmocka_unit_test(test_wiring_no_provider),
                 cmocka_unit_test(test_plan_grants),
                 cmocka_unit_test(test_init_and_bundle),
+                cmocka_unit_test(test_db_wiring),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
