@@ -173,5 +173,26 @@ check "Redis: user nextcloud with lab-app1's password: PONG" grep -qx PONG <<<"$
 check "Redis: a wrong password is refused" grep -q 'WRONGPASS' <<<"$(rcli --user nextcloud --pass "x$RNC" PING)"
 check "Redis: FLUSHALL is not nextcloud's to run" grep -q 'NOPERM' <<<"$(rcli --user nextcloud --pass "$RNC" FLUSHALL)"
 
+# ---- the services step offline, with lab-db1's bundle placed in its root ----
+r=$tmp/svcroot
+mkdir -p "$r/etc/postgresql/15/main" "$r/var/lib/dpkg/info" "$r/etc/redis"
+touch "$r/etc/postgresql/15/main/postgresql.conf"
+printf 'ID=debian\nVERSION_ID="12"\n' >"$r/etc/os-release"
+for p in chrony rsyslog zabbix-agent2 postgresql postgresql-contrib pgbouncer redis-server; do touch "$r/var/lib/dpkg/info/$p.list"; done
+printf 'bind 127.0.0.1 -::1\nport 6379\n' >"$r/etc/redis/redis.conf"
+"$F" db-wiring --root "$r" --host lab-db1 --out "$tmp" --creds "$tmp/b-lab-db1/rackstack.creds" >/dev/null 2>&1
+"$F" services --root "$r" --profile profiles/db.yaml --site profiles/site.yaml --ks kickstart/lab-db1.ks >"$tmp/svc.out" 2>&1; rc=$?
+hba=$r/etc/postgresql/15/main/pg_hba.conf
+check "services (offline) with the bundle: exit 0" test $rc = 0
+check "services: pg_hba.conf lets in each consumer's /32 and not the whole VLAN" bash -c \
+        "test \$(grep -c '^host .* 10\.0\.40\.[0-9]*/32 scram-sha-256' '$hba') = 10 && ! grep -q '10.0.40.0/24' '$hba'"
+check "services: PgBouncer's three files, for the ten databases" bash -c \
+        "test \$(grep -c '= host=127.0.0.1 port=5432 dbname=' '$r/etc/pgbouncer/pgbouncer.ini') = 10 &&
+         test \$(wc -l < '$r/etc/pgbouncer/userlist.txt') = 10 && test \$(grep -c '/32' '$r/etc/pgbouncer/pg_hba.conf') = 10"
+check "services: Redis takes the site's password and an ACL user per consumer" bash -c \
+        "grep -qx 'requirepass $(cred "$tmp/b-lab-db1/rackstack.creds" redis)' '$r/etc/redis/rackstack.conf' &&
+         test \$(grep -c '^user .* on #' '$r/etc/redis/rackstack.conf') = 3"
+check "services: no password on the console" bash -c "! grep -qF '$(cred "$tmp/b-lab-db1/rackstack.creds" redis)' '$tmp/svc.out'"
+
 echo "$((n - fails)) passed, $fails failed"
 [ $fails = 0 ]
