@@ -679,7 +679,32 @@ static int traefik_routes(struct services_ctx *c, char **reason) {
         }
         if (r < 0)
                 return r;
-        return write_text(c, TRAEFIK_ROUTES, text, 0644);
+        if ((r = write_text(c, TRAEFIK_ROUTES, text, 0644)) < 0)
+                return r;
+        /* The proxy's TLS pair and the site CA, from the host's credentials bundle (when there is
+         * one): the key is root's only. */
+        static const struct {
+                const char *cred;
+                mode_t mode;
+        } tls[] = { { "tls.crt", 0644 }, { "tls.key", 0600 }, { "ca.crt", 0644 } };
+        for (size_t i = 0; i < ELEMENTSOF(tls); i++) {
+                _cleanup_free_ char *from = strprintf("run/credentials/rackstack/%s", tls[i].cred),
+                                    *to = strprintf(TRAEFIK_TLS_DIR "/%s", tls[i].cred), *data = NULL;
+                if (!from || !to)
+                        return -ENOMEM;
+                size_t len = 0;
+                if (read_file_full(c->root_fd, from, 1 << 20, &data, &len) < 0)
+                        continue;
+                r = c->dry_run ? 0 : mkdir_parents_at(c->root_fd, TRAEFIK_TLS_DIR + 1, 0755);
+                if (r >= 0 && !c->dry_run)
+                        r = write_file_atomic(c->root_fd, to + 1, data, len, tls[i].mode);
+                OPENSSL_cleanse(data, len);
+                if (r < 0) {
+                        *reason = strprintf("cannot write %s: %s", to, strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
 }
 
 /* ---- one service ------------------------------------------------------------------------------- */

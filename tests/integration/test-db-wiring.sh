@@ -18,6 +18,7 @@ cd "$(dirname "$0")/../.." || exit 1
 O=$(realpath "${RACKSTACK_BUILD_DIR:-build}")
 B=$O/rackstack-build F=$O/rackstack-firstboot
 fails=0 n=0
+quiet() { "$@" >/dev/null 2>&1; }
 check() { # description, command...
         n=$((n + 1))
         if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
@@ -193,6 +194,21 @@ check "services: Redis takes the site's password and an ACL user per consumer" b
         "grep -qx 'requirepass $(cred "$tmp/b-lab-db1/rackstack.creds" redis)' '$r/etc/redis/rackstack.conf' &&
          test \$(grep -c '^user .* on #' '$r/etc/redis/rackstack.conf') = 3"
 check "services: no password on the console" bash -c "! grep -qF '$(cred "$tmp/b-lab-db1/rackstack.creds" redis)' '$tmp/svc.out'"
+
+# ---- the proxy's TLS from the site CA: lab-infra1's services step, offline, with its bundle ----
+"$B" secrets bundle "$S" lab-infra1 --out "$tmp/b-lab-infra1" >/dev/null 2>&1
+ri=$tmp/infraroot
+mkdir -p "$ri/var/lib/dpkg/info" "$ri/etc"
+printf 'ID=debian\nVERSION_ID="12"\n' >"$ri/etc/os-release"
+"$F" db-wiring --root "$ri" --host lab-infra1 --out "$tmp" --creds "$tmp/b-lab-infra1/rackstack.creds" >/dev/null 2>&1
+"$F" services --root "$ri" --profile profiles/infra.yaml --site profiles/site.yaml --ks kickstart/lab-infra1.ks >"$tmp/svci.out" 2>&1
+T=$ri/etc/traefik/tls
+check "services (infra): Traefik's certificate verifies against the site CA it was given" \
+        quiet openssl verify -CAfile "$T/ca.crt" "$T/tls.crt"
+check "services (infra): the certificate answers for cloud.domain.com and the key is root's only" bash -c \
+        "openssl x509 -in '$T/tls.crt' -noout -checkhost cloud.domain.com | grep -q 'does match' && test \$(stat -c %a '$T/tls.key') = 600 &&
+         cmp -s <(openssl pkey -in '$T/tls.key' -pubout) <(openssl x509 -in '$T/tls.crt' -noout -pubkey)"
+check "services (infra): the routes use that pair" grep -q "certFile: /etc/traefik/tls/tls.crt" "$ri/etc/traefik/dynamic/routes.yml"
 
 echo "$((n - fails)) passed, $fails failed"
 [ $fails = 0 ]
