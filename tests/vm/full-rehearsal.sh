@@ -19,11 +19,13 @@
 vm_requirements
 ensure_image db
 DB_RAW=$RAW
-ensure_image app
-APP_RAW=$RAW
-exec python3 - "$DB_RAW" "$APP_RAW" "$TOP" "$O" <<'PY'
+# The app image is built while lab-db1 boots (the VM waits on it only when its turn comes).
+mkdir -p "$O/test-logs"
+APP_LOG=$O/test-logs/vm-rehearsal-app-build.log APP_RAW_FILE=$(mktemp)
+( ensure_image app >"$APP_LOG" 2>&1 && echo "$RAW" >"$APP_RAW_FILE" ) &
+exec python3 - "$DB_RAW" "$!" "$APP_RAW_FILE" "$TOP" "$O" <<'PY'
 import os, re, socket, subprocess, sys, tempfile, time
-db_raw, app_raw, top, out = sys.argv[1:5]
+db_raw, app_pid, app_raw_file, top, out = sys.argv[1:6]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
 from vmharness import VM, Disk, Nets, make_oemdrv, install_signal_handlers
 
@@ -113,6 +115,12 @@ try:
     rc, o = db.run("ls /run/credentials/rackstack/ 2>&1 | wc -l")
     check("lab-db1: no credential left in /run/credentials/rackstack after the run", o.strip() == "0", o)
 
+    os.waitpid(int(app_pid), 0)   # the app image's build (started before lab-db1 booted)
+    app_raw = open(app_raw_file).read().strip()
+    os.unlink(app_raw_file)
+    check("the app image was built", bool(app_raw), open(os.path.join(out, "test-logs", "vm-rehearsal-app-build.log")).read())
+    if not app_raw:
+        raise SystemExit(1)
     app = VM(image=app_raw, firmware="bios", boot_disk_size="60G", name="rehearsal-app1", memory=2048,
              log=os.path.join(logs, "vm-rehearsal-app1.serial.log"),
              disks=[Disk("sas-hdd", "2T"), Disk("nvme", "250G")],
