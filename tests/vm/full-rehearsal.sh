@@ -9,7 +9,8 @@
 #   - lab-db1's firstboot made nextcloud's role and database (psql on lab-db1: exactly one);
 #   - psql on lab-app1 reaches lab-db1 (10.0.40.12) as nextcloud with the site-issued password and
 #     is refused with a wrong one, and refused for zammad's database (not lab-app1's);
-#   - through PgBouncer (6432) the same;
+#   - PgBouncer (6432) pools nextcloud on lab-db1 with the same password (from lab-app1 the role's
+#     firewall drops 6432: only the seed's ports are open);
 #   - the credentials are gone from /run/credentials/rackstack on both after the run.
 # Then lab-db1 is reset hard and boots again: still one nextcloud database. (A run cut short
 # half-way through the SQL is tests/integration/test-db-wiring.sh's.)
@@ -150,10 +151,14 @@ try:
         check("lab-app1 -> lab-db1 with a wrong password: refused", 'password authentication failed for user "nextcloud"' in o, o)
         o = psql("zammad", zm)
         check("lab-app1 -> lab-db1 as zammad: no pg_hba.conf entry", 'no pg_hba.conf entry for host "10.0.40.13"' in o, o)
+        # PgBouncer pools on lab-db1, but the role's firewall opens only the seed's ports (no 6432
+        # from outside, as test-render's test_nft_db holds): from lab-app1 it is dropped.
         o = psql("nextcloud", nc, 6432)
-        check("lab-app1 -> PgBouncer on lab-db1:6432 as nextcloud", o.startswith("nextcloud|"), o)
-        o = psql("nextcloud", "wrong" + nc, 6432)
-        check("lab-app1 -> PgBouncer with a wrong password: refused", "SASL authentication failed" in o, o)
+        check("lab-app1 -> lab-db1:6432 (PgBouncer) is dropped by lab-db1's firewall", "timeout expired" in o, o)
+        rc, o = db.run("PGPASSWORD='%s' psql -X -At -h 127.0.0.1 -p 6432 -U nextcloud -d nextcloud -c 'SELECT current_user' 2>&1" % nc)
+        check("on lab-db1, PgBouncer (6432) pools nextcloud with the same password", o.strip() == "nextcloud", o)
+        rc, o = db.run("PGPASSWORD='wrong%s' psql -X -At -h 127.0.0.1 -p 6432 -U nextcloud -d nextcloud -c 'SELECT 1' 2>&1" % nc)
+        check("on lab-db1, PgBouncer refuses a wrong password", "SASL authentication failed" in o, o)
         rc, o = app.run("ls /run/credentials/rackstack/ 2>&1 | wc -l")
         check("lab-app1: no credential left after the run", o.strip() == "0", o)
 
