@@ -96,10 +96,11 @@ int db_wiring_write_dir(const struct db_wiring_set *s, const char *dir, const ch
         _cleanup_free_ char *sql = db_wiring_sql(&s->plan, s->verifiers), *hba = db_wiring_hba(&s->plan),
                             *ini = pgbouncer_ini_render(&s->plan, listen, 6432),
                             *users = pgbouncer_userlist_render(&s->plan, s->verifiers),
-                            *acl = redis_acl_render(&s->plan, s->hashes);
+                            *acl = redis_acl_render(&s->plan, s->hashes),
+                            *pgb_hba = pgbouncer_hba_render(&s->plan);
         /* PostgreSQL's whole pg_hba.conf as the services step writes it: local, loopback, consumers */
         _cleanup_free_ char *base = pg_hba_render(NULL, 0), *full = base && hba ? strprintf("%s%s", base, hba) : NULL;
-        if (!sql || !hba || !ini || !users || !acl || !full)
+        if (!sql || !hba || !ini || !users || !acl || !full || !pgb_hba)
                 return -ENOMEM;
         _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -108,7 +109,7 @@ int db_wiring_write_dir(const struct db_wiring_set *s, const char *dir, const ch
                 const char *name, *text;
         } files[] = {
                 { "wiring.sql", sql },          { "pg_hba-consumers.conf", hba }, { "pgbouncer.ini", ini },
-                { "userlist.txt", users },      { "pgbouncer-hba.conf", hba },   { "redis-acl.conf", acl },
+                { "userlist.txt", users },      { "pgbouncer-hba.conf", pgb_hba },   { "redis-acl.conf", acl },
                 { "pg_hba.conf", full },
         };
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {

@@ -147,6 +147,12 @@ char *db_wiring_hba(const struct db_wiring *p) {
         return buf_steal(&b);
 }
 
+char *pgbouncer_hba_render(const struct db_wiring *p) {
+        _cleanup_free_ char *consumers = db_wiring_hba(p);
+        /* and loopback, for checks and tools on the database host itself */
+        return consumers ? strprintf("host    all        all        127.0.0.1/32 scram-sha-256\n%s", consumers) : NULL;
+}
+
 char *pgbouncer_ini_render(const struct db_wiring *p, const char *listen, uint16_t port) {
         struct buf b = {};
         buf_puts(&b, "; Written by rackstack-firstboot: a pool per consumer database, the same clients as\n"

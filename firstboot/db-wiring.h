@@ -48,6 +48,8 @@ char *redis_acl_hash(const char *password);
 char *db_wiring_sql(const struct db_wiring *p, char *const *verifiers);
 /* The consumer lines for pg_hba.conf (PostgreSQL's and PgBouncer's). */
 char *db_wiring_hba(const struct db_wiring *p);
+/* PgBouncer's hba file: loopback and the consumer lines. */
+char *pgbouncer_hba_render(const struct db_wiring *p);
 /* pgbouncer.ini: listen on listen ("127.0.0.1,10.0.40.12"), forward each database to 127.0.0.1:5432. */
 char *pgbouncer_ini_render(const struct db_wiring *p, const char *listen, uint16_t port);
 char *pgbouncer_userlist_render(const struct db_wiring *p, char *const *verifiers);

@@ -458,7 +458,7 @@ static int pg_consumers(struct services_ctx *c, const char *listen, char **reaso
         _cleanup_free_ char *sql = db_wiring_sql(&c->dbw->plan, c->dbw->verifiers),
                             *ini = pgbouncer_ini_render(&c->dbw->plan, listen, 6432),
                             *users = pgbouncer_userlist_render(&c->dbw->plan, c->dbw->verifiers),
-                            *hba = db_wiring_hba(&c->dbw->plan);
+                            *hba = pgbouncer_hba_render(&c->dbw->plan);
         if (!sql || !ini || !users || !hba)
                 return -ENOMEM;
         int r;

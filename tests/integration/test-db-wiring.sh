@@ -189,7 +189,7 @@ check "services: pg_hba.conf lets in each consumer's /32 and not the whole VLAN"
         "test \$(grep -c '^host .* 10\.0\.40\.[0-9]*/32 scram-sha-256' '$hba') = 10 && ! grep -q '10.0.40.0/24' '$hba'"
 check "services: PgBouncer's three files, for the ten databases" bash -c \
         "test \$(grep -c '= host=127.0.0.1 port=5432 dbname=' '$r/etc/pgbouncer/pgbouncer.ini') = 10 &&
-         test \$(wc -l < '$r/etc/pgbouncer/userlist.txt') = 10 && test \$(grep -c '/32' '$r/etc/pgbouncer/pg_hba.conf') = 10"
+         test \$(wc -l < '$r/etc/pgbouncer/userlist.txt') = 10 && test \$(grep -c '10\.0\.40\.[0-9]*/32' '$r/etc/pgbouncer/pg_hba.conf') = 10"
 check "services: Redis takes the site's password and an ACL user per consumer" bash -c \
         "grep -qx 'requirepass $(cred "$tmp/b-lab-db1/rackstack.creds" redis)' '$r/etc/redis/rackstack.conf' &&
          test \$(grep -c '^user .* on #' '$r/etc/redis/rackstack.conf') = 3"

@@ -441,6 +441,9 @@ static void test_db_wiring(void **state) {
         assert_non_null(strstr(hba, "host    nextcloud  nextcloud  10.0.40.13/32 scram-sha-256  # nextcloud on lab-app1\n"));
         assert_int_equal(count(hba, "10.0.40.18/32"), 3);
         assert_null(strstr(hba, "/24"));
+        _cleanup_free_ char *pgb = pgbouncer_hba_render(&p);
+        assert_true(startswith(pgb, "host    all        all        127.0.0.1/32 scram-sha-256\n"));
+        assert_int_equal(count(pgb, "/32 scram-sha-256"), 11);
         assert_non_null(strstr(ini, "\nnextcloud = host=127.0.0.1 port=5432 dbname=nextcloud\n"));
         assert_non_null(strstr(ini, "\nlisten_addr = 127.0.0.1,10.0.40.12\nlisten_port = 6432\n"));
         assert_non_null(strstr(ini, "\nauth_type = hba\n"));
