@@ -109,6 +109,12 @@ def switch(ports, gateways, log, lifetime):
                 continue
             try:
                 s = socket.create_connection(("127.0.0.1", p), timeout=0.2)
+                if s.getsockname() == s.getpeername():
+                    # TCP self-connect: retrying a port nobody listens on yet, the kernel may pick
+                    # that very port as the source, and then holds it so the VM cannot listen there.
+                    s.close()
+                    retry[p] = now + 0.5
+                    continue
                 s.settimeout(None)
                 conns[s], bufs[s] = p, b""
                 print("switch: port %d connected" % p, file=log, flush=True)
