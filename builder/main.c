@@ -14,6 +14,7 @@ static const struct verb {
         { "compare", cmd_compare, "compare DIR1 DIR2                                 are two builds bit-identical; where not" },
         { "keygen", cmd_keygen, "keygen --out PREFIX [--force]                     an Ed25519 key pair for build --sign" },
         { "list", cmd_list, "list                                              the roles, a line each" },
+        { "secrets", cmd_secrets, "secrets init|bundle SITE-DIR [HOST --out DIR]      the site's secrets; one host's share" },
         { "show", cmd_show, "show ROLE [--json]                                the resolved profile, with sources" },
         { "validate", cmd_validate, "validate [FILE...]                                check profiles, site, kickstarts" },
         { "verify", cmd_verify, "verify DIR --key PREFIX.pub                       check SHA256SUMS.sig and every checksum" },

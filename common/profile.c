@@ -629,6 +629,33 @@ static int p_service_memory(struct conv *c, const struct ynode *n, void *dst) {
         return 0;
 }
 
+const char *const service_need_kinds[] = { "postgresql", "redis", "smtp", "ldap", "oidc", "route", NULL };
+
+/* needs: [postgresql, redis, …]: each a kind another role provides. */
+static int p_service_needs(struct conv *c, const struct ynode *n, void *dst) {
+        if (expect_type(c, n, YNODE_SEQ) < 0)
+                return -EINVAL;
+        int ret = 0;
+        for (size_t i = 0; i < n->n; i++) {
+                const char *s;
+                if (scalar(c, n->items[i], &s) < 0) {
+                        ret = -EINVAL;
+                        continue;
+                }
+                if (!strv_contains((char **) service_need_kinds, s)) {
+                        const char *hint = closest_match(s, service_need_kinds);
+                        if (hint)
+                                ERR(c, n->items[i], "unknown need '%s'; did you mean '%s'?", s, hint);
+                        else
+                                ERR(c, n->items[i], "unknown need '%s' (one of: postgresql, redis, smtp, ldap, oidc, route)", s);
+                        ret = -EINVAL;
+                }
+        }
+        if (ret < 0)
+                return ret;
+        return p_strv(c, n, dst);
+}
+
 static const struct field service_fields[] = {
         { "name", p_string, offsetof(struct service_spec, name), true },
         { "description", p_string, offsetof(struct service_spec, description), false },
@@ -645,6 +672,7 @@ static const struct field service_fields[] = {
         { "ports", p_service_ports, offsetof(struct service_spec, ports), false },
         { "bases", p_strv, offsetof(struct service_spec, bases), false },
         { "memory", p_service_memory, offsetof(struct service_spec, memory), false },
+        { "needs", p_service_needs, offsetof(struct service_spec, needs), false },
 };
 
 static int p_services(struct conv *c, const struct ynode *n, void *dst) {
@@ -1025,6 +1053,7 @@ struct profile *profile_free(struct profile *p) {
                 free(s->version);
                 free(s->ports);
                 strv_free(s->bases);
+                strv_free(s->needs);
         }
         free(p->services);
         for (size_t i = 0; i < p->n_ports; i++)

@@ -161,8 +161,14 @@ struct service_spec {
          * or a share of the host's RAM. Both 0 = nothing set aside. */
         uint64_t memory;
         unsigned memory_percent;
+        /* What it needs from other roles (common/wiring.h): "postgresql", "redis", "smtp", "ldap",
+         * "oidc", "route". The providing host makes exactly that for this service on this host. */
+        char **needs;
         struct src src;
 };
+
+/* The kinds a service may name in needs:, NULL-terminated. */
+extern const char *const service_need_kinds[];
 
 struct profile {
         char *role;        /* "db" */

@@ -10,6 +10,8 @@
 #include "answers-render.h"
 #include "answers.h"
 #include "cleanup.h"
+#include "creds-place.h"
+#include "creds.h"
 #include "fileio.h"
 #include "json.h"
 #include "kcmdline.h"
@@ -131,6 +133,15 @@ int step_answers(struct run_ctx *c) {
                 if (!(c->ks_path = strdup(c->o->ks)) || !(c->ks_origin = strprintf("--ks %s", c->o->ks)) ||
                     !(how = strdup("given with --ks")))
                         return -ENOMEM;
+                /* the bundle beside the kickstart, as on a medium */
+                const char *slash = strrchr(c->o->ks, '/');
+                _cleanup_free_ char *creds = slash ? strprintf("%.*s" CREDS_FILE, (int) (slash - c->o->ks + 1), c->o->ks)
+                                                   : strdup(CREDS_FILE);
+                if (!creds)
+                        return -ENOMEM;
+                r = creds_copy_in(c->root, creds);
+                if (r < 0 && r != -ENOENT)
+                        return fail(c, r, "cannot take in the credentials bundle %s: %s", creds, strerror(-r));
         } else {
                 struct answers_find_options fo = ANSWERS_FIND_OPTIONS_DEFAULT;
                 fo.cmdline = cmdline;
@@ -144,6 +155,10 @@ int step_answers(struct run_ctx *c) {
                 else
                         printf("rackstack-firstboot: answers from %s\n", c->ks_origin);
         }
+        /* rackstack.creds= on the command line names the bundle explicitly (an HTTP one pinned). */
+        r = creds_copy_from_cmdline(c->root, cmdline);
+        if (r < 0 && r != -ENOENT)
+                return fail(c, r, "cannot take in the credentials bundle rackstack.creds=: %s", strerror(-r));
         if (c->ks_path && (r = load(c)) < 0)
                 return r;
         if (c->ks_path) {
@@ -192,6 +207,15 @@ int step_answers(struct run_ctx *c) {
                         if (h)
                                 c->host = h;
                 }
+        }
+        /* The host's secrets, now that we know which host this is. */
+        if (!c->dry_run) {
+                _cleanup_free_ char *names = NULL, *why = NULL;
+                r = creds_place(c->root_fd, c->host ? c->host->name : NULL, &names, &why);
+                if (r < 0 && r != -ENOENT)
+                        return fail(c, r, "%s", why ? why : strerror(-r));
+                if (r >= 0)
+                        printf("rackstack-firstboot: credentials placed in /" CREDS_DIR ": %s\n", strna(names));
         }
         if (!c->ks_path) {
                 (void) status_step(c->status, "answers", "skipped",

@@ -11,6 +11,8 @@
 
 #include "answers.h"
 #include "cleanup.h"
+#include "creds-place.h"
+#include "creds.h"
 #include "fileio.h"
 #include "http.h"
 #include "kcmdline.h"
@@ -168,6 +170,14 @@ static int from_device(struct find_ctx *fc, const char *dev, const char *fstype,
         if (mount(dev, mnt, fstype, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 return log_warning_errno(-errno, "Cannot mount %s (%s) read-only: %m", dev, strna(fstype));
         r = copy_in(fc, label, mnt, path, ret_path);
+        if (r >= 0) {
+                /* The host's credentials bundle travels beside its kickstart (creds-place.h). */
+                const char *slash = strrchr(path, '/');
+                _cleanup_free_ char *creds = strprintf("%.*s" CREDS_FILE, slash ? (int) (slash - path + 1) : 0, path);
+                int k = creds ? creds_copy_in_beneath(fc->root, mnt, creds) : -ENOMEM;
+                if (k < 0 && k != -ENOENT)
+                        log_warning_errno(k, "Cannot take in %s: %m", strna(creds));
+        }
         (void) umount(mnt);
         return r;
 }

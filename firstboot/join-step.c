@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "cmd.h"
+#include "creds-place.h"
 #include "fileio.h"
 #include "identity.h"
 #include "join.h"
@@ -393,6 +394,14 @@ static void remove_secrets(struct join_run *jr, struct buf *removed) {
                 else
                         buf_printf(removed, "%s%s", removed->len ? ", " : "", paths[i]);
         }
+        /* The rest of the host's bundle (creds-place.h): every service that needed one of them has
+         * taken it into its own configuration by now. */
+        size_t n_rest = 0;
+        int r = creds_remove_all(jr->c->root_fd, &n_rest);
+        if (r < 0)
+                log_warning_errno(r, "Cannot remove the credentials in /" CREDS_DIR ": %m");
+        if (n_rest)
+                buf_printf(removed, "%s%zu more in /" CREDS_DIR, removed->len ? ", " : "", n_rest);
 }
 
 static int do_report(struct join_run *jr, char **ret_reason) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "db-wiring.h"
 #include "disk-apply.h"
 #include "disk-plan.h"
 #include "disk-probe.h"
@@ -54,6 +55,7 @@ static void usage(FILE *f) {
         fprintf(f, "  %-10s %s\n", "install", "write the role's image onto the OS disk from a medium or URL (see install --help)");
         fprintf(f, "  %-10s %s\n", "services", "firewall, service configuration, start and check (services --help)");
         fprintf(f, "  %-10s %s\n", "render", "print a rendered config: postgresql --ram SIZE, nftables, traefik");
+        fprintf(f, "  %-10s %s\n", "db-wiring", "what the database host makes for its consumers: --host NAME --out DIR [--root DIR]");
         fprintf(f, "  %-10s %s\n", "identity", "compare with the recorded identity; --check-clone renews a clone's (see identity --help)");
         fprintf(f, "\noptions:\n"
                    "  --root=DIR          operate on files under DIR (default /)\n"
@@ -100,6 +102,8 @@ int main(int argc, char **argv) {
                 return verb_render(argc - 1, argv + 1);
         if (streq(argv[1], "identity"))
                 return verb_identity(argc - 1, argv + 1);
+        if (streq(argv[1], "db-wiring"))
+                return verb_db_wiring(argc - 1, argv + 1);
         if (streq(argv[1], "answers"))
                 return verb_answers(argc - 1, argv + 1);
         const struct verb *verb = NULL;

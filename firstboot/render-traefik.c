@@ -58,13 +58,29 @@ int traefik_render(const struct site *s, char **ret, const struct route_spec **r
                 buf_printf(&b,
                            ":\n"
                            "      loadBalancer:\n"
+                           "%s"
                            "        servers:\n"
                            "          - url: \"%s://%u.%u.%u.%u:%u\"  # ",
+                           r->port == 443 ? "        serversTransport: site-ca\n" : "",
                            r->port == 443 ? "https" : "http", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
                            a & 0xff, r->port);
                 buf_put_comment_text(&b, r->backend);
                 buf_putc(&b, '\n');
         }
+        /* TLS from the site CA: the proxy's certificate (its SANs are every routed name, see
+         * rackstack-build secrets) for every router, and the site CA to trust HTTPS backends. */
+        buf_puts(&b, "  serversTransports:\n"
+                     "    site-ca:\n"
+                     "      rootCAs: [\"" TRAEFIK_TLS_DIR "/ca.crt\"]\n"
+                     "tls:\n"
+                     "  stores:\n"
+                     "    default:\n"
+                     "      defaultCertificate:\n"
+                     "        certFile: " TRAEFIK_TLS_DIR "/tls.crt\n"
+                     "        keyFile: " TRAEFIK_TLS_DIR "/tls.key\n"
+                     "  certificates:\n"
+                     "    - certFile: " TRAEFIK_TLS_DIR "/tls.crt\n"
+                     "      keyFile: " TRAEFIK_TLS_DIR "/tls.key\n");
         char *t = buf_steal(&b);
         if (!t)
                 return -ENOMEM;

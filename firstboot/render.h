@@ -77,3 +77,5 @@ char *nft_render(const struct profile *p, const struct vlan_spec *mgmt);
  * <name>.<domain> -> http://<backend's address on default VLAN>:<port>. -ENOENT when a route names
  * a host the site does not have (ret_bad names the route). */
 int traefik_render(const struct site *s, char **ret, const struct route_spec **ret_bad);
+/* Where the proxy's certificate, key and the site CA are (from the host's credentials). */
+#define TRAEFIK_TLS_DIR "/etc/traefik/tls"

@@ -25,6 +25,8 @@
 #include <openssl/rand.h>
 
 #include "cleanup.h"
+#include "cmd.h"
+#include "db-wiring.h"
 #include "fileio.h"
 #include "log.h"
 #include "render.h"
@@ -449,6 +451,50 @@ static int pg_cluster(struct services_ctx *c, unsigned ver, char **reason) {
         return run_logged(c, argv, reason);
 }
 
+/* The consumers' roles and databases (psql as postgres; the SQL holds SCRAM verifiers, never a
+ * password, and goes in on stdin), then PgBouncer's files for the same consumers. A rerun sets the
+ * same again: the SQL creates only what is missing. */
+static int pg_consumers(struct services_ctx *c, const char *listen, char **reason) {
+        _cleanup_free_ char *sql = db_wiring_sql(&c->dbw->plan, c->dbw->verifiers),
+                            *ini = pgbouncer_ini_render(&c->dbw->plan, listen, 6432),
+                            *users = pgbouncer_userlist_render(&c->dbw->plan, c->dbw->verifiers),
+                            *hba = pgbouncer_hba_render(&c->dbw->plan);
+        if (!sql || !ini || !users || !hba)
+                return -ENOMEM;
+        int r;
+        if (live(c)) {
+                char *argv[] = { (char *) "runuser", (char *) "-u", (char *) "postgres", (char *) "--", (char *) "psql",
+                                 (char *) "-X", (char *) "-q", (char *) "-v", (char *) "ON_ERROR_STOP=1", (char *) "-d",
+                                 (char *) "postgres", (char *) "-f", (char *) "-", NULL };
+                int st = 0;
+                r = cmd_run(argv, sql, strlen(sql), &st);
+                if (r < 0 || st != 0) {
+                        *reason = strprintf("psql could not create the consumers' roles and databases (%s)",
+                                            r < 0 ? strerror(-r) : "see its errors above");
+                        return r < 0 ? r : -EIO;
+                }
+        } else
+                log_info("  would create %zu roles and databases for the consumers", c->dbw->plan.n_pg);
+        const struct {
+                const char *path, *text;
+        } files[] = {
+                { "etc/pgbouncer/pgbouncer.ini", ini },
+                { "etc/pgbouncer/userlist.txt", users },
+                { "etc/pgbouncer/pg_hba.conf", hba },
+        };
+        struct passwd *pw = live(c) ? getpwnam("postgres") : NULL;
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                /* userlist.txt holds verifiers: not a password, but nobody else's to read either */
+                if ((r = c->dry_run && i == 1 ? 0 : write_text(c, files[i].path, files[i].text, 0640)) < 0) {
+                        *reason = strprintf("cannot write /%s: %s", files[i].path, strerror(-r));
+                        return r;
+                }
+                if (pw)
+                        (void) fchownat(c->root_fd, files[i].path, pw->pw_uid, pw->pw_gid, 0);
+        }
+        return 0;
+}
+
 static int postgresql(struct services_ctx *c, const struct service_spec *s, char **reason, char **ret_done) {
         unsigned ver = 0;
         int r = pg_version(c->root_fd, &ver);
@@ -475,7 +521,16 @@ static int postgresql(struct services_ctx *c, const struct service_spec *s, char
                                                     a & 0xff)
                                         : strdup("localhost");
         const struct vlan_spec *vl[1] = { dbv };
-        _cleanup_free_ char *conf = pg_tune_render(&t, listen), *hba = pg_hba_render(vl, a ? 1 : 0);
+        if (c->dbw_error) {
+                *reason = strdup(c->dbw_error);
+                return -EINVAL;
+        }
+        /* With the site's wiring, each consumer is let in from its own address only; without it
+         * (a lone database host), the database VLAN as a whole. */
+        _cleanup_free_ char *consumers = c->dbw ? db_wiring_hba(&c->dbw->plan) : strdup("");
+        _cleanup_free_ char *hba_base = pg_hba_render(vl, a && !c->dbw ? 1 : 0),
+                            *hba = hba_base && consumers ? strprintf("%s%s", hba_base, consumers) : NULL;
+        _cleanup_free_ char *conf = pg_tune_render(&t, listen);
         _cleanup_free_ char *conf_path = strprintf("etc/postgresql/%u/main/" PG_DROPIN, ver),
                             *hba_path = strprintf("etc/postgresql/%u/main/pg_hba.conf", ver),
                             *instance = strprintf("postgresql@%u-main.service", ver);
@@ -523,6 +578,16 @@ static int postgresql(struct services_ctx *c, const struct service_spec *s, char
                                     (a >> 8) & 0xff, a & 0xff, strerror(-r));
                 return r;
         }
+        if (c->dbw && (r = pg_consumers(c, listen, reason)) < 0)
+                return r;
+        if (c->dbw) {
+                char *more = strprintf("%s; %zu consumer databases and roles, pg_hba per consumer address", *ret_done,
+                                       c->dbw->plan.n_pg);
+                if (more) {
+                        free(*ret_done);
+                        *ret_done = more;
+                }
+        }
         return 0;
 }
 
@@ -548,6 +613,9 @@ static int redis_config(struct services_ctx *c, const struct service_spec *s, ui
                         pass[0] = 0;
                 OPENSSL_cleanse(old, strlen(old));
         }
+        /* The site's, when the host's bundle brings one: the consumers were given it. */
+        if (c->dbw && c->dbw->redis_default && strlen(c->dbw->redis_default) < sizeof pass)
+                snprintf(pass, sizeof pass, "%s", c->dbw->redis_default);
         if (!pass[0]) {
                 unsigned char raw[32];
                 if (RAND_bytes(raw, sizeof raw) != 1)
@@ -560,6 +628,16 @@ static int redis_config(struct services_ctx *c, const struct service_spec *s, ui
         OPENSSL_cleanse(pass, sizeof pass);
         if (!text)
                 return -ENOMEM;
+        if (c->dbw && c->dbw->plan.n_redis) {
+                /* an ACL user per consumer, its password as a hash */
+                _cleanup_free_ char *acl = redis_acl_render(&c->dbw->plan, c->dbw->hashes);
+                char *both = acl ? strprintf("%s%s", text, acl) : NULL;
+                OPENSSL_cleanse(text, strlen(text));
+                if (!both)
+                        return -ENOMEM;
+                free(text);
+                text = both;
+        }
         r = read_file_full(c->root_fd, REDIS_CONF, 1024 * 1024, &conf, NULL);
         if (r < 0) {
                 *reason = strprintf("cannot read /" REDIS_CONF ": %s", strerror(-r));
@@ -606,7 +684,32 @@ static int traefik_routes(struct services_ctx *c, char **reason) {
         }
         if (r < 0)
                 return r;
-        return write_text(c, TRAEFIK_ROUTES, text, 0644);
+        if ((r = write_text(c, TRAEFIK_ROUTES, text, 0644)) < 0)
+                return r;
+        /* The proxy's TLS pair and the site CA, from the host's credentials bundle (when there is
+         * one): the key is root's only. */
+        static const struct {
+                const char *cred;
+                mode_t mode;
+        } tls[] = { { "tls.crt", 0644 }, { "tls.key", 0600 }, { "ca.crt", 0644 } };
+        for (size_t i = 0; i < ELEMENTSOF(tls); i++) {
+                _cleanup_free_ char *from = strprintf("run/credentials/rackstack/%s", tls[i].cred),
+                                    *to = strprintf(TRAEFIK_TLS_DIR "/%s", tls[i].cred), *data = NULL;
+                if (!from || !to)
+                        return -ENOMEM;
+                size_t len = 0;
+                if (read_file_full(c->root_fd, from, 1 << 20, &data, &len) < 0)
+                        continue;
+                r = c->dry_run ? 0 : mkdir_parents_at(c->root_fd, TRAEFIK_TLS_DIR + 1, 0755);
+                if (r >= 0 && !c->dry_run)
+                        r = write_file_atomic(c->root_fd, to + 1, data, len, tls[i].mode);
+                OPENSSL_cleanse(data, len);
+                if (r < 0) {
+                        *reason = strprintf("cannot write %s: %s", to, strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
 }
 
 /* ---- one service ------------------------------------------------------------------------------- */
@@ -691,6 +794,12 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
                 done = strprintf("started, bound to loopback%s, maxmemory %" PRIu64 " MiB, password in /" REDIS_DROPIN,
                                  also ? " and the database VLAN address" : "",
                                  (s->memory + c->ram / 100 * s->memory_percent) >> 20);
+        } else if (streq(s->name, "pgbouncer") && c->dbw && s->unit) {
+                /* its configuration was written with PostgreSQL's consumers: read it again */
+                if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit, &reason)) < 0) ||
+                    (r = systemctl(c, "restart", s->unit, &reason)) < 0)
+                        goto fail;
+                done = strprintf("restarted with a pool per consumer database (%zu)", c->dbw->plan.n_pg);
         } else if (s->unit) {
                 /* Started, not restarted: their configuration is not ours (the join step writes
                  * chrony's, rsyslog's, Zabbix's and restarts them itself). */
@@ -781,6 +890,18 @@ int services_run(struct services_ctx *c) {
                         log_warning("enabling the units at once failed (%s); one by one", strna(why));
         }
 
+        /* The database host's consumers, from the wiring in its credentials bundle. */
+        _cleanup_(db_wiring_set_done) struct db_wiring_set dbw = {};
+        if (c->host) {
+                free(c->dbw_error);
+                c->dbw_error = NULL;
+                int k = db_wiring_load(c->root_fd, c->host->name, &dbw, &c->dbw_error);
+                if (k >= 0)
+                        c->dbw = &dbw;
+                else if (k != -ENOENT && !c->dbw_error)
+                        c->dbw_error = strprintf("the wiring in /run/credentials/rackstack: %s", strerror(-k));
+        }
+
         c->report = (struct json) {};
         json_begin_object(&c->report);
         json_key(&c->report, "services");
@@ -788,6 +909,7 @@ int services_run(struct services_ctx *c) {
         int r = firewall(c);
         if (r < 0) {
                 buf_done(&c->report.out);
+                c->dbw = NULL;
                 return r;
         }
 
@@ -819,6 +941,9 @@ int services_run(struct services_ctx *c) {
         _cleanup_free_ char *sum = strprintf("%u running, %u skipped, %u failed", done, skipped, failed);
         if (own_base)
                 c->base = NULL; /* it pointed into base, freed here */
+        c->dbw = NULL; /* it pointed at dbw, freed here */
+        free(c->dbw_error);
+        c->dbw_error = NULL;
         if (failed) {
                 _cleanup_free_ char *why = strprintf("%s (first: %s; see service/%s)", strna(sum), strna(first), strna(first));
                 (void) status_fail(c->status, "services", why);

@@ -33,6 +33,9 @@ struct services_ctx {
          * reason; PostgreSQL's budget and the values it was tuned to). */
         struct json report;
         char *pg_report; /* a JSON object, or NULL */
+        /* The database host's consumers (db-wiring.h), from its credentials; NULL when it has none. */
+        struct db_wiring_set *dbw;
+        char *dbw_error; /* the wiring or a password of it could not be read */
         bool units_enabled; /* one systemctl enable for all units went through */
 };
 

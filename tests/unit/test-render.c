@@ -236,6 +236,13 @@ static void test_traefik(void **state) {
         assert_non_null(strstr(t, "          - url: \"https://10.0.50.14:443\"  # lab-comm1\n"));
         assert_non_null(strstr(t, "          - url: \"http://10.0.50.18:8084\"  # lab-it1\n"));
         assert_non_null(strstr(t, "          - url: \"http://10.0.50.11:8080\"  # lab-id1\n"));
+        /* TLS from the site CA: the proxy's pair for every router, the CA for HTTPS backends only */
+        assert_int_equal(count(t, "      tls: {}\n"), 15);
+        assert_int_equal(count(t, "        serversTransport: site-ca\n"), 3); /* mail, voip, ipa: port 443 */
+        assert_non_null(strstr(t, "    mail:\n      loadBalancer:\n        serversTransport: site-ca\n"));
+        assert_non_null(strstr(t, "  serversTransports:\n    site-ca:\n      rootCAs: [\"/etc/traefik/tls/ca.crt\"]\n"));
+        assert_non_null(strstr(t, "\ntls:\n  stores:\n    default:\n      defaultCertificate:\n"
+                                  "        certFile: /etc/traefik/tls/tls.crt\n        keyFile: /etc/traefik/tls/tls.key\n"));
         /* A route to a host the site does not have is an error that names the route. */
         free(s->routes[3].backend);
         s->routes[3].backend = strdup("lab-nowhere");

@@ -9,6 +9,12 @@ length) and answers ARP requests for the given gateway addresses on the given VL
 they came. It never forwards anything: the guest talks to this process only.
 
     gateway.py --port 40100 --port 40101 --gw 20=10.0.50.1 --gw 10=10.0.10.1 [--log FILE]
+
+With --switch it is also the site's switch for several VMs: every frame from one port goes on to
+the others as it came (802.1Q tags and all: each port is a trunk carrying every VLAN), to the port
+a destination MAC was last seen on, or to all others when unknown or broadcast. Ports are
+connected as their VMs appear (they are started one after another) and again after a VM restarts,
+until --lifetime ends.
 """
 import argparse
 import select
@@ -72,6 +78,83 @@ def connect(port, deadline):
             time.sleep(0.2)
 
 
+def read_frames(s, bufs):
+    """Frames now complete on s; None when it closed."""
+    try:
+        data = s.recv(65536)
+    except OSError:
+        data = b""
+    if not data:
+        return None
+    buf = bufs[s] + data
+    frames = []
+    while len(buf) >= 4:
+        n = struct.unpack("!I", buf[:4])[0]
+        if len(buf) < 4 + n:
+            break
+        frames.append(buf[4:4 + n])
+        buf = buf[4 + n:]
+    bufs[s] = buf
+    return frames
+
+
+def switch(ports, gateways, log, lifetime):
+    """A learning switch between the ports, answering ARP for the gateways."""
+    conns, bufs, where, retry = {}, {}, {}, {}
+    end = time.monotonic() + lifetime
+    while time.monotonic() < end:
+        now = time.monotonic()
+        for p in ports:
+            if p in conns.values() or retry.get(p, 0) > now:
+                continue
+            try:
+                s = socket.create_connection(("127.0.0.1", p), timeout=0.2)
+                if s.getsockname() == s.getpeername():
+                    # TCP self-connect: retrying a port nobody listens on yet, the kernel may pick
+                    # that very port as the source, and then holds it so the VM cannot listen there.
+                    s.close()
+                    retry[p] = now + 0.5
+                    continue
+                s.settimeout(None)
+                conns[s], bufs[s] = p, b""
+                print("switch: port %d connected" % p, file=log, flush=True)
+            except OSError:
+                retry[p] = now + 0.5
+        if not conns:
+            time.sleep(0.5)
+            continue
+        ready, _, _ = select.select(list(conns), [], [], 0.5)
+        for s in ready:
+            frames = read_frames(s, bufs)
+            if frames is None:
+                print("switch: port %d closed" % conns[s], file=log, flush=True)
+                where = {m: q for m, q in where.items() if q is not s}
+                del conns[s], bufs[s]
+                s.close()
+                continue
+            for frame in frames:
+                if len(frame) < 14:
+                    continue
+                seen = arp_request(frame)
+                if seen:
+                    print("arp vlan=%d who-has %s tell %s" % seen, file=log, flush=True)
+                reply = arp_reply(frame, gateways)
+                if reply:
+                    s.sendall(struct.pack("!I", len(reply)) + reply)
+                    continue
+                where[frame[6:12]] = s
+                out = where.get(frame[0:6])
+                targets = [out] if out is not None and not frame[0] & 1 else [t for t in conns if t is not s]
+                for t in targets:
+                    if t is s or t not in conns:
+                        continue
+                    try:
+                        t.sendall(struct.pack("!I", len(frame)) + frame)
+                    except OSError:
+                        pass
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, action="append", required=True)
@@ -79,9 +162,12 @@ def main():
     ap.add_argument("--connect-timeout", type=float, default=120)
     ap.add_argument("--lifetime", type=float, default=3600, help="stop after this many seconds")
     ap.add_argument("--log")
+    ap.add_argument("--switch", action="store_true", help="forward frames between the ports (several VMs)")
     a = ap.parse_args()
     gateways = {int(v): addr for v, addr in (g.split("=", 1) for g in a.gw)}
     log = open(a.log, "a") if a.log else sys.stderr
+    if a.switch:
+        return switch(a.port, gateways, log, a.lifetime)
     deadline = time.monotonic() + a.connect_timeout
     socks = {connect(p, deadline): b"" for p in a.port}
     for s in socks:

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The host's credentials bundle (common/creds.h) on its way in:
+ *   1. found beside the kickstart (the same directory of the OEMDRV volume or CD, or of --ks FILE),
+ *      or named on the kernel command line: rackstack.creds=http://…|/path, with
+ *      rackstack.creds.sha256=HEX required for http (the content is pinned, as inst.ks.sha256=
+ *      pins the kickstart);
+ *   2. copied to <root>/run/rackstack/rackstack.creds (0600; /run is a tmpfs: never on a disk);
+ *   3. placed: each record as <root>/run/credentials/rackstack/<name> (directory 0700, files 0400,
+ *      root), after checking the bundle is for this host; the copy is then removed;
+ *   4. removed after a successful join (join/report), all of them: what a service needs later it
+ *      took into its own configuration while the run lasted.
+ * None of it is in the image; the image is shared by every host of a role and signed. */
+
+#define CREDS_COPY "run/rackstack/rackstack.creds"
+#define CREDS_DIR "run/credentials/rackstack"
+
+/* Step 1-2 for a file on a mounted medium or a local path: copy it if it exists (0: copied,
+ * -ENOENT: none there). */
+int creds_copy_in(const char *root, const char *from);
+/* The same, with from relative to top (a mounted medium), opened without following a symlink. */
+int creds_copy_in_beneath(const char *root, const char *top, const char *from);
+/* Step 1-2 for rackstack.creds= on the kernel command line (NULL: read /proc/cmdline). 0 copied,
+ * -ENOENT when the command line names none, -EBADMSG on a pin mismatch, -EPERM for http without
+ * a pin. */
+int creds_copy_from_cmdline(const char *root, const char *cmdline);
+
+/* Step 3. host: this host's short name (NULL: not checked). *ret_names: "ca.crt, db.nextcloud, …"
+ * (names only). -ENOENT when there is no bundle, -EXDEV when it is for another host. */
+int creds_place(int root_fd, const char *host, char **ret_names, char **ret_error);
+
+/* Step 4: every file in CREDS_DIR; *ret_count how many. */
+int creds_remove_all(int root_fd, size_t *ret_count);
