@@ -5,13 +5,12 @@
 set -u
 cd "$(dirname "$0")/../.."
 F=${RACKSTACK_BUILD_DIR:-build}/rackstack-firstboot
-command -v nft >/dev/null || { echo "nft missing (apt-get install nftables)"; exit 77; }
-fails=0 n=0
-check() { n=$((n + 1)); if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi; }
+command -v nft >/dev/null || skip_all "nft missing (apt-get install nftables)"
+. tests/integration/lib.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 nftc() { if [ "$(id -u)" = 0 ]; then nft -c -f "$1"; else unshare -rn nft -c -f "$1"; fi; }
 printf 'table inet probe {\n}\n' >"$tmp/probe.nft"
-nftc "$tmp/probe.nft" >/dev/null 2>&1 || { echo "nft -c cannot run here (not root and no user namespaces)"; exit 77; }
+nftc "$tmp/probe.nft" >/dev/null 2>&1 || skip_all "nft -c cannot run here (not root and no user namespaces)"
 
 for role in id db app comm voip biz erp it infra; do
         "$F" render nftables --profile profiles/$role.yaml --site profiles/site.yaml >"$tmp/$role.nft"
@@ -120,5 +119,4 @@ if [ -n "$pg" ] && [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
 else
         echo "skip: postgres -C checks (need root and a PostgreSQL install)"
 fi
-echo "$((n - fails)) passed, $fails failed"
-[ $fails = 0 ]
+finish
