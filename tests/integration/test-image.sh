@@ -17,7 +17,7 @@ done
 [ -e /usr/lib/grub/i386-pc/boot.img ] || { echo "SKIP: grub-pc-bin not installed"; exit 77; }
 
 make -s "$O/libbuilder.a" "$O/libcommon.a"
-PKGS="libarchive blkid libparted libnl-3.0 libnl-route-3.0 yaml-0.1 openssl"
+PKGS="libarchive blkid libparted libnl-3.0 libnl-route-3.0 yaml-0.1 openssl libkmod"
 TOOL=$O/tests/image-tool
 mkdir -p "$O/tests"
 cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Icommon -Ibuilder \
