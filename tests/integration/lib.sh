@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the integration tests (sourced): one way to count checks and to say what did not run.
 #   check DESC CMD...      runs CMD: "ok   DESC" if it succeeds, else "FAIL DESC"
 #   ok DESC / not_ok DESC  a result the script worked out itself
