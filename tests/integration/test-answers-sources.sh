@@ -5,10 +5,10 @@
 # kernel has iso9660), and the refusal of secrets that others could read.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 FB=$PWD/${RACKSTACK_BUILD_DIR:-build}/rackstack-firstboot
 command -v python3 >/dev/null || skip_all "skip: no python3"
 [ -x "$FB" ] || skip_all "skip: $FB not built (run make)"
-. tests/integration/lib.sh
 tmp=$(mktemp -d)
 srv=
 cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }

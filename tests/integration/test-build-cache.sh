@@ -9,9 +9,9 @@
 # warm; delete it to measure a cold build. Needs root, mmdebstrap and the host's Debian mirror.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 B=$(realpath "${RACKSTACK_BUILD_DIR:-build}")/rackstack-build
 CACHE=${RACKSTACK_TEST_CACHE:-/var/cache/rackstack}
-. tests/integration/lib.sh
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (mmdebstrap --mode=root, chroot, owners)"
 command -v mmdebstrap >/dev/null || skip_all "mmdebstrap is not installed"

@@ -12,9 +12,9 @@
 # there is skipped (test-build-cache.sh makes it warm). Needs root.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 B=$(realpath "${RACKSTACK_BUILD_DIR:-build}")/rackstack-build
 CACHE=${RACKSTACK_TEST_CACHE:-/var/cache/rackstack}
-. tests/integration/lib.sh
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (the build runs apt in a chroot and keeps owners)"
 [ -x "$B" ] || skip_all "$B is not built"

@@ -2,8 +2,8 @@
 # rackstack-build's first commands, as a user runs them: exit statuses, error format, output shape.
 set -u
 cd "$(dirname "$0")/../.."
-B=${RACKSTACK_BUILD_DIR:-build}/rackstack-build
 . tests/integration/lib.sh
+B=${RACKSTACK_BUILD_DIR:-build}/rackstack-build
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 "$B" validate --profiles profiles profiles/*.yaml >"$tmp/out" 2>&1; rc=$?

@@ -3,10 +3,10 @@
 # with a recorded identity and two stand-in sysfs trees, the machine's own and a clone's.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 FB=${RACKSTACK_BUILD_DIR:-build}/rackstack-firstboot
 [ -x "$FB" ] || skip_all "skip: $FB not built (run make)"
 command -v ssh-keygen >/dev/null || skip_all "skip: ssh-keygen missing"
-. tests/integration/lib.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
 

@@ -6,6 +6,7 @@
 # own namespaces is used: nothing leaves them.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 O=${RACKSTACK_BUILD_DIR:-build}
 FB=$O/rackstack-firstboot
 
@@ -21,7 +22,6 @@ cleanup() { ip netns del "$A" 2>/dev/null; ip netns del "$B" 2>/dev/null; rm -rf
 trap cleanup EXIT
 ip netns add "$A" && ip netns add "$B" || skip_all "skip: cannot create network namespaces"
 
-. tests/integration/lib.sh
 inA() { ip netns exec "$A" "$@"; }
 inB() { ip netns exec "$B" "$@"; }
 jq_py() { # python expression over the JSON in file $1, as d

@@ -3,9 +3,9 @@
 # lists every service of every role with its source.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 B=${RACKSTACK_BUILD_DIR:-build}
 export RACKSTACK_BUILD=$B/rackstack-build
-. tests/integration/lib.sh
 check "docs/services.md is current" python3 tests/tools/gen-services-doc.py --check
 for s in keycloak mattermost nextcloud jitsi-meet elasticsearch grafana zammad odoo suitecrm openkm taiga \
          snipe-it glpi traefik graylog freepbx postgresql redis pgbouncer; do

@@ -4,9 +4,9 @@
 # routes, and the PostgreSQL drop-in is read by the real postgres -C when PostgreSQL is installed.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 F=${RACKSTACK_BUILD_DIR:-build}/rackstack-firstboot
 command -v nft >/dev/null || skip_all "nft missing (apt-get install nftables)"
-. tests/integration/lib.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 nftc() { if [ "$(id -u)" = 0 ]; then nft -c -f "$1"; else unshare -rn nft -c -f "$1"; fi; }
 printf 'table inet probe {\n}\n' >"$tmp/probe.nft"

@@ -6,8 +6,8 @@
 # of a real build is checked in test-build-cache.sh.
 set -u
 cd "$(dirname "$0")/../.."
-B=$(realpath "${RACKSTACK_BUILD_DIR:-build}")/rackstack-build
 . tests/integration/lib.sh
+B=$(realpath "${RACKSTACK_BUILD_DIR:-build}")/rackstack-build
 [ -x "$B" ] || skip_all "$B is not built"
 command -v openssl >/dev/null || skip_all "openssl is not installed"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
