@@ -100,13 +100,6 @@ static int read_whole_fd(int fd, size_t max, char **ret, size_t *ret_size) {
         return 0;
 }
 
-static int tree_read(int treefd, const char *path, size_t max, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = tree_open(treefd, path, O_RDONLY | O_NOCTTY);
-        if (fd < 0)
-                return fd;
-        return read_whole_fd(fd, max, ret, ret_size);
-}
-
 int installer_read_list(const char *path, char ***ret) {
         _cleanup_free_ char *text = NULL;
         int r = read_file_full(AT_FDCWD, path, 1 << 20, &text, NULL);
@@ -239,64 +232,30 @@ int installer_plan_make(const char *tree_dir, char *const *module_names, char *c
                 return log_error_errno(r, "installer: no boot/vmlinuz-VERSION with lib/modules/VERSION/modules.dep in "
                                        "the role's tree: %m");
         p.kernel = strprintf("boot/vmlinuz-%s", p.kver);
-        _cleanup_free_ char *dep_path = strprintf("lib/modules/%s/modules.dep", p.kver);
-        _cleanup_free_ char *builtin_path = strprintf("lib/modules/%s/modules.builtin", p.kver);
-        if (!p.kernel || !dep_path || !builtin_path)
+        _cleanup_free_ char *moddir = strprintf("%s/lib/modules/%s", tree_dir, p.kver);
+        if (!p.kernel || !moddir)
                 return -ENOMEM;
-        _cleanup_free_ char *dep_text = NULL, *builtin_text = NULL;
-        r = tree_read(treefd, dep_path, 64 << 20, &dep_text, NULL);
-        if (r < 0)
-                return log_error_errno(r, "installer: cannot read /%s: %m", dep_path);
-        _cleanup_(kmod_table_done) struct kmod_table t = {};
-        unsigned line = 0;
-        r = kmod_table_parse(dep_text, &t, &line);
-        if (r < 0)
-                return log_error_errno(r, "installer: /%s:%u: cannot parse: %m", dep_path, line);
-        _cleanup_strv_free_ char **missing = NULL, **net = NULL, **missing_net = NULL;
-        r = kmod_closure(&t, module_names, &p.modules, &missing);
+        _cleanup_(kmod_resolution_done) struct kmod_resolution base = {}, net = {};
+        r = kmod_resolve(moddir, module_names, &base);
         if (r >= 0)
-                r = kmod_closure(&t, net_module_names, &net, &missing_net);
+                r = kmod_resolve(moddir, net_module_names, &net);
         if (r < 0)
-                return log_error_errno(r, "installer: module dependencies in /%s: %m", dep_path);
+                return log_error_errno(r, "installer: module dependencies in /lib/modules/%s: %m", p.kver);
+        p.modules = TAKE_PTR(base.paths);
         p.modules_net = calloc(1, sizeof(char *));
-        if (!p.modules_net)
+        p.modules_skipped = calloc(1, sizeof(char *));
+        if (!p.modules_net || !p.modules_skipped)
                 return -ENOMEM;
-        for (char **m = net; *m; m++)
+        for (char **m = net.paths; *m; m++)
                 if (!strv_contains(p.modules, *m) && strv_extend(&p.modules_net, *m) < 0)
-                        return -ENOMEM;
-        for (char **m = missing_net; *m; m++)
-                if (!strv_contains(missing, *m) && strv_extend(&missing, *m) < 0)
                         return -ENOMEM;
         /* Built-in modules need nothing; the others are worth a note (a kernel without a NIC
          * driver cannot PXE-install on that NIC). */
-        (void) tree_read(treefd, builtin_path, 16 << 20, &builtin_text, NULL);
-        _cleanup_(kmod_table_done) struct kmod_table builtin = {};
-        if (builtin_text) {
-                /* modules.builtin is one path a line: make it look like modules.dep. */
-                struct buf b = {};
-                for (const char *l = builtin_text; *l; ) {
-                        const char *e = strchrnul(l, '\n');
-                        if (e > l) {
-                                buf_put(&b, l, e - l);
-                                buf_puts(&b, ":\n");
-                        }
-                        l = *e ? e + 1 : e;
-                }
-                _cleanup_free_ char *as_dep = buf_steal(&b);
-                if (as_dep)
-                        (void) kmod_table_parse(as_dep, &builtin, NULL);
-        }
-        p.modules_skipped = calloc(1, sizeof(char *));
-        if (!p.modules_skipped)
-                return -ENOMEM;
-        for (char **m = missing; *m; m++) {
-                bool is_builtin = false;
-                for (size_t i = 0; i < builtin.n; i++)
-                        if (streq(builtin.v[i].name, *m))
-                                is_builtin = true;
-                if (!is_builtin && strv_extend(&p.modules_skipped, *m) < 0)
-                        return -ENOMEM;
-        }
+        char **missing[] = { base.missing, net.missing };
+        for (size_t k = 0; k < ELEMENTSOF(missing); k++)
+                for (char **m = missing[k]; *m; m++)
+                        if (!strv_contains(p.modules_skipped, *m) && strv_extend(&p.modules_skipped, *m) < 0)
+                                return -ENOMEM;
 
         p.live_files = calloc(1, sizeof(char *));
         p.lib_dirs = calloc(1, sizeof(char *));

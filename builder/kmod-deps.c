@@ -1,18 +1,31 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <libkmod.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "kmod-deps.h"
+#include "log.h"
 #include "util.h"
 
-void kmod_table_done(struct kmod_table *t) {
-        for (size_t i = 0; i < t->n; i++) {
-                free(t->v[i].name);
-                free(t->v[i].path);
-                strv_free(t->v[i].deps);
-        }
-        free(t->v);
-        *t = (struct kmod_table) {};
+static inline void kmod_unrefp(struct kmod_ctx **c) {
+        if (*c)
+                kmod_unref(*c);
+}
+static inline void kmod_module_unref_listp(struct kmod_list **l) {
+        if (*l)
+                kmod_module_unref_list(*l);
+}
+
+void kmod_resolution_done(struct kmod_resolution *r) {
+        strv_free(r->paths);
+        strv_free(r->builtin);
+        strv_free(r->missing);
+        *r = (struct kmod_resolution) {};
 }
 
 char *kmod_name_normalize(const char *s) {
@@ -34,99 +47,130 @@ char *kmod_name_normalize(const char *s) {
         return r;
 }
 
-int kmod_table_parse(const char *text, struct kmod_table *ret, unsigned *ret_line) {
-        _cleanup_(kmod_table_done) struct kmod_table t = {};
-        unsigned line = 0;
-        for (const char *l = text; *l; ) {
-                const char *e = strchrnul(l, '\n');
-                line++;
-                _cleanup_free_ char *s = strndup(l, e - l);
-                if (!s)
-                        return -ENOMEM;
-                l = *e ? e + 1 : e;
-                if (isempty(s) || s[0] == '#')
-                        continue;
-                char *colon = strchr(s, ':');
-                if (!colon || colon == s) {
-                        if (ret_line)
-                                *ret_line = line;
-                        return -EBADMSG;
-                }
-                *colon = 0;
-                struct kmod_entry en = {};
-                en.path = strdup(s);
-                en.name = kmod_name_normalize(s);
-                int r = strv_split(colon + 1, " \t", &en.deps);
-                if (!en.path || !en.name || r < 0 || (!en.deps && !(en.deps = calloc(1, sizeof(char *))))) {
-                        free(en.path);
-                        free(en.name);
-                        strv_free(en.deps);
-                        return -ENOMEM;
-                }
-                struct kmod_entry *m = realloc(t.v, (t.n + 1) * sizeof *m);
-                if (!m) {
-                        free(en.path);
-                        free(en.name);
-                        strv_free(en.deps);
-                        return -ENOMEM;
-                }
-                t.v = m;
-                t.v[t.n++] = en;
+/* libkmod's messages are about the tree, and ours says what failed. An error is counted: libkmod
+ * drops a dependency whose file is missing from the tree and carries on without it. */
+static void kmod_log(void *data, int priority, const char *file, int line, const char *fn, const char *fmt,
+                     va_list args) {
+        _cleanup_free_ char *msg = strvprintf(fmt, args);
+        log_debug("libkmod: %s", strna(msg));
+        if (priority <= 3 /* LOG_ERR */)
+                (*(unsigned *) data)++;
+}
+
+struct walk {
+        const char *moddir;
+        char **done;     /* names placed in paths (or built in) */
+        char **visiting; /* names on the current path of hard dependencies */
+        struct kmod_resolution *res;
+};
+
+static int visit(struct walk *w, struct kmod_module *m, bool soft);
+
+static int visit_list(struct walk *w, struct kmod_list *l, bool soft) {
+        struct kmod_list *it;
+        kmod_list_foreach(it, l) {
+                struct kmod_module *d = kmod_module_get_module(it);
+                int r = visit(w, d, soft);
+                kmod_module_unref(d);
+                if (r < 0)
+                        return r;
         }
-        *ret = t;
-        t = (struct kmod_table) {};
         return 0;
 }
 
-static const struct kmod_entry *find_by(const struct kmod_table *t, const char *key, bool by_path) {
-        for (size_t i = 0; i < t->n; i++)
-                if (streq(by_path ? t->v[i].path : t->v[i].name, key))
-                        return &t->v[i];
-        return NULL;
-}
-
-/* Depth-first, dependencies before the module; `visiting` catches cycles. */
-static int visit(const struct kmod_table *t, const struct kmod_entry *e, char ***out, char ***visiting,
-                 unsigned depth) {
-        if (strv_contains(*out, e->path))
+/* As libkmod's own probe list: pre softdeps, dependencies, the module, post softdeps. A soft
+ * dependency met again on the way is not a cycle (modprobe skips it too); a hard one is. */
+static int visit(struct walk *w, struct kmod_module *m, bool soft) {
+        const char *name = kmod_module_get_name(m);
+        if (strv_contains(w->done, name))
                 return 0;
-        if (strv_contains(*visiting, e->path) || depth > 64)
-                return -ELOOP;
-        int r = strv_extend(visiting, e->path);
+        if (strv_contains(w->visiting, name))
+                return soft ? 0 : -ELOOP;
+        int r = strv_extend(&w->visiting, name);
         if (r < 0)
                 return r;
-        for (char **d = e->deps; d && *d; d++) {
-                const struct kmod_entry *de = find_by(t, *d, true);
-                if (!de)
-                        return -EBADMSG; /* modules.dep names a dependency it does not list */
-                r = visit(t, de, out, visiting, depth + 1);
-                if (r < 0)
-                        return r;
+        const char *path = kmod_module_get_path(m);
+        _cleanup_(kmod_module_unref_listp) struct kmod_list *pre = NULL, *post = NULL, *deps = NULL;
+        if (path) {
+                if (kmod_module_get_softdeps(m, &pre, &post) < 0)
+                        pre = post = NULL;
+                deps = kmod_module_get_dependencies(m);
         }
-        return strv_extend(out, e->path);
+        r = visit_list(w, pre, true);
+        if (r >= 0)
+                r = visit_list(w, deps, false);
+        /* off the path before the post softdeps: they load after this module, not within it */
+        free(w->visiting[strv_length(w->visiting) - 1]);
+        w->visiting[strv_length(w->visiting) - 1] = NULL;
+        if (r < 0)
+                return r;
+        if (path) {
+                size_t n = strlen(w->moddir);
+                if (!startswith(path, w->moddir) || path[n] != '/')
+                        return -EBADMSG;
+                if (access(path, F_OK) < 0)
+                        return log_debug_errno(-EBADMSG, "module %s: %s is not in the tree", name, path);
+                r = strv_extend(&w->res->paths, path + n + 1);
+        }
+        if (r >= 0)
+                r = strv_extend(&w->done, name);
+        if (r >= 0)
+                r = visit_list(w, post, true);
+        return r;
 }
 
-int kmod_closure(const struct kmod_table *t, char *const *names, char ***ret_paths, char ***ret_missing) {
-        _cleanup_strv_free_ char **out = calloc(1, sizeof(char *));
-        _cleanup_strv_free_ char **missing = calloc(1, sizeof(char *));
-        if (!out || !missing)
-                return -ENOMEM;
-        for (char *const *n = names; n && *n; n++) {
-                _cleanup_free_ char *norm = kmod_name_normalize(*n);
-                if (!norm)
-                        return -ENOMEM;
-                const struct kmod_entry *e = find_by(t, norm, false);
-                if (!e) {
-                        if (!strv_contains(missing, norm) && strv_extend(&missing, norm) < 0)
-                                return -ENOMEM;
-                        continue;
-                }
-                _cleanup_strv_free_ char **visiting = NULL;
-                int r = visit(t, e, &out, &visiting, 0);
+static int resolve_one(struct kmod_ctx *ctx, struct walk *w, const char *name) {
+        _cleanup_(kmod_module_unref_listp) struct kmod_list *l = NULL;
+        int r = kmod_module_new_from_lookup(ctx, name, &l);
+        if (r < 0)
+                return r;
+        if (!l)
+                return strv_extend(&w->res->missing, name);
+        struct kmod_list *it;
+        kmod_list_foreach(it, l) {
+                struct kmod_module *m = kmod_module_get_module(it);
+                bool builtin = !kmod_module_get_path(m);
+                r = builtin ? strv_extend(&w->res->builtin, kmod_module_get_name(m)) : visit(w, m, false);
+                kmod_module_unref(m);
                 if (r < 0)
                         return r;
         }
-        *ret_paths = TAKE_PTR(out);
-        *ret_missing = TAKE_PTR(missing);
+        return 0;
+}
+
+int kmod_resolve(const char *dir, char *const *names, struct kmod_resolution *ret) {
+        /* the paths libkmod gives are under the directory it was given: one spelling of it */
+        _cleanup_free_ char *moddir = realpath(dir, NULL);
+        if (!moddir)
+                return -errno;
+        /* No configuration directories: the host's /etc/modprobe.d is not the tree's, and the
+         * initrd loads exactly what is listed here. modules.softdep is read all the same. */
+        static const char *const no_config[] = { NULL };
+        _cleanup_(kmod_unrefp) struct kmod_ctx *ctx = kmod_new(moddir, no_config);
+        if (!ctx)
+                return -ENOMEM;
+        unsigned errors = 0;
+        kmod_set_log_fn(ctx, kmod_log, &errors);
+        int r = kmod_load_resources(ctx);
+        if (r < 0)
+                return r;
+        _cleanup_(kmod_resolution_done) struct kmod_resolution res = {
+                .paths = calloc(1, sizeof(char *)),
+                .builtin = calloc(1, sizeof(char *)),
+                .missing = calloc(1, sizeof(char *)),
+        };
+        if (!res.paths || !res.builtin || !res.missing)
+                return -ENOMEM;
+        struct walk w = { .moddir = moddir, .res = &res };
+        for (char *const *n = names; r >= 0 && n && *n; n++)
+                r = resolve_one(ctx, &w, *n);
+        strv_free(w.done);
+        strv_free(w.visiting);
+        if (r >= 0 && errors > 0)
+                r = log_debug_errno(-EBADMSG, "libkmod reported %u error(s) in %s", errors, moddir);
+        if (r < 0)
+                return r;
+        *ret = res;
+        res = (struct kmod_resolution) {};
         return 0;
 }

@@ -1,29 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include <stddef.h>
+/* The kernel modules an installer initrd needs, resolved as modprobe resolves them, by libkmod over
+ * the kernel's own indexes in /lib/modules/KVER: a name may be an alias (modules.alias:
+ * "crypto-crc32c"); each module comes after its dependencies (modules.dep) and after its soft
+ * "pre:" dependencies (modules.softdep: ext4 asks the crypto API for crc32c when it mounts,
+ * which modules.dep does not say), its "post:" ones after it. The result is an order insmod can
+ * load one by one. */
 
-/* The kernel modules an installer initrd needs: the names it asks for plus everything they
- * depend on, read from the kernel's own modules.dep ("kernel/fs/isofs/isofs.ko: dep.ko ..."), in
- * an order insmod can load them one by one (each module after its dependencies). */
-
-struct kmod_entry {
-        char *name;  /* normalised: basename without .ko[.xz|.zst|.gz], '-' as '_' */
-        char *path;  /* as in modules.dep, relative to /lib/modules/KVER */
-        char **deps; /* paths */
+struct kmod_resolution {
+        char **paths;   /* module files relative to the module directory, in load order */
+        char **builtin; /* names asked for that are built into the kernel */
+        char **missing; /* names nothing in this kernel provides */
 };
 
-struct kmod_table {
-        struct kmod_entry *v;
-        size_t n;
-};
-
-void kmod_table_done(struct kmod_table *t);
-/* Parse modules.dep text; -EBADMSG (with *ret_line set to the 1-based line) for a malformed line. */
-int kmod_table_parse(const char *text, struct kmod_table *ret, unsigned *ret_line);
+void kmod_resolution_done(struct kmod_resolution *r);
+/* moddir: a tree's lib/modules/KVER (with depmod's indexes). -ELOOP for a cycle of hard
+ * dependencies, -EBADMSG for a module whose file is not there. */
+int kmod_resolve(const char *moddir, char *const *names, struct kmod_resolution *ret);
 /* "ehci-pci" -> "ehci_pci"; "kernel/x/ehci-pci.ko.zst" -> "ehci_pci". NULL on OOM. */
 char *kmod_name_normalize(const char *name_or_path);
-/* The load order for `names` (strv): dependency paths first, each once. Names not in the table go
- * to *ret_missing (built into the kernel, or not built at all: the caller decides, e.g. with
- * modules.builtin). -ELOOP for a dependency cycle. */
-int kmod_closure(const struct kmod_table *t, char *const *names, char ***ret_paths, char ***ret_missing);

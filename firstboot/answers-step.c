@@ -198,14 +198,16 @@ int step_answers(struct run_ctx *c) {
                 printf("rackstack-firstboot: root's password set from %s\n", c->ks_origin);
         }
 
-        /* The host is the one the kickstart names, else the site's host of the role. */
+        /* The host is the one the kickstart names, else the site's host of the role. A name the
+         * site does not know is another host of the role (any site but the seed's lab has those):
+         * the role's site entry, with its addresses, is not this host's. */
         if (c->site && c->ks) {
                 const struct ks_network *n = ks_hostname_network(c->ks);
                 if (n && n->hostname) {
                         _cleanup_free_ char *shortname = strndup(n->hostname, strcspn(n->hostname, "."));
-                        const struct host_spec *h = shortname ? site_find_host(c->site, shortname) : NULL;
-                        if (h)
-                                c->host = h;
+                        if (!shortname)
+                                return fail(c, -ENOMEM, "out of memory");
+                        c->host = site_find_host(c->site, shortname);
                 }
         }
         /* The host's secrets, now that we know which host this is. */

@@ -23,11 +23,18 @@
 /* ---- helpers --------------------------------------------------------------------------------------- */
 
 static char *ped_last_message;
+/* Set while the root partition is grown. A raw image written to a larger disk has its backup GPT
+ * header where the image ended, and libparted asks whether to move it to the disk's end. The
+ * answer "ignore" keeps the image's last usable sector, and libparted then quietly clamps the grown
+ * partition to it: the table written is the image's, and nothing fails. Here the answer is "fix". */
+static bool ped_fix_gpt_end;
 
 static PedExceptionOption ped_handler(PedException *ex) {
         free(ped_last_message);
         ped_last_message = strdup(ex->message ? ex->message : "");
         log_debug("libparted: %s", strna(ex->message));
+        if (ped_fix_gpt_end && ex->type <= PED_EXCEPTION_WARNING && (ex->options & PED_EXCEPTION_FIX))
+                return PED_EXCEPTION_FIX;
         if (ex->type <= PED_EXCEPTION_WARNING && (ex->options & PED_EXCEPTION_IGNORE))
                 return PED_EXCEPTION_IGNORE;
         if (ex->options & PED_EXCEPTION_CANCEL)
@@ -597,6 +604,54 @@ static int step_mount(const struct mount_entry *m, const struct disk_info *d, st
 
 /* ---- the OS disk: grow root ------------------------------------------------------------------------------- */
 
+/* The partition table as it is on the disk now: a new libblkid probe of the device, not
+ * libparted's copy in memory. */
+static int read_part_size(const struct plan_disk *pd, unsigned partno, uint64_t *ret) {
+        struct disk_info d = { .logical_sector_size = pd->sector_size };
+        int r = disk_probe_signatures(pd->devnode, &d);
+        if (r >= 0) {
+                r = -ENOENT;
+                for (size_t i = 0; i < d.n_parts; i++)
+                        if (d.parts[i].number == partno) {
+                                *ret = d.parts[i].size;
+                                r = 0;
+                        }
+        }
+        disk_info_done(&d);
+        return r;
+}
+
+static int grow_partition(const struct plan_disk *pd, struct apply_context *c, const char *step) {
+        _cleanup_(ped_device_destroyp) PedDevice *dev = ped_device_get(pd->devnode);
+        ped_fix_gpt_end = true; /* ped_disk_new asks about the backup header's place */
+        _cleanup_(ped_disk_destroyp) PedDisk *disk = dev ? ped_disk_new(dev) : NULL;
+        ped_fix_gpt_end = false;
+        PedPartition *part = disk ? ped_disk_get_partition(disk, (int) pd->grow_partno) : NULL;
+        if (!part)
+                return step_fail(c, step, -EIO, "cannot find partition %u of %s", pd->grow_partno, pd->devnode);
+        PedSector end = part->geom.start + (PedSector) (pd->grow_to / dev->sector_size) - 1;
+        _cleanup_(ped_constraint_destroyp) PedConstraint *con = ped_constraint_exact(
+                        &(PedGeometry) { .dev = dev, .start = part->geom.start, .length = end - part->geom.start + 1,
+                                         .end = end });
+        if (!con || !ped_disk_set_partition_geom(disk, part, con, part->geom.start, end))
+                return step_fail(c, step, -EIO, "cannot grow partition %u to sector %lld (%s)", pd->grow_partno,
+                                 (long long) end, strna(ped_last_message));
+        /* libparted writes both headers and fsyncs the disk */
+        if (!ped_disk_commit_to_dev(disk))
+                return step_fail(c, step, -EIO, "cannot write the GPT of %s (%s)", pd->devnode, strna(ped_last_message));
+        /* the kernel learns the new size of the mounted partition through BLKPG_RESIZE_PARTITION */
+        if (!ped_disk_commit_to_os(disk))
+                return step_fail(c, step, -EIO, "the kernel did not take the new size (%s)", strna(ped_last_message));
+        uint64_t size = 0;
+        int r = read_part_size(pd, pd->grow_partno, &size);
+        if (r < 0)
+                return step_fail(c, step, r, "the GPT of %s does not read back", pd->devnode);
+        if (size != pd->grow_to)
+                return step_fail(c, step, -EIO, "partition %u of %s reads back as %" PRIu64 " bytes, not %" PRIu64,
+                                 pd->grow_partno, pd->devnode, size, pd->grow_to);
+        return 0;
+}
+
 static int step_grow(const struct plan_disk *pd, struct apply_context *c) {
         _cleanup_free_ char *step = strprintf("grow:%s:%u", pd->id, pd->grow_partno);
         if (!step)
@@ -606,20 +661,9 @@ static int step_grow(const struct plan_disk *pd, struct apply_context *c) {
                 r = journal_begin(c->journal, step, NULL);
                 if (r < 0)
                         return step_fail(c, step, r, "cannot write the journal");
-                _cleanup_(ped_device_destroyp) PedDevice *dev = ped_device_get(pd->devnode);
-                _cleanup_(ped_disk_destroyp) PedDisk *disk = dev ? ped_disk_new(dev) : NULL;
-                PedPartition *part = disk ? ped_disk_get_partition(disk, (int) pd->grow_partno) : NULL;
-                if (!part)
-                        return step_fail(c, step, -EIO, "cannot find partition %u of %s", pd->grow_partno, pd->devnode);
-                PedSector end = part->geom.start + (PedSector) (pd->grow_to / dev->sector_size) - 1;
-                _cleanup_(ped_constraint_destroyp) PedConstraint *con = ped_constraint_any(dev);
-                if (!con || !ped_disk_set_partition_geom(disk, part, con, part->geom.start, end) ||
-                    !ped_disk_commit_to_dev(disk))
-                        return step_fail(c, step, -EIO, "cannot grow partition %u (%s)", pd->grow_partno,
-                                         strna(ped_last_message));
-                /* the kernel learns the new size of the mounted partition through BLKPG_RESIZE_PARTITION */
-                if (!ped_disk_commit_to_os(disk))
-                        return step_fail(c, step, -EIO, "the kernel did not take the new size (%s)", strna(ped_last_message));
+                r = grow_partition(pd, c, step);
+                if (r < 0)
+                        return r;
                 r = journal_done(c->journal, step, NULL);
                 if (r < 0)
                         return step_fail(c, step, r, "cannot write the journal");

@@ -18,21 +18,13 @@
 #include "util.h"
 
 /* This host in the site: the kickstart's --hostname (short or FQDN), else the role's host. */
-static const struct host_spec *find_host(const struct site *site, const struct profile *p, const char *ks_path) {
-        if (ks_path) {
-                struct diags d = {};
-                _cleanup_(ks_freep) struct ks *ks = NULL;
-                if (ks_load_file(ks_path, &d, &ks) >= 0) {
-                        const struct ks_network *n = ks_hostname_network(ks);
-                        if (n && n->hostname) {
-                                _cleanup_free_ char *shortname = strndup(n->hostname, strcspn(n->hostname, "."));
-                                const struct host_spec *h = shortname ? site_find_host(site, shortname) : NULL;
-                                diags_done(&d);
-                                if (h)
-                                        return h;
-                        }
-                }
-                diags_done(&d);
+/* As the answers step decides: the host the kickstart names (NULL if the site does not know it:
+ * another host of the role, whose addresses are the kickstart's), else the site's host of the role. */
+static const struct host_spec *find_host(const struct site *site, const struct profile *p, const struct ks *ks) {
+        const struct ks_network *n = ks ? ks_hostname_network(ks) : NULL;
+        if (n && n->hostname) {
+                _cleanup_free_ char *shortname = strndup(n->hostname, strcspn(n->hostname, "."));
+                return shortname ? site_find_host(site, shortname) : NULL;
         }
         return p->role ? site_find_host_by_role(site, p->role) : NULL;
 }
@@ -62,9 +54,16 @@ int services_step(const char *root, const char *profile_path, const char *site_p
                 (void) status_fail(st, "services", strerror(-r));
                 return r;
         }
+        _cleanup_(ks_freep) struct ks *ks = NULL;
+        if (ks_path) {
+                struct diags kd = {};
+                if (ks_load_file(ks_path, &kd, &ks) < 0)
+                        ks = NULL; /* as before: a kickstart that does not load names no host */
+                diags_done(&kd);
+        }
         struct services_ctx c = {
-                .root = root, .root_fd = root_fd, .profile = prof, .site = site,
-                .host = find_host(site, prof, ks_path), .status = st, .dry_run = dry_run,
+                .root = root, .root_fd = root_fd, .profile = prof, .site = site, .ks = ks,
+                .host = find_host(site, prof, ks), .status = st, .dry_run = dry_run,
         };
         return services_run(&c);
 }
@@ -76,6 +75,7 @@ int step_services(struct run_ctx *c) {
         }
         struct services_ctx sc = {
                 .root = c->root, .root_fd = c->root_fd, .profile = c->profile, .site = c->site, .host = c->host,
+                .ks = c->ks,
                 .status = c->status, .dry_run = c->dry_run,
         };
         fflush(stdout);

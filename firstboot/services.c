@@ -28,6 +28,7 @@
 #include "cmd.h"
 #include "db-wiring.h"
 #include "fileio.h"
+#include "kickstart.h"
 #include "log.h"
 #include "render.h"
 #include "services.h"
@@ -315,6 +316,18 @@ static void record(struct services_ctx *c, const struct service_spec *s, const c
 
 /* ---- files ------------------------------------------------------------------------------------- */
 
+/* This host's address on the database VLAN: the one the answers gave the network step (a static
+ * address on that VLAN), else the site's entry for this host, else none (loopback only). A bind to
+ * an address the host does not have stops Redis from starting. */
+static uint32_t database_address(const struct services_ctx *c, const struct vlan_spec *dbv) {
+        if (!dbv)
+                return 0;
+        for (size_t i = 0; c->ks && i < c->ks->n_networks; i++)
+                if (c->ks->networks[i].vlanid == dbv->id && c->ks->networks[i].ip)
+                        return c->ks->networks[i].ip;
+        return c->host ? host_address_on(c->host, dbv->id) : 0;
+}
+
 static int write_text(const struct services_ctx *c, const char *rel, const char *text, mode_t mode) {
         if (c->dry_run) {
                 printf("--- /%s (would write)\n%s", rel, text);
@@ -516,7 +529,7 @@ static int postgresql(struct services_ctx *c, const struct service_spec *s, char
 
         /* Listen on the database VLAN's address (and loopback); clients from that VLAN only. */
         const struct vlan_spec *dbv = site_vlan_named(c->site, "database");
-        uint32_t a = dbv && c->host ? host_address_on(c->host, dbv->id) : 0;
+        uint32_t a = database_address(c, dbv);
         _cleanup_free_ char *listen = a ? strprintf("localhost,%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
                                                     a & 0xff)
                                         : strdup("localhost");
@@ -596,11 +609,26 @@ static int postgresql(struct services_ctx *c, const struct service_spec *s, char
 #define REDIS_CONF "etc/redis/redis.conf"
 #define REDIS_DROPIN "etc/redis/rackstack.conf"
 
+/* Rewrite a file the package owns with the package's owner and mode: Debian's and Ubuntu's
+ * redis.conf is redis:redis 0640, and redis-server (User=redis) cannot read a root:root 0640 copy. */
+static int write_keeping_owner(const struct services_ctx *c, const char *rel, const char *text) {
+        struct stat st;
+        if (fstatat(c->root_fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        int r = write_text(c, rel, text, st.st_mode & 07777);
+        if (r < 0 || c->dry_run)
+                return r;
+        if (fchownat(c->root_fd, rel, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        /* chown clears set-id bits; the mode again, as it was */
+        return fchmodat(c->root_fd, rel, st.st_mode & 07777, 0) < 0 ? -errno : 0;
+}
+
 /* Debian's redis.conf has no include directory: one include line is appended (once) and our file
  * carries the rest, so a rerun rewrites only our file. */
 static int redis_config(struct services_ctx *c, const struct service_spec *s, uint32_t *ret_addr, char **reason) {
         const struct vlan_spec *dbv = site_vlan_named(c->site, "database");
-        uint32_t a = dbv && c->host ? host_address_on(c->host, dbv->id) : 0;
+        uint32_t a = database_address(c, dbv);
         uint64_t maxmem = s->memory + c->ram / 100 * s->memory_percent;
         /* The password: kept from an earlier run (clients may already use it), else 32 random
          * bytes. It lives only in our file (root:redis 0640); status says where, never what. */
@@ -647,7 +675,7 @@ static int redis_config(struct services_ctx *c, const struct service_spec *s, ui
         if (!strstr(conf, include)) {
                 _cleanup_free_ char *n = strprintf("%s%s# rackstack-firstboot: bind and memory\n%s", conf,
                                                    endswith(conf, "\n") || !*conf ? "" : "\n", include);
-                if (!n || (r = write_text(c, REDIS_CONF, n, 0640)) < 0)
+                if (!n || (r = write_keeping_owner(c, REDIS_CONF, n)) < 0)
                         goto fail;
         }
         r = c->dry_run ? 0 : write_text(c, REDIS_DROPIN, text, 0640); /* not printed: it holds the password */

@@ -19,7 +19,8 @@ struct services_ctx {
         int root_fd;
         const struct profile *profile;
         const struct site *site;
-        const struct host_spec *host; /* NULL: no site entry, PostgreSQL listens on localhost only */
+        const struct host_spec *host; /* NULL: no site entry */
+        const struct ks *ks;          /* the answers, may be NULL: their address on a VLAN wins over the site's */
         struct status *status;
         bool dry_run;      /* print what would be written and run; write nothing */
         /* Facts; 0/NULL = probe the running system. */

@@ -5,14 +5,10 @@
 # kernel has iso9660), and the refusal of secrets that others could read.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 FB=$PWD/${RACKSTACK_BUILD_DIR:-build}/rackstack-firstboot
-command -v python3 >/dev/null || { echo "skip: no python3"; exit 77; }
-[ -x "$FB" ] || { echo "skip: $FB not built (run make)"; exit 77; }
-fails=0 n=0
-check() { # description, condition...
-        n=$((n + 1))
-        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
+command -v python3 >/dev/null || skip_all "skip: no python3"
+[ -x "$FB" ] || skip_all "skip: $FB not built (run make)"
 tmp=$(mktemp -d)
 srv=
 cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
@@ -123,8 +119,7 @@ if [ "$(id -u)" = 0 ] && grep -qw iso9660 /proc/filesystems && command -v xorris
         check "cdrom: the ISO's ks.cfg is found and used" test $rc = 0
         check "cdrom: sources name it" grep -Eq '^hostname +lab-db1\.domain\.com +kernel cmdline inst\.ks=cdrom:/ks\.cfg line 12$' "$tmp/out"
 else
-        echo "skip cdrom: needs root, iso9660 in the kernel, xorriso and losetup (this host has no iso9660)"
+        skip_check "cdrom: the ISO's ks.cfg is found and used" "needs root, iso9660 in the kernel, xorriso and losetup"
 fi
 
-echo "$n checks, $fails failed"
-[ $fails = 0 ]
+finish

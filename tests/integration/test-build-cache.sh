@@ -9,23 +9,18 @@
 # warm; delete it to measure a cold build. Needs root, mmdebstrap and the host's Debian mirror.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 B=$(realpath "${RACKSTACK_BUILD_DIR:-build}")/rackstack-build
 CACHE=${RACKSTACK_TEST_CACHE:-/var/cache/rackstack}
-fails=0 n=0
-check() { # description, condition...
-        n=$((n + 1))
-        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
-skip() { echo "$1"; exit 77; }
 
-[ "$(id -u)" = 0 ] || skip "needs root (mmdebstrap --mode=root, chroot, owners)"
-command -v mmdebstrap >/dev/null || skip "mmdebstrap is not installed"
-[ -x "$B" ] || skip "$B is not built"
-[ -x "$(dirname "$B")/rackstack-firstboot" ] || skip "rackstack-firstboot is not built"
+[ "$(id -u)" = 0 ] || skip_all "needs root (mmdebstrap --mode=root, chroot, owners)"
+command -v mmdebstrap >/dev/null || skip_all "mmdebstrap is not installed"
+[ -x "$B" ] || skip_all "$B is not built"
+[ -x "$(dirname "$B")/rackstack-firstboot" ] || skip_all "rackstack-firstboot is not built"
 MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
-[ -n "$MIRROR" ] || skip "no Debian mirror in /etc/apt/sources.list.d/debian.sources"
+[ -n "$MIRROR" ] || skip_all "no Debian mirror in /etc/apt/sources.list.d/debian.sources"
 timeout 10 bash -c "exec 3<>/dev/tcp/$(echo "$MIRROR" | sed -E 's|^[a-z]+://([^/:]+).*|\1|')/80" 2>/dev/null ||
-        skip "the mirror $MIRROR is not reachable"
+        skip_all "the mirror $MIRROR is not reachable"
 
 tmp=$(mktemp -d /var/tmp/test-build-cache.XXXXXX)
 cleanup() { umount "$tmp/small" 2>/dev/null; rm -rf "$tmp"; }
@@ -259,5 +254,4 @@ check "interrupted mmdebstrap: nothing in DIR" test -z "$(find "$tmp/outM" -type
 sleep 1
 check "interrupted mmdebstrap: no mmdebstrap left running" bash -c "! pgrep -f '^/usr/bin/perl /usr/bin/mmdebstrap .*$tmp/cacheM' >/dev/null"
 
-echo "$((n - fails))/$n checks passed"
-[ $fails = 0 ]
+finish

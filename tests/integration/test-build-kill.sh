@@ -12,19 +12,14 @@
 # there is skipped (test-build-cache.sh makes it warm). Needs root.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 B=$(realpath "${RACKSTACK_BUILD_DIR:-build}")/rackstack-build
 CACHE=${RACKSTACK_TEST_CACHE:-/var/cache/rackstack}
-fails=0 n=0
-check() { # description, condition...
-        n=$((n + 1))
-        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
-skip() { echo "$1"; exit 77; }
 
-[ "$(id -u)" = 0 ] || skip "needs root (the build runs apt in a chroot and keeps owners)"
-[ -x "$B" ] || skip "$B is not built"
+[ "$(id -u)" = 0 ] || skip_all "needs root (the build runs apt in a chroot and keeps owners)"
+[ -x "$B" ] || skip_all "$B is not built"
 key=$(ls "$CACHE"/layer/*.tar 2>/dev/null | head -n 1)
-ls "$CACHE"/rootfs/*.tar >/dev/null 2>&1 && [ -n "$key" ] || skip "no warm cache in $CACHE (run test-build-cache.sh first)"
+ls "$CACHE"/rootfs/*.tar >/dev/null 2>&1 && [ -n "$key" ] || skip_all "no warm cache in $CACHE (run test-build-cache.sh first)"
 
 tmp=$(mktemp -d /var/tmp/test-build-kill.XXXXXX)
 cleanup() {
@@ -55,7 +50,7 @@ kill_at() { # name, event-regex, delay after it, signal
                 sleep 0.1
         done
         if ! grep -Eq "$ev" "$tmp/ev-$name"; then
-                echo "FAIL $name: the build never reached $ev"; fails=$((fails + 1)); n=$((n + 1))
+                not_ok "$name: the build never reached $ev"
                 wait $pid; return 1
         fi
         sleep "$delay"
@@ -149,5 +144,4 @@ else
         echo "(no loop mount here: the full-disk case is not run)"
 fi
 
-echo "$((n - fails))/$n checks passed"
-[ $fails = 0 ]
+finish

@@ -2,12 +2,8 @@
 # rackstack-build's first commands, as a user runs them: exit statuses, error format, output shape.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 B=${RACKSTACK_BUILD_DIR:-build}/rackstack-build
-fails=0 n=0
-check() { # description, condition...
-        n=$((n + 1))
-        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 "$B" validate --profiles profiles profiles/*.yaml >"$tmp/out" 2>&1; rc=$?
@@ -52,5 +48,4 @@ check "bad VLAN reported too" grep -Eq "db\.yaml:[0-9]+:[0-9]+: error: VLAN id '
 check "error in the inherited file points at it" grep -Eq "base\.yaml:[0-9]+:[0-9]+: error: unknown bond mode 'lacp'" "$tmp/out"
 check "closing count" grep -q '^3 errors in 1 file$' "$tmp/out"
 
-echo "$((n - fails)) passed, $fails failed"
-[ $fails = 0 ]
+finish

@@ -3,14 +3,10 @@
 # with a recorded identity and two stand-in sysfs trees, the machine's own and a clone's.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 FB=${RACKSTACK_BUILD_DIR:-build}/rackstack-firstboot
-[ -x "$FB" ] || { echo "skip: $FB not built (run make)"; exit 77; }
-command -v ssh-keygen >/dev/null || { echo "skip: ssh-keygen missing"; exit 77; }
-fails=0 n=0
-check() { # description, condition...
-        n=$((n + 1))
-        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
+[ -x "$FB" ] || skip_all "skip: $FB not built (run make)"
+command -v ssh-keygen >/dev/null || skip_all "skip: ssh-keygen missing"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
 
@@ -95,5 +91,4 @@ check "nothing recorded yet: exit 0, nothing to compare" sh -c "test $rc = 0 && 
 "$FB" identity --bogus >"$tmp/out" 2>&1; rc=$?
 check "a bad option is exit 2" test $rc = 2
 
-echo "$((n - fails)) passed, $fails failed"
-[ $fails = 0 ]
+finish

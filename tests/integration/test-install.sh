@@ -15,7 +15,8 @@ O=${RACKSTACK_O:-build}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 FB=$here/$O/rackstack-firstboot
 
-skip() { echo "SKIP: $*"; echo "0 passed, 0 failed, 1 skipped"; exit 77; }
+. "$here/tests/integration/lib.sh"
+skip() { skip_all "SKIP: $*"; }
 [ "$(id -u)" = 0 ] || skip "needs root (loop devices)"
 [ -e /dev/loop-control ] || skip "no /dev/loop-control"
 for t in losetup sfdisk mke2fs mkfs.fat zstd gzip python3 openssl blkid; do
@@ -37,9 +38,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-not_ok() { fail=$((fail + 1)); echo "FAIL - $*"; [ -f "$T/out" ] && sed 's/^/       | /' "$T/out" | tail -25; }
+# a failure shows the command's output
+eval "_lib_$(declare -f not_ok)"
+not_ok() { _lib_not_ok "$@"; [ -f "$T/out" ] && sed 's/^/       | /' "$T/out" | tail -25; return 0; }
 
 attach() { # file -> loop device, non-rotational (an "ssd")
         local l
@@ -484,5 +485,4 @@ for row in "ignoredisk --only-use=@osa,%B%,@data|clearpart --all --drives=@osa,@
 done
 detach "$A"; detach "$B"; detach "$C"; rm -f "$T/A.img" "$T/B.img" "$T/C.img"
 
-echo "$pass passed, $fail failed, 0 skipped"
-[ "$fail" = 0 ]
+finish

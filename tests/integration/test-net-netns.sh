@@ -6,26 +6,22 @@
 # own namespaces is used: nothing leaves them.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 O=${RACKSTACK_BUILD_DIR:-build}
 FB=$O/rackstack-firstboot
 
-[ "$(id -u)" = 0 ] || { echo "skip: needs root for network namespaces"; exit 77; }
-command -v ip >/dev/null || { echo "skip: no iproute2"; exit 77; }
-command -v python3 >/dev/null || { echo "skip: no python3"; exit 77; }
-[ -x "$FB" ] || { echo "skip: $FB not built (run make)"; exit 77; }
-[ -f "$O/libfirstboot.a" ] || { echo "skip: $O/libfirstboot.a not built"; exit 77; }
+[ "$(id -u)" = 0 ] || skip_all "skip: needs root for network namespaces"
+command -v ip >/dev/null || skip_all "skip: no iproute2"
+command -v python3 >/dev/null || skip_all "skip: no python3"
+[ -x "$FB" ] || skip_all "skip: $FB not built (run make)"
+[ -f "$O/libfirstboot.a" ] || skip_all "skip: $O/libfirstboot.a not built"
 
 A=rs-net-a-$$ B=rs-net-b-$$
 tmp=$(mktemp -d)
 cleanup() { ip netns del "$A" 2>/dev/null; ip netns del "$B" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-ip netns add "$A" && ip netns add "$B" || { echo "skip: cannot create network namespaces"; exit 77; }
+ip netns add "$A" && ip netns add "$B" || skip_all "skip: cannot create network namespaces"
 
-fails=0 n=0
-check() { # description, command...
-        n=$((n + 1))
-        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
 inA() { ip netns exec "$A" "$@"; }
 inB() { ip netns exec "$B" "$@"; }
 jq_py() { # python expression over the JSON in file $1, as d
@@ -138,5 +134,4 @@ inA "$FB" network --profiles profiles --role db --sysfs "$tmp/sys" --no-vm >"$tm
 check "CLI plan with no carrier: exit 2" test $rc = 2
 check "CLI plan with no carrier: says so" grep -q 'error: no physical NIC has carrier' "$tmp/bad.txt"
 
-echo "$((n - fails))/$n checks passed"
-[ $fails = 0 ]
+finish

@@ -19,9 +19,7 @@ if [ ! -x "$PX/import.sh" ]; then
 fi
 host=lab-db1
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-not_ok() { fail=$((fail + 1)); echo "FAIL - $*"; }
+. "$TOP/tests/integration/lib.sh"
 T=$(mktemp -d /tmp/rackstack-proxmox.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
@@ -124,5 +122,4 @@ else
         not_ok "import.sh with a damaged image (rc=$rc)"
 fi
 
-echo "$pass passed, $fail failed, 0 skipped"
-[ "$fail" = 0 ]
+finish

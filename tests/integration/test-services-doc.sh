@@ -3,10 +3,9 @@
 # lists every service of every role with its source.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 B=${RACKSTACK_BUILD_DIR:-build}
 export RACKSTACK_BUILD=$B/rackstack-build
-fails=0 n=0
-check() { n=$((n + 1)); if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi; }
 check "docs/services.md is current" python3 tests/tools/gen-services-doc.py --check
 for s in keycloak mattermost nextcloud jitsi-meet elasticsearch grafana zammad odoo suitecrm openkm taiga \
          snipe-it glpi traefik graylog freepbx postgresql redis pgbouncer; do
@@ -19,5 +18,4 @@ sed -i 's/| 5432 |/| 5433 |/' docs/services.md
 python3 tests/tools/gen-services-doc.py --check >/dev/null 2>&1; rc=$?
 cp "$tmp/keep" docs/services.md
 check "a stale docs/services.md is caught" test $rc = 1
-echo "$((n - fails)) passed, $fails failed"
-[ $fails = 0 ]
+finish

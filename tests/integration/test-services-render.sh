@@ -4,14 +4,13 @@
 # routes, and the PostgreSQL drop-in is read by the real postgres -C when PostgreSQL is installed.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 F=${RACKSTACK_BUILD_DIR:-build}/rackstack-firstboot
-command -v nft >/dev/null || { echo "nft missing (apt-get install nftables)"; exit 77; }
-fails=0 n=0
-check() { n=$((n + 1)); if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi; }
+command -v nft >/dev/null || skip_all "nft missing (apt-get install nftables)"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 nftc() { if [ "$(id -u)" = 0 ]; then nft -c -f "$1"; else unshare -rn nft -c -f "$1"; fi; }
 printf 'table inet probe {\n}\n' >"$tmp/probe.nft"
-nftc "$tmp/probe.nft" >/dev/null 2>&1 || { echo "nft -c cannot run here (not root and no user namespaces)"; exit 77; }
+nftc "$tmp/probe.nft" >/dev/null 2>&1 || skip_all "nft -c cannot run here (not root and no user namespaces)"
 
 for role in id db app comm voip biz erp it infra; do
         "$F" render nftables --profile profiles/$role.yaml --site profiles/site.yaml >"$tmp/$role.nft"
@@ -73,6 +72,34 @@ check "services: our redis file is not world-readable" test "$(stat -c %a "$r/et
 check "services: redis.conf includes our file, once after two runs" test "$(grep -c '^include /etc/redis/rackstack.conf$' "$r/etc/redis/redis.conf")" = 1
 check "services: redis binds the db VLAN address" grep -qx "bind 127.0.0.1 -::1 10.0.40.12" "$r/etc/redis/rackstack.conf"
 check "services: redis holds to its 10% (maxmemory)" grep -Eq "^maxmemory [0-9]+mb$" "$r/etc/redis/rackstack.conf"
+# Another db host of the same site (#19): a name the site does not list and other addresses on
+# the same VLANs. Redis and PostgreSQL bind the address the answers gave this host, never the
+# site's lab-db1 (a bind to an address the host lacks stops redis-server); redis.conf keeps the
+# package's owner and mode (redis:redis 0640 on Debian and Ubuntu; here a stand-in uid/gid).
+o=$tmp/other
+mkdir -p "$o/etc/postgresql/15/main" "$o/var/lib/dpkg/info" "$o/etc/redis"
+touch "$o/etc/postgresql/15/main/postgresql.conf"
+printf 'ID=debian\nVERSION_ID="12"\n' >"$o/etc/os-release"
+for p in chrony rsyslog zabbix-agent2 postgresql postgresql-contrib pgbouncer redis-server; do touch "$o/var/lib/dpkg/info/$p.list"; done
+printf 'bind 127.0.0.1 -::1\nport 6379\n' >"$o/etc/redis/redis.conf"
+own=0
+if [ "$(id -u)" = 0 ]; then chown 4242:4343 "$o/etc/redis/redis.conf"; own=1; fi
+chmod 0640 "$o/etc/redis/redis.conf"
+sed -e 's/lab-db1/site9-db4/g' -e 's/10\.0\.\([0-9]*\)\.12\b/10.0.\1.77/g' -e '/^join /d' kickstart/lab-db1.ks >"$tmp/other.ks"
+check "the other host's kickstart differs from the shipped one in name and addresses" \
+        bash -c "grep -q 'hostname=site9-db4' '$tmp/other.ks' && grep -q 'ip=10.0.40.77' '$tmp/other.ks' && ! grep -q '10.0.40.12' '$tmp/other.ks'"
+"$F" services --root "$o" --profile profiles/db.yaml --site profiles/site.yaml --ks "$tmp/other.ks" >"$tmp/svc5.out" 2>&1
+check "services (another db host): redis binds the answers' db VLAN address, not lab-db1's" \
+        grep -qx "bind 127.0.0.1 -::1 10.0.40.77" "$o/etc/redis/rackstack.conf"
+check "services (another db host): PostgreSQL listens on the answers' db VLAN address" \
+        grep -qx "listen_addresses = 'localhost,10.0.40.77'" "$o/etc/postgresql/15/main/conf.d/50-rackstack-tuning.conf"
+check "services: redis.conf keeps its mode (0640) after the include line is added" \
+        test "$(stat -c %a "$o/etc/redis/redis.conf")" = 640
+check "services: redis.conf got the include line" grep -qx "include /etc/redis/rackstack.conf" "$o/etc/redis/redis.conf"
+if [ $own = 1 ]; then
+        check "services: redis.conf keeps the package's owner (not root:root)" \
+                test "$(stat -c %u:%g "$o/etc/redis/redis.conf")" = 4242:4343
+fi
 "$F" services --root "$r" --profile profiles/infra.yaml --site profiles/site.yaml >"$tmp/svc3.out" 2>&1
 check "services (infra): Traefik's routes written though Traefik itself is skipped" \
         test "$(grep -c 'rule: "Host' "$r/etc/traefik/dynamic/routes.yml")" = 15
@@ -92,5 +119,4 @@ if [ -n "$pg" ] && [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
 else
         echo "skip: postgres -C checks (need root and a PostgreSQL install)"
 fi
-echo "$((n - fails)) passed, $fails failed"
-[ $fails = 0 ]
+finish

@@ -6,14 +6,10 @@
 # of a real build is checked in test-build-cache.sh.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
 B=$(realpath "${RACKSTACK_BUILD_DIR:-build}")/rackstack-build
-fails=0 n=0
-check() { # description, condition...
-        n=$((n + 1))
-        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
-[ -x "$B" ] || { echo "$B is not built"; exit 77; }
-command -v openssl >/dev/null || { echo "openssl is not installed"; exit 77; }
+[ -x "$B" ] || skip_all "$B is not built"
+command -v openssl >/dev/null || skip_all "openssl is not installed"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 K=$tmp/keys/site
 mkdir -p "$tmp/keys"
@@ -119,5 +115,4 @@ cp "$K.key" "$tmp/keys/nopub.key"
 check "build --sign without PREFIX.pub: exit 2" bash -c "test $rc = 2 && grep -q 'PREFIX.pub' '$tmp/o'"
 check "nothing was built" test ! -e "$tmp/b"
 
-echo "$((n - fails))/$n checks passed"
-[ $fails = 0 ]
+finish

@@ -12,12 +12,12 @@ O=${RACKSTACK_O:-build}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 FB=$here/$O/rackstack-firstboot
 
-skip() { echo "SKIP: $*"; echo "0 passed, 0 failed, 1 skipped"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (loop devices)"
-[ -e /dev/loop-control ] || skip "no /dev/loop-control"
-command -v losetup >/dev/null || skip "no losetup"
-command -v sfdisk >/dev/null || skip "no sfdisk"
-command -v mkfs.xfs >/dev/null || skip "no mkfs.xfs"
+. "$here/tests/integration/lib.sh"
+[ "$(id -u)" = 0 ] || skip_all "SKIP: needs root (loop devices)"
+[ -e /dev/loop-control ] || skip_all "SKIP: no /dev/loop-control"
+command -v losetup >/dev/null || skip_all "SKIP: no losetup"
+command -v sfdisk >/dev/null || skip_all "SKIP: no sfdisk"
+command -v mkfs.xfs >/dev/null || skip_all "SKIP: no mkfs.xfs"
 [ -x "$FB" ] || { echo "missing $FB (run make)"; exit 1; }
 
 T=$(mktemp -d /tmp/rackstack-storage.XXXXXX)
@@ -30,10 +30,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass=0 fail=0 skipped=0
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-not_ok() { fail=$((fail + 1)); echo "FAIL - $*"; [ -f "$T/out" ] && sed 's/^/       | /' "$T/out" | tail -25; }
-skip_case() { skipped=$((skipped + 1)); echo "skip - $*"; }
+# a failure shows the command's output
+eval "_lib_$(declare -f not_ok)"
+not_ok() { _lib_not_ok "$@"; [ -f "$T/out" ] && sed 's/^/       | /' "$T/out" | tail -25; return 0; }
 
 # A sparse disk image attached to a loop device, non-rotational (an "ssd", as QEMU's rotation_rate=1).
 mkdisk() { # name size -> prints the loop device
@@ -194,7 +193,7 @@ if mount "$L" "$T/mnt-bare" 2>/dev/null; then
         refusal_case busy "never forced" "$L" --clear "$L"
         umount "$T/mnt-bare"
 else
-        skip_case "busy: cannot mount ext4 here"
+        skip_check "busy" "cannot mount ext4 here"
 fi
 detach "$L"
 
@@ -225,7 +224,7 @@ if blkid -p "$T/md.img" | grep -q linux_raid_member; then
         refusal_case md-at-end "carries linux_raid_member at end" "$L"
         detach "$L"
 else
-        skip_case "md-at-end: libblkid does not see the crafted superblock"
+        skip_check "md-at-end" "libblkid does not see the crafted superblock"
 fi
 
 # an LVM PV
@@ -235,7 +234,7 @@ if command -v pvcreate >/dev/null; then
         refusal_case lvm-pv "carries LVM2_member" "$L"
         detach "$L"
 else
-        skip_case "lvm-pv: no pvcreate (apt-get install lvm2)"
+        skip_check "lvm-pv" "no pvcreate (apt-get install lvm2)"
 fi
 
 # a LUKS header
@@ -247,7 +246,7 @@ if command -v cryptsetup >/dev/null; then
         refusal_case luks "carries crypto_LUKS" "$L"
         detach "$L"
 else
-        skip_case "luks: no cryptsetup (apt-get install cryptsetup-bin)"
+        skip_check "luks" "no cryptsetup (apt-get install cryptsetup-bin)"
 fi
 
 # Content whose partition table is gone: a filesystem, LVM PV or LUKS header at a usual partition
@@ -381,5 +380,4 @@ for when in before after done; do
         done
 done
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ "$fail" = 0 ]
+finish

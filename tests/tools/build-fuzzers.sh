@@ -19,7 +19,7 @@ command -v "$CLANG" >/dev/null 2>&1 || { echo "build-fuzzers: clang not found (a
 
 O=build/fuzz
 mkdir -p "$O/obj"
-PKGS="libarchive blkid libparted libnl-3.0 libnl-route-3.0 yaml-0.1 openssl"
+PKGS="libarchive blkid libparted libnl-3.0 libnl-route-3.0 yaml-0.1 openssl libkmod"
 # shellcheck disable=SC2086
 PKG_CFLAGS=$(pkg-config --cflags $PKGS 2>/dev/null || true)
 # shellcheck disable=SC2086

@@ -7,10 +7,10 @@ set -eu
 
 PACKAGES="
 build-essential pkg-config python3
-libarchive-dev libblkid-dev libparted-dev libnl-3-dev libnl-route-3-dev libyaml-dev libssl-dev libcmocka-dev
+libarchive-dev libblkid-dev libparted-dev libkmod-dev libnl-3-dev libnl-route-3-dev libyaml-dev libssl-dev libcmocka-dev
 mmdebstrap debian-archive-keyring arch-test uidmap
 qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu
-e2fsprogs xfsprogs dosfstools mtools fdisk parted util-linux udev
+e2fsprogs xfsprogs dosfstools mtools fdisk parted util-linux udev kmod
 squashfs-tools xorriso isolinux syslinux-common syslinux-utils pxelinux zstd cpio busybox-static
 grub-efi-amd64-bin grub-pc-bin grub-common
 netplan.io iproute2 iputils-ping

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "skip.h"
 
 #include "build.h"
 #include "cleanup.h"
@@ -385,7 +386,7 @@ static void test_deb_extract(void **state) {
         const char *argv[] = { "dpkg-deb", "--root-owner-group", "-Zxz", "--build", pkg, deb, NULL };
         if (!find_executable("dpkg-deb")) {
                 rm_rf(d);
-                skip();
+                skip_because("dpkg-deb missing");
         }
         assert_int_equal(spawn_run(argv, NULL, NULL, NULL), 0);
         _cleanup_free_ char *data = NULL;
@@ -551,7 +552,7 @@ static void test_sha256sums(void **state) {
 
 static void test_qcow2(void **state) {
         if (!find_executable("qemu-img"))
-                skip();
+                skip_because("qemu-img missing");
         _cleanup_free_ char *d = make_tmpdir();
         _cleanup_free_ char *raw = strprintf("%s/x.raw", d), *q = strprintf("%s/x.qcow2", d);
         int fd = open(raw, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -658,7 +659,7 @@ static bool can_unshare_pid(void) {
 
 static void test_spawn_killed_build_leaves_no_process(void **state) {
         if (geteuid() != 0 || !can_unshare_pid())
-                skip();
+                skip_because("needs root and unshare(CLONE_NEWPID)");
         _cleanup_free_ char *marker = strprintf("300.%d", (int) getpid());
         _cleanup_free_ char *env_m = strprintf("M=%s", marker);
         pid_t build = fork();
@@ -768,7 +769,7 @@ static void test_hygiene(void **state) {
 
 static void test_pack_unpack(void **state) {
         if (geteuid() != 0) {
-                skip(); /* owners and device nodes need root */
+                skip_because("owners and device nodes need root");
                 return;
         }
         _cleanup_free_ char *src = make_tmpdir(), *dst = make_tmpdir(), *tmpd = make_tmpdir();

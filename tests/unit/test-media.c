@@ -7,11 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "skip.h"
 
 #include "build.h"
 #include "cleanup.h"
@@ -49,42 +51,67 @@ static void test_template(void **state) {
         free(unknown);
 }
 
-static const char modules_dep[] =
-        "kernel/fs/isofs/isofs.ko:\n"
-        "kernel/drivers/scsi/sr_mod.ko: kernel/drivers/cdrom/cdrom.ko kernel/drivers/scsi/scsi_common.ko\n"
-        "kernel/drivers/cdrom/cdrom.ko: kernel/drivers/scsi/scsi_common.ko\n"
-        "kernel/drivers/scsi/scsi_common.ko:\n"
-        "kernel/drivers/usb/host/ehci-pci.ko.zst: kernel/drivers/usb/host/ehci-hcd.ko.zst\n"
-        "kernel/drivers/usb/host/ehci-hcd.ko.zst:\n"
-        "\n";
+static char *make_tmpdir(void) {
+        char *d = strdup("/var/tmp/test-media-XXXXXX");
+        assert_non_null(d);
+        assert_non_null(mkdtemp(d));
+        return d;
+}
 
-static void test_kmod_closure(void **state) {
-        struct kmod_table t = {};
-        assert_int_equal(kmod_table_parse(modules_dep, &t, NULL), 0);
-        assert_int_equal(t.n, 6);
-        _cleanup_strv_free_ char **names = V("sr_mod ehci-pci isofs sr-mod nosuch");
-        _cleanup_strv_free_ char **paths = NULL, **missing = NULL;
-        assert_int_equal(kmod_closure(&t, names, &paths, &missing), 0);
-        _cleanup_free_ char *j = strv_join(paths, " ");
-        assert_string_equal(j, "kernel/drivers/scsi/scsi_common.ko kernel/drivers/cdrom/cdrom.ko "
-                               "kernel/drivers/scsi/sr_mod.ko kernel/drivers/usb/host/ehci-hcd.ko.zst "
-                               "kernel/drivers/usb/host/ehci-pci.ko.zst kernel/fs/isofs/isofs.ko");
-        assert_int_equal(strv_length(missing), 1);
-        assert_string_equal(missing[0], "nosuch");
-        kmod_table_done(&t);
+static void rm_rf(const char *d) {
+        const char *argv[] = { "rm", "-rf", "--", d, NULL };
+        assert_int_equal(spawn_run(argv, NULL, NULL, NULL), 0);
+}
 
-        /* A cycle, a dependency that is not listed, a line without a colon. */
-        assert_int_equal(kmod_table_parse("a.ko: b.ko\nb.ko: a.ko\n", &t, NULL), 0);
-        _cleanup_strv_free_ char **a = V("a");
-        _cleanup_strv_free_ char **p2 = NULL, **m2 = NULL;
-        assert_int_equal(kmod_closure(&t, a, &p2, &m2), -ELOOP);
-        kmod_table_done(&t);
-        assert_int_equal(kmod_table_parse("a.ko: c.ko\n", &t, NULL), 0);
-        assert_int_equal(kmod_closure(&t, a, &p2, &m2), -EBADMSG);
-        kmod_table_done(&t);
-        unsigned line = 0;
-        assert_int_equal(kmod_table_parse("a.ko:\nno colon here\n", &t, &line), -EBADMSG);
-        assert_int_equal(line, 2);
+static ssize_t index_of(char *const *l, const char *path) {
+        for (size_t i = 0; l[i]; i++)
+                if (streq(l[i], path))
+                        return (ssize_t) i;
+        return -1;
+}
+
+/* The resolver over depmod's indexes of a fake module tree (tests/unit/fake-module-tree.sh):
+ * hard dependencies (modules.dep), soft ones (modules.softdep, ext4's "pre: crypto-crc32c"
+ * through modules.alias), a "post:" soft dependency, a built-in and a missing module. */
+static void test_kmod_resolve(void **state) {
+        if (!find_executable("depmod") || !find_executable("cc"))
+                skip_because("depmod or cc missing (make deps)");
+        _cleanup_free_ char *d = make_tmpdir(), *cmd = strprintf("sh tests/unit/fake-module-tree.sh %s", d);
+        assert_int_equal(system(cmd), 0);
+        _cleanup_free_ char *moddir = strprintf("%s/lib/modules/9.9.9", d);
+        _cleanup_strv_free_ char **names = V("ext4 xfs usb-storage isofs nosuch");
+        struct kmod_resolution r = {};
+        assert_int_equal(kmod_resolve(moddir, names, &r), 0);
+        _cleanup_free_ char *j = strv_join(r.paths, " ");
+        print_message("load order: %s\n", j);
+        static const char *const all[] = { "kernel/lib/crc16.ko", "kernel/fs/jbd2.ko", "kernel/fs/ext4.ko",
+                                           "kernel/crypto/crc32c_generic.ko", "kernel/arch/crc32c-intel.ko",
+                                           "kernel/lib/libcrc32c.ko", "kernel/fs/xfs.ko",
+                                           "kernel/drivers/usb-storage.ko", "kernel/drivers/uas.ko" };
+        assert_int_equal(strv_length(r.paths), ELEMENTSOF(all)); /* each once */
+        for (size_t i = 0; i < ELEMENTSOF(all); i++)
+                assert_true(index_of(r.paths, all[i]) >= 0);
+        /* before ext4: its dependencies and both crc32c drivers (the soft dependency by alias) */
+        ssize_t ext4 = index_of(r.paths, "kernel/fs/ext4.ko");
+        assert_true(index_of(r.paths, "kernel/fs/jbd2.ko") < ext4);
+        assert_true(index_of(r.paths, "kernel/lib/crc16.ko") < index_of(r.paths, "kernel/fs/jbd2.ko"));
+        assert_true(index_of(r.paths, "kernel/crypto/crc32c_generic.ko") < ext4);
+        assert_true(index_of(r.paths, "kernel/arch/crc32c-intel.ko") < ext4);
+        assert_true(index_of(r.paths, "kernel/lib/libcrc32c.ko") < index_of(r.paths, "kernel/fs/xfs.ko"));
+        /* a "post:" soft dependency loads after its module */
+        assert_true(index_of(r.paths, "kernel/drivers/uas.ko") > index_of(r.paths, "kernel/drivers/usb-storage.ko"));
+        assert_int_equal(strv_length(r.builtin), 1);
+        assert_string_equal(r.builtin[0], "isofs");
+        assert_int_equal(strv_length(r.missing), 1);
+        assert_string_equal(r.missing[0], "nosuch");
+        kmod_resolution_done(&r);
+
+        /* a module file that is not in the tree */
+        _cleanup_free_ char *gone = strprintf("%s/kernel/fs/jbd2.ko", moddir);
+        assert_int_equal(unlink(gone), 0);
+        _cleanup_strv_free_ char **e = V("ext4");
+        assert_int_equal(kmod_resolve(moddir, e, &r), -EBADMSG);
+        rm_rf(d);
 
         char *n = kmod_name_normalize("kernel/drivers/usb/storage/usb-storage.ko.xz");
         assert_string_equal(n, "usb_storage");
@@ -277,11 +304,10 @@ static void test_installer_plan(void **state) {
         put(root, "boot/vmlinuz-6.10.0-1", "k");
         put(root, "boot/vmlinuz-6.11.0-1", "k"); /* no modules: not chosen */
         put(root, "lib/modules/6.9.0-1/modules.dep", "");
-        put(root, "lib/modules/6.10.0-1/modules.dep",
-            "kernel/fs/squashfs/squashfs.ko.zst:\nkernel/drivers/block/loop.ko.zst:\n"
-            "kernel/drivers/net/virtio_net.ko.zst: kernel/drivers/net/net_failover.ko.zst\n"
-            "kernel/drivers/net/net_failover.ko.zst:\n");
-        put(root, "lib/modules/6.10.0-1/modules.builtin", "kernel/fs/ext4/ext4.ko\n");
+        if (!find_executable("depmod") || !find_executable("cc"))
+                skip_because("depmod or cc missing (make deps)");
+        _cleanup_free_ char *cmd = strprintf("sh tests/unit/fake-module-tree.sh %s 6.10.0-1", root);
+        assert_int_equal(system(cmd), 0);
 
         _cleanup_free_ char *elf = NULL;
         size_t n = 0;
@@ -297,19 +323,22 @@ static void test_installer_plan(void **state) {
         put(root, "lib/x86_64-linux-gnu/libc.so.6", "not an ELF file either");
         put(root, "etc/os-release", "ID=test\n");
 
-        _cleanup_strv_free_ char **mods = V("squashfs loop ext4 nosuch");
-        _cleanup_strv_free_ char **net = V("virtio_net loop");
+        _cleanup_strv_free_ char **mods = V("ext4 isofs nosuch");
+        _cleanup_strv_free_ char **net = V("xfs ext4");
         _cleanup_strv_free_ char **files = V("/usr/bin/prog /etc/os-release ?/etc/missing");
         struct installer_plan p = {};
         assert_int_equal(installer_plan_make(root, mods, net, files, &p), 0);
         assert_string_equal(p.kver, "6.10.0-1");
         assert_string_equal(p.kernel, "boot/vmlinuz-6.10.0-1");
         _cleanup_free_ char *m = strv_join(p.modules, " ");
-        assert_string_equal(m, "kernel/fs/squashfs/squashfs.ko.zst kernel/drivers/block/loop.ko.zst");
+        /* ext4 with its dependencies and the crc32c drivers its soft dependency names */
+        assert_int_equal(strv_length(p.modules), 5);
+        assert_string_equal(p.modules[4], "kernel/fs/ext4.ko");
+        assert_true(strv_contains(p.modules, "kernel/crypto/crc32c_generic.ko"));
         _cleanup_free_ char *mn = strv_join(p.modules_net, " ");
-        assert_string_equal(mn, "kernel/drivers/net/net_failover.ko.zst kernel/drivers/net/virtio_net.ko.zst");
+        assert_string_equal(mn, "kernel/lib/libcrc32c.ko kernel/fs/xfs.ko"); /* none of `modules` again */
         _cleanup_free_ char *sk = strv_join(p.modules_skipped, " ");
-        assert_string_equal(sk, "nosuch"); /* ext4 is built in */
+        assert_string_equal(sk, "nosuch"); /* isofs is built in */
         _cleanup_free_ char *lf = strv_join(p.live_files, " ");
         assert_string_equal(lf, "usr/bin/prog usr/lib/x86_64-linux-gnu/libm.so.6 lib/x86_64-linux-gnu/libc.so.6 "
                                 "etc/os-release");
@@ -330,7 +359,7 @@ static void test_installer_plan(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_template),     cmocka_unit_test(test_kmod_closure),
+                cmocka_unit_test(test_template),     cmocka_unit_test(test_kmod_resolve),
                 cmocka_unit_test(test_elf_deps),     cmocka_unit_test(test_label_and_url), cmocka_unit_test(test_boot_config_pins),
                 cmocka_unit_test(test_read_list),    cmocka_unit_test(test_initrd),
                 cmocka_unit_test(test_installer_plan),

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "skip.h"
 
 #include "cleanup.h"
 #include "fileio.h"
@@ -44,7 +45,7 @@ static char *openssl_hmac(const char *key, const char *data, size_t n) {
 
 static void test_hmac_matches_openssl(void **state) {
         if (system("command -v openssl >/dev/null 2>&1") != 0)
-                skip();
+                skip_because("openssl missing");
         static const struct {
                 const char *key, *data;
         } cases[] = {
