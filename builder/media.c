@@ -165,17 +165,28 @@ static int put_file(const char *src, int dirfd, const char *dst) {
         return r < 0 ? log_error_errno(r, "Failed to write %s: %m", dst) : 0;
 }
 
-/* A big file into the PXE set: a hard link when the work dir shares the file system, else a copy. */
+/* A big file into the PXE set: a hard link when the work dir shares the file system, else a copy.
+ * A TFTP or HTTP server that is not root must be able to hand every file out, so each is 0644: a
+ * source that is not (Ubuntu's /boot/vmlinuz-* is 0600) is copied, since a link shares its mode and
+ * a chmod would change the source too. */
 static int link_or_copy(const char *src, int dirfd, const char *dst) {
-        if (linkat(AT_FDCWD, src, dirfd, dst, 0) == 0)
-                return 0;
-        if (errno != EXDEV && errno != EPERM)
-                return log_error_errno(-errno, "Failed to link %s: %m", src);
+        struct stat st;
+        if (stat(src, &st) < 0)
+                return log_error_errno(-errno, "Failed to stat %s: %m", src);
+        if ((st.st_mode & 07777) == 0644) {
+                if (linkat(AT_FDCWD, src, dirfd, dst, 0) == 0)
+                        return 0;
+                if (errno != EXDEV && errno != EPERM)
+                        return log_error_errno(-errno, "Failed to link %s: %m", src);
+        }
         _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
         if (in < 0)
                 return -errno;
         _cleanup_close_ int out = openat(dirfd, dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (out < 0)
+                return -errno;
+        /* 0644 whatever the umask. */
+        if (fchmod(out, 0644) < 0)
                 return -errno;
         for (;;) {
                 ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);

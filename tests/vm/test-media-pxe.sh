@@ -10,9 +10,24 @@
 vm_requirements
 ensure_media db
 
+# A TFTP or HTTP server that is not root hands the set out: every file must be world-readable and
+# every directory world-searchable (Ubuntu's /boot/vmlinuz-* is 0600 in the tree); no key material.
+bad=$(find "$PXE_DIR" \( -type f ! -perm -0444 \) -o \( -type d ! -perm -0555 \) -printf '%m %P\n')
+[ -z "$bad" ] || { echo "FAIL: the PXE set has files a non-root server cannot read:"; echo "$bad"; exit 1; }
+keys=$(grep -rl -e 'PRIVATE KEY' "$PXE_DIR" --include='*' -I 2>/dev/null; find "$PXE_DIR" -name '*.key' -printf '%P\n')
+[ -z "$keys" ] || { echo "FAIL: key material in the PXE set: $keys"; exit 1; }
+echo "ok   every file of the PXE set is world-readable, every directory searchable, no key material"
+
 mkdir -p "$O/test-logs"
 httplog=$O/test-logs/vm-media-pxe-http.log
-python3 -m http.server "$PXE_PORT" --bind 127.0.0.1 --directory "$PXE_DIR" > "$httplog" 2>&1 &
+# The HTTP server runs as nobody when it can reach the directory (the checkout's parents may be
+# closed to other users; then as root, the modes above still checked).
+serve_as=()
+if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$PXE_DIR"; then
+        serve_as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+        echo "HTTP server runs as nobody"
+fi
+"${serve_as[@]}" python3 -m http.server "$PXE_PORT" --bind 127.0.0.1 --directory "$PXE_DIR" > "$httplog" 2>&1 &
 http_pid=$!
 trap 'kill "$http_pid" 2>/dev/null; wait "$http_pid" 2>/dev/null' EXIT
 for _ in $(seq 50); do
