@@ -92,13 +92,15 @@ static int grub_source_find(const char *tree, const char *platform, const char *
         return 0;
 }
 
-static int grub_mkimage_argv(const char *dir, const char *format, const char *early, const char *out,
-                             const char *const *modules, char ***ret) {
+static int grub_mkimage_argv(const char *dir, const char *format, const char *early, const char *prefix,
+                             const char *out, const char *const *modules, char ***ret) {
         _cleanup_strv_free_ char **argv = NULL;
-        const char *head[] = { "grub-mkimage", "-O", format, "-d", dir, "-c", early, "-p", "/boot/grub", "-o", out };
+        const char *head[] = { "grub-mkimage", "-O", format, "-d", dir, "-p", prefix, "-o", out };
         for (size_t i = 0; i < ELEMENTSOF(head); i++)
                 if (strv_extend(&argv, head[i]) < 0)
                         return -ENOMEM;
+        if (early && (strv_extend(&argv, "-c") < 0 || strv_extend(&argv, early) < 0))
+                return -ENOMEM;
         for (const char *const *m = modules; *m; m++)
                 if (strv_extend(&argv, *m) < 0)
                         return -ENOMEM;
@@ -108,8 +110,8 @@ static int grub_mkimage_argv(const char *dir, const char *format, const char *ea
 
 /* The tree's grub-mkimage, chrooted into the tree: the early config goes in and the image comes out
  * through a temporary directory in the tree's /tmp, removed again before the tree is copied. */
-static int grub_mkimage_in_tree(const char *tree, const char *format, const char *early, const char *out,
-                                const char *const *modules) {
+static int grub_mkimage_in_tree(const char *tree, const char *format, const char *early, const char *prefix,
+                                const char *out, const char *const *modules) {
         _cleanup_free_ char *tmp = strprintf("%s/tmp/rackstack-grub.XXXXXX", tree);
         if (!tmp)
                 return -ENOMEM;
@@ -127,9 +129,10 @@ static int grub_mkimage_in_tree(const char *tree, const char *format, const char
                 r = -ENOMEM;
                 goto out;
         }
-        if ((r = read_file_full(AT_FDCWD, early, 64 * 1024, &text, &n)) < 0 ||
-            (r = write_file_atomic(AT_FDCWD, early_in, text, n, 0644)) < 0 ||
-            (r = grub_mkimage_argv(dir_rel, format, early_rel, out_rel, modules, &argv)) < 0)
+        if (early && ((r = read_file_full(AT_FDCWD, early, 64 * 1024, &text, &n)) < 0 ||
+                      (r = write_file_atomic(AT_FDCWD, early_in, text, n, 0644)) < 0))
+                goto out;
+        if ((r = grub_mkimage_argv(dir_rel, format, early ? early_rel : NULL, prefix, out_rel, modules, &argv)) < 0)
                 goto out;
         struct spawn_opts o = SPAWN_OPTS_INIT;
         o.chroot_dir = tree;
@@ -154,10 +157,11 @@ out:;
         return r;
 }
 
-static int grub_mkimage(const char *tree, const char *format, const char *probe, const char *early,
-                        const char *out, const char *const *modules, char **ret_dir) {
+int grub_mkimage_from(const char *tree, const char *format, const char *early, const char *prefix, const char *out,
+                      const char *const *modules, char **ret_dir) {
         enum grub_source src;
         _cleanup_free_ char *dir = NULL;
+        const char *probe = streq(format, "i386-pc") ? "boot.img" : "normal.mod";
         int r = grub_source_find(tree, format, probe, &src, &dir);
         if (r < 0)
                 return r;
@@ -165,11 +169,11 @@ static int grub_mkimage(const char *tree, const char *format, const char *probe,
                 return log_error_errno(-ENOENT, "No GRUB %s modules in the tree or on the host (install %s)", format,
                                        streq(format, "i386-pc") ? "grub-pc-bin" : "grub-efi-amd64-bin");
         if (src == GRUB_TREE_CHROOT)
-                r = grub_mkimage_in_tree(tree, format, early, out, modules);
+                r = grub_mkimage_in_tree(tree, format, early, prefix, out, modules);
         else {
                 _cleanup_strv_free_ char **argv = NULL;
                 log_debug("GRUB %s: the host's grub-mkimage, modules from %s", format, dir);
-                r = grub_mkimage_argv(dir, format, early, out, modules, &argv);
+                r = grub_mkimage_argv(dir, format, early, prefix, out, modules, &argv);
                 if (r >= 0)
                         r = tool_run((const char *const *) argv, NULL);
         }
@@ -196,7 +200,7 @@ int grub_images_build(const char *workdir, const char *tree, const char *root_uu
                 if (!g.efi)
                         return -ENOMEM;
                 const char *mods[] = { GRUB_COMMON_MODULES, "fat", "all_video", NULL };
-                r = grub_mkimage(tree, "x86_64-efi", "normal.mod", early_path, g.efi, mods, NULL);
+                r = grub_mkimage_from(tree, "x86_64-efi", early_path, "/boot/grub", g.efi, mods, NULL);
                 if (r < 0)
                         return log_error_errno(r, "Failed to build the GRUB EFI image: %m");
         }
@@ -206,7 +210,7 @@ int grub_images_build(const char *workdir, const char *tree, const char *root_uu
                 if (!g.core)
                         return -ENOMEM;
                 const char *mods[] = { "biosdisk", GRUB_COMMON_MODULES, NULL };
-                r = grub_mkimage(tree, "i386-pc", "boot.img", early_path, g.core, mods, &dir);
+                r = grub_mkimage_from(tree, "i386-pc", early_path, "/boot/grub", g.core, mods, &dir);
                 if (r < 0)
                         return log_error_errno(r, "Failed to build the GRUB BIOS core image: %m");
                 /* boot.img from the same GRUB as the core image. */

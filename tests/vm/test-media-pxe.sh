@@ -17,6 +17,11 @@ bad=$(find "$PXE_DIR" \( -type f ! -perm -0444 \) -o \( -type d ! -perm -0555 \)
 keys=$(grep -rl -e 'PRIVATE KEY' "$PXE_DIR" --include='*' -I 2>/dev/null; find "$PXE_DIR" -name '*.key' -printf '%P\n')
 [ -z "$keys" ] || { echo "FAIL: key material in the PXE set: $keys"; exit 1; }
 echo "ok   every file of the PXE set is world-readable, every directory searchable, no key material"
+# The UEFI netboot loader is the image's own GRUB (made in the role's tree), not the build host's.
+gv=$(python3 -c 'import json,sys; print({p["name"]: p["version"] for p in json.load(open(sys.argv[1]))["packages"]}.get("grub-efi-amd64-bin", ""))' \
+        "$MEDIA_DIR/manifest.json")
+[ -n "$gv" ] && grep -qaF "$gv" "$PXE_DIR/grubnetx64.efi" || { echo "FAIL: grubnetx64.efi is not GRUB $gv from the image"; exit 1; }
+echo "ok   grubnetx64.efi is the image's GRUB ($gv)"
 
 mkdir -p "$O/test-logs"
 httplog=$O/test-logs/vm-media-pxe-http.log
