@@ -72,7 +72,9 @@ print("%s (%s): %d cores %d GiB -> TCG %d vCPUs %d MiB; disks: %s" % (
 
 services = []
 for s in prof.get("services", []):
-    services.append({"name": v(s["name"]), "source": v(s.get("source")), "only": v(s.get("only-base")) or ""})
+    bases = v(s.get("bases")) or []
+    services.append({"name": v(s["name"]), "source": v(s.get("source")),
+                     "bases": [v(b) for b in (bases if isinstance(bases, list) else [bases])]})
 
 tmp = tempfile.mkdtemp(prefix="rackstack-role-%s-" % role, dir="/var/tmp")
 
@@ -150,8 +152,8 @@ for s in services:
     e = steps.get("service/" + s["name"], {})
     state, reason = e.get("state"), e.get("reason") or ""
     report.append("%s=%s" % (s["name"], state))
-    if s["only"] and s["only"] != base:
-        check("service %s (only on %s) skipped" % (s["name"], s["only"]), state == "skipped", e)
+    if s["bases"] and base not in s["bases"]:
+        check("service %s (only on %s) skipped" % (s["name"], ",".join(s["bases"])), state == "skipped", e)
     elif s["source"] == "distro":
         check("service %s (distribution) done: its ports answered" % s["name"], state == "done", e)
     else:
