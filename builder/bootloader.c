@@ -137,7 +137,7 @@ static int grub_mkimage_in_tree(const char *tree, const char *format, const char
         struct spawn_opts o = SPAWN_OPTS_INIT;
         o.chroot_dir = tree;
         o.clean_env = true;
-        log_debug("GRUB %s: the tree's grub-mkimage in the tree", format);
+        log_debug("GRUB %s from %s/usr/lib/grub/%s, by the tree's grub-mkimage in the tree", format, tree, format);
         r = spawn_run((const char *const *) argv, &o, &tail, NULL);
         if (r > 0) {
                 _cleanup_free_ char *cmd = argv_to_string((const char *const *) argv);
@@ -172,7 +172,7 @@ int grub_mkimage_from(const char *tree, const char *format, const char *early, c
                 r = grub_mkimage_in_tree(tree, format, early, prefix, out, modules);
         else {
                 _cleanup_strv_free_ char **argv = NULL;
-                log_debug("GRUB %s: the host's grub-mkimage, modules from %s", format, dir);
+                log_debug("GRUB %s from %s, by the host's grub-mkimage", format, dir);
                 r = grub_mkimage_argv(dir, format, early, prefix, out, modules, &argv);
                 if (r >= 0)
                         r = tool_run((const char *const *) argv, NULL);

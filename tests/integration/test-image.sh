@@ -229,6 +229,38 @@ grep -q "The tree has GRUB 9.99 for i386-pc" "$T/e.err" || { cat "$T/e.err"; fai
 grep -q "GRUB i386-pc from /usr/lib/grub/i386-pc" "$T/e.err" || { cat "$T/e.err"; fail "host's GRUB not used"; }
 ok "GRUB modules: the tree's when versions match, else the host's with a warning"
 
+# ---- 5b. a tree with its own grub-mkimage: run in the tree (chroot), whatever the host's version ----
+# The tree's "grub-mkimage" is a busybox script that records its arguments and writes a marked
+# image; the host's grub-mkimage is never asked (the tree's modules claim version 9.99).
+if [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; then
+        mktree "$T/t8"
+        mkdir -p "$T/t8/bin" "$T/t8/tmp" "$T/t8/proc" "$T/t8/sys" "$T/t8/dev" "$T/t8/usr/lib/grub/x86_64-efi" \
+                "$T/t8/usr/lib/grub/i386-pc"
+        cp /bin/busybox "$T/t8/bin/busybox"
+        for a in sh cat printf; do ln -s busybox "$T/t8/bin/$a"; done
+        printf 'grub_version="9.99"\n' | tee "$T/t8/usr/lib/grub/x86_64-efi/modinfo.sh" > "$T/t8/usr/lib/grub/i386-pc/modinfo.sh"
+        touch "$T/t8/usr/lib/grub/x86_64-efi/normal.mod"
+        head -c 512 /usr/lib/grub/i386-pc/boot.img > "$T/t8/usr/lib/grub/i386-pc/boot.img"
+        cat > "$T/t8/usr/bin/grub-mkimage" <<'EOS'
+#!/bin/sh
+# stand-in: MZ + a marker + the arguments, 2 KiB at least (a BIOS core needs >= 1024 bytes)
+out=
+while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done
+{ printf 'MZ TREE-GRUB-MKIMAGE'; i=0; while [ $i -lt 64 ]; do printf '................................'; i=$((i+1)); done; } > "$out"
+EOS
+        chmod 755 "$T/t8/usr/bin/grub-mkimage"
+        "$TOOL" --debug "$T/t8" "$T/h.raw" 640M 2> "$T/h.err" > /dev/null || { cat "$T/h.err"; fail "tree grub-mkimage"; }
+        grep -q "GRUB x86_64-efi from $T/t8/usr/lib/grub/x86_64-efi, by the tree's grub-mkimage in the tree" "$T/h.err" ||
+                { cat "$T/h.err"; fail "the tree's grub-mkimage was not used"; }
+        esp8=$(sfdisk --json "$T/h.raw" | python3 -c 'import json,sys; p=json.load(sys.stdin)["partitiontable"]["partitions"]; print([x for x in p if x["type"].upper()=="C12A7328-F81F-11D2-BA4B-00A0C93EC93B"][0]["start"]*512)')
+        mcopy -n -i "$T/h.raw@@$esp8" ::/EFI/BOOT/BOOTX64.EFI "$T/h.efi" && grep -q TREE-GRUB-MKIMAGE "$T/h.efi" ||
+                fail "the ESP's loader is not the tree's grub-mkimage output"
+        [ -z "$(ls -A "$T/t8/tmp")" ] || fail "the tree's /tmp keeps the loader's work files"
+        ok "GRUB: a tree with its own grub-mkimage makes the loader in the tree (chroot), its /tmp left empty"
+else
+        echo "skip - 5b: no static /bin/busybox for a chroot stand-in"
+fi
+
 # ---- 6. the db role's real profile (profiles/base.yaml's OS disk) ----
 mktree "$T/t6"
 "$TOOL" --profiles=profiles --role=db "$T/t6" "$T/f.raw" 640M > "$T/f.json" || fail "db profile"
