@@ -11,6 +11,7 @@
 #include "image-plan.h"
 #include "log.h"
 #include "mkfs.h"
+#include "spawn-run.h"
 #include "util.h"
 
 /* Offsets in boot.img and diskboot.img (grub-core/boot/i386/pc/boot.S, diskboot.S; include/grub/
@@ -54,44 +55,131 @@ static char *grub_moddir_version(const char *dir) {
         return strndup(p, strcspn(p, "\"\n"));
 }
 
-/* The tree's GRUB modules when it has them, so the boot loader matches the image's grub packages;
- * but grub-mkimage runs on the host and only builds images from modules of its own version, so
- * a tree with another GRUB (an Ubuntu base on a Debian host) gets the host's modules. "" if
- * neither has the platform. */
-static char *grub_moddir(const char *tree, const char *platform, const char *probe) {
+/* Where a boot loader for platform (x86_64-efi, i386-pc) is made from, best first:
+ *  - the tree's own GRUB: its grub-mkimage run in the tree (chroot) on its modules, so the loader is
+ *    the image's grub packages whatever GRUB the build host has (an Ubuntu 24.04 image built on
+ *    Debian 12 gets GRUB 2.12, not the host's 2.06);
+ *  - the tree's modules with the host's grub-mkimage, when their versions agree (a tree without
+ *    grub-mkimage: grub-mkimage only takes modules of its own version);
+ *  - the host's modules. */
+enum grub_source { GRUB_NONE, GRUB_TREE_CHROOT, GRUB_TREE_MODULES, GRUB_HOST };
+
+static int grub_source_find(const char *tree, const char *platform, const char *probe, enum grub_source *ret,
+                            char **ret_dir) {
         _cleanup_free_ char *in_tree = strprintf("%s/usr/lib/grub/%s", tree, platform);
         _cleanup_free_ char *host = strprintf("/usr/lib/grub/%s", platform);
         _cleanup_free_ char *p1 = strprintf("%s/%s", strempty(in_tree), probe);
         _cleanup_free_ char *p2 = strprintf("%s/%s", strempty(host), probe);
-        if (!in_tree || !host || !p1 || !p2)
-                return NULL;
+        _cleanup_free_ char *mk = strprintf("%s/usr/bin/grub-mkimage", tree);
+        if (!in_tree || !host || !p1 || !p2 || !mk)
+                return -ENOMEM;
         bool tree_ok = access(p1, R_OK) == 0, host_ok = access(p2, R_OK) == 0;
+        if (tree_ok && access(mk, X_OK) == 0 && geteuid() == 0) {
+                *ret = GRUB_TREE_CHROOT;
+                *ret_dir = TAKE_PTR(in_tree);
+                return 0;
+        }
         if (tree_ok && host_ok) {
                 _cleanup_free_ char *tv = grub_moddir_version(in_tree), *hv = grub_moddir_version(host);
                 if (!tv || !hv || !streq(tv, hv)) {
-                        log_warning("The tree has GRUB %s for %s, the host's grub-mkimage is %s: using the host's "
-                                    "modules", strna(tv), platform, strna(hv));
+                        log_warning("The tree has GRUB %s for %s but no grub-mkimage, the host's is %s: using the "
+                                    "host's modules", strna(tv), platform, strna(hv));
                         tree_ok = false;
                 }
         }
-        if (tree_ok)
-                return TAKE_PTR(in_tree);
-        if (host_ok)
-                return TAKE_PTR(host);
-        return strdup("");
+        *ret = tree_ok ? GRUB_TREE_MODULES : host_ok ? GRUB_HOST : GRUB_NONE;
+        *ret_dir = tree_ok ? TAKE_PTR(in_tree) : host_ok ? TAKE_PTR(host) : NULL;
+        return 0;
 }
 
-static int grub_mkimage(const char *dir, const char *format, const char *early, const char *out,
-                        const char *const *modules) {
+static int grub_mkimage_argv(const char *dir, const char *format, const char *early, const char *prefix,
+                             const char *out, const char *const *modules, char ***ret) {
         _cleanup_strv_free_ char **argv = NULL;
-        const char *head[] = { "grub-mkimage", "-O", format, "-d", dir, "-c", early, "-p", "/boot/grub", "-o", out };
+        const char *head[] = { "grub-mkimage", "-O", format, "-d", dir, "-p", prefix, "-o", out };
         for (size_t i = 0; i < ELEMENTSOF(head); i++)
                 if (strv_extend(&argv, head[i]) < 0)
                         return -ENOMEM;
+        if (early && (strv_extend(&argv, "-c") < 0 || strv_extend(&argv, early) < 0))
+                return -ENOMEM;
         for (const char *const *m = modules; *m; m++)
                 if (strv_extend(&argv, *m) < 0)
                         return -ENOMEM;
-        return tool_run((const char *const *) argv, NULL);
+        *ret = TAKE_PTR(argv);
+        return 0;
+}
+
+/* The tree's grub-mkimage, chrooted into the tree: the early config goes in and the image comes out
+ * through a temporary directory in the tree's /tmp, removed again before the tree is copied. */
+static int grub_mkimage_in_tree(const char *tree, const char *format, const char *early, const char *prefix,
+                                const char *out, const char *const *modules) {
+        _cleanup_free_ char *tmp = strprintf("%s/tmp/rackstack-grub.XXXXXX", tree);
+        if (!tmp)
+                return -ENOMEM;
+        if (!mkdtemp(tmp))
+                return log_error_errno(-errno, "Failed to make a directory in the tree's /tmp: %m");
+        const char *rel = tmp + strlen(tree);
+        _cleanup_free_ char *early_in = strprintf("%s/early.cfg", tmp), *early_rel = strprintf("%s/early.cfg", rel);
+        _cleanup_free_ char *out_in = strprintf("%s/loader.img", tmp), *out_rel = strprintf("%s/loader.img", rel);
+        _cleanup_free_ char *dir_rel = strprintf("/usr/lib/grub/%s", format);
+        _cleanup_free_ char *text = NULL, *img = NULL, *tail = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        size_t n = 0;
+        int r;
+        if (!early_in || !early_rel || !out_in || !out_rel || !dir_rel) {
+                r = -ENOMEM;
+                goto out;
+        }
+        if (early && ((r = read_file_full(AT_FDCWD, early, 64 * 1024, &text, &n)) < 0 ||
+                      (r = write_file_atomic(AT_FDCWD, early_in, text, n, 0644)) < 0))
+                goto out;
+        if ((r = grub_mkimage_argv(dir_rel, format, early ? early_rel : NULL, prefix, out_rel, modules, &argv)) < 0)
+                goto out;
+        struct spawn_opts o = SPAWN_OPTS_INIT;
+        o.chroot_dir = tree;
+        o.clean_env = true;
+        log_debug("GRUB %s from %s/usr/lib/grub/%s, by the tree's grub-mkimage in the tree", format, tree, format);
+        r = spawn_run((const char *const *) argv, &o, &tail, NULL);
+        if (r > 0) {
+                _cleanup_free_ char *cmd = argv_to_string((const char *const *) argv);
+                r = log_error_errno(-EPROTO, "The tree's grub-mkimage failed (exit %d): %s\n%s", r, strna(cmd),
+                                    strempty(tail));
+                goto out;
+        }
+        if (r < 0)
+                goto out;
+        if ((r = read_file_full(AT_FDCWD, out_in, 16 * MiB, &img, &n)) < 0 ||
+            (r = write_file_atomic(AT_FDCWD, out, img, n, 0644)) < 0)
+                goto out;
+out:;
+        int k = remove_tree(tmp);
+        if (r >= 0 && k < 0)
+                r = log_error_errno(k, "Failed to remove %s from the tree: %m", tmp);
+        return r;
+}
+
+int grub_mkimage_from(const char *tree, const char *format, const char *early, const char *prefix, const char *out,
+                      const char *const *modules, char **ret_dir) {
+        enum grub_source src;
+        _cleanup_free_ char *dir = NULL;
+        const char *probe = streq(format, "i386-pc") ? "boot.img" : "normal.mod";
+        int r = grub_source_find(tree, format, probe, &src, &dir);
+        if (r < 0)
+                return r;
+        if (src == GRUB_NONE)
+                return log_error_errno(-ENOENT, "No GRUB %s modules in the tree or on the host (install %s)", format,
+                                       streq(format, "i386-pc") ? "grub-pc-bin" : "grub-efi-amd64-bin");
+        if (src == GRUB_TREE_CHROOT)
+                r = grub_mkimage_in_tree(tree, format, early, prefix, out, modules);
+        else {
+                _cleanup_strv_free_ char **argv = NULL;
+                log_debug("GRUB %s from %s, by the host's grub-mkimage", format, dir);
+                r = grub_mkimage_argv(dir, format, early, prefix, out, modules, &argv);
+                if (r >= 0)
+                        r = tool_run((const char *const *) argv, NULL);
+        }
+        if (r >= 0 && ret_dir)
+                *ret_dir = TAKE_PTR(dir);
+        return r;
 }
 
 int grub_images_build(const char *workdir, const char *tree, const char *root_uuid, bool efi, bool bios,
@@ -108,37 +196,27 @@ int grub_images_build(const char *workdir, const char *tree, const char *root_uu
                 return log_error_errno(r, "Failed to write '%s': %m", early_path);
 
         if (efi) {
-                _cleanup_free_ char *dir = grub_moddir(tree, "x86_64-efi", "normal.mod");
-                if (!dir)
-                        return -ENOMEM;
-                if (!*dir)
-                        return log_error_errno(-ENOENT, "No GRUB x86_64-efi modules in the tree or on the host "
-                                                        "(install grub-efi-amd64-bin)");
                 g.efi = strprintf("%s/grubx64.efi", workdir);
                 if (!g.efi)
                         return -ENOMEM;
                 const char *mods[] = { GRUB_COMMON_MODULES, "fat", "all_video", NULL };
-                log_debug("GRUB x86_64-efi from %s", dir);
-                r = grub_mkimage(dir, "x86_64-efi", early_path, g.efi, mods);
+                r = grub_mkimage_from(tree, "x86_64-efi", early_path, "/boot/grub", g.efi, mods, NULL);
                 if (r < 0)
                         return log_error_errno(r, "Failed to build the GRUB EFI image: %m");
         }
         if (bios) {
-                _cleanup_free_ char *dir = grub_moddir(tree, "i386-pc", "boot.img");
-                if (!dir)
-                        return -ENOMEM;
-                if (!*dir)
-                        return log_error_errno(-ENOENT, "No GRUB i386-pc modules in the tree or on the host "
-                                                        "(install grub-pc-bin)");
+                _cleanup_free_ char *dir = NULL;
                 g.core = strprintf("%s/core.img", workdir);
-                g.boot_img = strprintf("%s/boot.img", dir);
-                if (!g.core || !g.boot_img)
+                if (!g.core)
                         return -ENOMEM;
                 const char *mods[] = { "biosdisk", GRUB_COMMON_MODULES, NULL };
-                log_debug("GRUB i386-pc from %s", dir);
-                r = grub_mkimage(dir, "i386-pc", early_path, g.core, mods);
+                r = grub_mkimage_from(tree, "i386-pc", early_path, "/boot/grub", g.core, mods, &dir);
                 if (r < 0)
                         return log_error_errno(r, "Failed to build the GRUB BIOS core image: %m");
+                /* boot.img from the same GRUB as the core image. */
+                g.boot_img = strprintf("%s/boot.img", dir);
+                if (!g.boot_img)
+                        return -ENOMEM;
         }
         *ret = g;
         g = (struct grub_images) {};

@@ -16,6 +16,13 @@ struct grub_images {
 
 void grub_images_done(struct grub_images *g);
 
+/* One GRUB image (format x86_64-efi or i386-pc) from the tree's own GRUB when it has one: its
+ * grub-mkimage run chrooted into the tree on its modules; else the tree's modules with the host's
+ * grub-mkimage of the same version; else the host's. early (a host path) may be NULL; prefix is
+ * grub-mkimage's -p. ret_dir (optional) gets the module directory used, as a host path. */
+int grub_mkimage_from(const char *tree, const char *format, const char *early, const char *prefix, const char *out,
+                      const char *const *modules, char **ret_dir);
+
 /* Build the images into workdir for the root filesystem root_uuid. */
 int grub_images_build(const char *workdir, const char *tree, const char *root_uuid, bool efi, bool bios,
                       struct grub_images *ret);

@@ -715,6 +715,12 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                         stage_fail("installer", r, "installer_build");
                         goto fail;
                 }
+                /* The media's UEFI loaders from the tree's own GRUB, like the image's. */
+                r = media_prepare_loaders(ctx, &env);
+                if (r < 0) {
+                        stage_fail("installer", r, "media_prepare_loaders");
+                        goto fail;
+                }
                 struct stat st_i, st_s;
                 if (stat(env.initrd, &st_i) < 0 || stat(env.squashfs, &st_s) < 0) {
                         r = -errno;

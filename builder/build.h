@@ -24,6 +24,10 @@ struct base_info {
         /* Where SUITE-security lives when the mirror is not the host's: NULL for "on the mirror"
          * (Ubuntu's archive carries noble-security), Debian's is an archive of its own. */
         const char *default_security_mirror;
+        /* dpkg path-excludes for an appliance (see rootfs.c): Ubuntu's kernel metapackage pulls
+         * linux-firmware and linux-modules-extra, two thirds of the image, mostly for hardware no
+         * rack server has. Debian's kernel pulls neither. */
+        bool appliance_excludes;
 };
 
 struct build_ctx {

@@ -48,8 +48,13 @@ char *fstab_render(const struct disk_spec *disk, const struct image_layout *l) {
                                         d += *c == '/';
                         if (d != depth)
                                 continue;
-                        buf_printf(&b, "UUID=%-40s  %-13s  %-6s  %s  0  %d\n", p->fs_uuid, p->mount,
-                                   fs_type_to_string(p->fs), s->options ? s->options : fstab_default_options(p),
+                        /* The ESP is read by the firmware only: a slow or missing one must not stop the
+                         * boot in emergency mode (a loaded TCG guest's udev took over systemd's 90 s to
+                         * show it), so it is nofail whatever options the profile gives. */
+                        const char *opts = s->options ? s->options : fstab_default_options(p);
+                        bool nofail = p->fs == FS_VFAT && !strstr(opts, "nofail");
+                        buf_printf(&b, "UUID=%-40s  %-13s  %-6s  %s%s  0  %d\n", p->fs_uuid, p->mount,
+                                   fs_type_to_string(p->fs), opts, nofail ? ",nofail" : "",
                                    streq(p->mount, "/") ? 1 : 2);
                 }
         return buf_steal(&b);

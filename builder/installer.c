@@ -43,6 +43,8 @@ void installer_env_done(struct installer_env *e) {
         free(e->initrd);
         free(e->squashfs);
         free(e->label);
+        free(e->grub_iso_efi);
+        free(e->grub_net_efi);
         *e = (struct installer_env) {};
 }
 

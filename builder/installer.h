@@ -33,6 +33,10 @@ struct installer_env {
         char *initrd;
         char *squashfs;
         char *label;    /* the ISO volume label the initrd looks for */
+        /* The ISO's and the PXE set's UEFI loaders, made by media_prepare_loaders() from the role
+         * tree's own GRUB while the tree is there (NULL: made from the host's at write time). */
+        char *grub_iso_efi;
+        char *grub_net_efi;
 };
 
 void installer_env_done(struct installer_env *e);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bootloader.h"
 #include "cleanup.h"
 #include "ed25519.h"
 #include "escape.h"
@@ -212,17 +213,28 @@ static int put_file(const char *src, int dirfd, const char *dst) {
         return r < 0 ? log_error_errno(r, "Failed to write %s: %m", dst) : 0;
 }
 
-/* A big file into the PXE set: a hard link when the work dir shares the file system, else a copy. */
+/* A big file into the PXE set: a hard link when the work dir shares the file system, else a copy.
+ * A TFTP or HTTP server that is not root must be able to hand every file out, so each is 0644: a
+ * source that is not (Ubuntu's /boot/vmlinuz-* is 0600) is copied, since a link shares its mode and
+ * a chmod would change the source too. */
 static int link_or_copy(const char *src, int dirfd, const char *dst) {
-        if (linkat(AT_FDCWD, src, dirfd, dst, 0) == 0)
-                return 0;
-        if (errno != EXDEV && errno != EPERM)
-                return log_error_errno(-errno, "Failed to link %s: %m", src);
+        struct stat st;
+        if (stat(src, &st) < 0)
+                return log_error_errno(-errno, "Failed to stat %s: %m", src);
+        if ((st.st_mode & 07777) == 0644) {
+                if (linkat(AT_FDCWD, src, dirfd, dst, 0) == 0)
+                        return 0;
+                if (errno != EXDEV && errno != EPERM)
+                        return log_error_errno(-errno, "Failed to link %s: %m", src);
+        }
         _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
         if (in < 0)
                 return -errno;
         _cleanup_close_ int out = openat(dirfd, dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (out < 0)
+                return -errno;
+        /* 0644 whatever the umask. */
+        if (fchmod(out, 0644) < 0)
                 return -errno;
         for (;;) {
                 ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
@@ -235,7 +247,62 @@ static int link_or_copy(const char *src, int dirfd, const char *dst) {
         }
 }
 
-static int make_efi_image(struct build_ctx *ctx, const char *label, const char *dir, char **ret_img) {
+static int copy_small(const char *src, const char *dst) {
+        _cleanup_free_ char *data = NULL;
+        size_t n = 0;
+        int r = read_file_full(AT_FDCWD, src, 64 << 20, &data, &n);
+        if (r >= 0)
+                r = write_file_atomic(AT_FDCWD, dst, data, n, 0644);
+        return r < 0 ? log_error_errno(r, "Failed to copy %s to %s: %m", src, dst) : 0;
+}
+
+static int modules_strv(const char *const *mods, size_t n, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (strv_extend(&l, mods[i]) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int media_prepare_loaders(struct build_ctx *ctx, struct installer_env *env) {
+        _cleanup_free_ char *dir = strprintf("%s/media-loaders", ctx->work_dir);
+        if (!dir)
+                return -ENOMEM;
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(-errno, "Failed to create %s: %m", dir);
+        _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return -errno;
+        int r = render_to(ctx, env->label, NULL, false, "grub-embed.cfg", dirfd, "grub-embed.cfg");
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *embed = strprintf("%s/grub-embed.cfg", dir);
+        _cleanup_free_ char *iso = strprintf("%s/BOOTX64.EFI", dir), *net = strprintf("%s/grubnetx64.efi", dir);
+        _cleanup_strv_free_ char **iso_mods = NULL, **net_mods = NULL;
+        if (!embed || !iso || !net)
+                return -ENOMEM;
+        if ((r = modules_strv(grub_iso_modules, ELEMENTSOF(grub_iso_modules), &iso_mods)) < 0 ||
+            (r = modules_strv(grub_net_modules, ELEMENTSOF(grub_net_modules), &net_mods)) < 0)
+                return r;
+        r = grub_mkimage_from(ctx->tree_dir, "x86_64-efi", embed, "/boot/grub", iso,
+                              (const char *const *) iso_mods, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make the ISO's EFI loader: %m");
+        /* Its prefix is the TFTP server's grub/: grub.cfg is read from there. */
+        r = grub_mkimage_from(ctx->tree_dir, "x86_64-efi", NULL, "(tftp)/grub", net, (const char *const *) net_mods,
+                              NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make the UEFI netboot loader grubnetx64.efi: %m");
+        env->grub_iso_efi = TAKE_PTR(iso);
+        env->grub_net_efi = TAKE_PTR(net);
+        return 0;
+}
+
+static int make_efi_image(struct build_ctx *ctx, const char *label, const char *prebuilt, const char *dir,
+                          char **ret_img) {
         _cleanup_free_ char *embed = strprintf("%s/grub-embed.cfg", dir);
         _cleanup_free_ char *efi = strprintf("%s/BOOTX64.EFI", dir);
         _cleanup_free_ char *img = strprintf("%s/efi.img", dir);
@@ -249,14 +316,19 @@ static int make_efi_image(struct build_ctx *ctx, const char *label, const char *
                 return r;
         /* grub-mkimage with the search as its early config, not grub-mkstandalone: the latter packs
          * grub.cfg into a memdisk tar stamped with the time of the copy, so no two ISOs were alike.
-         * Every module is built in; nothing is loaded from the medium. */
-        const char *argv[9 + ELEMENTSOF(grub_iso_modules) + 1] = { "grub-mkimage", "-O", "x86_64-efi", "-o", efi,
-                                                                   "-c", embed, "-p", "/boot/grub" };
-        size_t n = 9;
-        for (size_t i = 0; i < ELEMENTSOF(grub_iso_modules); i++)
-                argv[n++] = grub_iso_modules[i];
-        argv[n] = NULL;
-        r = tool_run(argv, NULL);
+         * Every module is built in; nothing is loaded from the medium. Made from the role tree's
+         * GRUB beforehand (media_prepare_loaders()) when the build could. */
+        if (prebuilt)
+                r = copy_small(prebuilt, efi);
+        else {
+                const char *argv[9 + ELEMENTSOF(grub_iso_modules) + 1] = { "grub-mkimage", "-O", "x86_64-efi", "-o", efi,
+                                                                           "-c", embed, "-p", "/boot/grub" };
+                size_t n = 9;
+                for (size_t i = 0; i < ELEMENTSOF(grub_iso_modules); i++)
+                        argv[n++] = grub_iso_modules[i];
+                argv[n] = NULL;
+                r = tool_run(argv, NULL);
+        }
         if (r < 0)
                 return log_error_errno(r, "Failed to make the ISO's EFI loader: %m");
         struct stat st;
@@ -311,7 +383,7 @@ int media_write_iso(struct build_ctx *ctx, const struct installer_env *env, cons
         if (r < 0)
                 return log_error_errno(r, "Failed to write %s: %m", id_name);
         _cleanup_free_ char *efi_img = NULL;
-        r = make_efi_image(ctx, env->label, dir, &efi_img);
+        r = make_efi_image(ctx, env->label, env->grub_iso_efi, dir, &efi_img);
         if (r < 0)
                 return r;
 
@@ -390,14 +462,18 @@ int media_write_pxe(struct build_ctx *ctx, const struct installer_env *env, cons
         _cleanup_free_ char *grubnet = strprintf("%s/grubnetx64.efi", dest_dir);
         if (!grubnet)
                 return -ENOMEM;
-        /* Its prefix is the TFTP server's grub/: grub.cfg is read from there. */
-        const char *argv[7 + ELEMENTSOF(grub_net_modules) + 1] = { "grub-mkimage", "-O", "x86_64-efi", "-o", grubnet,
-                                                                   "-p", "(tftp)/grub" };
-        size_t n = 7;
-        for (size_t i = 0; i < ELEMENTSOF(grub_net_modules); i++)
-                argv[n++] = grub_net_modules[i];
-        argv[n] = NULL;
-        r = tool_run(argv, NULL);
+        if (env->grub_net_efi)
+                r = copy_small(env->grub_net_efi, grubnet);
+        else {
+                /* Its prefix is the TFTP server's grub/: grub.cfg is read from there. */
+                const char *argv[7 + ELEMENTSOF(grub_net_modules) + 1] = { "grub-mkimage", "-O", "x86_64-efi", "-o",
+                                                                           grubnet, "-p", "(tftp)/grub" };
+                size_t n = 7;
+                for (size_t i = 0; i < ELEMENTSOF(grub_net_modules); i++)
+                        argv[n++] = grub_net_modules[i];
+                argv[n] = NULL;
+                r = tool_run(argv, NULL);
+        }
         if (r < 0)
                 return log_error_errno(r, "Failed to make the UEFI netboot loader grubnetx64.efi: %m");
         static const char *const names[] = {

@@ -63,6 +63,11 @@ int media_render(const struct build_ctx *ctx, const char *label, const char *pxe
                  const char *name, char **ret);
 
 /* Write the hybrid ISO to dest (a temporary name; the caller publishes it). */
+/* The ISO's and the PXE set's UEFI GRUB images, from the role tree's own GRUB (grub_mkimage_from()),
+ * into ctx->work_dir/media-loaders/: called while ctx->tree_dir still exists. Sets
+ * env->grub_iso_efi and env->grub_net_efi. */
+int media_prepare_loaders(struct build_ctx *ctx, struct installer_env *env);
+
 int media_write_iso(struct build_ctx *ctx, const struct installer_env *env, const struct media_source *src,
                     const char *dest);
 

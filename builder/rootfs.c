@@ -28,6 +28,7 @@ const struct base_info base_infos[] = {
                 .keyring = "/usr/share/keyrings/ubuntu-archive-keyring.gpg",
                 .default_mirror = "http://archive.ubuntu.com/ubuntu",
                 .default_security_mirror = NULL,
+                .appliance_excludes = true,
         },
         {
                 .name = "debian-12",
@@ -306,6 +307,61 @@ static const char undivert_hook[] =
         "--remove /usr/sbin/update-initramfs && "
         "for k in $(ls \"$1/lib/modules\"); do chroot \"$1\" update-initramfs -c -k \"$k\" || exit 1; done";
 
+/* What a rack server never uses, kept out of the base by dpkg itself (a dpkg.cfg.d file that stays
+ * in the image, so an upgrade there does not bring it back): firmware and drivers for graphics
+ * (servers' BMC consoles need none: ast, mgag200 and the virtual GPUs stay), wireless, Bluetooth,
+ * audio, cameras and SoCs, Mellanox/Marvell switch ASICs (not NICs), documentation but copyrights,
+ * man pages, translations. NIC, storage HBA and CPU microcode firmware stay: the ISO and PXE install
+ * onto real servers. The kernel's postinst runs depmod after unpacking, so modules.dep lists only
+ * what is there. Changing the list: bump APPLIANCE_EXCLUDES_TAG (it is in the base's cache key). */
+#define APPLIANCE_EXCLUDES_TAG "appliance-excludes-1"
+static const char *const firmware_excludes[] = {
+        "nvidia/*", "amdgpu/*", "radeon/*", "i915/*", "xe/*", "intel/iwlwifi/*", "iwlwifi-*", "intel/ipu/*",
+        "intel/vsc/*", "intel/ish/*", "mrvl/prestera/*", "mellanox/mlxsw_spectrum*", "qcom/*", "ath*",
+        "mediatek/*", "brcm/*", "rtw88/*", "rtw89/*", "rtlwifi/*", "rtl_bt/*", "cypress/*", "ti-connectivity/*",
+        "libertas/*", "qca/*", "cirrus/*", "dpaa2/*", "amlogic/*", "amphion/*", "s5p-*", "asihpi/*",
+        NULL,
+};
+static const char *const module_excludes[] = {
+        "sound/*", "drivers/net/wireless/*", "net/wireless/*", "net/mac80211/*", "drivers/media/*",
+        "drivers/bluetooth/*", "net/bluetooth/*", "drivers/gpu/drm/amd/*", "drivers/gpu/drm/nouveau/*",
+        "drivers/gpu/drm/i915/*", "drivers/gpu/drm/radeon/*", "drivers/gpu/drm/xe/*",
+        NULL,
+};
+static const char *const other_excludes[] = {
+        "path-exclude=/usr/share/doc/*", "path-include=/usr/share/doc/*/copyright", "path-exclude=/usr/share/man/*",
+        "path-exclude=/usr/share/info/*", "path-exclude=/usr/share/locale/*",
+        "path-include=/usr/share/locale/locale.alias",
+        /* HDMI CEC: DRM helpers of kept GPU drivers may use it. */
+        "path-include=/lib/modules/*/kernel/drivers/media/cec/*",
+        "path-include=/usr/lib/modules/*/kernel/drivers/media/cec/*",
+        NULL,
+};
+
+/* The excludes as a dpkg.cfg.d text; the package paths may be /lib/... or /usr/lib/... */
+static char *appliance_excludes_text(void) {
+        _cleanup_free_ char *t = strdup("# rackstack: what a rack server appliance does not need (builder/rootfs.c)\n");
+        static const char *const prefixes[] = { "/lib", "/usr/lib" };
+        for (size_t p = 0; t && p < ELEMENTSOF(prefixes); p++) {
+                for (size_t i = 0; t && firmware_excludes[i]; i++) {
+                        char *n = strprintf("%spath-exclude=%s/firmware/%s\n", t, prefixes[p], firmware_excludes[i]);
+                        free(t);
+                        t = n;
+                }
+                for (size_t i = 0; t && module_excludes[i]; i++) {
+                        char *n = strprintf("%spath-exclude=%s/modules/*/kernel/%s\n", t, prefixes[p], module_excludes[i]);
+                        free(t);
+                        t = n;
+                }
+        }
+        for (size_t i = 0; t && other_excludes[i]; i++) {
+                char *n = strprintf("%s%s\n", t, other_excludes[i]);
+                free(t);
+                t = n;
+        }
+        return TAKE_PTR(t);
+}
+
 static int run_mmdebstrap(struct build_ctx *ctx, char *const *packages, const char *out_tmp) {
         _cleanup_free_ char *include = strv_join(packages, ",");
         _cleanup_free_ char *src_main = strprintf("deb %s %s %s", ctx->mirror, ctx->base->suite, ctx->base->components);
@@ -346,6 +402,19 @@ static int run_mmdebstrap(struct build_ctx *ctx, char *const *packages, const ch
         argv[n++] = customize_hook;
         if (keyring_opt)
                 argv[n++] = keyring_opt;
+        /* --dpkgopt=FILE: mmdebstrap appends the file to /etc/dpkg/dpkg.cfg.d/99mmdebstrap, which stays. */
+        _cleanup_free_ char *excl_path = NULL, *excl_opt = NULL;
+        if (ctx->base->appliance_excludes) {
+                _cleanup_free_ char *text = appliance_excludes_text();
+                excl_path = strprintf("%s/dpkg-appliance-excludes", ctx->work_dir);
+                excl_opt = excl_path ? strprintf("--dpkgopt=%s", excl_path) : NULL;
+                if (!text || !excl_opt)
+                        return -ENOMEM;
+                int k = write_file_atomic(AT_FDCWD, excl_path, text, strlen(text), 0644);
+                if (k < 0)
+                        return log_error_errno(k, "Failed to write %s: %m", excl_path);
+                argv[n++] = excl_opt;
+        }
         argv[n++] = ctx->base->suite;
         argv[n++] = out_tmp;
         argv[n++] = src_main;
@@ -454,8 +523,9 @@ static int rootfs_family(struct build_ctx *ctx, char **ret) {
         int r = rootfs_packages(ctx->base, &pkgs);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *options = strprintf("variant=minbase;initramfs-once;updates;security=%s",
-                                                 ctx->security_mirror ?: ctx->mirror);
+        _cleanup_free_ char *options = strprintf("variant=minbase;initramfs-once;updates;security=%s%s",
+                                                 ctx->security_mirror ?: ctx->mirror,
+                                                 ctx->base->appliance_excludes ? ";" APPLIANCE_EXCLUDES_TAG : "");
         char *family = options ? cache_key("rootfs", NULL, ctx->base, ctx->mirror, pkgs, options) : NULL;
         if (!family)
                 return -ENOMEM;

@@ -710,10 +710,13 @@ static int plan_data_disk_relaxing(struct ctx *c, const struct disk_spec *s) {
                 const struct disk_info *d = D(c, i);
                 if (!c->in_scope[i] || d->holds_root)
                         continue;
-                if (al && !alias_mismatch(c, al, d))
-                        n_alias_match++;
+                /* count=N counts the disks left for this one: a disk a more constrained role disk
+                 * already took is accounted for (infra's "logs sas size>=500G count=1" beside its
+                 * "backups sas size>=2T": the 2T disk matches both, and is backups'). */
                 if (c->taken[i])
                         continue;
+                if (al && !alias_mismatch(c, al, d))
+                        n_alias_match++;
                 unsigned cls = disk_info_class(d);
                 const char *why;
                 if (!(classes & cls)) {

@@ -700,6 +700,34 @@ static void test_alias_and_pins(void **state) {
         assert_true(reasons_have(&r, "nvme0n1", "@pgdata asks for size>=1.5 TiB"));
         result_done(&r);
 
+        /* infra: "logs sas size>=500G count=1" and "backups sas size>=2T count=1"; the 2T disk matches
+         * both aliases but is backups' (planned first, the more constrained): logs' count is 1. */
+        {
+                const struct fake fi[] = {
+                        OSDISK,
+                        { "sdb", 500 * GiB, DISK_CLASS_HDD, TRANSPORT_SAS, "L1" },
+                        { "sdc", 2 * TiB, DISK_CLASS_HDD, TRANSPORT_SAS, "B1" },
+                };
+                struct disk_alias ia[] = {
+                        { .name = (char *) "logs", .classes = DISK_CLASS_HDD, .transports = TRANSPORT_SAS,
+                          .size_op = SIZE_OP_GE, .size = 500 * GiB, .count = 1, .expect_empty = true },
+                        { .name = (char *) "backups", .classes = DISK_CLASS_HDD, .transports = TRANSPORT_SAS,
+                          .size_op = SIZE_OP_GE, .size = 2 * TiB, .count = 1, .expect_empty = true },
+                };
+                struct part_pin ip[] = {
+                        { .mount = (char *) "/var/lib/graylog", .ondisk = (char *) "@logs" },
+                        { .mount = (char *) "/srv/backups", .ondisk = (char *) "@backups" },
+                };
+                struct storage_answers ai = { .aliases = ia, .n_aliases = 2, .pins = ip, .n_pins = 2 };
+                plan_role(&r, "infra", fi, 3, &ai, NULL, 0);
+                if (!disk_plan_ok(r.plan))
+                        dump(&r);
+                assert_true(disk_plan_ok(r.plan));
+                assert_non_null(planned(&r, "sdb"));
+                assert_non_null(planned(&r, "sdc"));
+                result_done(&r);
+        }
+
         /* count=2 but one disk matches */
         al.count = 2;
         plan_role(&r, "db", f, 4, &a, NULL, 0);

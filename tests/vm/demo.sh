@@ -1,7 +1,8 @@
 #!/bin/bash
-# make demo: build the db role on this host's own distribution and boot it in QEMU with the db
-# role's disks (an SSD for the OS, NVMe 500G and SAS 1T as sparse files) and two NICs; the serial
-# console is shown until rackstack-firstboot reports.
+# make demo: build the db role on Ubuntu 24.04, the product's base, whatever the host runs (Ubuntu's
+# archive is reachable from a Debian host and the reverse; RACKSTACK_VM_BASE=debian-12 builds the other
+# supported base), and boot it in QEMU with the db role's disks (an SSD for the OS, NVMe 500G and
+# SAS 1T as sparse files) and two NICs; the serial console is shown until rackstack-firstboot reports.
 #
 # The NICs are wired to tests/vm/gateway.py, which answers ARP for the site's gateways on their
 # VLANs the way the lab's switch and routers would (QEMU's user network drops tagged frames, and
@@ -22,7 +23,7 @@ gw=$!
 trap 'kill $gw 2>/dev/null' EXIT
 
 echo
-echo "== booting $RAW (UEFI, TCG: a few minutes) with NVMe 500G + SAS 1T (sparse) and two NICs"
+echo "== booting $RAW ($(host_base), UEFI, TCG: a few minutes) with NVMe 500G + SAS 1T (sparse) and two NICs"
 echo "== lab-db1.ks on an OEMDRV disk; the console follows"
 echo
 harness boot --image "$RAW" --firmware uefi --boot-disk-size 60G \

@@ -10,9 +10,29 @@
 vm_requirements
 ensure_media db
 
+# A TFTP or HTTP server that is not root hands the set out: every file must be world-readable and
+# every directory world-searchable (Ubuntu's /boot/vmlinuz-* is 0600 in the tree); no key material.
+bad=$(find "$PXE_DIR" \( -type f ! -perm -0444 \) -o \( -type d ! -perm -0555 \) -printf '%m %P\n')
+[ -z "$bad" ] || { echo "FAIL: the PXE set has files a non-root server cannot read:"; echo "$bad"; exit 1; }
+keys=$(grep -rl -e 'PRIVATE KEY' "$PXE_DIR" --include='*' -I 2>/dev/null; find "$PXE_DIR" -name '*.key' -printf '%P\n')
+[ -z "$keys" ] || { echo "FAIL: key material in the PXE set: $keys"; exit 1; }
+echo "ok   every file of the PXE set is world-readable, every directory searchable, no key material"
+# The UEFI netboot loader is the image's own GRUB (made in the role's tree), not the build host's.
+gv=$(python3 -c 'import json,sys; print({p["name"]: p["version"] for p in json.load(open(sys.argv[1]))["packages"]}.get("grub-efi-amd64-bin", ""))' \
+        "$MEDIA_DIR/manifest.json")
+[ -n "$gv" ] && grep -qaF "$gv" "$PXE_DIR/grubnetx64.efi" || { echo "FAIL: grubnetx64.efi is not GRUB $gv from the image"; exit 1; }
+echo "ok   grubnetx64.efi is the image's GRUB ($gv)"
+
 mkdir -p "$O/test-logs"
 httplog=$O/test-logs/vm-media-pxe-http.log
-python3 -m http.server "$PXE_PORT" --bind 127.0.0.1 --directory "$PXE_DIR" > "$httplog" 2>&1 &
+# The HTTP server runs as nobody when it can reach the directory (the checkout's parents may be
+# closed to other users; then as root, the modes above still checked).
+serve_as=()
+if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$PXE_DIR"; then
+        serve_as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+        echo "HTTP server runs as nobody"
+fi
+"${serve_as[@]}" python3 -m http.server "$PXE_PORT" --bind 127.0.0.1 --directory "$PXE_DIR" > "$httplog" 2>&1 &
 http_pid=$!
 trap 'kill "$http_pid" 2>/dev/null; wait "$http_pid" 2>/dev/null' EXIT
 for _ in $(seq 50); do

@@ -25,9 +25,9 @@ fi
 t0=$(date +%s)
 ensure_image db
 echo "image ready in $(( $(date +%s) - t0 )) s"
-exec python3 - "$RAW" "$TOP" "$O" <<'PY'
+exec python3 - "$RAW" "$TOP" "$O" "$(host_base)" <<'PY'
 import json, os, re, subprocess, sys, tempfile, time
-raw, top, out = sys.argv[1:4]
+raw, top, out, base = sys.argv[1:5]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
 from vmharness import VM, Disk, Nets, install_signal_handlers
 
@@ -116,7 +116,7 @@ try:
         ram = int(mem.strip()) * 1024
         cpus = int(ncpu.strip())
         budget, reserved = render("pg-budget", "--profile", os.path.join(top, "profiles/db.yaml"), "--ram", str(ram),
-                                  "--base", "debian-12").split()
+                                  "--base", base).split()
         expect_conf = render("postgresql", "--ram", budget, "--cpus", str(cpus))
         expect = dict(l.split(" = ", 1) for l in expect_conf.splitlines() if " = " in l and not l.startswith("#"))
         print("guest: MemTotal %d MiB, %d CPUs -> budget %d MiB (%d MiB set aside)" %
