@@ -155,7 +155,12 @@ static bool read_logical_line(struct ks_parser *p, struct tokens *toks, bool *re
                 if (c == '\\' && quote != '\'') {
                         size_t n = p->pos + 1;
                         if (n < p->size && at_eol(p, n)) {
-                                /* Continuation: the next physical line is part of this one. */
+                                /* Continuation: the next physical line is part of this one. Anaconda
+                                 * does not join lines (pykickstart splits one physical line at a time and
+                                 * reports the rest as an unknown command), so the file would mean
+                                 * something else to it: read it, but say so. */
+                                ks_warn(p, p->line, p->col,
+                                        "line continued with '\\': Anaconda and ksvalidator read each line on its own; write the command on one line");
                                 p->pos = n;
                                 skip_eol(p);
                                 if (p->pos < p->size && !check_line_length(p)) {
