@@ -354,7 +354,7 @@ static const struct bad bad_cases[] = {
           "%addon com_rackstack\nrole db\ndisk d class=ssd\n%end\n",
           2, 18, "two partitions grow without --maxsize on disk '@d'" },
         { "duplicate-mount", "part /srv --size=1\npart /srv --size=2\n", 2, 6, "mount point '/srv' is already used at 1:6" },
-        { "unknown-fstype", "part /srv --size=1 --fstype=ext3\n", 1, 29, "unknown --fstype 'ext3'" },
+        { "anaconda-fstype-refused", "part /srv --size=1 --fstype=ext3\n", 1, 29, "'--fstype=ext3' is refused" },
         { "fstype-swap-on-mount", "part /srv --size=1 --fstype=swap\n", 1, 20, "--fstype=swap is written 'part swap'" },
         { "maxsize-without-grow", "part /srv --size=1 --maxsize=10\n", 1, 20, "--maxsize limits --grow" },
         { "part-no-size", "part /srv --fstype=xfs\n", 1, 1, "'part' needs --size=" },
