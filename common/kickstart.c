@@ -607,12 +607,13 @@ static bool opt_fstype(struct ks_parser *p, const struct opt *o, const struct ks
                 }
         /* File systems Anaconda knows that rackstack does not make: refused by name, not "unknown". */
         static const char *const anaconda_fstypes[] = { "ext2", "ext3", "btrfs", "lvmpv", "raid", "hfs+",
-                                                        "prepboot", "appleboot", "ntfs", "iso9660", NULL };
+                                                        "prepboot", "appleboot", "ntfs", "iso9660", "mdmember",
+                                                        "tmpfs", NULL };
         for (const char *const *a = anaconda_fstypes; *a; a++)
                 if (streq(*a, v->s)) {
                         ks_err(p, v->line, v->col,
                                "'--fstype=%s' is refused: rackstack makes ext4, xfs, vfat, efi, swap and biosboot only%s", v->s,
-                               (streq(v->s, "lvmpv") || streq(v->s, "raid") || streq(v->s, "btrfs")) ? " (LVM, RAID and btrfs layouts are not created)" : "");
+                               (streq(v->s, "lvmpv") || streq(v->s, "raid") || streq(v->s, "btrfs") || streq(v->s, "mdmember")) ? " (LVM, RAID and btrfs layouts are not created)" : "");
                         return false;
                 }
         _cleanup_free_ char *hint = NULL;
