@@ -161,6 +161,24 @@ int cmd_show(int argc, char **argv) {
                 else
                         json_null(&j);
                 json_kv_string(&j, "domain", site->domain);
+                /* The same data as the text: the reverse proxy's routes, on the role that runs it. */
+                if (streq(p->role, "infra") && site->n_routes > 0) {
+                        json_key(&j, "routes");
+                        json_begin_array(&j);
+                        for (size_t i = 0; i < site->n_routes; i++) {
+                                const struct route_spec *rt = &site->routes[i];
+                                _cleanup_free_ char *fqdn = strprintf("%s.%s", rt->name, site->domain);
+                                _cleanup_free_ char *from = strprintf("%s:%u", rt->src.file, rt->src.line);
+                                json_begin_object(&j);
+                                json_kv_string(&j, "name", rt->name);
+                                json_kv_string(&j, "fqdn", fqdn);
+                                json_kv_string(&j, "backend", rt->backend);
+                                json_kv_uint(&j, "port", rt->port);
+                                json_kv_string(&j, "from", from);
+                                json_end_object(&j);
+                        }
+                        json_end_array(&j);
+                }
                 json_end_object(&j);
                 _cleanup_free_ char *out = buf_steal(&j.out);
                 if (!out)
@@ -179,9 +197,9 @@ int cmd_show(int argc, char **argv) {
                 for (size_t i = 0; i < h->n_addresses; i++) {
                         const struct vlan_spec *v = site_find_vlan(site, h->addresses[i].vlan);
                         _cleanup_free_ char *a = format_ipv4(h->addresses[i].addr);
-                        used = printf("    vlan %u (%s): %s/%u%s", h->addresses[i].vlan, v ? v->name : "?", strna(a),
-                                      v ? v->prefix : 0,
-                                      h->addresses[i].vlan == site->default_vlan ? " default route" : "");
+                        used = printf("    - { vlan: %u, name: %s, address: %s/%u, default_route: %s }",
+                                      h->addresses[i].vlan, v ? v->name : "?", strna(a), v ? v->prefix : 0,
+                                      h->addresses[i].vlan == site->default_vlan ? "true" : "false");
                         print_src(stdout, (size_t) used,
                                   &(struct ynode) { .file = (char *) h->addresses[i].src.file,
                                                     .line = h->addresses[i].src.line });
@@ -191,7 +209,8 @@ int cmd_show(int argc, char **argv) {
                 printf("routes:\n");
                 for (size_t i = 0; i < site->n_routes; i++) {
                         const struct route_spec *rt = &site->routes[i];
-                        int used = printf("  %s.%s -> %s:%u", rt->name, site->domain, rt->backend, rt->port);
+                        int used = printf("  - { name: %s, fqdn: %s.%s, backend: %s, port: %u }", rt->name, rt->name,
+                                          site->domain, rt->backend, rt->port);
                         print_src(stdout, (size_t) used, &(struct ynode) { .file = (char *) rt->src.file, .line = rt->src.line });
                 }
         }

@@ -152,13 +152,15 @@ char *proxmox_conf_render(const struct proxmox_plan *p) {
         buf_putc(&b, '#');
         buf_put_comment_text(&b, strempty(head));
         buf_putc(&b, '\n');
-        buf_printf(&b, "#made by rackstack-build; import.sh creates this VM as a template\n");
+        buf_printf(&b, "#made by rackstack-build: the config import.sh makes with its defaults (VMID %u, local-lvm,\n", id);
+        buf_puts(&b, "#vmbr0), after 'qm template' renamed the disks base-*. Not a file to copy into /etc/pve:\n");
+        buf_puts(&b, "#Proxmox adds a generated macaddr= to net0 and net1 when it creates the VM.\n");
         buf_puts(&b, "agent: enabled=1,fstrim_cloned_disks=1\n");
         buf_puts(&b, "bios: ovmf\n");
         buf_puts(&b, "boot: order=scsi0\n");
         buf_printf(&b, "cores: %u\n", p->cores);
         buf_puts(&b, "cpu: x86-64-v2-AES\n");
-        buf_printf(&b, "efidisk0: local-lvm:vm-%u-disk-%u,efitype=4m,pre-enrolled-keys=0,size=4M\n", id, vol++);
+        buf_printf(&b, "efidisk0: local-lvm:base-%u-disk-%u,efitype=4m,pre-enrolled-keys=0,size=4M\n", id, vol++);
         buf_printf(&b, "ide2: local-lvm:vm-%u-cloudinit,media=cdrom\n", id);
         buf_puts(&b, "machine: q35\n");
         buf_printf(&b, "memory: %" PRIu64 "\n", p->memory / MiB);
@@ -173,18 +175,18 @@ char *proxmox_conf_render(const struct proxmox_plan *p) {
                 const struct proxmox_disk *d = &p->disks[i];
                 if (d->bus != PROXMOX_BUS_SATA)
                         continue;
-                buf_printf(&b, "%s: local-lvm:vm-%u-disk-%zu", d->slot, id, (size_t) vol + 1 + i);
+                buf_printf(&b, "%s: local-lvm:base-%u-disk-%zu", d->slot, id, (size_t) vol + 1 + i);
                 disk_opts(&b, d->ssd, d->bus);
                 buf_printf(&b, ",size=%" PRIu64 "G\n", gib(d->size));
         }
-        buf_printf(&b, "scsi0: local-lvm:vm-%u-disk-%u", id, vol);
+        buf_printf(&b, "scsi0: local-lvm:base-%u-disk-%u", id, vol);
         disk_opts(&b, p->os_ssd, PROXMOX_BUS_SCSI);
         buf_printf(&b, ",size=%" PRIu64 "G\n", gib(p->os_size));
         for (size_t i = 0; i < p->n_disks; i++) {
                 const struct proxmox_disk *d = &p->disks[i];
                 if (d->bus != PROXMOX_BUS_SCSI)
                         continue;
-                buf_printf(&b, "%s: local-lvm:vm-%u-disk-%zu", d->slot, id, (size_t) vol + 1 + i);
+                buf_printf(&b, "%s: local-lvm:base-%u-disk-%zu", d->slot, id, (size_t) vol + 1 + i);
                 disk_opts(&b, d->ssd, d->bus);
                 buf_printf(&b, ",size=%" PRIu64 "G\n", gib(d->size));
         }
@@ -204,7 +206,8 @@ char *proxmox_import_render(const struct proxmox_plan *p) {
         buf_put_comment_text(&b, strempty(what));
         buf_printf(&b,
                    ", in one command, as root on a\n"
-                   "# Proxmox VE 7.2 or later host (import-from with a file path needs root@pam):\n"
+                   "# Proxmox VE 8 host with qemu-server 8.0.4 or later (for the x86-64-v2-AES CPU type; import-from\n"
+                   "# with a file path needs root@pam):\n"
                    "#     ./import.sh [--vmid N] [--storage ID] [--bridge NAME] [--force]\n"
                    "# --force destroys an existing VM or template with that VMID first. The bridge must be VLAN-aware:\n"
                    "# both NICs carry VLANs %s tagged, and the guest bonds them and adds the VLANs itself.\n"
@@ -222,7 +225,7 @@ char *proxmox_import_render(const struct proxmox_plan *p) {
         buf_puts(&b, "\n\n");
         buf_puts(&b,
                  "usage() {\n"
-                 "        sed -n '2,7s/^# \\{0,1\\}//p' \"$0\"\n"
+                 "        sed -n '2,8s/^# \\{0,1\\}//p' \"$0\"\n"
                  "}\n"
                  "die() {\n"
                  "        echo \"import.sh: $*\" >&2\n"
@@ -250,7 +253,12 @@ char *proxmox_import_render(const struct proxmox_plan *p) {
                  "img=$here/$IMAGE\n"
                  "[ -r \"$img\" ] || die \"$img is missing\"\n"
                  "command -v qm >/dev/null || die \"qm not found: run this on a Proxmox VE host\"\n"
-                 "[ \"$(id -u)\" = 0 ] || die \"run it as root: importing from a file path needs root@pam\"\n\n"
+                 "[ \"$(id -u)\" = 0 ] || die \"run it as root: importing from a file path needs root@pam\"\n"
+                 "# --cpu x86-64-v2-AES exists from qemu-server 8.0.4 (Proxmox VE 8): check before creating anything.\n"
+                 "qs=$(pveversion -v 2>/dev/null | awk '$1 == \"qemu-server:\" { print $2 }')\n"
+                 "[ -n \"$qs\" ] || die \"cannot tell the qemu-server version (pveversion -v): is this a Proxmox VE host?\"\n"
+                 "dpkg --compare-versions \"$qs\" ge 8.0.4 ||\n"
+                 "        die \"qemu-server $qs is too old: the x86-64-v2-AES CPU type needs 8.0.4 or later (Proxmox VE 8)\"\n\n"
                  "# The image as the build published it (SHA256SUMS one directory up lists proxmox/$IMAGE).\n"
                  "if [ -r \"$here/../SHA256SUMS\" ]; then\n"
                  "        sum=$(awk -v n=\"proxmox/$IMAGE\" '$2 == n || $2 == \"*\" n { print $1 }' \"$here/../SHA256SUMS\")\n"

@@ -36,5 +36,17 @@ bool ks_ifname_valid(const char *s);
 void ks_addon_line(struct ks_parser *p, const struct ks_val *words, size_t n);
 void ks_addon_done(struct ks_addon *a);
 
+/* kickstart-grammar.c: Anaconda's commands and options that kickstart.c does not parse, and what
+ * to do with each. */
+enum ks_foreign_kind { KS_IGNORED, KS_REFUSED };
+struct ks_foreign {
+        const char *command, *option; /* option NULL for a command */
+        bool takes_value;             /* options: whether a separate next word is its value */
+        enum ks_foreign_kind kind;
+        const char *why;
+};
+const struct ks_foreign *ks_foreign_command(const char *name);
+const struct ks_foreign *ks_foreign_option(const char *command, const char *option);
+
 /* kickstart-validate.c: the rules that span lines, run once everything is read. */
 void ks_validate(struct ks_parser *p);

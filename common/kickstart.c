@@ -155,7 +155,12 @@ static bool read_logical_line(struct ks_parser *p, struct tokens *toks, bool *re
                 if (c == '\\' && quote != '\'') {
                         size_t n = p->pos + 1;
                         if (n < p->size && at_eol(p, n)) {
-                                /* Continuation: the next physical line is part of this one. */
+                                /* Continuation: the next physical line is part of this one. Anaconda
+                                 * does not join lines (pykickstart splits one physical line at a time and
+                                 * reports the rest as an unknown command), so the file would mean
+                                 * something else to it: read it, but say so. */
+                                ks_warn(p, p->line, p->col,
+                                        "line continued with '\\': Anaconda and ksvalidator read each line on its own; write the command on one line");
                                 p->pos = n;
                                 skip_eol(p);
                                 if (p->pos < p->size && !check_line_length(p)) {
@@ -600,6 +605,17 @@ static bool opt_fstype(struct ks_parser *p, const struct opt *o, const struct ks
                         *(enum ks_fstype *) FIELD(obj, o) = (enum ks_fstype) i;
                         return true;
                 }
+        /* File systems Anaconda knows that rackstack does not make: refused by name, not "unknown". */
+        static const char *const anaconda_fstypes[] = { "ext2", "ext3", "btrfs", "lvmpv", "raid", "hfs+",
+                                                        "prepboot", "appleboot", "ntfs", "iso9660", "mdmember",
+                                                        "tmpfs", NULL };
+        for (const char *const *a = anaconda_fstypes; *a; a++)
+                if (streq(*a, v->s)) {
+                        ks_err(p, v->line, v->col,
+                               "'--fstype=%s' is refused: rackstack makes ext4, xfs, vfat, efi, swap and biosboot only%s", v->s,
+                               (streq(v->s, "lvmpv") || streq(v->s, "raid") || streq(v->s, "btrfs") || streq(v->s, "mdmember")) ? " (LVM, RAID and btrfs layouts are not created)" : "");
+                        return false;
+                }
         _cleanup_free_ char *hint = NULL;
         ks_err(p, v->line, v->col, "unknown --fstype '%s' (one of: ext4, xfs, vfat, efi, swap, biosboot)%s", v->s,
                did_you_mean(v->s, fstype_names + 1, &hint));
@@ -810,6 +826,21 @@ static bool parse_options(struct ks_parser *p, const struct opt *opts, size_t n_
                         if (streq(opts[k].name, name))
                                 break;
                 if (k == n_opts) {
+                        /* A valid Anaconda option is never "unknown": say what we do with it. */
+                        const struct ks_foreign *f = ks_foreign_option(toks->v[0].text, name);
+                        if (f) {
+                                if (f->kind == KS_REFUSED) {
+                                        ks_err(p, t->line, t->col, "'%s %s' is refused: %s", toks->v[0].text, name,
+                                               f->why);
+                                        ok = false;
+                                } else
+                                        ks_warn(p, t->line, t->col, "'%s %s' is ignored: %s", toks->v[0].text, name,
+                                                f->why);
+                                if (f->takes_value && !t->has_eq && i + 1 < toks->n &&
+                                    !startswith(toks->v[i + 1].text, "--"))
+                                        i++;
+                                continue;
+                        }
                         _cleanup_free_ char *hint = NULL;
                         ks_err(p, t->line, t->col, "unknown option '%s' for '%s'%s", name, toks->v[0].text,
                                did_you_mean(name, names, &hint));
@@ -946,6 +977,26 @@ static void cmd_network(struct ks_parser *p, const struct tokens *toks) {
         if (!PARSE_OPTS(network_opts, n, 0, 0, "")) {
                 network_done(n);
                 p->ks->n_networks--;
+                return;
+        }
+        bool hostname_only = !ks_given(n->device_src) && n->hostname && toks->n == 2;
+        for (size_t i = 0; hostname_only && i + 1 < p->ks->n_networks; i++)
+                if (!p->ks->networks[i].hostname) {
+                        /* "network --hostname=X" alone names the host, as in Anaconda: give the name
+                         * to the first line that has none. */
+                        p->ks->networks[i].hostname = TAKE_PTR(n->hostname);
+                        p->ks->networks[i].hostname_src = n->hostname_src;
+                        network_done(n);
+                        p->ks->n_networks--;
+                        return;
+                }
+        if (!ks_given(n->device_src)) {
+                /* Anaconda's default without --device (and without ksdevice=): the first
+                 * interface with a link. */
+                ks_warn(p, n->src.line, n->src.col,
+                        "'network' without --device: the first interface with a link is used, as Anaconda does (--device=link)");
+                n->device = ks_strdup(p, "link");
+                n->device_src = n->src;
         }
 }
 
@@ -1167,6 +1218,10 @@ static void cmd_user(struct ks_parser *p, const struct tokens *toks) {
                 return;
         if (!x->name)
                 ks_err(p, x->src.line, x->src.col, "'user' needs --name=");
+        for (size_t i = 1; x->password && i < toks->n; i++)
+                if (streq(toks->v[i].text, "--lock"))
+                        ks_err(p, toks->v[i].line, toks->v[i].col,
+                               "'user --lock' with --password is refused: rackstack would set the password and leave the account open");
         if (x->password) {
                 if (!x->iscrypted)
                         ks_err(p, x->password_src.line, x->password_src.col,
@@ -1227,13 +1282,6 @@ static void cmd_timezone(struct ks_parser *p, const struct tokens *toks) {
         struct ks_timezone *x = &p->ks->timezone;
         if (!singleton(p, toks, &x->src))
                 return;
-        for (size_t i = 1; i < toks->n; i++)
-                if (startswith(toks->v[i].text, "--ntpservers") || streq(toks->v[i].text, "--nontp")) {
-                        ks_err(p, toks->v[i].line, toks->v[i].col,
-                               "'timezone %.*s' is deprecated: use 'timesource --ntp-server='",
-                               (int) strcspn(toks->v[i].text, "="), toks->v[i].text);
-                        return;
-                }
         if (!PARSE_OPTS(timezone_opts, x, 1, 1, "a time zone such as Europe/Paris or Etc/UTC"))
                 return;
         const struct token *t = &toks->v[pos[0]];
@@ -1260,6 +1308,13 @@ static void cmd_timesource(struct ks_parser *p, const struct tokens *toks) {
         if (!PARSE_OPTS(timesource_opts, x, 0, 0, ""))
                 return;
         if (!x->server) {
+                bool disable = false;
+                for (size_t i = 1; i < toks->n; i++)
+                        disable = disable || streq(toks->v[i].text, "--ntp-disable");
+                if (disable) { /* warned about as ignored; nothing else on the line */
+                        p->ks->n_timesources--;
+                        return;
+                }
                 ks_err(p, x->src.line, x->src.col, "'timesource' needs --ntp-server= or --ntp-pool=");
                 return;
         }
@@ -1285,15 +1340,6 @@ static const char *const command_names[] = {
         "sshkey", "timezone", "timesource", "%pre", "%post", "%addon", "%end", NULL,
 };
 
-/* Commands Anaconda knows that we do not do: a clearer message than "unknown". */
-static const char *const anaconda_only[] = {
-        "raid", "volgroup", "logvol", "autopart", "reqpart", "lang", "keyboard", "firewall", "selinux",
-        "services", "skipx", "text", "graphical", "cmdline", "reboot", "poweroff", "halt", "shutdown", "url",
-        "repo", "install", "cdrom", "harddrive", "nfs", "liveimg", "firstboot", "eula", "authselect",
-        "authconfig", "auth", "group", "realm", "module", "ostreesetup", "iscsi", "iscsiname", "fcoe", "zfcp",
-        "snapshot", "mount", "btrfs", "xconfig", "vnc", "driverdisk", "updates", "mediacheck", "sshpw",
-        "logging", "rescue", "zipl", NULL,
-};
 
 /* ---- sections --------------------------------------------------------------------------------- */
 
@@ -1304,8 +1350,10 @@ static const struct opt script_opts[] = {
 };
 
 static bool is_section_header(const char *s, size_t len) {
+        /* Only a section header ends a script body; %include and %ksappend in a body are the
+         * script's own text, as Anaconda reads them. */
         static const char *const heads[] = { "%pre", "%post", "%addon", "%packages", "%onerror", "%traceback",
-                                             "%anaconda", "%include", "%ksappend" };
+                                             "%anaconda", "%pre-install", "%certificate" };
         while (len > 0 && isspace((unsigned char) *s))
                 s++, len--;
         for (size_t i = 0; i < ELEMENTSOF(heads); i++) {
@@ -1338,6 +1386,15 @@ static bool skip_section(struct ks_parser *p) {
 static void section_script(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
         const struct token *h = &toks->v[0];
+        for (size_t i = 1; i < toks->n; i++)
+                if (streq(toks->v[i].text, "--nochroot")) {
+                        ks_warn(p, toks->v[i].line, toks->v[i].col,
+                                "'%s --nochroot' is ignored (the script is not run): it runs in Anaconda's installer environment, outside the installed system, which an image-based first boot does not have",
+                                h->text);
+                        if (!skip_section(p))
+                                ks_err(p, h->line, h->col, "'%s' without '%%end'", h->text);
+                        return;
+                }
         struct ks_script *x = ks_grow(p, (void **) &p->ks->scripts, &p->ks->n_scripts, sizeof(*x));
         if (!x)
                 return;
@@ -1458,7 +1515,18 @@ static void parse_line(struct ks_parser *p, const struct tokens *toks) {
                         section_addon(p, toks);
                 else if (streq(t->text, "%end"))
                         ks_err(p, t->line, t->col, "'%%end' without a section to end");
-                else if (streq(t->text, "%include") || streq(t->text, "%ksappend"))
+                else if (streq(t->text, "%packages") || streq(t->text, "%onerror") ||
+                         streq(t->text, "%traceback") || streq(t->text, "%anaconda") ||
+                         streq(t->text, "%pre-install") || streq(t->text, "%certificate")) {
+                        ks_warn(p, t->line, t->col, "section '%s' is ignored: %s", t->text,
+                                streq(t->text, "%packages") ? "the image already holds its packages (the role decides them)" :
+                                streq(t->text, "%pre-install") ? "there is no installation step to run it before" :
+                                streq(t->text, "%anaconda") ? "it configures Anaconda's installer session" :
+                                streq(t->text, "%certificate") ? "rackstack-firstboot does not install certificates yet: the image's trust store stays" :
+                                "it runs when Anaconda fails, which an image-based first boot has no part of");
+                        if (!skip_section(p))
+                                ks_err(p, t->line, t->col, "'%s' without '%%end'", t->text);
+                } else if (streq(t->text, "%include") || streq(t->text, "%ksappend"))
                         ks_err(p, t->line, t->col, "'%s' is not supported: a rackstack kickstart is one self-contained file",
                                t->text);
                 else {
@@ -1476,11 +1544,14 @@ static void parse_line(struct ks_parser *p, const struct tokens *toks) {
                         commands[i].parse(p, toks);
                         return;
                 }
-        for (const char *const *a = anaconda_only; *a; a++)
-                if (streq(*a, t->text)) {
-                        ks_err(p, t->line, t->col, "kickstart command '%s' is not supported by rackstack", t->text);
-                        return;
-                }
+        const struct ks_foreign *f = ks_foreign_command(t->text);
+        if (f) {
+                if (f->kind == KS_REFUSED)
+                        ks_err(p, t->line, t->col, "'%s' is refused: %s", t->text, f->why);
+                else
+                        ks_warn(p, t->line, t->col, "'%s' is ignored: %s", t->text, f->why);
+                return;
+        }
         _cleanup_free_ char *hint = NULL;
         ks_err(p, t->line, t->col, "unknown command '%s'%s", t->text, did_you_mean(t->text, command_names, &hint));
 }

@@ -92,6 +92,18 @@ static int scalar(struct conv *c, const struct ynode *n, const char **ret) {
         return 0;
 }
 
+/* A number or a boolean: a quoted scalar is a string in every YAML tool, so "40" is refused where
+ * a number is expected rather than read as one. */
+static int plain_scalar(struct conv *c, const struct ynode *n, const char *what, const char **ret) {
+        if (scalar(c, n, ret) < 0)
+                return -EINVAL;
+        if (n->quoted) {
+                ERR(c, n, "'%s' is quoted, so it is a string in YAML, not %s: write it without quotes", *ret, what);
+                return -EINVAL;
+        }
+        return 0;
+}
+
 static int p_string(struct conv *c, const struct ynode *n, void *dst) {
         const char *s;
         if (scalar(c, n, &s) < 0)
@@ -111,7 +123,7 @@ static int p_string(struct conv *c, const struct ynode *n, void *dst) {
 static int p_unsigned(struct conv *c, const struct ynode *n, void *dst) {
         const char *s;
         uint32_t v;
-        if (scalar(c, n, &s) < 0)
+        if (plain_scalar(c, n, "a number", &s) < 0)
                 return -EINVAL;
         if (parse_uint32_range(s, 1, 1u << 20, &v) < 0) {
                 ERR(c, n, "'%s' is not a positive whole number", s);
@@ -224,9 +236,15 @@ DEFINE_ENUM_PARSER(p_service_fetch, enum service_fetch, service_fetch_from_strin
 
 static int p_bool(struct conv *c, const struct ynode *n, void *dst) {
         const char *s;
-        if (scalar(c, n, &s) < 0)
+        if (plain_scalar(c, n, "a boolean", &s) < 0)
                 return -EINVAL;
-        if (parse_bool(s, dst) < 0) {
+        /* YAML 1.2's core schema, which 1.1 agrees with; yes/no/on/off never reach here (the loader
+         * refuses them, as the two versions disagree on them). */
+        if (streq(s, "true") || streq(s, "True") || streq(s, "TRUE"))
+                *(bool *) dst = true;
+        else if (streq(s, "false") || streq(s, "False") || streq(s, "FALSE"))
+                *(bool *) dst = false;
+        else {
                 ERR(c, n, "'%s' is not a boolean (true or false)", s);
                 return -EINVAL;
         }
@@ -257,7 +275,7 @@ static int p_speed(struct conv *c, const struct ynode *n, void *dst) {
 static int p_u32_field(struct conv *c, const struct ynode *n, uint32_t min, uint32_t max, uint32_t *dst,
                        const char *what) {
         const char *s;
-        if (scalar(c, n, &s) < 0)
+        if (plain_scalar(c, n, "a number", &s) < 0)
                 return -EINVAL;
         if (parse_uint32_range(s, min, max, dst) < 0) {
                 ERR(c, n, "%s '%s' is out of range %" PRIu32 "..%" PRIu32, what, s, min, max);
@@ -277,7 +295,7 @@ static int p_mtu(struct conv *c, const struct ynode *n, void *dst) {
 static int p_vlan_id(struct conv *c, const struct ynode *n, uint16_t *ret) {
         uint32_t v;
         const char *s;
-        if (scalar(c, n, &s) < 0)
+        if (plain_scalar(c, n, "a VLAN id", &s) < 0)
                 return -EINVAL;
         if (parse_uint32_range(s, 1, 4094, &v) < 0) {
                 ERR(c, n, "VLAN id '%s' is outside 1..4094", s);

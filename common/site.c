@@ -79,6 +79,10 @@ static int ipv4_list(const struct ynode *seq, const char *what, struct diags *d,
 
 static uint16_t parse_vlan(const struct ynode *n, struct diags *d) {
         uint32_t v;
+        if (n->type == YNODE_SCALAR && n->quoted) {
+                ERR(d, n, "'%s' is quoted, so it is a string in YAML, not a VLAN id: write it without quotes", n->scalar);
+                return 0;
+        }
         if (n->type != YNODE_SCALAR || parse_uint32_range(n->scalar, 1, 4094, &v) < 0) {
                 ERR(d, n, "VLAN id '%s' is outside 1..4094", n->type == YNODE_SCALAR ? n->scalar : "?");
                 return 0;
@@ -198,6 +202,11 @@ static void parse_routes(struct site *s, const struct ynode *seq, struct diags *
                 uint32_t pv;
                 if (!name || !backend || !port)
                         continue;
+                if (port->quoted) {
+                        ERR(d, port, "'%s' is quoted, so it is a string in YAML, not a port: write it without quotes",
+                            port->scalar);
+                        continue;
+                }
                 if (parse_uint32_range(port->scalar, 1, 65535, &pv) < 0) {
                         ERR(d, port, "port '%s' is outside 1..65535", port->scalar);
                         continue;

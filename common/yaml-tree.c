@@ -153,6 +153,88 @@ static int load_children(struct loader *l, struct ynode *n, unsigned depth) {
         }
 }
 
+
+/* Match s against a small anchored pattern language: the YAML 1.1 (yaml.org/type) and 1.2 core
+ * schema differences we refuse are easier to read as code than as regexes. */
+static bool all_of(const char *s, const char *set) {
+        return *s && strspn(s, set) == strlen(s);
+}
+
+/* True for the plain scalars that YAML 1.1 tools (PyYAML, yq v3, Ansible) and YAML 1.2 tools
+ * (libyaml-based readers that follow the core schema, yq v4, Go's yaml.v3) resolve to different
+ * values. We read scalars as text, so a profile meaning one thing to us and another to a linter or
+ * a templating tool is exactly the trap we refuse; quoting makes the text a string in both. */
+static const char *yaml_version_trap(const char *s) {
+        static const char *const bools11[] = { "y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO",
+                                               "on", "On", "ON", "off", "Off", "OFF", NULL };
+        for (const char *const *b = bools11; *b; b++)
+                if (streq(s, *b))
+                        return "is a boolean in YAML 1.1 but a string in YAML 1.2: write true or false, or quote it";
+        const char *d = s + (*s == '-' || *s == '+');
+        if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X') && d[2])
+                return "is a hexadecimal number in one YAML version and not in the other: write it in decimal, or quote it";
+        if (d[0] == '0' && (d[1] == 'o' || d[1] == 'b') && d[2] && all_of(d + 2, "0123456789_"))
+                return "is an octal or binary number in one YAML version and a string in the other: write it in decimal, or quote it";
+        if (d[0] == '0' && d[1] && all_of(d + 1, "0123456789_"))
+                return "has a leading zero: YAML 1.1 reads it as octal, YAML 1.2 as decimal; write it without the zero, or quote it";
+        if (all_of(d, "0123456789_") && strchr(d, '_') && d[0] != '_')
+                return "has '_' digit separators, a number in YAML 1.1 but a string in YAML 1.2: write the digits alone, or quote it";
+        /* Sexagesimal ints (1.1 only): 1:20, 190:20:30 — also catches MAC-like all-digit groups. */
+        if (d[0] >= '1' && d[0] <= '9' && strchr(d, ':') && all_of(d, "0123456789_:")) {
+                bool ok = true;
+                for (const char *g = strchr(d, ':'); g && ok; g = strchr(g + 1, ':')) {
+                        size_t n = strspn(g + 1, "0123456789");
+                        ok = (n == 1 || n == 2) && (n == 1 || g[1] <= '5') && (g[1 + n] == ':' || !g[1 + n]);
+                }
+                if (ok)
+                        return "is a base-60 number in YAML 1.1 but a string in YAML 1.2: quote it";
+        }
+        /* 1e3: a float in YAML 1.2's core schema, a string in 1.1 (whose floats need a dot). */
+        const char *e = d + strspn(d, "0123456789");
+        if (e > d && (*e == 'e' || *e == 'E')) {
+                e++;
+                e += (*e == '-' || *e == '+');
+                if (all_of(e, "0123456789"))
+                        return "is a number in YAML 1.2 but a string in YAML 1.1: quote it";
+        }
+        return NULL;
+}
+
+/* Control characters are in no value we write into a config or a script on purpose: a newline in a
+ * VLAN name becomes a line of pg_hba.conf. Checked for every scalar, keys too, quoted or not. */
+static const char *control_char(const char *s, size_t *ret_at) {
+        for (size_t i = 0; s[i]; i++) {
+                unsigned char c = (unsigned char) s[i];
+                bool c1 = c == 0xc2 && (unsigned char) s[i + 1] >= 0x80 && (unsigned char) s[i + 1] <= 0x9f;
+                if (c < 0x20 || c == 0x7f || c1) {
+                        *ret_at = i;
+                        return c == '\n' ? "a line break" : c == '\t' ? "a tab" : "a control character";
+                }
+        }
+        return NULL;
+}
+
+/* The message for a scalar we refuse, or NULL. Thread-unsafe static buffer: the loader is not
+ * shared between threads. */
+static const char *yaml_scalar_refusal(const char *s, bool quoted_or_block) {
+        static char msg[512];
+        size_t at;
+        const char *what = control_char(s, &at);
+        if (what) {
+                snprintf(msg, sizeof msg, "%s (byte 0x%02x) at character %zu of a value: control characters are refused in every value",
+                         what, (unsigned char) s[at] == 0xc2 ? (unsigned char) s[at + 1] : (unsigned char) s[at], at + 1);
+                return msg;
+        }
+        if (quoted_or_block)
+                return NULL;
+        const char *trap = yaml_version_trap(s);
+        if (trap) {
+                snprintf(msg, sizeof msg, "'%.64s' %s", s, trap);
+                return msg;
+        }
+        return NULL;
+}
+
 static int load_node(struct loader *l, yaml_event_t *ev, unsigned depth, struct ynode **ret) {
         if (depth > YAML_MAX_DEPTH) {
                 diag_error(l->diags, l->file, ev->start_mark.line + 1, ev->start_mark.column + 1,
@@ -206,6 +288,13 @@ static int load_node(struct loader *l, yaml_event_t *ev, unsigned depth, struct 
                 }
                 n->quoted = ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
                             ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+                const char *why = yaml_scalar_refusal(n->scalar, n->quoted || ev->data.scalar.style !=
+                                                                                   YAML_PLAIN_SCALAR_STYLE);
+                if (why) {
+                        diag_error(l->diags, l->file, n->line, n->col, "%s", why);
+                        ynode_free(n);
+                        return -EINVAL;
+                }
                 *ret = n;
                 return 0;
         }

@@ -28,7 +28,7 @@ assert d["profile"]["hardware"]["ram"]["from"].startswith("profiles/db.yaml:")
 assert d["host"]["fqdn"]=="lab-db1.domain.com"
 ' "$tmp/json"
 "$B" show infra >"$tmp/infra" 2>&1
-check "show infra lists the Traefik routes" grep -Eq '^  cloud\.domain\.com -> lab-app1:80 ' "$tmp/infra"
+check "show infra lists the Traefik routes" grep -Eq '^  - \{ name: cloud, fqdn: cloud\.domain\.com, backend: lab-app1, port: 80 \}' "$tmp/infra"
 
 "$B" show nosuch >"$tmp/out" 2>&1; rc=$?
 check "unknown role exits 2" test $rc = 2

@@ -78,9 +78,17 @@ fi
 exit 0
 EOF
 chmod +x "$T/bin/qm"
+# a stand-in pveversion: the qemu-server version comes from $PVE_QEMU_SERVER
+cat > "$T/bin/pveversion" <<'EOF'
+#!/bin/bash
+echo "proxmox-ve: 8.1.0 (running kernel: 6.5.11-7-pve)"
+echo "pve-manager: 8.1.4 (running version: 8.1.4/ec5affc9e41f1d79)"
+echo "qemu-server: ${PVE_QEMU_SERVER:-8.1.4}"
+EOF
+chmod +x "$T/bin/pveversion"
 runimport() { # args... -> rc, log in $T/qm.log, output in $T/out
         : > "$T/qm.log"
-        (cd "$T" && PATH=$T/bin:$PATH QM_LOG=$T/qm.log QM_EXISTING=${QM_EXISTING:-} "$H/proxmox/import.sh" "$@") > "$T/out" 2>&1
+        (cd "$T" && PATH=$T/bin:$PATH QM_LOG=$T/qm.log QM_EXISTING=${QM_EXISTING:-} PVE_QEMU_SERVER=${PVE_QEMU_SERVER:-8.1.4} "$H/proxmox/import.sh" "$@") > "$T/out" 2>&1
         rc=$?
 }
 runimport
@@ -113,6 +121,22 @@ else
 fi
 runimport --vmid 42
 if [ "$rc" = 2 ] && [ ! -s "$T/qm.log" ]; then ok "import.sh --vmid 42: refused (below 100)"; else not_ok "import.sh --vmid 42 (rc=$rc)"; fi
+# Proxmox VE 7 (qemu-server 7.4-3, 8.0.3): no x86-64-v2-AES CPU type, refused before qm create
+for v in 7.4-3 8.0.3; do
+        PVE_QEMU_SERVER=$v runimport
+        if [ "$rc" = 1 ] && grep -q "qemu-server $v is too old" "$T/out" && ! grep -q "qm create" "$T/qm.log"; then
+                ok "import.sh: qemu-server $v is refused before anything is created"
+        else
+                not_ok "import.sh on qemu-server $v (rc=$rc): $(cat "$T/out")"
+        fi
+done
+PVE_QEMU_SERVER=8.0.4 runimport
+if [ "$rc" = 0 ] && grep -q "qm create 9012 .*--cpu x86-64-v2-AES" "$T/qm.log"; then
+        ok "import.sh: qemu-server 8.0.4 creates the VM with --cpu x86-64-v2-AES"
+else
+        not_ok "import.sh on qemu-server 8.0.4 (rc=$rc)"
+fi
+
 # a damaged image: refused before qm is called
 rm "$img"; cp "$PX/$host.qcow2" "$img"; printf 'x' | dd of="$img" bs=1 seek=100000 conv=notrunc status=none
 runimport

@@ -177,7 +177,20 @@ static const struct bad_case {
         { "duplicate key", "inherits: base\nrole: db\nrole: db\n", 3, 1, "duplicate key 'role'" },
         { "yaml syntax", "inherits: base\nrole: [db\n", 3, 1, "YAML syntax" },
         { "alias", "inherits: base\nrole: &r db\n", 2, 7, "anchors are not supported" },
-        { "tab in indentation", "inherits: base\nhardware:\n\tcores: 8\n", 3, 1, "YAML syntax" },
+        { "tab in indentation", "inherits: base\nhardware:\n\tcores: 8\n", 3, 1, "YAML syntax" },        { "leading zero VLAN (1.1 octal)", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nnetwork: { vlans: [040] }\n", 4, 20, "'040' has a leading zero: YAML 1.1 reads it as octal" },
+        { "yes as boolean", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\ndisks:\n  - { name: os, os: yes }\n", 5, 21, "'yes' is a boolean in YAML 1.1 but a string in YAML 1.2" },
+        { "on as boolean", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\ndisks:\n  - { name: os, os: On }\n", 5, 21, "'On' is a boolean in YAML 1.1" },
+        { "hex number", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nnetwork: { bond: { miimon: 0x64 } }\n", 4, 28, "'0x64' is a hexadecimal number" },
+        { "octal 0o", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nnetwork: { vlans: [0o40] }\n", 4, 20, "'0o40' is an octal or binary number" },
+        { "digit separators", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nnetwork: { bond: { miimon: 1_000 } }\n", 4, 28, "'1_000' has '_' digit separators" },
+        { "base 60", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nnetwork: { bond: { miimon: 1:40 } }\n", 4, 28, "is a base-60 number in YAML 1.1" },
+        { "exponent without dot", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nnetwork: { bond: { miimon: 1e3 } }\n", 4, 28, "is a number in YAML 1.2 but a string in YAML 1.1" },
+        { "quoted VLAN is a string", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nnetwork: { vlans: [\"40\"] }\n", 4, 20, "'40' is quoted, so it is a string in YAML, not a VLAN id" },
+        { "quoted boolean is a string", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\ndisks:\n  - { name: os, os: 'true' }\n", 5, 21, "'true' is quoted, so it is a string in YAML, not a boolean" },
+        { "newline in a disk name", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\ndisks:\n  - { name: \"data\\nrm -rf /\", class: nvme }\n", 5, 13, "a line break (byte 0x0a) at character 5 of a value" },
+        { "escape character in a key", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\n\"net\\ework\": {}\n", 4, 1, "a control character (byte 0x1b)" },
+        { "tab in a quoted value", "inherits: base\nrole: \"d\\tb\"\nhardware: { cores: 8, ram: 32G }\n", 2, 7, "a tab (byte 0x09)" },
+        { "C1 control in a value", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nx: \"a\\u0085b\"\n", 4, 4, "a control character (byte 0x85)" },
 };
 
 static int setup(void **state) {
@@ -332,7 +345,10 @@ static const struct bad_case bad_sites[] = {
         { "unknown key", "domain: d.com\ndefault-vlan: 20\nvlan: []\nhosts: []\n", 3, 1, "did you mean 'vlans'?" },
         { "duplicate address", "domain: d.com\ndefault-vlan: 20\nvlans:\n  - { id: 20, name: x, subnet: 10.0.50.0/24 }\n"
           "hosts:\n  - { name: a, role: db, addresses: { 20: 10.0.50.2 } }\n  - { name: b, role: id, addresses: { 20: 10.0.50.2 } }\n",
-          7, 43, "is also host 'a''s" },
+          7, 43, "is also host 'a''s" },        { "newline in a VLAN name", "domain: d.com\ndefault-vlan: 20\nvlans:\n  - { id: 20, name: \"db\\nhost all all 0.0.0.0/0 trust\", subnet: 10.0.50.0/24 }\nhosts: []\n", 4, 21, "a line break (byte 0x0a) at character 3 of a value" },
+        { "leading-zero port (1.1 octal)", "domain: d.com\ndefault-vlan: 20\nvlans:\n  - { id: 20, name: x, subnet: 10.0.50.0/24 }\nhosts:\n  - { name: h, role: db, addresses: { 20: 10.0.50.2 } }\nroutes:\n  - { name: a, backend: h, port: 012470 }\n", 8, 34, "'012470' has a leading zero" },
+        { "quoted port is a string", "domain: d.com\ndefault-vlan: 20\nvlans:\n  - { id: 20, name: x, subnet: 10.0.50.0/24 }\nhosts:\n  - { name: h, role: db, addresses: { 20: 10.0.50.2 } }\nroutes:\n  - { name: a, backend: h, port: \"80\" }\n", 8, 34, "'80' is quoted, so it is a string in YAML, not a port" },
+        { "quoted VLAN id", "domain: d.com\ndefault-vlan: 20\nvlans:\n  - { id: \"20\", name: x, subnet: 10.0.50.0/24 }\nhosts: []\n", 4, 11, "'20' is quoted, so it is a string in YAML, not a VLAN id" },
 };
 
 static void test_good_site(void **state) {
@@ -426,6 +442,26 @@ static void test_shipped(void **state) {
 }
 
 /* The image carries the resolved profile as yaml_dump() writes it: it must load to the same model. */
+/* True/TRUE/False are booleans in YAML 1.1 and 1.2 alike: accepted. A quoted number that is a
+ * string (a name) stays a string. */
+static void test_yaml_core_booleans(void **state) {
+        static const char *const spellings[] = { "true", "True", "TRUE" };
+        for (size_t i = 0; i < ELEMENTSOF(spellings); i++) {
+                _cleanup_free_ char *role = strprintf(
+                        "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\n"
+                        "disks:\n  - { name: os, os: %s }\n", spellings[i]);
+                write_file("db.yaml", role);
+                struct diags d = {};
+                struct profile *p = NULL;
+                int r = profile_load(tmpdir, "db", &d, &p);
+                if (r < 0)
+                        diags_print(&d, stderr);
+                assert_int_equal(r, 0);
+                profile_free(p);
+                diags_done(&d);
+        }
+}
+
 static void test_dump_roundtrip(void **state) {
         for (size_t i = 0; i < n_role_names; i++) {
                 struct diags d = {};
@@ -507,6 +543,7 @@ int main(void) {
                 cmocka_unit_test(test_profile_site_cross),
                 cmocka_unit_test(test_shipped),
                 cmocka_unit_test(test_dump_roundtrip),
+                cmocka_unit_test(test_yaml_core_booleans),
         };
         return cmocka_run_group_tests_name("profile", tests, setup, teardown);
 }

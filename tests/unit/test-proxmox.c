@@ -5,11 +5,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 #include <string.h>
 
 #include "cleanup.h"
 #include "proxmox.h"
+#include "util.h"
 
 struct loaded {
         struct profile *p;
@@ -78,7 +81,7 @@ static void test_db_conf(void **state) {
                 "bios: ovmf",
                 "boot: order=scsi0",
                 "cores: 8",
-                "efidisk0: local-lvm:vm-9012-disk-0,efitype=4m,pre-enrolled-keys=0,size=4M",
+                "efidisk0: local-lvm:base-9012-disk-0,efitype=4m,pre-enrolled-keys=0,size=4M",
                 "ide2: local-lvm:vm-9012-cloudinit,media=cdrom",
                 "machine: q35",
                 "memory: 32768",
@@ -86,9 +89,9 @@ static void test_db_conf(void **state) {
                 "net0: virtio,bridge=vmbr0,trunks=10;20;40",
                 "net1: virtio,bridge=vmbr0,trunks=10;20;40",
                 "ostype: l26",
-                "sata0: local-lvm:vm-9012-disk-3,discard=on,size=1024G",
-                "scsi0: local-lvm:vm-9012-disk-1,discard=on,iothread=1,ssd=1,size=50G",
-                "scsi1: local-lvm:vm-9012-disk-2,discard=on,iothread=1,ssd=1,size=500G",
+                "sata0: local-lvm:base-9012-disk-3,discard=on,size=1024G",
+                "scsi0: local-lvm:base-9012-disk-1,discard=on,iothread=1,ssd=1,size=50G",
+                "scsi1: local-lvm:base-9012-disk-2,discard=on,iothread=1,ssd=1,size=500G",
                 "scsihw: virtio-scsi-single",
                 "serial0: socket",
                 "template: 1",
@@ -98,6 +101,9 @@ static void test_db_conf(void **state) {
                 if (!has_line(conf, want[i]))
                         fail_msg("missing '%s' in:\n%s", want[i], conf);
         }
+        /* what it is: qm template's base-* names, and the MACs Proxmox adds said, not invented */
+        assert_null(strstr(conf, ":vm-9012-disk-"));
+        assert_non_null(strstr(conf, "macaddr="));
         /* keys sorted as PVE writes them, the description first */
         assert_true(strncmp(conf, "#rackstack lab-db1 (role db)", 28) == 0);
         _cleanup_free_ char *prev = NULL;
@@ -126,6 +132,22 @@ static void test_db_import(void **state) {
         assert_non_null(strstr(sh, "--scsi0 \"$STORAGE:0,import-from=$img,discard=on,iothread=1,ssd=1\""));
         assert_non_null(strstr(sh, "--machine q35 --bios ovmf --efidisk0 \"$STORAGE:1,efitype=4m,pre-enrolled-keys=0\""));
         assert_non_null(strstr(sh, "--cores 8 --memory 32768"));
+        /* x86-64-v2-AES exists only from qemu-server 8.0.4: the script checks before qm create */
+        const char *check = strstr(sh, "dpkg --compare-versions \"$qs\" ge 8.0.4");
+        assert_non_null(check);
+        assert_true(check < strstr(sh, "qm create"));
+        assert_null(strstr(sh, "7.2 or later"));
+        /* the script parses, and shellcheck (where installed) has nothing to say */
+        char path[] = "/tmp/test-proxmox-import-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, sh, strlen(sh)), (ssize_t) strlen(sh));
+        close(fd);
+        _cleanup_free_ char *cmd = strprintf("bash -n %s && { ! command -v shellcheck >/dev/null || shellcheck -s bash %s; }",
+                                             path, path);
+        int rc = system(cmd);
+        unlink(path);
+        assert_int_equal(rc, 0);
         assert_non_null(strstr(sh, "--net0 \"virtio,bridge=$BRIDGE,trunks=10;20;40\""));
         assert_non_null(strstr(sh, "--net1 \"virtio,bridge=$BRIDGE,trunks=10;20;40\""));
         assert_true(has_line(sh, "qm resize \"$VMID\" scsi0 50G"));
