@@ -217,13 +217,14 @@ static char *addr_string(uint32_t a) {
         return a ? strprintf("%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff) : NULL;
 }
 
-/* The mount of the profile's disk called name, its first partition with one. */
+/* The mount of the profile's disk called name (its first partition with one), or of a partition
+ * called name on any disk (erp's appdata disk has a partition "odoo" at /var/lib/odoo). */
 static const char *disk_mount(const struct profile *p, const char *name) {
         for (size_t i = 0; name && i < p->n_disks; i++)
-                if (streq(p->disks[i].name, name))
-                        for (size_t j = 0; j < p->disks[i].n_parts; j++)
-                                if (p->disks[i].parts[j].mount)
-                                        return p->disks[i].parts[j].mount;
+                for (size_t j = 0; j < p->disks[i].n_parts; j++)
+                        if (p->disks[i].parts[j].mount &&
+                            (streq(p->disks[i].name, name) || streq(strempty(p->disks[i].parts[j].name), name)))
+                                return p->disks[i].parts[j].mount;
         return NULL;
 }
 
