@@ -36,6 +36,7 @@
 #include "util.h"
 #include "verify.h"
 #include "validate-ks.h"
+#include "vendor-stage.h"
 
 uint64_t build_image_size(uint64_t tree_bytes) {
         /* Room for what firstboot and the first package updates add before root is grown to the
@@ -139,7 +140,7 @@ static void usage(FILE *f) {
               "                                [--format raw,qcow2,iso,pxe,proxmox] [--out DIR] [--cache DIR] [--json]\n"
               "                                [--profiles DIR] [--firstboot PATH] [--verbose]\n"
               "                                [--sign PREFIX.key] [--check-reproducible] [--pin-from MANIFEST]\n"
-              "                                [--ks FILE] [--pxe-url URL]\n"
+              "                                [--ks FILE] [--pxe-url URL] [--mirror FROM=TO]... [--defer-vendor]\n"
               "\n"
               "Builds the role's OS disk image into DIR/<host>/ (default ./out): <host>.raw, <host>.qcow2,\n"
               "<host>.iso (installer: CD or USB stick, BIOS and UEFI), pxe/ (network installer),\n"
@@ -147,6 +148,9 @@ static void usage(FILE *f) {
               "host's apt source when it runs the same release, else the official archive. --ks puts a\n"
               "kickstart on the ISO and in the PXE set; --pxe-url is where the PXE set's files are served\n"
               "over HTTP (default http://next-server/rackstack/<host>: the DHCP boot server).\n"
+              "Vendor services (source apt or oci) are fetched, verified and put in the image; --mirror\n"
+              "FROM=TO (repeatable; before site.yaml's mirrors:) maps a vendor registry or repository to a\n"
+              "mirror, --defer-vendor leaves them all to first boot (recorded \"deferred\").\n"
               "--sign writes SHA256SUMS.sig and bakes PREFIX.pub into the image as " SIGNING_PUB_IN_IMAGE ".\n",
               f);
 }
@@ -154,12 +158,13 @@ static void usage(FILE *f) {
 struct build_opts {
         const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot, *sign, *pin_from, *ks,
                 *pxe_url;
-        bool json, verbose, check_reproducible;
+        char **vendor_maps; /* --mirror FROM=TO */
+        bool json, verbose, check_reproducible, defer_vendor;
 };
 
 static int parse_args(int argc, char **argv, struct build_opts *ret) {
         enum { ARG_BASE = 0x100, ARG_MIRROR, ARG_FORMAT, ARG_OUT, ARG_CACHE, ARG_JSON, ARG_PROFILES, ARG_FIRSTBOOT, ARG_SIGN,
-               ARG_CHECK_REPRODUCIBLE, ARG_PIN_FROM, ARG_KS, ARG_PXE_URL };
+               ARG_CHECK_REPRODUCIBLE, ARG_PIN_FROM, ARG_KS, ARG_PXE_URL, ARG_DEFER_VENDOR };
         static const struct option options[] = {
                 { "base", required_argument, NULL, ARG_BASE },
                 { "mirror", required_argument, NULL, ARG_MIRROR },
@@ -174,6 +179,7 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 { "pin-from", required_argument, NULL, ARG_PIN_FROM },
                 { "ks", required_argument, NULL, ARG_KS },
                 { "pxe-url", required_argument, NULL, ARG_PXE_URL },
+                { "defer-vendor", no_argument, NULL, ARG_DEFER_VENDOR },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -185,7 +191,15 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
         while ((c = getopt_long(argc, argv, "vh", options, NULL)) >= 0) {
                 switch (c) {
                 case ARG_BASE: o.base = optarg; break;
-                case ARG_MIRROR: o.mirror = optarg; break;
+                case ARG_MIRROR:
+                        /* FROM=TO maps a vendor source; a plain URL is the distribution's archive. */
+                        if (strchr(optarg, '=')) {
+                                if (strv_extend(&o.vendor_maps, optarg) < 0)
+                                        return -ENOMEM;
+                        } else
+                                o.mirror = optarg;
+                        break;
+                case ARG_DEFER_VENDOR: o.defer_vendor = true; break;
                 case ARG_FORMAT: o.formats = optarg; break;
                 case ARG_OUT: o.out = optarg; break;
                 case ARG_CACHE: o.cache = optarg; break;
@@ -584,6 +598,11 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         int r;
 
         remove_dead_staging(ctx->out_dir);
+        /* Vendor sources are checked (keys, signatures, digests) before anything is built: a bad
+         * one fails the build in seconds. */
+        r = vendor_plan(ctx);
+        if (r < 0)
+                goto fail;
         r = layer_stage(ctx);
         if (r < 0)
                 goto fail;
@@ -606,11 +625,19 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
                         goto fail;
         }
 
+        r = vendor_images_install(ctx);
+        if (r < 0)
+                goto fail;
         r = query_packages(ctx->tree_dir, &m.pkgs, &m.n_pkgs);
         if (r < 0) {
                 log_error_errno(r, "Failed to list the image's packages: %m");
                 goto fail;
         }
+        r = vendor_record(ctx, &m);
+        if (r < 0)
+                goto fail;
+        m.vendor = ctx->vendor;
+        m.n_vendor = ctx->n_vendor;
         if (ctx->pins) {
                 _cleanup_free_ char *report = NULL;
                 r = pins_compare(ctx->pins, ctx->n_pins, m.pkgs, m.n_pkgs, 20, &report);
@@ -953,8 +980,12 @@ static int check_reproducible(const struct build_opts *o, int64_t sde) {
         for (size_t i = 0; i < ELEMENTSOF(pass); i++)
                 if (pass[i].value && (strv_extend(&argv, pass[i].opt) < 0 || strv_extend(&argv, pass[i].value) < 0))
                         return -ENOMEM;
-        if ((o->json && strv_extend(&argv, "--json") < 0) || (o->verbose && strv_extend(&argv, "--verbose") < 0))
+        if ((o->json && strv_extend(&argv, "--json") < 0) || (o->verbose && strv_extend(&argv, "--verbose") < 0) ||
+            (o->defer_vendor && strv_extend(&argv, "--defer-vendor") < 0))
                 return -ENOMEM;
+        for (char **v = o->vendor_maps; v && *v; v++)
+                if (strv_extend(&argv, "--mirror") < 0 || strv_extend(&argv, *v) < 0)
+                        return -ENOMEM;
         progress_init(o->json);
         interrupt_install();
         return build_check_reproducible(argv, o->out);
@@ -963,6 +994,7 @@ static int check_reproducible(const struct build_opts *o, int64_t sde) {
 int build_main(int argc, char **argv) {
         struct build_opts o = {};
         int r = parse_args(argc, argv, &o);
+        _cleanup_strv_free_ char **opt_maps = o.vendor_maps;
         if (r != 0)
                 return r < 0 ? r : 0;
 
@@ -1096,13 +1128,16 @@ int build_main(int argc, char **argv) {
                 .pins = pins,
                 .n_pins = n_pins,
                 .pin_from = o.pin_from,
+                .defer_vendor = o.defer_vendor,
         };
         _cleanup_free_ char *log_path = NULL, *kept_log = NULL, *workroot = NULL;
         int remover = -1;
         _cleanup_close_ int work_lock_fd = -EBADF;
         _cleanup_free_ char *work_lock = NULL;
 
-        r = mirror_resolve(o.mirror, getenv("RACKSTACK_MIRROR"), base, "/", &ctx.mirror, &ctx.mirror_origin);
+        r = vendor_maps_init(&ctx, o.vendor_maps);
+        if (r >= 0)
+                r = mirror_resolve(o.mirror, getenv("RACKSTACK_MIRROR"), base, "/", &ctx.mirror, &ctx.mirror_origin);
         if (r >= 0)
                 r = security_mirror_resolve(getenv("RACKSTACK_SECURITY_MIRROR"), base, ctx.mirror, ctx.mirror_origin,
                                             "/", &ctx.security_mirror, &ctx.security_origin);
@@ -1208,6 +1243,8 @@ finish:
         free(ctx.sign_key);
         free(ctx.sign_pub);
         pkg_versions_free(ctx.pins, ctx.n_pins);
+        pkg_versions_free(ctx.digest_pins, ctx.n_digest_pins);
+        vendor_ctx_done(&ctx);
         free_inputs(profile, site);
         return r;
 }

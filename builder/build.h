@@ -11,6 +11,8 @@
  *   -> disk image (GPT, filesystems, GRUB) -> outputs (raw, qcow2, manifest, SHA256SUMS). */
 
 struct pkg_version;
+struct vendor_entry;
+struct mirror_map;
 
 struct base_info {
         const char *name;        /* "debian-12", "ubuntu-24.04" */
@@ -65,6 +67,17 @@ struct build_ctx {
         struct pkg_version *pins; /* --pin-from: the packages the tree must hold, sorted; NULL for none */
         size_t n_pins;
         const char *pin_from;
+
+        /* Vendor services (vendor-stage.h): the mirror mapping (--mirror FROM=TO first, then the
+         * site's), --defer-vendor, what became of each, and the image digests --pin-from holds
+         * (name = service, version = digest). */
+        struct mirror_map *vendor_maps;
+        size_t n_vendor_maps;
+        bool defer_vendor;
+        struct vendor_entry *vendor;
+        size_t n_vendor;
+        struct pkg_version *digest_pins;
+        size_t n_digest_pins;
 };
 
 enum build_format {

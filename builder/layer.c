@@ -15,6 +15,7 @@
 #include "spawn-run.h"
 #include "unpack.h"
 #include "util.h"
+#include "vendor-stage.h"
 #include "yaml-tree.h"
 
 const char firstboot_unit_name[] = "rackstack-firstboot.service";
@@ -123,6 +124,9 @@ static int install_role_packages(struct build_ctx *ctx, char **pkgs) {
                 return -errno;
         struct chroot_prep prep;
         int r = chroot_prepare(ctx, treefd, &prep);
+        /* Vendor repositories: their keyrings, and sources pointing at the mirror while apt runs. */
+        if (r >= 0)
+                r = vendor_layer_sources(ctx, treefd, true);
         if (r >= 0) {
                 const char *update[] = { "apt-get", "-q", "-o", "Acquire::Retries=3", "update", NULL };
                 r = chroot_run(ctx, "apt-get update", update);
@@ -153,6 +157,9 @@ static int install_role_packages(struct build_ctx *ctx, char **pkgs) {
                 const char *clean[] = { "apt-get", "clean", NULL };
                 r = chroot_run(ctx, "apt-get clean", clean);
         }
+        /* The image keeps the upstream source lines, whatever mirror the build used. */
+        if (r >= 0)
+                r = vendor_layer_sources(ctx, treefd, false);
         chroot_restore(&prep);
         return r;
 }
@@ -196,8 +203,19 @@ static int empty_tree(struct build_ctx *ctx) {
 int layer_stage(struct build_ctx *ctx) {
         _cleanup_strv_free_ char **pkgs = NULL;
         int r = layer_packages(ctx->profile, ctx->base->name, &pkgs);
+        if (r >= 0)
+                r = vendor_layer_packages(ctx, &pkgs);
         if (r < 0)
                 return r;
+        /* Vendor repositories: which ones (and their keys) are part of the family, their signed
+         * state (InRelease) part of the key, as the archive's state is the base's. */
+        _cleanup_free_ char *vendor_part = vendor_layer_key_part(ctx);
+        if (!vendor_part)
+                return -ENOMEM;
+        _cleanup_free_ char *options = *vendor_part ? strprintf("apt-get-chroot;no-recommends;vendor=%s", vendor_part)
+                                                    : strdup("apt-get-chroot;no-recommends");
+        if (!options)
+                return -ENOMEM;
 
         for (int attempt = 0; attempt < 2; attempt++) {
                 struct cache_entry base = CACHE_ENTRY_INIT, layer = CACHE_ENTRY_INIT;
@@ -210,8 +228,7 @@ int layer_stage(struct build_ctx *ctx) {
                         return r;
                 /* The layer's family is the role's packages; its key adds the base it is made on
                  * (and so the archive state). */
-                _cleanup_free_ char *family = cache_key("layer", NULL, ctx->base, ctx->mirror, pkgs,
-                                                        "apt-get-chroot;no-recommends");
+                _cleanup_free_ char *family = cache_key("layer", NULL, ctx->base, ctx->mirror, pkgs, options);
                 _cleanup_free_ char *key = family ? cache_key_at(family, ctx->rootfs_key, NULL) : NULL;
                 if (!key)
                         return -ENOMEM;

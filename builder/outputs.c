@@ -12,6 +12,7 @@
 #include "lib-cleanup.h"
 #include "log.h"
 #include "outputs.h"
+#include "vendor.h"
 #include "progress.h"
 #include "spawn-run.h"
 #include "util.h"
@@ -276,15 +277,37 @@ char *manifest_to_json(const struct manifest *m) {
                         json_kv_string(&j, "fetch", service_fetch_to_string(s->fetch));
                         json_kv_string(&j, "origin", s->source == SERVICE_SOURCE_APT ? s->repo :
                                                      s->source == SERVICE_SOURCE_OCI ? s->image : NULL);
-                        json_kv_string(&j, "state", !here ? "not-for-base" : vendor ? "deferred" : "installed");
-                        /* The builder fetches no vendor source: none is reachable where images are
-                         * built. A profile that asks for it at build time is told so, not obeyed
-                         * silently. */
-                        json_kv_string(&j, "reason", !here ? "not on this base" :
-                                                     !vendor ? NULL :
-                                                     s->fetch == SERVICE_FETCH_FIRSTBOOT ? "fetched on first boot" :
-                                                     "vendor sources are not fetched at build time; first boot "
-                                                     "fetches it or reports it skipped");
+                        const struct vendor_entry *v = NULL;
+                        for (size_t k = 0; k < m->n_vendor; k++)
+                                if (m->vendor[k].service == s)
+                                        v = &m->vendor[k];
+                        if (v) {
+                                json_kv_string(&j, "state", vendor_state_to_string(v->state));
+                                json_kv_string(&j, "reason", v->reason);
+                                if (v->digest) {
+                                        json_kv_string(&j, "digest", v->digest);
+                                        json_kv_bool(&j, "pinned", v->pinned);
+                                        if (v->state == VENDOR_IN_IMAGE)
+                                                json_kv_uint(&j, "size", v->size);
+                                }
+                                if (v->fingerprint) {
+                                        json_kv_string(&j, "key_fingerprint", v->fingerprint);
+                                        json_kv_string(&j, "release_sha256", v->release_sha256);
+                                }
+                                if (v->n_pkgs) {
+                                        json_key(&j, "packages");
+                                        json_begin_object(&j);
+                                        for (size_t k = 0; k < v->n_pkgs; k++)
+                                                json_kv_string(&j, v->pkgs[k].name, v->pkgs[k].version);
+                                        json_end_object(&j);
+                                }
+                                if (v->mirror)
+                                        json_kv_string(&j, "mirror", v->mirror);
+                        } else {
+                                json_kv_string(&j, "state", !here ? "not-for-base" : vendor ? "deferred" : "installed");
+                                json_kv_string(&j, "reason", !here ? "not on this base" :
+                                                             !vendor ? NULL : "not fetched by this build");
+                        }
                         json_end_object(&j);
                 }
                 json_end_array(&j);

@@ -49,6 +49,10 @@ struct manifest {
          * packages are in the image), "deferred" (a vendor source: first boot fetches it or reports
          * it skipped), "not-for-base". NULL: no "services" key. */
         const struct profile *profile;
+        /* What the build did with each vendor service (vendor-stage.h); NULL/0: the profile alone
+         * says (everything vendor "deferred"). */
+        const struct vendor_entry *vendor;
+        size_t n_vendor;
 };
 
 void manifest_done(struct manifest *m);

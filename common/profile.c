@@ -12,6 +12,7 @@
 #include "parse.h"
 #include "profile.h"
 #include "util.h"
+#include "vendor.h"
 
 struct conv {
         struct diags *d;
@@ -564,6 +565,41 @@ static int p_service_ports(struct conv *c, const struct ynode *n, void *dst) {
         return ret;
 }
 
+/* An OpenPGP v4 fingerprint, as gpg prints it: 40 hex digits, spaces allowed between groups.
+ * Stored without spaces, upper case. A short or long key ID is not a fingerprint: it can be forged. */
+static int p_fingerprint(struct conv *c, const struct ynode *n, void *dst) {
+        const char *s;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        _cleanup_free_ char *fp = NULL;
+        int r = openpgp_fingerprint_normalize(s, &fp);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                ERR(c, n, "'%s' is not an OpenPGP fingerprint (40 hex digits, e.g. "
+                    "\"4D64 390C ... 7A63 B7FA\" as `gpg --show-keys` prints it; a key ID is not enough)", s);
+                return -EINVAL;
+        }
+        *(char **) dst = TAKE_PTR(fp);
+        return 0;
+}
+
+/* "sha256:<64 lower-case hex>": the manifest digest an OCI tag must resolve to. */
+static int p_digest(struct conv *c, const struct ynode *n, void *dst) {
+        const char *s;
+        if (scalar(c, n, &s) < 0)
+                return -EINVAL;
+        if (!oci_digest_valid(s)) {
+                ERR(c, n, "'%s' is not an image digest (sha256: and 64 lower-case hex digits)", s);
+                return -EINVAL;
+        }
+        char *v = strdup(s);
+        if (!v)
+                return -ENOMEM;
+        *(char **) dst = v;
+        return 0;
+}
+
 /* "2G" or "25%": what the service needs of the host's RAM. */
 static int p_service_memory(struct conv *c, const struct ynode *n, void *dst) {
         struct service_spec *sv = (struct service_spec *) ((char *) dst - offsetof(struct service_spec, memory));
@@ -602,7 +638,9 @@ static const struct field service_fields[] = {
         { "unit", p_string, offsetof(struct service_spec, unit), false },
         { "repo", p_string, offsetof(struct service_spec, repo), false },
         { "key-url", p_string, offsetof(struct service_spec, key_url), false },
+        { "key-fingerprint", p_fingerprint, offsetof(struct service_spec, key_fingerprint), false },
         { "image", p_string, offsetof(struct service_spec, image), false },
+        { "digest", p_digest, offsetof(struct service_spec, digest), false },
         { "version", p_string, offsetof(struct service_spec, version), false },
         { "ports", p_service_ports, offsetof(struct service_spec, ports), false },
         { "bases", p_strv, offsetof(struct service_spec, bases), false },
@@ -785,13 +823,14 @@ static void validate_profile(const struct profile *p, struct diags *d, const str
                         if (strv_length(s->packages) == 0)
                                 ERRS(d, s->src, "service '%s' comes from the distribution but names no packages",
                                      strna(s->name));
-                        if (s->repo || s->key_url || s->image)
-                                ERRS(d, s->src, "service '%s' comes from the distribution; repo, key-url and image "
-                                     "are for source apt or oci", strna(s->name));
+                        if (s->repo || s->key_url || s->key_fingerprint || s->image || s->digest)
+                                ERRS(d, s->src, "service '%s' comes from the distribution; repo, key-url, "
+                                     "key-fingerprint, image and digest are for source apt or oci", strna(s->name));
                         break;
                 case SERVICE_SOURCE_APT:
-                        if (!s->repo || !s->key_url || strv_length(s->packages) == 0)
-                                ERRS(d, s->src, "service '%s' from a vendor apt repository needs repo, key-url and packages",
+                        if (!s->repo || !s->key_url || !s->key_fingerprint || strv_length(s->packages) == 0)
+                                ERRS(d, s->src, "service '%s' from a vendor apt repository needs repo, key-url, "
+                                     "key-fingerprint and packages (a key URL alone is not trust)",
                                      strna(s->name));
                         else if (!service_repo_valid(s->repo))
                                 ERRS(d, s->src, "service '%s': repo must be a one-line source, "
@@ -800,9 +839,9 @@ static void validate_profile(const struct profile *p, struct diags *d, const str
                         else if (!startswith(s->key_url, "https://") && !startswith(s->key_url, "http://"))
                                 ERRS(d, s->src, "service '%s': key-url '%s' is not an http(s) URL", strna(s->name),
                                      s->key_url);
-                        if (s->image)
-                                ERRS(d, s->src, "service '%s' comes from an apt repository; image is for source oci",
-                                     strna(s->name));
+                        if (s->image || s->digest)
+                                ERRS(d, s->src, "service '%s' comes from an apt repository; image and digest are for "
+                                     "source oci", strna(s->name));
                         break;
                 case SERVICE_SOURCE_OCI:
                         if (!s->image)
@@ -813,9 +852,12 @@ static void validate_profile(const struct profile *p, struct diags *d, const str
                         if (!s->unit)
                                 ERRS(d, s->src, "service '%s' runs an OCI image but names no unit to run it",
                                      strna(s->name));
-                        if (s->packages || s->repo || s->key_url)
-                                ERRS(d, s->src, "service '%s' runs an OCI image; packages, repo and key-url are for "
-                                     "source distro or apt", strna(s->name));
+                        else if (s->digest && strchr(s->image, '@'))
+                                ERRS(d, s->src, "service '%s': the image names its digest twice (in image and digest); "
+                                     "keep image as registry/path:tag and the digest in digest", strna(s->name));
+                        if (s->packages || s->repo || s->key_url || s->key_fingerprint)
+                                ERRS(d, s->src, "service '%s' runs an OCI image; packages, repo, key-url and "
+                                     "key-fingerprint are for source distro or apt", strna(s->name));
                         break;
                 default:
                         break;
@@ -977,7 +1019,9 @@ struct profile *profile_free(struct profile *p) {
                 free(s->unit);
                 free(s->repo);
                 free(s->key_url);
+                free(s->key_fingerprint);
                 free(s->image);
+                free(s->digest);
                 free(s->version);
                 free(s->ports);
                 strv_free(s->bases);

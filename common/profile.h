@@ -147,8 +147,11 @@ struct service_spec {
         char **packages;   /* DISTRO/APT: packages to install */
         char *unit;        /* systemd unit that runs it */
         char *repo;        /* APT: "deb [signed-by=…] URL SUITE COMPONENT" source line */
-        char *key_url;     /* APT: the vendor's signing key */
-        char *image;       /* OCI: image reference */
+        char *key_url;     /* APT: where the vendor's signing key is published */
+        char *key_fingerprint; /* APT: its full OpenPGP fingerprint, 40 upper-case hex digits: the trust */
+        char *image;       /* OCI: image reference, registry/path:tag */
+        char *digest;      /* OCI: "sha256:<64 hex>" the tag must resolve to; NULL = resolved at build
+                            * time and recorded (not pinned) in manifest.json, see --pin-from */
         char *version;     /* what the seed asks for: "16" */
         char **bases;      /* only on these bases ("ubuntu-24.04"); NULL = every base. Elsewhere it is
                             * reported as skipped, never faked. */
@@ -211,6 +214,15 @@ struct route_spec {
         struct src src;
 };
 
+/* A vendor source and where this site mirrors it (site.yaml "mirrors:", or --mirror FROM=TO).
+ * from is an apt repository URL prefix ("https://download.jitsi.org") or an OCI registry host
+ * ("docker.io", "docker.elastic.co"); to is the mirror's URL ("http://127.0.0.1:5000",
+ * "http://apt-cache.example/jitsi") or, for a registry, a bare host[:port] (reached over https). */
+struct mirror_map {
+        char *from, *to;
+        struct src src; /* file == NULL for a command-line entry */
+};
+
 struct site {
         char *domain;
         uint16_t default_vlan; /* the VLAN that carries the default route */
@@ -223,6 +235,8 @@ struct site {
         size_t n_hosts;
         struct route_spec *routes;
         size_t n_routes;
+        struct mirror_map *mirrors;
+        size_t n_mirrors;
 
         struct ynode *tree;
 };

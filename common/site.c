@@ -10,11 +10,13 @@
 #include "parse.h"
 #include "profile.h"
 #include "util.h"
+#include "vendor.h"
 
 #define ERR(d, n, ...) diag_error((d), (n)->file, (n)->line, (n)->col, __VA_ARGS__)
 #define ERRS(d, s, ...) diag_error((d), (s).file, (s).line, (s).col, __VA_ARGS__)
 
-static const char *const site_keys[] = { "domain", "default-vlan", "dns", "ntp", "timezone", "vlans", "hosts", "routes", NULL };
+static const char *const site_keys[] = { "domain", "default-vlan", "dns", "ntp", "timezone", "vlans", "hosts", "routes", "mirrors", NULL };
+static const char *const mirror_keys[] = { "from", "to", NULL };
 static const char *const vlan_keys[] = { "id", "name", "subnet", "gateway", NULL };
 static const char *const host_keys[] = { "name", "role", "addresses", NULL };
 static const char *const route_keys[] = { "name", "backend", "port", NULL };
@@ -217,6 +219,44 @@ static void parse_routes(struct site *s, const struct ynode *seq, struct diags *
         }
 }
 
+/* mirrors: [{ from: docker.io, to: "http://127.0.0.1:5000" }, …]: vendor sources and this site's
+ * mirrors of them (common/vendor.h says how they are matched). */
+static void parse_mirrors(struct site *s, const struct ynode *seq, struct diags *d) {
+        s->mirrors = calloc(seq->n ? seq->n : 1, sizeof(struct mirror_map));
+        if (!s->mirrors) {
+                diag_error(d, seq->file, seq->line, seq->col, "out of memory");
+                return;
+        }
+        for (size_t i = 0; i < seq->n; i++) {
+                const struct ynode *m = seq->items[i];
+                if (!check_keys(m, mirror_keys, "a mirror", d))
+                        continue;
+                const struct ynode *from = get_typed(m, "from", YNODE_SCALAR, true, "a mirror", d);
+                const struct ynode *to = get_typed(m, "to", YNODE_SCALAR, true, "a mirror", d);
+                if (!from || !to)
+                        continue;
+                const char *why = mirror_map_check(from->scalar, to->scalar);
+                if (why) {
+                        ERR(d, m, "mirror '%s' -> '%s': %s", from->scalar, to->scalar, why);
+                        continue;
+                }
+                for (size_t k = 0; k < s->n_mirrors; k++)
+                        if (streq(s->mirrors[k].from, from->scalar))
+                                ERR(d, from, "mirror for '%s' given twice (first at line %u)", from->scalar,
+                                    s->mirrors[k].src.line);
+                struct mirror_map *x = &s->mirrors[s->n_mirrors];
+                x->from = strdup(from->scalar);
+                x->to = strdup(to->scalar);
+                if (!x->from || !x->to) {
+                        mirror_map_done(x);
+                        diag_error(d, m->file, m->line, m->col, "out of memory");
+                        return;
+                }
+                src_from(&x->src, m);
+                s->n_mirrors++;
+        }
+}
+
 static void validate_site(struct site *s, struct diags *d) {
         if (s->default_vlan && !site_find_vlan(s, s->default_vlan))
                 ERR(d, ynode_get(s->tree, "default-vlan"), "default-vlan %u is not among the VLANs", s->default_vlan);
@@ -310,6 +350,8 @@ static int site_from_tree(struct ynode *tree, struct diags *d, struct site **ret
                         parse_vlans(s, n, d);
                 if ((n = get_typed(tree, "hosts", YNODE_SEQ, true, "the site", d)))
                         parse_hosts(s, n, d);
+                if ((n = get_typed(tree, "mirrors", YNODE_SEQ, false, "the site", d)))
+                        parse_mirrors(s, n, d);
                 if ((n = get_typed(tree, "routes", YNODE_SEQ, false, "the site", d)))
                         parse_routes(s, n, d);
         }
@@ -360,6 +402,9 @@ struct site *site_free(struct site *s) {
                 free(s->routes[i].backend);
         }
         free(s->routes);
+        for (size_t i = 0; i < s->n_mirrors; i++)
+                mirror_map_done(&s->mirrors[i]);
+        free(s->mirrors);
         ynode_free(s->tree);
         free(s);
         return NULL;

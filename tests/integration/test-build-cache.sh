@@ -40,22 +40,22 @@ no_artifacts() {
 
 # ---- usage and input errors: exit 2, before anything is built -------------------------------------
 "$B" build >"$tmp/e" 2>&1; check "no role: exit 2" test $? = 2
-"$B" build db --frobnicate >"$tmp/e" 2>&1; check "unknown option: exit 2" test $? = 2
-"$B" build db --base debian-11 >"$tmp/e" 2>&1; check "unknown base: exit 2" test $? = 2
+"$B" build db --defer-vendor --frobnicate >"$tmp/e" 2>&1; check "unknown option: exit 2" test $? = 2
+"$B" build db --defer-vendor --base debian-11 >"$tmp/e" 2>&1; check "unknown base: exit 2" test $? = 2
 check "unknown base names the choices" grep -q 'ubuntu-24.04 or debian-12' "$tmp/e"
-"$B" build db --format raw,vmdk >"$tmp/e" 2>&1; check "unknown format: exit 2" test $? = 2
-"$B" build db --pxe-url https://x/y >"$tmp/e" 2>&1; check "--pxe-url must be http://: exit 2" test $? = 2
-"$B" build db --pxe-url "http://x/y z" >"$tmp/e" 2>&1; check "--pxe-url with a space: exit 2" test $? = 2
-"$B" build db --ks /nonexistent.ks >"$tmp/e" 2>&1; check "--ks missing file: exit 2" test $? = 2
+"$B" build db --defer-vendor --format raw,vmdk >"$tmp/e" 2>&1; check "unknown format: exit 2" test $? = 2
+"$B" build db --defer-vendor --pxe-url https://x/y >"$tmp/e" 2>&1; check "--pxe-url must be http://: exit 2" test $? = 2
+"$B" build db --defer-vendor --pxe-url "http://x/y z" >"$tmp/e" 2>&1; check "--pxe-url with a space: exit 2" test $? = 2
+"$B" build db --defer-vendor --ks /nonexistent.ks >"$tmp/e" 2>&1; check "--ks missing file: exit 2" test $? = 2
 printf 'network --bootproto=static --frobnicate\n' > "$tmp/bad.ks"
-"$B" build db --ks "$tmp/bad.ks" >"$tmp/e" 2>&1; check "--ks with a bad kickstart: exit 2" test $? = 2
+"$B" build db --defer-vendor --ks "$tmp/bad.ks" >"$tmp/e" 2>&1; check "--ks with a bad kickstart: exit 2" test $? = 2
 check "--ks error names FILE:LINE" grep -q "bad.ks:1:" "$tmp/e"
 "$B" build nosuchrole --base debian-12 --out "$out" --cache "$tmp/c0" >"$tmp/e" 2>&1
 check "unknown role: exit 2" test $? = 2
 check "unknown role lists the roles" grep -q 'roles: id db app' "$tmp/e"
 check "nothing was written for bad usage" no_artifacts
 if command -v setpriv >/dev/null; then
-        (cd / && setpriv --reuid=65534 --regid=65534 --clear-groups "$B" build db --base debian-12 \
+        (cd / && setpriv --reuid=65534 --regid=65534 --clear-groups "$B" build db --defer-vendor --base debian-12 \
                 --profiles "$OLDPWD/profiles" --out /nonexistent >"$tmp/e" 2>&1); rn=$?
         check "as non-root: exit 1 with a clear reason" test $rn = 1
         check "  ... which says it needs root" grep -q 'needs root' "$tmp/e"
@@ -63,7 +63,7 @@ fi
 
 # ---- an unreachable mirror: a clear error within seconds ---------------------------------------------
 t0=$(date +%s.%N)
-"$B" build db --base debian-12 --mirror http://127.0.0.1:1/debian --out "$out" --cache "$tmp/c1" >"$tmp/e" 2>&1
+"$B" build db --defer-vendor --base debian-12 --mirror http://127.0.0.1:1/debian --out "$out" --cache "$tmp/c1" >"$tmp/e" 2>&1
 rc=$?
 dt=$(echo "$(date +%s.%N) - $t0" | bc)
 check "unreachable mirror: exit 1" test $rc = 1
@@ -78,7 +78,7 @@ check "unreachable mirror: the work directory is removed" test -z "$(ls -A "$tmp
 cold=yes
 ls "$CACHE"/rootfs/*.tar >/dev/null 2>&1 && cold=no
 t0=$(date +%s)
-RACKSTACK_KEEP_WORK=1 "$B" build db --base debian-12 --out "$out" --cache "$CACHE" --json >"$tmp/events" 2>"$tmp/log"
+RACKSTACK_KEEP_WORK=1 "$B" build db --defer-vendor --base debian-12 --out "$out" --cache "$CACHE" --json >"$tmp/events" 2>"$tmp/log"
 rc=$?
 t1=$(date +%s)
 echo "db build (cache was cold: $cold): exit $rc in $((t1 - t0)) s"
@@ -164,11 +164,11 @@ for _ in $(seq 50); do flock -n "$CACHE/work/lab-db1-LIVE00/.lock" true || break
 # ---- warm: two builds at once share the cache ------------------------------------------------------------
 "$B" keygen --out "$tmp/sign" >/dev/null 2>&1
 t0=$(date +%s)
-"$B" build db --base debian-12 --format raw,qcow2 --out "$tmp/outA" --cache "$CACHE" --sign "$tmp/sign.key" >"$tmp/logA" 2>&1 &
+"$B" build db --defer-vendor --base debian-12 --format raw,qcow2 --out "$tmp/outA" --cache "$CACHE" --sign "$tmp/sign.key" >"$tmp/logA" 2>&1 &
 pa=$!
 pin=()
 [ -s "$out/lab-db1/manifest.json" ] && pin=(--pin-from "$out/lab-db1/manifest.json")
-"$B" build db --base debian-12 --format raw,qcow2 --out "$tmp/outB" --cache "$CACHE" "${pin[@]}" >"$tmp/logB" 2>&1 &
+"$B" build db --defer-vendor --base debian-12 --format raw,qcow2 --out "$tmp/outB" --cache "$CACHE" "${pin[@]}" >"$tmp/logB" 2>&1 &
 pb=$!
 wait $pa; ra=$?
 wait $pb; rb=$?
@@ -198,7 +198,7 @@ m=json.load(open(sys.argv[1]))
 for p in m["packages"]:
     if p["name"]=="postgresql-15": p["version"]="15.0-0+pinned"
 json.dump(m,open(sys.argv[2],"w"),indent=2)' "$out/lab-db1/manifest.json" "$tmp/pinned.json"
-        "$B" build db --base debian-12 --format raw,qcow2 --out "$tmp/outP" --cache "$CACHE" --pin-from "$tmp/pinned.json" >"$tmp/logP" 2>&1
+        "$B" build db --defer-vendor --base debian-12 --format raw,qcow2 --out "$tmp/outP" --cache "$CACHE" --pin-from "$tmp/pinned.json" >"$tmp/logP" 2>&1
         rp=$?
         check "--pin-from with another postgresql-15 version: exit 1" test $rp = 1
         check "  ... naming the package and both versions" grep -q 'postgresql-15: pinned 15.0-0+pinned (amd64), this build has' "$tmp/logP"
@@ -212,7 +212,7 @@ rm -rf "$CACHE/work/lab-db1-LIVE00"
 # ---- a full output disk: a clear error, nothing half-written ------------------------------------------
 mkdir -p "$tmp/small"
 if mount -t tmpfs -o size=64m tmpfs "$tmp/small" 2>/dev/null; then
-        "$B" build db --base debian-12 --format raw,qcow2 --out "$tmp/small" --cache "$CACHE" >"$tmp/logS" 2>&1; rs=$?
+        "$B" build db --defer-vendor --base debian-12 --format raw,qcow2 --out "$tmp/small" --cache "$CACHE" >"$tmp/logS" 2>&1; rs=$?
         check "full output disk: exit 1" test $rs = 1
         check "full output disk: says so" grep -q 'Not enough space in' "$tmp/logS"
         check "full output disk: nothing in DIR" test -z "$(find "$tmp/small" -type f)"
@@ -220,7 +220,7 @@ if mount -t tmpfs -o size=64m tmpfs "$tmp/small" 2>/dev/null; then
 fi
 
 # ---- an interrupted build ----------------------------------------------------------------------------------
-"$B" build db --base debian-12 --format raw,qcow2 --out "$tmp/outI" --cache "$CACHE" >"$tmp/logI" 2>&1 &
+"$B" build db --defer-vendor --base debian-12 --format raw,qcow2 --out "$tmp/outI" --cache "$CACHE" >"$tmp/logI" 2>&1 &
 pi=$!
 sleep 4
 kill -INT $pi
@@ -242,7 +242,7 @@ check "interrupted build left no temporaries in the cache" test -z "$(find "$CAC
 check "interrupted build left no mounts" test -z "$(grep " $CACHE" /proc/self/mountinfo)"
 
 # ---- interrupted while mmdebstrap runs (an empty cache): it and its children go, its mounts too --------
-"$B" build db --base debian-12 --format raw,qcow2 --out "$tmp/outM" --cache "$tmp/cacheM" >"$tmp/logM" 2>&1 &
+"$B" build db --defer-vendor --base debian-12 --format raw,qcow2 --out "$tmp/outM" --cache "$tmp/cacheM" >"$tmp/logM" 2>&1 &
 pm=$!
 for _ in $(seq 200); do grep -q 'building debian-12 base' "$tmp/logM" 2>/dev/null && break; sleep 0.1; done
 sleep 15

@@ -45,7 +45,7 @@ kill_at() { # name, event-regex, delay after it, signal
         local name=$1 ev=$2 delay=$3 sig=$4
         out=$tmp/out-$name
         : >"$tmp/ev-$name"
-        "$B" build db --base debian-12 --format "${FORMATS:-raw,qcow2}" --out "$out" --cache "$C" --json \
+        "$B" build db --defer-vendor --base debian-12 --format "${FORMATS:-raw,qcow2}" --out "$out" --cache "$C" --json \
                 >"$tmp/ev-$name" 2>"$tmp/log-$name" &
         pid=$!
         local i
@@ -127,7 +127,7 @@ mkdir -p "$tmp/full"
 truncate -s 3G "$tmp/full.img"
 if mkfs.ext4 -q -F "$tmp/full.img" && mount -o loop "$tmp/full.img" "$tmp/full" 2>/dev/null; then
         out=$tmp/full/out
-        "$B" build db --base debian-12 --format raw,qcow2 --out "$out" --cache "$C" --json >"$tmp/ev-full" \
+        "$B" build db --defer-vendor --base debian-12 --format raw,qcow2 --out "$out" --cache "$C" --json >"$tmp/ev-full" \
                 2>"$tmp/log-full" &
         pid=$!
         for _ in $(seq 3000); do

@@ -14,7 +14,7 @@ ensure_image db
 PX=$IMAGE_DIR/proxmox
 if [ ! -x "$PX/import.sh" ]; then
         # an image built before --format proxmox existed
-        (cd "$TOP" && "$O/rackstack-build" build db --base "$(host_base)" --format raw,qcow2,proxmox --out "$VMOUT" \
+        (cd "$TOP" && "$O/rackstack-build" build db --defer-vendor --base "$(host_base)" --format raw,qcow2,proxmox --out "$VMOUT" \
                 --firstboot "$O/rackstack-firstboot") || { echo "image build failed"; exit 1; }
 fi
 host=lab-db1

@@ -106,16 +106,16 @@ check "a signed list naming ../ paths: exit 1, malformed line named" \
 "$B" verify "$D" --key "$K.pub" --frob >"$tmp/o" 2>&1; check "verify with an unknown option: exit 2" test $? = 2
 
 # ---- build --sign with an unusable key stops before building ---------------------------------------------
-"$B" build db --sign "$tmp/keys/none.key" --out "$tmp/b" >"$tmp/o" 2>&1; rc=$?
+"$B" build db --defer-vendor --sign "$tmp/keys/none.key" --out "$tmp/b" >"$tmp/o" 2>&1; rc=$?
 check "build --sign with a missing key: exit 2, says so" bash -c "test $rc = 2 && grep -q 'does not exist' '$tmp/o'"
 cp "$K.key" "$tmp/keys/loose.key"; cp "$K.pub" "$tmp/keys/loose.pub"; chmod 644 "$tmp/keys/loose.key"
-"$B" build db --sign "$tmp/keys/loose.key" --out "$tmp/b" >"$tmp/o" 2>&1; rc=$?
+"$B" build db --defer-vendor --sign "$tmp/keys/loose.key" --out "$tmp/b" >"$tmp/o" 2>&1; rc=$?
 check "build --sign with a group/world-readable key: exit 2" bash -c "test $rc = 2 && grep -q 'readable by others' '$tmp/o'"
 cp "$K.key" "$tmp/keys/mixed.key"; cp "$tmp/keys/other.pub" "$tmp/keys/mixed.pub"
-"$B" build db --sign "$tmp/keys/mixed.key" --out "$tmp/b" >"$tmp/o" 2>&1; rc=$?
+"$B" build db --defer-vendor --sign "$tmp/keys/mixed.key" --out "$tmp/b" >"$tmp/o" 2>&1; rc=$?
 check "build --sign whose .pub is another key's: exit 2" bash -c "test $rc = 2 && grep -q 'does not belong' '$tmp/o'"
 cp "$K.key" "$tmp/keys/nopub.key"
-"$B" build db --sign "$tmp/keys/nopub.key" --out "$tmp/b" >"$tmp/o" 2>&1; rc=$?
+"$B" build db --defer-vendor --sign "$tmp/keys/nopub.key" --out "$tmp/b" >"$tmp/o" 2>&1; rc=$?
 check "build --sign without PREFIX.pub: exit 2" bash -c "test $rc = 2 && grep -q 'PREFIX.pub' '$tmp/o'"
 check "nothing was built" test ! -e "$tmp/b"
 

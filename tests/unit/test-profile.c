@@ -116,14 +116,32 @@ static const struct bad_case {
           6, 5, "overlaps" },
         { "apt service without key", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
           "  - { name: es, source: apt, repo: 'deb x y z', packages: [es] }\n",
-          5, 5, "needs repo, key-url and packages" },
+          5, 5, "needs repo, key-url, key-fingerprint and packages (a key URL alone is not trust)" },
+        { "apt service without fingerprint", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: es, source: apt, repo: 'deb [signed-by=/usr/share/keyrings/es.gpg] https://a.example/apt stable main', "
+          "key-url: https://a.example/k, packages: [es] }\n",
+          5, 5, "needs repo, key-url, key-fingerprint and packages" },
+        { "apt key ID instead of a fingerprint", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: es, source: apt, key-fingerprint: EF8B479E2DC1389C }\n",
+          5, 47, "'EF8B479E2DC1389C' is not an OpenPGP fingerprint" },
+        { "apt fingerprint not hex", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: es, source: apt, key-fingerprint: 'Z6A9 CD05 95D6 AFA2 4729 0D3B EF8B 479E 2DC1 389C' }\n",
+          5, 47, "is not an OpenPGP fingerprint" },
+        { "OCI digest not sha256", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: tr, source: oci, image: 'docker.io/library/traefik:v2.11', unit: t.service, digest: 'md5:abc' }\n",
+          5, 97, "'md5:abc' is not an image digest" },
+        { "OCI digest given twice", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: tr, source: oci, unit: t.service, image: 'docker.io/library/traefik@sha256:"
+          "0000000000000000000000000000000000000000000000000000000000000000', digest: 'sha256:"
+          "0000000000000000000000000000000000000000000000000000000000000000' }\n",
+          5, 5, "the image names its digest twice" },
         { "apt repo without signed-by", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
           "  - { name: es, source: apt, repo: 'deb https://a.example/apt stable main', key-url: https://a.example/k, "
-          "packages: [es] }\n",
+          "key-fingerprint: '66A9 CD05 95D6 AFA2 4729 0D3B EF8B 479E 2DC1 389C', packages: [es] }\n",
           5, 5, "repo must be a one-line source" },
         { "apt key-url not a URL", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
           "  - { name: es, source: apt, repo: 'deb [signed-by=/usr/share/keyrings/es.gpg] https://a.example/apt stable main', "
-          "key-url: /etc/es.key, packages: [es] }\n",
+          "key-url: /etc/es.key, key-fingerprint: '66A9 CD05 95D6 AFA2 4729 0D3B EF8B 479E 2DC1 389C', packages: [es] }\n",
           5, 5, "key-url '/etc/es.key' is not an http(s) URL" },
         { "OCI image without registry", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
           "  - { name: tr, source: oci, image: 'traefik:v2.11', unit: traefik.service }\n",
@@ -136,10 +154,10 @@ static const struct bad_case {
           5, 5, "names no unit to run it" },
         { "OCI image with packages", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
           "  - { name: tr, source: oci, image: 'docker.io/library/traefik:v2.11', unit: t.service, packages: [x] }\n",
-          5, 5, "packages, repo and key-url are for source distro or apt" },
+          5, 5, "packages, repo, key-url and key-fingerprint are for source distro or apt" },
         { "distro service with image", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
           "  - { name: pg, source: distro, packages: [postgresql], image: 'docker.io/library/postgres:16' }\n",
-          5, 5, "repo, key-url and image are for source apt or oci" },
+          5, 5, "repo, key-url, key-fingerprint, image and digest are for source apt or oci" },
         { "unknown fetch time", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
           "  - { name: pg, source: distro, packages: [postgresql], fetch: later }\n",
           5, 64, "unknown fetch time 'later' (one of: build, firstboot)" },

@@ -20,9 +20,9 @@ fails=0
 check() { if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi; }
 
 t0=$(date +%s)
-"$B" build db --base "$(host_base)" --format raw,qcow2 --out "$T/out" --cache "$CACHE" >"$T/db.log" 2>&1 &
+"$B" build db --defer-vendor --base "$(host_base)" --format raw,qcow2 --out "$T/out" --cache "$CACHE" >"$T/db.log" 2>&1 &
 pd=$!
-"$B" build erp --base "$(host_base)" --format raw,qcow2 --out "$T/out" --cache "$CACHE" >"$T/erp.log" 2>&1 &
+"$B" build erp --defer-vendor --base "$(host_base)" --format raw,qcow2 --out "$T/out" --cache "$CACHE" >"$T/erp.log" 2>&1 &
 pe=$!
 wait $pd; rd=$?
 wait $pe; re=$?

@@ -11,7 +11,7 @@ ensure_image db
 PX=$IMAGE_DIR/proxmox
 CONF=$PX/lab-db1.conf
 if [ ! -s "$CONF" ]; then
-        (cd "$TOP" && "$O/rackstack-build" build db --base "$(host_base)" --format raw,qcow2,proxmox --out "$VMOUT" \
+        (cd "$TOP" && "$O/rackstack-build" build db --defer-vendor --base "$(host_base)" --format raw,qcow2,proxmox --out "$VMOUT" \
                 --firstboot "$O/rackstack-firstboot") || { echo "image build failed"; exit 1; }
 fi
 

@@ -20,6 +20,21 @@ vm_requirements() {
 }
 
 
+# Vendor services (source apt/oci) are fetched at build time by default, and no vendor is
+# reachable here: a test image is built with --defer-vendor (first boot reports them skipped)
+# unless the caller set RACKSTACK_VENDOR_MIRRORS ("FROM=TO ..." from tests/tools/vendor-standins.sh),
+# which become --mirror options (and RACKSTACK_VENDOR_PROFILES, a profiles directory whose keys
+# are the stand-ins', becomes --profiles).
+vendor_build_args() {
+        if [ -n "${RACKSTACK_VENDOR_MIRRORS:-}" ]; then
+                local m
+                for m in $RACKSTACK_VENDOR_MIRRORS; do printf -- '--mirror %s ' "$m"; done
+                [ -n "${RACKSTACK_VENDOR_PROFILES:-}" ] && printf -- '--profiles %s ' "$RACKSTACK_VENDOR_PROFILES"
+        else
+                printf -- '--defer-vendor'
+        fi
+}
+
 ensure_image() {
         local role=$1 host
         host=$("$O/rackstack-build" show "$role" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["host"]["name"])')
@@ -37,7 +52,8 @@ ensure_image() {
         if [ ! -s "$IMAGE_DIR/SHA256SUMS" ] || [ -n "$newer" ]; then
                 [ -n "$newer" ] && echo "$newer changed since the last $role image: rebuilding"
                 echo "building the $role image ($(host_base)) into $VMOUT"
-                (cd "$TOP" && "$O/rackstack-build" build "$role" --base "$(host_base)" --format raw,qcow2,proxmox \
+                # shellcheck disable=SC2046 # word splitting of the vendor options is wanted
+                (cd "$TOP" && "$O/rackstack-build" build "$role" $(vendor_build_args) --base "$(host_base)" --format raw,qcow2,proxmox \
                         --out "$VMOUT" --firstboot "$O/rackstack-firstboot") || { echo "image build failed"; exit 1; }
         fi
         (cd "$IMAGE_DIR" && sha256sum -c --quiet SHA256SUMS) || { echo "checksums of $IMAGE_DIR do not verify"; exit 1; }

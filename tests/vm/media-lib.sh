@@ -44,7 +44,8 @@ ensure_media() {
                 # or log server, and join/time would wait its bound and fail.
                 mkdir -p "$MEDIAOUT"
                 grep -v '^join ' "$TOP/kickstart/$host.ks" >"$MEDIAOUT/$host.ks"
-                (cd "$TOP" && "$O/rackstack-build" build "$role" --base "$(host_base)" --format iso,pxe \
+                # shellcheck disable=SC2046 # word splitting of the vendor options is wanted
+                (cd "$TOP" && "$O/rackstack-build" build "$role" $(vendor_build_args) --base "$(host_base)" --format iso,pxe \
                         --out "$MEDIAOUT" --firstboot "$fb" --ks "$MEDIAOUT/$host.ks" \
                         --pxe-url "http://10.0.2.2:$PXE_PORT") || { echo "media build failed"; exit 1; }
                 echo "$PXE_PORT" > "$MEDIA_DIR/pxe-port"
