@@ -1072,8 +1072,12 @@ int build_main(int argc, char **argv) {
                         return r;
                 }
         }
+        struct pkg_version *digest_pins = NULL;
+        size_t n_digest_pins = 0;
         if (o.pin_from) {
                 r = pins_load(o.pin_from, &pins, &n_pins);
+                if (r >= 0)
+                        r = pins_load_digests(o.pin_from, &digest_pins, &n_digest_pins);
                 if (r < 0) {
                         free_inputs(profile, site);
                         return r;
@@ -1086,6 +1090,7 @@ int build_main(int argc, char **argv) {
                 r = signing_check_pair(o.sign, sign_pub);
         if (r < 0) {
                 pkg_versions_free(pins, n_pins);
+                pkg_versions_free(digest_pins, n_digest_pins);
                 free_inputs(profile, site);
                 return r;
         }
@@ -1099,6 +1104,7 @@ int build_main(int argc, char **argv) {
                                     firstboot);
         if (r < 0) {
                 pkg_versions_free(pins, n_pins);
+                pkg_versions_free(digest_pins, n_digest_pins);
                 free_inputs(profile, site);
                 return r;
         }
@@ -1129,6 +1135,8 @@ int build_main(int argc, char **argv) {
                 .n_pins = n_pins,
                 .pin_from = o.pin_from,
                 .defer_vendor = o.defer_vendor,
+                .digest_pins = digest_pins,
+                .n_digest_pins = n_digest_pins,
         };
         _cleanup_free_ char *log_path = NULL, *kept_log = NULL, *workroot = NULL;
         int remover = -1;

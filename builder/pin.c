@@ -98,3 +98,33 @@ int pins_compare(const struct pkg_version *want, size_t n_want, const struct pkg
         *ret_report = s;
         return n;
 }
+
+int pins_load_digests(const char *path, struct pkg_version **ret, size_t *ret_n) {
+        struct diags d = {};
+        _cleanup_(ynode_freep) struct ynode *root = NULL;
+        int r = yaml_load_file(path, &d, &root);
+        diags_done(&d);
+        if (r < 0)
+                return log_error_errno(-EINVAL, "--pin-from: cannot read %s as JSON", path);
+        const struct ynode *sv = ynode_get(root, "services");
+        size_t n = sv && sv->type == YNODE_SEQ ? sv->n : 0, k = 0;
+        struct pkg_version *p = calloc(n ? n : 1, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const char *name = ynode_get_scalar(sv->items[i], "name");
+                const char *digest = ynode_get_scalar(sv->items[i], "digest");
+                const char *source = ynode_get_scalar(sv->items[i], "source");
+                if (!name || !digest || !source || !streq(source, "oci"))
+                        continue;
+                p[k] = (struct pkg_version) { .name = strdup(name), .version = strdup(digest) };
+                if (!p[k].name || !p[k].version) {
+                        pkg_versions_free(p, k + 1);
+                        return -ENOMEM;
+                }
+                k++;
+        }
+        *ret = p;
+        *ret_n = k;
+        return 0;
+}

@@ -20,3 +20,7 @@ void pkg_versions_free(struct pkg_version *p, size_t n);
  * at most max_lines (then "... and N more"). Pure. Returns the number of differences. */
 int pins_compare(const struct pkg_version *want, size_t n_want, const struct pkg_version *have, size_t n_have,
                  size_t max_lines, char **ret_report);
+
+/* The OCI services' digests of a manifest.json ("services": name, source oci, digest) as
+ * name/version pairs: they pin images whose profile names no digest. */
+int pins_load_digests(const char *manifest_path, struct pkg_version **ret, size_t *ret_n);

@@ -94,29 +94,19 @@ static char *one_line(const char *s) {
         return v;
 }
 
-/* http:// through common/http.c; https:// as well once it speaks TLS, otherwise through apt's own
- * transport (apt-helper: TLS with the host's CA store and host name checks). */
+/* http:// or https:// (TLS verified against the system CA store) through common/http.c. */
 static int fetch_to_file(struct build_ctx *ctx, const char *url, const char *path, char **ret_reason) {
-        struct http_options ho = { .timeout_usec = VENDOR_TIMEOUT_SEC * 1000000ULL, .retries = 1, .max_size = 64 << 20 };
+        (void) ctx;
+        struct http_options ho = { .timeout_usec = VENDOR_TIMEOUT_SEC * 1000000ULL, .retries = 1, .max_size = 64 << 20,
+                                   .allow_https = true };
         _cleanup_free_ char *data = NULL;
         size_t size = 0;
         int r = http_get_buffer(url, &ho, &data, &size);
-        if (r == -EPROTONOSUPPORT && startswith(url, "https://")) {
-                _cleanup_free_ char *tail = NULL;
-                const char *argv[] = { "/usr/lib/apt/apt-helper", "-o", "Acquire::Retries=0",
-                                       "-o", "Acquire::https::Timeout=" VENDOR_TIMEOUT_STR,
-                                       "download-file", url, path, NULL };
-                r = run_tool(ctx, argv, false, NULL, &tail);
-                if (r != 0) {
-                        *ret_reason = r < 0 ? strprintf("apt-helper: %s", strerror(-r)) : one_line(tail);
-                        return r < 0 ? r : -EIO;
-                }
-                return 0;
-        }
         if (r < 0) {
                 *ret_reason = strprintf("%s", r == -ENOENT ? "HTTP 404 (not found)" :
                                               r == -ECONNREFUSED ? "connection refused" :
                                               r == -ETIMEDOUT ? "timed out" :
+                                              r == -EKEYREJECTED ? "its TLS certificate does not verify" :
                                               r == -EHOSTUNREACH ? "host name did not resolve" : strerror(-r));
                 return r;
         }

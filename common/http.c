@@ -13,7 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "cleanup.h"
 #include "http.h"
@@ -24,14 +27,16 @@
 #define HEADER_MAX (16 * 1024)
 #define REDIRECTS_MAX 5
 
-int http_parse_url(const char *url, char **ret_host, char **ret_port, char **ret_path) {
+static int parse_url(const char *url, bool allow_https, bool *ret_tls, char **ret_host, char **ret_port,
+                     char **ret_path) {
         if (!url)
                 return -EINVAL;
-        if (strncasecmp(url, "https://", 8) == 0)
+        bool tls = strncasecmp(url, "https://", 8) == 0;
+        if (tls && !allow_https)
                 return -EPROTONOSUPPORT;
-        if (strncasecmp(url, "http://", 7) != 0)
+        if (!tls && strncasecmp(url, "http://", 7) != 0)
                 return strstr(url, "://") ? -EPROTONOSUPPORT : -EINVAL;
-        const char *h = url + 7, *end = h + strcspn(h, "/?#");
+        const char *h = url + (tls ? 8 : 7), *end = h + strcspn(h, "/?#");
         const char *hend, *port = NULL;
         if (*h == '[') {
                 const char *rb = memchr(h, ']', end - h);
@@ -53,7 +58,7 @@ int http_parse_url(const char *url, char **ret_host, char **ret_port, char **ret
         if (hend == h || memchr(h, '@', end - h))
                 return -EINVAL; /* no user info: credentials do not belong in a kickstart URL */
         _cleanup_free_ char *host = strndup(h, hend - h);
-        _cleanup_free_ char *p = port ? strndup(port, end - port) : strdup("80");
+        _cleanup_free_ char *p = port ? strndup(port, end - port) : strdup(tls ? "443" : "80");
         _cleanup_free_ char *path = *end == '/' ? strdup(end) : strprintf("/%s", end);
         if (!host || !p || !path)
                 return -ENOMEM;
@@ -68,7 +73,13 @@ int http_parse_url(const char *url, char **ret_host, char **ret_port, char **ret
         *ret_host = TAKE_PTR(host);
         *ret_port = TAKE_PTR(p);
         *ret_path = TAKE_PTR(path);
+        if (ret_tls)
+                *ret_tls = tls;
         return 0;
+}
+
+int http_parse_url(const char *url, char **ret_host, char **ret_port, char **ret_path) {
+        return parse_url(url, false, NULL, ret_host, ret_port, ret_path);
 }
 
 static int timeout_ms(const struct http_options *o) {
@@ -125,8 +136,32 @@ static int connect_to(const char *host, const char *port, int ms, int *ret_fd) {
         return r;
 }
 
-static int send_all(int fd, const void *p, size_t n, int ms) {
+/* Wait for what OpenSSL asked for after a WANT_READ/WANT_WRITE; other errors end the connection. */
+static int tls_wait(SSL *ssl, int fd, int ret, int ms) {
+        int e = SSL_get_error(ssl, ret);
+        if (e == SSL_ERROR_WANT_READ)
+                return wait_fd(fd, POLLIN, ms);
+        if (e == SSL_ERROR_WANT_WRITE)
+                return wait_fd(fd, POLLOUT, ms);
+        if (e == SSL_ERROR_ZERO_RETURN)
+                return 1; /* clean close */
+        ERR_clear_error();
+        return -ECONNRESET;
+}
+
+static int send_all(int fd, SSL *ssl, const void *p, size_t n, int ms) {
         const char *c = p;
+        while (ssl && n > 0) {
+                int k = SSL_write(ssl, c, n > INT32_MAX ? INT32_MAX : (int) n);
+                if (k <= 0) {
+                        int r = tls_wait(ssl, fd, k, ms);
+                        if (r != 0)
+                                return r < 0 ? r : -ECONNRESET;
+                        continue;
+                }
+                c += k;
+                n -= k;
+        }
         while (n > 0) {
                 ssize_t k = send(fd, c, n, MSG_NOSIGNAL);
                 if (k < 0 && errno == EAGAIN) {
@@ -148,6 +183,7 @@ static int send_all(int fd, const void *p, size_t n, int ms) {
 /* Buffered reads over the socket, each bounded by the timeout. */
 struct conn {
         int fd, ms;
+        SSL *ssl; /* NULL for plain HTTP */
         char buf[64 * 1024];
         size_t pos, len;
 };
@@ -155,6 +191,22 @@ struct conn {
 static int conn_fill(struct conn *c) {
         if (c->pos < c->len)
                 return 1;
+        while (c->ssl) {
+                int k = SSL_read(c->ssl, c->buf, sizeof(c->buf));
+                if (k > 0) {
+                        c->pos = 0;
+                        c->len = k;
+                        return 1;
+                }
+                int r = tls_wait(c->ssl, c->fd, k, c->ms);
+                if (r == 1 || (r == -ECONNRESET && SSL_get_error(c->ssl, k) == SSL_ERROR_SYSCALL && errno == 0)) {
+                        /* end of the stream (close_notify, or a peer that just closes) */
+                        c->pos = c->len = 0;
+                        return 0;
+                }
+                if (r < 0)
+                        return r;
+        }
         for (;;) {
                 ssize_t k = recv(c->fd, c->buf, sizeof(c->buf), 0);
                 if (k >= 0) {
@@ -286,13 +338,14 @@ struct request {
 };
 
 /* The status line, headers and body of one response on fd. */
-static int read_response(int fd, int ms, const struct request *rq, struct body *b, int *ret_status,
+static int read_response(int fd, SSL *ssl, int ms, const struct request *rq, struct body *b, int *ret_status,
                          char **ret_location) {
         int r;
         _cleanup_free_ struct conn *c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
         c->fd = fd;
+        c->ssl = ssl;
         c->ms = ms;
         _cleanup_(buf_done) struct buf line = {};
         if ((r = conn_line(c, &line, HEADER_MAX)) < 0)
@@ -354,24 +407,79 @@ static int read_response(int fd, int ms, const struct request *rq, struct body *
         return read_to_close(c, b);
 }
 
+static void ssl_freep(SSL **s) {
+        if (*s)
+                SSL_free(*s);
+}
+static void ssl_ctx_freep(SSL_CTX **c) {
+        if (*c)
+                SSL_CTX_free(*c);
+}
+
+/* TLS 1.2 or later, the peer's certificate verified against the system's CA store (OpenSSL's
+ * default paths; SSL_CERT_FILE/SSL_CERT_DIR override them) and its name against host. A
+ * certificate that does not verify is -EKEYREJECTED. */
+static int tls_start(int fd, const char *host, int ms, SSL_CTX **ret_ctx, SSL **ret_ssl) {
+        _cleanup_(ssl_ctx_freep) SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+        if (!ctx)
+                return -ENOMEM;
+        if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) || SSL_CTX_set_default_verify_paths(ctx) != 1)
+                return -EIO;
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+        _cleanup_(ssl_freep) SSL *ssl = SSL_new(ctx);
+        if (!ssl)
+                return -ENOMEM;
+        if (!SSL_set_fd(ssl, fd))
+                return -EIO;
+        /* SNI for a name (not for an address), and the name or address checked in the certificate. */
+        bool is_ip = strspn(host, "0123456789.") == strlen(host) || strchr(host, ':');
+        if (!is_ip && !SSL_set_tlsext_host_name(ssl, host))
+                return -EIO;
+        X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (is_ip ? !X509_VERIFY_PARAM_set1_ip_asc(param, host) : !X509_VERIFY_PARAM_set1_host(param, host, 0))
+                return -EINVAL;
+        for (;;) {
+                int k = SSL_connect(ssl);
+                if (k == 1)
+                        break;
+                if (SSL_get_verify_result(ssl) != X509_V_OK) {
+                        ERR_clear_error();
+                        return -EKEYREJECTED;
+                }
+                int r = tls_wait(ssl, fd, k, ms);
+                if (r != 0)
+                        return r < 0 ? r : -ECONNRESET;
+        }
+        *ret_ctx = TAKE_PTR(ctx);
+        *ret_ssl = TAKE_PTR(ssl);
+        return 0;
+}
+
 /* One exchange. Sets *ret_status when a status line was read, *ret_location on a redirect. */
 static int exchange(const char *url, const struct http_options *o, const struct request *rq, struct body *b,
                     int *ret_status, char **ret_location) {
         _cleanup_free_ char *host = NULL, *port = NULL, *path = NULL;
-        int r = http_parse_url(url, &host, &port, &path);
+        bool tls = false;
+        int r = parse_url(url, o && o->allow_https, &tls, &host, &port, &path);
         if (r < 0)
                 return r;
         int ms = timeout_ms(o);
         _cleanup_close_ int fd = -EBADF;
         if ((r = connect_to(host, port, ms, &fd)) < 0)
                 return r;
+        _cleanup_(ssl_ctx_freep) SSL_CTX *ctx = NULL;
+        _cleanup_(ssl_freep) SSL *ssl = NULL;
+        if (tls && (r = tls_start(fd, host, ms, &ctx, &ssl)) < 0)
+                return r;
+        const char *dflt = tls ? "443" : "80";
 
         struct buf req = {};
         bool v6 = strchr(host, ':');
         buf_printf(&req, "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nUser-Agent: rackstack\r\n"
                          "Accept-Encoding: identity\r\nConnection: close\r\n",
-                   rq->method, path, v6 ? "[" : "", host, v6 ? "]" : "", streq(port, "80") ? "" : ":",
-                   streq(port, "80") ? "" : port);
+                   rq->method, path, v6 ? "[" : "", host, v6 ? "]" : "", streq(port, dflt) ? "" : ":",
+                   streq(port, dflt) ? "" : port);
         if (rq->body) {
                 buf_printf(&req, "Content-Type: %s\r\nContent-Length: %zu\r\n",
                            rq->content_type ? rq->content_type : "application/octet-stream", rq->body_n);
@@ -387,12 +495,12 @@ static int exchange(const char *url, const struct http_options *o, const struct 
         _cleanup_free_ char *reqs = buf_steal(&req);
         if (!reqs)
                 return -ENOMEM;
-        if ((r = send_all(fd, reqs, strlen(reqs), ms)) < 0)
+        if ((r = send_all(fd, ssl, reqs, strlen(reqs), ms)) < 0)
                 return r;
-        if (rq->body && (r = send_all(fd, rq->body, rq->body_n, ms)) < 0)
+        if (rq->body && (r = send_all(fd, ssl, rq->body, rq->body_n, ms)) < 0)
                 return r;
 
-        return read_response(fd, ms, rq, b, ret_status, ret_location);
+        return read_response(fd, ssl, ms, rq, b, ret_status, ret_location);
 }
 
 static bool transient(int r, int status) {
@@ -432,9 +540,10 @@ static int request(const char *url, const struct http_options *o, const struct r
                         /* Only absolute http:// targets and host-relative paths. */
                         if (location[0] == '/') {
                                 _cleanup_free_ char *h = NULL, *p = NULL, *path = NULL;
-                                if (http_parse_url(url, &h, &p, &path) < 0)
+                                bool tls = false;
+                                if (parse_url(url, o && o->allow_https, &tls, &h, &p, &path) < 0)
                                         return -EINVAL;
-                                cur = strprintf("http://%s%s%s:%s%s", strchr(h, ':') ? "[" : "", h,
+                                cur = strprintf("%s://%s%s%s:%s%s", tls ? "https" : "http", strchr(h, ':') ? "[" : "", h,
                                                 strchr(h, ':') ? "]" : "", p, location);
                         } else
                                 cur = TAKE_PTR(location);
@@ -493,7 +602,7 @@ int http_read_response(int fd, const struct http_options *o, http_sink_t sink, v
         struct body b = { .sink = sink, .userdata = userdata, .max_size = o ? o->max_size : 0 };
         int status = 0;
         _cleanup_free_ char *location = NULL;
-        int r = read_response(fd, timeout_ms(o), &rq, &b, &status, &location);
+        int r = read_response(fd, NULL, timeout_ms(o), &rq, &b, &status, &location);
         if (status && ret_status)
                 *ret_status = status;
         return r;

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* A small HTTP/1.1 client for what firstboot and the installer fetch: a kickstart, an image, a
- * status event. Plain http:// only (the answers and the image are pinned by sha256 or signed, so
+ * status event; and the builder's vendor keys and Release files. Plain http:// unless
+ * allow_https (below) (the answers and the image are pinned by sha256 or signed, so
  * transport security is not what makes them trustworthy); https:// is refused with
  * -EPROTONOSUPPORT rather than fetched in the clear. No redirects followed beyond a few, no
  * chunked uploads; chunked and Content-Length downloads both work.
@@ -20,6 +22,11 @@ struct http_options {
         unsigned retries;       /* further attempts after a failure that may be transient */
         uint64_t max_size;      /* 0 = unlimited */
         const char *sha256_hex; /* pin: the body must hash to this, else -EBADMSG */
+        /* Fetch https:// too (otherwise -EPROTONOSUPPORT): TLS 1.2+, the certificate verified against
+         * the system CA store and the URL's host; one that does not verify is -EKEYREJECTED. For
+         * what is trusted by transport (a vendor's key before its fingerprint is checked is not:
+         * the builder fetches vendor keys this way and checks the fingerprint after). */
+        bool allow_https;
 };
 
 typedef int (*http_sink_t)(const void *p, size_t n, void *userdata);

@@ -16,7 +16,8 @@ grub-efi-amd64-bin grub-pc-bin grub-common
 netplan.io iproute2 iputils-ping
 mdadm lvm2 cryptsetup-bin
 openssl openssh-client shellcheck python3-yaml
-nftables postgresql podman
+nftables postgresql
+gnupg gpgv skopeo podman docker-registry apt-utils
 "
 
 # Ubuntu's archive key, for --base ubuntu-24.04 on a Debian host (and the reverse).

@@ -25,10 +25,13 @@ def source_of(s):
     if src == "distro":
         return "distribution: " + ", ".join("`%s`" % p for p in s.get("packages", []))
     if src == "apt":
-        return "vendor apt: `%s`, key %s; %s" % (s.get("repo"), s.get("key-url"),
-                                                 ", ".join("`%s`" % p for p in s.get("packages", [])))
+        return "vendor apt: `%s`, key %s, fingerprint `%s`; %s" % (
+            s.get("repo"), s.get("key-url"), s.get("key-fingerprint"),
+            ", ".join("`%s`" % p for p in s.get("packages", [])))
     if src == "oci":
-        return "OCI image `%s` (podman, %s)" % (s.get("image"), s.get("unit"))
+        return "OCI image `%s`, %s (podman, %s)" % (
+            s.get("image"), "digest `%s`" % s["digest"] if s.get("digest") else "digest resolved at build time",
+            s.get("unit"))
     return src
 
 def ports_of(p):
@@ -44,11 +47,22 @@ def render(build):
         "`tests/integration/test-services-doc.sh` fails when it is stale).",
         "",
         "- **distribution** services are installed into the image at build time and started on first boot.",
-        "- **vendor apt** and **OCI image** services are not shipped by Debian or Ubuntu. `fetch` says when "
-        "they are fetched: `build` (by rackstack-build) or `firstboot`. No vendor repository or registry is "
-        "reachable from the build and test machines, so the builder lists them as deferred in the image's "
-        "manifest, and first boot reports each as `skipped: <source> unreachable` in status.json. Nothing is "
-        "faked.",
+        "- **vendor apt** and **OCI image** services are not shipped by Debian or Ubuntu (or not well; see "
+        "each description). `fetch: build` (the default): rackstack-build fetches them and puts them in the "
+        "image. An apt source is trusted by its key's **fingerprint**, never by the key URL: the builder "
+        "fetches the key, refuses it unless its fingerprint is the profile's, checks the repository's "
+        "InRelease signature with that key alone, writes it to /usr/share/keyrings/ and installs the "
+        "packages into the role layer (their versions and the InRelease sha256 go to manifest.json). An OCI "
+        "image with a `digest` is copied by that digest (a registry without it fails the build); without "
+        "one the build resolves the tag, records the digest in manifest.json as `\"pinned\": false` with a "
+        "warning, and `--pin-from` that manifest enforces it from then on. Images go to the read-only store "
+        "/usr/lib/containers/storage (an additional image store in /etc/containers/storage.conf): `podman "
+        "images` lists them and nothing is pulled at first boot. An unreachable source, another key, a bad "
+        "signature or a digest mismatch stops the build (exit 1) naming the service; nothing is published. "
+        "`fetch: firstboot` in a profile (or `rackstack-build build --defer-vendor` for all) defers a "
+        "service: the manifest and /usr/share/rackstack/vendor.json say `deferred` and first boot fetches it "
+        "or reports it skipped. Sites map vendor sources to their mirrors with `mirrors:` in site.yaml "
+        "(or `--mirror FROM=TO`).",
         "- `bases`: the service exists only on those bases; elsewhere first boot reports it skipped.",
         "- `memory`: RAM set aside for the service before PostgreSQL's budget is computed (db role).",
         "- Ports are the seed's; the firewall (nftables, one `inet rackstack` table) opens exactly these, "

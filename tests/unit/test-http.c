@@ -2,6 +2,7 @@
 /* The HTTP client against a real server on loopback: a forked child that answers each path with a
  * canned response (Content-Length, chunked, to-close, 404, 500-then-200, a stall, a redirect). */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -248,6 +249,73 @@ static void test_post(void **state) {
         assert_int_equal(status, 404);
 }
 
+/* https://, against a real TLS server (openssl s_server) whose certificate a CA made here signs,
+ * for 127.0.0.1 only: refused unless allowed; refused when the CA is not trusted (the system store)
+ * or the name differs; fetched when SSL_CERT_FILE names the CA. */
+static int sh(const char *cmd) {
+        int r = system(cmd);
+        return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+}
+
+static void test_https(void **state) {
+        if (sh("command -v openssl >/dev/null") != 0)
+                skip();
+        char dir[] = "/tmp/rackstack-test-https-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *gen = strprintf(
+                "cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=test-ca "
+                "-keyout ca.key -out ca.pem 2>/dev/null && "
+                "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 -keyout srv.key "
+                "-out srv.csr 2>/dev/null && printf 'subjectAltName=IP:127.0.0.1\n' >ext && "
+                "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext "
+                "-out srv.pem 2>/dev/null && echo tls-body >file.txt", dir);
+        assert_int_equal(sh(gen), 0);
+        int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof(a);
+        assert_int_equal(bind(ls, (struct sockaddr *) &a, sizeof(a)), 0);
+        assert_int_equal(getsockname(ls, (struct sockaddr *) &a, &len), 0);
+        int tport = ntohs(a.sin_port);
+        close(ls);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (chdir(dir) < 0)
+                        _exit(1);
+                char acc[32];
+                snprintf(acc, sizeof(acc), "127.0.0.1:%d", tport);
+                int null = open("/dev/null", O_RDWR);
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+                execlp("openssl", "openssl", "s_server", "-quiet", "-accept", acc, "-cert", "srv.pem", "-key", "srv.key",
+                       "-WWW", (char *) NULL);
+                _exit(127);
+        }
+        _cleanup_free_ char *u = strprintf("https://127.0.0.1:%d/file.txt", tport);
+        _cleanup_free_ char *byname = strprintf("https://localhost:%d/file.txt", tport);
+        _cleanup_free_ char *ca = strprintf("%s/ca.pem", dir);
+        struct http_options plain = { .timeout_usec = 5000000 };
+        struct http_options o = { .timeout_usec = 5000000, .allow_https = true, .retries = 8 };
+        char *data = NULL;
+        assert_int_equal(http_get_buffer(u, &plain, &data, NULL), -EPROTONOSUPPORT);
+        /* the system's CA store does not know this CA (retries wait for s_server to listen) */
+        unsetenv("SSL_CERT_FILE");
+        assert_int_equal(http_get_buffer(u, &o, &data, NULL), -EKEYREJECTED);
+        setenv("SSL_CERT_FILE", ca, 1);
+        assert_int_equal(http_get_buffer(u, &o, &data, NULL), 0);
+        assert_string_equal(data, "tls-body\n");
+        free(data);
+        data = NULL;
+        /* the certificate is for 127.0.0.1, not for localhost */
+        assert_int_equal(http_get_buffer(byname, &o, &data, NULL), -EKEYREJECTED);
+        unsetenv("SSL_CERT_FILE");
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
+        (void) sh(rm);
+}
+
 int main(void) {
         signal(SIGPIPE, SIG_IGN);
         const struct CMUnitTest tests[] = {
@@ -256,6 +324,7 @@ int main(void) {
                 cmocka_unit_test(test_pin_and_limit),
                 cmocka_unit_test(test_timeout_and_retry),
                 cmocka_unit_test(test_post),
+                cmocka_unit_test(test_https),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
