@@ -17,28 +17,30 @@
 
 /* ---- vendor.json ------------------------------------------------------------------------------- */
 
-enum vendor_state { VENDOR_IN_IMAGE, VENDOR_DEFERRED };
+/* common/vendor.h's enum vendor_state as the builder writes it ("in-image", "deferred",
+ * "not-for-base"); this is the reading side. */
+enum vj_state { VJ_IN_IMAGE, VJ_DEFERRED, VJ_NOT_FOR_BASE };
 
-struct vendor_entry {
+struct vj_entry {
         char *name;
         enum service_source source; /* APT or OCI */
         char *image;                /* OCI: "docker.io/library/nextcloud:28-fpm" */
         char *digest;               /* OCI: "sha256:<64hex>" */
         char *repo;                 /* APT: the source line */
         char *key_fingerprint;      /* APT: 40 hex */
-        enum vendor_state state;
+        enum vj_state state;
 };
 
-struct vendor_manifest {
-        struct vendor_entry *entries;
+struct vendor_json {
+        struct vj_entry *entries;
         size_t n;
 };
 
 /* Parse vendor.json's text. -EBADMSG (with *ret_why saying what) for anything not as INTERFACES.md
  * describes: a digest that is not sha256:<64 hex> is refused here, so no unpinned image runs. */
-int vendor_manifest_parse(const char *text, size_t size, struct vendor_manifest *ret, char **ret_why);
-void vendor_manifest_done(struct vendor_manifest *m);
-const struct vendor_entry *vendor_manifest_find(const struct vendor_manifest *m, const char *name);
+int vendor_json_parse(const char *text, size_t size, struct vendor_json *ret, char **ret_why);
+void vendor_json_done(struct vendor_json *m);
+const struct vj_entry *vendor_json_find(const struct vendor_json *m, const char *name);
 
 /* ---- one application's plan -------------------------------------------------------------------- */
 
@@ -81,7 +83,7 @@ struct app_inputs {
         const struct site *site;       /* may be NULL: no addresses, no domain */
         const struct host_spec *host;  /* may be NULL */
         const struct service_spec *service;
-        const struct vendor_entry *vendor; /* OCI: image and digest */
+        const struct vj_entry *vendor; /* OCI: image and digest */
         uint64_t ram;
         bool have_quadlet;
         char **credentials; /* the file names present in CREDENTIALS_DIR */

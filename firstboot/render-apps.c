@@ -31,16 +31,18 @@ static bool is_hex(const char *s, size_t n) {
 }
 
 static int dup_scalar(const struct ynode *n, const char *key, char **dst) {
-        const char *v = ynode_get_scalar(n, key);
-        if (!v)
+        const struct ynode *node = ynode_get(n, key);
+        /* JSON null reads as an unquoted "null": absent */
+        if (!node || node->type != YNODE_SCALAR || (!node->quoted && streq(node->scalar, "null")))
                 return 0;
+        const char *v = node->scalar;
         *dst = strdup(v);
         return *dst ? 0 : -ENOMEM;
 }
 
-void vendor_manifest_done(struct vendor_manifest *m) {
+void vendor_json_done(struct vendor_json *m) {
         for (size_t i = 0; i < m->n; i++) {
-                struct vendor_entry *e = &m->entries[i];
+                struct vj_entry *e = &m->entries[i];
                 free(e->name);
                 free(e->image);
                 free(e->digest);
@@ -48,10 +50,10 @@ void vendor_manifest_done(struct vendor_manifest *m) {
                 free(e->key_fingerprint);
         }
         free(m->entries);
-        *m = (struct vendor_manifest) {};
+        *m = (struct vendor_json) {};
 }
 
-int vendor_manifest_parse(const char *text, size_t size, struct vendor_manifest *ret, char **ret_why) {
+int vendor_json_parse(const char *text, size_t size, struct vendor_json *ret, char **ret_why) {
         struct diags d = {};
         _cleanup_(ynode_freep) struct ynode *root = NULL;
         int r = yaml_load_buffer("vendor.json", text, size, &d, &root);
@@ -65,12 +67,12 @@ int vendor_manifest_parse(const char *text, size_t size, struct vendor_manifest 
                 *ret_why = strdup("no \"services\" list");
                 return -EBADMSG;
         }
-        struct vendor_manifest m = { .entries = calloc(list->n ? list->n : 1, sizeof(struct vendor_entry)) };
+        struct vendor_json m = { .entries = calloc(list->n ? list->n : 1, sizeof(struct vj_entry)) };
         if (!m.entries)
                 return -ENOMEM;
         for (size_t i = 0; i < list->n; i++) {
                 const struct ynode *n = list->items[i];
-                struct vendor_entry *e = &m.entries[m.n++];
+                struct vj_entry *e = &m.entries[m.n++];
                 const char *src = n->type == YNODE_MAP ? ynode_get_scalar(n, "source") : NULL,
                            *state = n->type == YNODE_MAP ? ynode_get_scalar(n, "state") : NULL;
                 if ((r = dup_scalar(n, "name", &e->name)) < 0 || (r = dup_scalar(n, "image", &e->image)) < 0 ||
@@ -91,15 +93,17 @@ int vendor_manifest_parse(const char *text, size_t size, struct vendor_manifest 
                         goto fail;
                 }
                 if (state && streq(state, "in-image"))
-                        e->state = VENDOR_IN_IMAGE;
+                        e->state = VJ_IN_IMAGE;
                 else if (state && streq(state, "deferred"))
-                        e->state = VENDOR_DEFERRED;
+                        e->state = VJ_DEFERRED;
+                else if (state && streq(state, "not-for-base"))
+                        e->state = VJ_NOT_FOR_BASE;
                 else {
-                        *ret_why = strprintf("%s: state '%s' is neither in-image nor deferred", e->name, strna(state));
+                        *ret_why = strprintf("%s: state '%s' is not in-image, deferred or not-for-base", e->name, strna(state));
                         goto fail;
                 }
                 /* An image in the image runs by digest or not at all. */
-                if (e->source == SERVICE_SOURCE_OCI && e->state == VENDOR_IN_IMAGE &&
+                if (e->source == SERVICE_SOURCE_OCI && e->state == VJ_IN_IMAGE &&
                     (!e->image || !e->digest || !startswith(e->digest, "sha256:") || !is_hex(e->digest + 7, 64))) {
                         *ret_why = strprintf("%s: an OCI image in the image needs \"image\" and a sha256 \"digest\"",
                                              e->name);
@@ -109,11 +113,11 @@ int vendor_manifest_parse(const char *text, size_t size, struct vendor_manifest 
         *ret = m;
         return 0;
 fail:
-        vendor_manifest_done(&m);
+        vendor_json_done(&m);
         return r;
 }
 
-const struct vendor_entry *vendor_manifest_find(const struct vendor_manifest *m, const char *name) {
+const struct vj_entry *vendor_json_find(const struct vendor_json *m, const char *name) {
         for (size_t i = 0; m && i < m->n; i++)
                 if (streq(m->entries[i].name, name))
                         return &m->entries[i];

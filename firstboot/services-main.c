@@ -228,7 +228,7 @@ int verb_render(int argc, char **argv) {
                                 sv = &p->services[i];
                 if (!sv || sv->source == SERVICE_SOURCE_DISTRO)
                         return log_error("render app: the profile has no vendor service '%s'", service), 2;
-                struct vendor_entry ve = { .name = sv->name, .source = sv->source, .image = sv->image,
+                struct vj_entry ve = { .name = sv->name, .source = sv->source, .image = sv->image,
                                            .digest = (char *) digest };
                 struct app_inputs in = { .profile = p, .site = s, .host = p->role && s ? site_find_host_by_role(s, p->role) : NULL,
                                          .service = sv, .vendor = &ve, .ram = ram ? ram : p->ram,

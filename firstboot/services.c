@@ -608,7 +608,7 @@ static int podman_secret(const struct services_ctx *c, const struct app_secret *
 
 /* Write the plan's files, start the unit, check it as a user would. 0 done (*ret_done says what),
  * negative failed (*reason says why). */
-static int vendor_app(struct services_ctx *c, const struct service_spec *s, const struct vendor_entry *ve,
+static int vendor_app(struct services_ctx *c, const struct service_spec *s, const struct vj_entry *ve,
                       char **ret_done, char **reason) {
         struct app_inputs in = {
                 .profile = c->profile, .site = c->site, .host = c->host, .service = s, .vendor = ve, .ram = c->ram,
@@ -733,8 +733,8 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
         if (streq(s->name, "traefik") && (r = traefik_routes(c, &reason)) < 0)
                 goto fail;
 
-        const struct vendor_entry *ve = vendor_manifest_find(&c->vendor, s->name);
-        if (s->source != SERVICE_SOURCE_DISTRO && ve && ve->state == VENDOR_IN_IMAGE) {
+        const struct vj_entry *ve = vendor_json_find(&c->vendor, s->name);
+        if (s->source != SERVICE_SOURCE_DISTRO && ve && ve->state == VJ_IN_IMAGE) {
                 if ((r = vendor_app(c, s, ve, &done, &reason)) < 0)
                         goto fail;
                 record(c, s, "done", done);
@@ -842,7 +842,7 @@ int services_run(struct services_ctx *c) {
         int vr = read_file_full(c->root_fd, VENDOR_JSON, 16 * 1024 * 1024, &vj, &vjn);
         if (vr >= 0) {
                 _cleanup_free_ char *why = NULL;
-                vr = vendor_manifest_parse(vj, vjn, &c->vendor, &why);
+                vr = vendor_json_parse(vj, vjn, &c->vendor, &why);
                 if (vr < 0) {
                         _cleanup_free_ char *m = strprintf("/" VENDOR_JSON ": %s", why ? why : strerror(-vr));
                         (void) status_fail(c->status, "services", m ? m : "vendor.json");
@@ -933,7 +933,7 @@ int services_run(struct services_ctx *c) {
         _cleanup_free_ char *sum = strprintf("%u running, %u skipped, %u failed", done, skipped, failed);
         if (own_base)
                 c->base = NULL; /* it pointed into base, freed here */
-        vendor_manifest_done(&c->vendor);
+        vendor_json_done(&c->vendor);
         c->credentials = strv_free(c->credentials);
         if (failed) {
                 _cleanup_free_ char *why = strprintf("%s (first: %s; see service/%s)", strna(sum), strna(first), strna(first));

@@ -35,7 +35,7 @@ struct services_ctx {
         struct json report;
         char *pg_report; /* a JSON object, or NULL */
         bool units_enabled; /* one systemctl enable for all units went through */
-        struct vendor_manifest vendor; /* the image's vendor.json (empty when it has none) */
+        struct vendor_json vendor; /* the image's vendor.json (empty when it has none) */
         bool have_quadlet;             /* the image's podman has Quadlet (podman >= 4.4) */
         char **credentials;            /* file names in /run/credentials/rackstack */
 };

@@ -27,26 +27,26 @@ static const char good_json[] =
         "  \"packages\":{\"jitsi-meet\":\"2.0.9\"},\"state\":\"deferred\"}]}\n";
 
 static void test_vendor_parse(void **state) {
-        struct vendor_manifest m = {};
+        struct vendor_json m = {};
         _cleanup_free_ char *why = NULL;
-        assert_int_equal(vendor_manifest_parse(good_json, strlen(good_json), &m, &why), 0);
+        assert_int_equal(vendor_json_parse(good_json, strlen(good_json), &m, &why), 0);
         assert_int_equal(m.n, 2);
-        const struct vendor_entry *e = vendor_manifest_find(&m, "nextcloud");
+        const struct vj_entry *e = vendor_json_find(&m, "nextcloud");
         assert_non_null(e);
         assert_int_equal(e->source, SERVICE_SOURCE_OCI);
-        assert_int_equal(e->state, VENDOR_IN_IMAGE);
+        assert_int_equal(e->state, VJ_IN_IMAGE);
         assert_string_equal(e->digest, "sha256:" D64);
-        e = vendor_manifest_find(&m, "jitsi-meet");
+        e = vendor_json_find(&m, "jitsi-meet");
         assert_int_equal(e->source, SERVICE_SOURCE_APT);
-        assert_int_equal(e->state, VENDOR_DEFERRED);
+        assert_int_equal(e->state, VJ_DEFERRED);
         assert_string_equal(e->key_fingerprint, "0123456789ABCDEF0123456789ABCDEF01234567");
-        assert_null(vendor_manifest_find(&m, "odoo"));
-        vendor_manifest_done(&m);
+        assert_null(vendor_json_find(&m, "odoo"));
+        vendor_json_done(&m);
 
         static const char empty[] = "{\"services\":[]}";
-        assert_int_equal(vendor_manifest_parse(empty, strlen(empty), &m, &why), 0);
+        assert_int_equal(vendor_json_parse(empty, strlen(empty), &m, &why), 0);
         assert_int_equal(m.n, 0);
-        vendor_manifest_done(&m);
+        vendor_json_done(&m);
 }
 
 static void test_vendor_parse_bad(void **state) {
@@ -62,18 +62,18 @@ static void test_vendor_parse_bad(void **state) {
                 "{\"services\":[",
         };
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-                struct vendor_manifest m = {};
+                struct vendor_json m = {};
                 _cleanup_free_ char *why = NULL;
-                assert_int_equal(vendor_manifest_parse(bad[i], strlen(bad[i]), &m, &why), -EBADMSG);
+                assert_int_equal(vendor_json_parse(bad[i], strlen(bad[i]), &m, &why), -EBADMSG);
                 assert_non_null(why);
         }
         /* a deferred image needs no digest yet */
         static const char deferred[] =
                 "{\"services\":[{\"name\":\"x\",\"source\":\"oci\",\"image\":\"a/b:1\",\"state\":\"deferred\"}]}";
-        struct vendor_manifest m = {};
+        struct vendor_json m = {};
         _cleanup_free_ char *why = NULL;
-        assert_int_equal(vendor_manifest_parse(deferred, strlen(deferred), &m, &why), 0);
-        vendor_manifest_done(&m);
+        assert_int_equal(vendor_json_parse(deferred, strlen(deferred), &m, &why), 0);
+        vendor_json_done(&m);
 }
 
 static void test_image_pinned(void **state) {
@@ -97,8 +97,12 @@ struct fixture {
 
 static void load(const char *role, struct fixture *f) {
         struct diags d = {};
-        assert_int_equal(profile_load("profiles", role, &d, &f->p), 0);
-        assert_int_equal(site_load_file("profiles/site.yaml", &d, &f->s), 0);
+        int r = profile_load("profiles", role, &d, &f->p);
+        if (r >= 0)
+                r = site_load_file("profiles/site.yaml", &d, &f->s);
+        if (r < 0)
+                diags_print(&d, stderr);
+        assert_int_equal(r, 0);
         diags_done(&d);
 }
 
@@ -115,7 +119,7 @@ static const struct service_spec *svc(const struct profile *p, const char *name)
         return NULL;
 }
 
-static struct vendor_entry nc_entry = {
+static struct vj_entry nc_entry = {
         .name = (char *) "nextcloud", .source = SERVICE_SOURCE_OCI,
         .image = (char *) "docker.io/library/nextcloud:28-fpm", .digest = (char *) "sha256:" D64,
 };
@@ -179,7 +183,7 @@ static void test_nextcloud_plan(void **state) {
 static void test_mattermost_plan(void **state) {
         struct fixture f = {};
         load("app", &f);
-        struct vendor_entry e = { .name = (char *) "mattermost", .source = SERVICE_SOURCE_OCI,
+        struct vj_entry e = { .name = (char *) "mattermost", .source = SERVICE_SOURCE_OCI,
                                   .image = (char *) "docker.io/mattermost/mattermost-team-edition:9.3",
                                   .digest = (char *) "sha256:" D64 };
         struct app_inputs in = { .profile = f.p, .site = f.s, .service = svc(f.p, "mattermost"), .vendor = &e,
@@ -235,7 +239,7 @@ static void test_unknown_plan(void **state) {
         struct service_spec s = { .name = (char *) "standin-web", .source = SERVICE_SOURCE_OCI,
                                   .image = (char *) "127.0.0.1:5000/standin/web:1", .ports = ports, .n_ports = 1,
                                   .memory = 64ull << 20 };
-        struct vendor_entry e = { .name = s.name, .source = SERVICE_SOURCE_OCI, .image = s.image,
+        struct vj_entry e = { .name = s.name, .source = SERVICE_SOURCE_OCI, .image = s.image,
                                   .digest = (char *) "sha256:" D64 };
         char *creds[] = { (char *) "db.standin-web", NULL };
         struct app_inputs in = { .profile = f.p, .site = f.s, .service = &s, .vendor = &e, .ram = 1ull << 30,
