@@ -28,6 +28,7 @@
 #include "cleanup.h"
 #include "cmd.h"
 #include "http.h"
+#include "vendor.h"
 #include "fileio.h"
 #include "log.h"
 #include "render.h"
@@ -197,10 +198,10 @@ static char *source_host(const struct service_spec *s) {
         return n ? strndup(u, n) : NULL;
 }
 
-/* Can we open a connection to host:443 within the bound? Name resolution is part of it. */
-static int probe_https(const char *host, unsigned timeout_sec, char **ret_why) {
+/* Can we open a connection to host:port within the bound? Name resolution is part of it. */
+static int probe_port(const char *host, const char *port, unsigned timeout_sec, char **ret_why) {
         struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-        int g = getaddrinfo(host, "443", &hints, &ai);
+        int g = getaddrinfo(host, port, &hints, &ai);
         if (g != 0) {
                 *ret_why = strprintf("name does not resolve: %s", gai_strerror(g));
                 return -EHOSTUNREACH;
@@ -210,8 +211,12 @@ static int probe_https(const char *host, unsigned timeout_sec, char **ret_why) {
                 r = tcp_connect(a->ai_addr, a->ai_addrlen, timeout_sec * 1000);
         freeaddrinfo(ai);
         if (r < 0)
-                *ret_why = strprintf("port 443: %s", strerror(-r));
+                *ret_why = strprintf("port %s: %s", port, strerror(-r));
         return r;
+}
+
+static int probe_https(const char *host, unsigned timeout_sec, char **ret_why) {
+        return probe_port(host, "443", timeout_sec, ret_why);
 }
 
 static bool package_installed(int root_fd, const char *pkg) {
@@ -694,6 +699,49 @@ write_fail:
         return r;
 }
 
+/* A deferred image (vendor.json "deferred"): pulled now by its digest, through the site's mirror
+ * for its registry if there is one, then run as if the image had held it. 0 done, 1 skipped (the
+ * source does not answer, or there is no digest to pull by), negative failed. */
+static int deferred_oci(struct services_ctx *c, const struct service_spec *s, const struct vj_entry *ve,
+                        char **ret_done, char **reason) {
+        if (!ve->digest) {
+                *reason = strprintf("deferred, and vendor.json pins no digest for %s: a deferred image is pulled by "
+                                    "digest or not at all", strna(ve->image ? ve->image : s->image));
+                return 1;
+        }
+        const char *image = ve->image ? ve->image : s->image;
+        _cleanup_free_ char *ref = NULL, *host = NULL, *hostport = NULL, *why = NULL, *pinned = NULL;
+        const struct mirror_map *used = NULL;
+        bool tls = true;
+        int r = mirror_map_image(c->site ? c->site->mirrors : NULL, c->site ? c->site->n_mirrors : 0, image, &ref, &tls,
+                                 &used);
+        if (r < 0)
+                return r;
+        if (!(host = strndup(ref, strcspn(ref, "/"))) || !(hostport = strdup(host)) ||
+            !(pinned = image_pinned(ref, ve->digest)))
+                return -ENOMEM;
+        char *colon = strrchr(host, ':');
+        if (colon)
+                *colon = 0;
+        r = live(c) ? probe_port(host, colon ? colon + 1 : tls ? "443" : "80", c->probe_timeout_sec, &why) : -EHOSTUNREACH;
+        if (r < 0) {
+                *reason = strprintf("deferred; %s %s unreachable (%s); %s", used ? "mirror" : "registry", hostport,
+                                    why ? why : "not probed offline", pinned);
+                return 1;
+        }
+        char *pull[] = { (char *) "podman", (char *) "pull", (char *) (tls ? "--tls-verify=true" : "--tls-verify=false"),
+                         pinned, NULL };
+        if ((r = run_logged(c, pull, reason)) < 0)
+                return r;
+        struct vj_entry now = *ve;
+        now.image = ref;
+        _cleanup_free_ char *d = NULL;
+        if ((r = vendor_app(c, s, &now, &d, reason)) < 0)
+                return r;
+        *ret_done = strprintf("pulled at first boot%s; %s", used ? " from the site's mirror" : "", strna(d));
+        return *ret_done ? 0 : -ENOMEM;
+}
+
 /* ---- one service ------------------------------------------------------------------------------- */
 
 static const char *source_what(const struct service_spec *s) {
@@ -739,6 +787,12 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
                         goto fail;
                 record(c, s, "done", done);
                 return 0;
+        }
+        if (s->source == SERVICE_SOURCE_OCI && ve && ve->state == VJ_DEFERRED) {
+                if ((r = deferred_oci(c, s, ve, &done, &reason)) < 0)
+                        goto fail;
+                record(c, s, r == 1 ? "skipped" : "done", r == 1 ? reason : done);
+                return r;
         }
         if (s->source != SERVICE_SOURCE_DISTRO) {
                 _cleanup_free_ char *host = source_host(s), *why = NULL;

@@ -93,6 +93,15 @@ if [ -n "$Q" ]; then
         QUADLET_UNIT_DIRS=$r/etc/containers/systemd "$Q" -no-kmsg-log "$tmp/gen2" >/dev/null 2>&1
         check "services: Quadlet turns the written .container files into units" test -s "$tmp/gen2/mattermost.service"
 fi
+# A deferred image: pulled at first boot by digest, through the site's mirror for its registry
+# (offline here: skipped, naming the mirror and the pinned reference it would pull).
+sed -i 's/"size":1,"state":"in-image"}/"state":"deferred"}/' "$r/usr/share/rackstack/vendor.json"
+{ cat profiles/site.yaml; printf 'mirrors:\n  - { from: docker.io, to: "http://127.0.0.1:5999/docker.io" }\n'; } >"$tmp/site-mirror.yaml"
+"$F" services --root "$r" --profile profiles/app.yaml --site "$tmp/site-mirror.yaml" >"$tmp/app4.out" 2>&1; rc=$?
+check "services (app, deferred images): succeeds, nothing faked" test $rc = 0
+check "services: a deferred image is skipped, naming the mirror and the pinned reference" \
+        grep -Eq "service mattermost +skipped: deferred; mirror 127.0.0.1:5999 unreachable \(not probed offline\); 127.0.0.1:5999/docker.io/mattermost/mattermost-team-edition@$D" "$tmp/app4.out"
+sed -i 's/"state":"deferred"}/"size":1,"state":"in-image"}/' "$r/usr/share/rackstack/vendor.json"
 # A pin that is not a sha256 digest: the step refuses, it runs nothing unpinned.
 sed -i "0,/$D/s//sha256:abc/" "$r/usr/share/rackstack/vendor.json"
 "$F" services --root "$r" --profile profiles/app.yaml --site profiles/site.yaml >"$tmp/app3.out" 2>&1; rc=$?
