@@ -34,8 +34,7 @@ free_port() {
 }
 
 wait_http() { # URL: up to 20 s
-        local i
-        for i in $(seq 1 100); do
+        for _ in $(seq 1 100); do
                 python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$1" 2>/dev/null && return 0
                 sleep 0.2
         done
@@ -214,8 +213,9 @@ while IFS='|' read -r kind name a b c unit pkgs_rest; do
                 [ "$suite" = ./ ] && dir=$base
                 mkdir -p "$dir"
                 for p in $pkgs_rest; do make_deb "$p" "$unit" "$port" "$name" "$dir"; done
-                (cd "$dir" && apt-ftparchive packages . >Packages && gzip -kf Packages &&
-                        apt-ftparchive release . >Release)
+                # Filename: is relative to the repository's URL, not to the suite's directory.
+                (cd "$base" && apt-ftparchive packages "${suite%/}" >"$dir/Packages" && gzip -kf "$dir/Packages" &&
+                        cd "$dir" && apt-ftparchive release . >"$D/build/Release" && mv "$D/build/Release" Release)
                 sign_release "$dir" "$KEY_FPR"
         else
                 comp=${comps%% *}
