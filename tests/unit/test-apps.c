@@ -14,6 +14,7 @@
 #include "apps.h"
 #include "cleanup.h"
 #include "profile.h"
+#include "render.h"
 #include "util.h"
 
 #define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -259,12 +260,28 @@ static void test_unknown_plan(void **state) {
         unload(&f);
 }
 
+/* Containers are routed: the app role's firewall forwards to and from podman's bridge, the db
+ * role's (no containers) forwards nothing. */
+static void test_nft_containers(void **state) {
+        struct fixture f = {};
+        load("app", &f);
+        _cleanup_free_ char *t = nft_render(f.p, NULL);
+        assert_non_null(strstr(t, "\t\tct status dnat accept"));
+        assert_non_null(strstr(t, "\t\tiifname \"podman*\" accept"));
+        unload(&f);
+        load("db", &f);
+        _cleanup_free_ char *d = nft_render(f.p, NULL);
+        assert_null(strstr(d, "dnat"));
+        assert_null(strstr(d, "podman"));
+        unload(&f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_vendor_parse),   cmocka_unit_test(test_vendor_parse_bad),
                 cmocka_unit_test(test_image_pinned),   cmocka_unit_test(test_nextcloud_plan),
                 cmocka_unit_test(test_mattermost_plan), cmocka_unit_test(test_odoo_apt_plan),
-                cmocka_unit_test(test_unknown_plan),
+                cmocka_unit_test(test_unknown_plan),    cmocka_unit_test(test_nft_containers),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
