@@ -5,7 +5,7 @@
 # image (Ubuntu 24.04) is built through the site mirror mapping (--mirror, as a site's mirrors: would),
 # so Nextcloud's and Mattermost's images are the stand-ins' (by digest, in the image's container
 # store) and jitsi-meet and the Zabbix agent are the stand-in .debs. Booted with the app role's two
-# data disks (a 2T SAS HDD for nextcloud, a 250G NVMe for appdata) and lab-app1.ks (without its
+# data disks (a 2T SAS HDD for nextcloud, a 250G SATA SSD for appdata) and lab-app1.ks (without its
 # join lines) on OEMDRV, after "rackstack-firstboot: finished":
 #  - each vendor service's unit is active and its port answers (Mattermost on 8065 with its health
 #    endpoint, jitsi-meet on 4443), and status.json says done for each;
@@ -104,7 +104,7 @@ os.makedirs(os.path.dirname(serial), exist_ok=True)
 t_start = time.monotonic()
 try:
     with VM(image=raw, firmware="bios", boot_disk_size="60G", log=serial, name="vendor-app", memory=3072,
-            disks=[Disk("sas-hdd", "2T"), Disk("nvme", "250G")], oemdrv=ks,
+            disks=[Disk("sas-hdd", "2T"), Disk("sata-ssd", "250G")], oemdrv=ks,
             nets=Nets(count=2, mode="socket", port=port)) as vm:
         vm.boot(expect=r"rackstack-firstboot: (finished|FAILED at [^\r\n]*)[\r\n]", timeout=2400)
         print("firstboot ended after %.0f s" % (time.monotonic() - t_start), flush=True)
