@@ -17,6 +17,8 @@
 #  - the secrets (credential files made by the test, as site secrets would be) reach the container
 #    and appear nowhere else: console, journal, unit files, status.json, ps.
 # The image is kept apart from the --defer-vendor images other tests use (build/vm-images/vendor-*).
+# check-full only: stand-ins (1-2 min), an app build whose apt layer never caches (the stand-in repository
+# is re-signed each run; 5-11 min here) and a TCG boot (~6 min) are well over make check's budget.
 . "$(dirname "$0")/lib.sh"
 vm_requirements
 for t in docker-registry skopeo gpg apt-ftparchive dpkg-deb podman; do
