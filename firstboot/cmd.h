@@ -12,5 +12,9 @@
  * status (128+signal if killed). */
 int cmd_run(char *const argv[], const void *input, size_t input_len, int *ret_status);
 
+/* The same with stdin /dev/null and stdout and stderr captured: *ret_tail is their last 2 KiB on
+ * one line (for a status reason), set with *ret_status on success. */
+int cmd_run_tail(char *const argv[], int *ret_status, char **ret_tail);
+
 /* Whether name is an executable in PATH (or a path that is). */
 bool cmd_exists(const char *name);

@@ -62,8 +62,19 @@ char *nft_render(const struct profile *p, const struct vlan_spec *mgmt) {
         }
         buf_puts(&b, "\t}\n\n"
                      "\tchain forward {\n"
-                     "\t\ttype filter hook forward priority filter; policy drop;\n"
-                     "\t}\n\n"
+                     "\t\ttype filter hook forward priority filter; policy drop;\n");
+        /* Containers (podman's bridge) are routed: a published port is DNAT to the container, and the
+         * container's own connections (to the database host, to the comm host's SMTP) leave through the
+         * bridge. Only those: the host still forwards nothing else. podman publishes exactly the
+         * profile's ports (firstboot/render-apps.c). */
+        bool containers = false;
+        for (size_t i = 0; i < p->n_services; i++)
+                containers = containers || p->services[i].source == SERVICE_SOURCE_OCI;
+        if (containers)
+                buf_puts(&b, "\t\tct state established,related accept\n"
+                             "\t\tct status dnat accept comment \"published container ports (podman)\"\n"
+                             "\t\tiifname \"podman*\" accept comment \"containers' own connections\"\n");
+        buf_puts(&b, "\t}\n\n"
                      "\tchain output {\n"
                      "\t\ttype filter hook output priority filter; policy accept;\n"
                      "\t}\n"

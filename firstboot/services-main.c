@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "apps.h"
 #include "kickstart.h"
 #include "log.h"
 #include "parse.h"
@@ -118,14 +119,20 @@ int verb_services(int argc, char **argv) {
 /* rackstack-firstboot render postgresql --ram SIZE [--cpus N] [--hdd] [--connections N] [--listen A]
  *                     render nftables --profile FILE --site FILE
  *                     render traefik --site FILE
- *                     render pg-budget --profile FILE --ram SIZE [--base B] */
+ *                     render pg-budget --profile FILE --ram SIZE [--base B]
+ *                     render app --profile FILE --site FILE --service NAME [--digest sha256:…] [--quadlet]
+ *                                [--ram SIZE] [--credential NAME]… [--env] */
 int verb_render(int argc, char **argv) {
-        enum { ARG_RAM = 256, ARG_CPUS, ARG_HDD, ARG_CONN, ARG_LISTEN, ARG_PROFILE, ARG_SITE, ARG_BASE };
+        enum { ARG_RAM = 256, ARG_CPUS, ARG_HDD, ARG_CONN, ARG_LISTEN, ARG_PROFILE, ARG_SITE, ARG_BASE, ARG_SERVICE,
+               ARG_DIGEST, ARG_QUADLET, ARG_CREDENTIAL, ARG_ENV };
         static const struct option opts[] = {
                 { "ram", required_argument, NULL, ARG_RAM },         { "cpus", required_argument, NULL, ARG_CPUS },
                 { "hdd", no_argument, NULL, ARG_HDD },               { "connections", required_argument, NULL, ARG_CONN },
                 { "listen", required_argument, NULL, ARG_LISTEN },   { "profile", required_argument, NULL, ARG_PROFILE },
                 { "site", required_argument, NULL, ARG_SITE },       { "base", required_argument, NULL, ARG_BASE },
+                { "service", required_argument, NULL, ARG_SERVICE }, { "digest", required_argument, NULL, ARG_DIGEST },
+                { "quadlet", no_argument, NULL, ARG_QUADLET },       { "credential", required_argument, NULL, ARG_CREDENTIAL },
+                { "env", no_argument, NULL, ARG_ENV },
                 {},
         };
         if (argc < 2)
@@ -134,7 +141,9 @@ int verb_render(int argc, char **argv) {
         uint64_t ram = 0;
         uint32_t cpus = 0, conn = 500;
         bool hdd = false;
-        const char *listen = NULL, *profile = NULL, *site_path = NULL, *base = NULL;
+        const char *listen = NULL, *profile = NULL, *site_path = NULL, *base = NULL, *service = NULL, *digest = NULL;
+        bool quadlet = false, env = false;
+        _cleanup_strv_free_ char **creds = NULL;
         int ch;
         optind = 2;
         while ((ch = getopt_long(argc, argv, "", opts, NULL)) >= 0)
@@ -156,6 +165,14 @@ int verb_render(int argc, char **argv) {
                 case ARG_PROFILE: profile = optarg; break;
                 case ARG_SITE: site_path = optarg; break;
                 case ARG_BASE: base = optarg; break;
+                case ARG_SERVICE: service = optarg; break;
+                case ARG_DIGEST: digest = optarg; break;
+                case ARG_QUADLET: quadlet = true; break;
+                case ARG_ENV: env = true; break;
+                case ARG_CREDENTIAL:
+                        if (strv_extend(&creds, optarg) < 0)
+                                return log_error_errno(-ENOMEM, "Out of memory"), 1;
+                        break;
                 default: return 2;
                 }
         struct diags d = {};
@@ -202,8 +219,31 @@ int verb_render(int argc, char **argv) {
                                          bad->backend), 2;
                 if (r < 0)
                         return log_error_errno(r, "render traefik: %m"), 1;
+        } else if (streq(what, "app")) {
+                if (!p || !service)
+                        return log_error("render app needs --profile and --service"), 2;
+                const struct service_spec *sv = NULL;
+                for (size_t i = 0; i < p->n_services; i++)
+                        if (streq(p->services[i].name, service))
+                                sv = &p->services[i];
+                if (!sv || sv->source == SERVICE_SOURCE_DISTRO)
+                        return log_error("render app: the profile has no vendor service '%s'", service), 2;
+                struct vj_entry ve = { .name = sv->name, .source = sv->source, .image = sv->image,
+                                           .digest = (char *) digest };
+                struct app_inputs in = { .profile = p, .site = s, .host = p->role && s ? site_find_host_by_role(s, p->role) : NULL,
+                                         .service = sv, .vendor = &ve, .ram = ram ? ram : p->ram,
+                                         .have_quadlet = quadlet, .credentials = creds };
+                _cleanup_(app_plan_done) struct app_plan plan = {};
+                _cleanup_free_ char *why = NULL;
+                int r = app_plan_make(&in, &plan, &why);
+                if (r == -EINVAL)
+                        return log_error("render app: %s", strna(why)), 2;
+                if (r < 0)
+                        return log_error_errno(r, "render app: %m"), 1;
+                text = env ? strdup(plan.env) : sv->source == SERVICE_SOURCE_APT ? app_dropin_render(&plan) :
+                       quadlet ? app_quadlet_render(&plan) : app_podman_unit_render(&plan);
         } else
-                return log_error("render: unknown '%s' (postgresql, pg-budget, nftables, traefik)", what), 2;
+                return log_error("render: unknown '%s' (postgresql, pg-budget, nftables, traefik, app)", what), 2;
         if (!text)
                 return log_error_errno(-ENOMEM, "Out of memory"), 1;
         fputs(text, stdout);

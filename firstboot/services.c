@@ -24,9 +24,12 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "apps.h"
 #include "cleanup.h"
 #include "cmd.h"
 #include "db-wiring.h"
+#include "http.h"
+#include "vendor.h"
 #include "fileio.h"
 #include "kickstart.h"
 #include "log.h"
@@ -114,64 +117,6 @@ static int path_rotational(const char *path, bool *ret) {
 
 /* ---- running things ---------------------------------------------------------------------------- */
 
-/* Run argv; stdout and stderr are kept (the last 2 KiB) for the reason if it fails. Returns the
- * exit status (0..255), or a negative errno when it could not run. */
-static int run(char *const argv[], char **ret_tail) {
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return -errno;
-        pid_t pid = fork();
-        if (pid < 0) {
-                int e = -errno;
-                close(p[0]);
-                close(p[1]);
-                return e;
-        }
-        if (pid == 0) {
-                dup2(p[1], STDOUT_FILENO);
-                dup2(p[1], STDERR_FILENO);
-                int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (nul >= 0)
-                        dup2(nul, STDIN_FILENO);
-                execvp(argv[0], argv);
-                _exit(127);
-        }
-        close(p[1]);
-        char tail[2048];
-        size_t len = 0;
-        for (;;) {
-                char b[512];
-                ssize_t n = read(p[0], b, sizeof b);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                for (ssize_t i = 0; i < n; i++) {
-                        if (len == sizeof tail) {
-                                memmove(tail, tail + sizeof tail / 2, sizeof tail / 2);
-                                len = sizeof tail / 2;
-                        }
-                        tail[len++] = b[i];
-                }
-        }
-        close(p[0]);
-        int st;
-        while (waitpid(pid, &st, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (ret_tail) {
-                while (len > 0 && (tail[len - 1] == '\n' || tail[len - 1] == ' '))
-                        len--;
-                for (size_t i = 0; i < len; i++)
-                        if (tail[i] == '\n')
-                                tail[i] = ' ';
-                *ret_tail = strndup(tail, len);
-        }
-        if (!WIFEXITED(st))
-                return 128;
-        return WEXITSTATUS(st) == 127 ? -ENOENT : WEXITSTATUS(st);
-}
-
 /* Run, logging the command; on failure, *reason says what and why. */
 static int run_logged(const struct services_ctx *c, char *const argv[], char **reason) {
         _cleanup_free_ char *cmd = strv_join((char **) argv, " ");
@@ -181,9 +126,11 @@ static int run_logged(const struct services_ctx *c, char *const argv[], char **r
         }
         log_debug("  run: %s", strna(cmd));
         _cleanup_free_ char *tail = NULL;
-        int r = run(argv, &tail);
-        if (r == 0)
+        int st = 0, r = cmd_run_tail(argv, &st, &tail);
+        if (r == 0 && st == 0)
                 return 0;
+        if (r == 0)
+                r = st;
         free(*reason);
         if (r < 0)
                 *reason = strprintf("%s: %s", strna(cmd), strerror(-r));
@@ -253,10 +200,10 @@ static char *source_host(const struct service_spec *s) {
         return n ? strndup(u, n) : NULL;
 }
 
-/* Can we open a connection to host:443 within the bound? Name resolution is part of it. */
-static int probe_https(const char *host, unsigned timeout_sec, char **ret_why) {
+/* Can we open a connection to host:port within the bound? Name resolution is part of it. */
+static int probe_port(const char *host, const char *port, unsigned timeout_sec, char **ret_why) {
         struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-        int g = getaddrinfo(host, "443", &hints, &ai);
+        int g = getaddrinfo(host, port, &hints, &ai);
         if (g != 0) {
                 *ret_why = strprintf("name does not resolve: %s", gai_strerror(g));
                 return -EHOSTUNREACH;
@@ -266,8 +213,12 @@ static int probe_https(const char *host, unsigned timeout_sec, char **ret_why) {
                 r = tcp_connect(a->ai_addr, a->ai_addrlen, timeout_sec * 1000);
         freeaddrinfo(ai);
         if (r < 0)
-                *ret_why = strprintf("port 443: %s", strerror(-r));
+                *ret_why = strprintf("port %s: %s", port, strerror(-r));
         return r;
+}
+
+static int probe_https(const char *host, unsigned timeout_sec, char **ret_why) {
+        return probe_port(host, "443", timeout_sec, ret_why);
 }
 
 static bool package_installed(int root_fd, const char *pkg) {
@@ -740,6 +691,192 @@ static int traefik_routes(struct services_ctx *c, char **reason) {
         return 0;
 }
 
+/* ---- vendor applications (apps.h) ------------------------------------------------------------- */
+
+/* GET http://127.0.0.1:port/path until it answers 2xx or the bound passes: the check a user's
+ * browser would make, where the application has a health endpoint. */
+static int wait_http(uint16_t port, const char *path, unsigned timeout_sec, char **ret_why) {
+        _cleanup_free_ char *url = strprintf("http://127.0.0.1:%u%s", port, path);
+        if (!url)
+                return -ENOMEM;
+        struct http_options o = { .timeout_usec = 5 * 1000000ull, .max_size = 1024 * 1024 };
+        double end = now_monotonic() + timeout_sec;
+        int r;
+        for (;;) {
+                _cleanup_free_ char *body = NULL;
+                size_t n;
+                r = http_get_buffer(url, &o, &body, &n);
+                if (r >= 0 || now_monotonic() >= end)
+                        break;
+                struct timespec ts = { 2, 0 };
+                nanosleep(&ts, NULL);
+        }
+        if (r < 0)
+                *ret_why = strprintf("GET %s: %s", url, strerror(-r));
+        return r;
+}
+
+/* The credential files present: their names only, never their contents. */
+static char **credential_names(int root_fd) {
+        char **l = NULL;
+        _cleanup_close_ int fd = openat(root_fd, CREDENTIALS_DIR + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = NULL;
+        if (fd < 0 || opendir_dup(fd, &d) < 0)
+                return NULL;
+        for (struct dirent *de; (de = readdir(d));)
+                if (de->d_name[0] != '.' && strv_extend(&l, de->d_name) < 0)
+                        break;
+        closedir(d);
+        return l;
+}
+
+/* The podman secret is created from the credential file: podman reads the file, so the value is
+ * on no command line. Replaced on a rerun (podman 4.3 has no secret create --replace). */
+static int podman_secret(const struct services_ctx *c, const struct app_secret *sec, char **reason) {
+        _cleanup_free_ char *file = strprintf(CREDENTIALS_DIR "/%s", sec->credential);
+        if (!file)
+                return -ENOMEM;
+        char *rm[] = { (char *) "podman", (char *) "secret", (char *) "rm", sec->podman, NULL };
+        char *create[] = { (char *) "podman", (char *) "secret", (char *) "create", sec->podman, file, NULL };
+        if (live(c)) {
+                int st;
+                _cleanup_free_ char *ignored = NULL;
+                (void) cmd_run_tail(rm, &st, &ignored);
+        }
+        return run_logged(c, create, reason);
+}
+
+/* Write the plan's files, start the unit, check it as a user would. 0 done (*ret_done says what),
+ * negative failed (*reason says why). */
+static int vendor_app(struct services_ctx *c, const struct service_spec *s, const struct vj_entry *ve,
+                      char **ret_done, char **reason) {
+        struct app_inputs in = {
+                .profile = c->profile, .site = c->site, .host = c->host, .service = s, .vendor = ve, .ram = c->ram,
+                .have_quadlet = c->have_quadlet, .credentials = c->credentials,
+        };
+        _cleanup_(app_plan_done) struct app_plan p = {};
+        int r = app_plan_make(&in, &p, reason);
+        if (r < 0)
+                return r;
+        if (s->source == SERVICE_SOURCE_APT)
+                for (char **pk = s->packages; pk && *pk; pk++)
+                        if (!package_installed(c->root_fd, *pk)) {
+                                *reason = strprintf("vendor.json says in the image, but package %s is not installed", *pk);
+                                return -ENOENT;
+                        }
+        /* Its data on the role's data disk (mounted by the storage step before this one). */
+        if (!c->dry_run && (r = mkdir_parents_at(c->root_fd, p.data_host + 1, 0750)) < 0) {
+                *reason = strprintf("cannot create %s: %s", p.data_host, strerror(-r));
+                return r;
+        }
+        _cleanup_free_ char *text = NULL, *unit_rel = NULL, *check = NULL;
+        if ((r = write_text(c, p.env_file + 1, p.env, 0644)) < 0)
+                goto write_fail;
+        if (s->source == SERVICE_SOURCE_OCI) {
+                for (size_t i = 0; i < p.n_secrets; i++)
+                        if ((r = podman_secret(c, &p.secrets[i], reason)) < 0)
+                                return r;
+                if (p.quadlet) {
+                        text = app_quadlet_render(&p);
+                        unit_rel = strprintf("etc/containers/systemd/%.*s.container",
+                                             (int) (strlen(p.unit) - strlen(".service")), p.unit);
+                } else {
+                        text = app_podman_unit_render(&p);
+                        unit_rel = strprintf("etc/systemd/system/%s", p.unit);
+                }
+        } else {
+                text = app_dropin_render(&p);
+                unit_rel = strprintf("etc/systemd/system/%s.d/50-rackstack.conf", p.unit);
+        }
+        if (!text || !unit_rel)
+                return -ENOMEM;
+        if ((r = write_text(c, unit_rel, text, 0644)) < 0)
+                goto write_fail;
+        char *reload[] = { (char *) "systemctl", (char *) "daemon-reload", NULL };
+        if ((r = run_logged(c, reload, reason)) < 0)
+                return r;
+        /* A Quadlet unit is generated, and enabled by its [Install] section; the others are ours
+         * or the package's to enable. */
+        if (!(s->source == SERVICE_SOURCE_OCI && p.quadlet) && !unit_enabled(c->root_fd, p.unit) &&
+            (r = systemctl(c, "enable", p.unit, reason)) < 0)
+                return r;
+        if ((r = systemctl(c, "restart", p.unit, reason)) < 0)
+                return r;
+        if (live(c) && p.health_port) {
+                _cleanup_free_ char *why = NULL;
+                if (p.health_path) {
+                        if ((r = wait_http(p.health_port, p.health_path, c->answer_timeout_sec, &why)) < 0) {
+                                *reason = strprintf("%s started but its health check fails within %u s: %s", p.unit,
+                                                    c->answer_timeout_sec, strna(why));
+                                return r;
+                        }
+                } else if ((r = wait_answer(INADDR_LOOPBACK, p.health_port, c->answer_timeout_sec)) < 0) {
+                        *reason = strprintf("%s started but does not answer on port %u within %u s: %s", p.unit,
+                                            p.health_port, c->answer_timeout_sec, strerror(-r));
+                        return r;
+                }
+                check = strprintf("; answering on %u%s%s", p.health_port, p.health_path ? " " : "", strempty(p.health_path));
+        }
+        /* Still running after the check: a container that answered once and died is not done. */
+        char *active[] = { (char *) "systemctl", (char *) "is-active", p.unit, NULL };
+        if ((r = run_logged(c, active, reason)) < 0)
+                return r;
+        *ret_done = strprintf("%s%s%s, %s; data in %s%s%s", s->source == SERVICE_SOURCE_OCI ? "image " : "packages",
+                              s->source == SERVICE_SOURCE_OCI ? p.image : "",
+                              s->source == SERVICE_SOURCE_OCI ? (p.quadlet ? " as a Quadlet unit" : " as a podman unit") :
+                                                                " from the image",
+                              p.unit, p.data_host, check ? check : "",
+                              live(c) ? "" : " (offline: nothing started)");
+        return *ret_done ? 0 : -ENOMEM;
+write_fail:
+        free(*reason);
+        *reason = strprintf("cannot write %s's configuration: %s", s->name, strerror(-r));
+        return r;
+}
+
+/* A deferred image (vendor.json "deferred"): pulled now by its digest, through the site's mirror
+ * for its registry if there is one, then run as if the image had held it. 0 done, 1 skipped (the
+ * source does not answer, or there is no digest to pull by), negative failed. */
+static int deferred_oci(struct services_ctx *c, const struct service_spec *s, const struct vj_entry *ve,
+                        char **ret_done, char **reason) {
+        if (!ve->digest) {
+                *reason = strprintf("deferred, and vendor.json pins no digest for %s: a deferred image is pulled by "
+                                    "digest or not at all", strna(ve->image ? ve->image : s->image));
+                return 1;
+        }
+        const char *image = ve->image ? ve->image : s->image;
+        _cleanup_free_ char *ref = NULL, *host = NULL, *hostport = NULL, *why = NULL, *pinned = NULL;
+        const struct mirror_map *used = NULL;
+        bool tls = true;
+        int r = mirror_map_image(c->site ? c->site->mirrors : NULL, c->site ? c->site->n_mirrors : 0, image, &ref, &tls,
+                                 &used);
+        if (r < 0)
+                return r;
+        if (!(host = strndup(ref, strcspn(ref, "/"))) || !(hostport = strdup(host)) ||
+            !(pinned = image_pinned(ref, ve->digest)))
+                return -ENOMEM;
+        char *colon = strrchr(host, ':');
+        if (colon)
+                *colon = 0;
+        r = live(c) ? probe_port(host, colon ? colon + 1 : tls ? "443" : "80", c->probe_timeout_sec, &why) : -EHOSTUNREACH;
+        if (r < 0) {
+                *reason = strprintf("deferred; %s %s unreachable (%s); %s", used ? "mirror" : "registry", hostport,
+                                    why ? why : "not probed offline", pinned);
+                return 1;
+        }
+        char *pull[] = { (char *) "podman", (char *) "pull", (char *) (tls ? "--tls-verify=true" : "--tls-verify=false"),
+                         pinned, NULL };
+        if ((r = run_logged(c, pull, reason)) < 0)
+                return r;
+        struct vj_entry now = *ve;
+        now.image = ref;
+        _cleanup_free_ char *d = NULL;
+        if ((r = vendor_app(c, s, &now, &d, reason)) < 0)
+                return r;
+        *ret_done = strprintf("pulled at first boot%s; %s", used ? " from the site's mirror" : "", strna(d));
+        return *ret_done ? 0 : -ENOMEM;
+}
+
 /* ---- one service ------------------------------------------------------------------------------- */
 
 static const char *source_what(const struct service_spec *s) {
@@ -779,6 +916,19 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
         if (streq(s->name, "traefik") && (r = traefik_routes(c, &reason)) < 0)
                 goto fail;
 
+        const struct vj_entry *ve = vendor_json_find(&c->vendor, s->name);
+        if (s->source != SERVICE_SOURCE_DISTRO && ve && ve->state == VJ_IN_IMAGE) {
+                if ((r = vendor_app(c, s, ve, &done, &reason)) < 0)
+                        goto fail;
+                record(c, s, "done", done);
+                return 0;
+        }
+        if (s->source == SERVICE_SOURCE_OCI && ve && ve->state == VJ_DEFERRED) {
+                if ((r = deferred_oci(c, s, ve, &done, &reason)) < 0)
+                        goto fail;
+                record(c, s, r == 1 ? "skipped" : "done", r == 1 ? reason : done);
+                return r;
+        }
         if (s->source != SERVICE_SOURCE_DISTRO) {
                 _cleanup_free_ char *host = source_host(s), *why = NULL;
                 const char *src = s->source == SERVICE_SOURCE_APT ? s->repo : s->image;
@@ -794,11 +944,12 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
                         record(c, s, "skipped", reason);
                         return 1;
                 }
-                /* Reachable: fetching from vendor sources on first boot is not written yet. Say so
-                 * rather than pretend. */
-                reason = strprintf("%s %s is reachable, but installing from vendor sources at first boot is not "
-                                   "implemented; %s",
-                                   source_what(s), host, strna(src));
+                /* Reachable: fetching a deferred service at first boot (through the site's mirror
+                 * mapping) is not written yet. Say so rather than pretend. */
+                reason = strprintf("%s %s is reachable, but the image does not hold it (%s) and installing a deferred "
+                                   "service at first boot is not implemented; %s",
+                                   source_what(s), host, ve ? "deferred in vendor.json" : "not in vendor.json",
+                                   strna(src));
                 record(c, s, "skipped", reason);
                 return 1;
         }
@@ -877,6 +1028,27 @@ int services_run(struct services_ctx *c) {
                 c->probe_timeout_sec = 3;
         if (!c->answer_timeout_sec)
                 c->answer_timeout_sec = 120;
+
+        /* What the image holds from vendors. No vendor.json (an image from before it existed):
+         * every vendor service is treated as not in the image. A broken one fails the step: an
+         * image whose pins cannot be read must not run unpinned. */
+        _cleanup_free_ char *vj = NULL;
+        size_t vjn = 0;
+        int vr = read_file_full(c->root_fd, VENDOR_JSON, 16 * 1024 * 1024, &vj, &vjn);
+        if (vr >= 0) {
+                _cleanup_free_ char *why = NULL;
+                vr = vendor_json_parse(vj, vjn, &c->vendor, &why);
+                if (vr < 0) {
+                        _cleanup_free_ char *m = strprintf("/" VENDOR_JSON ": %s", why ? why : strerror(-vr));
+                        (void) status_fail(c->status, "services", m ? m : "vendor.json");
+                        return vr;
+                }
+        } else if (vr != -ENOENT) {
+                (void) status_fail(c->status, "services", "/" VENDOR_JSON " cannot be read");
+                return vr;
+        }
+        c->have_quadlet = faccessat(c->root_fd, "usr/libexec/podman/quadlet", X_OK, 0) == 0;
+        c->credentials = credential_names(c->root_fd);
 
         /* Every unit enabled in one go: each systemctl enable reloads systemd, which takes many
          * seconds on a slow machine (20-40 s each under TCG). If the batch fails, each service
@@ -972,6 +1144,8 @@ int services_run(struct services_ctx *c) {
         c->dbw = NULL; /* it pointed at dbw, freed here */
         free(c->dbw_error);
         c->dbw_error = NULL;
+        vendor_json_done(&c->vendor);
+        c->credentials = strv_free(c->credentials);
         if (failed) {
                 _cleanup_free_ char *why = strprintf("%s (first: %s; see service/%s)", strna(sum), strna(first), strna(first));
                 (void) status_fail(c->status, "services", why);

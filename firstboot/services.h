@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "apps.h"
 #include "json.h"
 #include "profile.h"
 #include "status.h"
@@ -38,6 +39,9 @@ struct services_ctx {
         struct db_wiring_set *dbw;
         char *dbw_error; /* the wiring or a password of it could not be read */
         bool units_enabled; /* one systemctl enable for all units went through */
+        struct vendor_json vendor; /* the image's vendor.json (empty when it has none) */
+        bool have_quadlet;             /* the image's podman has Quadlet (podman >= 4.4) */
+        char **credentials;            /* file names in /run/credentials/rackstack */
 };
 
 /* 0 when every service the image holds is running and answering (skipped ones included), or a

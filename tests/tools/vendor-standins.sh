@@ -113,6 +113,16 @@ for f in sorted(glob.glob(sys.argv[1] + "/*.yaml")):
                            + s["packages"]))
 EOF
 
+# The health endpoints rackstack-firstboot's services step asks for (firstboot/render-apps.c): a
+# stand-in answers them as the application would, with 200.
+health_files() { # WWW-DIR
+        local h
+        for h in status.php api/v4/system/ping health/ready ping api/system/lbstatus api/health web/health; do
+                mkdir -p "$1/$(dirname "$h")"
+                echo '{"status":"OK"}' >"$1/$h"
+        done
+}
+
 # --- the OCI stand-in: busybox httpd, one layer, an OCI layout made with tar, sha256sum and JSON ----
 oci_layout() { # NAME PORT DIR
         local name=$1 port=$2 out=$3 root=$D/build/oci-root-$1
@@ -120,6 +130,7 @@ oci_layout() { # NAME PORT DIR
         mkdir -p "$root/bin" "$root/www" "$out/blobs/sha256"
         cp "$BUSYBOX" "$root/bin/busybox"
         echo "stand-in $name" >"$root/www/index.html"
+        health_files "$root/www"
         tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$root" -cf "$D/build/$name.tar" .
         local l c m
         l=$(sha256sum "$D/build/$name.tar" | cut -d' ' -f1)
@@ -144,6 +155,7 @@ make_deb() { # PKG UNIT PORT NAME OUTDIR
         mkdir -p "$root/DEBIAN" "$root/usr/lib/rackstack-standin/$pkg/www" "$root/usr/lib/systemd/system"
         cp "$BUSYBOX" "$root/usr/lib/rackstack-standin/$pkg/busybox"
         echo "stand-in $name ($pkg)" >"$root/usr/lib/rackstack-standin/$pkg/www/index.html"
+        health_files "$root/usr/lib/rackstack-standin/$pkg/www"
         cat >"$root/usr/lib/systemd/system/$unit" <<EOF
 [Unit]
 Description=Stand-in for $name ($pkg), rackstack tests

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile.h"
+
+/* Vendor applications (issue 13): what the image holds (vendor.json, written by the builder), and
+ * how one of them is configured and run, planned as pure data from the profile, the site, this
+ * host and the credentials present, then rendered to files. services-vendor.c applies the plan. */
+
+#define VENDOR_JSON "usr/share/rackstack/vendor.json"
+#define CREDENTIALS_DIR "/run/credentials/rackstack"
+#define APPS_ETC "etc/rackstack/apps"
+
+/* ---- vendor.json ------------------------------------------------------------------------------- */
+
+/* common/vendor.h's enum vendor_state as the builder writes it ("in-image", "deferred",
+ * "not-for-base"); this is the reading side. */
+enum vj_state { VJ_IN_IMAGE, VJ_DEFERRED, VJ_NOT_FOR_BASE };
+
+struct vj_entry {
+        char *name;
+        enum service_source source; /* APT or OCI */
+        char *image;                /* OCI: "docker.io/library/nextcloud:28-fpm" */
+        char *digest;               /* OCI: "sha256:<64hex>" */
+        char *repo;                 /* APT: the source line */
+        char *key_fingerprint;      /* APT: 40 hex */
+        enum vj_state state;
+};
+
+struct vendor_json {
+        struct vj_entry *entries;
+        size_t n;
+};
+
+/* Parse vendor.json's text. -EBADMSG (with *ret_why saying what) for anything not as INTERFACES.md
+ * describes: a digest that is not sha256:<64 hex> is refused here, so no unpinned image runs. */
+int vendor_json_parse(const char *text, size_t size, struct vendor_json *ret, char **ret_why);
+void vendor_json_done(struct vendor_json *m);
+const struct vj_entry *vendor_json_find(const struct vendor_json *m, const char *name);
+
+/* ---- one application's plan -------------------------------------------------------------------- */
+
+/* A secret the application gets: the credential file's content, as a podman secret (OCI) or a
+ * systemd credential (apt). The value never appears in any file this plan renders. */
+struct app_secret {
+        char *credential; /* file name in CREDENTIALS_DIR: "db.nextcloud" */
+        char *podman;     /* podman secret name: "rackstack-nextcloud-db" */
+        char *target;     /* mount: file name under /run/secrets (OCI) or credential name (apt) */
+        char *env;        /* non-NULL: OCI only, delivered as this environment variable instead */
+};
+
+struct app_port {
+        uint16_t host, container;
+};
+
+struct app_plan {
+        char *name;         /* "nextcloud" */
+        char *unit;         /* "nextcloud.service" */
+        char *description;
+        enum service_source source;
+        bool quadlet;       /* OCI: a Quadlet .container (podman >= 4.4) rather than a podman run unit */
+        char *image;        /* OCI: "docker.io/library/nextcloud@sha256:..." */
+        struct app_port *ports;
+        size_t n_ports;
+        char *data_host;      /* on the role's data disk: "/srv/nextcloud" */
+        char *data_container; /* OCI: where the image keeps its data: "/var/www/html" */
+        char *env_file;       /* "/etc/rackstack/apps/nextcloud.env" */
+        char *env;            /* its content: no secret in it */
+        struct app_secret *secrets;
+        size_t n_secrets;
+        uint64_t memory_max;  /* the profile's share; 0 = no limit */
+        char *health_path;    /* "/status.php"; NULL = a TCP connect is the check */
+        uint16_t health_port; /* the host port the check goes to; 0 = none (e.g. FastCGI only) */
+        char *fqdn;           /* "cloud.domain.com", NULL when the site has no route for it */
+};
+
+struct app_inputs {
+        const struct profile *profile;
+        const struct site *site;       /* may be NULL: no addresses, no domain */
+        const struct host_spec *host;  /* may be NULL */
+        const struct service_spec *service;
+        const struct vj_entry *vendor; /* OCI: image and digest */
+        uint64_t ram;
+        bool have_quadlet;
+        char **credentials; /* the file names present in CREDENTIALS_DIR */
+};
+
+/* -EINVAL (ret_why says why) for an OCI service without a digest. */
+int app_plan_make(const struct app_inputs *in, struct app_plan *ret, char **ret_why);
+void app_plan_done(struct app_plan *p);
+
+/* "docker.io/library/nextcloud@sha256:…": the tag dropped, the digest is what runs. */
+char *image_pinned(const char *image, const char *digest);
+
+/* The Quadlet /etc/containers/systemd/<name>.container. */
+char *app_quadlet_render(const struct app_plan *p);
+/* /etc/systemd/system/<name>.service running podman run (podman 4.3, no Quadlet). */
+char *app_podman_unit_render(const struct app_plan *p);
+/* A drop-in for an apt service's own unit: EnvironmentFile, LoadCredential, MemoryMax. */
+char *app_dropin_render(const struct app_plan *p);

@@ -1,0 +1,178 @@
+#!/bin/bash
+# The app role's vendor applications, for real but stood in: tests/tools/vendor-standins.sh serves
+# a real registry (docker-registry) with a busybox-httpd OCI image for each vendor image and a real
+# signed apt repository with a .deb holding a unit for each vendor package, on loopback. The app
+# image (Ubuntu 24.04) is built through the site mirror mapping (--mirror, as a site's mirrors: would),
+# so Nextcloud's and Mattermost's images are the stand-ins' (by digest, in the image's container
+# store) and jitsi-meet and the Zabbix agent are the stand-in .debs. Booted with the app role's two
+# data disks (a 2T SAS HDD for nextcloud, a 250G SATA SSD for appdata) and lab-app1.ks (without its
+# join lines) on OEMDRV, after "rackstack-firstboot: finished":
+#  - each vendor service's unit is active and its port answers (Mattermost on 8065 with its health
+#    endpoint, jitsi-meet on 4443), and status.json says done for each;
+#  - the containers are Quadlet units (Ubuntu 24.04's podman 4.9), run the image by its digest from
+#    vendor.json, with the role's memory share as MemoryMax;
+#  - their data is on the role's data disks (the container's volume source, findmnt);
+#  - their configuration came from the site: the db host's VLAN-40 address and the URL from the
+#    site's routes in the environment the container sees;
+#  - the secrets (credential files made by the test, as site secrets would be) reach the container
+#    and appear nowhere else: console, journal, unit files, status.json, ps.
+# The image is kept apart from the --defer-vendor images other tests use (build/vm-images/vendor-*).
+# check-full only: stand-ins (1-2 min), an app build whose apt layer never caches (the stand-in repository
+# is re-signed each run; 5-11 min here) and a TCG boot (~6 min) are well over make check's budget.
+. "$(dirname "$0")/lib.sh"
+vm_requirements
+for t in docker-registry skopeo gpg apt-ftparchive dpkg-deb podman; do
+        command -v "$t" >/dev/null || skip "$t missing (tests/tools/deps.sh)"
+done
+ST=$(mktemp -d /var/tmp/rackstack-standins.XXXXXX)
+cleanup() { bash "$TOP/tests/tools/vendor-standins.sh" stop "$ST" >/dev/null 2>&1; rm -rf "$ST"; }
+trap cleanup EXIT
+t0=$(date +%s)
+bash "$TOP/tests/tools/vendor-standins.sh" start "$ST" || { rc=$?; [ $rc = 77 ] && skip "stand-ins cannot run here"; echo "stand-ins failed"; exit 1; }
+# shellcheck disable=SC1091
+. "$ST/env"
+export RACKSTACK_VENDOR_MIRRORS RACKSTACK_VENDOR_PROFILES
+echo "stand-ins ready in $(( $(date +%s) - t0 )) s"
+# shellcheck disable=SC2034 # lib.sh's ensure_image reads it
+VMOUT=${RACKSTACK_VM_VENDOR_OUT:-$TOP/build/vm-images/vendor-$(host_base)}
+t1=$(date +%s)
+ensure_image app
+echo "image ready in $(( $(date +%s) - t1 )) s"
+python3 - "$RAW" "$TOP" "$O" <<'PY'
+import json, os, re, secrets, subprocess, sys, tempfile, time
+raw, top, out = sys.argv[1:4]
+sys.path.insert(0, os.path.join(top, "tests/vm"))
+from vmharness import VM, Disk, Nets, install_signal_handlers
+
+install_signal_handlers()
+fails, checks = [], [0]
+def check(what, ok, detail=""):
+    checks[0] += 1
+    print(("ok   " if ok else "FAIL ") + what + ("" if ok else "  " + str(detail)[:2000]), flush=True)
+    if not ok:
+        fails.append(what)
+
+tmp = tempfile.mkdtemp(prefix="rackstack-vapp-", dir="/var/tmp")
+SECRETS = {n: "sv-" + secrets.token_hex(16) for n in ("db.nextcloud", "admin.nextcloud", "db.mattermost", "redis",
+                                                      "db.jitsi-meet")}
+SDIR = "/var/lib/rackstack-test-secrets"
+
+def open_root(src):
+    """A sparse copy of the image with an empty root password, and the site secrets as the cluster
+    step would deliver them: files in /run/credentials/rackstack (tmpfiles copies them at boot)."""
+    dst = os.path.join(tmp, "boot.raw")
+    subprocess.run(["cp", "--sparse=always", src, dst], check=True)
+    pt = json.loads(subprocess.run(["sfdisk", "--json", dst], capture_output=True, text=True, check=True).stdout)
+    root = [p for p in pt["partitiontable"]["partitions"] if p.get("name") == "root"][0]
+    dev = subprocess.run(["losetup", "-f", "--show", "-o", str(root["start"] * 512), "--sizelimit",
+                          str(root["size"] * 512), dst], capture_output=True, text=True, check=True).stdout.strip()
+    mnt = os.path.join(tmp, "mnt")
+    os.mkdir(mnt)
+    try:
+        subprocess.run(["mount", dev, mnt], check=True)
+        try:
+            subprocess.run(["sed", "-i", "s/^root:[^:]*:/root::/", os.path.join(mnt, "etc/shadow")], check=True)
+            sd = mnt + SDIR
+            os.makedirs(sd, mode=0o700)
+            lines = ["d /run/credentials/rackstack 0700 root root -"]
+            for n, v in SECRETS.items():
+                with open(os.path.join(sd, n), "w") as f:
+                    f.write(v)
+                os.chmod(os.path.join(sd, n), 0o400)
+                lines.append("C /run/credentials/rackstack/%s 0400 root root - %s/%s" % (n, SDIR, n))
+            with open(os.path.join(sd, "all"), "w") as f:
+                f.write("\n".join(SECRETS.values()) + "\n")
+            with open(os.path.join(mnt, "etc/tmpfiles.d/rackstack-test-secrets.conf"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+        finally:
+            subprocess.run(["umount", mnt], check=True)
+    finally:
+        subprocess.run(["losetup", "-d", dev])
+    return dst
+
+raw = open_root(raw)
+ks = os.path.join(tmp, "ks.cfg")
+ks_text = "\n".join(l for l in open(os.path.join(top, "kickstart/lab-app1.ks")).read().splitlines()
+                    if not l.startswith("join "))
+open(ks, "w").write(ks_text + "\n")
+os.chmod(ks, 0o600)
+port = 41000 + (os.getpid() * 7) % 20000
+gwlog = os.path.join(tmp, "gateway.log")
+gw = subprocess.Popen([sys.executable, os.path.join(top, "tests/vm/gateway.py"), "--port", str(port),
+                       "--port", str(port + 1), "--gw", "20=10.0.50.1", "--gw", "10=10.0.10.1",
+                       "--log", gwlog, "--lifetime", "1800"])
+serial = os.path.join(out, "test-logs", "vm-vendor-app.serial.log")
+os.makedirs(os.path.dirname(serial), exist_ok=True)
+t_start = time.monotonic()
+try:
+    with VM(image=raw, firmware="bios", boot_disk_size="60G", log=serial, name="vendor-app", memory=3072,
+            disks=[Disk("sas-hdd", "2T"), Disk("sata-ssd", "250G")], oemdrv=ks,
+            nets=Nets(count=2, mode="socket", port=port)) as vm:
+        vm.boot(expect=r"rackstack-firstboot: (finished|FAILED at [^\r\n]*)[\r\n]", timeout=2400)
+        print("firstboot ended after %.0f s" % (time.monotonic() - t_start), flush=True)
+        text = vm.output
+        check("firstboot finished", "rackstack-firstboot: finished" in text,
+              "".join(re.findall(r"rackstack-firstboot: (?:FAILED|service)[^\r\n]*", text)))
+        for s in ("nextcloud", "mattermost", "jitsi-meet", "zabbix-agent2-vendor"):
+            check("console: %s done" % s, re.search(r"service %s +done: " % re.escape(s), text) is not None,
+                  "".join(re.findall(r"service %s [^\r\n]*" % re.escape(s), text)))
+        vm.login(timeout=600)
+        def sh(cmd, timeout=120):
+            rc, o = vm.run(cmd, timeout=timeout)
+            return o.strip()
+        def get(port, path):
+            """GET with bash alone (the image has no curl or wget)."""
+            return sh("timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/%d; printf \"GET %s HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n\" >&3; cat <&3'" % (port, path))
+        # units active, ports answering
+        for unit in ("nextcloud.service", "mattermost.service", "jitsi-videobridge2.service", "zabbix-agent2.service"):
+            check("%s active" % unit, sh("systemctl is-active %s" % unit).endswith("active"), sh("systemctl status --no-pager %s | tail -20" % unit))
+        check("mattermost answers its health endpoint on 8065",
+              " 200 " in get(8065, "/api/v4/system/ping"))
+        check("jitsi-meet's stand-in answers on 4443", "stand-in" in get(4443, "/"))
+        # Quadlet, the digest, the memory share
+        vj = json.loads(sh("cat /usr/share/rackstack/vendor.json"))
+        digests = {e["name"]: e.get("digest") for e in vj["services"]}
+        for name in ("nextcloud", "mattermost"):
+            cont = sh("cat /etc/containers/systemd/%s.container" % name)
+            check("%s: a Quadlet .container" % name, "[Container]" in cont, cont[:500])
+            img = sh("podman inspect %s --format '{{.ImageDigest}}'" % name)
+            check("%s: runs the image by vendor.json's digest" % name, digests.get(name) and digests[name] in img,
+                  "%s vs %s" % (img, digests.get(name)))
+            mm = sh("systemctl show -p MemoryMax --value %s.service" % name)
+            check("%s: the memory share as MemoryMax" % name, mm.isdigit() and int(mm) > 0, mm)
+        # data on the role's data disks
+        for name, path, mount in (("nextcloud", "/srv/nextcloud", "/srv/nextcloud"), ("mattermost", "/srv/apps/mattermost", "/srv/apps")):
+            src = sh("podman inspect %s --format '{{range .Mounts}}{{.Source}} {{end}}'" % name)
+            check("%s: its volume is %s" % (name, path), path in src.split(), src)
+            fm = sh("findmnt -n -o TARGET,FSTYPE --target %s" % path)
+            check("%s: %s is on the data disk mounted at %s (xfs)" % (name, path, mount), fm.split() == [mount, "xfs"], fm)
+        # configuration from the site, as the container sees it
+        # Only the lines asked for: a type=env secret is in the container's environment by design,
+        # and printing it all would put it on this console.
+        env = sh("podman exec mattermost /bin/busybox env | grep -E '^(RACKSTACK_DB_HOST|MM_SERVICESETTINGS_SITEURL)='")
+        check("mattermost sees the db host's VLAN-40 address", "RACKSTACK_DB_HOST=10.0.40.12" in env, env[:800])
+        check("mattermost sees its URL from the site's routes", "MM_SERVICESETTINGS_SITEURL=https://chat.domain.com" in env, env[:800])
+        check("nextcloud sees the db host for PostgreSQL", "POSTGRES_HOST=10.0.40.12" in sh("podman exec nextcloud /bin/busybox env | grep '^POSTGRES_HOST='"))
+        check("jitsi-meet's unit gets the site's environment",
+              "RACKSTACK_DB_HOST=10.0.40.12" in sh("cat /proc/$(systemctl show -p MainPID --value jitsi-videobridge2.service)/environ | tr '\\0' '\\n' | grep '^RACKSTACK_DB_HOST='"))
+        # secrets: delivered, and nowhere else
+        check("mattermost's DB password reaches the container as a file",
+              sh("podman exec mattermost /bin/busybox cat /run/secrets/db-password | cmp -s - %s/db.mattermost && echo SAME" % SDIR).endswith("SAME"))
+        leaks = sh("{ journalctl -b --no-pager; ps -eo args; cat /var/lib/rackstack/status.json; "
+                   "cat /etc/systemd/system/*.service /etc/systemd/system/*/*.conf /etc/containers/systemd/* "
+                   "/run/systemd/generator/*.service /etc/rackstack/apps/* 2>/dev/null; } | grep -cF -f %s/all" % SDIR)
+        check("no secret in the journal, ps, status.json, unit files or the environment files", leaks.splitlines()[-1] == "0", leaks)
+        st = json.loads(sh("cat /var/lib/rackstack/status.json"))
+        steps = {s.get("step"): s for s in st.get("steps", [])}
+        for name in ("nextcloud", "mattermost", "jitsi-meet"):
+            e = steps.get("service/" + name) or {}
+            check("status.json: service/%s done" % name, e.get("state") == "done", e)
+        print("checks done after %.0f s" % (time.monotonic() - t_start), flush=True)
+finally:
+    gw.terminate()
+console = open(serial, errors="replace").read()
+check("no secret on the serial console", not any(v in console for v in SECRETS.values()))
+subprocess.run(["rm", "-rf", tmp])
+print("%d checks, %d failed" % (checks[0], len(fails)))
+sys.exit(1 if fails else 0)
+PY
