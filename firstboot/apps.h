@@ -13,6 +13,10 @@
 
 #define VENDOR_JSON "usr/share/rackstack/vendor.json"
 #define CREDENTIALS_DIR "/run/credentials/rackstack"
+/* Where an apt service's secrets stay for its LoadCredential=: CREDENTIALS_DIR is a tmpfs the join
+ * empties after success, and a unit whose credential file is gone fails to start after a reboot.
+ * Root-only (0700 directory, 0600 files), as systemd's own /etc/credstore. */
+#define APP_CREDSTORE "/etc/rackstack/credstore"
 #define APPS_ETC "etc/rackstack/apps"
 
 /* ---- vendor.json ------------------------------------------------------------------------------- */

@@ -531,7 +531,7 @@ char *app_dropin_render(const struct app_plan *p) {
                    "[Unit]\nRequiresMountsFor=%s\n\n[Service]\nEnvironmentFile=%s\n",
                    p->data_host, p->env_file);
         for (size_t i = 0; i < p->n_secrets; i++)
-                buf_printf(&b, "LoadCredential=%s:" CREDENTIALS_DIR "/%s\n", p->secrets[i].target, p->secrets[i].credential);
+                buf_printf(&b, "LoadCredential=%s:" APP_CREDSTORE "/%s\n", p->secrets[i].target, p->secrets[i].credential);
         if (p->memory_max)
                 buf_printf(&b, "MemoryMax=%" PRIu64 "\n", p->memory_max);
         return buf_steal(&b);

@@ -746,6 +746,30 @@ static int podman_secret(const struct services_ctx *c, const struct app_secret *
         return run_logged(c, create, reason);
 }
 
+/* Copy one credential into APP_CREDSTORE, where the apt service's LoadCredential= finds it after
+ * CREDENTIALS_DIR is emptied (and after every reboot). The value is read and written, never shown. */
+static int credstore_keep(const struct services_ctx *c, const char *name, char **reason) {
+        if (c->dry_run)
+                return 0;
+        _cleanup_free_ char *from = strprintf("%s/%s", CREDENTIALS_DIR + 1, name),
+                            *to = strprintf("%s/%s", APP_CREDSTORE + 1, name), *data = NULL;
+        if (!from || !to)
+                return -ENOMEM;
+        size_t len = 0;
+        int r = read_file_full(c->root_fd, from, 1 << 20, &data, &len);
+        if (r < 0) {
+                *reason = strprintf("cannot read credential %s: %s", name, strerror(-r));
+                return r;
+        }
+        r = mkdir_parents_at(c->root_fd, APP_CREDSTORE + 1, 0700);
+        if (r >= 0)
+                r = write_file_atomic(c->root_fd, to, data, len, 0600);
+        OPENSSL_cleanse(data, len);
+        if (r < 0)
+                *reason = strprintf("cannot keep credential %s in %s: %s", name, APP_CREDSTORE, strerror(-r));
+        return r;
+}
+
 /* Write the plan's files, start the unit, check it as a user would. 0 done (*ret_done says what),
  * negative failed (*reason says why). */
 static int vendor_app(struct services_ctx *c, const struct service_spec *s, const struct vj_entry *ve,
@@ -785,6 +809,9 @@ static int vendor_app(struct services_ctx *c, const struct service_spec *s, cons
                         unit_rel = strprintf("etc/systemd/system/%s", p.unit);
                 }
         } else {
+                for (size_t i = 0; i < p.n_secrets; i++)
+                        if ((r = credstore_keep(c, p.secrets[i].credential, reason)) < 0)
+                                return r;
                 text = app_dropin_render(&p);
                 unit_rel = strprintf("etc/systemd/system/%s.d/50-rackstack.conf", p.unit);
         }

@@ -226,7 +226,7 @@ static void test_odoo_apt_plan(void **state) {
         assert_non_null(strstr(p.env, "\nRACKSTACK_URL=https://erp.domain.com\n"));
         assert_non_null(strstr(p.env, "\nRACKSTACK_DB_PASSWORD_FILE=/run/credentials/odoo.service/db-password\n"));
         _cleanup_free_ char *dr = app_dropin_render(&p);
-        assert_non_null(strstr(dr, "\nLoadCredential=db-password:/run/credentials/rackstack/db.odoo\n"));
+        assert_non_null(strstr(dr, "\nLoadCredential=db-password:/etc/rackstack/credstore/db.odoo\n"));
         assert_non_null(strstr(dr, "\nEnvironmentFile=/etc/rackstack/apps/odoo.env\n"));
         app_plan_done(&p);
         unload(&f);
