@@ -15,7 +15,28 @@ check() { n=$((n + 1)); if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; f
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 D=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 Q=${RACKSTACK_QUADLET:-/usr/libexec/podman/quadlet}
-[ -x "$Q" ] || { echo "note: no quadlet binary here; the Quadlet checks are skipped (Ubuntu 24.04's podman has one)"; Q=; }
+# Debian 12's podman has no Quadlet: take the generator from Ubuntu 24.04's podman, the package the
+# app image carries, from Ubuntu's archive (checked against the archive's Packages sha256; kept in build/).
+if [ ! -x "$Q" ]; then
+        qdir=$PWD/${RACKSTACK_BUILD_DIR:-build}/quadlet-noble
+        if [ ! -x "$qdir/usr/libexec/podman/quadlet" ]; then
+                mkdir -p "$qdir"
+                python3 - "$qdir/podman.deb" "${RACKSTACK_UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}" <<'PY' \
+                        && dpkg-deb -x "$qdir/podman.deb" "$qdir" && rm -f "$qdir/podman.deb"
+import hashlib, lzma, sys, urllib.request
+out, mirror = sys.argv[1], sys.argv[2].rstrip("/")
+idx = lzma.decompress(urllib.request.urlopen(mirror + "/dists/noble-updates/universe/binary-amd64/Packages.xz", timeout=60).read()).decode()
+st = next(s for s in idx.split("\n\n") if s.startswith("Package: podman\n"))
+f = dict(l.split(": ", 1) for l in st.splitlines() if ": " in l)
+data = urllib.request.urlopen(mirror + "/" + f["Filename"], timeout=120).read()
+if hashlib.sha256(data).hexdigest() != f["SHA256"]:
+    sys.exit("podman .deb: sha256 differs from the archive's Packages")
+open(out, "wb").write(data)
+PY
+        fi
+        Q=$qdir/usr/libexec/podman/quadlet
+fi
+if [ -x "$Q" ]; then echo "quadlet: $Q"; else skip_check "Quadlet generator" "no quadlet binary and Ubuntu's archive unreachable"; Q=; fi
 
 # systemd-analyze verify exits 0 on a unit it only warns about: any output is a failure.
 verify() { local out; out=$(systemd-analyze verify "$@" 2>&1); [ -z "$out" ] || { echo "$out" | head -5; return 1; }; }
