@@ -19,10 +19,13 @@ Q=${RACKSTACK_QUADLET:-/usr/libexec/podman/quadlet}
 # app image carries, from Ubuntu's archive (checked against the archive's Packages sha256; kept in build/).
 if [ ! -x "$Q" ]; then
         qdir=$PWD/${RACKSTACK_BUILD_DIR:-build}/quadlet-noble
-        if [ ! -x "$qdir/usr/libexec/podman/quadlet" ]; then
-                mkdir -p "$qdir"
-                python3 - "$qdir/podman.deb" "${RACKSTACK_UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}" <<'PY' \
-                        && dpkg-deb -x "$qdir/podman.deb" "$qdir" && rm -f "$qdir/podman.deb"
+        if [ ! -x "$qdir/quadlet" ]; then
+                mkdir -p "$qdir" "$tmp/deb"
+                # only the generator is kept: the package's tree has directories named *.d (etc/cni/net.d)
+                # that the GNUmakefile's dependency include would trip on
+                python3 - "$tmp/podman.deb" "${RACKSTACK_UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}" <<'PY' \
+                        && dpkg-deb -x "$tmp/podman.deb" "$tmp/deb" \
+                        && install -m 0755 "$tmp/deb/usr/libexec/podman/quadlet" "$qdir/quadlet"
 import hashlib, lzma, sys, urllib.request
 out, mirror = sys.argv[1], sys.argv[2].rstrip("/")
 idx = lzma.decompress(urllib.request.urlopen(mirror + "/dists/noble-updates/universe/binary-amd64/Packages.xz", timeout=60).read()).decode()
@@ -34,7 +37,7 @@ if hashlib.sha256(data).hexdigest() != f["SHA256"]:
 open(out, "wb").write(data)
 PY
         fi
-        Q=$qdir/usr/libexec/podman/quadlet
+        Q=$qdir/quadlet
 fi
 if [ -x "$Q" ]; then echo "quadlet: $Q"; else skip_check "Quadlet generator" "no quadlet binary and Ubuntu's archive unreachable"; Q=; fi
 
