@@ -26,7 +26,7 @@ PASSWORD = "Prompt-Test-7x"
 tmp = tempfile.mkdtemp(prefix="rackstack-prompt-", dir="/var/tmp")
 ks = os.path.join(tmp, "ks.cfg")
 text = open(os.path.join(top, "kickstart/lab-db1.ks")).read().replace("lab-db1.domain.com", "lab-db9.domain.com")
-text = re.sub(r"# VLAN 10 \(management\)\nnetwork [^\n]*\\\n(?:[^\n]*\\\n)*[^\n]*\n", "", text)
+text = re.sub(r"# VLAN 10 \(management\)\nnetwork [^\n]*(?:\\\n[^\n]*)*\n", "", text)  # one line, or continued
 text = text.replace("rootpw --lock\n", "")  # no word on root's password: the prompt asks
 # a single VM has no identity, monitoring or log server: without join lines those steps are skipped
 text = "".join(l for l in text.splitlines(True) if not l.startswith("join "))
