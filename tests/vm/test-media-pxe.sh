@@ -27,12 +27,14 @@ mkdir -p "$O/test-logs"
 httplog=$O/test-logs/vm-media-pxe-http.log
 # The HTTP server runs as nobody when it can reach the directory (the checkout's parents may be
 # closed to other users; then as root, the modes above still checked).
-serve_as=()
-if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$PXE_DIR"; then
-        serve_as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+# The system's python3: a python3 earlier in root's PATH (a pyenv shim under /root) is not nobody's.
+serve_as=() py=python3
+if [ -x /usr/bin/python3 ] && setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$PXE_DIR" \
+   && setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '' 2>/dev/null; then
+        serve_as=(setpriv --reuid=65534 --regid=65534 --clear-groups) py=/usr/bin/python3
         echo "HTTP server runs as nobody"
 fi
-"${serve_as[@]}" python3 -m http.server "$PXE_PORT" --bind 127.0.0.1 --directory "$PXE_DIR" > "$httplog" 2>&1 &
+"${serve_as[@]}" "$py" -m http.server "$PXE_PORT" --bind 127.0.0.1 --directory "$PXE_DIR" > "$httplog" 2>&1 &
 http_pid=$!
 trap 'kill "$http_pid" 2>/dev/null; wait "$http_pid" 2>/dev/null' EXIT
 for _ in $(seq 50); do
