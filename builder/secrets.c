@@ -205,8 +205,7 @@ static int random_hex(size_t bytes, char **ret) {
                 OPENSSL_cleanse(raw, sizeof raw);
                 return -ENOMEM;
         }
-        for (size_t i = 0; i < bytes; i++)
-                snprintf(s + 2 * i, 3, "%02x", raw[i]);
+        hex_format(raw, bytes, s);
         OPENSSL_cleanse(raw, sizeof raw);
         s[2 * bytes] = '\n';
         s[2 * bytes + 1] = 0;

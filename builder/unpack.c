@@ -176,8 +176,7 @@ int unpack_tarball(const char *tar_path, const char *dest_dir, const char *expec
                 unsigned dl = 0;
                 EVP_DigestFinal_ex(md, d, &dl);
                 char hex[2 * EVP_MAX_MD_SIZE + 1];
-                for (unsigned i = 0; i < dl; i++)
-                        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+                hex_format(d, dl, hex);
                 if (!streq(hex, expected_sha256)) {
                         r = log_error_errno(-EBADMSG, "%s is corrupt: sha256 %s, expected %s", tar_path, hex,
                                             expected_sha256);

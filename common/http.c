@@ -602,8 +602,7 @@ static int request(const char *url, const struct http_options *o, const struct r
                         if (!EVP_DigestFinal_ex(md, d, &len))
                                 return -ENOMEM;
                         char hex[65];
-                        for (unsigned i = 0; i < 32; i++)
-                                snprintf(hex + 2 * i, 3, "%02x", d[i]);
+                        hex_format(d, 32, hex);
                         if (strcasecmp(hex, o->sha256_hex) != 0)
                                 return -EBADMSG;
                 }

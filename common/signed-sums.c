@@ -55,8 +55,7 @@ int sha256_path_hex(const char *path, char **ret_hex) {
         char *hex = malloc(2 * mdn + 1);
         if (!hex)
                 return -ENOMEM;
-        for (unsigned i = 0; i < mdn; i++)
-                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        hex_format(md, mdn, hex);
         *ret_hex = hex;
         return 0;
 }
@@ -69,8 +68,7 @@ int sha256_buf_hex(const void *p, size_t n, char **ret_hex) {
         char *hex = malloc(2 * mdn + 1);
         if (!hex)
                 return -ENOMEM;
-        for (unsigned i = 0; i < mdn; i++)
-                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        hex_format(md, mdn, hex);
         *ret_hex = hex;
         return 0;
 }

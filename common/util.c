@@ -13,6 +13,16 @@ char *strvprintf(const char *fmt, va_list ap) {
         return s;
 }
 
+void hex_format(const void *p, size_t n, char *out) {
+        static const char digits[] = "0123456789abcdef";
+        const unsigned char *b = p;
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i] = digits[b[i] >> 4];
+                out[2 * i + 1] = digits[b[i] & 0xf];
+        }
+        out[2 * n] = '\0';
+}
+
 char *strprintf(const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);

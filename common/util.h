@@ -10,6 +10,8 @@
 
 /* Formatted allocation; NULL on OOM. */
 char *strprintf(const char *fmt, ...) _printf_(1, 2);
+/* n bytes as 2n lower-case hex digits and a NUL, into out (2n+1 bytes). */
+void hex_format(const void *p, size_t n, char *out);
 char *strvprintf(const char *fmt, va_list ap) _printf_(1, 0);
 
 bool startswith(const char *s, const char *prefix);

@@ -267,8 +267,8 @@ static int from_cdrom(struct find_ctx *fc, const char *label, const char *path, 
 static int from_http(struct find_ctx *fc, const struct answers_find_options *o, const struct ks_source *src,
                      const char *label, char **ret_path) {
         char hex[65] = {};
-        for (size_t i = 0; src->has_sha256 && i < 32; i++)
-                snprintf(hex + 2 * i, 3, "%02x", src->sha256[i]);
+        if (src->has_sha256)
+                hex_format(src->sha256, 32, hex);
         struct http_options ho = {
                 .timeout_usec = o->http_timeout_usec ? o->http_timeout_usec : 10 * 1000000ull,
                 .retries = o->http_retries,

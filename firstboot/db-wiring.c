@@ -106,8 +106,7 @@ char *redis_acl_hash(const char *password) {
         if (!s)
                 return NULL;
         s[0] = '#';
-        for (size_t i = 0; i < 32; i++)
-                snprintf(s + 1 + 2 * i, 3, "%02x", md[i]);
+        hex_format(md, 32, s + 1);
         return s;
 }
 

@@ -360,8 +360,7 @@ int machine_id_generate(char **ret) {
         char *s = malloc(33);
         if (!s)
                 return -ENOMEM;
-        for (size_t i = 0; i < 16; i++)
-                snprintf(s + 2 * i, 3, "%02x", b[i]);
+        hex_format(b, 16, s);
         *ret = s;
         return 0;
 }

@@ -153,8 +153,7 @@ static char *digest_hex(EVP_MD_CTX *md) {
         char *hex = malloc(2 * n + 1);
         if (!hex)
                 return NULL;
-        for (unsigned i = 0; i < n; i++)
-                snprintf(hex + 2 * i, 3, "%02x", d[i]);
+        hex_format(d, n, hex);
         return hex;
 }
 

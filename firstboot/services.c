@@ -599,8 +599,7 @@ static int redis_config(struct services_ctx *c, const struct service_spec *s, ui
                 unsigned char raw[32];
                 if (RAND_bytes(raw, sizeof raw) != 1)
                         return -EIO;
-                for (size_t i = 0; i < sizeof raw; i++)
-                        snprintf(pass + 2 * i, 3, "%02x", raw[i]);
+                hex_format(raw, sizeof raw, pass);
                 OPENSSL_cleanse(raw, sizeof raw);
         }
         _cleanup_free_ char *text = redis_render(a, maxmem, pass), *conf = NULL;
