@@ -645,6 +645,34 @@ fail:
 
 /* ---- Traefik ----------------------------------------------------------------------------------- */
 
+/* Copy the credential called name out of CREDENTIALS_DIR into dir (made with dir_mode) with mode:
+ * for what needs it after the join empties CREDENTIALS_DIR (and after every reboot). The value is
+ * read and written, never shown. -ENOENT: the host's bundle has no such credential. */
+static int credential_copy(const struct services_ctx *c, const char *name, const char *dir, mode_t dir_mode,
+                           mode_t mode, char **reason) {
+        if (c->dry_run)
+                return 0;
+        _cleanup_free_ char *from = strprintf("%s/%s", CREDENTIALS_DIR + 1, name),
+                            *to = strprintf("%s/%s", dir + 1, name), *data = NULL;
+        if (!from || !to)
+                return -ENOMEM;
+        size_t len = 0;
+        int r = read_file_full(c->root_fd, from, 1 << 20, &data, &len);
+        if (r == -ENOENT)
+                return r;
+        if (r < 0) {
+                *reason = strprintf("cannot read credential %s: %s", name, strerror(-r));
+                return r;
+        }
+        r = mkdir_parents_at(c->root_fd, dir + 1, dir_mode);
+        if (r >= 0)
+                r = write_file_atomic(c->root_fd, to, data, len, mode);
+        OPENSSL_cleanse(data, len);
+        if (r < 0)
+                *reason = strprintf("cannot write /%s: %s", to, strerror(-r));
+        return r;
+}
+
 static int traefik_routes(struct services_ctx *c, char **reason) {
         _cleanup_free_ char *text = NULL;
         const struct route_spec *bad = NULL;
@@ -670,23 +698,9 @@ static int traefik_routes(struct services_ctx *c, char **reason) {
                 const char *cred;
                 mode_t mode;
         } tls[] = { { "tls.crt", 0644 }, { "tls.key", 0600 }, { "ca.crt", 0644 } };
-        for (size_t i = 0; i < ELEMENTSOF(tls); i++) {
-                _cleanup_free_ char *from = strprintf("run/credentials/rackstack/%s", tls[i].cred),
-                                    *to = strprintf(TRAEFIK_TLS_DIR "/%s", tls[i].cred), *data = NULL;
-                if (!from || !to)
-                        return -ENOMEM;
-                size_t len = 0;
-                if (read_file_full(c->root_fd, from, 1 << 20, &data, &len) < 0)
-                        continue;
-                r = c->dry_run ? 0 : mkdir_parents_at(c->root_fd, TRAEFIK_TLS_DIR + 1, 0755);
-                if (r >= 0 && !c->dry_run)
-                        r = write_file_atomic(c->root_fd, to + 1, data, len, tls[i].mode);
-                OPENSSL_cleanse(data, len);
-                if (r < 0) {
-                        *reason = strprintf("cannot write %s: %s", to, strerror(-r));
+        for (size_t i = 0; i < ELEMENTSOF(tls); i++)
+                if ((r = credential_copy(c, tls[i].cred, TRAEFIK_TLS_DIR, 0755, tls[i].mode, reason)) < 0 && r != -ENOENT)
                         return r;
-                }
-        }
         return 0;
 }
 
@@ -745,30 +759,6 @@ static int podman_secret(const struct services_ctx *c, const struct app_secret *
         return run_logged(c, create, reason);
 }
 
-/* Copy one credential into APP_CREDSTORE, where the apt service's LoadCredential= finds it after
- * CREDENTIALS_DIR is emptied (and after every reboot). The value is read and written, never shown. */
-static int credstore_keep(const struct services_ctx *c, const char *name, char **reason) {
-        if (c->dry_run)
-                return 0;
-        _cleanup_free_ char *from = strprintf("%s/%s", CREDENTIALS_DIR + 1, name),
-                            *to = strprintf("%s/%s", APP_CREDSTORE + 1, name), *data = NULL;
-        if (!from || !to)
-                return -ENOMEM;
-        size_t len = 0;
-        int r = read_file_full(c->root_fd, from, 1 << 20, &data, &len);
-        if (r < 0) {
-                *reason = strprintf("cannot read credential %s: %s", name, strerror(-r));
-                return r;
-        }
-        r = mkdir_parents_at(c->root_fd, APP_CREDSTORE + 1, 0700);
-        if (r >= 0)
-                r = write_file_atomic(c->root_fd, to, data, len, 0600);
-        OPENSSL_cleanse(data, len);
-        if (r < 0)
-                *reason = strprintf("cannot keep credential %s in %s: %s", name, APP_CREDSTORE, strerror(-r));
-        return r;
-}
-
 /* Write the plan's files, start the unit, check it as a user would. 0 done (*ret_done says what),
  * negative failed (*reason says why). */
 static int vendor_app(struct services_ctx *c, const struct service_spec *s, const struct vj_entry *ve,
@@ -809,8 +799,12 @@ static int vendor_app(struct services_ctx *c, const struct service_spec *s, cons
                 }
         } else {
                 for (size_t i = 0; i < p.n_secrets; i++)
-                        if ((r = credstore_keep(c, p.secrets[i].credential, reason)) < 0)
+                        if ((r = credential_copy(c, p.secrets[i].credential, APP_CREDSTORE, 0700, 0600, reason)) < 0) {
+                                if (r == -ENOENT)
+                                        *reason = strprintf("credential %s is gone from " CREDENTIALS_DIR,
+                                                            p.secrets[i].credential);
                                 return r;
+                        }
                 text = app_dropin_render(&p);
                 unit_rel = strprintf("etc/systemd/system/%s.d/50-rackstack.conf", p.unit);
         }
