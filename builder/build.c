@@ -46,33 +46,6 @@ uint64_t build_image_size(uint64_t tree_bytes) {
         return MAX(size, 2 * GiB);
 }
 
-int build_parse_formats(const char *s, unsigned *ret) {
-        static const struct {
-                const char *name;
-                unsigned flag;
-        } table[] = {
-                { "raw", BUILD_FORMAT_RAW },   { "qcow2", BUILD_FORMAT_QCOW2 }, { "iso", BUILD_FORMAT_ISO },
-                { "pxe", BUILD_FORMAT_PXE },   { "proxmox", BUILD_FORMAT_PROXMOX },
-        };
-        _cleanup_strv_free_ char **l = NULL;
-        if (strv_split(s, ",", &l) < 0)
-                return -ENOMEM;
-        unsigned mask = 0;
-        for (char **f = l; *f; f++) {
-                unsigned flag = 0;
-                for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                        if (streq(*f, table[i].name))
-                                flag = table[i].flag;
-                if (!flag)
-                        return -EINVAL;
-                mask |= flag;
-        }
-        if (!mask)
-                return -EINVAL;
-        *ret = mask;
-        return 0;
-}
-
 int build_check_pxe_url(const char *url) {
         if (!url)
                 return 0;
@@ -269,11 +242,6 @@ static int load_inputs(const char *profiles_dir, const char *role, struct profil
         return 0;
 }
 
-static void free_inputs(struct profile *p, struct site *s) {
-        profile_free(p);
-        site_free(s);
-}
-
 /* Sum of the apparent sizes in a tree (what has to fit in the root filesystem). */
 static int tree_size(int dirfd, uint64_t *acc, unsigned depth) {
         if (depth > 256)
@@ -331,127 +299,6 @@ static void clean_stale_work(const char *workroot) {
         }
 }
 
-/* Outputs are written into unnamed files in the output directory (O_TMPFILE), which the tools reach
- * by our /proc/PID/fd/N path, and linked into place together at the end. Killed at any point,
- * even by SIGKILL, the build leaves nothing there: the kernel frees an unlinked file with its last
- * fd. Where the filesystem has no O_TMPFILE, "<final>.tmp.<pid>" files are used instead, and
- * removed on failure or interrupt (not after SIGKILL). */
-struct pending {
-        char *tmp, *final;
-        int fd; /* the O_TMPFILE fd, or -1 for a named temporary */
-};
-
-static void pending_drop(struct pending *p, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                if (p[i].fd >= 0)
-                        close(p[i].fd);
-                else if (p[i].tmp)
-                        (void) unlink(p[i].tmp);
-                free(p[i].tmp);
-                free(p[i].final);
-        }
-}
-
-static int pending_add(struct pending **p, size_t *n, const char *dir, const char *name, char **ret_tmp) {
-        struct pending *m = realloc(*p, (*n + 1) * sizeof **p);
-        if (!m)
-                return -ENOMEM;
-        *p = m;
-        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
-        if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
-                return log_error_errno(-errno, "Failed to create a file in %s: %m", dir);
-        m[*n] = (struct pending) {
-                .final = strprintf("%s/%s", dir, name),
-                .tmp = fd >= 0 ? strprintf("/proc/%d/fd/%d", (int) getpid(), fd)
-                               : strprintf("%s/%s.tmp.%d", dir, name, (int) getpid()),
-                .fd = fd,
-        };
-        if (!m[*n].final || !m[*n].tmp) {
-                free(m[*n].final);
-                free(m[*n].tmp);
-                if (fd >= 0)
-                        close(fd);
-                return -ENOMEM;
-        }
-        *ret_tmp = m[*n].tmp;
-        (*n)++;
-        return 0;
-}
-
-/* Give a pending file its final name: link the unnamed file in under a temporary name, then
- * rename it over the final one (linkat cannot replace a file). */
-static int pending_publish(struct pending *p) {
-        if (p->fd < 0)
-                return publish_tmpfile(p->tmp, p->final);
-        if (fsync(p->fd) < 0)
-                return -errno;
-        _cleanup_free_ char *named = strprintf("%s.tmp.%d", p->final, (int) getpid());
-        if (!named)
-                return -ENOMEM;
-        (void) unlink(named);
-        if (linkat(AT_FDCWD, p->tmp, AT_FDCWD, named, AT_SYMLINK_FOLLOW) < 0)
-                return -errno;
-        if (rename(named, p->final) < 0) {
-                int r = -errno;
-                (void) unlink(named);
-                return r;
-        }
-        close(p->fd);
-        p->fd = -1;
-        free(p->tmp);
-        p->tmp = NULL;
-        return fsync_parent_dir(AT_FDCWD, p->final);
-}
-
-/* An output whose sha256 is known already (hex: taken over). */
-static int add_artifact_hashed(struct manifest *m, const char *name, char *hex, uint64_t size) {
-        struct artifact *a = realloc(m->artifacts, (m->n_artifacts + 1) * sizeof *a);
-        if (!a) {
-                free(hex);
-                return -ENOMEM;
-        }
-        m->artifacts = a;
-        a[m->n_artifacts] = (struct artifact) { .name = strdup(name), .size = size, .sha256 = hex };
-        if (!a[m->n_artifacts].name) {
-                free(hex);
-                return -ENOMEM;
-        }
-        m->n_artifacts++;
-        return 0;
-}
-
-static int add_artifact(struct manifest *m, const char *name, const char *path) {
-        _cleanup_free_ char *hex = NULL;
-        uint64_t size = 0;
-        _cleanup_free_ char *what = strprintf("sha256 %s", name);
-        int r = sha256_file(path, what, &hex, &size);
-        if (r < 0)
-                return r == -EINTR ? r : log_error_errno(r, "Failed to hash %s: %m", path);
-        return add_artifact_hashed(m, name, TAKE_PTR(hex), size);
-}
-
-static int write_tmp_data(const char *tmp, const void *data, size_t len) {
-        const char *text = data;
-        /* A pending output is reached through its /proc/PID/fd/N link, which O_NOFOLLOW would refuse. */
-        int nofollow = startswith(tmp, "/proc/") ? 0 : O_NOFOLLOW;
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | nofollow, 0644);
-        if (fd < 0)
-                return -errno;
-        for (size_t off = 0; off < len; ) {
-                ssize_t n = write(fd, text + off, len - off);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                off += n;
-        }
-        return RET_NERRNO(fsync(fd));
-}
-
-static int write_tmp_text(const char *tmp, const char *text) {
-        return write_tmp_data(tmp, text, strlen(text));
-}
-
 /* A tool that ran out of room says so in its own words (mke2fs: "Could not allocate block", qemu-img:
  * "error while writing"): name the cause once, in ours. Called while the failed output's blocks are
  * still held, so a full filesystem still looks full. */
@@ -478,34 +325,250 @@ static int signing_pub_install(struct build_ctx *ctx, struct manifest *m) {
         return 0;
 }
 
-/* out/<host>/proxmox/: the qcow2 (a hard link of the pending one), <host>.conf and import.sh, each
- * pending and listed in SHA256SUMS as proxmox/NAME. */
-/* Outputs that cannot be unnamed files are staged as NAME.tmp.PID (outputs on a filesystem without
- * O_TMPFILE; the PXE directory when the work directory is on another filesystem) and a replaced
- * PXE directory is NAME.old.PID for a moment: a build killed with SIGKILL leaves them, and the next
- * build removes those of processes that are gone. */
-static void remove_dead_staging(const char *out_dir) {
-        _cleanup_closedir_ DIR *d = opendir(out_dir);
-        if (!d)
-                return;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                const char *t = strstr(de->d_name, ".tmp.") ?: strstr(de->d_name, ".old.");
-                uint32_t pid;
-                if (!t || parse_uint32_range(t + 5, 1, INT32_MAX, &pid) < 0)
-                        continue;
-                if (kill((pid_t) pid, 0) == 0 || errno != ESRCH)
-                        continue;
-                _cleanup_free_ char *path = strprintf("%s/%s", out_dir, de->d_name);
-                if (!path)
-                        return;
-                stage_note("outputs", "removing %s, left by a build that was killed", path);
-                (void) remove_tree(path);
-        }
+/* What build_run's stages share: the manifest, the unpublished outputs, and what one stage makes
+ * for the later ones. */
+struct build_run {
+        struct build_ctx *ctx;
+        const char *unit_path;
+        int *remover;
+        struct manifest m;
+        struct outputs out;
+        struct image_layout layout;
+        bool have_layout;
+        struct installer_env env;
+        struct media_source src;
+        bool have_src;
+        uint64_t tree_bytes;
+        char *raw_name, *raw_tmp; /* raw_tmp (and qcow_tmp) belong to out */
+        char *qcow_name, *qcow_tmp;
+};
+
+static void build_run_done(struct build_run *b) {
+        outputs_done(&b->out);
+        if (b->have_layout)
+                image_layout_done(&b->layout);
+        installer_env_done(&b->env);
+        media_source_done(&b->src);
+        manifest_done(&b->m);
+        free(b->raw_name);
+        free(b->qcow_name);
 }
 
-static int proxmox_outputs(struct build_ctx *ctx, struct manifest *m, struct pending **pend, size_t *n_pend,
-                           const char *qcow_tmp) {
+/* Vendor sources are checked (keys, signatures, digests) before anything is built: a bad one fails
+ * the build in seconds. Then the base and the role layer, from the cache or made. */
+static int stage_layers(struct build_run *b) {
+        struct build_ctx *ctx = b->ctx;
+        outputs_remove_dead_staging(ctx->out_dir);
+        int r = vendor_plan(ctx);
+        if (r >= 0)
+                r = layer_stage(ctx);
+        if (r < 0)
+                return r;
+        b->m.rootfs_key = ctx->rootfs_key;
+        b->m.security_mirror = ctx->security_mirror;
+        b->m.archive_state = ctx->archive_used;
+        b->m.layer_key = ctx->layer_key;
+        return 0;
+}
+
+/* What goes on top of the layer: overlays, firstboot, the signing key, vendor images; then what
+ * the tree holds, for the manifest. */
+static int stage_tree(struct build_run *b) {
+        struct build_ctx *ctx = b->ctx;
+        int r = overlays_apply(ctx, &b->m);
+        if (r >= 0)
+                r = firstboot_install(ctx, b->unit_path, &b->m);
+        if (r >= 0 && ctx->sign_key)
+                r = signing_pub_install(ctx, &b->m);
+        if (r >= 0)
+                r = vendor_images_install(ctx);
+        if (r < 0)
+                return r;
+        r = query_packages(ctx->tree_dir, &b->m.pkgs, &b->m.n_pkgs);
+        if (r < 0)
+                return log_error_errno(r, "Failed to list the image's packages: %m");
+        r = vendor_record(ctx, &b->m);
+        if (r < 0)
+                return r;
+        b->m.vendor = ctx->vendor;
+        b->m.n_vendor = ctx->n_vendor;
+        return 0;
+}
+
+/* --pin-from: the tree holds exactly the pinned packages. */
+static int stage_pins(struct build_run *b) {
+        struct build_ctx *ctx = b->ctx;
+        if (!ctx->pins)
+                return 0;
+        _cleanup_free_ char *report = NULL;
+        int r = pins_compare(ctx->pins, ctx->n_pins, b->m.pkgs, b->m.n_pkgs, 20, &report);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                log_error("The packages differ from %s in %d place%s:\n%s"
+                          "The base and role layer come from the cache when it has them (same package names, "
+                          "same versions as when it was made); a cold cache takes what the mirror %s has now. "
+                          "Build from the cache the pinned build used, or drop --pin-from to accept the new "
+                          "versions.", ctx->pin_from, r, r == 1 ? "" : "s", report, ctx->mirror);
+                return -EBADMSG;
+        }
+        stage_note("pin", "all %zu packages match %s", b->m.n_pkgs, ctx->pin_from);
+        return 0;
+}
+
+static int stage_hygiene(struct build_run *b) {
+        struct build_ctx *ctx = b->ctx;
+        struct hygiene_report hr;
+        int r = hygiene_apply(ctx->tree_dir, ctx->source_date_epoch, &hr);
+        if (r < 0)
+                return r;
+        stage_done("hygiene", 0, "%u files removed, %u logs emptied%s", hr.removed, hr.truncated,
+                   ctx->source_date_epoch >= 0 ? ", times clamped to SOURCE_DATE_EPOCH" : "");
+        return 0;
+}
+
+/* The image's size from the tree's, and room for it (and its qcow2) in the output directory. */
+static int stage_measure(struct build_run *b) {
+        struct build_ctx *ctx = b->ctx;
+        _cleanup_close_ int treefd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r = treefd < 0 ? -errno : tree_size(treefd, &b->tree_bytes, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to measure the tree: %m");
+        ctx->image_size = build_image_size(b->tree_bytes);
+        struct statvfs sv;
+        if (statvfs(ctx->out_dir, &sv) == 0 && (uint64_t) sv.f_bavail * sv.f_frsize < b->tree_bytes * 2)
+                return log_error_errno(-ENOSPC, "Not enough space in %s: %.1f GiB free, about %.1f GiB needed for the "
+                                       "image and its qcow2", ctx->out_dir, (double) sv.f_bavail * sv.f_frsize / GiB,
+                                       (double) b->tree_bytes * 2 / GiB);
+        return 0;
+}
+
+/* The raw disk image: always made (every other format comes from it), published with raw. */
+static int stage_image(struct build_run *b) {
+        struct build_ctx *ctx = b->ctx;
+        b->raw_name = strprintf("%s.raw", ctx->host->name);
+        b->qcow_name = strprintf("%s.qcow2", ctx->host->name);
+        if (!b->raw_name || !b->qcow_name)
+                return -ENOMEM;
+        int r = outputs_add(&b->out, ctx->out_dir, b->raw_name, ctx->formats & BUILD_FORMAT_RAW, &b->raw_tmp);
+        if (r < 0)
+                return r;
+        stage_start("image", "assembling a %.2f GiB disk from a %.0f MiB tree", (double) ctx->image_size / GiB,
+                    b->tree_bytes / 1048576.0);
+        r = image_assemble(ctx, b->raw_tmp, &b->layout);
+        if (r < 0) {
+                stage_fail("image", r, "image_assemble");
+                if (r == -EOPNOTSUPP)
+                        log_error("The disk image assembler is not available in this build (builder/image.c).");
+                else if (r != -EINTR) {
+                        log_error_errno(r, "Failed to assemble the disk image: %m");
+                        explain_full_disk(ctx->out_dir);
+                }
+                return r;
+        }
+        b->have_layout = true;
+        b->m.layout = &b->layout;
+        return 0;
+}
+
+static bool want_media(const struct build_ctx *ctx) {
+        return ctx->formats & (BUILD_FORMAT_ISO | BUILD_FORMAT_PXE);
+}
+
+/* For the ISO and PXE: the installer, from the tree before it goes (the image's own kernel,
+ * modules and libraries), and the media's UEFI loaders from the tree's own GRUB, like the image's. */
+static int stage_installer(struct build_run *b) {
+        if (!want_media(b->ctx))
+                return 0;
+        stage_start("installer", NULL);
+        double t0 = now_monotonic();
+        int r = installer_build(b->ctx, &b->env);
+        if (r < 0) {
+                stage_fail("installer", r, "installer_build");
+                return r;
+        }
+        r = media_prepare_loaders(b->ctx, &b->env);
+        if (r < 0) {
+                stage_fail("installer", r, "media_prepare_loaders");
+                return r;
+        }
+        struct stat st_i, st_s;
+        if (stat(b->env.initrd, &st_i) < 0 || stat(b->env.squashfs, &st_s) < 0)
+                return -errno;
+        stage_done("installer", 0, "kernel %s, initrd %.1f MiB, live root %.1f MiB, %.1f s", b->env.kver,
+                   st_i.st_size / 1048576.0, st_s.st_size / 1048576.0, now_monotonic() - t0);
+        return 0;
+}
+
+/* The tree is in the image now: remove it while the qcow2 is made and the outputs hashed (unless
+ * RACKSTACK_KEEP_WORK=1 asks to keep it for inspection). */
+static int stage_drop_tree(struct build_run *b) {
+        if (!streq(strempty(getenv("RACKSTACK_KEEP_WORK")), "1")) {
+                const char *rm[] = { "rm", "-rf", "--one-file-system", "--", b->ctx->tree_dir, NULL };
+                *b->remover = spawn_start(rm);
+        }
+        stage_done("image", b->ctx->image_size, "%s, %.2f GiB, %zu partitions", b->raw_name,
+                   (double) b->layout.disk_size / GiB, b->layout.n_parts);
+        return 0;
+}
+
+static int make_qcow2(struct build_run *b) {
+        struct build_ctx *ctx = b->ctx;
+        /* Made for proxmox/ alone, it is neither listed nor published at the top. */
+        bool listed = ctx->formats & BUILD_FORMAT_QCOW2;
+        int r = outputs_add(&b->out, ctx->out_dir, b->qcow_name, listed, &b->qcow_tmp);
+        if (r < 0)
+                return r;
+        stage_start("qcow2", NULL);
+        r = write_qcow2_into(b->raw_tmp, b->qcow_tmp);
+        if (r < 0) {
+                if (r != -EINTR)
+                        explain_full_disk(ctx->out_dir);
+                return r;
+        }
+        uint64_t size;
+        struct stat st;
+        if (listed) {
+                r = manifest_add_artifact(&b->m, b->qcow_name, b->qcow_tmp);
+                if (r < 0)
+                        return r;
+                size = b->m.artifacts[b->m.n_artifacts - 1].size;
+        } else {
+                if (stat(b->qcow_tmp, &st) < 0)
+                        return -errno;
+                size = st.st_size;
+        }
+        stage_done("qcow2", size, "%s, %.0f MiB", b->qcow_name, size / 1048576.0);
+        return 0;
+}
+
+/* out/<host>/proxmox/: the qcow2 (a hard link of the pending one), <host>.conf and import.sh, each
+ * pending and listed in SHA256SUMS as proxmox/NAME. */
+static int proxmox_file(struct build_run *b, const char *dir, const char *name, const char *text) {
+        char *tmp;
+        _cleanup_free_ char *listed = strprintf("proxmox/%s", name);
+        if (!listed)
+                return -ENOMEM;
+        int r = outputs_add(&b->out, dir, name, true, &tmp);
+        if (r < 0)
+                return r;
+        if (!text) {
+                /* the same bytes as the qcow2 next to it: a link, a copy across filesystems */
+                if (link(b->qcow_tmp, tmp) < 0) {
+                        const char *cp[] = { "cp", "--reflink=auto", "--", b->qcow_tmp, tmp, NULL };
+                        r = spawn_run(cp, NULL, NULL, NULL);
+                        if (r != 0)
+                                return log_error_errno(r < 0 ? r : -EIO, "Failed to copy the qcow2 to %s", tmp);
+                }
+        } else if ((r = write_tmp_text(tmp, text)) < 0)
+                return log_error_errno(r, "Failed to write %s: %m", tmp);
+        if (streq(name, "import.sh") && chmod(tmp, 0755) < 0)
+                return log_error_errno(-errno, "Failed to chmod %s: %m", tmp);
+        return manifest_add_artifact(&b->m, listed, tmp);
+}
+
+static int make_proxmox(struct build_run *b) {
+        struct build_ctx *ctx = b->ctx;
         _cleanup_(proxmox_plan_done) struct proxmox_plan plan = {};
         int r = proxmox_plan_build(ctx->profile, ctx->host, &plan);
         if (r < 0)
@@ -519,425 +582,248 @@ static int proxmox_outputs(struct build_ctx *ctx, struct manifest *m, struct pen
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(-errno, "Failed to create %s: %m", dir);
         stage_start("proxmox", NULL);
-        const struct { const char *name, *text; } files[] = {
-                { plan.qcow2, NULL }, { conf_name, conf }, { "import.sh", script },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                char *tmp;
-                _cleanup_free_ char *listed = strprintf("proxmox/%s", files[i].name);
-                if (!listed)
-                        return -ENOMEM;
-                r = pending_add(pend, n_pend, dir, files[i].name, &tmp);
-                if (r < 0)
-                        return r;
-                if (!files[i].text) {
-                        /* the same bytes as the qcow2 next to it: a link, a copy across filesystems */
-                        if (link(qcow_tmp, tmp) < 0) {
-                                const char *cp[] = { "cp", "--reflink=auto", "--", qcow_tmp, tmp, NULL };
-                                r = spawn_run(cp, NULL, NULL, NULL);
-                                if (r != 0)
-                                        return log_error_errno(r < 0 ? r : -EIO, "Failed to copy the qcow2 to %s", tmp);
-                        }
-                } else if ((r = write_tmp_text(tmp, files[i].text)) < 0)
-                        return log_error_errno(r, "Failed to write %s: %m", tmp);
-                if (streq(files[i].name, "import.sh") && chmod(tmp, 0755) < 0)
-                        return log_error_errno(-errno, "Failed to chmod %s: %m", tmp);
-                r = add_artifact(m, listed, tmp);
-                if (r < 0)
-                        return r;
-        }
+        r = proxmox_file(b, dir, plan.qcow2, NULL);
+        if (r >= 0)
+                r = proxmox_file(b, dir, conf_name, conf);
+        if (r >= 0)
+                r = proxmox_file(b, dir, "import.sh", script);
+        if (r < 0)
+                return r;
         stage_done("proxmox", 0, "proxmox/: %s, %s, import.sh (VMID %u, %u cores, %u MiB, %zu data disks)", plan.qcow2,
                    conf_name, plan.vmid, plan.cores, (unsigned) (plan.memory / MiB), plan.n_disks);
         return 0;
 }
 
-/* Replace directory `final` by `tmp`: the old one is moved aside and removed after the rename. */
-static int publish_dir(const char *tmp, const char *final) {
-        _cleanup_free_ char *old = strprintf("%s.old.%d", final, (int) getpid());
-        if (!old)
-                return -ENOMEM;
-        bool moved = rename(final, old) == 0;
-        if (!moved && errno != ENOENT)
-                return -errno;
-        if (rename(tmp, final) < 0) {
-                int r = -errno;
-                if (moved)
-                        (void) rename(old, final);
+static int make_raw(struct build_run *b) {
+        return manifest_add_artifact(&b->m, b->raw_name, b->raw_tmp);
+}
+
+/* The compressed image and its SHA256SUMS the ISO and the PXE set both carry: made once, by the
+ * first of them. */
+static int media_source_ensure(struct build_run *b) {
+        if (b->have_src)
+                return 0;
+        double t0 = now_monotonic();
+        stage_start("media", "compressing the image for the installer");
+        const char *raw_hex = NULL;
+        for (size_t i = 0; i < b->m.n_artifacts; i++)
+                if (streq(b->m.artifacts[i].name, b->raw_name))
+                        raw_hex = b->m.artifacts[i].sha256;
+        int r = media_source_make(b->ctx, b->raw_tmp, b->raw_name, raw_hex, b->ctx->ks_path, &b->src);
+        if (r < 0)
                 return r;
-        }
-        if (moved)
-                (void) remove_tree(old);
+        b->have_src = true;
+        stage_done("media", 0, "%s, %.1f s", MEDIA_IMAGE_NAME, now_monotonic() - t0);
+        return interrupted() ? -EINTR : 0;
+}
+
+static int make_iso(struct build_run *b) {
+        struct build_ctx *ctx = b->ctx;
+        int r = media_source_ensure(b);
+        if (r < 0)
+                return r;
+        double t0 = now_monotonic();
+        _cleanup_free_ char *iso_name = strprintf("%s.iso", ctx->host->name);
+        char *iso_tmp;
+        if (!iso_name)
+                return -ENOMEM;
+        r = outputs_add(&b->out, ctx->out_dir, iso_name, true, &iso_tmp);
+        if (r < 0)
+                return r;
+        stage_start("iso", NULL);
+        r = media_write_iso(ctx, &b->env, &b->src, iso_tmp);
+        if (r >= 0)
+                r = manifest_add_artifact(&b->m, iso_name, iso_tmp);
+        if (r < 0)
+                return r;
+        uint64_t size = b->m.artifacts[b->m.n_artifacts - 1].size;
+        stage_done("iso", size, "%s, %.0f MiB, %.1f s", iso_name, size / 1048576.0, now_monotonic() - t0);
         return 0;
 }
 
-/* Everything after the role layer: overlays, firstboot, hygiene, the disk image and the outputs. */
-static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover) {
-        _cleanup_(manifest_done) struct manifest m = {
-                .tool_version = RACKSTACK_VERSION,
-                .role = ctx->profile->role,
-                .host = ctx->host->name,
-                .base = ctx->base->name,
-                .suite = ctx->base->suite,
-                .mirror = ctx->mirror,
-                .source_date_epoch = ctx->source_date_epoch,
-                .profile = ctx->profile,
-        };
-        struct pending *pend = NULL;
-        size_t n_pend = 0;
-        struct image_layout layout = {};
-        bool have_layout = false;
-        _cleanup_(installer_env_done) struct installer_env env = {};
-        _cleanup_(media_source_done) struct media_source src = {};
-        _cleanup_free_ char *iso_name = NULL, *pxe_tmp = NULL, *pxe_final = NULL;
-        _cleanup_strv_free_ char **pxe_files = NULL;
-        char *iso_tmp = NULL;
-        bool media = ctx->formats & (BUILD_FORMAT_ISO | BUILD_FORMAT_PXE);
-        _cleanup_close_ int treefd = -EBADF;
-        _cleanup_free_ char *raw_name = NULL, *qcow_name = NULL, *json = NULL, *sums = NULL;
-        char *raw_tmp = NULL, *qcow_tmp = NULL, *manifest_tmp = NULL, *sums_tmp = NULL, *sig_tmp = NULL;
-        int r;
+/* Staged in the work directory, from where one rename publishes it, so a killed build leaves
+ * nothing in the output directory; only when the two are on different filesystems next to its
+ * final place, as pxe.tmp.PID. */
+static int pxe_stage_dir(struct build_run *b) {
+        struct build_ctx *ctx = b->ctx;
+        struct stat ws, os;
+        b->out.dir_final = strprintf("%s/pxe", ctx->out_dir);
+        b->out.dir_tmp = stat(ctx->work_dir, &ws) == 0 && stat(ctx->out_dir, &os) == 0 && ws.st_dev == os.st_dev
+                                 ? strprintf("%s/pxe", ctx->work_dir)
+                                 : strprintf("%s/pxe.tmp.%d", ctx->out_dir, (int) getpid());
+        if (!b->out.dir_final || !b->out.dir_tmp)
+                return -ENOMEM;
+        (void) remove_tree(b->out.dir_tmp);
+        if (mkdir(b->out.dir_tmp, 0755) < 0)
+                return log_error_errno(-errno, "Failed to create %s: %m", b->out.dir_tmp);
+        return 0;
+}
 
-        remove_dead_staging(ctx->out_dir);
-        /* Vendor sources are checked (keys, signatures, digests) before anything is built: a bad
-         * one fails the build in seconds. */
-        r = vendor_plan(ctx);
+static int make_pxe(struct build_run *b) {
+        struct build_ctx *ctx = b->ctx;
+        int r = media_source_ensure(b);
+        if (r >= 0)
+                r = pxe_stage_dir(b);
         if (r < 0)
-                goto fail;
-        r = layer_stage(ctx);
+                return r;
+        double t0 = now_monotonic();
+        const char *dir = b->out.dir_tmp;
+        _cleanup_strv_free_ char **files = NULL;
+        stage_start("pxe", "base URL %s", ctx->pxe_url);
+        r = media_write_pxe(ctx, &b->env, &b->src, ctx->pxe_url, dir, &files);
         if (r < 0)
-                goto fail;
-        m.rootfs_key = ctx->rootfs_key;
-        m.security_mirror = ctx->security_mirror;
-        m.archive_state = ctx->archive_used;
-        m.layer_key = ctx->layer_key;
-        if (interrupted())
-                goto interrupted;
+                return r;
+        uint64_t total = 0;
+        for (char **f = files; *f; f++) {
+                _cleanup_free_ char *name = strprintf("pxe/%s", *f);
+                _cleanup_free_ char *path = strprintf("%s/%s", dir, *f);
+                if (!name || !path)
+                        return -ENOMEM;
+                /* The image (350 MB) was hashed when it was made. */
+                char *known = streq(*f, MEDIA_IMAGE_NAME) && b->src.image_sha256 ? strdup(b->src.image_sha256) : NULL;
+                r = known ? manifest_add_artifact_hashed(&b->m, name, known, b->src.image_size)
+                          : manifest_add_artifact(&b->m, name, path);
+                if (r < 0)
+                        return r;
+                total += b->m.artifacts[b->m.n_artifacts - 1].size;
+        }
+        stage_done("pxe", total, "pxe/: %zu files, %.0f MiB, %.1f s", strv_length(files), total / 1048576.0,
+                   now_monotonic() - t0);
+        return 0;
+}
 
-        r = overlays_apply(ctx, &m);
-        if (r < 0)
-                goto fail;
-        r = firstboot_install(ctx, unit_path, &m);
-        if (r < 0)
-                goto fail;
-        if (ctx->sign_key) {
-                r = signing_pub_install(ctx, &m);
-                if (r < 0)
-                        goto fail;
-        }
+/* The output formats, in the order they are made (and listed in SHA256SUMS): each is made when
+ * --format names one of made_for (the qcow2 is also proxmox/'s disk). What a format makes is
+ * pending in b->out and published with the rest (outputs_publish). */
+static const struct format {
+        const char *name;
+        unsigned flag;
+        unsigned made_for;
+        int (*make)(struct build_run *b);
+} output_formats[] = {
+        { "qcow2", BUILD_FORMAT_QCOW2, BUILD_FORMAT_QCOW2 | BUILD_FORMAT_PROXMOX, make_qcow2 },
+        { "proxmox", BUILD_FORMAT_PROXMOX, BUILD_FORMAT_PROXMOX, make_proxmox },
+        { "raw", BUILD_FORMAT_RAW, BUILD_FORMAT_RAW, make_raw },
+        { "iso", BUILD_FORMAT_ISO, BUILD_FORMAT_ISO, make_iso },
+        { "pxe", BUILD_FORMAT_PXE, BUILD_FORMAT_PXE, make_pxe },
+};
 
-        r = vendor_images_install(ctx);
-        if (r < 0)
-                goto fail;
-        r = query_packages(ctx->tree_dir, &m.pkgs, &m.n_pkgs);
-        if (r < 0) {
-                log_error_errno(r, "Failed to list the image's packages: %m");
-                goto fail;
+int build_parse_formats(const char *s, unsigned *ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        if (strv_split(s, ",", &l) < 0)
+                return -ENOMEM;
+        unsigned mask = 0;
+        for (char **f = l; *f; f++) {
+                unsigned flag = 0;
+                for (size_t i = 0; i < ELEMENTSOF(output_formats); i++)
+                        if (streq(*f, output_formats[i].name))
+                                flag = output_formats[i].flag;
+                if (!flag)
+                        return -EINVAL;
+                mask |= flag;
         }
-        r = vendor_record(ctx, &m);
-        if (r < 0)
-                goto fail;
-        m.vendor = ctx->vendor;
-        m.n_vendor = ctx->n_vendor;
-        if (ctx->pins) {
-                _cleanup_free_ char *report = NULL;
-                r = pins_compare(ctx->pins, ctx->n_pins, m.pkgs, m.n_pkgs, 20, &report);
-                if (r < 0)
-                        goto fail;
-                if (r > 0) {
-                        log_error("The packages differ from %s in %d place%s:\n%s"
-                                  "The base and role layer come from the cache when it has them (same package names, "
-                                  "same versions as when it was made); a cold cache takes what the mirror %s has now. "
-                                  "Build from the cache the pinned build used, or drop --pin-from to accept the new "
-                                  "versions.", ctx->pin_from, r, r == 1 ? "" : "s", report, ctx->mirror);
-                        r = -EBADMSG;
-                        goto fail;
-                }
-                stage_note("pin", "all %zu packages match %s", m.n_pkgs, ctx->pin_from);
-        }
+        if (!mask)
+                return -EINVAL;
+        *ret = mask;
+        return 0;
+}
 
-        struct hygiene_report hr;
-        r = hygiene_apply(ctx->tree_dir, ctx->source_date_epoch, &hr);
-        if (r < 0)
-                goto fail;
-        stage_done("hygiene", 0, "%u files removed, %u logs emptied%s", hr.removed, hr.truncated,
-                   ctx->source_date_epoch >= 0 ? ", times clamped to SOURCE_DATE_EPOCH" : "");
-        if (interrupted())
-                goto interrupted;
+static int stage_formats(struct build_run *b) {
+        for (size_t i = 0; i < ELEMENTSOF(output_formats); i++) {
+                if (!(b->ctx->formats & output_formats[i].made_for))
+                        continue;
+                if (interrupted())
+                        return -EINTR;
+                int r = output_formats[i].make(b);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
 
-        treefd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        uint64_t tree_bytes = 0;
-        r = treefd < 0 ? -errno : tree_size(treefd, &tree_bytes, 0);
-        if (r < 0) {
-                log_error_errno(r, "Failed to measure the tree: %m");
-                goto fail;
-        }
-        ctx->image_size = build_image_size(tree_bytes);
-
-        struct statvfs sv;
-        if (statvfs(ctx->out_dir, &sv) == 0 && (uint64_t) sv.f_bavail * sv.f_frsize < tree_bytes * 2) {
-                r = log_error_errno(-ENOSPC, "Not enough space in %s: %.1f GiB free, about %.1f GiB needed for the image "
-                                    "and its qcow2", ctx->out_dir, (double) sv.f_bavail * sv.f_frsize / GiB,
-                                    (double) tree_bytes * 2 / GiB);
-                goto fail;
-        }
-
-        raw_name = strprintf("%s.raw", ctx->host->name);
-        qcow_name = strprintf("%s.qcow2", ctx->host->name);
-        if (!raw_name || !qcow_name) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        r = pending_add(&pend, &n_pend, ctx->out_dir, raw_name, &raw_tmp);
-        if (r < 0)
-                goto fail;
-
-        stage_start("image", "assembling a %.2f GiB disk from a %.0f MiB tree", (double) ctx->image_size / GiB,
-                    tree_bytes / 1048576.0);
-        r = image_assemble(ctx, raw_tmp, &layout);
-        if (r < 0) {
-                stage_fail("image", r, "image_assemble");
-                if (r == -EOPNOTSUPP)
-                        log_error("The disk image assembler is not available in this build (builder/image.c).");
-                else if (r != -EINTR) {
-                        log_error_errno(r, "Failed to assemble the disk image: %m");
-                        explain_full_disk(ctx->out_dir);
-                }
-                goto fail;
-        }
-        have_layout = true;
-        m.layout = &layout;
-        if (media) {
-                /* From the tree, before it goes: the image's own kernel, modules and libraries. */
-                stage_start("installer", NULL);
-                double t0 = now_monotonic();
-                r = installer_build(ctx, &env);
-                if (r < 0) {
-                        stage_fail("installer", r, "installer_build");
-                        goto fail;
-                }
-                /* The media's UEFI loaders from the tree's own GRUB, like the image's. */
-                r = media_prepare_loaders(ctx, &env);
-                if (r < 0) {
-                        stage_fail("installer", r, "media_prepare_loaders");
-                        goto fail;
-                }
-                struct stat st_i, st_s;
-                if (stat(env.initrd, &st_i) < 0 || stat(env.squashfs, &st_s) < 0) {
-                        r = -errno;
-                        goto fail;
-                }
-                stage_done("installer", 0, "kernel %s, initrd %.1f MiB, live root %.1f MiB, %.1f s", env.kver,
-                           st_i.st_size / 1048576.0, st_s.st_size / 1048576.0, now_monotonic() - t0);
-        }
-        /* The tree is in the image now: remove it while the qcow2 is made and the outputs hashed
-         * (unless RACKSTACK_KEEP_WORK=1 asks to keep it for inspection). */
-        if (!streq(strempty(getenv("RACKSTACK_KEEP_WORK")), "1")) {
-                const char *rm[] = { "rm", "-rf", "--one-file-system", "--", ctx->tree_dir, NULL };
-                *remover = spawn_start(rm);
-        }
-        stage_done("image", ctx->image_size, "%s, %.2f GiB, %zu partitions", raw_name, (double) layout.disk_size / GiB,
-                   layout.n_parts);
-        if (interrupted())
-                goto interrupted;
-
-        if (ctx->formats & (BUILD_FORMAT_QCOW2 | BUILD_FORMAT_PROXMOX)) {
-                r = pending_add(&pend, &n_pend, ctx->out_dir, qcow_name, &qcow_tmp);
-                if (r < 0)
-                        goto fail;
-                stage_start("qcow2", NULL);
-                r = write_qcow2_into(raw_tmp, qcow_tmp);
-                if (r < 0) {
-                        if (r != -EINTR)
-                                explain_full_disk(ctx->out_dir);
-                        goto fail;
-                }
-                r = add_artifact(&m, qcow_name, qcow_tmp);
-                if (r < 0)
-                        goto fail;
-                stage_done("qcow2", m.artifacts[m.n_artifacts - 1].size, "%s, %.0f MiB", qcow_name,
-                           m.artifacts[m.n_artifacts - 1].size / 1048576.0);
-        }
-        if (ctx->formats & BUILD_FORMAT_PROXMOX) {
-                r = proxmox_outputs(ctx, &m, &pend, &n_pend, qcow_tmp);
-                if (r < 0)
-                        goto fail;
-        }
-        if (!(ctx->formats & BUILD_FORMAT_QCOW2) && qcow_tmp) {
-                /* made for the Proxmox directory only: not listed at the top */
-                for (size_t i = 0; i < m.n_artifacts; i++)
-                        if (streq(m.artifacts[i].name, qcow_name)) {
-                                free(m.artifacts[i].name);
-                                free(m.artifacts[i].sha256);
-                                memmove(&m.artifacts[i], &m.artifacts[i + 1], (m.n_artifacts - i - 1) * sizeof *m.artifacts);
-                                m.n_artifacts--;
-                                break;
-                        }
-        }
-        if (ctx->formats & BUILD_FORMAT_RAW) {
-                r = add_artifact(&m, raw_name, raw_tmp);
-                if (r < 0)
-                        goto fail;
-        }
-        if (media) {
-                double t0 = now_monotonic();
-                stage_start("media", "compressing the image for the installer");
-                const char *raw_hex = NULL;
-                for (size_t i = 0; i < m.n_artifacts; i++)
-                        if (streq(m.artifacts[i].name, raw_name))
-                                raw_hex = m.artifacts[i].sha256;
-                r = media_source_make(ctx, raw_tmp, raw_name, raw_hex, ctx->ks_path, &src);
-                if (r < 0)
-                        goto fail;
-                stage_done("media", 0, "%s, %.1f s", MEDIA_IMAGE_NAME, now_monotonic() - t0);
-        }
-        if (interrupted())
-                goto interrupted;
-        if (ctx->formats & BUILD_FORMAT_ISO) {
-                double t0 = now_monotonic();
-                iso_name = strprintf("%s.iso", ctx->host->name);
-                if (!iso_name) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                r = pending_add(&pend, &n_pend, ctx->out_dir, iso_name, &iso_tmp);
-                if (r < 0)
-                        goto fail;
-                stage_start("iso", NULL);
-                r = media_write_iso(ctx, &env, &src, iso_tmp);
-                if (r < 0)
-                        goto fail;
-                r = add_artifact(&m, iso_name, iso_tmp);
-                if (r < 0)
-                        goto fail;
-                stage_done("iso", m.artifacts[m.n_artifacts - 1].size, "%s, %.0f MiB, %.1f s", iso_name,
-                           m.artifacts[m.n_artifacts - 1].size / 1048576.0, now_monotonic() - t0);
-        }
-        if (ctx->formats & BUILD_FORMAT_PXE) {
-                double t0 = now_monotonic();
-                pxe_final = strprintf("%s/pxe", ctx->out_dir);
-                /* Staged in the work directory, from where one rename publishes it, so a killed
-                 * build leaves nothing in the output directory; only when the two are on different
-                 * filesystems next to its final place, as pxe.tmp.PID. */
-                struct stat ws, os;
-                pxe_tmp = stat(ctx->work_dir, &ws) == 0 && stat(ctx->out_dir, &os) == 0 && ws.st_dev == os.st_dev
-                                  ? strprintf("%s/pxe", ctx->work_dir)
-                                  : strprintf("%s/pxe.tmp.%d", ctx->out_dir, (int) getpid());
-                if (!pxe_final || !pxe_tmp) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                (void) remove_tree(pxe_tmp);
-                if (mkdir(pxe_tmp, 0755) < 0) {
-                        r = log_error_errno(-errno, "Failed to create %s: %m", pxe_tmp);
-                        goto fail;
-                }
-                stage_start("pxe", "base URL %s", ctx->pxe_url);
-                r = media_write_pxe(ctx, &env, &src, ctx->pxe_url, pxe_tmp, &pxe_files);
-                if (r < 0)
-                        goto fail;
-                uint64_t total = 0;
-                for (char **f = pxe_files; *f; f++) {
-                        _cleanup_free_ char *name = strprintf("pxe/%s", *f);
-                        _cleanup_free_ char *path = strprintf("%s/%s", pxe_tmp, *f);
-                        if (!name || !path) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        /* The image (350 MB) was hashed when it was made. */
-                        char *known = streq(*f, MEDIA_IMAGE_NAME) && src.image_sha256 ? strdup(src.image_sha256) : NULL;
-                        r = known ? add_artifact_hashed(&m, name, known, src.image_size) : add_artifact(&m, name, path);
-                        if (r < 0)
-                                goto fail;
-                        total += m.artifacts[m.n_artifacts - 1].size;
-                }
-                stage_done("pxe", total, "pxe/: %zu files, %.0f MiB, %.1f s", strv_length(pxe_files), total / 1048576.0,
-                           now_monotonic() - t0);
-        }
-
-        json = manifest_to_json(&m);
-        if (!json) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        r = pending_add(&pend, &n_pend, ctx->out_dir, "manifest.json", &manifest_tmp);
+/* manifest.json, then SHA256SUMS over every listed output, and with --sign its signature. The
+ * signature is published before SHA256SUMS (files are published in order): whoever sees the new
+ * SHA256SUMS finds its signature next to it. */
+static int stage_sums(struct build_run *b) {
+        struct build_ctx *ctx = b->ctx;
+        char *manifest_tmp, *sums_tmp, *sig_tmp;
+        _cleanup_free_ char *json = manifest_to_json(&b->m);
+        if (!json)
+                return -ENOMEM;
+        int r = outputs_add(&b->out, ctx->out_dir, "manifest.json", true, &manifest_tmp);
         if (r >= 0)
                 r = write_tmp_text(manifest_tmp, json);
         if (r >= 0)
-                r = add_artifact(&m, "manifest.json", manifest_tmp);
+                r = manifest_add_artifact(&b->m, "manifest.json", manifest_tmp);
         if (r < 0)
-                goto fail;
-        sums = sha256sums_text(m.artifacts, m.n_artifacts);
-        if (!sums) {
-                r = -ENOMEM;
-                goto fail;
-        }
+                return r;
+        _cleanup_free_ char *sums = sha256sums_text(b->m.artifacts, b->m.n_artifacts);
+        if (!sums)
+                return -ENOMEM;
         if (ctx->sign_key) {
-                /* Published before SHA256SUMS (the pending list is published in order): whoever
-                 * sees the new SHA256SUMS finds its signature next to it. */
                 unsigned char sig[64];
                 double t0 = now_monotonic();
                 r = ed25519_sign(ctx->sign_key, sums, strlen(sums), sig);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to sign SHA256SUMS with %s: %m", ctx->sign_key);
-                        goto fail;
-                }
-                r = pending_add(&pend, &n_pend, ctx->out_dir, SHA256SUMS_SIG, &sig_tmp);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to sign SHA256SUMS with %s: %m", ctx->sign_key);
+                r = outputs_add(&b->out, ctx->out_dir, SHA256SUMS_SIG, true, &sig_tmp);
                 if (r >= 0)
                         r = write_tmp_data(sig_tmp, sig, sizeof sig);
                 if (r < 0)
-                        goto fail;
+                        return r;
                 stage_note("sign", "SHA256SUMS signed with %s in %.3f s", ctx->sign_key, now_monotonic() - t0);
         }
-        r = pending_add(&pend, &n_pend, ctx->out_dir, "SHA256SUMS", &sums_tmp);
+        r = outputs_add(&b->out, ctx->out_dir, "SHA256SUMS", true, &sums_tmp);
         if (r >= 0)
                 r = write_tmp_text(sums_tmp, sums);
+        return r;
+}
+
+/* Publish all at once, SHA256SUMS last: whoever sees it sees a complete set. */
+static int stage_publish(struct build_run *b) {
+        int r = outputs_publish(&b->out);
         if (r < 0)
-                goto fail;
-        if (interrupted())
-                goto interrupted;
-
-        /* Publish all at once, SHA256SUMS last: whoever sees it sees a complete set. The PXE
-         * directory replaces an older one whole. */
-        if (pxe_tmp) {
-                r = publish_dir(pxe_tmp, pxe_final);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to publish %s: %m", pxe_final);
-                        goto fail;
-                }
-                free(pxe_tmp);
-                pxe_tmp = NULL;
-        }
-        for (size_t i = 0; i < n_pend; i++) {
-                if (pend[i].tmp == raw_tmp && !(ctx->formats & BUILD_FORMAT_RAW))
-                        continue;
-                if (pend[i].tmp == qcow_tmp && !(ctx->formats & BUILD_FORMAT_QCOW2))
-                        continue;
-                r = pending_publish(&pend[i]);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to publish %s: %m", pend[i].final);
-                        goto fail;
-                }
-                free(pend[i].tmp);
-                pend[i].tmp = NULL;
-        }
-        pending_drop(pend, n_pend);
-        free(pend);
-        if (have_layout)
-                image_layout_done(&layout);
-        stage_done("outputs", 0, "%s: %s%s%s%s%s", ctx->out_dir, ctx->formats & BUILD_FORMAT_RAW ? "raw " : "",
-                   ctx->formats & BUILD_FORMAT_QCOW2 ? "qcow2 " : "", ctx->formats & BUILD_FORMAT_ISO ? "iso " : "",
-                   ctx->formats & BUILD_FORMAT_PXE ? "pxe " : "", ctx->formats & BUILD_FORMAT_PROXMOX ? "proxmox/" : "");
+                return r;
+        struct buf made = {};
+        for (size_t i = 0; i < ELEMENTSOF(output_formats); i++)
+                if (b->ctx->formats & output_formats[i].flag)
+                        buf_printf(&made, " %s", output_formats[i].name);
+        _cleanup_free_ char *list = buf_steal(&made);
+        stage_done("outputs", 0, "%s:%s", b->ctx->out_dir, strempty(list));
         return 0;
+}
 
-interrupted:
-        r = -EINTR;
-fail:
-        if (pxe_tmp)
-                (void) remove_tree(pxe_tmp);
-        pending_drop(pend, n_pend);
-        free(pend);
-        if (have_layout)
-                image_layout_done(&layout);
+/* Everything after the role layer, a stage at a time; an interrupt is noticed between stages (and
+ * inside the long ones). */
+static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover) {
+        static int (*const stages[])(struct build_run *b) = {
+                stage_layers, stage_tree,      stage_pins,    stage_hygiene, stage_measure,
+                stage_image,  stage_installer, stage_drop_tree, stage_formats, stage_sums,
+                stage_publish,
+        };
+        struct build_run b = {
+                .ctx = ctx,
+                .unit_path = unit_path,
+                .remover = remover,
+                .m = {
+                        .tool_version = RACKSTACK_VERSION,
+                        .role = ctx->profile->role,
+                        .host = ctx->host->name,
+                        .base = ctx->base->name,
+                        .suite = ctx->base->suite,
+                        .mirror = ctx->mirror,
+                        .source_date_epoch = ctx->source_date_epoch,
+                        .profile = ctx->profile,
+                },
+        };
+        int r = 0;
+        for (size_t i = 0; i < ELEMENTSOF(stages) && r >= 0; i++) {
+                if (i > 0 && interrupted())
+                        r = -EINTR;
+                else
+                        r = stages[i](&b);
+        }
+        build_run_done(&b);
         return r;
 }
 
@@ -997,25 +883,21 @@ static int check_reproducible(const struct build_opts *o, int64_t sde) {
         return build_check_reproducible(argv, o->out);
 }
 
-int build_main(int argc, char **argv) {
-        struct build_opts o = {};
-        int r = parse_args(argc, argv, &o);
-        _cleanup_strv_free_ char **opt_maps = o.vendor_maps;
-        if (r != 0)
-                return r < 0 ? r : 0;
-
-        const struct base_info *base = base_find(o.base);
+/* The options that are checked before anything else: the base, the formats, --pxe-url and
+ * SOURCE_DATE_EPOCH (-1 when unset). */
+static int check_options(const struct build_opts *o, const struct base_info **ret_base, unsigned *ret_formats,
+                         int64_t *ret_sde) {
+        const struct base_info *base = base_find(o->base);
         if (!base)
-                return log_error_errno(-EINVAL, "Unknown base '%s' (choose ubuntu-24.04 or debian-12)", o.base);
+                return log_error_errno(-EINVAL, "Unknown base '%s' (choose ubuntu-24.04 or debian-12)", o->base);
         unsigned formats;
-        if (build_parse_formats(o.formats, &formats) < 0)
+        if (build_parse_formats(o->formats, &formats) < 0)
                 return log_error_errno(-EINVAL, "Bad --format '%s' (a comma-separated list of raw, qcow2, iso, pxe, "
-                                       "proxmox)", o.formats);
-        r = build_check_pxe_url(o.pxe_url);
+                                       "proxmox)", o->formats);
+        int r = build_check_pxe_url(o->pxe_url);
         if (r < 0)
                 return log_error_errno(r, "Bad --pxe-url '%s': an http:// URL without spaces, quotes or a trailing '/'",
-                                       o.pxe_url);
-
+                                       o->pxe_url);
         int64_t sde = -1;
         const char *sde_s = getenv("SOURCE_DATE_EPOCH");
         if (!isempty(sde_s)) {
@@ -1024,241 +906,254 @@ int build_main(int argc, char **argv) {
                         return log_error_errno(-EINVAL, "SOURCE_DATE_EPOCH='%s' is not a number of seconds", sde_s);
                 sde = (int64_t) v;
         }
+        *ret_base = base;
+        *ret_formats = formats;
+        *ret_sde = sde;
+        return 0;
+}
 
-        if (o.check_reproducible)
-                return check_reproducible(&o, sde);
-
+/* Where the build's inputs are: as the other verbs, $RACKSTACK_DATADIR, the checkout we run in,
+ * the installed data; and also the checkout next to the binary (build/rackstack-build run from
+ * elsewhere). Fills ctx's data_dir, profiles_dir, overlays_dir, firstboot_bin. */
+static int find_inputs(const struct build_opts *o, struct build_ctx *ctx, char **ret_unit) {
         _cleanup_free_ char *bindir = exe_dir();
         _cleanup_free_ char *srcdir = bindir ? strprintf("%s/..", bindir) : NULL;
-        /* As the other verbs: $RACKSTACK_DATADIR, the checkout we run in, the installed data; and
-         * also the checkout next to the binary (build/rackstack-build run from elsewhere). */
         _cleanup_free_ char *src_marker = srcdir ? strprintf("%s/firstboot/rackstack-firstboot.service", srcdir) : NULL;
         const char *data_dir_s = data_dir();
         if (streq(data_dir_s, RACKSTACK_DATADIR) && src_marker && access(src_marker, R_OK) == 0)
                 data_dir_s = srcdir;
-
-        _cleanup_free_ char *profiles_dir = o.profiles ? strdup(o.profiles) : strprintf("%s/profiles", data_dir_s);
-        _cleanup_free_ char *overlays_dir = strprintf("%s/overlays", data_dir_s);
-        _cleanup_free_ char *firstboot = o.firstboot ? strdup(o.firstboot)
-                                                     : strprintf("%s/rackstack-firstboot", bindir ? bindir : ".");
-        _cleanup_free_ char *unit_src = strprintf("%s/firstboot/rackstack-firstboot.service", data_dir_s);
-        if (!profiles_dir || !overlays_dir || !firstboot || !unit_src)
+        ctx->data_dir = strdup(data_dir_s);
+        ctx->profiles_dir = o->profiles ? strdup(o->profiles) : strprintf("%s/profiles", data_dir_s);
+        ctx->overlays_dir = strprintf("%s/overlays", data_dir_s);
+        ctx->firstboot_bin = o->firstboot ? strdup(o->firstboot)
+                                          : strprintf("%s/rackstack-firstboot", bindir ? bindir : ".");
+        _cleanup_free_ char *unit = strprintf("%s/firstboot/rackstack-firstboot.service", data_dir_s);
+        if (!ctx->data_dir || !ctx->profiles_dir || !ctx->overlays_dir || !ctx->firstboot_bin || !unit)
                 return -ENOMEM;
-        if (access(unit_src, R_OK) < 0) {
-                free(unit_src);
-                unit_src = strdup("/usr/lib/systemd/system/rackstack-firstboot.service");
-                if (!unit_src)
+        if (access(unit, R_OK) < 0) {
+                free(unit);
+                unit = strdup("/usr/lib/systemd/system/rackstack-firstboot.service");
+                if (!unit)
                         return -ENOMEM;
         }
-        /* Bad input first (exit 2, whatever the machine), then what the machine lacks. */
-        struct profile *profile = NULL;
-        struct site *site = NULL;
-        const struct host_spec *host = NULL;
-        r = load_inputs(profiles_dir, o.role, &profile, &site, &host);
+        *ret_unit = TAKE_PTR(unit);
+        return 0;
+}
+
+/* The kickstart goes onto the media as it is: check it now, as `validate` would. */
+static int check_ks(const char *ks, const struct site *site) {
+        if (access(ks, R_OK) < 0) {
+                log_error_errno(-errno, "--ks %s: %m", ks);
+                return -EINVAL;
+        }
+        struct diags d = {};
+        validate_kickstart(ks, site, &d);
+        diags_print(&d, stderr);
+        int r = diags_failed(&d) ? -EINVAL : 0;
+        diags_done(&d);
+        return r;
+}
+
+/* --ks, --pin-from and --sign, into ctx. */
+static int check_input_files(const struct build_opts *o, struct build_ctx *ctx) {
+        int r = o->ks ? check_ks(o->ks, ctx->site) : 0;
         if (r < 0)
                 return r;
-        struct pkg_version *pins = NULL;
-        size_t n_pins = 0;
-        if (o.ks) {
-                /* The kickstart goes onto the media as it is: check it now, as `validate` would. */
-                struct diags d = {};
-                if (access(o.ks, R_OK) < 0) {
-                        log_error_errno(-errno, "--ks %s: %m", o.ks);
-                        r = -EINVAL;
-                }
-                else {
-                        validate_kickstart(o.ks, site, &d);
-                        diags_print(&d, stderr);
-                        if (diags_failed(&d))
-                                r = -EINVAL;
-                        diags_done(&d);
-                }
-                if (r < 0) {
-                        free_inputs(profile, site);
-                        return r;
-                }
-        }
-        struct pkg_version *digest_pins = NULL;
-        size_t n_digest_pins = 0;
-        if (o.pin_from) {
-                r = pins_load(o.pin_from, &pins, &n_pins);
+        if (o->pin_from) {
+                r = pins_load(o->pin_from, &ctx->pins, &ctx->n_pins);
                 if (r >= 0)
-                        r = pins_load_digests(o.pin_from, &digest_pins, &n_digest_pins);
-                if (r < 0) {
-                        free_inputs(profile, site);
+                        r = pins_load_digests(o->pin_from, &ctx->digest_pins, &ctx->n_digest_pins);
+                if (r < 0)
                         return r;
-                }
         }
-        _cleanup_free_ char *sign_pub = o.sign ? signing_pub_for_key(o.sign) : NULL;
-        if (o.sign && !sign_pub)
-                r = -ENOMEM;
-        if (r >= 0 && o.sign)
-                r = signing_check_pair(o.sign, sign_pub);
-        if (r < 0) {
-                pkg_versions_free(pins, n_pins);
-                pkg_versions_free(digest_pins, n_digest_pins);
-                free_inputs(profile, site);
-                return r;
-        }
+        if (!o->sign)
+                return 0;
+        ctx->sign_key = strdup(o->sign);
+        ctx->sign_pub = signing_pub_for_key(o->sign);
+        if (!ctx->sign_key || !ctx->sign_pub)
+                return -ENOMEM;
+        return signing_check_pair(o->sign, ctx->sign_pub);
+}
+
+/* What the machine must have: root, the host tools, the firstboot binary. */
+static int check_host(const struct build_ctx *ctx) {
         if (geteuid() != 0)
-                r = log_error_errno(-EPERM, "rackstack-build build needs root: the role layer runs apt-get in a "
-                                    "chroot and the image keeps the files' owners. Run it with sudo.");
+                return log_error_errno(-EPERM, "rackstack-build build needs root: the role layer runs apt-get in a "
+                                       "chroot and the image keeps the files' owners. Run it with sudo.");
+        int r = check_tools(ctx->formats);
+        if (r < 0)
+                return r;
+        if (access(ctx->firstboot_bin, X_OK) < 0)
+                return log_error_errno(-ENOENT, "The firstboot binary %s is missing: run make, or pass --firstboot PATH",
+                                       ctx->firstboot_bin);
+        return 0;
+}
+
+/* The mirrors (the distribution's, its security archive, the vendors'), the cache and the
+ * output directory. */
+static int resolve_places(const struct build_opts *o, struct build_ctx *ctx) {
+        int r = vendor_maps_init(ctx, o->vendor_maps);
         if (r >= 0)
-                r = check_tools(formats);
-        if (r >= 0 && access(firstboot, X_OK) < 0)
-                r = log_error_errno(-ENOENT, "The firstboot binary %s is missing: run make, or pass --firstboot PATH",
-                                    firstboot);
-        if (r < 0) {
-                pkg_versions_free(pins, n_pins);
-                pkg_versions_free(digest_pins, n_digest_pins);
-                free_inputs(profile, site);
+                r = mirror_resolve(o->mirror, getenv("RACKSTACK_MIRROR"), ctx->base, "/", &ctx->mirror,
+                                   &ctx->mirror_origin);
+        if (r >= 0)
+                r = security_mirror_resolve(getenv("RACKSTACK_SECURITY_MIRROR"), ctx->base, ctx->mirror,
+                                            ctx->mirror_origin, "/", &ctx->security_mirror, &ctx->security_origin);
+        if (r < 0)
+                return r;
+        ctx->cache_dir = o->cache ? strdup(o->cache) : cache_dir_default();
+        ctx->out_dir = strprintf("%s/%s", o->out, ctx->host->name);
+        ctx->pxe_url = o->pxe_url ? strdup(o->pxe_url) : media_default_pxe_url(ctx->host->name);
+        if (!ctx->cache_dir || !ctx->out_dir || !ctx->pxe_url)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        r = mkdir_parents_at(AT_FDCWD, ctx->out_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", ctx->out_dir);
+        return 0;
+}
+
+/* A locked work directory in the cache (clean_stale_work tells a live build's by the lock), its
+ * tree and the build log. */
+static int work_dir_setup(struct build_ctx *ctx, int *ret_lock_fd, char **ret_log_path) {
+        _cleanup_free_ char *workroot = strprintf("%s/work", ctx->cache_dir);
+        int r;
+        if (!workroot || (r = mkdir_parents_at(AT_FDCWD, workroot, 0755)) < 0)
+                return log_error_errno(workroot ? r : -ENOMEM, "Failed to create %s/work: %m", ctx->cache_dir);
+        ctx->work_dir = strprintf("%s/%s-XXXXXX", workroot, ctx->host->name);
+        if (!ctx->work_dir || !mkdtemp(ctx->work_dir)) {
+                r = log_error_errno(-errno, "Failed to create a work directory in %s: %m", workroot);
+                free(ctx->work_dir);
+                ctx->work_dir = NULL;
                 return r;
         }
-
-        progress_init(o.json);
-        interrupt_install();
-
-        struct build_ctx ctx = {
-                .profile = profile,
-                .site = site,
-                .host = host,
-                .base = base,
-                .formats = formats,
-                .json = o.json,
-                .verbose = o.verbose,
-                .source_date_epoch = sde,
-                .firstboot_bin = TAKE_PTR(firstboot),
-                .profiles_dir = TAKE_PTR(profiles_dir),
-                .overlays_dir = TAKE_PTR(overlays_dir),
-                .data_dir = strdup(data_dir_s),
-                .pxe_url = o.pxe_url ? strdup(o.pxe_url) : media_default_pxe_url(host->name),
-                .ks_path = o.ks,
-                .log_fd = -1,
-                .t_start = now_monotonic(),
-                .sign_key = o.sign ? strdup(o.sign) : NULL,
-                .sign_pub = TAKE_PTR(sign_pub),
-                .pins = pins,
-                .n_pins = n_pins,
-                .pin_from = o.pin_from,
-                .defer_vendor = o.defer_vendor,
-                .digest_pins = digest_pins,
-                .n_digest_pins = n_digest_pins,
-        };
-        _cleanup_free_ char *log_path = NULL, *kept_log = NULL, *workroot = NULL;
-        int remover = -1;
-        _cleanup_close_ int work_lock_fd = -EBADF;
-        _cleanup_free_ char *work_lock = NULL;
-
-        r = vendor_maps_init(&ctx, o.vendor_maps);
-        if (r >= 0)
-                r = mirror_resolve(o.mirror, getenv("RACKSTACK_MIRROR"), base, "/", &ctx.mirror, &ctx.mirror_origin);
-        if (r >= 0)
-                r = security_mirror_resolve(getenv("RACKSTACK_SECURITY_MIRROR"), base, ctx.mirror, ctx.mirror_origin,
-                                            "/", &ctx.security_mirror, &ctx.security_origin);
-        if (r < 0)
-                goto finish;
-        ctx.cache_dir = o.cache ? strdup(o.cache) : cache_dir_default();
-        ctx.out_dir = strprintf("%s/%s", o.out, host->name);
-        if (!ctx.cache_dir || !ctx.out_dir || !ctx.data_dir || !ctx.pxe_url || (o.sign && !ctx.sign_key)) {
-                r = log_error_errno(-ENOMEM, "Out of memory");
-                goto finish;
-        }
-        r = mkdir_parents_at(AT_FDCWD, ctx.out_dir, 0755);
-        if (r < 0) {
-                log_error_errno(r, "Failed to create %s: %m", ctx.out_dir);
-                goto finish;
-        }
-        workroot = strprintf("%s/work", ctx.cache_dir);
-        if (!workroot || (r = mkdir_parents_at(AT_FDCWD, workroot, 0755)) < 0) {
-                log_error_errno(r < 0 ? r : -ENOMEM, "Failed to create %s/work: %m", ctx.cache_dir);
-                goto finish;
-        }
-        ctx.work_dir = strprintf("%s/%s-XXXXXX", workroot, host->name);
-        if (!ctx.work_dir || !mkdtemp(ctx.work_dir)) {
-                r = log_error_errno(-errno, "Failed to create a work directory in %s: %m", workroot);
-                free(ctx.work_dir);
-                ctx.work_dir = NULL;
-                goto finish;
-        }
-        work_lock = strprintf("%s/.lock", ctx.work_dir);
-        work_lock_fd = work_lock ? open(work_lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
-        if (work_lock_fd < 0 || flock(work_lock_fd, LOCK_EX) < 0) {
-                r = log_error_errno(-errno, "Failed to lock the work directory %s: %m", ctx.work_dir);
-                goto finish;
-        }
+        _cleanup_free_ char *work_lock = strprintf("%s/.lock", ctx->work_dir);
+        *ret_lock_fd = work_lock ? open(work_lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+        if (*ret_lock_fd < 0 || flock(*ret_lock_fd, LOCK_EX) < 0)
+                return log_error_errno(-errno, "Failed to lock the work directory %s: %m", ctx->work_dir);
         clean_stale_work(workroot);
-        ctx.tree_dir = strprintf("%s/tree", ctx.work_dir);
-        log_path = strprintf("%s/build.log", ctx.work_dir);
-        if (!ctx.tree_dir || !log_path || mkdir(ctx.tree_dir, 0755) < 0) {
-                r = log_error_errno(-errno, "Failed to create the work tree: %m");
-                goto finish;
-        }
-        ctx.log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
+        ctx->tree_dir = strprintf("%s/tree", ctx->work_dir);
+        *ret_log_path = strprintf("%s/build.log", ctx->work_dir);
+        if (!ctx->tree_dir || !*ret_log_path || mkdir(ctx->tree_dir, 0755) < 0)
+                return log_error_errno(-errno, "Failed to create the work tree: %m");
+        ctx->log_fd = open(*ret_log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
 
         /* A base build needs room for mmdebstrap's tree and its tarball, the work tree and the layer
          * tarball: say so now rather than after minutes of work. */
         struct statvfs sv;
-        if (statvfs(ctx.cache_dir, &sv) == 0 && (uint64_t) sv.f_bavail * sv.f_frsize < 6 * GiB) {
-                r = log_error_errno(-ENOSPC, "Only %.1f GiB free in %s; a build needs about 6 GiB there "
-                                    "(choose another with --cache DIR)", (double) sv.f_bavail * sv.f_frsize / GiB,
-                                    ctx.cache_dir);
-                goto finish;
-        }
+        if (statvfs(ctx->cache_dir, &sv) == 0 && (uint64_t) sv.f_bavail * sv.f_frsize < 6 * GiB)
+                return log_error_errno(-ENOSPC, "Only %.1f GiB free in %s; a build needs about 6 GiB there "
+                                       "(choose another with --cache DIR)", (double) sv.f_bavail * sv.f_frsize / GiB,
+                                       ctx->cache_dir);
+        return 0;
+}
 
-        stage_note("build", "role %s, host %s, base %s, mirror %s (%s), cache %s", profile->role, host->name, base->name,
-                   ctx.mirror, ctx.mirror_origin, ctx.cache_dir);
-        archive_check(&ctx);
-        r = build_run(&ctx, unit_src, &remover);
-
-finish:
-        if (r < 0 && ctx.log_fd >= 0 && log_path) {
+/* The end of a build, done or not: a failed build's log kept, the work directory removed, the
+ * outcome said. */
+static void build_finish(struct build_ctx *ctx, int r, const char *log_path, int remover) {
+        if (r < 0 && ctx->log_fd >= 0 && log_path) {
                 /* Keep the log of a failed build where the next one will not delete it. */
-                kept_log = strprintf("%s/last-failed-%s.log", ctx.cache_dir, host->name);
+                _cleanup_free_ char *kept_log = strprintf("%s/last-failed-%s.log", ctx->cache_dir, ctx->host->name);
                 if (kept_log && rename(log_path, kept_log) == 0)
                         log_error("The full log of the failed build is in %s", kept_log);
         }
-        if (ctx.log_fd >= 0)
-                close(ctx.log_fd);
-        /* RACKSTACK_KEEP_WORK=1 keeps the work tree for inspection (tests, debugging). */
+        if (ctx->log_fd >= 0)
+                close(ctx->log_fd);
+        ctx->log_fd = -1;
         if (remover > 0)
                 (void) spawn_wait(remover);
-        const char *keep = getenv("RACKSTACK_KEEP_WORK");
-        if (ctx.work_dir && keep && streq(keep, "1")) {
-                log_notice("Keeping the work directory %s (RACKSTACK_KEEP_WORK=1)", ctx.work_dir);
-        } else if (ctx.work_dir) {
-                int k = remove_tree(ctx.work_dir);
+        /* RACKSTACK_KEEP_WORK=1 keeps the work tree for inspection (tests, debugging). */
+        if (ctx->work_dir && streq(strempty(getenv("RACKSTACK_KEEP_WORK")), "1")) {
+                log_notice("Keeping the work directory %s (RACKSTACK_KEEP_WORK=1)", ctx->work_dir);
+        } else if (ctx->work_dir) {
+                int k = remove_tree(ctx->work_dir);
                 if (k < 0)
-                        log_warning_errno(k, "Failed to remove the work directory %s: %m", ctx.work_dir);
+                        log_warning_errno(k, "Failed to remove the work directory %s: %m", ctx->work_dir);
         }
         if (r == -EINTR) {
                 stage_fail("build", r, "interrupted");
-                log_error("Interrupted: the temporary files are removed and %s holds nothing new.", strna(ctx.out_dir));
+                log_error("Interrupted: the temporary files are removed and %s holds nothing new.", strna(ctx->out_dir));
         } else if (r < 0)
-                stage_fail("build", r, "build of %s failed", host->name);
+                stage_fail("build", r, "build of %s failed", ctx->host->name);
         else
-                stage_done("build", 0, "%s done in %.1f s", host->name, now_monotonic() - ctx.t_start);
+                stage_done("build", 0, "%s done in %.1f s", ctx->host->name, now_monotonic() - ctx->t_start);
+}
 
-        free(ctx.mirror);
-        free(ctx.cache_dir);
-        free(ctx.out_dir);
-        free(ctx.work_dir);
-        free(ctx.tree_dir);
-        free(ctx.firstboot_bin);
-        free(ctx.data_dir);
-        free(ctx.pxe_url);
-        free(ctx.security_mirror);
-        free(ctx.archive_state);
-        free(ctx.archive_used);
-        free(ctx.rootfs_key);
-        free(ctx.rootfs_family);
-        free(ctx.layer_key);
-        free(ctx.profiles_dir);
-        free(ctx.overlays_dir);
-        free(ctx.sign_key);
-        free(ctx.sign_pub);
-        pkg_versions_free(ctx.pins, ctx.n_pins);
-        pkg_versions_free(ctx.digest_pins, ctx.n_digest_pins);
-        vendor_ctx_done(&ctx);
-        free_inputs(profile, site);
+static void build_ctx_done(struct build_ctx *ctx) {
+        char **owned[] = {
+                &ctx->mirror,       &ctx->cache_dir,   &ctx->out_dir,      &ctx->work_dir,    &ctx->tree_dir,
+                &ctx->firstboot_bin, &ctx->data_dir,   &ctx->pxe_url,      &ctx->security_mirror,
+                &ctx->archive_state, &ctx->archive_used, &ctx->rootfs_key, &ctx->rootfs_family, &ctx->layer_key,
+                &ctx->profiles_dir, &ctx->overlays_dir, &ctx->sign_key,    &ctx->sign_pub,
+        };
+        for (size_t i = 0; i < ELEMENTSOF(owned); i++) {
+                free(*owned[i]);
+                *owned[i] = NULL;
+        }
+        pkg_versions_free(ctx->pins, ctx->n_pins);
+        pkg_versions_free(ctx->digest_pins, ctx->n_digest_pins);
+        vendor_ctx_done(ctx);
+}
+
+/* Everything before the build starts: bad input first (exit 2, whatever the machine), then what
+ * the machine lacks. */
+static int build_check(const struct build_opts *o, struct build_ctx *ctx, struct profile **ret_profile,
+                       struct site **ret_site, char **ret_unit) {
+        int r = find_inputs(o, ctx, ret_unit);
+        if (r >= 0)
+                r = load_inputs(ctx->profiles_dir, o->role, ret_profile, ret_site, &ctx->host);
+        if (r < 0)
+                return r;
+        ctx->profile = *ret_profile;
+        ctx->site = *ret_site;
+        r = check_input_files(o, ctx);
+        if (r >= 0)
+                r = check_host(ctx);
+        return r;
+}
+
+int build_main(int argc, char **argv) {
+        struct build_opts o = {};
+        int r = parse_args(argc, argv, &o);
+        _cleanup_strv_free_ char **opt_maps = o.vendor_maps;
+        if (r != 0)
+                return r < 0 ? r : 0;
+        struct build_ctx ctx = {
+                .json = o.json,
+                .verbose = o.verbose,
+                .ks_path = o.ks,
+                .pin_from = o.pin_from,
+                .defer_vendor = o.defer_vendor,
+                .log_fd = -1,
+        };
+        r = check_options(&o, &ctx.base, &ctx.formats, &ctx.source_date_epoch);
+        if (r < 0)
+                return r;
+        if (o.check_reproducible)
+                return check_reproducible(&o, ctx.source_date_epoch);
+
+        _cleanup_(profile_freep) struct profile *profile = NULL;
+        _cleanup_(site_freep) struct site *site = NULL;
+        _cleanup_free_ char *unit_src = NULL, *log_path = NULL;
+        _cleanup_close_ int work_lock_fd = -EBADF;
+        int remover = -1;
+        r = build_check(&o, &ctx, &profile, &site, &unit_src);
+        if (r < 0) {
+                build_ctx_done(&ctx);
+                return r;
+        }
+        progress_init(o.json);
+        interrupt_install();
+        ctx.t_start = now_monotonic();
+        r = resolve_places(&o, &ctx);
+        if (r >= 0)
+                r = work_dir_setup(&ctx, &work_lock_fd, &log_path);
+        if (r >= 0) {
+                stage_note("build", "role %s, host %s, base %s, mirror %s (%s), cache %s", ctx.profile->role,
+                           ctx.host->name, ctx.base->name, ctx.mirror, ctx.mirror_origin, ctx.cache_dir);
+                archive_check(&ctx);
+                r = build_run(&ctx, unit_src, &remover);
+        }
+        build_finish(&ctx, r, log_path, remover);
+        build_ctx_done(&ctx);
         return r;
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "json.h"
 #include "lib-cleanup.h"
 #include "log.h"
+#include "parse.h"
 #include "outputs.h"
 #include "vendor.h"
 #include "progress.h"
@@ -373,4 +376,182 @@ int write_qcow2(const char *raw_path, const char *dest_path) {
                 return r;
         }
         return publish_tmpfile(tmp, dest_path);
+}
+
+void outputs_done(struct outputs *o) {
+        struct pending *p = o->pending;
+        for (size_t i = 0; i < o->n_pending; i++) {
+                if (p[i].fd >= 0)
+                        close(p[i].fd);
+                else if (p[i].tmp)
+                        (void) unlink(p[i].tmp);
+                free(p[i].tmp);
+                free(p[i].final);
+        }
+        free(p);
+        if (o->dir_tmp)
+                (void) remove_tree(o->dir_tmp);
+        free(o->dir_tmp);
+        free(o->dir_final);
+        *o = (struct outputs) {};
+}
+
+int outputs_add(struct outputs *o, const char *dir, const char *name, bool publish, char **ret_tmp) {
+        struct pending *m = realloc(o->pending, (o->n_pending + 1) * sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        o->pending = m;
+        size_t *n = &o->n_pending;
+        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+                return log_error_errno(-errno, "Failed to create a file in %s: %m", dir);
+        m[*n] = (struct pending) {
+                .final = strprintf("%s/%s", dir, name),
+                .tmp = fd >= 0 ? strprintf("/proc/%d/fd/%d", (int) getpid(), fd)
+                               : strprintf("%s/%s.tmp.%d", dir, name, (int) getpid()),
+                .fd = fd,
+                .publish = publish,
+        };
+        if (!m[*n].final || !m[*n].tmp) {
+                free(m[*n].final);
+                free(m[*n].tmp);
+                if (fd >= 0)
+                        close(fd);
+                return -ENOMEM;
+        }
+        *ret_tmp = m[*n].tmp;
+        (*n)++;
+        return 0;
+}
+
+/* Give a pending file its final name: link the unnamed file in under a temporary name, then
+ * rename it over the final one (linkat cannot replace a file). */
+static int pending_publish(struct pending *p) {
+        if (p->fd < 0)
+                return publish_tmpfile(p->tmp, p->final);
+        if (fsync(p->fd) < 0)
+                return -errno;
+        _cleanup_free_ char *named = strprintf("%s.tmp.%d", p->final, (int) getpid());
+        if (!named)
+                return -ENOMEM;
+        (void) unlink(named);
+        if (linkat(AT_FDCWD, p->tmp, AT_FDCWD, named, AT_SYMLINK_FOLLOW) < 0)
+                return -errno;
+        if (rename(named, p->final) < 0) {
+                int r = -errno;
+                (void) unlink(named);
+                return r;
+        }
+        close(p->fd);
+        p->fd = -1;
+        free(p->tmp);
+        p->tmp = NULL;
+        return fsync_parent_dir(AT_FDCWD, p->final);
+}
+
+/* An output whose sha256 is known already (hex: taken over). */
+int manifest_add_artifact_hashed(struct manifest *m, const char *name, char *hex, uint64_t size) {
+        struct artifact *a = realloc(m->artifacts, (m->n_artifacts + 1) * sizeof *a);
+        if (!a) {
+                free(hex);
+                return -ENOMEM;
+        }
+        m->artifacts = a;
+        a[m->n_artifacts] = (struct artifact) { .name = strdup(name), .size = size, .sha256 = hex };
+        if (!a[m->n_artifacts].name) {
+                free(hex);
+                return -ENOMEM;
+        }
+        m->n_artifacts++;
+        return 0;
+}
+
+int manifest_add_artifact(struct manifest *m, const char *name, const char *path) {
+        _cleanup_free_ char *hex = NULL;
+        uint64_t size = 0;
+        _cleanup_free_ char *what = strprintf("sha256 %s", name);
+        int r = sha256_file(path, what, &hex, &size);
+        if (r < 0)
+                return r == -EINTR ? r : log_error_errno(r, "Failed to hash %s: %m", path);
+        return manifest_add_artifact_hashed(m, name, TAKE_PTR(hex), size);
+}
+
+int write_tmp_data(const char *tmp, const void *data, size_t len) {
+        const char *text = data;
+        /* A pending output is reached through its /proc/PID/fd/N link, which O_NOFOLLOW would refuse. */
+        int nofollow = startswith(tmp, "/proc/") ? 0 : O_NOFOLLOW;
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | nofollow, 0644);
+        if (fd < 0)
+                return -errno;
+        for (size_t off = 0; off < len; ) {
+                ssize_t n = write(fd, text + off, len - off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                off += n;
+        }
+        return RET_NERRNO(fsync(fd));
+}
+
+int write_tmp_text(const char *tmp, const char *text) {
+        return write_tmp_data(tmp, text, strlen(text));
+}
+
+void outputs_remove_dead_staging(const char *out_dir) {
+        _cleanup_closedir_ DIR *d = opendir(out_dir);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                const char *t = strstr(de->d_name, ".tmp.") ?: strstr(de->d_name, ".old.");
+                uint32_t pid;
+                if (!t || parse_uint32_range(t + 5, 1, INT32_MAX, &pid) < 0)
+                        continue;
+                if (kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                _cleanup_free_ char *path = strprintf("%s/%s", out_dir, de->d_name);
+                if (!path)
+                        return;
+                stage_note("outputs", "removing %s, left by a build that was killed", path);
+                (void) remove_tree(path);
+        }
+}
+
+int publish_dir(const char *tmp, const char *final) {
+        _cleanup_free_ char *old = strprintf("%s.old.%d", final, (int) getpid());
+        if (!old)
+                return -ENOMEM;
+        bool moved = rename(final, old) == 0;
+        if (!moved && errno != ENOENT)
+                return -errno;
+        if (rename(tmp, final) < 0) {
+                int r = -errno;
+                if (moved)
+                        (void) rename(old, final);
+                return r;
+        }
+        if (moved)
+                (void) remove_tree(old);
+        return 0;
+}
+
+int outputs_publish(struct outputs *o) {
+        if (o->dir_tmp) {
+                int r = publish_dir(o->dir_tmp, o->dir_final);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to publish %s: %m", o->dir_final);
+                free(o->dir_tmp);
+                o->dir_tmp = NULL;
+        }
+        for (size_t i = 0; i < o->n_pending; i++) {
+                if (!o->pending[i].publish)
+                        continue;
+                int r = pending_publish(&o->pending[i]);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to publish %s: %m", o->pending[i].final);
+                free(o->pending[i].tmp);
+                o->pending[i].tmp = NULL;
+        }
+        return 0;
 }
