@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -98,10 +99,6 @@ static int netplan_dry_run(const struct net_plan *p) {
         return r;
 }
 
-int verb_network(int argc, char **argv) {
-        return network_run(argc, argv, NULL);
-}
-
 static void attach_result(struct status *st, const struct net_result *res) {
         if (!st)
                 return;
@@ -112,7 +109,213 @@ static void attach_result(struct status *st, const struct net_result *res) {
                 log_warning("Cannot record the network result in the status (out of memory)");
 }
 
-int network_run(int argc, char **argv, struct status *st) {
+/* -EINVAL is bad input (exit status 2); a failure on the machine that happens to be EINVAL is not. */
+#define NOT_INPUT(r) ((r) == -EINVAL ? -EIO : (r))
+
+/* Log why the step failed and keep the same line as its reason (for status.json). Returns r. */
+_printf_(3, 4) static int step_fail(char **reason, int r, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *msg = NULL;
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        log_error("%s", msg ? msg : "out of memory");
+        free(*reason);
+        *reason = msg;
+        return r;
+}
+
+/* Bad input: every diagnostic printed, the first error the reason. */
+static int step_fail_diags(char **reason, struct diags *d, const char *what) {
+        diags_print(d, stderr);
+        const struct diag *first = NULL;
+        for (size_t i = 0; i < d->n && !first; i++)
+                if (d->items[i].severity == DIAG_ERROR)
+                        first = &d->items[i];
+        free(*reason);
+        *reason = first ? strprintf("%s: %s:%u:%u: %s", what, first->file, first->line, first->col, first->message)
+                        : strprintf("%s: out of memory", what);
+        diags_done(d);
+        return -EINVAL;
+}
+
+/* What the plan is made from: the profile, the site, the kickstart's network lines. */
+struct net_inputs {
+        struct ks *ks;
+        struct profile *profile;
+        struct site *site;
+        struct net_answers_store answers;
+};
+
+static void net_inputs_done(struct net_inputs *in) {
+        ks_free(in->ks);
+        profile_free(in->profile);
+        site_free(in->site);
+        net_answers_store_done(&in->answers);
+}
+
+static int net_inputs_load(const struct net_step_options *o, struct net_inputs *in, char **reason) {
+        _cleanup_free_ char *def_profile = strprintf("%s/usr/share/rackstack/profile.yaml", o->root);
+        _cleanup_free_ char *def_site = o->profiles_dir ? strprintf("%s/site.yaml", o->profiles_dir)
+                                                        : strprintf("%s/usr/share/rackstack/site.yaml", o->root);
+        if (!def_profile || !def_site)
+                return step_fail(reason, -ENOMEM, "Out of memory");
+        struct diags d = {};
+        const char *role = o->role;
+        int r;
+        if (o->ks_path) {
+                r = ks_load_file(o->ks_path, &d, &in->ks);
+                if (r == -EINVAL)
+                        return step_fail_diags(reason, &d, "the kickstart does not load");
+                if (r < 0) {
+                        diags_print(&d, stderr);
+                        diags_done(&d);
+                        return step_fail(reason, r, "Failed to load '%s': %s", o->ks_path, strerror(-r));
+                }
+                if (o->profiles_dir && !role && !(role = in->ks->addon.role)) {
+                        diags_done(&d);
+                        return step_fail(reason, -EINVAL, "%s names no role (%%addon com_rackstack: role ...); give --role",
+                                         o->ks_path);
+                }
+        }
+        r = o->profiles_dir ? profile_load(o->profiles_dir, role, &d, &in->profile)
+                            : profile_load_file(o->profile_path ?: def_profile, &d, &in->profile);
+        if (r >= 0)
+                r = site_load_file(o->site_path ?: def_site, &d, &in->site);
+        if (r < 0 || diags_failed(&d))
+                return step_fail_diags(reason, &d, "the profile or site does not load");
+        if (in->ks) {
+                r = net_answers_from_ks(in->ks, in->profile->bond.name ?: "bond0", &d, &in->answers);
+                if (r == -EINVAL)
+                        return step_fail_diags(reason, &d, "the kickstart's network lines are not usable");
+                if (r < 0) {
+                        diags_print(&d, stderr);
+                        diags_done(&d);
+                        return step_fail(reason, r, "Failed to read the kickstart: %s", strerror(-r));
+                }
+        }
+        diags_print(&d, stderr);
+        diags_done(&d);
+        return 0;
+}
+
+/* The NICs, set up first when the plan is to be applied: carrier is only readable on a link that
+ * is up. */
+static int net_nics(const struct net_step_options *o, struct nic_list *nics, char **reason) {
+        int r = nic_discover(o->sysfs, nics);
+        if (r < 0)
+                return step_fail(reason, NOT_INPUT(r), "Failed to list NICs in %s/class/net: %s", o->sysfs, strerror(-r));
+        if (!o->apply || nics->n == 0)
+                return 0;
+        r = net_nics_wake(nics, 5000);
+        if (r < 0)
+                log_warning_errno(r, "Failed to set NICs up to read their carrier: %m");
+        else if (r > 0) {
+                nic_list_done(nics);
+                r = nic_discover(o->sysfs, nics);
+                if (r < 0)
+                        return step_fail(reason, NOT_INPUT(r), "Failed to list NICs in %s/class/net: %s", o->sysfs, strerror(-r));
+        }
+        return 0;
+}
+
+static int net_plan_make(const struct net_step_options *o, struct net_inputs *in, struct net_plan **ret,
+                         char **reason) {
+        struct nic_list nics = {};
+        int r = net_nics(o, &nics, reason);
+        if (r < 0)
+                return r;
+        struct net_plan_input pin = {
+                .profile = in->profile, .site = in->site, .hostname = o->hostname, .nics = &nics,
+                .answers = in->ks ? &in->answers.answers : NULL,
+                .virtual_machine = o->vm >= 0 ? o->vm == 1 : detect_vm(),
+        };
+        struct diags d = {};
+        r = net_plan_build(&pin, &d, ret);
+        nic_list_done(&nics);
+        if (r == -EINVAL)
+                return step_fail_diags(reason, &d, "no network plan fits");
+        diags_print(&d, stderr);
+        diags_done(&d);
+        if (r < 0)
+                return step_fail(reason, r, "Failed to plan the network: %s", strerror(-r));
+        return 0;
+}
+
+/* Write the plan that is up as netplan (moving others aside) and resolv.conf. */
+static int net_persist(const char *root, const struct net_plan *live, char **reason) {
+        _cleanup_close_ int root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return step_fail(reason, -errno, "Failed to open root directory %s: %s", root, strerror(errno));
+        struct netplan_persist_result pr = {};
+        int r = netplan_persist(root_fd, live, &pr);
+        if (r < 0)
+                return step_fail(reason, NOT_INPUT(r), "Failed to write %s/%s: %s", root, NETPLAN_FILE, strerror(-r));
+        for (char **m = pr.moved_aside; m && *m; m++)
+                log_notice("Moved %s aside (%s" NETPLAN_ASIDE_SUFFIX "): %s is the only network configuration", *m, *m,
+                           NETPLAN_FILE);
+        if (pr.cloud_init_disabled)
+                log_notice("Disabled cloud-init's network configuration");
+        netplan_persist_result_done(&pr);
+        r = net_write_resolv_conf(root_fd, live);
+        if (r < 0)
+                return step_fail(reason, NOT_INPUT(r), "Failed to write %s/etc/resolv.conf: %s", root, strerror(-r));
+        return 0;
+}
+
+/* Bring the plan up, verify it (the result is printed and attached to st), then persist what is
+ * up: the active-backup fallback when no LACP partner answered. */
+static int net_bring_up(const struct net_step_options *o, const struct net_plan *plan, struct status *st,
+                        char **reason) {
+        int r = o->persist ? netplan_dry_run(plan) : 0;
+        if (r < 0)
+                return step_fail(reason, NOT_INPUT(r), "netplan cannot take the rendered configuration: %s",
+                                 strerror(-r));
+        struct net_apply_options opts = NET_APPLY_OPTIONS_DEFAULT;
+        opts.sysfs_root = o->sysfs;
+        opts.verify = o->verify;
+        _cleanup_(net_result_done) struct net_result res = {};
+        r = net_apply(plan, &opts, &res);
+        print_result(&res, o->as_json);
+        attach_result(st, &res);
+        if (r < 0)
+                return step_fail(reason, NOT_INPUT(r), "Network configuration failed at '%s'%s: %s", strna(res.failed_step),
+                                 res.rolled_back ? "; rolled back" : "", strerror(-r));
+        _cleanup_(net_plan_freep) struct net_plan *ab = NULL;
+        if (res.fell_back) {
+                const struct net_link *b = net_plan_bond(plan);
+                log_warning("No LACP partner answered: %s fell back from 802.3ad to active-backup",
+                            b ? b->name : "the bond");
+                r = net_plan_to_active_backup(plan, &ab);
+                if (r < 0)
+                        return step_fail(reason, r, "Out of memory");
+        }
+        return o->persist ? net_persist(o->root, ab ?: plan, reason) : 0;
+}
+
+int network_step(const struct net_step_options *o, struct status *st, char **ret_reason) {
+        _cleanup_(net_inputs_done) struct net_inputs in = {};
+        _cleanup_(net_plan_freep) struct net_plan *plan = NULL;
+        _cleanup_free_ char *reason = NULL;
+        int r = net_inputs_load(o, &in, &reason);
+        if (r >= 0)
+                r = net_plan_make(o, &in, &plan, &reason);
+        if (r >= 0 && !o->apply) {
+                if (o->as_json)
+                        print_json_plan(plan);
+                else {
+                        _cleanup_free_ char *t = net_plan_to_text(plan);
+                        fputs(strempty(t), stdout);
+                }
+        } else if (r >= 0)
+                r = net_bring_up(o, plan, st, &reason);
+        if (r < 0 && ret_reason)
+                *ret_reason = TAKE_PTR(reason);
+        return r;
+}
+
+int verb_network(int argc, char **argv) {
         enum { ARG_ROOT = 0x100, ARG_SYSFS, ARG_PROFILE, ARG_PROFILES, ARG_ROLE, ARG_SITE, ARG_HOSTNAME, ARG_VM,
                ARG_NO_VM, ARG_NO_VERIFY, ARG_NO_PERSIST, ARG_KS };
         static const struct option options[] = {
@@ -134,182 +337,33 @@ int network_run(int argc, char **argv, struct status *st) {
                 { "ks", required_argument, NULL, ARG_KS },
                 {}
         };
-        const char *root = "/", *sysfs = "/sys", *profile_path = NULL, *profiles_dir = NULL, *role = NULL,
-                   *site_path = NULL, *hostname = NULL, *ks_path = NULL;
-        bool apply = false, as_json = false, verify = true, persist = true;
-        int vm = -1, c;
+        struct net_step_options o = NET_STEP_OPTIONS_DEFAULT;
+        int c;
         optind = 1;
         while ((c = getopt_long(argc, argv, "hpaj", options, NULL)) >= 0)
                 switch (c) {
                 case 'h': usage(stdout); return 0;
-                case 'p': apply = false; break;
-                case 'a': apply = true; break;
-                case 'j': as_json = true; break;
-                case ARG_ROOT: root = optarg; break;
-                case ARG_SYSFS: sysfs = optarg; break;
-                case ARG_PROFILE: profile_path = optarg; break;
-                case ARG_PROFILES: profiles_dir = optarg; break;
-                case ARG_ROLE: role = optarg; break;
-                case ARG_SITE: site_path = optarg; break;
-                case ARG_HOSTNAME: hostname = optarg; break;
-                case ARG_VM: vm = 1; break;
-                case ARG_NO_VM: vm = 0; break;
-                case ARG_NO_VERIFY: verify = false; break;
-                case ARG_NO_PERSIST: persist = false; break;
-                case ARG_KS: ks_path = optarg; break;
+                case 'p': o.apply = false; break;
+                case 'a': o.apply = true; break;
+                case 'j': o.as_json = true; break;
+                case ARG_ROOT: o.root = optarg; break;
+                case ARG_SYSFS: o.sysfs = optarg; break;
+                case ARG_PROFILE: o.profile_path = optarg; break;
+                case ARG_PROFILES: o.profiles_dir = optarg; break;
+                case ARG_ROLE: o.role = optarg; break;
+                case ARG_SITE: o.site_path = optarg; break;
+                case ARG_HOSTNAME: o.hostname = optarg; break;
+                case ARG_VM: o.vm = 1; break;
+                case ARG_NO_VM: o.vm = 0; break;
+                case ARG_NO_VERIFY: o.verify = false; break;
+                case ARG_NO_PERSIST: o.persist = false; break;
+                case ARG_KS: o.ks_path = optarg; break;
                 default: usage(stderr); return 2;
                 }
-        if (optind < argc || (profiles_dir && !role && !ks_path) || (role && !profiles_dir)) {
+        if (optind < argc || (o.profiles_dir && !o.role && !o.ks_path) || (o.role && !o.profiles_dir)) {
                 usage(stderr);
                 return 2;
         }
-
-        _cleanup_free_ char *def_profile = strprintf("%s/usr/share/rackstack/profile.yaml", root);
-        _cleanup_free_ char *def_site = profiles_dir ? strprintf("%s/site.yaml", profiles_dir) :
-                                                       strprintf("%s/usr/share/rackstack/site.yaml", root);
-        if (!def_profile || !def_site)
-                return log_error_errno(-ENOMEM, "Out of memory"), 1;
-
-        struct diags d = {};
-        _cleanup_(ks_freep) struct ks *ks = NULL;
-        _cleanup_(net_answers_store_done) struct net_answers_store answers = {};
-        int r;
-        if (ks_path) {
-                r = ks_load_file(ks_path, &d, &ks);
-                if (r < 0) {
-                        diags_print(&d, stderr);
-                        diags_done(&d);
-                        return r == -EINVAL ? 2 : (log_error_errno(r, "Failed to load '%s': %m", ks_path), 1);
-                }
-                if (profiles_dir && !role) {
-                        role = ks->addon.role;
-                        if (!role) {
-                                diags_done(&d);
-                                return log_error("%s names no role (%%addon com_rackstack: role ...); give --role",
-                                                 ks_path), 2;
-                        }
-                }
-        }
-
-        _cleanup_(profile_freep) struct profile *prof = NULL;
-        _cleanup_(site_freep) struct site *site = NULL;
-        r = profiles_dir ? profile_load(profiles_dir, role, &d, &prof) :
-                               profile_load_file(profile_path ? profile_path : def_profile, &d, &prof);
-        if (r >= 0)
-                r = site_load_file(site_path ? site_path : def_site, &d, &site);
-        if (r < 0 || diags_failed(&d)) {
-                diags_print(&d, stderr);
-                diags_done(&d);
-                return 2;
-        }
-
-        if (ks) {
-                r = net_answers_from_ks(ks, prof->bond.name ? prof->bond.name : "bond0", &d, &answers);
-                if (r < 0) {
-                        diags_print(&d, stderr);
-                        diags_done(&d);
-                        return r == -EINVAL ? 2 : (log_error_errno(r, "Failed to read the kickstart: %m"), 1);
-                }
-        }
-
-        struct nic_list nics = {};
-        r = nic_discover(sysfs, &nics);
-        if (r < 0) {
-                diags_done(&d);
-                return log_error_errno(r, "Failed to list NICs in %s/class/net: %m", sysfs), 1;
-        }
-        if (apply && nics.n > 0) {
-                /* Carrier is only readable on a link that is up. */
-                r = net_nics_wake(&nics, 5000);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to set NICs up to read their carrier: %m");
-                else if (r > 0) {
-                        nic_list_done(&nics);
-                        r = nic_discover(sysfs, &nics);
-                        if (r < 0) {
-                                diags_done(&d);
-                                return log_error_errno(r, "Failed to list NICs in %s/class/net: %m", sysfs), 1;
-                        }
-                }
-        }
-
-        struct net_plan_input in = {
-                .profile = prof, .site = site, .hostname = hostname, .nics = &nics,
-                .answers = ks ? &answers.answers : NULL,
-                .virtual_machine = vm >= 0 ? vm == 1 : detect_vm(),
-        };
-        _cleanup_(net_plan_freep) struct net_plan *plan = NULL;
-        r = net_plan_build(&in, &d, &plan);
-        diags_print(&d, stderr);
-        diags_done(&d);
-        nic_list_done(&nics);
-        if (r == -EINVAL)
-                return 2;
-        if (r < 0)
-                return log_error_errno(r, "Failed to plan the network: %m"), 1;
-
-        if (!apply) {
-                if (as_json)
-                        print_json_plan(plan);
-                else {
-                        _cleanup_free_ char *t = net_plan_to_text(plan);
-                        fputs(strempty(t), stdout);
-                }
-                return 0;
-        }
-
-        if (persist && netplan_dry_run(plan) < 0)
-                return 1;
-
-        struct net_apply_options opts = NET_APPLY_OPTIONS_DEFAULT;
-        opts.sysfs_root = sysfs;
-        opts.verify = verify;
-        struct net_result res = {};
-        r = net_apply(plan, &opts, &res);
-        print_result(&res, as_json);
-        attach_result(st, &res);
-        if (r < 0) {
-                log_error_errno(r, "Network configuration failed at '%s'%s: %m", strna(res.failed_step),
-                                res.rolled_back ? "; rolled back" : "");
-                net_result_done(&res);
-                return 1;
-        }
-        if (res.fell_back) {
-                const struct net_link *b = net_plan_bond(plan);
-                log_warning("No LACP partner answered: %s fell back from 802.3ad to active-backup",
-                            b ? b->name : "the bond");
-        }
-
-        /* The plan that is up now: the fallback if there was one. */
-        _cleanup_(net_plan_freep) struct net_plan *ab = NULL;
-        const struct net_plan *live = plan;
-        if (res.fell_back) {
-                r = net_plan_to_active_backup(plan, &ab);
-                if (r < 0) {
-                        net_result_done(&res);
-                        return log_error_errno(r, "Out of memory"), 1;
-                }
-                live = ab;
-        }
-        net_result_done(&res);
-        if (!persist)
-                return 0;
-
-        _cleanup_close_ int root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (root_fd < 0)
-                return log_error_errno(-errno, "Failed to open root directory %s: %m", root), 1;
-        struct netplan_persist_result pr = {};
-        r = netplan_persist(root_fd, live, &pr);
-        if (r < 0)
-                return log_error_errno(r, "Failed to write %s/%s: %m", root, NETPLAN_FILE), 1;
-        for (char **m = pr.moved_aside; m && *m; m++)
-                log_notice("Moved %s aside (%s" NETPLAN_ASIDE_SUFFIX "): %s is the only network configuration", *m, *m,
-                           NETPLAN_FILE);
-        if (pr.cloud_init_disabled)
-                log_notice("Disabled cloud-init's network configuration");
-        netplan_persist_result_done(&pr);
-        r = net_write_resolv_conf(root_fd, live);
-        if (r < 0)
-                return log_error_errno(r, "Failed to write %s/etc/resolv.conf: %m", root), 1;
-        return 0;
+        int r = network_step(&o, NULL, NULL);
+        return r == -EINVAL ? 2 : r < 0 ? 1 : 0;
 }

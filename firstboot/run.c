@@ -38,14 +38,16 @@ int step_storage(struct run_ctx *c) {
 }
 
 int step_network(struct run_ctx *c) {
-        /* The kickstart's network lines are the network step's answers too. */
-        char *argv[] = { (char *) "network", (char *) "--apply", (char *) "--root", (char *) c->root,
-                         c->ks_path ? (char *) "--ks" : NULL, c->ks_path, NULL };
+        struct net_step_options o = NET_STEP_OPTIONS_DEFAULT;
+        o.root = c->root;
+        o.apply = true;
+        o.ks_path = c->ks_path; /* the kickstart's network lines are the network step's answers too */
+        _cleanup_free_ char *reason = NULL;
         fflush(stdout);
-        int r = network_run(c->ks_path ? 6 : 4, argv, c->status);
-        if (r != 0) {
-                (void) status_fail(c->status, "network", "the bond and VLANs could not be brought up and verified (see above)");
-                return -EIO;
+        int r = network_step(&o, c->status, &reason);
+        if (r < 0) {
+                (void) status_fail(c->status, "network", reason ?: strerror(-r));
+                return r;
         }
         (void) status_step(c->status, "network", "done", NULL);
         return 0;

@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "run-steps.h"
 #include "status.h"
 #include "util.h"
 
@@ -74,7 +75,33 @@ static void test_failed(void **state) {
         assert_null(strstr(json, "later failure"));
 }
 
+/* A failing step's own reason reaches status.json: the network step over a root whose profile does
+ * not load names the file and line, not a fixed sentence. */
+static void test_network_step_reason(void **state) {
+        char root[] = "/tmp/test-status-root-XXXXXX";
+        assert_non_null(mkdtemp(root));
+        _cleanup_free_ char *dir = strprintf("%s/usr/share/rackstack", root);
+        _cleanup_free_ char *mk = strprintf("mkdir -p %s", dir);
+        assert_int_equal(system(mk), 0);
+        _cleanup_free_ char *prof = strprintf("%s/profile.yaml", dir);
+        const char *bad = "role: db\nno_such_key: [1\n";
+        assert_int_equal(write_file_atomic(AT_FDCWD, prof, bad, strlen(bad), 0644), 0);
+        _cleanup_(status_done) struct status st = { .quiet = true };
+        struct run_ctx c = { .root = root, .root_fd = -EBADF, .status = &st };
+        int r = step_network(&c);
+        assert_int_equal(r, -EINVAL);
+        _cleanup_free_ char *console = NULL;
+        _cleanup_free_ char *json = finish_to_string(&st, &console);
+        assert_non_null(strstr(json, "\"step\": \"network\""));
+        assert_non_null(strstr(json, "the profile or site does not load: "));
+        assert_non_null(strstr(json, "profile.yaml:3:1: YAML syntax"));
+        assert_null(strstr(json, "could not be brought up"));
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", root);
+        assert_int_equal(system(rm), 0);
+}
+
 int main(void) {
-        const struct CMUnitTest tests[] = { cmocka_unit_test(test_finished), cmocka_unit_test(test_failed) };
+        const struct CMUnitTest tests[] = { cmocka_unit_test(test_finished), cmocka_unit_test(test_failed),
+                                            cmocka_unit_test(test_network_step_reason) };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
