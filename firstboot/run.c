@@ -15,6 +15,7 @@
 #include "prompt.h"
 #include "run-steps.h"
 #include "run.h"
+#include "storage-main.h"
 #include "util.h"
 
 static const struct run_step steps[] = {

@@ -6,7 +6,7 @@
 #include "kickstart.h"
 #include "profile.h"
 #include "status.h"
-#include "storage-main.h"
+#include "options.h"
 
 /* What the steps of a first-boot run share. The answers step fills ks_path/ks; the image's
  * profile and site are loaded before the first step (NULL when the image has none, as in tests

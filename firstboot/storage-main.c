@@ -273,8 +273,3 @@ int verb_storage(const struct options *o) {
         (void) options_finish(o, &st);
         return r;
 }
-
-void options_done(struct options *o) {
-        strv_free(o->only_use);
-        strv_free(o->clear);
-}

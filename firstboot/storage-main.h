@@ -3,28 +3,9 @@
 
 #include <stdbool.h>
 
+#include "options.h"
 #include "role-profile.h"
 #include "status.h"
-
-/* Options every verb understands; a verb uses what it needs. */
-struct options {
-        const char *root;
-        const char *role;
-        const char *profile;
-        const char *profiles; /* with role: the profiles directory (default DEFAULT_PROFILES) */
-        const char *ks;
-        const char *sysfs;
-        bool json;
-        bool install;       /* plan: as `install` would (the OS disk is chosen to receive the image) */
-        bool no_mount;
-        bool clear_all;
-        bool dry_run;
-        bool confirm_wipe;  /* storage: offer at the console to wipe disks the answers did not name */
-        char **only_use;
-        char **clear;
-};
-
-void options_done(struct options *o);
 
 /* The verbs: 0 success, 1 failure, 2 bad usage or input. */
 int verb_plan(const struct options *o);
