@@ -195,6 +195,96 @@ int query_packages(const char *tree, struct pkg_version **ret, size_t *ret_n) {
         return parse_dpkg_query(filtered, ret, ret_n);
 }
 
+static void manifest_json_base(struct json *j, const struct manifest *m) {
+        json_key(j, "base");
+        json_begin_object(j);
+        json_kv_string(j, "name", m->base);
+        json_kv_string(j, "suite", m->suite);
+        json_kv_string(j, "mirror", m->mirror);
+        if (m->security_mirror)
+                json_kv_string(j, "security_mirror", m->security_mirror);
+        if (m->archive_state)
+                json_kv_string(j, "archive_state", m->archive_state);
+        json_kv_string(j, "rootfs_cache_key", m->rootfs_key);
+        json_kv_string(j, "layer_cache_key", m->layer_key);
+        json_end_object(j);
+}
+
+static void manifest_json_layout(struct json *j, const struct image_layout *l) {
+        json_key(j, "layout");
+        if (!l) {
+                json_null(j);
+                return;
+        }
+        json_begin_object(j);
+        json_kv_uint(j, "disk_size", l->disk_size);
+        json_kv_string(j, "disk_guid", l->disk_guid);
+        json_key(j, "partitions");
+        json_begin_array(j);
+        for (size_t i = 0; i < l->n_parts; i++) {
+                const struct image_part *p = &l->parts[i];
+                json_begin_object(j);
+                json_kv_string(j, "name", p->name);
+                json_kv_string(j, "type", part_type_to_string(p->type));
+                json_kv_string(j, "fs", fs_type_to_string(p->fs));
+                json_kv_string(j, "mount", p->mount);
+                json_kv_uint(j, "offset", p->offset);
+                json_kv_uint(j, "size", p->size);
+                json_kv_string(j, "part_uuid", p->part_uuid);
+                json_kv_string(j, "fs_uuid", p->fs_uuid);
+                json_end_object(j);
+        }
+        json_end_array(j);
+        json_end_object(j);
+}
+
+/* What the build did with a vendor service (vendor-stage.h). */
+static void manifest_json_vendor(struct json *j, const struct vendor_entry *v) {
+        json_kv_string(j, "state", vendor_state_to_string(v->state));
+        json_kv_string(j, "reason", v->reason);
+        if (v->digest) {
+                json_kv_string(j, "digest", v->digest);
+                json_kv_bool(j, "pinned", v->pinned);
+                if (v->state == VENDOR_IN_IMAGE)
+                        json_kv_uint(j, "size", v->size);
+        }
+        if (v->fingerprint) {
+                json_kv_string(j, "key_fingerprint", v->fingerprint);
+                json_kv_string(j, "release_sha256", v->release_sha256);
+        }
+        if (v->n_pkgs) {
+                json_key(j, "packages");
+                json_begin_object(j);
+                for (size_t k = 0; k < v->n_pkgs; k++)
+                        json_kv_string(j, v->pkgs[k].name, v->pkgs[k].version);
+                json_end_object(j);
+        }
+        if (v->mirror)
+                json_kv_string(j, "mirror", v->mirror);
+}
+
+static void manifest_json_service(struct json *j, const struct manifest *m, const struct service_spec *s) {
+        bool here = !s->bases || !m->base || strv_contains(s->bases, m->base);
+        bool vendor = s->source != SERVICE_SOURCE_DISTRO;
+        json_begin_object(j);
+        json_kv_string(j, "name", s->name);
+        json_kv_string(j, "source", service_source_to_string(s->source));
+        json_kv_string(j, "fetch", service_fetch_to_string(s->fetch));
+        json_kv_string(j, "origin", s->source == SERVICE_SOURCE_APT ? s->repo :
+                                    s->source == SERVICE_SOURCE_OCI ? s->image : NULL);
+        const struct vendor_entry *v = NULL;
+        for (size_t k = 0; k < m->n_vendor; k++)
+                if (m->vendor[k].service == s)
+                        v = &m->vendor[k];
+        if (v)
+                manifest_json_vendor(j, v);
+        else {
+                json_kv_string(j, "state", !here ? "not-for-base" : vendor ? "deferred" : "installed");
+                json_kv_string(j, "reason", !here ? "not on this base" : !vendor ? NULL : "not fetched by this build");
+        }
+        json_end_object(j);
+}
+
 char *manifest_to_json(const struct manifest *m) {
         struct json j = { .pretty = true };
         json_begin_object(&j);
@@ -202,24 +292,12 @@ char *manifest_to_json(const struct manifest *m) {
         json_kv_string(&j, "tool_version", m->tool_version);
         json_kv_string(&j, "role", m->role);
         json_kv_string(&j, "host", m->host);
-        json_key(&j, "base");
-        json_begin_object(&j);
-        json_kv_string(&j, "name", m->base);
-        json_kv_string(&j, "suite", m->suite);
-        json_kv_string(&j, "mirror", m->mirror);
-        if (m->security_mirror)
-                json_kv_string(&j, "security_mirror", m->security_mirror);
-        if (m->archive_state)
-                json_kv_string(&j, "archive_state", m->archive_state);
-        json_kv_string(&j, "rootfs_cache_key", m->rootfs_key);
-        json_kv_string(&j, "layer_cache_key", m->layer_key);
-        json_end_object(&j);
+        manifest_json_base(&j, m);
         json_key(&j, "source_date_epoch");
         if (m->source_date_epoch >= 0)
                 json_int(&j, m->source_date_epoch);
         else
                 json_null(&j);
-
         json_key(&j, "inputs");
         json_begin_array(&j);
         for (size_t i = 0; i < m->n_inputs; i++) {
@@ -230,7 +308,6 @@ char *manifest_to_json(const struct manifest *m) {
                 json_end_object(&j);
         }
         json_end_array(&j);
-
         json_key(&j, "packages");
         json_begin_array(&j);
         for (size_t i = 0; i < m->n_pkgs; i++) {
@@ -241,81 +318,14 @@ char *manifest_to_json(const struct manifest *m) {
                 json_end_object(&j);
         }
         json_end_array(&j);
-
-        json_key(&j, "layout");
-        if (m->layout) {
-                json_begin_object(&j);
-                json_kv_uint(&j, "disk_size", m->layout->disk_size);
-                json_kv_string(&j, "disk_guid", m->layout->disk_guid);
-                json_key(&j, "partitions");
-                json_begin_array(&j);
-                for (size_t i = 0; i < m->layout->n_parts; i++) {
-                        const struct image_part *p = &m->layout->parts[i];
-                        json_begin_object(&j);
-                        json_kv_string(&j, "name", p->name);
-                        json_kv_string(&j, "type", part_type_to_string(p->type));
-                        json_kv_string(&j, "fs", fs_type_to_string(p->fs));
-                        json_kv_string(&j, "mount", p->mount);
-                        json_kv_uint(&j, "offset", p->offset);
-                        json_kv_uint(&j, "size", p->size);
-                        json_kv_string(&j, "part_uuid", p->part_uuid);
-                        json_kv_string(&j, "fs_uuid", p->fs_uuid);
-                        json_end_object(&j);
-                }
-                json_end_array(&j);
-                json_end_object(&j);
-        } else
-                json_null(&j);
-
+        manifest_json_layout(&j, m->layout);
         if (m->profile) {
                 json_key(&j, "services");
                 json_begin_array(&j);
-                for (size_t i = 0; i < m->profile->n_services; i++) {
-                        const struct service_spec *s = &m->profile->services[i];
-                        bool here = !s->bases || !m->base || strv_contains(s->bases, m->base);
-                        bool vendor = s->source != SERVICE_SOURCE_DISTRO;
-                        json_begin_object(&j);
-                        json_kv_string(&j, "name", s->name);
-                        json_kv_string(&j, "source", service_source_to_string(s->source));
-                        json_kv_string(&j, "fetch", service_fetch_to_string(s->fetch));
-                        json_kv_string(&j, "origin", s->source == SERVICE_SOURCE_APT ? s->repo :
-                                                     s->source == SERVICE_SOURCE_OCI ? s->image : NULL);
-                        const struct vendor_entry *v = NULL;
-                        for (size_t k = 0; k < m->n_vendor; k++)
-                                if (m->vendor[k].service == s)
-                                        v = &m->vendor[k];
-                        if (v) {
-                                json_kv_string(&j, "state", vendor_state_to_string(v->state));
-                                json_kv_string(&j, "reason", v->reason);
-                                if (v->digest) {
-                                        json_kv_string(&j, "digest", v->digest);
-                                        json_kv_bool(&j, "pinned", v->pinned);
-                                        if (v->state == VENDOR_IN_IMAGE)
-                                                json_kv_uint(&j, "size", v->size);
-                                }
-                                if (v->fingerprint) {
-                                        json_kv_string(&j, "key_fingerprint", v->fingerprint);
-                                        json_kv_string(&j, "release_sha256", v->release_sha256);
-                                }
-                                if (v->n_pkgs) {
-                                        json_key(&j, "packages");
-                                        json_begin_object(&j);
-                                        for (size_t k = 0; k < v->n_pkgs; k++)
-                                                json_kv_string(&j, v->pkgs[k].name, v->pkgs[k].version);
-                                        json_end_object(&j);
-                                }
-                                if (v->mirror)
-                                        json_kv_string(&j, "mirror", v->mirror);
-                        } else {
-                                json_kv_string(&j, "state", !here ? "not-for-base" : vendor ? "deferred" : "installed");
-                                json_kv_string(&j, "reason", !here ? "not on this base" :
-                                                             !vendor ? NULL : "not fetched by this build");
-                        }
-                        json_end_object(&j);
-                }
+                for (size_t i = 0; i < m->profile->n_services; i++)
+                        manifest_json_service(&j, m, &m->profile->services[i]);
                 json_end_array(&j);
         }
-
         json_key(&j, "artifacts");
         json_begin_array(&j);
         for (size_t i = 0; i < m->n_artifacts; i++) {
