@@ -103,6 +103,88 @@ static void json_host(struct json *j, const struct site *s, const struct host_sp
         json_end_object(j);
 }
 
+static void json_routes(struct json *j, const struct site *site) {
+        json_key(j, "routes");
+        json_begin_array(j);
+        for (size_t i = 0; i < site->n_routes; i++) {
+                const struct route_spec *rt = &site->routes[i];
+                _cleanup_free_ char *fqdn = strprintf("%s.%s", rt->name, site->domain);
+                _cleanup_free_ char *from = strprintf("%s:%u", rt->src.file, rt->src.line);
+                json_begin_object(j);
+                json_kv_string(j, "name", rt->name);
+                json_kv_string(j, "fqdn", fqdn);
+                json_kv_string(j, "backend", rt->backend);
+                json_kv_uint(j, "port", rt->port);
+                json_kv_string(j, "from", from);
+                json_end_object(j);
+        }
+        json_end_array(j);
+}
+
+/* The reverse proxy's routes are shown on the role that runs it. */
+static bool show_routes(const struct profile *p, const struct site *site) {
+        return streq(p->role, "infra") && site->n_routes > 0;
+}
+
+static int show_json(const struct profile *p, const struct site *site, const struct host_spec *h) {
+        struct json j = { .pretty = true };
+        json_begin_object(&j);
+        json_kv_string(&j, "role", p->role);
+        json_key(&j, "files");
+        json_begin_array(&j);
+        for (char **f = p->chain; f && *f; f++)
+                json_string(&j, *f);
+        json_end_array(&j);
+        json_key(&j, "profile");
+        json_node(&j, p->tree);
+        json_key(&j, "host");
+        if (h)
+                json_host(&j, site, h);
+        else
+                json_null(&j);
+        json_kv_string(&j, "domain", site->domain);
+        /* The same data as the text. */
+        if (show_routes(p, site))
+                json_routes(&j, site);
+        json_end_object(&j);
+        _cleanup_free_ char *out = buf_steal(&j.out);
+        if (!out)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        puts(out);
+        return 0;
+}
+
+static void print_src_at(FILE *f, int used, const char *file, unsigned line) {
+        print_src(f, used < 0 ? 0 : (size_t) used, &(struct ynode) { .file = (char *) file, .line = line });
+}
+
+static void show_text(const struct profile *p, const struct site *site, const struct host_spec *h) {
+        _cleanup_free_ char *files = strv_join(p->chain, " <- ");
+        printf("# role %s, resolved from %s\n", p->role, strna(files));
+        show_node(stdout, p->tree, 0, "");
+        if (h) {
+                print_src_at(stdout, printf("host:"), h->src.file, h->src.line);
+                printf("  name: %s\n  fqdn: %s.%s\n  addresses:\n", h->name, h->name, site->domain);
+                for (size_t i = 0; i < h->n_addresses; i++) {
+                        const struct vlan_spec *v = site_find_vlan(site, h->addresses[i].vlan);
+                        _cleanup_free_ char *a = format_ipv4(h->addresses[i].addr);
+                        int used = printf("    - { vlan: %u, name: %s, address: %s/%u, default_route: %s }",
+                                          h->addresses[i].vlan, v ? v->name : "?", strna(a), v ? v->prefix : 0,
+                                          h->addresses[i].vlan == site->default_vlan ? "true" : "false");
+                        print_src_at(stdout, used, h->addresses[i].src.file, h->addresses[i].src.line);
+                }
+        }
+        if (show_routes(p, site)) {
+                printf("routes:\n");
+                for (size_t i = 0; i < site->n_routes; i++) {
+                        const struct route_spec *rt = &site->routes[i];
+                        int used = printf("  - { name: %s, fqdn: %s.%s, backend: %s, port: %u }", rt->name, rt->name,
+                                          site->domain, rt->backend, rt->port);
+                        print_src_at(stdout, used, rt->src.file, rt->src.line);
+                }
+        }
+}
+
 int cmd_show(int argc, char **argv) {
         static const struct option options[] = {
                 { "json", no_argument, NULL, 'j' },
@@ -144,75 +226,8 @@ int cmd_show(int argc, char **argv) {
                 return -EINVAL;
 
         const struct host_spec *h = site_find_host_by_role(site, p->role);
-        if (as_json) {
-                struct json j = { .pretty = true };
-                json_begin_object(&j);
-                json_kv_string(&j, "role", p->role);
-                json_key(&j, "files");
-                json_begin_array(&j);
-                for (char **f = p->chain; f && *f; f++)
-                        json_string(&j, *f);
-                json_end_array(&j);
-                json_key(&j, "profile");
-                json_node(&j, p->tree);
-                json_key(&j, "host");
-                if (h)
-                        json_host(&j, site, h);
-                else
-                        json_null(&j);
-                json_kv_string(&j, "domain", site->domain);
-                /* The same data as the text: the reverse proxy's routes, on the role that runs it. */
-                if (streq(p->role, "infra") && site->n_routes > 0) {
-                        json_key(&j, "routes");
-                        json_begin_array(&j);
-                        for (size_t i = 0; i < site->n_routes; i++) {
-                                const struct route_spec *rt = &site->routes[i];
-                                _cleanup_free_ char *fqdn = strprintf("%s.%s", rt->name, site->domain);
-                                _cleanup_free_ char *from = strprintf("%s:%u", rt->src.file, rt->src.line);
-                                json_begin_object(&j);
-                                json_kv_string(&j, "name", rt->name);
-                                json_kv_string(&j, "fqdn", fqdn);
-                                json_kv_string(&j, "backend", rt->backend);
-                                json_kv_uint(&j, "port", rt->port);
-                                json_kv_string(&j, "from", from);
-                                json_end_object(&j);
-                        }
-                        json_end_array(&j);
-                }
-                json_end_object(&j);
-                _cleanup_free_ char *out = buf_steal(&j.out);
-                if (!out)
-                        return log_error_errno(-ENOMEM, "Out of memory");
-                puts(out);
-                return 0;
-        }
-
-        _cleanup_free_ char *files = strv_join(p->chain, " <- ");
-        printf("# role %s, resolved from %s\n", p->role, strna(files));
-        show_node(stdout, p->tree, 0, "");
-        if (h) {
-                int used = printf("host:");
-                print_src(stdout, (size_t) used, &(struct ynode) { .file = (char *) h->src.file, .line = h->src.line });
-                printf("  name: %s\n  fqdn: %s.%s\n  addresses:\n", h->name, h->name, site->domain);
-                for (size_t i = 0; i < h->n_addresses; i++) {
-                        const struct vlan_spec *v = site_find_vlan(site, h->addresses[i].vlan);
-                        _cleanup_free_ char *a = format_ipv4(h->addresses[i].addr);
-                        used = printf("    - { vlan: %u, name: %s, address: %s/%u, default_route: %s }",
-                                      h->addresses[i].vlan, v ? v->name : "?", strna(a), v ? v->prefix : 0,
-                                      h->addresses[i].vlan == site->default_vlan ? "true" : "false");
-                        print_src(stdout, (size_t) used,
-                                  &(struct ynode) { .file = (char *) h->addresses[i].src.file,
-                                                    .line = h->addresses[i].src.line });
-                }
-        }
-        if (streq(p->role, "infra") && site->n_routes > 0) {
-                printf("routes:\n");
-                for (size_t i = 0; i < site->n_routes; i++) {
-                        const struct route_spec *rt = &site->routes[i];
-                        int used = printf("  - { name: %s, fqdn: %s.%s, backend: %s, port: %u }", rt->name, rt->name,
-                                          site->domain, rt->backend, rt->port);
-                        print_src(stdout, (size_t) used, &(struct ynode) { .file = (char *) rt->src.file, .line = rt->src.line });
-                }
-        }
+        if (as_json)
+                return show_json(p, site, h);
+        show_text(p, site, h);
         return 0;
 }
