@@ -197,14 +197,12 @@ char *proxmox_conf_render(const struct proxmox_plan *p) {
         return buf_steal(&b);
 }
 
-/* 'text' for the shell */
-char *proxmox_import_render(const struct proxmox_plan *p) {
-        struct buf b = {};
-        _cleanup_free_ char *tr = trunks(p);
+/* The comment that is the script's --help, and the defaults the options change. */
+static void import_header(struct buf *b, const struct proxmox_plan *p, const char *tr) {
         _cleanup_free_ char *what = strprintf("%s (role %s) from %s", p->host, p->role, p->qcow2);
-        buf_puts(&b, "#!/bin/bash\n# Make the Proxmox VE template for ");
-        buf_put_comment_text(&b, strempty(what));
-        buf_printf(&b,
+        buf_puts(b, "#!/bin/bash\n# Make the Proxmox VE template for ");
+        buf_put_comment_text(b, strempty(what));
+        buf_printf(b,
                    ", in one command, as root on a\n"
                    "# Proxmox VE 8 host with qemu-server 8.0.4 or later (for the x86-64-v2-AES CPU type; import-from\n"
                    "# with a file path needs root@pam):\n"
@@ -214,65 +212,72 @@ char *proxmox_import_render(const struct proxmox_plan *p) {
                    "# Made by rackstack-build; see docs/proxmox.md.\n"
                    "set -euo pipefail\n\n",
                    *tr ? tr : "(none)");
-        buf_printf(&b, "VMID=%u\nSTORAGE=local-lvm\nBRIDGE=vmbr0\nFORCE=0\nNAME=", p->vmid);
-        buf_put_sh_quoted(&b, p->host);
-        buf_puts(&b, "\nIMAGE=");
-        buf_put_sh_quoted(&b, p->qcow2);
-        buf_puts(&b, "\nDESCRIPTION=");
+        buf_printf(b, "VMID=%u\nSTORAGE=local-lvm\nBRIDGE=vmbr0\nFORCE=0\nNAME=", p->vmid);
+        buf_put_sh_quoted(b, p->host);
+        buf_puts(b, "\nIMAGE=");
+        buf_put_sh_quoted(b, p->qcow2);
+        buf_puts(b, "\nDESCRIPTION=");
         _cleanup_free_ char *desc = strprintf("rackstack %s (role %s)%s%s", p->host, p->role, p->description ? ": " : "",
                                               strempty(p->description));
-        buf_put_sh_quoted(&b, strempty(desc));
-        buf_puts(&b, "\n\n");
-        buf_puts(&b,
-                 "usage() {\n"
-                 "        sed -n '2,8s/^# \\{0,1\\}//p' \"$0\"\n"
-                 "}\n"
-                 "die() {\n"
-                 "        echo \"import.sh: $*\" >&2\n"
-                 "        exit 1\n"
-                 "}\n\n"
-                 "while [ $# -gt 0 ]; do\n"
-                 "        case $1 in\n"
-                 "        --vmid) VMID=${2:?--vmid needs a number}; shift 2 ;;\n"
-                 "        --storage) STORAGE=${2:?--storage needs a storage ID}; shift 2 ;;\n"
-                 "        --bridge) BRIDGE=${2:?--bridge needs a bridge name}; shift 2 ;;\n"
-                 "        --force) FORCE=1; shift ;;\n"
-                 "        -h|--help) usage; exit 0 ;;\n"
-                 "        *) usage >&2; exit 2 ;;\n"
-                 "        esac\n"
-                 "done\n"
-                 "if ! [[ $VMID =~ ^[0-9]+$ ]] || [ \"$VMID\" -lt 100 ]; then\n"
-                 "        echo \"import.sh: --vmid must be a number >= 100\" >&2\n"
-                 "        exit 2\n"
-                 "fi\n"
-                 "if ! [[ $STORAGE =~ ^[A-Za-z][A-Za-z0-9._-]*$ ]] || ! [[ $BRIDGE =~ ^[A-Za-z0-9._-]+$ ]]; then\n"
-                 "        echo \"import.sh: bad storage ID '$STORAGE' or bridge name '$BRIDGE'\" >&2\n"
-                 "        exit 2\n"
-                 "fi\n\n"
-                 "here=$(cd \"$(dirname \"$0\")\" && pwd)\n"
-                 "img=$here/$IMAGE\n"
-                 "[ -r \"$img\" ] || die \"$img is missing\"\n"
-                 "command -v qm >/dev/null || die \"qm not found: run this on a Proxmox VE host\"\n"
-                 "[ \"$(id -u)\" = 0 ] || die \"run it as root: importing from a file path needs root@pam\"\n"
-                 "# --cpu x86-64-v2-AES exists from qemu-server 8.0.4 (Proxmox VE 8): check before creating anything.\n"
-                 "qs=$(pveversion -v 2>/dev/null | awk '$1 == \"qemu-server:\" { print $2 }')\n"
-                 "[ -n \"$qs\" ] || die \"cannot tell the qemu-server version (pveversion -v): is this a Proxmox VE host?\"\n"
-                 "dpkg --compare-versions \"$qs\" ge 8.0.4 ||\n"
-                 "        die \"qemu-server $qs is too old: the x86-64-v2-AES CPU type needs 8.0.4 or later (Proxmox VE 8)\"\n\n"
-                 "# The image as the build published it (SHA256SUMS one directory up lists proxmox/$IMAGE).\n"
-                 "if [ -r \"$here/../SHA256SUMS\" ]; then\n"
-                 "        sum=$(awk -v n=\"proxmox/$IMAGE\" '$2 == n || $2 == \"*\" n { print $1 }' \"$here/../SHA256SUMS\")\n"
-                 "        if [ -n \"$sum\" ]; then\n"
-                 "                echo \"$sum  $img\" | sha256sum -c --quiet - || die \"$img does not match SHA256SUMS\"\n"
-                 "        fi\n"
-                 "fi\n\n"
-                 "if qm status \"$VMID\" >/dev/null 2>&1; then\n"
-                 "        [ \"$FORCE\" = 1 ] || die \"VMID $VMID exists; choose another with --vmid, or replace it with --force\"\n"
-                 "        echo \"import.sh: destroying VM $VMID (--force)\"\n"
-                 "        qm stop \"$VMID\" >/dev/null 2>&1 || true\n"
-                 "        qm destroy \"$VMID\" --purge 1 --destroy-unreferenced-disks 1\n"
-                 "fi\n\n");
-        buf_printf(&b,
+        buf_put_sh_quoted(b, strempty(desc));
+        buf_puts(b, "\n\n");
+}
+
+/* Options, and what must hold before anything is created: a Proxmox VE 8 host, root, the image
+ * as SHA256SUMS lists it, the VMID free (or --force). */
+static const char import_checks[] =
+        "usage() {\n"
+        "        sed -n '2,8s/^# \\{0,1\\}//p' \"$0\"\n"
+        "}\n"
+        "die() {\n"
+        "        echo \"import.sh: $*\" >&2\n"
+        "        exit 1\n"
+        "}\n\n"
+        "while [ $# -gt 0 ]; do\n"
+        "        case $1 in\n"
+        "        --vmid) VMID=${2:?--vmid needs a number}; shift 2 ;;\n"
+        "        --storage) STORAGE=${2:?--storage needs a storage ID}; shift 2 ;;\n"
+        "        --bridge) BRIDGE=${2:?--bridge needs a bridge name}; shift 2 ;;\n"
+        "        --force) FORCE=1; shift ;;\n"
+        "        -h|--help) usage; exit 0 ;;\n"
+        "        *) usage >&2; exit 2 ;;\n"
+        "        esac\n"
+        "done\n"
+        "if ! [[ $VMID =~ ^[0-9]+$ ]] || [ \"$VMID\" -lt 100 ]; then\n"
+        "        echo \"import.sh: --vmid must be a number >= 100\" >&2\n"
+        "        exit 2\n"
+        "fi\n"
+        "if ! [[ $STORAGE =~ ^[A-Za-z][A-Za-z0-9._-]*$ ]] || ! [[ $BRIDGE =~ ^[A-Za-z0-9._-]+$ ]]; then\n"
+        "        echo \"import.sh: bad storage ID '$STORAGE' or bridge name '$BRIDGE'\" >&2\n"
+        "        exit 2\n"
+        "fi\n\n"
+        "here=$(cd \"$(dirname \"$0\")\" && pwd)\n"
+        "img=$here/$IMAGE\n"
+        "[ -r \"$img\" ] || die \"$img is missing\"\n"
+        "command -v qm >/dev/null || die \"qm not found: run this on a Proxmox VE host\"\n"
+        "[ \"$(id -u)\" = 0 ] || die \"run it as root: importing from a file path needs root@pam\"\n"
+        "# --cpu x86-64-v2-AES exists from qemu-server 8.0.4 (Proxmox VE 8): check before creating anything.\n"
+        "qs=$(pveversion -v 2>/dev/null | awk '$1 == \"qemu-server:\" { print $2 }')\n"
+        "[ -n \"$qs\" ] || die \"cannot tell the qemu-server version (pveversion -v): is this a Proxmox VE host?\"\n"
+        "dpkg --compare-versions \"$qs\" ge 8.0.4 ||\n"
+        "        die \"qemu-server $qs is too old: the x86-64-v2-AES CPU type needs 8.0.4 or later (Proxmox VE 8)\"\n\n"
+        "# The image as the build published it (SHA256SUMS one directory up lists proxmox/$IMAGE).\n"
+        "if [ -r \"$here/../SHA256SUMS\" ]; then\n"
+        "        sum=$(awk -v n=\"proxmox/$IMAGE\" '$2 == n || $2 == \"*\" n { print $1 }' \"$here/../SHA256SUMS\")\n"
+        "        if [ -n \"$sum\" ]; then\n"
+        "                echo \"$sum  $img\" | sha256sum -c --quiet - || die \"$img does not match SHA256SUMS\"\n"
+        "        fi\n"
+        "fi\n\n"
+        "if qm status \"$VMID\" >/dev/null 2>&1; then\n"
+        "        [ \"$FORCE\" = 1 ] || die \"VMID $VMID exists; choose another with --vmid, or replace it with --force\"\n"
+        "        echo \"import.sh: destroying VM $VMID (--force)\"\n"
+        "        qm stop \"$VMID\" >/dev/null 2>&1 || true\n"
+        "        qm destroy \"$VMID\" --purge 1 --destroy-unreferenced-disks 1\n"
+        "fi\n\n";
+
+/* The VM, its disks and NICs as the plan says, then the template. */
+static void import_qm(struct buf *b, const struct proxmox_plan *p, const char *tr) {
+        buf_printf(b,
                    "qm create \"$VMID\" --name \"$NAME\" --description \"$DESCRIPTION\" --ostype l26 \\\n"
                    "        --machine q35 --bios ovmf --efidisk0 \"$STORAGE:1,efitype=4m,pre-enrolled-keys=0\" \\\n"
                    "        --cpu x86-64-v2-AES --cores %u --memory %" PRIu64 " \\\n"
@@ -280,9 +285,9 @@ char *proxmox_import_render(const struct proxmox_plan *p) {
                    "        --scsi0 \"$STORAGE:0,import-from=$img,discard=on,iothread=1%s\" \\\n",
                    p->cores, p->memory / MiB, p->os_ssd ? ",ssd=1" : "");
         for (unsigned i = 0; i < p->nics; i++)
-                buf_printf(&b, "        --net%u \"virtio,bridge=$BRIDGE%s%s\" \\\n", i, *tr ? ",trunks=" : "", tr);
-        buf_puts(&b, "        --serial0 socket --vga serial0 --boot order=scsi0\n");
-        buf_printf(&b, "# the image is the OS disk's first GiBs; firstboot grows root to the disk\n"
+                buf_printf(b, "        --net%u \"virtio,bridge=$BRIDGE%s%s\" \\\n", i, *tr ? ",trunks=" : "", tr);
+        buf_puts(b, "        --serial0 socket --vga serial0 --boot order=scsi0\n");
+        buf_printf(b, "# the image is the OS disk's first GiBs; firstboot grows root to the disk\n"
                        "qm resize \"$VMID\" scsi0 %" PRIu64 "G\n", gib(p->os_size));
         for (size_t i = 0; i < p->n_disks; i++) {
                 const struct proxmox_disk *d = &p->disks[i];
@@ -290,17 +295,26 @@ char *proxmox_import_render(const struct proxmox_plan *p) {
                 disk_opts(&o, d->ssd, d->bus);
                 _cleanup_free_ char *opts = buf_steal(&o);
                 /* The disk's name is profile text: a newline in it must not start a command run as root. */
-                buf_puts(&b, "# ");
-                buf_put_comment_text(&b, d->name);
-                buf_puts(&b, ": ");
-                buf_put_comment_text(&b, d->note);
-                buf_printf(&b, "\nqm set \"$VMID\" --%s \"$STORAGE:%" PRIu64 "%s\"\n", d->slot, gib(d->size),
+                buf_puts(b, "# ");
+                buf_put_comment_text(b, d->name);
+                buf_puts(b, ": ");
+                buf_put_comment_text(b, d->note);
+                buf_printf(b, "\nqm set \"$VMID\" --%s \"$STORAGE:%" PRIu64 "%s\"\n", d->slot, gib(d->size),
                            strempty(opts));
         }
-        buf_puts(&b,
+        buf_puts(b,
                  "# per-clone answers (host name, SSH key, the seed file) come through the cloud-init drive\n"
                  "qm set \"$VMID\" --ide2 \"$STORAGE:cloudinit\"\n"
                  "qm template \"$VMID\"\n"
                  "echo \"import.sh: template $VMID ($NAME) is ready: qm clone $VMID NEWID --name NAME --full 1\"\n");
+}
+
+/* 'text' for the shell */
+char *proxmox_import_render(const struct proxmox_plan *p) {
+        struct buf b = {};
+        _cleanup_free_ char *tr = trunks(p);
+        import_header(&b, p, tr);
+        buf_puts(&b, import_checks);
+        import_qm(&b, p, tr);
         return buf_steal(&b);
 }
