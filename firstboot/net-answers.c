@@ -87,6 +87,123 @@ static bool strv_equal(char **a, char **b) {
         return (!a || !*a) && (!b || !*b);
 }
 
+/* A line this role can use: on the bond, static, its VLAN link named as ours are. 0 usable, 1
+ * not (said in d), -ENOMEM. */
+static int line_check(const struct ks_network *n, const char *bond_name, struct diags *d) {
+        if (!streq(n->device, bond_name)) {
+                diag_error(d, n->device_src.file, n->device_src.line, n->device_src.col,
+                           "network --device=%s: this role's network is bond %s, with its VLANs; describe it "
+                           "with --device=%s lines", n->device, bond_name, bond_name);
+                return 1;
+        }
+        if (n->bootproto == KS_BOOTPROTO_DHCP && (ks_given(n->bootproto_src) || n->ip || n->vlanid)) {
+                const struct src *b = ks_given(n->bootproto_src) ? &n->bootproto_src : &n->src;
+                diag_error(d, b->file, b->line, b->col, "DHCP is not supported: give --bootproto=static "
+                           "with --ip and --netmask (or leave the address to the site)");
+                return 1;
+        }
+        if (n->interfacename) {
+                _cleanup_free_ char *want = strprintf("%s.%u", bond_name, n->vlanid);
+                if (!want)
+                        return -ENOMEM;
+                if (!streq(n->interfacename, want))
+                        diag_error(d, n->interfacename_src.file, n->interfacename_src.line, n->interfacename_src.col,
+                                   "--interfacename=%s: VLAN links are named %s", n->interfacename, want);
+        }
+        return 0;
+}
+
+/* --hostname: the first line that gives one; another line may repeat it, not contradict it. */
+static int take_hostname(struct net_answers_store *st, const struct ks_network *n, const struct ks_network **from,
+                         struct diags *d) {
+        if (!n->hostname)
+                return 0;
+        if (*from && !streq((*from)->hostname, n->hostname)) {
+                diag_error(d, n->hostname_src.file, n->hostname_src.line, n->hostname_src.col,
+                           "--hostname=%s contradicts --hostname=%s on line %u", n->hostname, (*from)->hostname,
+                           (*from)->hostname_src.line);
+                return 0;
+        }
+        if (*from)
+                return 0;
+        *from = n;
+        st->answers.hostname = keep_copy(st, n->hostname);
+        st->answers.hostname_src = n->hostname_src;
+        return st->answers.hostname ? 0 : -ENOMEM;
+}
+
+/* --bondslaves: as --hostname. */
+static int take_members(struct net_answers_store *st, const struct ks_network *n, const struct ks_network **from,
+                        struct diags *d) {
+        if (!n->bondslaves)
+                return 0;
+        if (*from && !strv_equal((*from)->bondslaves, n->bondslaves)) {
+                diag_error(d, n->bondslaves_src.file, n->bondslaves_src.line, n->bondslaves_src.col,
+                           "--bondslaves differs from line %u's", (*from)->bondslaves_src.line);
+                return 0;
+        }
+        if (*from)
+                return 0;
+        *from = n;
+        size_t k = strv_length(n->bondslaves);
+        st->members = calloc(k + 1, sizeof *st->members);
+        if (!st->members)
+                return -ENOMEM;
+        for (size_t j = 0; j < k; j++)
+                if (!(st->members[j] = keep_copy(st, n->bondslaves[j])))
+                        return -ENOMEM;
+        st->answers.bond_members = st->members;
+        st->answers.n_bond_members = k;
+        st->answers.bond_members_src = n->bondslaves_src;
+        return 0;
+}
+
+/* --nameserver: every line's, once each, in order. */
+static int add_nameservers(struct net_answers_store *st, const struct ks_network *n) {
+        if (n->n_nameservers == 0)
+                return 0;
+        const char **a = realloc(st->nameservers, (st->answers.n_nameservers + n->n_nameservers + 1) * sizeof *a);
+        if (!a)
+                return -ENOMEM;
+        st->nameservers = a;
+        for (size_t j = 0; j < n->n_nameservers; j++) {
+                const char *ns = keep(st, format_ipv4(n->nameservers[j]));
+                if (!ns)
+                        return -ENOMEM;
+                bool dup = false;
+                for (size_t k = 0; k < st->answers.n_nameservers; k++)
+                        dup = dup || streq(st->nameservers[k], ns);
+                if (!dup)
+                        st->nameservers[st->answers.n_nameservers++] = ns;
+        }
+        st->answers.nameservers = st->nameservers;
+        if (!ks_given(st->answers.nameservers_src))
+                st->answers.nameservers_src = n->nameserver_src;
+        return 0;
+}
+
+/* A line with --vlanid: that VLAN's address, gateway, MTU. */
+static int add_vlan(struct net_answers_store *st, const struct ks_network *n) {
+        struct net_vlan_answer *v = &st->vlans[st->answers.n_vlans++];
+        *v = (struct net_vlan_answer) {
+                .id = n->vlanid, .nodefroute = n->nodefroute, .mtu = n->mtu,
+                .src = ks_given(n->vlanid_src) ? n->vlanid_src : n->src,
+                .address_src = n->ip_src, .gateway_src = n->gateway_src,
+        };
+        if (n->ip) {
+                char *a = ks_given(n->netmask_src) ? NULL : format_ipv4(n->ip);
+                if (ks_given(n->netmask_src)) {
+                        _cleanup_free_ char *ip = format_ipv4(n->ip);
+                        a = ip ? strprintf("%s/%u", ip, n->prefix) : NULL;
+                }
+                if (!(v->address = keep(st, a)))
+                        return -ENOMEM;
+        }
+        if (n->gateway && !(v->gateway = keep(st, format_ipv4(n->gateway))))
+                return -ENOMEM;
+        return 0;
+}
+
 int net_answers_from_ks(const struct ks *ks, const char *bond_name, struct diags *d, struct net_answers_store *ret) {
         _cleanup_(net_answers_store_done) struct net_answers_store st = {};
         size_t n_errors = d->n_errors, opt_cap = 0;
@@ -99,88 +216,25 @@ int net_answers_from_ks(const struct ks *ks, const char *bond_name, struct diags
 
         for (size_t i = 0; i < ks->n_networks; i++) {
                 const struct ks_network *n = &ks->networks[i];
-                const struct src *s = &n->src;
-
-                if (!streq(n->device, bond_name)) {
-                        diag_error(d, n->device_src.file, n->device_src.line, n->device_src.col,
-                                   "network --device=%s: this role's network is bond %s, with its VLANs; describe it "
-                                   "with --device=%s lines", n->device, bond_name, bond_name);
-                        continue;
-                }
-                if (n->bootproto == KS_BOOTPROTO_DHCP && (ks_given(n->bootproto_src) || n->ip || n->vlanid)) {
-                        const struct src *b = ks_given(n->bootproto_src) ? &n->bootproto_src : s;
-                        diag_error(d, b->file, b->line, b->col, "DHCP is not supported: give --bootproto=static "
-                                   "with --ip and --netmask (or leave the address to the site)");
-                        continue;
-                }
-                if (n->interfacename) {
-                        _cleanup_free_ char *want = strprintf("%s.%u", bond_name, n->vlanid);
-                        if (!want)
-                                return -ENOMEM;
-                        if (!streq(n->interfacename, want))
-                                diag_error(d, n->interfacename_src.file, n->interfacename_src.line,
-                                           n->interfacename_src.col, "--interfacename=%s: VLAN links are named %s",
-                                           n->interfacename, want);
-                }
-                if (n->hostname) {
-                        if (hostname_from && !streq(hostname_from->hostname, n->hostname))
-                                diag_error(d, n->hostname_src.file, n->hostname_src.line, n->hostname_src.col,
-                                           "--hostname=%s contradicts --hostname=%s on line %u", n->hostname,
-                                           hostname_from->hostname, hostname_from->hostname_src.line);
-                        else if (!hostname_from) {
-                                hostname_from = n;
-                                st.answers.hostname = keep_copy(&st, n->hostname);
-                                st.answers.hostname_src = n->hostname_src;
-                                if (!st.answers.hostname)
-                                        return -ENOMEM;
-                        }
-                }
-                if (n->bondslaves) {
-                        if (members_from && !strv_equal(members_from->bondslaves, n->bondslaves))
-                                diag_error(d, n->bondslaves_src.file, n->bondslaves_src.line, n->bondslaves_src.col,
-                                           "--bondslaves differs from line %u's", members_from->bondslaves_src.line);
-                        else if (!members_from) {
-                                members_from = n;
-                                size_t k = strv_length(n->bondslaves);
-                                st.members = calloc(k + 1, sizeof *st.members);
-                                if (!st.members)
-                                        return -ENOMEM;
-                                for (size_t j = 0; j < k; j++)
-                                        if (!(st.members[j] = keep_copy(&st, n->bondslaves[j])))
-                                                return -ENOMEM;
-                                st.answers.bond_members = st.members;
-                                st.answers.n_bond_members = k;
-                                st.answers.bond_members_src = n->bondslaves_src;
-                        }
-                }
-                if (n->bondopts.set && (r = add_bondopts(&st, &opt_cap, n)) < 0)
+                r = line_check(n, bond_name, d);
+                if (r < 0)
                         return r;
-                if (n->n_nameservers > 0) {
-                        const char **a = realloc(st.nameservers,
-                                                 (st.answers.n_nameservers + n->n_nameservers + 1) * sizeof *a);
-                        if (!a)
-                                return -ENOMEM;
-                        st.nameservers = a;
-                        for (size_t j = 0; j < n->n_nameservers; j++) {
-                                const char *ns = keep(&st, format_ipv4(n->nameservers[j]));
-                                if (!ns)
-                                        return -ENOMEM;
-                                bool dup = false;
-                                for (size_t k = 0; k < st.answers.n_nameservers; k++)
-                                        dup = dup || streq(st.nameservers[k], ns);
-                                if (!dup)
-                                        st.nameservers[st.answers.n_nameservers++] = ns;
-                        }
-                        st.answers.nameservers = st.nameservers;
-                        if (!ks_given(st.answers.nameservers_src))
-                                st.answers.nameservers_src = n->nameserver_src;
-                }
+                if (r > 0)
+                        continue;
+                r = take_hostname(&st, n, &hostname_from, d);
+                if (r >= 0)
+                        r = take_members(&st, n, &members_from, d);
+                if (r >= 0 && n->bondopts.set)
+                        r = add_bondopts(&st, &opt_cap, n);
+                if (r >= 0)
+                        r = add_nameservers(&st, n);
+                if (r < 0)
+                        return r;
                 if (!n->onboot || !n->activate) {
                         const struct src *o = !n->onboot ? &n->onboot_src : &n->activate_src;
                         diag_warning(d, o->file, o->line, o->col, "--onboot=no/--no-activate are ignored: "
                                      "firstboot brings every planned link up");
                 }
-
                 if (n->vlanid == 0) {
                         /* The bond's own line: members, options, MTU. An address here would be untagged. */
                         if (n->ip)
@@ -190,26 +244,8 @@ int net_answers_from_ks(const struct ks *ks, const char *bond_name, struct diags
                                 st.answers.mtu = n->mtu;
                                 st.answers.mtu_src = n->mtu_src;
                         }
-                        continue;
-                }
-
-                struct net_vlan_answer *v = &st.vlans[st.answers.n_vlans++];
-                *v = (struct net_vlan_answer) {
-                        .id = n->vlanid, .nodefroute = n->nodefroute, .mtu = n->mtu,
-                        .src = ks_given(n->vlanid_src) ? n->vlanid_src : *s,
-                        .address_src = n->ip_src, .gateway_src = n->gateway_src,
-                };
-                if (n->ip) {
-                        char *a = ks_given(n->netmask_src) ? NULL : format_ipv4(n->ip);
-                        if (ks_given(n->netmask_src)) {
-                                _cleanup_free_ char *ip = format_ipv4(n->ip);
-                                a = ip ? strprintf("%s/%u", ip, n->prefix) : NULL;
-                        }
-                        if (!(v->address = keep(&st, a)))
-                                return -ENOMEM;
-                }
-                if (n->gateway && !(v->gateway = keep(&st, format_ipv4(n->gateway))))
-                        return -ENOMEM;
+                } else if ((r = add_vlan(&st, n)) < 0)
+                        return r;
         }
         st.answers.vlans = st.vlans;
 
