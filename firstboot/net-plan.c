@@ -733,6 +733,74 @@ static void plan_dns(struct planner *pl) {
                 pl->oom = true;
 }
 
+/* Mode: the answers' over the profile's, except that a VM has no LACP partner (a Proxmox bridge is
+ * not one), so 802.3ad becomes active-backup there whoever asked for it: the same kickstart serves
+ * the bare-metal host and its VM twin. */
+static void plan_bond_mode(struct planner *pl, struct net_bond_params *params, const char *bond_name, bool mode_given) {
+        const struct net_plan_input *in = pl->in;
+        if (in->virtual_machine && params->mode == BOND_MODE_8023AD) {
+                params->mode = BOND_MODE_ACTIVE_BACKUP;
+                explain(pl, "%s mode active-backup: a virtual machine has no LACP partner (the %s says 802.3ad)",
+                        bond_name, mode_given ? "answers" : "role");
+        } else if (mode_given)
+                explain(pl, "%s mode %s: from the answers", bond_name, strna(net_bond_mode_name(params->mode)));
+        else
+                explain(pl, "%s mode %s: from role %s", bond_name, strna(net_bond_mode_name(params->mode)),
+                        strna(in->profile->role));
+        if (params->arp_interval > 0 && (params->mode == BOND_MODE_8023AD || params->mode == BOND_MODE_BALANCE_TLB ||
+                                         params->mode == BOND_MODE_BALANCE_ALB))
+                diag_error(pl->d, NULL, 0, 0, "ARP monitoring (arp_interval) does not work with bond mode %s; "
+                           "use miimon", strna(net_bond_mode_name(params->mode)));
+        pl->p->lacp_fallback = params->mode == BOND_MODE_8023AD;
+        if (pl->p->lacp_fallback)
+                explain(pl, "%s: if no LACP partner answers, fall back to active-backup", bond_name);
+}
+
+/* The primary member: the one the answers name (a member), else for active-backup the first. */
+static void plan_bond_primary(struct planner *pl, struct net_bond_params *params,
+                              const struct net_bond_option *primary_opt, const struct nic *const *members,
+                              size_t n_members) {
+        if (primary_opt) {
+                const struct nic *pn = nic_find(pl->in->nics, primary_opt->value ? primary_opt->value : "");
+                bool member = false;
+                for (size_t i = 0; pn && i < n_members; i++)
+                        member = member || members[i] == pn;
+                if (!member)
+                        ERR_AT(pl, primary_opt->src, "bond primary '%s' is not a bond member", strna(primary_opt->value));
+                else if (!(params->primary = strdup(pn->name)))
+                        pl->oom = true;
+        } else if (params->mode == BOND_MODE_ACTIVE_BACKUP && n_members > 0 &&
+                   !(params->primary = strdup(members[0]->name)))
+                pl->oom = true;
+}
+
+/* The members as links enslaved to the bond, and the bond (taking params' primary over). */
+static void plan_bond_links(struct planner *pl, struct net_bond_params *params, const char *bond_name, uint32_t mtu,
+                            const struct nic *const *members, size_t n_members) {
+        for (size_t i = 0; i < n_members; i++) {
+                struct net_link *l = add_link(pl, NET_LINK_ETHER, members[i]->name);
+                if (!l)
+                        break;
+                l->mac = strdup(members[i]->mac);
+                l->master = strdup(bond_name);
+                l->optional = true;
+                if (!l->mac || !l->master)
+                        pl->oom = true;
+        }
+        struct net_link *b = add_link(pl, NET_LINK_BOND, bond_name);
+        if (!b)
+                return;
+        b->bond = *params;
+        params->primary = NULL;
+        b->mtu = mtu;
+        /* The first member's MAC: stable across reboots and distinct between clones, where networkd's
+         * default (a hash of machine-id) repeats if machine-id was cloned (systemd/systemd#13712) and
+         * can flip while the links are down (#42457). */
+        b->mac = strdup(members[0]->mac);
+        if (!b->mac)
+                pl->oom = true;
+}
+
 int net_plan_build(const struct net_plan_input *in, struct diags *d, struct net_plan **ret) {
         static const struct net_answers none = {};
         if (!in || !in->profile || !in->site || !in->nics)
@@ -760,68 +828,15 @@ int net_plan_build(const struct net_plan_input *in, struct diags *d, struct net_
 
         const struct nic *members[8];
         size_t n_members = plan_members(&pl, members, ELEMENTSOF(members));
-
-        /* Mode: the answers' over the profile's, except that a VM has no LACP partner (a Proxmox bridge is
-         * not one), so 802.3ad becomes active-backup there whoever asked for it: the same kickstart serves
-         * the bare-metal host and its VM twin. */
-        if (in->virtual_machine && params.mode == BOND_MODE_8023AD) {
-                params.mode = BOND_MODE_ACTIVE_BACKUP;
-                explain(&pl, "%s mode active-backup: a virtual machine has no LACP partner (the %s says 802.3ad)",
-                        bond_name, mode_given ? "answers" : "role");
-        } else if (mode_given)
-                explain(&pl, "%s mode %s: from the answers", bond_name, strna(net_bond_mode_name(params.mode)));
-        else
-                explain(&pl, "%s mode %s: from role %s", bond_name, strna(net_bond_mode_name(params.mode)),
-                        strna(in->profile->role));
-        if (params.arp_interval > 0 && (params.mode == BOND_MODE_8023AD || params.mode == BOND_MODE_BALANCE_TLB ||
-                                        params.mode == BOND_MODE_BALANCE_ALB))
-                diag_error(d, NULL, 0, 0, "ARP monitoring (arp_interval) does not work with bond mode %s; "
-                           "use miimon", strna(net_bond_mode_name(params.mode)));
-        p->lacp_fallback = params.mode == BOND_MODE_8023AD;
-        if (p->lacp_fallback)
-                explain(&pl, "%s: if no LACP partner answers, fall back to active-backup", bond_name);
-
-        if (primary_opt) {
-                const struct nic *pn = nic_find(in->nics, primary_opt->value ? primary_opt->value : "");
-                bool member = false;
-                for (size_t i = 0; pn && i < n_members; i++)
-                        member = member || members[i] == pn;
-                if (!member)
-                        ERR_AT(&pl, primary_opt->src, "bond primary '%s' is not a bond member", strna(primary_opt->value));
-                else if (!(params.primary = strdup(pn->name)))
-                        pl.oom = true;
-        } else if (params.mode == BOND_MODE_ACTIVE_BACKUP && n_members > 0 &&
-                   !(params.primary = strdup(members[0]->name)))
-                pl.oom = true;
+        plan_bond_mode(&pl, &params, bond_name, mode_given);
+        plan_bond_primary(&pl, &params, primary_opt, members, n_members);
 
         uint32_t mtu = pl.a->mtu ? pl.a->mtu : bs->mtu;
         if (mtu && (mtu < 68 || mtu > 65535))
                 ERR_AT(&pl, pl.a->mtu ? pl.a->mtu_src : bs->src, "MTU %" PRIu32 " is out of range 68..65535", mtu);
 
-        if (n_members > 0 && d->n_errors == errors_before) {
-                for (size_t i = 0; i < n_members; i++) {
-                        struct net_link *l = add_link(&pl, NET_LINK_ETHER, members[i]->name);
-                        if (!l)
-                                break;
-                        l->mac = strdup(members[i]->mac);
-                        l->master = strdup(bond_name);
-                        l->optional = true;
-                        if (!l->mac || !l->master)
-                                pl.oom = true;
-                }
-                struct net_link *b = add_link(&pl, NET_LINK_BOND, bond_name);
-                if (b) {
-                        b->bond = params;
-                        params.primary = NULL;
-                        b->mtu = mtu;
-                        /* The first member's MAC: stable across reboots and distinct between clones, where
-                         * networkd's default (a hash of machine-id) repeats if machine-id was cloned
-                         * (systemd/systemd#13712) and can flip while the links are down (#42457). */
-                        b->mac = strdup(members[0]->mac);
-                        if (!b->mac)
-                                pl.oom = true;
-                }
-        }
+        if (n_members > 0 && d->n_errors == errors_before)
+                plan_bond_links(&pl, &params, bond_name, mtu, members, n_members);
         /* Even after an error above: every bad VLAN answer is reported in one run, not one per run. */
         plan_vlans(&pl, bond_name);
         for (size_t i = 0; i < p->n_links; i++)
