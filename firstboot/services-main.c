@@ -116,13 +116,101 @@ int verb_services(int argc, char **argv) {
         return r == -EINVAL ? 2 : r < 0 ? 1 : 0;
 }
 
-/* rackstack-firstboot render postgresql --ram SIZE [--cpus N] [--hdd] [--connections N] [--listen A]
- *                     render nftables --profile FILE --site FILE
- *                     render traefik --site FILE
- *                     render pg-budget --profile FILE --ram SIZE [--base B]
- *                     render app --profile FILE --site FILE --service NAME [--digest sha256:…] [--quadlet]
- *                                [--ram SIZE] [--credential NAME]… [--env] */
-int verb_render(int argc, char **argv) {
+/* What `render` was given. */
+struct render_args {
+        const char *argv0, *what;
+        uint64_t ram;
+        uint32_t cpus, conn;
+        bool hdd, quadlet, env;
+        const char *listen, *base, *service, *digest;
+        char **creds;
+        const struct profile *p; /* --profile, or NULL */
+        const struct site *s;    /* --site, or NULL */
+};
+
+/* Each renderer returns an exit status (0, 1, or 2 for bad usage or input) and the text. */
+static int render_postgresql(const struct render_args *a, char **ret_text) {
+        if (!a->ram)
+                return log_error("render %s needs --ram", a->what), 2;
+        struct pg_tune t;
+        struct pg_tune_input in = { .ram = a->ram, .cpus = a->cpus, .hdd = a->hdd, .max_connections = a->conn };
+        if (pg_tune_compute(&in, &t) < 0)
+                return log_error("cannot tune for %s bytes (at least 256M)", a->argv0), 2;
+        *ret_text = pg_tune_render(&t, a->listen);
+        return 0;
+}
+
+static int render_pg_budget(const struct render_args *a, char **ret_text) {
+        if (!a->ram)
+                return log_error("render %s needs --ram", a->what), 2;
+        if (!a->p)
+                return log_error("render pg-budget needs --profile"), 2;
+        uint64_t reserved;
+        uint64_t b = pg_budget(a->p, a->base, a->ram, &reserved);
+        *ret_text = strprintf("%llu %llu\n", (unsigned long long) b, (unsigned long long) reserved);
+        return 0;
+}
+
+static int render_nftables(const struct render_args *a, char **ret_text) {
+        if (!a->p)
+                return log_error("render nftables needs --profile (and --site for SSH from management)"), 2;
+        const struct vlan_spec *mgmt = NULL;
+        for (size_t i = 0; a->s && i < a->s->n_vlans; i++)
+                if (a->s->vlans[i].name && streq(a->s->vlans[i].name, "management"))
+                        mgmt = &a->s->vlans[i];
+        *ret_text = nft_render(a->p, mgmt);
+        return 0;
+}
+
+static int render_traefik(const struct render_args *a, char **ret_text) {
+        if (!a->s)
+                return log_error("render traefik needs --site"), 2;
+        const struct route_spec *bad = NULL;
+        int r = traefik_render(a->s, ret_text, &bad);
+        if (r == -ENOENT)
+                return log_error("route '%s' names host '%s', which the site does not have", bad->name, bad->backend), 2;
+        if (r < 0)
+                return log_error_errno(r, "render traefik: %m"), 1;
+        return 0;
+}
+
+static int render_app(const struct render_args *a, char **ret_text) {
+        const struct profile *p = a->p;
+        if (!p || !a->service)
+                return log_error("render app needs --profile and --service"), 2;
+        const struct service_spec *sv = NULL;
+        for (size_t i = 0; i < p->n_services; i++)
+                if (streq(p->services[i].name, a->service))
+                        sv = &p->services[i];
+        if (!sv || sv->source == SERVICE_SOURCE_DISTRO)
+                return log_error("render app: the profile has no vendor service '%s'", a->service), 2;
+        struct vj_entry ve = { .name = sv->name, .source = sv->source, .image = sv->image, .digest = (char *) a->digest };
+        struct app_inputs in = { .profile = p, .site = a->s,
+                                 .host = p->role && a->s ? site_find_host_by_role(a->s, p->role) : NULL,
+                                 .service = sv, .vendor = &ve, .ram = a->ram ? a->ram : p->ram,
+                                 .have_quadlet = a->quadlet, .credentials = a->creds };
+        _cleanup_(app_plan_done) struct app_plan plan = {};
+        _cleanup_free_ char *why = NULL;
+        int r = app_plan_make(&in, &plan, &why);
+        if (r == -EINVAL)
+                return log_error("render app: %s", strna(why)), 2;
+        if (r < 0)
+                return log_error_errno(r, "render app: %m"), 1;
+        *ret_text = a->env ? strdup(plan.env) : sv->source == SERVICE_SOURCE_APT ? app_dropin_render(&plan) :
+                    a->quadlet ? app_quadlet_render(&plan) : app_podman_unit_render(&plan);
+        return 0;
+}
+
+static const struct render_target {
+        const char *name;
+        int (*render)(const struct render_args *a, char **ret_text);
+} render_targets[] = {
+        { "postgresql", render_postgresql }, { "pg-budget", render_pg_budget }, { "nftables", render_nftables },
+        { "traefik", render_traefik },       { "app", render_app },
+};
+
+/* The options into a; 0, or the exit status for bad usage (2) or no memory (1). */
+static int render_parse(int argc, char **argv, struct render_args *a, const char **ret_profile, const char **ret_site) {
         enum { ARG_RAM = 256, ARG_CPUS, ARG_HDD, ARG_CONN, ARG_LISTEN, ARG_PROFILE, ARG_SITE, ARG_BASE, ARG_SERVICE,
                ARG_DIGEST, ARG_QUADLET, ARG_CREDENTIAL, ARG_ENV };
         static const struct option opts[] = {
@@ -135,46 +223,55 @@ int verb_render(int argc, char **argv) {
                 { "env", no_argument, NULL, ARG_ENV },
                 {},
         };
-        if (argc < 2)
-                return log_error("render: what? postgresql, pg-budget, nftables or traefik"), 2;
-        const char *what = argv[1];
-        uint64_t ram = 0;
-        uint32_t cpus = 0, conn = 500;
-        bool hdd = false;
-        const char *listen = NULL, *profile = NULL, *site_path = NULL, *base = NULL, *service = NULL, *digest = NULL;
-        bool quadlet = false, env = false;
-        _cleanup_strv_free_ char **creds = NULL;
         int ch;
         optind = 2;
         while ((ch = getopt_long(argc, argv, "", opts, NULL)) >= 0)
                 switch (ch) {
                 case ARG_RAM:
-                        if (parse_size(optarg, &ram) < 0)
+                        if (parse_size(optarg, &a->ram) < 0)
                                 return log_error("--ram: '%s' is not a size", optarg), 2;
                         break;
                 case ARG_CPUS:
-                        if (parse_uint32_range(optarg, 0, 4096, &cpus) < 0)
+                        if (parse_uint32_range(optarg, 0, 4096, &a->cpus) < 0)
                                 return log_error("--cpus: '%s' is not a CPU count", optarg), 2;
                         break;
-                case ARG_HDD: hdd = true; break;
+                case ARG_HDD: a->hdd = true; break;
                 case ARG_CONN:
-                        if (parse_uint32_range(optarg, 1, 100000, &conn) < 0)
+                        if (parse_uint32_range(optarg, 1, 100000, &a->conn) < 0)
                                 return log_error("--connections: '%s' is not a count", optarg), 2;
                         break;
-                case ARG_LISTEN: listen = optarg; break;
-                case ARG_PROFILE: profile = optarg; break;
-                case ARG_SITE: site_path = optarg; break;
-                case ARG_BASE: base = optarg; break;
-                case ARG_SERVICE: service = optarg; break;
-                case ARG_DIGEST: digest = optarg; break;
-                case ARG_QUADLET: quadlet = true; break;
-                case ARG_ENV: env = true; break;
+                case ARG_LISTEN: a->listen = optarg; break;
+                case ARG_PROFILE: *ret_profile = optarg; break;
+                case ARG_SITE: *ret_site = optarg; break;
+                case ARG_BASE: a->base = optarg; break;
+                case ARG_SERVICE: a->service = optarg; break;
+                case ARG_DIGEST: a->digest = optarg; break;
+                case ARG_QUADLET: a->quadlet = true; break;
+                case ARG_ENV: a->env = true; break;
                 case ARG_CREDENTIAL:
-                        if (strv_extend(&creds, optarg) < 0)
+                        if (strv_extend(&a->creds, optarg) < 0)
                                 return log_error_errno(-ENOMEM, "Out of memory"), 1;
                         break;
                 default: return 2;
                 }
+        return 0;
+}
+
+/* rackstack-firstboot render postgresql --ram SIZE [--cpus N] [--hdd] [--connections N] [--listen A]
+ *                     render nftables --profile FILE --site FILE
+ *                     render traefik --site FILE
+ *                     render pg-budget --profile FILE --ram SIZE [--base B]
+ *                     render app --profile FILE --site FILE --service NAME [--digest sha256:…] [--quadlet]
+ *                                [--ram SIZE] [--credential NAME]… [--env] */
+int verb_render(int argc, char **argv) {
+        if (argc < 2)
+                return log_error("render: what? postgresql, pg-budget, nftables or traefik"), 2;
+        struct render_args a = { .argv0 = argv[0], .what = argv[1], .conn = 500 };
+        const char *profile = NULL, *site_path = NULL;
+        int r = render_parse(argc, argv, &a, &profile, &site_path);
+        _cleanup_strv_free_ char **creds = a.creds;
+        if (r != 0)
+                return r;
         struct diags d = {};
         _cleanup_(profile_freep) struct profile *p = NULL;
         _cleanup_(site_freep) struct site *s = NULL;
@@ -184,66 +281,18 @@ int verb_render(int argc, char **argv) {
                 return 2;
         }
         diags_done(&d);
+        a.p = p;
+        a.s = s;
+        const struct render_target *t = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(render_targets); i++)
+                if (streq(a.what, render_targets[i].name))
+                        t = &render_targets[i];
+        if (!t)
+                return log_error("render: unknown '%s' (postgresql, pg-budget, nftables, traefik, app)", a.what), 2;
         _cleanup_free_ char *text = NULL;
-        if (streq(what, "postgresql") || streq(what, "pg-budget")) {
-                if (!ram)
-                        return log_error("render %s needs --ram", what), 2;
-                if (streq(what, "pg-budget")) {
-                        if (!p)
-                                return log_error("render pg-budget needs --profile"), 2;
-                        uint64_t reserved;
-                        uint64_t b = pg_budget(p, base, ram, &reserved);
-                        printf("%llu %llu\n", (unsigned long long) b, (unsigned long long) reserved);
-                        return 0;
-                }
-                struct pg_tune t;
-                struct pg_tune_input in = { .ram = ram, .cpus = cpus, .hdd = hdd, .max_connections = conn };
-                if (pg_tune_compute(&in, &t) < 0)
-                        return log_error("cannot tune for %s bytes (at least 256M)", argv[0]), 2;
-                text = pg_tune_render(&t, listen);
-        } else if (streq(what, "nftables")) {
-                if (!p)
-                        return log_error("render nftables needs --profile (and --site for SSH from management)"), 2;
-                const struct vlan_spec *mgmt = NULL;
-                for (size_t i = 0; s && i < s->n_vlans; i++)
-                        if (s->vlans[i].name && streq(s->vlans[i].name, "management"))
-                                mgmt = &s->vlans[i];
-                text = nft_render(p, mgmt);
-        } else if (streq(what, "traefik")) {
-                if (!s)
-                        return log_error("render traefik needs --site"), 2;
-                const struct route_spec *bad = NULL;
-                int r = traefik_render(s, &text, &bad);
-                if (r == -ENOENT)
-                        return log_error("route '%s' names host '%s', which the site does not have", bad->name,
-                                         bad->backend), 2;
-                if (r < 0)
-                        return log_error_errno(r, "render traefik: %m"), 1;
-        } else if (streq(what, "app")) {
-                if (!p || !service)
-                        return log_error("render app needs --profile and --service"), 2;
-                const struct service_spec *sv = NULL;
-                for (size_t i = 0; i < p->n_services; i++)
-                        if (streq(p->services[i].name, service))
-                                sv = &p->services[i];
-                if (!sv || sv->source == SERVICE_SOURCE_DISTRO)
-                        return log_error("render app: the profile has no vendor service '%s'", service), 2;
-                struct vj_entry ve = { .name = sv->name, .source = sv->source, .image = sv->image,
-                                           .digest = (char *) digest };
-                struct app_inputs in = { .profile = p, .site = s, .host = p->role && s ? site_find_host_by_role(s, p->role) : NULL,
-                                         .service = sv, .vendor = &ve, .ram = ram ? ram : p->ram,
-                                         .have_quadlet = quadlet, .credentials = creds };
-                _cleanup_(app_plan_done) struct app_plan plan = {};
-                _cleanup_free_ char *why = NULL;
-                int r = app_plan_make(&in, &plan, &why);
-                if (r == -EINVAL)
-                        return log_error("render app: %s", strna(why)), 2;
-                if (r < 0)
-                        return log_error_errno(r, "render app: %m"), 1;
-                text = env ? strdup(plan.env) : sv->source == SERVICE_SOURCE_APT ? app_dropin_render(&plan) :
-                       quadlet ? app_quadlet_render(&plan) : app_podman_unit_render(&plan);
-        } else
-                return log_error("render: unknown '%s' (postgresql, pg-budget, nftables, traefik, app)", what), 2;
+        r = t->render(&a, &text);
+        if (r != 0)
+                return r;
         if (!text)
                 return log_error_errno(-ENOMEM, "Out of memory"), 1;
         fputs(text, stdout);
