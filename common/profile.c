@@ -363,6 +363,33 @@ static int p_mount(struct conv *c, const struct ynode *n, void *dst) {
         return p_string(c, n, dst);
 }
 
+/* A list of objects (disks, partitions, ports, services): a new array of n->n elements of `size`
+ * bytes, each first a copy of init (zeros for NULL), its src (at src_offset) the item's, then parsed
+ * with fields. Returned (in *ret and *ret_n) even when an element has errors, so that every error
+ * is reported and the caller frees what was parsed; *ret stays NULL when nothing was allocated. */
+static int parse_object_list(struct conv *c, const struct ynode *n, const struct field *fields, size_t n_fields,
+                             size_t size, size_t src_offset, const void *init, const char *what, void **ret,
+                             size_t *ret_n) {
+        if (expect_type(c, n, YNODE_SEQ) < 0)
+                return -EINVAL;
+        char *items = calloc(n->n ? n->n : 1, size);
+        if (!items)
+                return -ENOMEM;
+        *ret = items;
+        *ret_n = n->n;
+        int ret_r = 0;
+        for (size_t i = 0; i < n->n; i++) {
+                char *item = items + i * size;
+                if (init)
+                        memcpy(item, init, size);
+                src_from((struct src *) (item + src_offset), n->items[i]);
+                int r = parse_fields(c, n->items[i], fields, n_fields, item, what);
+                if (r < 0)
+                        ret_r = r;
+        }
+        return ret_r;
+}
+
 static const struct field partition_fields[] = {
         { "name", p_string, offsetof(struct partition_spec, name), true },
         { "type", p_part_type, offsetof(struct partition_spec, type), false },
@@ -376,21 +403,18 @@ static const struct field partition_fields[] = {
 
 static int p_partitions(struct conv *c, const struct ynode *n, void *dst) {
         struct disk_spec *disk = (struct disk_spec *) ((char *) dst - offsetof(struct disk_spec, parts));
-        if (expect_type(c, n, YNODE_SEQ) < 0)
-                return -EINVAL;
+        static const struct partition_spec init = { .type = _PART_TYPE_MAX, .fs = _FS_MAX };
         /* Replaces, not appends: inheritance already merged the lists by name. */
-        struct partition_spec *parts = calloc(n->n ? n->n : 1, sizeof *parts);
+        void *parts = NULL;
+        size_t n_parts = 0;
+        int ret = parse_object_list(c, n, partition_fields, ELEMENTSOF(partition_fields), sizeof init,
+                                    offsetof(struct partition_spec, src), &init, "a partition", &parts, &n_parts);
         if (!parts)
-                return -ENOMEM;
-        int ret = 0;
-        for (size_t i = 0; i < n->n; i++) {
-                struct partition_spec *p = &parts[i];
-                *p = (struct partition_spec) { .type = _PART_TYPE_MAX, .fs = _FS_MAX };
-                src_from(&p->src, n->items[i]);
-                int r = parse_fields(c, n->items[i], partition_fields, ELEMENTSOF(partition_fields), p,
-                                     "a partition");
-                if (r < 0)
-                        ret = r;
+                return ret;
+        disk->parts = parts;
+        disk->n_parts = n_parts;
+        for (size_t i = 0; i < n_parts; i++) {
+                struct partition_spec *p = &disk->parts[i];
                 if (p->type == _PART_TYPE_MAX)
                         p->type = part_type_for_mount(p->mount);
                 if (p->fs == _FS_MAX)
@@ -399,8 +423,6 @@ static int p_partitions(struct conv *c, const struct ynode *n, void *dst) {
                                 p->type == PART_SWAP ? FS_SWAP :
                                 p->type == PART_ROOT ? FS_EXT4 : FS_XFS;
         }
-        disk->parts = parts;
-        disk->n_parts = n->n;
         return ret;
 }
 
@@ -416,22 +438,13 @@ static const struct field disk_fields[] = {
 
 static int p_disks(struct conv *c, const struct ynode *n, void *dst) {
         struct profile *pr = (struct profile *) ((char *) dst - offsetof(struct profile, disks));
-        if (expect_type(c, n, YNODE_SEQ) < 0)
-                return -EINVAL;
-        struct disk_spec *disks = calloc(n->n ? n->n : 1, sizeof *disks);
-        if (!disks)
-                return -ENOMEM;
-        pr->disks = disks;
-        pr->n_disks = n->n;
-        int ret = 0;
-        for (size_t i = 0; i < n->n; i++) {
-                disks[i] = (struct disk_spec) { .count = 1 };
-                src_from(&disks[i].src, n->items[i]);
-                int r = parse_fields(c, n->items[i], disk_fields, ELEMENTSOF(disk_fields), &disks[i], "a disk");
-                if (r < 0)
-                        ret = r;
-        }
-        return ret;
+        static const struct disk_spec init = { .count = 1 };
+        void *disks = NULL;
+        int r = parse_object_list(c, n, disk_fields, ELEMENTSOF(disk_fields), sizeof init,
+                                  offsetof(struct disk_spec, src), &init, "a disk", &disks, &pr->n_disks);
+        if (disks)
+                pr->disks = disks;
+        return r;
 }
 
 static const struct field bond_fields[] = {
@@ -549,19 +562,12 @@ static const struct field port_fields[] = {
 
 static int p_ports(struct conv *c, const struct ynode *n, void *dst) {
         struct profile *pr = (struct profile *) ((char *) dst - offsetof(struct profile, ports));
-        if (expect_type(c, n, YNODE_SEQ) < 0)
-                return -EINVAL;
-        pr->ports = calloc(n->n ? n->n : 1, sizeof(struct port_spec));
-        if (!pr->ports)
-                return -ENOMEM;
-        pr->n_ports = n->n;
-        int ret = 0;
-        for (size_t i = 0; i < n->n; i++) {
-                src_from(&pr->ports[i].src, n->items[i]);
-                if (parse_fields(c, n->items[i], port_fields, ELEMENTSOF(port_fields), &pr->ports[i], "a port") < 0)
-                        ret = -EINVAL;
-        }
-        return ret;
+        void *ports = NULL;
+        int r = parse_object_list(c, n, port_fields, ELEMENTSOF(port_fields), sizeof(struct port_spec),
+                                  offsetof(struct port_spec, src), NULL, "a port", &ports, &pr->n_ports);
+        if (ports)
+                pr->ports = ports;
+        return r;
 }
 
 static int p_service_ports(struct conv *c, const struct ynode *n, void *dst) {
@@ -695,20 +701,12 @@ static const struct field service_fields[] = {
 
 static int p_services(struct conv *c, const struct ynode *n, void *dst) {
         struct profile *pr = (struct profile *) ((char *) dst - offsetof(struct profile, services));
-        if (expect_type(c, n, YNODE_SEQ) < 0)
-                return -EINVAL;
-        pr->services = calloc(n->n ? n->n : 1, sizeof(struct service_spec));
-        if (!pr->services)
-                return -ENOMEM;
-        pr->n_services = n->n;
-        int ret = 0;
-        for (size_t i = 0; i < n->n; i++) {
-                struct service_spec *s = &pr->services[i];
-                src_from(&s->src, n->items[i]);
-                if (parse_fields(c, n->items[i], service_fields, ELEMENTSOF(service_fields), s, "a service") < 0)
-                        ret = -EINVAL;
-        }
-        return ret;
+        void *services = NULL;
+        int r = parse_object_list(c, n, service_fields, ELEMENTSOF(service_fields), sizeof(struct service_spec),
+                                  offsetof(struct service_spec, src), NULL, "a service", &services, &pr->n_services);
+        if (services)
+                pr->services = services;
+        return r;
 }
 
 static int p_role(struct conv *c, const struct ynode *n, void *dst) {
