@@ -17,6 +17,7 @@
 #include "net-plan.h"
 #include "netplan.h"
 #include "profile.h"
+#include "run-steps.h"
 #include "status.h"
 #include "util.h"
 
@@ -313,6 +314,23 @@ int network_step(const struct net_step_options *o, struct status *st, char **ret
         if (r < 0 && ret_reason)
                 *ret_reason = TAKE_PTR(reason);
         return r;
+}
+
+/* The run's network step: the kickstart's network lines are its answers too. */
+int step_network(struct run_ctx *c) {
+        struct net_step_options o = NET_STEP_OPTIONS_DEFAULT;
+        o.root = c->root;
+        o.apply = true;
+        o.ks_path = c->ks_path;
+        _cleanup_free_ char *reason = NULL;
+        fflush(stdout);
+        int r = network_step(&o, c->status, &reason);
+        if (r < 0) {
+                (void) status_fail(c->status, "network", reason ?: strerror(-r));
+                return r;
+        }
+        (void) status_step(c->status, "network", "done", NULL);
+        return 0;
 }
 
 int verb_network(int argc, char **argv) {

@@ -11,7 +11,6 @@
 #include "diag.h"
 #include "fileio.h"
 #include "log.h"
-#include "net-main.h"
 #include "prompt.h"
 #include "run-steps.h"
 #include "run.h"
@@ -35,22 +34,6 @@ int step_storage(struct run_ctx *c) {
         if (r != 0)
                 return r == 2 ? -EINVAL : -EIO; /* storage_step recorded the failure */
         (void) status_step(c->status, "storage", "done", NULL);
-        return 0;
-}
-
-int step_network(struct run_ctx *c) {
-        struct net_step_options o = NET_STEP_OPTIONS_DEFAULT;
-        o.root = c->root;
-        o.apply = true;
-        o.ks_path = c->ks_path; /* the kickstart's network lines are the network step's answers too */
-        _cleanup_free_ char *reason = NULL;
-        fflush(stdout);
-        int r = network_step(&o, c->status, &reason);
-        if (r < 0) {
-                (void) status_fail(c->status, "network", reason ?: strerror(-r));
-                return r;
-        }
-        (void) status_step(c->status, "network", "done", NULL);
         return 0;
 }
 
