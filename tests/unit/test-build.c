@@ -598,7 +598,7 @@ static void test_spawn(void **state) {
         assert_string_equal(t2, "err");
 
         const char *missing[] = { "/nonexistent/tool", NULL };
-        assert_int_equal(spawn_run(missing, NULL, NULL, NULL), 127);
+        assert_int_equal(spawn_run(missing, NULL, NULL, NULL), -ENOENT);
 
         const char *envtest[] = { "sh", "-c", "test \"$FOO\" = bar && test -z \"$TMPDIR_LEAK\"", NULL };
         const char *env[] = { "FOO=bar", NULL };
