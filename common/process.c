@@ -134,7 +134,7 @@ static const char *env_path(char **envp) {
 /* The argv[0] to exec: found here unless the child is chrooted (then it looks in its new root for
  * itself: an absolute symlink in the tree must not resolve against ours). */
 static int launch_program(const char *const argv[], const struct proc_opts *o, struct launch *l) {
-        int r = program_candidates(argv[0], env_path(l->envp), &l->candidates);
+        int r = program_candidates(o->program ?: argv[0], env_path(l->envp), &l->candidates);
         if (r < 0 || o->chroot_dir)
                 return r;
         for (char **c = l->candidates; *c; c++)
@@ -451,7 +451,8 @@ static void run_stop(struct run *x) {
         pid_t target = x->o->own_group ? -x->pid : x->pid;
         if (!x->exited) {
                 (void) kill(target, SIGTERM);
-                for (int i = 0; i < 50 && !x->exited; i++) {
+                uint64_t slices = (x->o->stop_grace_ms ?: 5000) / 100;
+                for (uint64_t i = 0; i < slices && !x->exited; i++) {
                         if (waitpid(x->pid, &x->status, WNOHANG) == x->pid)
                                 x->exited = true;
                         else

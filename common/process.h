@@ -40,6 +40,10 @@ enum proc_out {
 };
 
 struct proc_opts {
+        /* The file to exec, with argv[0] left as it is (our own /proc/self/exe); NULL = argv[0],
+         * searched in PATH. */
+        const char *program;
+
         enum proc_in in;
         int in_fd;
         const void *input;
@@ -74,6 +78,9 @@ struct proc_opts {
          * signal handler sets; install that handler without SA_RESTART). */
         const volatile sig_atomic_t *cancel;
         uint64_t timeout_ms; /* 0 = none */
+        /* Between the SIGTERM of a cancel or timeout and the SIGKILL; 0 = 5 s (a child that cleans
+         * up after itself, such as a build, may need longer). */
+        uint64_t stop_grace_ms;
 };
 
 #define PROC_OPTS_INIT { .in_fd = -1, .out_fd = -1, .err_fd = -1, .log_fd = -1 }

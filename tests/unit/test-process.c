@@ -24,6 +24,12 @@ static void test_exit_status(void **state) {
         assert_int_equal(proc_run(ok, NULL, NULL, NULL), 0);
         assert_int_equal(proc_run(three, NULL, NULL, NULL), 3);
         assert_int_equal(PROC_KILLED_BY(3), 0);
+
+        /* .program: that file runs, argv[0] stays what the caller said. */
+        const char *named[] = { "not-a-program", "-c", "test \"$0\" = not-a-program", NULL };
+        struct proc_opts o = PROC_OPTS_INIT;
+        o.program = "/bin/sh";
+        assert_int_equal(proc_run(named, &o, NULL, NULL), 0);
 }
 
 static void test_signal_death(void **state) {
