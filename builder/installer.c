@@ -249,21 +249,9 @@ static int copy_fd_to(int in, int dirfd, const char *rel, mode_t mode) {
         _cleanup_close_ int out = openat(dirfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (out < 0)
                 return -errno;
-        for (;;) {
-                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-                if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
-                        char buf[65536];
-                        n = read(in, buf, sizeof buf);
-                        if (n > 0 && write(out, buf, n) != n)
-                                return errno ? -errno : -EIO;
-                }
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-        }
+        int r = copy_bytes(in, out);
+        if (r < 0)
+                return r;
         return RET_NERRNO(fchmod(out, mode));
 }
 

@@ -31,3 +31,7 @@ int open_beneath(const char *top, const char *rel, int flags);
 
 /* A DIR stream over a duplicate of dirfd, so the caller keeps (and still closes) its own fd. */
 int opendir_dup(int dirfd, DIR **ret);
+
+/* Copy everything from in (at its offset) to out, to the end of in: copy_file_range() where the
+ * kernel and filesystems allow it, read/write otherwise. 0 or -errno. */
+int copy_bytes(int in, int out);
