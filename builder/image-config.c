@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "fileio.h"
@@ -105,15 +108,27 @@ char *grub_early_cfg_render(const char *root_uuid) {
                          root_uuid);
 }
 
-int tree_find_kernel(int tree_fd, char **ret_version) {
-        _cleanup_close_ int fd = openat(tree_fd, "boot", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? -ENOENT : -errno;
-        _cleanup_closedir_ DIR *d = fdopendir(fd);
-        if (!d)
-                return -errno;
-        TAKE_FD(fd);
+/* Open a path of the tree as if chrooted into it: absolute symlinks (common in an image's /lib)
+ * resolve inside the tree, never on the build host. */
+int tree_open(int treefd, const char *path, int flags) {
+        while (*path == '/')
+                path++;
+        struct open_how how = { .flags = (uint64_t) (flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT };
+        long fd = syscall(SYS_openat2, treefd, path, &how, sizeof how);
+        return fd < 0 ? -errno : (int) fd;
+}
 
+/* The one rule for both the image's boot entry and the installer: a kernel counts only with its
+ * modules (without lib/modules/VERSION it cannot mount a root that needs one, and depmod never
+ * ran for it), and the newest such one wins. */
+int tree_find_kernel(int treefd, char **ret_version) {
+        _cleanup_close_ int bootfd = tree_open(treefd, "boot", O_RDONLY | O_DIRECTORY);
+        if (bootfd < 0)
+                return bootfd;
+        _cleanup_closedir_ DIR *d = NULL;
+        int r = opendir_dup(bootfd, &d);
+        if (r < 0)
+                return r;
         _cleanup_free_ char *best = NULL;
         struct dirent *de;
         while ((de = readdir(d))) {
@@ -122,9 +137,14 @@ int tree_find_kernel(int tree_fd, char **ret_version) {
                 const char *v = de->d_name + 8;
                 if (best && strverscmp(v, best) <= 0)
                         continue;
+                _cleanup_free_ char *dep = strprintf("lib/modules/%s/modules.dep", v);
+                if (!dep)
+                        return -ENOMEM;
+                _cleanup_close_ int fd = tree_open(treefd, dep, O_RDONLY);
+                if (fd < 0)
+                        continue;
                 free(best);
-                best = strdup(v);
-                if (!best)
+                if (!(best = strdup(v)))
                         return -ENOMEM;
         }
         if (!best)
@@ -189,7 +209,7 @@ int tree_write_boot_config(const char *tree, const struct build_ctx *ctx, const 
 
         r = tree_find_kernel(tfd, &version);
         if (r == -ENOENT)
-                return log_error_errno(r, "No kernel (/boot/vmlinuz-*) in '%s'", tree);
+                return log_error_errno(r, "No kernel (/boot/vmlinuz-VERSION with lib/modules/VERSION/modules.dep) in '%s'", tree);
         if (r < 0)
                 return log_error_errno(r, "Failed to look for a kernel in '%s/boot': %m", tree);
 

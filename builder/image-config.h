@@ -28,7 +28,11 @@ char *grub_cfg_render(const struct grub_entry_spec *e);
  * its grub.cfg. */
 char *grub_early_cfg_render(const char *root_uuid);
 
-/* The newest /boot/vmlinuz-VERSION in the tree (by version order); -ENOENT if there is none. */
+/* openat2(RESOLVE_IN_ROOT) beneath treefd; O_CLOEXEC added. fd or -errno. */
+int tree_open(int treefd, const char *path, int flags);
+/* The newest /boot/vmlinuz-VERSION in the tree (by version order) that has
+ * lib/modules/VERSION/modules.dep: the one rule for the image's boot entry and the installer;
+ * -ENOENT if there is none. */
 int tree_find_kernel(int tree_fd, char **ret_version);
 
 /* Write etc/fstab and boot/grub/grub.cfg into the tree, and make the mount points. */

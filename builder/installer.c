@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "elf-deps.h"
 #include "fileio.h"
+#include "image-config.h"
 #include "initrd-writer.h"
 #include "installer.h"
 #include "kmod-deps.h"
@@ -63,15 +64,6 @@ char *installer_label(const char *host) {
         return TAKE_PTR(l);
 }
 
-/* Open a path of the role's tree as if chrooted into it: absolute symlinks (common in an image's
- * /lib) resolve inside the tree, never on the build host. */
-static int tree_open(int treefd, const char *path, int flags) {
-        while (*path == '/')
-                path++;
-        struct open_how how = { .flags = (uint64_t) (flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT };
-        long fd = syscall(SYS_openat2, treefd, path, &how, sizeof how);
-        return fd < 0 ? -errno : (int) fd;
-}
 
 static int read_whole_fd(int fd, size_t max, char **ret, size_t *ret_size) {
         struct buf b = {};
@@ -129,39 +121,6 @@ int installer_read_list(const char *path, char ***ret) {
         return 0;
 }
 
-/* The newest boot/vmlinuz-VERSION whose lib/modules/VERSION exists. */
-static int find_kernel(int treefd, char **ret_kver) {
-        _cleanup_close_ int bootfd = tree_open(treefd, "boot", O_RDONLY | O_DIRECTORY);
-        if (bootfd < 0)
-                return bootfd;
-        _cleanup_closedir_ DIR *d = NULL;
-        int r = opendir_dup(bootfd, &d);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *best = NULL;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (!startswith(de->d_name, "vmlinuz-"))
-                        continue;
-                const char *v = de->d_name + strlen("vmlinuz-");
-                _cleanup_free_ char *moddir = strprintf("lib/modules/%s/modules.dep", v);
-                if (!moddir)
-                        return -ENOMEM;
-                _cleanup_close_ int fd = tree_open(treefd, moddir, O_RDONLY);
-                if (fd < 0)
-                        continue;
-                if (!best || strverscmp(v, best) > 0) {
-                        free(best);
-                        best = strdup(v);
-                        if (!best)
-                                return -ENOMEM;
-                }
-        }
-        if (!best)
-                return -ENOENT;
-        *ret_kver = TAKE_PTR(best);
-        return 0;
-}
 
 /* Add `path` (tree-relative) and, for an ELF file, its loader and libraries to *files. */
 static int add_live_file(int treefd, const char *path, bool optional, char ***files, char ***lib_dirs,
@@ -229,7 +188,7 @@ int installer_plan_make(const char *tree_dir, char *const *module_names, char *c
         if (treefd < 0)
                 return log_error_errno(-errno, "installer: cannot open %s: %m", tree_dir);
         _cleanup_(installer_plan_done) struct installer_plan p = {};
-        int r = find_kernel(treefd, &p.kver);
+        int r = tree_find_kernel(treefd, &p.kver);
         if (r < 0)
                 return log_error_errno(r, "installer: no boot/vmlinuz-VERSION with lib/modules/VERSION/modules.dep in "
                                        "the role's tree: %m");
@@ -290,21 +249,9 @@ static int copy_fd_to(int in, int dirfd, const char *rel, mode_t mode) {
         _cleanup_close_ int out = openat(dirfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (out < 0)
                 return -errno;
-        for (;;) {
-                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-                if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
-                        char buf[65536];
-                        n = read(in, buf, sizeof buf);
-                        if (n > 0 && write(out, buf, n) != n)
-                                return errno ? -errno : -EIO;
-                }
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-        }
+        int r = copy_bytes(in, out);
+        if (r < 0)
+                return r;
         return RET_NERRNO(fchmod(out, mode));
 }
 

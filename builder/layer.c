@@ -325,27 +325,6 @@ int layer_stage(struct build_ctx *ctx) {
 
 /* ---- files into the tree ----------------------------------------------------------------------- */
 
-static int copy_fd(int in, int out) {
-        char buf[65536];
-        for (;;) {
-                ssize_t n = read(in, buf, sizeof buf);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return 0;
-                for (ssize_t off = 0; off < n; ) {
-                        ssize_t w = write(out, buf + off, n - off);
-                        if (w < 0 && errno == EINTR)
-                                continue;
-                        if (w < 0)
-                                return -errno;
-                        off += w;
-                }
-        }
-}
-
 int copy_file_into(const char *src, int dst_dirfd, const char *dst_rel, mode_t mode) {
         _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (in < 0)
@@ -373,7 +352,7 @@ int copy_file_into(const char *src, int dst_dirfd, const char *dst_rel, mode_t m
         _cleanup_close_ int out = openat(dst_dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (out < 0)
                 return -errno;
-        int r = copy_fd(in, out);
+        int r = copy_bytes(in, out);
         if (r >= 0 && fchown(out, 0, 0) < 0 && geteuid() == 0)
                 r = -errno;
         if (r >= 0 && fchmod(out, m) < 0)

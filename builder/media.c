@@ -236,15 +236,8 @@ static int link_or_copy(const char *src, int dirfd, const char *dst) {
         /* 0644 whatever the umask. */
         if (fchmod(out, 0644) < 0)
                 return -errno;
-        for (;;) {
-                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return log_error_errno(-errno, "Failed to copy %s: %m", src);
-                if (n == 0)
-                        return 0;
-        }
+        int r = copy_bytes(in, out);
+        return r < 0 ? log_error_errno(r, "Failed to copy %s: %m", src) : 0;
 }
 
 static int copy_small(const char *src, const char *dst) {

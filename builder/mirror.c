@@ -13,7 +13,9 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "http.h"
+#include "connect.h"
 #include "mirror.h"
+#include "url.h"
 #include "outputs.h"
 #include "util.h"
 
@@ -329,81 +331,31 @@ int archive_state_read(const char *const *mirrors, const char *const *suites, si
 }
 
 int url_split(const char *url, char **ret_scheme, char **ret_host, char **ret_port, char **ret_path) {
-        const char *sep = strstr(url, "://");
-        if (!sep || sep == url)
-                return -EINVAL;
-        _cleanup_free_ char *scheme = strndup(url, sep - url);
-        const char *h = sep + 3;
-        size_t hl = strcspn(h, "/");
-        _cleanup_free_ char *hostport = strndup(h, hl);
-        _cleanup_free_ char *path = strdup(h[hl] ? h + hl : "/");
-        if (!scheme || !hostport || !path)
-                return -ENOMEM;
-        if (strchr(hostport, '@'))
-                return -EINVAL; /* credentials in a mirror URL: not supported */
-        _cleanup_free_ char *host = NULL, *port = NULL;
-        if (hostport[0] == '[') {
-                char *close = strchr(hostport, ']');
-                if (!close)
-                        return -EINVAL;
-                host = strndup(hostport + 1, close - hostport - 1);
-                if (close[1] == ':')
-                        port = strdup(close + 2);
-        } else {
-                char *colon = strrchr(hostport, ':');
-                host = colon ? strndup(hostport, colon - hostport) : strdup(hostport);
-                if (colon)
-                        port = strdup(colon + 1);
-        }
-        if (!host)
-                return -ENOMEM;
-        if (!port)
-                port = strdup(streq(scheme, "https") ? "443" : "80");
-        if (!port)
-                return -ENOMEM;
-        if (!streq(scheme, "file") && (isempty(host) || isempty(port) || strspn(port, "0123456789") != strlen(port)))
-                return -EINVAL;
-        *ret_scheme = TAKE_PTR(scheme);
-        *ret_host = TAKE_PTR(host);
-        *ret_port = TAKE_PTR(port);
-        *ret_path = TAKE_PTR(path);
+        _cleanup_(url_done) struct url u = {};
+        int r = url_parse(url, &u);
+        if (r < 0)
+                return r;
+        *ret_scheme = TAKE_PTR(u.scheme);
+        *ret_host = TAKE_PTR(u.host);
+        *ret_port = TAKE_PTR(u.port);
+        *ret_path = TAKE_PTR(u.path);
         return 0;
 }
 
 static int connect_timeout(const char *host, const char *port, int timeout_ms, char **ret_reason) {
-        struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *ai = NULL;
-        int g = getaddrinfo(host, port, &hints, &ai);
-        if (g != 0) {
-                *ret_reason = strprintf("cannot resolve %s: %s", host, gai_strerror(g));
-                return -EHOSTUNREACH;
+        struct addrinfo *ai = NULL;
+        int fd = -1, r = net_resolve(host, port, AF_UNSPEC, SOCK_STREAM, &ai);
+        if (r < 0) {
+                *ret_reason = strprintf("cannot resolve %s: %s", host, strerror(-r));
+                return r;
         }
-        int r = -EHOSTUNREACH;
-        for (struct addrinfo *a = ai; a; a = a->ai_next) {
-                int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
-                if (fd < 0) {
-                        r = -errno;
-                        continue;
-                }
-                if (connect(fd, a->ai_addr, a->ai_addrlen) < 0 && errno != EINPROGRESS) {
-                        r = -errno;
-                        close(fd);
-                        continue;
-                }
-                struct pollfd p = { .fd = fd, .events = POLLOUT };
-                int n = poll(&p, 1, timeout_ms);
-                int err = 0;
-                socklen_t el = sizeof err;
-                if (n == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0) {
-                        freeaddrinfo(ai);
-                        return fd;
-                }
-                r = n == 0 ? -ETIMEDOUT : n < 0 ? -errno : -(err ? err : EIO);
-                close(fd);
-        }
+        r = net_connect_addrinfo(ai, timeout_ms, &fd);
         freeaddrinfo(ai);
-        free(*ret_reason);
-        *ret_reason = strprintf("cannot connect to %s port %s: %s", host, port, strerror(-r));
-        return r;
+        if (r < 0) {
+                *ret_reason = strprintf("cannot connect to %s port %s: %s", host, port, strerror(-r));
+                return r;
+        }
+        return fd;
 }
 
 int mirror_probe(const char *mirror, const char *suite, int timeout_ms, char **ret_reason) {

@@ -6,9 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include "gpt.h"
 #include "log.h"
 #include "parse.h"
+#include "process.h"
 #include "progress.h"
 #include "repro.h"
 #include "spawn-run.h"
@@ -303,33 +302,14 @@ char *repro_locate_in_disk(const char *path, uint64_t offset) {
 /* One build as a child process of ours (the same binary), with our stdout and stderr: its progress
  * shows as it happens. On an interrupt it gets SIGTERM and cleans up after itself. */
 static int run_build(char **argv) {
-        pid_t parent = getpid();
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                /* If we are killed, the build is told to stop and clean up after itself. */
-                (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
-                if (getppid() != parent)
-                        _exit(127);
-                execv("/proc/self/exe", argv);
-                _exit(127);
-        }
-        int status;
-        bool forwarded = false;
-        while (waitpid(pid, &status, 0) < 0) {
-                if (errno != EINTR)
-                        return -errno;
-                if (interrupted() && !forwarded) {
-                        (void) kill(pid, SIGTERM);
-                        forwarded = true;
-                }
-        }
-        if (forwarded || interrupted())
-                return -EINTR;
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        struct proc_opts o = PROC_OPTS_INIT;
+        o.program = "/proc/self/exe";
+        o.in = PROC_IN_INHERIT;
+        o.pdeath_signal = SIGTERM; /* if we are killed, the build is told to stop and clean up */
+        o.cancel = &build_interrupted;
+        o.stop_grace_ms = 30 * 60 * 1000;
+        int r = proc_run((const char *const *) argv, &o, NULL, NULL);
+        return interrupted() ? -EINTR : r;
 }
 
 /* The one host directory a build made in dir. */

@@ -42,13 +42,15 @@ struct spawn_opts {
         int log_fd;
         size_t tail_lines; /* default 15 */
         const char *cwd;   /* working directory of the child (after any chroot); NULL = ours */
+        bool uninterruptible; /* cleanup: runs to its end even after an interrupt */
 };
 
 #define SPAWN_OPTS_INIT { .log_fd = -1 }
 
-/* Run argv[0] (searched in PATH) and wait for it. Returns the exit status (0..255, 128+signal if
- * it was killed), or a negative errno if it could not be run, and -EINTR if the build was
- * interrupted (the child's process group then gets SIGTERM, then SIGKILL after 5 s).
+/* Run argv[0] (searched in PATH) with common/process.c and wait for it. Returns the exit status
+ * (0..255, 128+signal if it was killed), -ENOENT if there is no such program, another negative
+ * errno if it could not be run, and -EINTR if the build was interrupted (the child's process group
+ * then gets SIGTERM, then SIGKILL after 5 s).
  * ret_tail (optional) gets the last lines of its output; ret_stdout (with capture_stdout) gets
  * its stdout. Both are written whenever the child ran, also on a non-zero exit. */
 int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **ret_tail, char **ret_stdout);

@@ -229,6 +229,38 @@ int opendir_dup(int dirfd, DIR **ret) {
         return 0;
 }
 
+static int copy_rw(int in, int out) {
+        char buf[65536];
+        for (;;) {
+                ssize_t n = read(in, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : 0;
+                for (ssize_t off = 0; off < n;) {
+                        ssize_t w = write(out, buf + off, n - off);
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w <= 0)
+                                return w < 0 ? -errno : -EIO;
+                        off += w;
+                }
+        }
+}
+
+int copy_bytes(int in, int out) {
+        for (;;) {
+                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                /* Across filesystems on older kernels, or from a pipe or a special file. */
+                if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
+                        return copy_rw(in, out);
+                if (n <= 0)
+                        return n < 0 ? -errno : 0;
+        }
+}
+
 int pread_exact(int fd, void *buf, size_t n, uint64_t off) {
         for (size_t done = 0; done < n;) {
                 ssize_t k = pread(fd, (uint8_t *) buf + done, n - done, (off_t) (off + done));

@@ -33,6 +33,10 @@ int open_beneath(const char *top, const char *rel, int flags);
 /* A DIR stream over a duplicate of dirfd, so the caller keeps (and still closes) its own fd. */
 int opendir_dup(int dirfd, DIR **ret);
 
+/* Copy everything from in (at its offset) to out, to the end of in: copy_file_range() where the
+ * kernel and filesystems allow it, read/write otherwise. 0 or -errno. */
+int copy_bytes(int in, int out);
+
 /* pread/pwrite of exactly n bytes at off (EINTR retried); a short read (end of file) is -EIO. */
 int pread_exact(int fd, void *buf, size_t n, uint64_t off);
 int pwrite_exact(int fd, const void *buf, size_t n, uint64_t off);

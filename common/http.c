@@ -19,60 +19,29 @@
 #include <openssl/x509v3.h>
 
 #include "cleanup.h"
+#include "connect.h"
 #include "http.h"
 #include "lib-cleanup.h"
 #include "macro.h"
+#include "url.h"
 #include "util.h"
 
 #define HEADER_MAX (16 * 1024)
 #define REDIRECTS_MAX 5
 
+/* http:// (and https:// when allowed) URLs only, through the one parser (common/url.c). */
 static int parse_url(const char *url, bool allow_https, bool *ret_tls, char **ret_host, char **ret_port,
                      char **ret_path) {
-        if (!url)
-                return -EINVAL;
-        bool tls = strncasecmp(url, "https://", 8) == 0;
-        if (tls && !allow_https)
+        _cleanup_(url_done) struct url u = {};
+        int r = url_parse(url, &u);
+        if (r < 0)
+                return r;
+        bool tls = streq(u.scheme, "https");
+        if ((tls && !allow_https) || (!tls && !streq(u.scheme, "http")))
                 return -EPROTONOSUPPORT;
-        if (!tls && strncasecmp(url, "http://", 7) != 0)
-                return strstr(url, "://") ? -EPROTONOSUPPORT : -EINVAL;
-        const char *h = url + (tls ? 8 : 7), *end = h + strcspn(h, "/?#");
-        const char *hend, *port = NULL;
-        if (*h == '[') {
-                const char *rb = memchr(h, ']', end - h);
-                if (!rb)
-                        return -EINVAL;
-                hend = rb + 1;
-                if (hend < end && *hend == ':')
-                        port = hend + 1;
-                else if (hend != end)
-                        return -EINVAL;
-                h++;
-                hend = rb;
-        } else {
-                const char *colon = memchr(h, ':', end - h);
-                hend = colon ? colon : end;
-                if (colon)
-                        port = colon + 1;
-        }
-        if (hend == h || memchr(h, '@', end - h))
-                return -EINVAL; /* no user info: credentials do not belong in a kickstart URL */
-        _cleanup_free_ char *host = strndup(h, hend - h);
-        _cleanup_free_ char *p = port ? strndup(port, end - port) : strdup(tls ? "443" : "80");
-        _cleanup_free_ char *path = *end == '/' ? strdup(end) : strprintf("/%s", end);
-        if (!host || !p || !path)
-                return -ENOMEM;
-        if (!*p || strspn(p, "0123456789") != strlen(p) || strlen(p) > 5 || atol(p) < 1 || atol(p) > 65535)
-                return -EINVAL;
-        char *hash = strchr(path, '#');
-        if (hash)
-                *hash = '\0';
-        for (const char *c = path; *c; c++)
-                if ((unsigned char) *c <= ' ' || *c == 0x7f)
-                        return -EINVAL; /* would split the request line */
-        *ret_host = TAKE_PTR(host);
-        *ret_port = TAKE_PTR(p);
-        *ret_path = TAKE_PTR(path);
+        *ret_host = TAKE_PTR(u.host);
+        *ret_port = TAKE_PTR(u.port);
+        *ret_path = TAKE_PTR(u.path);
         if (ret_tls)
                 *ret_tls = tls;
         return 0;
@@ -99,42 +68,6 @@ static int wait_fd(int fd, short events, int ms) {
         }
 }
 
-static int connect_to(const char *host, const char *port, int ms, int *ret_fd) {
-        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
-        int g = getaddrinfo(host, port, &hints, &ai);
-        if (g != 0)
-                return g == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
-        int r = -ECONNREFUSED;
-        for (struct addrinfo *a = ai; a; a = a->ai_next) {
-                _cleanup_close_ int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-                if (fd < 0) {
-                        r = -errno;
-                        continue;
-                }
-                if (connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
-                        if (errno != EINPROGRESS) {
-                                r = -errno;
-                                continue;
-                        }
-                        r = wait_fd(fd, POLLOUT, ms);
-                        if (r < 0)
-                                continue;
-                        int err = 0;
-                        socklen_t len = sizeof(err);
-                        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-                                err = errno;
-                        if (err) {
-                                r = -err;
-                                continue;
-                        }
-                }
-                freeaddrinfo(ai);
-                *ret_fd = TAKE_FD(fd);
-                return 0;
-        }
-        freeaddrinfo(ai);
-        return r;
-}
 
 /* Wait for what OpenSSL asked for after a WANT_READ/WANT_WRITE; other errors end the connection. */
 static int tls_wait(SSL *ssl, int fd, int ret, int ms) {
@@ -512,7 +445,7 @@ static int exchange(const char *url, const struct http_options *o, const struct 
                 return r;
         int ms = timeout_ms(o);
         _cleanup_close_ int fd = -EBADF;
-        if ((r = connect_to(host, port, ms, &fd)) < 0)
+        if ((r = net_connect(host, port, AF_UNSPEC, ms, &fd)) < 0)
                 return r;
         _cleanup_(ssl_ctx_freep) SSL_CTX *ctx = NULL;
         _cleanup_(ssl_freep) SSL *ssl = NULL;

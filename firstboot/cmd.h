@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Run a program for a join step and wait for it. When input is given it is written to the
+/* Run a program (with common/process.c) and wait for it. When input is given it is written to the
  * program's stdin through a pipe (how a one-time password reaches ipa-client-install without
  * showing in ps), and the pipe is closed after it; otherwise stdin is /dev/null. stdout and stderr
  * stay the caller's (the console and the journal under the unit). Returns -ENOENT if the program

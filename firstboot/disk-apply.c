@@ -11,13 +11,13 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "cleanup.h"
 #include "disk-apply.h"
 #include "fileio.h"
 #include "lib-cleanup.h"
 #include "log.h"
+#include "process.h"
 #include "util.h"
 
 /* ---- helpers --------------------------------------------------------------------------------------- */
@@ -44,44 +44,16 @@ static PedExceptionOption ped_handler(PedException *ex) {
 
 /* Run argv, stdout to /dev/null (mkfs is chatty), stderr kept for the console. */
 static int run_argv(char *const argv[]) {
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-                if (fd >= 0)
-                        dup2(fd, STDOUT_FILENO);
-                execvp(argv[0], argv);
-                _exit(127);
-        }
-        int st;
-        while (waitpid(pid, &st, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-                return 0;
-        if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-                return -ENOENT;
-        return -EIO;
-}
-
-static bool have_program(const char *name) {
-        _cleanup_free_ char *path = strdup(getenv("PATH") ?: "/usr/sbin:/usr/bin:/sbin:/bin");
-        if (!path)
-                return false;
-        char *save = NULL;
-        for (char *d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-                _cleanup_free_ char *p = strprintf("%s/%s", d, name);
-                if (p && access(p, X_OK) == 0)
-                        return true;
-        }
-        return false;
+        struct proc_opts o = PROC_OPTS_INIT;
+        o.out = PROC_OUT_NULL;
+        int r = proc_run((const char *const *) argv, &o, NULL, NULL);
+        return r <= 0 ? r : -EIO;
 }
 
 /* Wait for udev to finish with the events our writes caused. Without a running udevd (a
  * container, an initramfs without it) there is nothing to wait for. */
 static void udev_settle(void) {
-        if (access("/run/udev/control", F_OK) < 0 || !have_program("udevadm"))
+        if (access("/run/udev/control", F_OK) < 0 || !proc_have_program("udevadm"))
                 return;
         char *argv[] = { (char *) "udevadm", (char *) "settle", (char *) "--timeout=60", NULL };
         int r = run_argv(argv);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "connect.h"
 #include "join.h"
 #include "parse.h"
 #include "util.h"
@@ -155,15 +156,7 @@ int join_retry(int (*probe)(void *userdata), void *userdata, unsigned bound_sec,
 /* ---- probes ------------------------------------------------------------------------------------------- */
 
 static int resolve(const char *host, const char *service, int socktype, struct addrinfo **ret) {
-        struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = socktype };
-        int e = getaddrinfo(host, service, &hints, ret);
-        if (e == 0)
-                return 0;
-        if (e == EAI_SYSTEM)
-                return -errno;
-        if (e == EAI_MEMORY)
-                return -ENOMEM;
-        return -EHOSTUNREACH; /* no such name, or no answer from the resolver */
+        return net_resolve(host, service, AF_INET, socktype, ret);
 }
 
 int join_probe_resolve(const char *name) {
@@ -187,28 +180,8 @@ static int wait_fd(int fd, short events, unsigned timeout_ms) {
 int join_probe_tcp(const char *host, uint16_t port, unsigned timeout_ms) {
         char svc[8];
         snprintf(svc, sizeof svc, "%u", port);
-        struct addrinfo *ai = NULL;
-        int r = resolve(host, svc, SOCK_STREAM, &ai);
-        if (r < 0)
-                return r;
-        _cleanup_close_ int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0) {
-                freeaddrinfo(ai);
-                return -errno;
-        }
-        r = connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 ? -errno : 0;
-        freeaddrinfo(ai);
-        if (r == -EINPROGRESS) {
-                r = wait_fd(fd, POLLOUT, timeout_ms);
-                if (r < 0)
-                        return r;
-                int err = 0;
-                socklen_t len = sizeof err;
-                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-                        return -errno;
-                r = -err;
-        }
-        return r;
+        _cleanup_close_ int fd = -1;
+        return net_connect(host, svc, AF_INET, (int) timeout_ms, &fd);
 }
 
 int join_probe_ntp(const char *server, unsigned timeout_ms) {

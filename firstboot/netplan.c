@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -11,6 +10,7 @@
 #include "fileio.h"
 #include "netplan.h"
 #include "parse.h"
+#include "process.h"
 #include "util.h"
 
 static int link_name_cmp(const void *a, const void *b) {
@@ -283,18 +283,6 @@ int netplan_persist(int root_fd, const struct net_plan *p, struct netplan_persis
 }
 
 int netplan_generate(const char *root_dir) {
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                execlp("netplan", "netplan", "generate", "--root-dir", root_dir, (char *) NULL);
-                _exit(127);
-        }
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status) == 127 ? -ENOENT : WEXITSTATUS(status);
-        return -ECHILD;
+        const char *argv[] = { "netplan", "generate", "--root-dir", root_dir, NULL };
+        return proc_run(argv, NULL, NULL, NULL);
 }

@@ -26,6 +26,7 @@
 
 #include "apps.h"
 #include "cleanup.h"
+#include "connect.h"
 #include "cmd.h"
 #include "db-wiring.h"
 #include "http.h"
@@ -147,24 +148,8 @@ static int systemctl(const struct services_ctx *c, const char *verb, const char 
 /* ---- is it there, does it answer --------------------------------------------------------------- */
 
 static int tcp_connect(const struct sockaddr *sa, socklen_t len, unsigned timeout_ms) {
-        _cleanup_close_ int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, sa, len) == 0)
-                return 0;
-        if (errno != EINPROGRESS)
-                return -errno;
-        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-        int n = poll(&pfd, 1, (int) timeout_ms);
-        if (n < 0)
-                return -errno;
-        if (n == 0)
-                return -ETIMEDOUT;
-        int err = 0;
-        socklen_t el = sizeof err;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
-                return -errno;
-        return -err;
+        _cleanup_close_ int fd = -1;
+        return net_connect_addr(sa, len, (int) timeout_ms, &fd);
 }
 
 /* Connect to addr:port until it accepts or the bound passes (a service needs a moment after
@@ -202,15 +187,14 @@ static char *source_host(const struct service_spec *s) {
 
 /* Can we open a connection to host:port within the bound? Name resolution is part of it. */
 static int probe_port(const char *host, const char *port, unsigned timeout_sec, char **ret_why) {
-        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-        int g = getaddrinfo(host, port, &hints, &ai);
-        if (g != 0) {
-                *ret_why = strprintf("name does not resolve: %s", gai_strerror(g));
-                return -EHOSTUNREACH;
+        struct addrinfo *ai = NULL;
+        int r = net_resolve(host, port, AF_UNSPEC, SOCK_STREAM, &ai);
+        if (r < 0) {
+                *ret_why = strprintf("name does not resolve: %s", strerror(-r));
+                return r;
         }
-        int r = -EHOSTUNREACH;
-        for (struct addrinfo *a = ai; a && r < 0; a = a->ai_next)
-                r = tcp_connect(a->ai_addr, a->ai_addrlen, timeout_sec * 1000);
+        _cleanup_close_ int fd = -1;
+        r = net_connect_addrinfo(ai, (int) (timeout_sec * 1000), &fd);
         freeaddrinfo(ai);
         if (r < 0)
                 *ret_why = strprintf("port %s: %s", port, strerror(-r));

@@ -299,6 +299,12 @@ static void test_url_split(void **state) {
         assert_int_equal(url_split("deb.debian.org/debian", &s, &h, &p, &path), -EINVAL);
         assert_int_equal(url_split("http://host:port/x", &s, &h, &p, &path), -EINVAL);
         assert_int_equal(url_split("http://user:pw@host/x", &s, &h, &p, &path), -EINVAL);
+        /* A local mirror: no host, and its path kept whole. */
+        assert_int_equal(url_split("file:///srv/mirror a", &s, &h, &p, &path), 0);
+        assert_string_equal(s, "file");
+        assert_string_equal(h, "");
+        assert_string_equal(path, "/srv/mirror a");
+        free(s), free(h), free(p), free(path);
 }
 
 static void test_mirror_probe_unreachable(void **state) {
@@ -598,7 +604,7 @@ static void test_spawn(void **state) {
         assert_string_equal(t2, "err");
 
         const char *missing[] = { "/nonexistent/tool", NULL };
-        assert_int_equal(spawn_run(missing, NULL, NULL, NULL), 127);
+        assert_int_equal(spawn_run(missing, NULL, NULL, NULL), -ENOENT);
 
         const char *envtest[] = { "sh", "-c", "test \"$FOO\" = bar && test -z \"$TMPDIR_LEAK\"", NULL };
         const char *env[] = { "FOO=bar", NULL };

@@ -95,10 +95,43 @@ static void test_open_beneath(void **state) {
         assert_int_equal(system(rm), 0);
 }
 
+/* copy_bytes: a file to a file (copy_file_range), and a pipe to a file (the read/write fallback). */
+static void test_copy_bytes(void **state) {
+        char a[] = "/tmp/test-fileio-a.XXXXXX", b[] = "/tmp/test-fileio-b.XXXXXX";
+        int in = mkstemp(a), out = mkstemp(b);
+        assert_true(in >= 0 && out >= 0);
+        static char data[200000];
+        for (size_t i = 0; i < sizeof data; i++)
+                data[i] = (char) (i * 7);
+        assert_int_equal(write(in, data, sizeof data), sizeof data);
+        assert_int_equal(lseek(in, 0, SEEK_SET), 0);
+        assert_int_equal(copy_bytes(in, out), 0);
+        static char back[sizeof data];
+        assert_int_equal(pread(out, back, sizeof back, 0), sizeof data);
+        assert_memory_equal(back, data, sizeof data);
+
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        assert_int_equal(write(p[1], "piped\n", 6), 6);
+        close(p[1]);
+        assert_int_equal(ftruncate(out, 0), 0);
+        assert_int_equal(lseek(out, 0, SEEK_SET), 0);
+        assert_int_equal(copy_bytes(p[0], out), 0);
+        char small[8] = "";
+        assert_int_equal(pread(out, small, sizeof small - 1, 0), 6);
+        assert_string_equal(small, "piped\n");
+        close(p[0]);
+        close(in);
+        close(out);
+        unlink(a);
+        unlink(b);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_prepared_name_sees_nothing),
                 cmocka_unit_test(test_open_beneath),
+                cmocka_unit_test(test_copy_bytes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
