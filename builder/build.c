@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "hygiene.h"
+#include "layer-tree.h"
 #include "image.h"
 #include "installer.h"
 #include "layer.h"
@@ -731,6 +732,7 @@ static int build_run(struct build_ctx *ctx, const char *unit_path, int *remover)
         }
         /* The tree is in the image now: remove it while the qcow2 is made and the outputs hashed
          * (unless RACKSTACK_KEEP_WORK=1 asks to keep it for inspection). */
+        layer_tree_release(ctx); /* the layer's overlay goes first: rm then finds an empty directory */
         if (!streq(strempty(getenv("RACKSTACK_KEEP_WORK")), "1")) {
                 const char *rm[] = { "rm", "-rf", "--one-file-system", "--", ctx->tree_dir, NULL };
                 *remover = spawn_start(rm);
@@ -1222,6 +1224,7 @@ finish:
         /* RACKSTACK_KEEP_WORK=1 keeps the work tree for inspection (tests, debugging). */
         if (remover > 0)
                 (void) spawn_wait(remover);
+        layer_tree_release(&ctx);
         const char *keep = getenv("RACKSTACK_KEEP_WORK");
         if (ctx.work_dir && keep && streq(keep, "1")) {
                 log_notice("Keeping the work directory %s (RACKSTACK_KEEP_WORK=1)", ctx.work_dir);
