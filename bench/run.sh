@@ -3,6 +3,8 @@
 # same package set (linux-image-amd64 systemd-sysv udev openssh-server, minbase, no Recommends):
 # rackstack builds the role in bench/profiles/, mkosi a gpt_ext4 bootable image of bookworm.
 #   bench/run.sh [build] [boot]           (both by default; boot needs build's images)
+#   bench/run.sh rackstack|mkosi          one side of build alone (to debug it; the table takes the
+#                                         newest figure of each, so ratios may then mix two goes)
 # Measured, each with the machine's load average when it was taken:
 #   cold build       empty caches for both (rackstack: a new --cache; mkosi: -ff -i --cache-initrd)
 #   overlay rebuild  rackstack: one overlay file changed; mkosi: one mkosi.extra file changed, -f -i
@@ -213,10 +215,12 @@ rc=0
 for w in $what; do
         case $w in
         build) : >"$FIG"; rackstack_run || rc=1; mkosi_run || rc=1 ;;
+        rackstack) rackstack_run || rc=1 ;;
+        mkosi) mkosi_run || rc=1 ;;
         boot)
                 boot_login rackstack "$OUT/rs-warm/bench1/bench1.raw"
                 boot_login mkosi "$OUT/mkosi/out/image.raw" ;;
-        *) echo "unknown part $w (build, boot)"; exit 2 ;;
+        *) echo "unknown part $w (build, boot, rackstack, mkosi)"; exit 2 ;;
         esac
 done
 table

@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -72,33 +71,12 @@ static int overlay_mount(struct build_ctx *ctx, const char *lower) {
         return 0;
 }
 
-/* KEY.tree.tmp.PID of a build that died (SIGKILL, power loss) is removed by the next one. */
-static void remove_dead_temporaries(const char *tree) {
-        _cleanup_free_ char *dir = strdup(tree);
-        char *slash = dir ? strrchr(dir, '/') : NULL;
-        if (!slash)
-                return;
-        *slash = 0;
-        _cleanup_free_ char *prefix = strprintf("%s.tmp.", slash + 1);
-        _cleanup_closedir_ DIR *d = prefix ? opendir(dir) : NULL;
-        struct dirent *de;
-        while (d && (de = readdir(d))) {
-                if (!startswith(de->d_name, prefix))
-                        continue;
-                pid_t pid = (pid_t) strtol(de->d_name + strlen(prefix), NULL, 10);
-                if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH)
-                        continue;
-                _cleanup_free_ char *p = strprintf("%s/%s", dir, de->d_name);
-                if (p)
-                        (void) remove_tree(p);
-        }
-}
-
-/* Unpack e's tarball (checking its sum) into KEY.tree, published by rename: a tree that exists
- * is complete. Two builds racing both unpack; the first rename wins and the other uses it. */
-static int tree_make(const struct cache_entry *e, const char *tree) {
-        remove_dead_temporaries(tree);
-        _cleanup_free_ char *tmp = strprintf("%s.tmp.%d", tree, (int) getpid());
+/* Unpack e's tarball (checking its sum) in the work directory, then publish it as KEY.tree by
+ * rename (the work directory is in the cache: one filesystem): a tree that exists is complete, and
+ * what a killed build leaves is in its work directory, which the next build removes. Two builds
+ * racing both unpack; the first rename wins and the other uses it. */
+static int tree_make(struct build_ctx *ctx, const struct cache_entry *e, const char *tree) {
+        _cleanup_free_ char *tmp = strprintf("%s/layer-tree", ctx->work_dir);
         if (!tmp)
                 return -ENOMEM;
         if (mkdir(tmp, 0755) < 0)
@@ -127,7 +105,7 @@ int layer_tree_mount(struct build_ctx *ctx, struct cache_entry *e) {
         struct stat st;
         if (stat(tree, &st) < 0) {
                 stage_note("layer", "unpacking the layer once into %s", tree);
-                int r = tree_make(e, tree);
+                int r = tree_make(ctx, e, tree);
                 if (r < 0)
                         return r;
         }
