@@ -3,8 +3,10 @@
 # same package set (linux-image-amd64 systemd-sysv udev openssh-server, minbase, no Recommends):
 # rackstack builds the role in bench/profiles/, mkosi a gpt_ext4 bootable image of bookworm.
 #   bench/run.sh [build] [boot]           (both by default; boot needs build's images)
-#   bench/run.sh rackstack|mkosi          one side of build alone (to debug it; the table takes the
-#                                         newest figure of each, so ratios may then mix two goes)
+#   bench/run.sh PART...                  parts of build alone: rackstack-cold rackstack-rebuild
+#                                         mkosi-cold mkosi-rebuild (to debug one; the table takes the
+#                                         newest figure of each, so its ratios may then mix two goes)
+# The two boots run at the same time, so both see the same load.
 # Measured, each with the machine's load average when it was taken:
 #   cold build       empty caches for both (rackstack: a new --cache; mkosi: -ff -i --cache-initrd)
 #   overlay rebuild  rackstack: one overlay file changed; mkosi: one mkosi.extra file changed, -f -i
@@ -58,15 +60,20 @@ rackstack_build() { # out-dir
         RACKSTACK_DATADIR=$OUT/data $NICE "$B" build it --profiles "$SRC/bench/profiles" --base debian-12 --format raw \
                 --cache "$OUT/rs-cache" --out "$1" --firstboot "$O/rackstack-firstboot" >"$1.log" 2>&1
 }
-rackstack_run() {
+rackstack_cold() {
         echo "rackstack-build: cold (empty cache $OUT/rs-cache)"
         rm -rf "$OUT/rs-cache" "$OUT/rs-cold" "$OUT/rs-warm"
         rackstack_data
         local l t0 t; l=$(load); t0=$(now)
         rackstack_build "$OUT/rs-cold" || { echo "rackstack cold build failed: $OUT/rs-cold.log"; return 1; }
         t=$(since "$t0"); figure cold-build-s rackstack "$t" "$l"
+}
+rackstack_rebuild() {
+        echo "rackstack-build: rebuild after an overlay change"
+        [ -d "$OUT/data" ] || rackstack_data
+        rm -rf "$OUT/rs-warm"
         echo "rackstack bench $(date +%s)" >"$OUT/data/overlays/it/etc/motd"
-        l=$(load); t0=$(now)
+        local l t0 t; l=$(load); t0=$(now)
         rackstack_build "$OUT/rs-warm" || { echo "rackstack rebuild failed: $OUT/rs-warm.log"; return 1; }
         t=$(since "$t0"); figure overlay-rebuild-s rackstack "$t" "$l"
         grep -E '^\[ *[0-9.]+s\]' "$OUT/rs-warm.log" | sed 's/^/    | /'
@@ -160,7 +167,7 @@ mkosi_build() { # log, mkosi options...
         rm -rf /run/systemd/nspawn/locks /run/systemd/nspawn/propagate 2>/dev/null
         return $rc
 }
-mkosi_run() {
+mkosi_cold() {
         if ! command -v mkosi >/dev/null || ! command -v mcopy >/dev/null || ! command -v mkfs.fat >/dev/null; then
                 echo "installing mkosi, mtools, dosfstools from the Debian archive"
                 apt-get install -y -q --no-install-recommends mkosi mtools dosfstools >"$OUT/apt.log" 2>&1 ||
@@ -172,8 +179,11 @@ mkosi_run() {
         local l t0 t; l=$(load); t0=$(now)
         mkosi_build "$OUT/mkosi/cold.log" -ff -i --cache-initrd || { echo "mkosi cold build failed: $OUT/mkosi/cold.log"; return 1; }
         t=$(since "$t0"); figure cold-build-s mkosi "$t" "$l"
+}
+mkosi_rebuild() {
+        echo "mkosi: rebuild after an mkosi.extra change (-f -i --cache-initrd)"
         echo "mkosi bench $(date +%s)" >"$OUT/mkosi/proj/mkosi.extra/etc/motd"
-        l=$(load); t0=$(now)
+        local l t0 t; l=$(load); t0=$(now)
         mkosi_build "$OUT/mkosi/warm.log" -f -i --cache-initrd || { echo "mkosi rebuild failed: $OUT/mkosi/warm.log"; return 1; }
         t=$(since "$t0"); figure overlay-rebuild-s mkosi "$t" "$l"
         figure raw-allocated-MiB mkosi "$(( $(allocated "$OUT/mkosi/out/image.raw") / 1048576 ))" "$(load)"
@@ -214,13 +224,19 @@ table() {
 rc=0
 for w in $what; do
         case $w in
-        build) : >"$FIG"; rackstack_run || rc=1; mkosi_run || rc=1 ;;
-        rackstack) rackstack_run || rc=1 ;;
-        mkosi) mkosi_run || rc=1 ;;
+        build)
+                : >"$FIG"
+                rackstack_cold && rackstack_rebuild || rc=1
+                mkosi_cold && mkosi_rebuild || rc=1 ;;
+        rackstack-cold) rackstack_cold || rc=1 ;;
+        rackstack-rebuild) rackstack_rebuild || rc=1 ;;
+        mkosi-cold) mkosi_cold || rc=1 ;;
+        mkosi-rebuild) mkosi_rebuild || rc=1 ;;
         boot)
-                boot_login rackstack "$OUT/rs-warm/bench1/bench1.raw"
-                boot_login mkosi "$OUT/mkosi/out/image.raw" ;;
-        *) echo "unknown part $w (build, boot, rackstack, mkosi)"; exit 2 ;;
+                boot_login rackstack "$OUT/rs-warm/bench1/bench1.raw" &
+                boot_login mkosi "$OUT/mkosi/out/image.raw" &
+                wait ;;
+        *) echo "unknown part $w (build, boot, rackstack-cold, rackstack-rebuild, mkosi-cold, mkosi-rebuild)"; exit 2 ;;
         esac
 done
 table
