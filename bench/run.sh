@@ -161,7 +161,7 @@ M
 mkosi_build() { # log, mkosi options...
         local log=$1; shift
         (cd "$OUT/mkosi/proj" && env -u TMPDIR ESPSHIM_STATE="$OUT/mkosi/espshim" SYSTEMD_RELAX_ESP_CHECKS=1 \
-                PATH="$OUT/mkosi/shim:$PATH" $NICE timeout 1800 mkosi --mirror="$MIRROR" "$@" build) >"$log" 2>&1
+                PATH="$OUT/mkosi/shim:$PATH" $NICE timeout 3600 mkosi --mirror="$MIRROR" "$@" build) >"$log" 2>&1
         local rc=$?
         # nspawn leaves its lock directories on a host whose /run is not its own.
         rm -rf /run/systemd/nspawn/locks /run/systemd/nspawn/propagate 2>/dev/null
