@@ -18,6 +18,7 @@
 #include "hygiene.h"
 #include "image.h"
 #include "installer.h"
+#include "layer-tree.h"
 #include "layer.h"
 #include "media.h"
 #include "log.h"
@@ -503,6 +504,7 @@ static int stage_installer(struct build_run *b) {
 /* The tree is in the image now: remove it while the qcow2 is made and the outputs hashed (unless
  * RACKSTACK_KEEP_WORK=1 asks to keep it for inspection). */
 static int stage_drop_tree(struct build_run *b) {
+        layer_tree_release(b->ctx); /* the layer's overlay goes first: rm then finds an empty directory */
         if (!streq(strempty(getenv("RACKSTACK_KEEP_WORK")), "1")) {
                 const char *rm[] = { "rm", "-rf", "--one-file-system", "--", b->ctx->tree_dir, NULL };
                 *b->remover = spawn_start(rm);
@@ -1061,6 +1063,7 @@ static void build_finish(struct build_ctx *ctx, int r, const char *log_path, int
         ctx->log_fd = -1;
         if (remover > 0)
                 (void) spawn_wait(remover);
+        layer_tree_release(ctx);
         /* RACKSTACK_KEEP_WORK=1 keeps the work tree for inspection (tests, debugging). */
         if (ctx->work_dir && streq(strempty(getenv("RACKSTACK_KEEP_WORK")), "1")) {
                 log_notice("Keeping the work directory %s (RACKSTACK_KEEP_WORK=1)", ctx->work_dir);

@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "layer-tree.h"
 #include "layer.h"
 #include "log.h"
 #include "progress.h"
@@ -200,6 +201,132 @@ static int empty_tree(struct build_ctx *ctx) {
         return RET_NERRNO(mkdir(ctx->tree_dir, 0755));
 }
 
+/* What the layer is made with besides its packages. Vendor repositories: which ones (and their
+ * keys) are part of the family, their signed state (InRelease) part of the key, as the archive's
+ * state is the base's. */
+static char *layer_options(struct build_ctx *ctx) {
+        _cleanup_free_ char *vendor_part = vendor_layer_key_part(ctx);
+        if (!vendor_part)
+                return NULL;
+        return *vendor_part ? strprintf("apt-get-chroot;no-recommends;vendor=%s", vendor_part)
+                            : strdup("apt-get-chroot;no-recommends");
+}
+
+/* Sets ctx->rootfs_key and ctx->layer_key. The base key is what rootfs_ensure() computes, got
+ * without building (no network needed); the layer's family is the role's packages, its key adds
+ * the base it is made on (and so the archive state). */
+static int layer_key(struct build_ctx *ctx, char **pkgs, const char *options, char **ret_family) {
+        int r = rootfs_ensure_key(ctx);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *family = cache_key("layer", NULL, ctx->base, ctx->mirror, pkgs, options);
+        char *key = family ? cache_key_at(family, ctx->rootfs_key, NULL) : NULL;
+        if (!key)
+                return -ENOMEM;
+        free(ctx->layer_key);
+        ctx->layer_key = key;
+        *ret_family = TAKE_PTR(family);
+        return 0;
+}
+
+/* The cached layer into the tree: its unpacked tree mounted under an overlay where that works
+ * (layer-tree.h), else the tarball unpacked. -EAGAIN: it was corrupt and is gone; try again. */
+static int layer_from_cache(struct build_ctx *ctx, struct cache_entry *layer, const char *family, size_t n_pkgs) {
+        uint64_t bytes = 0;
+        cache_entry_share(layer);
+        stage_start("layer", NULL);
+        int r = layer_tree_mount(ctx, layer);
+        bool mounted = r >= 0;
+        if (r == -EOPNOTSUPP)
+                r = unpack_entry(ctx, layer, "layer", &bytes);
+        else if (r == -EBADMSG) {
+                stage_note("layer", "dropping corrupt cache entry %s", layer->path);
+                cache_entry_discard(layer);
+        }
+        cache_entry_done(layer);
+        if (r == -EBADMSG)
+                return (r = empty_tree(ctx)) < 0 ? r : -EAGAIN;
+        if (r < 0)
+                return r;
+        cache_latest_update(ctx, "layer", family, ctx->layer_key);
+        /* The base's newest entry too, although it was not needed: an offline build finds the
+         * archive state there (and the base it replaces goes). */
+        cache_latest_update(ctx, "rootfs", ctx->rootfs_family, ctx->rootfs_key);
+        if (mounted)
+                stage_done("layer", 0, "cached %s layer (key %.12s, %zu packages), its tree mounted", ctx->profile->role,
+                           ctx->layer_key, n_pkgs);
+        else
+                stage_done("layer", bytes, "cached %s layer (key %.12s, %zu packages), %.0f MiB unpacked",
+                           ctx->profile->role, ctx->layer_key, n_pkgs, bytes / 1048576.0);
+        return 0;
+}
+
+/* The base (cached or built) unpacked into the tree. -EAGAIN: it was corrupt and is gone. */
+static int base_unpack(struct build_ctx *ctx) {
+        struct cache_entry base = CACHE_ENTRY_INIT;
+        uint64_t bytes = 0;
+        int r = rootfs_ensure(ctx, &base);
+        if (r < 0)
+                return r;
+        stage_start("unpack", NULL);
+        r = unpack_entry(ctx, &base, "unpack", &bytes);
+        cache_entry_done(&base);
+        if (r == -EBADMSG)
+                return (r = empty_tree(ctx)) < 0 ? r : -EAGAIN;
+        if (r < 0)
+                return r;
+        stage_done("rootfs", bytes, "base %s unpacked (key %.12s), %.0f MiB", ctx->base->name, ctx->rootfs_key,
+                   bytes / 1048576.0);
+        return 0;
+}
+
+/* apt's lists are dropped before caching: hygiene would anyway. */
+static void drop_apt_lists(struct build_ctx *ctx) {
+        _cleanup_free_ char *lists = strprintf("%s/var/lib/apt/lists", ctx->tree_dir);
+        _cleanup_free_ char *partial = strprintf("%s/var/lib/apt/lists/partial", ctx->tree_dir);
+        if (!lists || !partial)
+                return;
+        const char *rm[] = { "rm", "-rf", "--one-file-system", lists, NULL };
+        (void) spawn_run(rm, NULL, NULL, NULL);
+        (void) mkdir_parents_at(AT_FDCWD, lists, 0755);
+        (void) mkdir(partial, 0700);
+}
+
+/* Not cached: the base, then apt on top, cached as a tarball. The caller holds the layer's lock
+ * (exclusive) throughout, so a concurrent build of the same role waits and reuses it. */
+static int layer_build(struct build_ctx *ctx, struct cache_entry *layer, char **pkgs, const char *family) {
+        int r = base_unpack(ctx);
+        if (r < 0)
+                return r;
+        if (!pkgs[0]) {
+                stage_done("layer", 0, "no role packages");
+                return 0;
+        }
+        _cleanup_free_ char *list = strv_join(pkgs, " ");
+        stage_start("layer", "installing %s", strna(list));
+        r = build_mirror_check(ctx);
+        if (r >= 0)
+                r = install_role_packages(ctx, pkgs);
+        if (r >= 0 && interrupted())
+                r = -EINTR;
+        if (r < 0)
+                return r;
+        drop_apt_lists(ctx);
+        r = write_layer_tarball(ctx, layer);
+        if (r < 0)
+                return r;
+        struct stat st;
+        uint64_t size = stat(layer->path, &st) == 0 ? (uint64_t) st.st_size : 0;
+        /* The tree just made is the layer's tree: kept in the cache, the next build starts warm. */
+        r = layer_tree_adopt(ctx, layer);
+        if (r < 0 && r != -EOPNOTSUPP)
+                return r;
+        cache_latest_update(ctx, "layer", family, ctx->layer_key);
+        stage_done("layer", size, "%s layer built and cached (key %.12s, %.0f MiB tarball)", ctx->profile->role,
+                   ctx->layer_key, size / 1048576.0);
+        return 0;
+}
+
 int layer_stage(struct build_ctx *ctx) {
         _cleanup_strv_free_ char **pkgs = NULL;
         int r = layer_packages(ctx->profile, ctx->base->name, &pkgs);
@@ -207,118 +334,26 @@ int layer_stage(struct build_ctx *ctx) {
                 r = vendor_layer_packages(ctx, &pkgs);
         if (r < 0)
                 return r;
-        /* Vendor repositories: which ones (and their keys) are part of the family, their signed
-         * state (InRelease) part of the key, as the archive's state is the base's. */
-        _cleanup_free_ char *vendor_part = vendor_layer_key_part(ctx);
-        if (!vendor_part)
-                return -ENOMEM;
-        _cleanup_free_ char *options = *vendor_part ? strprintf("apt-get-chroot;no-recommends;vendor=%s", vendor_part)
-                                                    : strdup("apt-get-chroot;no-recommends");
+        _cleanup_free_ char *options = layer_options(ctx);
         if (!options)
                 return -ENOMEM;
 
         for (int attempt = 0; attempt < 2; attempt++) {
-                struct cache_entry base = CACHE_ENTRY_INIT, layer = CACHE_ENTRY_INIT;
-                uint64_t bytes = 0;
-
-                /* The base key is what rootfs_ensure() computes; get it without building (no
-                 * network needed). */
-                r = rootfs_ensure_key(ctx);
-                if (r < 0)
-                        return r;
-                /* The layer's family is the role's packages; its key adds the base it is made on
-                 * (and so the archive state). */
-                _cleanup_free_ char *family = cache_key("layer", NULL, ctx->base, ctx->mirror, pkgs, options);
-                _cleanup_free_ char *key = family ? cache_key_at(family, ctx->rootfs_key, NULL) : NULL;
-                if (!key)
-                        return -ENOMEM;
-                free(ctx->layer_key);
-                ctx->layer_key = strdup(key);
-                if (!ctx->layer_key)
-                        return -ENOMEM;
-
-                r = cache_entry_lock(ctx->cache_dir, "layer", key, &layer);
-                if (r < 0)
-                        return r;
-                if (cache_entry_present(&layer)) {
-                        cache_entry_share(&layer);
-                        stage_start("layer", NULL);
-                        r = unpack_entry(ctx, &layer, "layer", &bytes);
-                        cache_entry_done(&layer);
-                        if (r == -EBADMSG) {
-                                if ((r = empty_tree(ctx)) < 0)
-                                        return r;
-                                continue;
-                        }
-                        if (r < 0)
-                                return r;
-                        cache_latest_update(ctx, "layer", family, key);
-                        /* The base's newest entry too, although it was not needed: an offline
-                         * build finds the archive state there (and the base it replaces goes). */
-                        cache_latest_update(ctx, "rootfs", ctx->rootfs_family, ctx->rootfs_key);
-                        stage_done("layer", bytes, "cached %s layer (key %.12s, %zu packages), %.0f MiB unpacked",
-                                   ctx->profile->role, key, strv_length(pkgs), bytes / 1048576.0);
-                        return 0;
-                }
-
-                /* Not cached: base (cached or built), unpacked, then apt on top. The layer lock is
-                 * held throughout so a concurrent build of the same role waits and reuses it. */
-                r = rootfs_ensure(ctx, &base);
-                if (r < 0) {
-                        cache_entry_done(&layer);
-                        return r;
-                }
-                stage_start("unpack", NULL);
-                r = unpack_entry(ctx, &base, "unpack", &bytes);
-                cache_entry_done(&base);
-                if (r == -EBADMSG) {
-                        cache_entry_done(&layer);
-                        if ((r = empty_tree(ctx)) < 0)
-                                return r;
-                        continue;
-                }
-                if (r < 0) {
-                        cache_entry_done(&layer);
-                        return r;
-                }
-                stage_done("rootfs", bytes, "base %s unpacked (key %.12s), %.0f MiB", ctx->base->name,
-                           ctx->rootfs_key, bytes / 1048576.0);
-
-                if (!pkgs[0]) {
-                        cache_entry_done(&layer);
-                        stage_done("layer", 0, "no role packages");
-                        return 0;
-                }
-                _cleanup_free_ char *list = strv_join(pkgs, " ");
-                stage_start("layer", "installing %s", strna(list));
-                r = build_mirror_check(ctx);
+                struct cache_entry layer = CACHE_ENTRY_INIT;
+                _cleanup_free_ char *family = NULL;
+                r = layer_key(ctx, pkgs, options, &family);
                 if (r >= 0)
-                        r = install_role_packages(ctx, pkgs);
-                if (r >= 0 && interrupted())
-                        r = -EINTR;
-                if (r >= 0) {
-                        /* Lists and caches are dropped before caching: hygiene would anyway. */
-                        const char *rm[] = { "rm", "-rf", "--one-file-system", "var/lib/apt/lists", NULL };
-                        _cleanup_free_ char *lists = strprintf("%s/var/lib/apt/lists", ctx->tree_dir);
-                        if (lists) {
-                                rm[3] = lists;
-                                (void) spawn_run(rm, NULL, NULL, NULL);
-                                (void) mkdir_parents_at(AT_FDCWD, lists, 0755);
-                                _cleanup_free_ char *partial = strprintf("%s/partial", lists);
-                                if (partial)
-                                        (void) mkdir(partial, 0700);
-                        }
-                        r = write_layer_tarball(ctx, &layer);
-                }
-                struct stat st;
-                uint64_t size = r >= 0 && stat(layer.path, &st) == 0 ? (uint64_t) st.st_size : 0;
-                cache_entry_done(&layer);
+                        r = cache_entry_lock(ctx->cache_dir, "layer", ctx->layer_key, &layer);
                 if (r < 0)
                         return r;
-                cache_latest_update(ctx, "layer", family, key);
-                stage_done("layer", size, "%s layer built and cached (key %.12s, %.0f MiB tarball)",
-                           ctx->profile->role, key, size / 1048576.0);
-                return 0;
+                if (cache_entry_present(&layer))
+                        r = layer_from_cache(ctx, &layer, family, strv_length(pkgs));
+                else {
+                        r = layer_build(ctx, &layer, pkgs, family);
+                        cache_entry_done(&layer);
+                }
+                if (r != -EAGAIN)
+                        return r;
         }
         return log_error_errno(-EBADMSG, "The cache keeps yielding corrupt tarballs; remove %s", ctx->cache_dir);
 }

@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "keyring.h"
+#include "layer-tree.h"
 #include "log.h"
 #include "mirror.h"
 #include "outputs.h"
@@ -500,6 +501,7 @@ void cache_latest_update(struct build_ctx *ctx, const char *kind, const char *fa
                 stage_note("cache", "removing the out-of-date %s entry %.12s", kind, old_key);
         (void) unlink(sum);
         (void) unlink(tar);
+        layer_tree_remove(tar);
 }
 
 /* The archive state the keys are made with: the archive's as it is now, so a base cached before a

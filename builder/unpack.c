@@ -67,6 +67,80 @@ static int copy_data(struct archive *ar, struct archive *aw) {
         }
 }
 
+static int extract_failed(struct archive *ar, struct archive *aw, const struct hashing_reader *h, const char *name) {
+        if (h->error)
+                return h->error;
+        int err = archive_errno(aw) ? archive_errno(aw) : archive_errno(ar);
+        const char *msg = archive_error_string(aw) ? archive_error_string(aw) : archive_error_string(ar);
+        return log_error_errno(err == ENOSPC ? -ENOSPC : -EIO, "Failed to extract %s: %s%s", name, strna(msg),
+                               err == ENOSPC ? " (the disk is full)" : "");
+}
+
+/* Every entry of ar onto the disk (the working directory), then the directories' times and modes. */
+static int extract_entries(struct archive *ar, struct archive *aw, const struct hashing_reader *h, const char *tar_path,
+                           uint64_t *ret_bytes) {
+        uint64_t bytes = 0;
+        for (;;) {
+                struct archive_entry *e;
+                int a = archive_read_next_header(ar, &e);
+                if (a == ARCHIVE_EOF)
+                        break;
+                if (a < ARCHIVE_WARN)
+                        return h->error ? h->error
+                                        : log_error_errno(-EIO, "Failed to read %s: %s", tar_path, archive_error_string(ar));
+                const char *name = archive_entry_pathname(e);
+                if (archive_write_header(aw, e) < ARCHIVE_WARN)
+                        return extract_failed(ar, aw, &(struct hashing_reader) {}, name);
+                if (archive_entry_size(e) > 0) {
+                        if (copy_data(ar, aw) < ARCHIVE_WARN)
+                                return extract_failed(ar, aw, h, name);
+                        bytes += archive_entry_size(e);
+                }
+                if (archive_write_finish_entry(aw) < ARCHIVE_WARN)
+                        return log_error_errno(-EIO, "Failed to finish %s: %s", name, archive_error_string(aw));
+        }
+        /* Directory times and modes are set here, after their contents. */
+        if (archive_write_close(aw) != ARCHIVE_OK)
+                return log_error_errno(-EIO, "Failed to finish extraction: %s", archive_error_string(aw));
+        *ret_bytes = bytes;
+        return 0;
+}
+
+/* Hash what follows the end-of-archive marker too (the sum covers the whole file), and compare. */
+static int check_sum(int fd, EVP_MD_CTX *md, unsigned char *buf, size_t bufsz, const char *tar_path,
+                     const char *expected_sha256) {
+        for (;;) {
+                ssize_t n = read(fd, buf, bufsz);
+                if (n < 0 && errno == EINTR && !interrupted())
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                EVP_DigestUpdate(md, buf, n);
+        }
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned dl = 0;
+        EVP_DigestFinal_ex(md, d, &dl);
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+        hex_format(d, dl, hex);
+        if (!streq(hex, expected_sha256))
+                return log_error_errno(-EBADMSG, "%s is corrupt: sha256 %s, expected %s", tar_path, hex, expected_sha256);
+        return 0;
+}
+
+static struct archive *disk_writer(void) {
+        struct archive *aw = archive_write_disk_new();
+        if (!aw)
+                return NULL;
+        /* Owners by number only: the names in a Debian tarball mean nothing on the build host. */
+        int flags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
+                    ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+        archive_write_disk_set_options(aw, flags);
+        return aw;
+}
+
 int unpack_tarball(const char *tar_path, const char *dest_dir, const char *expected_sha256, uint64_t *ret_bytes) {
         _cleanup_close_ int fd = open(tar_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -90,17 +164,11 @@ int unpack_tarball(const char *tar_path, const char *dest_dir, const char *expec
         struct hashing_reader h = { .fd = fd, .md = md, .buf = buf, .bufsz = 1 << 20, .total = st.st_size };
 
         _cleanup_(archive_read_freep) struct archive *ar = archive_read_new();
-        _cleanup_(archive_write_freep) struct archive *aw = archive_write_disk_new();
+        _cleanup_(archive_write_freep) struct archive *aw = disk_writer();
         if (!ar || !aw)
                 return -ENOMEM;
         archive_read_support_format_tar(ar);
         archive_read_support_filter_all(ar);
-        /* Owners by number only: the names in a Debian tarball mean nothing on the build host. */
-        int flags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
-                    ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
-        archive_write_disk_set_options(aw, flags);
-
         if (archive_read_open(ar, &h, NULL, hr_read, NULL) != ARCHIVE_OK)
                 return log_error_errno(-EIO, "Failed to read %s: %s", tar_path, archive_error_string(ar));
 
@@ -113,77 +181,9 @@ int unpack_tarball(const char *tar_path, const char *dest_dir, const char *expec
         if (fchdir(destfd) < 0)
                 return -errno;
         uint64_t bytes = 0;
-        int r = 0;
-        for (;;) {
-                struct archive_entry *e;
-                int a = archive_read_next_header(ar, &e);
-                if (a == ARCHIVE_EOF)
-                        break;
-                if (a < ARCHIVE_WARN) {
-                        r = h.error ? h.error : log_error_errno(-EIO, "Failed to read %s: %s", tar_path,
-                                                                  archive_error_string(ar));
-                        goto finish;
-                }
-                const char *name = archive_entry_pathname(e);
-                a = archive_write_header(aw, e);
-                if (a < ARCHIVE_WARN) {
-                        int err = archive_errno(aw);
-                        r = log_error_errno(err == ENOSPC ? -ENOSPC : -EIO, "Failed to extract %s: %s%s", name,
-                                            archive_error_string(aw),
-                                            err == ENOSPC ? " (the disk is full)" : "");
-                        goto finish;
-                }
-                if (archive_entry_size(e) > 0) {
-                        a = copy_data(ar, aw);
-                        if (a < ARCHIVE_WARN) {
-                                int err = archive_errno(aw) ? archive_errno(aw) : archive_errno(ar);
-                                r = h.error ? h.error
-                                            : log_error_errno(err == ENOSPC ? -ENOSPC : -EIO,
-                                                              "Failed to extract %s: %s%s", name,
-                                                              archive_error_string(aw) ? archive_error_string(aw)
-                                                                                       : archive_error_string(ar),
-                                                              err == ENOSPC ? " (the disk is full)" : "");
-                                goto finish;
-                        }
-                        bytes += archive_entry_size(e);
-                }
-                a = archive_write_finish_entry(aw);
-                if (a < ARCHIVE_WARN) {
-                        r = log_error_errno(-EIO, "Failed to finish %s: %s", name, archive_error_string(aw));
-                        goto finish;
-                }
-        }
-        /* Directory times and modes are set here, after their contents. */
-        if (archive_write_close(aw) != ARCHIVE_OK) {
-                r = log_error_errno(-EIO, "Failed to finish extraction: %s", archive_error_string(aw));
-                goto finish;
-        }
-        /* Hash what follows the end-of-archive marker too: the sum covers the whole file. */
-        if (md) {
-                for (;;) {
-                        ssize_t n = read(fd, buf, 1 << 20);
-                        if (n < 0 && errno == EINTR && !interrupted())
-                                continue;
-                        if (n < 0) {
-                                r = -errno;
-                                goto finish;
-                        }
-                        if (n == 0)
-                                break;
-                        EVP_DigestUpdate(md, buf, n);
-                }
-                unsigned char d[EVP_MAX_MD_SIZE];
-                unsigned dl = 0;
-                EVP_DigestFinal_ex(md, d, &dl);
-                char hex[2 * EVP_MAX_MD_SIZE + 1];
-                hex_format(d, dl, hex);
-                if (!streq(hex, expected_sha256)) {
-                        r = log_error_errno(-EBADMSG, "%s is corrupt: sha256 %s, expected %s", tar_path, hex,
-                                            expected_sha256);
-                        goto finish;
-                }
-        }
-finish:
+        int r = extract_entries(ar, aw, &h, tar_path, &bytes);
+        if (r >= 0 && md)
+                r = check_sum(fd, md, buf, 1 << 20, tar_path, expected_sha256);
         progress_bar_end();
         if (fchdir(savedcwd) < 0 && r >= 0)
                 r = -errno;
@@ -192,6 +192,109 @@ finish:
         if (ret_bytes)
                 *ret_bytes = bytes;
         return 0;
+}
+
+/* The entry's name in the tarball ("./REL", "." for the top) and no owner names. Returns the
+ * path on disk it was read from (for its data), or NULL (out of memory). */
+static char *pack_entry_name(struct archive_entry *e, const char *src_dir) {
+        const char *p = archive_entry_sourcepath(e);
+        if (!p)
+                p = archive_entry_pathname(e);
+        size_t plen = strlen(src_dir);
+        const char *rel = p + (strneq(p, src_dir, plen) ? plen : 0);
+        while (*rel == '/')
+                rel++;
+        _cleanup_free_ char *name = strprintf("./%s", rel);
+        char *srcpath = strdup(p);
+        if (!name || !srcpath) {
+                free(srcpath);
+                return NULL;
+        }
+        archive_entry_set_pathname(e, *rel ? name : ".");
+        /* Names of the build host's users would be misleading; owners are numbers. */
+        archive_entry_set_uname(e, NULL);
+        archive_entry_set_gname(e, NULL);
+        return srcpath;
+}
+
+static int pack_file_data(struct archive *aw, const char *srcpath, char *buf, size_t bufsz, uint64_t *bytes) {
+        _cleanup_close_ int in = open(srcpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (in < 0)
+                return log_error_errno(-errno, "Failed to open %s: %m", srcpath);
+        for (;;) {
+                ssize_t n = read(in, buf, bufsz);
+                if (n < 0 && errno == EINTR && !interrupted())
+                        continue;
+                if (n < 0)
+                        return log_error_errno(-errno, "Failed to read %s: %m", srcpath);
+                if (n == 0)
+                        return 0;
+                if (archive_write_data(aw, buf, n) < 0) {
+                        int err = archive_errno(aw);
+                        return log_error_errno(err == ENOSPC ? -ENOSPC : -EIO, "Failed to write tarball: %s",
+                                               archive_error_string(aw));
+                }
+                *bytes += n;
+        }
+}
+
+/* One entry read from disk into the tarball: hard links resolved (the first one carries the data). */
+static int pack_one(struct archive *aw, struct archive_entry_linkresolver *lr, struct archive_entry *e,
+                    const char *src_dir, char *buf, size_t bufsz, uint64_t *bytes) {
+        _cleanup_free_ char *srcpath = pack_entry_name(e, src_dir);
+        if (!srcpath) {
+                archive_entry_free(e);
+                return -ENOMEM;
+        }
+        struct archive_entry *spare = NULL;
+        archive_entry_linkify(lr, &e, &spare);
+        int r = 0;
+        if (e) {
+                if (archive_write_header(aw, e) < ARCHIVE_WARN)
+                        r = log_error_errno(-EIO, "Failed to write %s: %s", archive_entry_pathname(e),
+                                            archive_error_string(aw));
+                else if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0)
+                        r = pack_file_data(aw, srcpath, buf, bufsz, bytes);
+        }
+        /* linkify may hand e back or keep it; free only what we still own. */
+        if (e)
+                archive_entry_free(e);
+        if (spare)
+                archive_entry_free(spare);
+        return r;
+}
+
+static int pack_entries(struct archive *disk, struct archive *aw, struct archive_entry_linkresolver *lr,
+                        const char *src_dir, uint64_t *bytes) {
+        _cleanup_free_ char *buf = malloc(1 << 20);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (interrupted())
+                        return -EINTR;
+                struct archive_entry *e = archive_entry_new();
+                if (!e)
+                        return -ENOMEM;
+                int a = archive_read_next_header2(disk, e);
+                if (a == ARCHIVE_EOF) {
+                        archive_entry_free(e);
+                        return 0;
+                }
+                if (a < ARCHIVE_WARN) {
+                        archive_entry_free(e);
+                        return log_error_errno(-EIO, "Failed to read %s: %s", src_dir, archive_error_string(disk));
+                }
+                archive_read_disk_descend(disk);
+                /* A socket a package's postinst left behind (gpg-agent's, say) is a runtime
+                 * artifact, not content: tar skips them too, and no image should carry one. */
+                if (archive_entry_filetype(e) == AE_IFSOCK) {
+                        archive_entry_free(e);
+                        continue;
+                }
+                int r = pack_one(aw, lr, e, src_dir, buf, 1 << 20, bytes);
+                if (r < 0)
+                        return r;
+        }
 }
 
 int pack_tree(const char *src_dir, int fd, uint64_t *ret_bytes) {
@@ -212,113 +315,13 @@ int pack_tree(const char *src_dir, int fd, uint64_t *ret_bytes) {
         if (!lr)
                 return -ENOMEM;
         archive_entry_linkresolver_set_strategy(lr, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
-
-        size_t plen = strlen(src_dir);
         uint64_t bytes = 0;
-        int r = 0;
-        _cleanup_free_ char *buf = malloc(1 << 20);
-        if (!buf) {
-                r = -ENOMEM;
-                goto finish;
-        }
-        for (;;) {
-                if (interrupted()) {
-                        r = -EINTR;
-                        goto finish;
-                }
-                struct archive_entry *e = archive_entry_new();
-                if (!e) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
-                int a = archive_read_next_header2(disk, e);
-                if (a == ARCHIVE_EOF) {
-                        archive_entry_free(e);
-                        break;
-                }
-                if (a < ARCHIVE_WARN) {
-                        r = log_error_errno(-EIO, "Failed to read %s: %s", src_dir, archive_error_string(disk));
-                        archive_entry_free(e);
-                        goto finish;
-                }
-                archive_read_disk_descend(disk);
-
-                /* A socket a package's postinst left behind (gpg-agent's, say) is a runtime
-                 * artifact, not content: tar skips them too, and no image should carry one. */
-                if (archive_entry_filetype(e) == AE_IFSOCK) {
-                        archive_entry_free(e);
-                        continue;
-                }
-
-                const char *p = archive_entry_sourcepath(e);
-                if (!p)
-                        p = archive_entry_pathname(e);
-                const char *rel = p + (strneq(p, src_dir, plen) ? plen : 0);
-                while (*rel == '/')
-                        rel++;
-                _cleanup_free_ char *name = strprintf("./%s", rel);
-                if (!name) {
-                        archive_entry_free(e);
-                        r = -ENOMEM;
-                        goto finish;
-                }
-                archive_entry_set_pathname(e, *rel ? name : ".");
-                /* Names of the build host's users would be misleading; owners are numbers. */
-                archive_entry_set_uname(e, NULL);
-                archive_entry_set_gname(e, NULL);
-
-                _cleanup_free_ char *srcpath = strdup(p);
-                struct archive_entry *spare = NULL;
-                archive_entry_linkify(lr, &e, &spare);
-                if (e) {
-                        a = archive_write_header(aw, e);
-                        if (a < ARCHIVE_WARN) {
-                                r = log_error_errno(-EIO, "Failed to write %s: %s", name, archive_error_string(aw));
-                                archive_entry_free(e);
-                                goto finish;
-                        }
-                        if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
-                                _cleanup_close_ int in = open(srcpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-                                if (in < 0) {
-                                        r = log_error_errno(-errno, "Failed to open %s: %m", srcpath);
-                                        archive_entry_free(e);
-                                        goto finish;
-                                }
-                                for (;;) {
-                                        ssize_t n = read(in, buf, 1 << 20);
-                                        if (n < 0 && errno == EINTR && !interrupted())
-                                                continue;
-                                        if (n < 0) {
-                                                r = log_error_errno(-errno, "Failed to read %s: %m", srcpath);
-                                                archive_entry_free(e);
-                                                goto finish;
-                                        }
-                                        if (n == 0)
-                                                break;
-                                        if (archive_write_data(aw, buf, n) < 0) {
-                                                int err = archive_errno(aw);
-                                                r = log_error_errno(err == ENOSPC ? -ENOSPC : -EIO,
-                                                                    "Failed to write tarball: %s",
-                                                                    archive_error_string(aw));
-                                                archive_entry_free(e);
-                                                goto finish;
-                                        }
-                                        bytes += n;
-                                }
-                        }
-                }
-                /* linkify may hand e back or keep it; free only what we still own. */
-                if (e)
-                        archive_entry_free(e);
-                if (spare)
-                        archive_entry_free(spare);
-        }
-        if (archive_write_close(aw) != ARCHIVE_OK) {
+        int r = pack_entries(disk, aw, lr, src_dir, &bytes);
+        if (r >= 0 && archive_write_close(aw) != ARCHIVE_OK) {
                 int err = archive_errno(aw);
                 r = log_error_errno(err == ENOSPC ? -ENOSPC : -EIO, "Failed to finish tarball: %s",
                                     archive_error_string(aw));
         }
-finish:
         archive_entry_linkresolver_free(lr);
         if (r < 0)
                 return r;
