@@ -49,6 +49,7 @@ static void usage(FILE *f) {
               "  --ks FILE           kickstart answers (default: SRC/ks.cfg, else inst.ks=, an OEMDRV volume)\n"
               "  --no-search         no answers beyond --ks and SRC/ks.cfg (no inst.ks=, OEMDRV)\n"
               "  --any-role          install an image whose image.json names another role than the answers'\n"
+              "  --allow-downgrade   install an image built before the system already on the target disk\n"
               "  --ks-url URL        --ks was fetched from URL (over the network: it must be pinned)\n"
               "  --ks-sha256 HEX     --ks must have this sha256\n"
               "  --target DEV        only this disk may be chosen (it must still fit the role's OS disk)\n"
@@ -68,7 +69,7 @@ struct install_opts {
         const char *source, *ks, *target, *profile, *profiles, *role, *image, *pubkey;
         const char *ks_url, *ks_sha256; /* --ks was fetched from ks_url (the PXE init does), pinned to ks_sha256 */
         char **clear;
-        bool dry_run, no_reboot, yes, no_search, any_role;
+        bool dry_run, no_reboot, yes, no_search, any_role, allow_downgrade;
 };
 
 /* The console contract of the install: the last line says how it ended. */
@@ -108,7 +109,7 @@ static char *iso_label_of(const char *disk) {
 
 static int parse_args(int argc, char **argv, struct install_opts *o) {
         enum { O_SOURCE = 256, O_KS, O_TARGET, O_CLEAR, O_PROFILE, O_ROLE, O_IMAGE, O_PUBKEY, O_DRY, O_NOREBOOT, O_YES, O_NOSEARCH,
-               O_KS_URL, O_KS_SHA256, O_ANY_ROLE, O_PROFILES };
+               O_KS_URL, O_KS_SHA256, O_ANY_ROLE, O_PROFILES, O_ALLOW_DOWNGRADE };
         static const struct option longopts[] = {
                 { "source", required_argument, NULL, O_SOURCE },   { "ks", required_argument, NULL, O_KS },
                 { "target", required_argument, NULL, O_TARGET },   { "clear", required_argument, NULL, O_CLEAR },
@@ -118,6 +119,7 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
                 { "dry-run", no_argument, NULL, O_DRY },           { "no-reboot", no_argument, NULL, O_NOREBOOT },
                 { "yes", no_argument, NULL, O_YES },               { "no-search", no_argument, NULL, O_NOSEARCH },
                 { "any-role", no_argument, NULL, O_ANY_ROLE },
+                { "allow-downgrade", no_argument, NULL, O_ALLOW_DOWNGRADE },
                 { "ks-url", required_argument, NULL, O_KS_URL }, { "ks-sha256", required_argument, NULL, O_KS_SHA256 },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
@@ -150,6 +152,7 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
                 case O_NOSEARCH: o->no_search = true; break;
                 case O_KS_URL: o->ks_url = optarg; break;
                 case O_ANY_ROLE: o->any_role = true; break;
+                case O_ALLOW_DOWNGRADE: o->allow_downgrade = true; break;
                 case O_KS_SHA256: o->ks_sha256 = optarg; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
                 case 'h': usage(stdout); return 1;
@@ -192,6 +195,8 @@ struct install_run {
         size_t ks_size;
         struct disk_set *disks;
         struct install_plan *plan;
+        struct image_identity image_id; /* the source's image.json, when SHA256SUMS lists it */
+        bool have_image_id;
 };
 
 static void install_run_done(struct install_run *r) {
@@ -211,6 +216,7 @@ static void install_run_done(struct install_run *r) {
         free(r->ks_role);
         disk_set_free(r->disks);
         install_plan_free(r->plan);
+        image_identity_done(&r->image_id);
 }
 
 /* Where the answers are: --ks, else SRC/ks.cfg, else where firstboot looks (inst.ks=, an OEMDRV
@@ -321,15 +327,16 @@ static int check_identity(struct install_run *R) {
                        fail("image.json does not match SHA256SUMS");
         _cleanup_free_ char *origin = strprintf("%s/image.json", R->src.base);
         _cleanup_(diags_done) struct diags d = {};
-        _cleanup_(image_identity_done) struct image_identity id = {};
-        r = image_identity_parse(text, n, strna(origin), &d, &id);
+        struct image_identity *id = &R->image_id;
+        r = image_identity_parse(text, n, strna(origin), &d, id);
         diags_print(&d, stderr);
         if (r < 0)
                 return fail("image.json is malformed");
+        R->have_image_id = true;
         printf("rackstack-firstboot: install: the image is role %s, host %s, %s, built by rackstack %s at %" PRId64 "\n",
-               id.role, id.host, strna(id.base), strna(id.version), id.build_time);
+               id->role, id->host, strna(id->base), strna(id->version), id->build_time);
         const char *want = R->ks_role ? R->ks_role : R->o.role ? R->o.role : R->profile ? R->profile->role : NULL;
-        r = image_identity_check_role(&id, want, &reason);
+        r = image_identity_check_role(id, want, &reason);
         if (r == -EMEDIUMTYPE && R->o.any_role) {
                 printf("rackstack-firstboot: install: --any-role: %s\n", reason);
                 return 0;
@@ -346,6 +353,29 @@ static int load_profile(struct install_run *R) {
         if (!R->profile)
                 log_info("no profile (%s) and no --role: the OS disk is any SSD of at least 50G", INSTALL_PROFILE);
         return 0;
+}
+
+/* What the plan's target holds now, read off its root partition before anything is written: the
+ * plan names it, and refuses another role's system or a newer build than the image (unless
+ * --any-role / --allow-downgrade). An empty disk holds no system. -ENOMEM only. */
+static int look_at_target(struct install_run *R) {
+        const struct install_plan *p = R->plan;
+        if (!install_plan_ok(p) || p->target < 0 || !p->wipe)
+                return 0;
+        _cleanup_free_ char *unknown = NULL;
+        _cleanup_(image_identity_done) struct image_identity disk = {};
+        int r = install_identify_installed(p->target_devnode, p->sector_size, &disk, &unknown);
+        if (r < 0)
+                return r;
+        return install_plan_check_installed(R->plan, R->have_image_id ? &R->image_id : NULL, disk.role ? &disk : NULL,
+                                            unknown, R->o.any_role, R->o.allow_downgrade);
+}
+
+/* The plan, with what its target holds now. */
+static int plan_install(struct install_run *R, const struct install_input *in) {
+        R->plan = install_plan_free(R->plan);
+        int r = install_plan_build(in, &R->plan);
+        return r < 0 ? r : look_at_target(R);
 }
 
 static char *ask(const char *prompt) {
@@ -391,8 +421,7 @@ static int offer_clear(struct install_run *R, const struct install_input *in) {
                         continue;
                 if (strv_extend(&R->answers.clear_drives, d->devnode) < 0)
                         return -ENOMEM;
-                R->plan = install_plan_free(R->plan);
-                int r = install_plan_build(in, &R->plan);
+                int r = plan_install(R, in);
                 if (r < 0)
                         return r;
                 if (R->plan->target == (ssize_t) i && R->plan->wipe) {
@@ -504,7 +533,7 @@ int verb_install(int argc, char **argv) {
                 .specs = R.profile ? R.profile->disks : NULL, .n_specs = R.profile ? R.profile->n_disks : 0,
                 .disks = R.disks, .ks = R.ks_path,
         };
-        r = install_plan_build(&in, &R.plan);
+        r = plan_install(&R, &in);
         if (r < 0)
                 return log_error_errno(r, "Failed to plan: %m"), 1;
         print_plan(&R);
