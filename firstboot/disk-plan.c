@@ -365,6 +365,14 @@ static void decide_scope(struct ctx *c) {
                                 c->cleared_by[i] = keep(c, strprintf("clearpart --all%s within ignoredisk --only-use%s",
                                                                      origin_suffix(c, a->clear_origin),
                                                                      origin_suffix(c, a->only_use_origin)));
+                        } else if (a->clear_all && !a->clear_drives) {
+                                /* Unbounded (what nearly every Anaconda kickstart says): bounded here by
+                                 * the role's disk layout. "cleared" only lets a disk the plan assigns to a
+                                 * role disk be wiped; the boot medium and the running root's disk never
+                                 * get here, and a disk no role disk takes is left alone. */
+                                c->cleared[i] = true;
+                                c->cleared_by[i] = keep(c, strprintf("clearpart --all%s, bounded by the role's disk "
+                                                                     "layout", origin_suffix(c, a->clear_origin)));
                         }
                 }
         }
@@ -373,9 +381,6 @@ static void decide_scope(struct ctx *c) {
                 check_named(c, a->only_use, "ignoredisk --only-use", NAMED_ONLY_USE);
                 check_named(c, a->ignore, "ignoredisk --drives", NAMED_IGNORE);
                 check_named(c, a->clear_drives, "clearpart --drives", NAMED_CLEAR);
-                if (a->clear_all && !a->clear_drives && !a->only_use)
-                        plan_error(c, "clearpart --all without --drives (or ignoredisk --only-use) is refused: it "
-                                   "would clear every disk this machine can see");
         }
 
         /* The journal: disks an earlier run labelled are ours, as long as the label is still the one
@@ -401,6 +406,34 @@ static void decide_scope(struct ctx *c) {
                                cl->ptuuid ? ": label " : "", cl->ptuuid ? cl->ptuuid : "");
                 }
         }
+}
+
+/* clearpart --all with no --drives and no ignoredisk --only-use: accepted, bounded by the role's
+ * disk layout. The plan says so, with the disks it wipes and those with data it leaves alone. */
+static void note_unbounded_clear(struct ctx *c) {
+        const struct storage_answers *a = c->a;
+        if (!a || !a->clear_all || a->clear_drives || a->only_use)
+                return;
+        _cleanup_strv_free_ char **wiped = NULL, **alone = NULL;
+        for (size_t k = 0; k < c->p->n_disks; k++)
+                if (c->p->disks[k].wipe &&
+                    strv_extend(&wiped, D(c, c->p->disks[k].disk)->name) < 0)
+                        c->oom = true;
+        for (size_t i = 0; i < c->set->n_disks; i++) {
+                const struct disk_info *d = D(c, i);
+                const char *st = c->p->verdicts[i].state;
+                if (!disk_info_has_signatures(d) || d->holds_root ||
+                    (st && (streq(st, "chosen") || streq(st, "boot-medium"))))
+                        continue;
+                _cleanup_free_ char *sum = disk_info_signature_summary(d);
+                if (strv_push(&alone, strprintf("%s (%s)", d->name, strna(sum))) < 0)
+                        c->oom = true;
+        }
+        _cleanup_free_ char *w = wiped ? strv_join(wiped, ", ") : NULL, *l = alone ? strv_join(alone, ", ") : NULL;
+        plan_note(c, "warning: clearpart --all%s names no disks: bounded by the role's disk layout, it clears %s; "
+                  "never a disk outside the plan, the boot medium or the running root's disk%s%s",
+                  origin_suffix(c, a->clear_origin), w ? w : "no disk that holds data", l ? "; left alone: " : "",
+                  strempty(l));
 }
 
 /* ---- partition layout ------------------------------------------------------------------------------- */
@@ -625,7 +658,7 @@ static const char *alias_mismatch(struct ctx *c, const struct disk_alias *al, co
 
 struct cand {
         size_t i;
-        bool claimed, explicit_clear;
+        bool claimed, explicit_clear, holds_data;
 };
 
 static int cmp_str_null_last(const char *a, const char *b) {
@@ -642,6 +675,9 @@ static int cmp_cand(const void *x, const void *y) {
                 return a->claimed ? -1 : 1;
         if (a->explicit_clear != b->explicit_clear)
                 return a->explicit_clear ? -1 : 1;
+        /* a blanket clearpart --all allows wiping; an empty disk that fits as well is taken first */
+        if (a->holds_data != b->holds_data)
+                return a->holds_data ? 1 : -1;
         const struct disk_info *da = &sort_set->disks[a->i], *db = &sort_set->disks[b->i];
         int r = cmp_str_null_last(da->by_path ? da->by_path[0] : NULL, db->by_path ? db->by_path[0] : NULL);
         if (r)
@@ -769,7 +805,8 @@ static int plan_data_disk_relaxing(struct ctx *c, const struct disk_spec *s) {
                         reason(c, i, "matches '%s': %s %s%s%s, %s >= %s", s->name, disk_class_name(cls),
                                transport_name(d->transport), d->serial ? ", serial " : "", strempty(d->serial),
                                hsize(c, d->size), hsize(c, s->min_size));
-                elig[n_elig++] = (struct cand) { .i = i, .claimed = c->claimed[i], .explicit_clear = c->cleared_explicit[i] };
+                elig[n_elig++] = (struct cand) { .i = i, .claimed = c->claimed[i], .explicit_clear = c->cleared_explicit[i],
+                                                 .holds_data = disk_info_has_signatures(d) && !c->claimed[i] };
         }
 
         if (al && al->count && n_alias_match != al->count)
@@ -930,6 +967,8 @@ int disk_plan_build(const struct plan_input *in, struct disk_plan **ret) {
                                 if (disk_info_has_signatures(D(&c, i)))
                                         reason(&c, i, "not used by the plan; its content is left alone");
                         }
+                if (r >= 0)
+                        note_unbounded_clear(&c);
         }
 
         free(c.in_scope);

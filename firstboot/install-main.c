@@ -62,11 +62,12 @@ static void usage(FILE *f) {
               "  --dry-run           print the plan and verify the signature; write nothing\n"
               "  --yes               without answers on a terminal, do not ask before writing\n"
               "  --no-reboot         stop after the install instead of rebooting\n"
+              "  --sysfs DIR         read sysfs from DIR (tests: only the disks it lists are seen)\n"
               "  -v, --verbose       debug output\n", f);
 }
 
 struct install_opts {
-        const char *source, *ks, *target, *profile, *profiles, *role, *image, *pubkey;
+        const char *source, *ks, *target, *profile, *profiles, *role, *image, *pubkey, *sysfs;
         const char *ks_url, *ks_sha256; /* --ks was fetched from ks_url (the PXE init does), pinned to ks_sha256 */
         char **clear;
         bool dry_run, no_reboot, yes, no_search, any_role, allow_downgrade;
@@ -109,7 +110,7 @@ static char *iso_label_of(const char *disk) {
 
 static int parse_args(int argc, char **argv, struct install_opts *o) {
         enum { O_SOURCE = 256, O_KS, O_TARGET, O_CLEAR, O_PROFILE, O_ROLE, O_IMAGE, O_PUBKEY, O_DRY, O_NOREBOOT, O_YES, O_NOSEARCH,
-               O_KS_URL, O_KS_SHA256, O_ANY_ROLE, O_PROFILES, O_ALLOW_DOWNGRADE };
+               O_KS_URL, O_KS_SHA256, O_ANY_ROLE, O_PROFILES, O_ALLOW_DOWNGRADE, O_SYSFS };
         static const struct option longopts[] = {
                 { "source", required_argument, NULL, O_SOURCE },   { "ks", required_argument, NULL, O_KS },
                 { "target", required_argument, NULL, O_TARGET },   { "clear", required_argument, NULL, O_CLEAR },
@@ -120,6 +121,7 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
                 { "yes", no_argument, NULL, O_YES },               { "no-search", no_argument, NULL, O_NOSEARCH },
                 { "any-role", no_argument, NULL, O_ANY_ROLE },
                 { "allow-downgrade", no_argument, NULL, O_ALLOW_DOWNGRADE },
+                { "sysfs", required_argument, NULL, O_SYSFS },
                 { "ks-url", required_argument, NULL, O_KS_URL }, { "ks-sha256", required_argument, NULL, O_KS_SHA256 },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
@@ -153,6 +155,7 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
                 case O_KS_URL: o->ks_url = optarg; break;
                 case O_ANY_ROLE: o->any_role = true; break;
                 case O_ALLOW_DOWNGRADE: o->allow_downgrade = true; break;
+                case O_SYSFS: o->sysfs = optarg; break;
                 case O_KS_SHA256: o->ks_sha256 = optarg; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
                 case 'h': usage(stdout); return 1;
@@ -506,7 +509,7 @@ int verb_install(int argc, char **argv) {
                 return r;
 
         /* the disks, and which of them carry the medium */
-        struct disk_probe_options po = {};
+        struct disk_probe_options po = { .sysfs = R.o.sysfs };
         r = disk_probe_all(&po, &R.disks);
         if (r < 0)
                 return log_error_errno(r, "Failed to probe the disks: %m"), fail("cannot probe the disks");
