@@ -8,7 +8,7 @@
 #include "bootloader.h"
 #include "cleanup.h"
 #include "fileio.h"
-#include "gpt.h"
+#include "gpt-write.h"
 #include "image-config.h"
 #include "image-plan.h"
 #include "image.h"
