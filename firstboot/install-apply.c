@@ -487,8 +487,9 @@ struct root_mount {
 };
 
 static void root_umount(struct root_mount *m) {
-        if (m->mounted)
-                (void) umount(m->dir);
+        /* lazily when something still holds it: a mount left behind would pin the target disk */
+        if (m->mounted && umount(m->dir) < 0)
+                (void) umount2(m->dir, MNT_DETACH);
         if (m->dir[0])
                 (void) rmdir(m->dir);
         if (m->loop_fd >= 0) {
@@ -539,7 +540,7 @@ int install_read_installed(const char *devnode, uint32_t ss, char **ret, size_t 
         if (r < 0)
                 return r;
         /* what the disk holds is not ours yet: no symlink out of it is followed */
-        _cleanup_close_ int fd = open_beneath(m.dir, IMAGE_IDENTITY_INSTALLED, O_RDONLY | O_CLOEXEC);
+        int fd = open_beneath(m.dir, IMAGE_IDENTITY_INSTALLED, O_RDONLY | O_CLOEXEC);
         _cleanup_free_ char *proc = fd >= 0 ? strprintf("/proc/self/fd/%d", fd) : NULL;
         if (fd < 0)
                 r = fd == -ELOOP ? -ENOENT : fd;
@@ -547,6 +548,8 @@ int install_read_installed(const char *devnode, uint32_t ss, char **ret, size_t 
                 r = -ENOMEM;
         else
                 r = read_file_full(AT_FDCWD, proc, 65536, ret, ret_size);
+        if (fd >= 0)
+                close(fd); /* before the unmount, which it would keep busy */
         root_umount(&m);
         return r;
 }

@@ -25,6 +25,8 @@ done
 
 T=$(mktemp -d /tmp/rackstack-downgrade.XXXXXX)
 cleanup() {
+        findmnt -rn -o TARGET | grep "^/tmp/rackstack-install-root\." | while read -r m; do
+                findmnt -rn -o SOURCE "$m" | grep -q "^$D\$" && umount "$m"; done 2>/dev/null
         losetup -n -l -O NAME,BACK-FILE | awk -v t="$T/" 'index($2, t) == 1 { print $1 }' |
                 while read -r l; do losetup -d "$l"; done
         rm -rf "$T"
@@ -132,4 +134,10 @@ if [ "$rc" = 1 ] && grep -q "is older than the build on the disk (.*(1800000000)
         ok "what install wrote is read back: an older image than it is refused"
 else
         not_ok "read back after install (rc=$rc)"
+fi
+# nothing of the target is left mounted or attached: a leftover would pin the disk install writes
+if losetup -n -l -O BACK-FILE | grep -qx "$D"; then
+        not_ok "the read-only look left a mount or loop device behind"
+else
+        ok "the read-only look leaves no mount or loop device behind"
 fi
