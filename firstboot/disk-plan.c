@@ -1192,7 +1192,6 @@ static void json_disk_info(struct json *jp, const struct disk_info *d, const cha
                 json_end_object(jp);
         }
         json_end_array(jp);
-#undef j
 }
 
 /* The plan's actions on one disk (pd NULL: none). */
@@ -1243,7 +1242,6 @@ static void json_disk_actions(struct json *jp, const struct plan_disk *pd) {
                         json_end_object(jp);
                 }
         }
-#undef j
 }
 
 void disk_plan_render_json(const struct disk_plan *p, const struct disk_set *s, struct buf *out) {
