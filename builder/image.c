@@ -3,14 +3,18 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bootloader.h"
 #include "cleanup.h"
+#include "fileio.h"
 #include "gpt-write.h"
 #include "image-config.h"
 #include "image-plan.h"
 #include "image.h"
+#include "layer.h"
 #include "log.h"
+#include "media.h"
 #include "mkfs.h"
 #include "parse.h"
 #include "tree-split.h"
@@ -110,6 +114,28 @@ static int make_filesystems(struct build_ctx *ctx, const char *raw, const struct
         return 0;
 }
 
+/* The image says what it is from inside too: install reads /usr/lib/rackstack/image.json off a
+ * disk's root before overwriting it (an older build or another role's is refused unless told).
+ * The same bytes the media list in their signed SHA256SUMS. */
+static int identity_install(struct build_ctx *ctx) {
+        _cleanup_free_ char *path = NULL;
+        int r = media_identity_write(ctx, &path, NULL);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int treefd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (treefd < 0)
+                return log_error_errno(-errno, "Failed to open %s: %m", ctx->tree_dir);
+        if ((r = mkdir_parents_at(treefd, IMAGE_IDENTITY_DIR, 0755)) < 0 ||
+            (r = copy_file_into(path, treefd, IMAGE_IDENTITY_IN_ROOT, 0644)) < 0)
+                return log_error_errno(r, "Failed to install /%s: %m", IMAGE_IDENTITY_IN_ROOT);
+        if (ctx->source_date_epoch >= 0) {
+                struct timespec ts[2] = { { .tv_sec = ctx->source_date_epoch }, { .tv_sec = ctx->source_date_epoch } };
+                (void) utimensat(treefd, IMAGE_IDENTITY_IN_ROOT, ts, AT_SYMLINK_NOFOLLOW);
+                (void) utimensat(treefd, IMAGE_IDENTITY_DIR, ts, AT_SYMLINK_NOFOLLOW);
+        }
+        return 0;
+}
+
 static int assemble(struct build_ctx *ctx, const char *raw, const struct image_layout *l) {
         const struct disk_spec *disk = profile_os_disk(ctx->profile);
         const struct image_part *root = layout_find(l, 0, "/");
@@ -130,6 +156,9 @@ static int assemble(struct build_ctx *ctx, const char *raw, const struct image_l
                 log_warning("The root partition '%s' is not the last one: firstboot cannot grow it", root->name);
 
         r = tree_write_boot_config(ctx->tree_dir, ctx, disk, l, root);
+        if (r < 0)
+                return r;
+        r = identity_install(ctx);
         if (r < 0)
                 return r;
         /* After the mount points exist, before anything is measured or copied. */

@@ -60,7 +60,7 @@ static const char *const *sde_env(const struct build_ctx *ctx, char **storage) {
 }
 
 /* image.json: role, host, base, version and build time, for the installer's checks. */
-static int identity_write(struct build_ctx *ctx, char **ret_path, char **ret_hex) {
+static int identity_text_write(struct build_ctx *ctx, const char *path) {
         int64_t when = ctx->source_date_epoch >= 0 ? ctx->source_date_epoch : (int64_t) time(NULL);
         struct json j = { .pretty = true };
         json_begin_object(&j);
@@ -72,13 +72,23 @@ static int identity_write(struct build_ctx *ctx, char **ret_path, char **ret_hex
         json_end_object(&j);
         buf_putc(&j.out, '\n');
         _cleanup_free_ char *text = buf_steal(&j.out);
-        _cleanup_free_ char *path = strprintf("%s/%s", ctx->work_dir, MEDIA_IDENTITY_NAME);
-        if (!text || !path)
+        if (!text)
                 return -ENOMEM;
         int r = write_file_atomic(AT_FDCWD, path, text, strlen(text), 0644);
         if (r < 0)
                 return log_error_errno(r, "Failed to write %s: %m", path);
-        if ((r = sha256_file(path, "sha256 " MEDIA_IDENTITY_NAME, ret_hex, NULL)) < 0)
+        return 0;
+}
+
+int media_identity_write(struct build_ctx *ctx, char **ret_path, char **ret_hex) {
+        _cleanup_free_ char *path = strprintf("%s/%s", ctx->work_dir, MEDIA_IDENTITY_NAME);
+        if (!path)
+                return -ENOMEM;
+        /* written once per build: the image's root carries the same bytes the media list */
+        int r = access(path, F_OK) == 0 ? 0 : identity_text_write(ctx, path);
+        if (r < 0)
+                return r;
+        if (ret_hex && (r = sha256_file(path, "sha256 " MEDIA_IDENTITY_NAME, ret_hex, NULL)) < 0)
                 return r;
         *ret_path = TAKE_PTR(path);
         return 0;
@@ -116,7 +126,7 @@ int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *r
         if (ks && (r = sha256_file(ks, "sha256 " MEDIA_KS_NAME, &s.ks_sha256, NULL)) < 0)
                 return r == -EINTR ? r : log_error_errno(r, "Failed to hash %s: %m", ks);
         _cleanup_free_ char *id_hex = NULL;
-        if ((r = identity_write(ctx, &s.identity, &id_hex)) < 0)
+        if ((r = media_identity_write(ctx, &s.identity, &id_hex)) < 0)
                 return r;
         _cleanup_free_ char *text = strprintf("%s  %s\n%s  %s\n%s  %s\n%s%s%s", hex, MEDIA_IMAGE_NAME, raw_hex, raw_name,
                                               id_hex, MEDIA_IDENTITY_NAME, strempty(s.ks_sha256),

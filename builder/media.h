@@ -20,6 +20,9 @@
 /* What the image is (role, host, base, version, build time), listed in the signed SHA256SUMS so
  * that `install` can refuse an image for another role or an older build. */
 #define MEDIA_IDENTITY_NAME "image.json"
+/* ... and where the image's root carries the same file (firstboot's IMAGE_IDENTITY_INSTALLED) */
+#define IMAGE_IDENTITY_DIR "usr/lib/rackstack"
+#define IMAGE_IDENTITY_IN_ROOT IMAGE_IDENTITY_DIR "/" MEDIA_IDENTITY_NAME
 #define MEDIA_SIG_NAME "SHA256SUMS.sig"
 #define MEDIA_KS_NAME "ks.cfg"
 
@@ -48,6 +51,11 @@ void media_source_done(struct media_source *s);
  * SHA256SUMS for it: the compressed image first (what the installer streams), then the raw image
  * under raw_name (so the installer checks what it wrote, too). raw_sha256 is the raw image's hash
  * when the caller has it already, else NULL. */
+/* work_dir/image.json (MEDIA_IDENTITY_NAME): role, host, base, version, build time; written on the
+ * first call of a build, so the image's root (image.c) and the media carry the same bytes. Its
+ * path, and its sha256 when ret_hex is not NULL. */
+int media_identity_write(struct build_ctx *ctx, char **ret_path, char **ret_hex);
+
 int media_source_make(struct build_ctx *ctx, const char *raw_path, const char *raw_name, const char *raw_sha256,
                       const char *ks, struct media_source *ret);
 

@@ -5,7 +5,8 @@
  * for people: change both together.
  *
  * The rule for refusing: going on would surprise the user or touch data (a layout we would not
- * create, an encryption we would not set up, a disk cleared beyond what was named). Everything
+ * create, an encryption we would not set up, a disk cleared beyond what was named or the role's
+ * disk layout bounds: an unbounded "clearpart --all" is kickstart-validate.c's warning). Everything
  * else an image-based first boot cannot honour is ignored, with the reason, so an existing
  * kickstart still gives a working first boot. */
 #include <string.h>

@@ -194,11 +194,13 @@ static void validate_disks(struct ks_parser *p) {
         const struct ks_ignoredisk *ig = &ks->ignoredisk;
         const struct ks_clearpart *cp = &ks->clearpart;
 
-        /* Clearing "all" disks must name them, or everything visible (SAN LUNs, a USB stick) goes. */
+        /* Nearly every Anaconda kickstart says "clearpart --all --initlabel". Accepted: the storage
+         * planner bounds it by the role's disk layout (only the disks the plan assigns to role disks
+         * are cleared; never the boot medium or the running root's disk), and the plan names them. */
         if (ks_given(cp->src) && cp->mode == KS_CLEARPART_ALL && !cp->drives && !ig->only_use)
-                ERR_AT(p, cp->mode_src,
-                       "'clearpart --all' needs --drives= or an 'ignoredisk --only-use=' line: it would wipe every "
-                       "visible disk");
+                ks_warn(p, cp->mode_src.line, cp->mode_src.col,
+                        "'clearpart --all' names no disks (no --drives=, no 'ignoredisk --only-use='): only the disks "
+                        "the role's disk layout assigns are cleared; other disks are left alone");
         if (ks_given(ig->src) && ig->only_use)
                 for (char **c = cp->drives; c && *c; c++)
                         if (!strv_contains(ig->only_use, *c))

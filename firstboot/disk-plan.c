@@ -365,6 +365,14 @@ static void decide_scope(struct ctx *c) {
                                 c->cleared_by[i] = keep(c, strprintf("clearpart --all%s within ignoredisk --only-use%s",
                                                                      origin_suffix(c, a->clear_origin),
                                                                      origin_suffix(c, a->only_use_origin)));
+                        } else if (a->clear_all && !a->clear_drives) {
+                                /* Unbounded (what nearly every Anaconda kickstart says): bounded here by
+                                 * the role's disk layout. "cleared" only lets a disk the plan assigns to a
+                                 * role disk be wiped; the boot medium and the running root's disk never
+                                 * get here, and a disk no role disk takes is left alone. */
+                                c->cleared[i] = true;
+                                c->cleared_by[i] = keep(c, strprintf("clearpart --all%s, bounded by the role's disk "
+                                                                     "layout", origin_suffix(c, a->clear_origin)));
                         }
                 }
         }
@@ -373,9 +381,6 @@ static void decide_scope(struct ctx *c) {
                 check_named(c, a->only_use, "ignoredisk --only-use", NAMED_ONLY_USE);
                 check_named(c, a->ignore, "ignoredisk --drives", NAMED_IGNORE);
                 check_named(c, a->clear_drives, "clearpart --drives", NAMED_CLEAR);
-                if (a->clear_all && !a->clear_drives && !a->only_use)
-                        plan_error(c, "clearpart --all without --drives (or ignoredisk --only-use) is refused: it "
-                                   "would clear every disk this machine can see");
         }
 
         /* The journal: disks an earlier run labelled are ours, as long as the label is still the one
@@ -401,6 +406,34 @@ static void decide_scope(struct ctx *c) {
                                cl->ptuuid ? ": label " : "", cl->ptuuid ? cl->ptuuid : "");
                 }
         }
+}
+
+/* clearpart --all with no --drives and no ignoredisk --only-use: accepted, bounded by the role's
+ * disk layout. The plan says so, with the disks it wipes and those with data it leaves alone. */
+static void note_unbounded_clear(struct ctx *c) {
+        const struct storage_answers *a = c->a;
+        if (!a || !a->clear_all || a->clear_drives || a->only_use)
+                return;
+        _cleanup_strv_free_ char **wiped = NULL, **alone = NULL;
+        for (size_t k = 0; k < c->p->n_disks; k++)
+                if (c->p->disks[k].wipe &&
+                    strv_extend(&wiped, D(c, c->p->disks[k].disk)->name) < 0)
+                        c->oom = true;
+        for (size_t i = 0; i < c->set->n_disks; i++) {
+                const struct disk_info *d = D(c, i);
+                const char *st = c->p->verdicts[i].state;
+                if (!disk_info_has_signatures(d) || d->holds_root ||
+                    (st && (streq(st, "chosen") || streq(st, "boot-medium"))))
+                        continue;
+                _cleanup_free_ char *sum = disk_info_signature_summary(d);
+                if (strv_push(&alone, strprintf("%s (%s)", d->name, strna(sum))) < 0)
+                        c->oom = true;
+        }
+        _cleanup_free_ char *w = wiped ? strv_join(wiped, ", ") : NULL, *l = alone ? strv_join(alone, ", ") : NULL;
+        plan_note(c, "warning: clearpart --all%s names no disks: bounded by the role's disk layout, it clears %s; "
+                  "never a disk outside the plan, the boot medium or the running root's disk%s%s",
+                  origin_suffix(c, a->clear_origin), w ? w : "no disk that holds data", l ? "; left alone: " : "",
+                  strempty(l));
 }
 
 /* ---- partition layout ------------------------------------------------------------------------------- */
@@ -625,7 +658,7 @@ static const char *alias_mismatch(struct ctx *c, const struct disk_alias *al, co
 
 struct cand {
         size_t i;
-        bool claimed, explicit_clear;
+        bool claimed, explicit_clear, holds_data;
 };
 
 static int cmp_str_null_last(const char *a, const char *b) {
@@ -642,6 +675,9 @@ static int cmp_cand(const void *x, const void *y) {
                 return a->claimed ? -1 : 1;
         if (a->explicit_clear != b->explicit_clear)
                 return a->explicit_clear ? -1 : 1;
+        /* a blanket clearpart --all allows wiping; an empty disk that fits as well is taken first */
+        if (a->holds_data != b->holds_data)
+                return a->holds_data ? 1 : -1;
         const struct disk_info *da = &sort_set->disks[a->i], *db = &sort_set->disks[b->i];
         int r = cmp_str_null_last(da->by_path ? da->by_path[0] : NULL, db->by_path ? db->by_path[0] : NULL);
         if (r)
@@ -666,141 +702,106 @@ static int plan_data_disk(struct ctx *c, const struct disk_spec *s) {
         return r;
 }
 
-static int plan_data_disk_relaxing(struct ctx *c, const struct disk_spec *s) {
+enum { FIT_NO, FIT_REFUSED, FIT_YES };
+
+/* What one role disk asks for, with the answers' alias and --ondisk pin applied. */
+struct want {
+        const struct disk_spec *s;
+        const struct disk_alias *al;
+        const char *pin, *pin_mount;
+        unsigned classes, transports, count;
+};
+
+/* Whether disk i fits role disk w->s: FIT_YES (eligible), FIT_REFUSED (fits, but what it holds or
+ * its use forbids it), FIT_NO; the reason is recorded on the disk. -ENOMEM. */
+static int judge_disk(struct ctx *c, const struct want *w, size_t i, size_t *n_alias_match) {
+        const struct disk_spec *s = w->s;
+        const struct disk_alias *al = w->al;
+        const char *pin = w->pin, *pin_mount = w->pin_mount;
+        unsigned classes = w->classes, transports = w->transports;
+        const struct disk_info *d = D(c, i);
+        if (!c->in_scope[i] || d->holds_root)
+                return FIT_NO;
+        /* count=N counts the disks left for this one: a disk a more constrained role disk
+         * already took is accounted for (infra's "logs sas size>=500G count=1" beside its
+         * "backups sas size>=2T": the 2T disk matches both, and is backups'). */
+        if (c->taken[i])
+                return FIT_NO;
+        if (al && !alias_mismatch(c, al, d))
+                (*n_alias_match)++;
+        unsigned cls = disk_info_class(d);
+        const char *why;
+        if (!(classes & cls)) {
+                reason(c, i, "not '%s': it is %s, '%s' asks for %s", s->name, disk_class_name(cls), s->name,
+                       classes_str(c, classes));
+                return FIT_NO;
+        }
+        if (transports && !(transports & d->transport)) {
+                reason(c, i, "not '%s': transport %s, '%s' asks for %s", s->name, transport_name(d->transport),
+                       s->name, transports_str(c, transports));
+                return FIT_NO;
+        }
+        if (d->size < s->min_size) {
+                reason(c, i, "not '%s': too small, %s < %s", s->name, hsize(c, d->size), hsize(c, s->min_size));
+                return FIT_NO;
+        }
+        if (al && (why = alias_mismatch(c, al, d))) {
+                reason(c, i, "not '%s': %s", s->name, why);
+                return FIT_NO;
+        }
+        if (pin && !disk_info_matches_spec(d, pin)) {
+                reason(c, i, "not '%s': part %s --ondisk=%s names another disk", s->name, pin_mount, pin);
+                return FIT_NO;
+        }
+        /* a disk an earlier run finished is busy with our own mounts */
+        if (d->busy && !c->claimed[i]) {
+                _cleanup_free_ char *b = strv_join(d->busy, "; ");
+                reason(c, i, "matches '%s' but is busy (%s): never forced", s->name, b ? b : "?");
+                return FIT_REFUSED;
+        }
+        if (disk_info_has_signatures(d) && !c->claimed[i]) {
+                _cleanup_free_ char *sum = disk_info_signature_summary(d);
+                if (!sum)
+                        return -ENOMEM;
+                if (al && al->expect_empty) {
+                        reason(c, i, "matches '%s' but carries %s, and @%s expects an empty disk", s->name, sum,
+                               al->name);
+                        return FIT_REFUSED;
+                }
+                if (!c->cleared[i]) {
+                        reason(c, i, "matches '%s' but carries %s, and clearpart does not name it", s->name, sum);
+                        return FIT_REFUSED;
+                }
+                reason(c, i, "matches '%s'; carries %s, which %s allows to be wiped", s->name, sum,
+                       c->cleared_by[i] ? c->cleared_by[i] : "clearpart");
+        } else
+                reason(c, i, "matches '%s': %s %s%s%s, %s >= %s", s->name, disk_class_name(cls),
+                       transport_name(d->transport), d->serial ? ", serial " : "", strempty(d->serial),
+                       hsize(c, d->size), hsize(c, s->min_size));
+        return FIT_YES;
+}
+
+/* The role disk's alias and pin from the answers' part --ondisk lines. */
+static void want_pins(struct ctx *c, struct want *w) {
         const struct storage_answers *a = c->a;
-        const struct disk_alias *al = find_alias(a, s->name);
-        const char *pin = NULL, *pin_mount = NULL;
+        w->al = find_alias(a, w->s->name);
         for (size_t k = 0; a && k < a->n_pins; k++) {
                 const struct part_pin *pp = &a->pins[k];
-                if (!spec_has_mount(s, pp->mount))
+                if (!spec_has_mount(w->s, pp->mount))
                         continue;
                 if (pp->ondisk[0] == '@') {
                         const struct disk_alias *x = find_alias(a, pp->ondisk + 1);
                         if (x) /* else decide_scope() said so */
-                                al = x;
+                                w->al = x;
                 } else {
-                        pin = pp->ondisk;
-                        pin_mount = pp->mount;
+                        w->pin = pp->ondisk;
+                        w->pin_mount = pp->mount;
                 }
         }
-        unsigned count = s->count ? s->count : 1;
+}
 
-        /* On a hypervisor, class and bus are what its configuration says: Proxmox has no NVMe and
-         * shows SAS as virtio-scsi. Only when the role's disk is not there as asked does an SSD
-         * stand for NVMe and any bus do; size, answers and the rotational flag (ssd=1 in the VM's
-         * config) still decide, so the hard disk never becomes the database disk. */
-        c->virtual_relaxed = c->set->hypervisor && count_fits(c, s) < count;
-        unsigned classes = eff_classes(c, s->classes), transports = eff_transports(c, s->transports);
-        if (c->virtual_relaxed) {
-                if (classes != s->classes || transports != s->transports)
-                        plan_note(c, "role disk '%s': no %s disk%s%s%s here; on %s a virtual disk's class and bus are "
-                                  "its configuration's, so %s on any bus will do",
-                                  s->name, classes_str(c, s->classes), count == 1 ? "" : "s", s->transports ? " on " : "",
-                                  s->transports ? transports_str(c, s->transports) : "", c->set->hypervisor,
-                                  classes_str(c, classes));
-        }
-
-        _cleanup_free_ struct cand *elig = calloc(c->set->n_disks + 1, sizeof *elig);
-        _cleanup_free_ size_t *refused = calloc(c->set->n_disks + 1, sizeof *refused);
-        if (!elig || !refused)
-                return -ENOMEM;
-        size_t n_elig = 0, n_refused = 0, n_alias_match = 0;
-
-        for (size_t i = 0; i < c->set->n_disks; i++) {
-                const struct disk_info *d = D(c, i);
-                if (!c->in_scope[i] || d->holds_root)
-                        continue;
-                /* count=N counts the disks left for this one: a disk a more constrained role disk
-                 * already took is accounted for (infra's "logs sas size>=500G count=1" beside its
-                 * "backups sas size>=2T": the 2T disk matches both, and is backups'). */
-                if (c->taken[i])
-                        continue;
-                if (al && !alias_mismatch(c, al, d))
-                        n_alias_match++;
-                unsigned cls = disk_info_class(d);
-                const char *why;
-                if (!(classes & cls)) {
-                        reason(c, i, "not '%s': it is %s, '%s' asks for %s", s->name, disk_class_name(cls), s->name,
-                               classes_str(c, classes));
-                        continue;
-                }
-                if (transports && !(transports & d->transport)) {
-                        reason(c, i, "not '%s': transport %s, '%s' asks for %s", s->name, transport_name(d->transport),
-                               s->name, transports_str(c, transports));
-                        continue;
-                }
-                if (d->size < s->min_size) {
-                        reason(c, i, "not '%s': too small, %s < %s", s->name, hsize(c, d->size), hsize(c, s->min_size));
-                        continue;
-                }
-                if (al && (why = alias_mismatch(c, al, d))) {
-                        reason(c, i, "not '%s': %s", s->name, why);
-                        continue;
-                }
-                if (pin && !disk_info_matches_spec(d, pin)) {
-                        reason(c, i, "not '%s': part %s --ondisk=%s names another disk", s->name, pin_mount, pin);
-                        continue;
-                }
-                /* a disk an earlier run finished is busy with our own mounts */
-                if (d->busy && !c->claimed[i]) {
-                        _cleanup_free_ char *b = strv_join(d->busy, "; ");
-                        reason(c, i, "matches '%s' but is busy (%s): never forced", s->name, b ? b : "?");
-                        refused[n_refused++] = i;
-                        continue;
-                }
-                if (disk_info_has_signatures(d) && !c->claimed[i]) {
-                        _cleanup_free_ char *sum = disk_info_signature_summary(d);
-                        if (!sum)
-                                return -ENOMEM;
-                        if (al && al->expect_empty) {
-                                reason(c, i, "matches '%s' but carries %s, and @%s expects an empty disk", s->name, sum,
-                                       al->name);
-                                refused[n_refused++] = i;
-                                continue;
-                        }
-                        if (!c->cleared[i]) {
-                                reason(c, i, "matches '%s' but carries %s, and clearpart does not name it", s->name, sum);
-                                refused[n_refused++] = i;
-                                continue;
-                        }
-                        reason(c, i, "matches '%s'; carries %s, which %s allows to be wiped", s->name, sum,
-                               c->cleared_by[i] ? c->cleared_by[i] : "clearpart");
-                } else
-                        reason(c, i, "matches '%s': %s %s%s%s, %s >= %s", s->name, disk_class_name(cls),
-                               transport_name(d->transport), d->serial ? ", serial " : "", strempty(d->serial),
-                               hsize(c, d->size), hsize(c, s->min_size));
-                elig[n_elig++] = (struct cand) { .i = i, .claimed = c->claimed[i], .explicit_clear = c->cleared_explicit[i] };
-        }
-
-        if (al && al->count && n_alias_match != al->count)
-                plan_error(c, "%%addon disk %s count=%u: %zu disk%s match%s", al->name, al->count, n_alias_match,
-                           n_alias_match == 1 ? "" : "s", n_alias_match == 1 ? "es" : "");
-
-        sort_set = c->set;
-        qsort(elig, n_elig, sizeof *elig, cmp_cand);
-
-        if (n_elig < count) {
-                plan_error(c, "role disk '%s' needs %u %s disk%s%s%s of at least %s: %zu usable found", s->name, count,
-                           classes_str(c, classes), count == 1 ? "" : "s", transports ? " on " : "",
-                           transports ? transports_str(c, transports) : "", hsize(c, s->min_size), n_elig);
-                for (size_t k = 0; k < n_refused; k++) {
-                        size_t i = refused[k];
-                        set_verdict(c, i, "refused", s->name);
-                        char **r = c->p->verdicts[i].reasons;
-                        plan_error(c, "%s refused: %s", D(c, i)->name, r ? r[strv_length(r) - 1] : "?");
-                }
-                return 0;
-        }
-        for (size_t k = 0; k < n_refused; k++) {
-                size_t i = refused[k];
-                if (!c->p->verdicts[i].state)
-                        plan_note(c, "%s left alone: matches '%s' but cannot be used, and was not needed", D(c, i)->name,
-                                  s->name);
-        }
-        if (n_elig > count)
-                plan_note(c, "role disk '%s': %zu candidates for %u; chose by journal, clearpart, by-path, serial",
-                          s->name, n_elig, count);
-
+/* Take the first count candidates for role disk s, in the tie-break's order; lay out each. */
+static int take_disks(struct ctx *c, const struct disk_spec *s, const struct cand *elig, size_t n_elig, unsigned count) {
         for (size_t k = 0; k < n_elig; k++) {
                 size_t i = elig[k].i;
                 const struct disk_info *d = D(c, i);
@@ -838,6 +839,77 @@ static int plan_data_disk_relaxing(struct ctx *c, const struct disk_spec *s) {
                         return r;
         }
         return 0;
+}
+
+static int plan_data_disk_relaxing(struct ctx *c, const struct disk_spec *s) {
+        struct want w = { .s = s, .count = s->count ? s->count : 1 };
+        want_pins(c, &w);
+        const struct disk_alias *al = w.al;
+        unsigned count = w.count;
+
+        /* On a hypervisor, class and bus are what its configuration says: Proxmox has no NVMe and
+         * shows SAS as virtio-scsi. Only when the role's disk is not there as asked does an SSD
+         * stand for NVMe and any bus do; size, answers and the rotational flag (ssd=1 in the VM's
+         * config) still decide, so the hard disk never becomes the database disk. */
+        c->virtual_relaxed = c->set->hypervisor && count_fits(c, s) < count;
+        unsigned classes = w.classes = eff_classes(c, s->classes), transports = w.transports = eff_transports(c, s->transports);
+        if (c->virtual_relaxed) {
+                if (classes != s->classes || transports != s->transports)
+                        plan_note(c, "role disk '%s': no %s disk%s%s%s here; on %s a virtual disk's class and bus are "
+                                  "its configuration's, so %s on any bus will do",
+                                  s->name, classes_str(c, s->classes), count == 1 ? "" : "s", s->transports ? " on " : "",
+                                  s->transports ? transports_str(c, s->transports) : "", c->set->hypervisor,
+                                  classes_str(c, classes));
+        }
+
+        _cleanup_free_ struct cand *elig = calloc(c->set->n_disks + 1, sizeof *elig);
+        _cleanup_free_ size_t *refused = calloc(c->set->n_disks + 1, sizeof *refused);
+        if (!elig || !refused)
+                return -ENOMEM;
+        size_t n_elig = 0, n_refused = 0, n_alias_match = 0;
+
+        for (size_t i = 0; i < c->set->n_disks; i++) {
+                int r = judge_disk(c, &w, i, &n_alias_match);
+                if (r < 0)
+                        return r;
+                if (r == FIT_REFUSED)
+                        refused[n_refused++] = i;
+                else if (r == FIT_YES)
+                        elig[n_elig++] = (struct cand) { .i = i, .claimed = c->claimed[i],
+                                                         .explicit_clear = c->cleared_explicit[i],
+                                                         .holds_data = disk_info_has_signatures(D(c, i)) && !c->claimed[i] };
+        }
+
+        if (al && al->count && n_alias_match != al->count)
+                plan_error(c, "%%addon disk %s count=%u: %zu disk%s match%s", al->name, al->count, n_alias_match,
+                           n_alias_match == 1 ? "" : "s", n_alias_match == 1 ? "es" : "");
+
+        sort_set = c->set;
+        qsort(elig, n_elig, sizeof *elig, cmp_cand);
+
+        if (n_elig < count) {
+                plan_error(c, "role disk '%s' needs %u %s disk%s%s%s of at least %s: %zu usable found", s->name, count,
+                           classes_str(c, classes), count == 1 ? "" : "s", transports ? " on " : "",
+                           transports ? transports_str(c, transports) : "", hsize(c, s->min_size), n_elig);
+                for (size_t k = 0; k < n_refused; k++) {
+                        size_t i = refused[k];
+                        set_verdict(c, i, "refused", s->name);
+                        char **r = c->p->verdicts[i].reasons;
+                        plan_error(c, "%s refused: %s", D(c, i)->name, r ? r[strv_length(r) - 1] : "?");
+                }
+                return 0;
+        }
+        for (size_t k = 0; k < n_refused; k++) {
+                size_t i = refused[k];
+                if (!c->p->verdicts[i].state)
+                        plan_note(c, "%s left alone: matches '%s' but cannot be used, and was not needed", D(c, i)->name,
+                                  s->name);
+        }
+        if (n_elig > count)
+                plan_note(c, "role disk '%s': %zu candidates for %u; chose by journal, clearpart, empty before data, by-path, serial",
+                          s->name, n_elig, count);
+
+        return take_disks(c, s, elig, n_elig, count);
 }
 
 static size_t count_fits(struct ctx *c, const struct disk_spec *s) {
@@ -930,6 +1002,8 @@ int disk_plan_build(const struct plan_input *in, struct disk_plan **ret) {
                                 if (disk_info_has_signatures(D(&c, i)))
                                         reason(&c, i, "not used by the plan; its content is left alone");
                         }
+                if (r >= 0)
+                        note_unbounded_clear(&c);
         }
 
         free(c.in_scope);
@@ -1081,6 +1155,95 @@ static void json_strv(struct json *j, const char *key, char **l) {
         json_end_array(j);
 }
 
+/* What the probe saw of one disk. */
+static void json_disk_info(struct json *jp, const struct disk_info *d, const char *id) {
+        json_kv_string(jp, "name", d->name);
+        json_kv_string(jp, "devnode", d->devnode);
+        json_kv_string(jp, "id", id);
+        json_kv_uint(jp, "size", d->size);
+        json_kv_uint(jp, "logical_sector_size", d->logical_sector_size);
+        json_kv_uint(jp, "physical_sector_size", d->physical_sector_size);
+        json_kv_bool(jp, "rotational", d->rotational);
+        json_kv_bool(jp, "removable", d->removable);
+        json_kv_string(jp, "transport", transport_name(d->transport));
+        json_kv_string(jp, "class", disk_class_name(disk_info_class(d)));
+        json_kv_string(jp, "model", d->model);
+        json_kv_string(jp, "serial", d->serial);
+        json_kv_string(jp, "wwn", d->wwn);
+        json_strv(jp, "by_id", d->by_id);
+        json_strv(jp, "by_path", d->by_path);
+        json_kv_bool(jp, "boot_medium", d->boot_medium);
+        json_kv_bool(jp, "holds_root", d->holds_root);
+        json_strv(jp, "busy", d->busy);
+        json_kv_string(jp, "pttype", d->pttype);
+        json_kv_string(jp, "ptuuid", d->ptuuid);
+        json_kv_bool(jp, "pt_damaged", d->pt_damaged);
+        json_key(jp, "signatures");
+        json_begin_array(jp);
+        for (size_t k = 0; k < d->n_sigs; k++) {
+                const struct disk_signature *g = &d->sigs[k];
+                json_begin_object(jp);
+                json_kv_string(jp, "type", g->type);
+                json_kv_string(jp, "usage", g->usage);
+                json_kv_uint(jp, "offset", g->offset);
+                json_kv_string(jp, "uuid", g->uuid);
+                json_kv_string(jp, "label", g->label);
+                json_kv_string(jp, "where", g->where);
+                json_end_object(jp);
+        }
+        json_end_array(jp);
+}
+
+/* The plan's actions on one disk (pd NULL: none). */
+static void json_disk_actions(struct json *jp, const struct plan_disk *pd) {
+        if (pd && pd->mode == PLAN_DISK_GROW_ROOT) {
+                json_begin_object(jp);
+                json_kv_string(jp, "action", "grow-partition");
+                json_kv_uint(jp, "number", pd->grow_partno);
+                json_kv_uint(jp, "from", pd->grow_from);
+                json_kv_uint(jp, "to", pd->grow_to);
+                json_end_object(jp);
+                json_begin_object(jp);
+                json_kv_string(jp, "action", "grow-filesystem");
+                json_kv_string(jp, "fs", pd->grow_fs);
+                json_end_object(jp);
+        }
+        if (pd && pd->wipe) {
+                json_begin_object(jp);
+                json_kv_string(jp, "action", "wipe");
+                json_kv_string(jp, "carries", pd->carries);
+                json_kv_string(jp, "allowed_by", pd->allowed_by);
+                json_end_object(jp);
+        }
+        if (pd && pd->mode == PLAN_DISK_IMAGE) {
+                json_begin_object(jp);
+                json_kv_string(jp, "action", "image");
+                json_end_object(jp);
+        }
+        if (pd && pd->mode == PLAN_DISK_PARTITION) {
+                json_begin_object(jp);
+                json_kv_string(jp, "action", "label");
+                json_kv_string(jp, "type", "gpt");
+                json_end_object(jp);
+                for (size_t k = 0; k < pd->n_parts; k++) {
+                        const struct plan_part *pp = &pd->parts[k];
+                        json_begin_object(jp);
+                        json_kv_string(jp, "action", "partition");
+                        json_kv_uint(jp, "number", pp->number);
+                        json_kv_string(jp, "name", pp->name);
+                        json_kv_string(jp, "type", plan_part_type_name(pp->type));
+                        json_kv_string(jp, "type_guid", pp->type_guid);
+                        json_kv_uint(jp, "start", pp->start);
+                        json_kv_uint(jp, "size", pp->size);
+                        json_kv_string(jp, "fs", plan_fs_name(pp->fs));
+                        json_kv_string(jp, "label", pp->label);
+                        json_kv_string(jp, "mount", pp->mount);
+                        json_kv_string(jp, "options", pp->options);
+                        json_end_object(jp);
+                }
+        }
+}
+
 void disk_plan_render_json(const struct disk_plan *p, const struct disk_set *s, struct buf *out) {
         struct json j = { .pretty = true };
         json_begin_object(&j);
@@ -1090,97 +1253,17 @@ void disk_plan_render_json(const struct disk_plan *p, const struct disk_set *s, 
         json_key(&j, "disks");
         json_begin_array(&j);
         for (size_t i = 0; i < s->n_disks; i++) {
-                const struct disk_info *d = &s->disks[i];
                 const struct disk_verdict *v = &p->verdicts[i];
-                _cleanup_free_ char *id = disk_info_id(d);
+                _cleanup_free_ char *id = disk_info_id(&s->disks[i]);
                 json_begin_object(&j);
-                json_kv_string(&j, "name", d->name);
-                json_kv_string(&j, "devnode", d->devnode);
-                json_kv_string(&j, "id", id);
-                json_kv_uint(&j, "size", d->size);
-                json_kv_uint(&j, "logical_sector_size", d->logical_sector_size);
-                json_kv_uint(&j, "physical_sector_size", d->physical_sector_size);
-                json_kv_bool(&j, "rotational", d->rotational);
-                json_kv_bool(&j, "removable", d->removable);
-                json_kv_string(&j, "transport", transport_name(d->transport));
-                json_kv_string(&j, "class", disk_class_name(disk_info_class(d)));
-                json_kv_string(&j, "model", d->model);
-                json_kv_string(&j, "serial", d->serial);
-                json_kv_string(&j, "wwn", d->wwn);
-                json_strv(&j, "by_id", d->by_id);
-                json_strv(&j, "by_path", d->by_path);
-                json_kv_bool(&j, "boot_medium", d->boot_medium);
-                json_kv_bool(&j, "holds_root", d->holds_root);
-                json_strv(&j, "busy", d->busy);
-                json_kv_string(&j, "pttype", d->pttype);
-                json_kv_string(&j, "ptuuid", d->ptuuid);
-                json_kv_bool(&j, "pt_damaged", d->pt_damaged);
-                json_key(&j, "signatures");
-                json_begin_array(&j);
-                for (size_t k = 0; k < d->n_sigs; k++) {
-                        const struct disk_signature *g = &d->sigs[k];
-                        json_begin_object(&j);
-                        json_kv_string(&j, "type", g->type);
-                        json_kv_string(&j, "usage", g->usage);
-                        json_kv_uint(&j, "offset", g->offset);
-                        json_kv_string(&j, "uuid", g->uuid);
-                        json_kv_string(&j, "label", g->label);
-                        json_kv_string(&j, "where", g->where);
-                        json_end_object(&j);
-                }
-                json_end_array(&j);
+                json_disk_info(&j, &s->disks[i], id);
                 json_kv_string(&j, "verdict", v->state);
                 json_kv_string(&j, "spec", v->spec);
                 json_strv(&j, "reasons", v->reasons);
                 json_key(&j, "actions");
                 json_begin_array(&j);
                 const struct plan_disk *pd = plan_for(p, i);
-                if (pd && pd->mode == PLAN_DISK_GROW_ROOT) {
-                        json_begin_object(&j);
-                        json_kv_string(&j, "action", "grow-partition");
-                        json_kv_uint(&j, "number", pd->grow_partno);
-                        json_kv_uint(&j, "from", pd->grow_from);
-                        json_kv_uint(&j, "to", pd->grow_to);
-                        json_end_object(&j);
-                        json_begin_object(&j);
-                        json_kv_string(&j, "action", "grow-filesystem");
-                        json_kv_string(&j, "fs", pd->grow_fs);
-                        json_end_object(&j);
-                }
-                if (pd && pd->wipe) {
-                        json_begin_object(&j);
-                        json_kv_string(&j, "action", "wipe");
-                        json_kv_string(&j, "carries", pd->carries);
-                        json_kv_string(&j, "allowed_by", pd->allowed_by);
-                        json_end_object(&j);
-                }
-                if (pd && pd->mode == PLAN_DISK_IMAGE) {
-                        json_begin_object(&j);
-                        json_kv_string(&j, "action", "image");
-                        json_end_object(&j);
-                }
-                if (pd && pd->mode == PLAN_DISK_PARTITION) {
-                        json_begin_object(&j);
-                        json_kv_string(&j, "action", "label");
-                        json_kv_string(&j, "type", "gpt");
-                        json_end_object(&j);
-                        for (size_t k = 0; k < pd->n_parts; k++) {
-                                const struct plan_part *pp = &pd->parts[k];
-                                json_begin_object(&j);
-                                json_kv_string(&j, "action", "partition");
-                                json_kv_uint(&j, "number", pp->number);
-                                json_kv_string(&j, "name", pp->name);
-                                json_kv_string(&j, "type", plan_part_type_name(pp->type));
-                                json_kv_string(&j, "type_guid", pp->type_guid);
-                                json_kv_uint(&j, "start", pp->start);
-                                json_kv_uint(&j, "size", pp->size);
-                                json_kv_string(&j, "fs", plan_fs_name(pp->fs));
-                                json_kv_string(&j, "label", pp->label);
-                                json_kv_string(&j, "mount", pp->mount);
-                                json_kv_string(&j, "options", pp->options);
-                                json_end_object(&j);
-                        }
-                }
+                json_disk_actions(&j, pd);
                 json_end_array(&j);
                 json_kv_string(&j, "mode", pd ? mode_name(pd->mode) : NULL);
                 json_end_object(&j);

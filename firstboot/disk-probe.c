@@ -585,16 +585,8 @@ static void devnums_free(struct devnum *n, size_t k) {
         free(n);
 }
 
-static int probe_one(const struct disk_probe_options *o, const char *name, struct disk_info *d) {
-        const char *sysfs = o->sysfs ?: "/sys", *devroot = o->dev ?: "/dev";
-        _cleanup_free_ char *dir = strprintf("%s/block/%s", sysfs, name);
-        if (!dir)
-                return -ENOMEM;
-
-        *d = (struct disk_info) { .name = strdup(name), .devnode = strprintf("%s/%s", devroot, name) };
-        if (!d->name || !d->devnode)
-                return -ENOMEM;
-
+/* Size, sector sizes, flags, transport, model, serial, WWN, loop backing, by-id/by-path links. */
+static int probe_attrs(const char *devroot, const char *dir, const char *name, struct disk_info *d) {
         uint64_t v;
         if (read_attr_u64(dir, "size", &v) >= 0)
                 d->size = v * 512; /* sysfs counts 512-byte units whatever the sector size */
@@ -632,7 +624,11 @@ static int probe_one(const struct disk_probe_options *o, const char *name, struc
         collect_by_links(devroot, "by-id", name, &d->by_id);
         collect_by_links(devroot, "by-path", name, &d->by_path);
 
-        /* The disk and its partitions as the kernel knows them, for mounts, swaps and holders. */
+        return 0;
+}
+
+/* The disk and its partitions as the kernel knows them: mounts, swaps and holders on any of them. */
+static int probe_use(const struct disk_probe_options *o, const char *dir, const char *name, struct disk_info *d) {
         struct devnum *nums = NULL;
         size_t n_nums = 0;
         int r = 0;
@@ -683,6 +679,21 @@ static int probe_one(const struct disk_probe_options *o, const char *name, struc
         if (r >= 0)
                 r = apply_swaps(o->swaps ?: "/proc/swaps", d, nums, n_nums);
         devnums_free(nums, n_nums);
+        return r;
+}
+
+static int probe_one(const struct disk_probe_options *o, const char *name, struct disk_info *d) {
+        const char *sysfs = o->sysfs ?: "/sys", *devroot = o->dev ?: "/dev";
+        _cleanup_free_ char *dir = strprintf("%s/block/%s", sysfs, name);
+        if (!dir)
+                return -ENOMEM;
+
+        *d = (struct disk_info) { .name = strdup(name), .devnode = strprintf("%s/%s", devroot, name) };
+        if (!d->name || !d->devnode)
+                return -ENOMEM;
+        int r = probe_attrs(devroot, dir, name, d);
+        if (r >= 0)
+                r = probe_use(o, dir, name, d);
         if (r < 0)
                 return r;
 

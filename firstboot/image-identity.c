@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,4 +58,38 @@ int image_identity_check_role(const struct image_identity *id, const char *want_
                 return -ENOMEM;
         *ret_reason = reason;
         return -EMEDIUMTYPE;
+}
+
+char *image_identity_describe(const struct image_identity *id) {
+        char when[32] = "";
+        time_t t = (time_t) id->build_time;
+        struct tm tm;
+        if (gmtime_r(&t, &tm))
+                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+        return strprintf("role %s, host %s, %s, rackstack %s, built %s (%" PRId64 ")", id->role, id->host,
+                         strna(id->base), strna(id->version), when, id->build_time);
+}
+
+int image_identity_check_installed(const struct image_identity *image, const struct image_identity *disk,
+                                   bool any_role, bool allow_downgrade, char **ret_reason) {
+        char *reason = NULL;
+        int r = 0;
+        /* The disk is already allowed to be overwritten by the answers; these refuse the wrong
+         * medium in the wrong machine: another role's server, or the build it was upgraded from. */
+        if (!any_role && !streq(image->role, disk->role)) {
+                reason = strprintf("the disk holds the %s role's system (host %s) and the image is the %s role's; "
+                                   "--any-role installs it anyway", disk->role, disk->host, image->role);
+                r = -EMEDIUMTYPE;
+        } else if (!allow_downgrade && image->build_time < disk->build_time) {
+                _cleanup_free_ char *have = image_identity_describe(disk), *want = image_identity_describe(image);
+                reason = have && want ? strprintf("the image (%s) is older than the build on the disk (%s); "
+                                                  "--allow-downgrade installs it anyway", want, have) : NULL;
+                r = -ESTALE;
+        }
+        if (r == 0)
+                return 0;
+        if (!reason)
+                return -ENOMEM;
+        *ret_reason = reason;
+        return r;
 }

@@ -20,6 +20,7 @@
 #include "disk-apply.h"
 #include "fileio.h"
 #include "http.h"
+#include "image-identity.h"
 #include "install-apply.h"
 #include "gpt.h"
 #include "lib-cleanup.h"
@@ -476,39 +477,127 @@ static char *probe_fstype(const char *node) {
         return strdup(t);
 }
 
+/* The installed root of the GPT disk at devnode, attached through a loop device at its offset and
+ * mounted under a temporary directory: read-only (the loop too, from an O_RDONLY backing fd, and
+ * ext4's journal left unreplayed) when only reading what is there. */
+struct root_mount {
+        char dir[40];
+        int loop_fd;
+        bool mounted;
+};
+
+static void root_umount(struct root_mount *m) {
+        /* lazily when something still holds it: a mount left behind would pin the target disk */
+        if (m->mounted && umount(m->dir) < 0)
+                (void) umount2(m->dir, MNT_DETACH);
+        if (m->dir[0])
+                (void) rmdir(m->dir);
+        if (m->loop_fd >= 0) {
+                (void) ioctl(m->loop_fd, LOOP_CLR_FD);
+                close(m->loop_fd);
+        }
+        *m = (struct root_mount) { .loop_fd = -EBADF };
+}
+
+/* -ENXIO when the disk has no GPT or no root partition in it. */
+static int root_mount(const char *devnode, uint32_t ss, bool rdonly, struct root_mount *ret) {
+        _cleanup_close_ int fd = open(devnode, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(-errno, "Failed to open %s: %m", devnode);
+        uint64_t start, psize;
+        int r = find_root_partition(fd, ss, &start, &psize);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return log_debug_errno(-ENXIO, "%s: no root partition in a GPT: %s", devnode, strerror(-r));
+        struct root_mount m = { .dir = "/tmp/rackstack-install-root.XXXXXX", .loop_fd = -EBADF };
+        _cleanup_free_ char *loop = NULL;
+        r = loop_attach_fd(fd, start, psize, &m.loop_fd, &loop);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach a loop device to %s's root partition: %m", devnode);
+        _cleanup_free_ char *fstype = probe_fstype(loop);
+        if (!mkdtemp(m.dir)) {
+                r = log_error_errno(-errno, "Failed to create a mount point: %m");
+                m.dir[0] = 0;
+                root_umount(&m);
+                return r;
+        }
+        const char *fs = fstype ? fstype : "ext4";
+        unsigned long flags = MS_NOSUID | MS_NODEV | (rdonly ? MS_RDONLY | MS_NOEXEC : 0);
+        if (mount(loop, m.dir, fs, flags, rdonly && streq(fs, "ext4") ? "noload" : NULL) < 0) {
+                r = log_error_errno(-errno, "Failed to mount %s's root partition (%s): %m", devnode, strna(fstype));
+                root_umount(&m);
+                return r;
+        }
+        m.mounted = true;
+        *ret = m;
+        return 0;
+}
+
+int install_read_installed(const char *devnode, uint32_t ss, char **ret, size_t *ret_size) {
+        struct root_mount m;
+        int r = root_mount(devnode, ss, true, &m);
+        if (r < 0)
+                return r;
+        /* what the disk holds is not ours yet: no symlink out of it is followed */
+        int fd = open_beneath(m.dir, IMAGE_IDENTITY_INSTALLED, O_RDONLY | O_CLOEXEC);
+        _cleanup_free_ char *proc = fd >= 0 ? strprintf("/proc/self/fd/%d", fd) : NULL;
+        if (fd < 0)
+                r = fd == -ELOOP ? -ENOENT : fd;
+        else if (!proc)
+                r = -ENOMEM;
+        else
+                r = read_file_full(AT_FDCWD, proc, 65536, ret, ret_size);
+        if (fd >= 0)
+                close(fd); /* before the unmount, which it would keep busy */
+        root_umount(&m);
+        return r;
+}
+
+int install_identify_installed(const char *devnode, uint32_t ss, struct image_identity *ret_id, char **ret_unknown) {
+        _cleanup_free_ char *text = NULL, *unknown = NULL;
+        size_t n = 0;
+        struct image_identity id = {};
+        int r = install_read_installed(devnode, ss, &text, &n);
+        if (r == -ENXIO)
+                unknown = strdup("no GPT root partition: no installed system");
+        else if (r == -ENOENT)
+                unknown = strdup("a root partition without /" IMAGE_IDENTITY_INSTALLED " (not rackstack's, or a build "
+                                 "from before images carried their identity)");
+        else if (r < 0)
+                unknown = strprintf("a root partition that could not be read (%s)", strerror(-r));
+        else {
+                _cleanup_free_ char *origin = strprintf("%s:/%s", devnode, IMAGE_IDENTITY_INSTALLED);
+                _cleanup_(diags_done) struct diags d = {};
+                r = image_identity_parse(text, n, strna(origin), &d, &id);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        diags_print(&d, stderr);
+                        unknown = strdup("a root partition whose /" IMAGE_IDENTITY_INSTALLED " does not parse");
+                }
+        }
+        if (!unknown && !id.role)
+                return -ENOMEM;
+        *ret_id = id;
+        *ret_unknown = TAKE_PTR(unknown);
+        return 0;
+}
+
 int install_copy_ks(const char *devnode, uint32_t ss, const char *ks_path) {
         _cleanup_free_ char *data = NULL;
         size_t size;
         int r = read_file_full(AT_FDCWD, ks_path, 4 * MiB, &data, &size);
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", ks_path);
-        _cleanup_close_ int fd = open(devnode, O_RDWR | O_CLOEXEC);
-        if (fd < 0)
-                return log_error_errno(-errno, "Failed to open %s: %m", devnode);
-        uint64_t start, psize;
-        r = find_root_partition(fd, ss, &start, &psize);
+        struct root_mount m;
+        r = root_mount(devnode, ss, false, &m);
+        if (r == -ENXIO)
+                return log_error_errno(r, "%s: no root partition in the GPT", devnode);
         if (r < 0)
-                return log_error_errno(r, "%s: no root partition in the GPT: %m", devnode);
-        _cleanup_free_ char *loop = NULL;
-        _cleanup_close_ int loop_fd = -EBADF;
-        r = loop_attach_fd(fd, start, psize, &loop_fd, &loop);
-        if (r < 0)
-                return log_error_errno(r, "Failed to attach a loop device to %s's root partition: %m", devnode);
-        _cleanup_free_ char *fstype = probe_fstype(loop);
-        char dir[] = "/tmp/rackstack-install-root.XXXXXX";
-        if (!mkdtemp(dir)) {
-                r = log_error_errno(-errno, "Failed to create a mount point: %m");
-                (void) ioctl(loop_fd, LOOP_CLR_FD);
                 return r;
-        }
-        if (mount(loop, dir, fstype ? fstype : "ext4", MS_NOSUID | MS_NODEV, NULL) < 0) {
-                r = log_error_errno(-errno, "Failed to mount %s's root partition (%s): %m", devnode, strna(fstype));
-                (void) rmdir(dir);
-                (void) ioctl(loop_fd, LOOP_CLR_FD);
-                return r;
-        }
-        _cleanup_free_ char *target = strprintf("%s/%s", dir, KS_INSTALLED_PATH);
-        _cleanup_free_ char *parent = strprintf("%s/usr/share/rackstack", dir);
+        _cleanup_free_ char *target = strprintf("%s/%s", m.dir, KS_INSTALLED_PATH);
+        _cleanup_free_ char *parent = strprintf("%s/usr/share/rackstack", m.dir);
         r = target && parent ? 0 : -ENOMEM;
         if (r >= 0)
                 r = mkdir_parents_at(AT_FDCWD, parent, 0755);
@@ -517,9 +606,10 @@ int install_copy_ks(const char *devnode, uint32_t ss, const char *ks_path) {
                 r = write_file_atomic(AT_FDCWD, target, data, size, 0600);
         if (r < 0)
                 log_error_errno(r, "Failed to write /%s on the installed root: %m", KS_INSTALLED_PATH);
-        if (umount(dir) < 0 && r >= 0)
-                r = log_error_errno(-errno, "Failed to unmount %s: %m", dir);
-        (void) rmdir(dir);
-        (void) ioctl(loop_fd, LOOP_CLR_FD);
+        if (umount(m.dir) < 0 && r >= 0)
+                r = log_error_errno(-errno, "Failed to unmount %s: %m", m.dir);
+        else
+                m.mounted = false;
+        root_umount(&m);
         return r;
 }

@@ -41,3 +41,14 @@ int install_wipe_ends(int fd, uint64_t size, uint64_t end_hint);
  * root partition (root-x86-64 type, or named "root") is attached through a loop device at its
  * offset, mounted under a temporary directory, written, unmounted. */
 int install_copy_ks(const char *devnode, uint32_t ss, const char *ks_path);
+
+/* The image.json (IMAGE_IDENTITY_INSTALLED) of the system already installed on the GPT disk at
+ * devnode, read from its root partition mounted read-only: -ENXIO when the disk has no GPT root
+ * partition, -ENOENT when that root carries no image.json (a build from before images carried
+ * their identity, or not ours), another negative errno when it cannot be read. */
+int install_read_installed(const char *devnode, uint32_t ss, char **ret, size_t *ret_size);
+
+/* What system the disk at devnode holds: *ret_id from its root's image.json, or (role NULL)
+ * *ret_unknown saying why there is none to compare. -ENOMEM only. */
+struct image_identity;
+int install_identify_installed(const char *devnode, uint32_t ss, struct image_identity *ret_id, char **ret_unknown);

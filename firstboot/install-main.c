@@ -49,6 +49,7 @@ static void usage(FILE *f) {
               "  --ks FILE           kickstart answers (default: SRC/ks.cfg, else inst.ks=, an OEMDRV volume)\n"
               "  --no-search         no answers beyond --ks and SRC/ks.cfg (no inst.ks=, OEMDRV)\n"
               "  --any-role          install an image whose image.json names another role than the answers'\n"
+              "  --allow-downgrade   install an image built before the system already on the target disk\n"
               "  --ks-url URL        --ks was fetched from URL (over the network: it must be pinned)\n"
               "  --ks-sha256 HEX     --ks must have this sha256\n"
               "  --target DEV        only this disk may be chosen (it must still fit the role's OS disk)\n"
@@ -61,14 +62,15 @@ static void usage(FILE *f) {
               "  --dry-run           print the plan and verify the signature; write nothing\n"
               "  --yes               without answers on a terminal, do not ask before writing\n"
               "  --no-reboot         stop after the install instead of rebooting\n"
+              "  --sysfs DIR         read sysfs from DIR (tests: only the disks it lists are seen)\n"
               "  -v, --verbose       debug output\n", f);
 }
 
 struct install_opts {
-        const char *source, *ks, *target, *profile, *profiles, *role, *image, *pubkey;
+        const char *source, *ks, *target, *profile, *profiles, *role, *image, *pubkey, *sysfs;
         const char *ks_url, *ks_sha256; /* --ks was fetched from ks_url (the PXE init does), pinned to ks_sha256 */
         char **clear;
-        bool dry_run, no_reboot, yes, no_search, any_role;
+        bool dry_run, no_reboot, yes, no_search, any_role, allow_downgrade;
 };
 
 /* The console contract of the install: the last line says how it ended. */
@@ -108,7 +110,7 @@ static char *iso_label_of(const char *disk) {
 
 static int parse_args(int argc, char **argv, struct install_opts *o) {
         enum { O_SOURCE = 256, O_KS, O_TARGET, O_CLEAR, O_PROFILE, O_ROLE, O_IMAGE, O_PUBKEY, O_DRY, O_NOREBOOT, O_YES, O_NOSEARCH,
-               O_KS_URL, O_KS_SHA256, O_ANY_ROLE, O_PROFILES };
+               O_KS_URL, O_KS_SHA256, O_ANY_ROLE, O_PROFILES, O_ALLOW_DOWNGRADE, O_SYSFS };
         static const struct option longopts[] = {
                 { "source", required_argument, NULL, O_SOURCE },   { "ks", required_argument, NULL, O_KS },
                 { "target", required_argument, NULL, O_TARGET },   { "clear", required_argument, NULL, O_CLEAR },
@@ -118,6 +120,8 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
                 { "dry-run", no_argument, NULL, O_DRY },           { "no-reboot", no_argument, NULL, O_NOREBOOT },
                 { "yes", no_argument, NULL, O_YES },               { "no-search", no_argument, NULL, O_NOSEARCH },
                 { "any-role", no_argument, NULL, O_ANY_ROLE },
+                { "allow-downgrade", no_argument, NULL, O_ALLOW_DOWNGRADE },
+                { "sysfs", required_argument, NULL, O_SYSFS },
                 { "ks-url", required_argument, NULL, O_KS_URL }, { "ks-sha256", required_argument, NULL, O_KS_SHA256 },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
@@ -150,6 +154,8 @@ static int parse_args(int argc, char **argv, struct install_opts *o) {
                 case O_NOSEARCH: o->no_search = true; break;
                 case O_KS_URL: o->ks_url = optarg; break;
                 case O_ANY_ROLE: o->any_role = true; break;
+                case O_ALLOW_DOWNGRADE: o->allow_downgrade = true; break;
+                case O_SYSFS: o->sysfs = optarg; break;
                 case O_KS_SHA256: o->ks_sha256 = optarg; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
                 case 'h': usage(stdout); return 1;
@@ -192,6 +198,11 @@ struct install_run {
         size_t ks_size;
         struct disk_set *disks;
         struct install_plan *plan;
+        char *sig;                /* SHA256SUMS.sig, NULL if the source has none */
+        size_t sig_size;
+        const char *pubkey;       /* the key to check it with, NULL for none */
+        struct image_identity image_id; /* the source's image.json, when SHA256SUMS lists it */
+        bool have_image_id;
 };
 
 static void install_run_done(struct install_run *r) {
@@ -211,6 +222,8 @@ static void install_run_done(struct install_run *r) {
         free(r->ks_role);
         disk_set_free(r->disks);
         install_plan_free(r->plan);
+        image_identity_done(&r->image_id);
+        free(r->sig);
 }
 
 /* Where the answers are: --ks, else SRC/ks.cfg, else where firstboot looks (inst.ks=, an OEMDRV
@@ -321,15 +334,16 @@ static int check_identity(struct install_run *R) {
                        fail("image.json does not match SHA256SUMS");
         _cleanup_free_ char *origin = strprintf("%s/image.json", R->src.base);
         _cleanup_(diags_done) struct diags d = {};
-        _cleanup_(image_identity_done) struct image_identity id = {};
-        r = image_identity_parse(text, n, strna(origin), &d, &id);
+        struct image_identity *id = &R->image_id;
+        r = image_identity_parse(text, n, strna(origin), &d, id);
         diags_print(&d, stderr);
         if (r < 0)
                 return fail("image.json is malformed");
+        R->have_image_id = true;
         printf("rackstack-firstboot: install: the image is role %s, host %s, %s, built by rackstack %s at %" PRId64 "\n",
-               id.role, id.host, strna(id.base), strna(id.version), id.build_time);
+               id->role, id->host, strna(id->base), strna(id->version), id->build_time);
         const char *want = R->ks_role ? R->ks_role : R->o.role ? R->o.role : R->profile ? R->profile->role : NULL;
-        r = image_identity_check_role(&id, want, &reason);
+        r = image_identity_check_role(id, want, &reason);
         if (r == -EMEDIUMTYPE && R->o.any_role) {
                 printf("rackstack-firstboot: install: --any-role: %s\n", reason);
                 return 0;
@@ -346,6 +360,29 @@ static int load_profile(struct install_run *R) {
         if (!R->profile)
                 log_info("no profile (%s) and no --role: the OS disk is any SSD of at least 50G", INSTALL_PROFILE);
         return 0;
+}
+
+/* What the plan's target holds now, read off its root partition before anything is written: the
+ * plan names it, and refuses another role's system or a newer build than the image (unless
+ * --any-role / --allow-downgrade). An empty disk holds no system. -ENOMEM only. */
+static int look_at_target(struct install_run *R) {
+        const struct install_plan *p = R->plan;
+        if (!install_plan_ok(p) || p->target < 0 || !p->wipe)
+                return 0;
+        _cleanup_free_ char *unknown = NULL;
+        _cleanup_(image_identity_done) struct image_identity disk = {};
+        int r = install_identify_installed(p->target_devnode, p->sector_size, &disk, &unknown);
+        if (r < 0)
+                return r;
+        return install_plan_check_installed(R->plan, R->have_image_id ? &R->image_id : NULL, disk.role ? &disk : NULL,
+                                            unknown, R->o.any_role, R->o.allow_downgrade);
+}
+
+/* The plan, with what its target holds now. */
+static int plan_install(struct install_run *R, const struct install_input *in) {
+        R->plan = install_plan_free(R->plan);
+        int r = install_plan_build(in, &R->plan);
+        return r < 0 ? r : look_at_target(R);
 }
 
 static char *ask(const char *prompt) {
@@ -391,8 +428,7 @@ static int offer_clear(struct install_run *R, const struct install_input *in) {
                         continue;
                 if (strv_extend(&R->answers.clear_drives, d->devnode) < 0)
                         return -ENOMEM;
-                R->plan = install_plan_free(R->plan);
-                int r = install_plan_build(in, &R->plan);
+                int r = plan_install(R, in);
                 if (r < 0)
                         return r;
                 if (R->plan->target == (ssize_t) i && R->plan->wipe) {
@@ -404,6 +440,154 @@ static int offer_clear(struct install_run *R, const struct install_input *in) {
                 }
                 print_plan(R);
                 return 1;
+        }
+        return 0;
+}
+
+/* What the source offers: SHA256SUMS (parsed), its signature if any, and the key to check it with.
+ * 0, or an exit status. */
+static int read_source(struct install_run *R) {
+        int r = install_source_read(&R->src, "SHA256SUMS", SUMS_MAX, &R->sums_text, &R->sums_size);
+        if (r < 0) {
+                log_error_errno(r, "Failed to read %s/SHA256SUMS: %m", R->o.source);
+                return fail("cannot read SHA256SUMS from the source");
+        }
+        _cleanup_free_ char *origin = strprintf("%s/SHA256SUMS", R->o.source);
+        _cleanup_(diags_done) struct diags d = {};
+        r = sha256sums_parse(R->sums_text, R->sums_size, strna(origin), &d, &R->sums);
+        diags_print(&d, stderr);
+        if (r < 0)
+                return fail("SHA256SUMS is malformed");
+        r = install_source_read(&R->src, "SHA256SUMS.sig", 4096, &R->sig, &R->sig_size);
+        if (r < 0 && r != -ENOENT) {
+                log_error_errno(r, "Failed to read %s/SHA256SUMS.sig: %m", R->o.source);
+                return fail("cannot read SHA256SUMS.sig");
+        }
+        R->pubkey = R->o.pubkey;
+        if (!R->pubkey && access(INSTALL_PUBKEY, R_OK) == 0)
+                R->pubkey = INSTALL_PUBKEY;
+        if (R->o.pubkey && access(R->o.pubkey, R_OK) < 0)
+                return log_error_errno(-errno, "--pubkey %s: %m", R->o.pubkey), 2;
+        R->sums_signed = R->sig && R->pubkey;
+        return 0;
+}
+
+/* --target is ignoredisk --only-use; --clear adds to clearpart --drives. 0, or an exit status. */
+static int apply_options(struct install_run *R) {
+        char *target[] = { (char *) R->o.target, NULL };
+        _cleanup_strv_free_ char **clear = strv_copy(R->answers.clear_drives);
+        for (char **c = R->o.clear; c && *c; c++)
+                if (strv_extend(&clear, *c) < 0)
+                        return log_error_errno(-ENOMEM, "Out of memory"), 1;
+        int r = storage_answers_override(&R->answers, R->o.target ? target : NULL, "--target", R->o.clear ? clear : NULL,
+                                         false, "--clear");
+        return r < 0 ? (log_error_errno(r, "Out of memory"), 1) : 0;
+}
+
+/* The disks, and which of them carry the medium (src_dev: the source filesystem's device). */
+static int probe_disks(struct install_run *R, dev_t src_dev) {
+        struct disk_probe_options po = { .sysfs = R->o.sysfs };
+        int r = disk_probe_all(&po, &R->disks);
+        if (r < 0)
+                return log_error_errno(r, "Failed to probe the disks: %m"), fail("cannot probe the disks");
+        _cleanup_free_ char *src_disk = R->src.http ? NULL : disk_of_devnum(src_dev);
+        _cleanup_free_ char *label = src_disk ? iso_label_of(src_disk) : NULL;
+        if (src_disk)
+                printf("rackstack-firstboot: install: the source is on %s%s%s: never a target\n", src_disk,
+                       label ? ", label " : "", strempty(label));
+        install_mark_boot_media(R->disks, src_disk, label);
+        return 0;
+}
+
+/* Plan, let a person at the console clear a refused disk, verify the signature. 0, or an exit status. */
+static int plan_and_verify(struct install_run *R, bool *ask_first) {
+        /* the image's size, where its frame header says it */
+        const char *image = R->o.image ?: sha256sums_pick_image(&R->sums);
+        uint64_t raw_size = 0;
+        if (image) {
+                uint8_t head[32];
+                size_t n = 0;
+                if (install_source_peek(&R->src, image, head, sizeof head, &n) >= 0)
+                        (void) zstd_frame_content_size(head, n, &raw_size);
+        }
+        struct install_input in = {
+                .source = R->o.source, .sums = &R->sums, .image = R->o.image, .have_signature = R->sig != NULL,
+                .have_pubkey = R->pubkey != NULL, .raw_size = raw_size, .answers = &R->answers,
+                .specs = R->profile ? R->profile->disks : NULL, .n_specs = R->profile ? R->profile->n_disks : 0,
+                .disks = R->disks, .ks = R->ks_path,
+        };
+        int r = plan_install(R, &in);
+        if (r < 0)
+                return log_error_errno(r, "Failed to plan: %m"), 1;
+        print_plan(R);
+        /* Unattended with answers (or --yes, or no terminal); otherwise a person confirms. */
+        *ask_first = !R->ks_path && !R->o.yes && !R->o.dry_run && isatty(STDIN_FILENO);
+        if (!install_plan_ok(R->plan) && *ask_first) {
+                r = offer_clear(R, &in);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to plan: %m"), 1;
+                if (r > 0)
+                        *ask_first = false; /* typing the disk's name was the confirmation */
+        }
+        if (!install_plan_ok(R->plan))
+                return fail(R->plan->errors[strv_length(R->plan->errors) - 1]);
+        if (!R->plan->verify_signature)
+                return 0;
+        r = ed25519_verify(R->pubkey, R->sums_text, R->sums_size, R->sig, R->sig_size);
+        if (r == -EBADMSG)
+                return log_error("%s/SHA256SUMS.sig does not match SHA256SUMS under %s", R->o.source, R->pubkey),
+                       fail("bad signature on SHA256SUMS");
+        if (r < 0)
+                return log_error_errno(r, "Failed to verify SHA256SUMS.sig with %s: %m", R->pubkey),
+                       fail("cannot verify the signature");
+        printf("rackstack-firstboot: install: SHA256SUMS signature verified with %s\n", R->pubkey);
+        return 0;
+}
+
+/* Write the planned image onto the target, repair its GPT, copy the kickstart in. 0, or an exit status. */
+static int write_image(struct install_run *R) {
+        /* O_EXCL on a block device: refused while anything has it mounted or claimed */
+        _cleanup_close_ int fd = open(R->plan->target_devnode, O_RDWR | O_EXCL | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(-errno, "Failed to open %s exclusively: %m", R->plan->target_devnode),
+                       fail("cannot open the target disk");
+        uint64_t size = R->plan->target_size;
+        int ssi;
+        if (ioctl(fd, BLKGETSIZE64, &size) < 0 || ioctl(fd, BLKSSZGET, &ssi) < 0)
+                return log_error_errno(-errno, "%s: not a block device: %m", R->plan->target_devnode),
+                       fail("the target is not a block device");
+        uint32_t ss = (uint32_t) ssi;
+
+        printf("rackstack-firstboot: install: writing %s to %s\n", R->plan->image, R->plan->target_devnode);
+        fflush(stdout);
+        struct install_stats st;
+        int r = install_stream(R->plan, &R->src, fd, size, true, &st);
+        if (r == -EBADMSG)
+                return fail("the image does not match its sha256; the disk was wiped");
+        if (r < 0) {
+                _cleanup_free_ char *why = strprintf("writing the image failed: %s", strerror(-r));
+                return fail(why ? why : "writing the image failed");
+        }
+        printf("rackstack-firstboot: install: %.1f MiB written (%.1f MiB of it zeroed in place) from %.1f MiB of %s in "
+               "%.1f s, %.1f MB/s; sha256 ok\n", (double) st.written / MiB, (double) st.zeroed / MiB,
+               (double) st.compressed / MiB, st.filter, st.seconds, st.seconds > 0 ? st.written / 1e6 / st.seconds : 0);
+
+        r = gpt_move_backup_to_end(fd, ss, size);
+        if (r < 0) {
+                log_error_errno(r, "Failed to move the backup GPT of %s to the disk's end: %m", R->plan->target_devnode);
+                (void) install_wipe_ends(fd, size, st.written);
+                return fail("the image's GPT could not be repaired; the disk was wiped");
+        }
+        (void) ioctl(fd, BLKRRPART);
+        close(TAKE_FD(fd));
+
+        if (R->plan->ks) {
+                r = install_copy_ks(R->plan->target_devnode, ss, R->plan->ks);
+                if (r < 0)
+                        log_warning("The kickstart is not on the installed system; firstboot will look for OEMDRV or ask");
+                else
+                        printf("rackstack-firstboot: install: the kickstart is at /%s on the installed system\n",
+                               KS_INSTALLED_PATH);
         }
         return 0;
 }
@@ -426,110 +610,11 @@ int verb_install(int argc, char **argv) {
         printf("rackstack-firstboot: install from %s\n", R.o.source);
         fflush(stdout);
 
-        /* what the source offers */
-        r = install_source_read(&R.src, "SHA256SUMS", SUMS_MAX, &R.sums_text, &R.sums_size);
-        if (r < 0) {
-                log_error_errno(r, "Failed to read %s/SHA256SUMS: %m", R.o.source);
-                return fail("cannot read SHA256SUMS from the source");
-        }
-        _cleanup_free_ char *origin = strprintf("%s/SHA256SUMS", R.o.source);
-        {
-                _cleanup_(diags_done) struct diags d = {};
-                r = sha256sums_parse(R.sums_text, R.sums_size, strna(origin), &d, &R.sums);
-                diags_print(&d, stderr);
-                if (r < 0)
-                        return fail("SHA256SUMS is malformed");
-        }
-        _cleanup_free_ char *sig = NULL;
-        size_t sig_size = 0;
-        r = install_source_read(&R.src, "SHA256SUMS.sig", 4096, &sig, &sig_size);
-        if (r < 0 && r != -ENOENT) {
-                log_error_errno(r, "Failed to read %s/SHA256SUMS.sig: %m", R.o.source);
-                return fail("cannot read SHA256SUMS.sig");
-        }
-        const char *pubkey = R.o.pubkey;
-        if (!pubkey && access(INSTALL_PUBKEY, R_OK) == 0)
-                pubkey = INSTALL_PUBKEY;
-        if (R.o.pubkey && access(R.o.pubkey, R_OK) < 0)
-                return log_error_errno(-errno, "--pubkey %s: %m", R.o.pubkey), 2;
-        R.sums_signed = sig && pubkey;
-
-        r = load_answers(&R);
-        if (r != 0)
+        bool ask_first = false;
+        if ((r = read_source(&R)) != 0 || (r = load_answers(&R)) != 0 || (r = apply_options(&R)) != 0 ||
+            (r = load_profile(&R)) != 0 || (r = check_identity(&R)) != 0 ||
+            (r = probe_disks(&R, R.src.http ? 0 : sst.st_dev)) != 0 || (r = plan_and_verify(&R, &ask_first)) != 0)
                 return r;
-        {
-                /* --target is ignoredisk --only-use; --clear adds to clearpart --drives */
-                char *target[] = { (char *) R.o.target, NULL };
-                _cleanup_strv_free_ char **clear = strv_copy(R.answers.clear_drives);
-                for (char **c = R.o.clear; c && *c; c++)
-                        if (strv_extend(&clear, *c) < 0)
-                                return log_error_errno(-ENOMEM, "Out of memory"), 1;
-                r = storage_answers_override(&R.answers, R.o.target ? target : NULL, "--target",
-                                             R.o.clear ? clear : NULL, false, "--clear");
-                if (r < 0)
-                        return log_error_errno(r, "Out of memory"), 1;
-        }
-        r = load_profile(&R);
-        if (r != 0)
-                return r;
-        r = check_identity(&R);
-        if (r != 0)
-                return r;
-
-        /* the disks, and which of them carry the medium */
-        struct disk_probe_options po = {};
-        r = disk_probe_all(&po, &R.disks);
-        if (r < 0)
-                return log_error_errno(r, "Failed to probe the disks: %m"), fail("cannot probe the disks");
-        _cleanup_free_ char *src_disk = R.src.http ? NULL : disk_of_devnum(sst.st_dev);
-        _cleanup_free_ char *label = src_disk ? iso_label_of(src_disk) : NULL;
-        if (src_disk)
-                printf("rackstack-firstboot: install: the source is on %s%s%s: never a target\n", src_disk,
-                       label ? ", label " : "", strempty(label));
-        install_mark_boot_media(R.disks, src_disk, label);
-
-        /* the image's size, where its frame header says it */
-        const char *image = R.o.image ?: sha256sums_pick_image(&R.sums);
-        uint64_t raw_size = 0;
-        if (image) {
-                uint8_t head[32];
-                size_t n = 0;
-                if (install_source_peek(&R.src, image, head, sizeof head, &n) >= 0)
-                        (void) zstd_frame_content_size(head, n, &raw_size);
-        }
-
-        struct install_input in = {
-                .source = R.o.source, .sums = &R.sums, .image = R.o.image, .have_signature = sig != NULL,
-                .have_pubkey = pubkey != NULL, .raw_size = raw_size, .answers = &R.answers,
-                .specs = R.profile ? R.profile->disks : NULL, .n_specs = R.profile ? R.profile->n_disks : 0,
-                .disks = R.disks, .ks = R.ks_path,
-        };
-        r = install_plan_build(&in, &R.plan);
-        if (r < 0)
-                return log_error_errno(r, "Failed to plan: %m"), 1;
-        print_plan(&R);
-        /* Unattended with answers (or --yes, or no terminal); otherwise a person confirms. */
-        bool ask_first = !R.ks_path && !R.o.yes && !R.o.dry_run && isatty(STDIN_FILENO);
-        if (!install_plan_ok(R.plan) && ask_first) {
-                r = offer_clear(&R, &in);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to plan: %m"), 1;
-                if (r > 0)
-                        ask_first = false; /* typing the disk's name was the confirmation */
-        }
-        if (!install_plan_ok(R.plan))
-                return fail(R.plan->errors[strv_length(R.plan->errors) - 1]);
-
-        if (R.plan->verify_signature) {
-                r = ed25519_verify(pubkey, R.sums_text, R.sums_size, sig, sig_size);
-                if (r == -EBADMSG)
-                        return log_error("%s/SHA256SUMS.sig does not match SHA256SUMS under %s", R.o.source, pubkey),
-                               fail("bad signature on SHA256SUMS");
-                if (r < 0)
-                        return log_error_errno(r, "Failed to verify SHA256SUMS.sig with %s: %m", pubkey),
-                               fail("cannot verify the signature");
-                printf("rackstack-firstboot: install: SHA256SUMS signature verified with %s\n", pubkey);
-        }
         if (R.o.dry_run) {
                 printf("rackstack-firstboot: install: dry run, nothing written\n");
                 return 0;
@@ -543,51 +628,8 @@ int verb_install(int argc, char **argv) {
                 if (!answer || !streq(answer, "yes"))
                         return fail("not confirmed at the console; nothing written");
         }
-
-        /* O_EXCL on a block device: refused while anything has it mounted or claimed */
-        _cleanup_close_ int fd = open(R.plan->target_devnode, O_RDWR | O_EXCL | O_CLOEXEC);
-        if (fd < 0)
-                return log_error_errno(-errno, "Failed to open %s exclusively: %m", R.plan->target_devnode),
-                       fail("cannot open the target disk");
-        uint64_t size = R.plan->target_size;
-        uint32_t ss = R.plan->sector_size;
-        int ssi;
-        if (ioctl(fd, BLKGETSIZE64, &size) < 0 || ioctl(fd, BLKSSZGET, &ssi) < 0)
-                return log_error_errno(-errno, "%s: not a block device: %m", R.plan->target_devnode),
-                       fail("the target is not a block device");
-        ss = (uint32_t) ssi;
-
-        printf("rackstack-firstboot: install: writing %s to %s\n", R.plan->image, R.plan->target_devnode);
-        fflush(stdout);
-        struct install_stats st;
-        r = install_stream(R.plan, &R.src, fd, size, true, &st);
-        if (r == -EBADMSG)
-                return fail("the image does not match its sha256; the disk was wiped");
-        if (r < 0) {
-                _cleanup_free_ char *why = strprintf("writing the image failed: %s", strerror(-r));
-                return fail(why ? why : "writing the image failed");
-        }
-        printf("rackstack-firstboot: install: %.1f MiB written (%.1f MiB of it zeroed in place) from %.1f MiB of %s in "
-               "%.1f s, %.1f MB/s; sha256 ok\n", (double) st.written / MiB, (double) st.zeroed / MiB,
-               (double) st.compressed / MiB, st.filter, st.seconds, st.seconds > 0 ? st.written / 1e6 / st.seconds : 0);
-
-        r = gpt_move_backup_to_end(fd, ss, size);
-        if (r < 0) {
-                log_error_errno(r, "Failed to move the backup GPT of %s to the disk's end: %m", R.plan->target_devnode);
-                (void) install_wipe_ends(fd, size, st.written);
-                return fail("the image's GPT could not be repaired; the disk was wiped");
-        }
-        (void) ioctl(fd, BLKRRPART);
-        close(TAKE_FD(fd));
-
-        if (R.plan->ks) {
-                r = install_copy_ks(R.plan->target_devnode, ss, R.plan->ks);
-                if (r < 0)
-                        log_warning("The kickstart is not on the installed system; firstboot will look for OEMDRV or ask");
-                else
-                        printf("rackstack-firstboot: install: the kickstart is at /%s on the installed system\n",
-                               KS_INSTALLED_PATH);
-        }
+        if ((r = write_image(&R)) != 0)
+                return r;
 
         sync();
         if (R.o.no_reboot) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "image-identity.h"
 #include "install-plan.h"
 #include "parse.h"
 #include "util.h"
@@ -87,6 +88,7 @@ struct install_plan *install_plan_free(struct install_plan *p) {
         free(p->wipe);
         free(p->wipe_allowed_by);
         free(p->ks);
+        free(p->installed);
         disk_plan_free(p->disks);
         strv_free(p->errors);
         strv_free(p->notes);
@@ -220,6 +222,33 @@ int install_plan_build(const struct install_input *in, struct install_plan **ret
         return 0;
 }
 
+int install_plan_check_installed(struct install_plan *p, const struct image_identity *image,
+                                 const struct image_identity *disk, const char *unknown, bool any_role,
+                                 bool allow_downgrade) {
+        bool oom = false;
+        _cleanup_free_ char *have = disk ? image_identity_describe(disk) : NULL, *reason = NULL;
+        if (disk && !have)
+                return -ENOMEM;
+        free(p->installed);
+        p->installed = disk ? strprintf("a rackstack system: %s", have) : strdup(unknown);
+        if (!p->installed)
+                return -ENOMEM;
+        if (!image || !disk)
+                return 0;
+        int r = image_identity_check_installed(image, disk, any_role, allow_downgrade, &reason);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                push(&oom, &p->errors, "%s", reason);
+        else if (!streq(image->role, disk->role))
+                push(&oom, &p->notes, "--any-role: the %s role's system on %s is replaced by a %s image", disk->role,
+                     strna(p->target_devnode), image->role);
+        else if (image->build_time < disk->build_time)
+                push(&oom, &p->notes, "--allow-downgrade: the image is older than the build on %s",
+                     strna(p->target_devnode));
+        return oom ? -ENOMEM : 0;
+}
+
 void install_plan_render(const struct install_plan *p, const struct disk_set *s, struct buf *b) {
         buf_printf(b, "source:  %s\n", strna(p->source));
         buf_printf(b, "image:   %s", strna(p->image));
@@ -234,6 +263,8 @@ void install_plan_render(const struct install_plan *p, const struct disk_set *s,
         if (p->target >= 0) {
                 _cleanup_free_ char *h = format_size_human(p->target_size);
                 buf_printf(b, "target:  %s (%s, %s)\n", p->target_devnode, strna(p->target_id), strna(h));
+                if (p->installed)
+                        buf_printf(b, "on it:   %s\n", p->installed);
                 if (p->wipe)
                         buf_printf(b, "do:      overwrite what is on it (%s): allowed by %s\n", p->wipe,
                                    strna(p->wipe_allowed_by));

@@ -74,6 +74,7 @@ struct install_plan {
         uint32_t sector_size;
         char *wipe;             /* what the answers allow to be overwritten ("gpt, ext4 (part 1)"), NULL if empty */
         char *wipe_allowed_by;  /* the answer that allows it ("clearpart --drives=sdb (ks.cfg:31)") */
+        char *installed;        /* what system the target holds now ("a rackstack system: role db, …"), NULL: not looked */
         char *ks;               /* copied to KS_INSTALLED_PATH on the installed root, NULL for none */
 
         struct disk_plan *disks; /* the storage planner's verdicts, for the report */
@@ -92,5 +93,13 @@ static inline void install_plan_freep(struct install_plan **p) {
 static inline bool install_plan_ok(const struct install_plan *p) {
         return !p->errors || !p->errors[0];
 }
+/* What the target holds now, as install read it off the disk's root (disk: its image.json; NULL
+ * with unknown saying why not, e.g. "no rackstack image.json on its root"): recorded for the
+ * report, and with the image's identity (NULL: none to compare) an error when the disk holds
+ * another role's system or a newer build, unless any_role / allow_downgrade. -ENOMEM only. Pure. */
+struct image_identity;
+int install_plan_check_installed(struct install_plan *p, const struct image_identity *image,
+                                 const struct image_identity *disk, const char *unknown, bool any_role,
+                                 bool allow_downgrade);
 /* Human-readable: source, checks, target, then each disk's verdict with its reasons. */
 void install_plan_render(const struct install_plan *p, const struct disk_set *s, struct buf *out);

@@ -13,6 +13,8 @@
 #include "disk-plan.h"
 #include "disk-probe.h"
 #include "fileio.h"
+#include "image-identity.h"
+#include "install-apply.h"
 #include "install-plan.h"
 #include "journal.h"
 #include "kickstart.h"
@@ -48,6 +50,29 @@ static void storage_run_done(struct storage_run *s) {
         journal_free(s->journal);
         if (s->root_fd >= 0)
                 close(s->root_fd);
+}
+
+/* plan --install: what system the OS disk would replace, as install reads it (install compares
+ * it with the image's image.json and refuses another role's or a newer build). */
+static int note_installed(struct storage_run *s) {
+        for (size_t i = 0; disk_plan_ok(s->plan) && i < s->plan->n_disks; i++) {
+                const struct plan_disk *pd = &s->plan->disks[i];
+                if (pd->mode != PLAN_DISK_IMAGE || !pd->wipe)
+                        continue;
+                const struct disk_info *d = &s->disks->disks[pd->disk];
+                _cleanup_free_ char *unknown = NULL, *have = NULL;
+                _cleanup_(image_identity_done) struct image_identity id = {};
+                int r = install_identify_installed(pd->devnode, d->logical_sector_size ?: 512, &id, &unknown);
+                if (r < 0)
+                        return r;
+                if (id.role && !(have = image_identity_describe(&id)))
+                        return -ENOMEM;
+                char *note = id.role ? strprintf("the OS disk %s holds a rackstack system: %s", pd->devnode, have) :
+                                       strprintf("the OS disk %s holds %s", pd->devnode, unknown);
+                if (!note || strv_push(&s->plan->notes, note) < 0)
+                        return free(note), -ENOMEM;
+        }
+        return 0;
 }
 
 /* Returns 0, or the exit status to use (2 bad usage/input, 1 failure). */
@@ -115,6 +140,8 @@ static int storage_prepare(const struct options *o, struct storage_run *s) {
         r = disk_plan_build(&in, &s->plan);
         if (r < 0)
                 return log_error_errno(r, "Failed to plan: %m"), 1;
+        if (o->install && (r = note_installed(s)) < 0)
+                return log_error_errno(r, "Out of memory"), 1;
         return 0;
 }
 

@@ -98,6 +98,14 @@ debugfs -R "cat /var/lib/blob" "$T/a.raw?offset=$root_off" 2>/dev/null | cmp - "
 block=$(debugfs -R "stats" "$T/a.raw?offset=$root_off" 2>/dev/null | awk '/^Block size:/{print $3}')
 [ "$block" = 4096 ] || fail "block size $block"
 ok "e2fsck clean; setuid mode, fstab, grub.cfg and file contents inside; 4 KiB blocks"
+# The image says what it is from inside too (install reads it off a disk before overwriting it).
+debugfs -R "cat /usr/lib/rackstack/image.json" "$T/a.raw?offset=$root_off" 2>/dev/null > "$T/image.json"
+python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["role"] == "db" and j["host"] == "any" and isinstance(j["build_time"], int) and j["build_time"] > 0, j' \
+        "$T/image.json" || { cat "$T/image.json"; fail "/usr/lib/rackstack/image.json"; }
+ok "/usr/lib/rackstack/image.json in the root: role db, host any, a build time"
 
 export MTOOLS_SKIP_CHECK=1
 mdir -b -i "$T/a.raw@@$esp_off" ::/EFI/BOOT | grep -q "BOOTX64.EFI" || fail "BOOTX64.EFI"

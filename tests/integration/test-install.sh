@@ -398,6 +398,11 @@ sentinel_ok() { # loopdev fstype
 truncate -s 73G "$T/A.img"; truncate -s 77G "$T/B.img"; truncate -s 131G "$T/C.img"
 A=$(attach "$T/A.img"); B=$(attach "$T/B.img"); C=$(attach "$T/C.img")
 mksentinel "$B" ext4; mksentinel "$C" xfs
+# The planner sees only A, B and C (a sysfs holding just these three): the rows with clearpart
+# --all and no drive list are bounded by the role's disk layout, and must never reach another disk
+# on this machine.
+SYS=$T/sysfs; mkdir -p "$SYS/block"
+for l in "$A" "$B" "$C"; do ln -sfn "/sys/block/${l#/dev/}" "$SYS/block/"; done
 mkks() { # ignoredisk-line clearpart-line -> $T/scope.ks (lines 3 and 4), with the aliases they use
         local al
         { echo "rootpw --lock"; echo "timezone Etc/UTC --utc"; echo "$1"; echo "$2"
@@ -409,7 +414,7 @@ mkks() { # ignoredisk-line clearpart-line -> $T/scope.ks (lines 3 and 4), with t
 }
 # what `plan --install --json` decides: "ok|refused TARGET ALLOWED_BY"
 plan_says() {
-        "$FB" plan --install --profiles "$P" --role id --ks "$T/scope.ks" --json > "$T/plan.json" 2>"$T/plan.err"
+        "$FB" plan --install --profiles "$P" --role id --ks "$T/scope.ks" --sysfs "$SYS" --json > "$T/plan.json" 2>"$T/plan.err"
         [ $? = 2 ] && { echo "bad-input - -"; return; }
         python3 -c '
 import json, sys
@@ -423,7 +428,7 @@ print("%s %s %s" % ("ok" if p["ok"] else "refused", t[0]["devnode"] if t and p["
 }
 # what `install --dry-run` decides, in the same words
 install_says() {
-        "$FB" install --source "$SRC" --profiles "$P" --role id --ks "$T/scope.ks" --dry-run --no-search < /dev/null > "$T/out" 2>&1
+        "$FB" install --source "$SRC" --profiles "$P" --role id --ks "$T/scope.ks" --sysfs "$SYS" --dry-run --no-search < /dev/null > "$T/out" 2>&1
         [ $? = 2 ] && { echo "bad-input - -"; return; }
         local ok=refused tgt=- by=-
         grep -q "^plan: ok" "$T/out" && ok=ok
@@ -450,7 +455,8 @@ rows=(
 "ignoredisk --drives=%B%|clearpart --drives=%A%|ok %A% -"
 "ignoredisk --drives=@osb,@data|clearpart --drives=@osa|ok %A% -"
 "ignoredisk --drives=@osa|clearpart --drives=@osb|ok %B% clearpart --drives=@osb (%KS%:4)"
-"|clearpart --all|bad-input - -"
+"|clearpart --all --initlabel|ok %A% -"
+"ignoredisk --drives=%A%|clearpart --all|ok %B% clearpart --all (%KS%:4), bounded by the role's disk layout"
 "ignoredisk --only-use=%A%,%C%|clearpart --drives=%C%|ok %A% -"
 )
 t0=$(date +%s.%N)
@@ -471,17 +477,28 @@ echo "# ${#rows[@]} rows in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", 
 
 # real installs where a data disk sits next to the target: the sentinels read back after
 for row in "ignoredisk --only-use=@osa,%B%,@data|clearpart --all --drives=@osa,@data" \
-           "ignoredisk --only-use=%A%,%C%|clearpart --drives=%C%"; do
+           "ignoredisk --only-use=%A%,%C%|clearpart --drives=%C%" "|clearpart --all --initlabel"; do
         IFS='|' read -r ign clr <<< "$(subst "$row")"
         mkks "$ign" "$clr"
-        "$FB" install --source "$SRC" --profiles "$P" --role id --ks "$T/scope.ks" --no-reboot --no-search < /dev/null > "$T/out" 2>&1; rc=$?
+        "$FB" install --source "$SRC" --profiles "$P" --role id --ks "$T/scope.ks" --sysfs "$SYS" --no-reboot --no-search < /dev/null > "$T/out" 2>&1; rc=$?
         if [ "$rc" = 0 ] && grep -q "^rackstack-firstboot: install: writing image.raw.zst to $A\$" "$T/out" \
            && check_installed "scope" "$A" $((P3S * 512)) && sentinel_ok "$B" ext4 && sentinel_ok "$C" xfs; then
                 ok "[$ign / $clr] installed on A; B's ext4 and C's xfs read back"
         else
                 not_ok "[$ign / $clr] real install (rc=$rc)"
         fi
+        if [ -z "$ign" ]; then
+                # unbounded: the plan named B, which holds data no rule assigns, as left alone
+                if grep -q "^note: warning: clearpart --all ($T/scope.ks:4) names no disks: bounded by the role's disk layout, it clears ${C#/dev/}; .*left alone: ${B#/dev/} (ext4)" "$T/out"; then
+                        ok "[$clr] the plan names the disk with data it leaves alone"
+                else
+                        not_ok "[$clr] no 'left alone' note"
+                fi
+        fi
+        # the old name out of the planner's sysfs first: it may be another test's disk next
+        rm -f "$SYS/block/${A#/dev/}"
         detach "$A"; rm -f "$T/A.img"; truncate -s 73G "$T/A.img"; A=$(attach "$T/A.img")
+        ln -sfn "/sys/block/${A#/dev/}" "$SYS/block/"
 done
 detach "$A"; detach "$B"; detach "$C"; rm -f "$T/A.img" "$T/B.img" "$T/C.img"
 

@@ -173,14 +173,6 @@ L=$(attach "$T/gpt.img")
 refusal_case gpt-data "carries gpt" "$L"
 grep -q "xfs (part 1)" "$T/out" && ok "gpt-data: the console lists the xfs inside partition 1" || not_ok "gpt-data: xfs not listed"
 
-# clearpart --all without a drive list
-mkdir -p "$T/root-clearall"
-fb storage --role id --profiles "$here/profiles" --root "$T/root-clearall" --clear-all
-if [ "$rc" = 1 ] && grep -q "clearpart --all without --drives" "$T/out"; then
-        ok "clearpart --all without drives: refused"
-else
-        not_ok "clearpart --all without drives (rc=$rc)"
-fi
 detach "$L"
 
 # a bare filesystem on the whole disk
@@ -337,6 +329,34 @@ if [ "$rc" = 0 ] && cmp -s "$T/j.before" "$T/root-clear/var/lib/rackstack/journa
 else
         not_ok "rerun after success (rc=$rc)"
 fi
+detach "$A"; detach "$B"
+
+echo "# clearpart --all with no drive list: bounded by the role's disk layout"
+# Two disks holding data: U1 (120G, ext4) fits 'data' and is assigned, U2 (60G, xfs) fits no role
+# disk. The planner sees only these two (a sysfs holding just them): an unbounded clearpart must
+# never reach another disk on this machine.
+truncate -s 120G "$T/u1.img"; truncate -s 60G "$T/u2.img"
+mkfs.ext4 -q -F "$T/u1.img" 2>/dev/null; mkfs.xfs -q -f "$T/u2.img"
+A=$(attach "$T/u1.img"); B=$(attach "$T/u2.img"); mkdir -p "$T/root-all" "$T/sysfs-all/block"
+for l in "$A" "$B"; do ln -sfn "/sys/block/${l#/dev/}" "$T/sysfs-all/block/"; done
+printf 'rootpw --lock\ntimezone Etc/UTC --utc\nclearpart --all --initlabel\n' > "$T/all.ks"
+h2=$(shash "$T/u2.img")
+fb plan --role id --profiles "$here/profiles" --ks "$T/all.ks" --sysfs "$T/sysfs-all"
+p_rc=$rc; cp "$T/out" "$T/plan-all.out"
+fb storage --role id --profiles "$here/profiles" --ks "$T/all.ks" --sysfs "$T/sysfs-all" --root "$T/root-all"
+lay=$(layout_of "$A")
+note="note: warning: clearpart --all ($T/all.ks:3) names no disks: bounded by the role's disk layout, it clears ${A#/dev/}; never a disk outside the plan, the boot medium or the running root's disk; left alone: ${B#/dev/} (xfs)"
+if [ "$p_rc" = 0 ] && grep -qF "$note" "$T/plan-all.out" && grep -qF "$note" "$T/out" \
+   && grep -q "warning: 'clearpart --all' names no disks" "$T/plan-all.out" \
+   && grep -q "allowed by clearpart --all ($T/all.ks:3), bounded by the role's disk layout" "$T/out" \
+   && [ "$rc" = 0 ] && grep -q "^rackstack-firstboot: finished" "$T/out" && [ "$(shash "$T/u2.img")" = "$h2" ] \
+   && echo "$lay" | grep -q '"name": "dirsrv"'; then
+        ok "clearpart --all unbounded: the assigned disk wiped and used, the other left alone and named; plan and storage agree"
+else
+        cat "$T/plan-all.out" >> "$T/out"
+        not_ok "clearpart --all unbounded (plan rc=$p_rc, storage rc=$rc)"
+fi
+findmnt -rn -o TARGET | grep "^$T/root-all/" | sort -r | while read -r m; do umount "$m"; done
 detach "$A"; detach "$B"
 
 echo "# kill at every step boundary, rerun, compare with an uninterrupted run"

@@ -545,12 +545,50 @@ static void test_clearpart_by_id_glob(void **state) {
         result_done(&r);
 }
 
+/* clearpart --all with no --drives and no ignoredisk --only-use (what nearly every Anaconda
+ * kickstart says): bounded by the role's disk layout. It clears the disk the plan assigns, never the
+ * running root's disk, the boot medium or a disk no role disk takes; the plan names both. */
 static void test_clearpart_all_without_drives(void **state) {
-        struct storage_answers a = { .clear_all = true };
+        const struct fake f[] = {
+                OSDISK,
+                { "sdb", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "D1", NULL, "pci-0000:00:1f.2-ata-2", 0, "gpt,xfs" },
+                { "sdc", 40 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "D2", NULL, "pci-0000:00:1f.2-ata-3", 0, "ext4" },
+                { "sdd", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_USB, "USB", NULL, "pci-0000:00:14.0-usb-0:1:1.0-scsi-0:0:0:0",
+                  0, "iso9660", false, true },
+        };
+        struct storage_answers a = { .clear_all = true, .clear_origin = (char *) "ks.cfg:4" };
         struct result r;
-        plan_role(&r, "id", data_disk_sigs, 2, &a, NULL, 0);
-        assert_false(disk_plan_ok(r.plan));
-        assert_true(strv_has_substr(r.plan->errors, "clearpart --all without --drives"));
+        plan_role(&r, "id", f, 4, &a, NULL, 0);
+        assert_true(disk_plan_ok(r.plan));
+        const struct plan_disk *pd = planned(&r, "sdb");
+        assert_non_null(pd);
+        assert_true(pd->wipe);
+        assert_string_equal(pd->allowed_by, "clearpart --all (ks.cfg:4), bounded by the role's disk layout");
+        assert_true(!planned(&r, "sda") || !planned(&r, "sda")->wipe); /* the running root's: grown, never cleared */
+        assert_null(planned(&r, "sdc"));
+        assert_null(planned(&r, "sdd"));
+        assert_string_equal(verdict(&r, "sdc"), "unused");
+        assert_true(reasons_have(&r, "sdc", "left alone"));
+        assert_string_equal(verdict(&r, "sdd"), "boot-medium");
+        assert_true(strv_has_substr(r.plan->notes, "warning: clearpart --all (ks.cfg:4) names no disks: bounded by the "
+                                                   "role's disk layout, it clears sdb; never a disk outside the plan"));
+        assert_true(strv_has_substr(r.plan->notes, "the running root's disk; left alone: sdc (ext4)"));
+        result_done(&r);
+
+        /* an empty disk that fits as well is taken first: the one with data is left alone */
+        const struct fake g[] = {
+                OSDISK,
+                { "sdb", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "D1", NULL, "pci-0000:00:1f.2-ata-2", 0, "gpt,xfs" },
+                { "sde", 120 * GiB, DISK_CLASS_SSD, TRANSPORT_SATA, "D3", NULL, "pci-0000:00:1f.2-ata-4", 0, NULL },
+        };
+        plan_role(&r, "id", g, 3, &a, NULL, 0);
+        assert_true(disk_plan_ok(r.plan));
+        assert_non_null(planned(&r, "sde"));
+        assert_false(planned(&r, "sde")->wipe);
+        assert_null(planned(&r, "sdb"));
+        assert_true(reasons_have(&r, "sdb", "left alone"));
+        assert_true(strv_has_substr(r.plan->notes, "it clears no disk that holds data; never a disk outside the plan, "
+                                                   "the boot medium or the running root's disk; left alone: sdb (gpt, xfs)"));
         result_done(&r);
 
         /* with ignoredisk --only-use it is bounded, and allowed */

@@ -46,9 +46,38 @@ static void test_parse_and_check(void **state) {
         diags_done(&d);
 }
 
+/* install over a disk that holds a system: another role's, or a newer build, refused unless told. */
+static void test_check_installed(void **state) {
+        (void) state;
+        struct image_identity img = { .role = (char *) "db", .host = (char *) "lab-db1", .base = (char *) "ubuntu-24.04",
+                                      .version = (char *) "0.2.0", .build_time = 1764979200 };
+        struct image_identity disk = img;
+        char *reason = NULL;
+        assert_int_equal(image_identity_check_installed(&img, &disk, false, false, &reason), 0); /* the same build */
+        disk.build_time = img.build_time - 1;
+        assert_int_equal(image_identity_check_installed(&img, &disk, false, false, &reason), 0); /* an upgrade */
+        disk.build_time = img.build_time + 1;
+        assert_int_equal(image_identity_check_installed(&img, &disk, false, false, &reason), -ESTALE);
+        assert_non_null(strstr(reason, "is older than the build on the disk (role db, host lab-db1, ubuntu-24.04, "
+                                       "rackstack 0.2.0, built 2025-12-06 00:00:01 UTC (1764979201))"));
+        assert_non_null(strstr(reason, "--allow-downgrade"));
+        free(reason);
+        assert_int_equal(image_identity_check_installed(&img, &disk, true, false, &reason), -ESTALE);
+        free(reason);
+        assert_int_equal(image_identity_check_installed(&img, &disk, false, true, &reason), 0);
+        disk.role = (char *) "web";
+        disk.build_time = img.build_time - 1;
+        assert_int_equal(image_identity_check_installed(&img, &disk, false, true, &reason), -EMEDIUMTYPE);
+        assert_non_null(strstr(reason, "the disk holds the web role's system (host lab-db1) and the image is the db "
+                                       "role's; --any-role"));
+        free(reason);
+        assert_int_equal(image_identity_check_installed(&img, &disk, true, false, &reason), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_and_check),
+                cmocka_unit_test(test_check_installed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -327,11 +327,13 @@ static void test_plan_data_disk(void **state) {
         assert_true(install_plan_ok(r3.plan));
         assert_string_equal(target(&r3), "sda");
 
-        /* clearpart --all alone would clear everything: refused */
+        /* clearpart --all alone: bounded by the role's disks (here the OS disk only) */
         struct storage_answers c = { .clear_all = true };
         _cleanup_(run_done) struct run r4;
         plan(&r4, f, ELEMENTSOF(f), NULL, &c, NULL);
-        assert_false(install_plan_ok(r4.plan));
+        assert_true(install_plan_ok(r4.plan));
+        assert_string_equal(target(&r4), "sda");
+        assert_non_null(strstr(r4.plan->wipe_allowed_by, "bounded by the role's disk layout"));
 }
 
 static void test_plan_ignoredisk_and_data_answers(void **state) {

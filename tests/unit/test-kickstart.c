@@ -410,7 +410,6 @@ static const struct bad bad_cases[] = {
         { "user-plaintext", "user --name=ops --password=secret\n", 1, 17, "plaintext passwords are refused" },
         { "user-bad-group", "user --name=ops --groups=wheel,Bad\n", 1, 17, "invalid group name 'Bad'" },
         { "user-no-name", "user --groups=wheel\n", 1, 1, "'user' needs --name=" },
-        { "clearpart-all", "rootpw --lock\nclearpart --all\n", 2, 11, "'clearpart --all' needs --drives=" },
         { "clearpart-all-none", "clearpart --all --none\n", 1, 17, "'--none' contradicts '--all'" },
         { "ignoredisk-both", "ignoredisk --only-use=sda --drives=sdb\n", 1, 27, "--only-use or --drives, not both" },
         { "ignoredisk-unknown-alias", "ignoredisk --only-use=@os,@dta\n%addon com_rackstack\nrole db\ndisk os\ndisk data\n%end\n",
@@ -777,8 +776,27 @@ static void test_site_all_hosts(void **state) {
                 free(names[i]);
 }
 
+/* "clearpart --all --initlabel" with no drive list (nearly every Anaconda kickstart): accepted with a
+ * warning at the --all; the storage planner bounds it by the role's disk layout (test-disk-plan.c). */
+static void test_clearpart_all_unbounded(void **state) {
+        (void) state;
+        static const char in[] = "rootpw --lock\nclearpart --all --initlabel\n";
+        struct diags d = {};
+        _cleanup_(ks_freep) struct ks *ks = NULL;
+        assert_int_equal(ks_parse_buffer("t.ks", in, strlen(in), &d, &ks), 0);
+        assert_int_equal(ks->clearpart.mode, KS_CLEARPART_ALL);
+        assert_int_equal(d.n_errors, 0);
+        bool warned = false;
+        for (size_t i = 0; i < d.n; i++)
+                warned = warned || (d.items[i].severity == DIAG_WARNING && d.items[i].line == 2 &&
+                                    d.items[i].col == 11 && strstr(d.items[i].message, "'clearpart --all' names no disks"));
+        assert_true(warned);
+        diags_done(&d);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_clearpart_all_unbounded),
                 cmocka_unit_test(test_shipped),    cmocka_unit_test(test_shipped_db), cmocka_unit_test(test_example),
                 cmocka_unit_test(test_crlf_bom),   cmocka_unit_test(test_quoting),    cmocka_unit_test(test_bad),
                 cmocka_unit_test(test_all_errors), cmocka_unit_test(test_warnings),   cmocka_unit_test(test_file_mode),
