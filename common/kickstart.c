@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "kickstart-internal.h"
+#include "password.h"
 #include "parse.h"
 #include "util.h"
 
@@ -622,12 +623,6 @@ static bool opt_fstype(struct ks_parser *p, const struct opt *o, const struct ks
         return false;
 }
 
-static bool opt_plaintext(struct ks_parser *p, const struct opt *o, const struct ks_val *v, void *obj) {
-        ks_err(p, v->line, v->col,
-               "'--plaintext' is refused: give a crypt(3) hash with --iscrypted (mkpasswd -m yescrypt), or --lock");
-        return false;
-}
-
 /* Bond options as Anaconda writes them: "k=v,k=v", or "k=v;k=v" when a value holds a comma. */
 static const char *const bondopt_names[] = {
         "mode", "miimon", "lacp_rate", "xmit_hash_policy", "primary", "updelay", "downdelay", "arp_interval",
@@ -1144,10 +1139,35 @@ static bool looks_crypted(const char *s) {
         return s[0] == '$' && strlen(s) >= 4 && strchr(s + 1, '$');
 }
 
+/* The password of 'rootpw' or 'user': with --iscrypted a crypt(3) hash, kept as given. Without, it
+ * is plaintext, as in most of Anaconda's own tests: hashed here at once (SHA-512 crypt, random
+ * salt) with a warning, and the plaintext wiped from text, so no later step, file or log sees it.
+ * Returns the hash, or NULL after an error. */
+static char *take_password(struct ks_parser *p, char *text, bool iscrypted, unsigned line, unsigned col) {
+        if (iscrypted) {
+                if (looks_crypted(text))
+                        return ks_strdup(p, text);
+                ks_err(p, line, col, "the --iscrypted password is not a crypt(3) hash ($id$…)");
+                return NULL;
+        }
+        char *hash = NULL;
+        int r = password_hash(text, &hash);
+        explicit_bzero(text, strlen(text));
+        if (r == -ENOMEM)
+                p->oom = true;
+        else if (r < 0)
+                ks_err(p, line, col, "cannot hash the plaintext password: %s", strerror(-r));
+        else
+                ks_warn(p, line, col,
+                        "a plaintext password: it is hashed at once (SHA-512 crypt) and only the hash is kept; "
+                        "the file itself still holds it, so prefer --iscrypted with a crypt(3) hash (mkpasswd -m yescrypt)");
+        return hash;
+}
+
 static const struct opt rootpw_opts[] = {
         FLAG("--iscrypted", opt_true, struct ks_rootpw, iscrypted, iscrypted_src),
         FLAG("--lock", opt_true, struct ks_rootpw, lock, lock_src),
-        FLAG("--plaintext", opt_plaintext, struct ks_rootpw, iscrypted, iscrypted_src),
+        FLAG("--plaintext", opt_false, struct ks_rootpw, iscrypted, iscrypted_src),
 };
 
 static void cmd_rootpw(struct ks_parser *p, const struct tokens *toks) {
@@ -1159,23 +1179,15 @@ static void cmd_rootpw(struct ks_parser *p, const struct tokens *toks) {
                 return;
         if (n_pos == 0) {
                 if (!x->lock)
-                        ks_err(p, x->src.line, x->src.col, "'rootpw' needs a password hash with --iscrypted, or --lock");
+                        ks_err(p, x->src.line, x->src.col, "'rootpw' needs a password (a hash with --iscrypted), or --lock");
                 else if (x->iscrypted)
                         ks_err(p, x->iscrypted_src.line, x->iscrypted_src.col, "'--iscrypted' given without a password");
                 return;
         }
         const struct token *t = &toks->v[pos[0]];
-        if (!x->iscrypted) {
-                ks_err(p, t->line, t->col,
-                       "plaintext passwords are refused: give a crypt(3) hash with --iscrypted (mkpasswd -m yescrypt)");
-                return;
-        }
-        if (!looks_crypted(t->text)) {
-                ks_err(p, t->line, t->col, "the --iscrypted password is not a crypt(3) hash ($id$…)");
-                return;
-        }
-        x->password = ks_strdup(p, t->text);
-        x->password_src = ks_mksrc(p, t->line, t->col);
+        x->password = take_password(p, t->text, x->iscrypted, t->line, t->col);
+        if (x->password)
+                x->password_src = ks_mksrc(p, t->line, t->col);
 }
 
 /* Debian's default NAME_REGEX for users and groups, without the trailing '$' of machine accounts. */
@@ -1196,8 +1208,11 @@ static bool opt_username(struct ks_parser *p, const struct opt *o, const struct 
 }
 
 static bool opt_password(struct ks_parser *p, const struct opt *o, const struct ks_val *v, void *obj) {
-        /* Whether it must be a hash is known only after all options are read. */
-        return opt_string(p, o, v, obj);
+        /* Whether it must be a hash is known only after all options are read; the token's copy
+         * goes now (cmd_user hashes or checks the kept one). */
+        bool ok = opt_string(p, o, v, obj);
+        explicit_bzero((char *) v->s, strlen(v->s));
+        return ok;
 }
 
 static const struct opt user_opts[] = {
@@ -1205,7 +1220,7 @@ static const struct opt user_opts[] = {
         OPT("--groups", opt_strv, struct ks_user, groups),
         OPT("--password", opt_password, struct ks_user, password),
         FLAG("--iscrypted", opt_true, struct ks_user, iscrypted, iscrypted_src),
-        FLAG("--plaintext", opt_plaintext, struct ks_user, iscrypted, iscrypted_src),
+        FLAG("--plaintext", opt_false, struct ks_user, iscrypted, iscrypted_src),
 };
 
 static void cmd_user(struct ks_parser *p, const struct tokens *toks) {
@@ -1223,12 +1238,9 @@ static void cmd_user(struct ks_parser *p, const struct tokens *toks) {
                         ks_err(p, toks->v[i].line, toks->v[i].col,
                                "'user --lock' with --password is refused: rackstack would set the password and leave the account open");
         if (x->password) {
-                if (!x->iscrypted)
-                        ks_err(p, x->password_src.line, x->password_src.col,
-                               "plaintext passwords are refused: give a crypt(3) hash with --iscrypted");
-                else if (!looks_crypted(x->password))
-                        ks_err(p, x->password_src.line, x->password_src.col,
-                               "the --iscrypted password is not a crypt(3) hash ($id$…)");
+                _cleanup_free_ char *given = TAKE_PTR(x->password);
+                x->password = take_password(p, given, x->iscrypted, x->password_src.line, x->password_src.col);
+                explicit_bzero(given, strlen(given));
         } else if (x->iscrypted)
                 ks_err(p, x->iscrypted_src.line, x->iscrypted_src.col, "'--iscrypted' given without --password");
         for (char **g = x->groups; g && *g; g++)
