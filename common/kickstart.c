@@ -919,6 +919,19 @@ static bool positional(struct ks_parser *p, const struct tokens *toks, const siz
                 _ok;                                                                                         \
         })
 
+/* A new entry of a command that may repeat (part, user, sshkey, …), its src set to the line. */
+#define NEW_ENTRY(array, n)                                                                                  \
+        ({                                                                                                   \
+                typeof(*(array)) *_x = ks_grow(p, (void **) &(array), &(n), sizeof(*_x));                   \
+                if (_x)                                                                                      \
+                        _x->src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);                              \
+                _x;                                                                                          \
+        })
+
+/* A command that may appear once (its src records where), then its options: the opening of most
+ * cmd_* functions. */
+#define PARSE_SINGLE(opts, obj, min, max, what) (singleton(p, toks, &(obj)->src) && PARSE_OPTS(opts, obj, min, max, what))
+
 /* ---- commands --------------------------------------------------------------------------------- */
 
 static void network_done(struct ks_network *n) {
@@ -963,10 +976,9 @@ static const struct opt network_opts[] = {
 
 static void cmd_network(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
-        struct ks_network *n = ks_grow(p, (void **) &p->ks->networks, &p->ks->n_networks, sizeof(*n));
+        struct ks_network *n = NEW_ENTRY(p->ks->networks, p->ks->n_networks);
         if (!n)
                 return;
-        n->src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);
         n->activate = n->onboot = true;
         /* A line with errors is dropped, so the cross-line checks do not report its echoes. */
         if (!PARSE_OPTS(network_opts, n, 0, 0, "")) {
@@ -1013,9 +1025,7 @@ static bool singleton(struct ks_parser *p, const struct tokens *toks, struct src
 static void cmd_ignoredisk(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
         struct ks_ignoredisk *x = &p->ks->ignoredisk;
-        if (!singleton(p, toks, &x->src))
-                return;
-        if (!PARSE_OPTS(ignoredisk_opts, x, 0, 0, ""))
+        if (!PARSE_SINGLE(ignoredisk_opts, x, 0, 0, ""))
                 return;
         if (ks_given(x->only_use_src) && ks_given(x->drives_src))
                 ks_err(p, x->drives_src.line, x->drives_src.col,
@@ -1054,9 +1064,7 @@ static const struct opt clearpart_opts[] = {
 static void cmd_clearpart(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
         struct ks_clearpart *x = &p->ks->clearpart;
-        if (!singleton(p, toks, &x->src))
-                return;
-        PARSE_OPTS(clearpart_opts, x, 0, 0, "");
+        (void) PARSE_SINGLE(clearpart_opts, x, 0, 0, "");
 }
 
 static void cmd_zerombr(struct ks_parser *p, const struct tokens *toks) {
@@ -1082,10 +1090,9 @@ static const struct opt part_opts[] = {
 
 static void cmd_part(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
-        struct ks_part *x = ks_grow(p, (void **) &p->ks->parts, &p->ks->n_parts, sizeof(*x));
+        struct ks_part *x = NEW_ENTRY(p->ks->parts, p->ks->n_parts);
         if (!x)
                 return;
-        x->src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);
         if (!PARSE_OPTS(part_opts, x, 1, 1, "a mount point, 'swap' or 'biosboot'")) {
                 part_done(x);
                 p->ks->n_parts--;
@@ -1173,9 +1180,7 @@ static const struct opt rootpw_opts[] = {
 static void cmd_rootpw(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
         struct ks_rootpw *x = &p->ks->rootpw;
-        if (!singleton(p, toks, &x->src))
-                return;
-        if (!PARSE_OPTS(rootpw_opts, x, 0, 1, ""))
+        if (!PARSE_SINGLE(rootpw_opts, x, 0, 1, ""))
                 return;
         if (n_pos == 0) {
                 if (!x->lock)
@@ -1225,11 +1230,8 @@ static const struct opt user_opts[] = {
 
 static void cmd_user(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
-        struct ks_user *x = ks_grow(p, (void **) &p->ks->users, &p->ks->n_users, sizeof(*x));
-        if (!x)
-                return;
-        x->src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);
-        if (!PARSE_OPTS(user_opts, x, 0, 0, ""))
+        struct ks_user *x = NEW_ENTRY(p->ks->users, p->ks->n_users);
+        if (!x || !PARSE_OPTS(user_opts, x, 0, 0, ""))
                 return;
         if (!x->name)
                 ks_err(p, x->src.line, x->src.col, "'user' needs --name=");
@@ -1254,11 +1256,8 @@ static const struct opt sshkey_opts[] = {
 
 static void cmd_sshkey(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
-        struct ks_sshkey *x = ks_grow(p, (void **) &p->ks->sshkeys, &p->ks->n_sshkeys, sizeof(*x));
-        if (!x)
-                return;
-        x->src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);
-        if (!PARSE_OPTS(sshkey_opts, x, 1, 1, "a public key (quoted)"))
+        struct ks_sshkey *x = NEW_ENTRY(p->ks->sshkeys, p->ks->n_sshkeys);
+        if (!x || !PARSE_OPTS(sshkey_opts, x, 1, 1, "a public key (quoted)"))
                 return;
         if (!x->username)
                 ks_err(p, x->src.line, x->src.col, "'sshkey' needs --username=");
@@ -1292,9 +1291,7 @@ static const struct opt timezone_opts[] = {
 static void cmd_timezone(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
         struct ks_timezone *x = &p->ks->timezone;
-        if (!singleton(p, toks, &x->src))
-                return;
-        if (!PARSE_OPTS(timezone_opts, x, 1, 1, "a time zone such as Europe/Paris or Etc/UTC"))
+        if (!PARSE_SINGLE(timezone_opts, x, 1, 1, "a time zone such as Europe/Paris or Etc/UTC"))
                 return;
         const struct token *t = &toks->v[pos[0]];
         if (!timezone_valid(t->text)) {
@@ -1313,11 +1310,8 @@ static const struct opt timesource_opts[] = {
 
 static void cmd_timesource(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
-        struct ks_timesource *x = ks_grow(p, (void **) &p->ks->timesources, &p->ks->n_timesources, sizeof(*x));
-        if (!x)
-                return;
-        x->src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);
-        if (!PARSE_OPTS(timesource_opts, x, 0, 0, ""))
+        struct ks_timesource *x = NEW_ENTRY(p->ks->timesources, p->ks->n_timesources);
+        if (!x || !PARSE_OPTS(timesource_opts, x, 0, 0, ""))
                 return;
         if (!x->server) {
                 bool disable = false;
