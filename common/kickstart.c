@@ -115,6 +115,98 @@ static void token_finish(struct ks_parser *p, struct tokens *toks, struct buf *b
         toks->v[toks->n++] = *t;
 }
 
+/* The state of read_logical_line between characters. */
+struct lexer {
+        struct buf b;
+        struct token t;
+        bool in_word, bad;
+        char quote;
+        unsigned qline, qcol, eq_line, eq_col;
+};
+
+static void lex_word_start(struct ks_parser *p, struct lexer *lx) {
+        if (!lx->in_word) {
+                lx->in_word = true;
+                lx->t = (struct token) { .line = p->line, .col = p->col };
+        }
+}
+
+static void lex_putc(struct ks_parser *p, struct lexer *lx, char c) {
+        if (c == '=' && !lx->t.has_eq)
+                lx->eq_line = p->line, lx->eq_col = p->col + 1;
+        token_putc(p, &lx->b, &lx->t, c);
+}
+
+static void lex_stray_cr(struct ks_parser *p, struct lexer *lx, const char *what) {
+        ks_err(p, p->line, p->col, "%s", what);
+        lx->bad = true;
+}
+
+/* A backslash outside single quotes at p->pos. Returns 1 when it was consumed (a continuation or
+ * an escape), 0 when it is an ordinary character here, -1 when the continued line is too long. */
+static int lex_backslash(struct ks_parser *p, struct lexer *lx) {
+        size_t n = p->pos + 1;
+        if (n < p->size && at_eol(p, n)) {
+                /* Continuation: the next physical line is part of this one. Anaconda does not join
+                 * lines (pykickstart splits one physical line at a time and reports the rest as an
+                 * unknown command), so the file would mean something else to it: read it, but say so. */
+                ks_warn(p, p->line, p->col,
+                        "line continued with '\\': Anaconda and ksvalidator read each line on its own; write the command on one line");
+                p->pos = n;
+                skip_eol(p);
+                return p->pos < p->size && !check_line_length(p) ? -1 : 1;
+        }
+        if (n >= p->size || (lx->quote && p->data[n] != '"' && p->data[n] != '\\'))
+                return 0;
+        lex_word_start(p, lx);
+        p->pos++, p->col++;
+        char c = p->data[p->pos];
+        if (c == '\r')
+                lex_stray_cr(p, lx, "stray carriage return");
+        token_putc(p, &lx->b, &lx->t, c);
+        p->pos++, p->col++;
+        return 1;
+}
+
+/* One character outside quotes that is not an escape. */
+static void lex_plain(struct ks_parser *p, struct tokens *toks, struct lexer *lx, char c) {
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f') {
+                if (c == '\r')
+                        lex_stray_cr(p, lx, "stray carriage return (only CRLF line ends are accepted)");
+                if (lx->in_word) {
+                        token_finish(p, toks, &lx->b, &lx->t, lx->eq_line, lx->eq_col);
+                        lx->in_word = false;
+                }
+        } else if (c == '#' && !lx->in_word) {
+                while (!at_eol(p, p->pos))
+                        p->pos++, p->col++;
+                return;
+        } else {
+                lex_word_start(p, lx);
+                if (c == '\'' || c == '"') {
+                        lx->quote = c;
+                        lx->qline = p->line;
+                        lx->qcol = p->col;
+                } else
+                        lex_putc(p, lx, c);
+        }
+        p->pos++, p->col++;
+}
+
+/* The end of a physical line that is not continued: the last word, or an unterminated quote. */
+static void lex_line_end(struct ks_parser *p, struct tokens *toks, struct lexer *lx) {
+        if (lx->quote) {
+                ks_err(p, lx->qline, lx->qcol, "unterminated %s quote", lx->quote == '"' ? "double" : "single");
+                lx->bad = true;
+                lx->in_word = false;
+                buf_done(&lx->b);
+        }
+        if (lx->in_word)
+                token_finish(p, toks, &lx->b, &lx->t, lx->eq_line, lx->eq_col);
+        if (p->pos < p->size)
+                skip_eol(p);
+}
+
 /* Read one logical line (physical lines joined by backslash-newline) into words, with shell
  * quoting as Python's shlex does it in POSIX mode: '…' is literal, "…" knows \" and \\, a
  * backslash outside quotes escapes the next character, '#' at the start of a word begins a
@@ -129,116 +221,35 @@ static bool read_logical_line(struct ks_parser *p, struct tokens *toks, bool *re
                 *ret_bad = true;
                 return true;
         }
-
-        struct buf b = {};
-        struct token t = {};
-        bool in_word = false;
-        char quote = 0;
-        unsigned qline = 0, qcol = 0, eq_line = 0, eq_col = 0;
-
-        for (;;) {
-                if (at_eol(p, p->pos)) {
-                        if (quote) {
-                                ks_err(p, qline, qcol, "unterminated %s quote",
-                                       quote == '"' ? "double" : "single");
-                                *ret_bad = true;
-                                in_word = false;
-                                buf_done(&b);
-                        }
-                        if (in_word)
-                                token_finish(p, toks, &b, &t, eq_line, eq_col);
-                        if (p->pos < p->size)
-                                skip_eol(p);
-                        break;
-                }
+        struct lexer lx = {};
+        while (!at_eol(p, p->pos)) {
                 char c = p->data[p->pos];
-
-                if (c == '\\' && quote != '\'') {
-                        size_t n = p->pos + 1;
-                        if (n < p->size && at_eol(p, n)) {
-                                /* Continuation: the next physical line is part of this one. Anaconda
-                                 * does not join lines (pykickstart splits one physical line at a time and
-                                 * reports the rest as an unknown command), so the file would mean
-                                 * something else to it: read it, but say so. */
-                                ks_warn(p, p->line, p->col,
-                                        "line continued with '\\': Anaconda and ksvalidator read each line on its own; write the command on one line");
-                                p->pos = n;
-                                skip_eol(p);
-                                if (p->pos < p->size && !check_line_length(p)) {
-                                        *ret_bad = true;
-                                        buf_done(&b);
-                                        return true;
-                                }
-                                continue;
-                        }
-                        if (n < p->size && (!quote || p->data[n] == '"' || p->data[n] == '\\')) {
-                                if (!in_word) {
-                                        in_word = true;
-                                        t = (struct token) { .line = p->line, .col = p->col };
-                                }
-                                p->pos++, p->col++;
-                                c = p->data[p->pos];
-                                if (c == '\r') {
-                                        ks_err(p, p->line, p->col, "stray carriage return");
-                                        *ret_bad = true;
-                                }
-                                token_putc(p, &b, &t, c);
-                                p->pos++, p->col++;
-                                continue;
-                        }
-                }
-
-                if (quote) {
-                        if (c == quote)
-                                quote = 0;
-                        else {
-                                if (c == '\r') {
-                                        ks_err(p, p->line, p->col, "stray carriage return");
-                                        *ret_bad = true;
-                                }
-                                if (c == '=' && !t.has_eq)
-                                        eq_line = p->line, eq_col = p->col + 1;
-                                token_putc(p, &b, &t, c);
-                        }
-                        p->pos++, p->col++;
-                        continue;
-                }
-
-                if (c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f') {
-                        if (c == '\r') {
-                                ks_err(p, p->line, p->col, "stray carriage return (only CRLF line ends are accepted)");
+                if (c == '\\' && lx.quote != '\'') {
+                        int r = lex_backslash(p, &lx);
+                        if (r < 0) {
                                 *ret_bad = true;
+                                buf_done(&lx.b);
+                                return true;
                         }
-                        if (in_word) {
-                                token_finish(p, toks, &b, &t, eq_line, eq_col);
-                                in_word = false;
-                        }
-                        p->pos++, p->col++;
+                        if (r > 0)
+                                continue;
+                }
+                if (!lx.quote) {
+                        lex_plain(p, toks, &lx, c);
                         continue;
                 }
-
-                if (c == '#' && !in_word) {
-                        while (!at_eol(p, p->pos))
-                                p->pos++, p->col++;
-                        continue;
-                }
-
-                if (!in_word) {
-                        in_word = true;
-                        t = (struct token) { .line = p->line, .col = p->col };
-                }
-                if (c == '\'' || c == '"') {
-                        quote = c;
-                        qline = p->line;
-                        qcol = p->col;
-                } else {
-                        if (c == '=' && !t.has_eq)
-                                eq_line = p->line, eq_col = p->col + 1;
-                        token_putc(p, &b, &t, c);
+                if (c == lx.quote)
+                        lx.quote = 0;
+                else {
+                        if (c == '\r')
+                                lex_stray_cr(p, &lx, "stray carriage return");
+                        lex_putc(p, &lx, c);
                 }
                 p->pos++, p->col++;
         }
-        buf_done(&b);
+        lex_line_end(p, toks, &lx);
+        buf_done(&lx.b);
+        *ret_bad = lx.bad;
         return true;
 }
 
