@@ -1231,10 +1231,38 @@ static bool opt_password(struct ks_parser *p, const struct opt *o, const struct 
         return ok;
 }
 
+/* An absolute path without '..', '//' or anything that is not printable: a home or a shell. */
+static bool opt_abspath(struct ks_parser *p, const struct opt *o, const struct ks_val *v, void *obj) {
+        bool ok = v->s[0] == '/' && !strstr(v->s, "/../") && !endswith(v->s, "/..") && !strstr(v->s, "//") &&
+                  strlen(v->s) < 256;
+        for (const char *c = v->s; ok && *c; c++)
+                ok = isgraph((unsigned char) *c) && *c != ':';
+        if (!ok) {
+                ks_err(p, v->line, v->col, "'%s' needs an absolute path without '..' or ':', not '%s'", o->name, v->s);
+                return false;
+        }
+        return opt_string(p, o, v, obj);
+}
+
+/* The GECOS field of /etc/passwd: no ':' and no line break, or the file would change shape. */
+static bool opt_gecos(struct ks_parser *p, const struct opt *o, const struct ks_val *v, void *obj) {
+        for (const char *c = v->s; *c; c++)
+                if (*c == ':' || iscntrl((unsigned char) *c)) {
+                        ks_err(p, v->line, v->col, "'--gecos' may not hold ':' or control characters");
+                        return false;
+                }
+        return opt_string(p, o, v, obj);
+}
+
 static const struct opt user_opts[] = {
         OPT("--name", opt_username, struct ks_user, name),
         OPT("--groups", opt_strv, struct ks_user, groups),
         OPT("--password", opt_password, struct ks_user, password),
+        OPT("--uid", opt_uint32, struct ks_user, uid, .min = 1000, .max = 59999),
+        OPT("--gid", opt_uint32, struct ks_user, gid, .min = 1000, .max = 59999),
+        OPT("--homedir", opt_abspath, struct ks_user, homedir),
+        OPT("--shell", opt_abspath, struct ks_user, shell),
+        OPT("--gecos", opt_gecos, struct ks_user, gecos),
         FLAG("--iscrypted", opt_true, struct ks_user, iscrypted, iscrypted_src),
         FLAG("--plaintext", opt_false, struct ks_user, iscrypted, iscrypted_src),
 };
@@ -1345,16 +1373,137 @@ struct command {
         void (*parse)(struct ks_parser *p, const struct tokens *toks);
 };
 
+/* A locale as in /usr/share/i18n/SUPPORTED: ll[_CC][.CHARSET][@modifier], or C / C.UTF-8 / POSIX. */
+static bool locale_valid(const char *s) {
+        if (strlen(s) > 64 || !*s)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!isalnum((unsigned char) *c) && !strchr("_.-@", *c))
+                        return false;
+        return true;
+}
+
+static const struct opt lang_opts[] = {
+        /* more locales to generate: the image's locales package decides what is there */
+        OPT("--addsupport", opt_strv, struct ks_lang, addsupport),
+};
+
+static void cmd_lang(struct ks_parser *p, const struct tokens *toks) {
+        size_t pos[MAX_POS], n_pos = 0;
+        struct ks_lang *x = &p->ks->lang;
+        if (!PARSE_SINGLE(lang_opts, x, 1, 1, "a locale such as en_US.UTF-8"))
+                return;
+        const struct token *t = &toks->v[pos[0]];
+        if (!locale_valid(t->text)) {
+                ks_err(p, t->line, t->col, "invalid locale '%s' (as en_US.UTF-8)", t->text);
+                return;
+        }
+        x->locale = ks_strdup(p, t->text);
+        x->locale_src = ks_mksrc(p, t->line, t->col);
+        if (x->addsupport)
+                ks_warn(p, x->addsupport_src.line, x->addsupport_src.col,
+                        "'--addsupport' is ignored: only the system locale is generated (if the image has the locales package)");
+}
+
+/* A keymap or X layout name: letters, digits, '-', '_', and for a layout a "LAYOUT (VARIANT)"
+ * suffix as Anaconda writes it. */
+static bool keymap_valid(const char *s, bool layout) {
+        if (!*s || strlen(s) > 64)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!isalnum((unsigned char) *c) && !strchr("-_", *c) && !(layout && strchr("() ", *c)))
+                        return false;
+        return true;
+}
+
+static const struct opt keyboard_opts[] = {
+        OPT("--vckeymap", opt_string, struct ks_keyboard, vckeymap),
+        OPT("--xlayouts", opt_strv, struct ks_keyboard, xlayouts),
+};
+
+static void cmd_keyboard(struct ks_parser *p, const struct tokens *toks) {
+        size_t pos[MAX_POS], n_pos = 0;
+        struct ks_keyboard *x = &p->ks->keyboard;
+        if (!PARSE_SINGLE(keyboard_opts, x, 0, 1, "a keymap (the old form; prefer --vckeymap=)"))
+                return;
+        if (n_pos == 1 && !x->vckeymap) {
+                const struct token *t = &toks->v[pos[0]];
+                x->vckeymap = ks_strdup(p, t->text);
+                x->vckeymap_src = ks_mksrc(p, t->line, t->col);
+        }
+        if (x->vckeymap && !keymap_valid(x->vckeymap, false))
+                ks_err(p, x->vckeymap_src.line, x->vckeymap_src.col, "invalid keymap '%s'", x->vckeymap);
+        for (char **l = x->xlayouts; l && *l; l++)
+                if (!keymap_valid(*l, true))
+                        ks_err(p, x->xlayouts_src.line, x->xlayouts_src.col, "invalid X layout '%s'", *l);
+        if (!x->vckeymap && !x->xlayouts)
+                ks_err(p, x->src.line, x->src.col, "'keyboard' needs --vckeymap= or --xlayouts=");
+}
+
+static bool unit_name_valid(const char *s) {
+        if (!*s || strlen(s) > 255)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!isalnum((unsigned char) *c) && !strchr(":-_.\\@", *c))
+                        return false;
+        return true;
+}
+
+static const struct opt services_opts[] = {
+        OPT("--enabled", opt_strv, struct ks_services, enabled),
+        OPT("--disabled", opt_strv, struct ks_services, disabled),
+};
+
+static void cmd_services(struct ks_parser *p, const struct tokens *toks) {
+        size_t pos[MAX_POS], n_pos = 0;
+        struct ks_services *x = &p->ks->services;
+        if (!PARSE_SINGLE(services_opts, x, 0, 0, ""))
+                return;
+        for (char **u = x->enabled; u && *u; u++)
+                if (!unit_name_valid(*u))
+                        ks_err(p, x->enabled_src.line, x->enabled_src.col, "invalid unit name '%s'", *u);
+        for (char **u = x->disabled; u && *u; u++)
+                if (!unit_name_valid(*u))
+                        ks_err(p, x->disabled_src.line, x->disabled_src.col, "invalid unit name '%s'", *u);
+        if (!x->enabled && !x->disabled)
+                ks_err(p, x->src.line, x->src.col, "'services' needs --enabled= or --disabled=");
+}
+
+/* reboot, poweroff, shutdown, halt: one of them, what happens once the first boot has finished.
+ * Their options (--eject, --kexec) are about the installer's medium and kernel: ignored. */
+static void cmd_power(struct ks_parser *p, const struct tokens *toks) {
+        const char *w = toks->v[0].text;
+        if (ks_given(p->ks->power_src)) {
+                ks_err(p, toks->v[0].line, toks->v[0].col, "'%s' after '%s' at %u:%u: give one of reboot, poweroff, shutdown or halt",
+                       w, p->ks->power == KS_POWER_REBOOT ? "reboot" : p->ks->power == KS_POWER_HALT ? "halt" : "poweroff",
+                       p->ks->power_src.line, p->ks->power_src.col);
+                return;
+        }
+        for (size_t i = 1; i < toks->n; i++) {
+                if (streq(toks->v[i].text, "--eject") || streq(toks->v[i].text, "--kexec"))
+                        ks_warn(p, toks->v[i].line, toks->v[i].col,
+                                "'%s' is ignored: there is no installer medium or kernel to leave", toks->v[i].text);
+                else
+                        ks_err(p, toks->v[i].line, toks->v[i].col, "unknown option '%s' for '%s'", toks->v[i].text, w);
+        }
+        p->ks->power = streq(w, "reboot") ? KS_POWER_REBOOT : streq(w, "halt") ? KS_POWER_HALT : KS_POWER_POWEROFF;
+        p->ks->power_src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);
+}
+
 static const struct command commands[] = {
         { "network", cmd_network },       { "ignoredisk", cmd_ignoredisk }, { "clearpart", cmd_clearpart },
         { "zerombr", cmd_zerombr },       { "part", cmd_part },             { "partition", cmd_part },
         { "bootloader", cmd_bootloader }, { "rootpw", cmd_rootpw },         { "user", cmd_user },
         { "sshkey", cmd_sshkey },         { "timezone", cmd_timezone },     { "timesource", cmd_timesource },
+        { "lang", cmd_lang },             { "keyboard", cmd_keyboard },     { "services", cmd_services },
+        { "reboot", cmd_power },          { "poweroff", cmd_power },        { "shutdown", cmd_power },
+        { "halt", cmd_power },
 };
 
 static const char *const command_names[] = {
         "network", "ignoredisk", "clearpart", "zerombr", "part", "partition", "bootloader", "rootpw", "user",
-        "sshkey", "timezone", "timesource", "%pre", "%post", "%addon", "%end", NULL,
+        "sshkey", "timezone", "timesource", "lang", "keyboard", "services", "reboot", "poweroff", "shutdown",
+        "halt", "%pre", "%post", "%addon", "%end", NULL,
 };
 
 
@@ -1737,6 +1886,9 @@ struct ks *ks_free(struct ks *ks) {
                 struct ks_user *u = &ks->users[i];
                 free(u->name);
                 strv_free(u->groups);
+                free(u->homedir);
+                free(u->shell);
+                free(u->gecos);
                 if (u->password) {
                         explicit_bzero(u->password, strlen(u->password));
                         free(u->password);
@@ -1749,6 +1901,12 @@ struct ks *ks_free(struct ks *ks) {
         }
         free(ks->sshkeys);
         free(ks->timezone.zone);
+        free(ks->lang.locale);
+        strv_free(ks->lang.addsupport);
+        free(ks->keyboard.vckeymap);
+        strv_free(ks->keyboard.xlayouts);
+        strv_free(ks->services.enabled);
+        strv_free(ks->services.disabled);
         for (size_t i = 0; i < ks->n_timesources; i++)
                 free(ks->timesources[i].server);
         free(ks->timesources);
