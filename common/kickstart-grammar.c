@@ -73,7 +73,6 @@ static const struct ks_foreign commands[] = {
         { "dmraid", NULL, false, KS_IGNORED, "removed from Anaconda; the kernel's md driver assembles arrays" },
         { "multipath", NULL, false, KS_IGNORED, "removed from Anaconda; multipathd decides" },
         /* system settings an image already has */
-        { "firewall", NULL, false, KS_IGNORED, "the role's nftables rules are the firewall; open ports in the role profile, which the image was built from" },
         { "selinux", NULL, false, KS_IGNORED, "the Debian and Ubuntu bases have no SELinux policy (AppArmor is used)" },
         { "authselect", NULL, false, KS_IGNORED, "the image's PAM and NSS setup stays; FreeIPA enrolment is '%addon com_rackstack' 'join ipa'" },
         { "authconfig", NULL, false, KS_IGNORED, "the image's PAM and NSS setup stays; FreeIPA enrolment is '%addon com_rackstack' 'join ipa'" },

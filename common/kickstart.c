@@ -1469,6 +1469,57 @@ static void cmd_services(struct ks_parser *p, const struct tokens *toks) {
                 ks_err(p, x->src.line, x->src.col, "'services' needs --enabled= or --disabled=");
 }
 
+static const struct opt firewall_opts[] = {
+        FLAG("--enabled", opt_true, struct ks_firewall, enabled, enabled_src),
+        FLAG("--enable", opt_true, struct ks_firewall, enabled, enabled_src),
+        FLAG("--disabled", opt_true, struct ks_firewall, disabled, disabled_src),
+        FLAG("--disable", opt_true, struct ks_firewall, disabled, disabled_src),
+        FLAG("--ssh", opt_true, struct ks_firewall, ssh, ssh_src),
+        FLAG("--http", opt_true, struct ks_firewall, http, http_src),
+        FLAG("--smtp", opt_true, struct ks_firewall, smtp, smtp_src),
+        FLAG("--ftp", opt_true, struct ks_firewall, ftp, ftp_src),
+        FLAG("--use-system-defaults", opt_true, struct ks_firewall, system_defaults, system_defaults_src),
+        OPT("--port", opt_strv, struct ks_firewall, ports),
+        OPT("--service", opt_strv, struct ks_firewall, services),
+        OPT("--remove-service", opt_strv, struct ks_firewall, remove_services),
+        OPT("--trust", opt_strv, struct ks_firewall, trust),
+};
+
+/* "8080:tcp", "1000-1010:udp": what --port takes. */
+bool ks_firewall_port_parse(const char *s, unsigned *ret_from, unsigned *ret_to, bool *ret_udp) {
+        const char *colon = strchr(s, ':');
+        if (!colon || (!streq(colon + 1, "tcp") && !streq(colon + 1, "udp")))
+                return false;
+        _cleanup_free_ char *num = strndup(s, colon - s);
+        if (!num)
+                return false;
+        char *dash = strchr(num, '-');
+        if (dash)
+                *dash++ = 0;
+        uint32_t a, b;
+        if (parse_uint32_range(num, 1, 65535, &a) < 0 || parse_uint32_range(dash ? dash : num, 1, 65535, &b) < 0 || b < a)
+                return false;
+        *ret_from = a, *ret_to = b, *ret_udp = streq(colon + 1, "udp");
+        return true;
+}
+
+static void cmd_firewall(struct ks_parser *p, const struct tokens *toks) {
+        size_t pos[MAX_POS], n_pos = 0;
+        struct ks_firewall *x = &p->ks->firewall;
+        if (!PARSE_SINGLE(firewall_opts, x, 0, 0, ""))
+                return;
+        unsigned a, b;
+        bool udp;
+        for (char **q = x->ports; q && *q; q++)
+                if (!ks_firewall_port_parse(*q, &a, &b, &udp))
+                        ks_err(p, x->ports_src.line, x->ports_src.col, "invalid --port '%s' (PORT:tcp, PORT:udp or FROM-TO:tcp)", *q);
+        for (char **q = x->services; q && *q; q++)
+                if (!unit_name_valid(*q))
+                        ks_err(p, x->services_src.line, x->services_src.col, "invalid service name '%s'", *q);
+        if (x->enabled && x->disabled)
+                ks_err(p, x->disabled_src.line, x->disabled_src.col, "'firewall' is given both --enabled and --disabled");
+}
+
 /* reboot, poweroff, shutdown, halt: one of them, what happens once the first boot has finished.
  * Their options (--eject, --kexec) are about the installer's medium and kernel: ignored. */
 static void cmd_power(struct ks_parser *p, const struct tokens *toks) {
@@ -1497,13 +1548,13 @@ static const struct command commands[] = {
         { "sshkey", cmd_sshkey },         { "timezone", cmd_timezone },     { "timesource", cmd_timesource },
         { "lang", cmd_lang },             { "keyboard", cmd_keyboard },     { "services", cmd_services },
         { "reboot", cmd_power },          { "poweroff", cmd_power },        { "shutdown", cmd_power },
-        { "halt", cmd_power },
+        { "halt", cmd_power },            { "firewall", cmd_firewall },
 };
 
 static const char *const command_names[] = {
         "network", "ignoredisk", "clearpart", "zerombr", "part", "partition", "bootloader", "rootpw", "user",
         "sshkey", "timezone", "timesource", "lang", "keyboard", "services", "reboot", "poweroff", "shutdown",
-        "halt", "%pre", "%post", "%addon", "%end", NULL,
+        "halt", "firewall", "%pre", "%post", "%addon", "%end", NULL,
 };
 
 
@@ -1907,6 +1958,10 @@ struct ks *ks_free(struct ks *ks) {
         strv_free(ks->keyboard.xlayouts);
         strv_free(ks->services.enabled);
         strv_free(ks->services.disabled);
+        strv_free(ks->firewall.ports);
+        strv_free(ks->firewall.services);
+        strv_free(ks->firewall.remove_services);
+        strv_free(ks->firewall.trust);
         for (size_t i = 0; i < ks->n_timesources; i++)
                 free(ks->timesources[i].server);
         free(ks->timesources);

@@ -218,6 +218,19 @@ struct ks_services {
         struct src enabled_src, disabled_src;
 };
 
+/* firewall: merged with the role's nftables rules by the system step (the role's rules stay). */
+struct ks_firewall {
+        struct src src;
+        bool enabled, disabled, ssh, http, smtp, ftp, system_defaults;
+        struct src enabled_src, disabled_src, ssh_src, http_src, smtp_src, ftp_src, system_defaults_src;
+        char **ports;            /* "8080:tcp", "1234:udp" as given (checked) */
+        struct src ports_src;
+        char **services;         /* firewalld service names: "http", "https", … */
+        struct src services_src;
+        char **remove_services, **trust;
+        struct src remove_services_src, trust_src;
+};
+
 /* What happens once the first boot has finished (reboot, poweroff, shutdown, halt). */
 enum ks_power { KS_POWER_NONE, KS_POWER_REBOOT, KS_POWER_POWEROFF, KS_POWER_HALT };
 
@@ -339,6 +352,7 @@ struct ks {
         struct ks_lang lang;
         struct ks_keyboard keyboard;
         struct ks_services services;
+        struct ks_firewall firewall;
         enum ks_power power;
         struct src power_src;
         struct ks_timesource *timesources;
@@ -352,6 +366,9 @@ struct ks {
 #define KS_LINE_MAX (64 * 1024)
 /* Largest file ks_load_file() reads. */
 #define KS_FILE_MAX (4 * 1024 * 1024)
+
+/* A 'firewall --port' item: "8080:tcp" or "1000-1010:udp". */
+bool ks_firewall_port_parse(const char *s, unsigned *ret_from, unsigned *ret_to, bool *ret_udp);
 
 /* Parse and validate a kickstart held in memory. name is used in diagnostics and src.file. Every
  * problem is added to d; returns -EINVAL if any error was found (warnings alone do not fail),

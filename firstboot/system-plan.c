@@ -153,3 +153,97 @@ const char *system_power_verb(enum ks_power power) {
         default: return NULL;
         }
 }
+
+/* firewalld service names a kickstart uses most, and their ports. */
+static const struct fw_service {
+        const char *name;
+        unsigned port;
+        bool tcp, udp;
+} fw_services[] = {
+        { "ssh", 22, true, false },         { "http", 80, true, false },       { "https", 443, true, false },
+        { "smtp", 25, true, false },        { "submission", 587, true, false }, { "smtps", 465, true, false },
+        { "ftp", 21, true, false },         { "dns", 53, true, true },         { "ntp", 123, false, true },
+        { "ldap", 389, true, false },       { "ldaps", 636, true, false },     { "kerberos", 88, true, true },
+        { "postgresql", 5432, true, false }, { "mysql", 3306, true, false },   { "redis", 6379, true, false },
+        { "zabbix-agent", 10050, true, false }, { "zabbix-server", 10051, true, false },
+        { "syslog", 514, false, true },     { "snmp", 161, false, true },      { "cockpit", 9090, true, false },
+        { "imaps", 993, true, false },      { "sip", 5060, true, true },
+};
+
+/* One accept rule, unless the role's rules already have it or it is SSH. */
+static void fw_open(struct buf *add, struct buf *warn, const char *rules, const char *proto, unsigned from, unsigned to,
+                    const char *why) {
+        _cleanup_free_ char *rule = from == to ? strprintf("%s dport %u accept", proto, from)
+                                               : strprintf("%s dport %u-%u accept", proto, from, to);
+        if (streq(proto, "tcp") && from <= 22 && to >= 22) {
+                buf_printf(warn, "firewall %s: SSH stays open to the management VLAN only, as the role has it; not opened\n", why);
+                return;
+        }
+        /* "\t\ttcp dport N accept": a rule for everyone, not the management VLAN's SSH line */
+        _cleanup_free_ char *line = rule ? strprintf("\t\t%s", rule) : NULL;
+        if (!line || strstr(rules, line))
+                return;
+        buf_printf(add, "\t\t%s comment \"kickstart: firewall %s\"\n", rule, why);
+        if (from == to)
+                buf_printf(warn, "firewall %s: opens %s port %u, which the role's rules drop\n", why, proto, from);
+        else
+                buf_printf(warn, "firewall %s: opens %s ports %u-%u, which the role's rules drop\n", why, proto, from, to);
+}
+
+static void fw_service(struct buf *add, struct buf *warn, const char *rules, const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(fw_services); i++)
+                if (streq(fw_services[i].name, name)) {
+                        _cleanup_free_ char *why = strprintf("--service=%s", name);
+                        if (fw_services[i].tcp)
+                                fw_open(add, warn, rules, "tcp", fw_services[i].port, fw_services[i].port, strna(why));
+                        if (fw_services[i].udp)
+                                fw_open(add, warn, rules, "udp", fw_services[i].port, fw_services[i].port, strna(why));
+                        return;
+                }
+        buf_printf(warn, "firewall --service=%s: a service rackstack does not know the ports of; use --port=PORT:tcp\n", name);
+}
+
+static void fw_not_applied(struct buf *warn, const struct ks_firewall *fw) {
+        if (fw->disabled)
+                buf_puts(warn, "firewall --disabled: the role's rules stay in force (rackstack never turns the firewall off)\n");
+        for (char **t = fw->trust; t && *t; t++)
+                buf_printf(warn, "firewall --trust=%s: not applied (it would open every port on that device)\n", *t);
+        for (char **t = fw->remove_services; t && *t; t++)
+                buf_printf(warn, "firewall --remove-service=%s: not applied (the role's rules decide what stays open)\n", *t);
+        if (fw->system_defaults)
+                buf_puts(warn, "firewall --use-system-defaults: the role's rules are the defaults\n");
+}
+
+int system_firewall_merge(const char *rules, const struct ks_firewall *fw, char **ret, char ***ret_warnings) {
+        const char *end = strstr(rules, "\n\t}\n\n\tchain forward");
+        if (!strstr(rules, "table inet rackstack {") || !end)
+                return -EINVAL;
+        struct buf add = {}, warn = {};
+        fw_not_applied(&warn, fw);
+        for (char **q = fw->ports; q && *q; q++) {
+                unsigned a, b;
+                bool udp;
+                _cleanup_free_ char *why = strprintf("--port=%s", *q);
+                if (ks_firewall_port_parse(*q, &a, &b, &udp))
+                        fw_open(&add, &warn, rules, udp ? "udp" : "tcp", a, b, strna(why));
+        }
+        for (char **q = fw->services; q && *q; q++)
+                fw_service(&add, &warn, rules, *q);
+        static const char *const flags[] = { "ssh", "http", "smtp", "ftp" };
+        const bool given[] = { fw->ssh, fw->http, fw->smtp, fw->ftp };
+        for (size_t i = 0; i < ELEMENTSOF(flags); i++)
+                if (given[i])
+                        fw_service(&add, &warn, rules, flags[i]);
+        _cleanup_free_ char *a = buf_steal(&add), *w = buf_steal(&warn);
+        char *out = strprintf("%.*s\n%s%s", (int) (end - rules), rules, strempty(a), end + 1);
+        if (!out)
+                return -ENOMEM;
+        _cleanup_strv_free_ char **warnings = NULL;
+        if (w && strv_split(w, "\n", &warnings) < 0) {
+                free(out);
+                return -ENOMEM;
+        }
+        *ret = out;
+        *ret_warnings = TAKE_PTR(warnings);
+        return 0;
+}

@@ -32,3 +32,10 @@ int system_useradd_argv(const char *root, const struct ks_user *u, const char *g
 /* "reboot", "poweroff" or "halt": the systemctl verb for what the kickstart asks after the run;
  * NULL for none. */
 const char *system_power_verb(enum ks_power power);
+
+/* The role's /etc/nftables.conf (as nft_render writes it) with the kickstart's firewall opens
+ * (--port, --service, --ssh/--http/--smtp/--ftp) added to the input chain. The role's rules are
+ * kept whole: nothing is removed, and SSH stays management-only. *ret_warnings says, one line each,
+ * what was opened that the role drops, and what was not applied (--disabled, --trust,
+ * --remove-service, an unknown service, SSH). -EINVAL when rules has no input chain of ours. */
+int system_firewall_merge(const char *rules, const struct ks_firewall *fw, char **ret, char ***ret_warnings);

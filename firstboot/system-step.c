@@ -191,6 +191,8 @@ static void apply_sshkey(struct run_ctx *c, const struct ks_sshkey *k) {
         printf("rackstack-firstboot: SSH key installed for %s\n", k->username);
 }
 
+static void system_apply_firewall(struct run_ctx *c, const struct ks_firewall *fw);
+
 int step_system(struct run_ctx *c) {
         const struct ks *ks = c->ks;
         if (!ks) {
@@ -213,6 +215,8 @@ int step_system(struct run_ctx *c) {
                 apply_sshkey(c, &ks->sshkeys[i]);
         apply_units(c, ks->services.enabled, "enable");
         apply_units(c, ks->services.disabled, "disable");
+        if (ks_given(ks->firewall.src))
+                system_apply_firewall(c, &ks->firewall);
         const char *verb = system_power_verb(ks->power);
         if (verb)
                 printf("rackstack-firstboot: the kickstart asks to %s once the first boot has finished (line %u)\n",
@@ -229,4 +233,44 @@ void system_power_after(const struct ks *ks, const char *root) {
         char *argv[] = { (char *) "systemctl", (char *) "--no-block", (char *) verb, NULL };
         fflush(stdout);
         (void) run_warn(argv);
+}
+
+/* firewall: the role's /etc/nftables.conf with the kickstart's opens, checked with nft -c before it
+ * replaces the file, and loaded on a real boot. */
+static void system_apply_firewall(struct run_ctx *c, const struct ks_firewall *fw) {
+        _cleanup_free_ char *path = strprintf("%s/etc/nftables.conf", c->root), *rules = NULL, *merged = NULL;
+        if (!path)
+                return;
+        if (read_file_full(AT_FDCWD, path, 1 << 20, &rules, NULL) < 0) {
+                log_warning("firewall: the image has no /etc/nftables.conf of the role; the kickstart's firewall line is not applied");
+                return;
+        }
+        _cleanup_strv_free_ char **warnings = NULL;
+        int r = system_firewall_merge(rules, fw, &merged, &warnings);
+        if (r < 0) {
+                log_warning("firewall: /etc/nftables.conf is not the role's (no 'table inet rackstack'); not changed");
+                return;
+        }
+        for (char **w = warnings; w && *w; w++)
+                log_warning("%s", *w);
+        if (streq(merged, rules))
+                return;
+        _cleanup_free_ char *tmp = strprintf("%s.kickstart", path);
+        if (!tmp || write_file_atomic(AT_FDCWD, tmp, merged, strlen(merged), 0644) < 0)
+                return;
+        char *check[] = { (char *) "nft", (char *) "-c", (char *) "-f", tmp, NULL };
+        if (cmd_exists("nft") && run_warn(check) < 0) {
+                log_warning("firewall: the merged rules do not pass nft -c; the role's rules stay");
+                (void) unlink(tmp);
+                return;
+        }
+        if (rename(tmp, path) < 0) {
+                log_warning_errno(-errno, "Cannot replace %s: %m", path);
+                (void) unlink(tmp);
+                return;
+        }
+        printf("rackstack-firstboot: firewall: the kickstart's opens added to the role's rules\n");
+        char *load[] = { (char *) "nft", (char *) "-f", (char *) "/etc/nftables.conf", NULL };
+        if (streq(c->root, "/"))
+                (void) run_warn(load);
 }

@@ -21,6 +21,8 @@
 #include "cmd.h"
 #include "diag.h"
 #include "fileio.h"
+#include "profile.h"
+#include "render.h"
 #include "system-plan.h"
 #include "util.h"
 
@@ -158,12 +160,68 @@ static void test_useradd(void **state) {
         assert_int_equal(system(rmcmd), 0);
 }
 
+/* The role's rules plus the kickstart's opens: nothing of the role's is removed, SSH stays
+ * management-only, every open is warned about, and the result passes nft -c when nft is here. */
+static void test_firewall_merge(void **state) {
+        struct port_spec ports[] = { { .port = 5432, .port_end = 5432, .protos = PROTO_TCP, .service = (char *) "PostgreSQL" } };
+        struct profile prof = { .role = (char *) "db", .ports = ports, .n_ports = 1 };
+        struct vlan_spec mgmt = { .id = 10, .name = (char *) "mgmt", .subnet = 0x0a000a00, .prefix = 24 };
+        _cleanup_free_ char *rules = nft_render(&prof, &mgmt);
+        assert_non_null(rules);
+        _cleanup_(ks_freep) struct ks *ks = parse(
+                "firewall --enabled --ssh --port=8080:tcp,5432:tcp,6000-6010:udp --service=https,nosuch --trust=eth1 --remove-service=ssh\n");
+        _cleanup_free_ char *out = NULL;
+        _cleanup_strv_free_ char **warn = NULL;
+        assert_int_equal(system_firewall_merge(rules, &ks->firewall, &out, &warn), 0);
+        /* the role's lines are all still there, in order */
+        assert_non_null(strstr(out, "ip saddr 10.0.10.0/24 tcp dport 22 accept"));
+        assert_non_null(strstr(out, "policy drop;"));
+        assert_non_null(strstr(out, "tcp dport 8080 accept comment \"kickstart: firewall --port=8080:tcp\""));
+        assert_non_null(strstr(out, "udp dport 6000-6010 accept"));
+        assert_non_null(strstr(out, "tcp dport 443 accept"));
+        assert_null(strstr(out, "\t\ttcp dport 22 accept"));       /* never SSH from everywhere */
+        const char *first = strstr(out, "tcp dport 5432 accept");
+        assert_non_null(first);
+        assert_null(strstr(first + 1, "tcp dport 5432 accept"));  /* the role has it: not twice */
+        _cleanup_free_ char *w = strv_join(warn, "\n");
+        assert_non_null(strstr(w, "opens tcp port 8080, which the role's rules drop"));
+        assert_non_null(strstr(w, "SSH stays open to the management VLAN only"));
+        assert_non_null(strstr(w, "--trust=eth1: not applied"));
+        assert_non_null(strstr(w, "--remove-service=ssh: not applied"));
+        assert_non_null(strstr(w, "--service=nosuch"));
+        assert_null(strstr(w, "5432"));
+
+        _cleanup_(ks_freep) struct ks *off = parse("firewall --disabled\n");
+        _cleanup_free_ char *same = NULL;
+        _cleanup_strv_free_ char **w2 = NULL;
+        assert_int_equal(system_firewall_merge(rules, &off->firewall, &same, &w2), 0);
+        assert_string_equal(same, rules);
+        assert_non_null(strstr(w2[0], "the role's rules stay in force"));
+        assert_int_equal(system_firewall_merge("flush ruleset\n", &off->firewall, &same, &w2), -EINVAL);
+
+        if (geteuid() != 0 || !cmd_exists("nft")) {
+                fprintf(stderr, "nft -c part skipped: not root or no nft\n");
+                return;
+        }
+        char path[] = "/tmp/test-system-nft.XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, out, strlen(out)), (ssize_t) strlen(out));
+        close(fd);
+        char *argv[] = { (char *) "nft", (char *) "-c", (char *) "-f", path, NULL };
+        int st = -1;
+        assert_int_equal(cmd_run(argv, NULL, 0, &st), 0);
+        unlink(path);
+        assert_int_equal(st, 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_locale),
                 cmocka_unit_test(test_keyboard),
                 cmocka_unit_test(test_units_power_zone),
                 cmocka_unit_test(test_useradd),
+                cmocka_unit_test(test_firewall_merge),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
