@@ -136,6 +136,7 @@ static const struct ks_foreign options[] = {
         { "bootloader", "--nombr", false, KS_IGNORED, "the image's boot loader is used as built" },
         { "rootpw", "--allow-ssh", false, KS_IGNORED, "the role's sshd settings decide whether root may log in by password" },
         { "user", "--lock", false, KS_IGNORED, "without --password the account has no usable password anyway" },
+        { "keyboard", "--switch", true, KS_IGNORED, "X layout switching options are left to the desktop, which the images do not have" },
         { "timezone", "--nontp", false, KS_IGNORED, "deprecated in RHEL 9: use 'timesource --ntp-disable'" },
         { "timezone", "--ntpservers", true, KS_IGNORED, "deprecated in RHEL 9: write 'timesource --ntp-server=' lines" },
         { "timesource", "--ntp-disable", false, KS_IGNORED, "the image's time sync stays on" },

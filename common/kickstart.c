@@ -1524,12 +1524,12 @@ static void cmd_firewall(struct ks_parser *p, const struct tokens *toks) {
  * Their options (--eject, --kexec) are about the installer's medium and kernel: ignored. */
 static void cmd_power(struct ks_parser *p, const struct tokens *toks) {
         const char *w = toks->v[0].text;
-        if (ks_given(p->ks->power_src)) {
-                ks_err(p, toks->v[0].line, toks->v[0].col, "'%s' after '%s' at %u:%u: give one of reboot, poweroff, shutdown or halt",
-                       w, p->ks->power == KS_POWER_REBOOT ? "reboot" : p->ks->power == KS_POWER_HALT ? "halt" : "poweroff",
-                       p->ks->power_src.line, p->ks->power_src.col);
-                return;
-        }
+        /* As in Anaconda (one handler for the four), the last one wins; a kickstart assembled
+         * from parts often has two. */
+        if (ks_given(p->ks->power_src))
+                ks_warn(p, toks->v[0].line, toks->v[0].col, "'%s' replaces '%s' at %u:%u (the last one applies)", w,
+                        p->ks->power == KS_POWER_REBOOT ? "reboot" : p->ks->power == KS_POWER_HALT ? "halt" : "poweroff",
+                        p->ks->power_src.line, p->ks->power_src.col);
         for (size_t i = 1; i < toks->n; i++) {
                 if (streq(toks->v[i].text, "--eject") || streq(toks->v[i].text, "--kexec"))
                         ks_warn(p, toks->v[i].line, toks->v[i].col,
