@@ -233,11 +233,13 @@ static bool server_valid(const char *s) {
         return !hostname_invalid_reason(s);
 }
 
-static void addon_join(struct ks_parser *p, const struct ks_val *w, size_t n) {
-        struct ks_addon *a = &p->ks->addon;
+/* The kind of a 'join' line (w[1]), or -1 after an error: missing, unknown, or in conflict with
+ * an earlier join. */
+static int join_kind(struct ks_parser *p, const struct ks_val *w, size_t n) {
+        const struct ks_addon *a = &p->ks->addon;
         if (n < 2) {
                 ks_err(p, w[0].line, w[0].col, "'join' needs a kind: ipa, ipa-server, zabbix or graylog");
-                return;
+                return -1;
         }
         int kind = -1;
         for (size_t k = 0; k < _KS_JOIN_MAX; k++)
@@ -247,7 +249,7 @@ static void addon_join(struct ks_parser *p, const struct ks_val *w, size_t n) {
                 _cleanup_free_ char *hint = NULL;
                 ks_err(p, w[1].line, w[1].col, "unknown join kind '%s' (ipa, ipa-server, zabbix or graylog)%s", w[1].s,
                        hint_for(w[1].s, join_kinds, &hint));
-                return;
+                return -1;
         }
         for (size_t i = 0; i < a->n_joins; i++) {
                 bool ipa_pair = (a->joins[i].kind == KS_JOIN_IPA && kind == KS_JOIN_IPA_SERVER) ||
@@ -255,9 +257,100 @@ static void addon_join(struct ks_parser *p, const struct ks_val *w, size_t n) {
                 if ((int) a->joins[i].kind == kind || ipa_pair) {
                         ks_err(p, w[1].line, w[1].col, "'join %s' conflicts with 'join %s' at %u:%u", w[1].s,
                                join_kinds[a->joins[i].kind], a->joins[i].src.line, a->joins[i].src.col);
-                        return;
+                        return -1;
                 }
         }
+        return kind;
+}
+
+/* The index of key in join_keys when a 'join KIND' line takes it, else -1 after an error that
+ * lists what it takes. */
+static int join_key_index(struct ks_parser *p, int kind, const struct ks_val *word, const char *key) {
+        size_t k;
+        for (k = 0; k < _JK_MAX; k++)
+                if (streq(join_keys[k], key))
+                        break;
+        if (k < _JK_MAX && (join_rules[kind].allowed & (1u << k)))
+                return (int) k;
+        const char *allowed[_JK_MAX + 1];
+        size_t m = 0;
+        for (size_t j = 0; j < _JK_MAX; j++)
+                if (join_rules[kind].allowed & (1u << j))
+                        allowed[m++] = join_keys[j];
+        allowed[m] = NULL;
+        _cleanup_free_ char *hint = NULL, *all = strv_join((char **) allowed, ", ");
+        ks_err(p, word->line, word->col, "'join %s' takes no '%s' (it takes: %s)%s", join_kinds[kind], key,
+               strempty(all), hint_for(key, allowed, &hint));
+        return -1;
+}
+
+static bool realm_valid(const char *s) {
+        for (const char *c = s; *c; c++)
+                if (!isupper((unsigned char) *c) && !isdigit((unsigned char) *c) && *c != '.' && *c != '-')
+                        return false;
+        return true;
+}
+
+/* Check one KEY=VALUE of a join line and store it in x. Returns whether it was taken. */
+static bool join_key_take(struct ks_parser *p, struct ks_join *x, enum join_key k, const char *key,
+                          const struct ks_val *v, struct src s) {
+        char **field = NULL;
+        struct src *fsrc = NULL;
+        switch (k) {
+        case JK_SERVER:
+                if (!server_valid(v->s)) {
+                        ks_err(p, v->line, v->col, "invalid server '%s' (a host name or IPv4 address)", v->s);
+                        return false;
+                }
+                field = &x->server, fsrc = &x->server_src;
+                break;
+        case JK_DOMAIN:
+                if (hostname_invalid_reason(v->s) || !strchr(v->s, '.')) {
+                        ks_err(p, v->line, v->col, "invalid domain '%s'", v->s);
+                        return false;
+                }
+                field = &x->domain, fsrc = &x->domain_src;
+                break;
+        case JK_REALM:
+                if (!realm_valid(v->s)) {
+                        ks_err(p, v->line, v->col, "invalid Kerberos realm '%s' (upper case, as DOMAIN.COM)", v->s);
+                        return false;
+                }
+                field = &x->realm, fsrc = &x->realm_src;
+                break;
+        case JK_OTP_FILE: field = &x->otp_file, fsrc = &x->otp_file_src; break;
+        case JK_ADMIN_PW: field = &x->admin_password_file, fsrc = &x->admin_password_file_src; break;
+        case JK_DM_PW: field = &x->dm_password_file, fsrc = &x->dm_password_file_src; break;
+        case JK_PSK_FILE: field = &x->psk_file, fsrc = &x->psk_file_src; break;
+        case JK_PSK_ID: field = &x->psk_identity, fsrc = &x->psk_identity_src; break;
+        case JK_PORT: {
+                uint32_t port;
+                if (parse_uint32_range(v->s, 1, 65535, &port) < 0) {
+                        ks_err(p, v->line, v->col, "invalid port '%s' (1 to 65535)", v->s);
+                        return false;
+                }
+                x->port = (uint16_t) port;
+                x->port_src = s;
+                return true;
+        }
+        default:
+                return false;
+        }
+        /* Secrets are never inline: every *-file key names a file firstboot reads and deletes. */
+        if (endswith(join_keys[k], "-file") && v->s[0] != '/') {
+                ks_err(p, v->line, v->col, "'%s' needs an absolute path, not '%s'", key, v->s);
+                return false;
+        }
+        *field = ks_strdup(p, v->s);
+        *fsrc = s;
+        return true;
+}
+
+static void addon_join(struct ks_parser *p, const struct ks_val *w, size_t n) {
+        struct ks_addon *a = &p->ks->addon;
+        int kind = join_kind(p, w, n);
+        if (kind < 0)
+                return;
         struct ks_join *x = ks_grow(p, (void **) &a->joins, &a->n_joins, sizeof(*x));
         if (!x)
                 return;
@@ -271,93 +364,18 @@ static void addon_join(struct ks_parser *p, const struct ks_val *w, size_t n) {
                         continue;
                 _cleanup_free_ char *key = kv.key;
                 const struct ks_val *v = &kv.value;
-                size_t k;
-                for (k = 0; k < _JK_MAX; k++)
-                        if (streq(join_keys[k], key))
-                                break;
-                if (k == _JK_MAX || !(join_rules[kind].allowed & (1u << k))) {
-                        const char *allowed[_JK_MAX + 1];
-                        size_t m = 0;
-                        for (size_t j = 0; j < _JK_MAX; j++)
-                                if (join_rules[kind].allowed & (1u << j))
-                                        allowed[m++] = join_keys[j];
-                        allowed[m] = NULL;
-                        _cleanup_free_ char *hint = NULL, *all = strv_join((char **) allowed, ", ");
-                        ks_err(p, w[i].line, w[i].col, "'join %s' takes no '%s' (it takes: %s)%s", join_kinds[kind], key,
-                               strempty(all), hint_for(key, allowed, &hint));
+                int k = join_key_index(p, kind, &w[i], key);
+                if (k < 0)
                         continue;
-                }
                 tried |= 1u << k;
-                if (kv.op != KV_EQ) {
+                if (kv.op != KV_EQ)
                         ks_err(p, w[i].line, w[i].col, "'%s' takes '='", key);
-                        continue;
-                }
-                if (given & (1u << k)) {
+                else if (given & (1u << k))
                         ks_err(p, w[i].line, w[i].col, "'%s' given twice", key);
-                        continue;
-                }
-                if (isempty(v->s)) {
+                else if (isempty(v->s))
                         ks_err(p, v->line, v->col, "'%s' needs a value", key);
-                        continue;
-                }
-                struct src s = ks_mksrc(p, w[i].line, w[i].col);
-                char **field = NULL;
-                struct src *fsrc = NULL;
-                switch ((enum join_key) k) {
-                case JK_SERVER:
-                        if (!server_valid(v->s)) {
-                                ks_err(p, v->line, v->col, "invalid server '%s' (a host name or IPv4 address)", v->s);
-                                continue;
-                        }
-                        field = &x->server, fsrc = &x->server_src;
-                        break;
-                case JK_DOMAIN:
-                        if (hostname_invalid_reason(v->s) || !strchr(v->s, '.')) {
-                                ks_err(p, v->line, v->col, "invalid domain '%s'", v->s);
-                                continue;
-                        }
-                        field = &x->domain, fsrc = &x->domain_src;
-                        break;
-                case JK_REALM: {
-                        bool ok = true;
-                        for (const char *c = v->s; *c; c++)
-                                ok = ok && (isupper((unsigned char) *c) || isdigit((unsigned char) *c) || *c == '.' ||
-                                            *c == '-');
-                        if (!ok) {
-                                ks_err(p, v->line, v->col, "invalid Kerberos realm '%s' (upper case, as DOMAIN.COM)",
-                                       v->s);
-                                continue;
-                        }
-                        field = &x->realm, fsrc = &x->realm_src;
-                        break;
-                }
-                case JK_OTP_FILE: field = &x->otp_file, fsrc = &x->otp_file_src; break;
-                case JK_ADMIN_PW: field = &x->admin_password_file, fsrc = &x->admin_password_file_src; break;
-                case JK_DM_PW: field = &x->dm_password_file, fsrc = &x->dm_password_file_src; break;
-                case JK_PSK_FILE: field = &x->psk_file, fsrc = &x->psk_file_src; break;
-                case JK_PSK_ID: field = &x->psk_identity, fsrc = &x->psk_identity_src; break;
-                case JK_PORT: {
-                        uint32_t port;
-                        if (parse_uint32_range(v->s, 1, 65535, &port) < 0) {
-                                ks_err(p, v->line, v->col, "invalid port '%s' (1 to 65535)", v->s);
-                                continue;
-                        }
-                        x->port = (uint16_t) port;
-                        x->port_src = s;
+                else if (join_key_take(p, x, (enum join_key) k, key, v, ks_mksrc(p, w[i].line, w[i].col)))
                         given |= 1u << k;
-                        continue;
-                }
-                default:
-                        continue;
-                }
-                /* Secrets are never inline: every *-file key names a file firstboot reads and deletes. */
-                if (endswith(join_keys[k], "-file") && v->s[0] != '/') {
-                        ks_err(p, v->line, v->col, "'%s' needs an absolute path, not '%s'", key, v->s);
-                        continue;
-                }
-                *field = ks_strdup(p, v->s);
-                *fsrc = s;
-                given |= 1u << k;
         }
         unsigned missing = join_rules[kind].required & ~given & ~tried;
         for (size_t k = 0; k < _JK_MAX; k++)

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "kickstart-internal.h"
+#include "password.h"
 #include "parse.h"
 #include "util.h"
 
@@ -114,6 +115,98 @@ static void token_finish(struct ks_parser *p, struct tokens *toks, struct buf *b
         toks->v[toks->n++] = *t;
 }
 
+/* The state of read_logical_line between characters. */
+struct lexer {
+        struct buf b;
+        struct token t;
+        bool in_word, bad;
+        char quote;
+        unsigned qline, qcol, eq_line, eq_col;
+};
+
+static void lex_word_start(struct ks_parser *p, struct lexer *lx) {
+        if (!lx->in_word) {
+                lx->in_word = true;
+                lx->t = (struct token) { .line = p->line, .col = p->col };
+        }
+}
+
+static void lex_putc(struct ks_parser *p, struct lexer *lx, char c) {
+        if (c == '=' && !lx->t.has_eq)
+                lx->eq_line = p->line, lx->eq_col = p->col + 1;
+        token_putc(p, &lx->b, &lx->t, c);
+}
+
+static void lex_stray_cr(struct ks_parser *p, struct lexer *lx, const char *what) {
+        ks_err(p, p->line, p->col, "%s", what);
+        lx->bad = true;
+}
+
+/* A backslash outside single quotes at p->pos. Returns 1 when it was consumed (a continuation or
+ * an escape), 0 when it is an ordinary character here, -1 when the continued line is too long. */
+static int lex_backslash(struct ks_parser *p, struct lexer *lx) {
+        size_t n = p->pos + 1;
+        if (n < p->size && at_eol(p, n)) {
+                /* Continuation: the next physical line is part of this one. Anaconda does not join
+                 * lines (pykickstart splits one physical line at a time and reports the rest as an
+                 * unknown command), so the file would mean something else to it: read it, but say so. */
+                ks_warn(p, p->line, p->col,
+                        "line continued with '\\': Anaconda and ksvalidator read each line on its own; write the command on one line");
+                p->pos = n;
+                skip_eol(p);
+                return p->pos < p->size && !check_line_length(p) ? -1 : 1;
+        }
+        if (n >= p->size || (lx->quote && p->data[n] != '"' && p->data[n] != '\\'))
+                return 0;
+        lex_word_start(p, lx);
+        p->pos++, p->col++;
+        char c = p->data[p->pos];
+        if (c == '\r')
+                lex_stray_cr(p, lx, "stray carriage return");
+        token_putc(p, &lx->b, &lx->t, c);
+        p->pos++, p->col++;
+        return 1;
+}
+
+/* One character outside quotes that is not an escape. */
+static void lex_plain(struct ks_parser *p, struct tokens *toks, struct lexer *lx, char c) {
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f') {
+                if (c == '\r')
+                        lex_stray_cr(p, lx, "stray carriage return (only CRLF line ends are accepted)");
+                if (lx->in_word) {
+                        token_finish(p, toks, &lx->b, &lx->t, lx->eq_line, lx->eq_col);
+                        lx->in_word = false;
+                }
+        } else if (c == '#' && !lx->in_word) {
+                while (!at_eol(p, p->pos))
+                        p->pos++, p->col++;
+                return;
+        } else {
+                lex_word_start(p, lx);
+                if (c == '\'' || c == '"') {
+                        lx->quote = c;
+                        lx->qline = p->line;
+                        lx->qcol = p->col;
+                } else
+                        lex_putc(p, lx, c);
+        }
+        p->pos++, p->col++;
+}
+
+/* The end of a physical line that is not continued: the last word, or an unterminated quote. */
+static void lex_line_end(struct ks_parser *p, struct tokens *toks, struct lexer *lx) {
+        if (lx->quote) {
+                ks_err(p, lx->qline, lx->qcol, "unterminated %s quote", lx->quote == '"' ? "double" : "single");
+                lx->bad = true;
+                lx->in_word = false;
+                buf_done(&lx->b);
+        }
+        if (lx->in_word)
+                token_finish(p, toks, &lx->b, &lx->t, lx->eq_line, lx->eq_col);
+        if (p->pos < p->size)
+                skip_eol(p);
+}
+
 /* Read one logical line (physical lines joined by backslash-newline) into words, with shell
  * quoting as Python's shlex does it in POSIX mode: '…' is literal, "…" knows \" and \\, a
  * backslash outside quotes escapes the next character, '#' at the start of a word begins a
@@ -128,116 +221,35 @@ static bool read_logical_line(struct ks_parser *p, struct tokens *toks, bool *re
                 *ret_bad = true;
                 return true;
         }
-
-        struct buf b = {};
-        struct token t = {};
-        bool in_word = false;
-        char quote = 0;
-        unsigned qline = 0, qcol = 0, eq_line = 0, eq_col = 0;
-
-        for (;;) {
-                if (at_eol(p, p->pos)) {
-                        if (quote) {
-                                ks_err(p, qline, qcol, "unterminated %s quote",
-                                       quote == '"' ? "double" : "single");
-                                *ret_bad = true;
-                                in_word = false;
-                                buf_done(&b);
-                        }
-                        if (in_word)
-                                token_finish(p, toks, &b, &t, eq_line, eq_col);
-                        if (p->pos < p->size)
-                                skip_eol(p);
-                        break;
-                }
+        struct lexer lx = {};
+        while (!at_eol(p, p->pos)) {
                 char c = p->data[p->pos];
-
-                if (c == '\\' && quote != '\'') {
-                        size_t n = p->pos + 1;
-                        if (n < p->size && at_eol(p, n)) {
-                                /* Continuation: the next physical line is part of this one. Anaconda
-                                 * does not join lines (pykickstart splits one physical line at a time and
-                                 * reports the rest as an unknown command), so the file would mean
-                                 * something else to it: read it, but say so. */
-                                ks_warn(p, p->line, p->col,
-                                        "line continued with '\\': Anaconda and ksvalidator read each line on its own; write the command on one line");
-                                p->pos = n;
-                                skip_eol(p);
-                                if (p->pos < p->size && !check_line_length(p)) {
-                                        *ret_bad = true;
-                                        buf_done(&b);
-                                        return true;
-                                }
-                                continue;
-                        }
-                        if (n < p->size && (!quote || p->data[n] == '"' || p->data[n] == '\\')) {
-                                if (!in_word) {
-                                        in_word = true;
-                                        t = (struct token) { .line = p->line, .col = p->col };
-                                }
-                                p->pos++, p->col++;
-                                c = p->data[p->pos];
-                                if (c == '\r') {
-                                        ks_err(p, p->line, p->col, "stray carriage return");
-                                        *ret_bad = true;
-                                }
-                                token_putc(p, &b, &t, c);
-                                p->pos++, p->col++;
-                                continue;
-                        }
-                }
-
-                if (quote) {
-                        if (c == quote)
-                                quote = 0;
-                        else {
-                                if (c == '\r') {
-                                        ks_err(p, p->line, p->col, "stray carriage return");
-                                        *ret_bad = true;
-                                }
-                                if (c == '=' && !t.has_eq)
-                                        eq_line = p->line, eq_col = p->col + 1;
-                                token_putc(p, &b, &t, c);
-                        }
-                        p->pos++, p->col++;
-                        continue;
-                }
-
-                if (c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f') {
-                        if (c == '\r') {
-                                ks_err(p, p->line, p->col, "stray carriage return (only CRLF line ends are accepted)");
+                if (c == '\\' && lx.quote != '\'') {
+                        int r = lex_backslash(p, &lx);
+                        if (r < 0) {
                                 *ret_bad = true;
+                                buf_done(&lx.b);
+                                return true;
                         }
-                        if (in_word) {
-                                token_finish(p, toks, &b, &t, eq_line, eq_col);
-                                in_word = false;
-                        }
-                        p->pos++, p->col++;
+                        if (r > 0)
+                                continue;
+                }
+                if (!lx.quote) {
+                        lex_plain(p, toks, &lx, c);
                         continue;
                 }
-
-                if (c == '#' && !in_word) {
-                        while (!at_eol(p, p->pos))
-                                p->pos++, p->col++;
-                        continue;
-                }
-
-                if (!in_word) {
-                        in_word = true;
-                        t = (struct token) { .line = p->line, .col = p->col };
-                }
-                if (c == '\'' || c == '"') {
-                        quote = c;
-                        qline = p->line;
-                        qcol = p->col;
-                } else {
-                        if (c == '=' && !t.has_eq)
-                                eq_line = p->line, eq_col = p->col + 1;
-                        token_putc(p, &b, &t, c);
+                if (c == lx.quote)
+                        lx.quote = 0;
+                else {
+                        if (c == '\r')
+                                lex_stray_cr(p, &lx, "stray carriage return");
+                        lex_putc(p, &lx, c);
                 }
                 p->pos++, p->col++;
         }
-        buf_done(&b);
+        lex_line_end(p, toks, &lx);
+        buf_done(&lx.b);
+        *ret_bad = lx.bad;
         return true;
 }
 
@@ -622,12 +634,6 @@ static bool opt_fstype(struct ks_parser *p, const struct opt *o, const struct ks
         return false;
 }
 
-static bool opt_plaintext(struct ks_parser *p, const struct opt *o, const struct ks_val *v, void *obj) {
-        ks_err(p, v->line, v->col,
-               "'--plaintext' is refused: give a crypt(3) hash with --iscrypted (mkpasswd -m yescrypt), or --lock");
-        return false;
-}
-
 /* Bond options as Anaconda writes them: "k=v,k=v", or "k=v;k=v" when a value holds a comma. */
 static const char *const bondopt_names[] = {
         "mode", "miimon", "lacp_rate", "xmit_hash_policy", "primary", "updelay", "downdelay", "arp_interval",
@@ -924,6 +930,19 @@ static bool positional(struct ks_parser *p, const struct tokens *toks, const siz
                 _ok;                                                                                         \
         })
 
+/* A new entry of a command that may repeat (part, user, sshkey, …), its src set to the line. */
+#define NEW_ENTRY(array, n)                                                                                  \
+        ({                                                                                                   \
+                typeof(*(array)) *_x = ks_grow(p, (void **) &(array), &(n), sizeof(*_x));                   \
+                if (_x)                                                                                      \
+                        _x->src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);                              \
+                _x;                                                                                          \
+        })
+
+/* A command that may appear once (its src records where), then its options: the opening of most
+ * cmd_* functions. */
+#define PARSE_SINGLE(opts, obj, min, max, what) (singleton(p, toks, &(obj)->src) && PARSE_OPTS(opts, obj, min, max, what))
+
 /* ---- commands --------------------------------------------------------------------------------- */
 
 static void network_done(struct ks_network *n) {
@@ -968,10 +987,9 @@ static const struct opt network_opts[] = {
 
 static void cmd_network(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
-        struct ks_network *n = ks_grow(p, (void **) &p->ks->networks, &p->ks->n_networks, sizeof(*n));
+        struct ks_network *n = NEW_ENTRY(p->ks->networks, p->ks->n_networks);
         if (!n)
                 return;
-        n->src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);
         n->activate = n->onboot = true;
         /* A line with errors is dropped, so the cross-line checks do not report its echoes. */
         if (!PARSE_OPTS(network_opts, n, 0, 0, "")) {
@@ -1018,9 +1036,7 @@ static bool singleton(struct ks_parser *p, const struct tokens *toks, struct src
 static void cmd_ignoredisk(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
         struct ks_ignoredisk *x = &p->ks->ignoredisk;
-        if (!singleton(p, toks, &x->src))
-                return;
-        if (!PARSE_OPTS(ignoredisk_opts, x, 0, 0, ""))
+        if (!PARSE_SINGLE(ignoredisk_opts, x, 0, 0, ""))
                 return;
         if (ks_given(x->only_use_src) && ks_given(x->drives_src))
                 ks_err(p, x->drives_src.line, x->drives_src.col,
@@ -1059,9 +1075,7 @@ static const struct opt clearpart_opts[] = {
 static void cmd_clearpart(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
         struct ks_clearpart *x = &p->ks->clearpart;
-        if (!singleton(p, toks, &x->src))
-                return;
-        PARSE_OPTS(clearpart_opts, x, 0, 0, "");
+        (void) PARSE_SINGLE(clearpart_opts, x, 0, 0, "");
 }
 
 static void cmd_zerombr(struct ks_parser *p, const struct tokens *toks) {
@@ -1087,10 +1101,9 @@ static const struct opt part_opts[] = {
 
 static void cmd_part(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
-        struct ks_part *x = ks_grow(p, (void **) &p->ks->parts, &p->ks->n_parts, sizeof(*x));
+        struct ks_part *x = NEW_ENTRY(p->ks->parts, p->ks->n_parts);
         if (!x)
                 return;
-        x->src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);
         if (!PARSE_OPTS(part_opts, x, 1, 1, "a mount point, 'swap' or 'biosboot'")) {
                 part_done(x);
                 p->ks->n_parts--;
@@ -1144,38 +1157,53 @@ static bool looks_crypted(const char *s) {
         return s[0] == '$' && strlen(s) >= 4 && strchr(s + 1, '$');
 }
 
+/* The password of 'rootpw' or 'user': with --iscrypted a crypt(3) hash, kept as given. Without, it
+ * is plaintext, as in most of Anaconda's own tests: hashed here at once (SHA-512 crypt, random
+ * salt) with a warning, and the plaintext wiped from text, so no later step, file or log sees it.
+ * Returns the hash, or NULL after an error. */
+static char *take_password(struct ks_parser *p, char *text, bool iscrypted, unsigned line, unsigned col) {
+        if (iscrypted) {
+                if (looks_crypted(text))
+                        return ks_strdup(p, text);
+                ks_err(p, line, col, "the --iscrypted password is not a crypt(3) hash ($id$…)");
+                return NULL;
+        }
+        char *hash = NULL;
+        int r = password_hash(text, &hash);
+        explicit_bzero(text, strlen(text));
+        if (r == -ENOMEM)
+                p->oom = true;
+        else if (r < 0)
+                ks_err(p, line, col, "cannot hash the plaintext password: %s", strerror(-r));
+        else
+                ks_warn(p, line, col,
+                        "a plaintext password: it is hashed at once (SHA-512 crypt) and only the hash is kept; "
+                        "the file itself still holds it, so prefer --iscrypted with a crypt(3) hash (mkpasswd -m yescrypt)");
+        return hash;
+}
+
 static const struct opt rootpw_opts[] = {
         FLAG("--iscrypted", opt_true, struct ks_rootpw, iscrypted, iscrypted_src),
         FLAG("--lock", opt_true, struct ks_rootpw, lock, lock_src),
-        FLAG("--plaintext", opt_plaintext, struct ks_rootpw, iscrypted, iscrypted_src),
+        FLAG("--plaintext", opt_false, struct ks_rootpw, iscrypted, iscrypted_src),
 };
 
 static void cmd_rootpw(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
         struct ks_rootpw *x = &p->ks->rootpw;
-        if (!singleton(p, toks, &x->src))
-                return;
-        if (!PARSE_OPTS(rootpw_opts, x, 0, 1, ""))
+        if (!PARSE_SINGLE(rootpw_opts, x, 0, 1, ""))
                 return;
         if (n_pos == 0) {
                 if (!x->lock)
-                        ks_err(p, x->src.line, x->src.col, "'rootpw' needs a password hash with --iscrypted, or --lock");
+                        ks_err(p, x->src.line, x->src.col, "'rootpw' needs a password (a hash with --iscrypted), or --lock");
                 else if (x->iscrypted)
                         ks_err(p, x->iscrypted_src.line, x->iscrypted_src.col, "'--iscrypted' given without a password");
                 return;
         }
         const struct token *t = &toks->v[pos[0]];
-        if (!x->iscrypted) {
-                ks_err(p, t->line, t->col,
-                       "plaintext passwords are refused: give a crypt(3) hash with --iscrypted (mkpasswd -m yescrypt)");
-                return;
-        }
-        if (!looks_crypted(t->text)) {
-                ks_err(p, t->line, t->col, "the --iscrypted password is not a crypt(3) hash ($id$…)");
-                return;
-        }
-        x->password = ks_strdup(p, t->text);
-        x->password_src = ks_mksrc(p, t->line, t->col);
+        x->password = take_password(p, t->text, x->iscrypted, t->line, t->col);
+        if (x->password)
+                x->password_src = ks_mksrc(p, t->line, t->col);
 }
 
 /* Debian's default NAME_REGEX for users and groups, without the trailing '$' of machine accounts. */
@@ -1196,7 +1224,33 @@ static bool opt_username(struct ks_parser *p, const struct opt *o, const struct 
 }
 
 static bool opt_password(struct ks_parser *p, const struct opt *o, const struct ks_val *v, void *obj) {
-        /* Whether it must be a hash is known only after all options are read. */
+        /* Whether it must be a hash is known only after all options are read; the token's copy
+         * goes now (cmd_user hashes or checks the kept one). */
+        bool ok = opt_string(p, o, v, obj);
+        explicit_bzero((char *) v->s, strlen(v->s));
+        return ok;
+}
+
+/* An absolute path without '..', '//' or anything that is not printable: a home or a shell. */
+static bool opt_abspath(struct ks_parser *p, const struct opt *o, const struct ks_val *v, void *obj) {
+        bool ok = v->s[0] == '/' && !strstr(v->s, "/../") && !endswith(v->s, "/..") && !strstr(v->s, "//") &&
+                  strlen(v->s) < 256;
+        for (const char *c = v->s; ok && *c; c++)
+                ok = isgraph((unsigned char) *c) && *c != ':';
+        if (!ok) {
+                ks_err(p, v->line, v->col, "'%s' needs an absolute path without '..' or ':', not '%s'", o->name, v->s);
+                return false;
+        }
+        return opt_string(p, o, v, obj);
+}
+
+/* The GECOS field of /etc/passwd: no ':' and no line break, or the file would change shape. */
+static bool opt_gecos(struct ks_parser *p, const struct opt *o, const struct ks_val *v, void *obj) {
+        for (const char *c = v->s; *c; c++)
+                if (*c == ':' || iscntrl((unsigned char) *c)) {
+                        ks_err(p, v->line, v->col, "'--gecos' may not hold ':' or control characters");
+                        return false;
+                }
         return opt_string(p, o, v, obj);
 }
 
@@ -1204,17 +1258,19 @@ static const struct opt user_opts[] = {
         OPT("--name", opt_username, struct ks_user, name),
         OPT("--groups", opt_strv, struct ks_user, groups),
         OPT("--password", opt_password, struct ks_user, password),
+        OPT("--uid", opt_uint32, struct ks_user, uid, .min = 1000, .max = 59999),
+        OPT("--gid", opt_uint32, struct ks_user, gid, .min = 1000, .max = 59999),
+        OPT("--homedir", opt_abspath, struct ks_user, homedir),
+        OPT("--shell", opt_abspath, struct ks_user, shell),
+        OPT("--gecos", opt_gecos, struct ks_user, gecos),
         FLAG("--iscrypted", opt_true, struct ks_user, iscrypted, iscrypted_src),
-        FLAG("--plaintext", opt_plaintext, struct ks_user, iscrypted, iscrypted_src),
+        FLAG("--plaintext", opt_false, struct ks_user, iscrypted, iscrypted_src),
 };
 
 static void cmd_user(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
-        struct ks_user *x = ks_grow(p, (void **) &p->ks->users, &p->ks->n_users, sizeof(*x));
-        if (!x)
-                return;
-        x->src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);
-        if (!PARSE_OPTS(user_opts, x, 0, 0, ""))
+        struct ks_user *x = NEW_ENTRY(p->ks->users, p->ks->n_users);
+        if (!x || !PARSE_OPTS(user_opts, x, 0, 0, ""))
                 return;
         if (!x->name)
                 ks_err(p, x->src.line, x->src.col, "'user' needs --name=");
@@ -1223,12 +1279,9 @@ static void cmd_user(struct ks_parser *p, const struct tokens *toks) {
                         ks_err(p, toks->v[i].line, toks->v[i].col,
                                "'user --lock' with --password is refused: rackstack would set the password and leave the account open");
         if (x->password) {
-                if (!x->iscrypted)
-                        ks_err(p, x->password_src.line, x->password_src.col,
-                               "plaintext passwords are refused: give a crypt(3) hash with --iscrypted");
-                else if (!looks_crypted(x->password))
-                        ks_err(p, x->password_src.line, x->password_src.col,
-                               "the --iscrypted password is not a crypt(3) hash ($id$…)");
+                _cleanup_free_ char *given = TAKE_PTR(x->password);
+                x->password = take_password(p, given, x->iscrypted, x->password_src.line, x->password_src.col);
+                explicit_bzero(given, strlen(given));
         } else if (x->iscrypted)
                 ks_err(p, x->iscrypted_src.line, x->iscrypted_src.col, "'--iscrypted' given without --password");
         for (char **g = x->groups; g && *g; g++)
@@ -1242,11 +1295,8 @@ static const struct opt sshkey_opts[] = {
 
 static void cmd_sshkey(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
-        struct ks_sshkey *x = ks_grow(p, (void **) &p->ks->sshkeys, &p->ks->n_sshkeys, sizeof(*x));
-        if (!x)
-                return;
-        x->src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);
-        if (!PARSE_OPTS(sshkey_opts, x, 1, 1, "a public key (quoted)"))
+        struct ks_sshkey *x = NEW_ENTRY(p->ks->sshkeys, p->ks->n_sshkeys);
+        if (!x || !PARSE_OPTS(sshkey_opts, x, 1, 1, "a public key (quoted)"))
                 return;
         if (!x->username)
                 ks_err(p, x->src.line, x->src.col, "'sshkey' needs --username=");
@@ -1280,9 +1330,7 @@ static const struct opt timezone_opts[] = {
 static void cmd_timezone(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
         struct ks_timezone *x = &p->ks->timezone;
-        if (!singleton(p, toks, &x->src))
-                return;
-        if (!PARSE_OPTS(timezone_opts, x, 1, 1, "a time zone such as Europe/Paris or Etc/UTC"))
+        if (!PARSE_SINGLE(timezone_opts, x, 1, 1, "a time zone such as Europe/Paris or Etc/UTC"))
                 return;
         const struct token *t = &toks->v[pos[0]];
         if (!timezone_valid(t->text)) {
@@ -1301,11 +1349,8 @@ static const struct opt timesource_opts[] = {
 
 static void cmd_timesource(struct ks_parser *p, const struct tokens *toks) {
         size_t pos[MAX_POS], n_pos = 0;
-        struct ks_timesource *x = ks_grow(p, (void **) &p->ks->timesources, &p->ks->n_timesources, sizeof(*x));
-        if (!x)
-                return;
-        x->src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);
-        if (!PARSE_OPTS(timesource_opts, x, 0, 0, ""))
+        struct ks_timesource *x = NEW_ENTRY(p->ks->timesources, p->ks->n_timesources);
+        if (!x || !PARSE_OPTS(timesource_opts, x, 0, 0, ""))
                 return;
         if (!x->server) {
                 bool disable = false;
@@ -1328,16 +1373,188 @@ struct command {
         void (*parse)(struct ks_parser *p, const struct tokens *toks);
 };
 
+/* A locale as in /usr/share/i18n/SUPPORTED: ll[_CC][.CHARSET][@modifier], or C / C.UTF-8 / POSIX. */
+static bool locale_valid(const char *s) {
+        if (strlen(s) > 64 || !*s)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!isalnum((unsigned char) *c) && !strchr("_.-@", *c))
+                        return false;
+        return true;
+}
+
+static const struct opt lang_opts[] = {
+        /* more locales to generate: the image's locales package decides what is there */
+        OPT("--addsupport", opt_strv, struct ks_lang, addsupport),
+};
+
+static void cmd_lang(struct ks_parser *p, const struct tokens *toks) {
+        size_t pos[MAX_POS], n_pos = 0;
+        struct ks_lang *x = &p->ks->lang;
+        if (!PARSE_SINGLE(lang_opts, x, 1, 1, "a locale such as en_US.UTF-8"))
+                return;
+        const struct token *t = &toks->v[pos[0]];
+        if (!locale_valid(t->text)) {
+                ks_err(p, t->line, t->col, "invalid locale '%s' (as en_US.UTF-8)", t->text);
+                return;
+        }
+        x->locale = ks_strdup(p, t->text);
+        x->locale_src = ks_mksrc(p, t->line, t->col);
+        if (x->addsupport)
+                ks_warn(p, x->addsupport_src.line, x->addsupport_src.col,
+                        "'--addsupport' is ignored: only the system locale is generated (if the image has the locales package)");
+}
+
+/* A keymap or X layout name: letters, digits, '-', '_', and for a layout a "LAYOUT (VARIANT)"
+ * suffix as Anaconda writes it. */
+static bool keymap_valid(const char *s, bool layout) {
+        if (!*s || strlen(s) > 64)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!isalnum((unsigned char) *c) && !strchr("-_", *c) && !(layout && strchr("() ", *c)))
+                        return false;
+        return true;
+}
+
+static const struct opt keyboard_opts[] = {
+        OPT("--vckeymap", opt_string, struct ks_keyboard, vckeymap),
+        OPT("--xlayouts", opt_strv, struct ks_keyboard, xlayouts),
+};
+
+static void cmd_keyboard(struct ks_parser *p, const struct tokens *toks) {
+        size_t pos[MAX_POS], n_pos = 0;
+        struct ks_keyboard *x = &p->ks->keyboard;
+        if (!PARSE_SINGLE(keyboard_opts, x, 0, 1, "a keymap (the old form; prefer --vckeymap=)"))
+                return;
+        if (n_pos == 1 && !x->vckeymap) {
+                const struct token *t = &toks->v[pos[0]];
+                x->vckeymap = ks_strdup(p, t->text);
+                x->vckeymap_src = ks_mksrc(p, t->line, t->col);
+        }
+        if (x->vckeymap && !keymap_valid(x->vckeymap, false))
+                ks_err(p, x->vckeymap_src.line, x->vckeymap_src.col, "invalid keymap '%s'", x->vckeymap);
+        for (char **l = x->xlayouts; l && *l; l++)
+                if (!keymap_valid(*l, true))
+                        ks_err(p, x->xlayouts_src.line, x->xlayouts_src.col, "invalid X layout '%s'", *l);
+        if (!x->vckeymap && !x->xlayouts)
+                ks_err(p, x->src.line, x->src.col, "'keyboard' needs --vckeymap= or --xlayouts=");
+}
+
+static bool unit_name_valid(const char *s) {
+        if (!*s || strlen(s) > 255)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!isalnum((unsigned char) *c) && !strchr(":-_.\\@", *c))
+                        return false;
+        return true;
+}
+
+static const struct opt services_opts[] = {
+        OPT("--enabled", opt_strv, struct ks_services, enabled),
+        OPT("--disabled", opt_strv, struct ks_services, disabled),
+};
+
+static void cmd_services(struct ks_parser *p, const struct tokens *toks) {
+        size_t pos[MAX_POS], n_pos = 0;
+        struct ks_services *x = &p->ks->services;
+        if (!PARSE_SINGLE(services_opts, x, 0, 0, ""))
+                return;
+        for (char **u = x->enabled; u && *u; u++)
+                if (!unit_name_valid(*u))
+                        ks_err(p, x->enabled_src.line, x->enabled_src.col, "invalid unit name '%s'", *u);
+        for (char **u = x->disabled; u && *u; u++)
+                if (!unit_name_valid(*u))
+                        ks_err(p, x->disabled_src.line, x->disabled_src.col, "invalid unit name '%s'", *u);
+        if (!x->enabled && !x->disabled)
+                ks_err(p, x->src.line, x->src.col, "'services' needs --enabled= or --disabled=");
+}
+
+static const struct opt firewall_opts[] = {
+        FLAG("--enabled", opt_true, struct ks_firewall, enabled, enabled_src),
+        FLAG("--enable", opt_true, struct ks_firewall, enabled, enabled_src),
+        FLAG("--disabled", opt_true, struct ks_firewall, disabled, disabled_src),
+        FLAG("--disable", opt_true, struct ks_firewall, disabled, disabled_src),
+        FLAG("--ssh", opt_true, struct ks_firewall, ssh, ssh_src),
+        FLAG("--http", opt_true, struct ks_firewall, http, http_src),
+        FLAG("--smtp", opt_true, struct ks_firewall, smtp, smtp_src),
+        FLAG("--ftp", opt_true, struct ks_firewall, ftp, ftp_src),
+        FLAG("--use-system-defaults", opt_true, struct ks_firewall, system_defaults, system_defaults_src),
+        OPT("--port", opt_strv, struct ks_firewall, ports),
+        OPT("--service", opt_strv, struct ks_firewall, services),
+        OPT("--remove-service", opt_strv, struct ks_firewall, remove_services),
+        OPT("--trust", opt_strv, struct ks_firewall, trust),
+};
+
+/* "8080:tcp", "1000-1010:udp": what --port takes. */
+bool ks_firewall_port_parse(const char *s, unsigned *ret_from, unsigned *ret_to, bool *ret_udp) {
+        const char *colon = strchr(s, ':');
+        if (!colon || (!streq(colon + 1, "tcp") && !streq(colon + 1, "udp")))
+                return false;
+        _cleanup_free_ char *num = strndup(s, colon - s);
+        if (!num)
+                return false;
+        char *dash = strchr(num, '-');
+        if (dash)
+                *dash++ = 0;
+        uint32_t a, b;
+        if (parse_uint32_range(num, 1, 65535, &a) < 0 || parse_uint32_range(dash ? dash : num, 1, 65535, &b) < 0 || b < a)
+                return false;
+        *ret_from = a, *ret_to = b, *ret_udp = streq(colon + 1, "udp");
+        return true;
+}
+
+static void cmd_firewall(struct ks_parser *p, const struct tokens *toks) {
+        size_t pos[MAX_POS], n_pos = 0;
+        struct ks_firewall *x = &p->ks->firewall;
+        if (!PARSE_SINGLE(firewall_opts, x, 0, 0, ""))
+                return;
+        unsigned a, b;
+        bool udp;
+        for (char **q = x->ports; q && *q; q++)
+                if (!ks_firewall_port_parse(*q, &a, &b, &udp))
+                        ks_err(p, x->ports_src.line, x->ports_src.col, "invalid --port '%s' (PORT:tcp, PORT:udp or FROM-TO:tcp)", *q);
+        for (char **q = x->services; q && *q; q++)
+                if (!unit_name_valid(*q))
+                        ks_err(p, x->services_src.line, x->services_src.col, "invalid service name '%s'", *q);
+        if (x->enabled && x->disabled)
+                ks_err(p, x->disabled_src.line, x->disabled_src.col, "'firewall' is given both --enabled and --disabled");
+}
+
+/* reboot, poweroff, shutdown, halt: one of them, what happens once the first boot has finished.
+ * Their options (--eject, --kexec) are about the installer's medium and kernel: ignored. */
+static void cmd_power(struct ks_parser *p, const struct tokens *toks) {
+        const char *w = toks->v[0].text;
+        /* As in Anaconda (one handler for the four), the last one wins; a kickstart assembled
+         * from parts often has two. */
+        if (ks_given(p->ks->power_src))
+                ks_warn(p, toks->v[0].line, toks->v[0].col, "'%s' replaces '%s' at %u:%u (the last one applies)", w,
+                        p->ks->power == KS_POWER_REBOOT ? "reboot" : p->ks->power == KS_POWER_HALT ? "halt" : "poweroff",
+                        p->ks->power_src.line, p->ks->power_src.col);
+        for (size_t i = 1; i < toks->n; i++) {
+                if (streq(toks->v[i].text, "--eject") || streq(toks->v[i].text, "--kexec"))
+                        ks_warn(p, toks->v[i].line, toks->v[i].col,
+                                "'%s' is ignored: there is no installer medium or kernel to leave", toks->v[i].text);
+                else
+                        ks_err(p, toks->v[i].line, toks->v[i].col, "unknown option '%s' for '%s'", toks->v[i].text, w);
+        }
+        p->ks->power = streq(w, "reboot") ? KS_POWER_REBOOT : streq(w, "halt") ? KS_POWER_HALT : KS_POWER_POWEROFF;
+        p->ks->power_src = ks_mksrc(p, toks->v[0].line, toks->v[0].col);
+}
+
 static const struct command commands[] = {
         { "network", cmd_network },       { "ignoredisk", cmd_ignoredisk }, { "clearpart", cmd_clearpart },
         { "zerombr", cmd_zerombr },       { "part", cmd_part },             { "partition", cmd_part },
         { "bootloader", cmd_bootloader }, { "rootpw", cmd_rootpw },         { "user", cmd_user },
         { "sshkey", cmd_sshkey },         { "timezone", cmd_timezone },     { "timesource", cmd_timesource },
+        { "lang", cmd_lang },             { "keyboard", cmd_keyboard },     { "services", cmd_services },
+        { "reboot", cmd_power },          { "poweroff", cmd_power },        { "shutdown", cmd_power },
+        { "halt", cmd_power },            { "firewall", cmd_firewall },
 };
 
 static const char *const command_names[] = {
         "network", "ignoredisk", "clearpart", "zerombr", "part", "partition", "bootloader", "rootpw", "user",
-        "sshkey", "timezone", "timesource", "%pre", "%post", "%addon", "%end", NULL,
+        "sshkey", "timezone", "timesource", "lang", "keyboard", "services", "reboot", "poweroff", "shutdown",
+        "halt", "firewall", "%pre", "%post", "%addon", "%end", NULL,
 };
 
 
@@ -1720,6 +1937,9 @@ struct ks *ks_free(struct ks *ks) {
                 struct ks_user *u = &ks->users[i];
                 free(u->name);
                 strv_free(u->groups);
+                free(u->homedir);
+                free(u->shell);
+                free(u->gecos);
                 if (u->password) {
                         explicit_bzero(u->password, strlen(u->password));
                         free(u->password);
@@ -1732,6 +1952,16 @@ struct ks *ks_free(struct ks *ks) {
         }
         free(ks->sshkeys);
         free(ks->timezone.zone);
+        free(ks->lang.locale);
+        strv_free(ks->lang.addsupport);
+        free(ks->keyboard.vckeymap);
+        strv_free(ks->keyboard.xlayouts);
+        strv_free(ks->services.enabled);
+        strv_free(ks->services.disabled);
+        strv_free(ks->firewall.ports);
+        strv_free(ks->firewall.services);
+        strv_free(ks->firewall.remove_services);
+        strv_free(ks->firewall.trust);
         for (size_t i = 0; i < ks->n_timesources; i++)
                 free(ks->timesources[i].server);
         free(ks->timesources);

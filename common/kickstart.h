@@ -183,7 +183,56 @@ struct ks_user {
         struct src password_src;
         bool iscrypted;
         struct src iscrypted_src;
+        uint32_t uid, gid;       /* given when uid_src/gid_src are */
+        struct src uid_src, gid_src;
+        char *homedir;
+        struct src homedir_src;
+        char *shell;
+        struct src shell_src;
+        char *gecos;
+        struct src gecos_src;
 };
+
+/* lang LOCALE: the system locale (LANG=). */
+struct ks_lang {
+        struct src src;
+        char *locale;            /* "en_US.UTF-8" */
+        struct src locale_src;
+        char **addsupport;       /* read, not applied (warned) */
+        struct src addsupport_src;
+};
+
+/* keyboard: the console keymap and the X layouts (Anaconda writes both; we write
+ * /etc/default/keyboard and /etc/vconsole.conf). */
+struct ks_keyboard {
+        struct src src;
+        char *vckeymap;          /* --vckeymap=, or the old positional form */
+        struct src vckeymap_src;
+        char **xlayouts;         /* --xlayouts=us,de; a "(variant)" suffix is kept */
+        struct src xlayouts_src;
+};
+
+struct ks_services {
+        struct src src;
+        char **enabled, **disabled;
+        struct src enabled_src, disabled_src;
+};
+
+/* firewall: merged with the role's nftables rules by the system step (the role's rules stay). */
+struct ks_firewall {
+        struct src src;
+        bool enabled, disabled, ssh, http, smtp, ftp, system_defaults;
+        struct src enabled_src, disabled_src, ssh_src, http_src, smtp_src, ftp_src, system_defaults_src;
+        char **ports;            /* "8080:tcp", "1234:udp" as given (checked) */
+        struct src ports_src;
+        char **services;         /* firewalld service names: "http", "https", … */
+        struct src services_src;
+        char **remove_services, **trust;
+        struct src remove_services_src, trust_src;
+};
+
+/* What happens once the first boot has finished (reboot, poweroff, shutdown, halt). */
+enum ks_power { KS_POWER_NONE, KS_POWER_REBOOT, KS_POWER_POWEROFF, KS_POWER_HALT };
 
 struct ks_sshkey {
         struct src src;
@@ -300,6 +349,12 @@ struct ks {
         struct ks_sshkey *sshkeys;
         size_t n_sshkeys;
         struct ks_timezone timezone;
+        struct ks_lang lang;
+        struct ks_keyboard keyboard;
+        struct ks_services services;
+        struct ks_firewall firewall;
+        enum ks_power power;
+        struct src power_src;
         struct ks_timesource *timesources;
         size_t n_timesources;
         struct ks_script *scripts;
@@ -311,6 +366,9 @@ struct ks {
 #define KS_LINE_MAX (64 * 1024)
 /* Largest file ks_load_file() reads. */
 #define KS_FILE_MAX (4 * 1024 * 1024)
+
+/* A 'firewall --port' item: "8080:tcp" or "1000-1010:udp". */
+bool ks_firewall_port_parse(const char *s, unsigned *ret_from, unsigned *ret_to, bool *ret_udp);
 
 /* Parse and validate a kickstart held in memory. name is used in diagnostics and src.file. Every
  * problem is added to d; returns -EINVAL if any error was found (warnings alone do not fail),

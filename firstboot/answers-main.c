@@ -70,10 +70,10 @@ static int load_ks(const char *path, const char *label, bool check_mode, struct 
         return 0;
 }
 
-static int run(const struct answers_args *a) {
-        int r;
-        _cleanup_free_ char *found = NULL, *label = NULL, *text = NULL;
-        _cleanup_(ks_freep) struct ks *ks = NULL;
+/* The kickstart named with --ks or found as firstboot would find it, parsed. Returns an exit
+ * code: 0 (also when there is none), 1 or 2. */
+static int find_and_load(const struct answers_args *a, struct ks **ret_ks, char **ret_label, char **ret_text) {
+        _cleanup_free_ char *found = NULL;
         const char *ks_path = a->ks;
         if (!ks_path) {
                 struct answers_find_options fo = ANSWERS_FIND_OPTIONS_DEFAULT;
@@ -81,19 +81,90 @@ static int run(const struct answers_args *a) {
                 fo.no_devices = a->no_devices;
                 /* not the run's ks.cfg: it may hold answers completed at the console */
                 fo.copy_name = "answers-verb.ks";
-                r = answers_find(a->root, &fo, &found, &label, NULL);
+                int r = answers_find(a->root, &fo, &found, ret_label, NULL);
                 if (r == -EACCES || r == -EPERM || r == -EINVAL || r == -EPROTONOSUPPORT)
                         return 2; /* the diagnostic is printed */
                 if (r < 0 && r != -ENOENT)
                         return log_error_errno(r, "Failed to get the kickstart: %m"), 1;
                 ks_path = found;
-        } else if (!(label = strdup(a->ks)))
+        } else if (!(*ret_label = strdup(a->ks)))
                 return log_error_errno(-ENOMEM, "Out of memory"), 1;
         if (ks_path) {
-                r = load_ks(ks_path, label, a->ks != NULL, &ks, &text);
+                int r = load_ks(ks_path, *ret_label, a->ks != NULL, ret_ks, ret_text);
                 if (r < 0)
                         return r == -EINVAL || r == -EACCES ? 2 : 1;
         }
+        return 0;
+}
+
+/* --prompt/--ask-all: ask at the consoles for what is missing. Returns an exit code. */
+static int ask(const struct answers_args *a, struct answer_set *set, const struct profile *prof,
+               const struct site *site, const struct kcmdline *kc, const char *line) {
+        struct nic_list nics = {};
+        int r = nic_discover(a->sysfs ? a->sysfs : "/sys", &nics);
+        if (r < 0)
+                log_warning_errno(r, "Cannot list the NICs: %m");
+        struct prompt_input pin = { .known = set, .profile = prof, .site = site, .nics = &nics,
+                                    .wipe = a->wipe, .all = a->ask_all || kcmdline_prompt_forced(kc) };
+        _cleanup_(prompt_plan_done) struct prompt_plan plan = {};
+        r = prompt_plan_build(&pin, &plan);
+        if (r < 0) {
+                nic_list_done(&nics);
+                return log_error_errno(r, "Failed to plan the questions: %m"), 1;
+        }
+        uint64_t timeout = a->timeout_usec;
+        if (!timeout) {
+                struct diags kd = {};
+                if (kcmdline_prompt_timeout(kc, &kd, &timeout) < 0)
+                        timeout = KCMDLINE_PROMPT_TIMEOUT_DEFAULT_SEC * 1000000ull;
+                diags_print(&kd, stderr);
+                diags_done(&kd);
+        }
+        struct prompt_options po = { .consoles = a->consoles, .cmdline = line, .use_stdio = a->stdio,
+                                     .timeout_usec = timeout, .mute_kernel = !a->no_mute };
+        _cleanup_free_ char *reason = NULL;
+        r = prompt_run(&plan, &pin, set, &po, &reason);
+        nic_list_done(&nics);
+        if (r < 0) {
+                printf("rackstack-firstboot: FAILED at answers: %s\n", reason ? reason : strerror(-r));
+                fflush(stdout);
+                return 1;
+        }
+        return 0;
+}
+
+/* --out: the completed answers as a kickstart that passes the kickstart's own checks. Returns an
+ * exit code. */
+static int write_out(const struct answers_args *a, const struct answer_set *set, const struct ks *ks,
+                     const char *text, const struct profile *prof, const struct site *site) {
+        _cleanup_free_ char *out = NULL;
+        int r = answers_render_ks(set, ks, text, prof, site, &out);
+        if (r == -EINVAL)
+                return log_error("Answers are still missing (a VLAN address); run with --prompt"), 1;
+        if (r < 0)
+                return log_error_errno(r, "Failed to render the kickstart: %m"), 1;
+        /* what we wrote must pass the kickstart's own checks, as a file from any source would */
+        _cleanup_(diags_done) struct diags vd = {};
+        _cleanup_(ks_freep) struct ks *check = NULL;
+        _cleanup_(net_answers_store_done) struct net_answers_store store = {};
+        r = ks_parse_buffer(a->out, out, strlen(out), &vd, &check);
+        if (r >= 0)
+                r = net_answers_from_ks(check, prof->bond.name ? prof->bond.name : "bond0", &vd, &store);
+        diags_print(&vd, stderr);
+        if (r < 0 || diags_failed(&vd))
+                return log_error("The completed answers do not pass the kickstart checks (see above)"), 1;
+        r = write_file_atomic(AT_FDCWD, a->out, out, strlen(out), 0600);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write '%s': %m", a->out), 1;
+        return 0;
+}
+
+static int run(const struct answers_args *a) {
+        _cleanup_free_ char *label = NULL, *text = NULL;
+        _cleanup_(ks_freep) struct ks *ks = NULL;
+        int r = find_and_load(a, &ks, &label, &text);
+        if (r != 0)
+                return r;
 
         _cleanup_(diags_done) struct diags d = {};
         _cleanup_free_ char *def_profile = strprintf("%s/usr/share/rackstack/profile.yaml", a->root);
@@ -127,61 +198,10 @@ static int run(const struct answers_args *a) {
                 line = proc;
         if (kcmdline_parse(line, &kc) < 0)
                 return log_error_errno(-ENOMEM, "Out of memory"), 1;
-
-        if (a->prompt || a->ask_all) {
-                struct nic_list nics = {};
-                r = nic_discover(a->sysfs ? a->sysfs : "/sys", &nics);
-                if (r < 0)
-                        log_warning_errno(r, "Cannot list the NICs: %m");
-                struct prompt_input pin = { .known = &set, .profile = prof, .site = site, .nics = &nics,
-                                            .wipe = a->wipe, .all = a->ask_all || kcmdline_prompt_forced(kc) };
-                _cleanup_(prompt_plan_done) struct prompt_plan plan = {};
-                r = prompt_plan_build(&pin, &plan);
-                if (r < 0) {
-                        nic_list_done(&nics);
-                        return log_error_errno(r, "Failed to plan the questions: %m"), 1;
-                }
-                uint64_t timeout = a->timeout_usec;
-                if (!timeout) {
-                        struct diags kd = {};
-                        if (kcmdline_prompt_timeout(kc, &kd, &timeout) < 0)
-                                timeout = KCMDLINE_PROMPT_TIMEOUT_DEFAULT_SEC * 1000000ull;
-                        diags_print(&kd, stderr);
-                        diags_done(&kd);
-                }
-                struct prompt_options po = { .consoles = a->consoles, .cmdline = line, .use_stdio = a->stdio,
-                                             .timeout_usec = timeout, .mute_kernel = !a->no_mute };
-                _cleanup_free_ char *reason = NULL;
-                r = prompt_run(&plan, &pin, &set, &po, &reason);
-                nic_list_done(&nics);
-                if (r < 0) {
-                        printf("rackstack-firstboot: FAILED at answers: %s\n", reason ? reason : strerror(-r));
-                        fflush(stdout);
-                        return 1;
-                }
-        }
-
-        if (a->out) {
-                _cleanup_free_ char *out = NULL;
-                r = answers_render_ks(&set, ks, text, prof, site, &out);
-                if (r == -EINVAL)
-                        return log_error("Answers are still missing (a VLAN address); run with --prompt"), 1;
-                if (r < 0)
-                        return log_error_errno(r, "Failed to render the kickstart: %m"), 1;
-                /* what we wrote must pass the kickstart's own checks, as a file from any source would */
-                _cleanup_(diags_done) struct diags vd = {};
-                _cleanup_(ks_freep) struct ks *check = NULL;
-                _cleanup_(net_answers_store_done) struct net_answers_store store = {};
-                r = ks_parse_buffer(a->out, out, strlen(out), &vd, &check);
-                if (r >= 0)
-                        r = net_answers_from_ks(check, prof->bond.name ? prof->bond.name : "bond0", &vd, &store);
-                diags_print(&vd, stderr);
-                if (r < 0 || diags_failed(&vd))
-                        return log_error("The completed answers do not pass the kickstart checks (see above)"), 1;
-                r = write_file_atomic(AT_FDCWD, a->out, out, strlen(out), 0600);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to write '%s': %m", a->out), 1;
-        }
+        if ((a->prompt || a->ask_all) && (r = ask(a, &set, prof, site, kc, line)) != 0)
+                return r;
+        if (a->out && (r = write_out(a, &set, ks, text, prof, site)) != 0)
+                return r;
 
         if (a->json) {
                 struct json j = { .pretty = true };

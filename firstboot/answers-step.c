@@ -120,6 +120,88 @@ static int prompt_missing(struct run_ctx *c, struct answer_set *set, const struc
         return load(c);
 }
 
+/* The kickstart given with --ks (and the credentials bundle beside it), else the one found on the
+ * command line, a medium or in the image. Sets c->ks_path and c->ks_origin (both NULL when there is
+ * none) and *ret_how. */
+static int get_kickstart(struct run_ctx *c, const char *cmdline, char **ret_how) {
+        int r;
+        if (!c->o->ks) {
+                struct answers_find_options fo = ANSWERS_FIND_OPTIONS_DEFAULT;
+                fo.cmdline = cmdline;
+                r = answers_find(c->root, &fo, &c->ks_path, &c->ks_origin, ret_how);
+                if (r < 0 && r != -ENOENT) {
+                        const char *why = find_error(r);
+                        return why ? fail(c, r, "%s", why) : fail(c, r, "cannot get the kickstart: %s", strerror(-r));
+                }
+                if (r == -ENOENT)
+                        printf("rackstack-firstboot: no kickstart found; using the role profile and the site\n");
+                else
+                        printf("rackstack-firstboot: answers from %s\n", c->ks_origin);
+                return 0;
+        }
+        if (!(c->ks_path = strdup(c->o->ks)) || !(c->ks_origin = strprintf("--ks %s", c->o->ks)) ||
+            !(*ret_how = strdup("given with --ks")))
+                return -ENOMEM;
+        /* the bundle beside the kickstart, as on a medium */
+        const char *slash = strrchr(c->o->ks, '/');
+        _cleanup_free_ char *creds = slash ? strprintf("%.*s" CREDS_FILE, (int) (slash - c->o->ks + 1), c->o->ks)
+                                           : strdup(CREDS_FILE);
+        if (!creds)
+                return -ENOMEM;
+        r = creds_copy_in(c->root, creds);
+        if (r < 0 && r != -ENOENT)
+                return fail(c, r, "cannot take in the credentials bundle %s: %s", creds, strerror(-r));
+        return 0;
+}
+
+/* Where the answers came from and how they were verified, for whoever reads status.json. */
+static void attach_source(struct run_ctx *c, const char *how) {
+        struct json j = {};
+        json_begin_object(&j);
+        json_kv_string(&j, "from", c->ks_origin);
+        json_kv_string(&j, "verified", how);
+        json_end_object(&j);
+        _cleanup_free_ char *js = buf_steal(&j.out);
+        if (js)
+                (void) status_attach(c->status, "answers_source", js);
+}
+
+/* Every answer with its source, the missing ones asked at the console; the table is printed and
+ * attached to the status. */
+static int collect_answers(struct run_ctx *c, const struct kcmdline *kc, const char *cmdline) {
+        struct answers_input in = { .ks = c->ks, .ks_label = c->ks_origin, .profile = c->profile, .site = c->site };
+        _cleanup_(answer_set_done) struct answer_set set = {};
+        int r = answers_collect(&in, &set);
+        if (r >= 0)
+                r = prompt_missing(c, &set, kc, cmdline);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *table = answer_set_to_text(&set);
+        printf("rackstack-firstboot: answers and where they came from:\n%s", strempty(table));
+        struct json j = {};
+        answer_set_to_json(&set, &j);
+        _cleanup_free_ char *js = buf_steal(&j.out);
+        if (js)
+                (void) status_attach(c->status, "answers", js);
+        return 0;
+}
+
+/* The host is the one the kickstart names, else the site's host of the role. A name the site does
+ * not know is another host of the role (any site but the seed's lab has those): the role's site
+ * entry, with its addresses, is not this host's. */
+static int pick_host(struct run_ctx *c) {
+        if (!c->site || !c->ks)
+                return 0;
+        const struct ks_network *n = ks_hostname_network(c->ks);
+        if (!n || !n->hostname)
+                return 0;
+        _cleanup_free_ char *shortname = strndup(n->hostname, strcspn(n->hostname, "."));
+        if (!shortname)
+                return fail(c, -ENOMEM, "out of memory");
+        c->host = site_find_host(c->site, shortname);
+        return 0;
+}
+
 int step_answers(struct run_ctx *c) {
         int r;
         _cleanup_free_ char *cmdline = NULL;
@@ -129,87 +211,28 @@ int step_answers(struct run_ctx *c) {
                 return -ENOMEM;
 
         _cleanup_free_ char *how = NULL;
-        if (c->o->ks) {
-                if (!(c->ks_path = strdup(c->o->ks)) || !(c->ks_origin = strprintf("--ks %s", c->o->ks)) ||
-                    !(how = strdup("given with --ks")))
-                        return -ENOMEM;
-                /* the bundle beside the kickstart, as on a medium */
-                const char *slash = strrchr(c->o->ks, '/');
-                _cleanup_free_ char *creds = slash ? strprintf("%.*s" CREDS_FILE, (int) (slash - c->o->ks + 1), c->o->ks)
-                                                   : strdup(CREDS_FILE);
-                if (!creds)
-                        return -ENOMEM;
-                r = creds_copy_in(c->root, creds);
-                if (r < 0 && r != -ENOENT)
-                        return fail(c, r, "cannot take in the credentials bundle %s: %s", creds, strerror(-r));
-        } else {
-                struct answers_find_options fo = ANSWERS_FIND_OPTIONS_DEFAULT;
-                fo.cmdline = cmdline;
-                r = answers_find(c->root, &fo, &c->ks_path, &c->ks_origin, &how);
-                if (r < 0 && r != -ENOENT) {
-                        const char *why = find_error(r);
-                        return why ? fail(c, r, "%s", why) : fail(c, r, "cannot get the kickstart: %s", strerror(-r));
-                }
-                if (r == -ENOENT)
-                        printf("rackstack-firstboot: no kickstart found; using the role profile and the site\n");
-                else
-                        printf("rackstack-firstboot: answers from %s\n", c->ks_origin);
-        }
+        if ((r = get_kickstart(c, cmdline, &how)) < 0)
+                return r;
         /* rackstack.creds= on the command line names the bundle explicitly (an HTTP one pinned). */
         r = creds_copy_from_cmdline(c->root, cmdline);
         if (r < 0 && r != -ENOENT)
                 return fail(c, r, "cannot take in the credentials bundle rackstack.creds=: %s", strerror(-r));
         if (c->ks_path && (r = load(c)) < 0)
                 return r;
-        if (c->ks_path) {
-                /* Where the answers came from and how they were verified, for whoever reads status.json. */
-                struct json j = {};
-                json_begin_object(&j);
-                json_kv_string(&j, "from", c->ks_origin);
-                json_kv_string(&j, "verified", how);
-                json_end_object(&j);
-                _cleanup_free_ char *js = buf_steal(&j.out);
-                if (js)
-                        (void) status_attach(c->status, "answers_source", js);
-        }
+        if (c->ks_path)
+                attach_source(c, how);
+        if (c->profile && c->site && (r = collect_answers(c, kc, cmdline)) < 0)
+                return r;
 
-        if (c->profile && c->site) {
-                struct answers_input in = { .ks = c->ks, .ks_label = c->ks_origin, .profile = c->profile, .site = c->site };
-                _cleanup_(answer_set_done) struct answer_set set = {};
-                r = answers_collect(&in, &set);
-                if (r >= 0)
-                        r = prompt_missing(c, &set, kc, cmdline);
-                if (r < 0)
-                        return r;
-                _cleanup_free_ char *table = answer_set_to_text(&set);
-                printf("rackstack-firstboot: answers and where they came from:\n%s", strempty(table));
-                struct json j = {};
-                answer_set_to_json(&set, &j);
-                _cleanup_free_ char *js = buf_steal(&j.out);
-                if (js)
-                        (void) status_attach(c->status, "answers", js);
-        }
-
-        /* The root password, when the answers give one (typed at the prompt, or rootpw --iscrypted). */
+        /* The root password, when the answers give one (typed at the prompt, or rootpw in the kickstart). */
         if (c->ks && c->ks->rootpw.password && !c->dry_run) {
                 r = shadow_apply(c->root, "root", c->ks->rootpw.password);
                 if (r < 0)
                         return fail(c, r, "cannot set root's password in %s/etc/shadow: %s", c->root, strerror(-r));
                 printf("rackstack-firstboot: root's password set from %s\n", c->ks_origin);
         }
-
-        /* The host is the one the kickstart names, else the site's host of the role. A name the
-         * site does not know is another host of the role (any site but the seed's lab has those):
-         * the role's site entry, with its addresses, is not this host's. */
-        if (c->site && c->ks) {
-                const struct ks_network *n = ks_hostname_network(c->ks);
-                if (n && n->hostname) {
-                        _cleanup_free_ char *shortname = strndup(n->hostname, strcspn(n->hostname, "."));
-                        if (!shortname)
-                                return fail(c, -ENOMEM, "out of memory");
-                        c->host = site_find_host(c->site, shortname);
-                }
-        }
+        if ((r = pick_host(c)) < 0)
+                return r;
         /* The host's secrets, now that we know which host this is. */
         if (!c->dry_run) {
                 _cleanup_free_ char *names = NULL, *why = NULL;

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <crypt.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -382,24 +381,3 @@ int prompt_check(const struct prompt_input *in, const struct question *q, const 
         return 0;
 }
 
-int password_hash(const char *password, char **ret_hash) {
-        _cleanup_free_ char *salt = crypt_gensalt_ra("$6$", 0, NULL, 0);
-        if (!salt)
-                return errno ? -errno : -EIO;
-        struct crypt_data *cd = calloc(1, sizeof *cd);
-        if (!cd)
-                return -ENOMEM;
-        const char *h = crypt_r(password, salt, cd);
-        int r = 0;
-        if (!h || h[0] == '*' || !startswith(h, "$6$"))
-                r = -EIO;
-        char *out = r >= 0 ? strdup(h) : NULL;
-        explicit_bzero(cd, sizeof *cd);
-        free(cd);
-        if (r < 0)
-                return r;
-        if (!out)
-                return -ENOMEM;
-        *ret_hash = out;
-        return 0;
-}

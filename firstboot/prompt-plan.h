@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include "password.h" /* password_hash(), which the prompt uses */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,5 +64,3 @@ char *prompt_nic_table(const struct nic_list *nics);
 /* The NICs the plan would take by default: the two fastest with carrier (ties by name), as a list. */
 char *prompt_default_members(const struct nic_list *nics, unsigned count);
 
-/* SHA-512 crypt ("$6$…") of a password, with a random 16-character salt (crypt_gensalt_ra). */
-int password_hash(const char *password, char **ret_hash);

@@ -24,6 +24,7 @@ static const struct run_step steps[] = {
         { "storage", step_storage },
         { "network", step_network },
         { "services", step_services },
+        { "system", step_system },
         { "join", step_join },
 };
 
@@ -101,5 +102,8 @@ int run_firstboot(const struct options *o) {
                         log_warning("Cannot write the done stamp; firstboot will run again on the next boot");
         }
         (void) status_finish(&st, c.root_fd);
+        /* A failed run stays up, so the console shows why. */
+        if (r >= 0 && !c.dry_run)
+                system_power_after(c.ks, o->root);
         return r < 0 ? 1 : 0;
 }

@@ -424,6 +424,19 @@ static void test_exposure(void **state) {
         why = NULL;
         assert_int_equal(answers_check_exposure("http://h/ks", secret, strlen(secret), 0600, true, &why), -EACCES);
         assert_non_null(strstr(why, "fetched over plain HTTP"));
+        free(why);
+        why = NULL;
+        /* A plaintext password (hashed when read) is exposed the same way as a hash. */
+        static const char cleartext[] = "user --name=ops --password=Correct-Horse-9\nrootpw Correct-Horse-9\n";
+        assert_int_equal(answers_check_exposure("http://h/ks", cleartext, strlen(cleartext), 0600, true, &why), -EACCES);
+        assert_non_null(strstr(why, "line 2 holds a password"));
+        assert_null(strstr(why, "Correct-Horse"));
+        free(why);
+        why = NULL;
+        assert_int_equal(answers_check_exposure("x", cleartext, strlen(cleartext), 0644, false, &why), -EACCES);
+        free(why);
+        why = NULL;
+        assert_int_equal(answers_check_exposure("x", cleartext, strlen(cleartext), 0600, false, &why), 0);
 }
 
 static void test_kernel_consoles(void **state) {
