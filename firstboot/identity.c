@@ -434,6 +434,51 @@ static int new_host_keys(int root_fd, const char *root) {
         return st == 0 ? 0 : -EIO;
 }
 
+#define SNAKEOIL_KEY "etc/ssl/private/ssl-cert-snakeoil.key"
+#define SNAKEOIL_CERT "etc/ssl/certs/ssl-cert-snakeoil.pem"
+
+/* The distribution's self-signed "snakeoil" pair (ssl-cert's make-ssl-cert, run by a package's
+ * postinst in the build) is what dovecot, postfix and nginx's snakeoil snippet use until a real
+ * certificate is installed. Made in the build, it is one private key for every server from the image
+ * (and anyone holding the image has it), named for the build host. A server makes its own, as it does
+ * its SSH host keys: same paths, owner and modes, the server's name. No pair in the image: nothing
+ * to do. The new files are made in the key's own directory (0710, group ssl-cert), then renamed. */
+int identity_new_snakeoil(int root_fd, const char *root, const char *hostname) {
+        struct stat kst, cst;
+        if (fstatat(root_fd, SNAKEOIL_KEY, &kst, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (fstatat(root_fd, SNAKEOIL_CERT, &cst, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISREG(kst.st_mode) || !S_ISREG(cst.st_mode))
+                return -EINVAL;
+        _cleanup_free_ char *key = strprintf("%s/" SNAKEOIL_KEY ".new", root);
+        _cleanup_free_ char *cert = strprintf("%s/" SNAKEOIL_CERT ".new", root);
+        if (!hostname || !*hostname)
+                hostname = "localhost";
+        _cleanup_free_ char *subj = strprintf("/CN=%s", hostname);
+        _cleanup_free_ char *san = strprintf("subjectAltName=DNS:%s", hostname);
+        if (!key || !cert || !subj || !san)
+                return -ENOMEM;
+        char *argv[] = { (char *) "openssl", (char *) "req", (char *) "-x509", (char *) "-newkey", (char *) "rsa:2048",
+                         (char *) "-nodes", (char *) "-days", (char *) "3650", (char *) "-subj", subj,
+                         (char *) "-addext", san, (char *) "-keyout", key, (char *) "-out", cert, NULL };
+        int st, r = cmd_run(argv, NULL, 0, &st);
+        if (r >= 0 && st != 0)
+                r = -EIO;
+        if (r >= 0 && (fchownat(root_fd, SNAKEOIL_KEY ".new", kst.st_uid, kst.st_gid, 0) < 0 ||
+                       fchmodat(root_fd, SNAKEOIL_KEY ".new", kst.st_mode & 07777, 0) < 0 ||
+                       fchownat(root_fd, SNAKEOIL_CERT ".new", cst.st_uid, cst.st_gid, 0) < 0 ||
+                       fchmodat(root_fd, SNAKEOIL_CERT ".new", cst.st_mode & 07777, 0) < 0 ||
+                       renameat(root_fd, SNAKEOIL_KEY ".new", root_fd, SNAKEOIL_KEY) < 0 ||
+                       renameat(root_fd, SNAKEOIL_CERT ".new", root_fd, SNAKEOIL_CERT) < 0))
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(root_fd, SNAKEOIL_KEY ".new", 0);
+                (void) unlinkat(root_fd, SNAKEOIL_CERT ".new", 0);
+        }
+        return r;
+}
+
 /* Mark every finished join step as started again, so the next run does it once more. */
 static int invalidate_join(int root_fd) {
         _cleanup_(journal_freep) struct journal *j = NULL;
@@ -464,7 +509,8 @@ int identity_apply(int root_fd, const char *root, const struct identity_plan *p,
                         return r;
         } else
                 (void) identity_read_machine_id(root_fd, &mid);
-        if (p->new_host_keys && (r = new_host_keys(root_fd, root)) < 0)
+        if (p->new_host_keys && ((r = new_host_keys(root_fd, root)) < 0 ||
+                                 (r = identity_new_snakeoil(root_fd, root, hostname)) < 0))
                 return r;
         if (p->redo_join && (r = invalidate_join(root_fd)) < 0)
                 return r;

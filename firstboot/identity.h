@@ -98,6 +98,10 @@ int identity_apply(int root_fd, const char *root, const struct identity_plan *p,
 int identity_write_names(int root_fd, const struct identity_names *n, bool set_kernel);
 
 bool identity_host_keys_present(int root_fd);
+/* The image's TLS snakeoil pair (etc/ssl/{private,certs}/ssl-cert-snakeoil.*), made in the build,
+ * replaced by one of this server's own for hostname, owner and modes kept; 0 when the image has none.
+ * Part of identity_apply() whenever it makes new SSH host keys. */
+int identity_new_snakeoil(int root_fd, const char *root, const char *hostname);
 /* "SHA256:…" of the ed25519 host key, as `ssh-keygen -lf` prints it; -ENOENT if there is none. */
 int identity_host_key_fingerprint(int root_fd, char **ret);
 int identity_read_machine_id(int root_fd, char **ret);

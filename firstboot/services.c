@@ -34,6 +34,7 @@
 #include "fileio.h"
 #include "kickstart.h"
 #include "log.h"
+#include "port-check.h"
 #include "render.h"
 #include "services.h"
 #include "util.h"
@@ -152,14 +153,18 @@ static int tcp_connect(const struct sockaddr *sa, socklen_t len, unsigned timeou
         return net_connect_addr(sa, len, (int) timeout_ms, &fd);
 }
 
-/* Connect to addr:port until it accepts or the bound passes (a service needs a moment after
- * systemctl start returns). */
-static int wait_answer(uint32_t addr, uint16_t port, unsigned timeout_sec) {
+/* Until addr:port answers by one of protos (port-check.h: TCP accepts a connection, UDP has a socket
+ * bound) or the bound passes (a service needs a moment after systemctl start returns). */
+static int wait_answer(uint32_t addr, uint16_t port, unsigned protos, unsigned timeout_sec) {
         struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr) };
         double end = now_monotonic() + timeout_sec;
         int r;
         for (;;) {
-                r = tcp_connect((struct sockaddr *) &sin, sizeof sin, 2000);
+                r = -ECONNREFUSED;
+                if (protos & PROTO_TCP)
+                        r = tcp_connect((struct sockaddr *) &sin, sizeof sin, 2000);
+                if (r < 0 && (protos & PROTO_UDP))
+                        r = udp_bound(addr, port);
                 if (r == 0 || now_monotonic() >= end)
                         return r;
                 struct timespec ts = { 1, 0 };
@@ -521,7 +526,7 @@ static int postgresql(struct services_ctx *c, const struct service_spec *s, char
                               ver, ver, listen, budget >> 20, c->ram >> 20, reserved >> 20, hdd ? "HDD" : "SSD",
                               strna(sb), strna(wm));
         /* The VLAN address is checked too: that is where clients come from. */
-        if (a && live(c) && (r = wait_answer(a, 5432, c->answer_timeout_sec)) < 0) {
+        if (a && live(c) && (r = wait_answer(a, 5432, PROTO_TCP, c->answer_timeout_sec)) < 0) {
                 *reason = strprintf("PostgreSQL does not answer on %u.%u.%u.%u:5432: %s", a >> 24, (a >> 16) & 0xff,
                                     (a >> 8) & 0xff, a & 0xff, strerror(-r));
                 return r;
@@ -814,7 +819,7 @@ static int vendor_app(struct services_ctx *c, const struct service_spec *s, cons
                                                     c->answer_timeout_sec, strna(why));
                                 return r;
                         }
-                } else if ((r = wait_answer(INADDR_LOOPBACK, p.health_port, c->answer_timeout_sec)) < 0) {
+                } else if ((r = wait_answer(INADDR_LOOPBACK, p.health_port, PROTO_TCP, c->answer_timeout_sec)) < 0) {
                         *reason = strprintf("%s started but does not answer on port %u within %u s: %s", p.unit,
                                             p.health_port, c->answer_timeout_sec, strerror(-r));
                         return r;
@@ -891,14 +896,17 @@ static const char *source_what(const struct service_spec *s) {
 static int check_ports(const struct services_ctx *c, const struct service_spec *s, char **reason, char **ret_list) {
         struct buf ports = {};
         for (size_t i = 0; i < s->n_ports; i++) {
+                unsigned protos = port_check_protos(c->profile, s->ports[i]);
                 int r;
-                if (live(c) && (r = wait_answer(INADDR_LOOPBACK, s->ports[i], c->answer_timeout_sec)) < 0) {
+                if (live(c) && (r = wait_answer(INADDR_LOOPBACK, s->ports[i], protos, c->answer_timeout_sec)) < 0) {
                         buf_done(&ports);
-                        *reason = strprintf("%s started but does not answer on port %u within %u s: %s", strna(s->unit),
-                                            s->ports[i], c->answer_timeout_sec, strerror(-r));
+                        *reason = strprintf("%s started but does not answer on port %u/%s within %u s: %s", strna(s->unit),
+                                            s->ports[i], port_protos_to_string(protos), c->answer_timeout_sec, strerror(-r));
                         return r;
                 }
-                buf_printf(&ports, "%s%u", i ? ", " : "", s->ports[i]);
+                /* A UDP port is named as such: "answering" there means a socket is bound. */
+                buf_printf(&ports, "%s%u%s%s", i ? ", " : "", s->ports[i], protos == PROTO_TCP ? "" : "/",
+                           protos == PROTO_TCP ? "" : port_protos_to_string(protos));
         }
         buf_putc(&ports, 0);
         *ret_list = buf_steal(&ports);
@@ -997,7 +1005,8 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
         if ((r = check_ports(c, s, &reason, &pl)) < 0)
                 goto fail;
         for (size_t i = 0; also && live(c) && i < s->n_ports; i++)
-                if ((r = wait_answer(also, s->ports[i], c->answer_timeout_sec)) < 0) {
+                if ((r = wait_answer(also, s->ports[i], port_check_protos(c->profile, s->ports[i]),
+                                     c->answer_timeout_sec)) < 0) {
                         reason = strprintf("%s does not answer on %u.%u.%u.%u:%u: %s", s->name, also >> 24,
                                            (also >> 16) & 0xff, (also >> 8) & 0xff, also & 0xff, s->ports[i],
                                            strerror(-r));

@@ -357,11 +357,51 @@ static void test_apply_clone(void **state) {
         assert_int_equal(system(rm), 0);
 }
 
+/* A build-time snakeoil pair (one key for every server from the image) is replaced by the server's
+ * own, for its name, with the key's owner and mode kept; an image without one gets none. */
+static void test_new_snakeoil(void **state) {
+        (void) state;
+        if (access("/usr/bin/openssl", X_OK) != 0)
+                skip();
+        char dir[] = "/tmp/test-identity-tls-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(identity_new_snakeoil(fd, dir, "lab-comm1.domain.com"), 0); /* none: nothing made */
+        assert_int_equal(faccessat(fd, "etc/ssl/private", F_OK, 0), -1);
+        put(dir, "etc/ssl/private/ssl-cert-snakeoil.key", "BUILD HOST KEY\n");
+        put(dir, "etc/ssl/certs/ssl-cert-snakeoil.pem", "BUILD HOST CERT\n");
+        assert_int_equal(fchmodat(fd, "etc/ssl/private/ssl-cert-snakeoil.key", 0640, 0), 0);
+        assert_int_equal(identity_new_snakeoil(fd, dir, "lab-comm1.domain.com"), 0);
+        struct stat st;
+        assert_int_equal(fstatat(fd, "etc/ssl/private/ssl-cert-snakeoil.key", &st, 0), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        assert_int_equal(faccessat(fd, "etc/ssl/private/ssl-cert-snakeoil.key.new", F_OK, 0), -1);
+        _cleanup_free_ char *k = read_rel(fd, "etc/ssl/private/ssl-cert-snakeoil.key");
+        assert_null(strstr(k, "BUILD HOST"));
+        /* openssl says: the cert names the server, and the key is its key */
+        _cleanup_free_ char *cmd = strprintf(
+                "cd %s/etc/ssl && openssl x509 -in certs/ssl-cert-snakeoil.pem -noout -subject -ext subjectAltName &&"
+                " test \"$(openssl x509 -in certs/ssl-cert-snakeoil.pem -noout -pubkey)\" ="
+                " \"$(openssl pkey -in private/ssl-cert-snakeoil.key -pubout)\" && echo same-key", dir);
+        FILE *pp = popen(cmd, "r");
+        char out[1024] = {};
+        assert_true(fread(out, 1, sizeof out - 1, pp) > 0);
+        assert_int_equal(pclose(pp), 0);
+        assert_non_null(strstr(out, "CN = lab-comm1.domain.com"));
+        assert_non_null(strstr(out, "DNS:lab-comm1.domain.com"));
+        assert_non_null(strstr(out, "same-key"));
+        close(fd);
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
+        assert_int_equal(system(rm), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_decide),        cmocka_unit_test(test_record_roundtrip),
                 cmocka_unit_test(test_names_and_hosts), cmocka_unit_test(test_machine_id),
                 cmocka_unit_test(test_probe),         cmocka_unit_test(test_apply_clone),
+                cmocka_unit_test(test_new_snakeoil),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,7 +27,7 @@ exec python3 - "$RAW" "$TOP" "$O" "$role" "$(host_base)" "$build_s" "$profile_js
 import json, os, re, subprocess, sys, tempfile, time
 raw, top, out, role, base, build_s, pj, manifest = sys.argv[1:9]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
-from vmharness import VM, Disk, Nets, install_signal_handlers
+from vmharness import VM, Disk, Nets, free_port_base, install_signal_handlers
 
 install_signal_handlers()
 fails, checks = [], [0]
@@ -92,7 +92,8 @@ check("the ESP's GRUB is the image's own (grub-efi-amd64-bin %s)" % gv, gv and g
       "version string not in EFI/BOOT/BOOTX64.EFI (%d bytes)" % len(loader))
 for d in disks:
     d["path"] = os.path.join(tmp, "%s.img" % d["name"])
-port = 41000 + os.getpid() % 20000
+port = free_port_base(2)  # QEMU listens on port and port+1 for the two NICs
+print("socket NICs on 127.0.0.1:%d and :%d" % (port, port + 1), flush=True)
 gwlog = os.path.join(tmp, "gateway.log")
 gws = []
 for a in host["addresses"]:

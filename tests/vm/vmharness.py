@@ -275,6 +275,32 @@ def _detect_format(path):
     return "qcow2" if magic == b"QFI\xfb" else "raw"
 
 
+def free_port_base(n):
+    """A random base port on 127.0.0.1 with it and the n-1 after it free (TCP) at the time of asking:
+    the kernel picks the first, so tests running at once on the machine do not collide on a fixed or
+    pid-derived port."""
+    for _ in range(100):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        base = s.getsockname()[1]
+        s.close()
+        if base + n >= 65000:
+            continue
+        held = []
+        try:
+            for i in range(n):
+                t = socket.socket()
+                held.append(t)
+                t.bind(("127.0.0.1", base + i))
+            return base
+        except OSError:
+            pass
+        finally:
+            for t in held:
+                t.close()
+    raise VMError("no %d free ports in a row on 127.0.0.1" % n)
+
+
 class Nets:
     """NIC topology.
 
