@@ -743,10 +743,73 @@ static char **credential_names(int root_fd) {
         return l;
 }
 
-/* The podman secret is created from the credential file: podman reads the file, so the value is
- * on no command line. Replaced on a rerun (podman 4.3 has no secret create --replace). */
+/* The composed value (a DSN, a configuration file) of sec, from its credential; the caller
+ * cleanses and frees it. The value is never logged: a failure says which credential, not what. */
+static int composed_value(const struct services_ctx *c, const struct app_secret *sec, char **ret, char **reason) {
+        _cleanup_free_ char *from = strprintf("%s/%s", CREDENTIALS_DIR + 1, sec->credential), *data = NULL;
+        if (!from)
+                return -ENOMEM;
+        size_t len = 0;
+        int r = read_file_full(c->root_fd, from, 1 << 20, &data, &len);
+        if (r < 0) {
+                *reason = strprintf("cannot read credential %s: %s", sec->credential, strerror(-r));
+                return r;
+        }
+        r = app_secret_compose(sec->compose, data, len, ret);
+        OPENSSL_cleanse(data, len);
+        if (r == -EINVAL)
+                *reason = strprintf("credential %s has a control character: it cannot go into %s", sec->credential,
+                                    sec->file ? sec->file : sec->env ? sec->env : sec->podman);
+        return r;
+}
+
+/* The group that may read a package's configuration file: the one named after its directory's
+ * owner package (/etc/odoo -> odoo) when the image has it; else root alone. */
+static gid_t config_gid(int root_fd, const char *file) {
+        _cleanup_free_ char *text = NULL, *dir = strdup(file + 5); /* after "/etc/" */
+        if (!dir || !startswith(file, "/etc/") || read_file_full(root_fd, "etc/group", 1 << 20, &text, NULL) < 0)
+                return 0;
+        dir[strcspn(dir, "/")] = 0;
+        size_t n = strlen(dir);
+        for (char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                const char *f3 = strchr(l, ':') ? strchr(strchr(l, ':') + 1, ':') : NULL;
+                if (f3 && strncmp(l, dir, n) == 0 && l[n] == ':')
+                        return (gid_t) strtoul(f3 + 1, NULL, 10);
+        }
+        return 0;
+}
+
+/* An apt service's configuration file that must hold the password (Odoo's odoo.conf): written
+ * 0640 root:<its group>, the credential composed in; nothing else holds the value. */
+static int composed_file(const struct services_ctx *c, const struct app_secret *sec, char **reason) {
+        if (c->dry_run) {
+                printf("--- %s (would write, 0640, with credential %s in it)\n", sec->file, sec->credential);
+                return 0;
+        }
+        _cleanup_free_ char *v = NULL, *dir = strdup(sec->file + 1);
+        if (!dir)
+                return -ENOMEM;
+        int r = composed_value(c, sec, &v, reason);
+        if (r < 0)
+                return r;
+        *strrchr(dir, '/') = 0;
+        gid_t g = config_gid(c->root_fd, sec->file);
+        if ((r = mkdir_parents_at(c->root_fd, dir, 0755)) >= 0 &&
+            (r = write_file_atomic(c->root_fd, sec->file + 1, v, strlen(v), g ? 0640 : 0600)) >= 0 && g &&
+            fchownat(c->root_fd, sec->file + 1, 0, g, AT_SYMLINK_NOFOLLOW) < 0)
+                r = -errno;
+        OPENSSL_cleanse(v, strlen(v));
+        if (r < 0)
+                *reason = strprintf("cannot write %s: %s", sec->file, strerror(-r));
+        return r;
+}
+
+/* The podman secret is created from a file: podman reads it, so the value is on no command line.
+ * The credential file itself, or for a composed secret (a DSN) a root-only file in the credstore
+ * that is removed once podman has it. Replaced on a rerun (podman 4.3 has no secret create --replace). */
 static int podman_secret(const struct services_ctx *c, const struct app_secret *sec, char **reason) {
-        _cleanup_free_ char *file = strprintf(CREDENTIALS_DIR "/%s", sec->credential);
+        _cleanup_free_ char *file = sec->compose ? strprintf(APP_CREDSTORE "/%s.tmp", sec->podman) :
+                                                   strprintf(CREDENTIALS_DIR "/%s", sec->credential);
         if (!file)
                 return -ENOMEM;
         char *rm[] = { (char *) "podman", (char *) "secret", (char *) "rm", sec->podman, NULL };
@@ -756,7 +819,23 @@ static int podman_secret(const struct services_ctx *c, const struct app_secret *
                 _cleanup_free_ char *ignored = NULL;
                 (void) cmd_run_tail(rm, &st, &ignored);
         }
-        return run_logged(c, create, reason);
+        int r;
+        if (sec->compose && !c->dry_run) {
+                _cleanup_free_ char *v = NULL;
+                if ((r = composed_value(c, sec, &v, reason)) < 0)
+                        return r;
+                if ((r = mkdir_parents_at(c->root_fd, APP_CREDSTORE + 1, 0700)) >= 0)
+                        r = write_file_atomic(c->root_fd, file + 1, v, strlen(v), 0600);
+                OPENSSL_cleanse(v, strlen(v));
+                if (r < 0) {
+                        *reason = strprintf("cannot write %s: %s", file, strerror(-r));
+                        return r;
+                }
+        }
+        r = run_logged(c, create, reason);
+        if (sec->compose && !c->dry_run)
+                (void) unlinkat(c->root_fd, file + 1, 0);
+        return r;
 }
 
 /* Write the plan's files, start the unit, check it as a user would. 0 done (*ret_done says what),
@@ -799,7 +878,10 @@ static int vendor_app(struct services_ctx *c, const struct service_spec *s, cons
                 }
         } else {
                 for (size_t i = 0; i < p.n_secrets; i++)
-                        if ((r = credential_copy(c, p.secrets[i].credential, APP_CREDSTORE, 0700, 0600, reason)) < 0) {
+                        if (p.secrets[i].file) {
+                                if ((r = composed_file(c, &p.secrets[i], reason)) < 0)
+                                        return r;
+                        } else if ((r = credential_copy(c, p.secrets[i].credential, APP_CREDSTORE, 0700, 0600, reason)) < 0) {
                                 if (r == -ENOENT)
                                         *reason = strprintf("credential %s is gone from " CREDENTIALS_DIR,
                                                             p.secrets[i].credential);
