@@ -289,6 +289,8 @@ else
                 mv "$CACHE/$STAMP.new" "$CACHE/$STAMP"
         fi
 fi
+# Unlocked here, not at exit: gpg's agent inherited the descriptor and outlives this script.
+[ -n "$CACHE" ] && flock -u 9
 
 # --- the profiles, trusting the stand-in key -------------------------------------------------------
 cp -r "$PROFILES" "$D/profiles"
