@@ -1003,6 +1003,83 @@ static int check_ports(const struct services_ctx *c, const struct service_spec *
         return *ret_list ? 0 : -ENOMEM;
 }
 
+/* A vendor service (apt or oci): from the image, pulled now, or skipped with the reason. 0 done, 1
+ * skipped, negative failed; the status entry is written here. */
+static int vendor_service(struct services_ctx *c, const struct service_spec *s) {
+        _cleanup_free_ char *reason = NULL, *done = NULL;
+        int r;
+        const struct vj_entry *ve = vendor_json_find(&c->vendor, s->name);
+        if (ve && ve->state == VJ_IN_IMAGE) {
+                if ((r = vendor_app(c, s, ve, &done, &reason)) < 0)
+                        goto fail;
+                record(c, s, "done", done);
+                return 0;
+        }
+        if (s->source == SERVICE_SOURCE_OCI && ve && ve->state == VJ_DEFERRED) {
+                if ((r = deferred_oci(c, s, ve, &done, &reason)) < 0)
+                        goto fail;
+                record(c, s, r == 1 ? "skipped" : "done", r == 1 ? reason : done);
+                return r;
+        }
+        _cleanup_free_ char *host = source_host(s), *why = NULL;
+        const char *src = s->source == SERVICE_SOURCE_APT ? s->repo : s->image;
+        if (!host) {
+                reason = strprintf("cannot tell where %s comes from", s->name);
+                r = -EINVAL;
+                goto fail;
+        }
+        r = live(c) ? probe_https(host, c->probe_timeout_sec, &why) : -EHOSTUNREACH;
+        if (r < 0)
+                reason = strprintf("%s %s unreachable (%s); %s", source_what(s), host, why ? why : "not probed offline",
+                                   strna(src));
+        else
+                /* Reachable: installing a deferred apt service at first boot is not written yet. Say
+                 * so rather than pretend. */
+                reason = strprintf("%s %s is reachable, but the image does not hold it (%s) and installing a deferred "
+                                   "service at first boot is not implemented; %s",
+                                   source_what(s), host, ve ? "deferred in vendor.json" : "not in vendor.json",
+                                   strna(src));
+        record(c, s, "skipped", reason);
+        return 1;
+fail:
+        record(c, s, "failed", reason ? reason : strerror(-r));
+        return r;
+}
+
+/* A distribution service's own start: PostgreSQL, Redis and PgBouncer configured first, the
+ * others started as they are. *ret_done may say more than "started"; *ret_also is a VLAN address
+ * it must answer on too. */
+static int distro_start(struct services_ctx *c, const struct service_spec *s, uint32_t *ret_also, char **ret_done,
+                        char **reason) {
+        int r;
+        if (streq(s->name, "postgresql"))
+                return postgresql(c, s, reason, ret_done);
+        if (streq(s->name, "redis") && s->unit) {
+                if ((r = redis_config(c, s, ret_also, reason)) < 0 ||
+                    (!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||
+                    (r = systemctl(c, "restart", s->unit, reason)) < 0)
+                        return r;
+                *ret_done = strprintf("started, bound to loopback%s, maxmemory %" PRIu64 " MiB, password in /" REDIS_DROPIN,
+                                      *ret_also ? " and the database VLAN address" : "",
+                                      (s->memory + c->ram / 100 * s->memory_percent) >> 20);
+                return *ret_done ? 0 : -ENOMEM;
+        }
+        if (streq(s->name, "pgbouncer") && c->dbw && s->unit) {
+                /* its configuration was written with PostgreSQL's consumers: read it again */
+                if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||
+                    (r = systemctl(c, "restart", s->unit, reason)) < 0)
+                        return r;
+                *ret_done = strprintf("restarted with a pool per consumer database (%zu)", c->dbw->plan.n_pg);
+                return *ret_done ? 0 : -ENOMEM;
+        }
+        /* Started, not restarted: their configuration is not ours (the join step writes chrony's,
+         * rsyslog's, Zabbix's and restarts them itself). */
+        if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||
+            (r = systemctl(c, "start", s->unit, reason)) < 0)
+                return r;
+        return 0;
+}
+
 static int one_service(struct services_ctx *c, const struct service_spec *s) {
         _cleanup_free_ char *reason = NULL, *done = NULL, *pl = NULL, *msg = NULL;
         int r;
@@ -1017,44 +1094,8 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
         /* Config that is ours to write even before the service itself arrives. */
         if (streq(s->name, "traefik") && (r = traefik_routes(c, &reason)) < 0)
                 goto fail;
-
-        const struct vj_entry *ve = vendor_json_find(&c->vendor, s->name);
-        if (s->source != SERVICE_SOURCE_DISTRO && ve && ve->state == VJ_IN_IMAGE) {
-                if ((r = vendor_app(c, s, ve, &done, &reason)) < 0)
-                        goto fail;
-                record(c, s, "done", done);
-                return 0;
-        }
-        if (s->source == SERVICE_SOURCE_OCI && ve && ve->state == VJ_DEFERRED) {
-                if ((r = deferred_oci(c, s, ve, &done, &reason)) < 0)
-                        goto fail;
-                record(c, s, r == 1 ? "skipped" : "done", r == 1 ? reason : done);
-                return r;
-        }
-        if (s->source != SERVICE_SOURCE_DISTRO) {
-                _cleanup_free_ char *host = source_host(s), *why = NULL;
-                const char *src = s->source == SERVICE_SOURCE_APT ? s->repo : s->image;
-                if (!host) {
-                        reason = strprintf("cannot tell where %s comes from", s->name);
-                        r = -EINVAL;
-                        goto fail;
-                }
-                r = live(c) ? probe_https(host, c->probe_timeout_sec, &why) : -EHOSTUNREACH;
-                if (r < 0) {
-                        reason = strprintf("%s %s unreachable (%s); %s", source_what(s), host,
-                                           why ? why : "not probed offline", strna(src));
-                        record(c, s, "skipped", reason);
-                        return 1;
-                }
-                /* Reachable: fetching a deferred service at first boot (through the site's mirror
-                 * mapping) is not written yet. Say so rather than pretend. */
-                reason = strprintf("%s %s is reachable, but the image does not hold it (%s) and installing a deferred "
-                                   "service at first boot is not implemented; %s",
-                                   source_what(s), host, ve ? "deferred in vendor.json" : "not in vendor.json",
-                                   strna(src));
-                record(c, s, "skipped", reason);
-                return 1;
-        }
+        if (s->source != SERVICE_SOURCE_DISTRO)
+                return vendor_service(c, s);
 
         for (char **p = s->packages; p && *p; p++)
                 if (!package_installed(c->root_fd, *p)) {
@@ -1062,37 +1103,12 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
                         r = -ENOENT;
                         goto fail;
                 }
-
-        uint32_t also = 0; /* a VLAN address it must answer on too */
-        if (streq(s->name, "postgresql")) {
-                if ((r = postgresql(c, s, &reason, &done)) < 0)
-                        goto fail;
-        } else if (streq(s->name, "redis") && s->unit) {
-                if ((r = redis_config(c, s, &also, &reason)) < 0 ||
-                    (!c->units_enabled && (r = systemctl(c, "enable", s->unit, &reason)) < 0) ||
-                    (r = systemctl(c, "restart", s->unit, &reason)) < 0)
-                        goto fail;
-                done = strprintf("started, bound to loopback%s, maxmemory %" PRIu64 " MiB, password in /" REDIS_DROPIN,
-                                 also ? " and the database VLAN address" : "",
-                                 (s->memory + c->ram / 100 * s->memory_percent) >> 20);
-        } else if (streq(s->name, "pgbouncer") && c->dbw && s->unit) {
-                /* its configuration was written with PostgreSQL's consumers: read it again */
-                if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit, &reason)) < 0) ||
-                    (r = systemctl(c, "restart", s->unit, &reason)) < 0)
-                        goto fail;
-                done = strprintf("restarted with a pool per consumer database (%zu)", c->dbw->plan.n_pg);
-        } else if (s->unit) {
-                /* Started, not restarted: their configuration is not ours (the join step writes
-                 * chrony's, rsyslog's, Zabbix's and restarts them itself). */
-                if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit, &reason)) < 0) ||
-                    (r = systemctl(c, "start", s->unit, &reason)) < 0)
-                        goto fail;
-        } else {
+        if (!s->unit && !streq(s->name, "postgresql")) {
                 record(c, s, "done", "installed; it has no unit of its own");
                 return 0;
         }
-
-        if ((r = check_ports(c, s, &reason, &pl)) < 0)
+        uint32_t also = 0;
+        if ((r = distro_start(c, s, &also, &done, &reason)) < 0 || (r = check_ports(c, s, &reason, &pl)) < 0)
                 goto fail;
         for (size_t i = 0; also && live(c) && i < s->n_ports; i++)
                 if ((r = wait_answer(also, s->ports[i], c->answer_timeout_sec)) < 0) {
@@ -1113,13 +1129,10 @@ fail:
         return r;
 }
 
-int services_run(struct services_ctx *c) {
-        _cleanup_free_ char *base = NULL;
-        bool own_base = false;
-        if (!c->base && os_base(c->root_fd, &base) >= 0) {
-                c->base = base;
-                own_base = true;
-        }
+/* Defaults for what the caller left unset, vendor.json, Quadlet, the credential names. A broken
+ * vendor.json fails the step: an image whose pins cannot be read must not run unpinned. No
+ * vendor.json (an image from before it existed): every vendor service is treated as not in the image. */
+static int services_prepare(struct services_ctx *c) {
         if (!c->ram && mem_total(&c->ram) < 0)
                 c->ram = c->profile->ram;
         if (!c->cpus) {
@@ -1130,10 +1143,6 @@ int services_run(struct services_ctx *c) {
                 c->probe_timeout_sec = 3;
         if (!c->answer_timeout_sec)
                 c->answer_timeout_sec = 120;
-
-        /* What the image holds from vendors. No vendor.json (an image from before it existed):
-         * every vendor service is treated as not in the image. A broken one fails the step: an
-         * image whose pins cannot be read must not run unpinned. */
         _cleanup_free_ char *vj = NULL;
         size_t vjn = 0;
         int vr = read_file_full(c->root_fd, VENDOR_JSON, 16 * 1024 * 1024, &vj, &vjn);
@@ -1151,10 +1160,13 @@ int services_run(struct services_ctx *c) {
         }
         c->have_quadlet = faccessat(c->root_fd, "usr/libexec/podman/quadlet", X_OK, 0) == 0;
         c->credentials = credential_names(c->root_fd);
+        return 0;
+}
 
-        /* Every unit enabled in one go: each systemctl enable reloads systemd, which takes many
-         * seconds on a slow machine (20-40 s each under TCG). If the batch fails, each service
-         * enables its own and the failure lands on the service it belongs to. */
+/* Every unit enabled in one go: each systemctl enable reloads systemd, which takes many seconds
+ * on a slow machine (20-40 s each under TCG). If the batch fails, each service enables its own
+ * and the failure lands on the service it belongs to. */
+static int enable_units(struct services_ctx *c) {
         _cleanup_strv_free_ char **units = NULL;
         if (strv_extend(&units, "nftables.service") < 0)
                 return -ENOMEM;
@@ -1177,57 +1189,25 @@ int services_run(struct services_ctx *c) {
                 if (!units[i])
                         break;
         }
-        if (!units[0])
+        if (!units[0]) {
                 c->units_enabled = true;
-        else {
-                _cleanup_strv_free_ char **argv = NULL;
-                _cleanup_free_ char *why = NULL;
-                if (strv_extend(&argv, "systemctl") < 0 || strv_extend(&argv, "enable") < 0)
+                return 0;
+        }
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *why = NULL;
+        if (strv_extend(&argv, "systemctl") < 0 || strv_extend(&argv, "enable") < 0)
+                return -ENOMEM;
+        for (char **u = units; *u; u++)
+                if (strv_extend(&argv, *u) < 0)
                         return -ENOMEM;
-                for (char **u = units; *u; u++)
-                        if (strv_extend(&argv, *u) < 0)
-                                return -ENOMEM;
-                c->units_enabled = run_logged(c, argv, &why) >= 0;
-                if (!c->units_enabled)
-                        log_warning("enabling the units at once failed (%s); one by one", strna(why));
-        }
+        c->units_enabled = run_logged(c, argv, &why) >= 0;
+        if (!c->units_enabled)
+                log_warning("enabling the units at once failed (%s); one by one", strna(why));
+        return 0;
+}
 
-        /* The database host's consumers, from the wiring in its credentials bundle. */
-        _cleanup_(db_wiring_set_done) struct db_wiring_set dbw = {};
-        if (c->host) {
-                free(c->dbw_error);
-                c->dbw_error = NULL;
-                int k = db_wiring_load(c->root_fd, c->host->name, &dbw, &c->dbw_error);
-                if (k >= 0)
-                        c->dbw = &dbw;
-                else if (k != -ENOENT && !c->dbw_error)
-                        c->dbw_error = strprintf("the wiring in /run/credentials/rackstack: %s", strerror(-k));
-        }
-
-        c->report = (struct json) {};
-        json_begin_object(&c->report);
-        json_key(&c->report, "services");
-        json_begin_array(&c->report);
-        int r = firewall(c);
-        if (r < 0) {
-                buf_done(&c->report.out);
-                c->dbw = NULL;
-                return r;
-        }
-
-        unsigned failed = 0, skipped = 0, done = 0;
-        _cleanup_free_ char *first = NULL;
-        for (size_t i = 0; i < c->profile->n_services; i++) {
-                r = one_service(c, &c->profile->services[i]);
-                if (r < 0) {
-                        failed++;
-                        if (!first)
-                                first = strdup(c->profile->services[i].name);
-                } else if (r == 1)
-                        skipped++;
-                else
-                        done++;
-        }
+/* The services array's end, PostgreSQL's report, attached to the status entry. */
+static void services_report(struct services_ctx *c) {
         json_end_array(&c->report);
         json_key(&c->report, "postgresql");
         if (c->pg_report)
@@ -1240,14 +1220,31 @@ int services_run(struct services_ctx *c) {
                 (void) status_attach(c->status, "services", rep);
         free(c->pg_report);
         c->pg_report = NULL;
+}
+
+/* The firewall, then each service, the report, the step's status. */
+static int services_all(struct services_ctx *c) {
+        c->report = (struct json) {};
+        json_begin_object(&c->report);
+        json_key(&c->report, "services");
+        json_begin_array(&c->report);
+        int r = firewall(c);
+        if (r < 0) {
+                buf_done(&c->report.out);
+                return r;
+        }
+        unsigned failed = 0, skipped = 0, done = 0;
+        _cleanup_free_ char *first = NULL;
+        for (size_t i = 0; i < c->profile->n_services; i++) {
+                int k = one_service(c, &c->profile->services[i]);
+                if (k < 0 && !first)
+                        first = strdup(c->profile->services[i].name);
+                failed += k < 0;
+                skipped += k == 1;
+                done += k == 0;
+        }
+        services_report(c);
         _cleanup_free_ char *sum = strprintf("%u running, %u skipped, %u failed", done, skipped, failed);
-        if (own_base)
-                c->base = NULL; /* it pointed into base, freed here */
-        c->dbw = NULL; /* it pointed at dbw, freed here */
-        free(c->dbw_error);
-        c->dbw_error = NULL;
-        vendor_json_done(&c->vendor);
-        c->credentials = strv_free(c->credentials);
         if (failed) {
                 _cleanup_free_ char *why = strprintf("%s (first: %s; see service/%s)", strna(sum), strna(first), strna(first));
                 (void) status_fail(c->status, "services", why);
@@ -1255,4 +1252,36 @@ int services_run(struct services_ctx *c) {
         }
         (void) status_step(c->status, "services", "done", sum);
         return 0;
+}
+
+int services_run(struct services_ctx *c) {
+        _cleanup_free_ char *base = NULL;
+        _cleanup_(db_wiring_set_done) struct db_wiring_set dbw = {};
+        bool own_base = false;
+        if (!c->base && os_base(c->root_fd, &base) >= 0) {
+                c->base = base;
+                own_base = true;
+        }
+        int r;
+        if ((r = services_prepare(c)) >= 0 && (r = enable_units(c)) >= 0) {
+                /* The database host's consumers, from the wiring in its credentials bundle. */
+                if (c->host) {
+                        free(c->dbw_error);
+                        c->dbw_error = NULL;
+                        int k = db_wiring_load(c->root_fd, c->host->name, &dbw, &c->dbw_error);
+                        if (k >= 0)
+                                c->dbw = &dbw;
+                        else if (k != -ENOENT && !c->dbw_error)
+                                c->dbw_error = strprintf("the wiring in /run/credentials/rackstack: %s", strerror(-k));
+                }
+                r = services_all(c);
+        }
+        if (own_base)
+                c->base = NULL; /* it pointed into base, freed here */
+        c->dbw = NULL;          /* it pointed at dbw, freed here */
+        free(c->dbw_error);
+        c->dbw_error = NULL;
+        vendor_json_done(&c->vendor);
+        c->credentials = strv_free(c->credentials);
+        return r;
 }
