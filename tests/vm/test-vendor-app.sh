@@ -158,6 +158,14 @@ try:
         # secrets: delivered, and nowhere else
         check("mattermost's DB password reaches the container as a file",
               sh("podman exec mattermost /bin/busybox cat /run/secrets/db-password | cmp -s - %s/db.mattermost && echo SAME" % SDIR).endswith("SAME"))
+        # Mattermost reads its DB password only inside its DSN: a podman secret (type=env) composed at
+        # first boot. Compared inside the container, so the value is never printed.
+        dsn = ("postgres://mattermost:$(cat /run/secrets/db-password)@10.0.40.12:5432/mattermost"
+               "?sslmode=disable&connect_timeout=10")
+        check("mattermost's DSN holds the DB password, composed at first boot",
+              sh("podman exec mattermost /bin/busybox sh -c 'test \"$MM_SQLSETTINGS_DATASOURCE\" = \"%s\" && echo SAME'" % dsn).endswith("SAME"))
+        check("the composed DSN's file is gone from the credstore",
+              sh("ls /etc/rackstack/credstore/ 2>/dev/null | grep -c dsn").splitlines()[-1] == "0")
         leaks = sh("{ journalctl -b --no-pager; ps -eo args; cat /var/lib/rackstack/status.json; "
                    "cat /etc/systemd/system/*.service /etc/systemd/system/*/*.conf /etc/containers/systemd/* "
                    "/run/systemd/generator/*.service /etc/rackstack/apps/* 2>/dev/null; } | grep -cF -f %s/all" % SDIR)
