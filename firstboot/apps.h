@@ -55,6 +55,9 @@ struct app_secret {
         char *podman;     /* podman secret name: "rackstack-nextcloud-db" */
         char *target;     /* mount: file name under /run/secrets (OCI) or credential name (apt) */
         char *env;        /* non-NULL: OCI only, delivered as this environment variable instead */
+        char *compose;    /* non-NULL: the value is this template with the credential put in
+                           * ({password}, {password_url}; app_secret_compose), e.g. a whole DSN */
+        char *file;       /* apt, with compose: written to this root-only file (the package's config) */
 };
 
 struct app_port {
@@ -99,6 +102,11 @@ void app_plan_done(struct app_plan *p);
 
 /* "docker.io/library/nextcloud@sha256:…": the tag dropped, the digest is what runs. */
 char *image_pinned(const char *image, const char *digest);
+
+/* A composed secret's value: tmpl with {password} (the credential, one trailing newline dropped)
+ * and {password_url} (percent-encoded for a URL's userinfo) put in. -EINVAL for a password with a
+ * control character (it would break the line it goes in); the caller cleanses *ret. */
+int app_secret_compose(const char *tmpl, const char *password, size_t len, char **ret);
 
 /* The Quadlet /etc/containers/systemd/<name>.container. */
 char *app_quadlet_render(const struct app_plan *p);

@@ -9,6 +9,7 @@
  * the rendered text: an OCI service gets podman secrets (a file under /run/secrets or, where the
  * image reads no *_FILE variable, an environment variable podman sets inside the container), an
  * apt service gets systemd credentials (LoadCredential= names the file, never the value). */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -138,6 +139,11 @@ struct app_def {
         uint16_t container_port;    /* OCI: the image's port behind the profile's first one; 0 = same */
         const char *db_env, *admin_env, *redis_env; /* OCI: secret as this variable, else a file */
         const char *const *env;
+        /* A value that must hold the database password (the image reads no *_FILE for it): the
+         * template (facts as for env, plus {password} / {password_url}) is composed at first boot
+         * into a podman secret delivered as composed_env (OCI), or into the root-only composed_file
+         * (apt: the package's own configuration file). */
+        const char *composed, *composed_env, *composed_file;
 };
 
 static const char *const nextcloud_env[] = {
@@ -167,12 +173,30 @@ static const char *const grafana_env[] = {
         "?db:GF_DATABASE_PASSWORD__FILE={credentials}/db-password", "GF_SMTP_ENABLED=true",
         "GF_SMTP_HOST={smtp_host}:25", NULL,
 };
+/* Odoo reads no environment and has no password file: its configuration file holds the password,
+ * so the whole file is the secret (root and the odoo group only). */
+static const char odoo_conf[] = "; Written by rackstack-firstboot from the site and the answers; rewritten on a rerun.\n"
+                                "; It holds the database password: root and the odoo group only.\n"
+                                "[options]\n"
+                                "db_host = {db_host}\n"
+                                "db_port = 5432\n"
+                                "db_user = {db_user}\n"
+                                "db_password = {password}\n"
+                                "db_name = {db_name}\n"
+                                "dbfilter = ^{db_name}$\n"
+                                "list_db = False\n"
+                                "data_dir = {data}\n"
+                                "proxy_mode = True\n"
+                                "smtp_server = {smtp_host}\n"
+                                "smtp_port = 25\n";
 static const char *const graylog_env[] = { "GRAYLOG_HTTP_EXTERNAL_URI=http://{fqdn}:9000/", NULL };
 
 static const struct app_def apps[] = {
         { "nextcloud", "cloud", "nextcloud", "/var/www/html", "/status.php", 0, NULL, NULL, "REDIS_HOST_PASSWORD",
           nextcloud_env },
-        { "mattermost", "chat", NULL, "/mattermost/data", "/api/v4/system/ping", 0, NULL, NULL, NULL, mattermost_env },
+        { "mattermost", "chat", NULL, "/mattermost/data", "/api/v4/system/ping", 0, NULL, NULL, NULL, mattermost_env,
+          "postgres://{db_user}:{password_url}@{db_host}:5432/{db_name}?sslmode=disable&connect_timeout=10",
+          "MM_SQLSETTINGS_DATASOURCE", NULL },
         { "keycloak", "sso", NULL, "/opt/keycloak/data", "/health/ready", 0, "KC_DB_PASSWORD", "KEYCLOAK_ADMIN_PASSWORD",
           NULL, keycloak_env },
         { "freeipa-server", "ipa", NULL, "/data", NULL, 0, NULL, NULL, NULL, NULL },
@@ -185,7 +209,7 @@ static const struct app_def apps[] = {
         { "glpi", "itsm", NULL, "/var/www/html/glpi/files", NULL, 80, NULL, NULL, NULL, NULL },
         { "freepbx", "voip", NULL, "/data", NULL, 0, NULL, NULL, NULL, NULL },
         { "grafana", "monitor", NULL, NULL, "/api/health", 0, NULL, NULL, NULL, grafana_env },
-        { "odoo", "erp", NULL, NULL, "/web/health", 0, NULL, NULL, NULL, NULL },
+        { "odoo", "erp", NULL, NULL, "/web/health", 0, NULL, NULL, NULL, NULL, odoo_conf, NULL, "/etc/odoo/odoo.conf" },
         { "zammad", "desk", NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL },
         { "jitsi-meet", "meet", NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
@@ -309,6 +333,8 @@ void app_plan_done(struct app_plan *p) {
                 free(p->secrets[i].podman);
                 free(p->secrets[i].target);
                 free(p->secrets[i].env);
+                free(p->secrets[i].compose);
+                free(p->secrets[i].file);
         }
         free(p->secrets);
         free(p->health_path);
@@ -316,11 +342,32 @@ void app_plan_done(struct app_plan *p) {
         *p = (struct app_plan) {};
 }
 
-int app_plan_make(const struct app_inputs *in, struct app_plan *ret, char **ret_why) {
+/* The composed secret's template with the facts in (the password tokens stay for first boot); none
+ * when a fact it needs is missing: no DSN without a database host. */
+static int add_composed(struct app_plan *p, const struct app_def *def, const char *credential, const struct facts *f) {
+        struct buf b = {};
+        bool all = expand(&b, def->composed, f);
+        buf_putc(&b, 0);
+        _cleanup_free_ char *t = buf_steal(&b);
+        if (!t)
+                return -ENOMEM;
+        if (!all)
+                return 0;
+        int r = add_secret(p, credential, def->composed_env ? "dsn" : "config",
+                           p->source == SERVICE_SOURCE_OCI ? def->composed_env : NULL);
+        if (r < 0)
+                return r;
+        struct app_secret *s = &p->secrets[p->n_secrets - 1];
+        s->compose = TAKE_PTR(t);
+        if (p->source != SERVICE_SOURCE_OCI && def->composed_file && !(s->file = strdup(def->composed_file)))
+                return -ENOMEM;
+        return 0;
+}
+
+/* Name, unit, image by digest, ports, data directory, memory share, health check. */
+static int plan_base(const struct app_inputs *in, const struct app_def *def, struct app_plan *p, char **ret_why) {
         const struct service_spec *s = in->service;
-        const struct app_def *def = app_def_find(s->name);
-        const struct site *site = in->site;
-        _cleanup_(app_plan_done) struct app_plan p = {
+        *p = (struct app_plan) {
                 .name = strdup(s->name),
                 .unit = s->unit ? strdup(s->unit) : strprintf("%s.service", s->name),
                 .description = strdup(s->description ? s->description : s->name),
@@ -332,96 +379,128 @@ int app_plan_make(const struct app_inputs *in, struct app_plan *ret, char **ret_
                 .memory_max = s->memory + in->ram / 100 * s->memory_percent,
                 .health_path = def && def->health_path ? strdup(def->health_path) : NULL,
         };
-        if (!p.name || !p.unit || !p.description || !p.data_host || !p.data_container || !p.env_file ||
-            (def && def->health_path && !p.health_path))
+        if (!p->name || !p->unit || !p->description || !p->data_host || !p->data_container || !p->env_file ||
+            (def && def->health_path && !p->health_path))
                 return -ENOMEM;
         if (s->source == SERVICE_SOURCE_OCI) {
                 if (!in->vendor || !in->vendor->digest) {
                         *ret_why = strprintf("%s: no digest for its image in vendor.json", s->name);
                         return -EINVAL;
                 }
-                if (!(p.image = image_pinned(in->vendor->image ? in->vendor->image : s->image, in->vendor->digest)))
+                if (!(p->image = image_pinned(in->vendor->image ? in->vendor->image : s->image, in->vendor->digest)))
                         return -ENOMEM;
         }
         if (s->n_ports) {
-                if (!(p.ports = calloc(s->n_ports, sizeof *p.ports)))
+                if (!(p->ports = calloc(s->n_ports, sizeof *p->ports)))
                         return -ENOMEM;
                 for (size_t i = 0; i < s->n_ports; i++)
-                        p.ports[p.n_ports++] = (struct app_port) {
+                        p->ports[p->n_ports++] = (struct app_port) {
                                 s->ports[i], i == 0 && def && def->container_port ? def->container_port : s->ports[i]
                         };
-                p.health_port = s->ports[0];
+                p->health_port = s->ports[0];
         }
+        return 0;
+}
 
-        /* The facts. */
-        _cleanup_free_ char *db_host = NULL, *smtp_host = NULL, *url = NULL, *db_name = strdup(s->name),
-                            *credentials = strprintf("/run/credentials/%s", p.unit);
-        if (!db_name || !credentials)
+/* The facts' strings, owned here; struct facts points into them. */
+struct fact_strings {
+        char *db_host, *smtp_host, *url, *db_name, *credentials;
+};
+
+static void fact_strings_done(struct fact_strings *fs) {
+        free(fs->db_host);
+        free(fs->smtp_host);
+        free(fs->url);
+        free(fs->db_name);
+        free(fs->credentials);
+}
+
+/* From the site: the db host's database-VLAN address, the comm host's on the default VLAN, the
+ * FQDN and URL of its route. */
+static int plan_facts(const struct app_inputs *in, const struct app_def *def, struct app_plan *p,
+                      struct fact_strings *fs, struct facts *ret) {
+        const struct site *site = in->site;
+        if (!(fs->db_name = strdup(p->name)) || !(fs->credentials = strprintf("/run/credentials/%s", p->unit)))
                 return -ENOMEM;
-        for (char *c = db_name; *c; c++)
+        for (char *c = fs->db_name; *c; c++)
                 if (*c == '-')
                         *c = '_'; /* a PostgreSQL identifier without quoting */
         const struct vlan_spec *dbv = vlan_named(site, "database");
         const struct host_spec *db = site ? site_find_host_by_role(site, "db") : NULL,
                                *comm = site ? site_find_host_by_role(site, "comm") : NULL;
-        if (dbv && db && !(db_host = addr_string(host_address_on(db, dbv->id))) && host_address_on(db, dbv->id))
+        if (dbv && db && !(fs->db_host = addr_string(host_address_on(db, dbv->id))) && host_address_on(db, dbv->id))
                 return -ENOMEM;
-        if (comm && site->default_vlan && !(smtp_host = addr_string(host_address_on(comm, site->default_vlan))) &&
+        if (comm && site->default_vlan && !(fs->smtp_host = addr_string(host_address_on(comm, site->default_vlan))) &&
             host_address_on(comm, site->default_vlan))
                 return -ENOMEM;
         const char *route = def ? def->route : NULL;
         for (size_t i = 0; route && site && site->domain && i < site->n_routes; i++)
                 if (streq(site->routes[i].name, route)) {
-                        p.fqdn = strprintf("%s.%s", route, site->domain);
-                        url = strprintf("https://%s.%s", route, site->domain);
-                        if (!p.fqdn || !url)
+                        free(p->fqdn);
+                        free(fs->url);
+                        p->fqdn = strprintf("%s.%s", route, site->domain);
+                        fs->url = strprintf("https://%s.%s", route, site->domain);
+                        if (!p->fqdn || !fs->url)
                                 return -ENOMEM;
                 }
-        const char *data_inside = s->source == SERVICE_SOURCE_OCI ? p.data_container : p.data_host;
-        struct facts f = {
-                .fqdn = p.fqdn, .url = url, .domain = site ? site->domain : NULL, .db_host = db_host,
-                .db_name = db_name, .redis_host = db_host, .smtp_host = smtp_host, .data = data_inside,
-                .credentials = credentials,
+        *ret = (struct facts) {
+                .fqdn = p->fqdn, .url = fs->url, .domain = site ? site->domain : NULL, .db_host = fs->db_host,
+                .db_name = fs->db_name, .redis_host = fs->db_host, .smtp_host = fs->smtp_host,
+                .data = p->source == SERVICE_SOURCE_OCI ? p->data_container : p->data_host,
+                .credentials = fs->credentials,
         };
+        return 0;
+}
 
-        /* The secrets present for it. */
-        _cleanup_free_ char *cdb = strprintf("db.%s", s->name), *cadmin = strprintf("admin.%s", s->name),
-                            *credis = strprintf("redis.%s", s->name);
+/* The secrets present for it: db.<svc>, admin.<svc>, redis.<svc> or redis (INTERFACES.md). */
+static int plan_secrets(const struct app_inputs *in, const struct app_def *def, struct app_plan *p,
+                        const struct facts *f, bool *ret_db, bool *ret_admin) {
+        const char *name = in->service->name;
+        _cleanup_free_ char *cdb = strprintf("db.%s", name), *cadmin = strprintf("admin.%s", name),
+                            *credis = strprintf("redis.%s", name);
         if (!cdb || !cadmin || !credis)
                 return -ENOMEM;
-        bool oci = s->source == SERVICE_SOURCE_OCI;
+        bool oci = p->source == SERVICE_SOURCE_OCI;
         bool have_db = strv_contains(in->credentials, cdb), have_admin = strv_contains(in->credentials, cadmin);
         const char *redis_cred = strv_contains(in->credentials, credis) ? credis :
                                  strv_contains(in->credentials, "redis") ? "redis" : NULL;
-        int r;
-        if ((have_db && (r = add_secret(&p, cdb, "db", oci && def ? def->db_env : NULL)) < 0) ||
-            (have_admin && (r = add_secret(&p, cadmin, "admin", oci && def ? def->admin_env : NULL)) < 0) ||
-            (redis_cred && (r = add_secret(&p, redis_cred, "redis", oci && def ? def->redis_env : NULL)) < 0))
+        int r = 0;
+        if ((have_db && (r = add_secret(p, cdb, "db", oci && def ? def->db_env : NULL)) < 0) ||
+            (have_admin && (r = add_secret(p, cadmin, "admin", oci && def ? def->admin_env : NULL)) < 0) ||
+            (redis_cred && (r = add_secret(p, redis_cred, "redis", oci && def ? def->redis_env : NULL)) < 0) ||
+            (have_db && def && def->composed && (r = add_composed(p, def, cdb, f)) < 0))
                 return r;
+        *ret_db = have_db;
+        *ret_admin = have_admin;
+        return 0;
+}
 
-        /* The environment file: ours for everyone, the image's own names where known. */
+/* The environment file: ours for everyone, the image's own names where known. No secret in it. */
+static char *plan_env(const struct app_def *def, const struct app_plan *p, const struct facts *f, bool have_db,
+                      bool have_admin) {
+        bool oci = p->source == SERVICE_SOURCE_OCI;
         struct buf b = {};
         buf_printf(&b, "# Written by rackstack-firstboot from the site and the answers; rewritten on a rerun.\n"
                        "# No secret is in this file: they are %s.\n",
                    oci ? "podman secrets (/run/secrets/*-password)" : "systemd credentials ($CREDENTIALS_DIRECTORY)");
-        buf_printf(&b, "RACKSTACK_SERVICE=%s\n", s->name);
-        if (f.domain)
-                buf_printf(&b, "RACKSTACK_DOMAIN=%s\n", f.domain);
-        if (p.fqdn)
-                buf_printf(&b, "RACKSTACK_FQDN=%s\nRACKSTACK_URL=%s\n", p.fqdn, url);
-        if (db_host)
+        buf_printf(&b, "RACKSTACK_SERVICE=%s\n", p->name);
+        if (f->domain)
+                buf_printf(&b, "RACKSTACK_DOMAIN=%s\n", f->domain);
+        if (p->fqdn)
+                buf_printf(&b, "RACKSTACK_FQDN=%s\nRACKSTACK_URL=%s\n", p->fqdn, f->url);
+        if (f->db_host)
                 buf_printf(&b, "RACKSTACK_DB_HOST=%s\nRACKSTACK_DB_PORT=5432\nRACKSTACK_DB_NAME=%s\nRACKSTACK_DB_USER=%s\n"
                                "RACKSTACK_REDIS_HOST=%s\nRACKSTACK_REDIS_PORT=6379\n",
-                           db_host, db_name, db_name, db_host);
-        if (smtp_host)
-                buf_printf(&b, "RACKSTACK_SMTP_HOST=%s\nRACKSTACK_SMTP_PORT=25\n", smtp_host);
-        buf_printf(&b, "RACKSTACK_DATA_DIR=%s\n", data_inside);
-        for (size_t i = 0; i < p.n_secrets; i++)
-                if (!p.secrets[i].env)
+                           f->db_host, f->db_name, f->db_name, f->db_host);
+        if (f->smtp_host)
+                buf_printf(&b, "RACKSTACK_SMTP_HOST=%s\nRACKSTACK_SMTP_PORT=25\n", f->smtp_host);
+        buf_printf(&b, "RACKSTACK_DATA_DIR=%s\n", f->data);
+        for (size_t i = 0; i < p->n_secrets; i++)
+                if (!p->secrets[i].env && !p->secrets[i].compose)
                         buf_printf(&b, "RACKSTACK_%s_PASSWORD_FILE=%s/%s\n",
-                                   streq(p.secrets[i].target, "db-password") ? "DB" :
-                                   streq(p.secrets[i].target, "admin-password") ? "ADMIN" : "REDIS",
-                                   oci ? "/run/secrets" : credentials, p.secrets[i].target);
+                                   streq(p->secrets[i].target, "db-password") ? "DB" :
+                                   streq(p->secrets[i].target, "admin-password") ? "ADMIN" : "REDIS",
+                                   oci ? "/run/secrets" : f->credentials, p->secrets[i].target);
         for (const char *const *t = def ? def->env : NULL; t && *t; t++) {
                 const char *line = *t;
                 if (startswith(line, "?db:")) {
@@ -436,22 +515,62 @@ int app_plan_make(const struct app_inputs *in, struct app_plan *ret, char **ret_
                 /* A variable whose value would be empty (no site, no such host) is left out rather
                  * than set to nothing: the image's default is better than "". */
                 struct buf one = {};
-                bool all = expand(&one, line, &f);
+                bool all = expand(&one, line, f);
                 buf_putc(&one, 0);
                 _cleanup_free_ char *l = buf_steal(&one);
                 if (!l) {
                         buf_done(&b);
-                        return -ENOMEM;
+                        return NULL;
                 }
                 if (all)
                         buf_printf(&b, "%s\n", l);
         }
         buf_putc(&b, 0);
-        if (!(p.env = buf_steal(&b)))
+        return buf_steal(&b);
+}
+
+int app_plan_make(const struct app_inputs *in, struct app_plan *ret, char **ret_why) {
+        const struct app_def *def = app_def_find(in->service->name);
+        _cleanup_(app_plan_done) struct app_plan p = {};
+        _cleanup_(fact_strings_done) struct fact_strings fs = {};
+        struct facts f;
+        bool have_db = false, have_admin = false;
+        int r;
+        if ((r = plan_base(in, def, &p, ret_why)) < 0 || (r = plan_facts(in, def, &p, &fs, &f)) < 0 ||
+            (r = plan_secrets(in, def, &p, &f, &have_db, &have_admin)) < 0)
+                return r;
+        if (!(p.env = plan_env(def, &p, &f, have_db, have_admin)))
                 return -ENOMEM;
         *ret = p;
         p = (struct app_plan) {};
         return 0;
+}
+
+int app_secret_compose(const char *tmpl, const char *password, size_t len, char **ret) {
+        if (len && password[len - 1] == '\n')
+                len--;
+        for (size_t i = 0; i < len; i++)
+                if ((unsigned char) password[i] < 0x20 || password[i] == 0x7f)
+                        return -EINVAL;
+        struct buf b = {};
+        for (const char *t = tmpl; *t;) {
+                bool url = startswith(t, "{password_url}");
+                if (url || startswith(t, "{password}")) {
+                        for (size_t i = 0; i < len; i++) {
+                                unsigned char ch = (unsigned char) password[i];
+                                if (!url || isalnum(ch) || strchr("-._~", ch))
+                                        buf_putc(&b, (char) ch);
+                                else
+                                        buf_printf(&b, "%%%02X", ch);
+                        }
+                        t += url ? strlen("{password_url}") : strlen("{password}");
+                } else
+                        buf_putc(&b, *t++);
+        }
+        buf_putc(&b, 0);
+        /* buf_steal hands over the buffer the password went into; the caller cleanses it. */
+        *ret = buf_steal(&b);
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* ---- rendering --------------------------------------------------------------------------------- */
@@ -531,7 +650,9 @@ char *app_dropin_render(const struct app_plan *p) {
                    "[Unit]\nRequiresMountsFor=%s\n\n[Service]\nEnvironmentFile=%s\n",
                    p->data_host, p->env_file);
         for (size_t i = 0; i < p->n_secrets; i++)
-                buf_printf(&b, "LoadCredential=%s:" APP_CREDSTORE "/%s\n", p->secrets[i].target, p->secrets[i].credential);
+                if (!p->secrets[i].file)
+                        buf_printf(&b, "LoadCredential=%s:" APP_CREDSTORE "/%s\n", p->secrets[i].target,
+                                   p->secrets[i].credential);
         if (p->memory_max)
                 buf_printf(&b, "MemoryMax=%" PRIu64 "\n", p->memory_max);
         return buf_steal(&b);

@@ -732,10 +732,73 @@ static char **credential_names(int root_fd) {
         return l;
 }
 
-/* The podman secret is created from the credential file: podman reads the file, so the value is
- * on no command line. Replaced on a rerun (podman 4.3 has no secret create --replace). */
+/* The composed value (a DSN, a configuration file) of sec, from its credential; the caller
+ * cleanses and frees it. The value is never logged: a failure says which credential, not what. */
+static int composed_value(const struct services_ctx *c, const struct app_secret *sec, char **ret, char **reason) {
+        _cleanup_free_ char *from = strprintf("%s/%s", CREDENTIALS_DIR + 1, sec->credential), *data = NULL;
+        if (!from)
+                return -ENOMEM;
+        size_t len = 0;
+        int r = read_file_full(c->root_fd, from, 1 << 20, &data, &len);
+        if (r < 0) {
+                *reason = strprintf("cannot read credential %s: %s", sec->credential, strerror(-r));
+                return r;
+        }
+        r = app_secret_compose(sec->compose, data, len, ret);
+        OPENSSL_cleanse(data, len);
+        if (r == -EINVAL)
+                *reason = strprintf("credential %s has a control character: it cannot go into %s", sec->credential,
+                                    sec->file ? sec->file : sec->env ? sec->env : sec->podman);
+        return r;
+}
+
+/* The group that may read a package's configuration file: the one named after its directory's
+ * owner package (/etc/odoo -> odoo) when the image has it; else root alone. */
+static gid_t config_gid(int root_fd, const char *file) {
+        _cleanup_free_ char *text = NULL, *dir = strdup(file + 5); /* after "/etc/" */
+        if (!dir || !startswith(file, "/etc/") || read_file_full(root_fd, "etc/group", 1 << 20, &text, NULL) < 0)
+                return 0;
+        dir[strcspn(dir, "/")] = 0;
+        size_t n = strlen(dir);
+        for (char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                const char *f3 = strchr(l, ':') ? strchr(strchr(l, ':') + 1, ':') : NULL;
+                if (f3 && strncmp(l, dir, n) == 0 && l[n] == ':')
+                        return (gid_t) strtoul(f3 + 1, NULL, 10);
+        }
+        return 0;
+}
+
+/* An apt service's configuration file that must hold the password (Odoo's odoo.conf): written
+ * 0640 root:<its group>, the credential composed in; nothing else holds the value. */
+static int composed_file(const struct services_ctx *c, const struct app_secret *sec, char **reason) {
+        if (c->dry_run) {
+                printf("--- %s (would write, 0640, with credential %s in it)\n", sec->file, sec->credential);
+                return 0;
+        }
+        _cleanup_free_ char *v = NULL, *dir = strdup(sec->file + 1);
+        if (!dir)
+                return -ENOMEM;
+        int r = composed_value(c, sec, &v, reason);
+        if (r < 0)
+                return r;
+        *strrchr(dir, '/') = 0;
+        gid_t g = config_gid(c->root_fd, sec->file);
+        if ((r = mkdir_parents_at(c->root_fd, dir, 0755)) >= 0 &&
+            (r = write_file_atomic(c->root_fd, sec->file + 1, v, strlen(v), g ? 0640 : 0600)) >= 0 && g &&
+            fchownat(c->root_fd, sec->file + 1, 0, g, AT_SYMLINK_NOFOLLOW) < 0)
+                r = -errno;
+        OPENSSL_cleanse(v, strlen(v));
+        if (r < 0)
+                *reason = strprintf("cannot write %s: %s", sec->file, strerror(-r));
+        return r;
+}
+
+/* The podman secret is created from a file: podman reads it, so the value is on no command line.
+ * The credential file itself, or for a composed secret (a DSN) a root-only file in the credstore
+ * that is removed once podman has it. Replaced on a rerun (podman 4.3 has no secret create --replace). */
 static int podman_secret(const struct services_ctx *c, const struct app_secret *sec, char **reason) {
-        _cleanup_free_ char *file = strprintf(CREDENTIALS_DIR "/%s", sec->credential);
+        _cleanup_free_ char *file = sec->compose ? strprintf(APP_CREDSTORE "/%s.tmp", sec->podman) :
+                                                   strprintf(CREDENTIALS_DIR "/%s", sec->credential);
         if (!file)
                 return -ENOMEM;
         char *rm[] = { (char *) "podman", (char *) "secret", (char *) "rm", sec->podman, NULL };
@@ -745,7 +808,23 @@ static int podman_secret(const struct services_ctx *c, const struct app_secret *
                 _cleanup_free_ char *ignored = NULL;
                 (void) cmd_run_tail(rm, &st, &ignored);
         }
-        return run_logged(c, create, reason);
+        int r;
+        if (sec->compose && !c->dry_run) {
+                _cleanup_free_ char *v = NULL;
+                if ((r = composed_value(c, sec, &v, reason)) < 0)
+                        return r;
+                if ((r = mkdir_parents_at(c->root_fd, APP_CREDSTORE + 1, 0700)) >= 0)
+                        r = write_file_atomic(c->root_fd, file + 1, v, strlen(v), 0600);
+                OPENSSL_cleanse(v, strlen(v));
+                if (r < 0) {
+                        *reason = strprintf("cannot write %s: %s", file, strerror(-r));
+                        return r;
+                }
+        }
+        r = run_logged(c, create, reason);
+        if (sec->compose && !c->dry_run)
+                (void) unlinkat(c->root_fd, file + 1, 0);
+        return r;
 }
 
 /* Write the plan's files, start the unit, check it as a user would. 0 done (*ret_done says what),
@@ -788,7 +867,10 @@ static int vendor_app(struct services_ctx *c, const struct service_spec *s, cons
                 }
         } else {
                 for (size_t i = 0; i < p.n_secrets; i++)
-                        if ((r = credential_copy(c, p.secrets[i].credential, APP_CREDSTORE, 0700, 0600, reason)) < 0) {
+                        if (p.secrets[i].file) {
+                                if ((r = composed_file(c, &p.secrets[i], reason)) < 0)
+                                        return r;
+                        } else if ((r = credential_copy(c, p.secrets[i].credential, APP_CREDSTORE, 0700, 0600, reason)) < 0) {
                                 if (r == -ENOENT)
                                         *reason = strprintf("credential %s is gone from " CREDENTIALS_DIR,
                                                             p.secrets[i].credential);
@@ -913,6 +995,83 @@ static int check_ports(const struct services_ctx *c, const struct service_spec *
         return *ret_list ? 0 : -ENOMEM;
 }
 
+/* A vendor service (apt or oci): from the image, pulled now, or skipped with the reason. 0 done, 1
+ * skipped, negative failed; the status entry is written here. */
+static int vendor_service(struct services_ctx *c, const struct service_spec *s) {
+        _cleanup_free_ char *reason = NULL, *done = NULL;
+        int r;
+        const struct vj_entry *ve = vendor_json_find(&c->vendor, s->name);
+        if (ve && ve->state == VJ_IN_IMAGE) {
+                if ((r = vendor_app(c, s, ve, &done, &reason)) < 0)
+                        goto fail;
+                record(c, s, "done", done);
+                return 0;
+        }
+        if (s->source == SERVICE_SOURCE_OCI && ve && ve->state == VJ_DEFERRED) {
+                if ((r = deferred_oci(c, s, ve, &done, &reason)) < 0)
+                        goto fail;
+                record(c, s, r == 1 ? "skipped" : "done", r == 1 ? reason : done);
+                return r;
+        }
+        _cleanup_free_ char *host = source_host(s), *why = NULL;
+        const char *src = s->source == SERVICE_SOURCE_APT ? s->repo : s->image;
+        if (!host) {
+                reason = strprintf("cannot tell where %s comes from", s->name);
+                r = -EINVAL;
+                goto fail;
+        }
+        r = live(c) ? probe_https(host, c->probe_timeout_sec, &why) : -EHOSTUNREACH;
+        if (r < 0)
+                reason = strprintf("%s %s unreachable (%s); %s", source_what(s), host, why ? why : "not probed offline",
+                                   strna(src));
+        else
+                /* Reachable: installing a deferred apt service at first boot is not written yet. Say
+                 * so rather than pretend. */
+                reason = strprintf("%s %s is reachable, but the image does not hold it (%s) and installing a deferred "
+                                   "service at first boot is not implemented; %s",
+                                   source_what(s), host, ve ? "deferred in vendor.json" : "not in vendor.json",
+                                   strna(src));
+        record(c, s, "skipped", reason);
+        return 1;
+fail:
+        record(c, s, "failed", reason ? reason : strerror(-r));
+        return r;
+}
+
+/* A distribution service's own start: PostgreSQL, Redis and PgBouncer configured first, the
+ * others started as they are. *ret_done may say more than "started"; *ret_also is a VLAN address
+ * it must answer on too. */
+static int distro_start(struct services_ctx *c, const struct service_spec *s, uint32_t *ret_also, char **ret_done,
+                        char **reason) {
+        int r;
+        if (streq(s->name, "postgresql"))
+                return postgresql(c, s, reason, ret_done);
+        if (streq(s->name, "redis") && s->unit) {
+                if ((r = redis_config(c, s, ret_also, reason)) < 0 ||
+                    (!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||
+                    (r = systemctl(c, "restart", s->unit, reason)) < 0)
+                        return r;
+                *ret_done = strprintf("started, bound to loopback%s, maxmemory %" PRIu64 " MiB, password in /" REDIS_DROPIN,
+                                      *ret_also ? " and the database VLAN address" : "",
+                                      (s->memory + c->ram / 100 * s->memory_percent) >> 20);
+                return *ret_done ? 0 : -ENOMEM;
+        }
+        if (streq(s->name, "pgbouncer") && c->dbw && s->unit) {
+                /* its configuration was written with PostgreSQL's consumers: read it again */
+                if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||
+                    (r = systemctl(c, "restart", s->unit, reason)) < 0)
+                        return r;
+                *ret_done = strprintf("restarted with a pool per consumer database (%zu)", c->dbw->plan.n_pg);
+                return *ret_done ? 0 : -ENOMEM;
+        }
+        /* Started, not restarted: their configuration is not ours (the join step writes chrony's,
+         * rsyslog's, Zabbix's and restarts them itself). */
+        if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||
+            (r = systemctl(c, "start", s->unit, reason)) < 0)
+                return r;
+        return 0;
+}
+
 static int one_service(struct services_ctx *c, const struct service_spec *s) {
         _cleanup_free_ char *reason = NULL, *done = NULL, *pl = NULL, *msg = NULL;
         int r;
@@ -927,44 +1086,8 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
         /* Config that is ours to write even before the service itself arrives. */
         if (streq(s->name, "traefik") && (r = traefik_routes(c, &reason)) < 0)
                 goto fail;
-
-        const struct vj_entry *ve = vendor_json_find(&c->vendor, s->name);
-        if (s->source != SERVICE_SOURCE_DISTRO && ve && ve->state == VJ_IN_IMAGE) {
-                if ((r = vendor_app(c, s, ve, &done, &reason)) < 0)
-                        goto fail;
-                record(c, s, "done", done);
-                return 0;
-        }
-        if (s->source == SERVICE_SOURCE_OCI && ve && ve->state == VJ_DEFERRED) {
-                if ((r = deferred_oci(c, s, ve, &done, &reason)) < 0)
-                        goto fail;
-                record(c, s, r == 1 ? "skipped" : "done", r == 1 ? reason : done);
-                return r;
-        }
-        if (s->source != SERVICE_SOURCE_DISTRO) {
-                _cleanup_free_ char *host = source_host(s), *why = NULL;
-                const char *src = s->source == SERVICE_SOURCE_APT ? s->repo : s->image;
-                if (!host) {
-                        reason = strprintf("cannot tell where %s comes from", s->name);
-                        r = -EINVAL;
-                        goto fail;
-                }
-                r = live(c) ? probe_https(host, c->probe_timeout_sec, &why) : -EHOSTUNREACH;
-                if (r < 0) {
-                        reason = strprintf("%s %s unreachable (%s); %s", source_what(s), host,
-                                           why ? why : "not probed offline", strna(src));
-                        record(c, s, "skipped", reason);
-                        return 1;
-                }
-                /* Reachable: fetching a deferred service at first boot (through the site's mirror
-                 * mapping) is not written yet. Say so rather than pretend. */
-                reason = strprintf("%s %s is reachable, but the image does not hold it (%s) and installing a deferred "
-                                   "service at first boot is not implemented; %s",
-                                   source_what(s), host, ve ? "deferred in vendor.json" : "not in vendor.json",
-                                   strna(src));
-                record(c, s, "skipped", reason);
-                return 1;
-        }
+        if (s->source != SERVICE_SOURCE_DISTRO)
+                return vendor_service(c, s);
 
         for (char **p = s->packages; p && *p; p++)
                 if (!package_installed(c->root_fd, *p)) {
@@ -972,37 +1095,12 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
                         r = -ENOENT;
                         goto fail;
                 }
-
-        uint32_t also = 0; /* a VLAN address it must answer on too */
-        if (streq(s->name, "postgresql")) {
-                if ((r = postgresql(c, s, &reason, &done)) < 0)
-                        goto fail;
-        } else if (streq(s->name, "redis") && s->unit) {
-                if ((r = redis_config(c, s, &also, &reason)) < 0 ||
-                    (!c->units_enabled && (r = systemctl(c, "enable", s->unit, &reason)) < 0) ||
-                    (r = systemctl(c, "restart", s->unit, &reason)) < 0)
-                        goto fail;
-                done = strprintf("started, bound to loopback%s, maxmemory %" PRIu64 " MiB, password in /" REDIS_DROPIN,
-                                 also ? " and the database VLAN address" : "",
-                                 (s->memory + c->ram / 100 * s->memory_percent) >> 20);
-        } else if (streq(s->name, "pgbouncer") && c->dbw && s->unit) {
-                /* its configuration was written with PostgreSQL's consumers: read it again */
-                if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit, &reason)) < 0) ||
-                    (r = systemctl(c, "restart", s->unit, &reason)) < 0)
-                        goto fail;
-                done = strprintf("restarted with a pool per consumer database (%zu)", c->dbw->plan.n_pg);
-        } else if (s->unit) {
-                /* Started, not restarted: their configuration is not ours (the join step writes
-                 * chrony's, rsyslog's, Zabbix's and restarts them itself). */
-                if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit, &reason)) < 0) ||
-                    (r = systemctl(c, "start", s->unit, &reason)) < 0)
-                        goto fail;
-        } else {
+        if (!s->unit && !streq(s->name, "postgresql")) {
                 record(c, s, "done", "installed; it has no unit of its own");
                 return 0;
         }
-
-        if ((r = check_ports(c, s, &reason, &pl)) < 0)
+        uint32_t also = 0;
+        if ((r = distro_start(c, s, &also, &done, &reason)) < 0 || (r = check_ports(c, s, &reason, &pl)) < 0)
                 goto fail;
         for (size_t i = 0; also && live(c) && i < s->n_ports; i++)
                 if ((r = wait_answer(also, s->ports[i], port_check_protos(c->profile, s->ports[i]),
@@ -1024,13 +1122,10 @@ fail:
         return r;
 }
 
-int services_run(struct services_ctx *c) {
-        _cleanup_free_ char *base = NULL;
-        bool own_base = false;
-        if (!c->base && os_base(c->root_fd, &base) >= 0) {
-                c->base = base;
-                own_base = true;
-        }
+/* Defaults for what the caller left unset, vendor.json, Quadlet, the credential names. A broken
+ * vendor.json fails the step: an image whose pins cannot be read must not run unpinned. No
+ * vendor.json (an image from before it existed): every vendor service is treated as not in the image. */
+static int services_prepare(struct services_ctx *c) {
         if (!c->ram && mem_total(&c->ram) < 0)
                 c->ram = c->profile->ram;
         if (!c->cpus) {
@@ -1041,10 +1136,6 @@ int services_run(struct services_ctx *c) {
                 c->probe_timeout_sec = 3;
         if (!c->answer_timeout_sec)
                 c->answer_timeout_sec = 120;
-
-        /* What the image holds from vendors. No vendor.json (an image from before it existed):
-         * every vendor service is treated as not in the image. A broken one fails the step: an
-         * image whose pins cannot be read must not run unpinned. */
         _cleanup_free_ char *vj = NULL;
         size_t vjn = 0;
         int vr = read_file_full(c->root_fd, VENDOR_JSON, 16 * 1024 * 1024, &vj, &vjn);
@@ -1062,10 +1153,13 @@ int services_run(struct services_ctx *c) {
         }
         c->have_quadlet = faccessat(c->root_fd, "usr/libexec/podman/quadlet", X_OK, 0) == 0;
         c->credentials = credential_names(c->root_fd);
+        return 0;
+}
 
-        /* Every unit enabled in one go: each systemctl enable reloads systemd, which takes many
-         * seconds on a slow machine (20-40 s each under TCG). If the batch fails, each service
-         * enables its own and the failure lands on the service it belongs to. */
+/* Every unit enabled in one go: each systemctl enable reloads systemd, which takes many seconds
+ * on a slow machine (20-40 s each under TCG). If the batch fails, each service enables its own
+ * and the failure lands on the service it belongs to. */
+static int enable_units(struct services_ctx *c) {
         _cleanup_strv_free_ char **units = NULL;
         if (strv_extend(&units, "nftables.service") < 0)
                 return -ENOMEM;
@@ -1088,57 +1182,25 @@ int services_run(struct services_ctx *c) {
                 if (!units[i])
                         break;
         }
-        if (!units[0])
+        if (!units[0]) {
                 c->units_enabled = true;
-        else {
-                _cleanup_strv_free_ char **argv = NULL;
-                _cleanup_free_ char *why = NULL;
-                if (strv_extend(&argv, "systemctl") < 0 || strv_extend(&argv, "enable") < 0)
+                return 0;
+        }
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *why = NULL;
+        if (strv_extend(&argv, "systemctl") < 0 || strv_extend(&argv, "enable") < 0)
+                return -ENOMEM;
+        for (char **u = units; *u; u++)
+                if (strv_extend(&argv, *u) < 0)
                         return -ENOMEM;
-                for (char **u = units; *u; u++)
-                        if (strv_extend(&argv, *u) < 0)
-                                return -ENOMEM;
-                c->units_enabled = run_logged(c, argv, &why) >= 0;
-                if (!c->units_enabled)
-                        log_warning("enabling the units at once failed (%s); one by one", strna(why));
-        }
+        c->units_enabled = run_logged(c, argv, &why) >= 0;
+        if (!c->units_enabled)
+                log_warning("enabling the units at once failed (%s); one by one", strna(why));
+        return 0;
+}
 
-        /* The database host's consumers, from the wiring in its credentials bundle. */
-        _cleanup_(db_wiring_set_done) struct db_wiring_set dbw = {};
-        if (c->host) {
-                free(c->dbw_error);
-                c->dbw_error = NULL;
-                int k = db_wiring_load(c->root_fd, c->host->name, &dbw, &c->dbw_error);
-                if (k >= 0)
-                        c->dbw = &dbw;
-                else if (k != -ENOENT && !c->dbw_error)
-                        c->dbw_error = strprintf("the wiring in /run/credentials/rackstack: %s", strerror(-k));
-        }
-
-        c->report = (struct json) {};
-        json_begin_object(&c->report);
-        json_key(&c->report, "services");
-        json_begin_array(&c->report);
-        int r = firewall(c);
-        if (r < 0) {
-                buf_done(&c->report.out);
-                c->dbw = NULL;
-                return r;
-        }
-
-        unsigned failed = 0, skipped = 0, done = 0;
-        _cleanup_free_ char *first = NULL;
-        for (size_t i = 0; i < c->profile->n_services; i++) {
-                r = one_service(c, &c->profile->services[i]);
-                if (r < 0) {
-                        failed++;
-                        if (!first)
-                                first = strdup(c->profile->services[i].name);
-                } else if (r == 1)
-                        skipped++;
-                else
-                        done++;
-        }
+/* The services array's end, PostgreSQL's report, attached to the status entry. */
+static void services_report(struct services_ctx *c) {
         json_end_array(&c->report);
         json_key(&c->report, "postgresql");
         if (c->pg_report)
@@ -1151,14 +1213,31 @@ int services_run(struct services_ctx *c) {
                 (void) status_attach(c->status, "services", rep);
         free(c->pg_report);
         c->pg_report = NULL;
+}
+
+/* The firewall, then each service, the report, the step's status. */
+static int services_all(struct services_ctx *c) {
+        c->report = (struct json) {};
+        json_begin_object(&c->report);
+        json_key(&c->report, "services");
+        json_begin_array(&c->report);
+        int r = firewall(c);
+        if (r < 0) {
+                buf_done(&c->report.out);
+                return r;
+        }
+        unsigned failed = 0, skipped = 0, done = 0;
+        _cleanup_free_ char *first = NULL;
+        for (size_t i = 0; i < c->profile->n_services; i++) {
+                int k = one_service(c, &c->profile->services[i]);
+                if (k < 0 && !first)
+                        first = strdup(c->profile->services[i].name);
+                failed += k < 0;
+                skipped += k == 1;
+                done += k == 0;
+        }
+        services_report(c);
         _cleanup_free_ char *sum = strprintf("%u running, %u skipped, %u failed", done, skipped, failed);
-        if (own_base)
-                c->base = NULL; /* it pointed into base, freed here */
-        c->dbw = NULL; /* it pointed at dbw, freed here */
-        free(c->dbw_error);
-        c->dbw_error = NULL;
-        vendor_json_done(&c->vendor);
-        c->credentials = strv_free(c->credentials);
         if (failed) {
                 _cleanup_free_ char *why = strprintf("%s (first: %s; see service/%s)", strna(sum), strna(first), strna(first));
                 (void) status_fail(c->status, "services", why);
@@ -1166,4 +1245,36 @@ int services_run(struct services_ctx *c) {
         }
         (void) status_step(c->status, "services", "done", sum);
         return 0;
+}
+
+int services_run(struct services_ctx *c) {
+        _cleanup_free_ char *base = NULL;
+        _cleanup_(db_wiring_set_done) struct db_wiring_set dbw = {};
+        bool own_base = false;
+        if (!c->base && os_base(c->root_fd, &base) >= 0) {
+                c->base = base;
+                own_base = true;
+        }
+        int r;
+        if ((r = services_prepare(c)) >= 0 && (r = enable_units(c)) >= 0) {
+                /* The database host's consumers, from the wiring in its credentials bundle. */
+                if (c->host) {
+                        free(c->dbw_error);
+                        c->dbw_error = NULL;
+                        int k = db_wiring_load(c->root_fd, c->host->name, &dbw, &c->dbw_error);
+                        if (k >= 0)
+                                c->dbw = &dbw;
+                        else if (k != -ENOENT && !c->dbw_error)
+                                c->dbw_error = strprintf("the wiring in /run/credentials/rackstack: %s", strerror(-k));
+                }
+                r = services_all(c);
+        }
+        if (own_base)
+                c->base = NULL; /* it pointed into base, freed here */
+        c->dbw = NULL;          /* it pointed at dbw, freed here */
+        free(c->dbw_error);
+        c->dbw_error = NULL;
+        vendor_json_done(&c->vendor);
+        c->credentials = strv_free(c->credentials);
+        return r;
 }

@@ -104,6 +104,10 @@ check "services: the external URL from the site's route" grep -qx "MM_SERVICESET
 check "services: the memory share as MemoryMax" grep -Eq "^MemoryMax=[0-9]+$" "$r/etc/systemd/system/mattermost.service"
 check "services: podman secrets made from the credential files, by path" \
         grep -q "would run: podman secret create rackstack-nextcloud-db /run/credentials/rackstack/db.nextcloud" "$tmp/app.out"
+check "services: mattermost's DSN (it holds the password) is a podman secret made from a composed file, delivered as its variable" \
+        bash -c "grep -q 'would run: podman secret create rackstack-mattermost-dsn /etc/rackstack/credstore/rackstack-mattermost-dsn.tmp' '$tmp/app.out' &&
+                 grep -q -- '--secret rackstack-mattermost-dsn,type=env,target=MM_SQLSETTINGS_DATASOURCE ' '$r/etc/systemd/system/mattermost.service' &&
+                 test ! -e '$r/etc/rackstack/credstore/rackstack-mattermost-dsn.tmp'"
 check "services: jitsi-meet deferred in vendor.json: skipped with the reason" \
         grep -Eq "service jitsi-meet +skipped: apt repository download.jitsi.org unreachable" "$tmp/app.out"
 check "services: no secret value in any file written, nor on the console" \

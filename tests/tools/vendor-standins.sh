@@ -23,6 +23,13 @@
 #   RACKSTACK_VENDOR_PROFILES=DIR/profiles  PROFILES with every apt key-fingerprint replaced by the
 #                                           stand-in key's (the real vendors' keys sign nothing here)
 # tests/vm/lib.sh's ensure_image passes these to the build when they are set.
+#
+# The content is kept between runs in $RACKSTACK_STANDIN_CACHE (default
+# /var/cache/rackstack-test/vendor-standins): the stand-in key (made once, never re-made) and, per
+# content stamp (the services asked for, this script, busybox), the signed apt repository and the
+# registry's storage. A second run copies them and only starts the servers, so its InRelease is
+# byte-identical and the builder's role layer (keyed on the InRelease sha256) is reused.
+# RACKSTACK_STANDIN_CACHE=none builds everything in DIR, as a first run would.
 set -euo pipefail
 
 cmd=${1:?usage: vendor-standins.sh start|stop DIR [PROFILES]}
@@ -61,37 +68,40 @@ BUSYBOX=$(command -v busybox)
 file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || BUSYBOX=/bin/busybox
 mkdir -p "$D"
 D=$(realpath "$D")
-rm -rf "$D/www" "$D/registry" "$D/build" "$D/profiles"
+rm -rf "$D/www" "$D/registry" "$D/build" "$D/profiles" "$D/gnupg"
 mkdir -p "$D/www" "$D/registry" "$D/build" "$D/gnupg"
 chmod 700 "$D/gnupg"
 export GNUPGHOME=$D/gnupg
+CACHE=${RACKSTACK_STANDIN_CACHE:-/var/cache/rackstack-test/vendor-standins}
+[ "$CACHE" = none ] && CACHE=
+# Fixed times in the debs (dpkg-deb); the signed Release is made once per stamp and kept (below).
+export SOURCE_DATE_EPOCH=1700000000
 
 # --- keys: the stand-in vendor key, and another one (a repository signed by it must be refused) ----
-if ! gpg --batch --list-secret-keys standin-vendor@rackstack.test >/dev/null 2>&1; then
-        gpg --batch --quiet --passphrase '' --quick-gen-key 'Stand-in vendor <standin-vendor@rackstack.test>' ed25519 sign never
-        gpg --batch --quiet --passphrase '' --quick-gen-key 'Another key <other@rackstack.test>' ed25519 sign never
+# Made once into the cache and copied from there (DIR gets its own agent; stop kills it).
+make_keys() { # GNUPGHOME
+        GNUPGHOME=$1 gpg --batch --quiet --passphrase '' --quick-gen-key 'Stand-in vendor <standin-vendor@rackstack.test>' ed25519 sign never
+        GNUPGHOME=$1 gpg --batch --quiet --passphrase '' --quick-gen-key 'Another key <other@rackstack.test>' ed25519 sign never
+        gpgconf --homedir "$1" --kill all 2>/dev/null || true
+}
+if [ -n "$CACHE" ]; then
+        mkdir -p "$CACHE"
+        exec 9>"$CACHE/lock"
+        flock 9 # held until this script exits: one run builds a stamp, the others wait and reuse it
+        if [ ! -s "$CACHE/gnupg/pubring.kbx" ]; then
+                rm -rf "$CACHE/gnupg.new" && mkdir -m 700 "$CACHE/gnupg.new"
+                make_keys "$CACHE/gnupg.new"
+                mv "$CACHE/gnupg.new" "$CACHE/gnupg"
+        fi
+        (cd "$CACHE/gnupg" && find . -maxdepth 2 ! -name 'S.*' ! -name '*.lock' ! -name '.#*' -print0 |
+                cpio --quiet -0 -pdm "$D/gnupg")
+        chmod 700 "$D/gnupg"
+else
+        make_keys "$D/gnupg"
 fi
 fpr_of() { gpg --batch --with-colons --list-keys "$1" | awk -F: '/^fpr:/ { print $10; exit }'; }
 KEY_FPR=$(fpr_of standin-vendor@rackstack.test)
 OTHER_FPR=$(fpr_of other@rackstack.test)
-
-# --- the registry ------------------------------------------------------------------------------------
-RPORT=$(free_port)
-cat >"$D/registry.yml" <<EOF
-version: 0.1
-log: { level: error }
-storage:
-  filesystem: { rootdirectory: $D/registry }
-http:
-  addr: 127.0.0.1:$RPORT
-EOF
-docker-registry serve "$D/registry.yml" >"$D/registry.log" 2>&1 &
-echo $! >"$D/registry.pid"
-
-# --- the apt repositories' web server -------------------------------------------------------------
-APORT=$(free_port)
-python3 -m http.server --bind 127.0.0.1 --directory "$D/www" "$APORT" >"$D/http.log" 2>&1 &
-echo $! >"$D/http.pid"
 
 # --- what the profiles ask for, one line per vendor service ----------------------------------------
 # oci|NAME|IMAGE|PORT          apt|NAME|REPO-LINE|KEY-URL|PORT|UNIT|PKG...
@@ -112,6 +122,35 @@ for f in sorted(glob.glob(sys.argv[1] + "/*.yaml")):
             print("|".join(["apt", s["name"], s["repo"], s["key-url"], port, s.get("unit") or s["name"] + ".service"]
                            + s["packages"]))
 EOF
+
+# The content's stamp: what is asked for, how it is made, the key and busybox. The cache holds the
+# apt repository and the registry's storage of a stamp; a hit is copied, a miss is built and stored.
+STAMP=$( { cat "$D/services.txt" "$0"; gpg --batch --with-colons --list-keys | grep '^fpr:'; sha256sum <"$BUSYBOX"; } |
+        sha256sum | cut -c1-16)
+HIT=
+if [ -n "$CACHE" ] && [ -e "$CACHE/$STAMP/done" ]; then
+        HIT=1
+        cp -a "$CACHE/$STAMP/www/." "$D/www/"
+        cp -a "$CACHE/$STAMP/registry/." "$D/registry/"
+fi
+
+# --- the registry ------------------------------------------------------------------------------------
+RPORT=$(free_port)
+cat >"$D/registry.yml" <<EOF
+version: 0.1
+log: { level: error }
+storage:
+  filesystem: { rootdirectory: $D/registry }
+http:
+  addr: 127.0.0.1:$RPORT
+EOF
+docker-registry serve "$D/registry.yml" >"$D/registry.log" 2>&1 9>&- &
+echo $! >"$D/registry.pid"
+
+# --- the apt repositories' web server -------------------------------------------------------------
+APORT=$(free_port)
+python3 -m http.server --bind 127.0.0.1 --directory "$D/www" "$APORT" >"$D/http.log" 2>&1 9>&- &
+echo $! >"$D/http.pid"
 
 # The health endpoints rackstack-firstboot's services step asks for (firstboot/render-apps.c): a
 # stand-in answers them as the application would, with 200.
@@ -189,6 +228,7 @@ host_of() { python3 -c 'import sys,urllib.parse as u; x=u.urlsplit(sys.argv[1]);
 wait_http "http://127.0.0.1:$RPORT/v2/"
 wait_http "http://127.0.0.1:$APORT/"
 
+build_content() {
 while IFS='|' read -r kind name a b c unit pkgs_rest; do
         if [ "$kind" = oci ]; then
                 image=$a port=$b
@@ -233,6 +273,24 @@ while IFS='|' read -r kind name a b c unit pkgs_rest; do
                 sign_release "$base/dists/$suite" "$KEY_FPR"
         fi
 done <"$D/services.txt"
+}
+if [ -n "$HIT" ]; then
+        # stored with the ports of no run: this run's go in
+        MIRRORS=$(sed "s/127.0.0.1:@R@/127.0.0.1:$RPORT/g; s/127.0.0.1:@A@/127.0.0.1:$APORT/g" "$CACHE/$STAMP/mirrors")
+else
+        build_content
+        if [ -n "$CACHE" ]; then
+                rm -rf "${CACHE:?}/$STAMP"
+                mkdir -p "$CACHE/$STAMP.new"
+                cp -a "$D/www" "$D/registry" "$CACHE/$STAMP.new/"
+                sed "s/127.0.0.1:$RPORT/127.0.0.1:@R@/g; s/127.0.0.1:$APORT/127.0.0.1:@A@/g" <<<"$MIRRORS" \
+                        >"$CACHE/$STAMP.new/mirrors"
+                touch "$CACHE/$STAMP.new/done"
+                mv "$CACHE/$STAMP.new" "$CACHE/$STAMP"
+        fi
+fi
+# Unlocked here, not at exit: gpg's agent inherited the descriptor and outlives this script.
+[ -n "$CACHE" ] && flock -u 9
 
 # --- the profiles, trusting the stand-in key -------------------------------------------------------
 cp -r "$PROFILES" "$D/profiles"
@@ -248,4 +306,4 @@ STANDIN_WWW=$D/www
 RACKSTACK_VENDOR_MIRRORS="${MIRRORS# }"
 RACKSTACK_VENDOR_PROFILES=$D/profiles
 EOF
-echo "vendor-standins: registry 127.0.0.1:$RPORT, apt http://127.0.0.1:$APORT, $(wc -l <"$D/services.txt") services, key $KEY_FPR"
+echo "vendor-standins: ${HIT:+(cached $STAMP) }registry 127.0.0.1:$RPORT, apt http://127.0.0.1:$APORT, $(wc -l <"$D/services.txt") services, key $KEY_FPR"

@@ -228,6 +228,69 @@ static void test_odoo_apt_plan(void **state) {
         _cleanup_free_ char *dr = app_dropin_render(&p);
         assert_non_null(strstr(dr, "\nLoadCredential=db-password:/etc/rackstack/credstore/db.odoo\n"));
         assert_non_null(strstr(dr, "\nEnvironmentFile=/etc/rackstack/apps/odoo.env\n"));
+        /* odoo.conf: the package's own file holds the password (Odoo reads nothing else); the
+         * plan has its template, the value goes in at first boot. */
+        assert_int_equal(p.n_secrets, 2);
+        const struct app_secret *conf = &p.secrets[1];
+        assert_string_equal(conf->file, "/etc/odoo/odoo.conf");
+        assert_string_equal(conf->credential, "db.odoo");
+        assert_non_null(strstr(conf->compose, "\ndb_host = 10.0.40.12\n"));
+        assert_non_null(strstr(conf->compose, "\ndb_user = odoo\n"));
+        assert_non_null(strstr(conf->compose, "\ndata_dir = /var/lib/odoo\n"));
+        assert_non_null(strstr(conf->compose, "\ndb_password = {password}\n"));
+        assert_null(strstr(dr, "odoo.conf")); /* no LoadCredential for the file */
+        _cleanup_free_ char *v = NULL;
+        assert_int_equal(app_secret_compose(conf->compose, "s3cr%t\n", 7, &v), 0);
+        assert_non_null(strstr(v, "\ndb_password = s3cr%t\n"));
+        assert_null(strstr(p.env, "s3cr"));
+        assert_null(strstr(dr, "s3cr"));
+        app_plan_done(&p);
+        unload(&f);
+}
+
+/* Mattermost reads its database password only inside MM_SQLSETTINGS_DATASOURCE: the whole DSN is a
+ * podman secret (type=env), composed at first boot; no unit or environment file has it. */
+static void test_mattermost_dsn(void **state) {
+        struct fixture f = {};
+        load("app", &f);
+        struct vj_entry e = { .name = (char *) "mattermost", .source = SERVICE_SOURCE_OCI,
+                                  .image = (char *) "docker.io/mattermost/mattermost-team-edition:9.3",
+                                  .digest = (char *) "sha256:" D64 };
+        char *creds[] = { (char *) "db.mattermost", NULL };
+        struct app_inputs in = { .profile = f.p, .site = f.s, .service = svc(f.p, "mattermost"), .vendor = &e,
+                                 .ram = 8ull << 30, .have_quadlet = true, .credentials = creds };
+        struct app_plan p = {};
+        _cleanup_free_ char *why = NULL;
+        assert_int_equal(app_plan_make(&in, &p, &why), 0);
+        assert_int_equal(p.n_secrets, 2);
+        const struct app_secret *dsn = &p.secrets[1];
+        assert_string_equal(dsn->podman, "rackstack-mattermost-dsn");
+        assert_string_equal(dsn->env, "MM_SQLSETTINGS_DATASOURCE");
+        assert_null(dsn->file);
+        assert_string_equal(dsn->compose, "postgres://mattermost:{password_url}@10.0.40.12:5432/mattermost"
+                                          "?sslmode=disable&connect_timeout=10");
+        const char pw[] = "p@ss:w/rd%41 x\n";
+        _cleanup_free_ char *v = NULL;
+        assert_int_equal(app_secret_compose(dsn->compose, pw, strlen(pw), &v), 0);
+        assert_string_equal(v, "postgres://mattermost:p%40ss%3Aw%2Frd%2541%20x@10.0.40.12:5432/mattermost"
+                               "?sslmode=disable&connect_timeout=10");
+        _cleanup_free_ char *q = app_quadlet_render(&p), *u = app_podman_unit_render(&p);
+        assert_non_null(strstr(q, "\nSecret=rackstack-mattermost-dsn,type=env,target=MM_SQLSETTINGS_DATASOURCE\n"));
+        assert_non_null(strstr(u, " --secret rackstack-mattermost-dsn,type=env,target=MM_SQLSETTINGS_DATASOURCE "));
+        assert_null(strstr(p.env, "MM_SQLSETTINGS_DATASOURCE"));
+        assert_null(strstr(p.env, "p@ss"));
+        assert_null(strstr(q, "p@ss"));
+        assert_null(strstr(u, "p@ss"));
+        /* A control character would break the line: refused, nothing composed. */
+        char *none = NULL;
+        assert_int_equal(app_secret_compose(dsn->compose, "a\nb", 3, &none), -EINVAL);
+        assert_null(none);
+        app_plan_done(&p);
+
+        /* No database host in the site: no DSN (not one pointing nowhere). */
+        in.site = NULL;
+        assert_int_equal(app_plan_make(&in, &p, &why), 0);
+        assert_int_equal(p.n_secrets, 1);
         app_plan_done(&p);
         unload(&f);
 }
@@ -282,6 +345,7 @@ int main(void) {
                 cmocka_unit_test(test_image_pinned),   cmocka_unit_test(test_nextcloud_plan),
                 cmocka_unit_test(test_mattermost_plan), cmocka_unit_test(test_odoo_apt_plan),
                 cmocka_unit_test(test_unknown_plan),    cmocka_unit_test(test_nft_containers),
+                cmocka_unit_test(test_mattermost_dsn),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
