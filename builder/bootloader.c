@@ -242,20 +242,6 @@ int grub_efi_install(const char *image, const struct image_part *esp, const stru
         return 0;
 }
 
-static int pread_exact(int fd, void *buf, size_t n, uint64_t off) {
-        ssize_t k = pread(fd, buf, n, (off_t) off);
-        if (k < 0)
-                return -errno;
-        return (size_t) k == n ? 0 : -EIO;
-}
-
-static int pwrite_exact(int fd, const void *buf, size_t n, uint64_t off) {
-        ssize_t k = pwrite(fd, buf, n, (off_t) off);
-        if (k < 0)
-                return -errno;
-        return (size_t) k == n ? 0 : -EIO;
-}
-
 static void put_le(uint8_t *p, uint64_t v, int bytes) {
         for (int i = 0; i < bytes; i++)
                 p[i] = (uint8_t) (v >> (8 * i));

@@ -6,7 +6,7 @@
 
 #include "bootloader.h"
 #include "cleanup.h"
-#include "gpt.h"
+#include "gpt-write.h"
 #include "image-config.h"
 #include "image-plan.h"
 #include "image.h"

@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "gpt.h"
 #include "log.h"
 #include "parse.h"
 #include "progress.h"
@@ -190,45 +191,7 @@ int repro_compare_dirs(const char *a, const char *b, struct file_diff **ret, siz
         return (int) n;
 }
 
-static uint32_t le32(const unsigned char *p) {
-        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
-}
-static uint64_t le64(const unsigned char *p) {
-        return le32(p) | (uint64_t) le32(p + 4) << 32;
-}
-
-int gpt_find_partition(const void *head, size_t head_size, uint64_t offset, uint64_t *ret_start, char **ret_name) {
-        const unsigned char *h = head;
-        if (head_size < 1024 || memcmp(h + 512, "EFI PART", 8) != 0)
-                return -EBADMSG;
-        uint64_t entries_lba = le64(h + 512 + 72);
-        uint32_t n = le32(h + 512 + 80), esz = le32(h + 512 + 84);
-        if (esz < 128 || n > 1024)
-                return -EBADMSG;
-        for (uint32_t i = 0; i < n; i++) {
-                uint64_t at = entries_lba * 512 + (uint64_t) i * esz;
-                if (at + 128 > head_size)
-                        break;
-                const unsigned char *e = h + at;
-                static const unsigned char zero[16];
-                if (memcmp(e, zero, 16) == 0)
-                        continue;
-                uint64_t first = le64(e + 32) * 512, last = le64(e + 40) * 512 + 511;
-                if (offset < first || offset > last)
-                        continue;
-                char name[37] = {};
-                for (size_t c = 0; c < 36 && (e[56 + 2 * c] || e[57 + 2 * c]); c++)
-                        name[c] = e[57 + 2 * c] == 0 && e[56 + 2 * c] >= 0x20 && e[56 + 2 * c] < 0x7f ? (char) e[56 + 2 * c]
-                                                                                                   : '?';
-                char *s = strdup(name);
-                if (!s)
-                        return -ENOMEM;
-                *ret_start = first;
-                *ret_name = s;
-                return (int) i + 1;
-        }
-        return 0;
-}
+enum { HEAD_BYTES = 6 * 4096 + 128 * 128 };
 
 static char *tool_stdout(const char *const argv[]) {
         struct spawn_opts o = SPAWN_OPTS_INIT;
@@ -280,17 +243,22 @@ char *repro_locate_in_disk(const char *path, uint64_t offset) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return NULL;
-        unsigned char head[34 * 512];
+        /* enough for the MBR, the header and 128 entries at 512- or 4096-byte sectors */
+        _cleanup_free_ unsigned char *head = malloc(HEAD_BYTES);
         size_t n = 0;
-        if (read_full_at(fd, head, sizeof head, 0, &n) < 0)
+        if (!head || read_full_at(fd, head, HEAD_BYTES, 0, &n) < 0)
                 return NULL;
         uint64_t start = 0;
         _cleanup_free_ char *name = NULL;
-        int part = gpt_find_partition(head, n, offset, &start, &name);
+        uint32_t ss = 512;
+        int part = gpt_find_partition(head, n, ss, offset, &start, &name);
+        if (part == -EBADMSG)
+                part = gpt_find_partition(head, n, ss = 4096, offset, &start, &name);
         if (part < 0)
                 return NULL;
         if (part == 0)
-                return strdup(offset < 34 * 512 ? "the MBR or primary GPT" : "outside every partition (GPT or gap)");
+                return strdup(offset < 34 * (uint64_t) ss ? "the MBR or primary GPT"
+                                                          : "outside every partition (GPT or gap)");
 
         unsigned char sb[1024];
         bool ext4 = read_full_at(fd, sb, sizeof sb, start + 1024, &n) >= 0 && n == sizeof sb && sb[56] == 0x53 &&
@@ -298,7 +266,8 @@ char *repro_locate_in_disk(const char *path, uint64_t offset) {
         if (!ext4)
                 return strprintf("partition %d '%s' at +%" PRIu64, part, name, offset - start);
 
-        uint64_t bs = 1024u << MIN(le32(sb + 24), 6u);
+        uint32_t log_bs = sb[24] | (uint32_t) sb[25] << 8 | (uint32_t) sb[26] << 16 | (uint32_t) sb[27] << 24;
+        uint64_t bs = 1024u << MIN(log_bs, 6u);
         uint64_t rel = offset - start, blk = rel / bs;
         _cleanup_free_ char *dev = strprintf("%s?offset=%" PRIu64, path, start);
         _cleanup_free_ char *icheck = strprintf("icheck %" PRIu64, blk);

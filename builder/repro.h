@@ -26,11 +26,6 @@ int repro_compare_files(const char *a, const char *b, struct file_diff *d);
  * sorted by name. Returns their number, or a negative errno. */
 int repro_compare_dirs(const char *a, const char *b, struct file_diff **ret, size_t *ret_n);
 
-/* Partition of a GPT disk image that holds byte `offset`: from the primary GPT (512-byte sectors).
- * Pure over the first 34 sectors given in `head`. Returns the 1-based partition number, 0 if the
- * offset is in no partition, -EBADMSG if head has no GPT; *ret_start and *ret_name (UTF-16 names
- * of ASCII only) are set when a partition holds it. */
-int gpt_find_partition(const void *head, size_t head_size, uint64_t offset, uint64_t *ret_start, char **ret_name);
 /* A description of where `offset` of the disk image at path falls: the partition, and when it is
  * an ext4, the file whose data block it is (debugfs icheck/ncheck) or "filesystem metadata".
  * NULL when the file is not a GPT disk. */

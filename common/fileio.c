@@ -228,3 +228,29 @@ int opendir_dup(int dirfd, DIR **ret) {
         *ret = d;
         return 0;
 }
+
+int pread_exact(int fd, void *buf, size_t n, uint64_t off) {
+        for (size_t done = 0; done < n;) {
+                ssize_t k = pread(fd, (uint8_t *) buf + done, n - done, (off_t) (off + done));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        return -EIO;
+                done += (size_t) k;
+        }
+        return 0;
+}
+
+int pwrite_exact(int fd, const void *buf, size_t n, uint64_t off) {
+        for (size_t done = 0; done < n;) {
+                ssize_t k = pwrite(fd, (const uint8_t *) buf + done, n - done, (off_t) (off + done));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                done += (size_t) k;
+        }
+        return 0;
+}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 #include <dirent.h>
 #include <sys/types.h>
 
@@ -31,3 +32,7 @@ int open_beneath(const char *top, const char *rel, int flags);
 
 /* A DIR stream over a duplicate of dirfd, so the caller keeps (and still closes) its own fd. */
 int opendir_dup(int dirfd, DIR **ret);
+
+/* pread/pwrite of exactly n bytes at off (EINTR retried); a short read (end of file) is -EIO. */
+int pread_exact(int fd, void *buf, size_t n, uint64_t off);
+int pwrite_exact(int fd, const void *buf, size_t n, uint64_t off);

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "disk-probe.h"
+#include "gpt.h"
 #include "fileio.h"
 #include "lib-cleanup.h"
 #include "profile.h"
@@ -249,19 +250,11 @@ static const char *lookup(blkid_probe pr, const char *name) {
         return v;
 }
 
-static int read_at(int fd, uint64_t off, void *buf, size_t n) {
-        ssize_t k = pread(fd, buf, n, (off_t) off);
-        if (k < 0)
-                return -errno;
-        return (size_t) k == n ? 0 : -EIO;
-}
-
 /* libblkid reads a GPT from its backup when the primary is gone; say so, since a relabel must
  * clear both and a "damaged" disk is never assumed empty. */
 static void check_gpt_headers(int fd, struct disk_info *d, uint64_t size, uint32_t lss) {
-        char m[8];
-        bool primary = read_at(fd, lss, m, 8) >= 0 && memcmp(m, "EFI PART", 8) == 0;
-        bool backup = size >= 2 * lss && read_at(fd, size - lss, m, 8) >= 0 && memcmp(m, "EFI PART", 8) == 0;
+        bool primary = gpt_signature_at(fd, lss);
+        bool backup = size >= 2 * lss && gpt_signature_at(fd, size - lss);
         if (primary != backup)
                 d->pt_damaged = true;
         if (backup && !primary)

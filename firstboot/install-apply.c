@@ -21,7 +21,7 @@
 #include "fileio.h"
 #include "http.h"
 #include "install-apply.h"
-#include "install-gpt.h"
+#include "gpt.h"
 #include "lib-cleanup.h"
 #include "log.h"
 #include "util.h"
@@ -168,18 +168,6 @@ struct writer {
         uint64_t written, zeroed, end;
 };
 
-static int pwrite_all(int fd, const void *p, size_t n, uint64_t off) {
-        for (size_t done = 0; done < n;) {
-                ssize_t k = pwrite(fd, (const uint8_t *) p + done, n - done, (off_t) (off + done));
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                done += (size_t) k;
-        }
-        return 0;
-}
-
 static const uint8_t zeros[OUT_CHUNK];
 
 /* Zeros reach the disk either way: a cheap zeroing command where the device has one, else written. */
@@ -202,7 +190,7 @@ static int zero_range(struct writer *w, uint64_t off, uint64_t len) {
         }
         for (uint64_t done = 0; done < len;) {
                 size_t n = (size_t) MIN(len - done, (uint64_t) OUT_CHUNK);
-                int r = pwrite_all(w->fd, zeros, n, off + done);
+                int r = pwrite_exact(w->fd, zeros, n, off + done);
                 if (r < 0)
                         return r;
                 done += n;
@@ -237,7 +225,7 @@ static int writer_put(struct writer *w, const uint8_t *p, size_t n) {
                 size_t end = at + MIN((size_t) ZERO_GRAIN, n - at);
                 while (end < n && zero_grain(p, n, end) == z)
                         end += MIN((size_t) ZERO_GRAIN, n - end);
-                int r = z ? zero_range(w, w->end + at, end - at) : pwrite_all(w->fd, p + at, end - at, w->end + at);
+                int r = z ? zero_range(w, w->end + at, end - at) : pwrite_exact(w->fd, p + at, end - at, w->end + at);
                 if (r < 0)
                         return r;
                 at = end;
@@ -254,7 +242,7 @@ int install_wipe_ends(int fd, uint64_t size, uint64_t end_hint) {
                 if (i == 2 && !end_hint)
                         continue;
                 size_t n = (size_t) MIN((uint64_t) MiB, size - MIN(offs[i], size));
-                int k = pwrite_all(fd, zeros, n, offs[i]);
+                int k = pwrite_exact(fd, zeros, n, offs[i]);
                 if (k < 0 && r == 0)
                         r = k;
         }
@@ -448,52 +436,36 @@ int install_stream(const struct install_plan *p, const struct install_source *s,
 static const uint8_t root_x86_64[16] = { 0xe3, 0xbc, 0x68, 0x4f, 0xcd, 0xe8, 0xb1, 0x4d,
                                          0x96, 0xe7, 0xfb, 0xca, 0xf9, 0x84, 0xb7, 0x09 };
 
-static bool entry_named_root(const uint8_t *e) {
-        static const uint8_t name[10] = { 'r', 0, 'o', 0, 'o', 0, 't', 0, 0, 0 };
-        return memcmp(e + 56, name, sizeof name) == 0;
-}
-
 static int find_root_partition(int fd, uint32_t ss, uint64_t *ret_start, uint64_t *ret_size) {
-        _cleanup_free_ uint8_t *hdr = malloc(ss);
-        if (!hdr)
-                return -ENOMEM;
-        if (pread(fd, hdr, ss, ss) != (ssize_t) ss)
-                return -EIO;
-        if (memcmp(hdr, "EFI PART", 8) != 0)
-                return -EBADMSG;
-        uint64_t lba = 0, n = 0, esz = 0;
-        for (int i = 7; i >= 0; i--)
-                lba = lba << 8 | hdr[72 + i];
-        for (int i = 3; i >= 0; i--) {
-                n = n << 8 | hdr[80 + i];
-                esz = esz << 8 | hdr[84 + i];
-        }
-        if (esz < 128 || n == 0 || n * esz > 4 * MiB)
-                return -EBADMSG;
-        _cleanup_free_ uint8_t *ents = malloc(n * esz);
-        if (!ents)
-                return -ENOMEM;
-        if (pread(fd, ents, n * esz, (off_t) (lba * ss)) != (ssize_t) (n * esz))
-                return -EIO;
-        ssize_t by_name = -1;
-        for (uint64_t i = 0; i < n; i++) {
-                const uint8_t *e = ents + i * esz;
-                if (memcmp(e, root_x86_64, 16) == 0 || (by_name < 0 && entry_named_root(e))) {
-                        uint64_t first = 0, last = 0;
-                        for (int k = 7; k >= 0; k--) {
-                                first = first << 8 | e[32 + k];
-                                last = last << 8 | e[40 + k];
-                        }
-                        if (last < first)
-                                return -EBADMSG;
-                        *ret_start = first * ss;
-                        *ret_size = (last - first + 1) * ss;
-                        if (memcmp(e, root_x86_64, 16) == 0)
-                                return 0;
-                        by_name = (ssize_t) i;
+        _cleanup_(gpt_table_done) struct gpt_table t = {};
+        int r = gpt_table_read(fd, ss, 1, false, &t);
+        if (r < 0)
+                return r;
+        /* the Discoverable Partitions type first; a partition named "root" otherwise */
+        const struct gpt_entry *by_name = NULL;
+        struct gpt_entry e, named;
+        for (uint32_t i = 0; i < t.h.n_entries; i++) {
+                if (!gpt_entry_get(t.entries, t.h.entry_size, i, &e))
+                        continue;
+                bool typed = memcmp(e.type, root_x86_64, 16) == 0;
+                if (!typed && (by_name || !streq(e.name, "root")))
+                        continue;
+                if (e.last_lba < e.first_lba)
+                        return -EBADMSG;
+                if (!typed) {
+                        named = e;
+                        by_name = &named;
+                        continue;
                 }
+                *ret_start = e.first_lba * ss;
+                *ret_size = (e.last_lba - e.first_lba + 1) * ss;
+                return 0;
         }
-        return by_name >= 0 ? 0 : -ENOENT;
+        if (!by_name)
+                return -ENOENT;
+        *ret_start = by_name->first_lba * ss;
+        *ret_size = (by_name->last_lba - by_name->first_lba + 1) * ss;
+        return 0;
 }
 
 static char *probe_fstype(const char *node) {

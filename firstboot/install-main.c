@@ -24,7 +24,7 @@
 #include "fileio.h"
 #include "image-identity.h"
 #include "install-apply.h"
-#include "install-gpt.h"
+#include "gpt.h"
 #include "install-main.h"
 #include "install-plan.h"
 #include "kcmdline.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "install-gpt.h"
+#include "gpt.h"
 #include "install-plan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

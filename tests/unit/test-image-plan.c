@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "cleanup.h"
-#include "gpt.h"
+#include "gpt-write.h"
 #include "image-config.h"
 #include "image-plan.h"
 #include "util.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "install-gpt.h"
+#include "gpt.h"
 #include "install-plan.h"
 
 #define STRV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
@@ -482,7 +482,7 @@ static bool crc_ok(const uint8_t *hdr) {
         uint8_t copy[92];
         memcpy(copy, hdr, 92);
         put32(copy + 16, 0);
-        return install_crc32(copy, 92) == get32(hdr + 16);
+        return gpt_crc32(copy, 92) == get32(hdr + 16);
 }
 
 /* A 2 GiB image's table (4194304 sectors): 128 entries, one partition up to LBA 4000000. */
@@ -503,8 +503,8 @@ static void make_gpt(uint8_t hdr[512], uint8_t entries[128 * 128]) {
         put64(hdr + 72, 2);
         put32(hdr + 80, 128);
         put32(hdr + 84, 128);
-        put32(hdr + 88, install_crc32(entries, 128 * 128));
-        put32(hdr + 16, install_crc32(hdr, 92));
+        put32(hdr + 88, gpt_crc32(entries, 128 * 128));
+        put32(hdr + 16, gpt_crc32(hdr, 92));
 }
 
 static void test_gpt_relocate(void **state) {

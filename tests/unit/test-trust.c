@@ -152,35 +152,6 @@ static void test_repro_compare(void **state) {
         rmdir(dir);
 }
 
-static void put_le(unsigned char *p, uint64_t v, int n) {
-        for (int i = 0; i < n; i++)
-                p[i] = (unsigned char) (v >> (8 * i));
-}
-
-static void test_gpt_find_partition(void **state) {
-        static unsigned char head[34 * 512];
-        memset(head, 0, sizeof head);
-        memcpy(head + 512, "EFI PART", 8);
-        put_le(head + 512 + 72, 2, 8);   /* entries at LBA 2 */
-        put_le(head + 512 + 80, 128, 4); /* 128 entries */
-        put_le(head + 512 + 84, 128, 4); /* of 128 bytes */
-        unsigned char *e = head + 1024 + 128; /* entry 2; entry 1 unused */
-        e[0] = 1;
-        put_le(e + 32, 2048, 8);
-        put_le(e + 40, 4095, 8);
-        e[56] = 'r', e[58] = 'o', e[60] = 'o', e[62] = 't';
-        uint64_t start = 0;
-        char *name = NULL;
-        assert_int_equal(gpt_find_partition(head, sizeof head, 2048 * 512 + 7, &start, &name), 2);
-        assert_int_equal(start, 2048 * 512);
-        assert_string_equal(name, "root");
-        free(name);
-        assert_int_equal(gpt_find_partition(head, sizeof head, 4096 * 512, &start, &name), 0);
-        assert_int_equal(gpt_find_partition(head, sizeof head, 100, &start, &name), 0);
-        head[512] = 'X';
-        assert_int_equal(gpt_find_partition(head, sizeof head, 2048 * 512, &start, &name), -EBADMSG);
-}
-
 static void test_pins(void **state) {
         char path[] = "/tmp/test-trust-manifest-XXXXXX";
         int fd = mkstemp(path);
@@ -342,7 +313,6 @@ int main(void) {
                 cmocka_unit_test(test_ext4_times_script_bad),
                 cmocka_unit_test(test_signing_pub_for_key),
                 cmocka_unit_test(test_repro_compare),
-                cmocka_unit_test(test_gpt_find_partition),
                 cmocka_unit_test(test_pins),
                 cmocka_unit_test(test_signed_sums_verify),
                 cmocka_unit_test(test_cache_stale_temporaries),
