@@ -192,6 +192,22 @@ def first_boot(v, host):
     check("%s: its bundle was placed" % host,
           re.search(r"credentials placed in /run/credentials/rackstack", v.output) is not None)
 
+KEYS = {"-": "minus", "@": "shift-2", ".": "dot", "/": "slash", " ": "spc", "\n": "ret"}
+
+def console_login(v):
+    """Log in on the serial console. Under heavy load udev may announce ttyS0 after systemd gave up
+    waiting for it, and serial-getty@ttyS0 never starts ("Dependency failed"): then log in on tty1
+    with the keyboard (QMP sendkey; the VM has no display) and start it."""
+    if re.search(r"Dependency failed for \S*serial-getty", v.output):
+        v.wait_for(r"Started \S*getty@tty1", timeout=900)
+        time.sleep(20)
+        for line in ("root", PW, "systemctl start serial-getty@ttyS0.service"):
+            for ch in line + "\n":
+                v.hmp("sendkey " + KEYS.get(ch, "shift-" + ch.lower() if ch.isupper() else ch))
+                time.sleep(0.08)
+            time.sleep(8)
+    v.login(password=PW, timeout=900)
+
 def no_creds_left(v, host):
     rc, o = v.run("ls /run/credentials/rackstack/ 2>&1 | wc -l")
     check("%s: no credential left in /run/credentials/rackstack after the run" % host, o.strip() == "0", o)
@@ -220,7 +236,7 @@ try:
                                 Disk("sas-hdd", "1T", path=os.path.join(tmp, "db-sas.img"), keep=True)], base + 2)
     note("lab-db1: booting")
     db.start()
-    infra.login(password=PW, timeout=900)
+    console_login(infra)
     # Graylog's syslog TCP input, stood in for by lab-infra1's own rsyslog: a ruleset of its own,
     # so what arrives is written to a file and goes nowhere else.
     rc, o = infra.run("printf '%s' > /etc/rsyslog.d/05-rehearsal-graylog-standin.conf && systemctl restart rsyslog && sleep 3 && ss -ltnH 'sport = :12201'" %
@@ -270,7 +286,7 @@ try:
     app = vm("lab-app1", app_raw, [Disk("sas-hdd", "2T"), Disk("nvme", "250G")], base + 4)
     note("lab-app1: booting")
     app.start()
-    db.login(password=PW, timeout=900)
+    console_login(db)
     rc, o = db.run("runuser -u postgres -- psql -X -At -c \"SELECT count(*) FROM pg_database WHERE datname = 'nextcloud'\"")
     check("lab-db1: exactly one nextcloud database (after the kill mid-join and the second run)", o.strip() == "1", o)
     rc, o = db.run("runuser -u postgres -- psql -X -At -c \"SELECT count(*) FROM pg_roles WHERE rolname = 'nextcloud'\"")
@@ -282,7 +298,7 @@ try:
     first_boot(app, "lab-app1")
     check("lab-app1: join/logs forwards to lab-infra1", re.search(r"finish: join/logs: SUCCESS: rsyslog forwards to 10\.0\.50\.19:12201", app.output) is not None,
           "".join(re.findall(r"join/logs[^\r\n]*", app.output)))
-    app.login(password=PW, timeout=900)
+    console_login(app)
     mine = read_bundle(creds["lab-app1"])
     nc, rnc = mine["db.nextcloud"].decode().strip(), mine["redis.nextcloud"].decode().strip()
     zm = open(os.path.join(site, "secrets", "db.zammad")).read().strip()
