@@ -243,7 +243,9 @@ try:
                       r'module(load="imtcp")\ninput(type="imtcp" port="12201" ruleset="rehearsal")\nruleset(name="rehearsal") {\n  action(type="omfile" file="/var/log/rehearsal-remote.log")\n}\n', timeout=300)
     check("lab-infra1: the Graylog stand-in (rsyslog imtcp) listens on 12201/tcp", "12201" in o, o)
     rc, o = infra.run("ls -l /etc/traefik/tls/ && (setsid openssl s_server -quiet -accept 443 -cert /etc/traefik/tls/tls.crt "
-                      "-key /etc/traefik/tls/tls.key -www </dev/null >/dev/null 2>&1 &) ; sleep 3; ss -ltnH 'sport = :443'", timeout=300)
+                      "-key /etc/traefik/tls/tls.key -www </dev/null >/var/log/rehearsal-s_server.log 2>&1 &); "
+                      "for i in $(seq 120); do ss -ltnH 'sport = :443' | grep -q . && break; sleep 1; done; "
+                      "ss -ltnH 'sport = :443'; cat /var/log/rehearsal-s_server.log", timeout=300)
     check("lab-infra1: Traefik's TLS pair from the bundle is in /etc/traefik/tls, served on 443 (openssl s_server stands in for Traefik)",
           "tls.key" in o and ":443" in o, o)
     r = ns_run(["curl", "-sS", "--max-time", "60", "--cacert", os.path.join(site, "secrets", "ca.crt"),
