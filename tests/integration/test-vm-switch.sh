@@ -82,6 +82,12 @@ try:
     check("ARP for the VLAN 20 gateway is answered on VLAN 20",
           rep is not None and rep[12:16] == struct.pack("!HH", 0x8100, 20) and rep[-14:-10] == socket.inet_aton("10.0.50.1"))
     check("and not forwarded to b", recv(b, 0.5) is None)
+    # LACP (slow protocols, 01:80:c2:00:00:02) from a's MAC on b: neither forwarded nor learnt
+    send(b, bytes.fromhex("0180c2000002") + bytes.fromhex(A) + struct.pack("!H", 0x8809) + b"\x01" * 50)
+    check("an LACPDU is not forwarded", recv(a, 0.5) is None)
+    u3 = eth(A, B, 40, b"still to a")
+    send(b, u3)
+    check("and a's MAC is not learnt from it: a unicast to a still reaches a", recv(a) == u3)
     # the third port appears: it is connected, and learns
     lc = socket.socket(); lc.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); lc.bind(("127.0.0.1", pc)); lc.listen(1)
     c = accept(lc)

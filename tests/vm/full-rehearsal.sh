@@ -285,7 +285,7 @@ try:
     check("the app image was built", bool(app_raw), open(os.path.join(logs, "vm-rehearsal-app-build.log")).read())
     if not app_raw:
         raise SystemExit(1)
-    app = vm("lab-app1", app_raw, [Disk("sas-hdd", "2T"), Disk("nvme", "250G")], base + 4)
+    app = vm("lab-app1", app_raw, [Disk("sas-hdd", "2T"), Disk("sata-ssd", "250G")], base + 4)
     note("lab-app1: booting")
     app.start()
     console_login(db)

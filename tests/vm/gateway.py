@@ -191,6 +191,12 @@ def switch(ports, gateways, log, lifetime, taps=()):
                 if reply:
                     send(s, reply)
                     continue
+                if frame[0:5] == b"\x01\x80\xc2\x00\x00":
+                    # link-local (LACP and the other slow protocols, STP): a switch neither forwards
+                    # nor learns from them. A bond without an LACP partner sends LACPDUs with its MAC
+                    # from every slave, but takes frames only on its active one: learning from them
+                    # would send unicasts to a slave that drops them.
+                    continue
                 where[frame[6:12]] = s
                 out = where.get(frame[0:6])
                 targets = [out] if out is not None and not frame[0] & 1 else [t for t in conns if t is not s]
