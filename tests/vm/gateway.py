@@ -15,8 +15,15 @@ the others as it came (802.1Q tags and all: each port is a trunk carrying every 
 a destination MAC was last seen on, or to all others when unknown or broadcast. Ports are
 connected as their VMs appear (they are started one after another) and again after a VM restarts,
 until --lifetime ends.
+
+With --tap VLAN=NAME the switch also has an access port on VLAN: a TAP interface NAME (made here,
+gone when this process ends) whose frames are untagged there and tagged VLAN on the trunks. A test
+moves NAME into a network namespace and runs a server there that the VMs reach on that VLAN (the
+status-event receiver of full-rehearsal.sh); the host kernel needs no 802.1Q for it.
 """
 import argparse
+import fcntl
+import os
 import select
 import socket
 import struct
@@ -98,9 +105,48 @@ def read_frames(s, bufs):
     return frames
 
 
-def switch(ports, gateways, log, lifetime):
-    """A learning switch between the ports, answering ARP for the gateways."""
+TUNSETIFF, IFF_TAP, IFF_NO_PI = 0x400454CA, 0x0002, 0x1000
+
+
+class Tap:
+    """An access port: a TAP interface whose untagged frames are VLAN vid's on the trunks."""
+
+    def __init__(self, vid, name):
+        self.vid, self.fd = vid, os.open("/dev/net/tun", os.O_RDWR)
+        fcntl.ioctl(self.fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TAP | IFF_NO_PI))
+
+    def fileno(self):
+        return self.fd
+
+    def read_tagged(self):
+        f = os.read(self.fd, 65536)
+        return f[:12] + struct.pack("!HH", 0x8100, self.vid) + f[12:] if len(f) >= 14 else None
+
+    def write_untagged(self, frame):
+        """Only this VLAN's frames go out here, without their tag."""
+        if struct.unpack("!H", frame[12:14])[0] != 0x8100 or struct.unpack("!H", frame[14:16])[0] & 0x0FFF != self.vid:
+            return
+        try:
+            os.write(self.fd, frame[:12] + frame[16:])
+        except OSError:
+            pass
+
+
+def send(t, frame):
+    if isinstance(t, Tap):
+        t.write_untagged(frame)
+        return
+    try:
+        t.sendall(struct.pack("!I", len(frame)) + frame)
+    except OSError:
+        pass
+
+
+def switch(ports, gateways, log, lifetime, taps=()):
+    """A learning switch between the ports (and the TAP access ports), answering ARP for the gateways."""
     conns, bufs, where, retry = {}, {}, {}, {}
+    for t in taps:
+        conns[t] = "tap"
     end = time.monotonic() + lifetime
     while time.monotonic() < end:
         now = time.monotonic()
@@ -125,7 +171,10 @@ def switch(ports, gateways, log, lifetime):
             continue
         ready, _, _ = select.select(list(conns), [], [], 0.5)
         for s in ready:
-            frames = read_frames(s, bufs)
+            if isinstance(s, Tap):
+                frames = [f for f in [s.read_tagged()] if f]
+            else:
+                frames = read_frames(s, bufs)
             if frames is None:
                 print("switch: port %d closed" % conns[s], file=log, flush=True)
                 where = {m: q for m, q in where.items() if q is not s}
@@ -140,18 +189,20 @@ def switch(ports, gateways, log, lifetime):
                     print("arp vlan=%d who-has %s tell %s" % seen, file=log, flush=True)
                 reply = arp_reply(frame, gateways)
                 if reply:
-                    s.sendall(struct.pack("!I", len(reply)) + reply)
+                    send(s, reply)
+                    continue
+                if frame[0:5] == b"\x01\x80\xc2\x00\x00":
+                    # link-local (LACP and the other slow protocols, STP): a switch neither forwards
+                    # nor learns from them. A bond without an LACP partner sends LACPDUs with its MAC
+                    # from every slave, but takes frames only on its active one: learning from them
+                    # would send unicasts to a slave that drops them.
                     continue
                 where[frame[6:12]] = s
                 out = where.get(frame[0:6])
                 targets = [out] if out is not None and not frame[0] & 1 else [t for t in conns if t is not s]
                 for t in targets:
-                    if t is s or t not in conns:
-                        continue
-                    try:
-                        t.sendall(struct.pack("!I", len(frame)) + frame)
-                    except OSError:
-                        pass
+                    if t is not s and t in conns:
+                        send(t, frame)
     return 0
 
 
@@ -163,11 +214,13 @@ def main():
     ap.add_argument("--lifetime", type=float, default=3600, help="stop after this many seconds")
     ap.add_argument("--log")
     ap.add_argument("--switch", action="store_true", help="forward frames between the ports (several VMs)")
+    ap.add_argument("--tap", action="append", default=[], help="VLAN=IFNAME: an access port on VLAN (with --switch)")
     a = ap.parse_args()
     gateways = {int(v): addr for v, addr in (g.split("=", 1) for g in a.gw)}
     log = open(a.log, "a") if a.log else sys.stderr
     if a.switch:
-        return switch(a.port, gateways, log, a.lifetime)
+        taps = [Tap(int(v), name) for v, name in (t.split("=", 1) for t in a.tap)]
+        return switch(a.port, gateways, log, a.lifetime, taps)
     deadline = time.monotonic() + a.connect_timeout
     socks = {connect(p, deadline): b"" for p in a.port}
     for s in socks:
