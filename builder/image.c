@@ -129,9 +129,15 @@ static int identity_install(struct build_ctx *ctx) {
             (r = copy_file_into(path, treefd, IMAGE_IDENTITY_IN_ROOT, 0644)) < 0)
                 return log_error_errno(r, "Failed to install /%s: %m", IMAGE_IDENTITY_IN_ROOT);
         if (ctx->source_date_epoch >= 0) {
+                /* hygiene clamped the tree before this file came: the file, and every directory its
+                 * creation touched (usr/lib/rackstack, usr/lib, usr), get the clamp too, or two builds
+                 * a second apart differ in those directories' mtimes */
                 struct timespec ts[2] = { { .tv_sec = ctx->source_date_epoch }, { .tv_sec = ctx->source_date_epoch } };
-                (void) utimensat(treefd, IMAGE_IDENTITY_IN_ROOT, ts, AT_SYMLINK_NOFOLLOW);
-                (void) utimensat(treefd, IMAGE_IDENTITY_DIR, ts, AT_SYMLINK_NOFOLLOW);
+                _cleanup_free_ char *p = strdup(IMAGE_IDENTITY_IN_ROOT);
+                if (!p)
+                        return -ENOMEM;
+                for (char *slash; (void) utimensat(treefd, p, ts, AT_SYMLINK_NOFOLLOW), (slash = strrchr(p, '/'));)
+                        *slash = '\0';
         }
         return 0;
 }

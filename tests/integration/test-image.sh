@@ -34,6 +34,8 @@ mktree() {
         rm -rf "$1"; mkdir -p "$1"/boot "$1"/etc "$1"/usr/bin "$1"/var/lib
         echo "not a kernel" > "$1"/boot/vmlinuz-1.0
         echo "not an initrd" > "$1"/boot/initrd.img-1.0
+        # the boot entry takes the newest kernel that has its modules (as the installer does)
+        mkdir -p "$1"/lib/modules/1.0 && : > "$1"/lib/modules/1.0/modules.dep
         ln -s boot/vmlinuz-1.0 "$1"/vmlinuz
         ln -s boot/initrd.img-1.0 "$1"/initrd.img
         printf 'hello\n' > "$1"/usr/bin/hello

@@ -489,7 +489,7 @@ for row in "ignoredisk --only-use=@osa,%B%,@data|clearpart --all --drives=@osa,@
         fi
         if [ -z "$ign" ]; then
                 # unbounded: the plan named B, which holds data no rule assigns, as left alone
-                if grep -q "^note: warning: clearpart --all ($T/scope.ks:4) names no disks: bounded by the role's disk layout, it clears ${C#/dev/}; .*left alone: ${B#/dev/} (ext4)" "$T/out"; then
+                if grep -q "^note: warning: clearpart --all ($T/scope.ks:[0-9]*) names no disks: bounded by the role's disk layout, it clears ${C#/dev/}; .*left alone: ${B#/dev/} (ext4)" "$T/out"; then
                         ok "[$clr] the plan names the disk with data it leaves alone"
                 else
                         not_ok "[$clr] no 'left alone' note"
