@@ -15,6 +15,7 @@
 #include "spawn-run.h"
 #include "unpack.h"
 #include "util.h"
+#include "vendor-stage.h"
 
 /* One build per process: the entry whose tree is mounted, its shared lock held until release. */
 static struct cache_entry held = CACHE_ENTRY_INIT;
@@ -28,12 +29,15 @@ static char *tree_path(const char *tar_path) {
         return strprintf("%.*s.tree", (int) (n - 4), tar_path);
 }
 
-static bool tree_wanted(void) {
+static bool tree_wanted(const struct build_ctx *ctx) {
         /* RACKSTACK_KEEP_WORK=1 keeps the tree for whoever looks after the build: a mount in
          * this process's namespace would be gone by then. RACKSTACK_LAYER_TREE=0 measures (or
-         * works around) the unpacking path. */
+         * works around) the unpacking path. A build that copies container images into the tree
+         * cannot work on an overlay: the image store's own overlay driver refuses overlayfs as
+         * its backing filesystem ("a mount_program is required"), and copying a finished store
+         * in would turn its layers' whiteouts (0:0 character devices) into this overlay's own. */
         return geteuid() == 0 && !streq(strempty(getenv("RACKSTACK_KEEP_WORK")), "1") &&
-               !streq(strempty(getenv("RACKSTACK_LAYER_TREE")), "0");
+               !streq(strempty(getenv("RACKSTACK_LAYER_TREE")), "0") && !vendor_has_images(ctx);
 }
 
 /* The overlay must not outlive the build nor show on the host: a mount namespace of our own,
@@ -97,7 +101,7 @@ static void hold(struct cache_entry *e) {
 }
 
 int layer_tree_mount(struct build_ctx *ctx, struct cache_entry *e) {
-        if (!tree_wanted())
+        if (!tree_wanted(ctx))
                 return -EOPNOTSUPP;
         _cleanup_free_ char *tree = tree_path(e->path);
         if (!tree)
@@ -117,7 +121,7 @@ int layer_tree_mount(struct build_ctx *ctx, struct cache_entry *e) {
 }
 
 int layer_tree_adopt(struct build_ctx *ctx, struct cache_entry *e) {
-        if (!tree_wanted() || private_namespace() < 0)
+        if (!tree_wanted(ctx) || private_namespace() < 0)
                 return -EOPNOTSUPP;
         _cleanup_free_ char *tree = tree_path(e->path);
         if (!tree)

@@ -448,10 +448,19 @@ static int store_bytes(struct build_ctx *ctx, const char *dir, uint64_t *ret) {
         return 0;
 }
 
-int vendor_images_install(struct build_ctx *ctx) {
+static unsigned images_in_image(const struct build_ctx *ctx) {
         unsigned n = 0;
         for (size_t i = 0; i < ctx->n_vendor; i++)
                 n += ctx->vendor[i].state == VENDOR_IN_IMAGE && ctx->vendor[i].service->source == SERVICE_SOURCE_OCI;
+        return n;
+}
+
+bool vendor_has_images(const struct build_ctx *ctx) {
+        return images_in_image(ctx) > 0;
+}
+
+int vendor_images_install(struct build_ctx *ctx) {
+        unsigned n = images_in_image(ctx);
         if (!n)
                 return 0;
         stage_start("images", "copying %u container image%s by digest", n, n == 1 ? "" : "s");

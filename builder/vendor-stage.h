@@ -32,6 +32,9 @@ int vendor_layer_packages(const struct build_ctx *ctx, char ***pkgs);
 char *vendor_layer_key_part(const struct build_ctx *ctx);
 /* Keyrings and (mirror) sources into the tree, before apt-get update. */
 int vendor_layer_sources(struct build_ctx *ctx, int treefd, bool mirrored);
+/* Whether vendor_images_install() will copy any image (the layer's tree must then be a plain
+ * directory: layer-tree.h). */
+bool vendor_has_images(const struct build_ctx *ctx);
 int vendor_images_install(struct build_ctx *ctx);
 int vendor_record(struct build_ctx *ctx, const struct manifest *m);
 void vendor_ctx_done(struct build_ctx *ctx);
