@@ -95,7 +95,7 @@ build "$tmp/out0" "$P" "${MAPS[@]}" >"$tmp/log0" 2>&1
 rc=$?
 check "build through the stand-ins, work tree not kept: exit 0 (got $rc)" test "$rc" = 0
 [ "$rc" = 0 ] || tail -n 30 "$tmp/log0"
-check "build through the stand-ins, work tree not kept: the image copied" grep -q "images: .*1 container image" "$tmp/log0"
+check "build through the stand-ins, work tree not kept: the image copied" grep -q "images: 1 image, .* in the image" "$tmp/log0"
 rm -rf "$tmp/out0"
 
 # --- good, the work tree kept for a look inside -----------------------------------------------------
