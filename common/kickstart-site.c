@@ -118,7 +118,14 @@ static void check_hostless_addresses(const struct ks *ks, const struct site *s, 
                 if (!n->ip)
                         continue;
                 _cleanup_free_ char *ip = format_ipv4(n->ip);
-                if (n->vlanid == 0)
+                bool bond = n->bondslaves || n->bondopts.set || startswith(n->device, "bond");
+                if (n->vlanid == 0 && !bond)
+                        /* an Anaconda line for one NIC: the completed kickstart carries the role's lines */
+                        diag_warning(d, ks->file, n->ip_src.line, n->ip_src.col,
+                                     "address %s on --device=%s is not applied: the site puts every address on a "
+                                     "VLAN of the role's bond, and firstboot writes those lines for the host it asks "
+                                     "for", strna(ip), n->device);
+                else if (n->vlanid == 0)
                         SITE_ERR(d, ks, n->ip_src, "address %s is not on a VLAN; the site puts every address on one",
                                  strna(ip));
                 else if (!find_vlan(s, n->vlanid))

@@ -640,6 +640,15 @@ static const char *const bondopt_names[] = {
         "arp_ip_target", "ad_select", "min_links", NULL,
 };
 
+/* The kernel's other bonding options (Documentation/networking/bonding.rst): valid in an Anaconda
+ * kickstart, which hands them to NetworkManager, but not set by rackstack-firstboot. */
+static const char *const bondopt_kernel_only[] = {
+        "active_slave", "ad_actor_sys_prio", "ad_actor_system", "ad_user_port_key", "all_slaves_active",
+        "arp_all_targets", "arp_missed_max", "arp_validate", "fail_over_mac", "lp_interval", "max_bonds",
+        "num_grat_arp", "num_unsol_na", "packets_per_slave", "peer_notif_delay", "primary_reselect",
+        "resend_igmp", "tlb_dynamic_lb", "use_carrier", "ns_ip6_target", "coupled_control", NULL,
+};
+
 static bool bondopt_value(struct ks_parser *p, struct ks_bondopts *b, size_t key, const char *val, unsigned line,
                           unsigned col) {
         static const char *const modes[] = { "balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad",
@@ -770,7 +779,10 @@ static bool opt_bondopts(struct ks_parser *p, const struct opt *o, const struct 
                         for (k = 0; bondopt_names[k]; k++)
                                 if (streq(bondopt_names[k], item))
                                         break;
-                        if (!bondopt_names[k]) {
+                        if (!bondopt_names[k] && strv_contains((char **) bondopt_kernel_only, item))
+                                ks_warn(p, v->line, col, "bond option '%s' is ignored: rackstack-firstboot does not "
+                                        "set it (the kernel's default stays)", item);
+                        else if (!bondopt_names[k]) {
                                 _cleanup_free_ char *hint = NULL;
                                 ks_err(p, v->line, col, "unknown bond option '%s'%s", item,
                                        did_you_mean(item, bondopt_names, &hint));
@@ -880,6 +892,12 @@ static bool parse_options(struct ks_parser *p, const struct opt *opts, size_t n_
                                 first = seen[j];
                                 first_name = opts[j].name;
                         }
+                if (first && !o->takes_value && streq(first_name, o->name)) {
+                        /* a flag said twice means it once (Anaconda's argparse takes it) */
+                        ks_warn(p, t->line, t->col, "option '%s' given twice (first at %u:%u); once is enough", name,
+                                first->line, first->col);
+                        continue;
+                }
                 if (first) {
                         if (streq(first_name, o->name))
                                 ks_err(p, t->line, t->col, "option '%s' given twice (first at %u:%u)", name,
@@ -1667,8 +1685,15 @@ static void section_addon(struct ks_parser *p, const struct tokens *toks) {
         if (!streq(name->text, "com_rackstack")) {
                 static const char *const names[] = { "com_rackstack", NULL };
                 _cleanup_free_ char *hint = NULL;
-                ks_err(p, name->line, name->col, "unknown %%addon '%s'; only com_rackstack is read%s", name->text,
-                       did_you_mean(name->text, names, &hint));
+                const char *dym = did_you_mean(name->text, names, &hint);
+                /* another installer add-on's section (Anaconda skips one it does not have); a near
+                 * miss of ours is a typo */
+                if (isempty(dym))
+                        ks_warn(p, name->line, name->col, "%%addon '%s' is ignored: only com_rackstack is read "
+                                "(another add-on's section)", name->text);
+                else
+                        ks_err(p, name->line, name->col, "unknown %%addon '%s'; only com_rackstack is read%s",
+                               name->text, dym);
                 if (!skip_section(p))
                         ks_err(p, h->line, h->col, "'%%addon' without '%%end'");
                 return;
