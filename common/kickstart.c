@@ -1340,6 +1340,18 @@ static bool timezone_valid(const char *z) {
         return true;
 }
 
+/* A command's one positional word, checked: kept with its place, or "invalid WHAT 'WORD'HINT". */
+static bool take_word(struct ks_parser *p, const struct token *t, bool (*valid)(const char *), const char *what,
+                      const char *hint, char **ret, struct src *ret_src) {
+        if (!valid(t->text)) {
+                ks_err(p, t->line, t->col, "invalid %s '%s'%s", what, t->text, hint);
+                return false;
+        }
+        *ret = ks_strdup(p, t->text);
+        *ret_src = ks_mksrc(p, t->line, t->col);
+        return true;
+}
+
 static const struct opt timezone_opts[] = {
         FLAG("--utc", opt_true, struct ks_timezone, utc, utc_src),
         FLAG("--isUtc", opt_true, struct ks_timezone, utc, utc_src),
@@ -1350,13 +1362,8 @@ static void cmd_timezone(struct ks_parser *p, const struct tokens *toks) {
         struct ks_timezone *x = &p->ks->timezone;
         if (!PARSE_SINGLE(timezone_opts, x, 1, 1, "a time zone such as Europe/Paris or Etc/UTC"))
                 return;
-        const struct token *t = &toks->v[pos[0]];
-        if (!timezone_valid(t->text)) {
-                ks_err(p, t->line, t->col, "invalid time zone '%s' (Area/City, as in /usr/share/zoneinfo)", t->text);
-                return;
-        }
-        x->zone = ks_strdup(p, t->text);
-        x->zone_src = ks_mksrc(p, t->line, t->col);
+        (void) take_word(p, &toks->v[pos[0]], timezone_valid, "time zone", " (Area/City, as in /usr/share/zoneinfo)",
+                         &x->zone, &x->zone_src);
 }
 
 static const struct opt timesource_opts[] = {
@@ -1391,14 +1398,20 @@ struct command {
         void (*parse)(struct ks_parser *p, const struct tokens *toks);
 };
 
-/* A locale as in /usr/share/i18n/SUPPORTED: ll[_CC][.CHARSET][@modifier], or C / C.UTF-8 / POSIX. */
-static bool locale_valid(const char *s) {
-        if (strlen(s) > 64 || !*s)
+/* A name of 1 to max bytes, each a letter, a digit or one of extra: the shape of locales, keymaps
+ * and unit names alike. */
+static bool word_valid(const char *s, size_t max, const char *extra) {
+        if (!*s || strlen(s) > max)
                 return false;
         for (const char *c = s; *c; c++)
-                if (!isalnum((unsigned char) *c) && !strchr("_.-@", *c))
+                if (!isalnum((unsigned char) *c) && !strchr(extra, *c))
                         return false;
         return true;
+}
+
+/* A locale as in /usr/share/i18n/SUPPORTED: ll[_CC][.CHARSET][@modifier], or C / C.UTF-8 / POSIX. */
+static bool locale_valid(const char *s) {
+        return word_valid(s, 64, "_.-@");
 }
 
 static const struct opt lang_opts[] = {
@@ -1411,13 +1424,8 @@ static void cmd_lang(struct ks_parser *p, const struct tokens *toks) {
         struct ks_lang *x = &p->ks->lang;
         if (!PARSE_SINGLE(lang_opts, x, 1, 1, "a locale such as en_US.UTF-8"))
                 return;
-        const struct token *t = &toks->v[pos[0]];
-        if (!locale_valid(t->text)) {
-                ks_err(p, t->line, t->col, "invalid locale '%s' (as en_US.UTF-8)", t->text);
+        if (!take_word(p, &toks->v[pos[0]], locale_valid, "locale", " (as en_US.UTF-8)", &x->locale, &x->locale_src))
                 return;
-        }
-        x->locale = ks_strdup(p, t->text);
-        x->locale_src = ks_mksrc(p, t->line, t->col);
         if (x->addsupport)
                 ks_warn(p, x->addsupport_src.line, x->addsupport_src.col,
                         "'--addsupport' is ignored: only the system locale is generated (if the image has the locales package)");
@@ -1426,12 +1434,7 @@ static void cmd_lang(struct ks_parser *p, const struct tokens *toks) {
 /* A keymap or X layout name: letters, digits, '-', '_', and for a layout a "LAYOUT (VARIANT)"
  * suffix as Anaconda writes it. */
 static bool keymap_valid(const char *s, bool layout) {
-        if (!*s || strlen(s) > 64)
-                return false;
-        for (const char *c = s; *c; c++)
-                if (!isalnum((unsigned char) *c) && !strchr("-_", *c) && !(layout && strchr("() ", *c)))
-                        return false;
-        return true;
+        return word_valid(s, 64, layout ? "-_() " : "-_");
 }
 
 static const struct opt keyboard_opts[] = {
@@ -1459,12 +1462,7 @@ static void cmd_keyboard(struct ks_parser *p, const struct tokens *toks) {
 }
 
 static bool unit_name_valid(const char *s) {
-        if (!*s || strlen(s) > 255)
-                return false;
-        for (const char *c = s; *c; c++)
-                if (!isalnum((unsigned char) *c) && !strchr(":-_.\\@", *c))
-                        return false;
-        return true;
+        return word_valid(s, 255, ":-_.\\@");
 }
 
 static const struct opt services_opts[] = {
