@@ -29,6 +29,7 @@
 #include "connect.h"
 #include "cmd.h"
 #include "db-wiring.h"
+#include "deferred-apt.h"
 #include "http.h"
 #include "vendor.h"
 #include "fileio.h"
@@ -968,6 +969,33 @@ static int deferred_oci(struct services_ctx *c, const struct service_spec *s, co
         return *ret_done ? 0 : -ENOMEM;
 }
 
+/* A deferred apt service (vendor.json "deferred"): its key checked by fingerprint, its source
+ * added, its packages installed now (deferred-apt.h), then configured and started as if the
+ * image had held it. 0 done, 1 skipped (the source or its mirror does not answer, or offline),
+ * negative failed (refused: another key, a bad signature; or apt failed). */
+static int deferred_apt(struct services_ctx *c, const struct service_spec *s, const struct vj_entry *ve,
+                        char **ret_done, char **reason) {
+        _cleanup_(deferred_apt_plan_done) struct deferred_apt_plan p = {};
+        int r = deferred_apt_plan_make(s, c->site ? c->site->mirrors : NULL, c->site ? c->site->n_mirrors : 0, c->root, &p,
+                                       reason);
+        if (r < 0)
+                return r;
+        if (!live(c)) {
+                *reason = strprintf("deferred; %s %s:%s unreachable (not probed offline); %s", p.mirror ? "mirror" : "repository",
+                                    p.probe_host, p.probe_port, p.repo_url);
+                return 1;
+        }
+        _cleanup_free_ char *installed = NULL;
+        r = deferred_apt_apply(&p, c->root_fd, c->root, c->probe_timeout_sec, &installed, reason);
+        if (r != DEFERRED_APT_INSTALLED)
+                return r;
+        _cleanup_free_ char *d = NULL;
+        if ((r = vendor_app(c, s, ve, &d, reason)) < 0)
+                return r;
+        *ret_done = strprintf("%s; %s", strna(installed), strna(d));
+        return *ret_done ? 0 : -ENOMEM;
+}
+
 /* ---- one service ------------------------------------------------------------------------------- */
 
 static const char *source_what(const struct service_spec *s) {
@@ -1007,8 +1035,9 @@ static int vendor_service(struct services_ctx *c, const struct service_spec *s) 
                 record(c, s, "done", done);
                 return 0;
         }
-        if (s->source == SERVICE_SOURCE_OCI && ve && ve->state == VJ_DEFERRED) {
-                if ((r = deferred_oci(c, s, ve, &done, &reason)) < 0)
+        if (ve && ve->state == VJ_DEFERRED) {
+                if ((r = s->source == SERVICE_SOURCE_OCI ? deferred_oci(c, s, ve, &done, &reason)
+                                                         : deferred_apt(c, s, ve, &done, &reason)) < 0)
                         goto fail;
                 record(c, s, r == 1 ? "skipped" : "done", r == 1 ? reason : done);
                 return r;
@@ -1025,11 +1054,10 @@ static int vendor_service(struct services_ctx *c, const struct service_spec *s) 
                 reason = strprintf("%s %s unreachable (%s); %s", source_what(s), host, why ? why : "not probed offline",
                                    strna(src));
         else
-                /* Reachable: installing a deferred apt service at first boot is not written yet. Say
-                 * so rather than pretend. */
-                reason = strprintf("%s %s is reachable, but the image does not hold it (%s) and installing a deferred "
-                                   "service at first boot is not implemented; %s",
-                                   source_what(s), host, ve ? "deferred in vendor.json" : "not in vendor.json",
+                /* Reachable, but the image does not say what to trust for it: vendor.json is what the
+                 * build recorded (an image built before vendor content, or a service added since). */
+                reason = strprintf("%s %s is reachable, but the image does not hold it and vendor.json %s; %s",
+                                   source_what(s), host, ve ? "does not say it is deferred" : "does not list it",
                                    strna(src));
         record(c, s, "skipped", reason);
         return 1;
