@@ -698,7 +698,9 @@ static int traefik_routes(struct services_ctx *c, char **reason) {
 
 /* GET http://127.0.0.1:port/path until it answers 2xx or the bound passes: the check a user's
  * browser would make, where the application has a health endpoint. */
-static int wait_http(uint16_t port, const char *path, unsigned timeout_sec, char **ret_why) {
+/* Until GET path on port answers 2xx (and, with expect, a body expect() accepts) or the bound passes. */
+static int wait_http_page(uint16_t port, const char *path, bool (*expect)(const char *body), const char *what,
+                          unsigned timeout_sec, char **ret_why) {
         _cleanup_free_ char *url = strprintf("http://127.0.0.1:%u%s", port, path);
         if (!url)
                 return -ENOMEM;
@@ -709,14 +711,22 @@ static int wait_http(uint16_t port, const char *path, unsigned timeout_sec, char
                 _cleanup_free_ char *body = NULL;
                 size_t n;
                 r = http_get_buffer(url, &o, &body, &n);
+                if (r >= 0 && expect && !expect(body))
+                        r = -EBADMSG;
                 if (r >= 0 || now_monotonic() >= end)
                         break;
                 struct timespec ts = { 2, 0 };
                 nanosleep(&ts, NULL);
         }
-        if (r < 0)
+        if (r == -EBADMSG)
+                *ret_why = strprintf("GET %s: HTTP 200, but not %s", url, what);
+        else if (r < 0)
                 *ret_why = strprintf("GET %s: %s", url, strerror(-r));
         return r;
+}
+
+static int wait_http(uint16_t port, const char *path, unsigned timeout_sec, char **ret_why) {
+        return wait_http_page(port, path, NULL, NULL, timeout_sec, ret_why);
 }
 
 /* The credential files present: their names only, never their contents. */
@@ -1066,6 +1076,50 @@ fail:
         return r;
 }
 
+/* Roundcube on comm: nginx's site for it (PHP through the image's FPM), FPM and nginx started,
+ * and the check a user makes: its login page answers on 80. */
+static int roundcube(struct services_ctx *c, const struct service_spec *s, char **ret_done, char **reason) {
+        _cleanup_free_ char *ver = NULL, *site = NULL, *fpm = NULL, *why = NULL;
+        int r = php_fpm_version(c->root_fd, &ver);
+        if (r < 0) {
+                *reason = strprintf("no PHP-FPM in the image (/etc/php/*/fpm): Roundcube cannot run under nginx");
+                return r;
+        }
+        if (!(site = roundcube_nginx_render(ver)) || !(fpm = strprintf("php%s-fpm.service", ver)))
+                return -ENOMEM;
+        if ((r = write_text(c, ROUNDCUBE_SITE, site, 0644)) < 0) {
+                *reason = strprintf("cannot write /%s: %s", ROUNDCUBE_SITE, strerror(-r));
+                return r;
+        }
+        if (!c->dry_run) {
+                /* ours is the default server on 80: the package's welcome page steps aside */
+                (void) unlinkat(c->root_fd, "etc/nginx/sites-enabled/default", 0);
+                (void) unlinkat(c->root_fd, ROUNDCUBE_SITE_LINK, 0);
+                if ((r = mkdir_parents_at(c->root_fd, "etc/nginx/sites-enabled", 0755)) < 0 ||
+                    symlinkat("../sites-available/rackstack-roundcube", c->root_fd, ROUNDCUBE_SITE_LINK) < 0) {
+                        r = r < 0 ? r : -errno;
+                        *reason = strprintf("cannot enable /%s: %s", ROUNDCUBE_SITE, strerror(-r));
+                        return r;
+                }
+        }
+        char *nginx_t[] = { (char *) "nginx", (char *) "-t", (char *) "-q", NULL };
+        if ((r = run_logged(c, nginx_t, reason)) < 0 ||
+            /* FPM's unit is named by its version, so the one enable of the profile's units has not got it */
+            (!unit_enabled(c->root_fd, fpm) && (r = systemctl(c, "enable", fpm, reason)) < 0) ||
+            (r = systemctl(c, "restart", fpm, reason)) < 0 ||
+            (!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||
+            (r = systemctl(c, "restart", s->unit, reason)) < 0)
+                return r;
+        if (live(c) && (r = wait_http_page(80, "/", roundcube_login_page, "Roundcube's login form", c->answer_timeout_sec,
+                                           &why)) < 0) {
+                *reason = strprintf("nginx and %s started, but Roundcube does not answer: %s", fpm, strna(why));
+                return r;
+        }
+        *ret_done = strprintf("%s through nginx and %s (/%s)", live(c) ? "login page served" : "configured", fpm,
+                              ROUNDCUBE_SITE);
+        return *ret_done ? 0 : -ENOMEM;
+}
+
 /* A distribution service's own start: PostgreSQL, Redis and PgBouncer configured first, the
  * others started as they are. *ret_done may say more than "started"; *ret_also is a VLAN address
  * it must answer on too. */
@@ -1074,6 +1128,8 @@ static int distro_start(struct services_ctx *c, const struct service_spec *s, ui
         int r;
         if (streq(s->name, "postgresql"))
                 return postgresql(c, s, reason, ret_done);
+        if (streq(s->name, "roundcube") && s->unit)
+                return roundcube(c, s, ret_done, reason);
         if (streq(s->name, "redis") && s->unit) {
                 if ((r = redis_config(c, s, ret_also, reason)) < 0 ||
                     (!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||
