@@ -131,3 +131,16 @@ char *roundcube_nginx_render(const char *php_version);
 /* Is body Roundcube's login page (its form with the user and password fields), not nginx's
  * welcome page, a PHP error or PHP source served as text? */
 bool roundcube_login_page(const char *body);
+
+/* ---- MariaDB on the db host, for the consumers that support only MySQL/MariaDB (render-mariadb.c) -- */
+
+#define MARIADB_CNF "etc/mysql/mariadb.conf.d/60-rackstack.cnf"
+#define MARIADB_PORT 3306
+struct db_wiring;
+
+/* The server's drop-in: bound to listen ("127.0.0.1" or "127.0.0.1,10.0.40.12"), no name resolution
+ * (accounts are by address), InnoDB's buffer pool from the profile's memory share (0: the default). */
+char *mariadb_cnf_render(const char *listen, uint64_t buffer_pool);
+/* Rules added to the host firewall's input chain: the port from each MariaDB consumer's address
+ * only (the role's ports list does not open it to everyone). "" when there are none. */
+char *mariadb_nft_render(const struct db_wiring *p);

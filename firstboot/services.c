@@ -35,6 +35,7 @@
 #include "fileio.h"
 #include "kickstart.h"
 #include "log.h"
+#include "parse.h"
 #include "port-check.h"
 #include "render.h"
 #include "services.h"
@@ -297,6 +298,16 @@ static int firewall(struct services_ctx *c) {
         _cleanup_free_ char *text = nft_render(c->profile, mgmt), *reason = NULL, *done = NULL;
         if (!text)
                 return -ENOMEM;
+        /* MariaDB's port is not the role's for everyone: only its consumers' addresses get it. */
+        size_t n_my = c->dbw ? c->dbw->plan.n_mysql : 0;
+        if (n_my) {
+                _cleanup_free_ char *my = mariadb_nft_render(&c->dbw->plan);
+                char *both = my ? strprintf("%s%s", text, my) : NULL;
+                if (!both)
+                        return -ENOMEM;
+                free(text);
+                text = both;
+        }
         int r = write_text(c, NFT_CONF, text, 0755);
         if (r < 0) {
                 reason = strprintf("cannot write /%s: %s", NFT_CONF, strerror(-r));
@@ -309,9 +320,9 @@ static int firewall(struct services_ctx *c) {
             (!c->units_enabled && (r = systemctl(c, "enable", "nftables.service", &reason)) < 0) ||
             (r = systemctl(c, "restart", "nftables.service", &reason)) < 0)
                 goto fail;
-        done = strprintf("%zu port entries open, SSH from %s, everything else dropped",
-                                              c->profile->n_ports,
-                                              mgmt ? "the management VLAN" : "nowhere (no management VLAN)");
+        done = strprintf("%zu port entries open, SSH from %s%s%s, everything else dropped", c->profile->n_ports,
+                         mgmt ? "the management VLAN" : "nowhere (no management VLAN)",
+                         n_my ? ", MariaDB from its consumers only" : "", "");
         printf("rackstack-firstboot: firewall %s\n", strna(done));
         (void) status_step(c->status, "firewall", "done", done);
         return 0;
@@ -1076,6 +1087,55 @@ fail:
         return r;
 }
 
+/* MariaDB on the db host, for the consumers that support only MySQL/MariaDB: bound to loopback and
+ * the database VLAN address, a database and an account (by address) per consumer from the wiring. */
+static int mariadb(struct services_ctx *c, const struct service_spec *s, uint32_t *ret_also, char **ret_done,
+                   char **reason) {
+        if (c->dbw_error) {
+                *reason = strdup(c->dbw_error);
+                return -EINVAL;
+        }
+        const struct vlan_spec *dbv = site_vlan_named(c->site, "database");
+        uint32_t a = database_address(c, dbv);
+        _cleanup_free_ char *as = a ? format_ipv4(a) : NULL;
+        _cleanup_free_ char *listen = a ? strprintf("127.0.0.1,%s", strna(as)) : strdup("127.0.0.1");
+        uint64_t pool = s->memory + c->ram / 100 * s->memory_percent;
+        _cleanup_free_ char *cnf = listen ? mariadb_cnf_render(listen, pool) : NULL;
+        if (!cnf)
+                return -ENOMEM;
+        int r = write_text(c, MARIADB_CNF, cnf, 0644);
+        if (r < 0) {
+                *reason = strprintf("cannot write /%s: %s", MARIADB_CNF, strerror(-r));
+                return r;
+        }
+        if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||
+            (r = systemctl(c, "restart", s->unit, reason)) < 0)
+                return r;
+        size_t n = c->dbw ? c->dbw->plan.n_mysql : 0;
+        if (n) {
+                _cleanup_free_ char *sql = db_wiring_mysql_sql(&c->dbw->plan, c->dbw->mysql_hashes);
+                if (!sql)
+                        return -ENOMEM;
+                if (!live(c))
+                        log_info("  would create %zu databases and accounts for the consumers", n);
+                else {
+                        /* as root through the unix socket; the SQL holds hashes, never a password */
+                        char *argv[] = { (char *) "mariadb", (char *) "--batch", (char *) "--protocol=socket", NULL };
+                        int st = 0;
+                        if ((r = cmd_run(argv, sql, strlen(sql), &st)) < 0 || st != 0) {
+                                *reason = strprintf("mariadb: creating the consumers' databases and accounts failed (%s)",
+                                                    r < 0 ? strerror(-r) : "non-zero exit");
+                                return r < 0 ? r : -EIO;
+                        }
+                }
+        }
+        *ret_also = a;
+        *ret_done = strprintf("%s, bound to loopback%s; %zu consumer database%s and account%s, each from its own address%s",
+                              live(c) ? "started" : "configured", a ? " and the database VLAN address" : "", n,
+                              n == 1 ? "" : "s", n == 1 ? "" : "s", n ? "" : " (no wiring: none)");
+        return *ret_done ? 0 : -ENOMEM;
+}
+
 /* Roundcube on comm: nginx's site for it (PHP through the image's FPM), FPM and nginx started,
  * and the check a user makes: its login page answers on 80. */
 static int roundcube(struct services_ctx *c, const struct service_spec *s, char **ret_done, char **reason) {
@@ -1130,6 +1190,8 @@ static int distro_start(struct services_ctx *c, const struct service_spec *s, ui
                 return postgresql(c, s, reason, ret_done);
         if (streq(s->name, "roundcube") && s->unit)
                 return roundcube(c, s, ret_done, reason);
+        if (streq(s->name, "mariadb") && s->unit)
+                return mariadb(c, s, ret_also, ret_done, reason);
         if (streq(s->name, "redis") && s->unit) {
                 if ((r = redis_config(c, s, ret_also, reason)) < 0 ||
                     (!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||
