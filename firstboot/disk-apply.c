@@ -467,13 +467,22 @@ static int step_fstab(struct mount_entry *m, size_t n, struct apply_context *c) 
                 if (!ours)
                         buf_printf(&b, "%s\n", line);
         }
+        /* Every later boot mounts these from fstab, and systemd waits 90 s from the start of boot for
+         * each device: in the rehearsal a loaded hypervisor's udev announced present data disks later
+         * than that, and lab-db1 came back from a power cut in emergency mode. A disk that is really
+         * gone still stops the boot, ten minutes later. Only the fstab line carries it: firstboot's
+         * own mount(2) knows no x-systemd options. */
+        const char *wait = "x-systemd.device-timeout=10min";
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *src = fstab_source(&m[i]);
+                const char *o = m[i].pp->options;
+                bool add = !strstr(o, "x-systemd.device-timeout");
                 if (m[i].pp->fs == FS_SWAP)
-                        buf_printf(&b, "%s none swap sw 0 0\n", strna(src));
+                        buf_printf(&b, "%s none swap sw,%s 0 0\n", strna(src), wait);
                 else
-                        buf_printf(&b, "%s %s %s %s 0 %d\n", strna(src), m[i].pp->mount, plan_fs_name(m[i].pp->fs),
-                                   m[i].pp->options, m[i].pp->fs == FS_XFS ? 0 : streq(m[i].pp->mount, "/") ? 1 : 2);
+                        buf_printf(&b, "%s %s %s %s%s%s 0 %d\n", strna(src), m[i].pp->mount, plan_fs_name(m[i].pp->fs),
+                                   o, add ? "," : "", add ? wait : "",
+                                   m[i].pp->fs == FS_XFS ? 0 : streq(m[i].pp->mount, "/") ? 1 : 2);
         }
         size_t len = b.len;
         _cleanup_free_ char *data = buf_steal(&b);

@@ -312,7 +312,7 @@ lay=$(layout_of "$A")
 if [ "$rc" = 0 ] && grep -q "^rackstack-firstboot: finished" "$T/out" && [ "$(shash "$T/c2.img")" = "$h2" ] \
    && grep -q "do:  wipe every signature (both ends) of what it carries (gpt): allowed by clearpart --drives=$A (--clear)" "$T/out" \
    && echo "$lay" | grep -q '"name": "dirsrv"' && echo "$lay" | grep -q 'TYPE=xfs' \
-   && grep -q "/var/lib/dirsrv xfs noatime" "$T/root-clear/etc/fstab" \
+   && grep -q "/var/lib/dirsrv xfs noatime,x-systemd.device-timeout=10min 0 0$" "$T/root-clear/etc/fstab" \
    && findmnt -n "$T/root-clear/var/lib/dirsrv" >/dev/null; then
         ok "clearpart --drives: wiped, labelled, mkfs, fstab, mounted; the other disk unchanged"
 else
