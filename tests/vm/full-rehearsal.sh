@@ -276,7 +276,11 @@ times = {}
 def vm(host, raw, disks, port):
     v = VM(image=raw, firmware="bios", boot_disk_size="60G", name="rehearsal-" + host, memory=2048,
            log=os.path.join(logs, "vm-rehearsal-%s.serial.log" % host), disks=disks,
-           oemdrv=oemdrv(host), oemdrv_fmt="image", nets=Nets(count=2, mode="socket", port=port))
+           oemdrv=oemdrv(host), oemdrv_fmt="image",
+           # each VM its own MACs: the harness's default (52:54:00:00:00:11, :12) is the same for every
+           # VM, so two bonds on one switch had one MAC and app -> db on VLAN 40 got "No route to host"
+           nets=Nets(count=2, mode="socket", port=port,
+                     macs=["52:54:00:%02x:00:%02x" % (HOSTS.index(host) + 1, 0x11 + i) for i in range(2)]))
     v.__enter__()
     vms.append(v)
     return v
