@@ -53,11 +53,14 @@ char *fstab_render(const struct disk_spec *disk, const struct image_layout *l) {
                                 continue;
                         /* The ESP is read by the firmware only: a slow or missing one must not stop the
                          * boot in emergency mode (a loaded TCG guest's udev took over systemd's 90 s to
-                         * show it), so it is nofail whatever options the profile gives. */
+                         * show it), so it is nofail whatever options the profile gives. nofail alone
+                         * left /boot/efi unmounted for that whole boot (a kernel update then writes
+                         * GRUB's files under the root instead): the device timeout lets the mount
+                         * happen when the device does come, and with nofail nothing waits for it. */
                         const char *opts = s->options ? s->options : fstab_default_options(p);
                         bool nofail = p->fs == FS_VFAT && !strstr(opts, "nofail");
                         buf_printf(&b, "UUID=%-40s  %-13s  %-6s  %s%s  0  %d\n", p->fs_uuid, p->mount,
-                                   fs_type_to_string(p->fs), opts, nofail ? ",nofail" : "",
+                                   fs_type_to_string(p->fs), opts, nofail ? ",nofail,x-systemd.device-timeout=15min" : "",
                                    streq(p->mount, "/") ? 1 : 2);
                 }
         return buf_steal(&b);

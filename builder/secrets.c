@@ -177,7 +177,10 @@ int secrets_plan_make(const struct site *site, const struct profile *const *ps, 
                 _cleanup_free_ char *admin = strprintf("admin.%s", l->service);
                 if (!admin || (r = grant_new(&p, admin, SECRET_PASSWORD, l->consumer, admin)) < 0)
                         goto fail;
-                const char *prefix = streq(l->kind, "postgresql") ? "db" : streq(l->kind, "redis") ? "redis" : NULL;
+                /* a consumer has one database, PostgreSQL or MariaDB: its password is db.SERVICE either way */
+                const char *prefix = streq(l->kind, "postgresql") || streq(l->kind, "mysql") ? "db"
+                                     : streq(l->kind, "redis")                                ? "redis"
+                                                                                              : NULL;
                 if (!prefix)
                         continue;
                 _cleanup_free_ char *name = strprintf("%s.%s", prefix, l->service);

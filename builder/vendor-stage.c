@@ -120,26 +120,7 @@ static int key_fingerprints(struct build_ctx *ctx, const char *gnupg, const char
         int r = run_tool(ctx, argv, true, &out, &tail);
         if (r != 0)
                 return r < 0 ? r : -EBADMSG;
-        _cleanup_strv_free_ char **lines = NULL, **fprs = calloc(1, sizeof(char *));
-        if (!fprs || strv_split(strempty(out), "\n", &lines) < 0)
-                return -ENOMEM;
-        bool after_pub = false;
-        for (char **l = lines; *l; l++) {
-                if (startswith(*l, "pub:"))
-                        after_pub = true;
-                else if (startswith(*l, "fpr:") && after_pub) {
-                        after_pub = false;
-                        const char *f = *l + 4;
-                        while (*f == ':')
-                                f++;
-                        _cleanup_free_ char *fp = strndup(f, strcspn(f, ":"));
-                        if (!fp || strv_extend(&fprs, fp) < 0)
-                                return -ENOMEM;
-                } else if (startswith(*l, "sub:"))
-                        after_pub = false;
-        }
-        *ret = TAKE_PTR(fprs);
-        return 0;
+        return gpg_colons_fingerprints(out, ret);
 }
 
 static int plan_apt(struct build_ctx *ctx, struct vendor_entry *e, const char *gnupg) {

@@ -89,10 +89,60 @@ static void check_vlan_line(const struct ks *ks, const struct site *s, const str
                          n->vlanid);
 }
 
+/* What the site says whichever host this is: VLANs, name servers, time servers, the zone. */
+static void check_site_wide(const struct ks *ks, const struct site *s, struct diags *d) {
+        for (size_t i = 0; i < ks->n_networks; i++) {
+                const struct ks_network *n = &ks->networks[i];
+                for (size_t j = 0; j < n->n_nameservers; j++)
+                        if (s->dns && !in_list(s->dns, n->nameservers[j])) {
+                                _cleanup_free_ char *a = format_ipv4(n->nameservers[j]);
+                                SITE_ERR(d, ks, n->nameserver_src, "name server %s is not one of the site's", strna(a));
+                        }
+        }
+        for (size_t i = 0; i < ks->n_timesources; i++) {
+                const struct ks_timesource *t = &ks->timesources[i];
+                uint32_t a;
+                if (s->ntp && !ks->timesources[i].pool && parse_ipv4(t->server, &a) >= 0 && !in_list(s->ntp, a))
+                        diag_warning(d, ks->file, t->server_src.line, t->server_src.col,
+                                     "time server %s is not one of the site's", t->server);
+        }
+        if (ks->timezone.zone && s->timezone && !streq(ks->timezone.zone, s->timezone))
+                diag_warning(d, ks->file, ks->timezone.zone_src.line, ks->timezone.zone_src.col,
+                             "time zone '%s' differs from the site's '%s'", ks->timezone.zone, s->timezone);
+}
+
+/* Without a host: an address is still checked for its VLAN (the site's plan), not against a host. */
+static void check_hostless_addresses(const struct ks *ks, const struct site *s, struct diags *d) {
+        for (size_t i = 0; i < ks->n_networks; i++) {
+                const struct ks_network *n = &ks->networks[i];
+                if (!n->ip)
+                        continue;
+                _cleanup_free_ char *ip = format_ipv4(n->ip);
+                bool bond = n->bondslaves || n->bondopts.set || startswith(n->device, "bond");
+                if (n->vlanid == 0 && !bond)
+                        /* an Anaconda line for one NIC: the completed kickstart carries the role's lines */
+                        diag_warning(d, ks->file, n->ip_src.line, n->ip_src.col,
+                                     "address %s on --device=%s is not applied: the site puts every address on a "
+                                     "VLAN of the role's bond, and firstboot writes those lines for the host it asks "
+                                     "for", strna(ip), n->device);
+                else if (n->vlanid == 0)
+                        SITE_ERR(d, ks, n->ip_src, "address %s is not on a VLAN; the site puts every address on one",
+                                 strna(ip));
+                else if (!find_vlan(s, n->vlanid))
+                        SITE_ERR(d, ks, n->vlanid_src, "VLAN %u is not in the site", n->vlanid);
+        }
+}
+
 void ks_check_site(const struct ks *ks, const struct site *s, struct diags *d) {
+        check_site_wide(ks, s, d);
         const struct ks_network *hn = ks_hostname_network(ks);
         if (!hn) {
-                diag_error(d, ks->file, 0, 0, "no 'network --hostname=': cannot match the kickstart to a site host");
+                /* An Anaconda kickstart names no host more often than not: the host is asked at first
+                 * boot, and the site's values for it fill what the file leaves out. */
+                diag_warning(d, ks->file, 1, 1,
+                             "no 'network --hostname=': the kickstart names no site host; rackstack-firstboot asks "
+                             "for it at the console (and fails without one)");
+                check_hostless_addresses(ks, s, d);
                 return;
         }
         _cleanup_free_ char *shortname = strndup(hn->hostname, strcspn(hn->hostname, "."));
@@ -120,16 +170,9 @@ void ks_check_site(const struct ks *ks, const struct site *s, struct diags *d) {
                 SITE_ERR(d, ks, ks->addon.role_src, "role '%s' differs from the site's role '%s' for host '%s'",
                          ks->addon.role, h->role, h->name);
 
-        for (size_t i = 0; i < ks->n_networks; i++) {
-                const struct ks_network *n = &ks->networks[i];
-                if (n->ip)
-                        check_vlan_line(ks, s, h, n, d);
-                for (size_t j = 0; j < n->n_nameservers; j++)
-                        if (s->dns && !in_list(s->dns, n->nameservers[j])) {
-                                _cleanup_free_ char *a = format_ipv4(n->nameservers[j]);
-                                SITE_ERR(d, ks, n->nameserver_src, "name server %s is not one of the site's", strna(a));
-                        }
-        }
+        for (size_t i = 0; i < ks->n_networks; i++)
+                if (ks->networks[i].ip)
+                        check_vlan_line(ks, s, h, &ks->networks[i], d);
         for (size_t i = 0; i < h->n_addresses; i++) {
                 const struct host_address *a = &h->addresses[i];
                 bool found = false;
@@ -142,14 +185,4 @@ void ks_check_site(const struct ks *ks, const struct site *s, struct diags *d) {
                                    h->name, strna(ip));
                 }
         }
-        for (size_t i = 0; i < ks->n_timesources; i++) {
-                const struct ks_timesource *t = &ks->timesources[i];
-                uint32_t a;
-                if (s->ntp && !ks->timesources[i].pool && parse_ipv4(t->server, &a) >= 0 && !in_list(s->ntp, a))
-                        diag_warning(d, ks->file, t->server_src.line, t->server_src.col,
-                                     "time server %s is not one of the site's", t->server);
-        }
-        if (ks->timezone.zone && s->timezone && !streq(ks->timezone.zone, s->timezone))
-                diag_warning(d, ks->file, ks->timezone.zone_src.line, ks->timezone.zone_src.col,
-                             "time zone '%s' differs from the site's '%s'", ks->timezone.zone, s->timezone);
 }

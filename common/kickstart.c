@@ -640,6 +640,15 @@ static const char *const bondopt_names[] = {
         "arp_ip_target", "ad_select", "min_links", NULL,
 };
 
+/* The kernel's other bonding options (Documentation/networking/bonding.rst): valid in an Anaconda
+ * kickstart, which hands them to NetworkManager, but not set by rackstack-firstboot. */
+static const char *const bondopt_kernel_only[] = {
+        "active_slave", "ad_actor_sys_prio", "ad_actor_system", "ad_user_port_key", "all_slaves_active",
+        "arp_all_targets", "arp_missed_max", "arp_validate", "fail_over_mac", "lp_interval", "max_bonds",
+        "num_grat_arp", "num_unsol_na", "packets_per_slave", "peer_notif_delay", "primary_reselect",
+        "resend_igmp", "tlb_dynamic_lb", "use_carrier", "ns_ip6_target", "coupled_control", NULL,
+};
+
 static bool bondopt_value(struct ks_parser *p, struct ks_bondopts *b, size_t key, const char *val, unsigned line,
                           unsigned col) {
         static const char *const modes[] = { "balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad",
@@ -770,7 +779,10 @@ static bool opt_bondopts(struct ks_parser *p, const struct opt *o, const struct 
                         for (k = 0; bondopt_names[k]; k++)
                                 if (streq(bondopt_names[k], item))
                                         break;
-                        if (!bondopt_names[k]) {
+                        if (!bondopt_names[k] && strv_contains((char **) bondopt_kernel_only, item))
+                                ks_warn(p, v->line, col, "bond option '%s' is ignored: rackstack-firstboot does not "
+                                        "set it (the kernel's default stays)", item);
+                        else if (!bondopt_names[k]) {
                                 _cleanup_free_ char *hint = NULL;
                                 ks_err(p, v->line, col, "unknown bond option '%s'%s", item,
                                        did_you_mean(item, bondopt_names, &hint));
@@ -880,6 +892,12 @@ static bool parse_options(struct ks_parser *p, const struct opt *opts, size_t n_
                                 first = seen[j];
                                 first_name = opts[j].name;
                         }
+                if (first && !o->takes_value && streq(first_name, o->name)) {
+                        /* a flag said twice means it once (Anaconda's argparse takes it) */
+                        ks_warn(p, t->line, t->col, "option '%s' given twice (first at %u:%u); once is enough", name,
+                                first->line, first->col);
+                        continue;
+                }
                 if (first) {
                         if (streq(first_name, o->name))
                                 ks_err(p, t->line, t->col, "option '%s' given twice (first at %u:%u)", name,
@@ -1322,6 +1340,18 @@ static bool timezone_valid(const char *z) {
         return true;
 }
 
+/* A command's one positional word, checked: kept with its place, or "invalid WHAT 'WORD'HINT". */
+static bool take_word(struct ks_parser *p, const struct token *t, bool (*valid)(const char *), const char *what,
+                      const char *hint, char **ret, struct src *ret_src) {
+        if (!valid(t->text)) {
+                ks_err(p, t->line, t->col, "invalid %s '%s'%s", what, t->text, hint);
+                return false;
+        }
+        *ret = ks_strdup(p, t->text);
+        *ret_src = ks_mksrc(p, t->line, t->col);
+        return true;
+}
+
 static const struct opt timezone_opts[] = {
         FLAG("--utc", opt_true, struct ks_timezone, utc, utc_src),
         FLAG("--isUtc", opt_true, struct ks_timezone, utc, utc_src),
@@ -1332,13 +1362,8 @@ static void cmd_timezone(struct ks_parser *p, const struct tokens *toks) {
         struct ks_timezone *x = &p->ks->timezone;
         if (!PARSE_SINGLE(timezone_opts, x, 1, 1, "a time zone such as Europe/Paris or Etc/UTC"))
                 return;
-        const struct token *t = &toks->v[pos[0]];
-        if (!timezone_valid(t->text)) {
-                ks_err(p, t->line, t->col, "invalid time zone '%s' (Area/City, as in /usr/share/zoneinfo)", t->text);
-                return;
-        }
-        x->zone = ks_strdup(p, t->text);
-        x->zone_src = ks_mksrc(p, t->line, t->col);
+        (void) take_word(p, &toks->v[pos[0]], timezone_valid, "time zone", " (Area/City, as in /usr/share/zoneinfo)",
+                         &x->zone, &x->zone_src);
 }
 
 static const struct opt timesource_opts[] = {
@@ -1373,14 +1398,20 @@ struct command {
         void (*parse)(struct ks_parser *p, const struct tokens *toks);
 };
 
-/* A locale as in /usr/share/i18n/SUPPORTED: ll[_CC][.CHARSET][@modifier], or C / C.UTF-8 / POSIX. */
-static bool locale_valid(const char *s) {
-        if (strlen(s) > 64 || !*s)
+/* A name of 1 to max bytes, each a letter, a digit or one of extra: the shape of locales, keymaps
+ * and unit names alike. */
+static bool word_valid(const char *s, size_t max, const char *extra) {
+        if (!*s || strlen(s) > max)
                 return false;
         for (const char *c = s; *c; c++)
-                if (!isalnum((unsigned char) *c) && !strchr("_.-@", *c))
+                if (!isalnum((unsigned char) *c) && !strchr(extra, *c))
                         return false;
         return true;
+}
+
+/* A locale as in /usr/share/i18n/SUPPORTED: ll[_CC][.CHARSET][@modifier], or C / C.UTF-8 / POSIX. */
+static bool locale_valid(const char *s) {
+        return word_valid(s, 64, "_.-@");
 }
 
 static const struct opt lang_opts[] = {
@@ -1393,13 +1424,8 @@ static void cmd_lang(struct ks_parser *p, const struct tokens *toks) {
         struct ks_lang *x = &p->ks->lang;
         if (!PARSE_SINGLE(lang_opts, x, 1, 1, "a locale such as en_US.UTF-8"))
                 return;
-        const struct token *t = &toks->v[pos[0]];
-        if (!locale_valid(t->text)) {
-                ks_err(p, t->line, t->col, "invalid locale '%s' (as en_US.UTF-8)", t->text);
+        if (!take_word(p, &toks->v[pos[0]], locale_valid, "locale", " (as en_US.UTF-8)", &x->locale, &x->locale_src))
                 return;
-        }
-        x->locale = ks_strdup(p, t->text);
-        x->locale_src = ks_mksrc(p, t->line, t->col);
         if (x->addsupport)
                 ks_warn(p, x->addsupport_src.line, x->addsupport_src.col,
                         "'--addsupport' is ignored: only the system locale is generated (if the image has the locales package)");
@@ -1408,12 +1434,7 @@ static void cmd_lang(struct ks_parser *p, const struct tokens *toks) {
 /* A keymap or X layout name: letters, digits, '-', '_', and for a layout a "LAYOUT (VARIANT)"
  * suffix as Anaconda writes it. */
 static bool keymap_valid(const char *s, bool layout) {
-        if (!*s || strlen(s) > 64)
-                return false;
-        for (const char *c = s; *c; c++)
-                if (!isalnum((unsigned char) *c) && !strchr("-_", *c) && !(layout && strchr("() ", *c)))
-                        return false;
-        return true;
+        return word_valid(s, 64, layout ? "-_() " : "-_");
 }
 
 static const struct opt keyboard_opts[] = {
@@ -1441,12 +1462,7 @@ static void cmd_keyboard(struct ks_parser *p, const struct tokens *toks) {
 }
 
 static bool unit_name_valid(const char *s) {
-        if (!*s || strlen(s) > 255)
-                return false;
-        for (const char *c = s; *c; c++)
-                if (!isalnum((unsigned char) *c) && !strchr(":-_.\\@", *c))
-                        return false;
-        return true;
+        return word_valid(s, 255, ":-_.\\@");
 }
 
 static const struct opt services_opts[] = {
@@ -1667,8 +1683,15 @@ static void section_addon(struct ks_parser *p, const struct tokens *toks) {
         if (!streq(name->text, "com_rackstack")) {
                 static const char *const names[] = { "com_rackstack", NULL };
                 _cleanup_free_ char *hint = NULL;
-                ks_err(p, name->line, name->col, "unknown %%addon '%s'; only com_rackstack is read%s", name->text,
-                       did_you_mean(name->text, names, &hint));
+                const char *dym = did_you_mean(name->text, names, &hint);
+                /* another installer add-on's section (Anaconda skips one it does not have); a near
+                 * miss of ours is a typo */
+                if (isempty(dym))
+                        ks_warn(p, name->line, name->col, "%%addon '%s' is ignored: only com_rackstack is read "
+                                "(another add-on's section)", name->text);
+                else
+                        ks_err(p, name->line, name->col, "unknown %%addon '%s'; only com_rackstack is read%s",
+                               name->text, dym);
                 if (!skip_section(p))
                         ks_err(p, h->line, h->col, "'%%addon' without '%%end'");
                 return;

@@ -653,7 +653,7 @@ static int p_service_memory(struct conv *c, const struct ynode *n, void *dst) {
         return 0;
 }
 
-const char *const service_need_kinds[] = { "postgresql", "redis", "smtp", "ldap", "oidc", "route", NULL };
+const char *const service_need_kinds[] = { "postgresql", "mysql", "redis", "smtp", "ldap", "oidc", "route", NULL };
 
 /* needs: [postgresql, redis, …]: each a kind another role provides. */
 static int p_service_needs(struct conv *c, const struct ynode *n, void *dst) {
@@ -671,7 +671,7 @@ static int p_service_needs(struct conv *c, const struct ynode *n, void *dst) {
                         if (hint)
                                 ERR(c, n->items[i], "unknown need '%s'; did you mean '%s'?", s, hint);
                         else
-                                ERR(c, n->items[i], "unknown need '%s' (one of: postgresql, redis, smtp, ldap, oidc, route)", s);
+                                ERR(c, n->items[i], "unknown need '%s' (one of: postgresql, mysql, redis, smtp, ldap, oidc, route)", s);
                         ret = -EINVAL;
                 }
         }

@@ -291,3 +291,27 @@ char *vendor_json_render(const struct vendor_entry *e, size_t n, bool pretty) {
                 buf_putc(&j.out, '\n');
         return buf_steal(&j.out);
 }
+
+int gpg_colons_fingerprints(const char *out, char ***ret) {
+        _cleanup_strv_free_ char **lines = NULL, **fprs = calloc(1, sizeof(char *));
+        if (!fprs || strv_split(out ? out : "", "\n", &lines) < 0)
+                return -ENOMEM;
+        bool after_pub = false;
+        for (char **l = lines; l && *l; l++) {
+                if (startswith(*l, "pub:"))
+                        after_pub = true;
+                else if (startswith(*l, "fpr:") && after_pub) {
+                        after_pub = false;
+                        /* field 10 (1-based) is the fingerprint: "fpr:::::::::HEX:" */
+                        const char *f = *l + 4;
+                        while (*f == ':')
+                                f++;
+                        _cleanup_free_ char *fp = strndup(f, strcspn(f, ":"));
+                        if (!fp || strv_extend(&fprs, fp) < 0)
+                                return -ENOMEM;
+                } else if (startswith(*l, "sub:") || startswith(*l, "sec:") || startswith(*l, "ssb:"))
+                        after_pub = false;
+        }
+        *ret = TAKE_PTR(fprs);
+        return 0;
+}

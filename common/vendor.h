@@ -19,6 +19,11 @@
 /* "4D64 390C 0A1B ..." (spaces anywhere, either case) -> 40 upper-case hex digits. -EINVAL for
  * anything but exactly 40 hex digits (a 16-digit key ID is refused: it can be forged). */
 int openpgp_fingerprint_normalize(const char *s, char **ret);
+/* The primary keys' fingerprints in `gpg --with-colons --show-keys` output: each "fpr" record that
+ * follows a "pub" record (a subkey's "fpr" after "sub" is not a key anyone pins). *ret is a
+ * NULL-terminated list, empty when the text holds no key. Shared by the builder and firstboot, so
+ * both trust exactly the same thing. */
+int gpg_colons_fingerprints(const char *out, char ***ret);
 /* "sha256:" + 64 lower-case hex digits. */
 bool oci_digest_valid(const char *s);
 

@@ -13,6 +13,8 @@ static const struct {
         bool database_vlan;
 } providers[] = {
         { "postgresql", "postgresql", true },
+        /* MySQL/MariaDB, for the applications that support nothing else (SuiteCRM, Snipe-IT, GLPI) */
+        { "mysql", "mariadb", true },
         { "redis", "redis", true },
         { "smtp", "postfix", false },
         { "ldap", "freeipa-server", false },

@@ -14,8 +14,8 @@
  * providing host creates exactly what its consumers need and nothing else, and the consumer knows
  * where to point.
  *
- * Which service provides a kind: postgresql -> "postgresql", redis -> "redis", smtp -> "postfix",
- * ldap -> "freeipa-server", oidc -> "keycloak", route -> "traefik". PostgreSQL and Redis are reached
+ * Which service provides a kind: postgresql -> "postgresql", mysql -> "mariadb", redis -> "redis", smtp -> "postfix",
+ * ldap -> "freeipa-server", oidc -> "keycloak", route -> "traefik". PostgreSQL, MariaDB and Redis are reached
  * on the VLAN named "database" (both ends must have an address there: the database server listens
  * nowhere else); the others on the site's default VLAN. */
 

@@ -187,8 +187,8 @@ static int collect_site(const struct answers_input *in, struct answer_set *s) {
         if (hn) {
                 _cleanup_free_ char *shortname = strndup(hn, strcspn(hn, "."));
                 h = shortname ? site_find_host(site, shortname) : NULL;
-        } else if (role)
-                h = site_find_host_by_role(site, role);
+        } else if (role && !in->ks)
+                h = site_find_host_by_role(site, role); /* the image's own host: there is no kickstart */
         int r = 0;
         if (h && site->domain) {
                 _cleanup_free_ char *fqdn = strprintf("%s.%s", h->name, site->domain);
@@ -240,6 +240,8 @@ int answers_collect(const struct answers_input *in, struct answer_set *ret) {
         int r = 0;
         if (in->ks)
                 r = collect_ks(in, &s);
+        if (r >= 0 && in->hostname)
+                r = answer_set_offer(&s, "hostname", in->hostname, "prompt");
         if (r >= 0 && in->site)
                 r = collect_site(in, &s);
         if (r >= 0 && in->profile)

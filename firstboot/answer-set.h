@@ -53,9 +53,14 @@ struct answers_input {
         const char *ks_label;      /* answers_find()'s label */
         const struct profile *profile;
         const struct site *site;
+        const char *hostname;      /* the host typed at the prompt when no kickstart named one; NULL: none */
 };
 
-/* Fill the set from the kickstart, site and profile, in that order. */
+/* Fill the set from the kickstart, the prompt's host (in->hostname, source "prompt"), the site and
+ * the profile, in that order: the kickstart's values win for what it states, and the site's values
+ * are those of the host named (by the kickstart, else the prompt). A kickstart that names no host
+ * leaves "hostname" missing and takes nothing host-specific from the site (never the role's site
+ * host as a guess); only without any kickstart is the host the site's host of the image's role. */
 int answers_collect(const struct answers_input *in, struct answer_set *ret);
 
 /* The VLANs this host sits on (the profile's), for callers that iterate vlan.<id>.* keys. */

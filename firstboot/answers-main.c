@@ -98,20 +98,8 @@ static int find_and_load(const struct answers_args *a, struct ks **ret_ks, char 
 }
 
 /* --prompt/--ask-all: ask at the consoles for what is missing. Returns an exit code. */
-static int ask(const struct answers_args *a, struct answer_set *set, const struct profile *prof,
-               const struct site *site, const struct kcmdline *kc, const char *line) {
-        struct nic_list nics = {};
-        int r = nic_discover(a->sysfs ? a->sysfs : "/sys", &nics);
-        if (r < 0)
-                log_warning_errno(r, "Cannot list the NICs: %m");
-        struct prompt_input pin = { .known = set, .profile = prof, .site = site, .nics = &nics,
-                                    .wipe = a->wipe, .all = a->ask_all || kcmdline_prompt_forced(kc) };
-        _cleanup_(prompt_plan_done) struct prompt_plan plan = {};
-        r = prompt_plan_build(&pin, &plan);
-        if (r < 0) {
-                nic_list_done(&nics);
-                return log_error_errno(r, "Failed to plan the questions: %m"), 1;
-        }
+static int ask(const struct answers_args *a, const struct answers_input *ai, struct answer_set *set,
+               const struct kcmdline *kc, const char *line) {
         uint64_t timeout = a->timeout_usec;
         if (!timeout) {
                 struct diags kd = {};
@@ -122,8 +110,22 @@ static int ask(const struct answers_args *a, struct answer_set *set, const struc
         }
         struct prompt_options po = { .consoles = a->consoles, .cmdline = line, .use_stdio = a->stdio,
                                      .timeout_usec = timeout, .mute_kernel = !a->no_mute };
+        struct nic_list nics = {};
+        int r = nic_discover(a->sysfs ? a->sysfs : "/sys", &nics);
+        if (r < 0)
+                log_warning_errno(r, "Cannot list the NICs: %m");
+        struct prompt_input pin = { .known = set, .profile = ai->profile, .site = ai->site, .nics = &nics,
+                                    .wipe = a->wipe, .all = a->ask_all || kcmdline_prompt_forced(kc) };
         _cleanup_free_ char *reason = NULL;
-        r = prompt_run(&plan, &pin, set, &po, &reason);
+        /* which host this is comes first: the site's values for it fill the rest */
+        r = prompt_ask_host(ai, &pin, set, &po, &reason);
+        _cleanup_(prompt_plan_done) struct prompt_plan plan = {};
+        if (r >= 0 && (r = prompt_plan_build(&pin, &plan)) < 0) {
+                nic_list_done(&nics);
+                return log_error_errno(r, "Failed to plan the questions: %m"), 1;
+        }
+        if (r >= 0)
+                r = prompt_run(&plan, &pin, set, &po, &reason);
         nic_list_done(&nics);
         if (r < 0) {
                 printf("rackstack-firstboot: FAILED at answers: %s\n", reason ? reason : strerror(-r));
@@ -138,7 +140,12 @@ static int ask(const struct answers_args *a, struct answer_set *set, const struc
 static int write_out(const struct answers_args *a, const struct answer_set *set, const struct ks *ks,
                      const char *text, const struct profile *prof, const struct site *site) {
         _cleanup_free_ char *out = NULL;
-        int r = answers_render_ks(set, ks, text, prof, site, &out);
+        if (!answer_set_value(set, "hostname"))
+                return log_error("Answers are still missing: %s names no host (no 'network --hostname='); run with "
+                                 "--prompt to ask for it", ks ? a->ks ? a->ks : "the kickstart" : "no kickstart"), 1;
+        _cleanup_(diags_done) struct diags rd = {};
+        int r = answers_render_ks(set, ks, text, prof, site, &rd, &out);
+        diags_print(&rd, stderr);
         if (r == -EINVAL)
                 return log_error("Answers are still missing (a VLAN address); run with --prompt"), 1;
         if (r < 0)
@@ -198,7 +205,7 @@ static int run(const struct answers_args *a) {
                 line = proc;
         if (kcmdline_parse(line, &kc) < 0)
                 return log_error_errno(-ENOMEM, "Out of memory"), 1;
-        if ((a->prompt || a->ask_all) && (r = ask(a, &set, prof, site, kc, line)) != 0)
+        if ((a->prompt || a->ask_all) && (r = ask(a, &in, &set, kc, line)) != 0)
                 return r;
         if (a->out && (r = write_out(a, &set, ks, text, prof, site)) != 0)
                 return r;

@@ -101,8 +101,31 @@ static int put_network(struct buf *b, const struct answer_set *set, const struct
         return 0;
 }
 
+/* An original network line the answers do not carry (DHCP, another device than the role's bond) is
+ * replaced by the role's lines: said, not silent. */
+static void warn_replaced(const struct ks *ks, unsigned line, const struct profile *p, struct diags *d) {
+        const char *bond = p && p->bond.name ? p->bond.name : "bond0";
+        for (size_t i = 0; d && ks && i < ks->n_networks; i++) {
+                const struct ks_network *n = &ks->networks[i];
+                if (n->src.line != line)
+                        continue;
+                bool dhcp = n->bootproto == KS_BOOTPROTO_DHCP && ks_given(n->bootproto_src);
+                if (streq(n->device, bond) && !dhcp)
+                        return;
+                struct buf v = {};
+                for (size_t k = 0; p && k < p->n_vlans; k++)
+                        buf_printf(&v, "%s%u", k ? ", " : "", p->vlans[k]);
+                _cleanup_free_ char *vl = buf_steal(&v);
+                diag_warning(d, n->src.file, n->src.line, n->src.col,
+                             "'network --device=%s%s' is not applied: this role's network is %s with VLANs %s, "
+                             "addressed from the answers%s", n->device, dhcp ? " --bootproto=dhcp" : "", bond,
+                             vl && *vl ? vl : "(none)", n->hostname ? " (its --hostname is kept)" : "");
+                return;
+        }
+}
+
 int answers_render_ks(const struct answer_set *set, const struct ks *ks, const char *original,
-                      const struct profile *profile, const struct site *site, char **ret) {
+                      const struct profile *profile, const struct site *site, struct diags *d, char **ret) {
         struct buf b = {};
         buf_puts(&b, "# Written by rackstack-firstboot: the kickstart's answers completed at the console.\n");
         int r = put_network(&b, set, ks, profile, site);
@@ -121,7 +144,9 @@ int answers_render_ks(const struct answer_set *set, const struct ks *ks, const c
         /* the rest of the original, minus what was written above */
         const char *role = answer_set_value(set, "role");
         bool in_addon = false, in_section = false, skipping = false, had_addon = false;
+        unsigned lineno = 0;
         for (const char *l = original; l && *l;) {
+                lineno++;
                 size_t n = strcspn(l, "\n");
                 _cleanup_free_ char *line = strndup(l, n);
                 l += n + (l[n] == '\n');
@@ -135,6 +160,8 @@ int answers_render_ks(const struct answer_set *set, const struct ks *ks, const c
                         continue;
                 }
                 if (!in_section && (command_is(line, "network") || command_is(line, "rootpw"))) {
+                        if (command_is(line, "network"))
+                                warn_replaced(ks, lineno, profile, d);
                         skipping = continued;
                         continue;
                 }

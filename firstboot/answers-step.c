@@ -61,7 +61,14 @@ static int load(struct run_ctx *c) {
 
 /* Ask for what is missing; on success the completed answers replace ks_path. 0 also when nothing
  * was asked. */
-static int prompt_missing(struct run_ctx *c, struct answer_set *set, const struct kcmdline *kc, const char *cmdline) {
+static int prompt_missing(struct run_ctx *c, const struct answers_input *ai, struct answer_set *set,
+                          const struct kcmdline *kc, const char *cmdline) {
+        uint64_t timeout = KCMDLINE_PROMPT_TIMEOUT_DEFAULT_SEC * 1000000ull;
+        struct diags d = {};
+        (void) kcmdline_prompt_timeout(kc, &d, &timeout); /* a bad value keeps the default, with a warning */
+        diags_print(&d, stderr);
+        diags_done(&d);
+        struct prompt_options po = { .cmdline = cmdline, .timeout_usec = timeout, .mute_kernel = true };
         struct nic_list nics = {};
         const char *sysfs = c->o->sysfs ? c->o->sysfs : "/sys";
         int r = nic_discover(sysfs, &nics);
@@ -69,15 +76,23 @@ static int prompt_missing(struct run_ctx *c, struct answer_set *set, const struc
                 log_warning_errno(r, "Cannot list the NICs for the prompt: %m");
         struct prompt_input in = { .known = set, .profile = c->profile, .site = c->site, .nics = &nics,
                                    .all = kcmdline_prompt_forced(kc) };
+        _cleanup_free_ char *reason = NULL;
+        /* which host this is comes first: the site's values for it fill the rest */
+        fflush(stdout);
+        int asked = prompt_ask_host(ai, &in, set, &po, &reason);
+        if (asked < 0) {
+                nic_list_done(&nics);
+                return fail(c, asked, "%s", reason ? reason : strerror(-asked));
+        }
         _cleanup_(prompt_plan_done) struct prompt_plan plan = {};
         r = prompt_plan_build(&in, &plan);
-        if (r < 0 || plan.n == 0) {
+        if (r < 0 || (plan.n == 0 && !asked)) {
                 nic_list_done(&nics);
                 return r < 0 ? fail(c, r, "cannot plan the questions: %s", strerror(-r)) : 0;
         }
         /* A freshly booted host has every NIC down and its carrier unknown: the NIC table and the
          * default bond members need them up (as the network step does). */
-        if (!c->dry_run && net_nics_wake(&nics, 5000) > 0) {
+        if (plan.n && !c->dry_run && net_nics_wake(&nics, 5000) > 0) {
                 nic_list_done(&nics);
                 if (nic_discover(sysfs, &nics) < 0)
                         log_warning("Cannot list the NICs again after setting them up");
@@ -88,13 +103,6 @@ static int prompt_missing(struct run_ctx *c, struct answer_set *set, const struc
                         return fail(c, r, "cannot plan the questions: %s", strerror(-r));
                 }
         }
-        uint64_t timeout = KCMDLINE_PROMPT_TIMEOUT_DEFAULT_SEC * 1000000ull;
-        struct diags d = {};
-        (void) kcmdline_prompt_timeout(kc, &d, &timeout); /* a bad value keeps the default, with a warning */
-        diags_print(&d, stderr);
-        diags_done(&d);
-        struct prompt_options po = { .cmdline = cmdline, .timeout_usec = timeout, .mute_kernel = true };
-        _cleanup_free_ char *reason = NULL;
         fflush(stdout);
         r = prompt_run(&plan, &in, set, &po, &reason);
         nic_list_done(&nics);
@@ -104,7 +112,9 @@ static int prompt_missing(struct run_ctx *c, struct answer_set *set, const struc
         _cleanup_free_ char *text = NULL, *out = NULL;
         if (c->ks_path && read_file_full(AT_FDCWD, c->ks_path, KS_FILE_MAX, &text, NULL) < 0)
                 return fail(c, -EIO, "cannot read back %s", c->ks_path);
-        r = answers_render_ks(set, c->ks, text, c->profile, c->site, &out);
+        _cleanup_(diags_done) struct diags rd = {};
+        r = answers_render_ks(set, c->ks, text, c->profile, c->site, &rd, &out);
+        diags_print(&rd, stderr);
         if (r < 0)
                 return fail(c, r, "cannot write the answers as a kickstart: %s", strerror(-r));
         _cleanup_free_ char *path = NULL;
@@ -173,7 +183,7 @@ static int collect_answers(struct run_ctx *c, const struct kcmdline *kc, const c
         _cleanup_(answer_set_done) struct answer_set set = {};
         int r = answers_collect(&in, &set);
         if (r >= 0)
-                r = prompt_missing(c, &set, kc, cmdline);
+                r = prompt_missing(c, &in, &set, kc, cmdline);
         if (r < 0)
                 return r;
         _cleanup_free_ char *table = answer_set_to_text(&set);

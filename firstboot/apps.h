@@ -114,3 +114,33 @@ char *app_quadlet_render(const struct app_plan *p);
 char *app_podman_unit_render(const struct app_plan *p);
 /* A drop-in for an apt service's own unit: EnvironmentFile, LoadCredential, MemoryMax. */
 char *app_dropin_render(const struct app_plan *p);
+
+/* ---- Roundcube on comm: nginx + PHP-FPM (render-roundcube.c) ------------------------------------- */
+
+#define ROUNDCUBE_SITE "etc/nginx/sites-available/rackstack-roundcube"
+#define ROUNDCUBE_SITE_LINK "etc/nginx/sites-enabled/rackstack-roundcube"
+#define ROUNDCUBE_DOCROOT "/var/lib/roundcube/public_html"
+
+/* The PHP version whose FPM the image has: the highest <root>/etc/php/VERSION/fpm/php-fpm.conf
+ * ("8.3" on Ubuntu 24.04, "8.2" on Debian 12). -ENOENT when there is none. */
+int php_fpm_version(int root_fd, char **ret);
+/* nginx's server for Roundcube (the distribution's package, /var/lib/roundcube/public_html) on
+ * port 80 as the default server, PHP through FPM's socket /run/php/phpVERSION-fpm.sock; the
+ * directories Roundcube keeps out of the web (config, temp, logs) and dot files denied. */
+char *roundcube_nginx_render(const char *php_version);
+/* Is body Roundcube's login page (its form with the user and password fields), not nginx's
+ * welcome page, a PHP error or PHP source served as text? */
+bool roundcube_login_page(const char *body);
+
+/* ---- MariaDB on the db host, for the consumers that support only MySQL/MariaDB (render-mariadb.c) -- */
+
+#define MARIADB_CNF "etc/mysql/mariadb.conf.d/60-rackstack.cnf"
+#define MARIADB_PORT 3306
+struct db_wiring;
+
+/* The server's drop-in: bound to listen ("127.0.0.1" or "127.0.0.1,10.0.40.12"), no name resolution
+ * (accounts are by address), InnoDB's buffer pool from the profile's memory share (0: the default). */
+char *mariadb_cnf_render(const char *listen, uint64_t buffer_pool);
+/* Rules added to the host firewall's input chain: the port from each MariaDB consumer's address
+ * only (the role's ports list does not open it to everyone). "" when there are none. */
+char *mariadb_nft_render(const struct db_wiring *p);

@@ -17,6 +17,7 @@
 void db_wiring_set_done(struct db_wiring_set *s) {
         strv_free(s->verifiers);
         strv_free(s->hashes);
+        strv_free(s->mysql_hashes);
         if (s->redis_default)
                 creds_wipe_free(s->redis_default, strlen(s->redis_default));
         db_wiring_done(&s->plan);
@@ -51,7 +52,7 @@ int db_wiring_load(int root_fd, const char *self, struct db_wiring_set *ret, cha
         struct db_wiring_set s = {};
         if ((r = db_wiring_plan(&w, self, &s.plan)) < 0)
                 return r;
-        if (!s.plan.n_pg && !s.plan.n_redis) {
+        if (!s.plan.n_pg && !s.plan.n_redis && !s.plan.n_mysql) {
                 db_wiring_set_done(&s);
                 return -ENOENT;
         }
@@ -74,6 +75,14 @@ int db_wiring_load(int root_fd, const char *self, struct db_wiring_set *ret, cha
                 char *h = redis_acl_hash(pw.data);
                 secret_free(&pw);
                 r = h ? strv_push(&s.hashes, h) : -ENOMEM;
+        }
+        for (size_t i = 0; i < s.plan.n_mysql && r >= 0; i++) {
+                struct secret pw = {};
+                if ((r = password(root_fd, s.plan.mysql[i].cred, &pw, ret_error)) < 0)
+                        break;
+                char *h = mysql_native_hash(pw.data);
+                secret_free(&pw);
+                r = h ? strv_push(&s.mysql_hashes, h) : -ENOMEM;
         }
         if (r >= 0 && s.plan.n_redis) {
                 struct secret pw = {};
@@ -114,6 +123,14 @@ int db_wiring_write_dir(const struct db_wiring_set *s, const char *dir, const ch
         };
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 int r = write_file_atomic(fd, files[i].name, files[i].text, strlen(files[i].text), 0600);
+                if (r < 0)
+                        return r;
+        }
+        if (s->plan.n_mysql) {
+                _cleanup_free_ char *my = db_wiring_mysql_sql(&s->plan, s->mysql_hashes);
+                if (!my)
+                        return -ENOMEM;
+                int r = write_file_atomic(fd, "mariadb-wiring.sql", my, strlen(my), 0600);
                 if (r < 0)
                         return r;
         }

@@ -53,6 +53,7 @@ int verb_db_wiring(int argc, char **argv) {
         r = db_wiring_write_dir(&s, out, listen);
         if (r < 0)
                 return log_error_errno(r, "Cannot write into %s: %m", out), 1;
-        printf("%zu databases, %zu Redis users for %s's consumers in %s\n", s.plan.n_pg, s.plan.n_redis, host, out);
+        printf("%zu databases, %zu Redis users, %zu MariaDB databases for %s's consumers in %s\n", s.plan.n_pg,
+               s.plan.n_redis, s.plan.n_mysql, host, out);
         return 0;
 }

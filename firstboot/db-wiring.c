@@ -25,8 +25,11 @@ void db_wiring_done(struct db_wiring *p) {
                 consumer_done(&p->pg[i]);
         for (size_t i = 0; i < p->n_redis; i++)
                 consumer_done(&p->redis[i]);
+        for (size_t i = 0; i < p->n_mysql; i++)
+                consumer_done(&p->mysql[i]);
         free(p->pg);
         free(p->redis);
+        free(p->mysql);
         *p = (struct db_wiring) {};
 }
 
@@ -60,6 +63,8 @@ int db_wiring_plan(const struct wiring *w, const char *self, struct db_wiring *r
                         r = add(&p.pg, &p.n_pg, l, "db");
                 else if (streq(l->kind, "redis"))
                         r = add(&p.redis, &p.n_redis, l, "redis");
+                else if (streq(l->kind, "mysql"))
+                        r = add(&p.mysql, &p.n_mysql, l, "db");
         }
         if (r < 0) {
                 db_wiring_done(&p);
@@ -110,6 +115,22 @@ char *redis_acl_hash(const char *password) {
         return s;
 }
 
+char *mysql_native_hash(const char *password) {
+        unsigned char a[SHA_DIGEST_LENGTH], b[SHA_DIGEST_LENGTH];
+        SHA1((const unsigned char *) password, strlen(password), a);
+        SHA1(a, sizeof a, b);
+        OPENSSL_cleanse(a, sizeof a);
+        char *s = malloc(2 + 2 * SHA_DIGEST_LENGTH);
+        if (!s)
+                return NULL;
+        s[0] = '*';
+        hex_format(b, sizeof b, s + 1);
+        for (char *c = s + 1; *c; c++)
+                if (*c >= 'a' && *c <= 'f')
+                        *c = (char) (*c - 'a' + 'A');
+        return s;
+}
+
 static char *ip(uint32_t a) {
         return format_ipv4(a);
 }
@@ -132,6 +153,27 @@ char *db_wiring_sql(const struct db_wiring *p, char *const *verifiers) {
                            "GRANT CONNECT, TEMPORARY ON DATABASE %s TO %s;\n",
                            p->pg[i].service, p->pg[i].host, n, n, n, verifiers[i], n, n, n, n, n, n, n, n);
         }
+        return buf_steal(&b);
+}
+
+char *db_wiring_mysql_sql(const struct db_wiring *p, char *const *hashes) {
+        struct buf b = {};
+        buf_puts(&b, "-- rackstack-firstboot: a database and an account per consumer, the account only from the\n"
+                     "-- consumer's address (idempotent: what exists is kept, the password is set again).\n");
+        for (size_t i = 0; i < p->n_mysql; i++) {
+                const char *n = p->mysql[i].name;
+                _cleanup_free_ char *a = ip(p->mysql[i].addr);
+                /* names are [a-z0-9_] (common/wiring.c), the address dotted digits, the hash [*0-9A-F] */
+                buf_printf(&b,
+                           "-- %s on %s\n"
+                           "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;\n"
+                           "CREATE USER IF NOT EXISTS '%s'@'%s' IDENTIFIED BY PASSWORD '%s';\n"
+                           "ALTER USER '%s'@'%s' IDENTIFIED BY PASSWORD '%s';\n"
+                           "GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'%s';\n",
+                           p->mysql[i].service, p->mysql[i].host, n, n, strna(a), hashes[i], n, strna(a), hashes[i], n, n,
+                           strna(a));
+        }
+        buf_puts(&b, "FLUSH PRIVILEGES;\n");
         return buf_steal(&b);
 }
 

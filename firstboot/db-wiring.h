@@ -20,7 +20,12 @@
  * PgBouncer: the same databases and the same pg_hba lines (auth_type = hba), with the same
  * verifiers in its auth_file, so a client authenticates to PgBouncer with the password it uses for
  * PostgreSQL and PgBouncer logs in to PostgreSQL with the client's SCRAM keys.
- * Redis: an ACL user per consumer (named after the service), its password as a SHA-256 hash. */
+ * Redis: an ACL user per consumer (named after the service), its password as a SHA-256 hash.
+ * MariaDB (need "mysql", for the applications that support only MySQL/MariaDB): per consumer one
+ * database and one account of the same name, the account bound to the consumer's address
+ * ('snipe_it'@'10.0.40.15': MariaDB's pg_hba line) and given as its mysql_native_password hash, so
+ * the password itself never reaches the client, the server's log or mysql.global_priv. Idempotent
+ * like PostgreSQL's SQL. */
 
 struct db_consumer {
         char *service;   /* "snipe-it" */
@@ -31,8 +36,8 @@ struct db_consumer {
 };
 
 struct db_wiring {
-        struct db_consumer *pg, *redis;
-        size_t n_pg, n_redis;
+        struct db_consumer *pg, *redis, *mysql;
+        size_t n_pg, n_redis, n_mysql;
 };
 
 /* self: this host's short name; links where it is the provider are taken. */
@@ -43,6 +48,11 @@ void db_wiring_done(struct db_wiring *p);
 char *pg_scram_verifier(const char *password, const uint8_t salt[16]);
 /* "#" and the SHA-256 of the password in hex: Redis ACL's hashed form. */
 char *redis_acl_hash(const char *password);
+
+/* "*" and 40 upper-case hex digits: SHA1(SHA1(password)), MariaDB's mysql_native_password form. */
+char *mysql_native_hash(const char *password);
+/* hashes[i] belongs to p->mysql[i]. Run by the mariadb client as root (unix_socket). */
+char *db_wiring_mysql_sql(const struct db_wiring *p, char *const *hashes);
 
 /* verifiers[i] belongs to p->pg[i]. NULL on OOM. */
 char *db_wiring_sql(const struct db_wiring *p, char *const *verifiers);
@@ -66,13 +76,14 @@ struct db_wiring_set {
         struct db_wiring plan;
         char **verifiers; /* per plan.pg */
         char **hashes;    /* per plan.redis */
+        char **mysql_hashes; /* per plan.mysql */
         char *redis_default; /* the "redis" credential, if given (NULL: keep the host's own) */
 };
 
 int db_wiring_load(int root_fd, const char *self, struct db_wiring_set *ret, char **ret_error);
 void db_wiring_set_done(struct db_wiring_set *s);
 /* Writes wiring.sql, pg_hba-consumers.conf, pgbouncer.ini, userlist.txt, pgbouncer-hba.conf and
- * redis-acl.conf into dir (0600), for `rackstack-firstboot db-wiring` and its tests. */
+ * redis-acl.conf (and mariadb-wiring.sql with MariaDB consumers) into dir (0600), for `rackstack-firstboot db-wiring` and its tests. */
 int db_wiring_write_dir(const struct db_wiring_set *s, const char *dir, const char *listen);
 
 /* `rackstack-firstboot db-wiring --host NAME --out DIR [--root DIR] [--listen ADDRS]`: what the

@@ -6,6 +6,7 @@
 
 #include "cleanup.h"
 #include "db-wiring.h"
+#include "deferred-apt.h"
 #include "disk-apply.h"
 #include "disk-plan.h"
 #include "disk-probe.h"
@@ -56,6 +57,7 @@ static void usage(FILE *f) {
         fprintf(f, "  %-10s %s\n", "services", "firewall, service configuration, start and check (services --help)");
         fprintf(f, "  %-10s %s\n", "render", "print a rendered config: postgresql --ram SIZE, nftables, traefik");
         fprintf(f, "  %-10s %s\n", "db-wiring", "what the database host makes for its consumers: --host NAME --out DIR [--root DIR]");
+        fprintf(f, "  %-10s %s\n", "fetch-deferred", "install deferred apt services now: key by fingerprint, signed source (--plan)");
         fprintf(f, "  %-10s %s\n", "identity", "compare with the recorded identity; --check-clone renews a clone's (see identity --help)");
         fprintf(f, "\noptions:\n"
                    "  --root=DIR          operate on files under DIR (default /)\n"
@@ -104,6 +106,8 @@ int main(int argc, char **argv) {
                 return verb_identity(argc - 1, argv + 1);
         if (streq(argv[1], "db-wiring"))
                 return verb_db_wiring(argc - 1, argv + 1);
+        if (streq(argv[1], "fetch-deferred"))
+                return verb_fetch_deferred(argc - 1, argv + 1);
         if (streq(argv[1], "answers"))
                 return verb_answers(argc - 1, argv + 1);
         const struct verb *verb = NULL;

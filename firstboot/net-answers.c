@@ -88,8 +88,20 @@ static bool strv_equal(char **a, char **b) {
 }
 
 /* A line this role can use: on the bond, static, its VLAN link named as ours are. 0 usable, 1
- * not (said in d), -ENOMEM. */
+ * not (said in d), 2 an Anaconda-style DHCP line (warned: only its --hostname and name servers are
+ * taken), -ENOMEM. */
 static int line_check(const struct ks_network *n, const char *bond_name, struct diags *d) {
+        /* "network --bootproto=dhcp --device=link --hostname=…" is how most Anaconda kickstarts name a
+         * host. Asking for no address of ours, it loses nothing when the role's bond and VLANs are
+         * addressed from the site instead, as the hostless path does; DHCP on one of our VLANs, or
+         * with an address, asks for something this role does not do and stays an error below. */
+        if (n->bootproto == KS_BOOTPROTO_DHCP && ks_given(n->bootproto_src) && !n->ip && !n->vlanid) {
+                diag_warning(d, n->src.file, n->src.line, n->src.col,
+                             "'network --device=%s --bootproto=dhcp' is not applied: this role's network is %s "
+                             "with its VLANs, addressed from the site%s", n->device, bond_name,
+                             n->hostname ? " (its --hostname is kept)" : "");
+                return 2;
+        }
         if (!streq(n->device, bond_name)) {
                 diag_error(d, n->device_src.file, n->device_src.line, n->device_src.col,
                            "network --device=%s: this role's network is bond %s, with its VLANs; describe it "
@@ -219,6 +231,14 @@ int net_answers_from_ks(const struct ks *ks, const char *bond_name, struct diags
                 r = line_check(n, bond_name, d);
                 if (r < 0)
                         return r;
+                if (r == 2) {
+                        r = take_hostname(&st, n, &hostname_from, d);
+                        if (r >= 0)
+                                r = add_nameservers(&st, n);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (r > 0)
                         continue;
                 r = take_hostname(&st, n, &hostname_from, d);

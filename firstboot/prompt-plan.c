@@ -102,6 +102,57 @@ static const struct vlan_spec *vlan_of(const struct prompt_input *in, uint16_t i
         return in->site ? site_find_vlan(in->site, id) : NULL;
 }
 
+static int add_host_question(struct prompt_plan *p, const struct prompt_input *in) {
+        const char *domain = in->site ? in->site->domain : NULL;
+        return add(p, "hostname", QUESTION_TEXT,
+                   domain ? strprintf("Host name and domain (e.g. name.%s)", domain) : strdup("Host name and domain"),
+                   dup_or_null(answer_set_value(in->known, "hostname")), NULL, 0);
+}
+
+/* "The site's hosts of role db: lab-db1 (10.0.50.12), ..." or NULL when it has none. */
+static char *site_hosts_help(const struct prompt_input *in) {
+        const char *role = answer_set_value(in->known, "role");
+        if (!role && in->profile)
+                role = in->profile->role;
+        if (!in->site || !role)
+                return NULL;
+        struct buf b = {};
+        size_t n = 0;
+        for (size_t i = 0; i < in->site->n_hosts; i++) {
+                const struct host_spec *h = &in->site->hosts[i];
+                if (!h->role || !streq(h->role, role))
+                        continue;
+                buf_printf(&b, "%s  %s%s%s", n++ ? "\n" : "", h->name, in->site->domain ? "." : "",
+                           strempty(in->site->domain));
+                for (size_t k = 0; k < h->n_addresses; k++) {
+                        _cleanup_free_ char *a = format_ipv4(h->addresses[k].addr);
+                        buf_printf(&b, "%s%s", k ? ", " : " (", strna(a));
+                }
+                buf_puts(&b, h->n_addresses ? ")" : "");
+        }
+        if (n == 0) {
+                buf_done(&b);
+                return strprintf("The site lists no host of role '%s': its addresses will be asked.\n", role);
+        }
+        _cleanup_free_ char *list = buf_steal(&b);
+        return list ? strprintf("No source names this host. The site's hosts of role '%s':\n%s\n", role, list) : NULL;
+}
+
+int prompt_plan_host(const struct prompt_input *in, struct prompt_plan *ret) {
+        _cleanup_(prompt_plan_done) struct prompt_plan p = {};
+        if (!missing(in, "hostname")) {
+                *ret = (struct prompt_plan) {};
+                return 0;
+        }
+        int r = add_host_question(&p, in);
+        if (r < 0)
+                return r;
+        p.q[0].help = site_hosts_help(in);
+        *ret = p;
+        p = (struct prompt_plan) {};
+        return 0;
+}
+
 int prompt_plan_build(const struct prompt_input *in, struct prompt_plan *ret) {
         _cleanup_(prompt_plan_done) struct prompt_plan p = {};
         const struct profile *prof = in->profile;
@@ -121,10 +172,8 @@ int prompt_plan_build(const struct prompt_input *in, struct prompt_plan *ret) {
                 return 0;
         }
 
-        const char *domain = in->site ? in->site->domain : NULL;
-        r = add(&p, "hostname", QUESTION_TEXT,
-                domain ? strprintf("Host name and domain (e.g. name.%s)", domain) : strdup("Host name and domain"),
-                dup_or_null(answer_set_value(in->known, "hostname")), NULL, 0);
+        if (!in->host_asked)
+                r = add_host_question(&p, in);
         if (r >= 0 && prof && prof->role)
                 r = add(&p, "role", QUESTION_TEXT, strprintf("Role (this image is built for '%s'; confirm)", prof->role),
                         strdup(prof->role), NULL, 0);

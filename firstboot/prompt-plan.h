@@ -40,6 +40,7 @@ struct prompt_input {
         const struct nic_list *nics;    /* for the bond question */
         char **wipe;                    /* devices the disk plan would wipe ("/dev/sdb: ext4 data"), or NULL */
         bool all;                       /* ask every question, not only the missing ones */
+        bool host_asked;                /* the host was asked already (prompt_plan_host): not again */
 };
 
 struct prompt_plan {
@@ -51,6 +52,13 @@ struct prompt_plan {
  * role is confirmed whenever anything is asked. An empty plan means there is nothing to ask. */
 int prompt_plan_build(const struct prompt_input *in, struct prompt_plan *ret);
 void prompt_plan_done(struct prompt_plan *p);
+
+/* The first question on its own, when no source names the host: which host this is decides which
+ * of the site's values apply, so it is asked before the rest is planned (answers_collect() again
+ * with it, then prompt_plan_build() with host_asked). No default (a guess could make a second
+ * lab-db1); the help lists the site's hosts of the image's role. An empty plan when the host is
+ * known. */
+int prompt_plan_host(const struct prompt_input *in, struct prompt_plan *ret);
 
 /* Check a typed line (without its newline) against q. "" takes q->def. Returns 0 with *ret_value
  * (normalised: "10.0.50.12/24", "enp1s0,enp2s0", ...), or -EINVAL with *ret_reason saying why, or

@@ -483,6 +483,39 @@ int prompt_run(const struct prompt_plan *plan, struct prompt_input *in, struct a
         return r < 0 ? r : 0;
 }
 
+int prompt_ask_host(const struct answers_input *ai, struct prompt_input *in, struct answer_set *set,
+                    const struct prompt_options *o, char **ret_reason) {
+        _cleanup_(prompt_plan_done) struct prompt_plan plan = {};
+        in->known = set;
+        int r = prompt_plan_host(in, &plan);
+        if (r < 0 || plan.n == 0)
+                return r;
+        _cleanup_free_ char *why = NULL;
+        r = prompt_run(&plan, in, set, o, &why);
+        if (r < 0) {
+                const char *label = ai->ks_label ? ai->ks_label : ai->ks ? ai->ks->file : NULL;
+                *ret_reason = ai->ks ? strprintf("the kickstart (%s) names no host (no 'network --hostname=') and "
+                                                 "it could not be asked: %s", strna(label), why ? why : strerror(-r))
+                                     : strprintf("no source names the host and it could not be asked: %s",
+                                                 why ? why : strerror(-r));
+                return *ret_reason ? r : -ENOMEM;
+        }
+        _cleanup_free_ char *host = strdup(answer_set_value(set, "hostname") ?: "");
+        if (!host)
+                return -ENOMEM;
+        struct answers_input again = *ai;
+        again.hostname = host;
+        struct answer_set fresh = {};
+        r = answers_collect(&again, &fresh);
+        if (r < 0)
+                return r;
+        answer_set_done(set);
+        *set = fresh;
+        in->known = set;
+        in->host_asked = true;
+        return 1;
+}
+
 int prompt_confirm_wipe(char **wipe, void *userdata, char **ret_reason) {
         struct prompt_options def = { .mute_kernel = true };
         const struct prompt_options *o = userdata ? userdata : &def;

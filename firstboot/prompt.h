@@ -30,6 +30,15 @@ struct prompt_options {
 int prompt_run(const struct prompt_plan *plan, struct prompt_input *in, struct answer_set *set,
                const struct prompt_options *o, char **ret_reason);
 
+/* When no source names the host (a kickstart without 'network --hostname=', as most Anaconda ones
+ * are): ask for it alone (prompt_plan_host), then collect the answers again from ai with the typed
+ * host, so that the site's values for that host fill what the kickstart leaves out while the
+ * kickstart's own values still win; in->known is pointed at the new set and in->host_asked set, for
+ * prompt_plan_build() to plan the rest. Returns 1 when the host was asked, 0 when it was known, or
+ * prompt_run()'s error with *ret_reason naming the missing host (never a guess in its place). */
+int prompt_ask_host(const struct answers_input *ai, struct prompt_input *in, struct answer_set *set,
+                    const struct prompt_options *o, char **ret_reason);
+
 /* The consoles named by console= on a kernel command line, as /dev paths ("ttyS0,115200n8" ->
  * "/dev/ttyS0", "tty0" -> "/dev/tty1"); NULL when there is none. */
 int prompt_kernel_consoles(const char *cmdline, char ***ret);

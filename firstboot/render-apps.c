@@ -128,8 +128,9 @@ const struct vj_entry *vendor_json_find(const struct vendor_json *m, const char 
 /* ---- what each application wants --------------------------------------------------------------- */
 
 /* Lines of its environment file: "KEY=template"; "?db:" lines only with a database password,
- * "?admin:" only with an admin password. Tokens: {fqdn} {url} {domain} {db_host} {db_name}
- * {db_user} {redis_host} {smtp_host} {data} {credentials}. */
+ * "?admin:" only with an admin password. Tokens: {fqdn} {url} {domain} {db_host} {db_port} {db_name}
+ * {db_user} {redis_host} {smtp_host} {data} {credentials}. {db_port} is MariaDB's 3306 for a service
+ * that needs mysql, else PostgreSQL's 5432. */
 struct app_def {
         const char *name;
         const char *route;          /* the site's route name: cloud.<domain> */
@@ -189,6 +190,16 @@ static const char odoo_conf[] = "; Written by rackstack-firstboot from the site 
                                 "proxy_mode = True\n"
                                 "smtp_server = {smtp_host}\n"
                                 "smtp_port = 25\n";
+/* The MySQL/MariaDB-only ones, on the db host's MariaDB (need "mysql"). */
+static const char *const suitecrm_env[] = {
+        "SUITECRM_DATABASE_HOST={db_host}", "SUITECRM_DATABASE_PORT_NUMBER={db_port}", "SUITECRM_DATABASE_NAME={db_name}",
+        "SUITECRM_DATABASE_USER={db_user}", "?db:SUITECRM_DATABASE_PASSWORD_FILE=/run/secrets/db-password",
+        "SUITECRM_HOST={fqdn}", "SUITECRM_SMTP_HOST={smtp_host}", "SUITECRM_SMTP_PORT_NUMBER=25", NULL,
+};
+static const char *const snipeit_env[] = {
+        "APP_URL={url}", "DB_CONNECTION=mysql", "DB_HOST={db_host}", "DB_PORT={db_port}", "DB_DATABASE={db_name}",
+        "DB_USERNAME={db_user}", "MAIL_HOST={smtp_host}", "MAIL_PORT=25", NULL,
+};
 static const char *const graylog_env[] = { "GRAYLOG_HTTP_EXTERNAL_URI=http://{fqdn}:9000/", NULL };
 
 static const struct app_def apps[] = {
@@ -202,10 +213,10 @@ static const struct app_def apps[] = {
         { "freeipa-server", "ipa", NULL, "/data", NULL, 0, NULL, NULL, NULL, NULL },
         { "traefik", NULL, NULL, "/data", "/ping", 0, NULL, NULL, NULL, NULL },
         { "graylog", NULL, NULL, "/usr/share/graylog/data", "/api/system/lbstatus", 0, NULL, NULL, NULL, graylog_env },
-        { "suitecrm", "crm", NULL, "/bitnami/suitecrm", NULL, 8080, NULL, NULL, NULL, NULL },
+        { "suitecrm", "crm", NULL, "/bitnami/suitecrm", NULL, 8080, NULL, NULL, NULL, suitecrm_env },
         { "openkm", "docs", NULL, "/opt/tomcat/repository", NULL, 8080, NULL, NULL, NULL, NULL },
         { "taiga", "projects", NULL, "/taiga-back/media", NULL, 8000, "POSTGRES_PASSWORD", NULL, NULL, taiga_env },
-        { "snipe-it", "assets", NULL, "/var/lib/snipeit", NULL, 80, NULL, NULL, NULL, NULL },
+        { "snipe-it", "assets", NULL, "/var/lib/snipeit", NULL, 80, "DB_PASSWORD", NULL, NULL, snipeit_env },
         { "glpi", "itsm", NULL, "/var/www/html/glpi/files", NULL, 80, NULL, NULL, NULL, NULL },
         { "freepbx", "voip", NULL, "/data", NULL, 0, NULL, NULL, NULL, NULL },
         { "grafana", "monitor", NULL, NULL, "/api/health", 0, NULL, NULL, NULL, grafana_env },
@@ -266,7 +277,7 @@ static char *data_dir(const struct profile *p, const struct app_def *def, const 
 }
 
 struct facts {
-        const char *fqdn, *url, *domain, *db_host, *db_name, *redis_host, *smtp_host, *data, *credentials;
+        const char *fqdn, *url, *domain, *db_host, *db_port, *db_name, *redis_host, *smtp_host, *data, *credentials;
 };
 
 /* false when a token had no value (no site, no such host) */
@@ -284,6 +295,7 @@ static bool expand(struct buf *b, const char *t, const struct facts *f) {
                 const struct { const char *name, *value; } tokens[] = {
                         { "fqdn", f->fqdn },           { "url", f->url },
                         { "domain", f->domain },       { "db_host", f->db_host },
+                        { "db_port", f->db_host ? f->db_port : NULL },
                         { "db_name", f->db_name },     { "db_user", f->db_name },
                         { "redis_host", f->redis_host }, { "smtp_host", f->smtp_host },
                         { "data", f->data },           { "credentials", f->credentials },
@@ -445,6 +457,7 @@ static int plan_facts(const struct app_inputs *in, const struct app_def *def, st
                 }
         *ret = (struct facts) {
                 .fqdn = p->fqdn, .url = fs->url, .domain = site ? site->domain : NULL, .db_host = fs->db_host,
+                .db_port = in->service->needs && strv_contains(in->service->needs, "mysql") ? "3306" : "5432",
                 .db_name = fs->db_name, .redis_host = fs->db_host, .smtp_host = fs->smtp_host,
                 .data = p->source == SERVICE_SOURCE_OCI ? p->data_container : p->data_host,
                 .credentials = fs->credentials,
@@ -489,9 +502,10 @@ static char *plan_env(const struct app_def *def, const struct app_plan *p, const
         if (p->fqdn)
                 buf_printf(&b, "RACKSTACK_FQDN=%s\nRACKSTACK_URL=%s\n", p->fqdn, f->url);
         if (f->db_host)
-                buf_printf(&b, "RACKSTACK_DB_HOST=%s\nRACKSTACK_DB_PORT=5432\nRACKSTACK_DB_NAME=%s\nRACKSTACK_DB_USER=%s\n"
-                               "RACKSTACK_REDIS_HOST=%s\nRACKSTACK_REDIS_PORT=6379\n",
-                           f->db_host, f->db_name, f->db_name, f->db_host);
+                buf_printf(&b, "RACKSTACK_DB_TYPE=%s\nRACKSTACK_DB_HOST=%s\nRACKSTACK_DB_PORT=%s\nRACKSTACK_DB_NAME=%s\n"
+                               "RACKSTACK_DB_USER=%s\nRACKSTACK_REDIS_HOST=%s\nRACKSTACK_REDIS_PORT=6379\n",
+                           streq(f->db_port, "3306") ? "mysql" : "postgresql", f->db_host, f->db_port, f->db_name,
+                           f->db_name, f->db_host);
         if (f->smtp_host)
                 buf_printf(&b, "RACKSTACK_SMTP_HOST=%s\nRACKSTACK_SMTP_PORT=25\n", f->smtp_host);
         buf_printf(&b, "RACKSTACK_DATA_DIR=%s\n", f->data);

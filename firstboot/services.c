@@ -29,11 +29,13 @@
 #include "connect.h"
 #include "cmd.h"
 #include "db-wiring.h"
+#include "deferred-apt.h"
 #include "http.h"
 #include "vendor.h"
 #include "fileio.h"
 #include "kickstart.h"
 #include "log.h"
+#include "parse.h"
 #include "port-check.h"
 #include "render.h"
 #include "services.h"
@@ -296,6 +298,16 @@ static int firewall(struct services_ctx *c) {
         _cleanup_free_ char *text = nft_render(c->profile, mgmt), *reason = NULL, *done = NULL;
         if (!text)
                 return -ENOMEM;
+        /* MariaDB's port is not the role's for everyone: only its consumers' addresses get it. */
+        size_t n_my = c->dbw ? c->dbw->plan.n_mysql : 0;
+        if (n_my) {
+                _cleanup_free_ char *my = mariadb_nft_render(&c->dbw->plan);
+                char *both = my ? strprintf("%s%s", text, my) : NULL;
+                if (!both)
+                        return -ENOMEM;
+                free(text);
+                text = both;
+        }
         int r = write_text(c, NFT_CONF, text, 0755);
         if (r < 0) {
                 reason = strprintf("cannot write /%s: %s", NFT_CONF, strerror(-r));
@@ -308,9 +320,9 @@ static int firewall(struct services_ctx *c) {
             (!c->units_enabled && (r = systemctl(c, "enable", "nftables.service", &reason)) < 0) ||
             (r = systemctl(c, "restart", "nftables.service", &reason)) < 0)
                 goto fail;
-        done = strprintf("%zu port entries open, SSH from %s, everything else dropped",
-                                              c->profile->n_ports,
-                                              mgmt ? "the management VLAN" : "nowhere (no management VLAN)");
+        done = strprintf("%zu port entries open, SSH from %s%s%s, everything else dropped", c->profile->n_ports,
+                         mgmt ? "the management VLAN" : "nowhere (no management VLAN)",
+                         n_my ? ", MariaDB from its consumers only" : "", "");
         printf("rackstack-firstboot: firewall %s\n", strna(done));
         (void) status_step(c->status, "firewall", "done", done);
         return 0;
@@ -697,7 +709,9 @@ static int traefik_routes(struct services_ctx *c, char **reason) {
 
 /* GET http://127.0.0.1:port/path until it answers 2xx or the bound passes: the check a user's
  * browser would make, where the application has a health endpoint. */
-static int wait_http(uint16_t port, const char *path, unsigned timeout_sec, char **ret_why) {
+/* Until GET path on port answers 2xx (and, with expect, a body expect() accepts) or the bound passes. */
+static int wait_http_page(uint16_t port, const char *path, bool (*expect)(const char *body), const char *what,
+                          unsigned timeout_sec, char **ret_why) {
         _cleanup_free_ char *url = strprintf("http://127.0.0.1:%u%s", port, path);
         if (!url)
                 return -ENOMEM;
@@ -708,14 +722,22 @@ static int wait_http(uint16_t port, const char *path, unsigned timeout_sec, char
                 _cleanup_free_ char *body = NULL;
                 size_t n;
                 r = http_get_buffer(url, &o, &body, &n);
+                if (r >= 0 && expect && !expect(body))
+                        r = -EBADMSG;
                 if (r >= 0 || now_monotonic() >= end)
                         break;
                 struct timespec ts = { 2, 0 };
                 nanosleep(&ts, NULL);
         }
-        if (r < 0)
+        if (r == -EBADMSG)
+                *ret_why = strprintf("GET %s: HTTP 200, but not %s", url, what);
+        else if (r < 0)
                 *ret_why = strprintf("GET %s: %s", url, strerror(-r));
         return r;
+}
+
+static int wait_http(uint16_t port, const char *path, unsigned timeout_sec, char **ret_why) {
+        return wait_http_page(port, path, NULL, NULL, timeout_sec, ret_why);
 }
 
 /* The credential files present: their names only, never their contents. */
@@ -968,6 +990,33 @@ static int deferred_oci(struct services_ctx *c, const struct service_spec *s, co
         return *ret_done ? 0 : -ENOMEM;
 }
 
+/* A deferred apt service (vendor.json "deferred"): its key checked by fingerprint, its source
+ * added, its packages installed now (deferred-apt.h), then configured and started as if the
+ * image had held it. 0 done, 1 skipped (the source or its mirror does not answer, or offline),
+ * negative failed (refused: another key, a bad signature; or apt failed). */
+static int deferred_apt(struct services_ctx *c, const struct service_spec *s, const struct vj_entry *ve,
+                        char **ret_done, char **reason) {
+        _cleanup_(deferred_apt_plan_done) struct deferred_apt_plan p = {};
+        int r = deferred_apt_plan_make(s, c->site ? c->site->mirrors : NULL, c->site ? c->site->n_mirrors : 0, c->root, &p,
+                                       reason);
+        if (r < 0)
+                return r;
+        if (!live(c)) {
+                *reason = strprintf("deferred; %s %s:%s unreachable (not probed offline); %s", p.mirror ? "mirror" : "repository",
+                                    p.probe_host, p.probe_port, p.repo_url);
+                return 1;
+        }
+        _cleanup_free_ char *installed = NULL;
+        r = deferred_apt_apply(&p, c->root_fd, c->root, c->probe_timeout_sec, &installed, reason);
+        if (r != DEFERRED_APT_INSTALLED)
+                return r;
+        _cleanup_free_ char *d = NULL;
+        if ((r = vendor_app(c, s, ve, &d, reason)) < 0)
+                return r;
+        *ret_done = strprintf("%s; %s", strna(installed), strna(d));
+        return *ret_done ? 0 : -ENOMEM;
+}
+
 /* ---- one service ------------------------------------------------------------------------------- */
 
 static const char *source_what(const struct service_spec *s) {
@@ -1007,8 +1056,9 @@ static int vendor_service(struct services_ctx *c, const struct service_spec *s) 
                 record(c, s, "done", done);
                 return 0;
         }
-        if (s->source == SERVICE_SOURCE_OCI && ve && ve->state == VJ_DEFERRED) {
-                if ((r = deferred_oci(c, s, ve, &done, &reason)) < 0)
+        if (ve && ve->state == VJ_DEFERRED) {
+                if ((r = s->source == SERVICE_SOURCE_OCI ? deferred_oci(c, s, ve, &done, &reason)
+                                                         : deferred_apt(c, s, ve, &done, &reason)) < 0)
                         goto fail;
                 record(c, s, r == 1 ? "skipped" : "done", r == 1 ? reason : done);
                 return r;
@@ -1025,17 +1075,109 @@ static int vendor_service(struct services_ctx *c, const struct service_spec *s) 
                 reason = strprintf("%s %s unreachable (%s); %s", source_what(s), host, why ? why : "not probed offline",
                                    strna(src));
         else
-                /* Reachable: installing a deferred apt service at first boot is not written yet. Say
-                 * so rather than pretend. */
-                reason = strprintf("%s %s is reachable, but the image does not hold it (%s) and installing a deferred "
-                                   "service at first boot is not implemented; %s",
-                                   source_what(s), host, ve ? "deferred in vendor.json" : "not in vendor.json",
+                /* Reachable, but the image does not say what to trust for it: vendor.json is what the
+                 * build recorded (an image built before vendor content, or a service added since). */
+                reason = strprintf("%s %s is reachable, but the image does not hold it and vendor.json %s; %s",
+                                   source_what(s), host, ve ? "does not say it is deferred" : "does not list it",
                                    strna(src));
         record(c, s, "skipped", reason);
         return 1;
 fail:
         record(c, s, "failed", reason ? reason : strerror(-r));
         return r;
+}
+
+/* MariaDB on the db host, for the consumers that support only MySQL/MariaDB: bound to loopback and
+ * the database VLAN address, a database and an account (by address) per consumer from the wiring. */
+static int mariadb(struct services_ctx *c, const struct service_spec *s, uint32_t *ret_also, char **ret_done,
+                   char **reason) {
+        if (c->dbw_error) {
+                *reason = strdup(c->dbw_error);
+                return -EINVAL;
+        }
+        const struct vlan_spec *dbv = site_vlan_named(c->site, "database");
+        uint32_t a = database_address(c, dbv);
+        _cleanup_free_ char *as = a ? format_ipv4(a) : NULL;
+        _cleanup_free_ char *listen = a ? strprintf("127.0.0.1,%s", strna(as)) : strdup("127.0.0.1");
+        uint64_t pool = s->memory + c->ram / 100 * s->memory_percent;
+        _cleanup_free_ char *cnf = listen ? mariadb_cnf_render(listen, pool) : NULL;
+        if (!cnf)
+                return -ENOMEM;
+        int r = write_text(c, MARIADB_CNF, cnf, 0644);
+        if (r < 0) {
+                *reason = strprintf("cannot write /%s: %s", MARIADB_CNF, strerror(-r));
+                return r;
+        }
+        if ((!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||
+            (r = systemctl(c, "restart", s->unit, reason)) < 0)
+                return r;
+        size_t n = c->dbw ? c->dbw->plan.n_mysql : 0;
+        if (n) {
+                _cleanup_free_ char *sql = db_wiring_mysql_sql(&c->dbw->plan, c->dbw->mysql_hashes);
+                if (!sql)
+                        return -ENOMEM;
+                if (!live(c))
+                        log_info("  would create %zu databases and accounts for the consumers", n);
+                else {
+                        /* as root through the unix socket; the SQL holds hashes, never a password */
+                        char *argv[] = { (char *) "mariadb", (char *) "--batch", (char *) "--protocol=socket", NULL };
+                        int st = 0;
+                        if ((r = cmd_run(argv, sql, strlen(sql), &st)) < 0 || st != 0) {
+                                *reason = strprintf("mariadb: creating the consumers' databases and accounts failed (%s)",
+                                                    r < 0 ? strerror(-r) : "non-zero exit");
+                                return r < 0 ? r : -EIO;
+                        }
+                }
+        }
+        *ret_also = a;
+        *ret_done = strprintf("%s, bound to loopback%s; %zu consumer database%s and account%s, each from its own address%s",
+                              live(c) ? "started" : "configured", a ? " and the database VLAN address" : "", n,
+                              n == 1 ? "" : "s", n == 1 ? "" : "s", n ? "" : " (no wiring: none)");
+        return *ret_done ? 0 : -ENOMEM;
+}
+
+/* Roundcube on comm: nginx's site for it (PHP through the image's FPM), FPM and nginx started,
+ * and the check a user makes: its login page answers on 80. */
+static int roundcube(struct services_ctx *c, const struct service_spec *s, char **ret_done, char **reason) {
+        _cleanup_free_ char *ver = NULL, *site = NULL, *fpm = NULL, *why = NULL;
+        int r = php_fpm_version(c->root_fd, &ver);
+        if (r < 0) {
+                *reason = strprintf("no PHP-FPM in the image (/etc/php/*/fpm): Roundcube cannot run under nginx");
+                return r;
+        }
+        if (!(site = roundcube_nginx_render(ver)) || !(fpm = strprintf("php%s-fpm.service", ver)))
+                return -ENOMEM;
+        if ((r = write_text(c, ROUNDCUBE_SITE, site, 0644)) < 0) {
+                *reason = strprintf("cannot write /%s: %s", ROUNDCUBE_SITE, strerror(-r));
+                return r;
+        }
+        if (!c->dry_run) {
+                /* ours is the default server on 80: the package's welcome page steps aside */
+                (void) unlinkat(c->root_fd, "etc/nginx/sites-enabled/default", 0);
+                (void) unlinkat(c->root_fd, ROUNDCUBE_SITE_LINK, 0);
+                if ((r = mkdir_parents_at(c->root_fd, "etc/nginx/sites-enabled", 0755)) < 0 ||
+                    symlinkat("../sites-available/rackstack-roundcube", c->root_fd, ROUNDCUBE_SITE_LINK) < 0) {
+                        r = r < 0 ? r : -errno;
+                        *reason = strprintf("cannot enable /%s: %s", ROUNDCUBE_SITE, strerror(-r));
+                        return r;
+                }
+        }
+        char *nginx_t[] = { (char *) "nginx", (char *) "-t", (char *) "-q", NULL };
+        if ((r = run_logged(c, nginx_t, reason)) < 0 ||
+            /* FPM's unit is named by its version, so the one enable of the profile's units has not got it */
+            (!unit_enabled(c->root_fd, fpm) && (r = systemctl(c, "enable", fpm, reason)) < 0) ||
+            (r = systemctl(c, "restart", fpm, reason)) < 0 ||
+            (!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||
+            (r = systemctl(c, "restart", s->unit, reason)) < 0)
+                return r;
+        if (live(c) && (r = wait_http_page(80, "/", roundcube_login_page, "Roundcube's login form", c->answer_timeout_sec,
+                                           &why)) < 0) {
+                *reason = strprintf("nginx and %s started, but Roundcube does not answer: %s", fpm, strna(why));
+                return r;
+        }
+        *ret_done = strprintf("%s through nginx and %s (/%s)", live(c) ? "login page served" : "configured", fpm,
+                              ROUNDCUBE_SITE);
+        return *ret_done ? 0 : -ENOMEM;
 }
 
 /* A distribution service's own start: PostgreSQL, Redis and PgBouncer configured first, the
@@ -1046,6 +1188,10 @@ static int distro_start(struct services_ctx *c, const struct service_spec *s, ui
         int r;
         if (streq(s->name, "postgresql"))
                 return postgresql(c, s, reason, ret_done);
+        if (streq(s->name, "roundcube") && s->unit)
+                return roundcube(c, s, ret_done, reason);
+        if (streq(s->name, "mariadb") && s->unit)
+                return mariadb(c, s, ret_also, ret_done, reason);
         if (streq(s->name, "redis") && s->unit) {
                 if ((r = redis_config(c, s, ret_also, reason)) < 0 ||
                     (!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||

@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         goto done;
         }
 
-        if (answers_render_ks(&set, NULL, NULL, &profile, &site, &out) < 0)
+        if (answers_render_ks(&set, NULL, NULL, &profile, &site, NULL, &out) < 0)
                 abort(); /* every VLAN was answered */
         struct diags d = {};
         struct ks *ks = NULL;

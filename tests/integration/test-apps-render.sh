@@ -109,7 +109,7 @@ check "services: mattermost's DSN (it holds the password) is a podman secret mad
                  grep -q -- '--secret rackstack-mattermost-dsn,type=env,target=MM_SQLSETTINGS_DATASOURCE ' '$r/etc/systemd/system/mattermost.service' &&
                  test ! -e '$r/etc/rackstack/credstore/rackstack-mattermost-dsn.tmp'"
 check "services: jitsi-meet deferred in vendor.json: skipped with the reason" \
-        grep -Eq "service jitsi-meet +skipped: apt repository download.jitsi.org unreachable" "$tmp/app.out"
+        grep -Eq "service jitsi-meet +skipped: deferred; repository download.jitsi.org:443 unreachable \(not probed offline\); https://download.jitsi.org$" "$tmp/app.out"
 check "services: no secret value in any file written, nor on the console" \
         bash -c "! grep -rl --exclude-dir=credentials '$secret' '$r' '$tmp/app.out'"
 # With Quadlet in the tree: .container files, no hand-written unit.

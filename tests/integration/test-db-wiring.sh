@@ -87,8 +87,9 @@ mkdir -p "$ROOT" "$OUT"
 check "db-wiring refuses lab-app1's bundle on lab-db1" bash -c "test $rc != 0 && grep -q 'is for lab-app1, this host is lab-db1' '$tmp/e'"
 "$F" db-wiring --root "$ROOT" --host lab-db1 --out "$OUT" --listen 127.0.0.1,10.0.40.12 \
         --creds "$tmp/b-lab-db1/rackstack.creds" >"$tmp/e" 2>&1; rc=$?
-check "db-wiring places lab-db1's bundle and renders for 10 databases and 3 Redis users" \
-        bash -c "test $rc = 0 && grep -q '10 databases, 3 Redis users' '$tmp/e'"
+# the seed's ten consumer databases: seven on PostgreSQL, SuiteCRM, Snipe-IT and GLPI on MariaDB
+check "db-wiring places lab-db1's bundle and renders for 7 databases, 3 Redis users and 3 MariaDB databases" \
+        bash -c "test $rc = 0 && grep -q '7 databases, 3 Redis users, 3 MariaDB databases' '$tmp/e'"
 check "the placed credentials are root-only files" \
         test -z "$(find "$ROOT/run/credentials/rackstack" -type f ! -perm 400)"
 check "no plaintext password in the SQL, pgbouncer's or Redis's files" bash -c \
@@ -110,18 +111,18 @@ psql_local() { inDB runuser -u postgres -- psql -X -q -h "$SOCK" -d postgres "$@
 check "PostgreSQL takes the rendered pg_hba.conf without an error line" \
         test "$(psql_local -At -c 'SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL')" = 0
 check "pg_hba.conf has a line per consumer, /32" \
-        test "$(psql_local -At -c "SELECT count(*) FROM pg_hba_file_rules WHERE netmask = '255.255.255.255' AND address LIKE '10.0.40.%'")" = 10
+        test "$(psql_local -At -c "SELECT count(*) FROM pg_hba_file_rules WHERE netmask = '255.255.255.255' AND address LIKE '10.0.40.%'")" = 7
 psql_local -v ON_ERROR_STOP=1 -f - <"$OUT/wiring.sql" >"$tmp/sql1" 2>&1; rc=$?
 check "the SQL runs (psql exit 0)" test $rc = 0
 counts() { psql_local -At -c "SELECT (SELECT count(*) FROM pg_database WHERE datname NOT IN ('postgres','template0','template1')) || ' ' || (SELECT count(*) FROM pg_roles WHERE rolcanlogin AND rolname <> 'postgres')"; }
-check "ten databases and ten login roles" test "$(counts)" = "10 10"
+check "seven databases and seven login roles" test "$(counts)" = "7 7"
 check "each database is owned by its role, CONNECT not public" test "$(psql_local -At -c \
-        "SELECT count(*) FROM pg_database d JOIN pg_roles r ON d.datdba = r.oid WHERE d.datname = r.rolname AND NOT has_database_privilege('public', d.datname, 'CONNECT')")" = 10
+        "SELECT count(*) FROM pg_database d JOIN pg_roles r ON d.datdba = r.oid WHERE d.datname = r.rolname AND NOT has_database_privilege('public', d.datname, 'CONNECT')")" = 7
 # what a kill leaves: a prefix of the statements; then the whole script again, twice
 head -n 14 "$OUT/wiring.sql" >"$tmp/prefix.sql"
 psql_local -f - <"$tmp/prefix.sql" >/dev/null 2>&1
 psql_local -v ON_ERROR_STOP=1 -f - <"$OUT/wiring.sql" >/dev/null 2>&1 && psql_local -v ON_ERROR_STOP=1 -f - <"$OUT/wiring.sql" >/dev/null 2>&1; rc=$?
-check "a prefix then two full reruns: exit 0, still exactly ten databases and roles" bash -c "test $rc = 0 && test '$(counts)' = '10 10'"
+check "a prefix then two full reruns: exit 0, still exactly seven databases and roles" bash -c "test $rc = 0 && test '$(counts)' = '7 7'"
 
 APP_NC=$(cred "$tmp/b-lab-app1/rackstack.creds" db.nextcloud)
 COMM_ZM=$(cred "$tmp/b-lab-comm1/rackstack.creds" db.zammad)
@@ -179,17 +180,20 @@ r=$tmp/svcroot
 mkdir -p "$r/etc/postgresql/15/main" "$r/var/lib/dpkg/info" "$r/etc/redis"
 touch "$r/etc/postgresql/15/main/postgresql.conf"
 printf 'ID=debian\nVERSION_ID="12"\n' >"$r/etc/os-release"
-for p in chrony rsyslog zabbix-agent2 postgresql postgresql-contrib pgbouncer redis-server; do touch "$r/var/lib/dpkg/info/$p.list"; done
+for p in chrony rsyslog zabbix-agent2 postgresql postgresql-contrib pgbouncer redis-server mariadb-server; do touch "$r/var/lib/dpkg/info/$p.list"; done
 printf 'bind 127.0.0.1 -::1\nport 6379\n' >"$r/etc/redis/redis.conf"
 "$F" db-wiring --root "$r" --host lab-db1 --out "$tmp" --creds "$tmp/b-lab-db1/rackstack.creds" >/dev/null 2>&1
 "$F" services --root "$r" --profile profiles/db.yaml --site profiles/site.yaml --ks kickstart/lab-db1.ks >"$tmp/svc.out" 2>&1; rc=$?
 hba=$r/etc/postgresql/15/main/pg_hba.conf
 check "services (offline) with the bundle: exit 0" test $rc = 0
 check "services: pg_hba.conf lets in each consumer's /32 and not the whole VLAN" bash -c \
-        "test \$(grep -c '^host .* 10\.0\.40\.[0-9]*/32 scram-sha-256' '$hba') = 10 && ! grep -q '10.0.40.0/24' '$hba'"
-check "services: PgBouncer's three files, for the ten databases" bash -c \
-        "test \$(grep -c '= host=127.0.0.1 port=5432 dbname=' '$r/etc/pgbouncer/pgbouncer.ini') = 10 &&
-         test \$(wc -l < '$r/etc/pgbouncer/userlist.txt') = 10 && test \$(grep -c '10\.0\.40\.[0-9]*/32' '$r/etc/pgbouncer/pg_hba.conf') = 10"
+        "test \$(grep -c '^host .* 10\.0\.40\.[0-9]*/32 scram-sha-256' '$hba') = 7 && ! grep -q '10.0.40.0/24' '$hba'"
+check "services: PgBouncer's three files, for the seven databases" bash -c \
+        "test \$(grep -c '= host=127.0.0.1 port=5432 dbname=' '$r/etc/pgbouncer/pgbouncer.ini') = 7 &&
+         test \$(wc -l < '$r/etc/pgbouncer/userlist.txt') = 7 && test \$(grep -c '10\.0\.40\.[0-9]*/32' '$r/etc/pgbouncer/pg_hba.conf') = 7"
+check "services: MariaDB for its three consumers, 3306 open to their addresses only" bash -c \
+        "grep -Eq 'service mariadb +done: configured, .*; 3 consumer databases and accounts' '$tmp/svc.out' &&
+         test \$(grep -c 'dport 3306' '$r/etc/nftables.conf') = 3 && grep -q 'ip saddr 10.0.40.16 tcp dport 3306 accept' '$r/etc/nftables.conf'"
 check "services: Redis takes the site's password and an ACL user per consumer" bash -c \
         "grep -qx 'requirepass $(cred "$tmp/b-lab-db1/rackstack.creds" redis)' '$r/etc/redis/rackstack.conf' &&
          test \$(grep -c '^user .* on #' '$r/etc/redis/rackstack.conf') = 3"

@@ -93,7 +93,7 @@ e2fsck -fn "$T/a.raw?offset=$root_off" > "$T/fsck" 2>&1 || { cat "$T/fsck"; fail
 debugfs -R "stat /usr/bin/hello" "$T/a.raw?offset=$root_off" 2>/dev/null | grep -q "Mode:  04755" || fail "setuid file"
 debugfs -R "cat /etc/fstab" "$T/a.raw?offset=$root_off" 2>/dev/null > "$T/fstab"
 grep -q "^UUID=$root_uuid *  / *  ext4" "$T/fstab" || { cat "$T/fstab"; fail "fstab root"; }
-grep -q "^UUID=$esp_uuid *  /boot/efi *  vfat  *umask=0077,nofail " "$T/fstab" || { cat "$T/fstab"; fail "fstab esp"; }
+grep -q "^UUID=$esp_uuid *  /boot/efi *  vfat  *umask=0077,nofail,x-systemd.device-timeout=15min " "$T/fstab" || { cat "$T/fstab"; fail "fstab esp"; }
 debugfs -R "cat /boot/grub/grub.cfg" "$T/a.raw?offset=$root_off" 2>/dev/null > "$T/grub.cfg"
 grep -q "linux /vmlinuz root=UUID=$root_uuid rw console=tty0 console=ttyS0,115200n8" "$T/grub.cfg" || fail "grub.cfg"
 debugfs -R "cat /var/lib/blob" "$T/a.raw?offset=$root_off" 2>/dev/null | cmp - "$T/tree/var/lib/blob" || fail "blob"

@@ -18,7 +18,7 @@ for n in "enp1s0 52:54:00:00:00:11 1 10000" "enp2s0 52:54:00:00:00:12 1 10000" "
         echo 1 >"$d/type"; echo "$2" >"$d/address"; echo "$3" >"$d/carrier"; echo "$4" >"$d/speed"
         echo 1500 >"$d/mtu"; echo 2 >"$d/ifindex"; ln -s ../../../../bus/virtio/drivers/virtio_net "$d/device/driver"
 done
-# a partial kickstart: one VLAN's address and the bond options; everything else is the prompt's
+# a partial kickstart: one VLAN's address and the bond options, no host name; everything else is the prompt's
 cat >"$tmp/part.ks" <<'KS'
 network --device=bond0 --bondopts=mode=802.3ad,miimon=100,lacp_rate=fast --vlanid=20 --bootproto=static --ip=10.0.50.77 --netmask=255.255.255.0 --gateway=10.0.50.1
 timezone Etc/UTC --utc
@@ -26,7 +26,24 @@ timezone Etc/UTC --utc
 role db
 %end
 KS
-chmod 600 "$tmp/part.ks"
+# the same, naming its host
+{ cat "$tmp/part.ks"; echo "network --hostname=lab-db1.domain.com"; } >"$tmp/named.ks"
+# an Anaconda kickstart as kickstart-tests has them: DHCP on the first link, no host name, a user
+cat >"$tmp/anaconda.ks" <<'KS'
+network --bootproto=dhcp --device=link --activate
+rootpw --lock
+user --name=test --uid=1500 --groups=wheel
+timezone America/New_York --utc
+lang en_US.UTF-8
+keyboard us
+%packages
+@core
+%end
+%post
+echo SUCCESS > /root/RESULT
+%end
+KS
+chmod 600 "$tmp/part.ks" "$tmp/named.ks" "$tmp/anaconda.ks"
 
 export FB TMP=$tmp
 python3 - <<'PY'
@@ -103,7 +120,10 @@ class Session:
 # 1. Enter everywhere takes the defaults: the kickstart's, the site's, the two fastest NICs, a locked root.
 out = TMP + "/defaults.ks"
 s = Session(BASE + ["--ask-all", "--stdio", "--out", out, "--json", "--timeout", "20"])
-for q in [r"Host name and domain.*\[lab-db1\.domain\.com\]: ", r"Role .*\[db\]: ",
+ok_list = s.answer(r"The site's hosts of role 'db':\s+lab-db1\.domain\.com \(10\.0\.10\.12, 10\.0\.50\.12, 10\.0\.40\.12\)"
+                   r"\s+Host name and domain \(e\.g\. name\.domain\.com\): ", "lab-db1.domain.com\r")
+check("defaults: the host is asked first, without a guessed default, the role's site hosts listed", ok_list, s.text()[-600:])
+for q in [r"Role .*\[db\]: ",
           r"VLAN 10 .*address/prefix \[10\.0\.10\.12/24\]: ", r"VLAN 10 .*gateway, or 'none' \[none\]: ",
           r"VLAN 20 .*address/prefix \[10\.0\.50\.77/24\]: ", r"VLAN 20 .*gateway, or 'none' \[10\.0\.50\.1\]: ",
           r"VLAN 40 .*address/prefix \[10\.0\.40\.12/24\]: ", r"VLAN 40 .*gateway, or 'none' \[none\]: ",
@@ -136,7 +156,7 @@ except Exception as e:
 check("defaults: --json keeps each default's source (Enter confirms, it does not re-source)",
       j.get("vlan.20.address", {}).get("source", "").endswith("part.ks line 1") and
       j.get("vlan.10.address", {}).get("source", "").startswith("site.yaml:") and
-      j.get("bond.members", {}).get("source") == "prompt" and
+      j.get("bond.members", {}).get("source") == "prompt" and j.get("hostname", {}).get("source") == "prompt" and
       not any("part.ks" in o for o in j.get("vlan.20.address", {}).get("overruled", [])),
       json.dumps(j)[:900])
 
@@ -214,13 +234,15 @@ if m:
 s = Session(BASE + ["--ask-all", "--stdio", "--out", TMP + "/eof.ks", "--timeout", "20"])
 s.answer(r"Host name and domain.*: ", "\x04")
 rc = s.wait()
-check("EOF: exits 1 with 'FAILED at answers: end of input at the prompt'",
-      rc == 1 and "rackstack-firstboot: FAILED at answers: end of input at the prompt" in s.text(), s.text()[-400:])
+check("EOF: exits 1 with 'FAILED at answers: …' naming the missing host and the end of input",
+      rc == 1 and re.search(r"rackstack-firstboot: FAILED at answers: the kickstart \(\S+/part\.ks\) names no host "
+                            r"\(no 'network --hostname='\) and it could not be asked: end of input at the prompt",
+                            s.text()) is not None, s.text()[-400:])
 check("EOF: nothing written", not os.path.exists(TMP + "/eof.ks"))
 
 # 4. Ctrl-C in the middle: a clean failure.
 s = Session(BASE + ["--ask-all", "--stdio", "--out", TMP + "/int.ks", "--timeout", "20"])
-s.answer(r"Host name and domain.*: ", "\r")
+s.answer(r"Host name and domain.*: ", "lab-db1.domain.com\r")
 s.answer(r"Role .*: ", "d\x03")
 rc = s.wait()
 check("Ctrl-C: exits 1 with 'FAILED at answers: interrupted at the prompt'",
@@ -251,7 +273,7 @@ def read2(pattern, timeout=10):
             second += os.read(m2, 4096)
     return re.search(pattern, second.decode(errors="replace")) is not None
 ok_both = s.read_until(r"Host name and domain.*: ") and read2(r"Host name and domain.*: ")
-os.write(m2, b"\r")
+os.write(m2, b"lab-db1.domain.com\r")
 ok_moved = s.read_until(r"answering on another console")
 for q in [r"Role .*: ", r"VLAN 10 .*address.*: ", r"VLAN 10 .*gateway.*: ", r"VLAN 20 .*address.*: ",
           r"VLAN 20 .*gateway.*: ", r"VLAN 40 .*address.*: ", r"VLAN 40 .*gateway.*: ", r"DNS servers .*: ",
@@ -270,8 +292,9 @@ os.close(m2); os.close(s2)
 s = Session(BASE + ["--ask-all", "--stdio", "--out", TMP + "/nobody.ks", "--timeout", "2"])
 rc = s.wait(timeout=20)
 check("nobody: exits 1 within the timeout (2 s) plus a second", rc == 1 and s.elapsed < 3.5, "%s %.1f s" % (rc, getattr(s, "elapsed", -1)))
-check("nobody: says so on the console",
-      "rackstack-firstboot: FAILED at answers: no answer at any console within 2 s" in s.text(), s.text()[-300:])
+check("nobody: says so on the console, naming the missing host",
+      re.search(r"rackstack-firstboot: FAILED at answers: the kickstart \(\S+\) names no host \(no 'network --hostname='\) "
+                r"and it could not be asked: no answer at any console within 2 s", s.text()) is not None, s.text()[-300:])
 
 # 8. No terminal at all: stdin is /dev/null and the console device does not exist.
 t0 = time.monotonic()
@@ -279,16 +302,18 @@ p = subprocess.run(BASE + ["--ask-all", "--console", TMP + "/no-such-tty", "--ti
                    stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
 el = time.monotonic() - t0
 check("no console: fails closed at once with the reason", p.returncode == 1 and el < 5 and
-      "FAILED at answers: no console to ask on" in p.stdout, p.stdout + p.stderr)
+      "names no host (no 'network --hostname=') and it could not be asked: no console to ask on" in p.stdout,
+      p.stdout + p.stderr)
 t0 = time.monotonic()
 p = subprocess.run(BASE + ["--ask-all", "--stdio", "--timeout", "30", "--out", TMP + "/none.ks"],
                    stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
 el = time.monotonic() - t0
 check("stdin /dev/null: fails closed at once (nobody behind it)", p.returncode == 1 and el < 5 and
-      "FAILED at answers: no console has a person" in p.stdout, p.stdout + p.stderr)
+      "it could not be asked: no console has a person" in p.stdout, p.stdout + p.stderr)
 
 # 9. Nothing missing and no --ask-all: no question, no console needed.
-p = subprocess.run(BASE + ["--prompt", "--console", TMP + "/no-such-tty", "--out", TMP + "/complete.ks"],
+NAMED = [TMP + "/named.ks" if a == TMP + "/part.ks" else a for a in BASE]
+p = subprocess.run(NAMED + ["--prompt", "--console", TMP + "/no-such-tty", "--out", TMP + "/complete.ks"],
                    stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
 check("nothing missing: no prompt, the kickstart is written", p.returncode == 0 and os.path.exists(TMP + "/complete.ks"),
       p.stdout + p.stderr)
@@ -304,6 +329,56 @@ if os.geteuid() == 0:
     after = open("/proc/sys/kernel/printk").read().split()
     check("kernel messages: muted while asking, restored after",
           during[0] == before[2] and after[0] == before[0], "%s %s %s" % (before, during, after))
+
+# 11. An Anaconda kickstart that names no host, with --prompt: only the host is asked; the site's values
+#     for that host fill the network, the kickstart's own values stay, each answer says where it came from.
+ANA = [TMP + "/anaconda.ks" if a == TMP + "/part.ks" else a for a in BASE] + ["--role", "db"]
+out = TMP + "/anaconda-done.ks"
+s = Session(ANA + ["--prompt", "--stdio", "--out", out, "--json", "--timeout", "20"])
+ok_host = s.answer(r"Host name and domain \(e\.g\. name\.domain\.com\): ", "lab-db1.domain.com\r")
+rc = s.wait()
+t = s.text()
+check("anaconda: the host alone is asked, then the run goes on", ok_host and rc == 0, t[-800:])
+check("anaconda: nothing but the host is asked (the site knows the rest)",
+      len(re.findall(r"\]: |\): ", t)) == 1 and "Role " not in t and "Root password" not in t, t[-800:])
+check("anaconda: the DHCP line is left out with a warning at its line",
+      re.search(r"anaconda\.ks:1:1: warning: 'network --device=link --bootproto=dhcp' is not applied: this role's "
+                r"network is bond0 with VLANs 10, 20, 40", t) is not None, t[-800:])
+m = re.search(r"\[\s*\{.*\}\s*\]", t, re.S)
+try:
+    j = {a["key"]: a for a in json.loads(m.group(0).replace("\r", ""))}
+except Exception:
+    j = {}
+check("anaconda: sources — host from the prompt, addresses from the site for that host, rootpw from the kickstart",
+      j.get("hostname", {}).get("value") == "lab-db1.domain.com" and j.get("hostname", {}).get("source") == "prompt" and
+      j.get("vlan.20.address", {}).get("value") == "10.0.50.12/24" and
+      j.get("vlan.20.address", {}).get("source", "").startswith("site.yaml:") and
+      j.get("rootpw", {}).get("source", "").endswith("anaconda.ks line 2") and
+      j.get("role", {}).get("source", "").startswith("site.yaml:"), json.dumps(j)[:900])
+ks = open(out).read() if os.path.exists(out) else ""
+check("anaconda: the completed kickstart has the site's VLAN lines and the host, keeps the user, zone and sections",
+      "--vlanid=20 --bootproto=static --ip=10.0.50.12 --netmask=255.255.255.0 --gateway=10.0.50.1" in ks and
+      "--hostname=lab-db1.domain.com" in ks and "--device=link" not in ks and "user --name=test --uid=1500" in ks and
+      "timezone America/New_York --utc" in ks and "%packages" in ks and "rootpw --lock" in ks, ks)
+p = subprocess.run(BASE[:2] + ["--no-devices", "--ks", out, "--profiles", "profiles", "--json"], capture_output=True, text=True)
+try:
+    j2 = {a["key"]: a for a in json.loads(p.stdout)}
+except Exception:
+    j2 = {}
+check("anaconda: the completed kickstart names the host itself now", p.returncode == 0 and
+      j2.get("hostname", {}).get("source", "").endswith("anaconda-done.ks line 2"), p.stdout[:600] + p.stderr)
+
+# 12. The same kickstart with no console (non-interactive): a clean failure naming the missing host, no guess.
+p = subprocess.run(ANA + ["--prompt", "--console", TMP + "/no-such-tty", "--timeout", "30", "--out", TMP + "/ana-none.ks"],
+                   stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+check("anaconda, no console: FAILED at answers naming the missing host, nothing written",
+      p.returncode == 1 and re.search(r"rackstack-firstboot: FAILED at answers: the kickstart \(\S+/anaconda\.ks\) names no "
+                                      r"host \(no 'network --hostname='\) and it could not be asked: no console to ask on",
+                                      p.stdout) is not None and not os.path.exists(TMP + "/ana-none.ks"), p.stdout + p.stderr)
+p = subprocess.run(ANA + ["--out", TMP + "/ana-none.ks"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+check("anaconda, --out without --prompt: refused, naming the missing host",
+      p.returncode == 1 and "names no host (no 'network --hostname='); run with --prompt" in p.stderr and
+      not os.path.exists(TMP + "/ana-none.ks"), p.stdout + p.stderr)
 
 print("%d checks, %d failed" % (n, fails))
 sys.exit(1 if fails else 0)

@@ -54,14 +54,14 @@ check "services: the Ubuntu-only Zabbix agent skipped on Debian" grep -Eq "servi
 check "services: /etc/nftables.conf written and accepted by nft" nftc "$r/etc/nftables.conf"
 check "services: the tuning drop-in listens on the db VLAN address" grep -qx "listen_addresses = 'localhost,10.0.40.12'" "$r/etc/postgresql/15/main/conf.d/50-rackstack-tuning.conf"
 check "services: pg_hba allows the database VLAN" grep -q "^host    all       all   10.0.40.0/24 scram-sha-256" "$r/etc/postgresql/15/main/pg_hba.conf"
-touch "$r/var/lib/dpkg/info/redis-server.list"
+touch "$r/var/lib/dpkg/info/redis-server.list" "$r/var/lib/dpkg/info/mariadb-server.list"
 mkdir -p "$r/etc/redis" && printf 'bind 127.0.0.1 -::1\nport 6379\n' >"$r/etc/redis/redis.conf"
 mkdir -p "$r/etc/systemd/system/multi-user.target.wants"
 ln -s /lib/systemd/system/chrony.service "$r/etc/systemd/system/multi-user.target.wants/chrony.service"
 "$F" services --root "$r" --profile profiles/db.yaml --site profiles/site.yaml >"$tmp/svc2.out" 2>&1; rc=$?
 check "services (db, offline, rerun with redis): succeeds" test $rc = 0
 check "services: one systemctl enable, for the units not enabled yet" \
-        grep -qx "rackstack-firstboot:   would run: systemctl enable nftables.service rsyslog.service zabbix-agent2.service postgresql.service pgbouncer.service redis-server.service" "$tmp/svc2.out"
+        grep -qx "rackstack-firstboot:   would run: systemctl enable nftables.service rsyslog.service zabbix-agent2.service postgresql.service pgbouncer.service redis-server.service mariadb.service" "$tmp/svc2.out"
 pw1=$(awk '/^requirepass / {print $2}' "$r/etc/redis/rackstack.conf")
 "$F" services --root "$r" --profile profiles/db.yaml --site profiles/site.yaml --ks kickstart/lab-db1.ks >"$tmp/svc4.out" 2>&1
 pw2=$(awk '/^requirepass / {print $2}' "$r/etc/redis/rackstack.conf")

@@ -14,6 +14,9 @@
 #       Runs `rackstack-build validate` on DIR/*.ks and prints: exit 0 with/without warnings,
 #       refused, crashed; then each refusal reason with the number of files it refuses, and the
 #       files refused for a single reason, by reason.
+#   ks-corpus.sh answers BUILD_DIR DIR HOST ROLE   (from the source tree: it reads profiles/)
+#       For each file validate accepts: `rackstack-firstboot answers --prompt --out` with only HOST typed
+#       at the prompt; prints the files that do not complete, then the counts.
 set -euo pipefail
 
 # What the harness's per-test prepare() substitutes, with values a lab would plausibly use.
@@ -128,8 +131,28 @@ count() {
         sort "$only" | uniq -c | sort -rn
 }
 
+# Each file `validate` accepts, completed at the prompt as firstboot would: the host typed (the one
+# answer such a kickstart lacks), everything else from the kickstart and the site for that host.
+answers() {
+        local b=$1 dir=$2 host=$3 role=$4 n=0 ok=0 f out
+        out=$(mktemp)
+        trap 'rm -f "$out" "$out.ks"' RETURN
+        for f in "$dir"/*.ks; do
+                "$b/rackstack-build" validate "$f" >/dev/null 2>&1 || continue
+                n=$((n + 1))
+                if printf '%s\n' "$host" | "$b/rackstack-firstboot" answers --no-devices --kernel-cmdline quiet --ks "$f" \
+                        --profiles profiles --role "$role" --prompt --stdio --no-mute --timeout 5 --out "$out.ks" >"$out" 2>&1; then
+                        ok=$((ok + 1))
+                else
+                        echo "FAIL $f: $(grep -E 'error|FAILED' "$out" | head -n1)"
+                fi
+        done
+        echo "accepted=$n completed_with_only_the_host_typed=$ok"
+}
+
 case ${1:-} in
 flatten) [ $# -eq 4 ] || { echo "usage: $0 flatten KICKSTART_TESTS PYKICKSTART OUT" >&2; exit 2; }; flatten "$2" "$3" "$4" ;;
 count) [ $# -eq 3 ] || { echo "usage: $0 count RACKSTACK_BUILD DIR" >&2; exit 2; }; count "$2" "$3" ;;
-*) echo "usage: $0 flatten KICKSTART_TESTS PYKICKSTART OUT | count RACKSTACK_BUILD DIR" >&2; exit 2 ;;
+answers) [ $# -eq 5 ] || { echo "usage: $0 answers BUILD_DIR DIR HOST ROLE" >&2; exit 2; }; answers "$2" "$3" "$4" "$5" ;;
+*) echo "usage: $0 flatten KICKSTART_TESTS PYKICKSTART OUT | count RACKSTACK_BUILD DIR | answers BUILD_DIR DIR HOST ROLE" >&2; exit 2 ;;
 esac

@@ -164,14 +164,138 @@ static void test_collect_without_kickstart(void **state) {
         assert_string_equal(source_of(&s, "rootpw"), "default");
 }
 
-/* ---- the question plan ------------------------------------------------------------------------- */
-
 static const struct question *q_find(const struct prompt_plan *p, const char *key) {
         for (size_t i = 0; i < p->n; i++)
                 if (streq(p->q[i].key, key))
                         return &p->q[i];
         return NULL;
 }
+
+/* An Anaconda kickstart that names no host: the host is not guessed from the role; the prompt's
+ * host brings the site's values for that host, and the kickstart's own values still win. */
+static const char anaconda_partial[] =
+        "network --bootproto=dhcp --device=link --activate\n"
+        "network --device=bond0 --vlanid=20 --bootproto=static --ip=10.0.50.77 --netmask=255.255.255.0 "
+        "--gateway=10.0.50.1\n"
+        "rootpw --lock\n"
+        "timezone Etc/UTC --utc\n";
+
+static void test_collect_partial_no_guess(void **state) {
+        _cleanup_(ks_freep) struct ks *ks = parse("ks.cfg", anaconda_partial);
+        struct answers_input in = { .ks = ks, .ks_label = "OEMDRV:/ks.cfg", .profile = db, .site = site };
+        _cleanup_(answer_set_done) struct answer_set s = {};
+        assert_int_equal(answers_collect(&in, &s), 0);
+        /* nothing host-specific: not lab-db1's name nor its addresses */
+        assert_null(answer_set_value(&s, "hostname"));
+        assert_non_null(answer_set_get(&s, "hostname"));
+        assert_null(answer_set_value(&s, "vlan.10.address"));
+        assert_null(answer_set_value(&s, "vlan.40.address"));
+        assert_null(answer_set_get(&s, "vlan.20.address")->overruled);
+        /* what the kickstart states, and what the site says for every host, are there */
+        assert_string_equal(answer_set_value(&s, "vlan.20.address"), "10.0.50.77/24");
+        assert_string_equal(source_of(&s, "vlan.20.address"), "OEMDRV:/ks.cfg line 2");
+        assert_string_equal(source_of(&s, "dns"), "site.yaml:6");
+        assert_string_equal(source_of(&s, "vlan.10.gateway"), "site.yaml:10");
+        assert_string_equal(source_of(&s, "rootpw"), "OEMDRV:/ks.cfg line 3");
+}
+
+static void test_collect_partial_with_prompt_host(void **state) {
+        _cleanup_(ks_freep) struct ks *ks = parse("ks.cfg", anaconda_partial);
+        struct answers_input in = { .ks = ks, .ks_label = "OEMDRV:/ks.cfg", .profile = db, .site = site,
+                                    .hostname = "lab-db1.domain.com" };
+        _cleanup_(answer_set_done) struct answer_set s = {};
+        assert_int_equal(answers_collect(&in, &s), 0);
+        assert_string_equal(answer_set_value(&s, "hostname"), "lab-db1.domain.com");
+        assert_string_equal(source_of(&s, "hostname"), "prompt");
+        /* the site's values for the host named at the prompt fill what the kickstart left out */
+        assert_string_equal(answer_set_value(&s, "vlan.10.address"), "10.0.10.12/24");
+        assert_string_equal(source_of(&s, "vlan.10.address"), "site.yaml:22");
+        assert_string_equal(answer_set_value(&s, "vlan.40.address"), "10.0.40.12/24");
+        /* the kickstart's stated value wins; the site's is reported as not used */
+        assert_string_equal(answer_set_value(&s, "vlan.20.address"), "10.0.50.77/24");
+        assert_string_equal(source_of(&s, "vlan.20.address"), "OEMDRV:/ks.cfg line 2");
+        assert_string_equal(answer_set_get(&s, "vlan.20.address")->overruled[0], "10.0.50.12/24 (site.yaml:22)");
+        assert_string_equal(source_of(&s, "role"), "site.yaml:20");
+        /* the kickstart's own host name wins over a prompt's */
+        _cleanup_(ks_freep) struct ks *named = parse("ks.cfg", "network --hostname=lab-db1.domain.com\n");
+        struct answers_input in2 = { .ks = named, .ks_label = "ks.cfg", .profile = db, .site = site,
+                                     .hostname = "lab-db9.domain.com" };
+        _cleanup_(answer_set_done) struct answer_set s2 = {};
+        assert_int_equal(answers_collect(&in2, &s2), 0);
+        assert_string_equal(answer_set_value(&s2, "hostname"), "lab-db1.domain.com");
+        assert_string_equal(answer_set_get(&s2, "hostname")->overruled[0], "lab-db9.domain.com (prompt)");
+}
+
+/* The two phases of the prompt: the host alone (no default, the role's site hosts listed), then
+ * only what is still missing once the site's values for that host are in. */
+static void test_plan_host_first(void **state) {
+        _cleanup_(ks_freep) struct ks *ks = parse("ks.cfg", anaconda_partial);
+        struct answers_input ai = { .ks = ks, .ks_label = "ks.cfg", .profile = db, .site = site };
+        _cleanup_(answer_set_done) struct answer_set s = {};
+        assert_int_equal(answers_collect(&ai, &s), 0);
+        struct prompt_input in = { .known = &s, .profile = db, .site = site, .nics = &nics };
+        _cleanup_(prompt_plan_done) struct prompt_plan p = {};
+        assert_int_equal(prompt_plan_host(&in, &p), 0);
+        assert_int_equal(p.n, 1);
+        assert_string_equal(p.q[0].key, "hostname");
+        assert_null(p.q[0].def); /* never a guess in brackets */
+        assert_non_null(strstr(p.q[0].help, "The site's hosts of role 'db':\n  lab-db1.domain.com (10.0.10.12, 10.0.50.12, 10.0.40.12)\n"));
+
+        /* a site host: its values fill everything, nothing more is asked */
+        ai.hostname = "lab-db1.domain.com";
+        _cleanup_(answer_set_done) struct answer_set s1 = {};
+        assert_int_equal(answers_collect(&ai, &s1), 0);
+        struct prompt_input in1 = { .known = &s1, .profile = db, .site = site, .nics = &nics, .host_asked = true };
+        _cleanup_(prompt_plan_done) struct prompt_plan p1 = {};
+        assert_int_equal(prompt_plan_build(&in1, &p1), 0);
+        assert_int_equal(p1.n, 0);
+        _cleanup_(prompt_plan_done) struct prompt_plan h1 = {};
+        assert_int_equal(prompt_plan_host(&in1, &h1), 0);
+        assert_int_equal(h1.n, 0); /* the host is known now */
+
+        /* a host the site does not list: its addresses are asked, the host not again */
+        ai.hostname = "lab-db9.domain.com";
+        _cleanup_(answer_set_done) struct answer_set s9 = {};
+        assert_int_equal(answers_collect(&ai, &s9), 0);
+        struct prompt_input in9 = { .known = &s9, .profile = db, .site = site, .nics = &nics, .host_asked = true };
+        _cleanup_(prompt_plan_done) struct prompt_plan p9 = {};
+        assert_int_equal(prompt_plan_build(&in9, &p9), 0);
+        assert_null(q_find(&p9, "hostname"));
+        assert_non_null(q_find(&p9, "vlan.10.address"));
+        assert_non_null(q_find(&p9, "vlan.40.address"));
+        assert_null(q_find(&p9, "vlan.20.address")); /* the kickstart's */
+        assert_string_equal(p9.q[0].key, "role");
+}
+
+/* The completed kickstart leaves out the Anaconda DHCP line, and says so at its line. */
+static void test_render_partial_warns(void **state) {
+        _cleanup_(ks_freep) struct ks *ks = parse("ks.cfg", anaconda_partial);
+        struct answers_input ai = { .ks = ks, .ks_label = "ks.cfg", .profile = db, .site = site,
+                                    .hostname = "lab-db1.domain.com" };
+        _cleanup_(answer_set_done) struct answer_set s = {};
+        assert_int_equal(answers_collect(&ai, &s), 0);
+        struct diags d = {};
+        _cleanup_free_ char *out = NULL;
+        assert_int_equal(answers_render_ks(&s, ks, anaconda_partial, db, site, &d, &out), 0);
+        assert_int_equal(d.n, 1);
+        assert_int_equal(d.items[0].severity, DIAG_WARNING);
+        assert_int_equal(d.items[0].line, 1);
+        assert_non_null(strstr(d.items[0].message, "'network --device=link --bootproto=dhcp' is not applied: this "
+                                                   "role's network is bond0 with VLANs 10, 20, 40"));
+        diags_done(&d);
+        assert_null(strstr(out, "--device=link"));
+        assert_non_null(strstr(out, "--vlanid=20 --bootproto=static --ip=10.0.50.77 "));
+        assert_non_null(strstr(out, "--hostname=lab-db1.domain.com"));
+        assert_non_null(strstr(out, "--vlanid=10 --bootproto=static --ip=10.0.10.12 "));
+        assert_non_null(strstr(out, "timezone Etc/UTC --utc\n"));
+        _cleanup_(ks_freep) struct ks *back = parse("rendered.ks", out);
+        struct diags nd = {};
+        _cleanup_(net_answers_store_done) struct net_answers_store st = {};
+        assert_int_equal(net_answers_from_ks(back, "bond0", &nd, &st), 0);
+        diags_done(&nd);
+}
+
+/* ---- the question plan ------------------------------------------------------------------------- */
 
 static void test_plan_nothing_missing(void **state) {
         struct answers_input ai = { .profile = db, .site = site };
@@ -358,14 +482,16 @@ static void test_render_round_trip(void **state) {
                 "join graylog server=lab-infra1.domain.com port=12201\n"
                 "%end\n";
         _cleanup_(ks_freep) struct ks *ks = parse("ks.cfg", original);
-        struct answers_input ai = { .ks = ks, .ks_label = "ks.cfg", .profile = db, .site = site };
+        /* the kickstart names no host: as the prompt's first question answers it */
+        struct answers_input ai = { .ks = ks, .ks_label = "ks.cfg", .profile = db, .site = site,
+                                    .hostname = "lab-db1.domain.com" };
         _cleanup_(answer_set_done) struct answer_set s = {};
         assert_int_equal(answers_collect(&ai, &s), 0);
         assert_int_equal(answer_set_replace(&s, "bond.members", "enp2s0,enp4s0", "prompt"), 1);
         assert_int_equal(answer_set_replace(&s, "rootpw", "set", "prompt"), 1);
         assert_int_equal(password_hash("Correct-Horse-9", &s.rootpw_hash), 0);
         _cleanup_free_ char *out = NULL;
-        assert_int_equal(answers_render_ks(&s, ks, original, db, site, &out), 0);
+        assert_int_equal(answers_render_ks(&s, ks, original, db, site, NULL, &out), 0);
         /* the rendered text passes the kickstart parser and the network adapter */
         _cleanup_(ks_freep) struct ks *back = parse("rendered.ks", out);
         struct diags d = {};
@@ -394,7 +520,7 @@ static void test_render_round_trip(void **state) {
         struct answers_input none = { .profile = db, .site = site };
         _cleanup_(answer_set_done) struct answer_set s2 = {};
         assert_int_equal(answers_collect(&none, &s2), 0);
-        assert_int_equal(answers_render_ks(&s2, NULL, NULL, db, site, &bare), 0);
+        assert_int_equal(answers_render_ks(&s2, NULL, NULL, db, site, NULL, &bare), 0);
         _cleanup_(ks_freep) struct ks *back2 = parse("bare.ks", bare);
         assert_string_equal(back2->addon.role, "db");
         assert_true(back2->rootpw.lock);
@@ -402,7 +528,7 @@ static void test_render_round_trip(void **state) {
         _cleanup_(answer_set_done) struct answer_set s3 = {};
         assert_int_equal(answer_set_offer(&s3, "hostname", "x.domain.com", "prompt"), 1);
         _cleanup_free_ char *no = NULL;
-        assert_int_equal(answers_render_ks(&s3, NULL, NULL, db, site, &no), -EINVAL);
+        assert_int_equal(answers_render_ks(&s3, NULL, NULL, db, site, NULL, &no), -EINVAL);
         assert_null(no);
 }
 
@@ -532,6 +658,9 @@ int main(void) {
                 cmocka_unit_test(test_sources),
                 cmocka_unit_test(test_collect_kickstart_first),
                 cmocka_unit_test(test_collect_without_kickstart),
+                cmocka_unit_test(test_collect_partial_no_guess),
+                cmocka_unit_test(test_collect_partial_with_prompt_host),
+                cmocka_unit_test(test_plan_host_first),
                 cmocka_unit_test(test_plan_nothing_missing),
                 cmocka_unit_test(test_plan_missing_host),
                 cmocka_unit_test(test_plan_all_and_wipe),
@@ -539,6 +668,7 @@ int main(void) {
                 cmocka_unit_test(test_password_hash),
                 cmocka_unit_test(test_default_members),
                 cmocka_unit_test(test_render_round_trip),
+                cmocka_unit_test(test_render_partial_warns),
                 cmocka_unit_test(test_exposure),
                 cmocka_unit_test(test_medium_symlink_not_followed),
                 cmocka_unit_test(test_kernel_consoles),

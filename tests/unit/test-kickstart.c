@@ -419,7 +419,8 @@ static const struct bad bad_cases[] = {
         { "timesource-none", "timesource --nts\n", 1, 1, "'timesource' needs --ntp-server=" },
         { "sshkey-not-key", "sshkey --username=root AAAA\n", 1, 24, "not an OpenSSH public key" },
         { "line-too-long", NULL, 2, 1, "line too long" },
-        { "addon-unknown-name", "%addon com_example_appliance\nrole db\n%end\n", 1, 8, "unknown %addon 'com_example_appliance'" },
+        { "addon-unknown-name", "%addon com_rackstak\nrole db\n%end\n", 1, 8,
+          "unknown %addon 'com_rackstak'; only com_rackstack is read; did you mean 'com_rackstack'?" },
         { "addon-unknown-keyword", "%addon com_rackstack\nrole db\nrol db\n%end\n", 3, 1,
           "unknown %addon com_rackstack keyword 'rol'; did you mean 'role'?" },
         { "addon-unknown-role", "%addon com_rackstack\nrole dbs\n%end\n", 2, 6, "unknown role 'dbs'" },
@@ -582,8 +583,12 @@ static void test_grammar_fixtures(void **state) {
         assert_int_equal(ks->n_users, 2);
         assert_int_equal(ks->n_sshkeys, 1);
         assert_int_equal(ks->n_timesources, 1);
-        assert_int_equal(ks->n_networks, 1);
+        assert_int_equal(ks->n_networks, 2);
         assert_string_equal(ks->networks[0].device, "link");
+        /* a kernel bonding option rackstack does not set is a warning; the others still apply */
+        assert_string_equal(ks->networks[1].device, "bond1");
+        assert_true(ks->networks[1].bondopts.set & KS_BONDOPT_MODE);
+        assert_true(ks->networks[1].bondopts.set & KS_BONDOPT_PRIMARY);
         assert_string_equal(ks->networks[0].hostname, "ks-ignored.example.com");
         /* applied since #18's second part: read into the kickstart, not warned about */
         assert_string_equal(ks->lang.locale, "en_US.UTF-8");
@@ -818,6 +823,49 @@ static void test_site_all_hosts(void **state) {
                 free(names[i]);
 }
 
+/* An Anaconda kickstart names no host: a warning (firstboot asks for the host), and only what the
+ * site says whichever host this is is checked: VLANs of addresses, name servers. */
+static void test_site_no_hostname(void **state) {
+        (void) state;
+        struct test_site t;
+        make_site(&t);
+        static const struct {
+                const char *text;
+                size_t errors;
+                const char *msg;
+        } c[] = {
+                { "network --bootproto=dhcp --device=link --activate\nrootpw --lock\n", 0, NULL },
+                { "network --device=bond0 --vlanid=20 --bootproto=static --ip=10.0.50.77 --netmask=255.255.255.0 "
+                  "--nameserver=10.0.50.11\nrootpw --lock\n", 0, NULL },
+                { "network --device=link --bootproto=static --ip=192.168.122.50 --netmask=255.255.255.0\n", 0,
+                  "address 192.168.122.50 on --device=link is not applied" },
+                { "network --device=bond0 --bondslaves=ens3,ens4 --bootproto=static --ip=192.168.122.50 "
+                  "--netmask=255.255.255.0\n", 1, "address 192.168.122.50 is not on a VLAN" },
+                { "network --device=bond0 --vlanid=99 --bootproto=static --ip=10.0.99.5 --netmask=255.255.255.0\n", 1,
+                  "VLAN 99 is not in the site" },
+                { "network --device=link --nameserver=10.0.50.53\n", 1, "name server 10.0.50.53 is not one of the site's" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(c); i++) {
+                struct diags d = {};
+                _cleanup_(ks_freep) struct ks *ks = NULL;
+                assert_int_equal(ks_parse_buffer("anaconda.ks", c[i].text, strlen(c[i].text), &d, &ks), 0);
+                ks_check_site(ks, &t.site, &d);
+                bool warned = false, said = c[i].msg == NULL;
+                for (size_t j = 0; j < d.n; j++) {
+                        warned = warned || (d.items[j].severity == DIAG_WARNING &&
+                                            strstr(d.items[j].message, "no 'network --hostname=': the kickstart names "
+                                                                       "no site host; rackstack-firstboot asks"));
+                        said = said || (c[i].msg && strstr(d.items[j].message, c[i].msg));
+                }
+                if (!warned || !said || d.n_errors != c[i].errors)
+                        print_diags(&d);
+                assert_true(warned);
+                assert_true(said);
+                assert_int_equal(d.n_errors, c[i].errors);
+                diags_done(&d);
+        }
+}
+
 /* "clearpart --all --initlabel" with no drive list (nearly every Anaconda kickstart): accepted with a
  * warning at the --all; the storage planner bounds it by the role's disk layout (test-disk-plan.c). */
 static void test_clearpart_all_unbounded(void **state) {
@@ -843,7 +891,8 @@ int main(void) {
                 cmocka_unit_test(test_crlf_bom),   cmocka_unit_test(test_quoting),    cmocka_unit_test(test_bad),
                 cmocka_unit_test(test_all_errors),
                 cmocka_unit_test(test_plaintext_hashed), cmocka_unit_test(test_warnings),   cmocka_unit_test(test_file_mode),
-                cmocka_unit_test(test_site),       cmocka_unit_test(test_site_all_hosts), cmocka_unit_test(test_grammar_fixtures),
+                cmocka_unit_test(test_site),       cmocka_unit_test(test_site_all_hosts),
+                cmocka_unit_test(test_site_no_hostname), cmocka_unit_test(test_grammar_fixtures),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,10 +158,33 @@ static void test_bad(void **state) {
         }
 }
 
+/* The way most Anaconda kickstarts name their host: DHCP on the first link. The line is not applied
+ * (the role's bond and VLANs are addressed from the site), said with a warning at it, and its host
+ * name and name servers are kept; DHCP on one of our VLANs stays an error (test_bad). */
+static void test_anaconda_dhcp_line(void **state) {
+        (void) state;
+        static const char text[] = "network --bootproto=dhcp --device=link --activate --hostname=lab-db1.domain.com "
+                                   "--nameserver=10.0.10.11\n" ADDON;
+        struct diags d = {};
+        _cleanup_(ks_freep) struct ks *ks = NULL;
+        assert_int_equal(ks_parse_buffer("t.ks", text, strlen(text), &d, &ks), 0);
+        _cleanup_(net_answers_store_done) struct net_answers_store st = {};
+        assert_int_equal(net_answers_from_ks(ks, "bond0", &d, &st), 0);
+        assert_int_equal(d.n_errors, 0);
+        assert_string_equal(st.answers.hostname, "lab-db1.domain.com");
+        assert_int_equal(st.answers.vlans[0].id, 0); /* the line gave no VLAN of ours */
+        _cleanup_free_ char *t = diags_text(&d);
+        if (!strstr(t, "t.ks:1:1: warning: 'network --device=link --bootproto=dhcp' is not applied: this role's "
+                       "network is bond0 with its VLANs, addressed from the site (its --hostname is kept)"))
+                fail_msg("no warning at the line:\n%s", t);
+        diags_done(&d);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shipped_kickstarts),
                 cmocka_unit_test(test_bad),
+                cmocka_unit_test(test_anaconda_dhcp_line),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -133,8 +133,8 @@ static void test_pg_edges(void **state) {
         assert_string_equal(c, "8GB");
 }
 
-/* The db role's other services set aside 64M + 10% + 25% + 10% of the RAM (Elasticsearch and
- * MongoDB too: deferred, not forgotten); PostgreSQL plans for the rest. */
+/* The db role's other services set aside 64M + 10% + 5% + 25% + 10% of the RAM (PgBouncer, Redis,
+ * MariaDB, and Elasticsearch and MongoDB too: deferred, not forgotten); PostgreSQL plans for the rest. */
 static void test_pg_budget(void **state) {
         struct diags d = {};
         _cleanup_(profile_freep) struct profile *p = NULL;
@@ -142,7 +142,7 @@ static void test_pg_budget(void **state) {
         uint64_t reserved;
         uint64_t b = pg_budget(p, "debian-12", 32 * GiB, &reserved);
         uint64_t expect = 64ull << 20;
-        expect += 32 * GiB / 100 * 45;
+        expect += 32 * GiB / 100 * 50;
         assert_true(reserved == expect);
         assert_true(b == 32 * GiB - expect);
         /* A tiny machine: never less than a quarter. */

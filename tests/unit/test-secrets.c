@@ -124,15 +124,20 @@ static void test_wiring_plan(void **state) {
         struct wiring w = {};
         char *err = NULL;
         assert_int_equal(wiring_plan(s.site, (const struct profile *const *) s.p, s.n, &w, &err), 0);
-        /* the seed's ten databases on lab-db1, each from its consumer's VLAN-40 address */
+        /* the seed's ten databases on lab-db1, each from its consumer's VLAN-40 address: seven on
+         * PostgreSQL, and the three that support only MySQL/MariaDB on MariaDB */
         const char *dbs[] = { "keycloak", "nextcloud", "mattermost", "zammad", "suitecrm",
                               "odoo",     "openkm",    "taiga",      "snipe-it", "glpi" };
-        size_t n_pg = 0;
-        for (size_t i = 0; i < w.n; i++)
+        size_t n_pg = 0, n_my = 0;
+        for (size_t i = 0; i < w.n; i++) {
                 n_pg += streq(w.links[i].kind, "postgresql");
-        assert_int_equal(n_pg, ELEMENTSOF(dbs));
+                n_my += streq(w.links[i].kind, "mysql");
+        }
+        assert_int_equal(n_pg, 7);
+        assert_int_equal(n_my, 3);
         for (size_t i = 0; i < ELEMENTSOF(dbs); i++) {
-                const struct wiring_link *l = find_link(&w, "postgresql", dbs[i]);
+                bool my = streq(dbs[i], "suitecrm") || streq(dbs[i], "snipe-it") || streq(dbs[i], "glpi");
+                const struct wiring_link *l = find_link(&w, my ? "mysql" : "postgresql", dbs[i]);
                 assert_non_null(l);
                 assert_string_equal(l->provider, "lab-db1");
                 assert_int_equal(l->provider_addr, 0x0a00280c);             /* 10.0.40.12 */
@@ -160,7 +165,7 @@ static void test_wiring_plan(void **state) {
         assert_int_equal(back.n, mine);
         wiring_done(&back);
         assert_int_equal(wiring_parse("wiring", "postgresql x h 10.0.40.1 db\n", &d, &back), -EINVAL);
-        assert_int_equal(wiring_parse("wiring", "mysql x h 10.0.40.1 db 10.0.40.2\n", &d, &back), -EINVAL);
+        assert_int_equal(wiring_parse("wiring", "mssql x h 10.0.40.1 db 10.0.40.2\n", &d, &back), -EINVAL); /* no such kind */
         assert_int_equal(wiring_parse("wiring", "postgresql X h 10.0.40.1 db 10.0.40.2\n", &d, &back), -EINVAL);
         diags_done(&d);
         wiring_done(&w);
@@ -248,6 +253,8 @@ static void test_plan_grants(void **state) {
                         }
                         if (startswith(it->store, "db.")) {
                                 const struct wiring_link *l = find_link(&p.wiring, "postgresql", it->store + 3);
+                                if (!l)
+                                        l = find_link(&p.wiring, "mysql", it->store + 3);
                                 assert_non_null(l);
                                 assert_true(streq(h, l->consumer) || streq(h, l->provider));
                         }
@@ -420,8 +427,9 @@ static void test_db_wiring(void **state) {
         assert_int_equal(db_wiring_plan(&w, "lab-app1", &none), 0);
         assert_int_equal(none.n_pg + none.n_redis, 0);
         assert_int_equal(db_wiring_plan(&w, "lab-db1", &p), 0);
-        assert_int_equal(p.n_pg, 10);
+        assert_int_equal(p.n_pg, 7);
         assert_int_equal(p.n_redis, 3);
+        assert_int_equal(p.n_mysql, 3); /* SuiteCRM, Snipe-IT, GLPI: MariaDB */
         char *v[10];
         for (size_t i = 0; i < p.n_pg; i++)
                 v[i] = strprintf("SCRAM-V%zu", i);
@@ -429,21 +437,22 @@ static void test_db_wiring(void **state) {
                             *ini = pgbouncer_ini_render(&p, "127.0.0.1,10.0.40.12", 6432),
                             *users = pgbouncer_userlist_render(&p, v);
         /* one existence-checked CREATE per role and database, never a bare one */
-        assert_int_equal(count(sql, "'CREATE ROLE "), 10);
-        assert_int_equal(count(sql, "'CREATE DATABASE "), 10);
+        assert_int_equal(count(sql, "'CREATE ROLE "), 7);
+        assert_int_equal(count(sql, "'CREATE DATABASE "), 7);
         assert_int_equal(count(sql, "\nCREATE "), 0);
-        assert_non_null(strstr(sql, "SELECT 'CREATE DATABASE snipe_it OWNER snipe_it' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'snipe_it')\\gexec\n"));
+        assert_non_null(strstr(sql, "SELECT 'CREATE DATABASE taiga OWNER taiga' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'taiga')\\gexec\n"));
+        assert_null(strstr(sql, "snipe_it"));
         assert_non_null(strstr(sql, "ALTER ROLE nextcloud WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD 'SCRAM-V1';\n"));
         assert_non_null(strstr(sql, "REVOKE CONNECT, TEMPORARY ON DATABASE nextcloud FROM PUBLIC;\n"));
-        /* exactly the consumer's address, /32; lab-it1 holds three */
-        assert_int_equal(count(hba, "\nhost "), 10);
-        assert_int_equal(count(hba, "/32 scram-sha-256"), 10);
+        /* exactly the consumer's address, /32; lab-it1 holds one (Taiga; its other two are MariaDB's) */
+        assert_int_equal(count(hba, "\nhost "), 7);
+        assert_int_equal(count(hba, "/32 scram-sha-256"), 7);
         assert_non_null(strstr(hba, "host    nextcloud  nextcloud  10.0.40.13/32 scram-sha-256  # nextcloud on lab-app1\n"));
-        assert_int_equal(count(hba, "10.0.40.18/32"), 3);
+        assert_int_equal(count(hba, "10.0.40.18/32"), 1);
         assert_null(strstr(hba, "/24"));
         _cleanup_free_ char *pgb = pgbouncer_hba_render(&p);
         assert_true(startswith(pgb, "host    all        all        127.0.0.1/32 scram-sha-256\n"));
-        assert_int_equal(count(pgb, "/32 scram-sha-256"), 11);
+        assert_int_equal(count(pgb, "/32 scram-sha-256"), 8);
         assert_non_null(strstr(ini, "\nnextcloud = host=127.0.0.1 port=5432 dbname=nextcloud\n"));
         assert_non_null(strstr(ini, "\nlisten_addr = 127.0.0.1,10.0.40.12\nlisten_port = 6432\n"));
         assert_non_null(strstr(ini, "\nauth_type = hba\n"));
