@@ -3,15 +3,19 @@
 # 24.04, --defer-vendor) and its own kickstart, with its own credentials bundle beside the
 # kickstart on its OEMDRV stick, on one virtual switch (tests/vm/gateway.py --switch, random ports)
 # that carries the site's VLANs and answers ARP for the gateways. Staggered for two cores under
-# TCG: lab-infra1 first; lab-db1 when lab-infra1's firstboot has finished; lab-app1 when lab-db1's
-# has. A status-event receiver sits on the switch too: an access port on VLAN 20 (gateway.py --tap)
+# TCG: lab-infra1 first; lab-db1 when lab-infra1's firstboot has finished; lab-app1 when lab-db1's join
+# starts. A status-event receiver sits on the switch too: an access port on VLAN 20 (gateway.py --tap)
 # in a network namespace, at 10.0.50.250.
+#
+# RACKSTACK_REHEARSAL_ROLES="db app" is the reduced form (not in make check: see the #14 note):
+# no lab-infra1, so the log server every host joins is a line receiver (Python) on the receiver's
+# access port, 10.0.50.250:12201/tcp, and nothing stands in for Traefik.
 #
 # The kickstarts are the repository's, with three test edits: a root password for the console
 # (rootpw --iscrypted, on an ext4 OEMDRV so the file keeps 0600); `status-url` + `token-file`
-# pointing at the receiver; of the join lines only `join graylog`, with lab-infra1's VLAN-20
+# pointing at the receiver; of the join lines only `join graylog`, with the log server's VLAN-20
 # address for its name (no lab-id1 here: no FreeIPA, no site DNS, no Zabbix server), and none on
-# lab-infra1 itself (it is the receiver).
+# lab-infra1 itself (it is the log server).
 #
 # Shown with the real programs:
 #   - lab-db1's firstboot made the consumers' roles and databases (exactly one nextcloud);
@@ -23,20 +27,30 @@
 #   - join/logs on lab-db1 and lab-app1 (rsyslog, disk-assisted queue) delivers their lines to
 #     lab-infra1:12201/tcp. Graylog is an OCI vendor service (deferred here), so lab-infra1's own
 #     rsyslog (imtcp) stands in for its syslog input;
-#   - https://cloud.domain.com/ on lab-infra1 answers, from the receiver's namespace, with the
-#     certificate firstboot placed for Traefik (/etc/traefik/tls, issued by the site CA for every
-#     route name). Traefik is in no Debian/Ubuntu archive: `openssl s_server` serves that pair;
+#   - https://cloud.domain.com/ through lab-infra1, from the receiver's namespace: the certificate
+#     firstboot placed for Traefik (/etc/traefik/tls, issued by the site CA for every route name),
+#     and the page comes from lab-app1's nginx (a file made there for this run, and lab-app1's
+#     access log names lab-infra1 as the client). Traefik is in no Debian/Ubuntu archive and no
+#     registry is reachable, so Ubuntu 24.04's own nginx package (fetched from the archive, checked
+#     against its Packages sha256, installed with dpkg in lab-infra1) is the reverse proxy,
+#     configured from the routes file firstboot wrote for Traefik (/etc/traefik/dynamic/routes.yml:
+#     one server block per router, the backend from its service); a name not in the table is 404;
 #   - every host's status events arrive at the receiver with an X-Rackstack-Signature that
 #     verifies with that host's token (and no other host's);
+#   - the serial login comes by itself (the images wait 15 min for ttyS0);
 #   - the credentials are gone from /run/credentials/rackstack on every host after the run.
-# lab-db1 is reset hard as its join starts: firstboot runs again from its journal and finishes,
-# still one nextcloud database and role. (A run cut short half-way through the SQL is
-# tests/integration/test-db-wiring.sh's.)
+# lab-db1 is reset hard as its join starts (QMP system_reset as join/logs begins): firstboot runs
+# again from its journal and finishes, still one nextcloud database and role, one forwarding rule.
+# If it comes back in emergency mode (a device job gave up before udev announced the disk), that
+# is a failed check, and Control-D on the console lets the rest run. RACKSTACK_REHEARSAL_KILL=0
+# leaves the reset out (a shorter run). lab-app1 boots when lab-db1's join starts.
+# (A run cut short half-way through the SQL is tests/integration/test-db-wiring.sh's.)
 . "$(dirname "$0")/lib.sh"
 vm_requirements
 command -v curl >/dev/null || skip "curl missing (make deps)"
-ensure_image infra
-INFRA_RAW=$RAW
+ROLES=${RACKSTACK_REHEARSAL_ROLES:-infra db app}
+INFRA_RAW=
+case " $ROLES " in *" infra "*) ensure_image infra; INFRA_RAW=$RAW ;; esac
 ensure_image db
 DB_RAW=$RAW
 # The app image is built while the first VMs boot (lab-app1 waits on it only when its turn comes).
@@ -44,19 +58,21 @@ mkdir -p "$O/test-logs"
 APP_LOG=$O/test-logs/vm-rehearsal-app-build.log APP_RAW_FILE=$(mktemp)
 ( ensure_image app >"$APP_LOG" 2>&1 && echo "$RAW" >"$APP_RAW_FILE" ) &
 exec python3 - "$INFRA_RAW" "$DB_RAW" "$!" "$APP_RAW_FILE" "$TOP" "$O" <<'PY'
-import json, os, re, socket, subprocess, sys, tempfile, time
+import hashlib, json, lzma, os, re, socket, subprocess, sys, tempfile, time, urllib.request
 infra_raw, db_raw, app_pid, app_raw_file, top, out = sys.argv[1:7]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
-from vmharness import VM, Disk, Nets, install_signal_handlers
+from vmharness import VM, Disk, Nets, VMTimeout, install_signal_handlers
 
 install_signal_handlers()
 fails, checks = [], [0]
 T0 = time.monotonic()
+WITH_INFRA = bool(infra_raw)
 def check(what, ok, detail=""):
     checks[0] += 1
     print(("ok   " if ok else "FAIL ") + what + ("" if ok else "  " + str(detail)[-1500:]), flush=True)
     if not ok:
         fails.append(what)
+    return ok
 
 def note(what):
     print("[%5.0f s, load %s] %s" % (time.monotonic() - T0, open("/proc/loadavg").read().split()[0], what), flush=True)
@@ -94,11 +110,71 @@ def read_bundle(path):
         pos = eol + 1 + int(n) + 1
     return creds
 
+def noble_debs(names):
+    """Ubuntu 24.04's packages NAMES from the archive the images are built from, each checked
+    against the archive's Packages sha256 (kept in build/ between runs, checked again each run)."""
+    mirror = os.environ.get("RACKSTACK_UBUNTU_MIRROR", "http://archive.ubuntu.com/ubuntu").rstrip("/")
+    keep = os.path.join(out, "rehearsal-debs-noble")
+    os.makedirs(keep, exist_ok=True)
+    found = {}
+    for pocket in ("noble-updates", "noble"):   # the images take the newest: noble-updates first
+        idx = lzma.decompress(urllib.request.urlopen("%s/dists/%s/main/binary-amd64/Packages.xz" % (mirror, pocket),
+                                                     timeout=120).read()).decode()
+        for st in idx.split("\n\n"):
+            f = dict(l.split(": ", 1) for l in st.splitlines() if ": " in l and not l.startswith(" "))
+            if f.get("Package") in names and f["Package"] not in found:
+                found[f["Package"]] = f
+    paths = []
+    for n in names:
+        f = found[n]
+        path = os.path.join(keep, os.path.basename(f["Filename"]))
+        data = open(path, "rb").read() if os.path.exists(path) else b""
+        if hashlib.sha256(data).hexdigest() != f["SHA256"]:
+            data = urllib.request.urlopen(mirror + "/" + f["Filename"], timeout=300).read()
+            if hashlib.sha256(data).hexdigest() != f["SHA256"]:
+                raise SystemExit("%s: sha256 differs from the archive's Packages" % f["Filename"])
+            open(path, "wb").write(data)
+        paths.append(path)
+    return paths
+
+# Traefik's file-provider routes (what firstboot writes from the site's routing table) as nginx
+# server blocks: one per router, Host(`NAME`) -> the service's first server URL; https backends
+# are checked against the site CA, as Traefik's serversTransport "site-ca" does. Anything else: 404.
+ROUTES2NGINX = r'''
+function flush() { }
+/^  routers:/            { sec = "r"; next }
+/^  services:/           { sec = "s"; next }
+/^  [^ ]/                { sec = ""; next }
+/^[^ ]/                  { sec = ""; next }
+sec != "" && /^    [^ ]/ { name = $1; sub(/:$/, "", name); next }
+sec == "r" && /^      rule:/ {
+        if (match($0, /Host\(`[^`]+`\)/)) { host[name] = substr($0, RSTART + 6, RLENGTH - 8); order[++n] = name }
+}
+sec == "s" && /serversTransport: site-ca/ { verify[name] = 1 }
+sec == "s" && /- url: "/ { if (!(name in url) && match($0, /"[^"]+"/)) url[name] = substr($0, RSTART + 1, RLENGTH - 2) }
+END {
+        tls = "    ssl_certificate /etc/traefik/tls/tls.crt;\n    ssl_certificate_key /etc/traefik/tls/tls.key;\n"
+        printf "# From /etc/traefik/dynamic/routes.yml (firstboot's Traefik routes), by the rehearsal.\n"
+        printf "server {\n    listen 443 ssl default_server;\n    server_name _;\n%s    return 404;\n}\n", tls
+        for (i = 1; i <= n; i++) {
+                r = order[i]
+                if (!(r in url)) continue
+                printf "server {\n    listen 443 ssl;\n    server_name %s;\n%s", host[r], tls
+                printf "    location / {\n        proxy_pass %s;\n", url[r]
+                printf "        proxy_set_header Host $host;\n        proxy_set_header X-Forwarded-For $remote_addr;\n"
+                printf "        proxy_set_header X-Forwarded-Proto https;\n        proxy_connect_timeout 10s;\n"
+                if (r in verify)
+                        printf "        proxy_ssl_trusted_certificate /etc/traefik/tls/ca.crt;\n        proxy_ssl_verify on;\n        proxy_ssl_server_name on;\n"
+                printf "    }\n}\n"
+        }
+}
+'''
+
 tmp = tempfile.mkdtemp(prefix="rackstack-rehearsal-", dir="/var/tmp")
 B = os.path.join(out, "rackstack-build")
 site = os.path.join(tmp, "site")
 subprocess.run([B, "secrets", "init", site], check=True, capture_output=True)
-HOSTS = ("lab-infra1", "lab-db1", "lab-app1")
+HOSTS = (("lab-infra1",) if WITH_INFRA else ()) + ("lab-db1", "lab-app1")
 creds = {}
 for h in HOSTS:
     subprocess.run([B, "secrets", "bundle", site, h, "--out", os.path.join(tmp, h)], check=True, capture_output=True)
@@ -107,13 +183,16 @@ PW = "rehearsal"
 pwhash = subprocess.run(["openssl", "passwd", "-6", PW], capture_output=True, text=True, check=True).stdout.strip()
 INFRA = "10.0.50.19"        # lab-infra1 on VLAN 20 (the site's DNS, on lab-id1, is not in this rehearsal)
 RECV = "10.0.50.250"        # the status-event receiver, on the switch's VLAN-20 access port
+LOGSRV = INFRA if WITH_INFRA else RECV
 RPORT = free_base(1)
+NONCE = "rehearsal-%d-%s" % (os.getpid(), os.urandom(6).hex())
+DEBS = noble_debs(["nginx-common", "nginx"]) if WITH_INFRA else []
 
 def oemdrv(host):
     keep = []
     for l in open(os.path.join(top, "kickstart", host + ".ks")).read().splitlines():
         if l.startswith("join graylog ") and host != "lab-infra1":
-            l = l.replace("server=lab-infra1.domain.com", "server=" + INFRA)
+            l = l.replace("server=lab-infra1.domain.com", "server=" + LOGSRV)
         elif l.startswith("join "):
             continue
         if l == "%end" and "%addon com_rackstack" in keep:
@@ -126,6 +205,11 @@ def oemdrv(host):
     open(os.path.join(stage, "rackstack.creds"), "wb").write(open(creds[host], "rb").read())
     for name in ("ks.cfg", "rackstack.creds"):
         os.chmod(os.path.join(stage, name), 0o600)
+    if host == "lab-infra1":   # the reverse proxy's package and its configuration from the routes
+        os.makedirs(os.path.join(stage, "rehearsal"))
+        for d in DEBS:
+            subprocess.run(["cp", d, os.path.join(stage, "rehearsal")], check=True)
+        open(os.path.join(stage, "rehearsal", "routes2nginx.awk"), "w").write(ROUTES2NGINX)
     # ext4 keeps the modes: a kickstart with a password hash must be 0600 where it comes from
     img = os.path.join(tmp, host + "-oemdrv.img")
     with open(img, "wb") as f:
@@ -165,16 +249,38 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 http.server.ThreadingHTTPServer((addr, port), H).serve_forever()
 '''
+# The reduced form's log server: what arrives on 12201/tcp (rsyslog's omfwd, LF-framed), one line
+# each, behind the sender's address.
+remote_log = os.path.join(tmp, "remote.log")
+LOGRECEIVER = r'''
+import socketserver, sys
+addr, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            with open(out, "ab") as f:
+                f.write(self.client_address[0].encode() + b" " + line)
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer.daemon_threads = True
+socketserver.ThreadingTCPServer((addr, port), H).serve_forever()
+'''
 logs = os.path.join(out, "test-logs")
 os.makedirs(logs, exist_ok=True)
 FB = r"rackstack-firstboot: (finished|FAILED at [^\r\n]*)[\r\n]"
-recv = None
+EMERGENCY = r"Give root password for maintenance"
+KILL = os.environ.get("RACKSTACK_REHEARSAL_KILL", "1") != "0"   # 0: no reset of lab-db1 (a shorter run)
+recv = logrecv = None
 vms = []
+times = {}
 
 def vm(host, raw, disks, port):
     v = VM(image=raw, firmware="bios", boot_disk_size="60G", name="rehearsal-" + host, memory=2048,
            log=os.path.join(logs, "vm-rehearsal-%s.serial.log" % host), disks=disks,
-           oemdrv=oemdrv(host), oemdrv_fmt="image", nets=Nets(count=2, mode="socket", port=port))
+           oemdrv=oemdrv(host), oemdrv_fmt="image",
+           # each VM its own MACs: the harness's default (52:54:00:00:00:11, :12) is the same for every
+           # VM, so two bonds on one switch had one MAC and app -> db on VLAN 40 got "No route to host"
+           nets=Nets(count=2, mode="socket", port=port,
+                     macs=["52:54:00:%02x:00:%02x" % (HOSTS.index(host) + 1, 0x11 + i) for i in range(2)]))
     v.__enter__()
     vms.append(v)
     return v
@@ -184,8 +290,17 @@ def first_boot(v, host):
         note("%s: booting" % host)
         v.boot(expect=FB, timeout=3600)
     else:   # started earlier, beside the previous host's checks
-        v.wait_for(FB, timeout=max(60, 3600 - v.elapsed()))
+        since = len(v.output)
+        m = v.wait_for(FB + "|" + EMERGENCY, timeout=max(60, 3600 - v.elapsed()))
+        if re.match(EMERGENCY, m.group(0)):
+            # A data disk's (or the ESP's) device job gave up (systemd's 90 s DefaultDeviceTimeoutSec)
+            # before udev announced it: what an operator sees, and then presses Control-D.
+            check("%s: booted again without emergency mode (its fstab devices came within systemd's device timeout)" % host,
+                  False, re.findall(r"Timed out waiting for device[^\r\n]*|Dependency failed for[^\r\n]*", v.output[since:]))
+            v.send("\x04")
+            v.wait_for(FB, timeout=max(60, 3600 - v.elapsed()))
     t = v.elapsed()
+    times[host] = t
     note("%s: firstboot ended %.0f s after QEMU started" % (host, t))
     check("%s: firstboot finished (%.0f s)" % (host, t), "rackstack-firstboot: finished" in v.output,
           "".join(re.findall(r"rackstack-firstboot: (?:FAILED|service|step)[^\r\n]*", v.output)))
@@ -194,11 +309,22 @@ def first_boot(v, host):
 
 KEYS = {"-": "minus", "@": "shift-2", ".": "dot", "/": "slash", " ": "spc", "\n": "ret"}
 
-def console_login(v):
-    """Log in on the serial console. Under heavy load udev may announce ttyS0 after systemd gave up
-    waiting for it, and serial-getty@ttyS0 never starts ("Dependency failed"): then log in on tty1
-    with the keyboard (QMP sendkey; the VM has no display) and start it."""
-    if re.search(r"Dependency failed for \S*serial-getty", v.output):
+def console_login(v, host, since=0):
+    """Log in on the serial console. The images wait 15 min for ttyS0 (overlays/common's
+    dev-ttyS0.device.d): the login must come by itself, and the check says so. Should udev still
+    announce ttyS0 after systemd gave up ("Dependency failed"), log in on tty1 with the keyboard
+    (QMP sendkey; the VM has no display) and start the serial getty, so the other checks run."""
+    gave_up = r"Dependency failed for \S*serial-getty"
+    if not re.search(gave_up, v.output[since:]):
+        try:
+            v.wait_for(r"login: ?$|" + gave_up, timeout=900)
+        except VMTimeout:
+            pass
+    failed = re.search(gave_up, v.output[since:]) is not None
+    check("%s: the serial login came by itself (serial-getty@ttyS0 did not give up on its device)" % host, not failed,
+          re.findall(r"[^\r\n]*serial-getty[^\r\n]*", v.output[since:])[-3:] or v.tail())
+    if failed:
+        note("%s: serial getty gave up on ttyS0: starting it from tty1 with the keyboard" % host)
         v.wait_for(r"Started \S*getty@tty1", timeout=900)
         time.sleep(20)
         for line in ("root", PW, "systemctl start serial-getty@ttyS0.service"):
@@ -215,6 +341,17 @@ def no_creds_left(v, host):
 def ns_run(cmd, timeout=60):
     return subprocess.run(["ip", "netns", "exec", ns] + cmd, capture_output=True, text=True, timeout=timeout)
 
+CA = os.path.join(site, "secrets", "ca.crt")
+def https(name, path="/", ca=CA):
+    """GET https://NAME.domain.com/PATH at lab-infra1 from the receiver's namespace: (rc, code, verify, body).
+    ca=None: no certificate check (a name the certificate does not carry)."""
+    r = ns_run(["curl", "-sS", "--max-time", "60"] + (["--cacert", ca] if ca else ["--insecure"])
+               + ["--resolve", "%s.domain.com:443:%s" % (name, INFRA), "-w", "\n%{http_code} %{ssl_verify_result}",
+                  "https://%s.domain.com%s" % (name, path)], timeout=120)
+    body, _, tail = r.stdout.rpartition("\n")
+    code, _, verify = tail.partition(" ")
+    return r.returncode, code, verify, body + r.stderr
+
 try:
     for _ in range(100):
         if subprocess.run(["ip", "link", "show", tap], capture_output=True).returncode == 0:
@@ -226,60 +363,69 @@ try:
     subprocess.run(["ip", "-n", ns, "link", "set", tap, "up"], check=True)
     subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
     recv = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", RECEIVER, site, RECV, str(RPORT), events])
+    if not WITH_INFRA:
+        logrecv = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", LOGRECEIVER, RECV, "12201", remote_log])
 
+    db_disks = [Disk("nvme", "500G", path=os.path.join(tmp, "db-nvme.img"), keep=True),
+                Disk("sas-hdd", "1T", path=os.path.join(tmp, "db-sas.img"), keep=True)]
     # ---- lab-infra1 ----
-    infra = vm("lab-infra1", infra_raw, [Disk("sas-hdd", "500G"), Disk("sas-hdd", "2T")], base)
-    first_boot(infra, "lab-infra1")
-    # lab-db1 boots now; lab-infra1's stand-ins are set up meanwhile (lab-db1's join waits up to
-    # 300 s for its log server in any case: the product's bounded retry).
-    db = vm("lab-db1", db_raw, [Disk("nvme", "500G", path=os.path.join(tmp, "db-nvme.img"), keep=True),
-                                Disk("sas-hdd", "1T", path=os.path.join(tmp, "db-sas.img"), keep=True)], base + 2)
-    note("lab-db1: booting")
-    db.start()
-    console_login(infra)
-    # Graylog's syslog TCP input, stood in for by lab-infra1's own rsyslog: a ruleset of its own,
-    # so what arrives is written to a file and goes nowhere else.
-    rc, o = infra.run("printf '%s' > /etc/rsyslog.d/05-rehearsal-graylog-standin.conf && systemctl restart rsyslog && sleep 3 && ss -ltnH 'sport = :12201'" %
-                      r'module(load="imtcp")\ninput(type="imtcp" port="12201" ruleset="rehearsal")\nruleset(name="rehearsal") {\n  action(type="omfile" file="/var/log/rehearsal-remote.log")\n}\n', timeout=300)
-    check("lab-infra1: the Graylog stand-in (rsyslog imtcp) listens on 12201/tcp", "12201" in o, o)
-    rc, o = infra.run("ls -l /etc/traefik/tls/ && (setsid openssl s_server -quiet -accept 443 -cert /etc/traefik/tls/tls.crt "
-                      "-key /etc/traefik/tls/tls.key -www </dev/null >/var/log/rehearsal-s_server.log 2>&1 &); "
-                      "for i in $(seq 120); do ss -ltnH 'sport = :443' | grep -q . && break; sleep 1; done; "
-                      "ss -ltnH 'sport = :443'; cat /var/log/rehearsal-s_server.log", timeout=300)
-    check("lab-infra1: Traefik's TLS pair from the bundle is in /etc/traefik/tls, served on 443 (openssl s_server stands in for Traefik)",
-          "tls.key" in o and ":443" in o, o)
-    r = ns_run(["curl", "-sS", "--max-time", "60", "--cacert", os.path.join(site, "secrets", "ca.crt"),
-                "--resolve", "cloud.domain.com:443:" + INFRA, "-o", "/dev/null", "-w", "%{http_code} %{ssl_verify_result}",
-                "https://cloud.domain.com/"], timeout=120)
-    check("https://cloud.domain.com/ on lab-infra1 answers with a certificate the site CA verifies for that name",
-          r.returncode == 0 and r.stdout.startswith("200 0"), r.stdout + r.stderr)
-    r = ns_run(["openssl", "s_client", "-connect", INFRA + ":443", "-servername", "cloud.domain.com",
-                "-CAfile", os.path.join(site, "secrets", "ca.crt"), "-verify_hostname", "cloud.domain.com",
-                "-verify_return_error"], timeout=120)
-    check("the certificate's issuer is the site CA", "Verify return code: 0 (ok)" in r.stdout, r.stdout[-800:] + r.stderr)
-    no_creds_left(infra, "lab-infra1")
+    if WITH_INFRA:
+        infra = vm("lab-infra1", infra_raw, [Disk("sas-hdd", "500G"), Disk("sas-hdd", "2T")], base)
+        first_boot(infra, "lab-infra1")
+        # lab-db1 boots now; lab-infra1's stand-ins are set up meanwhile (lab-db1's join waits up to
+        # 300 s for its log server in any case: the product's bounded retry).
+        db = vm("lab-db1", db_raw, db_disks, base + 2)
+        note("lab-db1: booting")
+        db.start()
+        console_login(infra, "lab-infra1")
+        # Graylog's syslog TCP input, stood in for by lab-infra1's own rsyslog: a ruleset of its own,
+        # so what arrives is written to a file and goes nowhere else.
+        rc, o = infra.run("printf '%s' > /etc/rsyslog.d/05-rehearsal-graylog-standin.conf && systemctl restart rsyslog && sleep 3 && ss -ltnH 'sport = :12201'" %
+                          r'module(load="imtcp")\ninput(type="imtcp" port="12201" ruleset="rehearsal")\nruleset(name="rehearsal") {\n  action(type="omfile" file="/var/log/rehearsal-remote.log" template="RSYSLOG_TraditionalFileFormat")\n}\n', timeout=300)
+        check("lab-infra1: the Graylog stand-in (rsyslog imtcp) listens on 12201/tcp", "12201" in o, o)
+        # The reverse proxy: Ubuntu's nginx from the stick, configured from firstboot's Traefik routes.
+        rc, o = infra.run("mkdir -p /mnt/oemdrv && mount -o ro LABEL=OEMDRV /mnt/oemdrv && "
+                          "DEBIAN_FRONTEND=noninteractive dpkg -i /mnt/oemdrv/rehearsal/*.deb >/var/log/rehearsal-dpkg.log 2>&1; "
+                          "echo dpkg=$?; dpkg-query -W -f '${Package} ${Version} ${Status}\\n' nginx", timeout=600)
+        check("lab-infra1: Ubuntu 24.04's nginx package installs with dpkg (the stand-in for Traefik)",
+              "dpkg=0" in o and "install ok installed" in o, o)
+        rc, o = infra.run("ls -l /etc/traefik/tls/ && awk -f /mnt/oemdrv/rehearsal/routes2nginx.awk /etc/traefik/dynamic/routes.yml "
+                          ">/etc/nginx/conf.d/rackstack-routes.conf && rm -f /etc/nginx/sites-enabled/default && nginx -t 2>&1 && "
+                          "systemctl restart nginx && echo routers=$(grep -c '^      rule: ' /etc/traefik/dynamic/routes.yml) "
+                          "proxied=$(grep -c 'proxy_pass ' /etc/nginx/conf.d/rackstack-routes.conf); "
+                          "grep -A4 'server_name cloud' /etc/nginx/conf.d/rackstack-routes.conf; umount /mnt/oemdrv", timeout=300)
+        m = re.search(r"routers=(\d+) proxied=(\d+)", o)
+        check("lab-infra1: nginx serves every router of firstboot's Traefik routes (/etc/traefik/dynamic/routes.yml) with the TLS pair from the bundle",
+              "tls.key" in o and "test is successful" in o and m is not None and m.group(1) == m.group(2) and int(m.group(1)) > 0, o)
+        check("lab-infra1: cloud.domain.com is routed to lab-app1's VLAN-20 address, port 80 (the site's table)",
+              "proxy_pass http://10.0.50.13:80;" in o, o)
+        rc, code, verify, body = https("cloud")
+        check("https://cloud.domain.com/ at lab-infra1: a certificate the site CA verifies for that name, and the proxy "
+              "answers that its backend (lab-app1, not booted yet) is down (502/504)",
+              rc == 0 and verify == "0" and code in ("502", "504"), (rc, code, verify, body))
+        rc, code, verify, body = https("nosuchroute", ca=None)
+        check("a name that is not in the routing table: 404 from the proxy", rc == 0 and code == "404", (rc, code, verify, body))
+        r = ns_run(["openssl", "s_client", "-connect", INFRA + ":443", "-servername", "cloud.domain.com",
+                    "-CAfile", CA, "-verify_hostname", "cloud.domain.com", "-verify_return_error"], timeout=120)
+        check("the certificate's issuer is the site CA", "Verify return code: 0 (ok)" in r.stdout, r.stdout[-800:] + r.stderr)
+        other = os.path.join(tmp, "other-ca")
+        subprocess.run([B, "secrets", "init", other], check=True, capture_output=True)
+        rc, code, verify, body = https("cloud", ca=os.path.join(other, "secrets", "ca.crt"))
+        check("... and a client trusting another site's CA refuses it", rc != 0, (rc, code, verify, body))
+        no_creds_left(infra, "lab-infra1")
+    else:
+        db = vm("lab-db1", db_raw, db_disks, base + 2)
+        note("lab-db1: booting")
+        db.start()
 
     # ---- lab-db1 ----
-    # Killed mid-join: as its join starts (its databases made, the services step journalled), a
-    # hard reset (QMP system_reset: no shutdown, as a power cut; the harness's own restart would
+    # Killed mid-join: as its join/logs starts (its databases made, the services step journalled),
+    # a hard reset (QMP system_reset: no shutdown, as a power cut; the harness's own restart would
     # give it a fresh disk). Firstboot runs again, takes the earlier run's work from its journal,
     # completes the join, and nothing doubles.
     db.wait_for(r"rackstack-firstboot: start: join/logs", timeout=max(60, 3600 - db.elapsed()))
-    note("lab-db1: killed mid-join (system_reset)")
-    mark = len(db.output)
-    db.system_reset()
-    first_boot(db, "lab-db1")
-    again = db.output[mark:]
-    check("lab-db1: after the kill firstboot ran again and took the earlier run's work from its journal",
-          "rackstack-firstboot: starting" in again and re.search(r"done (?:in|by) an earlier run", again) is not None,
-          "".join(re.findall(r"rackstack-firstboot: (?:starting|finish)[^\r\n]*", again)))
-    check("lab-db1: postgresql made the consumers' databases",
-          re.search(r"service postgresql +done: .*10 consumer databases and roles", db.output) is not None,
-          "".join(re.findall(r"service postgresql [^\r\n]*", db.output)))
-    check("lab-db1: join/logs forwards to lab-infra1", re.search(r"finish: join/logs: SUCCESS: rsyslog forwards to 10\.0\.50\.19:12201", db.output) is not None,
-          "".join(re.findall(r"join/logs[^\r\n]*", db.output)))
-    # lab-app1 boots now; lab-db1 is checked meanwhile.
-    os.waitpid(int(app_pid), 0)   # the app image's build (started before lab-infra1 booted)
+    # lab-app1 boots now (lab-db1's databases are made; the rest of its run is light).
+    os.waitpid(int(app_pid), 0)   # the app image's build (started before the first VM booted)
     app_raw = open(app_raw_file).read().strip()
     os.unlink(app_raw_file)
     check("the app image was built", bool(app_raw), open(os.path.join(logs, "vm-rehearsal-app-build.log")).read())
@@ -288,19 +434,39 @@ try:
     app = vm("lab-app1", app_raw, [Disk("sas-hdd", "2T"), Disk("sata-ssd", "250G")], base + 4)
     note("lab-app1: booting")
     app.start()
-    console_login(db)
+    mark = len(db.output)
+    if KILL:
+        note("lab-db1: killed mid-join (system_reset), %.0f s after QEMU started" % db.elapsed())
+        times["lab-db1 killed"] = db.elapsed()
+        db.system_reset()
+    first_boot(db, "lab-db1")
+    again = db.output[mark:]
+    if KILL:
+        check("lab-db1: after the kill firstboot ran again and took the earlier run's work from its journal",
+              "rackstack-firstboot: starting" in again and re.search(r"done (?:in|by) an earlier run", again) is not None,
+              "".join(re.findall(r"rackstack-firstboot: (?:starting|finish)[^\r\n]*", again)))
+    check("lab-db1: postgresql made the consumers' databases",
+          re.search(r"service postgresql +done: .*10 consumer databases and roles", db.output) is not None,
+          "".join(re.findall(r"service postgresql [^\r\n]*", db.output)))
+    check("lab-db1: join/logs forwards to the log server", re.search(r"finish: join/logs: SUCCESS: rsyslog forwards to %s:12201" % re.escape(LOGSRV), again) is not None,
+          "".join(re.findall(r"join/logs[^\r\n]*", db.output)))
+    console_login(db, "lab-db1", mark)
     rc, o = db.run("runuser -u postgres -- psql -X -At -c \"SELECT count(*) FROM pg_database WHERE datname = 'nextcloud'\"")
-    check("lab-db1: exactly one nextcloud database (after the kill mid-join and the second run)", o.strip() == "1", o)
+    check("lab-db1: exactly one nextcloud database" + (" (after the kill mid-join and the second run)" if KILL else ""), o.strip() == "1", o)
     rc, o = db.run("runuser -u postgres -- psql -X -At -c \"SELECT count(*) FROM pg_roles WHERE rolname = 'nextcloud'\"")
     check("lab-db1: exactly one nextcloud role", o.strip() == "1", o)
+    rc, o = db.run("runuser -u postgres -- psql -X -At -c \"SELECT count(*) FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')\"")
+    check("lab-db1: ten consumer databases in all, none doubled", o.strip() == "10", o)
+    rc, o = db.run("grep -rhE '^action[(]type=.omfwd' /etc/rsyslog.d/ | wc -l; grep -rh 'target=' /etc/rsyslog.d/")
+    check("lab-db1: one forwarding rule in /etc/rsyslog.d" + (" after join/logs ran twice" if KILL else ""), o.splitlines()[:1] == ["1"], o)
     no_creds_left(db, "lab-db1")
     db.run("logger -t rehearsal 'rehearsal-mark from lab-db1'")
 
     # ---- lab-app1 ----
     first_boot(app, "lab-app1")
-    check("lab-app1: join/logs forwards to lab-infra1", re.search(r"finish: join/logs: SUCCESS: rsyslog forwards to 10\.0\.50\.19:12201", app.output) is not None,
+    check("lab-app1: join/logs forwards to the log server", re.search(r"finish: join/logs: SUCCESS: rsyslog forwards to %s:12201" % re.escape(LOGSRV), app.output) is not None,
           "".join(re.findall(r"join/logs[^\r\n]*", app.output)))
-    console_login(app)
+    console_login(app, "lab-app1")
     mine = read_bundle(creds["lab-app1"])
     nc, rnc = mine["db.nextcloud"].decode().strip(), mine["redis.nextcloud"].decode().strip()
     zm = open(os.path.join(site, "secrets", "db.zammad")).read().strip()
@@ -329,17 +495,35 @@ try:
     no_creds_left(app, "lab-app1")
     app.run("logger -t rehearsal 'rehearsal-mark from lab-app1'")
 
+    # ---- through the reverse proxy to lab-app1 ----
+    if WITH_INFRA:
+        rc, o = app.run("echo %s > /var/www/html/%s.txt && systemctl is-active nginx" % (NONCE, NONCE))
+        rc, code, verify, body = https("cloud", "/%s.txt" % NONCE)
+        check("https://cloud.domain.com/ through lab-infra1 serves lab-app1's page (made there for this run), "
+              "with the site CA's certificate", rc == 0 and code == "200" and verify == "0" and body.strip() == NONCE,
+              (rc, code, verify, body[-500:], o))
+        rc, o = app.run("grep -F '%s.txt' /var/log/nginx/access.log" % NONCE)
+        check("lab-app1's nginx logged that request from lab-infra1 (10.0.50.19)", o.startswith("10.0.50.19 "), o)
+        rc, code, verify, body = https("chat", "/%s.txt" % NONCE)
+        check("https://chat.domain.com/ goes to lab-app1:8065 (Mattermost, deferred here): the proxy's 502, not the cloud page",
+              rc == 0 and code in ("502", "504") and NONCE not in body, (rc, code, verify, body[-300:]))
+
     # ---- logs and events ----
+    def remote_lines():
+        if WITH_INFRA:
+            return infra.run("cat /var/log/rehearsal-remote.log", timeout=300)[1]
+        return open(remote_log, errors="replace").read() if os.path.exists(remote_log) else ""
     for host in ("lab-db1", "lab-app1"):
         o = ""
         for _ in range(30):
-            rc, o = infra.run("grep -c 'rehearsal-mark from %s' /var/log/rehearsal-remote.log; grep -c 'rackstack-firstboot' /var/log/rehearsal-remote.log" % host)
-            if o.split()[:1] not in (["0"], []):
+            o = remote_lines()
+            if "rehearsal-mark from %s" % host in o:
                 break
             time.sleep(10)
-        check("syslog from %s arrived at lab-infra1 (the marker line, by join/logs' rsyslog)" % host, o.split()[:1] not in (["0"], []), o)
-    rc, o = infra.run("grep -E 'lab-(db|app)1' /var/log/rehearsal-remote.log | grep -c rackstack-firstboot")
-    check("lab-infra1 also has firstboot's own lines from db and app", o.strip() not in ("", "0"), o)
+        check("syslog from %s arrived at the log server %s (the marker line, by join/logs' rsyslog)" % (host, LOGSRV),
+              re.search(r"[^\n]*%s[^\n]*rehearsal-mark from %s" % (host, host), o) is not None, o[-1500:])
+        check("the log server also has firstboot's own lines from %s" % host,
+              re.search(r"[^\n]*%s[^\n]*rackstack-firstboot" % host, o) is not None, o[-800:])
     evs = [json.loads(l) for l in open(events)] if os.path.exists(events) else []
     note("%d status events received" % len(evs))
     for host in HOSTS:
@@ -348,7 +532,7 @@ try:
         check("%s: status events arrived at the receiver signed with its own token (%d of %d)" % (host, len(good), len(mine)),
               mine and len(good) == len(mine), [e["signed_by"] for e in mine][:5])
     check("no event arrived unsigned or signed with a key the site does not have",
-          all(e["signed_by"] for e in evs), [e for e in evs if not e["signed_by"]][:3])
+          evs and all(e["signed_by"] for e in evs), [e for e in evs if not e["signed_by"]][:3])
 
 finally:
     for v in vms:
@@ -356,15 +540,18 @@ finally:
             v.__exit__(None, None, None)
         except Exception as e:
             print("stopping %s: %s" % (v.name, e))
-    if recv:
-        recv.kill()
+    for p in (recv, logrecv):
+        if p:
+            p.kill()
     sw.kill()
     subprocess.run(["ip", "netns", "del", ns], capture_output=True)
     subprocess.run(["cp", swlog, os.path.join(logs, "vm-rehearsal-switch.log")], capture_output=True)
-    if os.path.exists(events):
-        subprocess.run(["cp", events, os.path.join(logs, "vm-rehearsal-events.jsonl")], capture_output=True)
+    for f, name in ((events, "vm-rehearsal-events.jsonl"), (remote_log, "vm-rehearsal-remote.log")):
+        if os.path.exists(f):
+            subprocess.run(["cp", f, os.path.join(logs, name)], capture_output=True)
     subprocess.run(["rm", "-rf", tmp])
-print("rehearsal: %.0f s on %d cores" % (time.monotonic() - T0, os.cpu_count()))
+note("times: " + ", ".join("%s %.0f s" % kv for kv in times.items()))
+print("rehearsal (%s): %.0f s on %d cores" % (" ".join(HOSTS), time.monotonic() - T0, os.cpu_count()))
 print("%d passed, %d failed" % (checks[0] - len(fails), len(fails)))
 sys.exit(1 if fails else 0)
 PY
