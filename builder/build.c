@@ -244,7 +244,7 @@ static int load_inputs(const char *profiles_dir, const char *role, struct profil
 }
 
 /* Sum of the apparent sizes in a tree (what has to fit in the root filesystem). */
-static int tree_size(int dirfd, uint64_t *acc, unsigned depth) {
+int tree_size(int dirfd, uint64_t *acc, unsigned depth) {
         if (depth > 256)
                 return -ELOOP;
         _cleanup_closedir_ DIR *d = NULL;
