@@ -95,8 +95,6 @@ enum build_format {
 /* Size of the raw OS disk image for a tree of tree_bytes (apparent): +30% headroom, +600 MiB for
  * the ESP, BIOS boot partition and filesystem overhead, rounded up to 256 MiB, at least 2 GiB. */
 uint64_t build_image_size(uint64_t tree_bytes);
-/* Adds to *acc the apparent size of every entry below dirfd plus 4 KiB for each (the tree_bytes above). */
-int tree_size(int dirfd, uint64_t *acc, unsigned depth);
 /* What `build` makes without --format. (proxmox joins when it is implemented.) */
 #define BUILD_FORMATS_DEFAULT "raw,qcow2,iso,pxe,proxmox"
 /* --pxe-url: NULL (the default) or an http:// URL the installer's busybox wget and the boot menus
