@@ -6,8 +6,12 @@
 #   bench/run.sh PART...                  parts of build alone: rackstack-cold rackstack-rebuild
 #                                         mkosi-cold mkosi-rebuild (to debug one; the table takes the
 #                                         newest figure of each, so its ratios may then mix two goes)
-# The two boots run at the same time, so both see the same load.
-# Measured, each with the machine's load average when it was taken:
+# The two sides run at the same time, at the same priority (nice -n $BENCH_NICE, default 10): the two
+# cold builds together, then the two rebuilds, then the two boots, so each ratio compares figures
+# taken under the same load, whatever the rest of the machine is doing. Each side has
+# $BENCH_TIMEOUT seconds (default 3600) a build and 900 s a boot; a side that does not finish is
+# written into the table as such, with the reason (its exit, or the timeout, and its last log line).
+# Measured, each with the machine's load average when it started and when it ended:
 #   cold build       empty caches for both (rackstack: a new --cache; mkosi: -ff -i --cache-initrd)
 #   overlay rebuild  rackstack: one overlay file changed; mkosi: one mkosi.extra file changed, -f -i
 #                    --cache-initrd (its incremental mode; it does not see package changes)
@@ -24,18 +28,30 @@ SRC=$PWD
 O=$(realpath -m "${RACKSTACK_BUILD_DIR:-build}")
 B=$O/rackstack-build
 OUT=$O/bench
-NICE="nice -n 5"
+NICE="nice -n ${BENCH_NICE:-10}"
+TIMEOUT=${BENCH_TIMEOUT:-3600}
 what=${*:-build boot}
 [ "$(id -u)" = 0 ] || { echo "bench/run.sh needs root (both builders run apt in a chroot)"; exit 1; }
 [ -x "$B" ] || { echo "$B is not built (make)"; exit 1; }
 mkdir -p "$OUT"
 RES=$OUT/results.tsv
 FIG=$OUT/figures.tsv   # name tool value load, one line per measurement (build, then boot, append)
+NOTES=$OUT/notes.txt   # why a figure is missing, and the machine's uptime at the start and end of the go
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 load() { cut -d' ' -f1 /proc/loadavg; }
-figure() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$FIG"; echo "  $1 $2: $3 (load $4)"; }
+figure() { # name tool value load-at-start: the load column is "start>end"
+        printf '%s\t%s\t%s\t%s>%s\n' "$1" "$2" "$3" "$4" "$(load)" >>"$FIG"; echo "  $1 $2: $3 (load $4>$(load))"
+}
+# A measurement that did not finish: its figure says so, and the notes say why.
+did_not_finish() { # name tool rc log load-at-start
+        local why last
+        last=$(grep -av -e '^[[:space:]]*$' -e 'error: Interrupted' "$4" 2>/dev/null | tail -n 1 | cut -c1-160)
+        if [ "$3" = 124 ]; then why="timed out after $TIMEOUT s"; else why="exit $3"; fi
+        figure "$1" "$2" "$([ "$3" = 124 ] && echo timeout || echo failed)" "$5"
+        echo "$2 $1: did not finish: $why; last line of $4: $last" | tee -a "$NOTES"
+}
 allocated() { echo $(( $(stat -c %b "$1") * 512 )); }
 
 MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
@@ -57,7 +73,7 @@ rackstack_data() {
         echo "rackstack bench" >"$d/overlays/it/etc/motd"
 }
 rackstack_build() { # out-dir
-        RACKSTACK_DATADIR=$OUT/data $NICE "$B" build it --profiles "$SRC/bench/profiles" --base debian-12 --format raw \
+        RACKSTACK_DATADIR=$OUT/data $NICE timeout "$TIMEOUT" "$B" build it --profiles "$SRC/bench/profiles" --base debian-12 --format raw \
                 --cache "$OUT/rs-cache" --out "$1" --firstboot "$O/rackstack-firstboot" >"$1.log" 2>&1
 }
 rackstack_cold() {
@@ -65,7 +81,7 @@ rackstack_cold() {
         rm -rf "$OUT/rs-cache" "$OUT/rs-cold" "$OUT/rs-warm"
         rackstack_data
         local l t0 t; l=$(load); t0=$(now)
-        rackstack_build "$OUT/rs-cold" || { echo "rackstack cold build failed: $OUT/rs-cold.log"; return 1; }
+        rackstack_build "$OUT/rs-cold" || { did_not_finish cold-build-s rackstack $? "$OUT/rs-cold.log" "$l"; return 1; }
         t=$(since "$t0"); figure cold-build-s rackstack "$t" "$l"
 }
 rackstack_rebuild() {
@@ -74,7 +90,7 @@ rackstack_rebuild() {
         rm -rf "$OUT/rs-warm"
         echo "rackstack bench $(date +%s)" >"$OUT/data/overlays/it/etc/motd"
         local l t0 t; l=$(load); t0=$(now)
-        rackstack_build "$OUT/rs-warm" || { echo "rackstack rebuild failed: $OUT/rs-warm.log"; return 1; }
+        rackstack_build "$OUT/rs-warm" || { did_not_finish overlay-rebuild-s rackstack $? "$OUT/rs-warm.log" "$l"; return 1; }
         t=$(since "$t0"); figure overlay-rebuild-s rackstack "$t" "$l"
         grep -E '^\[ *[0-9.]+s\]' "$OUT/rs-warm.log" | sed 's/^/    | /'
         figure raw-allocated-MiB rackstack "$(( $(allocated "$OUT/rs-warm/bench1/bench1.raw") / 1048576 ))" "$(load)"
@@ -161,30 +177,37 @@ M
 mkosi_build() { # log, mkosi options...
         local log=$1; shift
         (cd "$OUT/mkosi/proj" && env -u TMPDIR ESPSHIM_STATE="$OUT/mkosi/espshim" SYSTEMD_RELAX_ESP_CHECKS=1 \
-                PATH="$OUT/mkosi/shim:$PATH" $NICE timeout 3600 mkosi --mirror="$MIRROR" "$@" build) >"$log" 2>&1
+                PATH="$OUT/mkosi/shim:$PATH" $NICE timeout "$TIMEOUT" mkosi --mirror="$MIRROR" "$@" build) >"$log" 2>&1
         local rc=$?
         # nspawn leaves its lock directories on a host whose /run is not its own.
         rm -rf /run/systemd/nspawn/locks /run/systemd/nspawn/propagate 2>/dev/null
+        # A mkosi stopped by the timeout leaves its loop device attached.
+        losetup -nO NAME,BACK-FILE | awk -v d="$OUT/mkosi/" 'index($2, d) == 1 { print $1 }' | xargs -r -n1 losetup -d
         return $rc
 }
-mkosi_cold() {
+mkosi_install() { # before any clock starts
         if ! command -v mkosi >/dev/null || ! command -v mcopy >/dev/null || ! command -v mkfs.fat >/dev/null; then
                 echo "installing mkosi, mtools, dosfstools from the Debian archive"
                 apt-get install -y -q --no-install-recommends mkosi mtools dosfstools >"$OUT/apt.log" 2>&1 ||
-                        { echo "apt-get install mkosi failed: $OUT/apt.log"; return 1; }
+                        { echo "mkosi: not installed (apt-get install failed: $OUT/apt.log)" | tee -a "$NOTES"; return 1; }
         fi
+}
+mkosi_cold() {
+        mkosi_install || return 1
         echo "mkosi $(mkosi --version | awk '{print $2}'): cold (empty cache)"
         rm -rf "$OUT/mkosi"; mkdir -p "$OUT/mkosi"; : >"$OUT/mkosi/espshim"
         mkosi_shims; mkosi_project
         local l t0 t; l=$(load); t0=$(now)
-        mkosi_build "$OUT/mkosi/cold.log" -ff -i --cache-initrd || { echo "mkosi cold build failed: $OUT/mkosi/cold.log"; return 1; }
+        mkosi_build "$OUT/mkosi/cold.log" -ff -i --cache-initrd ||
+                { did_not_finish cold-build-s mkosi $? "$OUT/mkosi/cold.log" "$l"; return 1; }
         t=$(since "$t0"); figure cold-build-s mkosi "$t" "$l"
 }
 mkosi_rebuild() {
         echo "mkosi: rebuild after an mkosi.extra change (-f -i --cache-initrd)"
         echo "mkosi bench $(date +%s)" >"$OUT/mkosi/proj/mkosi.extra/etc/motd"
         local l t0 t; l=$(load); t0=$(now)
-        mkosi_build "$OUT/mkosi/warm.log" -f -i --cache-initrd || { echo "mkosi rebuild failed: $OUT/mkosi/warm.log"; return 1; }
+        mkosi_build "$OUT/mkosi/warm.log" -f -i --cache-initrd ||
+                { did_not_finish overlay-rebuild-s mkosi $? "$OUT/mkosi/warm.log" "$l"; return 1; }
         t=$(since "$t0"); figure overlay-rebuild-s mkosi "$t" "$l"
         figure raw-allocated-MiB mkosi "$(( $(allocated "$OUT/mkosi/out/image.raw") / 1048576 ))" "$(load)"
 }
@@ -207,7 +230,10 @@ boot_login() { # tool image
         local t; t=$(since "$t0")
         kill $pid 2>/dev/null; wait $pid 2>/dev/null
         if grep -aq 'login:' "$log"; then figure boot-to-login-s "$1" "$t" "$l"
-        else echo "  $1: no login: within 900 s (console: $log)"; figure boot-to-login-s "$1" failed "$l"; fi
+        else
+                figure boot-to-login-s "$1" failed "$l"
+                echo "$1 boot-to-login-s: no login: within 900 s (console: $log)" | tee -a "$NOTES"
+        fi
 }
 
 # ---- the table --------------------------------------------------------------------------------------------
@@ -218,26 +244,44 @@ table() {
                         r = (a + 0 > 0 && b + 0 > 0) ? sprintf("%.2f", a / b) : "-"
                         print f, a, b, r, ld[f, "rackstack"] "/" ld[f, "mkosi"] } }' "$FIG" >"$RES"
         echo; column -t -s $'\t' "$RES"
-        echo "(written to $RES; peer logs in $OUT/mkosi/, rackstack's in $OUT/rs-*.log)"
+        [ -s "$NOTES" ] && sed 's/^/  /' "$NOTES"
+        echo "(written to $RES and $NOTES; peer logs in $OUT/mkosi/, rackstack's in $OUT/rs-*.log)"
 }
 
-rc=0
+# Both sides at once; a side whose cold build did not finish has no rebuild (nor boot).
+both() { # rackstack-part mkosi-part (either may be "-")
+        local a=0 b=0 pa pb
+        [ "$1" = - ] || { $1 & pa=$!; }
+        [ "$2" = - ] || { $2 & pb=$!; }
+        [ "$1" = - ] || wait "$pa" || a=1
+        [ "$2" = - ] || wait "$pb" || b=1
+        rs_ok=$((rs_ok && !a)); mk_ok=$((mk_ok && !b))
+        return $((a || b))
+}
+rc=0 rs_ok=1 mk_ok=1
+[ "$what" = "${what#build}" ] || : >"$NOTES"
+echo "start: $(uptime)" | tee -a "$NOTES"
 for w in $what; do
         case $w in
         build)
                 : >"$FIG"
-                rackstack_cold && rackstack_rebuild || rc=1
-                mkosi_cold && mkosi_rebuild || rc=1 ;;
+                mkosi_install || mk_ok=0
+                both rackstack_cold "$( ((mk_ok)) && echo mkosi_cold || echo -)" || rc=1
+                both "$( ((rs_ok)) && echo rackstack_rebuild || echo -)" "$( ((mk_ok)) && echo mkosi_rebuild || echo -)" || rc=1
+                ((rs_ok && mk_ok)) || rc=1 ;;
         rackstack-cold) rackstack_cold || rc=1 ;;
         rackstack-rebuild) rackstack_rebuild || rc=1 ;;
         mkosi-cold) mkosi_cold || rc=1 ;;
         mkosi-rebuild) mkosi_rebuild || rc=1 ;;
         boot)
-                boot_login rackstack "$OUT/rs-warm/bench1/bench1.raw" &
-                boot_login mkosi "$OUT/mkosi/out/image.raw" &
+                for t in rackstack:"$OUT/rs-warm/bench1/bench1.raw" mkosi:"$OUT/mkosi/out/image.raw"; do
+                        if [ -s "${t#*:}" ]; then boot_login "${t%%:*}" "${t#*:}" &
+                        else echo "${t%%:*} boot-to-login-s: not run: no image ${t#*:}" | tee -a "$NOTES"; fi
+                done
                 wait ;;
         *) echo "unknown part $w (build, boot, rackstack-cold, rackstack-rebuild, mkosi-cold, mkosi-rebuild)"; exit 2 ;;
         esac
 done
+echo "end: $(uptime)" | tee -a "$NOTES"
 table
 exit $rc

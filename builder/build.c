@@ -22,6 +22,7 @@
 #include "layer.h"
 #include "media.h"
 #include "log.h"
+#include "mkfs.h"
 #include "mirror.h"
 #include "outputs.h"
 #include "parse.h"
@@ -243,35 +244,6 @@ static int load_inputs(const char *profiles_dir, const char *role, struct profil
         return 0;
 }
 
-/* Sum of the apparent sizes in a tree (what has to fit in the root filesystem). */
-static int tree_size(int dirfd, uint64_t *acc, unsigned depth) {
-        if (depth > 256)
-                return -ELOOP;
-        _cleanup_closedir_ DIR *d = NULL;
-        int r_dir = opendir_dup(dirfd, &d);
-        if (r_dir < 0)
-                return r_dir;
-        struct dirent *de;
-        while ((errno = 0, de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                struct stat st;
-                if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        return -errno;
-                /* Count 4 KiB per inode for metadata, directories and tiny files. */
-                *acc += (uint64_t) st.st_size + 4096;
-                if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                        if (sub < 0)
-                                return -errno;
-                        int r = tree_size(sub, acc, depth + 1);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return errno ? -errno : 0;
-}
-
 /* Work directories of builds that died without cleaning up (SIGKILL, power loss) hold a whole
  * tree each. A live build holds an flock on its work dir's .lock; whatever can be locked is stale. */
 static void clean_stale_work(const char *workroot) {
@@ -431,10 +403,11 @@ static int stage_hygiene(struct build_run *b) {
 /* The image's size from the tree's, and room for it (and its qcow2) in the output directory. */
 static int stage_measure(struct build_run *b) {
         struct build_ctx *ctx = b->ctx;
-        _cleanup_close_ int treefd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        int r = treefd < 0 ? -errno : tree_size(treefd, &b->tree_bytes, 0);
+        struct tree_measure tm;
+        int r = tree_measure_path(ctx->tree_dir, &tm);
         if (r < 0)
                 return log_error_errno(r, "Failed to measure the tree: %m");
+        b->tree_bytes = tm.apparent;
         ctx->image_size = build_image_size(b->tree_bytes);
         struct statvfs sv;
         if (statvfs(ctx->out_dir, &sv) == 0 && (uint64_t) sv.f_bavail * sv.f_frsize < b->tree_bytes * 2)

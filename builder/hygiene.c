@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "log.h"
 #include "spawn-run.h"
 #include "util.h"
+#include "walk.h"
 
 static int unlink_if_exists(int treefd, const char *rel, struct hygiene_report *rep) {
         if (unlinkat(treefd, rel, 0) < 0)
@@ -20,98 +20,75 @@ static int unlink_if_exists(int treefd, const char *rel, struct hygiene_report *
         return 0;
 }
 
+struct clear {
+        const char *pattern;
+        const char *const *keep;
+        bool keep_dirs, truncate_files;
+        struct hygiene_report *rep;
+};
+
+static int clear_visit(enum walk_event ev, const struct walk_entry *e, void *userdata) {
+        const struct clear *c = userdata;
+        if (e->depth == 0 && c->keep && strv_contains((char **) c->keep, e->name))
+                return ev == WALK_ENTER ? WALK_SKIP : 0;
+        if (ev == WALK_ENTER)
+                return 0;
+        if (ev == WALK_LEAVE) {
+                if (!c->keep_dirs && !c->pattern && unlinkat(e->dirfd, e->name, AT_REMOVEDIR) < 0 && errno != ENOTEMPTY)
+                        return -errno;
+                return 0;
+        }
+        if (c->pattern && fnmatch(c->pattern, e->name, 0) != 0)
+                return 0;
+        if (c->truncate_files && S_ISREG(e->st->st_mode)) {
+                if (e->st->st_size > 0) {
+                        _cleanup_close_ int f = openat(e->dirfd, e->name, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+                        if (f < 0)
+                                return -errno;
+                        c->rep->truncated++;
+                }
+                return 0;
+        }
+        if (unlinkat(e->dirfd, e->name, 0) < 0)
+                return -errno;
+        c->rep->removed++;
+        return 0;
+}
+
 /* Remove everything inside dir rel (recursively) whose name matches pattern (NULL = all), keeping
- * rel itself. keep lists names to leave alone. */
+ * rel itself. keep lists names in rel to leave alone. */
 static int clear_dir(int treefd, const char *rel, const char *pattern, const char *const *keep, bool keep_dirs,
                      bool truncate_files, struct hygiene_report *rep) {
         _cleanup_close_ int fd = openat(treefd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-        _cleanup_closedir_ DIR *d = NULL;
-        int r_dir = opendir_dup(fd, &d);
-        if (r_dir < 0)
-                return r_dir;
-        struct dirent *de;
-        while ((errno = 0, de = readdir(d))) {
-                const char *n = de->d_name;
-                if (streq(n, ".") || streq(n, ".."))
-                        continue;
-                bool skip = false;
-                for (size_t i = 0; keep && keep[i]; i++)
-                        skip = skip || streq(keep[i], n);
-                if (skip)
-                        continue;
-                struct stat st;
-                if (fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        return -errno;
-                if (S_ISDIR(st.st_mode)) {
-                        _cleanup_free_ char *sub = strprintf("%s/%s", rel, n);
-                        if (!sub)
-                                return -ENOMEM;
-                        int r = clear_dir(treefd, sub, pattern, NULL, keep_dirs, truncate_files, rep);
-                        if (r < 0)
-                                return r;
-                        if (!keep_dirs && !pattern && unlinkat(fd, n, AT_REMOVEDIR) < 0 && errno != ENOTEMPTY)
-                                return -errno;
-                        continue;
-                }
-                if (pattern && fnmatch(pattern, n, 0) != 0)
-                        continue;
-                if (truncate_files && S_ISREG(st.st_mode)) {
-                        if (st.st_size > 0) {
-                                _cleanup_close_ int f = openat(fd, n, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-                                if (f < 0)
-                                        return -errno;
-                                rep->truncated++;
-                        }
-                        continue;
-                }
-                if (unlinkat(fd, n, 0) < 0)
-                        return -errno;
-                rep->removed++;
-        }
-        return errno ? -errno : 0;
+        struct clear c = { pattern, keep, keep_dirs, truncate_files, rep };
+        return walk_tree(fd, 0, 256, clear_visit, &c);
 }
 
-static int clamp_times(int dirfd, int64_t sde, struct hygiene_report *rep, unsigned depth) {
-        if (depth > 256)
-                return -ELOOP;
-        _cleanup_closedir_ DIR *d = NULL;
-        int r_dir = opendir_dup(dirfd, &d);
-        if (r_dir < 0)
-                return r_dir;
-        struct dirent *de;
-        while ((errno = 0, de = readdir(d))) {
-                if (interrupted())
-                        return -EINTR;
-                const char *n = de->d_name;
-                if (streq(n, ".") || streq(n, ".."))
-                        continue;
-                struct stat st;
-                if (fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        return -errno;
-                if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int sub = openat(dirfd, n, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                        if (sub < 0)
-                                return -errno;
-                        int r = clamp_times(sub, sde, rep, depth + 1);
-                        if (r < 0)
-                                return r;
-                }
-                /* After the children: touching them does not move the directory's mtime, but do
-                 * the directory last anyway so the order never matters. */
-                if (st.st_mtime > sde || st.st_atime > sde) {
-                        struct timespec ts[2] = {
-                                { .tv_sec = MIN(st.st_atime, sde), .tv_nsec = st.st_atime > sde ? 0 : st.st_atim.tv_nsec },
-                                { .tv_sec = MIN(st.st_mtime, sde), .tv_nsec = st.st_mtime > sde ? 0 : st.st_mtim.tv_nsec },
-                        };
-                        if (utimensat(dirfd, n, ts, AT_SYMLINK_NOFOLLOW) < 0)
-                                return -errno;
-                        if (st.st_mtime > sde)
-                                rep->clamped++;
-                }
-        }
-        return errno ? -errno : 0;
+struct clamp {
+        int64_t sde;
+        struct hygiene_report *rep;
+};
+
+/* A directory after its entries: touching them does not move its mtime, but do it last anyway so
+ * that the order never matters. */
+static int clamp_visit(enum walk_event ev, const struct walk_entry *e, void *userdata) {
+        const struct clamp *c = userdata;
+        const struct stat *st = e->st;
+        if (interrupted())
+                return -EINTR;
+        if (ev == WALK_ENTER || (st->st_mtime <= c->sde && st->st_atime <= c->sde))
+                return 0;
+        struct timespec ts[2] = {
+                { .tv_sec = MIN(st->st_atime, c->sde), .tv_nsec = st->st_atime > c->sde ? 0 : st->st_atim.tv_nsec },
+                { .tv_sec = MIN(st->st_mtime, c->sde), .tv_nsec = st->st_mtime > c->sde ? 0 : st->st_mtim.tv_nsec },
+        };
+        if (utimensat(e->dirfd, e->name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (st->st_mtime > c->sde)
+                c->rep->clamped++;
+        return 0;
 }
 
 int hygiene_apply(const char *tree, int64_t source_date_epoch, struct hygiene_report *ret) {
@@ -176,7 +153,7 @@ int hygiene_apply(const char *tree, int64_t source_date_epoch, struct hygiene_re
                 return log_error_errno(r, "Failed to empty /tmp: %m");
 
         if (source_date_epoch >= 0) {
-                r = clamp_times(treefd, source_date_epoch, &rep, 0);
+                r = walk_tree(treefd, 0, 256, clamp_visit, &(struct clamp) { source_date_epoch, &rep });
                 if (r < 0)
                         return r == -EINTR ? r : log_error_errno(r, "Failed to clamp file times: %m");
                 if (fstat(treefd, &st) == 0 && st.st_mtime > source_date_epoch) {

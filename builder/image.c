@@ -52,8 +52,9 @@ static const struct image_part *layout_find(const struct image_layout *l, enum p
 static int check_tree_fits(const char *tree, const struct image_part *root) {
         if (!tree)
                 return 0;
-        uint64_t used;
-        int r = tree_usage(tree, &used);
+        struct tree_measure tm;
+        int r = tree_measure_path(tree, &tm);
+        uint64_t used = tm.blocks;
         if (r < 0)
                 return log_error_errno(r, "Failed to measure the tree '%s': %m", tree);
         uint64_t journal = root->size >= GiB ? 64 * MiB : root->size / 64;

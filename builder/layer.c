@@ -16,6 +16,7 @@
 #include "spawn-run.h"
 #include "unpack.h"
 #include "util.h"
+#include "walk.h"
 #include "vendor-stage.h"
 #include "yaml-tree.h"
 
@@ -435,79 +436,79 @@ int manifest_add_input(struct manifest *m, const char *label, const char *path) 
         return 0;
 }
 
-static int name_cmp(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
+struct overlay_copy {
+        const char *src, *label_prefix;
+        int treefd;
+        struct manifest *m;
+        size_t count;
+};
+
+/* A directory of the overlay: the image's own is kept (owner, mode), a missing one is made. */
+static int overlay_dir(const struct overlay_copy *c, const char *sp, const char *dp, const struct stat *st) {
+        struct stat dst;
+        if (fstatat(c->treefd, dp, &dst, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (mkdirat(c->treefd, dp, st->st_mode & 07777) < 0)
+                        return log_error_errno(-errno, "Failed to create /%s: %m", dp);
+                if (fchownat(c->treefd, dp, 0, 0, AT_SYMLINK_NOFOLLOW) < 0 && geteuid() == 0)
+                        return -errno;
+        } else if (!S_ISDIR(dst.st_mode))
+                /* an overlay directory over a symlink (e.g. /lib -> usr/lib) would write outside
+                 * where it means to */
+                return log_error_errno(-ENOTDIR, "Overlay %s is a directory but /%s in the image is not", sp, dp);
+        return 0;
 }
 
-/* Copy the directory src (absolute) into treefd at rel ("" for the top), recursively, in name
- * order so that the manifest lists inputs stably. */
-static int copy_tree(const char *src, int treefd, const char *rel, const char *label_prefix, struct manifest *m,
-                     size_t *count) {
-        _cleanup_closedir_ DIR *d = opendir(src);
-        if (!d)
+static int overlay_symlink(struct overlay_copy *c, const struct walk_entry *e) {
+        _cleanup_free_ char *target = calloc(1, e->st->st_size + 1);
+        if (!target)
+                return -ENOMEM;
+        if (readlinkat(e->dirfd, e->name, target, e->st->st_size + 1) != e->st->st_size)
+                return -EIO;
+        (void) unlinkat(c->treefd, e->path, 0);
+        if (symlinkat(target, c->treefd, e->path) < 0 ||
+            (fchownat(c->treefd, e->path, 0, 0, AT_SYMLINK_NOFOLLOW) < 0 && geteuid() == 0))
                 return -errno;
-        _cleanup_strv_free_ char **names = NULL;
-        struct dirent *de;
-        while ((errno = 0, de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (strv_extend(&names, de->d_name) < 0)
-                        return -ENOMEM;
-        }
-        if (errno)
-                return -errno;
-        if (!names)
-                return 0;
-        qsort(names, strv_length(names), sizeof(char *), name_cmp);
-
-        for (char **n = names; *n; n++) {
-                _cleanup_free_ char *sp = strprintf("%s/%s", src, *n);
-                _cleanup_free_ char *dp = *rel ? strprintf("%s/%s", rel, *n) : strdup(*n);
-                _cleanup_free_ char *label = strprintf("%s/%s", label_prefix, dp ? dp : "");
-                if (!sp || !dp || !label)
-                        return -ENOMEM;
-                struct stat st;
-                if (lstat(sp, &st) < 0)
-                        return -errno;
-                int r;
-                if (S_ISDIR(st.st_mode)) {
-                        struct stat dst;
-                        if (fstatat(treefd, dp, &dst, AT_SYMLINK_NOFOLLOW) < 0) {
-                                if (mkdirat(treefd, dp, st.st_mode & 07777) < 0)
-                                        return log_error_errno(-errno, "Failed to create /%s: %m", dp);
-                                if (fchownat(treefd, dp, 0, 0, AT_SYMLINK_NOFOLLOW) < 0 && geteuid() == 0)
-                                        return -errno;
-                        } else if (!S_ISDIR(dst.st_mode))
-                                /* an overlay directory over a symlink (e.g. /lib -> usr/lib) would
-                                 * write outside where it means to */
-                                return log_error_errno(-ENOTDIR, "Overlay %s is a directory but /%s in the image is not",
-                                                       sp, dp);
-                        r = copy_tree(sp, treefd, dp, label_prefix, m, count);
-                } else if (S_ISREG(st.st_mode)) {
-                        r = copy_file_into(sp, treefd, dp, 0);
-                        if (r >= 0)
-                                r = manifest_add_input(m, label, sp);
-                        if (r >= 0)
-                                (*count)++;
-                } else if (S_ISLNK(st.st_mode)) {
-                        _cleanup_free_ char *target = calloc(1, st.st_size + 1);
-                        if (!target)
-                                return -ENOMEM;
-                        if (readlink(sp, target, st.st_size + 1) != st.st_size)
-                                return -EIO;
-                        (void) unlinkat(treefd, dp, 0);
-                        r = RET_NERRNO(symlinkat(target, treefd, dp));
-                        if (r >= 0 && fchownat(treefd, dp, 0, 0, AT_SYMLINK_NOFOLLOW) < 0 && geteuid() == 0)
-                                r = -errno;
-                        if (r >= 0)
-                                (*count)++;
-                } else
-                        r = log_error_errno(-EINVAL, "Overlay %s: only files, directories and symlinks are allowed", sp);
-                if (r < 0)
-                        return r == -ENOMEM || r == -ENOTDIR || r == -EINVAL ? r
-                                                                               : log_error_errno(r, "Failed to copy overlay %s: %m", sp);
-        }
+        c->count++;
         return 0;
+}
+
+static int overlay_visit(enum walk_event ev, const struct walk_entry *e, void *userdata) {
+        struct overlay_copy *c = userdata;
+        if (ev == WALK_LEAVE)
+                return 0;
+        _cleanup_free_ char *sp = strprintf("%s/%s", c->src, e->path);
+        _cleanup_free_ char *label = strprintf("%s/%s", c->label_prefix, e->path);
+        if (!sp || !label)
+                return -ENOMEM;
+        int r;
+        if (ev == WALK_ENTER)
+                r = overlay_dir(c, sp, e->path, e->st);
+        else if (S_ISREG(e->st->st_mode)) {
+                r = copy_file_into(sp, c->treefd, e->path, 0);
+                if (r >= 0)
+                        r = manifest_add_input(c->m, label, sp);
+                if (r >= 0)
+                        c->count++;
+        } else if (S_ISLNK(e->st->st_mode))
+                r = overlay_symlink(c, e);
+        else
+                r = log_error_errno(-EINVAL, "Overlay %s: only files, directories and symlinks are allowed", sp);
+        if (r < 0)
+                return r == -ENOMEM || r == -ENOTDIR || r == -EINVAL ? r
+                                                                       : log_error_errno(r, "Failed to copy overlay %s: %m", sp);
+        return 0;
+}
+
+/* Copy the directory src (absolute) into treefd, recursively, in name order so that the manifest
+ * lists inputs stably. */
+static int copy_tree(const char *src, int treefd, const char *label_prefix, struct manifest *m, size_t *count) {
+        _cleanup_close_ int fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct overlay_copy c = { .src = src, .label_prefix = label_prefix, .treefd = treefd, .m = m };
+        int r = walk_tree(fd, WALK_SORTED | WALK_PATHS, 256, overlay_visit, &c);
+        *count += c.count;
+        return r;
 }
 
 int overlays_apply(struct build_ctx *ctx, struct manifest *m) {
@@ -524,7 +525,7 @@ int overlays_apply(struct build_ctx *ctx, struct manifest *m) {
                 struct stat st;
                 if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
                         continue;
-                int r = copy_tree(dir, treefd, "", label, m, &count);
+                int r = copy_tree(dir, treefd, label, m, &count);
                 if (r < 0)
                         return r;
         }

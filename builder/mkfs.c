@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include <ftw.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <search.h>
 #include <sys/stat.h>
@@ -11,6 +11,7 @@
 #include "log.h"
 #include "mkfs.h"
 #include "util.h"
+#include "walk.h"
 
 int mkfs_ext4_at(const char *image, const struct image_part *part, const char *label, const char *tree,
                  int64_t sde) {
@@ -150,12 +151,6 @@ int fat_copy(const char *image, const struct image_part *part, const char *src, 
         return tool_run(argv, env);
 }
 
-/* nftw has no user pointer: the walk's state lives here for its duration. */
-static struct {
-        uint64_t bytes;
-        void *seen; /* tsearch tree of (dev, ino) of multiply-linked files */
-} usage;
-
 struct inode_key {
         dev_t dev;
         ino_t ino;
@@ -170,37 +165,72 @@ static int inode_cmp(const void *a, const void *b) {
         return 0;
 }
 
-static int usage_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        if (S_ISREG(st->st_mode) && st->st_nlink > 1) {
-                struct inode_key *k = malloc(sizeof(*k));
-                if (!k)
-                        return -ENOMEM;
-                *k = (struct inode_key) { st->st_dev, st->st_ino };
-                struct inode_key **found = tsearch(k, &usage.seen, inode_cmp);
-                if (!found)
-                        return -ENOMEM;
-                if (*found != k) {
-                        free(k);
-                        return 0;
-                }
-        }
-        /* Apparent size rounded to blocks: sparse files in the tree are written sparse by mke2fs,
-         * but an estimate on the high side only makes the early check stricter by a little. */
-        if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) || (S_ISLNK(st->st_mode) && st->st_size >= 60))
-                usage.bytes += ((uint64_t) st->st_size + 4095) / 4096 * 4096;
+struct measure {
+        struct tree_measure m;
+        dev_t dev;          /* the top's filesystem */
+        int foreign_at;     /* depth of the directory where another filesystem starts, or -1 */
+        void *seen;         /* tsearch tree of the (dev, ino) of multiply-linked files */
+};
+
+/* A multiply-linked file's first sight: 1; seen before: 0. */
+static int first_sight(struct measure *u, const struct stat *st) {
+        if (!S_ISREG(st->st_mode) || st->st_nlink <= 1)
+                return 1;
+        struct inode_key *k = malloc(sizeof(*k));
+        if (!k)
+                return -ENOMEM;
+        *k = (struct inode_key) { st->st_dev, st->st_ino };
+        struct inode_key **found = tsearch(k, &u->seen, inode_cmp);
+        if (!found)
+                return -ENOMEM;
+        if (*found == k)
+                return 1;
+        free(k);
         return 0;
 }
 
-int tree_usage(const char *tree, uint64_t *ret_bytes) {
-        usage.bytes = 0;
-        usage.seen = NULL;
-        int r = nftw(tree, usage_visit, 64, FTW_PHYS | FTW_MOUNT);
-        tdestroy(usage.seen, free);
-        usage.seen = NULL;
-        if (r == -1)
-                return -errno;
-        if (r != 0)
-                return r;
-        *ret_bytes = usage.bytes;
+/* Apparent size rounded to blocks: sparse files in the tree are written sparse by mke2fs, but an
+ * estimate on the high side only makes the early check stricter by a little. A symlink under 60
+ * bytes lives in its inode. */
+static uint64_t blocks_of(const struct stat *st) {
+        if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) || (S_ISLNK(st->st_mode) && st->st_size >= 60))
+                return ((uint64_t) st->st_size + 4095) / 4096 * 4096;
         return 0;
+}
+
+static int measure_visit(enum walk_event ev, const struct walk_entry *e, void *userdata) {
+        struct measure *u = userdata;
+        if (ev == WALK_LEAVE) {
+                if (u->foreign_at == (int) e->depth)
+                        u->foreign_at = -1;
+                return 0;
+        }
+        /* Counts 4 KiB per inode for metadata, directories and tiny files. */
+        u->m.apparent += (uint64_t) e->st->st_size + 4096;
+        if (u->foreign_at < 0 && e->st->st_dev != u->dev && ev == WALK_ENTER)
+                u->foreign_at = (int) e->depth;
+        if (u->foreign_at >= 0 || e->st->st_dev != u->dev)
+                return 0;
+        int r = first_sight(u, e->st);
+        if (r > 0)
+                u->m.blocks += blocks_of(e->st);
+        return r < 0 ? r : 0;
+}
+
+int tree_measure(int dirfd, struct tree_measure *ret) {
+        struct stat st;
+        if (fstat(dirfd, &st) < 0)
+                return -errno;
+        struct measure u = { .m.blocks = blocks_of(&st), .dev = st.st_dev, .foreign_at = -1 };
+        int r = walk_tree(dirfd, 0, 256, measure_visit, &u);
+        tdestroy(u.seen, free);
+        if (r < 0)
+                return r;
+        *ret = u.m;
+        return 0;
+}
+
+int tree_measure_path(const char *tree, struct tree_measure *ret) {
+        _cleanup_close_ int fd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : tree_measure(fd, ret);
 }

@@ -20,6 +20,7 @@
 #include "repro.h"
 #include "spawn-run.h"
 #include "util.h"
+#include "walk.h"
 
 void file_diffs_free(struct file_diff *d, size_t n) {
         for (size_t i = 0; i < n; i++) {
@@ -91,46 +92,19 @@ int repro_compare_files(const char *a, const char *b, struct file_diff *d) {
         return 1;
 }
 
-/* Regular files under dir, as paths relative to it ("pxe/initrd.img"), depth-first. */
-static int list_files_at(int dfd, const char *prefix, char ***l, unsigned depth) {
-        if (depth > 16)
-                return -ELOOP;
-        _cleanup_closedir_ DIR *d = NULL;
-        int r = opendir_dup(dfd, &d);
-        if (r < 0)
-                return r;
-        struct dirent *de;
-        while ((errno = 0, de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                struct stat st;
-                if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;
-                _cleanup_free_ char *rel = prefix ? strprintf("%s/%s", prefix, de->d_name) : strdup(de->d_name);
-                if (!rel)
-                        return -ENOMEM;
-                if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                        if (sub < 0)
-                                return -errno;
-                        r = list_files_at(sub, rel, l, depth + 1);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (!S_ISREG(st.st_mode))
-                        continue;
-                if (!strv_contains(*l, rel) && strv_extend(l, rel) < 0)
-                        return -ENOMEM;
-        }
-        return errno ? -errno : 0;
+static int list_visit(enum walk_event ev, const struct walk_entry *e, void *userdata) {
+        char ***l = userdata;
+        if (ev != WALK_FILE || !S_ISREG(e->st->st_mode) || strv_contains(*l, e->path))
+                return 0;
+        return strv_extend(l, e->path) < 0 ? -ENOMEM : 0;
 }
 
+/* Regular files under dir, as paths relative to it ("pxe/initrd.img"), depth-first. */
 static int list_files(const char *dir, char ***l) {
         _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        return list_files_at(fd, NULL, l, 0);
+        return walk_tree(fd, WALK_PATHS | WALK_STAT_SKIP, 16, list_visit, l);
 }
 
 static int name_cmp(const void *x, const void *y) {

@@ -5,13 +5,18 @@
 # two builds sharing the cache at once, an interrupted build, and that a failed or interrupted
 # build leaves nothing in the output directory; --sign and --pin-from on real builds.
 #
-# The cache persists in $RACKSTACK_TEST_CACHE (default /var/cache/rackstack, the one the VM tests build from: one cold build per CI run) so reruns are
-# warm; delete it to measure a cold build. Needs root, mmdebstrap and the host's Debian mirror.
+# The builds run on a private cache: a build started on a shared cache removes the work directory
+# of any build that has exited (as stale), and this script inspects its kept work tree after its
+# build exits, and counts the work directories and temporaries of the cache. The private cache is
+# seeded with hard links to the entries of $RACKSTACK_TEST_CACHE (default /var/cache/rackstack, the
+# one the VM tests build from: one cold build per CI run), and the entries the first build makes are
+# published back there, under each entry's lock, sum first, as the builder does. So reruns are warm;
+# delete the shared cache to measure a cold build. Needs root, mmdebstrap and the host's Debian mirror.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/lib.sh
 B=$(realpath "${RACKSTACK_BUILD_DIR:-build}")/rackstack-build
-CACHE=${RACKSTACK_TEST_CACHE:-/var/cache/rackstack}
+SHARED=${RACKSTACK_TEST_CACHE:-/var/cache/rackstack}
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (mmdebstrap --mode=root, chroot, owners)"
 command -v mmdebstrap >/dev/null || skip_all "mmdebstrap is not installed"
@@ -26,6 +31,41 @@ tmp=$(mktemp -d /var/tmp/test-build-cache.XXXXXX)
 cleanup() { umount "$tmp/small" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 out=$tmp/out
+CACHE=$tmp/cache
+
+# An entry (KEY.tar and KEY.tar.sha256 of rootfs/ or layer/) from one cache into another, under the
+# destination entry's lock and only if it has no such entry: the sum first, then the tarball, each
+# appearing whole (a hard link, or a copy renamed into place), so a build that finds the tarball
+# finds its sum.
+# A build using the entry holds the lock shared for as long as it runs, and one making it holds it
+# exclusively: wait only while the entry is missing.
+link_entry() { # from-dir to-dir key
+        local i
+        for i in $(seq 600); do
+                [ -e "$2/$3.tar" ] && return 0
+                flock -n "$2/$3.lock" bash -c '
+                        [ -e "$2/$3.tar" ] && exit 0
+                        for f in "$3.tar.sha256" "$3.tar"; do
+                                ln -f "$1/$f" "$2/$f" 2>/dev/null && continue
+                                cp --reflink=auto "$1/$f" "$2/$f.copy.$$" && mv -f "$2/$f.copy.$$" "$2/$f" || exit 2
+                        done' _ "$@"
+                case $? in 0) return 0 ;; 2) return 1 ;; esac
+                sleep 1
+        done
+        return 1
+}
+copy_entries() { # from-cache to-cache
+        local kind t key
+        for kind in rootfs layer; do
+                mkdir -p "$2/$kind"
+                for t in "$1/$kind"/*.tar; do
+                        [ -s "$t" ] && [ -s "$t.sha256" ] || continue
+                        key=${t##*/}; key=${key%.tar}
+                        link_entry "$1/$kind" "$2/$kind" "$key" || echo "could not copy $t to $2/$kind"
+                done
+        done
+}
+copy_entries "$SHARED" "$CACHE"
 no_partial() { # the output directory holds no temporary or partial file
         ! find "$out" -name '*.tmp.*' 2>/dev/null | grep -q .
 }
@@ -77,6 +117,8 @@ RACKSTACK_KEEP_WORK=1 "$B" build db --defer-vendor --base debian-12 --out "$out"
 rc=$?
 t1=$(date +%s)
 echo "db build (cache was cold: $cold): exit $rc in $((t1 - t0)) s"
+# The VM tests and test-build-kill build from the shared cache: give it what this build made.
+[ $rc = 0 ] && copy_entries "$CACHE" "$SHARED"
 sed 's/^/    | /' "$tmp/log" | grep -v '^    | *$' | tail -n 25
 work=$(sed -n 's/.*Keeping the work directory \(.*\) (RACKSTACK_KEEP_WORK=1)/\1/p' "$tmp/log")
 tree=$work/tree

@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "util.h"
+#include "walk.h"
 
 static const char secret[] = "requirepass s3cret\n";
 
@@ -127,11 +128,38 @@ static void test_copy_bytes(void **state) {
         unlink(b);
 }
 
+/* walk_tree: sorted with paths, directories entered before and left after their entries, a skipped
+ * directory neither walked nor left, no symlink followed, the depth limit. */
+static int record(enum walk_event ev, const struct walk_entry *e, void *userdata) {
+        struct buf *b = userdata;
+        buf_printf(b, "%c%u:%s ", "FEL"[ev], e->depth, e->path);
+        return ev == WALK_ENTER && streq(e->name, "skip") ? WALK_SKIP : 0;
+}
+
+static void test_walk_tree(void **state) {
+        char dir[] = "/tmp/test-fileio-walk.XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *cmd = strprintf("cd %s && mkdir -p b/c skip/x && touch a b/c/f b/e skip/x/y && "
+                                             "ln -s b l && ln -s /etc m", dir);
+        assert_int_equal(system(cmd), 0);
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        struct buf b = {};
+        assert_int_equal(walk_tree(fd, WALK_SORTED | WALK_PATHS, 16, record, &b), 0);
+        _cleanup_free_ char *s = buf_steal(&b);
+        assert_string_equal(s, "F0:a E0:b E1:b/c F2:b/c/f L1:b/c F1:b/e L0:b F0:l F0:m E0:skip ");
+        assert_int_equal(walk_tree(fd, WALK_SORTED | WALK_PATHS, 1, record, &b), -ELOOP);
+        free(buf_steal(&b));
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
+        assert_int_equal(system(rm), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_prepared_name_sees_nothing),
                 cmocka_unit_test(test_open_beneath),
                 cmocka_unit_test(test_copy_bytes),
+                cmocka_unit_test(test_walk_tree),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

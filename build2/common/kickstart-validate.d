@@ -1,0 +1,13 @@
+build2/common/kickstart-validate.o: common/kickstart-validate.c \
+ common/cleanup.h common/macro.h common/kickstart-internal.h \
+ common/kickstart.h common/diag.h common/profile.h common/yaml-tree.h \
+ common/parse.h common/util.h
+common/cleanup.h:
+common/macro.h:
+common/kickstart-internal.h:
+common/kickstart.h:
+common/diag.h:
+common/profile.h:
+common/yaml-tree.h:
+common/parse.h:
+common/util.h:

@@ -1,0 +1,14 @@
+build2/common/kickstart.o: common/kickstart.c common/cleanup.h \
+ common/macro.h common/kickstart-internal.h common/kickstart.h \
+ common/diag.h common/profile.h common/yaml-tree.h common/password.h \
+ common/parse.h common/util.h
+common/cleanup.h:
+common/macro.h:
+common/kickstart-internal.h:
+common/kickstart.h:
+common/diag.h:
+common/profile.h:
+common/yaml-tree.h:
+common/password.h:
+common/parse.h:
+common/util.h:

@@ -1,0 +1,11 @@
+build2/firstboot/render-traefik.o: firstboot/render-traefik.c \
+ common/cleanup.h common/macro.h common/escape.h common/util.h \
+ firstboot/render.h common/profile.h common/diag.h common/yaml-tree.h
+common/cleanup.h:
+common/macro.h:
+common/escape.h:
+common/util.h:
+firstboot/render.h:
+common/profile.h:
+common/diag.h:
+common/yaml-tree.h:
