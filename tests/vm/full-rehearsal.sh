@@ -446,7 +446,7 @@ try:
               "rackstack-firstboot: starting" in again and re.search(r"done (?:in|by) an earlier run", again) is not None,
               "".join(re.findall(r"rackstack-firstboot: (?:starting|finish)[^\r\n]*", again)))
     check("lab-db1: postgresql made the consumers' databases",
-          re.search(r"service postgresql +done: .*10 consumer databases and roles", db.output) is not None,
+          re.search(r"service postgresql +done: .*7 consumer databases and roles", db.output) is not None,
           "".join(re.findall(r"service postgresql [^\r\n]*", db.output)))
     check("lab-db1: join/logs forwards to the log server", re.search(r"finish: join/logs: SUCCESS: rsyslog forwards to %s:12201" % re.escape(LOGSRV), again) is not None,
           "".join(re.findall(r"join/logs[^\r\n]*", db.output)))
@@ -456,7 +456,13 @@ try:
     rc, o = db.run("runuser -u postgres -- psql -X -At -c \"SELECT count(*) FROM pg_roles WHERE rolname = 'nextcloud'\"")
     check("lab-db1: exactly one nextcloud role", o.strip() == "1", o)
     rc, o = db.run("runuser -u postgres -- psql -X -At -c \"SELECT count(*) FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')\"")
-    check("lab-db1: ten consumer databases in all, none doubled", o.strip() == "10", o)
+    # The seed's 10 consumers: 7 on PostgreSQL, SuiteCRM, Snipe-IT and GLPI on MariaDB (MySQL only).
+    check("lab-db1: seven PostgreSQL consumer databases in all, none doubled", o.strip() == "7", o)
+    rc, o = db.run("mariadb -N -B -e \"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name NOT IN "
+                   "('mysql', 'information_schema', 'performance_schema', 'sys')\"; "
+                   "mariadb -N -B -e \"SELECT COUNT(*) FROM mysql.user WHERE user = 'snipe_it'\"")
+    check("lab-db1: three MariaDB consumer databases, one snipe_it account (after the kill, too)",
+          o.split() == ["3", "1"], o)
     rc, o = db.run("grep -rhE '^action[(]type=.omfwd' /etc/rsyslog.d/ | wc -l; grep -rh 'target=' /etc/rsyslog.d/")
     check("lab-db1: one forwarding rule in /etc/rsyslog.d" + (" after join/logs ran twice" if KILL else ""), o.splitlines()[:1] == ["1"], o)
     no_creds_left(db, "lab-db1")
