@@ -106,7 +106,7 @@ try:
               "".join(re.findall(r"rackstack-firstboot: FAILED[^\r\n]*", text)))
         check("console: postgresql done", re.search(r"service postgresql +done: PostgreSQL \d+", text) is not None)
         check("console: elasticsearch skipped, source unreachable",
-              re.search(r"service elasticsearch +skipped: apt repository artifacts\.elastic\.co unreachable", text) is not None)
+              re.search(r"service elasticsearch +skipped: deferred; repository artifacts\.elastic\.co:443 unreachable", text) is not None)
         vm.login(timeout=600)
         t_login = time.monotonic() - t_start
         vm.run("cd /")  # runuser keeps the cwd; postgres cannot enter /root
@@ -189,7 +189,7 @@ try:
             s = steps.get("service/" + name, {})
             check("status: service/%s %s" % (name, state), s.get("state") == state, s)
         check("status: elasticsearch's reason names its unreachable source",
-              "artifacts.elastic.co unreachable" in (steps.get("service/elasticsearch", {}).get("reason") or ""))
+              re.search(r"repository artifacts\.elastic\.co:443 unreachable", steps.get("service/elasticsearch", {}).get("reason") or "") is not None)
         check("status: firewall done", steps.get("firewall", {}).get("state") == "done")
         try:
             pgr = json.loads(st)["services"]["postgresql"]
