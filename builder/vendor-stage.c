@@ -103,11 +103,7 @@ static int fetch_to_file(struct build_ctx *ctx, const char *url, const char *pat
         size_t size = 0;
         int r = http_get_buffer(url, &ho, &data, &size);
         if (r < 0) {
-                *ret_reason = strprintf("%s", r == -ENOENT ? "HTTP 404 (not found)" :
-                                              r == -ECONNREFUSED ? "connection refused" :
-                                              r == -ETIMEDOUT ? "timed out" :
-                                              r == -EKEYREJECTED ? "its TLS certificate does not verify" :
-                                              r == -EHOSTUNREACH ? "host name did not resolve" : strerror(-r));
+                *ret_reason = strdup(http_strerror(r));
                 return r;
         }
         return write_file_atomic(AT_FDCWD, path, data, size, 0644);

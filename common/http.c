@@ -591,3 +591,9 @@ int http_post(const char *url, const struct http_options *o, const char *content
                               .body = body ? body : "", .body_n = body ? n : 0 };
         return request(url, o, &rq, NULL, NULL, ret_status);
 }
+
+const char *http_strerror(int r) {
+        return r == -ENOENT ? "HTTP 404 (not found)" : r == -ECONNREFUSED ? "connection refused" :
+               r == -ETIMEDOUT ? "timed out" : r == -EKEYREJECTED ? "its TLS certificate does not verify" :
+               r == -EHOSTUNREACH ? "host name did not resolve" : strerror(-r);
+}

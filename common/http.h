@@ -37,6 +37,9 @@ typedef int (*http_sink_t)(const void *p, size_t n, void *userdata);
  * has reached the sink, so a sink never sees a body twice: connect errors, timeouts before the
  * body, 5xx. */
 int http_get(const char *url, const struct http_options *o, http_sink_t sink, void *userdata);
+/* What an http_get*() error means to a reader ("HTTP 404 (not found)", "host name did not resolve",
+ * …): one wording for the builder's and firstboot's messages. Static text or strerror(). */
+const char *http_strerror(int r);
 int http_get_buffer(const char *url, const struct http_options *o, char **ret_data, size_t *ret_size);
 
 /* POST body; *ret_status is the HTTP status on any complete response. Non-2xx is -EIO. */

@@ -60,12 +60,6 @@ static bool network_error(int r) {
                r == -ECONNRESET;
 }
 
-static const char *http_why(int r) {
-        return r == -ENOENT ? "HTTP 404 (not found)" : r == -ECONNREFUSED ? "connection refused" :
-               r == -ETIMEDOUT ? "timed out" : r == -EKEYREJECTED ? "its TLS certificate does not verify" :
-               r == -EHOSTUNREACH ? "host name did not resolve" : strerror(-r);
-}
-
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f) {
         (void) st, (void) flag, (void) f;
         (void) remove(path);
@@ -110,7 +104,7 @@ static int fetch(const char *url, const char *path, char **ret_why) {
         size_t size = 0;
         int r = http_get_buffer(url, &ho, &data, &size);
         if (r < 0) {
-                *ret_why = strprintf("%s: %s", url, http_why(r));
+                *ret_why = strprintf("%s: %s", url, http_strerror(r));
                 return r;
         }
         return write_file_atomic(AT_FDCWD, path, data, size, 0600);
@@ -299,8 +293,8 @@ int deferred_apt_apply(const struct deferred_apt_plan *p, int root_fd, const cha
                 return r;
         }
         versions = installed_versions(p, root);
-        *ret_done = strprintf("installed at first boot from %s%s%s (key %s checked, InRelease verified): %s",
-                              p->repo_url, p->mirror ? ", the site's mirror" : "", "", p->fingerprint, strna(versions));
+        *ret_done = strprintf("installed at first boot from %s%s (key %s checked, InRelease verified): %s",
+                              p->repo_url, p->mirror ? ", the site's mirror" : "", p->fingerprint, strna(versions));
         return *ret_done ? DEFERRED_APT_INSTALLED : -ENOMEM;
 write_fail:
         rollback(p, root_fd);
