@@ -66,7 +66,7 @@ mkdir -p "$O/test-logs"
 APP_LOG=$O/test-logs/vm-rehearsal-app-build.log APP_RAW_FILE=$(mktemp)
 ( ensure_image app >"$APP_LOG" 2>&1 && echo "$RAW" >"$APP_RAW_FILE" ) &
 exec python3 - "$INFRA_RAW" "$DB_RAW" "$!" "$APP_RAW_FILE" "$TOP" "$O" <<'PY'
-import hashlib, json, lzma, os, re, socket, subprocess, sys, tempfile, threading, time, urllib.request
+import hashlib, json, lzma, os, random, re, socket, subprocess, sys, tempfile, threading, time, urllib.request
 infra_raw, db_raw, app_pid, app_raw_file, top, out = sys.argv[1:7]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
 from vmharness import VM, Disk, Nets, VMTimeout, install_signal_handlers
@@ -86,20 +86,20 @@ def note(what):
     print("[%5.0f s, load %s] %s" % (time.monotonic() - T0, open("/proc/loadavg").read().split()[0], what), flush=True)
 
 def free_base(n):
-    """A random base port with n free ports after it."""
+    """A random base port with n free ports after it, below the kernel's ephemeral range. The VMs'
+    NIC ports are bound by QEMU only when each VM starts (lab-app1's ~25 min after the switch was
+    told them); in the ephemeral range any outgoing connection on the machine may take one meanwhile
+    (a full run's lab-app1 failed so: "can't bind ip=127.0.0.1 to socket: Address already in use").
+    Below it only an explicit bind can."""
+    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    rng = random.SystemRandom()
     while True:
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        base = s.getsockname()[1]
-        s.close()
-        if base + n >= 65000:
-            continue
+        base = rng.randrange(10000, max(lo - n, 10001))
         held = []
         try:
             for i in range(n):
-                t = socket.socket()
-                t.bind(("127.0.0.1", base + i))
-                held.append(t)
+                held.append(socket.socket())
+                held[-1].bind(("127.0.0.1", base + i))
             return base
         except OSError:
             pass
