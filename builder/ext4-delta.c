@@ -276,10 +276,19 @@ char *ext4_delta_cache_path(const char *lower, uint64_t size, const char *label)
         return strprintf("%.*s.ext4-%.16s", (int) n, lower, h);
 }
 
-/* mke2fs -d of the lower tree into a file of its own, published by rename: an image that exists
- * is complete; two builds racing both make one and the last rename stays. */
-static int cache_make(const char *path, const struct image_part *part, const char *label, const char *lower) {
-        _cleanup_free_ char *tmp = strprintf("%s.tmp.%d", path, (int) getpid());
+/* mke2fs -d of the lower tree into a file of its own in the work directory, published by rename (the
+ * work directory is in the cache: one filesystem): an image that exists is complete, and what a killed
+ * build leaves goes with its work directory. Two builds racing both make one; the last rename stays. */
+static int cache_make(const char *path, const struct image_part *part, const char *label, const char *lower,
+                      const char *work_dir) {
+        const char *slash = strrchr(path, '/');
+        _cleanup_free_ char *dir = slash ? strndup(path, (size_t) (slash - path + (slash == path))) : strdup(".");
+        if (!dir)
+                return -ENOMEM;
+        struct stat ws, cs;
+        bool one_fs = stat(work_dir, &ws) == 0 && stat(dir, &cs) == 0 && ws.st_dev == cs.st_dev;
+        _cleanup_free_ char *tmp = one_fs ? strprintf("%s/layer.ext4", work_dir)
+                                          : strprintf("%s.tmp.%d", path, (int) getpid());
         if (!tmp)
                 return -ENOMEM;
         {
@@ -348,7 +357,7 @@ int ext4_from_layer(const char *raw, const struct image_part *part, const char *
                 return r;
 
         if (access(cache, R_OK) < 0) {
-                r = cache_make(cache, part, label, lower);
+                r = cache_make(cache, part, label, lower, work_dir);
                 if (r < 0)
                         return log_error_errno(r, "Failed to make the layer's ext4 image %s: %m", cache);
                 stats->cache_made = true;
