@@ -136,11 +136,13 @@ bool roundcube_login_page(const char *body);
 
 #define MARIADB_CNF "etc/mysql/mariadb.conf.d/60-rackstack.cnf"
 #define MARIADB_PORT 3306
+#define REDIS_PORT 6379
 struct db_wiring;
 
 /* The server's drop-in: bound to listen ("127.0.0.1" or "127.0.0.1,10.0.40.12"), no name resolution
  * (accounts are by address), InnoDB's buffer pool from the profile's memory share (0: the default). */
 char *mariadb_cnf_render(const char *listen, uint64_t buffer_pool);
-/* Rules added to the host firewall's input chain: the port from each MariaDB consumer's address
- * only (the role's ports list does not open it to everyone). "" when there are none. */
-char *mariadb_nft_render(const struct db_wiring *p);
+/* Rules added to the host firewall's input chain: MariaDB's port from each MariaDB consumer's
+ * address only, Redis's from each Redis consumer's (a Redis ACL user is only a password, so the port
+ * is not the role's for everyone either). "" when there are none. */
+char *db_consumers_nft_render(const struct db_wiring *p);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* MariaDB on the db host for SuiteCRM, Snipe-IT and GLPI, which support only MySQL/MariaDB: the
- * server's configuration and the firewall's rules for its consumers. The accounts and databases are
+ * server's configuration, and the firewall's rules for its consumers and Redis's. The accounts and databases are
  * db-wiring.c's (db_wiring_mysql_sql), from the same wiring as PostgreSQL's. */
 #include <inttypes.h>
 #include <string.h>
@@ -27,21 +27,27 @@ char *mariadb_cnf_render(const char *listen, uint64_t buffer_pool) {
         return buf_steal(&b);
 }
 
-char *mariadb_nft_render(const struct db_wiring *p) {
-        if (!p->n_mysql)
+/* Rules for one provider's consumers: that port from each consumer's address on the database VLAN. */
+static void nft_consumers(struct buf *b, const struct db_consumer *c, size_t n, unsigned port, const char *what) {
+        for (size_t i = 0; i < n; i++) {
+                uint32_t a = c[i].addr;
+                buf_printf(b, "\t\tip saddr %u.%u.%u.%u tcp dport %u accept comment ", a >> 24, (a >> 16) & 0xff,
+                           (a >> 8) & 0xff, a & 0xff, port);
+                _cleanup_free_ char *t = strprintf("%s: %s on %s", what, c[i].service, c[i].host);
+                buf_put_nft_string(b, strna(t));
+                buf_putc(b, '\n');
+        }
+}
+
+char *db_consumers_nft_render(const struct db_wiring *p) {
+        if (!p->n_mysql && !p->n_redis)
                 return strdup("");
         struct buf b = {};
-        buf_puts(&b, "\n# MariaDB (3306) from its consumers only, from the wiring in this host's credentials\n"
+        buf_puts(&b, "\n# MariaDB (3306) and Redis (6379) from their consumers only, from the wiring in this host's credentials\n"
                      "table inet rackstack {\n"
                      "\tchain input {\n");
-        for (size_t i = 0; i < p->n_mysql; i++) {
-                uint32_t a = p->mysql[i].addr;
-                buf_printf(&b, "\t\tip saddr %u.%u.%u.%u tcp dport %u accept comment ", a >> 24, (a >> 16) & 0xff,
-                           (a >> 8) & 0xff, a & 0xff, MARIADB_PORT);
-                _cleanup_free_ char *c = strprintf("MariaDB: %s on %s", p->mysql[i].service, p->mysql[i].host);
-                buf_put_nft_string(&b, strna(c));
-                buf_putc(&b, '\n');
-        }
+        nft_consumers(&b, p->mysql, p->n_mysql, MARIADB_PORT, "MariaDB");
+        nft_consumers(&b, p->redis, p->n_redis, REDIS_PORT, "Redis");
         buf_puts(&b, "\t}\n}\n");
         return buf_steal(&b);
 }

@@ -298,10 +298,10 @@ static int firewall(struct services_ctx *c) {
         _cleanup_free_ char *text = nft_render(c->profile, mgmt), *reason = NULL, *done = NULL;
         if (!text)
                 return -ENOMEM;
-        /* MariaDB's port is not the role's for everyone: only its consumers' addresses get it. */
-        size_t n_my = c->dbw ? c->dbw->plan.n_mysql : 0;
+        /* MariaDB's and Redis's ports are not the role's for everyone: only their consumers' addresses get them. */
+        size_t n_my = c->dbw ? c->dbw->plan.n_mysql + c->dbw->plan.n_redis : 0;
         if (n_my) {
-                _cleanup_free_ char *my = mariadb_nft_render(&c->dbw->plan);
+                _cleanup_free_ char *my = db_consumers_nft_render(&c->dbw->plan);
                 char *both = my ? strprintf("%s%s", text, my) : NULL;
                 if (!both)
                         return -ENOMEM;
@@ -322,7 +322,7 @@ static int firewall(struct services_ctx *c) {
                 goto fail;
         done = strprintf("%zu port entries open, SSH from %s%s%s, everything else dropped", c->profile->n_ports,
                          mgmt ? "the management VLAN" : "nowhere (no management VLAN)",
-                         n_my ? ", MariaDB from its consumers only" : "", "");
+                         n_my ? ", MariaDB and Redis from their consumers only" : "", "");
         printf("rackstack-firstboot: firewall %s\n", strna(done));
         (void) status_step(c->status, "firewall", "done", done);
         return 0;

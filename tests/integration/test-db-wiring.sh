@@ -198,6 +198,12 @@ check "services: Redis takes the site's password and an ACL user per consumer" b
         "grep -qx 'requirepass $(cred "$tmp/b-lab-db1/rackstack.creds" redis)' '$r/etc/redis/rackstack.conf' &&
          test \$(grep -c '^user .* on #' '$r/etc/redis/rackstack.conf') = 3"
 check "services: no password on the console" bash -c "! grep -qF '$(cred "$tmp/b-lab-db1/rackstack.creds" redis)' '$tmp/svc.out'"
+check "services: Redis's 6379 open to its three consumers' addresses only, not to the VLAN" bash -c \
+        "test \$(grep -c 'dport 6379' '$r/etc/nftables.conf') = 3 &&
+         test \$(grep -Ec 'ip saddr 10\.0\.40\.[0-9]+ tcp dport 6379 accept comment \"Redis: ' '$r/etc/nftables.conf') = 3"
+if command -v nft >/dev/null; then
+        check "nft -c accepts the db firewall with the consumers' rules" nft -c -f "$r/etc/nftables.conf"
+fi
 
 # ---- the proxy's TLS from the site CA: lab-infra1's services step, offline, with its bundle ----
 "$B" secrets bundle "$S" lab-infra1 --out "$tmp/b-lab-infra1" >/dev/null 2>&1

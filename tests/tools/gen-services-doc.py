@@ -91,6 +91,11 @@ def render(build):
         lines.append("")
         lines.append("Firewall (inbound): " + ", ".join(
             "%s %s" % (ports_of(x), x.get("service", "")) for x in p.get("ports", [])) + ".")
+        # firstboot opens these per consumer address from the site's wiring, not in the role's ports list
+        names = {s["name"] for s in p.get("services", [])}
+        per = [port for n, port in (("mariadb", "3306/TCP MariaDB"), ("redis", "6379/TCP Redis")) if n in names]
+        if per:
+            lines[-1] += " " + " and ".join(per) + ": from each consumer's database-VLAN address only (the site's wiring)."
         lines.append("")
     return "\n".join(lines)
 

@@ -66,18 +66,42 @@ static void test_plan_and_sql(void **state) {
         _cleanup_free_ char *pg = db_wiring_sql(&p, verifiers);
         assert_null(strstr(pg, "snipe"));
 
-        _cleanup_free_ char *nft = mariadb_nft_render(&p);
+        _cleanup_free_ char *nft = db_consumers_nft_render(&p);
         assert_non_null(strstr(nft, "table inet rackstack {\n\tchain input {\n"));
         assert_non_null(strstr(nft, "\t\tip saddr 10.0.40.18 tcp dport 3306 accept comment \"MariaDB: snipe-it on lab-it1\"\n"));
         assert_non_null(strstr(nft, "\t\tip saddr 10.0.40.16 tcp dport 3306 accept comment \"MariaDB: suitecrm on lab-biz1\"\n"));
         assert_null(strstr(nft, "10.0.40.13")); /* a PostgreSQL consumer gets no MariaDB */
+        assert_null(strstr(nft, "dport 6379")); /* no Redis consumer: Redis's port stays closed */
         db_wiring_done(&p);
         wiring_done(&w);
         diags_done(&d);
 
         struct db_wiring none = {};
-        _cleanup_free_ char *empty = mariadb_nft_render(&none);
+        _cleanup_free_ char *empty = db_consumers_nft_render(&none);
         assert_string_equal(empty, "");
+}
+
+/* Redis's port is opened to its consumers the same way: from each one's address only, beside MariaDB's. */
+static void test_nft_redis(void **state) {
+        static const char text[] = "redis nextcloud lab-app1 10.0.40.13 lab-db1 10.0.40.12\n"
+                                   "redis zammad lab-comm1 10.0.40.14 lab-db1 10.0.40.12\n"
+                                   "mysql glpi lab-it1 10.0.40.18 lab-db1 10.0.40.12\n"
+                                   "redis other lab-it1 10.0.40.18 lab-db2 10.0.40.22\n"; /* another provider's */
+        struct diags d = {};
+        struct wiring w = {};
+        assert_int_equal(wiring_parse("wiring", text, &d, &w), 0);
+        struct db_wiring p = {};
+        assert_int_equal(db_wiring_plan(&w, "lab-db1", &p), 0);
+        assert_int_equal(p.n_redis, 2);
+        _cleanup_free_ char *nft = db_consumers_nft_render(&p);
+        assert_non_null(strstr(nft, "\t\tip saddr 10.0.40.13 tcp dport 6379 accept comment \"Redis: nextcloud on lab-app1\"\n"));
+        assert_non_null(strstr(nft, "\t\tip saddr 10.0.40.14 tcp dport 6379 accept comment \"Redis: zammad on lab-comm1\"\n"));
+        assert_non_null(strstr(nft, "\t\tip saddr 10.0.40.18 tcp dport 3306 accept comment \"MariaDB: glpi on lab-it1\"\n"));
+        assert_null(strstr(nft, "10.0.40.18 tcp dport 6379")); /* lab-it1 uses MariaDB here, not Redis */
+        assert_null(strstr(nft, "dport 6379 accept comment \"Redis\"")); /* never open to everyone */
+        db_wiring_done(&p);
+        wiring_done(&w);
+        diags_done(&d);
 }
 
 static void test_cnf(void **state) {
@@ -160,6 +184,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_native_hash),
                 cmocka_unit_test(test_plan_and_sql),
+                cmocka_unit_test(test_nft_redis),
                 cmocka_unit_test(test_cnf),
                 cmocka_unit_test(test_consumers),
         };

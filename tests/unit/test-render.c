@@ -192,11 +192,12 @@ static void test_nft_db(void **state) {
         assert_line(t, "\t\tct state established,related accept");
         assert_line(t, "\t\tip saddr 10.0.10.0/24 tcp dport 22 accept comment \"SSH from VLAN 10 (management)\"");
         assert_line(t, "\t\ttcp dport 5432 accept comment \"PostgreSQL\"");
-        assert_line(t, "\t\ttcp dport 6379 accept comment \"Redis\"");
+        /* Redis is opened per consumer (db_consumers_nft_render), never to the whole VLAN */
+        assert_null(strstr(t, "dport 6379"));
         assert_line(t, "\t\ttcp dport 9200 accept comment \"Elasticsearch\"");
         assert_line(t, "\t\ttcp dport 27017 accept comment \"MongoDB\"");
-        /* exactly the role's four ports plus SSH: no SSH for everyone, no PgBouncer from outside */
-        assert_int_equal(count(t, " dport "), 5);
+        /* exactly the role's three ports plus SSH: no SSH for everyone, no PgBouncer from outside */
+        assert_int_equal(count(t, " dport "), 4);
         assert_int_equal(count(t, "dport 22 "), 1);
         assert_null(strstr(t, "6432"));
         assert_int_equal(count(t, "policy drop"), 2); /* input and forward */
