@@ -154,12 +154,33 @@ static void test_walk_tree(void **state) {
         assert_int_equal(system(rm), 0);
 }
 
+/* walk_remove_tree: everything below goes, a symlink is removed and not followed (what it points at
+ * stays), a path that is not there is not an error. */
+static void test_walk_remove_tree(void **state) {
+        char dir[] = "/tmp/test-fileio-rm.XXXXXX", keep[] = "/tmp/test-fileio-keep.XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        assert_non_null(mkdtemp(keep));
+        _cleanup_free_ char *cmd = strprintf("cd %s && mkdir -p b/c/d e && touch a b/c/f b/c/d/g && chmod 0 b/c/d/g && "
+                                             "ln -s %s l && ln -s %s b/c/m && touch %s/k && mkfifo e/p", dir, keep, keep, keep);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(walk_remove_tree(dir), 0);
+        assert_int_equal(access(dir, F_OK), -1);
+        assert_int_equal(errno, ENOENT);
+        _cleanup_free_ char *k = strprintf("%s/k", keep);
+        assert_int_equal(access(k, F_OK), 0);
+        assert_int_equal(walk_remove_tree(dir), 0);
+        assert_int_equal(walk_remove_tree(k), 0); /* a file */
+        assert_int_equal(walk_remove_tree(keep), 0);
+        assert_int_equal(access(keep, F_OK), -1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_prepared_name_sees_nothing),
                 cmocka_unit_test(test_open_beneath),
                 cmocka_unit_test(test_copy_bytes),
                 cmocka_unit_test(test_walk_tree),
+                cmocka_unit_test(test_walk_remove_tree),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
