@@ -236,20 +236,13 @@ int installer_plan_make(const char *tree_dir, char *const *module_names, char *c
 /* ---- apply ---------------------------------------------------------------------------------------------- */
 
 static int copy_fd_to(int in, int dirfd, const char *rel, mode_t mode) {
-        _cleanup_free_ char *parent = strdup(rel);
-        if (!parent)
-                return -ENOMEM;
-        char *slash = strrchr(parent, '/');
-        if (slash) {
-                *slash = 0;
-                int r = mkdir_parents_at(dirfd, parent, 0755);
-                if (r < 0)
-                        return r;
-        }
+        int r = mkdir_parents_of(dirfd, rel, 0755);
+        if (r < 0)
+                return r;
         _cleanup_close_ int out = openat(dirfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (out < 0)
                 return -errno;
-        int r = copy_bytes(in, out);
+        r = copy_bytes(in, out);
         if (r < 0)
                 return r;
         return RET_NERRNO(fchmod(out, mode));

@@ -347,14 +347,9 @@ static int publish_dir(const char *src, const char *dest) {
                         _cleanup_free_ char *from = strprintf("%s/%s", src, *f), *to = strprintf("%s/%s", dest, *f);
                         if (!from || !to)
                                 return -ENOMEM;
-                        char *slash = strrchr(to, '/');
-                        if (strchr(*f, '/')) { /* pxe/..., proxmox/...: their directory first */
-                                *slash = 0;
-                                r = mkdir_parents_at(AT_FDCWD, to, 0755);
-                                *slash = '/';
-                                if (r < 0)
-                                        return r;
-                        }
+                        /* pxe/..., proxmox/...: their directory first */
+                        if (strchr(*f, '/') && (r = mkdir_parents_of(AT_FDCWD, to, 0755)) < 0)
+                                return r;
                         if (rename(from, to) < 0)
                                 return -errno;
                 }

@@ -164,6 +164,14 @@ int mkdir_parents_at(int dirfd, const char *path, mode_t mode) {
         return 0;
 }
 
+int mkdir_parents_of(int dirfd, const char *path, mode_t mode) {
+        const char *slash = strrchr(path, '/');
+        if (!slash || slash == path)
+                return 0;
+        _cleanup_free_ char *parent = strndup(path, slash - path);
+        return parent ? mkdir_parents_at(dirfd, parent, mode) : -ENOMEM;
+}
+
 int open_tmpfile_for(const char *path, char **ret_tmppath) {
         /* A random name and O_EXCL, mode 0600: the caller sets owner and mode before writing. */
         _cleanup_free_ char *tmp = tmpname_for(path);

@@ -20,6 +20,8 @@ int fsync_parent_dir(int dirfd, const char *path);
 
 /* mkdir -p relative to dirfd. */
 int mkdir_parents_at(int dirfd, const char *path, mode_t mode);
+/* mkdir -p of the directory that holds path (nothing when path has no '/'). */
+int mkdir_parents_of(int dirfd, const char *path, mode_t mode);
 
 /* Create a new file (O_EXCL, mode 0600) under "<path>.tmp.<random>", to be published with
  * publish_tmpfile(). */

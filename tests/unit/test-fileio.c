@@ -150,6 +150,14 @@ static void test_walk_tree(void **state) {
         assert_string_equal(s, "F0:a E0:b E1:b/c F2:b/c/f L1:b/c F1:b/e L0:b F0:l F0:m E0:skip ");
         assert_int_equal(walk_tree(fd, WALK_SORTED | WALK_PATHS, 1, record, &b), -ELOOP);
         free(buf_steal(&b));
+        /* mkdir_parents_of: the directories above the last component, none for a bare name */
+        assert_int_equal(mkdir_parents_of(fd, "n/o/p", 0755), 0);
+        assert_int_equal(mkdir_parents_of(fd, "q", 0755), 0);
+        struct stat st;
+        assert_int_equal(fstatat(fd, "n/o", &st, 0), 0);
+        assert_true(S_ISDIR(st.st_mode));
+        assert_int_equal(fstatat(fd, "n/o/p", &st, 0), -1);
+        assert_int_equal(fstatat(fd, "q", &st, 0), -1);
         _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
         assert_int_equal(system(rm), 0);
 }
