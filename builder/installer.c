@@ -64,36 +64,6 @@ char *installer_label(const char *host) {
         return TAKE_PTR(l);
 }
 
-
-static int read_whole_fd(int fd, size_t max, char **ret, size_t *ret_size) {
-        struct buf b = {};
-        for (;;) {
-                char chunk[65536];
-                ssize_t n = read(fd, chunk, sizeof chunk);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        buf_done(&b);
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                if (b.len + n > max) {
-                        buf_done(&b);
-                        return -EFBIG;
-                }
-                buf_put(&b, chunk, n);
-        }
-        size_t n = b.len;
-        char *s = b.data ? buf_steal(&b) : strdup("");
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
-        if (ret_size)
-                *ret_size = n;
-        return 0;
-}
-
 int installer_read_list(const char *path, char ***ret) {
         _cleanup_free_ char *text = NULL;
         int r = read_file_full(AT_FDCWD, path, 1 << 20, &text, NULL);
@@ -289,7 +259,7 @@ static int check_busybox(const char *path) {
                 return log_error_errno(-errno, "%s is missing: install busybox-static", path);
         _cleanup_free_ char *data = NULL;
         size_t n = 0;
-        int r = read_whole_fd(fd, 16 << 20, &data, &n);
+        int r = read_fd_full(fd, 16 << 20, &data, &n);
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", path);
         struct elf_deps d = {};

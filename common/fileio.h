@@ -8,6 +8,8 @@
 
 /* Read a whole file (at most max_size bytes, -EFBIG beyond) into a NUL-terminated buffer. */
 int read_file_full(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_size);
+/* The same from an open fd, from its offset to its end (a pipe too). */
+int read_fd_full(int fd, size_t max_size, char **ret, size_t *ret_size);
 
 /* Write a file so that readers see the old content or the new, never a mix: a temporary file in
  * the same directory, fsync, rename over the target, fsync of the directory. The temporary is an
@@ -39,6 +41,8 @@ int opendir_dup(int dirfd, DIR **ret);
  * kernel and filesystems allow it, read/write otherwise. 0 or -errno. */
 int copy_bytes(int in, int out);
 
+/* pread of up to n bytes at off, stopping only at the end of the file (EINTR retried): *ret_got. */
+int pread_full(int fd, void *buf, size_t n, uint64_t off, size_t *ret_got);
 /* pread/pwrite of exactly n bytes at off (EINTR retried); a short read (end of file) is -EIO. */
 int pread_exact(int fd, void *buf, size_t n, uint64_t off);
 int pwrite_exact(int fd, const void *buf, size_t n, uint64_t off);
