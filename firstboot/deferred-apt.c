@@ -2,7 +2,6 @@
 /* A deferred apt service installed at first boot: the apply side of deferred-apt.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,21 +85,6 @@ static void scratch_done(struct scratch *s) {
                 (void) walk_remove_tree(s->dir);
         free(s->dir);
         free(s->gnupg);
-}
-
-static int probe(const struct deferred_apt_plan *p, unsigned timeout_sec, char **ret_why) {
-        struct addrinfo *ai = NULL;
-        int r = net_resolve(p->probe_host, p->probe_port, AF_UNSPEC, SOCK_STREAM, &ai);
-        if (r < 0) {
-                *ret_why = strprintf("name does not resolve: %s", strerror(-r));
-                return r;
-        }
-        _cleanup_close_ int fd = -1;
-        r = net_connect_addrinfo(ai, (int) (timeout_sec * 1000), &fd);
-        freeaddrinfo(ai);
-        if (r < 0)
-                *ret_why = strprintf("port %s: %s", p->probe_port, strerror(-r));
-        return r;
 }
 
 /* Steps 2 to 4 (common/apt-trust.c): the key by its fingerprint, only it exported into keyring, the
@@ -218,7 +202,7 @@ int deferred_apt_apply(const struct deferred_apt_plan *p, int root_fd, const cha
                        char **ret_done, char **ret_why) {
         const char *via = p->mirror ? "mirror" : "repository";
         _cleanup_free_ char *pwhy = NULL;
-        int r = probe(p, probe_timeout_sec ? probe_timeout_sec : 3, &pwhy);
+        int r = net_probe(p->probe_host, p->probe_port, (int) ((probe_timeout_sec ? probe_timeout_sec : 3) * 1000), &pwhy);
         if (r < 0) {
                 *ret_why = strprintf("deferred; %s %s:%s unreachable (%s); %s", via, p->probe_host, p->probe_port,
                                      strna(pwhy), p->repo_url);
