@@ -71,9 +71,11 @@ inA ip -j route show default >"$tmp/rt2.json"
 check "ip: default via 10.0.50.1 dev rsv0, proto static" jq_py "$tmp/rt2.json" \
         'len(d)==1 and d[0]["gateway"]=="10.0.50.1" and d[0]["dev"]=="rsv0" and d[0]["protocol"]=="static"'
 # Traffic flows: a UDP datagram from A reaches the gateway's side in B (no ping on minimal hosts).
-inB timeout 10 python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.0.50.1", 9999)); print("bound", flush=True); s.settimeout(8); print(s.recvfrom(64))' >"$tmp/udp.txt" 2>&1 &
+# Bounds, not timings: under load a python3 in a namespace took over 10 s to bind, and the datagram
+# went out before it listened (the check failed at load 21).
+inB timeout 120 python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.0.50.1", 9999)); print("bound", flush=True); s.settimeout(110); print(s.recvfrom(64))' >"$tmp/udp.txt" 2>&1 &
 udp=$!
-for _ in $(seq 100); do grep -q bound "$tmp/udp.txt" && break; sleep 0.1; done
+while kill -0 $udp 2>/dev/null && ! grep -q bound "$tmp/udp.txt"; do sleep 0.1; done
 inA python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"rackstack", ("10.0.50.1", 9999))'
 wait $udp
 check "traffic flows from rsv0 to the gateway (inside the namespaces)" grep -q "b'rackstack', ('10.0.50.12'," "$tmp/udp.txt"
