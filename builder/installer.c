@@ -64,36 +64,6 @@ char *installer_label(const char *host) {
         return TAKE_PTR(l);
 }
 
-
-static int read_whole_fd(int fd, size_t max, char **ret, size_t *ret_size) {
-        struct buf b = {};
-        for (;;) {
-                char chunk[65536];
-                ssize_t n = read(fd, chunk, sizeof chunk);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        buf_done(&b);
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                if (b.len + n > max) {
-                        buf_done(&b);
-                        return -EFBIG;
-                }
-                buf_put(&b, chunk, n);
-        }
-        size_t n = b.len;
-        char *s = b.data ? buf_steal(&b) : strdup("");
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
-        if (ret_size)
-                *ret_size = n;
-        return 0;
-}
-
 int installer_read_list(const char *path, char ***ret) {
         _cleanup_free_ char *text = NULL;
         int r = read_file_full(AT_FDCWD, path, 1 << 20, &text, NULL);
@@ -236,20 +206,13 @@ int installer_plan_make(const char *tree_dir, char *const *module_names, char *c
 /* ---- apply ---------------------------------------------------------------------------------------------- */
 
 static int copy_fd_to(int in, int dirfd, const char *rel, mode_t mode) {
-        _cleanup_free_ char *parent = strdup(rel);
-        if (!parent)
-                return -ENOMEM;
-        char *slash = strrchr(parent, '/');
-        if (slash) {
-                *slash = 0;
-                int r = mkdir_parents_at(dirfd, parent, 0755);
-                if (r < 0)
-                        return r;
-        }
+        int r = mkdir_parents_of(dirfd, rel, 0755);
+        if (r < 0)
+                return r;
         _cleanup_close_ int out = openat(dirfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (out < 0)
                 return -errno;
-        int r = copy_bytes(in, out);
+        r = copy_bytes(in, out);
         if (r < 0)
                 return r;
         return RET_NERRNO(fchmod(out, mode));
@@ -296,7 +259,7 @@ static int check_busybox(const char *path) {
                 return log_error_errno(-errno, "%s is missing: install busybox-static", path);
         _cleanup_free_ char *data = NULL;
         size_t n = 0;
-        int r = read_whole_fd(fd, 16 << 20, &data, &n);
+        int r = read_fd_full(fd, 16 << 20, &data, &n);
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", path);
         struct elf_deps d = {};

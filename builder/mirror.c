@@ -224,6 +224,18 @@ static void strip_slashes(char *m) {
                 m[--l] = 0;
 }
 
+/* The chosen mirror m (NULL: out of memory) without trailing slashes, so "URL/dists/..." joins
+ * cleanly, and where it came from. */
+static int mirror_chosen(char *m, const char *origin, char **ret_mirror, const char **ret_origin) {
+        if (!m)
+                return -ENOMEM;
+        strip_slashes(m);
+        *ret_mirror = m;
+        if (ret_origin)
+                *ret_origin = origin;
+        return 0;
+}
+
 int mirror_resolve(const char *opt_mirror, const char *env_mirror, const struct base_info *base, const char *root,
                    char **ret_mirror, const char **ret_origin) {
         const char *origin;
@@ -240,14 +252,7 @@ int mirror_resolve(const char *opt_mirror, const char *env_mirror, const struct 
                 m = strdup(base->default_mirror);
                 origin = "official archive";
         }
-        if (!m)
-                return -ENOMEM;
-        /* Normalise: no trailing slash, so "URL/dists/..." joins cleanly. */
-        strip_slashes(m);
-        *ret_mirror = m;
-        if (ret_origin)
-                *ret_origin = origin;
-        return 0;
+        return mirror_chosen(m, origin, ret_mirror, ret_origin);
 }
 
 int security_mirror_resolve(const char *env_security, const struct base_info *base, const char *mirror,
@@ -272,13 +277,7 @@ int security_mirror_resolve(const char *env_security, const struct base_info *ba
                 m = strdup(base->default_security_mirror);
                 origin = "official archive";
         }
-        if (!m)
-                return -ENOMEM;
-        strip_slashes(m);
-        *ret_mirror = m;
-        if (ret_origin)
-                *ret_origin = origin;
-        return 0;
+        return mirror_chosen(m, origin, ret_mirror, ret_origin);
 }
 
 int archive_state_read(const char *const *mirrors, const char *const *suites, size_t n, int timeout_ms,

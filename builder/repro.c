@@ -30,22 +30,6 @@ void file_diffs_free(struct file_diff *d, size_t n) {
         free(d);
 }
 
-static int read_full_at(int fd, void *buf, size_t n, uint64_t off, size_t *ret) {
-        size_t got = 0;
-        while (got < n) {
-                ssize_t k = pread(fd, (char *) buf + got, n - got, (off_t) (off + got));
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        break;
-                got += (size_t) k;
-        }
-        *ret = got;
-        return 0;
-}
-
 int repro_compare_files(const char *a, const char *b, struct file_diff *d) {
         _cleanup_close_ int fa = open(a, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         _cleanup_close_ int fb = open(b, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -66,9 +50,9 @@ int repro_compare_files(const char *a, const char *b, struct file_diff *d) {
                 if (interrupted())
                         return -EINTR;
                 size_t want = (size_t) MIN((uint64_t) chunk, common - off), na, nb;
-                int k = read_full_at(fa, ba, want, off, &na);
+                int k = pread_full(fa, ba, want, off, &na);
                 if (k >= 0)
-                        k = read_full_at(fb, bb, want, off, &nb);
+                        k = pread_full(fb, bb, want, off, &nb);
                 if (k < 0)
                         return k;
                 if (na != want || nb != want)
@@ -219,7 +203,7 @@ char *repro_locate_in_disk(const char *path, uint64_t offset) {
         /* enough for the MBR, the header and 128 entries at 512- or 4096-byte sectors */
         _cleanup_free_ unsigned char *head = malloc(HEAD_BYTES);
         size_t n = 0;
-        if (!head || read_full_at(fd, head, HEAD_BYTES, 0, &n) < 0)
+        if (!head || pread_full(fd, head, HEAD_BYTES, 0, &n) < 0)
                 return NULL;
         uint64_t start = 0;
         _cleanup_free_ char *name = NULL;
@@ -234,7 +218,7 @@ char *repro_locate_in_disk(const char *path, uint64_t offset) {
                                                           : "outside every partition (GPT or gap)");
 
         unsigned char sb[1024];
-        bool ext4 = read_full_at(fd, sb, sizeof sb, start + 1024, &n) >= 0 && n == sizeof sb && sb[56] == 0x53 &&
+        bool ext4 = pread_full(fd, sb, sizeof sb, start + 1024, &n) >= 0 && n == sizeof sb && sb[56] == 0x53 &&
                     sb[57] == 0xef;
         if (!ext4)
                 return strprintf("partition %d '%s' at +%" PRIu64, part, name, offset - start);
@@ -347,14 +331,9 @@ static int publish_dir(const char *src, const char *dest) {
                         _cleanup_free_ char *from = strprintf("%s/%s", src, *f), *to = strprintf("%s/%s", dest, *f);
                         if (!from || !to)
                                 return -ENOMEM;
-                        char *slash = strrchr(to, '/');
-                        if (strchr(*f, '/')) { /* pxe/..., proxmox/...: their directory first */
-                                *slash = 0;
-                                r = mkdir_parents_at(AT_FDCWD, to, 0755);
-                                *slash = '/';
-                                if (r < 0)
-                                        return r;
-                        }
+                        /* pxe/..., proxmox/...: their directory first */
+                        if (strchr(*f, '/') && (r = mkdir_parents_of(AT_FDCWD, to, 0755)) < 0)
+                                return r;
                         if (rename(from, to) < 0)
                                 return -errno;
                 }

@@ -55,6 +55,11 @@ struct spawn_opts {
  * its stdout. Both are written whenever the child ran, also on a non-zero exit. */
 int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **ret_tail, char **ret_stdout);
 
+/* The common/process.c options spawn_run() runs with, for a caller that hands them on (the vendor
+ * stage's apt key check in common/apt-trust.c). */
+struct proc_opts;
+void spawn_proc_opts(const struct spawn_opts *o, struct proc_opts *ret);
+
 /* Start argv in the background (own process group, output discarded, killed if the build dies),
  * for cleanup work that can overlap later stages. Returns its pid; spawn_wait() reaps it and
  * returns its exit status. */

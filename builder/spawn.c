@@ -45,9 +45,7 @@ bool find_executable(const char *name) {
 
 /* The build's way of running a tool: output into the tail (stdout apart with capture_stdout), own
  * process group, stopped on an interrupt. */
-int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **ret_tail, char **ret_stdout) {
-        static const struct spawn_opts defaults = SPAWN_OPTS_INIT;
-        const struct spawn_opts *o = opts ? opts : &defaults;
+void spawn_proc_opts(const struct spawn_opts *o, struct proc_opts *ret) {
         struct proc_opts p = PROC_OPTS_INIT;
         p.out = o->capture_stdout ? PROC_OUT_CAPTURE : PROC_OUT_TAIL;
         p.err = PROC_OUT_TAIL;
@@ -60,6 +58,13 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **re
         p.clean_env = o->clean_env;
         p.own_group = true;
         p.cancel = o->uninterruptible ? NULL : &build_interrupted;
+        *ret = p;
+}
+
+int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **ret_tail, char **ret_stdout) {
+        static const struct spawn_opts defaults = SPAWN_OPTS_INIT;
+        struct proc_opts p;
+        spawn_proc_opts(opts ? opts : &defaults, &p);
         return proc_run(argv, &p, ret_tail, ret_stdout);
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apt-trust.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "http.h"
@@ -94,29 +95,33 @@ static char *one_line(const char *s) {
         return v;
 }
 
-/* http:// or https:// (TLS verified against the system CA store) through common/http.c. */
-static int fetch_to_file(struct build_ctx *ctx, const char *url, const char *path, char **ret_reason) {
-        (void) ctx;
-        struct http_options ho = { .timeout_usec = VENDOR_TIMEOUT_SEC * 1000000ULL, .retries = 1, .max_size = 64 << 20,
-                                   .allow_https = true };
-        _cleanup_free_ char *data = NULL;
-        size_t size = 0;
-        int r = http_get_buffer(url, &ho, &data, &size);
-        if (r < 0) {
-                *ret_reason = strdup(http_strerror(r));
-                return r;
+/* Why apt_trust_check() refused: the service, and the URLs as the profile has them (with the mirror). */
+static int apt_trust_error(const struct service_spec *s, const struct apt_source *src, const char *kvia, const char *via,
+                           const char *rel_url, int r, const struct apt_trust_failure *f) {
+        switch (f->step) {
+        case APT_TRUST_FETCH_KEY:
+                return log_error_errno(-EHOSTUNREACH, "service '%s': cannot fetch the signing key from %s%s: %s",
+                                       s->name, s->key_url, kvia, strna(f->detail));
+        case APT_TRUST_LIST_KEY:
+                if (r != -EBADMSG)
+                        return log_error_errno(r, "service '%s': gpg failed: %m", s->name);
+                return log_error_errno(-EBADMSG, "service '%s': %s%s holds no OpenPGP key", s->name, s->key_url, kvia);
+        case APT_TRUST_PIN:
+                return log_error_errno(-EBADMSG, "service '%s': the key from %s%s has fingerprint %s, but the profile "
+                                       "pins %s: refusing to trust it", s->name, s->key_url, kvia, strna(f->detail),
+                                       s->key_fingerprint);
+        case APT_TRUST_KEYRING:
+                return log_error_errno(r, "service '%s': cannot make its keyring: %s", s->name, strempty(f->detail));
+        case APT_TRUST_FETCH_RELEASE:
+                return log_error_errno(-EHOSTUNREACH, "service '%s': repository %s%s does not answer: %s: %s", s->name,
+                                       src->url, via, rel_url, strna(f->detail));
+        case APT_TRUST_VERIFY:
+        default: {
+                _cleanup_free_ char *l = one_line(f->detail);
+                return log_error_errno(r, "service '%s': the signature of repository %s%s does not verify with key "
+                                       "%s: %s", s->name, src->url, via, s->key_fingerprint, strna(l));
         }
-        return write_file_atomic(AT_FDCWD, path, data, size, 0644);
-}
-
-/* The primary keys' fingerprints in a key file, as gpg lists them ("pub" then its "fpr"). */
-static int key_fingerprints(struct build_ctx *ctx, const char *gnupg, const char *keyfile, char ***ret) {
-        const char *argv[] = { "gpg", "--batch", "--no-tty", "--homedir", gnupg, "--with-colons", "--show-keys", keyfile, NULL };
-        _cleanup_free_ char *out = NULL, *tail = NULL;
-        int r = run_tool(ctx, argv, true, &out, &tail);
-        if (r != 0)
-                return r < 0 ? r : -EBADMSG;
-        return gpg_colons_fingerprints(out, ret);
+        }
 }
 
 static int plan_apt(struct build_ctx *ctx, struct vendor_entry *e, const char *gnupg) {
@@ -141,52 +146,22 @@ static int plan_apt(struct build_ctx *ctx, struct vendor_entry *e, const char *g
         if (!via || !kvia || !base || !keyfile || !keyring || !inrelease || !rel_url)
                 return -ENOMEM;
 
-        /* 1. The key, checked by fingerprint: the URL only says where to find it. */
-        _cleanup_free_ char *why = NULL;
-        r = fetch_to_file(ctx, key_url, keyfile, &why);
+        /* The key by its fingerprint, only it in the keyring, InRelease signed by it: common/apt-trust.c. */
+        struct apt_trust t = {
+                .key_url = key_url, .fingerprint = s->key_fingerprint, .inrelease_url = rel_url, .gnupg = gnupg,
+                .keyfile = keyfile, .keyring = keyring, .inrelease = inrelease, .file_mode = 0644,
+                .http = { .timeout_usec = VENDOR_TIMEOUT_SEC * 1000000ULL, .retries = 1, .max_size = 64 << 20,
+                          .allow_https = true },
+        };
+        struct spawn_opts so = SPAWN_OPTS_INIT;
+        so.log_fd = ctx->verbose ? STDERR_FILENO : ctx->log_fd;
+        so.tail_lines = 6;
+        spawn_proc_opts(&so, &t.proc);
+        _cleanup_(apt_trust_failure_done) struct apt_trust_failure f = {};
+        r = apt_trust_check(&t, &f);
         if (r < 0)
-                return log_error_errno(-EHOSTUNREACH, "service '%s': cannot fetch the signing key from %s%s: %s",
-                                       s->name, s->key_url, kvia, strna(why));
-        _cleanup_strv_free_ char **fprs = NULL;
-        r = key_fingerprints(ctx, gnupg, keyfile, &fprs);
-        if (r < 0 && r != -EBADMSG)
-                return log_error_errno(r, "service '%s': gpg failed: %m", s->name);
-        if (r < 0 || !fprs[0])
-                return log_error_errno(-EBADMSG, "service '%s': %s%s holds no OpenPGP key", s->name, s->key_url, kvia);
-        if (!strv_contains(fprs, s->key_fingerprint)) {
-                _cleanup_free_ char *got = strv_join(fprs, ", ");
-                return log_error_errno(-EBADMSG, "service '%s': the key from %s%s has fingerprint %s, but the profile "
-                                       "pins %s: refusing to trust it", s->name, s->key_url, kvia, strna(got),
-                                       s->key_fingerprint);
-        }
-        /* Only the pinned key goes into the keyring, whatever else the file carried. */
-        const char *imp[] = { "gpg", "--batch", "--no-tty", "--homedir", gnupg, "--import", keyfile, NULL };
-        const char *exp[] = { "gpg", "--batch", "--no-tty", "--homedir", gnupg, "--yes", "--output", keyring,
-                              "--export", s->key_fingerprint, NULL };
-        _cleanup_free_ char *tail = NULL;
-        r = run_tool(ctx, imp, false, NULL, &tail);
-        if (r == 0)
-                r = run_tool(ctx, exp, false, NULL, &tail);
-        if (r != 0)
-                return log_error_errno(r < 0 ? r : -EIO, "service '%s': cannot make its keyring: %s", s->name,
-                                       strempty(tail));
+                return apt_trust_error(s, &src, kvia, via, rel_url, r, &f);
 
-        /* 2. The repository's InRelease, signed by that key and no other. */
-        free(why);
-        why = NULL;
-        r = fetch_to_file(ctx, rel_url, inrelease, &why);
-        if (r < 0)
-                return log_error_errno(-EHOSTUNREACH, "service '%s': repository %s%s does not answer: %s: %s", s->name,
-                                       src.url, via, rel_url, strna(why));
-        const char *gpgv[] = { "gpgv", "--keyring", keyring, inrelease, NULL };
-        free(tail);
-        tail = NULL;
-        r = run_tool(ctx, gpgv, false, NULL, &tail);
-        if (r != 0) {
-                _cleanup_free_ char *l = one_line(tail);
-                return log_error_errno(r < 0 ? r : -EBADMSG, "service '%s': the signature of repository %s%s does not "
-                                       "verify with key %s: %s", s->name, src.url, via, s->key_fingerprint, strna(l));
-        }
         _cleanup_free_ char *rel = NULL;
         size_t rel_size = 0;
         r = read_file_full(AT_FDCWD, inrelease, 64 << 20, &rel, &rel_size);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
 #include "connect.h"
+#include "util.h"
 
 int net_resolve(const char *host, const char *port, int family, int socktype, struct addrinfo **ret) {
         struct addrinfo hints = { .ai_family = family, .ai_socktype = socktype };
@@ -61,5 +63,20 @@ int net_connect(const char *host, const char *port, int family, int timeout_ms, 
                 return r;
         r = net_connect_addrinfo(ai, timeout_ms, ret_fd);
         freeaddrinfo(ai);
+        return r;
+}
+
+int net_probe(const char *host, const char *port, int timeout_ms, char **ret_why) {
+        struct addrinfo *ai = NULL;
+        int r = net_resolve(host, port, AF_UNSPEC, SOCK_STREAM, &ai);
+        if (r < 0) {
+                *ret_why = strprintf("name does not resolve: %s", strerror(-r));
+                return r;
+        }
+        _cleanup_close_ int fd = -1;
+        r = net_connect_addrinfo(ai, timeout_ms, &fd);
+        freeaddrinfo(ai);
+        if (r < 0)
+                *ret_why = strprintf("port %s: %s", port, strerror(-r));
         return r;
 }

@@ -20,3 +20,8 @@ int net_connect_addrinfo(const struct addrinfo *ai, int timeout_ms, int *ret_fd)
 
 /* Resolve and connect: net_resolve() then net_connect_addrinfo(). */
 int net_connect(const char *host, const char *port, int family, int timeout_ms, int *ret_fd);
+
+/* Can a TCP connection to host:port be opened within timeout_ms (name resolution part of it)? The
+ * connection is closed again. 0, or -errno with *ret_why saying which part failed ("name does not
+ * resolve: …", "port 443: Connection refused"): firstboot's probes of a source before it is used. */
+int net_probe(const char *host, const char *port, int timeout_ms, char **ret_why);

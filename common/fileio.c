@@ -16,7 +16,10 @@ int read_file_full(int dirfd, const char *path, size_t max_size, char **ret, siz
         _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
+        return read_fd_full(fd, max_size, ret, ret_size);
+}
 
+int read_fd_full(int fd, size_t max_size, char **ret, size_t *ret_size) {
         struct buf b = {};
         char chunk[65536];
         for (;;) {
@@ -164,6 +167,14 @@ int mkdir_parents_at(int dirfd, const char *path, mode_t mode) {
         return 0;
 }
 
+int mkdir_parents_of(int dirfd, const char *path, mode_t mode) {
+        const char *slash = strrchr(path, '/');
+        if (!slash || slash == path)
+                return 0;
+        _cleanup_free_ char *parent = strndup(path, slash - path);
+        return parent ? mkdir_parents_at(dirfd, parent, mode) : -ENOMEM;
+}
+
 int open_tmpfile_for(const char *path, char **ret_tmppath) {
         /* A random name and O_EXCL, mode 0600: the caller sets owner and mode before writing. */
         _cleanup_free_ char *tmp = tmpname_for(path);
@@ -261,18 +272,26 @@ int copy_bytes(int in, int out) {
         }
 }
 
-int pread_exact(int fd, void *buf, size_t n, uint64_t off) {
-        for (size_t done = 0; done < n;) {
+int pread_full(int fd, void *buf, size_t n, uint64_t off, size_t *ret_got) {
+        size_t done = 0;
+        while (done < n) {
                 ssize_t k = pread(fd, (uint8_t *) buf + done, n - done, (off_t) (off + done));
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0)
                         return -errno;
                 if (k == 0)
-                        return -EIO;
+                        break;
                 done += (size_t) k;
         }
+        *ret_got = done;
         return 0;
+}
+
+int pread_exact(int fd, void *buf, size_t n, uint64_t off) {
+        size_t got;
+        int r = pread_full(fd, buf, n, off, &got);
+        return r < 0 ? r : got < n ? -EIO : 0;
 }
 
 int pwrite_exact(int fd, const void *buf, size_t n, uint64_t off) {

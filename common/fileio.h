@@ -8,6 +8,8 @@
 
 /* Read a whole file (at most max_size bytes, -EFBIG beyond) into a NUL-terminated buffer. */
 int read_file_full(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_size);
+/* The same from an open fd, from its offset to its end (a pipe too). */
+int read_fd_full(int fd, size_t max_size, char **ret, size_t *ret_size);
 
 /* Write a file so that readers see the old content or the new, never a mix: a temporary file in
  * the same directory, fsync, rename over the target, fsync of the directory. The temporary is an
@@ -20,6 +22,8 @@ int fsync_parent_dir(int dirfd, const char *path);
 
 /* mkdir -p relative to dirfd. */
 int mkdir_parents_at(int dirfd, const char *path, mode_t mode);
+/* mkdir -p of the directory that holds path (nothing when path has no '/'). */
+int mkdir_parents_of(int dirfd, const char *path, mode_t mode);
 
 /* Create a new file (O_EXCL, mode 0600) under "<path>.tmp.<random>", to be published with
  * publish_tmpfile(). */
@@ -37,6 +41,8 @@ int opendir_dup(int dirfd, DIR **ret);
  * kernel and filesystems allow it, read/write otherwise. 0 or -errno. */
 int copy_bytes(int in, int out);
 
+/* pread of up to n bytes at off, stopping only at the end of the file (EINTR retried): *ret_got. */
+int pread_full(int fd, void *buf, size_t n, uint64_t off, size_t *ret_got);
 /* pread/pwrite of exactly n bytes at off (EINTR retried); a short read (end of file) is -EIO. */
 int pread_exact(int fd, void *buf, size_t n, uint64_t off);
 int pwrite_exact(int fd, const void *buf, size_t n, uint64_t off);

@@ -812,6 +812,29 @@ static bool opt_bondopts(struct ks_parser *p, const struct opt *o, const struct 
         { .name = n, .takes_value = false, .parse = fn, .offset = offsetof(type, member),             \
           .src_offset = offsetof(type, srcmember) }
 
+/* An option the command's table does not have, at toks->v[*i]. A valid Anaconda option is never
+ * "unknown": say what we do with it (refused or ignored) and step over its value; anything else is
+ * unknown, with a hint. false where that is an error. */
+static bool other_option(struct ks_parser *p, const struct tokens *toks, size_t *i, const char *name,
+                         const char *const *names) {
+        const struct token *t = &toks->v[*i];
+        const struct ks_foreign *f = ks_foreign_option(toks->v[0].text, name);
+        if (!f) {
+                _cleanup_free_ char *hint = NULL;
+                ks_err(p, t->line, t->col, "unknown option '%s' for '%s'%s", name, toks->v[0].text,
+                       did_you_mean(name, names, &hint));
+                return false;
+        }
+        bool ok = f->kind != KS_REFUSED;
+        if (!ok)
+                ks_err(p, t->line, t->col, "'%s %s' is refused: %s", toks->v[0].text, name, f->why);
+        else
+                ks_warn(p, t->line, t->col, "'%s %s' is ignored: %s", toks->v[0].text, name, f->why);
+        if (f->takes_value && !t->has_eq && *i + 1 < toks->n && !startswith(toks->v[*i + 1].text, "--"))
+                (*i)++;
+        return ok;
+}
+
 /* Parse the options of one command line into obj; words that are not options are handed back in
  * order in *ret_pos (indices into toks). */
 static bool parse_options(struct ks_parser *p, const struct opt *opts, size_t n_opts, const struct tokens *toks,
@@ -844,25 +867,8 @@ static bool parse_options(struct ks_parser *p, const struct opt *opts, size_t n_
                         if (streq(opts[k].name, name))
                                 break;
                 if (k == n_opts) {
-                        /* A valid Anaconda option is never "unknown": say what we do with it. */
-                        const struct ks_foreign *f = ks_foreign_option(toks->v[0].text, name);
-                        if (f) {
-                                if (f->kind == KS_REFUSED) {
-                                        ks_err(p, t->line, t->col, "'%s %s' is refused: %s", toks->v[0].text, name,
-                                               f->why);
-                                        ok = false;
-                                } else
-                                        ks_warn(p, t->line, t->col, "'%s %s' is ignored: %s", toks->v[0].text, name,
-                                                f->why);
-                                if (f->takes_value && !t->has_eq && i + 1 < toks->n &&
-                                    !startswith(toks->v[i + 1].text, "--"))
-                                        i++;
-                                continue;
-                        }
-                        _cleanup_free_ char *hint = NULL;
-                        ks_err(p, t->line, t->col, "unknown option '%s' for '%s'%s", name, toks->v[0].text,
-                               did_you_mean(name, names, &hint));
-                        ok = false;
+                        if (!other_option(p, toks, &i, name, names))
+                                ok = false;
                         continue;
                 }
                 const struct opt *o = &opts[k];

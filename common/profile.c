@@ -146,14 +146,31 @@ static int p_size(struct conv *c, const struct ynode *n, void *dst) {
         return 0;
 }
 
-static int p_strv(struct conv *c, const struct ynode *n, void *dst) {
+/* A name that is none of names: the nearest as a hint, else all of them (choices). */
+static void err_unknown(struct conv *c, const struct ynode *n, const char *what, const char *s,
+                        const char *const *names, const char *choices) {
+        const char *hint = closest_match(s, names);
+        if (hint)
+                ERR(c, n, "unknown %s '%s'; did you mean '%s'?", what, s, hint);
+        else
+                ERR(c, n, "unknown %s '%s' (one of: %s)", what, s, choices);
+}
+
+/* A list of scalars, each kept once; with names, each must be one of them (what, choices: as for
+ * err_unknown). */
+static int strv_of(struct conv *c, const struct ynode *n, char ***l, const char *const *names, const char *what,
+                   const char *choices) {
         if (expect_type(c, n, YNODE_SEQ) < 0)
                 return -EINVAL;
-        char ***l = dst;
         int ret = 0;
         for (size_t i = 0; i < n->n; i++) {
                 const char *s;
                 if (scalar(c, n->items[i], &s) < 0) {
+                        ret = -EINVAL;
+                        continue;
+                }
+                if (names && !strv_contains((char **) names, s)) {
+                        err_unknown(c, n->items[i], what, s, names, choices);
                         ret = -EINVAL;
                         continue;
                 }
@@ -163,6 +180,10 @@ static int p_strv(struct conv *c, const struct ynode *n, void *dst) {
                         return -ENOMEM;
         }
         return ret;
+}
+
+static int p_strv(struct conv *c, const struct ynode *n, void *dst) {
+        return strv_of(c, n, dst, NULL, NULL, NULL);
 }
 
 /* A scalar or a list of scalars, each a name in a table, into a bit mask. */
@@ -322,6 +343,34 @@ static int parse_percent(const char *s, uint32_t max, uint32_t *ret) {
 
 /* ---- profile ------------------------------------------------------------------------------------ */
 
+/* How size_or_percent names what it refuses: "<share> '25%' is outside 1%..<max>%<of>" and
+ * "'x' is not a <size>; write <forms>". */
+struct amount_words {
+        uint32_t max;
+        const char *share, *of, *size, *forms;
+};
+
+/* A size or a percentage (1..max): *ret_size or *ret_percent, and the other 0. */
+static int size_or_percent(struct conv *c, const struct ynode *n, const char *s, const struct amount_words *w,
+                           uint64_t *ret_size, unsigned *ret_percent) {
+        uint32_t pct;
+        int r = parse_percent(s, w->max, &pct);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                ERR(c, n, "%s '%s' is outside 1%%..%" PRIu32 "%%%s", w->share, s, w->max, w->of);
+                return -EINVAL;
+        }
+        uint64_t v = 0;
+        if (r == 0 && (parse_size(s, &v) < 0 || v == 0)) {
+                ERR(c, n, "'%s' is not a %s; write %s", s, w->size, w->forms);
+                return -EINVAL;
+        }
+        *ret_size = v;
+        *ret_percent = r > 0 ? pct : 0;
+        return 0;
+}
+
 static int p_part_size(struct conv *c, const struct ynode *n, void *dst) {
         struct partition_spec *p = (struct partition_spec *) ((char *) dst - offsetof(struct partition_spec, size));
         const char *s;
@@ -331,24 +380,10 @@ static int p_part_size(struct conv *c, const struct ynode *n, void *dst) {
                 p->grow = true;
                 return 0;
         }
-        uint32_t v;
-        int r = parse_percent(s, 100, &v);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                ERR(c, n, "percentage '%s' is outside 1%%..100%%", s);
-                return -EINVAL;
-        }
-        if (r > 0) {
-                p->percent = v;
-                return 0;
-        }
-        if (parse_size(s, &p->size) < 0 || p->size == 0) {
-                ERR(c, n, "'%s' is not a partition size; write a size (512M, 50G), a percentage (20%%) or 'grow'",
-                    s);
-                return -EINVAL;
-        }
-        return 0;
+        static const struct amount_words words = {
+                100, "percentage", "", "partition size", "a size (512M, 50G), a percentage (20%) or 'grow'"
+        };
+        return size_or_percent(c, n, s, &words, &p->size, &p->percent);
 }
 
 static int p_mount(struct conv *c, const struct ynode *n, void *dst) {
@@ -390,6 +425,19 @@ static int parse_object_list(struct conv *c, const struct ynode *n, const struct
         return ret_r;
 }
 
+/* p_NAME: a list of TYPE objects (parse_object_list with FIELDS, each first a copy of INIT) into
+ * the MEMBER array of the OWNER struct, and its count into n_MEMBER. */
+#define DEFINE_OBJECT_LIST_PARSER(name, owner, member, type, fields, init, what)                                     \
+        static int name(struct conv *c, const struct ynode *n, void *dst) {                                          \
+                owner *o = (owner *) ((char *) dst - offsetof(owner, member));                                        \
+                void *items = NULL;                                                                                   \
+                int r = parse_object_list(c, n, fields, ELEMENTSOF(fields), sizeof(type), offsetof(type, src), init,  \
+                                          what, &items, &o->n_##member);                                              \
+                if (items)                                                                                            \
+                        o->member = items;                                                                            \
+                return r;                                                                                             \
+        }
+
 static const struct field partition_fields[] = {
         { "name", p_string, offsetof(struct partition_spec, name), true },
         { "type", p_part_type, offsetof(struct partition_spec, type), false },
@@ -401,19 +449,15 @@ static const struct field partition_fields[] = {
         { "label", p_string, offsetof(struct partition_spec, label), false },
 };
 
+static const struct partition_spec partition_init = { .type = _PART_TYPE_MAX, .fs = _FS_MAX };
+/* Replaces, not appends: inheritance already merged the lists by name. */
+DEFINE_OBJECT_LIST_PARSER(partition_list, struct disk_spec, parts, struct partition_spec, partition_fields,
+                          &partition_init, "a partition")
+
 static int p_partitions(struct conv *c, const struct ynode *n, void *dst) {
         struct disk_spec *disk = (struct disk_spec *) ((char *) dst - offsetof(struct disk_spec, parts));
-        static const struct partition_spec init = { .type = _PART_TYPE_MAX, .fs = _FS_MAX };
-        /* Replaces, not appends: inheritance already merged the lists by name. */
-        void *parts = NULL;
-        size_t n_parts = 0;
-        int ret = parse_object_list(c, n, partition_fields, ELEMENTSOF(partition_fields), sizeof init,
-                                    offsetof(struct partition_spec, src), &init, "a partition", &parts, &n_parts);
-        if (!parts)
-                return ret;
-        disk->parts = parts;
-        disk->n_parts = n_parts;
-        for (size_t i = 0; i < n_parts; i++) {
+        int ret = partition_list(c, n, dst);
+        for (size_t i = 0; disk->parts && i < disk->n_parts; i++) {
                 struct partition_spec *p = &disk->parts[i];
                 if (p->type == _PART_TYPE_MAX)
                         p->type = part_type_for_mount(p->mount);
@@ -436,16 +480,8 @@ static const struct field disk_fields[] = {
         { "partitions", p_partitions, offsetof(struct disk_spec, parts), true },
 };
 
-static int p_disks(struct conv *c, const struct ynode *n, void *dst) {
-        struct profile *pr = (struct profile *) ((char *) dst - offsetof(struct profile, disks));
-        static const struct disk_spec init = { .count = 1 };
-        void *disks = NULL;
-        int r = parse_object_list(c, n, disk_fields, ELEMENTSOF(disk_fields), sizeof init,
-                                  offsetof(struct disk_spec, src), &init, "a disk", &disks, &pr->n_disks);
-        if (disks)
-                pr->disks = disks;
-        return r;
-}
+static const struct disk_spec disk_init = { .count = 1 };
+DEFINE_OBJECT_LIST_PARSER(p_disks, struct profile, disks, struct disk_spec, disk_fields, &disk_init, "a disk")
 
 static const struct field bond_fields[] = {
         { "name", p_string, offsetof(struct bond_spec, name), false },
@@ -560,15 +596,7 @@ static const struct field port_fields[] = {
         { "service", p_string, offsetof(struct port_spec, service), true },
 };
 
-static int p_ports(struct conv *c, const struct ynode *n, void *dst) {
-        struct profile *pr = (struct profile *) ((char *) dst - offsetof(struct profile, ports));
-        void *ports = NULL;
-        int r = parse_object_list(c, n, port_fields, ELEMENTSOF(port_fields), sizeof(struct port_spec),
-                                  offsetof(struct port_spec, src), NULL, "a port", &ports, &pr->n_ports);
-        if (ports)
-                pr->ports = ports;
-        return r;
-}
+DEFINE_OBJECT_LIST_PARSER(p_ports, struct profile, ports, struct port_spec, port_fields, NULL, "a port")
 
 static int p_service_ports(struct conv *c, const struct ynode *n, void *dst) {
         struct service_spec *s = (struct service_spec *) ((char *) dst - offsetof(struct service_spec, ports));
@@ -630,54 +658,17 @@ static int p_service_memory(struct conv *c, const struct ynode *n, void *dst) {
         const char *s;
         if (scalar(c, n, &s) < 0)
                 return -EINVAL;
-        uint32_t pct;
-        int r = parse_percent(s, 90, &pct);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                ERR(c, n, "memory share '%s' is outside 1%%..90%% of the host's RAM", s);
-                return -EINVAL;
-        }
-        if (r > 0) {
-                sv->memory_percent = pct;
-                sv->memory = 0;
-                return 0;
-        }
-        uint64_t v;
-        if (parse_size(s, &v) < 0 || v == 0) {
-                ERR(c, n, "'%s' is not a memory size; write a size (512M, 4G) or a share of the RAM (25%%)", s);
-                return -EINVAL;
-        }
-        sv->memory = v;
-        sv->memory_percent = 0;
-        return 0;
+        static const struct amount_words words = {
+                90, "memory share", " of the host's RAM", "memory size", "a size (512M, 4G) or a share of the RAM (25%)"
+        };
+        return size_or_percent(c, n, s, &words, &sv->memory, &sv->memory_percent);
 }
 
 const char *const service_need_kinds[] = { "postgresql", "mysql", "redis", "smtp", "ldap", "oidc", "route", NULL };
 
 /* needs: [postgresql, redis, …]: each a kind another role provides. */
 static int p_service_needs(struct conv *c, const struct ynode *n, void *dst) {
-        if (expect_type(c, n, YNODE_SEQ) < 0)
-                return -EINVAL;
-        int ret = 0;
-        for (size_t i = 0; i < n->n; i++) {
-                const char *s;
-                if (scalar(c, n->items[i], &s) < 0) {
-                        ret = -EINVAL;
-                        continue;
-                }
-                if (!strv_contains((char **) service_need_kinds, s)) {
-                        const char *hint = closest_match(s, service_need_kinds);
-                        if (hint)
-                                ERR(c, n->items[i], "unknown need '%s'; did you mean '%s'?", s, hint);
-                        else
-                                ERR(c, n->items[i], "unknown need '%s' (one of: postgresql, mysql, redis, smtp, ldap, oidc, route)", s);
-                        ret = -EINVAL;
-                }
-        }
-        if (ret < 0)
-                return ret;
-        return p_strv(c, n, dst);
+        return strv_of(c, n, dst, service_need_kinds, "need", "postgresql, mysql, redis, smtp, ldap, oidc, route");
 }
 
 static const struct field service_fields[] = {
@@ -699,15 +690,8 @@ static const struct field service_fields[] = {
         { "needs", p_service_needs, offsetof(struct service_spec, needs), false },
 };
 
-static int p_services(struct conv *c, const struct ynode *n, void *dst) {
-        struct profile *pr = (struct profile *) ((char *) dst - offsetof(struct profile, services));
-        void *services = NULL;
-        int r = parse_object_list(c, n, service_fields, ELEMENTSOF(service_fields), sizeof(struct service_spec),
-                                  offsetof(struct service_spec, src), NULL, "a service", &services, &pr->n_services);
-        if (services)
-                pr->services = services;
-        return r;
-}
+DEFINE_OBJECT_LIST_PARSER(p_services, struct profile, services, struct service_spec, service_fields, NULL,
+                          "a service")
 
 static int p_role(struct conv *c, const struct ynode *n, void *dst) {
         const char *s;
@@ -716,11 +700,7 @@ static int p_role(struct conv *c, const struct ynode *n, void *dst) {
         for (size_t i = 0; i < n_role_names; i++)
                 if (streq(role_names[i], s))
                         return p_string(c, n, dst);
-        const char *hint = closest_match(s, role_names);
-        if (hint)
-                ERR(c, n, "unknown role '%s'; did you mean '%s'?", s, hint);
-        else
-                ERR(c, n, "unknown role '%s' (one of: id, db, app, comm, voip, biz, erp, it, infra)", s);
+        err_unknown(c, n, "role", s, role_names, "id, db, app, comm, voip, biz, erp, it, infra");
         return -EINVAL;
 }
 

@@ -25,6 +25,15 @@ void sums_entries_free(struct sums_entry *e, size_t n) {
         free(e);
 }
 
+static int digest_hex(const unsigned char *md, unsigned n, char **ret_hex) {
+        char *hex = malloc(2 * n + 1);
+        if (!hex)
+                return -ENOMEM;
+        hex_format(md, n, hex);
+        *ret_hex = hex;
+        return 0;
+}
+
 int sha256_path_hex(const char *path, char **ret_hex) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -52,12 +61,7 @@ int sha256_path_hex(const char *path, char **ret_hex) {
         unsigned mdn = 0;
         if (!EVP_DigestFinal_ex(ctx, md, &mdn))
                 return -EIO;
-        char *hex = malloc(2 * mdn + 1);
-        if (!hex)
-                return -ENOMEM;
-        hex_format(md, mdn, hex);
-        *ret_hex = hex;
-        return 0;
+        return digest_hex(md, mdn, ret_hex);
 }
 
 int sha256_buf_hex(const void *p, size_t n, char **ret_hex) {
@@ -65,12 +69,7 @@ int sha256_buf_hex(const void *p, size_t n, char **ret_hex) {
         unsigned mdn = 0;
         if (!EVP_Digest(p, n, md, &mdn, EVP_sha256(), NULL))
                 return -EIO;
-        char *hex = malloc(2 * mdn + 1);
-        if (!hex)
-                return -ENOMEM;
-        hex_format(md, mdn, hex);
-        *ret_hex = hex;
-        return 0;
+        return digest_hex(md, mdn, ret_hex);
 }
 
 int signing_pub_check(const char *pub_path) {

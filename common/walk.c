@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "fileio.h"
@@ -100,4 +101,30 @@ static int walk_dir(const struct walk *w, int dirfd, const char *prefix, unsigne
 int walk_tree(int dirfd, unsigned flags, unsigned max_depth, walk_fn fn, void *userdata) {
         const struct walk w = { .flags = flags, .max_depth = max_depth, .fn = fn, .userdata = userdata };
         return walk_dir(&w, dirfd, NULL, 0);
+}
+
+/* Each entry after what it holds (a directory on WALK_LEAVE); the first error is kept, the walk goes on. */
+static int remove_visit(enum walk_event ev, const struct walk_entry *e, void *userdata) {
+        int *first = userdata;
+        if (ev != WALK_ENTER && unlinkat(e->dirfd, e->name, ev == WALK_LEAVE ? AT_REMOVEDIR : 0) < 0 && *first == 0)
+                *first = -errno;
+        return 0;
+}
+
+int walk_remove_tree(const char *path) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                if (errno != ENOTDIR && errno != ELOOP)
+                        return -errno;
+                return unlink(path) < 0 ? -errno : 0;
+        }
+        int first = 0;
+        int r = walk_tree(fd, WALK_STAT_SKIP, 256, remove_visit, &first);
+        if (r < 0 && first == 0)
+                first = r;
+        if (rmdir(path) < 0 && first == 0)
+                first = -errno;
+        return first;
 }

@@ -37,3 +37,8 @@ typedef int (*walk_fn)(enum walk_event ev, const struct walk_entry *e, void *use
 /* Walks everything below dirfd (not dirfd itself), at most max_depth directories down from it
  * (deeper is -ELOOP). 0, a callback's negative return, or -errno. */
 int walk_tree(int dirfd, unsigned flags, unsigned max_depth, walk_fn fn, void *userdata);
+
+/* rm -rf without the fork: path and everything below it, no symlink followed (a link is removed,
+ * not what it points at), mount points crossed. Goes on past an entry it cannot remove and returns
+ * the first error, 0 when all is gone (also when path did not exist). For scratch directories. */
+int walk_remove_tree(const char *path);

@@ -2,42 +2,53 @@
 /* A deferred apt service installed at first boot: the apply side of deferred-apt.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apt-trust.h"
 #include "cleanup.h"
 #include "connect.h"
 #include "deferred-apt.h"
 #include "fileio.h"
-#include "http.h"
 #include "log.h"
 #include "process.h"
 #include "util.h"
 #include "vendor.h"
+#include "walk.h"
 
 static const char *const apt_env[] = { "DEBIAN_FRONTEND=noninteractive", "DEBCONF_NONINTERACTIVE_SEEN=true", NULL };
 
-/* One run through common/process.c: argv only, its own process group, a timeout; *ret_tail the last
- * lines of its output on one line, *ret_out its stdout when asked for. */
-static int run(char *const argv[], unsigned timeout_sec, bool capture, char **ret_out, char **ret_tail) {
+/* How every program here runs (common/process.c): argv only, its own process group, a timeout, the
+ * last lines of its output kept. */
+static struct proc_opts run_opts(unsigned timeout_sec) {
         struct proc_opts o = PROC_OPTS_INIT;
-        o.out = capture ? PROC_OUT_CAPTURE : PROC_OUT_TAIL;
+        o.out = PROC_OUT_TAIL;
         o.err = PROC_OUT_TAIL;
         o.tail_lines = 4;
         o.env = apt_env;
         o.own_group = true;
         o.timeout_ms = (uint64_t) timeout_sec * 1000;
+        return o;
+}
+
+/* A tool's last lines on one line, for a reason. */
+static void one_line(char *tail) {
+        for (char *c = tail; c && *c; c++)
+                if (*c == '\n')
+                        *c = ' ';
+}
+
+/* One run; *ret_tail the last lines of its output on one line, *ret_out its stdout when asked for. */
+static int run(char *const argv[], unsigned timeout_sec, bool capture, char **ret_out, char **ret_tail) {
+        struct proc_opts o = run_opts(timeout_sec);
+        if (capture)
+                o.out = PROC_OUT_CAPTURE;
         _cleanup_free_ char *tail = NULL, *out = NULL;
         int r = proc_run((const char *const *) argv, &o, &tail, capture ? &out : NULL);
-        if (tail)
-                for (char *c = tail; *c; c++)
-                        if (*c == '\n')
-                                *c = ' ';
+        one_line(tail);
         if (ret_tail)
                 *ret_tail = TAKE_PTR(tail);
         if (ret_out)
@@ -60,12 +71,6 @@ static bool network_error(int r) {
                r == -ECONNRESET;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f) {
-        (void) st, (void) flag, (void) f;
-        (void) remove(path);
-        return 0;
-}
-
 struct scratch {
         char *dir; /* mkdtemp'd: the key, the keyring, the InRelease and gpg's homedir */
         char *gnupg;
@@ -77,101 +82,55 @@ static void scratch_done(struct scratch *s) {
                 (void) run(kill_agent, 10, false, NULL, NULL);
         }
         if (s->dir)
-                (void) nftw(s->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+                (void) walk_remove_tree(s->dir);
         free(s->dir);
         free(s->gnupg);
 }
 
-static int probe(const struct deferred_apt_plan *p, unsigned timeout_sec, char **ret_why) {
-        struct addrinfo *ai = NULL;
-        int r = net_resolve(p->probe_host, p->probe_port, AF_UNSPEC, SOCK_STREAM, &ai);
-        if (r < 0) {
-                *ret_why = strprintf("name does not resolve: %s", strerror(-r));
-                return r;
-        }
-        _cleanup_close_ int fd = -1;
-        r = net_connect_addrinfo(ai, (int) (timeout_sec * 1000), &fd);
-        freeaddrinfo(ai);
-        if (r < 0)
-                *ret_why = strprintf("port %s: %s", p->probe_port, strerror(-r));
-        return r;
-}
-
-static int fetch(const char *url, const char *path, char **ret_why) {
-        struct http_options ho = { .timeout_usec = DEFERRED_APT_FETCH_TIMEOUT_SEC * 1000000ULL, .retries = 2,
-                                   .max_size = 64 << 20, .allow_https = true };
-        _cleanup_free_ char *data = NULL;
-        size_t size = 0;
-        int r = http_get_buffer(url, &ho, &data, &size);
-        if (r < 0) {
-                *ret_why = strprintf("%s: %s", url, http_strerror(r));
-                return r;
-        }
-        return write_file_atomic(AT_FDCWD, path, data, size, 0600);
-}
-
-/* Steps 2 and 3: the key by its fingerprint, only it exported. 0, or -EBADMSG (refused) / another
- * error with *ret_why. */
-static int trust_key(const struct deferred_apt_plan *p, struct scratch *t, const char *keyring, char **ret_why) {
-        _cleanup_free_ char *keyfile = strprintf("%s/key", t->dir), *out = NULL, *tail = NULL;
-        if (!keyfile)
+/* Steps 2 to 4 (common/apt-trust.c): the key by its fingerprint, only it exported into keyring, the
+ * repository's InRelease signed by it and no other. 0, or -EBADMSG (refused) / another error with
+ * *ret_why. */
+static int trust(const struct deferred_apt_plan *p, const struct scratch *t, const char *keyring, char **ret_why) {
+        _cleanup_free_ char *keyfile = strprintf("%s/key", t->dir), *rel = strprintf("%s/InRelease", t->dir);
+        if (!keyfile || !rel)
                 return -ENOMEM;
-        _cleanup_free_ char *fwhy = NULL;
-        int r = fetch(p->key_url, keyfile, &fwhy);
-        if (r < 0) {
-                *ret_why = strprintf("cannot fetch the signing key from %s", strna(fwhy));
+        const struct apt_trust a = {
+                .key_url = p->key_url, .fingerprint = p->fingerprint, .inrelease_url = p->inrelease_url,
+                .gnupg = t->gnupg, .keyfile = keyfile, .keyring = keyring, .inrelease = rel, .file_mode = 0600,
+                .http = { .timeout_usec = DEFERRED_APT_FETCH_TIMEOUT_SEC * 1000000ULL, .retries = 2,
+                          .max_size = 64 << 20, .allow_https = true },
+                .proc = run_opts(60),
+        };
+        _cleanup_(apt_trust_failure_done) struct apt_trust_failure f = {};
+        int r = apt_trust_check(&a, &f);
+        if (r >= 0)
+                return 0;
+        one_line(f.detail);
+        switch (f.step) {
+        case APT_TRUST_FETCH_KEY:
+        case APT_TRUST_FETCH_RELEASE: {
+                const char *url = f.step == APT_TRUST_FETCH_KEY ? p->key_url : p->inrelease_url;
+                _cleanup_free_ char *fwhy = f.detail ? strprintf("%s: %s", url, f.detail) : NULL;
+                *ret_why = f.step == APT_TRUST_FETCH_KEY ? strprintf("cannot fetch the signing key from %s", strna(fwhy))
+                                                        : strprintf("the repository does not answer: %s", strna(fwhy));
                 return r;
         }
-        char *show[] = { (char *) "gpg", (char *) "--batch", (char *) "--no-tty", (char *) "--homedir", t->gnupg,
-                         (char *) "--with-colons", (char *) "--show-keys", keyfile, NULL };
-        r = run(show, 60, true, &out, &tail);
-        _cleanup_strv_free_ char **fprs = NULL;
-        if (r != 0 || gpg_colons_fingerprints(out, &fprs) < 0 || !fprs[0]) {
-                *ret_why = strprintf("%s holds no OpenPGP key (%s)", p->key_url, strna(tail));
+        case APT_TRUST_LIST_KEY:
+                *ret_why = strprintf("%s holds no OpenPGP key (%s)", p->key_url, strna(f.detail));
                 return -EBADMSG;
-        }
-        if (!strv_contains(fprs, p->fingerprint)) {
-                _cleanup_free_ char *got = strv_join(fprs, ", ");
+        case APT_TRUST_PIN:
                 *ret_why = strprintf("the key from %s has fingerprint %s, but the profile pins %s: refusing to trust it",
-                                     p->key_url, strna(got), p->fingerprint);
+                                     p->key_url, strna(f.detail), p->fingerprint);
                 return -EBADMSG;
-        }
-        char *imp[] = { (char *) "gpg", (char *) "--batch", (char *) "--no-tty", (char *) "--homedir", t->gnupg,
-                        (char *) "--import", keyfile, NULL };
-        char *exp[] = { (char *) "gpg", (char *) "--batch", (char *) "--no-tty", (char *) "--homedir", t->gnupg, (char *) "--yes",
-                        (char *) "--output", (char *) keyring, (char *) "--export", p->fingerprint, NULL };
-        free(tail);
-        tail = NULL;
-        if ((r = run(imp, 60, false, NULL, &tail)) == 0) {
-                free(tail);
-                tail = NULL;
-                r = run(exp, 60, false, NULL, &tail);
-        }
-        if (r != 0) {
-                *ret_why = strprintf("cannot make the keyring: %s", strna(tail));
-                return r < 0 ? r : -EIO;
-        }
-        return 0;
-}
-
-/* Step 4: the repository's InRelease, signed by that key and no other. */
-static int check_release(const struct deferred_apt_plan *p, struct scratch *t, const char *keyring, char **ret_why) {
-        _cleanup_free_ char *rel = strprintf("%s/InRelease", t->dir), *fwhy = NULL, *tail = NULL;
-        if (!rel)
-                return -ENOMEM;
-        int r = fetch(p->inrelease_url, rel, &fwhy);
-        if (r < 0) {
-                *ret_why = strprintf("the repository does not answer: %s", strna(fwhy));
+        case APT_TRUST_KEYRING:
+                *ret_why = strprintf("cannot make the keyring: %s", strna(f.detail));
                 return r;
-        }
-        char *gpgv[] = { (char *) "gpgv", (char *) "--keyring", (char *) keyring, rel, NULL };
-        r = run(gpgv, 60, false, NULL, &tail);
-        if (r != 0) {
+        case APT_TRUST_VERIFY:
+        default:
                 *ret_why = strprintf("the signature of %s does not verify with key %s: %s", p->inrelease_url,
-                                     p->fingerprint, strna(tail));
+                                     p->fingerprint, strna(f.detail));
                 return -EBADMSG;
         }
-        return 0;
 }
 
 /* Another root (tests, an offline tree): what apt and dpkg need there to work on it. */
@@ -243,7 +202,7 @@ int deferred_apt_apply(const struct deferred_apt_plan *p, int root_fd, const cha
                        char **ret_done, char **ret_why) {
         const char *via = p->mirror ? "mirror" : "repository";
         _cleanup_free_ char *pwhy = NULL;
-        int r = probe(p, probe_timeout_sec ? probe_timeout_sec : 3, &pwhy);
+        int r = net_probe(p->probe_host, p->probe_port, (int) ((probe_timeout_sec ? probe_timeout_sec : 3) * 1000), &pwhy);
         if (r < 0) {
                 *ret_why = strprintf("deferred; %s %s:%s unreachable (%s); %s", via, p->probe_host, p->probe_port,
                                      strna(pwhy), p->repo_url);
@@ -261,7 +220,7 @@ int deferred_apt_apply(const struct deferred_apt_plan *p, int root_fd, const cha
                             *versions = NULL;
         if (!keyring)
                 return -ENOMEM;
-        if ((r = trust_key(p, &t, keyring, &why)) < 0 || (r = check_release(p, &t, keyring, &why)) < 0) {
+        if ((r = trust(p, &t, keyring, &why)) < 0) {
                 if (network_error(r)) {
                         *ret_why = strprintf("deferred; %s", strna(why));
                         return DEFERRED_APT_SKIPPED;

@@ -157,6 +157,17 @@ static int step_fail(struct apply_context *c, const char *step, int r, const cha
         return r < 0 ? r : -EIO;
 }
 
+/* A journalled step's start: 1 when an earlier run did it (the status says it was skipped), 0 when
+ * it begins now (detail goes into the journal), or step_fail's error. */
+static int step_begin(struct apply_context *c, const char *step, const char *detail) {
+        if (journal_is_done(c->journal, step)) {
+                (void) status_step(c->status, step, "skipped", "done in an earlier run");
+                return 1;
+        }
+        int r = journal_begin(c->journal, step, detail);
+        return r < 0 ? step_fail(c, step, r, "cannot write the journal") : 0;
+}
+
 /* ---- wipe and label ---------------------------------------------------------------------------------- */
 
 static int zero_range(int fd, uint64_t off, uint64_t len) {
@@ -182,20 +193,15 @@ static int wipe_disk(const char *devnode, uint64_t size) {
         _cleanup_close_ int fd = open(devnode, O_RDWR | O_CLOEXEC | O_EXCL);
         if (fd < 0)
                 return -errno;
-        _cleanup_(blkid_free_probep) blkid_probe pr = blkid_new_probe();
-        if (!pr)
-                return -ENOMEM;
-        if (blkid_probe_set_device(pr, fd, 0, 0) < 0)
-                return -EIO;
-        blkid_probe_enable_superblocks(pr, 1);
-        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_MAGIC | BLKID_SUBLKS_BADCSUM);
-        blkid_probe_enable_partitions(pr, 1);
-        blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC | BLKID_PARTS_FORCE_GPT);
+        _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
+        int r = signature_probe_new(fd, 0, &pr);
+        if (r < 0)
+                return r;
         for (int guard = 0; guard < 64 && blkid_do_probe(pr) == 0; guard++)
                 if (blkid_do_wipe(pr, 0) < 0)
                         return -EIO;
         uint64_t edge = MIN(size, MiB);
-        int r = zero_range(fd, 0, edge);
+        r = zero_range(fd, 0, edge);
         if (r >= 0 && size > edge)
                 r = zero_range(fd, size - edge, edge);
         if (r >= 0 && fsync(fd) < 0)
@@ -218,13 +224,9 @@ static int step_label(const struct plan_disk *pd, struct apply_context *c) {
         _cleanup_free_ char *step = strprintf("label:%s", pd->id);
         if (!step)
                 return -ENOMEM;
-        if (journal_is_done(c->journal, step)) {
-                (void) status_step(c->status, step, "skipped", "done in an earlier run");
-                return 0;
-        }
-        int r = journal_begin(c->journal, step, pd->wipe ? "wipe=yes" : NULL);
-        if (r < 0)
-                return step_fail(c, step, r, "cannot write the journal");
+        int r = step_begin(c, step, pd->wipe ? "wipe=yes" : NULL);
+        if (r != 0)
+                return r < 0 ? r : 0;
 
         r = wipe_disk(pd->devnode, pd->size);
         if (r < 0)
@@ -274,13 +276,9 @@ static int step_part(const struct plan_disk *pd, const struct plan_part *pp, str
         _cleanup_free_ char *step = strprintf("part:%s:%u", pd->id, pp->number);
         if (!step)
                 return -ENOMEM;
-        if (journal_is_done(c->journal, step)) {
-                (void) status_step(c->status, step, "skipped", "done in an earlier run");
-                return 0;
-        }
-        int r = journal_begin(c->journal, step, NULL);
-        if (r < 0)
-                return step_fail(c, step, r, "cannot write the journal");
+        int r = step_begin(c, step, NULL);
+        if (r != 0)
+                return r < 0 ? r : 0;
 
         _cleanup_(ped_device_destroyp) PedDevice *dev = ped_device_get(pd->devnode);
         _cleanup_(ped_disk_destroyp) PedDisk *disk = dev ? ped_disk_new(dev) : NULL;
@@ -439,13 +437,9 @@ static char *fstab_source(const struct mount_entry *m) {
 
 static int step_fstab(struct mount_entry *m, size_t n, struct apply_context *c) {
         const char *step = "fstab";
-        if (journal_is_done(c->journal, step)) {
-                (void) status_step(c->status, step, "skipped", "done in an earlier run");
-                return 0;
-        }
-        int r = journal_begin(c->journal, step, NULL);
-        if (r < 0)
-                return step_fail(c, step, r, "cannot write the journal");
+        int r = step_begin(c, step, NULL);
+        if (r != 0)
+                return r < 0 ? r : 0;
 
         _cleanup_free_ char *old = NULL;
         r = read_file_full(c->root_fd, "etc/fstab", 1 << 20, &old, NULL);
@@ -549,13 +543,9 @@ static int step_mount(const struct mount_entry *m, const struct disk_info *d, st
         _cleanup_free_ char *step = strprintf("mount:%s", m->pp->mount);
         if (!step)
                 return -ENOMEM;
-        if (journal_is_done(c->journal, step)) {
-                (void) status_step(c->status, step, "skipped", "done in an earlier run");
-                return 0;
-        }
-        int r = journal_begin(c->journal, step, NULL);
-        if (r < 0)
-                return step_fail(c, step, r, "cannot write the journal");
+        int r = step_begin(c, step, NULL);
+        if (r != 0)
+                return r < 0 ? r : 0;
         _cleanup_free_ char *target = streq(c->root, "/") ? strdup(m->pp->mount)
                                                           : strprintf("%s%s", c->root, m->pp->mount);
         if (!target)

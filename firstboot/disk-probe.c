@@ -336,16 +336,30 @@ static int probe_usual_offsets(int fd, struct disk_info *d, uint64_t size) {
         return 0;
 }
 
-int disk_probe_signatures(const char *path, struct disk_info *d) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-
+int signature_probe_new(int fd, int sb_flags, blkid_probe *ret) {
         _cleanup_(blkid_free_probep) blkid_probe pr = blkid_new_probe();
         if (!pr)
                 return -ENOMEM;
         if (blkid_probe_set_device(pr, fd, 0, 0) < 0)
                 return -EIO;
+        blkid_probe_enable_superblocks(pr, 1);
+        blkid_probe_set_superblocks_flags(pr, sb_flags | BLKID_SUBLKS_MAGIC | BLKID_SUBLKS_BADCSUM);
+        blkid_probe_enable_partitions(pr, 1);
+        blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC | BLKID_PARTS_FORCE_GPT);
+        *ret = TAKE_PTR(pr);
+        return 0;
+}
+
+int disk_probe_signatures(const char *path, struct disk_info *d) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+
+        _cleanup_(blkid_free_probep) blkid_probe pr = NULL;
+        int r = signature_probe_new(fd, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE | BLKID_SUBLKS_UUID | BLKID_SUBLKS_LABEL,
+                                    &pr);
+        if (r < 0)
+                return r;
         uint64_t size = (uint64_t) blkid_probe_get_size(pr);
         uint32_t lss = d->logical_sector_size ? d->logical_sector_size : blkid_probe_get_sectorsize(pr);
         if (!d->size)
@@ -353,15 +367,7 @@ int disk_probe_signatures(const char *path, struct disk_info *d) {
         if (!d->logical_sector_size)
                 d->logical_sector_size = lss;
 
-        /* Every signature in turn, as wipefs does: superblocks (at both ends: md 0.90/1.0 live at
-         * the end) and partition tables, each reported with its magic's offset. */
-        blkid_probe_enable_superblocks(pr, 1);
-        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE | BLKID_SUBLKS_UUID |
-                                                      BLKID_SUBLKS_LABEL | BLKID_SUBLKS_MAGIC | BLKID_SUBLKS_BADCSUM);
-        blkid_probe_enable_partitions(pr, 1);
-        blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC | BLKID_PARTS_FORCE_GPT);
-
-        int r;
+        /* Every signature in turn (md 0.90/1.0 live at the end), each with its magic's offset. */
         while ((r = blkid_do_probe(pr)) == 0) {
                 const char *type = lookup(pr, "TYPE"), *usage = lookup(pr, "USAGE"), *off;
                 if (type) {

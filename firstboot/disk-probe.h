@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <blkid/blkid.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -83,6 +84,10 @@ int disk_probe_all(const struct disk_probe_options *o, struct disk_set **ret);
 /* Read libblkid's view of one block device (or image file) into d: partition table, partitions
  * and every signature on the raw disk, at both ends. */
 int disk_probe_signatures(const char *path, struct disk_info *d);
+/* A libblkid probe over fd that lists every signature in turn, as wipefs does: superblocks (with
+ * sb_flags, at both ends) and partition tables (GPT even under a protective MBR), each with its
+ * magic's offset. */
+int signature_probe_new(int fd, int sb_flags, blkid_probe *ret);
 
 void disk_info_done(struct disk_info *d);
 struct disk_set *disk_set_free(struct disk_set *s);

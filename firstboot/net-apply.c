@@ -295,17 +295,29 @@ static int open_socket(struct nl_sock **ret) {
         return 0;
 }
 
+/* What a call that reports no result works with: its own netlink socket, the default options, and
+ * a result nobody reads. */
+struct quiet_ctx {
+        struct net_apply_options opts;
+        struct net_result res;
+        struct net_apply_ctx c;
+};
+
+static int quiet_ctx_open(struct quiet_ctx *q, const struct net_plan *plan) {
+        *q = (struct quiet_ctx) { .opts = NET_APPLY_OPTIONS_DEFAULT };
+        q->c = (struct net_apply_ctx) { .plan = plan, .opts = &q->opts, .res = &q->res };
+        return open_socket(&q->c.sock);
+}
+
+static void quiet_ctx_done(struct quiet_ctx *q) {
+        nl_socket_freep(&q->c.sock);
+        net_result_done(&q->res);
+}
+
 int net_rollback(const struct net_plan *plan) {
-        _cleanup_(nl_socket_freep) struct nl_sock *sock = NULL;
-        int r = open_socket(&sock);
-        if (r < 0)
-                return r;
-        struct net_result res = {};
-        struct net_apply_options opts = NET_APPLY_OPTIONS_DEFAULT;
-        struct net_apply_ctx c = { .sock = sock, .plan = plan, .opts = &opts, .res = &res };
-        r = rollback_with(&c);
-        net_result_done(&res);
-        return r;
+        _cleanup_(quiet_ctx_done) struct quiet_ctx q = {};
+        int r = quiet_ctx_open(&q, plan);
+        return r < 0 ? r : rollback_with(&q.c);
 }
 
 /* ---- reading back what the kernel has ----------------------------------------------------------- */
@@ -535,18 +547,15 @@ void net_result_to_json(const struct net_result *r, struct json *j) {
 }
 
 int net_nics_wake(const struct nic_list *nics, unsigned settle_ms) {
-        _cleanup_(nl_socket_freep) struct nl_sock *sock = NULL;
-        int r = open_socket(&sock);
+        _cleanup_(quiet_ctx_done) struct quiet_ctx q = {};
+        int r = quiet_ctx_open(&q, NULL);
         if (r < 0)
                 return r;
-        struct net_result res = {};
-        struct net_apply_options opts = NET_APPLY_OPTIONS_DEFAULT;
-        struct net_apply_ctx c = { .sock = sock, .opts = &opts, .res = &res };
         int n = 0;
         for (size_t i = 0; i < nics->n; i++) {
                 if (!nics->nics[i].physical || nics->nics[i].carrier)
                         continue;
-                r = net_link_set_up(&c, nics->nics[i].name, true, 0);
+                r = net_link_set_up(&q.c, nics->nics[i].name, true, 0);
                 if (r < 0)
                         return r;
                 n++;
@@ -557,7 +566,7 @@ int net_nics_wake(const struct nic_list *nics, unsigned settle_ms) {
                         continue;
                 double left = deadline - now_monotonic();
                 if (left > 0)
-                        (void) net_wait_carrier(opts.sysfs_root, nics->nics[i].name, (unsigned) (left * 1000));
+                        (void) net_wait_carrier(q.opts.sysfs_root, nics->nics[i].name, (unsigned) (left * 1000));
         }
         return n;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The network step as a verb: plan by default, --apply to bring it up, verify, and persist it. */
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include "run-steps.h"
 #include "status.h"
 #include "util.h"
+#include "walk.h"
 
 static void usage(FILE *f) {
         fputs("usage: rackstack-firstboot network [OPTIONS]\n"
@@ -76,10 +76,6 @@ static void print_result(const struct net_result *r, bool as_json) {
                 printf("route %s via %s dev %s\n", r->routes[i].dst, strna(r->routes[i].gateway), r->routes[i].dev);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path) < 0 ? -1 : 0;
-}
-
 /* netplan must accept the YAML before it replaces anything: generate it in a scratch root first. */
 static int netplan_dry_run(const struct net_plan *p) {
         char tmpl[] = "/tmp/rackstack-netplan.XXXXXX";
@@ -95,8 +91,9 @@ static int netplan_dry_run(const struct net_plan *p) {
                         r = log_error_errno(r, "Failed to run netplan generate: %m");
         } else
                 log_error_errno(r, "Failed to render netplan into %s: %m", tmpl);
-        if (nftw(tmpl, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
-                log_warning_errno(-errno, "Failed to remove %s: %m", tmpl);
+        int k = walk_remove_tree(tmpl);
+        if (k < 0)
+                log_warning_errno(k, "Failed to remove %s: %m", tmpl);
         return r;
 }
 

@@ -252,6 +252,29 @@ static const char *const bond_option_keys[] = {
         "ad_select", "arp_interval", "arp_ip_target", NULL,
 };
 
+/* arp_ip_target: one or more addresses, as the kernel's "+a.b.c.d" list without the plus. */
+static void bond_arp_targets(struct planner *pl, const struct net_bond_option *o, const char *v,
+                             struct net_bond_params *b) {
+        _cleanup_strv_free_ char **ips = NULL;
+        if (strv_split(v, ", ", &ips) < 0) {
+                pl->oom = true;
+                return;
+        }
+        if (!ips)
+                ERR_AT(pl, o->src, "bond option arp_ip_target wants IPv4 addresses");
+        for (char **ip = ips; ip && *ip; ip++) {
+                uint32_t a;
+                if (parse_ipv4(*ip, &a) < 0 || a == 0)
+                        ERR_AT(pl, o->src, "arp_ip_target '%s' is not an IPv4 address", *ip);
+                else if (b->n_arp_ip_targets >= ELEMENTSOF(b->arp_ip_targets))
+                        ERR_AT(pl, o->src, "more than %zu arp_ip_target addresses", ELEMENTSOF(b->arp_ip_targets));
+                else
+                        b->arp_ip_targets[b->n_arp_ip_targets++] = a;
+        }
+}
+
+static void bond_monitors_check(struct planner *pl, struct net_bond_params *b, bool miimon_given, struct src arp_src);
+
 /* Parse the answers' bond options over the profile's. Returns the answer for "primary" (resolved once
  * members are known) through ret_primary, and whether "mode" was given. */
 static void plan_bond_options(struct planner *pl, struct net_bond_params *b, const struct net_bond_option **ret_primary,
@@ -307,24 +330,7 @@ static void plan_bond_options(struct planner *pl, struct net_bond_params *b, con
                         else
                                 b->ad_select = (uint8_t) r;
                 } else if (streq(k, "arp_ip_target")) {
-                        /* One or more addresses, as the kernel's "+a.b.c.d" list without the plus. */
-                        _cleanup_strv_free_ char **ips = NULL;
-                        if (strv_split(v, ", ", &ips) < 0) {
-                                pl->oom = true;
-                                goto next;
-                        }
-                        if (!ips)
-                                ERR_AT(pl, o->src, "bond option arp_ip_target wants IPv4 addresses");
-                        for (char **ip = ips; ip && *ip; ip++) {
-                                uint32_t a;
-                                if (parse_ipv4(*ip, &a) < 0 || a == 0)
-                                        ERR_AT(pl, o->src, "arp_ip_target '%s' is not an IPv4 address", *ip);
-                                else if (b->n_arp_ip_targets >= ELEMENTSOF(b->arp_ip_targets))
-                                        ERR_AT(pl, o->src, "more than %zu arp_ip_target addresses",
-                                               ELEMENTSOF(b->arp_ip_targets));
-                                else
-                                        b->arp_ip_targets[b->n_arp_ip_targets++] = a;
-                        }
+                        bond_arp_targets(pl, o, v, b);
                 } else if (streq(k, "miimon") || streq(k, "updelay") || streq(k, "downdelay") ||
                            streq(k, "min_links") || streq(k, "arp_interval")) {
                         if (parse_uint32_range(v, 0, INT32_MAX, &u) < 0)
@@ -354,8 +360,12 @@ static void plan_bond_options(struct planner *pl, struct net_bond_params *b, con
                 }
         next:;
         }
-        /* MII and ARP monitoring exclude each other (the kernel turns one off). The profile's miimon
-         * gives way to an answered arp_interval; both answered is a contradiction. */
+        bond_monitors_check(pl, b, miimon_given, arp_src);
+}
+
+/* MII and ARP monitoring exclude each other (the kernel turns one off). The profile's miimon gives
+ * way to an answered arp_interval; both answered is a contradiction. */
+static void bond_monitors_check(struct planner *pl, struct net_bond_params *b, bool miimon_given, struct src arp_src) {
         if (b->arp_interval > 0) {
                 if (miimon_given && b->miimon > 0)
                         ERR_AT(pl, arp_src, "arp_interval and miimon exclude each other; give one of them");

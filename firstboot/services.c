@@ -194,18 +194,7 @@ static char *source_host(const struct service_spec *s) {
 
 /* Can we open a connection to host:port within the bound? Name resolution is part of it. */
 static int probe_port(const char *host, const char *port, unsigned timeout_sec, char **ret_why) {
-        struct addrinfo *ai = NULL;
-        int r = net_resolve(host, port, AF_UNSPEC, SOCK_STREAM, &ai);
-        if (r < 0) {
-                *ret_why = strprintf("name does not resolve: %s", strerror(-r));
-                return r;
-        }
-        _cleanup_close_ int fd = -1;
-        r = net_connect_addrinfo(ai, (int) (timeout_sec * 1000), &fd);
-        freeaddrinfo(ai);
-        if (r < 0)
-                *ret_why = strprintf("port %s: %s", port, strerror(-r));
-        return r;
+        return net_probe(host, port, (int) (timeout_sec * 1000), ret_why);
 }
 
 static int probe_https(const char *host, unsigned timeout_sec, char **ret_why) {

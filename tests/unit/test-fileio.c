@@ -150,8 +150,36 @@ static void test_walk_tree(void **state) {
         assert_string_equal(s, "F0:a E0:b E1:b/c F2:b/c/f L1:b/c F1:b/e L0:b F0:l F0:m E0:skip ");
         assert_int_equal(walk_tree(fd, WALK_SORTED | WALK_PATHS, 1, record, &b), -ELOOP);
         free(buf_steal(&b));
+        /* mkdir_parents_of: the directories above the last component, none for a bare name */
+        assert_int_equal(mkdir_parents_of(fd, "n/o/p", 0755), 0);
+        assert_int_equal(mkdir_parents_of(fd, "q", 0755), 0);
+        struct stat st;
+        assert_int_equal(fstatat(fd, "n/o", &st, 0), 0);
+        assert_true(S_ISDIR(st.st_mode));
+        assert_int_equal(fstatat(fd, "n/o/p", &st, 0), -1);
+        assert_int_equal(fstatat(fd, "q", &st, 0), -1);
         _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
         assert_int_equal(system(rm), 0);
+}
+
+/* walk_remove_tree: everything below goes, a symlink is removed and not followed (what it points at
+ * stays), a path that is not there is not an error. */
+static void test_walk_remove_tree(void **state) {
+        char dir[] = "/tmp/test-fileio-rm.XXXXXX", keep[] = "/tmp/test-fileio-keep.XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        assert_non_null(mkdtemp(keep));
+        _cleanup_free_ char *cmd = strprintf("cd %s && mkdir -p b/c/d e && touch a b/c/f b/c/d/g && chmod 0 b/c/d/g && "
+                                             "ln -s %s l && ln -s %s b/c/m && touch %s/k && mkfifo e/p", dir, keep, keep, keep);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(walk_remove_tree(dir), 0);
+        assert_int_equal(access(dir, F_OK), -1);
+        assert_int_equal(errno, ENOENT);
+        _cleanup_free_ char *k = strprintf("%s/k", keep);
+        assert_int_equal(access(k, F_OK), 0);
+        assert_int_equal(walk_remove_tree(dir), 0);
+        assert_int_equal(walk_remove_tree(k), 0); /* a file */
+        assert_int_equal(walk_remove_tree(keep), 0);
+        assert_int_equal(access(keep, F_OK), -1);
 }
 
 int main(void) {
@@ -160,6 +188,7 @@ int main(void) {
                 cmocka_unit_test(test_open_beneath),
                 cmocka_unit_test(test_copy_bytes),
                 cmocka_unit_test(test_walk_tree),
+                cmocka_unit_test(test_walk_remove_tree),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,7 +93,10 @@ static const struct bad_case {
           5, 5, "at most one may grow" },
         { "percent over 100", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\ndisks:\n  - name: data\n    class: ssd\n"
           "    min-size: 100G\n    partitions:\n      - { name: a, size: 120%, fs: xfs, mount: /a }\n",
-          9, 26, "outside 1%..100%" },
+          9, 26, "percentage '120%' is outside 1%..100%" },
+        { "partition size not a size", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\ndisks:\n  - name: data\n"
+          "    class: ssd\n    min-size: 100G\n    partitions:\n      - { name: a, size: lots, fs: xfs, mount: /a }\n",
+          9, 26, "'lots' is not a partition size; write a size (512M, 50G), a percentage (20%) or 'grow'" },
         { "unknown class", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\ndisks:\n  - name: data\n    class: tape\n"
           "    min-size: 100G\n    partitions:\n      - { name: a, size: grow, fs: xfs, mount: /a }\n",
           6, 12, "unknown disk class 'tape'" },
@@ -163,10 +166,16 @@ static const struct bad_case {
           5, 64, "unknown fetch time 'later' (one of: build, firstboot)" },
         { "memory share too large", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
           "  - { name: r, source: distro, packages: [redis-server], memory: 95% }\n",
-          5, 66, "memory share '95%' is outside 1%..90%" },
+          5, 66, "memory share '95%' is outside 1%..90% of the host's RAM" },
         { "memory not a size", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
           "  - { name: r, source: distro, packages: [redis-server], memory: lots }\n",
-          5, 66, "'lots' is not a memory size" },
+          5, 66, "'lots' is not a memory size; write a size (512M, 4G) or a share of the RAM (25%)" },
+        { "unknown need, near one", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: r, source: distro, packages: [redis-server], needs: [postgress] }\n",
+          5, 66, "unknown need 'postgress'; did you mean 'postgresql'?" },
+        { "unknown need", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
+          "  - { name: r, source: distro, packages: [redis-server], needs: [mainframe] }\n",
+          5, 66, "unknown need 'mainframe' (one of: postgresql, mysql, redis, smtp, ldap, oidc, route)" },
         { "memory shares add up past 90%", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
           "  - { name: r, source: distro, packages: [redis-server], memory: 50% }\n"
           "  - { name: e, source: distro, packages: [x], memory: 45% }\n",

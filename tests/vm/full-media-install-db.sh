@@ -14,14 +14,9 @@ exec python3 - "$ISO" "$TOP" "$O" <<'PY'
 import os, re, subprocess, sys, tempfile
 iso, top, out = sys.argv[1:4]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
-from vmharness import VM, Disk, Nets, install_signal_handlers
+from vmharness import VM, Disk, Nets, Checks, install_signal_handlers
 install_signal_handlers()
-fails, n = [], [0]
-def check(what, ok, detail=""):
-    n[0] += 1
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else "  " + detail), flush=True)
-    if not ok:
-        fails.append(what)
+check = Checks(limit=None)
 
 tmp = tempfile.mkdtemp(prefix="rackstack-inst-", dir="/var/tmp")
 ssd, nvme, sas = (os.path.join(tmp, f) for f in ("ssd.img", "nvme.img", "sas.img"))
@@ -69,6 +64,5 @@ finally:
     if gw:
         gw.kill()
     subprocess.run(["rm", "-rf", tmp])
-print("%d passed, %d failed" % (n[0] - len(fails), len(fails)))
-sys.exit(1 if fails else 0)
+sys.exit(check.summary())
 PY

@@ -27,15 +27,10 @@ exec python3 - "$RAW" "$TOP" "$O" "$role" "$(host_base)" "$build_s" "$profile_js
 import atexit, json, os, re, shutil, subprocess, sys, tempfile, time
 raw, top, out, role, base, build_s, pj, manifest = sys.argv[1:9]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
-from vmharness import VM, Disk, Nets, free_port_base, install_signal_handlers
+from vmharness import VM, Disk, Nets, free_port_base, Checks, install_signal_handlers
 
 install_signal_handlers()
-fails, checks = [], [0]
-def check(what, ok, detail=""):
-    checks[0] += 1
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else "  " + str(detail)[:1500]), flush=True)
-    if not ok:
-        fails.append(what)
+check = Checks(limit=1500)
 
 def v(x):
     return x.get("value") if isinstance(x, dict) and "value" in x else x
@@ -203,6 +198,5 @@ for d in disks:
 print("RESULT role=%s base=%s build=%ss boot-to-finished=%ss login-after=%ss services: %s" % (
     role, base, build_s, "%.0f" % boot_s if boot_s else "-", "%.0f" % login_s if login_s is not None else "-",
     " ".join(report)), flush=True)
-print("%d passed, %d failed" % (checks[0] - len(fails), len(fails)))
-sys.exit(1 if fails else 0)
+sys.exit(check.summary())
 PY

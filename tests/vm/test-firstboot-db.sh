@@ -14,15 +14,10 @@ exec python3 - "$RAW" "$TOP" "$O" <<'PY'
 import json, os, re, subprocess, sys, tempfile, time
 raw, top, out = sys.argv[1:4]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
-from vmharness import VM, Disk, Nets, install_signal_handlers
+from vmharness import VM, Disk, Nets, Checks, install_signal_handlers
 
 install_signal_handlers()
-fails, checks = [], [0]
-def check(what, ok, detail=""):
-    checks[0] += 1
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else "  " + detail), flush=True)
-    if not ok:
-        fails.append(what)
+check = Checks(limit=None)
 
 def parts(img):
     j = json.loads(subprocess.run(["sfdisk", "--json", img], capture_output=True, text=True, check=True).stdout)
@@ -157,6 +152,5 @@ for img, name, label in ((nvme, "pgdata", "database"), (sas, "backups", "backups
     fs = blkid_at(img, p[0]["start"]) if p else {}
     check("%s: xfs labelled %s" % (os.path.basename(img), label), fs.get("TYPE") == "xfs" and fs.get("LABEL") == label, str(fs))
 subprocess.run(["rm", "-rf", tmp])
-print("%d passed, %d failed" % (checks[0] - len(fails), len(fails)))
-sys.exit(1 if fails else 0)
+sys.exit(check.summary())
 PY

@@ -12,15 +12,10 @@ exec python3 - "$RAW" "$TOP" "$O" <<'PY'
 import json, os, re, subprocess, sys, tempfile
 raw, top, out = sys.argv[1:4]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
-from vmharness import VM, Disk, Nets, install_signal_handlers
+from vmharness import VM, Disk, Nets, Checks, install_signal_handlers
 
 install_signal_handlers()
-fails, checks = [], [0]
-def check(what, ok, detail=""):
-    checks[0] += 1
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else "  " + detail), flush=True)
-    if not ok:
-        fails.append(what)
+check = Checks(limit=None)
 
 PASSWORD = "Prompt-Test-7x"
 tmp = tempfile.mkdtemp(prefix="rackstack-prompt-", dir="/var/tmp")
@@ -84,6 +79,5 @@ try:
         check("the completed kickstart is root-only and holds the hash", o.split() == ["600", "1"], o)
 finally:
     gw.kill()
-print("%d passed, %d failed" % (checks[0] - len(fails), len(fails)))
-sys.exit(1 if fails else 0)
+sys.exit(check.summary())
 PY

@@ -26,15 +26,10 @@ import base64, hashlib, hmac, json, os, re, socket, subprocess, sys, tempfile, t
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 raw, top, out = sys.argv[1:4]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
-from vmharness import VM, Disk, Nets, install_signal_handlers
+from vmharness import VM, Disk, Nets, Checks, install_signal_handlers
 
 install_signal_handlers()
-fails, checks = [], [0]
-def check(what, ok, detail=""):
-    checks[0] += 1
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else "  " + str(detail)[:2000]), flush=True)
-    if not ok:
-        fails.append(what)
+check = Checks()
 
 TOKEN = "lab-join-token-" + uuid.uuid4().hex
 base = 42000 + os.getpid() % 15000
@@ -244,10 +239,10 @@ check("boot 1: rsyslog forwarded the guest's log to the 'Graylog' listener (RFC 
       any(re.match(r"<\d+>1 \S+ lab-db1(\.domain\.com)? ", l) for l in l1), l1[:3])
 
 # ---- boot 2: a clone of the finished disk with new MACs and a new DMI UUID ----
-if "boot 1: firstboot finished" in fails:
+if "boot 1: firstboot finished" in check.fails:
     subprocess.run(["rm", "-rf", tmp, overlay_dir or "/nonexistent"])
     print("boot 2 (the clone) not run: boot 1 did not finish")
-    print("%d passed, %d failed" % (checks[0] - len(fails), len(fails)))
+    check.summary()
     sys.exit(1)
 phase[0] = "boot2"
 gw = gateway(GPORT + 4, "boot2")
@@ -303,6 +298,5 @@ subprocess.run(["rm", "-rf", tmp, overlay_dir or "/nonexistent"])
 http.shutdown()
 print("boot 1 %.0f s, boot 2 %.0f s; %d events (boot 1), %d (boot 2); %d log lines forwarded" %
       (boot1_s, boot2_s, len(phase_events("boot1")), len(phase_events("boot2")), len(logs)))
-print("%d passed, %d failed" % (checks[0] - len(fails), len(fails)))
-sys.exit(1 if fails else 0)
+sys.exit(check.summary())
 PY

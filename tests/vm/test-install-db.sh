@@ -16,15 +16,10 @@ exec python3 - "$RAW" "$IMAGE_DIR" "$TOP" "$O" <<'PY'
 import os, re, subprocess, sys, tempfile, time
 raw, image_dir, top, out = sys.argv[1:5]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
-from vmharness import VM, Disk, Nets, install_signal_handlers
+from vmharness import VM, Disk, Nets, Checks, install_signal_handlers
 
 install_signal_handlers()
-fails, checks = [], [0]
-def check(what, ok, detail=""):
-    checks[0] += 1
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else "  " + detail), flush=True)
-    if not ok:
-        fails.append(what)
+check = Checks(limit=None)
 
 tmp = tempfile.mkdtemp(prefix="rackstack-inst-", dir="/var/tmp")
 loop = None
@@ -100,6 +95,5 @@ finally:
     if loop:
         subprocess.run(["losetup", "-d", loop])
     subprocess.run(["rm", "-rf", tmp])
-print("%d passed, %d failed" % (checks[0] - len(fails), len(fails)))
-sys.exit(1 if fails else 0)
+sys.exit(check.summary())
 PY

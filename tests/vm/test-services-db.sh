@@ -30,15 +30,10 @@ exec python3 - "$RAW" "$TOP" "$O" "$(host_base)" <<'PY'
 import json, os, re, subprocess, sys, tempfile, time
 raw, top, out, base = sys.argv[1:5]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
-from vmharness import VM, Disk, Nets, install_signal_handlers
+from vmharness import VM, Disk, Nets, Checks, install_signal_handlers
 
 install_signal_handlers()
-fails, checks = [], [0]
-def check(what, ok, detail=""):
-    checks[0] += 1
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else "  " + str(detail)[:2000]), flush=True)
-    if not ok:
-        fails.append(what)
+check = Checks()
 
 fb = os.path.join(out, "rackstack-firstboot")
 def render(*args):
@@ -203,6 +198,5 @@ try:
 finally:
     gw.kill()
     subprocess.run(["rm", "-rf", tmp])
-print("%d passed, %d failed" % (checks[0] - len(fails), len(fails)))
-sys.exit(1 if fails else 0)
+sys.exit(check.summary())
 PY

@@ -13,7 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vmharness import VM, Disk, Nets, VMDied, VMError, VMTimeout, make_oemdrv, make_sparse, parse_size  # noqa: E402
+from vmharness import VM, Checks, Disk, Nets, VMDied, VMError, VMTimeout, make_oemdrv, make_sparse, parse_size  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -51,6 +51,26 @@ def pid_alive(pid):
 
 
 class Offline(unittest.TestCase):
+    def test_checks(self):
+        import contextlib, io
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            check = Checks(limit=5)
+            self.assertTrue(check("first", True, "never shown"))
+            self.assertFalse(check("second", False, "0123456789"))
+            status = check.summary()
+            tail = Checks(limit=3, from_end=True)
+            tail("third", False, "abcdef")
+            self.assertEqual(tail.summary(), 1)
+            whole = Checks(limit=None)
+            whole("fourth", False, ["x"] * 3)
+            self.assertEqual(Checks().summary(), 0)
+        self.assertEqual(status, 1)
+        self.assertEqual(check.fails, ["second"])
+        self.assertEqual(out.getvalue().splitlines(), [
+            "ok   first", "FAIL second  01234", "1 passed, 1 failed", "FAIL third  def", "0 passed, 1 failed",
+            "FAIL fourth  ['x', 'x', 'x']", "0 passed, 0 failed"])
+
     def test_parse_size(self):
         self.assertEqual(parse_size("500G"), 500 << 30)
         self.assertEqual(parse_size("1T"), 1 << 40)

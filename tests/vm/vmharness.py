@@ -3,9 +3,10 @@
 
 Library:
 
-    from vmharness import VM, Disk, Nets, make_oemdrv, make_sparse, install_signal_handlers
+    from vmharness import VM, Disk, Nets, Checks, make_oemdrv, make_sparse, install_signal_handlers
 
     install_signal_handlers()           # SIGTERM/SIGHUP unwind like Ctrl-C, so VMs are always stopped
+    check = Checks()                    # check(what, ok, detail) prints ok/FAIL; check.summary() at the end
     with VM(image="db.raw", firmware="uefi",
         disks=[Disk("nvme", "500G"), Disk("sas-hdd", "1T")],
         oemdrv="ks.cfg", log="db.log") as vm:
@@ -396,6 +397,38 @@ def install_signal_handlers():
         raise SystemExit(128 + signum)
     for s in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, handler)
+
+
+# ---- the tests' checks ------------------------------------------------------------------------------
+
+class Checks:
+    """The VM tests' check(): one line per check, "ok   WHAT" or "FAIL WHAT  DETAIL" (the detail cut to
+    `limit` characters, its last ones with from_end; None: whole), counted; `fails` lists the failed
+    ones by name.
+
+        check = Checks()
+        check("firstboot finished", "finished" in text, text)
+        sys.exit(check.summary())       # prints "N passed, N failed", returns the exit status
+    """
+
+    def __init__(self, limit=2000, from_end=False):
+        self.limit, self.from_end = limit, from_end
+        self.n = 0
+        self.fails = []
+
+    def __call__(self, what, ok, detail=""):
+        self.n += 1
+        d = str(detail)
+        if self.limit is not None:
+            d = d[-self.limit:] if self.from_end else d[:self.limit]
+        print(("ok   " if ok else "FAIL ") + what + ("" if ok else "  " + d), flush=True)
+        if not ok:
+            self.fails.append(what)
+        return ok
+
+    def summary(self):
+        print("%d passed, %d failed" % (self.n - len(self.fails), len(self.fails)), flush=True)
+        return 1 if self.fails else 0
 
 
 def _pdeathsig():
