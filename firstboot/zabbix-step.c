@@ -42,6 +42,7 @@ struct zrun {
         char *admin;     /* admin.zabbix-server, may be NULL */
         char *psk;       /* zabbix-psk, may be NULL */
         char *dbwhat;    /* "PostgreSQL on lab-db1 (10.0.40.12:5432)" */
+        bool creds_gone; /* the password came from our own file: the join removed the credentials */
 };
 
 static void zrun_done(struct zrun *z) {
@@ -83,8 +84,9 @@ static int load(struct zrun *z, char **reason) {
         if (r == -ENOENT) {
                 /* a rerun after the join removed the credentials: the password the server already uses */
                 _cleanup_free_ char *conf = NULL;
-                if (read_file_full(z->c->root_fd, ZABBIX_DB_CONF, 64 * 1024, &conf, NULL) >= 0)
-                        r = zabbix_db_conf_password(conf, &z->password);
+                if (read_file_full(z->c->root_fd, ZABBIX_DB_CONF, 64 * 1024, &conf, NULL) >= 0 &&
+                    (r = zabbix_db_conf_password(conf, &z->password)) >= 0)
+                        z->creds_gone = true;
                 if (conf)
                         OPENSSL_cleanse(conf, strlen(conf));
         }
@@ -490,6 +492,11 @@ int zabbix_server_setup(const struct zabbix_ctx *c, char **ret_done, char **ret_
                         goto out;
                 if ((r = wait_for("the Zabbix server (127.0.0.1:10051)", "127.0.0.1", 10051, c->wait_sec, &reason)) < 0)
                         goto out;
+                if (!z.admin && z.creds_gone) {
+                        /* a rerun after a completed join: the API was set up then, with what is gone now */
+                        api = strdup("API not touched: the credentials were removed after the join");
+                        goto done;
+                }
                 struct zabbix_autoreg a = zabbix_autoreg_default;
                 if (c->psk_identity)
                         a.psk_identity = c->psk_identity;
@@ -510,6 +517,7 @@ int zabbix_server_setup(const struct zabbix_ctx *c, char **ret_done, char **ret_
                         goto out;
                 }
         }
+done:
         *ret_done = strprintf("%s: database %s on %s%s; %s", c->live ? "running" : "configured", z.db.name, z.dbwhat,
                               imported == 1 ? " (schema imported)" : c->live ? " (schema present)" : "",
                               api ? api : "offline: no API calls");

@@ -125,6 +125,7 @@ check "lab-db1 not up: the step fails naming PostgreSQL on lab-db1 and the bound
 
 ip netns exec "$DB" runuser -u postgres -- "$PGBIN/postgres" -D "$PGD" -k "$SOCK" -c listen_addresses=127.0.0.1,10.0.40.12 \
         -c port=5432 >"$tmp/pg.log" 2>&1 &
+disown
 for _ in $(seq 60); do ip netns exec "$DB" runuser -u postgres -- "$PGBIN/pg_isready" -q -h "$SOCK" && break; sleep 0.5; done
 psql_db() { ip netns exec "$DB" runuser -u postgres -- psql -X -q -At -h "$SOCK" -d "${PGDB:-postgres}" "$@"; }
 psql_db -v ON_ERROR_STOP=1 -f - <"$tmp/dbout/wiring.sql" >/dev/null 2>&1 || echo "wiring.sql failed"
@@ -137,10 +138,25 @@ check "wrong password: fails naming lab-db1's PostgreSQL, zabbix_server and the 
         "test $rc = 1 && grep -q 'PostgreSQL on lab-db1 (10.0.40.12:5432) refuses zabbix_server: password authentication failed (the site.s db.zabbix-server' '$tmp/run1'"
 check "wrong password: nothing imported" test "$(PGDB=zabbix_server psql_db -c "SELECT count(*) FROM pg_tables WHERE schemaname='public'")" = 0
 
-# 3. the run
+# 3. a run killed in the middle of the schema import (its psql's query is active on lab-db1): the
+# transaction is rolled back and the database is empty again
+chmod 600 "$CRED" && printf '%s\n' "$DBPW" >"$CRED" && chmod 400 "$CRED"
+active() { PGDB=zabbix_server psql_db -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'zabbix_server' AND query NOT LIKE 'SELECT count(*) FROM information_schema%'"; }
+RACKSTACK_JOIN_WAIT=60 comm_step >"$tmp/run-killed" 2>&1 &
+killed=$!
+for _ in $(seq 600); do [ "$(active)" -ge 1 ] && break; sleep 0.2; done
+ip netns pids "$COMM" | xargs -r kill -9
+wait "$killed" 2>/dev/null
+for _ in $(seq 100); do [ "$(active)" = 0 ] && break; sleep 0.2; done
+N=$(PGDB=zabbix_server psql_db -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+check "killed mid-import: the import had started, and nothing of it is left in the database" bash -c \
+        "grep -q 'importing Zabbix.s schema' '$tmp/run-killed' && test '$N' = 0"
+
+# 4. the run
 RACKSTACK_JOIN_WAIT=120 comm_step --creds "$tmp/b-lab-comm1/rackstack.creds" >"$tmp/run2" 2>&1; rc=$?
-check "the step runs (exit 0): schema imported, action created" bash -c \
+check "the rerun after the kill (exit 0): schema imported, action created" bash -c \
         "test $rc = 0 && grep -q 'schema imported' '$tmp/run2' && grep -q \"action 'rackstack: register the site.s hosts' (id [0-9]*, created\" '$tmp/run2'"
+echo "     (the step: $(grep -o 'schema imported in [0-9]* s' "$tmp/run2"))"
 [ $rc = 0 ] || { tail -5 "$tmp/run2"; tail -20 "$tmp/log/zabbix-server/zabbix_server.log" 2>/dev/null; }
 check "zabbix_server.conf: DBHost lab-db1's VLAN-40 address, database and user zabbix_server, the password only through Include" bash -c \
         "grep -qx DBHost=10.0.40.12 '$tmp/etc-zabbix/zabbix_server.conf' && grep -qx DBName=zabbix_server '$tmp/etc-zabbix/zabbix_server.conf' &&
@@ -189,7 +205,7 @@ check "lab-app1 is registered: one host, in group rackstack, linked to 'Linux by
 [ "$H" = "1 rackstack/Linux by Zabbix agent/22" ] || echo "  host.get: $H"
 check "the agent with other metadata is not registered" test "$(host_get other.domain.com | js 'len(d["result"])')" = 0
 
-# 4. the step again: nothing twice
+# 5. the step again: nothing twice
 RACKSTACK_JOIN_WAIT=120 comm_step >"$tmp/run3" 2>&1; rc=$?
 check "a second run: exit 0, the schema kept, the action kept" bash -c \
         "test $rc = 0 && grep -q 'schema present' '$tmp/run3' && grep -q '(id [0-9]*, kept' '$tmp/run3'"
