@@ -50,6 +50,12 @@ static void test_site_wiring(void **state) {
         assert_int_equal(zabbix_db_from_wiring(&w, "lab-app1", &db), -ENOENT);
         assert_int_equal(zabbix_db_from_wiring(&w, "lab-db1", &db), -ENOENT);
         wiring_done(&w);
+        /* comm's firewall lets the agents in: active checks and autoregistration come to 10051 */
+        bool open = false;
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; streq(p[i]->role, "comm") && k < p[i]->n_ports; k++)
+                        open = open || p[i]->ports[k].port == 10051;
+        assert_true(open);
         for (size_t i = 0; i < n; i++)
                 profile_free(p[i]);
 }
