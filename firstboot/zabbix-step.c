@@ -231,6 +231,17 @@ static int database(struct zrun *z, char **reason) {
                 r = r < 0 ? r : -EIO;
                 goto out;
         }
+        /* A stream cut short (zcat failing half-way) reaches psql's end without COMMIT: the server
+         * rolls it back and psql still exits 0. The table itself says whether it is there. */
+        free(tail);
+        tail = NULL;
+        r = psql(z, NULL, "SELECT count(*) FROM dbversion", &st, &tail);
+        if (r < 0 || st != 0 || !tail || !streq(tail, "1")) {
+                *reason = strprintf("importing Zabbix's schema into %s ended without it (no dbversion row): %s", z->dbwhat,
+                                    r < 0 ? strerror(-r) : strna(tail));
+                r = r < 0 ? r : -EIO;
+                goto out;
+        }
         log_info("schema imported in %.0f s", now_monotonic() - t0);
         r = 1;
 out:
