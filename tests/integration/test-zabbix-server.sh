@@ -201,11 +201,13 @@ agent() { # NS DIR FQDN METADATA-SED
 }
 autoreg_seen() { test "$(PGDB=zabbix_server psql_db -c "SELECT count(*) FROM autoreg_host WHERE host = '$1'")" = 1; }
 host_get() { api host.get "{\"output\":[\"host\",\"tls_connect\",\"tls_accept\"],\"selectGroups\":[\"name\"],\"selectParentTemplates\":[\"name\"],\"filter\":{\"host\":[\"$1\"]}}" "$TOKEN"; }
+# Both at once. The stranger's outcome is read after its autoreg_host row is there and after
+# lab-app1 (started with it) has been added: by then its request has been through the same
+# actions. (Were the action to match it, its host would be there: this check can fail.)
 agent "$AG2" ag2 other.domain.com 's/^HostMetadata=.*/HostMetadata=othersite role=app/'
-for _ in $(seq 120); do autoreg_seen other.domain.com && break; sleep 1; done
-check "the other agent's autoregistration reached the server (autoreg_host), with the site's PSK" autoreg_seen other.domain.com
 agent "$AG1" ag1 lab-app1.domain.com ''
-for _ in $(seq 180); do host_get lab-app1.domain.com | grep -q '"hostid"' && break; sleep 1; done
+for _ in $(seq 180); do autoreg_seen other.domain.com && host_get lab-app1.domain.com | grep -q '"hostid"' && break; sleep 1; done
+check "the other agent's autoregistration reached the server (autoreg_host), with the site's PSK" autoreg_seen other.domain.com
 H=$(host_get lab-app1.domain.com | js '" ".join([str(len(d["result"]))] + [("rackstack" if "rackstack" in [g["name"] for g in h["groups"]] else "-") + "/" + ",".join(t["name"] for t in h["parentTemplates"]) + "/" + h["tls_connect"] + h["tls_accept"] for h in d["result"]])' 2>&1)
 check "lab-app1 is registered: one host, in group rackstack, linked to 'Linux by Zabbix agent', PSK both ways" \
         test "$H" = "1 rackstack/Linux by Zabbix agent/22"
