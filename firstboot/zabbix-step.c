@@ -220,6 +220,15 @@ static int database(struct zrun *z, char **reason) {
                 r = -ENOMEM;
                 goto out;
         }
+        /* A run killed mid-import on a host that then rebooted leaves its session on lab-db1 (a
+         * half-open connection, holding its uncommitted tables) until TCP gives up, hours later.
+         * Nothing of ours works without the schema: our role's other sessions are ended first. */
+        free(tail);
+        tail = NULL;
+        r = psql(z, NULL, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = current_user "
+                          "AND pid <> pg_backend_pid()", &st, &tail);
+        if (r >= 0 && st == 0 && tail && !streq(tail, "0"))
+                log_info("%s: ended %s earlier session(s) of %s before the import", z->dbwhat, tail, z->db.name);
         log_info("importing Zabbix's schema into %s on %s", z->db.name, z->db.provider);
         double t0 = now_monotonic();
         free(tail);
