@@ -156,8 +156,9 @@ for _ in $(seq 50); do p=$(ip netns pids "$COMM"); [ -n "$p" ] || break; kill -9
 wait "$killed" 2>/dev/null
 for _ in $(seq 100); do [ "$(active)" = 0 ] && break; sleep 0.2; done
 N=$(PGDB=zabbix_server psql_db -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
-check "killed mid-import: the import had started, and nothing of it is left in the database" bash -c \
-        "grep -q 'importing Zabbix.s schema' '$tmp/run-killed' && test '$N' = 0"
+A=$(active)
+check "killed mid-import: the import had started, its session is gone, and nothing of it is left in the database" bash -c \
+        "grep -q 'importing Zabbix.s schema' '$tmp/run-killed' && test '$A' = 0 && test '$N' = 0"
 
 phase "killed run cleaned up"
 # 4. the run
@@ -194,7 +195,8 @@ agent() { # NS DIR FQDN METADATA-SED
         local d=$tmp/$2
         mkdir -p "$d/etc/zabbix_agent2.d"
         cp -a /etc/zabbix/zabbix_agent2.d/plugins.d "$d/etc/zabbix_agent2.d/" 2>/dev/null
-        printf 'PidFile=%s/pid\nLogFile=%s/log\nControlSocket=%s/sock\nInclude=/etc/zabbix/zabbix_agent2.d/*.conf\n' "$d" "$d" "$d" >"$d/etc/zabbix_agent2.conf"
+        # (RefreshActiveChecks: the shortest Zabbix allows, so a try turned away is repeated in 60 s, not 120)
+        printf 'PidFile=%s/pid\nLogFile=%s/log\nControlSocket=%s/sock\nRefreshActiveChecks=60\nInclude=/etc/zabbix/zabbix_agent2.d/*.conf\n' "$d" "$d" "$d" >"$d/etc/zabbix_agent2.conf"
         "$F" zabbix agent-conf --fqdn "$3" --role app --server 10.0.40.14 | sed "$4" >"$d/etc/zabbix_agent2.d/60-rackstack.conf"
         install -m 0600 "$S/secrets/zabbix-psk" "$d/etc/rackstack.psk"
         ip netns exec "$1" unshare -m --propagation private bash -c \
@@ -206,6 +208,9 @@ host_get() { api host.get "{\"output\":[\"host\",\"tls_connect\",\"tls_accept\"]
 # Both at once. The stranger's outcome is read after its autoreg_host row is there and after
 # lab-app1 (started with it) has been added: by then its request has been through the same
 # actions. (Were the action to match it, its host would be there: this check can fail.)
+# The step ends by asking the server to reload its configuration cache (the autoregistration PSK is
+# read from it); an agent that comes before the reload is done is turned away until its next try
+for _ in $(seq 120); do grep -q 'forced reloading of the configuration cache' "$tmp/log/zabbix-server/zabbix_server.log" && break; sleep 0.5; done
 agent "$AG2" ag2 other.domain.com 's/^HostMetadata=.*/HostMetadata=othersite role=app/'
 agent "$AG1" ag1 lab-app1.domain.com ''
 for _ in $(seq 180); do autoreg_seen other.domain.com && host_get lab-app1.domain.com | grep -q '"hostid"' && break; sleep 1; done
