@@ -592,6 +592,25 @@ int http_post(const char *url, const struct http_options *o, const char *content
         return request(url, o, &rq, NULL, NULL, ret_status);
 }
 
+int http_post_buffer(const char *url, const struct http_options *o, const char *content_type, char **extra_headers,
+                     const void *body, size_t n, int *ret_status, char **ret_data, size_t *ret_size) {
+        struct request rq = { .method = "POST", .content_type = content_type, .extra_headers = extra_headers,
+                              .body = body ? body : "", .body_n = body ? n : 0 };
+        _cleanup_(buf_done) struct buf b = {};
+        int r = request(url, o, &rq, buf_sink, &b, ret_status);
+        if (r < 0)
+                return r;
+        size_t len = b.len;
+        buf_putc(&b, '\0');
+        char *data = buf_steal(&b);
+        if (!data)
+                return -ENOMEM;
+        *ret_data = data;
+        if (ret_size)
+                *ret_size = len;
+        return 0;
+}
+
 const char *http_strerror(int r) {
         return r == -ENOENT ? "HTTP 404 (not found)" : r == -ECONNREFUSED ? "connection refused" :
                r == -ETIMEDOUT ? "timed out" : r == -EKEYREJECTED ? "its TLS certificate does not verify" :

@@ -46,6 +46,12 @@ int http_get_buffer(const char *url, const struct http_options *o, char **ret_da
 int http_post(const char *url, const struct http_options *o, const char *content_type,
               char **extra_headers, const void *body, size_t n, int *ret_status);
 
+/* The same, with the response's body (NUL-terminated; the NUL is not in *ret_size): a JSON-RPC
+ * call (the Zabbix API). */
+int http_post_buffer(const char *url, const struct http_options *o, const char *content_type,
+                     char **extra_headers, const void *body, size_t n, int *ret_status, char **ret_data,
+                     size_t *ret_size);
+
 /* Read one response from fd as the client does (for the fuzzer and tests). */
 int http_read_response(int fd, const struct http_options *o, http_sink_t sink, void *userdata, int *ret_status);
 

@@ -40,6 +40,8 @@
 #include "render.h"
 #include "services.h"
 #include "util.h"
+#include "join.h"
+#include "zabbix.h"
 
 /* The seed's max_connections for PostgreSQL on the database server. */
 #define PG_MAX_CONNECTIONS 500
@@ -1169,6 +1171,24 @@ static int roundcube(struct services_ctx *c, const struct service_spec *s, char 
         return *ret_done ? 0 : -ENOMEM;
 }
 
+/* The Zabbix server on comm (zabbix.h): its database on lab-db1, its files, the frontend, the
+ * autoregistration. Without a site bundle (a lab VM alone) there is no database to point it at:
+ * said so, and not started. */
+static int zabbix_server(struct services_ctx *c, char **ret_done, char **reason) {
+        const struct ks_join *j = c->ks ? ks_find_join(c->ks, KS_JOIN_ZABBIX) : NULL;
+        struct zabbix_ctx z = { .root_fd = c->root_fd, .host = c->host ? c->host->name : NULL, .live = live(c),
+                                .psk_identity = j ? j->psk_identity : NULL, .wait_sec = join_wait_bound() };
+        _cleanup_free_ char *why = NULL;
+        int r = zabbix_server_setup(&z, ret_done, &why);
+        if (r == -ENOENT && why && strstr(why, "no wiring")) {
+                *ret_done = strprintf("installed, not started: %s", why);
+                return *ret_done ? 0 : -ENOMEM;
+        }
+        if (r < 0)
+                *reason = TAKE_PTR(why);
+        return r;
+}
+
 /* A distribution service's own start: PostgreSQL, Redis and PgBouncer configured first, the
  * others started as they are. *ret_done may say more than "started"; *ret_also is a VLAN address
  * it must answer on too. */
@@ -1181,6 +1201,8 @@ static int distro_start(struct services_ctx *c, const struct service_spec *s, ui
                 return roundcube(c, s, ret_done, reason);
         if (streq(s->name, "mariadb") && s->unit)
                 return mariadb(c, s, ret_also, ret_done, reason);
+        if (streq(s->name, ZABBIX_SERVICE) && s->unit)
+                return zabbix_server(c, ret_done, reason);
         if (streq(s->name, "redis") && s->unit) {
                 if ((r = redis_config(c, s, ret_also, reason)) < 0 ||
                     (!c->units_enabled && (r = systemctl(c, "enable", s->unit, reason)) < 0) ||

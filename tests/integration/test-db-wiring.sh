@@ -87,9 +87,9 @@ mkdir -p "$ROOT" "$OUT"
 check "db-wiring refuses lab-app1's bundle on lab-db1" bash -c "test $rc != 0 && grep -q 'is for lab-app1, this host is lab-db1' '$tmp/e'"
 "$F" db-wiring --root "$ROOT" --host lab-db1 --out "$OUT" --listen 127.0.0.1,10.0.40.12 \
         --creds "$tmp/b-lab-db1/rackstack.creds" >"$tmp/e" 2>&1; rc=$?
-# the seed's ten consumer databases: seven on PostgreSQL, SuiteCRM, Snipe-IT and GLPI on MariaDB
-check "db-wiring places lab-db1's bundle and renders for 7 databases, 3 Redis users and 3 MariaDB databases" \
-        bash -c "test $rc = 0 && grep -q '7 databases, 3 Redis users, 3 MariaDB databases' '$tmp/e'"
+# the seed's ten consumer databases: eight on PostgreSQL (with the Zabbix server), SuiteCRM, Snipe-IT and GLPI on MariaDB
+check "db-wiring places lab-db1's bundle and renders for 8 databases, 3 Redis users and 3 MariaDB databases" \
+        bash -c "test $rc = 0 && grep -q '8 databases, 3 Redis users, 3 MariaDB databases' '$tmp/e'"
 check "the placed credentials are root-only files" \
         test -z "$(find "$ROOT/run/credentials/rackstack" -type f ! -perm 400)"
 check "no plaintext password in the SQL, pgbouncer's or Redis's files" bash -c \
@@ -111,18 +111,18 @@ psql_local() { inDB runuser -u postgres -- psql -X -q -h "$SOCK" -d postgres "$@
 check "PostgreSQL takes the rendered pg_hba.conf without an error line" \
         test "$(psql_local -At -c 'SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL')" = 0
 check "pg_hba.conf has a line per consumer, /32" \
-        test "$(psql_local -At -c "SELECT count(*) FROM pg_hba_file_rules WHERE netmask = '255.255.255.255' AND address LIKE '10.0.40.%'")" = 7
+        test "$(psql_local -At -c "SELECT count(*) FROM pg_hba_file_rules WHERE netmask = '255.255.255.255' AND address LIKE '10.0.40.%'")" = 8
 psql_local -v ON_ERROR_STOP=1 -f - <"$OUT/wiring.sql" >"$tmp/sql1" 2>&1; rc=$?
 check "the SQL runs (psql exit 0)" test $rc = 0
 counts() { psql_local -At -c "SELECT (SELECT count(*) FROM pg_database WHERE datname NOT IN ('postgres','template0','template1')) || ' ' || (SELECT count(*) FROM pg_roles WHERE rolcanlogin AND rolname <> 'postgres')"; }
-check "seven databases and seven login roles" test "$(counts)" = "7 7"
+check "eight databases and eight login roles" test "$(counts)" = "8 8"
 check "each database is owned by its role, CONNECT not public" test "$(psql_local -At -c \
-        "SELECT count(*) FROM pg_database d JOIN pg_roles r ON d.datdba = r.oid WHERE d.datname = r.rolname AND NOT has_database_privilege('public', d.datname, 'CONNECT')")" = 7
+        "SELECT count(*) FROM pg_database d JOIN pg_roles r ON d.datdba = r.oid WHERE d.datname = r.rolname AND NOT has_database_privilege('public', d.datname, 'CONNECT')")" = 8
 # what a kill leaves: a prefix of the statements; then the whole script again, twice
 head -n 14 "$OUT/wiring.sql" >"$tmp/prefix.sql"
 psql_local -f - <"$tmp/prefix.sql" >/dev/null 2>&1
 psql_local -v ON_ERROR_STOP=1 -f - <"$OUT/wiring.sql" >/dev/null 2>&1 && psql_local -v ON_ERROR_STOP=1 -f - <"$OUT/wiring.sql" >/dev/null 2>&1; rc=$?
-check "a prefix then two full reruns: exit 0, still exactly seven databases and roles" bash -c "test $rc = 0 && test '$(counts)' = '7 7'"
+check "a prefix then two full reruns: exit 0, still exactly eight databases and roles" bash -c "test $rc = 0 && test '$(counts)' = '8 8'"
 
 APP_NC=$(cred "$tmp/b-lab-app1/rackstack.creds" db.nextcloud)
 COMM_ZM=$(cred "$tmp/b-lab-comm1/rackstack.creds" db.zammad)
@@ -187,10 +187,10 @@ printf 'bind 127.0.0.1 -::1\nport 6379\n' >"$r/etc/redis/redis.conf"
 hba=$r/etc/postgresql/15/main/pg_hba.conf
 check "services (offline) with the bundle: exit 0" test $rc = 0
 check "services: pg_hba.conf lets in each consumer's /32 and not the whole VLAN" bash -c \
-        "test \$(grep -c '^host .* 10\.0\.40\.[0-9]*/32 scram-sha-256' '$hba') = 7 && ! grep -q '10.0.40.0/24' '$hba'"
-check "services: PgBouncer's three files, for the seven databases" bash -c \
-        "test \$(grep -c '= host=127.0.0.1 port=5432 dbname=' '$r/etc/pgbouncer/pgbouncer.ini') = 7 &&
-         test \$(wc -l < '$r/etc/pgbouncer/userlist.txt') = 7 && test \$(grep -c '10\.0\.40\.[0-9]*/32' '$r/etc/pgbouncer/pg_hba.conf') = 7"
+        "test \$(grep -c '^host .* 10\.0\.40\.[0-9]*/32 scram-sha-256' '$hba') = 8 && ! grep -q '10.0.40.0/24' '$hba'"
+check "services: PgBouncer's three files, for the eight databases" bash -c \
+        "test \$(grep -c '= host=127.0.0.1 port=5432 dbname=' '$r/etc/pgbouncer/pgbouncer.ini') = 8 &&
+         test \$(wc -l < '$r/etc/pgbouncer/userlist.txt') = 8 && test \$(grep -c '10\.0\.40\.[0-9]*/32' '$r/etc/pgbouncer/pg_hba.conf') = 8"
 check "services: MariaDB for its three consumers, 3306 open to their addresses only" bash -c \
         "grep -Eq 'service mariadb +done: configured, .*; 3 consumer databases and accounts' '$tmp/svc.out' &&
          test \$(grep -c 'dport 3306' '$r/etc/nftables.conf') = 3 && grep -q 'ip saddr 10.0.40.16 tcp dport 3306 accept' '$r/etc/nftables.conf'"

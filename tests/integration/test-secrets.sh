@@ -27,8 +27,8 @@ check "init exits 0" test $rc = 0
 check "init: every file is 0600, every directory 0700, under umask 000" \
         test -z "$(find "$S/secrets" \( -type f ! -perm 600 \) -o \( -type d ! -perm 700 \))"
 check "init: owned by the user who ran it" test -z "$(find "$S/secrets" ! -uid "$(id -u)")"
-check "init: a database password per consumer (the seed's ten)" \
-        test "$(find "$S/secrets" -maxdepth 1 -name 'db.*' | wc -l)" = 10
+check "init: a database password per consumer (the seed's ten and the Zabbix server's)" \
+        test "$(find "$S/secrets" -maxdepth 1 -name 'db.*' | wc -l)" = 11
 check "init: the Zabbix PSK is 64 hex digits" grep -qxE '[0-9a-f]{64}' "$S/secrets/zabbix-psk"
 
 for h in $hosts; do
@@ -91,7 +91,7 @@ check "bundle: lab-app1 has its TLS pair, the CA, its database, Redis and admin 
 check "bundle: lab-app1 has no other service's database password, no Redis default password, no CA key" bash -c \
         "! grep -qE '^cred (db\\.(zammad|odoo|glpi)|redis|ca\\.key)\$' '$tmp/l-lab-app1'"
 check "bundle: lab-db1 has every consumer's database password and the Redis password" bash -c \
-        "test \$(grep -c '^cred db\\.' '$tmp/l-lab-db1') = 10 && grep -qx 'cred redis' '$tmp/l-lab-db1'"
+        "test \$(grep -c '^cred db\\.' '$tmp/l-lab-db1') = 11 && grep -qx 'cred redis' '$tmp/l-lab-db1'"
 check "bundle: the value is the stored secret" bash -c \
         "cmp <(tr -d '\\n' < '$S/secrets/db.nextcloud') '$tmp/b-lab-app1/rackstack.creds.db.nextcloud'"
 check "bundle: lab-app1's tls.crt verifies against its ca.crt" \

@@ -25,6 +25,13 @@ if [ -r /etc/os-release ] && grep -q '^ID=ubuntu' /etc/os-release; then
         PACKAGES="$PACKAGES ubuntu-keyring"
 fi
 
+# The Zabbix server's integration test (tests/integration/test-zabbix-server.sh): Debian 12 packages
+# Zabbix 6.0 (server, frontend, agent 2); Ubuntu 24.04 packages no Zabbix at all, and the test
+# skips there (tests/expected-skips says why).
+if [ -r /etc/os-release ] && grep -q '^ID=debian' /etc/os-release; then
+        PACKAGES="$PACKAGES zabbix-server-pgsql zabbix-frontend-php zabbix-agent2 php-fpm php-pgsql nginx postgresql-client curl"
+fi
+
 missing() {
         for p in $PACKAGES; do
                 dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"

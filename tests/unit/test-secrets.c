@@ -133,7 +133,7 @@ static void test_wiring_plan(void **state) {
                 n_pg += streq(w.links[i].kind, "postgresql");
                 n_my += streq(w.links[i].kind, "mysql");
         }
-        assert_int_equal(n_pg, 7);
+        assert_int_equal(n_pg, 8); /* and the Zabbix server on lab-comm1 (issue 14) */
         assert_int_equal(n_my, 3);
         for (size_t i = 0; i < ELEMENTSOF(dbs); i++) {
                 bool my = streq(dbs[i], "suitecrm") || streq(dbs[i], "snipe-it") || streq(dbs[i], "glpi");
@@ -427,7 +427,7 @@ static void test_db_wiring(void **state) {
         assert_int_equal(db_wiring_plan(&w, "lab-app1", &none), 0);
         assert_int_equal(none.n_pg + none.n_redis, 0);
         assert_int_equal(db_wiring_plan(&w, "lab-db1", &p), 0);
-        assert_int_equal(p.n_pg, 7);
+        assert_int_equal(p.n_pg, 8); /* + zabbix_server */
         assert_int_equal(p.n_redis, 3);
         assert_int_equal(p.n_mysql, 3); /* SuiteCRM, Snipe-IT, GLPI: MariaDB */
         char *v[10];
@@ -437,22 +437,22 @@ static void test_db_wiring(void **state) {
                             *ini = pgbouncer_ini_render(&p, "127.0.0.1,10.0.40.12", 6432),
                             *users = pgbouncer_userlist_render(&p, v);
         /* one existence-checked CREATE per role and database, never a bare one */
-        assert_int_equal(count(sql, "'CREATE ROLE "), 7);
-        assert_int_equal(count(sql, "'CREATE DATABASE "), 7);
+        assert_int_equal(count(sql, "'CREATE ROLE "), 8);
+        assert_int_equal(count(sql, "'CREATE DATABASE "), 8);
         assert_int_equal(count(sql, "\nCREATE "), 0);
         assert_non_null(strstr(sql, "SELECT 'CREATE DATABASE taiga OWNER taiga' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'taiga')\\gexec\n"));
         assert_null(strstr(sql, "snipe_it"));
         assert_non_null(strstr(sql, "ALTER ROLE nextcloud WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD 'SCRAM-V1';\n"));
         assert_non_null(strstr(sql, "REVOKE CONNECT, TEMPORARY ON DATABASE nextcloud FROM PUBLIC;\n"));
         /* exactly the consumer's address, /32; lab-it1 holds one (Taiga; its other two are MariaDB's) */
-        assert_int_equal(count(hba, "\nhost "), 7);
-        assert_int_equal(count(hba, "/32 scram-sha-256"), 7);
+        assert_int_equal(count(hba, "\nhost "), 8);
+        assert_int_equal(count(hba, "/32 scram-sha-256"), 8);
         assert_non_null(strstr(hba, "host    nextcloud  nextcloud  10.0.40.13/32 scram-sha-256  # nextcloud on lab-app1\n"));
         assert_int_equal(count(hba, "10.0.40.18/32"), 1);
         assert_null(strstr(hba, "/24"));
         _cleanup_free_ char *pgb = pgbouncer_hba_render(&p);
         assert_true(startswith(pgb, "host    all        all        127.0.0.1/32 scram-sha-256\n"));
-        assert_int_equal(count(pgb, "/32 scram-sha-256"), 8);
+        assert_int_equal(count(pgb, "/32 scram-sha-256"), 9); /* loopback and the eight consumers */
         assert_non_null(strstr(ini, "\nnextcloud = host=127.0.0.1 port=5432 dbname=nextcloud\n"));
         assert_non_null(strstr(ini, "\nlisten_addr = 127.0.0.1,10.0.40.12\nlisten_port = 6432\n"));
         assert_non_null(strstr(ini, "\nauth_type = hba\n"));
