@@ -485,7 +485,7 @@ try:
               "rackstack-firstboot: starting" in again and re.search(r"done (?:in|by) an earlier run", again) is not None,
               "".join(re.findall(r"rackstack-firstboot: (?:starting|finish)[^\r\n]*", again)))
     check("lab-db1: postgresql made the consumers' databases",
-          re.search(r"service postgresql +done: .*7 consumer databases and roles", earlier.get("lab-db1", "") + db.output) is not None,
+          re.search(r"service postgresql +done: .*8 consumer databases and roles", earlier.get("lab-db1", "") + db.output) is not None,
           "".join(re.findall(r"service postgresql [^\r\n]*", earlier.get("lab-db1", "") + db.output)))
     check("lab-db1: join/logs forwards to the log server", re.search(r"finish: join/logs: SUCCESS: rsyslog forwards to %s:12201" % re.escape(LOGSRV), again) is not None,
           "".join(re.findall(r"join/logs[^\r\n]*", db.output)))
@@ -495,8 +495,9 @@ try:
     rc, o = db.run("runuser -u postgres -- psql -X -At -c \"SELECT count(*) FROM pg_roles WHERE rolname = 'nextcloud'\"")
     check("lab-db1: exactly one nextcloud role", o.strip() == "1", o)
     rc, o = db.run("runuser -u postgres -- psql -X -At -c \"SELECT count(*) FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')\"")
-    # The seed's 10 consumers: 7 on PostgreSQL, SuiteCRM, Snipe-IT and GLPI on MariaDB (MySQL only).
-    check("lab-db1: seven PostgreSQL consumer databases in all, none doubled", o.strip() == "7", o)
+    # The seed's 11 consumers: 8 on PostgreSQL (the Zabbix server's among them), SuiteCRM, Snipe-IT and GLPI on
+    # MariaDB (MySQL only).
+    check("lab-db1: eight PostgreSQL consumer databases in all, none doubled", o.strip() == "8", o)
     rc, o = db.run("mariadb -N -B -e \"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name NOT IN "
                    "('mysql', 'information_schema', 'performance_schema', 'sys')\"; "
                    "mariadb -N -B -e \"SELECT COUNT(*) FROM mysql.user WHERE user = 'snipe_it'\"")
