@@ -987,6 +987,8 @@ static int resolve_places(const struct build_opts *o, struct build_ctx *ctx) {
         ctx->pxe_url = o->pxe_url ? strdup(o->pxe_url) : media_default_pxe_url(ctx->host->name);
         if (!ctx->cache_dir || !ctx->out_dir || !ctx->pxe_url)
                 return log_error_errno(-ENOMEM, "Out of memory");
+        if (o->vendor_check) /* writes nothing there */
+                return 0;
         r = mkdir_parents_at(AT_FDCWD, ctx->out_dir, 0755);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", ctx->out_dir);

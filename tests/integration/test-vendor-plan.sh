@@ -111,7 +111,7 @@ for base in ubuntu-24.04 debian-12; do
                 judge "$role" "$base" "$tmp/$role-$base" unpinned || fail=1
         done
 done
-check "--vendor-check built nothing" test -z "$(find "$tmp/out" -type f -print -quit 2>/dev/null)"
+check "--vendor-check wrote nothing to the output directory" test ! -e "$tmp/out"
 
 # --- 2. pinned as a site pins: each image's digest into the profiles; one service deferred ---------
 cp -r "$RACKSTACK_VENDOR_PROFILES" "$tmp/pinned"
