@@ -41,9 +41,9 @@ cleanup() {
 }
 trap cleanup EXIT
 fail=0 checks=0
-check() { # DESC CMD...
+check() { # DESC CMD...  (its status: a caller may stop on a failure)
         checks=$((checks + 1))
-        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
+        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; return 1; fi
 }
 
 t0=$(date +%s)
@@ -217,7 +217,8 @@ PY
                 build "$role" "$tmp/badpin" "${MAPS[@]}" --profiles "$RACKSTACK_VENDOR_PROFILES" --pin-from "$tmp/$role.pins.json"
                 rc=$?
                 check "$role: a pin the registry does not have fails (exit $rc)" test "$rc" = 1
-                check "$role: ... naming $victim and its image" grep -q "service '$victim': image .* the digest does not match" "$tmp/$role.log"
+                check "$role: ... naming $victim and its image" grep -q "service '$victim': image .* the digest does not match" "$tmp/$role.log" ||
+                        tail -n 5 "$tmp/$role.log"
                 check "$role: ... and publishes nothing" test -z "$(find "$tmp/badpin" -type f -print -quit 2>/dev/null)"
         fi
         dsize=- dt=-
@@ -227,10 +228,13 @@ PY
                 build "$role" "$OUTROOT/defer" --defer-vendor
                 rc=$?
                 dt=$(( $(date +%s) - s ))
-                check "$role: --defer-vendor build (exit $rc)" test "$rc" = 0 && dsize=$(alloc_mib "$OUTROOT/defer/$host/$host.raw")
+                check "$role: --defer-vendor build (exit $rc)" test "$rc" = 0 && dsize=$(alloc_mib "$OUTROOT/defer/$host/$host.raw") ||
+                        tail -n 5 "$tmp/$role.log"
                 rm -rf "${OUTROOT:?}/defer/$host"
         fi
         nv=$(python3 -c 'import json,sys; print(sum(1 for s in json.load(open(sys.argv[1]))["services"] if s.get("state")=="in-image"))' "$man")
+        # The images are measured and checked: only the manifest is kept (disk space on a shared machine).
+        rm -f "$out/$host/$host.raw"
         echo "RESULT role=$role base=$BASE vendor_in_image=$nv build_vendor_s=$bt raw_alloc_vendor_mib=$vsize build_defer_s=$dt raw_alloc_defer_mib=$dsize build_pinned_s=$pin load=$(cut -d' ' -f1 /proc/loadavg)"
 done
 echo "$checks checks, $([ $fail = 0 ] && echo all passed || echo some FAILED) in $(( $(date +%s) - t0 )) s"
