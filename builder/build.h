@@ -26,7 +26,9 @@ struct base_info {
         const char *default_security_mirror;
         /* dpkg path-excludes for an appliance (see rootfs.c): Ubuntu's kernel metapackage pulls
          * linux-firmware and linux-modules-extra, two thirds of the image, mostly for hardware no
-         * rack server has. Debian's kernel pulls neither. */
+         * rack server has. Debian's kernel pulls no firmware, but its modules (sound, media,
+         * wireless, desktop GPUs), documentation, man pages and translations are a fifth of a
+         * Debian image: both bases leave out the same list. */
         bool appliance_excludes;
 };
 
@@ -62,6 +64,9 @@ struct build_ctx {
         char *rootfs_key;   /* cache key of the base tarball */
         char *rootfs_family;/* what the base is made of, without the archive state (rootfs.h) */
         char *layer_key;    /* cache key of the role layer tarball */
+        /* While tree_dir is an overlay on the cached layer tree (layer-tree.h): its lower and upper
+         * directories, for the root filesystem's delta (ext4-delta.h); NULL otherwise. */
+        char *layer_lower, *layer_upper;
         char *profiles_dir; /* --profiles, default data_dir/profiles */
         char *overlays_dir; /* data_dir/overlays */
         int log_fd;         /* build log in work_dir: all child output; -1 for none */

@@ -89,6 +89,45 @@ int ext4_times_script(const char *text, int64_t epoch, char **ret_script, unsign
         return 0;
 }
 
+int ext4_debugfs_run(const char *dev, const char *script, const char *const *env) {
+        /* The script goes to debugfs through a memfd that the child opens by our /proc path:
+         * nothing is left on disk if the build dies. */
+        _cleanup_close_ int mfd = memfd_create("debugfs-script", MFD_CLOEXEC);
+        if (mfd < 0)
+                return -errno;
+        size_t len = strlen(script);
+        for (size_t off = 0; off < len;) {
+                ssize_t k = write(mfd, script + off, len - off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                off += (size_t) k;
+        }
+        _cleanup_free_ char *script_path = strprintf("/proc/%d/fd/%d", (int) getpid(), mfd);
+        if (!script_path)
+                return -ENOMEM;
+        const char *argv[] = { "debugfs", "-w", "-f", script_path, dev, NULL };
+        /* debugfs exits 0 even when a command fails; it says so on stderr, where otherwise only
+         * its banner goes. stdout (each command echoed) is dropped. */
+        struct spawn_opts d = SPAWN_OPTS_INIT;
+        d.capture_stdout = true;
+        d.env = env;
+        d.tail_lines = 20;
+        _cleanup_free_ char *tail = NULL, *out = NULL;
+        int r = spawn_run(argv, &d, &tail, &out);
+        if (r < 0)
+                return r;
+        bool clean = r == 0;
+        for (const char *l = strempty(tail); clean && *l; l += strcspn(l, "\n"), l += *l == '\n')
+                clean = startswith(l, "debugfs ") || *l == '\n';
+        if (!clean) {
+                log_error("debugfs -w %s (exit status %d):\n%s", dev, r, strempty(tail));
+                return -EPROTO;
+        }
+        return 0;
+}
+
 int ext4_pin_times(const char *image, uint64_t offset, int64_t epoch) {
         _cleanup_free_ char *dev = strprintf("%s?offset=%" PRIu64, image, offset);
         _cleanup_free_ char *fake = strprintf("E2FSPROGS_FAKE_TIME=%" PRIi64, epoch);
@@ -110,43 +149,10 @@ int ext4_pin_times(const char *image, uint64_t offset, int64_t epoch) {
         if (r < 0)
                 return log_error_errno(r, "Cannot read the inode bitmap summary of dumpe2fs %s", dev);
 
-        /* The script goes to debugfs through a memfd that the child opens by our /proc path:
-         * nothing is left on disk if the build dies. */
-        _cleanup_close_ int mfd = memfd_create("debugfs-script", MFD_CLOEXEC);
-        if (mfd < 0)
-                return -errno;
-        size_t len = strlen(script);
-        for (size_t off = 0; off < len;) {
-                ssize_t k = write(mfd, script + off, len - off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                off += (size_t) k;
-        }
-        _cleanup_free_ char *script_path = strprintf("/proc/%d/fd/%d", (int) getpid(), mfd);
-        if (!script_path)
-                return -ENOMEM;
-        const char *argv[] = { "debugfs", "-w", "-f", script_path, dev, NULL };
         const char *env[] = { fake, NULL };
-        /* debugfs exits 0 even when a command fails; it says so on stderr, where otherwise only
-         * its banner goes. stdout (each command echoed) is dropped. */
-        struct spawn_opts d = SPAWN_OPTS_INIT;
-        d.capture_stdout = true;
-        d.env = env;
-        d.tail_lines = 20;
-        free(tail);
-        free(out);
-        tail = out = NULL;
-        r = spawn_run(argv, &d, &tail, &out);
+        r = ext4_debugfs_run(dev, script, env);
         if (r < 0)
-                return r;
-        bool clean = r == 0;
-        for (const char *l = strempty(tail); clean && *l; l += strcspn(l, "\n"), l += *l == '\n')
-                clean = startswith(l, "debugfs ") || *l == '\n';
-        if (!clean)
-                return log_error_errno(-EPROTO, "debugfs -w %s failed setting inode times (exit status %d):\n%s", dev,
-                                       r, strempty(tail));
+                return log_error_errno(r, "debugfs -w %s failed setting inode times", dev);
         log_debug("ext4 at %" PRIu64 ": ctime/atime/crtime of %u inodes set to %" PRIi64 " in %.2f s", offset, n,
                   epoch, now_monotonic() - t0);
         return 0;

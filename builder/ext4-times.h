@@ -16,3 +16,8 @@ int ext4_times_script(const char *dumpe2fs_text, int64_t epoch, char **ret_scrip
 
 /* Run that pass on the ext4 at byte offset `offset` of `image` (dumpe2fs, then debugfs -w). */
 int ext4_pin_times(const char *image, uint64_t offset, int64_t epoch);
+
+/* Run a debugfs -w script on dev ("IMAGE?offset=N"), with env ("K=V", NULL-terminated, or NULL)
+ * added. debugfs exits 0 when a command fails: any line on its stderr besides its banner is a
+ * failure (logged with those lines): -EPROTO. */
+int ext4_debugfs_run(const char *dev, const char *script, const char *const *env);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,14 @@ static int overlay_mount(struct build_ctx *ctx, const char *lower) {
                 return -EOPNOTSUPP;
         }
         mounted = true;
+        free(ctx->layer_lower);
+        free(ctx->layer_upper);
+        ctx->layer_lower = strdup(lower);
+        ctx->layer_upper = TAKE_PTR(upper);
+        if (!ctx->layer_lower) { /* the build goes on; the root filesystem is then made whole */
+                free(ctx->layer_upper);
+                ctx->layer_upper = NULL;
+        }
         return 0;
 }
 
@@ -146,6 +155,9 @@ void layer_tree_release(struct build_ctx *ctx) {
         if (mounted && umount2(ctx->tree_dir, MNT_DETACH) < 0)
                 log_warning_errno(-errno, "Failed to unmount the overlay at %s: %m", ctx->tree_dir);
         mounted = false;
+        free(ctx->layer_lower);
+        free(ctx->layer_upper);
+        ctx->layer_lower = ctx->layer_upper = NULL;
         cache_entry_done(&held);
 }
 
@@ -153,4 +165,12 @@ void layer_tree_remove(const char *tar_path) {
         _cleanup_free_ char *tree = tree_path(tar_path);
         if (tree && access(tree, F_OK) == 0)
                 (void) remove_tree(tree);
+        /* and the ext4 images made from it (ext4-delta.h): KEY.ext4-* */
+        size_t n = strlen(tar_path);
+        _cleanup_free_ char *pattern = n > 4 ? strprintf("%.*s.ext4-*", (int) (n - 4), tar_path) : NULL;
+        glob_t g = {};
+        if (pattern && glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
+                for (size_t i = 0; i < g.gl_pathc; i++)
+                        (void) unlink(g.gl_pathv[i]);
+        globfree(&g);
 }

@@ -39,6 +39,7 @@ const struct base_info base_infos[] = {
                 .keyring = "/usr/share/keyrings/debian-archive-keyring.gpg",
                 .default_mirror = "http://deb.debian.org/debian",
                 .default_security_mirror = "http://deb.debian.org/debian-security",
+                .appliance_excludes = true,
         },
 };
 const size_t n_base_infos = ELEMENTSOF(base_infos);

@@ -4,6 +4,7 @@
  *
  *   image-tool [--sde=N] [--role=R] [--base=debian-12] [--profiles=DIR] TREE OUT.raw SIZE PART...
  *   --profiles=DIR: the role's real profile (DIR/R.yaml) instead of PARTs
+ *   --lower=DIR --upper=DIR: TREE is an overlay of these, as a warm build's (ext4-delta.h)
  *   PART = name,type,size,fs[,mount]   size: 512M | 10% | grow    type: esp|bios-boot|root|...
  *   (no PART: the seed's OS disk: esp 512M vfat /boot/efi, bios-boot 1M, root grow ext4 /) */
 #include <getopt.h>
@@ -53,7 +54,7 @@ int main(int argc, char **argv) {
         struct base_info base = { .name = "debian-12", .suite = "bookworm" };
         struct profile prof = { .role = (char *) "test" };
         int64_t sde = -1;
-        const char *profiles = NULL;
+        const char *profiles = NULL, *lower = NULL, *upper = NULL;
         int c, r;
 
         log_set_program("image-tool");
@@ -63,6 +64,8 @@ int main(int argc, char **argv) {
                 { "base", required_argument, NULL, 'b' },
                 { "debug", no_argument, NULL, 'd' },
                 { "profiles", required_argument, NULL, 'p' },
+                { "lower", required_argument, NULL, 'L' },
+                { "upper", required_argument, NULL, 'U' },
                 {},
         };
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
@@ -85,6 +88,12 @@ int main(int argc, char **argv) {
                         break;
                 case 'p':
                         profiles = optarg;
+                        break;
+                case 'L':
+                        lower = optarg;
+                        break;
+                case 'U':
+                        upper = optarg;
                         break;
                 default:
                         return 2;
@@ -140,6 +149,8 @@ int main(int argc, char **argv) {
                 .work_dir = work,
                 .source_date_epoch = sde,
                 .image_size = size,
+                .layer_lower = (char *) lower,
+                .layer_upper = (char *) upper,
         };
         struct image_layout l = {};
         double t0 = now_monotonic();

@@ -859,6 +859,45 @@ static void test_pack_unpack(void **state) {
 
 /* ---- cache entries -------------------------------------------------------------------------- */
 
+/* sha256_file hashes a file's holes as zeroes without reading them: the same sum as over its bytes,
+ * for holes at the start, between data and at the end, and for a file without holes. */
+static void test_sha256_sparse(void **state) {
+        (void) state;
+        char dir[] = "/tmp/test-sha-sparse.XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        const size_t size = 5 * 1048576 + 123;
+        unsigned char *bytes = calloc(1, size);
+        assert_non_null(bytes);
+        /* data at [1 MiB, 1 MiB + 100 KiB) and [3 MiB + 5, 3 MiB + 70 KiB); the rest holes */
+        const size_t at[] = { 1048576, 3 * 1048576 + 5 }, len[] = { 100 * 1024, 70 * 1024 };
+        _cleanup_free_ char *path = strprintf("%s/sparse", dir), *dense = strprintf("%s/dense", dir);
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        for (size_t i = 0; i < 2; i++) {
+                for (size_t k = 0; k < len[i]; k++)
+                        bytes[at[i] + k] = (unsigned char) (k * 7 + i + 1);
+                assert_int_equal(pwrite(fd, bytes + at[i], len[i], (off_t) at[i]), (ssize_t) len[i]);
+        }
+        assert_int_equal(ftruncate(fd, (off_t) size), 0);
+        close(fd);
+        fd = open(dense, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, bytes, size), (ssize_t) size);
+        close(fd);
+
+        _cleanup_free_ char *want = sha256_hex(bytes, size), *got = NULL, *got_dense = NULL;
+        uint64_t n = 0, n_dense = 0;
+        assert_int_equal(sha256_file(path, NULL, &got, &n), 0);
+        assert_int_equal(sha256_file(dense, NULL, &got_dense, &n_dense), 0);
+        assert_string_equal(got, want);
+        assert_string_equal(got_dense, want);
+        assert_true(n == size && n_dense == size);
+        free(bytes);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(unlink(dense), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_cache_entry(void **state) {
         _cleanup_free_ char *cache = make_tmpdir();
         const char *key = "abc123";
@@ -921,6 +960,7 @@ int main(void) {
                 cmocka_unit_test(test_hygiene),
                 cmocka_unit_test(test_pack_unpack),
                 cmocka_unit_test(test_cache_entry),
+                cmocka_unit_test(test_sha256_sparse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

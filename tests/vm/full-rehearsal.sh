@@ -39,14 +39,22 @@
 #     verifies with that host's token (and no other host's);
 #   - the serial login comes by itself (the images wait 15 min for ttyS0);
 #   - the credentials are gone from /run/credentials/rackstack on every host after the run.
-# lab-db1 is reset hard as its join starts (QMP system_reset as join/logs begins): firstboot runs
-# again from its journal and finishes, still one nextcloud database and role, one forwarding rule.
-# If it comes back in emergency mode (a device job gave up before udev announced the disk), that
-# is a failed check, and Control-D on the console lets the rest run. RACKSTACK_REHEARSAL_KILL=0
-# leaves the reset out (a shorter run). lab-app1 boots when lab-db1's join starts.
+# lab-db1's power is cut as its join starts (QEMU killed as join/logs begins, started again on the
+# same disks): firstboot runs again from its journal and finishes, still one nextcloud database and
+# role, one forwarding rule. If it comes back in emergency mode (a device job gave up before udev
+# announced the disk), that is a failed check, and Control-D on the console lets the rest run.
+# RACKSTACK_REHEARSAL_KILL=0 leaves the cut out (a shorter run); RACKSTACK_REHEARSAL_KILL="db app"
+# cuts lab-app1's power at its join/logs too. lab-app1 boots when lab-db1's join starts.
+#
+# The refusals: a wrong password (PostgreSQL, Redis), another consumer's database, PgBouncer's port
+# from another host, a client trusting another site's CA, and hosts that are not allowed: the
+# switch's own VLAN-40 port (10.0.40.250, no consumer's address) with nextcloud's right password,
+# MariaDB's 3306 from lab-app1 (none of its consumers) and from that port, and snipe_it's account
+# from an address that is not its consumer's.
 # (A run cut short half-way through the SQL is tests/integration/test-db-wiring.sh's.)
 . "$(dirname "$0")/lib.sh"
 vm_requirements
+VMFORMATS=raw   # only the raw disks boot here (lib.sh)
 command -v curl >/dev/null || skip "curl missing (make deps)"
 ROLES=${RACKSTACK_REHEARSAL_ROLES:-infra db app}
 INFRA_RAW=
@@ -58,7 +66,7 @@ mkdir -p "$O/test-logs"
 APP_LOG=$O/test-logs/vm-rehearsal-app-build.log APP_RAW_FILE=$(mktemp)
 ( ensure_image app >"$APP_LOG" 2>&1 && echo "$RAW" >"$APP_RAW_FILE" ) &
 exec python3 - "$INFRA_RAW" "$DB_RAW" "$!" "$APP_RAW_FILE" "$TOP" "$O" <<'PY'
-import hashlib, json, lzma, os, re, socket, subprocess, sys, tempfile, time, urllib.request
+import hashlib, json, lzma, os, random, re, socket, subprocess, sys, tempfile, threading, time, urllib.request
 infra_raw, db_raw, app_pid, app_raw_file, top, out = sys.argv[1:7]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
 from vmharness import VM, Disk, Nets, VMTimeout, install_signal_handlers
@@ -78,20 +86,20 @@ def note(what):
     print("[%5.0f s, load %s] %s" % (time.monotonic() - T0, open("/proc/loadavg").read().split()[0], what), flush=True)
 
 def free_base(n):
-    """A random base port with n free ports after it."""
+    """A random base port with n free ports after it, below the kernel's ephemeral range. The VMs'
+    NIC ports are bound by QEMU only when each VM starts (lab-app1's ~25 min after the switch was
+    told them); in the ephemeral range any outgoing connection on the machine may take one meanwhile
+    (a full run's lab-app1 failed so: "can't bind ip=127.0.0.1 to socket: Address already in use").
+    Below it only an explicit bind can."""
+    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    rng = random.SystemRandom()
     while True:
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        base = s.getsockname()[1]
-        s.close()
-        if base + n >= 65000:
-            continue
+        base = rng.randrange(10000, max(lo - n, 10001))
         held = []
         try:
             for i in range(n):
-                t = socket.socket()
-                t.bind(("127.0.0.1", base + i))
-                held.append(t)
+                held.append(socket.socket())
+                held[-1].bind(("127.0.0.1", base + i))
             return base
         except OSError:
             pass
@@ -183,6 +191,7 @@ PW = "rehearsal"
 pwhash = subprocess.run(["openssl", "passwd", "-6", PW], capture_output=True, text=True, check=True).stdout.strip()
 INFRA = "10.0.50.19"        # lab-infra1 on VLAN 20 (the site's DNS, on lab-id1, is not in this rehearsal)
 RECV = "10.0.50.250"        # the status-event receiver, on the switch's VLAN-20 access port
+ROGUE = "10.0.40.250"       # the receiver's namespace on a VLAN-40 access port: no consumer's address
 LOGSRV = INFRA if WITH_INFRA else RECV
 RPORT = free_base(1)
 NONCE = "rehearsal-%d-%s" % (os.getpid(), os.urandom(6).hex())
@@ -220,11 +229,11 @@ def oemdrv(host):
 # The switch: 2 trunk ports per VM, and the receiver's access port on VLAN 20.
 base = free_base(6)
 sfx = "%05d" % (os.getpid() % 100000)
-tap, ns = "rsrh" + sfx, "rackstack-rehearsal-" + sfx
+tap, tap40, ns = "rsrh" + sfx, "rsrv" + sfx, "rackstack-rehearsal-" + sfx
 swlog = os.path.join(tmp, "switch.log")
 sw = subprocess.Popen([sys.executable, os.path.join(top, "tests/vm/gateway.py"), "--switch"]
                       + sum([["--port", str(base + i)] for i in range(6)], [])
-                      + ["--gw", "20=10.0.50.1", "--gw", "10=10.0.10.1", "--tap", "20=" + tap,
+                      + ["--gw", "20=10.0.50.1", "--gw", "10=10.0.10.1", "--tap", "20=" + tap, "--tap", "40=" + tap40,
                          "--log", swlog, "--lifetime", "14400"])
 events = os.path.join(tmp, "events.jsonl")
 RECEIVER = r'''
@@ -268,7 +277,11 @@ logs = os.path.join(out, "test-logs")
 os.makedirs(logs, exist_ok=True)
 FB = r"rackstack-firstboot: (finished|FAILED at [^\r\n]*)[\r\n]"
 EMERGENCY = r"Give root password for maintenance"
-KILL = os.environ.get("RACKSTACK_REHEARSAL_KILL", "1") != "0"   # 0: no reset of lab-db1 (a shorter run)
+# Which hosts are reset as their join/logs starts: "1" (the default) lab-db1; "0" none (a shorter
+# run); or role names, e.g. "db app".
+_kill = os.environ.get("RACKSTACK_REHEARSAL_KILL", "1").split()
+KILLED = [] if _kill == ["0"] else ["lab-db1"] if _kill == ["1"] else ["lab-" + r + "1" for r in _kill]
+KILL = "lab-db1" in KILLED
 recv = logrecv = None
 vms = []
 times = {}
@@ -299,13 +312,30 @@ def first_boot(v, host):
                   False, re.findall(r"Timed out waiting for device[^\r\n]*|Dependency failed for[^\r\n]*", v.output[since:]))
             v.send("\x04")
             v.wait_for(FB, timeout=max(60, 3600 - v.elapsed()))
-    t = v.elapsed()
+    # boot to finished, across both QEMU runs when the power was cut
+    t = v.elapsed() + times.get(host + " cut at", 0)
     times[host] = t
-    note("%s: firstboot ended %.0f s after QEMU started" % (host, t))
+    note("%s: firstboot ended %.0f s after QEMU first started" % (host, t))
     check("%s: firstboot finished (%.0f s)" % (host, t), "rackstack-firstboot: finished" in v.output,
           "".join(re.findall(r"rackstack-firstboot: (?:FAILED|service|step)[^\r\n]*", v.output)))
     check("%s: its bundle was placed" % host,
           re.search(r"credentials placed in /run/credentials/rackstack", v.output) is not None)
+
+earlier = {}   # host -> its console text before a power cut (a restarted VM's output starts afresh)
+
+def power_cut(v, host):
+    """A power cut mid-join: QEMU is killed (the guest's page cache is lost, the disks keep what
+    reached them) and started again on the same disks. Until session 7 this was QMP system_reset,
+    and a loaded full run's lab-db1 double-faulted in the kernel 43 s into the boot after the
+    reset (slab corruption in udev's first netlink message, EFLAGS garbage); the reduced run's
+    reset had booted. A new QEMU process carries nothing of the first boot but its disks."""
+    t = v.elapsed()
+    times[host + " cut at"] = t
+    note("%s: power cut mid-join (QEMU killed), %.0f s after QEMU started" % (host, t))
+    earlier[host] = earlier.get(host, "") + v.output
+    v.kill()
+    v._make_overlay = lambda: None   # vmharness makes a fresh boot-disk overlay per start: keep this one
+    v.start()
 
 KEYS = {"-": "minus", "@": "shift-2", ".": "dot", "/": "slash", " ": "spc", "\n": "ret"}
 
@@ -354,13 +384,14 @@ def https(name, path="/", ca=CA):
 
 try:
     for _ in range(100):
-        if subprocess.run(["ip", "link", "show", tap], capture_output=True).returncode == 0:
+        if all(subprocess.run(["ip", "link", "show", t], capture_output=True).returncode == 0 for t in (tap, tap40)):
             break
         time.sleep(0.2)
     subprocess.run(["ip", "netns", "add", ns], check=True)
-    subprocess.run(["ip", "link", "set", tap, "netns", ns], check=True)
-    subprocess.run(["ip", "-n", ns, "addr", "add", RECV + "/24", "dev", tap], check=True)
-    subprocess.run(["ip", "-n", ns, "link", "set", tap, "up"], check=True)
+    for t, a in ((tap, RECV), (tap40, ROGUE)):
+        subprocess.run(["ip", "link", "set", t, "netns", ns], check=True)
+        subprocess.run(["ip", "-n", ns, "addr", "add", a + "/24", "dev", t], check=True)
+        subprocess.run(["ip", "-n", ns, "link", "set", t, "up"], check=True)
     subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
     recv = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", RECEIVER, site, RECV, str(RPORT), events])
     if not WITH_INFRA:
@@ -420,9 +451,9 @@ try:
 
     # ---- lab-db1 ----
     # Killed mid-join: as its join/logs starts (its databases made, the services step journalled),
-    # a hard reset (QMP system_reset: no shutdown, as a power cut; the harness's own restart would
-    # give it a fresh disk). Firstboot runs again, takes the earlier run's work from its journal,
-    # completes the join, and nothing doubles.
+    # a power cut (power_cut: QEMU killed, no shutdown, started again on the same disks). Firstboot
+    # runs again, takes the earlier run's work from its journal, completes the join, and nothing
+    # doubles.
     db.wait_for(r"rackstack-firstboot: start: join/logs", timeout=max(60, 3600 - db.elapsed()))
     # lab-app1 boots now (lab-db1's databases are made; the rest of its run is light).
     os.waitpid(int(app_pid), 0)   # the app image's build (started before the first VM booted)
@@ -434,23 +465,31 @@ try:
     app = vm("lab-app1", app_raw, [Disk("sas-hdd", "2T"), Disk("sata-ssd", "250G")], base + 4)
     note("lab-app1: booting")
     app.start()
-    mark = len(db.output)
+    cutter = None
+    if "lab-app1" in KILLED:
+        # lab-app1's power is cut as its join/logs starts too; the main thread is busy with lab-db1
+        # then, so a thread watches lab-app1's console (the buffer, not wait_for's position).
+        def cut_app():
+            while app.running() and "rackstack-firstboot: start: join/logs" not in app.output and not re.search(FB, app.output):
+                time.sleep(0.5)
+            if app.running() and not re.search(FB, app.output):
+                power_cut(app, "lab-app1")
+        cutter = threading.Thread(target=cut_app, daemon=True)
+        cutter.start()
     if KILL:
-        note("lab-db1: killed mid-join (system_reset), %.0f s after QEMU started" % db.elapsed())
-        times["lab-db1 killed"] = db.elapsed()
-        db.system_reset()
+        power_cut(db, "lab-db1")
     first_boot(db, "lab-db1")
-    again = db.output[mark:]
+    again = db.output
     if KILL:
-        check("lab-db1: after the kill firstboot ran again and took the earlier run's work from its journal",
+        check("lab-db1: after the power cut firstboot ran again and took the earlier run's work from its journal",
               "rackstack-firstboot: starting" in again and re.search(r"done (?:in|by) an earlier run", again) is not None,
               "".join(re.findall(r"rackstack-firstboot: (?:starting|finish)[^\r\n]*", again)))
     check("lab-db1: postgresql made the consumers' databases",
-          re.search(r"service postgresql +done: .*7 consumer databases and roles", db.output) is not None,
-          "".join(re.findall(r"service postgresql [^\r\n]*", db.output)))
+          re.search(r"service postgresql +done: .*7 consumer databases and roles", earlier.get("lab-db1", "") + db.output) is not None,
+          "".join(re.findall(r"service postgresql [^\r\n]*", earlier.get("lab-db1", "") + db.output)))
     check("lab-db1: join/logs forwards to the log server", re.search(r"finish: join/logs: SUCCESS: rsyslog forwards to %s:12201" % re.escape(LOGSRV), again) is not None,
           "".join(re.findall(r"join/logs[^\r\n]*", db.output)))
-    console_login(db, "lab-db1", mark)
+    console_login(db, "lab-db1")
     rc, o = db.run("runuser -u postgres -- psql -X -At -c \"SELECT count(*) FROM pg_database WHERE datname = 'nextcloud'\"")
     check("lab-db1: exactly one nextcloud database" + (" (after the kill mid-join and the second run)" if KILL else ""), o.strip() == "1", o)
     rc, o = db.run("runuser -u postgres -- psql -X -At -c \"SELECT count(*) FROM pg_roles WHERE rolname = 'nextcloud'\"")
@@ -469,10 +508,20 @@ try:
     db.run("logger -t rehearsal 'rehearsal-mark from lab-db1'")
 
     # ---- lab-app1 ----
+    if cutter:
+        cutter.join(timeout=max(60, 3600 - app.elapsed()))
     first_boot(app, "lab-app1")
-    check("lab-app1: join/logs forwards to the log server", re.search(r"finish: join/logs: SUCCESS: rsyslog forwards to %s:12201" % re.escape(LOGSRV), app.output) is not None,
+    again = app.output
+    if "lab-app1" in KILLED:
+        check("lab-app1: after a power cut mid-join firstboot ran again and took the earlier run's work from its journal",
+              "lab-app1" in earlier and "rackstack-firstboot: starting" in again and re.search(r"done (?:in|by) an earlier run", again) is not None,
+              "".join(re.findall(r"rackstack-firstboot: (?:starting|finish)[^\r\n]*", again)))
+    check("lab-app1: join/logs forwards to the log server", re.search(r"finish: join/logs: SUCCESS: rsyslog forwards to %s:12201" % re.escape(LOGSRV), again) is not None,
           "".join(re.findall(r"join/logs[^\r\n]*", app.output)))
     console_login(app, "lab-app1")
+    if "lab-app1" in KILLED:
+        rc, o = app.run("grep -rhE '^action[(]type=.omfwd' /etc/rsyslog.d/ | wc -l; grep -rh 'target=' /etc/rsyslog.d/")
+        check("lab-app1: one forwarding rule in /etc/rsyslog.d after join/logs ran twice", o.splitlines()[:1] == ["1"], o)
     mine = read_bundle(creds["lab-app1"])
     nc, rnc = mine["db.nextcloud"].decode().strip(), mine["redis.nextcloud"].decode().strip()
     zm = open(os.path.join(site, "secrets", "db.zammad")).read().strip()
@@ -498,6 +547,26 @@ try:
     check("Redis AUTH with a wrong password: WRONGPASS", "-WRONGPASS" in o, o)
     rc, o = db.run("PGPASSWORD='%s' psql -X -At -h 127.0.0.1 -p 6432 -U nextcloud -d nextcloud -c 'SELECT current_user' 2>&1" % nc)
     check("on lab-db1, PgBouncer (6432) pools nextcloud with the same password", o.strip() == "nextcloud", o)
+    # A host that is not allowed, with the right password: the switch's VLAN-40 access port
+    # (10.0.40.250, no consumer's address; this machine's own psql).
+    r = ns_run(["env", "PGPASSWORD=" + nc, "PGCONNECT_TIMEOUT=10", "psql", "-X", "-At", "-h", "10.0.40.12", "-U", "nextcloud",
+                "-d", "nextcloud", "-c", "SELECT current_user"], timeout=120)
+    check("another host on VLAN 40 (%s) as nextcloud with the right password: no pg_hba.conf entry" % ROGUE,
+          'no pg_hba.conf entry for host "%s"' % ROGUE in r.stderr, r.stdout + r.stderr)
+    # MariaDB (3306) is opened to its three consumers' addresses only (lab-it1, lab-biz1): it listens
+    # on VLAN 40, and from lab-app1 (not one of them) and from the VLAN-40 port the SYN is dropped.
+    snipe = open(os.path.join(site, "secrets", "db.snipe-it")).read().strip()
+    rc, o = db.run("ss -ltnH 'sport = :3306'; nft list chain inet rackstack input | grep -c 'dport 3306'; "
+                   "mariadb -h 10.0.40.12 -u snipe_it -p'%s' -N -B -e 'SELECT 1' 2>&1" % snipe)
+    check("lab-db1: MariaDB listens on VLAN 40 (10.0.40.12:3306), the firewall has rules for 3306, and snipe_it's "
+          "account with its right password is refused from an address that is not its consumer's",
+          "10.0.40.12:3306" in o and re.search(r"^[1-9]\d*$", o, re.M) is not None
+          and ("Access denied for user 'snipe_it'@'10.0.40.12'" in o or "Host '10.0.40.12' is not allowed to connect" in o), o)
+    rc, o = app.run("timeout 15 bash -c 'exec 3<>/dev/tcp/10.0.40.12/3306'; echo rc=$?", timeout=60)
+    check("lab-app1 -> lab-db1:3306 (MariaDB; lab-app1 is none of its consumers): dropped by lab-db1's firewall",
+          "rc=124" in o, o)
+    r = ns_run(["timeout", "15", "bash", "-c", "exec 3<>/dev/tcp/10.0.40.12/3306; echo connected"], timeout=60)
+    check("another host on VLAN 40 (%s) -> lab-db1:3306: dropped" % ROGUE, r.returncode == 124, (r.returncode, r.stdout, r.stderr))
     no_creds_left(app, "lab-app1")
     app.run("logger -t rehearsal 'rehearsal-mark from lab-app1'")
 
