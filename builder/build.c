@@ -116,6 +116,7 @@ static void usage(FILE *f) {
               "                                [--profiles DIR] [--firstboot PATH] [--verbose]\n"
               "                                [--sign PREFIX.key] [--check-reproducible] [--pin-from MANIFEST]\n"
               "                                [--ks FILE] [--pxe-url URL] [--mirror FROM=TO]... [--defer-vendor]\n"
+              "                                [--vendor-check]\n"
               "\n"
               "Builds the role's OS disk image into DIR/<host>/ (default ./out): <host>.raw, <host>.qcow2,\n"
               "<host>.iso (installer: CD or USB stick, BIOS and UEFI), pxe/ (network installer),\n"
@@ -126,6 +127,8 @@ static void usage(FILE *f) {
               "Vendor services (source apt or oci) are fetched, verified and put in the image; --mirror\n"
               "FROM=TO (repeatable; before site.yaml's mirrors:) maps a vendor registry or repository to a\n"
               "mirror, --defer-vendor leaves them all to first boot (recorded \"deferred\").\n"
+              "--vendor-check only checks the vendor sources as a build would (keys, signatures, digests,\n"
+              "through the mirrors) and prints one line per vendor service; nothing is built.\n"
               "--sign writes SHA256SUMS.sig and bakes PREFIX.pub into the image as " SIGNING_PUB_IN_IMAGE ".\n",
               f);
 }
@@ -134,12 +137,13 @@ struct build_opts {
         const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot, *sign, *pin_from, *ks,
                 *pxe_url;
         char **vendor_maps; /* --mirror FROM=TO */
-        bool json, verbose, check_reproducible, defer_vendor;
+        bool json, verbose, check_reproducible, defer_vendor, vendor_check;
 };
 
 static int parse_args(int argc, char **argv, struct build_opts *ret) {
         enum { ARG_BASE = 0x100, ARG_MIRROR, ARG_FORMAT, ARG_OUT, ARG_CACHE, ARG_JSON, ARG_PROFILES, ARG_FIRSTBOOT, ARG_SIGN,
-               ARG_CHECK_REPRODUCIBLE, ARG_PIN_FROM, ARG_KS, ARG_PXE_URL, ARG_DEFER_VENDOR };
+               ARG_CHECK_REPRODUCIBLE, ARG_PIN_FROM, ARG_KS, ARG_PXE_URL, ARG_DEFER_VENDOR,
+               ARG_VENDOR_CHECK };
         static const struct option options[] = {
                 { "base", required_argument, NULL, ARG_BASE },
                 { "mirror", required_argument, NULL, ARG_MIRROR },
@@ -155,6 +159,7 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 { "ks", required_argument, NULL, ARG_KS },
                 { "pxe-url", required_argument, NULL, ARG_PXE_URL },
                 { "defer-vendor", no_argument, NULL, ARG_DEFER_VENDOR },
+                { "vendor-check", no_argument, NULL, ARG_VENDOR_CHECK },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -175,6 +180,7 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                                 o.mirror = optarg;
                         break;
                 case ARG_DEFER_VENDOR: o.defer_vendor = true; break;
+                case ARG_VENDOR_CHECK: o.vendor_check = true; break;
                 case ARG_FORMAT: o.formats = optarg; break;
                 case ARG_OUT: o.out = optarg; break;
                 case ARG_CACHE: o.cache = optarg; break;
@@ -981,6 +987,8 @@ static int resolve_places(const struct build_opts *o, struct build_ctx *ctx) {
         ctx->pxe_url = o->pxe_url ? strdup(o->pxe_url) : media_default_pxe_url(ctx->host->name);
         if (!ctx->cache_dir || !ctx->out_dir || !ctx->pxe_url)
                 return log_error_errno(-ENOMEM, "Out of memory");
+        if (o->vendor_check) /* writes nothing there */
+                return 0;
         r = mkdir_parents_at(AT_FDCWD, ctx->out_dir, 0755);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", ctx->out_dir);
@@ -1070,6 +1078,19 @@ static void build_ctx_done(struct build_ctx *ctx) {
         vendor_ctx_done(ctx);
 }
 
+/* --vendor-check: the vendor stage's checks (the same as a build's first stage), then one line per
+ * vendor service on stdout. */
+static int vendor_check_run(struct build_ctx *ctx) {
+        int r = vendor_plan(ctx);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *report = vendor_check_render(ctx);
+        if (!report)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        fputs(report, stdout);
+        return fflush(stdout) == 0 ? 0 : -errno;
+}
+
 /* Everything before the build starts: bad input first (exit 2, whatever the machine), then what
  * the machine lacks. */
 static int build_check(const struct build_opts *o, struct build_ctx *ctx, struct profile **ret_profile,
@@ -1126,8 +1147,12 @@ int build_main(int argc, char **argv) {
         if (r >= 0) {
                 stage_note("build", "role %s, host %s, base %s, mirror %s (%s), cache %s", ctx.profile->role,
                            ctx.host->name, ctx.base->name, ctx.mirror, ctx.mirror_origin, ctx.cache_dir);
-                archive_check(&ctx);
-                r = build_run(&ctx, unit_src, &remover);
+                if (o.vendor_check)
+                        r = vendor_check_run(&ctx);
+                else {
+                        archive_check(&ctx);
+                        r = build_run(&ctx, unit_src, &remover);
+                }
         }
         build_finish(&ctx, r, log_path, remover);
         build_ctx_done(&ctx);

@@ -327,6 +327,26 @@ int vendor_plan(struct build_ctx *ctx) {
         return 0;
 }
 
+char *vendor_check_render(const struct build_ctx *ctx) {
+        struct buf b = {};
+        for (size_t i = 0; i < ctx->n_vendor; i++) {
+                const struct vendor_entry *e = &ctx->vendor[i];
+                const struct service_spec *s = e->service;
+                bool oci = s->source == SERVICE_SOURCE_OCI;
+                buf_printf(&b, "%s %s %s %s via=%s", s->name, vendor_state_to_string(e->state), oci ? "oci" : "apt",
+                           oci ? s->image : strna(s->repo), e->mirror ?: "-");
+                if (e->state != VENDOR_IN_IMAGE)
+                        buf_printf(&b, " pin=none reason=\"%s\"\n", strna(e->reason));
+                else if (oci)
+                        buf_printf(&b, " pin=digest:%s:%s\n", strna(e->digest), e->pinned ? "pinned" : "unpinned");
+                else
+                        buf_printf(&b, " pin=key:%s inrelease=%s\n", strna(e->fingerprint), strna(e->release_sha256));
+        }
+        if (!b.data && !b.oom)
+                return strdup("");
+        return buf_steal(&b);
+}
+
 int vendor_layer_packages(const struct build_ctx *ctx, char ***pkgs) {
         for (size_t i = 0; i < ctx->n_vendor; i++) {
                 const struct vendor_entry *e = &ctx->vendor[i];

@@ -26,6 +26,12 @@
 int vendor_maps_init(struct build_ctx *ctx, char **opt_maps);
 
 int vendor_plan(struct build_ctx *ctx);
+/* After vendor_plan(), for --vendor-check: one line per vendor service,
+ *   NAME STATE SOURCE ORIGIN via=MIRROR|- pin=...
+ * STATE in-image / deferred / not-for-base; pin= is digest:sha256:…:pinned|unpinned for an image,
+ * key:FINGERPRINT for a repository (then also inrelease=SHA256), none for a service not checked
+ * (then reason="…"). */
+char *vendor_check_render(const struct build_ctx *ctx);
 /* The apt services' packages to install into the layer (appended to *pkgs, no duplicates). */
 int vendor_layer_packages(const struct build_ctx *ctx, char ***pkgs);
 /* "repo|fingerprint|InRelease sha256" of each apt service in the image, for the layer's key; "" for none. */

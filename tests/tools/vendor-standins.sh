@@ -12,7 +12,8 @@
 #        pushed to the registry as REGISTRY/<vendor host>/<path>:<tag>, e.g. docker.io/library/nextcloud:28-fpm
 #        becomes 127.0.0.1:PORT/docker.io/library/nextcloud:28-fpm
 #   apt: for each package a .deb (version 99:0-standin) holding the service's systemd unit, which runs
-#        busybox httpd on the service's first port; the repository laid out like the vendor's (flat
+#        busybox httpd on the service's first port and at each start appends a line to
+#        $RACKSTACK_DATA_DIR/standin-PKG.log (the data directory firstboot gives it); the repository laid out like the vendor's (flat
 #        "stable/" or dists/SUITE/COMPONENT), InRelease signed with the stand-in vendor key, and the key
 #        at the path of the profile's key-url.
 # DIR/env (sourceable) then has:
@@ -199,6 +200,9 @@ make_deb() { # PKG UNIT PORT NAME OUTDIR
 [Unit]
 Description=Stand-in for $name ($pkg), rackstack tests
 [Service]
+# As the application keeps its data where firstboot says (RACKSTACK_DATA_DIR, from the environment
+# file firstboot's drop-in names): one line per start, so a test can see the data on the data disk.
+ExecStartPre=/usr/lib/rackstack-standin/$pkg/busybox sh -c 'test -z "\$\$RACKSTACK_DATA_DIR" || echo "stand-in $name ($pkg) started" >>"\$\$RACKSTACK_DATA_DIR/standin-$pkg.log"'
 ExecStart=/usr/lib/rackstack-standin/$pkg/busybox httpd -f -p $port -h /usr/lib/rackstack-standin/$pkg/www
 Restart=on-failure
 [Install]

@@ -14,6 +14,7 @@
 #include "profile.h"
 #include "util.h"
 #include "vendor.h"
+#include "vendor-stage.h"
 
 static void test_fingerprint(void **state) {
         char *f = NULL;
@@ -137,6 +138,35 @@ static void test_vendor_json(void **state) {
         assert_string_equal(none, "{\"services\":[]}");
 }
 
+/* rackstack-build build --vendor-check's lines (tests/integration/test-vendor-plan.sh reads them). */
+static void test_vendor_check_render(void **state) {
+        struct service_spec oci = { .name = (char *) "nextcloud", .source = SERVICE_SOURCE_OCI,
+                                    .image = (char *) "docker.io/library/nextcloud:28-fpm" };
+        struct service_spec apt = { .name = (char *) "jitsi-meet", .source = SERVICE_SOURCE_APT,
+                                    .repo = (char *) "deb [signed-by=/usr/share/keyrings/j.gpg] https://download.jitsi.org stable/" };
+        struct service_spec late = { .name = (char *) "odoo", .source = SERVICE_SOURCE_APT, .repo = (char *) "deb x ./" };
+        struct vendor_entry e[3] = {
+                { .service = &oci, .state = VENDOR_IN_IMAGE, .digest = (char *) "sha256:ab", .pinned = true,
+                  .mirror = (char *) "http://127.0.0.1:5000/docker.io/library/nextcloud:28-fpm" },
+                { .service = &apt, .state = VENDOR_IN_IMAGE, .fingerprint = (char *) "66A9", .release_sha256 = (char *) "cd" },
+                { .service = &late, .state = VENDOR_DEFERRED, .reason = "fetch: firstboot in the profile" },
+        };
+        struct build_ctx ctx = { .vendor = e, .n_vendor = 3 };
+        _cleanup_free_ char *r = vendor_check_render(&ctx);
+        assert_string_equal(r, "nextcloud in-image oci docker.io/library/nextcloud:28-fpm "
+                               "via=http://127.0.0.1:5000/docker.io/library/nextcloud:28-fpm pin=digest:sha256:ab:pinned\n"
+                               "jitsi-meet in-image apt deb [signed-by=/usr/share/keyrings/j.gpg] https://download.jitsi.org "
+                               "stable/ via=- pin=key:66A9 inrelease=cd\n"
+                               "odoo deferred apt deb x ./ via=- pin=none reason=\"fetch: firstboot in the profile\"\n");
+        e[0].pinned = false;
+        ctx.n_vendor = 1;
+        _cleanup_free_ char *r1 = vendor_check_render(&ctx);
+        assert_non_null(strstr(r1, " pin=digest:sha256:ab:unpinned\n"));
+        ctx.n_vendor = 0;
+        _cleanup_free_ char *r0 = vendor_check_render(&ctx);
+        assert_string_equal(r0, "");
+}
+
 static void test_site_mirrors(void **state) {
         static const char site[] =
                 "domain: d.example\ndefault-vlan: 20\nvlans:\n  - { id: 20, name: infra, subnet: 10.0.50.0/24 }\n"
@@ -173,6 +203,7 @@ int main(void) {
                 cmocka_unit_test(test_mirror_map),
                 cmocka_unit_test(test_apt_source),
                 cmocka_unit_test(test_vendor_json),
+                cmocka_unit_test(test_vendor_check_render),
                 cmocka_unit_test(test_site_mirrors),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
