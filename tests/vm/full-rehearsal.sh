@@ -469,11 +469,18 @@ try:
     if "lab-app1" in KILLED:
         # lab-app1's power is cut as its join/logs starts too; the main thread is busy with lab-db1
         # then, so a thread watches lab-app1's console (the buffer, not wait_for's position).
+        # The thread that restarts QEMU must outlive it: vmharness starts QEMU with PR_SET_PDEATHSIG,
+        # which fires when the starting *thread* exits, not the process (a first run's lab-app1 was
+        # SIGKILLed the moment this thread returned). So it says "cut" with an event and stays.
         def cut_app():
             while app.running() and "rackstack-firstboot: start: join/logs" not in app.output and not re.search(FB, app.output):
                 time.sleep(0.5)
             if app.running() and not re.search(FB, app.output):
                 power_cut(app, "lab-app1")
+            cut_done.set()
+            while app.running():
+                time.sleep(1)
+        cut_done = threading.Event()
         cutter = threading.Thread(target=cut_app, daemon=True)
         cutter.start()
     if KILL:
@@ -510,7 +517,7 @@ try:
 
     # ---- lab-app1 ----
     if cutter:
-        cutter.join(timeout=max(60, 3600 - app.elapsed()))
+        cut_done.wait(timeout=max(60, 3600 - app.elapsed()))
     first_boot(app, "lab-app1")
     again = app.output
     if "lab-app1" in KILLED:
