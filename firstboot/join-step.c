@@ -70,14 +70,6 @@ static int restart(struct join_run *jr, const char *unit, char **ret_reason) {
         return 0;
 }
 
-struct tcp_probe {
-        const char *host;
-        uint16_t port;
-};
-static int probe_tcp(void *u) {
-        struct tcp_probe *p = u;
-        return join_probe_tcp(p->host, p->port, 3000);
-}
 static int probe_ntp(void *u) {
         char **servers = u;
         int r = -EHOSTUNREACH;
@@ -91,9 +83,8 @@ static int probe_dns(void *u) {
 }
 
 static int wait_tcp(struct join_run *jr, const char *what, const char *host, uint16_t port, char **ret_reason) {
-        struct tcp_probe p = { host, port };
         unsigned n = 0;
-        int r = join_retry(probe_tcp, &p, jr->cfg.wait_sec, &n);
+        int r = join_wait_tcp(host, port, jr->cfg.wait_sec, &n);
         if (r < 0)
                 *ret_reason = strprintf("%s %s does not answer on %u/tcp within %u s (%u attempts): %s", what, host, port,
                                         jr->cfg.wait_sec, n, strerror(-r));

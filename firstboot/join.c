@@ -214,3 +214,17 @@ int join_probe_ntp(const char *server, unsigned timeout_ms) {
                 return -EPROTO;
         return 0;
 }
+
+struct tcp_probe {
+        const char *host;
+        uint16_t port;
+};
+static int probe_tcp(void *u) {
+        const struct tcp_probe *p = u;
+        return join_probe_tcp(p->host, p->port, 3000);
+}
+
+int join_wait_tcp(const char *host, uint16_t port, unsigned bound_sec, unsigned *ret_attempts) {
+        struct tcp_probe p = { host, port };
+        return join_retry(probe_tcp, &p, bound_sec, ret_attempts);
+}

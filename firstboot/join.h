@@ -61,3 +61,5 @@ int join_retry(int (*probe)(void *userdata), void *userdata, unsigned bound_sec,
 int join_probe_ntp(const char *server, unsigned timeout_ms);
 int join_probe_resolve(const char *name);
 int join_probe_tcp(const char *host, uint16_t port, unsigned timeout_ms);
+/* join_retry of join_probe_tcp (3 s a try): the wait for a dependency's TCP port. */
+int join_wait_tcp(const char *host, uint16_t port, unsigned bound_sec, unsigned *ret_attempts);

@@ -105,8 +105,7 @@ static int load(struct zrun *z, char **reason) {
 static int write_owned(const struct zrun *z, const char *rel, const char *text, mode_t mode, const char *group) {
         if (!text)
                 return -ENOMEM;
-        _cleanup_free_ char *dir = strndup(rel, strrchr(rel, '/') - rel);
-        int r = dir ? mkdir_parents_at(z->c->root_fd, dir, 0755) : -ENOMEM;
+        int r = mkdir_parents_of(z->c->root_fd, rel, 0755);
         if (r < 0 || (r = write_file_atomic(z->c->root_fd, rel, text, strlen(text), mode)) < 0)
                 return r;
         struct group *g = group && z->c->live ? getgrnam(group) : NULL;
@@ -117,22 +116,12 @@ static int write_owned(const struct zrun *z, const char *rel, const char *text, 
 
 /* ---- the database ---- */
 
-struct tcp_target {
-        const char *host;
-        uint16_t port;
-};
-static int probe(void *u) {
-        struct tcp_target *t = u;
-        return join_probe_tcp(t->host, t->port, 3000);
-}
-
 static int wait_for(const char *what, const char *host, uint16_t port, unsigned bound, char **reason) {
-        struct tcp_target t = { host, port };
         unsigned n = 0;
         if (join_probe_tcp(host, port, 3000) >= 0)
                 return 0;
         log_info("waiting up to %u s for %s", bound, what);
-        int r = join_retry(probe, &t, bound, &n);
+        int r = join_wait_tcp(host, port, bound, &n);
         if (r < 0)
                 *reason = strprintf("%s did not answer within %u s (%u attempts): %s", what, bound, n + 1, strerror(-r));
         return r;
