@@ -1,7 +1,8 @@
 #!/bin/bash
 # Benchmark (not a test): rackstack-build against mkosi 14 (Debian 12's), run in the same go on the
-# same package set (linux-image-amd64 systemd-sysv udev openssh-server, minbase, no Recommends):
-# rackstack builds the role in bench/profiles/, mkosi a gpt_ext4 bootable image of bookworm.
+# same package set (BENCH_PEER_SET below; minbase, no Recommends): rackstack builds the role in
+# bench/profiles/ on its Debian 12 base, mkosi a gpt_ext4 bootable image of bookworm with that base's
+# and that role's packages. The notes count the packages installed in each image.
 #   bench/run.sh [build] [boot]           (both by default; boot needs build's images)
 #   bench/run.sh rebuild                  both rebuilds again, at once (after a build: both caches warm)
 #   bench/run.sh PART...                  parts of build alone: rackstack-cold rackstack-rebuild
@@ -55,6 +56,26 @@ did_not_finish() { # name tool rc log load-at-start
         echo "$2 $1: did not finish: $why; last line of $4: $last" | tee -a "$NOTES"
 }
 allocated() { echo $(( $(stat -c %b "$1") * 512 )); }
+
+# The peer's package set (BENCH_PEER_SET):
+#   same     (default) what rackstack's image of the bench role gets: its base (builder/rootfs.c's
+#            common_packages and debian_libs, and the kernel) and the role's packages (bench/profiles/
+#            it.yaml), read from those files; without initramfs-tools, which mkosi's boot path
+#            replaces (it adds dracut, which conflicts with it, and systemd-boot).
+#   minimal  the role's packages alone (sessions 6-7: linux-image-amd64 systemd-sysv udev openssh-server).
+PEER_SET=${BENCH_PEER_SET:-same}
+role_packages() { awk '/^packages:/{on=1; next} on && /^  - /{print $2; next} on{exit}' "$SRC/bench/profiles/it.yaml"; }
+base_packages() {
+        echo linux-image-amd64
+        awk '/^static const char \*const (common_packages|debian_libs)\[\]/{on=1}
+             on { while (match($0, /"[^"]+"/)) { print substr($0, RSTART + 1, RLENGTH - 2); $0 = substr($0, RSTART + RLENGTH) } }
+             on && /};/ { on = 0 }' "$SRC/builder/rootfs.c"
+}
+case $PEER_SET in
+same) PEER_PACKAGES=$({ base_packages; role_packages; } | grep -vx initramfs-tools | sort -u | paste -sd, -) ;;
+minimal) PEER_PACKAGES=$(role_packages | sort -u | paste -sd, -) ;;
+*) echo "BENCH_PEER_SET=$PEER_SET: same or minimal"; exit 2 ;;
+esac
 
 MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
@@ -176,7 +197,7 @@ Bootable=yes
 Output=$d/out/image.raw
 WorkspaceDirectory=$d/tmp
 [Content]
-Packages=linux-image-amd64,systemd-sysv,udev,openssh-server
+Packages=$PEER_PACKAGES
 Cache=$d/cache
 SkeletonTree=$d/skel
 [Host]
@@ -221,6 +242,28 @@ mkosi_rebuild() {
                 { did_not_finish overlay-rebuild-s mkosi $? "$OUT/mkosi/warm.log" "$l"; return 1; }
         t=$(since "$t0"); figure overlay-rebuild-s mkosi "$t" "$l"
         figure raw-allocated-MiB mkosi "$(( $(allocated "$OUT/mkosi/out/image.raw") / 1048576 ))" "$(load)"
+}
+
+# ---- what each side built: the installed packages of each image's root (dpkg status) -------------------
+image_packages() { # raw-image: "name" lines of the packages installed in its root file system
+        local start
+        # The root is the largest partition (ESP and BIOS boot are small, on both).
+        start=$(sfdisk -J "$1" 2>/dev/null | python3 -c 'import json,sys; t=json.load(sys.stdin)["partitiontable"]
+p=max(t["partitions"], key=lambda p: p["size"]); print(p["start"] * t.get("sectorsize", 512))') || return 1
+        debugfs -R 'cat /var/lib/dpkg/status' "$1?offset=$start" 2>/dev/null |
+                awk '/^Package:/{p=$2} /^Status: install ok installed/{print p}' | sort -u
+}
+packages_note() {
+        local rs=$OUT/rs-warm/bench1/bench1.raw mk=$OUT/mkosi/out/image.raw
+        [ -s "$rs" ] && [ -s "$mk" ] || return 0
+        image_packages "$rs" >"$OUT/packages-rackstack.txt"; image_packages "$mk" >"$OUT/packages-mkosi.txt"
+        {
+                echo "peer package set ($PEER_SET): $(echo "$PEER_PACKAGES" | tr , ' ')"
+                echo "installed packages (dpkg status of each image): rackstack $(wc -l <"$OUT/packages-rackstack.txt")," \
+                        "mkosi $(wc -l <"$OUT/packages-mkosi.txt")"
+                echo "  only rackstack: $(comm -23 "$OUT/packages-rackstack.txt" "$OUT/packages-mkosi.txt" | paste -sd' ')"
+                echo "  only mkosi: $(comm -13 "$OUT/packages-rackstack.txt" "$OUT/packages-mkosi.txt" | paste -sd' ')"
+        } | tee -a "$NOTES"
 }
 
 # ---- boot to login: -------------------------------------------------------------------------------------
@@ -279,7 +322,8 @@ for w in $what; do
                 mkosi_install || mk_ok=0
                 both rackstack_cold "$( ((mk_ok)) && echo mkosi_cold || echo -)" || rc=1
                 both "$( ((rs_ok)) && echo rackstack_rebuild || echo -)" "$( ((mk_ok)) && echo mkosi_rebuild || echo -)" || rc=1
-                ((rs_ok && mk_ok)) || rc=1 ;;
+                ((rs_ok && mk_ok)) || rc=1
+                packages_note ;;
         rebuild) both rackstack_rebuild mkosi_rebuild || rc=1 ;;
         rackstack-cold) rackstack_cold || rc=1 ;;
         rackstack-rebuild) rackstack_rebuild || rc=1 ;;

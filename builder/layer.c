@@ -16,6 +16,7 @@
 #include "spawn-run.h"
 #include "unpack.h"
 #include "util.h"
+#include "vendor.h"
 #include "walk.h"
 #include "vendor-stage.h"
 #include "yaml-tree.h"
@@ -166,6 +167,100 @@ static int install_role_packages(struct build_ctx *ctx, char **pkgs) {
         return r;
 }
 
+/* Calls fn(paragraph fields, userdata) for each paragraph of a deb822 file (dpkg's status, apt's
+ * extended_states): the values of Package, Architecture and the field named by want (NULL if absent). */
+static void deb822_paragraphs(char *text, const char *want, void (*fn)(const char *pkg, const char *value, void *u),
+                              void *userdata) {
+        const char *pkg = NULL, *value = NULL;
+        size_t wl = strlen(want);
+        for (char *line = text, *next; line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (!*line) {
+                        if (pkg)
+                                fn(pkg, value, userdata);
+                        pkg = value = NULL;
+                } else if (startswith(line, "Package:"))
+                        pkg = line + strspn(line + 8, " \t") + 8;
+                else if (strncmp(line, want, wl) == 0 && line[wl] == ':')
+                        value = line + wl + 1 + strspn(line + wl + 1, " \t");
+        }
+        if (pkg)
+                fn(pkg, value, userdata);
+}
+
+struct pkg_check {
+        char *const *pkgs;
+        bool *installed, *auto_installed;
+};
+
+static ssize_t pkg_index(char *const *pkgs, const char *name) {
+        for (size_t i = 0; pkgs[i]; i++)
+                if (streq(pkgs[i], name))
+                        return (ssize_t) i;
+        return -1;
+}
+
+static void status_paragraph(const char *pkg, const char *status, void *u) {
+        struct pkg_check *c = u;
+        ssize_t i = pkg_index(c->pkgs, pkg);
+        if (i >= 0 && status && streq(status, "install ok installed"))
+                c->installed[i] = true;
+}
+
+static void extended_paragraph(const char *pkg, const char *autoflag, void *u) {
+        struct pkg_check *c = u;
+        ssize_t i = pkg_index(c->pkgs, pkg);
+        if (i >= 0 && autoflag && !streq(autoflag, "0"))
+                c->auto_installed[i] = true;
+}
+
+int tree_has_packages(int treefd, char *const *pkgs) {
+        size_t n = strv_length(pkgs);
+        for (size_t i = 0; i < n; i++)
+                /* A version, release or architecture in the request, or a virtual name: let apt decide. */
+                if (strpbrk(pkgs[i], "=/:"))
+                        return 0;
+        _cleanup_free_ bool *installed = calloc(n + 1, sizeof(bool)), *auto_installed = calloc(n + 1, sizeof(bool));
+        if (!installed || !auto_installed)
+                return -ENOMEM;
+        struct pkg_check c = { .pkgs = pkgs, .installed = installed, .auto_installed = auto_installed };
+        _cleanup_free_ char *status = NULL, *ext = NULL;
+        int r = read_file_full(treefd, "var/lib/dpkg/status", 256u << 20, &status, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        deb822_paragraphs(status, "Status", status_paragraph, &c);
+        r = read_file_full(treefd, "var/lib/apt/extended_states", 64u << 20, &ext, NULL);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r >= 0)
+                deb822_paragraphs(ext, "Auto-Installed", extended_paragraph, &c);
+        for (size_t i = 0; i < n; i++)
+                if (!installed[i] || auto_installed[i])
+                        return 0;
+        return 1;
+}
+
+/* apt-get update and install would change nothing in the tree: every package the role asks for
+ * is in the base already, installed on request (not as a dependency: apt-get install would mark it
+ * manual), the base was made from the archive as it is now (so apt has no newer version to
+ * upgrade to: not with --pin-from or an unreadable archive), and no vendor repository goes into
+ * the image (its sources and keyring are written by the apt run). */
+static int layer_is_base(struct build_ctx *ctx, char **pkgs) {
+        if (!ctx->archive_state || !ctx->archive_used || !streq(ctx->archive_state, ctx->archive_used))
+                return 0;
+        for (size_t i = 0; i < ctx->n_vendor; i++)
+                if (ctx->vendor[i].state == VENDOR_IN_IMAGE && ctx->vendor[i].service->source == SERVICE_SOURCE_APT)
+                        return 0;
+        _cleanup_close_ int treefd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (treefd < 0)
+                return -errno;
+        return tree_has_packages(treefd, pkgs);
+}
+
 static int write_layer_tarball(struct build_ctx *ctx, struct cache_entry *e) {
         _cleanup_free_ char *tmp = strprintf("%s.tmp.%d", e->path, (int) getpid());
         if (!tmp)
@@ -304,14 +399,21 @@ static int layer_build(struct build_ctx *ctx, struct cache_entry *layer, char **
                 return 0;
         }
         _cleanup_free_ char *list = strv_join(pkgs, " ");
-        stage_start("layer", "installing %s", strna(list));
-        r = build_mirror_check(ctx);
-        if (r >= 0)
-                r = install_role_packages(ctx, pkgs);
-        if (r >= 0 && interrupted())
-                r = -EINTR;
+        r = layer_is_base(ctx, pkgs);
         if (r < 0)
                 return r;
+        if (r > 0)
+                stage_start("layer", "%s: all in the base already (no apt run)", strna(list));
+        else {
+                stage_start("layer", "installing %s", strna(list));
+                r = build_mirror_check(ctx);
+                if (r >= 0)
+                        r = install_role_packages(ctx, pkgs);
+                if (r >= 0 && interrupted())
+                        r = -EINTR;
+                if (r < 0)
+                        return r;
+        }
         drop_apt_lists(ctx);
         r = write_layer_tarball(ctx, layer);
         if (r < 0)

@@ -14,6 +14,11 @@
  * and deduplicated. */
 int layer_packages(const struct profile *p, const char *base, char ***ret);
 
+/* 1 if every name in pkgs is installed in the tree at treefd (its dpkg status) and not marked as
+ * installed automatically (apt's extended_states), else 0 (also for a name with a version, release
+ * or architecture); -errno if a file could not be read. */
+int tree_has_packages(int treefd, char *const *pkgs);
+
 /* Fill ctx->tree_dir (an empty directory) with the base plus the role's packages, from the layer
  * cache or by building it. Sets ctx->rootfs_key and ctx->layer_key. */
 int layer_stage(struct build_ctx *ctx);

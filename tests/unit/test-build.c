@@ -158,6 +158,44 @@ static void test_layer_packages(void **state) {
         assert_string_equal(l[2], "redis-server");
 }
 
+/* The role layer's apt run is skipped only when each asked-for package is installed in the base
+ * and was asked for there (not pulled in as a dependency). */
+static void test_tree_has_packages(void **state) {
+        _cleanup_free_ char *d = make_tmpdir();
+        _cleanup_close_ int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        _cleanup_strv_free_ char **one = V("udev");
+        assert_int_equal(tree_has_packages(dfd, one), 0); /* no dpkg status: not a base */
+        write_text(d, "var/lib/dpkg/status",
+                   "Package: udev\nStatus: install ok installed\nArchitecture: amd64\n\n"
+                   "Package: openssh-server\nStatus: install ok installed\n\n"
+                   "Package: libssl3\nStatus: install ok installed\nDepends: libc6\n\n"
+                   "Package: nano\nStatus: deinstall ok config-files\n\n"
+                   "Package: chrony\nStatus: install ok unpacked\n"); /* no blank line at the end */
+        assert_int_equal(tree_has_packages(dfd, one), 1);
+        _cleanup_strv_free_ char **two = V("openssh-server udev");
+        assert_int_equal(tree_has_packages(dfd, two), 1);
+        _cleanup_strv_free_ char **removed = V("udev nano");
+        assert_int_equal(tree_has_packages(dfd, removed), 0);
+        _cleanup_strv_free_ char **half = V("chrony");
+        assert_int_equal(tree_has_packages(dfd, half), 0);
+        _cleanup_strv_free_ char **missing = V("udev postgresql");
+        assert_int_equal(tree_has_packages(dfd, missing), 0);
+        _cleanup_strv_free_ char **versioned = V("udev=252");
+        assert_int_equal(tree_has_packages(dfd, versioned), 0);
+        /* A field value containing the name is not a paragraph of it. */
+        _cleanup_strv_free_ char **libc = V("libc6");
+        assert_int_equal(tree_has_packages(dfd, libc), 0);
+        /* Installed as a dependency: apt-get install would mark it manual, a change. */
+        write_text(d, "var/lib/apt/extended_states",
+                   "Package: libssl3\nArchitecture: amd64\nAuto-Installed: 1\n\n"
+                   "Package: udev\nArchitecture: amd64\nAuto-Installed: 0\n");
+        _cleanup_strv_free_ char **dep = V("udev libssl3");
+        assert_int_equal(tree_has_packages(dfd, dep), 0);
+        assert_int_equal(tree_has_packages(dfd, two), 1);
+        rm_rf(d);
+}
+
 /* ---- mirror --------------------------------------------------------------------------------- */
 
 static const char debian_sources[] =
@@ -940,6 +978,7 @@ int main(void) {
                 cmocka_unit_test(test_cache_key),
                 cmocka_unit_test(test_base_packages),
                 cmocka_unit_test(test_layer_packages),
+                cmocka_unit_test(test_tree_has_packages),
                 cmocka_unit_test(test_sources_deb822),
                 cmocka_unit_test(test_sources_one_line),
                 cmocka_unit_test(test_os_release),
