@@ -357,22 +357,28 @@ static int layer_from_cache(struct build_ctx *ctx, struct cache_entry *layer, co
         return 0;
 }
 
-/* The base (cached or built) unpacked into the tree. -EAGAIN: it was corrupt and is gone. */
-static int base_unpack(struct build_ctx *ctx) {
+/* The base in the tree: built there now, or its cached tarball unpacked. *ret_base is its entry,
+ * still locked (shared), for the caller to release. -EAGAIN: it was corrupt and is gone. */
+static int base_unpack(struct build_ctx *ctx, struct cache_entry *ret_base) {
         struct cache_entry base = CACHE_ENTRY_INIT;
         uint64_t bytes = 0;
-        int r = rootfs_ensure(ctx, &base);
+        bool in_tree = false;
+        int r = rootfs_ensure(ctx, ctx->tree_dir, &base, &in_tree);
         if (r < 0)
                 return r;
-        stage_start("unpack", NULL);
-        r = unpack_entry(ctx, &base, "unpack", &bytes);
-        cache_entry_done(&base);
-        if (r == -EBADMSG)
-                return (r = empty_tree(ctx)) < 0 ? r : -EAGAIN;
-        if (r < 0)
-                return r;
-        stage_done("rootfs", bytes, "base %s unpacked (key %.12s), %.0f MiB", ctx->base->name, ctx->rootfs_key,
-                   bytes / 1048576.0);
+        if (!in_tree) {
+                stage_start("unpack", NULL);
+                r = unpack_entry(ctx, &base, "unpack", &bytes);
+                if (r < 0) {
+                        cache_entry_done(&base);
+                        if (r == -EBADMSG)
+                                return (r = empty_tree(ctx)) < 0 ? r : -EAGAIN;
+                        return r;
+                }
+                stage_done("rootfs", bytes, "base %s unpacked (key %.12s), %.0f MiB", ctx->base->name,
+                           ctx->rootfs_key, bytes / 1048576.0);
+        }
+        *ret_base = base;
         return 0;
 }
 
@@ -391,7 +397,8 @@ static void drop_apt_lists(struct build_ctx *ctx) {
 /* Not cached: the base, then apt on top, cached as a tarball. The caller holds the layer's lock
  * (exclusive) throughout, so a concurrent build of the same role waits and reuses it. */
 static int layer_build(struct build_ctx *ctx, struct cache_entry *layer, char **pkgs, const char *family) {
-        int r = base_unpack(ctx);
+        _cleanup_(cache_entry_done) struct cache_entry base = CACHE_ENTRY_INIT;
+        int r = base_unpack(ctx, &base);
         if (r < 0)
                 return r;
         if (!pkgs[0]) {
@@ -402,9 +409,16 @@ static int layer_build(struct build_ctx *ctx, struct cache_entry *layer, char **
         r = layer_is_base(ctx, pkgs);
         if (r < 0)
                 return r;
-        if (r > 0)
+        bool as_base = r > 0, linked = false;
+        if (as_base) {
+                /* The tree is the base's, untouched: so is the tarball. */
                 stage_start("layer", "%s: all in the base already (no apt run)", strna(list));
-        else {
+                r = cache_entry_link(layer, &base);
+                linked = r >= 0;
+                if (!linked)
+                        stage_note("layer", "writing the layer's tarball (no hard link of the base's: %s)",
+                                   strerror(-r));
+        } else {
                 stage_start("layer", "installing %s", strna(list));
                 r = build_mirror_check(ctx);
                 if (r >= 0)
@@ -413,11 +427,14 @@ static int layer_build(struct build_ctx *ctx, struct cache_entry *layer, char **
                         r = -EINTR;
                 if (r < 0)
                         return r;
+                drop_apt_lists(ctx);
         }
-        drop_apt_lists(ctx);
-        r = write_layer_tarball(ctx, layer);
-        if (r < 0)
-                return r;
+        cache_entry_done(&base);
+        if (!linked) {
+                r = write_layer_tarball(ctx, layer);
+                if (r < 0)
+                        return r;
+        }
         struct stat st;
         uint64_t size = stat(layer->path, &st) == 0 ? (uint64_t) st.st_size : 0;
         /* The tree just made is the layer's tree: kept in the cache, the next build starts warm. */
@@ -425,8 +442,9 @@ static int layer_build(struct build_ctx *ctx, struct cache_entry *layer, char **
         if (r < 0 && r != -EOPNOTSUPP)
                 return r;
         cache_latest_update(ctx, "layer", family, ctx->layer_key);
-        stage_done("layer", size, "%s layer built and cached (key %.12s, %.0f MiB tarball)", ctx->profile->role,
-                   ctx->layer_key, size / 1048576.0);
+        stage_done("layer", size, "%s layer %s and cached (key %.12s, %.0f MiB tarball%s)", ctx->profile->role,
+                   as_base ? "is the base" : "built", ctx->layer_key, size / 1048576.0,
+                   linked ? ", a link of the base's" : "");
         return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "progress.h"
 #include "rootfs.h"
 #include "spawn-run.h"
+#include "unpack.h"
 #include "util.h"
 
 const struct base_info base_infos[] = {
@@ -245,6 +246,28 @@ int cache_entry_commit(struct cache_entry *e, const char *tmp_path) {
         return 0;
 }
 
+int cache_entry_link(struct cache_entry *e, const struct cache_entry *from) {
+        if (!from->sha256)
+                return -EINVAL;
+        _cleanup_free_ char *tmp = strprintf("%s.tmp.%d", e->path, (int) getpid());
+        const char *base = strrchr(e->path, '/');
+        _cleanup_free_ char *line = strprintf("%s  %s\n", from->sha256, base ? base + 1 : e->path);
+        if (!tmp || !line)
+                return -ENOMEM;
+        if (link(from->path, tmp) < 0)
+                return -errno;
+        int r = write_file_atomic(AT_FDCWD, e->sum_path, line, strlen(line), 0644);
+        if (r >= 0)
+                r = publish_tmpfile(tmp, e->path);
+        if (r < 0) {
+                (void) unlink(tmp);
+                return log_error_errno(r, "Failed to publish %s: %m", e->path);
+        }
+        free(e->sha256);
+        e->sha256 = strdup(from->sha256);
+        return e->sha256 ? 0 : -ENOMEM;
+}
+
 void cache_entry_discard(struct cache_entry *e) {
         (void) unlink(e->path);
         (void) unlink(e->sum_path);
@@ -364,7 +387,8 @@ static char *appliance_excludes_text(void) {
         return TAKE_PTR(t);
 }
 
-static int run_mmdebstrap(struct build_ctx *ctx, char *const *packages, const char *out_tmp) {
+/* out: a tarball to write, or (directory) an empty directory to build the tree in. */
+static int run_mmdebstrap(struct build_ctx *ctx, char *const *packages, const char *out, bool directory) {
         _cleanup_free_ char *include = strv_join(packages, ",");
         _cleanup_free_ char *src_main = strprintf("deb %s %s %s", ctx->mirror, ctx->base->suite, ctx->base->components);
         _cleanup_free_ char *src_upd = strprintf("deb %s %s-updates %s", ctx->mirror, ctx->base->suite,
@@ -394,7 +418,7 @@ static int run_mmdebstrap(struct build_ctx *ctx, char *const *packages, const ch
         argv[n++] = "mmdebstrap";
         argv[n++] = geteuid() == 0 ? "--mode=root" : "--mode=fakechroot";
         argv[n++] = "--variant=minbase";
-        argv[n++] = "--format=tar";
+        argv[n++] = directory ? "--format=directory" : "--format=tar";
         argv[n++] = "--architectures=amd64";
         argv[n++] = "--aptopt=Acquire::Retries \"3\"";
         argv[n++] = "--aptopt=APT::Install-Recommends \"false\"";
@@ -418,7 +442,7 @@ static int run_mmdebstrap(struct build_ctx *ctx, char *const *packages, const ch
                 argv[n++] = excl_opt;
         }
         argv[n++] = ctx->base->suite;
-        argv[n++] = out_tmp;
+        argv[n++] = out;
         argv[n++] = src_main;
         argv[n++] = src_upd;
         argv[n++] = src_sec;
@@ -554,7 +578,27 @@ int rootfs_ensure_key(struct build_ctx *ctx) {
         return 0;
 }
 
-int rootfs_ensure(struct build_ctx *ctx, struct cache_entry *ret) {
+/* The base built in tree_dir, and its cache tarball packed from there (what mmdebstrap's tar
+ * output holds: its tar mode builds the same directory in a temporary place, then tars it with a
+ * fixed /dev, which root mode makes in the directory too). */
+static int base_build_in_tree(struct build_ctx *ctx, char *const *pkgs, const char *tree_dir, const char *tmp) {
+        int r = run_mmdebstrap(ctx, pkgs, tree_dir, true);
+        if (r >= 0 && interrupted())
+                r = -EINTR;
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return log_error_errno(-errno, "Failed to create %s: %m", tmp);
+        r = pack_tree(tree_dir, fd, NULL);
+        if (r < 0)
+                return r;
+        if (fsync(fd) < 0)
+                return log_error_errno(-errno, "Failed to write %s: %m", tmp);
+        return 0;
+}
+
+int rootfs_ensure(struct build_ctx *ctx, const char *tree_dir, struct cache_entry *ret, bool *ret_in_tree) {
         _cleanup_strv_free_ char **pkgs = NULL;
         int r = rootfs_packages(ctx->base, &pkgs);
         if (r < 0)
@@ -573,6 +617,8 @@ int rootfs_ensure(struct build_ctx *ctx, struct cache_entry *ret) {
                 cache_entry_share(&e);
                 cache_latest_update(ctx, "rootfs", family, key);
                 *ret = e;
+                if (ret_in_tree)
+                        *ret_in_tree = false;
                 return 0;
         }
 
@@ -586,9 +632,13 @@ int rootfs_ensure(struct build_ctx *ctx, struct cache_entry *ret) {
                 r = -ENOMEM;
                 goto fail;
         }
-        r = run_mmdebstrap(ctx, pkgs, tmp);
-        if (r >= 0 && interrupted())
-                r = -EINTR;
+        if (tree_dir)
+                r = base_build_in_tree(ctx, pkgs, tree_dir, tmp);
+        else {
+                r = run_mmdebstrap(ctx, pkgs, tmp, false);
+                if (r >= 0 && interrupted())
+                        r = -EINTR;
+        }
         if (r >= 0)
                 r = cache_entry_commit(&e, tmp);
         if (r < 0) {
@@ -602,6 +652,8 @@ int rootfs_ensure(struct build_ctx *ctx, struct cache_entry *ret) {
         cache_entry_share(&e);
         cache_latest_update(ctx, "rootfs", family, key);
         *ret = e;
+        if (ret_in_tree)
+                *ret_in_tree = tree_dir != NULL;
         return 0;
 fail:
         cache_entry_done(&e);

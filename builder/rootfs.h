@@ -45,6 +45,10 @@ int cache_entry_lock(const char *cache_dir, const char *kind, const char *key, s
 bool cache_entry_present(struct cache_entry *e);
 /* Publish tmp_path as the entry: hash it, write the sum file atomically, rename the tarball. */
 int cache_entry_commit(struct cache_entry *e, const char *tmp_path);
+/* Publish e as a hard link of the present entry from (the same bytes: a role layer that is its
+ * base as it is), with from's sum. -errno without a message when the link cannot be made (the
+ * caller writes the tarball instead). */
+int cache_entry_link(struct cache_entry *e, const struct cache_entry *from);
 /* Drop a corrupt entry. */
 void cache_entry_discard(struct cache_entry *e);
 /* Let other builds in (the entry is immutable once published; they may read it concurrently). */
@@ -69,8 +73,10 @@ void cache_latest_update(struct build_ctx *ctx, const char *kind, const char *fa
 int rootfs_ensure_key(struct build_ctx *ctx);
 
 /* Make sure the base tarball for ctx exists in the cache (building it with mmdebstrap if not).
- * On success *e is locked (shared) and present and ctx->rootfs_key is set. */
-int rootfs_ensure(struct build_ctx *ctx, struct cache_entry *e);
+ * On success *e is locked (shared) and present and ctx->rootfs_key is set. With tree_dir (an empty
+ * directory), a base built now is built there and its tarball packed from it: *ret_in_tree
+ * (optional) says whether tree_dir holds the base (else the caller unpacks *e). */
+int rootfs_ensure(struct build_ctx *ctx, const char *tree_dir, struct cache_entry *e, bool *ret_in_tree);
 
 /* Check the mirror answers, once per build (before the first step that needs the network). */
 int build_mirror_check(struct build_ctx *ctx);

@@ -184,6 +184,26 @@ check "owners kept (shadow group)" test "$(stat -c %G "$tree/etc/shadow")" = sha
 check "a device node kept or none needed" bash -c "test -z \"\$(ls -A '$tree/dev' 2>/dev/null)\" || test -c '$tree/dev/null'"
 [ -n "$work" ] && rm -rf "$work"
 
+# ---- a role whose packages are all in the base: no apt run, its layer is the base's tarball ---------------
+# The bench's role (bench/profiles/it.yaml) asks for four packages the base has. A private cache with
+# the base entries alone, so the layer is made here whatever other caches hold.
+mkdir -p "$tmp/cacheL/rootfs"
+for t in "$CACHE"/rootfs/*.tar; do link_entry "$CACHE/rootfs" "$tmp/cacheL/rootfs" "$(basename "$t" .tar)"; done
+"$B" build it --profiles bench/profiles --base debian-12 --format raw --out "$tmp/outL" --cache "$tmp/cacheL" >"$tmp/logL" 2>&1
+rl=$?
+grep -E 'rootfs:|layer:' "$tmp/logL" | sed 's/^/    | /'
+check "a role with only base packages: the build succeeded" test $rl = 0
+check "  ... without an apt run" grep -q 'all in the base already (no apt run)' "$tmp/logL"
+check "  ... its layer tarball is the base's (a hard link), with the base's sum" bash -c "
+        l=\$(ls '$tmp/cacheL'/layer/*.tar) && b=\$(grep -l \"^\$(cut -c1-64 \$l.sha256) \" '$tmp/cacheL'/rootfs/*.tar.sha256) &&
+        test \"\$(stat -c %i \$l)\" = \"\$(stat -c %i \${b%.sha256})\" && cd '$tmp/cacheL/layer' && sha256sum --strict --quiet -c \${l##*/}.sha256"
+rootoff=$(python3 -c 'import json,sys
+print([p for p in json.load(open(sys.argv[1]))["layout"]["partitions"] if p["mount"] == "/"][0]["offset"])' \
+        "$tmp/outL/bench1/manifest.json" 2>/dev/null)
+check "  ... and its image has the role's packages" bash -c "debugfs -R 'cat /var/lib/dpkg/status' '$tmp/outL/bench1/bench1.raw?offset=$rootoff' 2>/dev/null |
+        grep -A1 -x 'Package: openssh-server' | grep -qx 'Status: install ok installed'"
+rm -rf "$tmp/cacheL" "$tmp/outL"
+
 # ---- the cache -----------------------------------------------------------------------------------------
 check "one base tarball in the cache" test "$(ls "$CACHE"/rootfs/*.tar | wc -l)" -ge 1
 check "base tarball sum verifies" bash -c "cd '$CACHE/rootfs' && for s in *.tar.sha256; do sha256sum --strict --quiet -c \$s || exit 1; done"
