@@ -276,17 +276,22 @@ boot_login() { # tool image
                 -drive if=pflash,format=raw,file="$vars" \
                 -drive file="$2",format=raw,if=virtio,snapshot=on -serial file:"$log" &
         pid=$!
-        for _ in $(seq 9000); do
+        local end=$(($(date +%s) + 900)) why="no login: within 900 s"
+        while :; do
                 grep -aq 'login:' "$log" && break
-                kill -0 $pid 2>/dev/null || break
-                sleep 0.1
+                # systemd gave up (on a loaded host: a device job timing out before udev saw the disk)
+                if grep -aq 'Entering emergency mode' "$log"; then why="emergency mode: $(grep -a -m1 -e 'Timed out' \
+                        -e 'Dependency failed' "$log" | sed 's/\x1b\[[0-9;]*m//g' | tr -d '\r' | cut -c1-100)"; break; fi
+                kill -0 $pid 2>/dev/null || { why="qemu exited"; break; }
+                [ "$(date +%s)" -lt $end ] || break
+                sleep 0.2
         done
         local t; t=$(since "$t0")
         kill $pid 2>/dev/null; wait $pid 2>/dev/null
         if grep -aq 'login:' "$log"; then figure boot-to-login-s "$1" "$t" "$l"
         else
                 figure boot-to-login-s "$1" failed "$l"
-                echo "$1 boot-to-login-s: no login: within 900 s (console: $log)" | tee -a "$NOTES"
+                echo "$1 boot-to-login-s: $why after $t s (console: $log)" | tee -a "$NOTES"
         fi
 }
 
