@@ -5,6 +5,7 @@
 # and that role's packages. The notes count the packages installed in each image.
 #   bench/run.sh [build] [boot]           (both by default; boot needs build's images)
 #   bench/run.sh rebuild                  both rebuilds again, at once (after a build: both caches warm)
+#   bench/run.sh table                    the table of the figures recorded so far
 #   bench/run.sh PART...                  parts of build alone: rackstack-cold rackstack-rebuild
 #                                         mkosi-cold mkosi-rebuild (to debug one; the table takes the
 #                                         newest figure of each, so its ratios may then mix two goes)
@@ -319,7 +320,7 @@ both() { # rackstack-part mkosi-part (either may be "-")
 }
 rc=0 rs_ok=1 mk_ok=1
 [ "$what" = "${what#build}" ] || : >"$NOTES"
-echo "start: $(uptime)" | tee -a "$NOTES"
+[ "$what" = table ] || echo "start: $(uptime)" | tee -a "$NOTES"
 for w in $what; do
         case $w in
         build)
@@ -340,9 +341,10 @@ for w in $what; do
                         else echo "${t%%:*} boot-to-login-s: not run: no image ${t#*:}" | tee -a "$NOTES"; fi
                 done
                 wait ;;
-        *) echo "unknown part $w (build, rebuild, boot, rackstack-cold, rackstack-rebuild, mkosi-cold, mkosi-rebuild)"; exit 2 ;;
+        table) ;; # the table of the figures so far, below
+        *) echo "unknown part $w (build, rebuild, boot, table, rackstack-cold, rackstack-rebuild, mkosi-cold, mkosi-rebuild)"; exit 2 ;;
         esac
 done
-echo "end: $(uptime)" | tee -a "$NOTES"
+[ "$what" = table ] || echo "end: $(uptime)" | tee -a "$NOTES"
 table
 exit $rc
