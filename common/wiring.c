@@ -20,6 +20,8 @@ static const struct {
         { "ldap", "freeipa-server", false },
         { "oidc", "keycloak", false },
         { "route", "traefik", false },
+        /* a host's backup job to the backup host's disk (restic over SFTP), on the default VLAN */
+        { "backup", "backup", false },
 };
 
 const char *wiring_provider_service(const char *kind) {

@@ -15,7 +15,8 @@
  * where to point.
  *
  * Which service provides a kind: postgresql -> "postgresql", mysql -> "mariadb", redis -> "redis", smtp -> "postfix",
- * ldap -> "freeipa-server", oidc -> "keycloak", route -> "traefik". PostgreSQL, MariaDB and Redis are reached
+ * ldap -> "freeipa-server", oidc -> "keycloak", route -> "traefik", backup -> "backup" (the backup host's
+ * restic/SFTP account for the consumer host's job). PostgreSQL, MariaDB and Redis are reached
  * on the VLAN named "database" (both ends must have an address there: the database server listens
  * nowhere else); the others on the site's default VLAN. */
 
