@@ -214,6 +214,9 @@ int backup_apply(const struct backup_ctx *c, const struct backup_plan *p, char *
                 if ((r = write_text(c, BACKUP_SSHD_DROPIN, conf, 0644, ret_why)) < 0)
                         return r;
                 if (c->live) {
+                        /* sshd -t wants its privilege separation directory, which a socket-activated
+                         * ssh (Ubuntu 24.04) has not made before the first connection */
+                        (void) mkdir_parents_at(c->root_fd, "run/sshd", 0755);
                         /* checked before sshd reads it: a broken drop-in must not lock out SSH */
                         char *check[] = { (char *) "sshd", (char *) "-t", NULL },
                              *reload[] = { (char *) "systemctl", (char *) "try-reload-or-restart", (char *) "ssh.service", NULL };
