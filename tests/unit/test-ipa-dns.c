@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -256,11 +258,92 @@ static void test_show_output(void **state) {
         assert_string_equal(ipa_dns_cli_option(IPA_DNS_MX), "--mx-rec");
 }
 
+static void write_exec(const char *path, const char *text) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        assert_int_equal(fclose(f), 0);
+        assert_int_equal(chmod(path, 0755), 0);
+}
+
+static size_t count_lines(const char *path) {
+        _cleanup_free_ char *t = NULL;
+        if (read_file_full(AT_FDCWD, path, 1 << 20, &t, NULL) < 0)
+                return 0;
+        size_t n = 0;
+        for (const char *c = t; *c; c++)
+                n += *c == '\n';
+        return n;
+}
+
+/* The apply with small stand-ins for kinit and ipa (the integration test has the fuller one): the
+ * password on kinit's stdin, the ticket cache given to every ipa call and removed after, and only
+ * the records FreeIPA lacks added; a wrong password stops before any ipa call. */
+static void test_apply(void **state) {
+        char dir[] = "/tmp/test-ipa-dns-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *kinit = strprintf("%s/kinit", dir), *ipa = strprintf("%s/ipa", dir),
+                            *pw = strprintf("%s/pw", dir), *log = strprintf("%s/log", dir),
+                            *cc = strprintf("%s/cc", dir);
+        write_exec(kinit, "#!/bin/sh\nread -r p\n[ \"$p\" = s3cret ] && [ \"$1\" = admin@DOMAIN.COM ] || exit 1\n"
+                          ": >\"${KRB5CCNAME#FILE:}\"\n");
+        _cleanup_free_ char *ipa_text = strprintf(
+                "#!/bin/sh\n[ -f \"${KRB5CCNAME#FILE:}\" ] || exit 1\necho \"$KRB5CCNAME\" >>%s\n"
+                "case \"$1 $3\" in\n"
+                "'dnszone-show '*) exit 0 ;;\n"
+                "'dnsrecord-show lab-id1') printf '  idnsname: lab-id1\\n  arecord: 10.0.50.11\\n' ;;\n"
+                "'dnsrecord-show '*) exit 2 ;;\n"
+                "'dnsrecord-add '*) echo \"$*\" >>%s ;;\n"
+                "*) exit 1 ;;\nesac\n", cc, log);
+        write_exec(ipa, ipa_text);
+        write_exec(pw, "s3cret\n");
+        assert_int_equal(chmod(pw, 0600), 0);
+
+        _cleanup_(diags_done) struct diags d = {};
+        _cleanup_(site_freep) struct site *s = NULL;
+        _cleanup_(ipa_dns_plan_done) struct ipa_dns_plan p = {};
+        assert_int_equal(site_load_file("profiles/site.yaml", &d, &s), 0);
+        assert_int_equal(ipa_dns_plan_make(s, &d, &p), 0);
+        int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* the password's path is under the root */
+        assert_true(root >= 0);
+        struct ipa_dns_ctx c = { .admin_password_file = pw, .root_fd = root, .realm = "DOMAIN.COM",
+                                 .ipa_prog = ipa, .kinit_prog = kinit };
+        _cleanup_free_ char *done = NULL, *reason = NULL;
+        int ar = ipa_dns_apply(&c, &p, &done, &reason);
+        if (ar < 0)
+                fail_msg("apply: %d %s", ar, strna(reason));
+        assert_string_equal(done, "domain.com.: 36 record(s) added, 1 already there; 0 reverse zone(s) added");
+        assert_int_equal(count_lines(log), 36);
+        /* 1 zone show + 37 shows + 36 adds, all with the one cache, which is gone now */
+        _cleanup_free_ char *ccs = NULL;
+        assert_int_equal(read_file_full(AT_FDCWD, cc, 1 << 20, &ccs, NULL), 0);
+        assert_int_equal(count_lines(cc), 1 + 37 + 36);
+        char *nl = strchr(ccs, '\n');
+        *nl = '\0';
+        assert_true(startswith(ccs, "FILE:/"));
+        assert_int_equal(access(ccs + strlen("FILE:"), F_OK), -1);
+        *strrchr(ccs, '/') = '\0';
+        assert_int_equal(access(ccs + strlen("FILE:"), F_OK), -1);
+
+        write_exec(pw, "wrong\n");
+        assert_int_equal(chmod(pw, 0600), 0);
+        free(done), free(reason), done = reason = NULL;
+        assert_int_equal(ipa_dns_apply(&c, &p, &done, &reason), -EACCES);
+        assert_null(done);
+        assert_true(startswith(reason, "kinit admin@DOMAIN.COM failed (exit 1)"));
+        assert_int_equal(count_lines(log), 36);
+        assert_int_equal(count_lines(cc), 1 + 37 + 36);
+
+        close(root);
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
+        assert_int_equal(system(rm), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shipped_site), cmocka_unit_test(test_site_lacking_host),
                 cmocka_unit_test(test_errors),       cmocka_unit_test(test_small_site),
-                cmocka_unit_test(test_show_output),
+                cmocka_unit_test(test_show_output),  cmocka_unit_test(test_apply),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
