@@ -245,9 +245,10 @@ cp "$RD/etc/rackstack/backup/ssh.key" "$tmp/stolen-key"; chmod 600 "$tmp/stolen-
 out=$(sshx "$APP" "$tmp/stolen-key" true)
 check "lab-db1's key from lab-app1's address (from=): refused" grep -q 'Permission denied (publickey)' <<<"$out"
 out=$(sshx "$DB" "$RD/etc/rackstack/backup/ssh.key" 'id; echo shell-ran')
-check "the right key and address, a command: no shell (internal-sftp only)" bash -c "! grep -q 'shell-ran\|uid=' <<<'$out'"
+check "the right key and address, a command: logged in, but no shell (internal-sftp only)" bash -c "
+        ! grep -q 'Permission denied' <<<'$out' && ! grep -q 'shell-ran\|uid=' <<<'$out'"
 out=$(sshx "$DB" "$RD/etc/rackstack/backup/ssh.key" -tt 'echo shell-ran')
-check "a TTY is refused" bash -c "! grep -q shell-ran <<<'$out'"
+check "a TTY is refused" bash -c "grep -q 'PTY allocation request failed' <<<'$out' && ! grep -q shell-ran <<<'$out'"
 sftpx() { ip netns exec "$DB" sftp -i "$RD/etc/rackstack/backup/ssh.key" -o IdentitiesOnly=yes -o BatchMode=yes \
         -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -b - rsbackup-lab-db1@10.0.50.19 2>&1; }
 out=$(printf 'cd /\nls -1a /\ncd ..\npwd\n' | sftpx)
