@@ -18,6 +18,7 @@ mdadm lvm2 cryptsetup-bin
 openssl openssh-client shellcheck python3-yaml
 nftables postgresql pgbouncer redis-server
 gnupg gpgv skopeo podman docker-registry apt-utils
+bind9 bind9-utils bind9-dnsutils
 "
 
 # Ubuntu's archive key, for --base ubuntu-24.04 on a Debian host (and the reverse).
