@@ -94,13 +94,7 @@ int creds_place(int root_fd, const char *host, char **ret_names, char **ret_erro
         r = creds_parse("rackstack.creds", data, len, &d, &c);
         creds_wipe_free(data, len);
         if (r < 0) {
-                _cleanup_free_ char *msg = NULL;
-                size_t ms = 0;
-                FILE *f = open_memstream(&msg, &ms);
-                if (f) {
-                        diags_print(&d, f);
-                        fclose(f);
-                }
+                _cleanup_free_ char *msg = diags_text(&d);
                 *ret_error = msg && *msg ? strndup(msg, strcspn(msg, "\n")) : strdup("the bundle does not parse");
                 return r;
         }
