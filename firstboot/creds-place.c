@@ -14,6 +14,7 @@
 #include "kcmdline.h"
 #include "log.h"
 #include "util.h"
+#include "wiring.h"
 
 static int keep_copy(const char *root, const char *data, size_t len) {
         _cleanup_free_ char *dir = strprintf("%s/run/rackstack", root), *to = strprintf("%s/" CREDS_COPY, root);
@@ -148,4 +149,21 @@ int creds_remove_all(int root_fd, size_t *ret_count) {
         if (ret_count)
                 *ret_count = n;
         return r;
+}
+
+int creds_wiring_load(int root_fd, struct wiring *ret, char **ret_error) {
+        _cleanup_free_ char *text = NULL;
+        int r = read_file_full(root_fd, CREDS_DIR "/wiring", 1024 * 1024, &text, NULL);
+        if (r < 0)
+                return r;
+        _cleanup_(diags_done) struct diags d = {};
+        struct wiring w = {};
+        if ((r = wiring_parse("/" CREDS_DIR "/wiring", text, &d, &w)) < 0) {
+                wiring_done(&w);
+                *ret_error = d.n ? strprintf("%s:%u: %s", d.items[0].file, d.items[0].line, d.items[0].message)
+                                 : strdup("the wiring does not parse");
+                return r;
+        }
+        *ret = w;
+        return 0;
 }
