@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* FreeIPA's container: the install options file and the exec argv (ipa-container.h). Pure. */
+/* FreeIPA's container: the install options file, the exec argv, the volume's state (ipa-container.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "ipa-container.h"
 #include "util.h"
 
@@ -83,4 +84,15 @@ bool ipa_container_configured(const char *conf, const char *log, const char *rea
                 return true;
         _cleanup_free_ char *want = strprintf("realm = %s\n", realm);
         return want && strstr(conf, want);
+}
+
+bool ipa_container_volume_configured(int root_fd, const char *data_host, const char *realm) {
+        const char *rel = data_host + strspn(data_host, "/");
+        _cleanup_free_ char *conf_path = strprintf("%s/" IPA_CONTAINER_CONF, *rel ? rel : "."),
+                            *log_path = strprintf("%s/" IPA_CONTAINER_LOG, *rel ? rel : ".");
+        _cleanup_free_ char *conf = NULL, *log = NULL;
+        if (!conf_path || !log_path || read_file_full(root_fd, conf_path, 1 << 20, &conf, NULL) < 0 ||
+            read_file_full(root_fd, log_path, 16 << 20, &log, NULL) < 0)
+                return false;
+        return ipa_container_configured(conf, log, realm);
 }

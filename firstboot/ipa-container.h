@@ -39,3 +39,6 @@ const char **ipa_container_exec_argv(const char *podman, const char *container, 
 /* Configured: the volume's etc/ipa/default.conf names realm (any realm if NULL) and its
  * configure-first log says IPA_CONTAINER_DONE. conf/log are the files' text, NULL if missing. */
 bool ipa_container_configured(const char *conf, const char *log, const char *realm);
+
+/* The same, reading the two files in the volume data_host (absolute, under root_fd). */
+bool ipa_container_volume_configured(int root_fd, const char *data_host, const char *realm);

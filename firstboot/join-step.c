@@ -189,21 +189,12 @@ static const char *ipa_container_unit(struct join_run *jr) {
 
 struct ipa_volume {
         int root_fd;
-        char *conf, *log; /* relative to root_fd */
-        const char *realm;
+        const char *data, *realm;
 };
 
-static bool ipa_volume_configured(const struct ipa_volume *v) {
-        _cleanup_free_ char *conf = NULL, *log = NULL;
-        size_t n;
-        if (read_file_full(v->root_fd, v->conf, 1 << 20, &conf, &n) < 0 ||
-            read_file_full(v->root_fd, v->log, 16 << 20, &log, &n) < 0)
-                return false;
-        return ipa_container_configured(conf, log, v->realm);
-}
-
 static int probe_ipa_volume(void *u) {
-        return ipa_volume_configured(u) ? 0 : -EAGAIN;
+        const struct ipa_volume *v = u;
+        return ipa_container_volume_configured(v->root_fd, v->data, v->realm) ? 0 : -EAGAIN;
 }
 
 /* A FreeIPA install takes minutes (the CA alone): the join's wait, but never under half an hour. */
@@ -215,13 +206,11 @@ static int do_identity_container(struct join_run *jr, char **ret_reason) {
         if (!data)
                 return -ENOMEM;
         const char *rel = data + strspn(data, "/");
-        struct ipa_volume v = { .root_fd = jr->c->root_fd, .conf = strprintf("%s/" IPA_CONTAINER_CONF, rel),
-                                .log = strprintf("%s/" IPA_CONTAINER_LOG, rel), .realm = srv->realm };
+        struct ipa_volume v = { .root_fd = jr->c->root_fd, .data = data, .realm = srv->realm };
         _cleanup_free_ char *opts_path = strprintf("%s/" IPA_CONTAINER_OPTIONS, rel);
-        _cleanup_free_ char *conf_path = v.conf, *log_path = v.log;
-        if (!v.conf || !v.log || !opts_path)
+        if (!opts_path)
                 return -ENOMEM;
-        if (ipa_volume_configured(&v)) {
+        if (probe_ipa_volume(&v) == 0) {
                 *ret_reason = strprintf("already configured (%s/" IPA_CONTAINER_CONF " and \"" IPA_CONTAINER_DONE
                                         "\" in its log)", data);
                 return 0;

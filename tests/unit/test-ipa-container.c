@@ -114,6 +114,29 @@ static void test_configured(void **state) {
         assert_false(ipa_container_configured(conf, NULL, NULL));
 }
 
+/* The same read from a volume under a root: both files needed, the realm matched. */
+static void test_volume_configured(void **state) {
+        char dir[] = "/tmp/test-ipa-container-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(root >= 0);
+        assert_false(ipa_container_volume_configured(root, "/var/lib/dirsrv", NULL));
+        assert_int_equal(mkdir_parents_at(root, "var/lib/dirsrv/etc/ipa", 0755), 0);
+        assert_int_equal(mkdir_parents_at(root, "var/lib/dirsrv/var/log", 0755), 0);
+        const char *conf = "[global]\nrealm = DOMAIN.COM\n";
+        assert_int_equal(write_file_atomic(root, "var/lib/dirsrv/etc/ipa/default.conf", conf, strlen(conf), 0644), 0);
+        assert_false(ipa_container_volume_configured(root, "/var/lib/dirsrv", "DOMAIN.COM"));
+        const char *log = "x\nFreeIPA server configured.\n";
+        assert_int_equal(write_file_atomic(root, "var/lib/dirsrv/var/log/ipa-server-configure-first.log", log,
+                                           strlen(log), 0644), 0);
+        assert_true(ipa_container_volume_configured(root, "/var/lib/dirsrv", "DOMAIN.COM"));
+        assert_false(ipa_container_volume_configured(root, "/var/lib/dirsrv", "OTHER.COM"));
+        assert_false(ipa_container_volume_configured(root, "/srv/elsewhere", "DOMAIN.COM"));
+        close(root);
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
+        assert_int_equal(system(rm), 0);
+}
+
 static const struct service_spec *svc(const struct profile *p, const char *name) {
         for (size_t i = 0; i < p->n_services; i++)
                 if (streq(p->services[i].name, name))
@@ -253,7 +276,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_options),    cmocka_unit_test(test_options_bad),
                 cmocka_unit_test(test_options_xargs), cmocka_unit_test(test_exec_argv),
-                cmocka_unit_test(test_configured), cmocka_unit_test(test_id_unit),
+                cmocka_unit_test(test_configured), cmocka_unit_test(test_volume_configured),
+                cmocka_unit_test(test_id_unit),
                 cmocka_unit_test(test_apply_container),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
