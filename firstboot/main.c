@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "backup.h"
 #include "db-wiring.h"
 #include "ipa-dns.h"
 #include "zabbix.h"
@@ -58,6 +59,7 @@ static void usage(FILE *f) {
         fprintf(f, "  %-10s %s\n", "install", "write the role's image onto the OS disk from a medium or URL (see install --help)");
         fprintf(f, "  %-10s %s\n", "services", "firewall, service configuration, start and check (services --help)");
         fprintf(f, "  %-10s %s\n", "render", "print a rendered config: postgresql --ram SIZE, nftables, traefik");
+        fprintf(f, "  %-10s %s\n", "backup", "the backup job's two ends from the credentials (--host NAME [--root DIR] [--plan])");
         fprintf(f, "  %-10s %s\n", "db-wiring", "what the database host makes for its consumers: --host NAME --out DIR [--root DIR]");
         fprintf(f, "  %-10s %s\n", "zabbix", "the Zabbix server on comm: database, files, autoregistration (server --host NAME); agent-conf");
         fprintf(f, "  %-10s %s\n", "ipa-dns", "the site's records in FreeIPA's DNS on id: --plan, --zone-file ZONE, --apply");
@@ -108,6 +110,8 @@ int main(int argc, char **argv) {
                 return verb_render(argc - 1, argv + 1);
         if (streq(argv[1], "identity"))
                 return verb_identity(argc - 1, argv + 1);
+        if (streq(argv[1], "backup"))
+                return verb_backup(argc - 1, argv + 1);
         if (streq(argv[1], "db-wiring"))
                 return verb_db_wiring(argc - 1, argv + 1);
         if (streq(argv[1], "zabbix"))
