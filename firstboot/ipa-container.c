@@ -34,7 +34,14 @@ int ipa_install_options_render(const struct ipa_install_opts *o, char **ret) {
         if (bad_value(o->domain) || bad_value(o->admin_password) || bad_value(ds) ||
             (o->realm && bad_value(o->realm)) || (o->ip && bad_value(o->ip)))
                 return -EINVAL;
-        struct buf b = {};
+        /* Sized up front for the worst case (every value character escaped): the buffer never
+         * grows, so no copy of a password is left behind in freed memory by a realloc. */
+        size_t cap = 256 + 2 * (strlen(o->domain) + (o->realm ? strlen(o->realm) : 0) + strlen(o->admin_password) +
+                                strlen(ds) + (o->ip ? strlen(o->ip) : 0));
+        struct buf b = { .data = malloc(cap), .cap = cap };
+        if (!b.data)
+                return -ENOMEM;
+        b.data[0] = 0;
         /* -U: unattended. No --hostname: the container's own (podman -h) is the server's name, as
          * its README demands. The DNS flags are join/identity's (see join-step.c). */
         buf_puts(&b, "-U\n");

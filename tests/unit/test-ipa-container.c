@@ -71,6 +71,14 @@ static void test_options_xargs(void **state) {
                                       .ds_password = "d m", .ip = "10.0.50.11" };
         _cleanup_free_ char *t = NULL;
         assert_int_equal(ipa_install_options_render(&o, &t), 0);
+        /* a long password escaped throughout still renders whole (the buffer is sized for it) */
+        char longpw[600];
+        memset(longpw, ' ', sizeof longpw - 1);
+        longpw[sizeof longpw - 1] = 0;
+        struct ipa_install_opts lo = { .domain = "domain.com", .admin_password = longpw, .ds_password = longpw };
+        _cleanup_free_ char *lt = NULL;
+        assert_int_equal(ipa_install_options_render(&lo, &lt), 0);
+        assert_int_equal(strlen(lt), 129 + 2 * 2 * (sizeof longpw - 1));
         char dir[] = "/tmp/test-ipa-container-XXXXXX";
         assert_non_null(mkdtemp(dir));
         _cleanup_free_ char *opts = strprintf("%s/opts", dir), *out = strprintf("%s/out", dir);
