@@ -83,6 +83,10 @@ struct app_plan {
         char *health_path;    /* "/status.php"; NULL = a TCP connect is the check */
         uint16_t health_port; /* the host port the check goes to; 0 = none (e.g. FastCGI only) */
         char *fqdn;           /* "cloud.domain.com", NULL when the site has no route for it */
+        /* OCI, FreeIPA's container only (freeipa-container's README): */
+        char *hostname;       /* the container's hostname: this host's FQDN (podman -h) */
+        bool read_only;       /* --read-only, and --dns=127.0.0.1 (its own DNS server) */
+        char *server_ip;      /* IPA_SERVER_IP: this host's default-VLAN address for its own A record */
 };
 
 struct app_inputs {
@@ -99,6 +103,10 @@ struct app_inputs {
 /* -EINVAL (ret_why says why) for an OCI service without a digest. */
 int app_plan_make(const struct app_inputs *in, struct app_plan *ret, char **ret_why);
 void app_plan_done(struct app_plan *p);
+
+/* Where the service's data lives on the host (its volume's source): the profile disk or partition
+ * named for it, else appdata/<name>, else /var/lib/rackstack/apps/<name>. */
+char *app_data_host(const struct profile *p, const char *name);
 
 /* "docker.io/library/nextcloud@sha256:…": the tag dropped, the digest is what runs. */
 char *image_pinned(const char *image, const char *digest);

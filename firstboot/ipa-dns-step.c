@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "diag.h"
+#include "ipa-container.h"
 #include "ipa-dns.h"
 #include "log.h"
 #include "parse.h"
@@ -28,8 +29,14 @@
 struct ipa_session {
         const struct ipa_dns_ctx *c;
         char *dir;        /* private, holds the ccache */
-        char *env_ccache; /* "KRB5CCNAME=FILE:DIR/ccache" */
+        char *env_ccache; /* "KRB5CCNAME=FILE:DIR/ccache" (DIR as the container sees it, in a container) */
 };
+
+/* In FreeIPA's container: podman exec -i -e KRB5CCNAME=… CONTAINER CMD… (NULL: run cmd itself) */
+static const char **in_container(const struct ipa_session *s, const char *const *cmd) {
+        const char *env[] = { s->env_ccache, NULL };
+        return ipa_container_exec_argv(s->c->podman_prog, s->c->container, env, cmd);
+}
 
 /* ipa ARGS…: *ret_status, stdout in *ret_out (optional), the last lines of stderr in *ret_err. */
 static int ipa_run(struct ipa_session *s, const char *const *args, int *ret_status, char **ret_out, char **ret_err) {
@@ -38,6 +45,9 @@ static int ipa_run(struct ipa_session *s, const char *const *args, int *ret_stat
         for (; *args && k < ELEMENTSOF(argv) - 1; args++)
                 argv[k++] = *args;
         argv[k] = NULL;
+        _cleanup_free_ const char **wrapped = s->c->container ? in_container(s, argv) : NULL;
+        if (s->c->container && !wrapped)
+                return -ENOMEM;
         const char *env[] = { s->env_ccache, NULL };
         struct proc_opts o = PROC_OPTS_INIT;
         o.env = env;
@@ -46,9 +56,9 @@ static int ipa_run(struct ipa_session *s, const char *const *args, int *ret_stat
         o.tail_lines = 3;
         o.timeout_ms = 120 * 1000;
         _cleanup_free_ char *out = NULL, *tail = NULL;
-        int r = proc_run(argv, &o, &tail, ret_out ? &out : NULL);
+        int r = proc_run(wrapped ? wrapped : argv, &o, &tail, ret_out ? &out : NULL);
         if (r < 0) {
-                *ret_err = strprintf("%s could not run: %s", argv[0], strerror(-r));
+                *ret_err = strprintf("%s could not run: %s", wrapped ? wrapped[0] : argv[0], strerror(-r));
                 return r;
         }
         *ret_status = r;
@@ -67,8 +77,15 @@ static int session_open(const struct ipa_dns_ctx *c, struct ipa_session *s, char
                 return r;
         }
         char tmpl[] = "/run/rackstack-ipa-dns.XXXXXX", tmpl2[] = "/tmp/rackstack-ipa-dns.XXXXXX";
-        const char *dir = mkdtemp(tmpl);
-        if (!dir)
+        /* In the container, the ticket goes in its volume: the host makes and removes the private
+         * directory, the container's kinit and ipa see it under data_container. */
+        _cleanup_free_ char *tmpl_vol = c->container ? strprintf("%s/rackstack-ipa-dns.XXXXXX", c->data_host) : NULL;
+        if (c->container && !tmpl_vol) {
+                secret_free(&pw);
+                return -ENOMEM;
+        }
+        const char *dir = mkdtemp(tmpl_vol ? tmpl_vol : tmpl);
+        if (!dir && !tmpl_vol)
                 dir = mkdtemp(tmpl2); /* mkdtemp makes it 0700 */
         if (!dir) {
                 r = -errno;
@@ -76,7 +93,10 @@ static int session_open(const struct ipa_dns_ctx *c, struct ipa_session *s, char
                 *ret_reason = strprintf("cannot make a private directory for the Kerberos ticket: %s", strerror(-r));
                 return r;
         }
-        *s = (struct ipa_session) { .c = c, .dir = strdup(dir), .env_ccache = strprintf("KRB5CCNAME=FILE:%s/ccache", dir) };
+        *s = (struct ipa_session) { .c = c, .dir = strdup(dir),
+                                    .env_ccache = c->container ? strprintf("KRB5CCNAME=FILE:%s/%s/ccache", c->data_container,
+                                                                           strrchr(dir, '/') + 1)
+                                                               : strprintf("KRB5CCNAME=FILE:%s/ccache", dir) };
         _cleanup_free_ char *principal = c->realm ? strprintf("admin@%s", c->realm) : strdup("admin");
         _cleanup_free_ char *input = strprintf("%s\n", pw.data);
         secret_free(&pw);
@@ -86,6 +106,11 @@ static int session_open(const struct ipa_dns_ctx *c, struct ipa_session *s, char
                 return -ENOMEM;
         }
         const char *argv[] = { c->kinit_prog ? c->kinit_prog : "kinit", principal, NULL };
+        _cleanup_free_ const char **wrapped = c->container ? in_container(s, argv) : NULL;
+        if (c->container && !wrapped) {
+                OPENSSL_cleanse(input, strlen(input));
+                return -ENOMEM;
+        }
         const char *env[] = { s->env_ccache, NULL };
         struct proc_opts o = PROC_OPTS_INIT;
         o.env = env;
@@ -97,7 +122,7 @@ static int session_open(const struct ipa_dns_ctx *c, struct ipa_session *s, char
         o.tail_lines = 3;
         o.timeout_ms = 60 * 1000;
         _cleanup_free_ char *tail = NULL;
-        r = proc_run(argv, &o, &tail, NULL);
+        r = proc_run(wrapped ? wrapped : argv, &o, &tail, NULL);
         OPENSSL_cleanse(input, strlen(input));
         if (r != 0) {
                 *ret_reason = r < 0 ? strprintf("%s could not run: %s", argv[0], strerror(-r))

@@ -76,6 +76,11 @@ struct ipa_dns_ctx {
         int root_fd;
         const char *realm;               /* NULL: kinit's default realm */
         const char *ipa_prog, *kinit_prog; /* NULL: "ipa", "kinit" (tests give stand-ins) */
+        /* FreeIPA in its container (ipa-container.h): kinit and ipa run there through
+         * `podman exec -i` (the password still on stdin only), the ticket's private directory made
+         * on the host in data_host, the volume the container sees as data_container. NULL: the host's. */
+        const char *container, *data_host, *data_container;
+        const char *podman_prog;           /* NULL: "podman" (tests give a stand-in) */
 };
 
 /* Reverse zones made when missing, then every record of the plan not there yet added. On success

@@ -13,6 +13,8 @@
 #include "creds-place.h"
 #include "fileio.h"
 #include "identity.h"
+#include "apps.h"
+#include "ipa-container.h"
 #include "ipa-dns.h"
 #include "join.h"
 #include "journal.h"
@@ -166,9 +168,117 @@ static bool ipa_configured(struct join_run *jr, const char *realm) {
         return want && strstr(conf, want);
 }
 
+/* ---- the identity server in its container (ipa-container.h) ---------------------------------------------- */
+
+/* The profile runs FreeIPA as its OCI service: the server is the container, not the host. */
+static bool ipa_in_container(struct join_run *jr) {
+        const struct profile *p = jr->c->profile;
+        for (size_t i = 0; p && i < p->n_services; i++)
+                if (streq(p->services[i].name, IPA_CONTAINER_SERVICE) && p->services[i].source == SERVICE_SOURCE_OCI)
+                        return true;
+        return false;
+}
+
+static const char *ipa_container_unit(struct join_run *jr) {
+        const struct profile *p = jr->c->profile;
+        for (size_t i = 0; p && i < p->n_services; i++)
+                if (streq(p->services[i].name, IPA_CONTAINER_SERVICE) && p->services[i].unit)
+                        return p->services[i].unit;
+        return IPA_CONTAINER_SERVICE ".service";
+}
+
+struct ipa_volume {
+        int root_fd;
+        const char *data, *realm;
+};
+
+static int probe_ipa_volume(void *u) {
+        const struct ipa_volume *v = u;
+        return ipa_container_volume_configured(v->root_fd, v->data, v->realm) ? 0 : -EAGAIN;
+}
+
+/* A FreeIPA install takes minutes (the CA alone): the join's wait, but never under half an hour. */
+#define IPA_CONTAINER_INSTALL_SEC 1800
+
+static int do_identity_container(struct join_run *jr, char **ret_reason) {
+        const struct ks_join *srv = jr->cfg.ipa_server;
+        _cleanup_free_ char *data = app_data_host(jr->c->profile, IPA_CONTAINER_SERVICE);
+        if (!data)
+                return -ENOMEM;
+        const char *rel = data + strspn(data, "/");
+        struct ipa_volume v = { .root_fd = jr->c->root_fd, .data = data, .realm = srv->realm };
+        _cleanup_free_ char *opts_path = strprintf("%s/" IPA_CONTAINER_OPTIONS, rel);
+        if (!opts_path)
+                return -ENOMEM;
+        if (probe_ipa_volume(&v) == 0) {
+                *ret_reason = strprintf("already configured (%s/" IPA_CONTAINER_CONF " and \"" IPA_CONTAINER_DONE
+                                        "\" in its log)", data);
+                return 0;
+        }
+        if (!jr->live) {
+                *ret_reason = strdup("FreeIPA's container installs only on the live system (--root=/)");
+                return -EOPNOTSUPP;
+        }
+        if (!cmd_exists("podman")) {
+                *ret_reason = strdup("podman is not installed in this image (the id role's FreeIPA is a container)");
+                return -ENOENT;
+        }
+        struct secret admin = {}, dm = {};
+        int r = read_secret(jr, srv->admin_password_file, &admin, ret_reason);
+        if (r < 0)
+                return r;
+        if (srv->dm_password_file && (r = read_secret(jr, srv->dm_password_file, &dm, ret_reason)) < 0) {
+                secret_free(&admin);
+                return r;
+        }
+        _cleanup_free_ char *ip = jr->addr ? format_ipv4(jr->addr) : NULL;
+        struct ipa_install_opts o = { .domain = srv->domain, .realm = srv->realm, .admin_password = admin.data,
+                                      .ds_password = dm.data, .ip = ip };
+        char *text = NULL;
+        r = ipa_install_options_render(&o, &text);
+        secret_free(&admin);
+        secret_free(&dm);
+        if (r < 0) {
+                *ret_reason = strprintf("the install options: %s", r == -EINVAL ?
+                                        "a password, the domain or the realm is empty or has a control character" :
+                                        strerror(-r));
+                return r;
+        }
+        /* The passwords' only copy outside the credentials: root-only, in the volume the container
+         * reads it from (/data/ipa-server-install-options), removed once the wait is over. */
+        if ((r = mkdir_parents_at(jr->c->root_fd, rel, 0700)) >= 0 || r == -EEXIST)
+                r = write_file_atomic(jr->c->root_fd, opts_path, text, strlen(text), 0600);
+        OPENSSL_cleanse(text, strlen(text));
+        free(text);
+        if (r < 0) {
+                *ret_reason = strprintf("cannot write %s/" IPA_CONTAINER_OPTIONS ": %s", data, strerror(-r));
+                return r;
+        }
+        const char *unit = ipa_container_unit(jr);
+        if ((r = restart(jr, unit, ret_reason)) < 0) {
+                (void) unlinkat(jr->c->root_fd, opts_path, 0);
+                return r;
+        }
+        unsigned bound = jr->cfg.wait_sec > IPA_CONTAINER_INSTALL_SEC ? jr->cfg.wait_sec : IPA_CONTAINER_INSTALL_SEC, n = 0;
+        log_info("join/identity: waiting up to %u s for FreeIPA's container (%s) to install", bound, unit);
+        r = join_retry(probe_ipa_volume, &v, bound, &n);
+        (void) unlinkat(jr->c->root_fd, opts_path, 0);
+        if (r < 0) {
+                *ret_reason = strprintf("FreeIPA's container did not report \"" IPA_CONTAINER_DONE "\" within %u s "
+                                        "(%u checks); see %s/" IPA_CONTAINER_LOG " and journalctl -u %s",
+                                        bound, n, data, unit);
+                return -ETIMEDOUT;
+        }
+        *ret_reason = strprintf("identity server installed in its container (%s) as %s in %s", unit, jr->cfg.fqdn,
+                                strna(srv->realm));
+        return 0;
+}
+
 static int do_identity(struct join_run *jr, char **ret_reason) {
         const struct ks_join *ipa = jr->cfg.ipa, *srv = jr->cfg.ipa_server;
         const char *realm = ipa ? ipa->realm : srv->realm;
+        if (!ipa && ipa_in_container(jr))
+                return do_identity_container(jr, ret_reason);
         if (ipa_configured(jr, realm)) {
                 *ret_reason = strdup("already enrolled (/etc/ipa/default.conf and /etc/krb5.keytab)");
                 return 0;
@@ -266,13 +376,7 @@ static int do_ipa_dns(struct join_run *jr, char **ret_reason) {
         _cleanup_(ipa_dns_plan_done) struct ipa_dns_plan p = {};
         int r = ipa_dns_plan_make(jr->c->site, &d, &p);
         if (r < 0) {
-                _cleanup_free_ char *text = NULL;
-                size_t n = 0;
-                FILE *f = open_memstream(&text, &n);
-                if (f) {
-                        diags_print(&d, f);
-                        fclose(f);
-                }
+                _cleanup_free_ char *text = diags_text(&d);
                 *ret_reason = strprintf("the site's zone table: %s", text && *text ? text : strerror(-r));
                 return r;
         }
@@ -280,13 +384,25 @@ static int do_ipa_dns(struct join_run *jr, char **ret_reason) {
                 *ret_reason = strdup("ipa dnsrecord-add runs only on the live system (--root=/)");
                 return -EOPNOTSUPP;
         }
-        if (!cmd_exists("ipa") || !cmd_exists("kinit")) {
-                *ret_reason = strdup("FreeIPA's CLI (ipa) or kinit is not installed in this image");
-                return -ENOENT;
-        }
         const struct ks_join *srv = jr->cfg.ipa_server;
         struct ipa_dns_ctx ctx = { .admin_password_file = srv->admin_password_file, .root_fd = jr->c->root_fd,
                                    .realm = srv->realm };
+        _cleanup_free_ char *data = NULL;
+        if (ipa_in_container(jr)) {
+                /* FreeIPA's CLI is the container's: podman exec, the ticket in the volume */
+                if (!cmd_exists("podman")) {
+                        *ret_reason = strdup("podman is not installed in this image (the id role's FreeIPA is a container)");
+                        return -ENOENT;
+                }
+                if (!(data = app_data_host(jr->c->profile, IPA_CONTAINER_SERVICE)))
+                        return -ENOMEM;
+                ctx.container = IPA_CONTAINER_SERVICE;
+                ctx.data_host = data;
+                ctx.data_container = IPA_CONTAINER_DATA;
+        } else if (!cmd_exists("ipa") || !cmd_exists("kinit")) {
+                *ret_reason = strdup("FreeIPA's CLI (ipa) or kinit is not installed in this image");
+                return -ENOENT;
+        }
         return ipa_dns_apply(&ctx, &p, ret_reason, ret_reason);
 }
 

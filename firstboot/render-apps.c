@@ -145,6 +145,11 @@ struct app_def {
          * into a podman secret delivered as composed_env (OCI), or into the root-only composed_file
          * (apt: the package's own configuration file). */
         const char *composed, *composed_env, *composed_file;
+        /* OCI, freeipa-container's needs (its README): the host's FQDN as the container's hostname
+         * (-h; never ipa-server-install --hostname), a read-only root (--read-only), its own DNS
+         * server as resolver (--dns=127.0.0.1 with --setup-dns), and IPA_SERVER_IP so it keeps this
+         * host's address in its DNS, not the container network's. */
+        bool freeipa;
 };
 
 static const char *const nextcloud_env[] = {
@@ -210,7 +215,8 @@ static const struct app_def apps[] = {
           "MM_SQLSETTINGS_DATASOURCE", NULL },
         { "keycloak", "sso", NULL, "/opt/keycloak/data", "/health/ready", 0, "KC_DB_PASSWORD", "KEYCLOAK_ADMIN_PASSWORD",
           NULL, keycloak_env },
-        { "freeipa-server", "ipa", NULL, "/data", NULL, 0, NULL, NULL, NULL, NULL },
+        /* its data on the id role's data disk (the partition mounted at /var/lib/dirsrv) */
+        { "freeipa-server", "ipa", "dirsrv", "/data", NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true },
         { "traefik", NULL, NULL, "/data", "/ping", 0, NULL, NULL, NULL, NULL },
         { "graylog", NULL, NULL, "/usr/share/graylog/data", "/api/system/lbstatus", 0, NULL, NULL, NULL, graylog_env },
         { "suitecrm", "crm", NULL, "/bitnami/suitecrm", NULL, 8080, NULL, NULL, NULL, suitecrm_env },
@@ -274,6 +280,10 @@ static char *data_dir(const struct profile *p, const struct app_def *def, const 
         if ((m = disk_mount(p, "appdata")))
                 return strprintf("%s/%s", m, name);
         return strprintf("/var/lib/rackstack/apps/%s", name);
+}
+
+char *app_data_host(const struct profile *p, const char *name) {
+        return data_dir(p, app_def_find(name), name);
 }
 
 struct facts {
@@ -351,6 +361,8 @@ void app_plan_done(struct app_plan *p) {
         free(p->secrets);
         free(p->health_path);
         free(p->fqdn);
+        free(p->hostname);
+        free(p->server_ip);
         *p = (struct app_plan) {};
 }
 
@@ -455,6 +467,18 @@ static int plan_facts(const struct app_inputs *in, const struct app_def *def, st
                         if (!p->fqdn || !fs->url)
                                 return -ENOMEM;
                 }
+        if (def && def->freeipa && p->source == SERVICE_SOURCE_OCI) {
+                p->read_only = true;
+                /* Unconfigured until join/identity gives it its install options: the services
+                 * step starts it but cannot check it; join/identity waits for it. */
+                p->health_port = 0;
+                if (in->host && site && site->domain &&
+                    !(p->hostname = strprintf("%s.%s", in->host->name, site->domain)))
+                        return -ENOMEM;
+                uint32_t a = in->host && site ? host_address_on(in->host, site->default_vlan) : 0;
+                if (a && !(p->server_ip = addr_string(a)))
+                        return -ENOMEM;
+        }
         *ret = (struct facts) {
                 .fqdn = p->fqdn, .url = fs->url, .domain = site ? site->domain : NULL, .db_host = fs->db_host,
                 .db_port = in->service->needs && strv_contains(in->service->needs, "mysql") ? "3306" : "5432",
@@ -509,6 +533,8 @@ static char *plan_env(const struct app_def *def, const struct app_plan *p, const
         if (f->smtp_host)
                 buf_printf(&b, "RACKSTACK_SMTP_HOST=%s\nRACKSTACK_SMTP_PORT=25\n", f->smtp_host);
         buf_printf(&b, "RACKSTACK_DATA_DIR=%s\n", f->data);
+        if (p->server_ip)
+                buf_printf(&b, "IPA_SERVER_IP=%s\n", p->server_ip);
         for (size_t i = 0; i < p->n_secrets; i++)
                 if (!p->secrets[i].env && !p->secrets[i].compose)
                         buf_printf(&b, "RACKSTACK_%s_PASSWORD_FILE=%s/%s\n",
@@ -608,10 +634,25 @@ static void service_tail(struct buf *b, const struct app_plan *p) {
                 buf_printf(b, "MemoryMax=%" PRIu64 "\n", p->memory_max);
 }
 
+/* FreeIPA's ports that are UDP as well (DNS, Kerberos, kpasswd: its README's -p list). */
+static bool udp_too(uint16_t port) {
+        return port == 53 || port == 88 || port == 464;
+}
+
 char *app_quadlet_render(const struct app_plan *p) {
         struct buf b = {};
         unit_head(&b, p, "Quadlet");
         buf_printf(&b, "\n[Container]\nContainerName=%s\nImage=%s\n", p->name, p->image);
+        if (p->hostname)
+                buf_printf(&b, "HostName=%s\n", p->hostname);
+        if (p->read_only)
+                buf_puts(&b, "ReadOnly=true\nDNS=127.0.0.1\n");
+        /* AddHost= is newer than Ubuntu 24.04's podman 4.9 Quadlet; PodmanArgs= is there */
+        if (p->hostname && p->server_ip)
+                buf_printf(&b, "PodmanArgs=--add-host=%s:%s\n", p->hostname, p->server_ip);
+        for (size_t i = 0; p->read_only && i < p->n_ports; i++)
+                if (udp_too(p->ports[i].host))
+                        buf_printf(&b, "PublishPort=%u:%u/udp\n", p->ports[i].host, p->ports[i].container);
         for (size_t i = 0; i < p->n_ports; i++)
                 buf_printf(&b, "PublishPort=%u:%u\n", p->ports[i].host, p->ports[i].container);
         buf_printf(&b, "Volume=%s:%s\n", p->data_host, p->data_container);
@@ -643,6 +684,15 @@ char *app_podman_unit_render(const struct app_plan *p) {
                    "ExecStart=/usr/bin/podman run --name=%s --cidfile=%%t/%%N.cid --replace --rm --cgroups=split "
                    "--sdnotify=conmon -d --pull=never --env-file=%s",
                    p->name, p->env_file);
+        if (p->hostname)
+                buf_printf(&b, " --hostname=%s", p->hostname);
+        if (p->read_only)
+                buf_puts(&b, " --read-only --dns=127.0.0.1");
+        if (p->hostname && p->server_ip)
+                buf_printf(&b, " --add-host=%s:%s", p->hostname, p->server_ip);
+        for (size_t i = 0; p->read_only && i < p->n_ports; i++)
+                if (udp_too(p->ports[i].host))
+                        buf_printf(&b, " --publish %u:%u/udp", p->ports[i].host, p->ports[i].container);
         for (size_t i = 0; i < p->n_ports; i++)
                 buf_printf(&b, " --publish %u:%u", p->ports[i].host, p->ports[i].container);
         buf_printf(&b, " --volume %s:%s", p->data_host, p->data_container);
