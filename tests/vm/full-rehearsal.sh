@@ -1,15 +1,33 @@
 #!/bin/bash
-# The cluster rehearsal: lab-infra1, lab-db1 and lab-app1, each from its own role image (Ubuntu
-# 24.04, --defer-vendor) and its own kickstart, with its own credentials bundle beside the
+# The cluster rehearsal: lab-infra1, lab-db1, lab-app1 and lab-comm1, each from its own role image (Ubuntu
+# 24.04, --defer-vendor; comm Debian 12) and its own kickstart, with its own credentials bundle beside the
 # kickstart on its OEMDRV stick, on one virtual switch (tests/vm/gateway.py --switch, random ports)
 # that carries the site's VLANs and answers ARP for the gateways. Staggered for two cores under
 # TCG: lab-infra1 first; lab-db1 when lab-infra1's firstboot has finished; lab-app1 when lab-db1's join
 # starts. A status-event receiver sits on the switch too: an access port on VLAN 20 (gateway.py --tap)
 # in a network namespace, at 10.0.50.250.
 #
-# RACKSTACK_REHEARSAL_ROLES="db app" is the reduced form (not in make check: see the #14 note):
-# no lab-infra1, so the log server every host joins is a line receiver (Python) on the receiver's
+# Which hosts run: RACKSTACK_REHEARSAL_ROLES, a list of roles that must hold db and app, and may
+# add infra and comm. The default is "db app comm" (it fits ~40 min on two loaded cores; lab-comm1
+# is the slowest host: Debian 12, PHP, and Debian's 32 MB Zabbix data.sql through psql);
+# "infra db app comm" is everything; "infra db app" is session 7's form, "db app" the reduced form.
+# Without lab-infra1 the log server every host joins is a line receiver (Python) on the receiver's
 # access port, 10.0.50.250:12201/tcp, and nothing stands in for Traefik.
+#
+# lab-comm1 (with comm): a Debian 12 image (Ubuntu 24.04 packages no Zabbix server), its own
+# kickstart and bundle; it boots when lab-db1's firstboot has finished (after lab-db1's power cut).
+# Its firstboot waits for lab-db1, logs in there as zabbix_server over VLAN 40 with its own bundle's
+# password, imports Zabbix's schema, and sets up autoregistration (PSK, metadata "rackstack role=").
+# The agents: lab-comm1's own (Debian's zabbix-agent2 in its image); on the Ubuntu hosts the agent is
+# a vendor service (Zabbix's repository, unreachable: the images are built without it and firstboot
+# skips join/monitoring), so Debian 12's zabbix-agent2 from the OEMDRV stick stands in for it,
+# installed after the first run, and firstboot is run again: join/monitoring then joins (the
+# "re-running firstboot after the dependency appears completes the join" path), and the bundle it
+# placed again is gone afterwards. Asserted from Zabbix's database on lab-db1 (psql as postgres):
+# every host of the run is a host on the server (PSK both ways, group rackstack, template "Linux
+# by Zabbix agent"); a stranger's agent on the switch's VLAN-20 port (this machine's zabbix_agent2,
+# the site's PSK, another site's metadata) reached the server (autoreg_host) and is not a host;
+# no other host; one autoregistration action, one dbversion row, no host name twice.
 #
 # The kickstarts are the repository's, with three test edits: a root password for the console
 # (rootpw --iscrypted, on an ext4 OEMDRV so the file keeps 0600); `status-url` + `token-file`
@@ -43,8 +61,12 @@
 # same disks): firstboot runs again from its journal and finishes, still one nextcloud database and
 # role, one forwarding rule. If it comes back in emergency mode (a device job gave up before udev
 # announced the disk), that is a failed check, and Control-D on the console lets the rest run.
-# RACKSTACK_REHEARSAL_KILL=0 leaves the cut out (a shorter run); RACKSTACK_REHEARSAL_KILL="db app"
-# cuts lab-app1's power at its join/logs too. lab-app1 boots when lab-db1's join starts.
+# RACKSTACK_REHEARSAL_KILL=0 leaves the cut out (a shorter run); otherwise a list of roles:
+# "db app" cuts lab-app1's power at its join/logs too; "infra" cuts lab-infra1's as its services step
+# has finished its first service; "comm" cuts lab-comm1's while it imports Zabbix's schema into
+# lab-db1. After each cut: firstboot ran again from its journal and nothing doubled (fstab, the nft
+# table, the default route, Traefik's routers, rsyslog's forwarding rule; on comm the action, the
+# hosts, the schema). lab-app1 boots when lab-db1's join starts.
 #
 # The refusals: a wrong password (PostgreSQL, Redis), another consumer's database, PgBouncer's port
 # from another host, a client trusting another site's CA, and hosts that are not allowed: the
