@@ -548,7 +548,28 @@ try:
         note("lab-db1: booting")
         db.start()
 
-    # ---- lab-db1 ----
+    # ---- lab-comm1 boots when lab-db1's databases are made (its firstboot waits for lab-db1 in
+    # any case, within the join bound), or, when lab-db1's power is cut, once lab-db1 has finished
+    # (not across the cut) ----
+    comm = cut_comm = None
+    def start_comm():
+        global comm, cut_comm
+        os.waitpid(int(app_pid), 0)   # the app and comm images' builds
+        comm_raw = open(comm_raw_file).read().strip()
+        os.unlink(comm_raw_file)
+        check("the comm image (Debian 12) was built", bool(comm_raw), open(os.path.join(logs, "vm-rehearsal-comm-build.log")).read())
+        if not comm_raw:
+            raise SystemExit(1)
+        comm = vm("lab-comm1", comm_raw, [Disk("sata-ssd", "500G"), Disk("sas-hdd", "500G")], base + 6, memory=3072)
+        note("lab-comm1: booting")
+        comm.start()
+        # its power is cut while it imports Zabbix's schema into lab-db1 (one transaction: nothing of
+        # it stays; the second run ends the dead session's hold first)
+        if "lab-comm1" in KILLED:
+            cut_comm = cut_when(comm, "lab-comm1", "importing Zabbix's schema")
+    if WITH_COMM and not KILL:
+        db.wait_for(r"service postgresql +done: ", timeout=max(60, 3600 - db.elapsed()))
+        start_comm()
     # Killed mid-join: as its join/logs starts (its databases made, the services step journalled),
     # a power cut (power_cut: QEMU killed, no shutdown, started again on the same disks). Firstboot
     # runs again, takes the earlier run's work from its journal, completes the join, and nothing
@@ -570,23 +591,8 @@ try:
     if KILL:
         power_cut(db, "lab-db1")
     first_boot(db, "lab-db1")
-    # ---- lab-comm1 boots now: its Zabbix server's database is on lab-db1 (it waits for it in any
-    # case, within the join bound, but not across lab-db1's power cut) ----
-    comm = cut_comm = None
-    if WITH_COMM:
-        os.waitpid(int(app_pid), 0)   # the app and comm images' builds
-        comm_raw = open(comm_raw_file).read().strip()
-        os.unlink(comm_raw_file)
-        check("the comm image (Debian 12) was built", bool(comm_raw), open(os.path.join(logs, "vm-rehearsal-comm-build.log")).read())
-        if not comm_raw:
-            raise SystemExit(1)
-        comm = vm("lab-comm1", comm_raw, [Disk("sata-ssd", "500G"), Disk("sas-hdd", "500G")], base + 6, memory=3072)
-        note("lab-comm1: booting")
-        comm.start()
-        # its power is cut while it imports Zabbix's schema into lab-db1 (one transaction: nothing of
-        # it stays; the second run ends the dead session's hold first)
-        if "lab-comm1" in KILLED:
-            cut_comm = cut_when(comm, "lab-comm1", "importing Zabbix's schema")
+    if WITH_COMM and KILL:
+        start_comm()
     again = db.output
     if KILL:
         check("lab-db1: after the power cut firstboot ran again and took the earlier run's work from its journal",
