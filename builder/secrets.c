@@ -134,6 +134,25 @@ static int tls_item(struct secrets_plan *p, const struct site *site, const struc
         return 0;
 }
 
+/* A backup link: the consumer's SSH key and restic password, its public key to the backup host. */
+static int backup_items(struct secrets_plan *p, const struct wiring_link *l) {
+        _cleanup_free_ char *key = strprintf("backup/%s/ssh.key", l->consumer),
+                            *pub = strprintf("backup/%s/ssh.pub", l->consumer),
+                            *pw = strprintf("backup/%s/restic", l->consumer),
+                            *pubcred = strprintf("backup-ssh.%s.pub", l->consumer);
+        if (!key || !pub || !pw || !pubcred)
+                return -ENOMEM;
+        int r;
+        if ((r = grant_new(p, key, SECRET_SSH_KEY, l->consumer, "backup-ssh.key")) < 0 ||
+            (r = grant_new(p, pub, SECRET_SSH_PUB, l->provider, pubcred)) < 0 ||
+            (r = grant_new(p, pw, SECRET_PASSWORD, l->consumer, "backup-restic")) < 0)
+                return r;
+        struct secret_item *it = find_mut(p, pub);
+        if (!it->subject_host && !(it->subject_host = strdup(l->consumer)))
+                return -ENOMEM;
+        return 0;
+}
+
 int secrets_plan_make(const struct site *site, const struct profile *const *ps, size_t n, struct secrets_plan *ret,
                       char **ret_error) {
         struct secrets_plan p = {};
@@ -174,6 +193,11 @@ int secrets_plan_make(const struct site *site, const struct profile *const *ps, 
         }
         for (size_t i = 0; i < p.wiring.n; i++) {
                 const struct wiring_link *l = &p.wiring.links[i];
+                if (streq(l->kind, "backup")) {
+                        if ((r = backup_items(&p, l)) < 0)
+                                goto fail;
+                        continue;
+                }
                 _cleanup_free_ char *admin = strprintf("admin.%s", l->service);
                 if (!admin || (r = grant_new(&p, admin, SECRET_PASSWORD, l->consumer, admin)) < 0)
                         goto fail;
@@ -239,6 +263,12 @@ static void wipe(char **p) {
         *p = NULL;
 }
 
+/* "backup/H/ssh.pub" -> "backup/H/ssh.key" */
+static char *ssh_key_path(const char *pub) {
+        size_t n = strlen(pub);
+        return n > 4 && streq(pub + n - 4, ".pub") ? strprintf("%.*s.key", (int) (n - 4), pub) : NULL;
+}
+
 static int make_one(int fd, const struct secrets_plan *p, const struct secret_item *it, char **ret) {
         int r;
         switch (it->kind) {
@@ -251,6 +281,23 @@ static int make_one(int fd, const struct secrets_plan *p, const struct secret_it
                 if ((r = store_read(fd, "ca.key", &key)) < 0)
                         return r;
                 r = pki_make_ca(key, p->domain, ret);
+                wipe(&key);
+                return r;
+        }
+        case SECRET_SSH_KEY: {
+                _cleanup_free_ char *c = strprintf("rackstack-backup@%s", strna(strchr(it->store, '/') ? strchr(it->store, '/') + 1 : NULL));
+                if (!c)
+                        return -ENOMEM;
+                c[strcspn(c, "/")] = 0;
+                return ssh_key_make(c, ret);
+        }
+        case SECRET_SSH_PUB: {
+                _cleanup_free_ char *kpath = ssh_key_path(it->store), *c = strprintf("rackstack-backup@%s", strna(it->subject_host));
+                char *key = NULL;
+                if (!kpath || !c)
+                        return -ENOMEM;
+                if ((r = store_read(fd, kpath, &key)) >= 0)
+                        r = ssh_key_public(key, c, ret);
                 wipe(&key);
                 return r;
         }
@@ -276,8 +323,10 @@ static int rank(enum secret_kind k) {
         switch (k) {
         case SECRET_CA_KEY: return 0;
         case SECRET_CA_CERT: return 1;
-        case SECRET_TLS_KEY: return 2;
-        case SECRET_TLS_CERT: return 3;
+        case SECRET_TLS_KEY:
+        case SECRET_SSH_KEY: return 2;
+        case SECRET_TLS_CERT:
+        case SECRET_SSH_PUB: return 3;
         default: return 4;
         }
 }
@@ -319,6 +368,15 @@ int secrets_init(const char *dir, const struct secrets_plan *p, bool force, size
                                 free(crt);
                                 free(ca);
                         }
+                        /* a public key is its key's: made again whenever it is not (cheap, no secret) */
+                        if (!need && it->kind == SECRET_SSH_PUB) {
+                                _cleanup_free_ char *kpath = ssh_key_path(it->store);
+                                char *old = NULL, *now = NULL;
+                                need = !kpath || strv_contains(new_keys, kpath) || store_read(fd, it->store, &old) < 0 ||
+                                       make_one(fd, p, it, &now) < 0 || !streq(old, now);
+                                free(old);
+                                free(now);
+                        }
                         if (!need) {
                                 kept++;
                                 continue;
@@ -332,7 +390,7 @@ int secrets_init(const char *dir, const struct secrets_plan *p, bool force, size
                                 return r;
                         if (it->kind == SECRET_CA_KEY || it->kind == SECRET_CA_CERT)
                                 ca_new = true;
-                        if (it->kind == SECRET_TLS_KEY && strv_extend(&new_keys, it->store) < 0)
+                        if ((it->kind == SECRET_TLS_KEY || it->kind == SECRET_SSH_KEY) && strv_extend(&new_keys, it->store) < 0)
                                 return -ENOMEM;
                         made++;
                 }

@@ -26,6 +26,10 @@
  *   redis.S                S's host and the Redis host (an ACL user per consumer)
  *   redis                  the Redis host (the default user)
  *   admin.S                S's host, for every service that needs another role (the applications)
+ *   backup/C/ssh.key       C, as backup-ssh.key: the OpenSSH Ed25519 key C's backup job logs in
+ *                          with to the backup host (a service of C with needs: [backup])
+ *   backup/C/ssh.pub       the backup host, as backup-ssh.C.pub (its authorized_keys line for C)
+ *   backup/C/restic        C, as backup-restic: the password of C's restic repository there
  *   wiring (not secret)    every host: its lines of the site's wiring plan (common/wiring.h) */
 
 enum secret_kind {
@@ -35,6 +39,8 @@ enum secret_kind {
         SECRET_CA_CERT,
         SECRET_TLS_KEY,
         SECRET_TLS_CERT,
+        SECRET_SSH_KEY, /* OpenSSH Ed25519 private key (ssh-key.c) */
+        SECRET_SSH_PUB, /* its public line, from the key beside it (".key" for ".pub") */
 };
 
 struct secret_grant {
@@ -68,6 +74,12 @@ int secrets_init(const char *dir, const struct secrets_plan *p, bool force, size
 /* host's bundle; -ENOENT (and *ret_missing) when a secret it needs has not been made. */
 int secrets_bundle(const char *dir, const struct secrets_plan *p, const char *host, struct creds *ret,
                    char **ret_missing);
+
+/* ---- ssh-key.c: Ed25519 SSH keys, OpenSSH's formats ---- */
+/* A new key as OpenSSH's unencrypted "openssh-key-v1" PEM text (what ssh-keygen -N '' writes). */
+int ssh_key_make(const char *comment, char **ret_private);
+/* "ssh-ed25519 BASE64 COMMENT\n" of such a key; -EBADMSG for anything else. */
+int ssh_key_public(const char *private_text, const char *comment, char **ret_line);
 
 /* ---- pki.c: the site CA and host certificates (OpenSSL), PEM in and out ---- */
 int pki_make_key(char **ret_pem);

@@ -664,11 +664,11 @@ static int p_service_memory(struct conv *c, const struct ynode *n, void *dst) {
         return size_or_percent(c, n, s, &words, &sv->memory, &sv->memory_percent);
 }
 
-const char *const service_need_kinds[] = { "postgresql", "mysql", "redis", "smtp", "ldap", "oidc", "route", NULL };
+const char *const service_need_kinds[] = { "postgresql", "mysql", "redis", "smtp", "ldap", "oidc", "route", "backup", NULL };
 
 /* needs: [postgresql, redis, …]: each a kind another role provides. */
 static int p_service_needs(struct conv *c, const struct ynode *n, void *dst) {
-        return strv_of(c, n, dst, service_need_kinds, "need", "postgresql, mysql, redis, smtp, ldap, oidc, route");
+        return strv_of(c, n, dst, service_need_kinds, "need", "postgresql, mysql, redis, smtp, ldap, oidc, route, backup");
 }
 
 static const struct field service_fields[] = {

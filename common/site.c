@@ -15,7 +15,9 @@
 #define ERR(d, n, ...) diag_error((d), (n)->file, (n)->line, (n)->col, __VA_ARGS__)
 #define ERRS(d, s, ...) diag_error((d), (s).file, (s).line, (s).col, __VA_ARGS__)
 
-static const char *const site_keys[] = { "domain", "default-vlan", "dns", "ntp", "timezone", "vlans", "hosts", "routes", "mirrors", NULL };
+/* "zone": FreeIPA's DNS table, read and checked by firstboot/ipa-dns-plan.c. */
+static const char *const site_keys[] = { "domain", "default-vlan", "dns", "ntp", "timezone", "vlans", "hosts", "routes", "mirrors",
+                                         "zone", NULL };
 static const char *const mirror_keys[] = { "from", "to", NULL };
 static const char *const vlan_keys[] = { "id", "name", "subnet", "gateway", NULL };
 static const char *const host_keys[] = { "name", "role", "addresses", NULL };

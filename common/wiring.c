@@ -20,6 +20,8 @@ static const struct {
         { "ldap", "freeipa-server", false },
         { "oidc", "keycloak", false },
         { "route", "traefik", false },
+        /* a host's backup job to the backup host's disk (restic over SFTP), on the default VLAN */
+        { "backup", "backup", false },
 };
 
 const char *wiring_provider_service(const char *kind) {
@@ -104,6 +106,10 @@ int wiring_plan(const struct site *site, const struct profile *const *profiles, 
                                 for (size_t j = 0; psvc && j < site->n_hosts && !prov; j++)
                                         if (has_service(profile_of(profiles, n_profiles, site->hosts[j].role), psvc))
                                                 prov = &site->hosts[j];
+                                /* a site without a backup host: the job is not wired (firstboot says so
+                                 * in the service's status), the rest of the site still is */
+                                if (!prov && streq(*k, "backup"))
+                                        continue;
                                 if (!prov) {
                                         err = strprintf("%s on %s needs %s, but no host of the site runs %s", s->name,
                                                         host->name, *k, strna(psvc));

@@ -15,7 +15,10 @@
  * where to point.
  *
  * Which service provides a kind: postgresql -> "postgresql", mysql -> "mariadb", redis -> "redis", smtp -> "postfix",
- * ldap -> "freeipa-server", oidc -> "keycloak", route -> "traefik". PostgreSQL, MariaDB and Redis are reached
+ * ldap -> "freeipa-server", oidc -> "keycloak", route -> "traefik", backup -> "backup" (the backup host's
+ * restic/SFTP account for the consumer host's job). A backup need without a provider is left out
+ * (a site without a backup host still wires; the client's firstboot reports its job as not wired);
+ * every other need without one is an error. PostgreSQL, MariaDB and Redis are reached
  * on the VLAN named "database" (both ends must have an address there: the database server listens
  * nowhere else); the others on the site's default VLAN. */
 

@@ -13,9 +13,11 @@
 #include "creds-place.h"
 #include "fileio.h"
 #include "identity.h"
+#include "ipa-dns.h"
 #include "join.h"
 #include "journal.h"
 #include "json.h"
+#include "parse.h"
 #include "log.h"
 #include "run-steps.h"
 #include "secret.h"
@@ -26,6 +28,7 @@ struct join_run {
         struct join_config cfg;
         struct journal *journal;
         bool live; /* the running system's root: services are restarted and tools run */
+        uint32_t addr; /* this host's address on the site's default VLAN (0 if unknown) */
         char **done; /* sub-steps that ran and succeeded now */
 };
 
@@ -214,12 +217,25 @@ static int do_identity(struct join_run *jr, char **ret_reason) {
                         secret_free(&admin);
                         return r;
                 }
-                char *argv[24] = { (char *) tool, (char *) "--unattended", (char *) "--hostname", jr->cfg.fqdn,
+                /* Its DNS too (BIND with the LDAP back end): the site's zone is FreeIPA's, and
+                 * join/ipa-dns puts the site's records into it. --no-forwarders: the site names
+                 * no upstream resolver (its dns: is this host), so names outside the zone resolve
+                 * from the root hints; --auto-reverse: the reverse zone of this host's address
+                 * (join/ipa-dns adds any other the records need); --allow-zone-overlap: the seed
+                 * keeps an internal zone beside the public one at the registrar (split horizon),
+                 * which the overlap check would refuse; --ip-address: the default VLAN's, not
+                 * whichever of the host's three addresses its name happens to resolve to. */
+                _cleanup_free_ char *ip = jr->addr ? format_ipv4(jr->addr) : NULL;
+                char *argv[32] = { (char *) tool, (char *) "--unattended", (char *) "--hostname", jr->cfg.fqdn,
                                    (char *) "--domain", srv->domain, (char *) "--no-ntp", (char *) "--admin-password",
-                                   admin.data, (char *) "--ds-password", dm.data ? dm.data : admin.data };
-                size_t k = 11;
+                                   admin.data, (char *) "--ds-password", dm.data ? dm.data : admin.data,
+                                   (char *) "--setup-dns", (char *) "--no-forwarders", (char *) "--auto-reverse",
+                                   (char *) "--allow-zone-overlap" };
+                size_t k = 15;
                 if (srv->realm)
                         argv[k++] = (char *) "--realm", argv[k++] = srv->realm;
+                if (ip)
+                        argv[k++] = (char *) "--ip-address", argv[k++] = ip;
                 r = cmd_run(argv, NULL, 0, &st);
                 secret_free(&admin);
                 secret_free(&dm);
@@ -237,6 +253,41 @@ static int do_identity(struct join_run *jr, char **ret_reason) {
         *ret_reason = strprintf("%s as %s in %s", ipa ? "enrolled" : "identity server installed", jr->cfg.fqdn,
                                 strna(realm));
         return 0;
+}
+
+/* ---- join/ipa-dns (the identity server only) ------------------------------------------------------------ */
+
+static int do_ipa_dns(struct join_run *jr, char **ret_reason) {
+        if (!jr->c->site) {
+                *ret_reason = strdup("the image has no site (usr/share/rackstack/site.yaml) to take the records from");
+                return -ENOENT;
+        }
+        _cleanup_(diags_done) struct diags d = {};
+        _cleanup_(ipa_dns_plan_done) struct ipa_dns_plan p = {};
+        int r = ipa_dns_plan_make(jr->c->site, &d, &p);
+        if (r < 0) {
+                _cleanup_free_ char *text = NULL;
+                size_t n = 0;
+                FILE *f = open_memstream(&text, &n);
+                if (f) {
+                        diags_print(&d, f);
+                        fclose(f);
+                }
+                *ret_reason = strprintf("the site's zone table: %s", text && *text ? text : strerror(-r));
+                return r;
+        }
+        if (!jr->live) {
+                *ret_reason = strdup("ipa dnsrecord-add runs only on the live system (--root=/)");
+                return -EOPNOTSUPP;
+        }
+        if (!cmd_exists("ipa") || !cmd_exists("kinit")) {
+                *ret_reason = strdup("FreeIPA's CLI (ipa) or kinit is not installed in this image");
+                return -ENOENT;
+        }
+        const struct ks_join *srv = jr->cfg.ipa_server;
+        struct ipa_dns_ctx ctx = { .admin_password_file = srv->admin_password_file, .root_fd = jr->c->root_fd,
+                                   .realm = srv->realm };
+        return ipa_dns_apply(&ctx, &p, ret_reason, ret_reason);
 }
 
 /* ---- join/monitoring ------------------------------------------------------------------------------------ */
@@ -443,7 +494,7 @@ int step_join(struct run_ctx *c) {
                 (void) status_fail(c->status, "join", "no host name to join with (see the identity step)");
                 return r;
         }
-        struct join_run jr = { .c = c, .live = streq(c->root, "/") && !c->dry_run };
+        struct join_run jr = { .c = c, .live = streq(c->root, "/") && !c->dry_run, .addr = n.addr };
         const char *role = c->profile ? c->profile->role : c->ks && c->ks->addon.role ? c->ks->addon.role : NULL;
         r = join_config_build(c->ks, c->site, n.fqdn, role, n.addr, &jr.cfg);
         if (r >= 0)
@@ -463,6 +514,7 @@ int step_join(struct run_ctx *c) {
                 { "join/dns", "the site's DNS resolves the identity server", do_dns },
                 { "join/identity", "FreeIPA enrolment (ipa-client-install, or ipa-server-install on the id role)",
                   do_identity },
+                { "join/ipa-dns", "the site's records in FreeIPA's DNS (the identity server)", do_ipa_dns },
                 { "join/monitoring", "Zabbix agent 2: server, role metadata, PSK", do_monitoring },
                 { "join/logs", "rsyslog to Graylog with a disk-assisted queue", do_logs },
         };
@@ -473,6 +525,7 @@ int step_join(struct run_ctx *c) {
                                        : NULL;
         const char *skips[] = {
                 no_ipa, no_ipa, no_ipa,
+                jr.cfg.ipa_server ? NULL : "not the identity server (no 'join ipa-server' in the answers)",
                 jr.cfg.zabbix ? no_agent : "no 'join zabbix' in the answers",
                 jr.cfg.graylog ? NULL : "no 'join graylog' in the answers",
         };

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "backup.h"
 #include "db-wiring.h"
+#include "ipa-dns.h"
 #include "zabbix.h"
 #include "deferred-apt.h"
 #include "disk-apply.h"
@@ -57,8 +59,10 @@ static void usage(FILE *f) {
         fprintf(f, "  %-10s %s\n", "install", "write the role's image onto the OS disk from a medium or URL (see install --help)");
         fprintf(f, "  %-10s %s\n", "services", "firewall, service configuration, start and check (services --help)");
         fprintf(f, "  %-10s %s\n", "render", "print a rendered config: postgresql --ram SIZE, nftables, traefik");
+        fprintf(f, "  %-10s %s\n", "backup", "the backup job's two ends from the credentials (--host NAME [--root DIR] [--plan])");
         fprintf(f, "  %-10s %s\n", "db-wiring", "what the database host makes for its consumers: --host NAME --out DIR [--root DIR]");
         fprintf(f, "  %-10s %s\n", "zabbix", "the Zabbix server on comm: database, files, autoregistration (server --host NAME); agent-conf");
+        fprintf(f, "  %-10s %s\n", "ipa-dns", "the site's records in FreeIPA's DNS on id: --plan, --zone-file ZONE, --apply");
         fprintf(f, "  %-10s %s\n", "fetch-deferred", "install deferred apt services now: key by fingerprint, signed source (--plan)");
         fprintf(f, "  %-10s %s\n", "identity", "compare with the recorded identity; --check-clone renews a clone's (see identity --help)");
         fprintf(f, "\noptions:\n"
@@ -106,10 +110,14 @@ int main(int argc, char **argv) {
                 return verb_render(argc - 1, argv + 1);
         if (streq(argv[1], "identity"))
                 return verb_identity(argc - 1, argv + 1);
+        if (streq(argv[1], "backup"))
+                return verb_backup(argc - 1, argv + 1);
         if (streq(argv[1], "db-wiring"))
                 return verb_db_wiring(argc - 1, argv + 1);
         if (streq(argv[1], "zabbix"))
                 return verb_zabbix(argc - 1, argv + 1);
+        if (streq(argv[1], "ipa-dns"))
+                return verb_ipa_dns(argc - 1, argv + 1);
         if (streq(argv[1], "fetch-deferred"))
                 return verb_fetch_deferred(argc - 1, argv + 1);
         if (streq(argv[1], "answers"))

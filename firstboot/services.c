@@ -25,6 +25,7 @@
 #include <openssl/rand.h>
 
 #include "apps.h"
+#include "backup.h"
 #include "cleanup.h"
 #include "connect.h"
 #include "cmd.h"
@@ -299,6 +300,17 @@ static int firewall(struct services_ctx *c) {
                 free(text);
                 text = both;
         }
+        /* The backup host: SSH from its backup clients' addresses too (backup.h). */
+        _cleanup_(backup_plan_done) struct backup_plan bk = {};
+        _cleanup_free_ char *bk_why = NULL;
+        if (c->host && backup_load(c->root_fd, c->host->name, &bk, &bk_why) >= 0 && bk.n_clients) {
+                _cleanup_free_ char *more = backup_nft_render(&bk);
+                char *both = more ? strprintf("%s%s", text, more) : NULL;
+                if (!both)
+                        return -ENOMEM;
+                free(text);
+                text = both;
+        }
         int r = write_text(c, NFT_CONF, text, 0755);
         if (r < 0) {
                 reason = strprintf("cannot write /%s: %s", NFT_CONF, strerror(-r));
@@ -313,7 +325,8 @@ static int firewall(struct services_ctx *c) {
                 goto fail;
         done = strprintf("%zu port entries open, SSH from %s%s%s, everything else dropped", c->profile->n_ports,
                          mgmt ? "the management VLAN" : "nowhere (no management VLAN)",
-                         n_my ? ", MariaDB and Redis from their consumers only" : "", "");
+                         n_my ? ", MariaDB and Redis from their consumers only" : "",
+                         bk.n_clients ? ", SSH from the backup clients" : "");
         printf("rackstack-firstboot: firewall %s\n", strna(done));
         (void) status_step(c->status, "firewall", "done", done);
         return 0;
@@ -1229,6 +1242,27 @@ static int distro_start(struct services_ctx *c, const struct service_spec *s, ui
         return 0;
 }
 
+/* Either end of the backup jobs (backup.h), from the wiring in the host's credentials. */
+static int backup_service(struct services_ctx *c, const struct service_spec *s) {
+        _cleanup_(backup_plan_done) struct backup_plan p = {};
+        _cleanup_free_ char *why = NULL, *done = NULL;
+        int r = c->host ? backup_load(c->root_fd, c->host->name, &p, &why) : -ENOENT;
+        if (r == -ENOENT && !why) {
+                record(c, s, "done", "installed; no backup link in this host's credentials (nothing wired)");
+                return 0;
+        }
+        if (r >= 0) {
+                struct backup_ctx b = { .root_fd = c->root_fd, .root = c->root, .host = c->host->name, .live = live(c) };
+                r = c->dry_run ? 0 : backup_apply(&b, &p, &done, &why);
+        }
+        if (r < 0) {
+                record(c, s, "failed", why ? why : strerror(-r));
+                return r;
+        }
+        record(c, s, "done", done ? done : "would be configured (dry run)");
+        return 0;
+}
+
 static int one_service(struct services_ctx *c, const struct service_spec *s) {
         _cleanup_free_ char *reason = NULL, *done = NULL, *pl = NULL, *msg = NULL;
         int r;
@@ -1252,6 +1286,10 @@ static int one_service(struct services_ctx *c, const struct service_spec *s) {
                         r = -ENOENT;
                         goto fail;
                 }
+        if (s->needs && strv_contains(s->needs, "backup")) /* a backup client's job (db's pg-backup) */
+                return backup_service(c, s);
+        if (streq(s->name, wiring_provider_service("backup")))
+                return backup_service(c, s);
         if (!s->unit && !streq(s->name, "postgresql")) {
                 record(c, s, "done", "installed; it has no unit of its own");
                 return 0;

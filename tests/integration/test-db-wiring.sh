@@ -180,7 +180,7 @@ r=$tmp/svcroot
 mkdir -p "$r/etc/postgresql/15/main" "$r/var/lib/dpkg/info" "$r/etc/redis"
 touch "$r/etc/postgresql/15/main/postgresql.conf"
 printf 'ID=debian\nVERSION_ID="12"\n' >"$r/etc/os-release"
-for p in chrony rsyslog zabbix-agent2 postgresql postgresql-contrib pgbouncer redis-server mariadb-server; do touch "$r/var/lib/dpkg/info/$p.list"; done
+for p in chrony rsyslog zabbix-agent2 postgresql postgresql-contrib pgbouncer redis-server mariadb-server restic; do touch "$r/var/lib/dpkg/info/$p.list"; done
 printf 'bind 127.0.0.1 -::1\nport 6379\n' >"$r/etc/redis/redis.conf"
 "$F" db-wiring --root "$r" --host lab-db1 --out "$tmp" --creds "$tmp/b-lab-db1/rackstack.creds" >/dev/null 2>&1
 "$F" services --root "$r" --profile profiles/db.yaml --site profiles/site.yaml --ks kickstart/lab-db1.ks >"$tmp/svc.out" 2>&1; rc=$?

@@ -54,7 +54,7 @@ check "services: the Ubuntu-only Zabbix agent skipped on Debian" grep -Eq "servi
 check "services: /etc/nftables.conf written and accepted by nft" nftc "$r/etc/nftables.conf"
 check "services: the tuning drop-in listens on the db VLAN address" grep -qx "listen_addresses = 'localhost,10.0.40.12'" "$r/etc/postgresql/15/main/conf.d/50-rackstack-tuning.conf"
 check "services: pg_hba allows the database VLAN" grep -q "^host    all       all   10.0.40.0/24 scram-sha-256" "$r/etc/postgresql/15/main/pg_hba.conf"
-touch "$r/var/lib/dpkg/info/redis-server.list" "$r/var/lib/dpkg/info/mariadb-server.list"
+touch "$r/var/lib/dpkg/info/redis-server.list" "$r/var/lib/dpkg/info/mariadb-server.list" "$r/var/lib/dpkg/info/restic.list"
 mkdir -p "$r/etc/redis" && printf 'bind 127.0.0.1 -::1\nport 6379\n' >"$r/etc/redis/redis.conf"
 mkdir -p "$r/etc/systemd/system/multi-user.target.wants"
 ln -s /lib/systemd/system/chrony.service "$r/etc/systemd/system/multi-user.target.wants/chrony.service"

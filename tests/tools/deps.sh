@@ -16,8 +16,9 @@ grub-efi-amd64-bin grub-pc-bin grub-common
 netplan.io iproute2 iputils-ping
 mdadm lvm2 cryptsetup-bin
 openssl openssh-client shellcheck python3-yaml
-nftables postgresql pgbouncer redis-server
+nftables postgresql pgbouncer redis-server restic openssh-server
 gnupg gpgv skopeo podman docker-registry apt-utils
+bind9 bind9-utils bind9-dnsutils
 "
 
 # Ubuntu's archive key, for --base ubuntu-24.04 on a Debian host (and the reverse).

@@ -175,7 +175,7 @@ static const struct bad_case {
           5, 66, "unknown need 'postgress'; did you mean 'postgresql'?" },
         { "unknown need", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
           "  - { name: r, source: distro, packages: [redis-server], needs: [mainframe] }\n",
-          5, 66, "unknown need 'mainframe' (one of: postgresql, mysql, redis, smtp, ldap, oidc, route)" },
+          5, 66, "unknown need 'mainframe' (one of: postgresql, mysql, redis, smtp, ldap, oidc, route, backup)" },
         { "memory shares add up past 90%", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nservices:\n"
           "  - { name: r, source: distro, packages: [redis-server], memory: 50% }\n"
           "  - { name: e, source: distro, packages: [x], memory: 45% }\n",

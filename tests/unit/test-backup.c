@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/* The backup jobs (issue 14): the wiring link, the secrets and who gets them, the OpenSSH key
+ * format, and every text firstboot renders for the two ends (backup.h). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "backup.h"
+#include "cleanup.h"
+#include "profile.h"
+#include "secrets.h"
+#include "util.h"
+#include "wiring.h"
+
+struct siteset {
+        struct site *site;
+        struct profile *p[16];
+        size_t n;
+};
+
+static void load(struct siteset *s) {
+        struct diags d = {};
+        *s = (struct siteset) {};
+        assert_int_equal(site_load_file("profiles/site.yaml", &d, &s->site), 0);
+        for (size_t i = 0; i < n_role_names; i++)
+                assert_int_equal(profile_load("profiles", role_names[i], &d, &s->p[s->n++]), 0);
+        diags_done(&d);
+}
+
+static void unload(struct siteset *s) {
+        for (size_t i = 0; i < s->n; i++)
+                profile_free(s->p[i]);
+        site_free(s->site);
+}
+
+static bool granted(const struct secrets_plan *p, const char *store, const char *host, const char *cred) {
+        const struct secret_item *it = secrets_plan_find(p, store);
+        for (size_t i = 0; it && i < it->n_grants; i++)
+                if (streq(it->grants[i].host, host) && streq(it->grants[i].cred, cred))
+                        return true;
+        return false;
+}
+
+/* The seed's site: lab-db1's pg-backup to lab-infra1, on the default VLAN 20 (lab-infra1 has no
+ * database-VLAN address); its secrets go to exactly those two, each its own part. */
+static void test_link_and_secrets(void **state) {
+        struct siteset s;
+        load(&s);
+        struct secrets_plan p = {};
+        assert_int_equal(secrets_plan_make(s.site, (const struct profile *const *) s.p, s.n, &p, NULL), 0);
+        size_t n = 0;
+        const struct wiring_link *l = NULL;
+        for (size_t i = 0; i < p.wiring.n; i++)
+                if (streq(p.wiring.links[i].kind, "backup")) {
+                        n++;
+                        l = &p.wiring.links[i];
+                }
+        assert_int_equal(n, 1);
+        assert_string_equal(l->service, "pg-backup");
+        assert_string_equal(l->consumer, "lab-db1");
+        assert_string_equal(l->provider, "lab-infra1");
+        assert_int_equal(l->consumer_addr, 0x0a00320c); /* 10.0.50.12 */
+        assert_int_equal(l->provider_addr, 0x0a003213); /* 10.0.50.19 */
+
+        assert_true(granted(&p, "backup/lab-db1/ssh.key", "lab-db1", "backup-ssh.key"));
+        assert_true(granted(&p, "backup/lab-db1/restic", "lab-db1", "backup-restic"));
+        assert_true(granted(&p, "backup/lab-db1/ssh.pub", "lab-infra1", "backup-ssh.lab-db1.pub"));
+        assert_int_equal(secrets_plan_find(&p, "backup/lab-db1/ssh.key")->n_grants, 1);
+        assert_int_equal(secrets_plan_find(&p, "backup/lab-db1/restic")->n_grants, 1);
+        assert_int_equal(secrets_plan_find(&p, "backup/lab-db1/ssh.pub")->n_grants, 1);
+        assert_int_equal(secrets_plan_find(&p, "backup/lab-db1/ssh.key")->kind, SECRET_SSH_KEY);
+        assert_int_equal(secrets_plan_find(&p, "backup/lab-db1/ssh.pub")->kind, SECRET_SSH_PUB);
+        /* a backup link is not an application: no admin password for it */
+        assert_null(secrets_plan_find(&p, "admin.pg-backup"));
+        secrets_plan_done(&p);
+        unload(&s);
+}
+
+/* A site without a backup host still wires: the backup need is left out, nothing else is. */
+static void test_no_backup_host(void **state) {
+        static const char site[] =
+                "domain: d.example\ndefault-vlan: 20\n"
+                "vlans:\n  - { id: 20, name: infrastructure, subnet: 10.0.50.0/24, gateway: 10.0.50.1 }\n"
+                "  - { id: 40, name: database, subnet: 10.0.40.0/24 }\n"
+                "hosts:\n  - { name: db1, role: db, addresses: { 20: 10.0.50.12, 40: 10.0.40.12 } }\n";
+        struct diags d = {};
+        struct siteset s = {};
+        assert_int_equal(site_load_buffer("site.yaml", site, strlen(site), &d, &s.site), 0);
+        assert_int_equal(profile_load("profiles", "db", &d, &s.p[s.n++]), 0);
+        struct secrets_plan p = {};
+        assert_int_equal(secrets_plan_make(s.site, (const struct profile *const *) s.p, s.n, &p, NULL), 0);
+        for (size_t i = 0; i < p.wiring.n; i++)
+                assert_string_not_equal(p.wiring.links[i].kind, "backup");
+        assert_null(secrets_plan_find(&p, "backup/db1/ssh.key"));
+        secrets_plan_done(&p);
+        diags_done(&d);
+        unload(&s);
+}
+
+/* The key in OpenSSH's format, its public line derived from it; anything else refused. */
+static void test_ssh_key(void **state) {
+        _cleanup_free_ char *key = NULL, *pub = NULL, *pub2 = NULL, *other = NULL, *opub = NULL;
+        assert_int_equal(ssh_key_make("rackstack-backup@lab-db1", &key), 0);
+        assert_true(startswith(key, "-----BEGIN OPENSSH PRIVATE KEY-----\n"));
+        assert_non_null(strstr(key, "\n-----END OPENSSH PRIVATE KEY-----\n"));
+        assert_int_equal(ssh_key_public(key, "rackstack-backup@lab-db1", &pub), 0);
+        assert_true(startswith(pub, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI"));
+        assert_true(endswith(pub, " rackstack-backup@lab-db1\n"));
+        assert_int_equal(strlen(pub), strlen("ssh-ed25519 ") + 68 + strlen(" rackstack-backup@lab-db1\n"));
+        assert_int_equal(ssh_key_public(key, "rackstack-backup@lab-db1", &pub2), 0);
+        assert_string_equal(pub, pub2); /* the same key, the same line */
+        assert_int_equal(ssh_key_make("x", &other), 0);
+        assert_int_equal(ssh_key_public(other, "rackstack-backup@lab-db1", &opub), 0);
+        assert_string_not_equal(pub, opub); /* a new key each time */
+        char *none = NULL;
+        assert_int_equal(ssh_key_public("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n", "c", &none), -EBADMSG);
+        assert_int_equal(ssh_key_public("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n", "c", &none), -EBADMSG);
+        assert_null(none);
+}
+
+static void plan_of(const char *text, const char *self, struct backup_plan *ret) {
+        struct diags d = {};
+        struct wiring w = {};
+        assert_int_equal(wiring_parse("wiring", text, &d, &w), 0);
+        assert_int_equal(backup_plan(&w, self, ret), 0);
+        wiring_done(&w);
+        diags_done(&d);
+}
+
+#define WIRING                                                           \
+        "backup pg-backup lab-db1 10.0.50.12 lab-infra1 10.0.50.19\n"    \
+        "postgresql nextcloud lab-app1 10.0.40.13 lab-db1 10.0.40.12\n"  \
+        "backup files lab-app1 10.0.50.13 lab-infra1 10.0.50.19\n"
+
+static const char PUB[] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDWLsWQMev3zEtSeCa+JfyDhIAwJ32YNFC6gpNbjYMDW rackstack-backup@lab-db1\n";
+
+/* The backup host: an account, a keys line, a Match block and a firewall rule per client host. */
+static void test_server_renders(void **state) {
+        struct backup_plan p = {};
+        plan_of(WIRING, "lab-infra1", &p);
+        assert_int_equal(p.n_clients, 2);
+        assert_int_equal(p.n_targets, 0);
+        assert_string_equal(p.clients[0].account, "rsbackup-lab-db1");
+        assert_string_equal(p.clients[0].cred, "backup-ssh.lab-db1.pub");
+
+        _cleanup_free_ char *line = backup_authorized_keys_render(&p.clients[0], PUB);
+        assert_string_equal(line, "# pg-backup on lab-db1: its backup job, SFTP into /srv/backups/lab-db1 only\n"
+                                  "restrict,from=\"10.0.50.12\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDWLsWQMev3zEtSeCa+JfyDhIAwJ32YNFC6gpNbjYMDW rackstack-backup@lab-db1\n");
+        /* nothing that could smuggle an option or a second key in */
+        assert_null(backup_authorized_keys_render(&p.clients[0], "command=\"/bin/sh\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDWLsWQMev3zEtSeCa+JfyDhIAwJ32YNFC6gpNbjYMDW x\n"));
+        assert_null(backup_authorized_keys_render(&p.clients[0], "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC x\n"));
+        assert_null(backup_authorized_keys_render(&p.clients[0], "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDWLsWQMev3zEtSeCa+JfyDhIAwJ32YNFC6gpNbjYMDW a\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDWLsWQMev3zEtSeCa+JfyDhIAwJ32YNFC6gpNbjYMDW b\n"));
+        assert_null(backup_authorized_keys_render(&p.clients[0], "ssh-ed25519 AAAA\n"));
+
+        _cleanup_free_ char *sshd = backup_sshd_render(&p);
+        assert_non_null(strstr(sshd, "\nMatch User rsbackup-lab-db1\n"
+                                     "\tAuthorizedKeysFile /etc/ssh/rackstack-backup/rsbackup-lab-db1.keys\n"
+                                     "\tAuthenticationMethods publickey\n"));
+        assert_non_null(strstr(sshd, "\tChrootDirectory /srv/backups/lab-db1\n\tForceCommand internal-sftp -d /repo\n"));
+        assert_non_null(strstr(sshd, "\nMatch User rsbackup-lab-app1\n"));
+        assert_non_null(strstr(sshd, "\tPermitTTY no\n"));
+        assert_non_null(strstr(sshd, "\tAllowTcpForwarding no\n"));
+        assert_non_null(strstr(sshd, "\tPasswordAuthentication no\n"));
+
+        _cleanup_free_ char *nft = backup_nft_render(&p);
+        assert_non_null(strstr(nft, "table inet rackstack {\n\tchain input {\n"
+                                    "\t\tip saddr 10.0.50.12 tcp dport 22 accept comment \"backup: pg-backup on lab-db1\"\n"
+                                    "\t\tip saddr 10.0.50.13 tcp dport 22 accept comment \"backup: files on lab-app1\"\n"
+                                    "\t}\n}\n"));
+        backup_plan_done(&p);
+
+        /* a host that is no backup host gets no rule */
+        plan_of(WIRING, "lab-db1", &p);
+        assert_int_equal(p.n_clients, 0);
+        _cleanup_free_ char *none = backup_nft_render(&p);
+        assert_string_equal(none, "");
+        backup_plan_done(&p);
+}
+
+/* The client: env, units and the job. */
+static void test_client_renders(void **state) {
+        struct backup_plan p = {};
+        plan_of(WIRING, "lab-db1", &p);
+        assert_int_equal(p.n_targets, 1);
+        const struct backup_target *t = &p.targets[0];
+        assert_string_equal(t->server, "lab-infra1");
+        assert_string_equal(t->account, "rsbackup-lab-db1");
+        _cleanup_free_ char *env = backup_env_render(t, "lab-db1"), *svc = backup_service_render(t),
+                            *tmr = backup_timer_render(t);
+        assert_non_null(strstr(env, "\nBACKUP_HOST=lab-db1\n"));
+        assert_non_null(strstr(env, "\nBACKUP_DIR=/var/backups/postgresql\n"));
+        assert_non_null(strstr(env, "\nBACKUP_SSH_TARGET=rsbackup-lab-db1@10.0.50.19\n"));
+        assert_non_null(strstr(env, "\nRESTIC_REPOSITORY=sftp:rsbackup-lab-db1@10.0.50.19:/repo\n"));
+        assert_non_null(strstr(env, "\nRESTIC_PASSWORD_FILE=/etc/rackstack/backup/restic.password\n"));
+        assert_non_null(strstr(env, "\nBACKUP_KEEP_DAILY=7\n"));
+        assert_null(strstr(env, "RESTIC_PASSWORD=")); /* the password only in its file */
+
+        assert_non_null(strstr(svc, "\n[Service]\nType=oneshot\nEnvironmentFile=/etc/rackstack/backup/env\n"
+                                    "ExecStart=/usr/local/lib/rackstack/pg-backup\n"));
+        assert_non_null(strstr(svc, "\nRequiresMountsFor=/var/backups/postgresql\n"));
+        assert_non_null(strstr(svc, "\nAfter=network-online.target postgresql.service\n"));
+        assert_non_null(strstr(svc, "\nReadWritePaths=/etc/rackstack/backup\n"));
+        assert_null(strstr(svc, "[Install]")); /* the timer starts it, nothing else */
+        assert_non_null(strstr(tmr, "\n[Timer]\nOnCalendar=*-*-* 01:30:00\nRandomizedDelaySec=30min\nPersistent=true\n"));
+        assert_non_null(strstr(tmr, "\n[Install]\nWantedBy=timers.target\n"));
+
+        const char *sh = backup_script_text;
+        assert_true(startswith(sh, "#!/bin/bash\n"));
+        assert_non_null(strstr(sh, "\nset -euo pipefail\n"));
+        assert_non_null(strstr(sh, "pg_dumpall --globals-only"));
+        assert_non_null(strstr(sh, "pg_dump -Fc -Z0"));
+        assert_non_null(strstr(sh, "StrictHostKeyChecking=accept-new"));
+        /* init only when the backup host says there is no repository, never on another error */
+        assert_true(strstr(sh, "Is there a repository at the following location") < strstr(sh, "rs init"));
+        assert_true(strstr(sh, "rs backup") < strstr(sh, "rs forget"));
+        assert_non_null(strstr(sh, "--prune"));
+        /* the set replaces the last good one only when complete */
+        assert_true(strstr(sh, "pg_restore --list") < strstr(sh, "mv -T -- \"$new\" \"$BACKUP_DIR/dumps\""));
+        backup_plan_done(&p);
+
+        /* a host name that would make an account beyond useradd's 32 characters */
+        struct diags d = {};
+        struct wiring w = {};
+        assert_int_equal(wiring_parse("wiring", "backup x a-very-long-host-name-of-thirty 10.0.50.12 inf 10.0.50.19\n", &d, &w), 0);
+        assert_int_equal(backup_plan(&w, "inf", &p), -ENAMETOOLONG);
+        wiring_done(&w);
+        diags_done(&d);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_link_and_secrets),
+                cmocka_unit_test(test_no_backup_host),
+                cmocka_unit_test(test_ssh_key),
+                cmocka_unit_test(test_server_renders),
+                cmocka_unit_test(test_client_renders),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
