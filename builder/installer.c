@@ -231,14 +231,10 @@ static int tree_copy(int treefd, const char *src, int dirfd, const char *dst) {
 /* Applet names of the build host's busybox-static, which goes into the initrd and the live root. */
 static int busybox_applets(const char *busybox, char ***ret) {
         const char *argv[] = { busybox, "--list", NULL };
-        struct spawn_opts o = SPAWN_OPTS_INIT;
-        o.capture_stdout = true;
-        _cleanup_free_ char *tail = NULL, *out = NULL;
-        int r = spawn_run(argv, &o, &tail, &out);
+        _cleanup_free_ char *out = NULL;
+        int r = spawn_stdout(argv, &out, "%s --list", busybox);
         if (r < 0)
                 return r;
-        if (r != 0)
-                return log_error_errno(-EIO, "%s --list failed:\n%s", busybox, strempty(tail));
         _cleanup_strv_free_ char **all = NULL, **l = calloc(1, sizeof(char *));
         if (!l || strv_split(strempty(out), "\n", &all) < 0)
                 return -ENOMEM;

@@ -370,16 +370,9 @@ int copy_file_into(const char *src, int dst_dirfd, const char *dst_rel, mode_t m
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EINVAL;
-        _cleanup_free_ char *parent = strdup(dst_rel);
-        if (!parent)
-                return -ENOMEM;
-        char *slash = strrchr(parent, '/');
-        if (slash) {
-                *slash = 0;
-                int r = mkdir_parents_at(dst_dirfd, parent, 0755);
-                if (r < 0)
-                        return r;
-        }
+        int r = mkdir_parents_of(dst_dirfd, dst_rel, 0755);
+        if (r < 0)
+                return r;
         mode_t m = mode ? mode : (st.st_mode & 07777);
         _cleanup_free_ char *tmp = strprintf("%s.rackstack-tmp", dst_rel);
         if (!tmp)
@@ -388,7 +381,7 @@ int copy_file_into(const char *src, int dst_dirfd, const char *dst_rel, mode_t m
         _cleanup_close_ int out = openat(dst_dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (out < 0)
                 return -errno;
-        int r = copy_bytes(in, out);
+        r = copy_bytes(in, out);
         if (r >= 0 && fchown(out, 0, 0) < 0 && geteuid() == 0)
                 r = -errno;
         if (r >= 0 && fchmod(out, m) < 0)

@@ -35,6 +35,24 @@ static const char *const grub_net_modules[] = { "efinet", "tftp", "http", "net",
                                                 "echo", "serial", "terminal", "test", "search", "part_gpt", "fat",
                                                 "all_video", "efi_gop" };
 
+/* A UEFI GRUB image by the host's grub-mkimage (when media_prepare_loaders() made none): early is
+ * its embedded config (NULL: none), prefix where it finds grub.cfg. */
+static int host_grub_efi(const char *out, const char *early, const char *prefix, const char *const *modules,
+                         size_t n_modules) {
+        const char *argv[9 + MAX(ELEMENTSOF(grub_iso_modules), ELEMENTSOF(grub_net_modules)) + 1] = {
+                "grub-mkimage", "-O", "x86_64-efi", "-o", out, "-p", prefix
+        };
+        size_t n = 7;
+        if (early) {
+                argv[n++] = "-c";
+                argv[n++] = early;
+        }
+        for (size_t i = 0; i < n_modules && n < ELEMENTSOF(argv) - 1; i++)
+                argv[n++] = modules[i];
+        argv[n] = NULL;
+        return tool_run(argv, NULL);
+}
+
 void media_source_done(struct media_source *s) {
         free(s->image);
         free(s->image_sha256);
@@ -184,23 +202,20 @@ int media_render(const struct build_ctx *ctx, const char *label, const char *pxe
         return r;
 }
 
+/* n bytes into dirfd/dst (0644, its parents made). */
+static int put_bytes(int dirfd, const char *dst, const char *data, size_t n) {
+        int r = mkdir_parents_of(dirfd, dst, 0755);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(dirfd, dst, data, n, 0644);
+        return r < 0 ? log_error_errno(r, "Failed to write %s: %m", dst) : 0;
+}
+
 static int render_to(const struct build_ctx *ctx, const char *label, const char *pxe_url,
                      const struct media_pins *pins, const char *name, int dirfd, const char *dst) {
         _cleanup_free_ char *text = NULL;
         int r = media_render(ctx, label, pxe_url, pins, name, &text);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *parent = strdup(dst);
-        if (!parent)
-                return -ENOMEM;
-        char *slash = strrchr(parent, '/');
-        if (slash) {
-                *slash = 0;
-                if ((r = mkdir_parents_at(dirfd, parent, 0755)) < 0)
-                        return r;
-        }
-        r = write_file_atomic(dirfd, dst, text, strlen(text), 0644);
-        return r < 0 ? log_error_errno(r, "Failed to write %s: %m", dst) : 0;
+        return r < 0 ? r : put_bytes(dirfd, dst, text, strlen(text));
 }
 
 /* Copy a host file into dirfd/dst (creating parents). */
@@ -210,17 +225,7 @@ static int put_file(const char *src, int dirfd, const char *dst) {
         int r = read_file_full(AT_FDCWD, src, 64 << 20, &text, &n);
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", src);
-        _cleanup_free_ char *parent = strdup(dst);
-        if (!parent)
-                return -ENOMEM;
-        char *slash = strrchr(parent, '/');
-        if (slash) {
-                *slash = 0;
-                if ((r = mkdir_parents_at(dirfd, parent, 0755)) < 0)
-                        return r;
-        }
-        r = write_file_atomic(dirfd, dst, text, n, 0644);
-        return r < 0 ? log_error_errno(r, "Failed to write %s: %m", dst) : 0;
+        return put_bytes(dirfd, dst, text, n);
 }
 
 /* A big file into the PXE set: a hard link when the work dir shares the file system, else a copy.
@@ -324,13 +329,7 @@ static int make_efi_image(struct build_ctx *ctx, const char *label, const char *
         if (prebuilt)
                 r = copy_small(prebuilt, efi);
         else {
-                const char *argv[9 + ELEMENTSOF(grub_iso_modules) + 1] = { "grub-mkimage", "-O", "x86_64-efi", "-o", efi,
-                                                                           "-c", embed, "-p", "/boot/grub" };
-                size_t n = 9;
-                for (size_t i = 0; i < ELEMENTSOF(grub_iso_modules); i++)
-                        argv[n++] = grub_iso_modules[i];
-                argv[n] = NULL;
-                r = tool_run(argv, NULL);
+                r = host_grub_efi(efi, embed, "/boot/grub", grub_iso_modules, ELEMENTSOF(grub_iso_modules));
         }
         if (r < 0)
                 return log_error_errno(r, "Failed to make the ISO's EFI loader: %m");
@@ -469,13 +468,7 @@ int media_write_pxe(struct build_ctx *ctx, const struct installer_env *env, cons
                 r = copy_small(env->grub_net_efi, grubnet);
         else {
                 /* Its prefix is the TFTP server's grub/: grub.cfg is read from there. */
-                const char *argv[7 + ELEMENTSOF(grub_net_modules) + 1] = { "grub-mkimage", "-O", "x86_64-efi", "-o",
-                                                                           grubnet, "-p", "(tftp)/grub" };
-                size_t n = 7;
-                for (size_t i = 0; i < ELEMENTSOF(grub_net_modules); i++)
-                        argv[n++] = grub_net_modules[i];
-                argv[n] = NULL;
-                r = tool_run(argv, NULL);
+                r = host_grub_efi(grubnet, NULL, "(tftp)/grub", grub_net_modules, ELEMENTSOF(grub_net_modules));
         }
         if (r < 0)
                 return log_error_errno(r, "Failed to make the UEFI netboot loader grubnetx64.efi: %m");

@@ -187,14 +187,10 @@ int query_packages(const char *tree, struct pkg_version **ret, size_t *ret_n) {
                 return -ENOMEM;
         const char *argv[] = { "dpkg-query", admin, "-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n",
                          NULL };
-        struct spawn_opts o = SPAWN_OPTS_INIT;
-        o.capture_stdout = true;
-        _cleanup_free_ char *tail = NULL, *out = NULL;
-        int r = spawn_run(argv, &o, &tail, &out);
+        _cleanup_free_ char *out = NULL;
+        int r = spawn_stdout(argv, &out, "dpkg-query");
         if (r < 0)
                 return r;
-        if (r != 0)
-                return log_error_errno(-EIO, "dpkg-query failed:\n%s", strempty(tail));
         /* Keep only installed packages ("ii "), then drop the status column. */
         struct buf b = {};
         for (const char *l = out; l && *l; ) {

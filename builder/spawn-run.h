@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "macro.h"
+
 /* (Named spawn-run.h, not spawn.h, so that <spawn.h> still finds libc's header under -Ibuilder.)
  *
  * Child processes for the build: argv only (never a shell), output captured so that a failure can
@@ -59,6 +61,10 @@ int spawn_run(const char *const argv[], const struct spawn_opts *opts, char **re
  * stage's apt key check in common/apt-trust.c). */
 struct proc_opts;
 void spawn_proc_opts(const struct spawn_opts *o, struct proc_opts *ret);
+
+/* Run argv for its stdout (stderr kept for the message): a tool that exits non-zero is -EIO, logged
+ * as "<what> failed:" and its last lines, what made from fmt. */
+int spawn_stdout(const char *const argv[], char **ret_stdout, const char *fmt, ...) _printf_(3, 4);
 
 /* Start argv in the background (own process group, output discarded, killed if the build dies),
  * for cleanup work that can overlap later stages. Returns its pid; spawn_wait() reaps it and

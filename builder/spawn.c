@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 
+#include "cleanup.h"
+#include "log.h"
 #include "process.h"
 #include "spawn-run.h"
 #include "util.h"
@@ -41,6 +44,24 @@ char *argv_to_string(const char *const argv[]) {
 
 bool find_executable(const char *name) {
         return proc_have_program(name);
+}
+
+int spawn_stdout(const char *const argv[], char **ret_stdout, const char *fmt, ...) {
+        struct spawn_opts o = SPAWN_OPTS_INIT;
+        o.capture_stdout = true;
+        _cleanup_free_ char *tail = NULL, *out = NULL;
+        int r = spawn_run(argv, &o, &tail, &out);
+        if (r < 0)
+                return r;
+        if (r != 0) {
+                va_list ap;
+                va_start(ap, fmt);
+                _cleanup_free_ char *what = strvprintf(fmt, ap);
+                va_end(ap);
+                return log_error_errno(-EIO, "%s failed:\n%s", strna(what), strempty(tail));
+        }
+        *ret_stdout = TAKE_PTR(out);
+        return 0;
 }
 
 /* The build's way of running a tool: output into the tail (stdout apart with capture_stdout), own

@@ -44,6 +44,17 @@ void diags_print(const struct diags *d, FILE *f) {
                 fprintf(f, "error: out of memory while collecting diagnostics\n");
 }
 
+char *diags_text(const struct diags *d) {
+        char *text = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&text, &n);
+        if (!f)
+                return NULL;
+        diags_print(d, f);
+        fclose(f);
+        return text;
+}
+
 void diags_done(struct diags *d) {
         for (size_t i = 0; i < d->n; i++) {
                 free(d->items[i].file);

@@ -32,6 +32,8 @@ void diags_add(struct diags *d, enum diag_severity sev, const char *file, unsign
 #define diag_warning(d, file, line, col, ...) diags_add((d), DIAG_WARNING, (file), (line), (col), __VA_ARGS__)
 
 void diags_print(const struct diags *d, FILE *f);
+/* What diags_print() prints, as one string (NULL: out of memory). */
+char *diags_text(const struct diags *d);
 void diags_done(struct diags *d);
 static inline bool diags_failed(const struct diags *d) {
         return d->n_errors > 0 || d->oom;

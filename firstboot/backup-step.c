@@ -22,17 +22,10 @@
 #include "util.h"
 
 int backup_load(int root_fd, const char *host, struct backup_plan *ret, char **ret_why) {
-        _cleanup_free_ char *text = NULL;
-        int r = read_file_full(root_fd, CREDS_DIR "/wiring", 1024 * 1024, &text, NULL);
+        _cleanup_(wiring_done) struct wiring w = {};
+        int r = creds_wiring_load(root_fd, &w, ret_why);
         if (r < 0)
                 return r;
-        _cleanup_(diags_done) struct diags d = {};
-        _cleanup_(wiring_done) struct wiring w = {};
-        if ((r = wiring_parse("/" CREDS_DIR "/wiring", text, &d, &w)) < 0) {
-                *ret_why = d.n ? strprintf("%s:%u: %s", d.items[0].file, d.items[0].line, d.items[0].message)
-                               : strdup("the wiring does not parse");
-                return r;
-        }
         struct backup_plan p = {};
         if ((r = backup_plan(&w, host, &p)) < 0) {
                 *ret_why = strprintf("the backup wiring: %s", strerror(-r));

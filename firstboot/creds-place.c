@@ -14,6 +14,7 @@
 #include "kcmdline.h"
 #include "log.h"
 #include "util.h"
+#include "wiring.h"
 
 static int keep_copy(const char *root, const char *data, size_t len) {
         _cleanup_free_ char *dir = strprintf("%s/run/rackstack", root), *to = strprintf("%s/" CREDS_COPY, root);
@@ -94,13 +95,7 @@ int creds_place(int root_fd, const char *host, char **ret_names, char **ret_erro
         r = creds_parse("rackstack.creds", data, len, &d, &c);
         creds_wipe_free(data, len);
         if (r < 0) {
-                _cleanup_free_ char *msg = NULL;
-                size_t ms = 0;
-                FILE *f = open_memstream(&msg, &ms);
-                if (f) {
-                        diags_print(&d, f);
-                        fclose(f);
-                }
+                _cleanup_free_ char *msg = diags_text(&d);
                 *ret_error = msg && *msg ? strndup(msg, strcspn(msg, "\n")) : strdup("the bundle does not parse");
                 return r;
         }
@@ -154,4 +149,21 @@ int creds_remove_all(int root_fd, size_t *ret_count) {
         if (ret_count)
                 *ret_count = n;
         return r;
+}
+
+int creds_wiring_load(int root_fd, struct wiring *ret, char **ret_error) {
+        _cleanup_free_ char *text = NULL;
+        int r = read_file_full(root_fd, CREDS_DIR "/wiring", 1024 * 1024, &text, NULL);
+        if (r < 0)
+                return r;
+        _cleanup_(diags_done) struct diags d = {};
+        struct wiring w = {};
+        if ((r = wiring_parse("/" CREDS_DIR "/wiring", text, &d, &w)) < 0) {
+                wiring_done(&w);
+                *ret_error = d.n ? strprintf("%s:%u: %s", d.items[0].file, d.items[0].line, d.items[0].message)
+                                 : strdup("the wiring does not parse");
+                return r;
+        }
+        *ret = w;
+        return 0;
 }

@@ -33,5 +33,10 @@ int creds_copy_from_cmdline(const char *root, const char *cmdline);
  * (names only). -ENOENT when there is no bundle, -EXDEV when it is for another host. */
 int creds_place(int root_fd, const char *host, char **ret_names, char **ret_error);
 
+/* The wiring record of the placed bundle (CREDS_DIR/wiring), parsed. On a parse error *ret_error
+ * is its first diagnostic ("FILE:LINE: MESSAGE"). Shared by the db-wiring and backup steps. */
+struct wiring;
+int creds_wiring_load(int root_fd, struct wiring *ret, char **ret_error);
+
 /* Step 4: every file in CREDS_DIR; *ret_count how many. */
 int creds_remove_all(int root_fd, size_t *ret_count);

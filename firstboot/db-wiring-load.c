@@ -38,17 +38,10 @@ static int password(int root_fd, const char *cred, struct secret *ret, char **re
 }
 
 int db_wiring_load(int root_fd, const char *self, struct db_wiring_set *ret, char **ret_error) {
-        _cleanup_free_ char *text = NULL;
-        int r = read_file_full(root_fd, CREDS_DIR "/wiring", 1024 * 1024, &text, NULL);
+        _cleanup_(wiring_done) struct wiring w = {};
+        int r = creds_wiring_load(root_fd, &w, ret_error);
         if (r < 0)
                 return r;
-        _cleanup_(diags_done) struct diags d = {};
-        _cleanup_(wiring_done) struct wiring w = {};
-        if ((r = wiring_parse("/" CREDS_DIR "/wiring", text, &d, &w)) < 0) {
-                *ret_error = d.n ? strprintf("%s:%u: %s", d.items[0].file, d.items[0].line, d.items[0].message)
-                                 : strdup("the wiring does not parse");
-                return r;
-        }
         struct db_wiring_set s = {};
         if ((r = db_wiring_plan(&w, self, &s.plan)) < 0)
                 return r;

@@ -266,13 +266,7 @@ static int do_ipa_dns(struct join_run *jr, char **ret_reason) {
         _cleanup_(ipa_dns_plan_done) struct ipa_dns_plan p = {};
         int r = ipa_dns_plan_make(jr->c->site, &d, &p);
         if (r < 0) {
-                _cleanup_free_ char *text = NULL;
-                size_t n = 0;
-                FILE *f = open_memstream(&text, &n);
-                if (f) {
-                        diags_print(&d, f);
-                        fclose(f);
-                }
+                _cleanup_free_ char *text = diags_text(&d);
                 *ret_reason = strprintf("the site's zone table: %s", text && *text ? text : strerror(-r));
                 return r;
         }

@@ -355,50 +355,66 @@ static int login(struct api *a, const char *password, char **reason) {
         return 0;
 }
 
-static int api_setup(struct zrun *z, const struct zabbix_plan *p, char **ret_summary, char **reason) {
-        struct api a = { .url = z->c->api_url ? z->c->api_url : ZABBIX_API_URL };
-        _cleanup_free_ char *groupid = NULL, *templateid = NULL, *actionid = NULL, *version = NULL, *why = NULL;
-        bool changed_admin = false, made_group = false, made_action = false;
-        int r = 0;
-        /* the frontend answers once PHP-FPM and nginx are up: bounded like the database */
-        double end = now_monotonic() + z->c->wait_sec;
+/* Admin logs in with the site's admin.zabbix credential, else with the package's default password
+ * (*ret_default: true, the password is to be replaced). */
+static int login_admin(struct api *a, const char *admin, bool *ret_default, char **reason) {
+        if (!admin) {
+                *reason = strdup("no admin." ZABBIX_SERVICE " credential: the API is not set up "
+                                 "(Admin keeps the package's password)");
+                return -ENOKEY;
+        }
+        _cleanup_free_ char *why = NULL;
+        if (login(a, admin, &why) >= 0)
+                return 0;
+        free(why);
+        why = NULL;
+        int r = login(a, "zabbix", &why);
+        if (r < 0) {
+                *reason = strprintf("Admin's password is neither the site's admin." ZABBIX_SERVICE
+                                    " nor the package's default: %s", strna(why));
+                return r;
+        }
+        *ret_default = true;
+        return 0;
+}
+
+/* The frontend answers once PHP-FPM and nginx are up: asked for its version every 2 s, bounded like
+ * the database. ret_version may be NULL when out of memory (the summary then says "(null)"). */
+static int api_wait_version(struct api *a, unsigned wait_sec, char **ret_version, char **reason) {
+        _cleanup_free_ char *why = NULL;
+        double end = now_monotonic() + wait_sec;
         for (;;) {
                 _cleanup_(ynode_freep) struct ynode *t = NULL;
                 const struct ynode *res = NULL;
                 free(why);
                 why = NULL;
-                if ((r = call(&a, "apiinfo.version", strdup("{}"), &t, &res, &why)) >= 0) {
-                        version = strdup(res->type == YNODE_SCALAR ? res->scalar : "?");
-                        break;
+                int r = call(a, "apiinfo.version", strdup("{}"), &t, &res, &why);
+                if (r >= 0) {
+                        *ret_version = strdup(res->type == YNODE_SCALAR ? res->scalar : "?");
+                        return 0;
                 }
                 if (now_monotonic() >= end) {
-                        *reason = strprintf("the Zabbix frontend did not answer within %u s: %s", z->c->wait_sec, strna(why));
+                        *reason = strprintf("the Zabbix frontend did not answer within %u s: %s", wait_sec, strna(why));
                         return r;
                 }
                 sleep(2);
         }
+}
+
+static int api_setup(struct zrun *z, const struct zabbix_plan *p, char **ret_summary, char **reason) {
+        struct api a = { .url = z->c->api_url ? z->c->api_url : ZABBIX_API_URL };
+        _cleanup_free_ char *groupid = NULL, *templateid = NULL, *actionid = NULL, *version = NULL;
+        bool changed_admin = false, made_group = false, made_action = false;
+        int r = api_wait_version(&a, z->c->wait_sec, &version, reason);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < p->n && r >= 0; i++) {
                 _cleanup_(ynode_freep) struct ynode *t = NULL, *t2 = NULL;
                 const struct ynode *res = NULL, *res2 = NULL;
                 switch (p->calls[i]) {
                 case ZABBIX_CALL_LOGIN:
-                        if (!z->admin) {
-                                *reason = strdup("no admin." ZABBIX_SERVICE " credential: the API is not set up "
-                                                 "(Admin keeps the package's password)");
-                                return -ENOKEY;
-                        }
-                        free(why);
-                        why = NULL;
-                        if (login(&a, z->admin, &why) >= 0)
-                                break;
-                        free(why);
-                        why = NULL;
-                        if ((r = login(&a, "zabbix", &why)) < 0) {
-                                *reason = strprintf("Admin's password is neither the site's admin." ZABBIX_SERVICE
-                                                    " nor the package's default: %s", strna(why));
+                        if ((r = login_admin(&a, z->admin, &changed_admin, reason)) < 0)
                                 return r;
-                        }
-                        changed_admin = true;
                         break;
                 case ZABBIX_CALL_ADMIN_PASSWORD: {
                         if (!changed_admin)

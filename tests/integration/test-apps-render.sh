@@ -7,11 +7,10 @@
 # role's data disk, secrets only by reference, a deferred service skipped, a bad pin refused.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
 F=${RACKSTACK_BUILD_DIR:-build}/rackstack-firstboot
-command -v systemd-analyze >/dev/null || { echo "systemd-analyze missing"; exit 77; }
-[ -x /usr/bin/podman ] || { echo "podman missing (the units name /usr/bin/podman; tests/tools/deps.sh installs it)"; exit 77; }
-fails=0 n=0
-check() { n=$((n + 1)); if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi; }
+command -v systemd-analyze >/dev/null || skip_all "systemd-analyze missing"
+[ -x /usr/bin/podman ] || skip_all "podman missing (the units name /usr/bin/podman; tests/tools/deps.sh installs it)"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 D=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 Q=${RACKSTACK_QUADLET:-/usr/libexec/podman/quadlet}
@@ -135,5 +134,4 @@ sed -i "0,/$D/s//sha256:abc/" "$r/usr/share/rackstack/vendor.json"
 "$F" services --root "$r" --profile profiles/app.yaml --site profiles/site.yaml >"$tmp/app3.out" 2>&1; rc=$?
 check "services: a vendor.json with a bad digest fails the step (exit 1)" test $rc = 1
 check "services: ... naming the service" grep -q "nextcloud: an OCI image in the image needs" "$tmp/app3.out"
-echo "$((n - fails)) passed, $fails failed"
-[ $fails = 0 ]
+finish

@@ -15,22 +15,18 @@
 #     does not, and FLUSHALL (@dangerous) is refused to it.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
 O=$(realpath "${RACKSTACK_BUILD_DIR:-build}")
 B=$O/rackstack-build F=$O/rackstack-firstboot
-fails=0 n=0
 quiet() { "$@" >/dev/null 2>&1; }
-check() { # description, command...
-        n=$((n + 1))
-        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
-if [ ! -x "$B" ] || [ ! -x "$F" ]; then echo "$B or $F is not built"; exit 77; fi
-[ "$(id -u)" = 0 ] || { echo "skip: needs root (network namespaces)"; exit 77; }
+if [ ! -x "$B" ] || [ ! -x "$F" ]; then skip_all "$B or $F is not built"; fi
+[ "$(id -u)" = 0 ] || skip_all "skip: needs root (network namespaces)"
 PGBIN=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -1)
-[ -x "$PGBIN/postgres" ] || { echo "skip: no PostgreSQL server (make deps)"; exit 77; }
-id postgres >/dev/null 2>&1 || { echo "skip: no postgres user"; exit 77; }
+[ -x "$PGBIN/postgres" ] || skip_all "skip: no PostgreSQL server (make deps)"
+id postgres >/dev/null 2>&1 || skip_all "skip: no postgres user"
 PGB=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
-[ -x "$PGB" ] || { echo "skip: pgbouncer missing (make deps)"; exit 77; }
-if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then echo "skip: redis-server missing (make deps)"; exit 77; fi
+[ -x "$PGB" ] || skip_all "skip: pgbouncer missing (make deps)"
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then skip_all "skip: redis-server missing (make deps)"; fi
 
 tmp=$(mktemp -d /tmp/rackstack-dbw-XXXXXX)
 chmod 755 "$tmp"
@@ -45,7 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 [ -n "${KEEP:-}" ] && trap - EXIT
-if ! ip netns add "$DB" || ! ip netns add "$APP" || ! ip netns add "$COMM"; then echo "skip: cannot create network namespaces"; exit 77; fi
+if ! ip netns add "$DB" || ! ip netns add "$APP" || ! ip netns add "$COMM"; then skip_all "skip: cannot create network namespaces"; fi
 inDB() { ip netns exec "$DB" "$@"; }
 # lab-db1 holds 10.0.40.12 on both links, each with a host route to its peer: a point-to-point
 # VLAN 40 without needing the bridge module.
@@ -220,5 +216,4 @@ check "services (infra): the certificate answers for cloud.domain.com and the ke
          cmp -s <(openssl pkey -in '$T/tls.key' -pubout) <(openssl x509 -in '$T/tls.crt' -noout -pubkey)"
 check "services (infra): the routes use that pair" grep -q "certFile: /etc/traefik/tls/tls.crt" "$ri/etc/traefik/dynamic/routes.yml"
 
-echo "$((n - fails)) passed, $fails failed"
-[ $fails = 0 ]
+finish

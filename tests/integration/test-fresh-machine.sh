@@ -18,11 +18,12 @@ set -u
 O=${RACKSTACK_O:-build}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 case $O in /*) ;; *) O=$here/$O ;; esac
+# shellcheck source=tests/integration/lib.sh
+. "$here/tests/integration/lib.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (mmdebstrap, chroot)"
-for t in mmdebstrap unshare chroot git tar; do command -v $t >/dev/null || skip "no $t"; done
-git -C "$here" rev-parse --git-dir >/dev/null 2>&1 || skip "not a git checkout (the copy is made from git ls-files)"
+[ "$(id -u)" = 0 ] || skip_all "SKIP: needs root (mmdebstrap, chroot)"
+for t in mmdebstrap unshare chroot git tar; do command -v $t >/dev/null || skip_all "SKIP: no $t"; done
+git -C "$here" rev-parse --git-dir >/dev/null 2>&1 || skip_all "SKIP: not a git checkout (the copy is made from git ls-files)"
 
 MIRROR=${RACKSTACK_FRESH_MIRROR:-http://deb.debian.org/debian}
 SECURITY=${RACKSTACK_FRESH_SECURITY:-http://deb.debian.org/debian-security}
@@ -90,4 +91,5 @@ if [ $rc != 0 ]; then
 fi
 rm -f "$log"
 grep -q . "$root/src/build/rackstack-build" 2>/dev/null || { echo "FAIL: no build/rackstack-build"; exit 1; }
-echo "PASS: the first 'make demo' on a fresh Debian 12 root installed its packages and linked both programs"
+ok "the first 'make demo' on a fresh Debian 12 root installed its packages and linked both programs"
+finish

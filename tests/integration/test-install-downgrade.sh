@@ -15,11 +15,10 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 FB=$here/$O/rackstack-firstboot
 
 . "$here/tests/integration/lib.sh"
-skip() { skip_all "SKIP: $*"; }
-[ "$(id -u)" = 0 ] || skip "needs root (loop devices, mount)"
-[ -e /dev/loop-control ] || skip "no /dev/loop-control"
+[ "$(id -u)" = 0 ] || skip_all "SKIP: needs root (loop devices, mount)"
+[ -e /dev/loop-control ] || skip_all "SKIP: no /dev/loop-control"
 for t in losetup sfdisk mke2fs zstd; do
-        command -v $t >/dev/null || skip "no $t"
+        command -v $t >/dev/null || skip_all "SKIP: no $t"
 done
 [ -x "$FB" ] || { echo "missing $FB (run make)"; exit 1; }
 
@@ -141,3 +140,4 @@ if losetup -n -l -O BACK-FILE | grep -qx "$D"; then
 else
         ok "the read-only look leaves no mount or loop device behind"
 fi
+finish

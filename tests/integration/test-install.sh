@@ -16,11 +16,10 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 FB=$here/$O/rackstack-firstboot
 
 . "$here/tests/integration/lib.sh"
-skip() { skip_all "SKIP: $*"; }
-[ "$(id -u)" = 0 ] || skip "needs root (loop devices)"
-[ -e /dev/loop-control ] || skip "no /dev/loop-control"
+[ "$(id -u)" = 0 ] || skip_all "SKIP: needs root (loop devices)"
+[ -e /dev/loop-control ] || skip_all "SKIP: no /dev/loop-control"
 for t in losetup sfdisk mke2fs mkfs.fat zstd gzip python3 openssl blkid; do
-        command -v $t >/dev/null || skip "no $t"
+        command -v $t >/dev/null || skip_all "SKIP: no $t"
 done
 [ -x "$FB" ] || { echo "missing $FB (run make)"; exit 1; }
 

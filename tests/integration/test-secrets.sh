@@ -8,15 +8,11 @@
 # 0600, with the sha256 it prints; and bad usage exits 2.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
 B=$(realpath "${RACKSTACK_BUILD_DIR:-build}")/rackstack-build
-fails=0 n=0
-check() { # description, command...
-        n=$((n + 1))
-        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
 quiet() { "$@" >/dev/null 2>&1; }
-[ -x "$B" ] || { echo "$B is not built"; exit 77; }
-command -v openssl >/dev/null || { echo "openssl is not installed"; exit 77; }
+[ -x "$B" ] || skip_all "$B is not built"
+command -v openssl >/dev/null || skip_all "openssl is not installed"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 S=$tmp/site
 hosts="lab-id1 lab-db1 lab-app1 lab-comm1 lab-voip1 lab-biz1 lab-erp1 lab-it1 lab-infra1"
@@ -131,5 +127,4 @@ check "init without SITE-DIR: exit 2" test $rc = 2
 "$B" secrets bundle "$S" lab-db1 >"$tmp/e" 2>&1; rc=$?
 check "bundle without --out: exit 2" test $rc = 2
 
-echo "$((n - fails)) passed, $fails failed"
-[ $fails = 0 ]
+finish

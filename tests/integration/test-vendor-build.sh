@@ -14,22 +14,19 @@ set -uo pipefail
 
 B=$(realpath "${RACKSTACK_BUILD_DIR:-build}")/rackstack-build
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/integration/lib.sh
+. "$TOP/tests/integration/lib.sh"
 CACHE=${RACKSTACK_TEST_CACHE:-/var/cache/rackstack}
 BASE=debian-12
-skip() { echo "$1"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (the build chroots and keeps owners)"
-[ -x "$B" ] || skip "$B is not built"
+[ "$(id -u)" = 0 ] || skip_all "needs root (the build chroots and keeps owners)"
+[ -x "$B" ] || skip_all "$B is not built"
 for t in mmdebstrap docker-registry skopeo podman gpg gpgv apt-ftparchive; do
-        command -v "$t" >/dev/null || skip "$t is not installed (tests/tools/deps.sh)"
+        command -v "$t" >/dev/null || skip_all "$t is not installed (tests/tools/deps.sh)"
 done
 
 tmp=$(mktemp -d /var/tmp/rackstack-vendor.XXXXXX)
 cleanup() { "$TOP/tests/tools/vendor-standins.sh" stop "$tmp/s" >/dev/null 2>&1; rm -rf "$tmp"; }
 trap cleanup EXIT
-fail=0
-check() { # DESC CMD...
-        if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
-}
 
 nice -n 10 "$TOP/tests/tools/vendor-standins.sh" start "$tmp/s" >"$tmp/standins.log" 2>&1 ||
         { cat "$tmp/standins.log"; echo "FAIL: the stand-ins did not start"; exit 1; }
@@ -153,7 +150,6 @@ EOF
                 "unshare -m podman --root '$store' --runroot '$tmp/run2' --storage-driver overlay images --format '{{.Repository}}:{{.Tag}}' | grep -qx docker.io/library/nextcloud:28-fpm"
         rm -rf "$(dirname "$tree")"
 else
-        echo "FAIL the kept work tree is missing"
-        fail=1
+        not_ok "the kept work tree is missing"
 fi
-exit $fail
+finish

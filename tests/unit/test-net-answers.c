@@ -47,15 +47,6 @@ static int teardown(void **state) {
         return 0;
 }
 
-static char *diags_text(const struct diags *d) {
-        char *s = NULL;
-        size_t n = 0;
-        FILE *f = open_memstream(&s, &n);
-        diags_print(d, f);
-        fclose(f);
-        return s;
-}
-
 static void test_shipped_kickstarts(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(roles); i++) {
                 struct diags d = {};

@@ -132,16 +132,6 @@ static size_t role_index(const char *role) {
         return 0;
 }
 
-static char *diags_text(const struct diags *d) {
-        char *s = NULL;
-        size_t n = 0;
-        FILE *f = open_memstream(&s, &n);
-        assert_non_null(f);
-        diags_print(d, f);
-        fclose(f);
-        return s;
-}
-
 static int plan_for(const char *role, const struct nic_list *nics, const struct net_answers *a, bool vm,
                     struct diags *d, struct net_plan **ret) {
         size_t i = role_index(role);

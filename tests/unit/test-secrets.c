@@ -62,11 +62,7 @@ static void expect_bad(const char *text, const char *msg, unsigned line) {
         assert_int_equal(creds_parse("b", text, strlen(text), &d, &c), -EINVAL);
         assert_null(c.v);
         assert_true(d.n >= 1);
-        char *got = NULL;
-        size_t n = 0;
-        FILE *f = open_memstream(&got, &n);
-        diags_print(&d, f);
-        fclose(f);
+        char *got = diags_text(&d);
         _cleanup_free_ char *where = strprintf("b:%u:", line);
         if (!strstr(got, msg) || !strstr(got, where))
                 fail_msg("expected '%s' at %s, got: %s", msg, where, got);
@@ -396,6 +392,14 @@ static void test_init_and_bundle(void **state) {
         assert_int_equal(read_file_full(rfd, CREDS_DIR "/db.nextcloud", 4096, &placed, NULL), 0);
         assert_memory_equal(placed, pw4, 48);
         assert_int_equal(strlen(placed), 48);
+        /* a bundle that does not parse: the first line of what its parser said, no newline */
+        assert_int_equal(write_file_atomic(rfd, CREDS_COPY, "not a bundle\nsecond line\n", 25, 0600), 0);
+        _cleanup_free_ char *bad_names = NULL, *bad_why = NULL;
+        assert_true(creds_place(rfd, "lab-app1", &bad_names, &bad_why) < 0);
+        assert_non_null(bad_why);
+        assert_true(startswith(bad_why, "rackstack.creds:"));
+        assert_null(strchr(bad_why, '\n'));
+        (void) unlinkat(rfd, CREDS_COPY, 0);
         size_t removed = 0;
         assert_int_equal(creds_remove_all(rfd, &removed), 0);
         assert_int_equal(removed, app.n);

@@ -177,11 +177,7 @@ static void test_site_mirrors(void **state) {
         struct diags d = {};
         struct site *s = NULL;
         assert_int_equal(site_load_buffer("site.yaml", site, strlen(site), &d, &s), -EINVAL);
-        _cleanup_free_ char *text = NULL;
-        size_t n = 0;
-        FILE *f = open_memstream(&text, &n);
-        diags_print(&d, f);
-        fclose(f);
+        _cleanup_free_ char *text = diags_text(&d);
         assert_non_null(strstr(text, "site.yaml:9:5: error: mirror 'https://download.jitsi.org' -> 'ftp://x': to must be an http:// or https:// URL"));
         assert_non_null(strstr(text, "site.yaml:10:13: error: mirror for 'docker.io' given twice (first at line 8)"));
         diags_done(&d);

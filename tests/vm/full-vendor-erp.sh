@@ -17,112 +17,26 @@
 #    and user "odoo", the comm host for SMTP; the drop-in's environment file gives the same facts;
 #  - the database password (a site credential made by the test) is in odoo.conf only, which is not
 #    world-readable, and nowhere else: journal, ps, status.json, units, environment files, console.
-. "$(dirname "$0")/lib.sh"
-vm_requirements
-for t in docker-registry skopeo gpg apt-ftparchive dpkg-deb; do
-        command -v "$t" >/dev/null || skip "$t missing (tests/tools/deps.sh)"
-done
-ST=$(mktemp -d /var/tmp/rackstack-standins.XXXXXX)
-cleanup() { bash "$TOP/tests/tools/vendor-standins.sh" stop "$ST" >/dev/null 2>&1; rm -rf "$ST"; }
-trap cleanup EXIT
-t0=$(date +%s)
-nice -n 10 bash "$TOP/tests/tools/vendor-standins.sh" start "$ST" ||
-        { rc=$?; [ $rc = 77 ] && skip "stand-ins cannot run here"; echo "stand-ins failed"; exit 1; }
-# shellcheck disable=SC1091
-. "$ST/env"
-export RACKSTACK_VENDOR_MIRRORS RACKSTACK_VENDOR_PROFILES
-echo "stand-ins ready in $(( $(date +%s) - t0 )) s"
-# shellcheck disable=SC2034 # lib.sh's ensure_image reads them
-VMOUT=${RACKSTACK_VM_VENDOR_OUT:-$TOP/build/vm-images/vendor-$(host_base)}
-# shellcheck disable=SC2034
-VMFORMATS=raw
-t1=$(date +%s)
-ensure_image erp
-echo "image ready in $(( $(date +%s) - t1 )) s (stand-ins and image: $(( $(date +%s) - t0 )) s)"
+. "$(dirname "$0")/vendor-lib.sh"
+STANDINS_NICE=10 vendor_image erp docker-registry skopeo gpg apt-ftparchive dpkg-deb
 python3 - "$RAW" "$TOP" "$O" <<'PY'
-import json, os, re, secrets, subprocess, sys, tempfile, time
+import json, os, sys
 raw, top, out = sys.argv[1:4]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
 from vmharness import VM, Disk, Nets, install_signal_handlers
+from vendorvm import SDIR, VendorTest
 
 install_signal_handlers()
-fails, checks = [], [0]
-def check(what, ok, detail=""):
-    checks[0] += 1
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else "  " + str(detail)[:2000]), flush=True)
-    if not ok:
-        fails.append(what)
-
-tmp = tempfile.mkdtemp(prefix="rackstack-verp-", dir="/var/tmp")
-SECRETS = {"db.odoo": "sv-" + secrets.token_hex(16)}
-SDIR = "/var/lib/rackstack-test-secrets"
-
-def open_root(src):
-    """A sparse copy of the image with an empty root password, and the site secret as the cluster
-    step would deliver it: a file in /run/credentials/rackstack (tmpfiles copies it at boot)."""
-    dst = os.path.join(tmp, "boot.raw")
-    subprocess.run(["cp", "--sparse=always", src, dst], check=True)
-    pt = json.loads(subprocess.run(["sfdisk", "--json", dst], capture_output=True, text=True, check=True).stdout)
-    root = [p for p in pt["partitiontable"]["partitions"] if p.get("name") == "root"][0]
-    dev = subprocess.run(["losetup", "-f", "--show", "-o", str(root["start"] * 512), "--sizelimit",
-                          str(root["size"] * 512), dst], capture_output=True, text=True, check=True).stdout.strip()
-    mnt = os.path.join(tmp, "mnt")
-    os.mkdir(mnt)
-    try:
-        subprocess.run(["mount", dev, mnt], check=True)
-        try:
-            subprocess.run(["sed", "-i", "s/^root:[^:]*:/root::/", os.path.join(mnt, "etc/shadow")], check=True)
-            sd = mnt + SDIR
-            os.makedirs(sd, mode=0o700)
-            lines = ["d /run/credentials/rackstack 0700 root root -"]
-            for n, v in SECRETS.items():
-                with open(os.path.join(sd, n), "w") as f:
-                    f.write(v)
-                os.chmod(os.path.join(sd, n), 0o400)
-                lines.append("C /run/credentials/rackstack/%s 0400 root root - %s/%s" % (n, SDIR, n))
-            with open(os.path.join(sd, "all"), "w") as f:
-                f.write("\n".join(SECRETS.values()) + "\n")
-            with open(os.path.join(mnt, "etc/tmpfiles.d/rackstack-test-secrets.conf"), "w") as f:
-                f.write("\n".join(lines) + "\n")
-        finally:
-            subprocess.run(["umount", mnt], check=True)
-    finally:
-        subprocess.run(["losetup", "-d", dev])
-    return dst
-
-raw = open_root(raw)
-ks = os.path.join(tmp, "ks.cfg")
-ks_text = "\n".join(l for l in open(os.path.join(top, "kickstart/lab-erp1.ks")).read().splitlines()
-                    if not l.startswith("join "))
-open(ks, "w").write(ks_text + "\n")
-os.chmod(ks, 0o600)
-port = 41000 + (os.getpid() * 7) % 20000
-gwlog = os.path.join(tmp, "gateway.log")
-gw = subprocess.Popen([sys.executable, os.path.join(top, "tests/vm/gateway.py"), "--port", str(port),
-                       "--port", str(port + 1), "--gw", "20=10.0.50.1", "--gw", "10=10.0.10.1",
-                       "--log", gwlog, "--lifetime", "2400"])
-serial = os.path.join(out, "test-logs", "vm-vendor-erp.serial.log")
-os.makedirs(os.path.dirname(serial), exist_ok=True)
-t_start = time.monotonic()
+t = VendorTest(top, out, "erp", ("db.odoo",), lifetime=2400)
+check = t.check
+raw, ks = t.open_root(raw), t.kickstart("lab-erp1.ks")
+t.start()
 try:
-    with VM(image=raw, firmware="bios", boot_disk_size="60G", log=serial, name="vendor-erp", memory=3072,
+    with VM(image=raw, firmware="bios", boot_disk_size="60G", log=t.serial, name="vendor-erp", memory=3072,
             disks=[Disk("sata-ssd", "200G"), Disk("sas-hdd", "500G")], oemdrv=ks,
-            nets=Nets(count=2, mode="socket", port=port)) as vm:
-        vm.boot(expect=r"rackstack-firstboot: (finished|FAILED at [^\r\n]*)[\r\n]", timeout=2400)
-        print("firstboot ended after %.0f s" % (time.monotonic() - t_start), flush=True)
-        text = vm.output
-        check("firstboot finished", "rackstack-firstboot: finished" in text,
-              "".join(re.findall(r"rackstack-firstboot: (?:FAILED|service)[^\r\n]*", text)))
-        for s in ("odoo", "zabbix-agent2-vendor"):
-            check("console: %s done" % s, re.search(r"service %s +done: " % re.escape(s), text) is not None,
-                  "".join(re.findall(r"service %s [^\r\n]*" % re.escape(s), text)))
-        vm.login(timeout=600)
-        def sh(cmd, timeout=120):
-            rc, o = vm.run(cmd, timeout=timeout)
-            return o.strip()
-        def get(port, path):
-            """GET with bash alone (the image has no curl or wget)."""
-            return sh("timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/%d; printf \"GET %s HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n\" >&3; cat <&3'" % (port, path))
+            nets=Nets(count=2, mode="socket", port=t.port)) as vm:
+        t.boot(vm, ("odoo", "zabbix-agent2-vendor"))
+        sh, get = t.shell(vm)
         for unit in ("odoo.service", "zabbix-agent2.service"):
             state = sh("systemctl is-active %s" % unit).splitlines()
             check("%s active" % unit, state[-1:] == ["active"], sh("systemctl status --no-pager %s | tail -20" % unit))
@@ -172,12 +86,8 @@ try:
         for name in ("odoo", "zabbix-agent2-vendor"):
             e = steps.get("service/" + name) or {}
             check("status.json: service/%s done" % name, e.get("state") == "done", e)
-        print("checks done after %.0f s" % (time.monotonic() - t_start), flush=True)
+        print("checks done after %.0f s" % t.elapsed(), flush=True)
 finally:
-    gw.terminate()
-console = open(serial, errors="replace").read()
-check("no secret on the serial console", not any(v in console for v in SECRETS.values()))
-subprocess.run(["rm", "-rf", tmp])
-print("%d checks, %d failed" % (checks[0], len(fails)))
-sys.exit(1 if fails else 0)
+    t.stop_gateway()
+sys.exit(t.finish())
 PY
