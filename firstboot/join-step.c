@@ -498,7 +498,10 @@ static int substep(struct join_run *jr, const char *name, const char *descriptio
                 (void) status_step(st, name, "skipped", skip);
                 return RUN_SKIPPED;
         }
-        if (journal_is_done(jr->journal, name)) {
+        /* join/report is not taken from the journal: the answers step places the host's bundle in
+         * /run/credentials on every run, and a run after a finished one (firstboot run again once a
+         * dependency appeared, or a power cut after the report) must remove it again. */
+        if (journal_is_done(jr->journal, name) && !streq(name, "join/report")) {
                 (void) status_step(st, name, "done", "done by an earlier run (journal)");
                 return 0;
         }

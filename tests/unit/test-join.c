@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "cleanup.h"
+#include "creds-place.h"
 #include "fileio.h"
 #include "join.h"
 #include "journal.h"
@@ -329,12 +330,18 @@ static void test_step_service_never_answers(void **state) {
         assert_string_equal(f.st.attachments[0].key, "join");
         assert_non_null(strstr(f.st.attachments[0].json, "\"done\":[\"join/logs\"]"));
 
-        /* a third run finds it in the journal and does not touch it */
+        /* a third run finds it in the journal and does not touch it; the bundle that run's answers
+         * step placed again is removed again (join/report is not taken from the journal) */
         close(lfd);
+        _cleanup_free_ char *place = strprintf("mkdir -p %s/" CREDS_DIR " && echo secret >%s/" CREDS_DIR "/db.nextcloud",
+                                               f.dir, f.dir);
+        assert_int_equal(system(place), 0);
         fixture_reset_status(&f);
         assert_int_equal(step_join(&f.c), 0);
         assert_string_equal(step_state(&f.st, "join/logs", &why), "done");
         assert_string_equal(why, "done by an earlier run (journal)");
+        assert_string_equal(step_state(&f.st, "join/report", &why), "done");
+        assert_true(faccessat(f.fd, CREDS_DIR "/db.nextcloud", F_OK, 0) < 0);
         fixture_done(&f);
         unsetenv("RACKSTACK_JOIN_WAIT");
 }

@@ -1,15 +1,33 @@
 #!/bin/bash
-# The cluster rehearsal: lab-infra1, lab-db1 and lab-app1, each from its own role image (Ubuntu
-# 24.04, --defer-vendor) and its own kickstart, with its own credentials bundle beside the
+# The cluster rehearsal: lab-infra1, lab-db1, lab-app1 and lab-comm1, each from its own role image (Ubuntu
+# 24.04, --defer-vendor; comm Debian 12) and its own kickstart, with its own credentials bundle beside the
 # kickstart on its OEMDRV stick, on one virtual switch (tests/vm/gateway.py --switch, random ports)
 # that carries the site's VLANs and answers ARP for the gateways. Staggered for two cores under
 # TCG: lab-infra1 first; lab-db1 when lab-infra1's firstboot has finished; lab-app1 when lab-db1's join
 # starts. A status-event receiver sits on the switch too: an access port on VLAN 20 (gateway.py --tap)
 # in a network namespace, at 10.0.50.250.
 #
-# RACKSTACK_REHEARSAL_ROLES="db app" is the reduced form (not in make check: see the #14 note):
-# no lab-infra1, so the log server every host joins is a line receiver (Python) on the receiver's
+# Which hosts run: RACKSTACK_REHEARSAL_ROLES, a list of roles that must hold db and app, and may
+# add infra and comm. The default is "db app comm" (it fits ~40 min on two loaded cores; lab-comm1
+# is the slowest host: Debian 12, PHP, and Debian's 32 MB Zabbix data.sql through psql);
+# "infra db app comm" is everything; "infra db app" is session 7's form, "db app" the reduced form.
+# Without lab-infra1 the log server every host joins is a line receiver (Python) on the receiver's
 # access port, 10.0.50.250:12201/tcp, and nothing stands in for Traefik.
+#
+# lab-comm1 (with comm): a Debian 12 image (Ubuntu 24.04 packages no Zabbix server), its own
+# kickstart and bundle; it boots when lab-db1's firstboot has finished (after lab-db1's power cut).
+# Its firstboot waits for lab-db1, logs in there as zabbix_server over VLAN 40 with its own bundle's
+# password, imports Zabbix's schema, and sets up autoregistration (PSK, metadata "rackstack role=").
+# The agents: lab-comm1's own (Debian's zabbix-agent2 in its image); on the Ubuntu hosts the agent is
+# a vendor service (Zabbix's repository, unreachable: the images are built without it and firstboot
+# skips join/monitoring), so Debian 12's zabbix-agent2 from the OEMDRV stick stands in for it,
+# installed after the first run, and firstboot is run again: join/monitoring then joins (the
+# "re-running firstboot after the dependency appears completes the join" path), and the bundle it
+# placed again is gone afterwards. Asserted from Zabbix's database on lab-db1 (psql as postgres):
+# every host of the run is a host on the server (PSK both ways, group rackstack, template "Linux
+# by Zabbix agent"); a stranger's agent on the switch's VLAN-20 port (this machine's zabbix_agent2,
+# the site's PSK, another site's metadata) reached the server (autoreg_host) and is not a host;
+# no other host; one autoregistration action, one dbversion row, no host name twice.
 #
 # The kickstarts are the repository's, with three test edits: a root password for the console
 # (rootpw --iscrypted, on an ext4 OEMDRV so the file keeps 0600); `status-url` + `token-file`
@@ -43,8 +61,12 @@
 # same disks): firstboot runs again from its journal and finishes, still one nextcloud database and
 # role, one forwarding rule. If it comes back in emergency mode (a device job gave up before udev
 # announced the disk), that is a failed check, and Control-D on the console lets the rest run.
-# RACKSTACK_REHEARSAL_KILL=0 leaves the cut out (a shorter run); RACKSTACK_REHEARSAL_KILL="db app"
-# cuts lab-app1's power at its join/logs too. lab-app1 boots when lab-db1's join starts.
+# RACKSTACK_REHEARSAL_KILL=0 leaves the cut out (a shorter run); otherwise a list of roles:
+# "db app" cuts lab-app1's power at its join/logs too; "infra" cuts lab-infra1's as its services step
+# has finished its first service; "comm" cuts lab-comm1's while it imports Zabbix's schema into
+# lab-db1. After each cut: firstboot ran again from its journal and nothing doubled (fstab, the nft
+# table, the default route, Traefik's routers, rsyslog's forwarding rule; on comm the action, the
+# hosts, the schema). lab-app1 boots when lab-db1's join starts.
 #
 # The refusals: a wrong password (PostgreSQL, Redis), another consumer's database, PgBouncer's port
 # from another host, a client trusting another site's CA, and hosts that are not allowed: the
@@ -56,18 +78,30 @@
 vm_requirements
 VMFORMATS=raw   # only the raw disks boot here (lib.sh)
 command -v curl >/dev/null || skip "curl missing (make deps)"
-ROLES=${RACKSTACK_REHEARSAL_ROLES:-infra db app}
+ROLES=${RACKSTACK_REHEARSAL_ROLES:-db app comm}
+case " $ROLES " in *" db "*) ;; *) echo "RACKSTACK_REHEARSAL_ROLES must include db (every other host depends on it)"; exit 2 ;; esac
+case " $ROLES " in *" app "*) ;; *) echo "RACKSTACK_REHEARSAL_ROLES must include app"; exit 2 ;; esac
 INFRA_RAW=
 case " $ROLES " in *" infra "*) ensure_image infra; INFRA_RAW=$RAW ;; esac
 ensure_image db
 DB_RAW=$RAW
-# The app image is built while the first VMs boot (lab-app1 waits on it only when its turn comes).
+# The app image (and comm's, Debian 12: Ubuntu 24.04 packages no Zabbix server) is built while the
+# first VMs boot (each VM waits on its image only when its turn comes).
 mkdir -p "$O/test-logs"
 APP_LOG=$O/test-logs/vm-rehearsal-app-build.log APP_RAW_FILE=$(mktemp)
-( ensure_image app >"$APP_LOG" 2>&1 && echo "$RAW" >"$APP_RAW_FILE" ) &
-exec python3 - "$INFRA_RAW" "$DB_RAW" "$!" "$APP_RAW_FILE" "$TOP" "$O" <<'PY'
+COMM_LOG=$O/test-logs/vm-rehearsal-comm-build.log COMM_RAW_FILE=
+case " $ROLES " in *" comm "*) COMM_RAW_FILE=$(mktemp) ;; esac
+(
+        # (the file says "-" when the build failed: lab-app1 does not wait for comm's build)
+        ensure_image app >"$APP_LOG" 2>&1 && echo "$RAW" >"$APP_RAW_FILE" || echo - >"$APP_RAW_FILE"
+        if [ -n "$COMM_RAW_FILE" ]; then
+                RACKSTACK_VM_BASE=debian-12 VMOUT=$TOP/build/vm-images/debian-12
+                ensure_image comm >"$COMM_LOG" 2>&1 && echo "$RAW" >"$COMM_RAW_FILE"
+        fi
+) &
+exec python3 - "$INFRA_RAW" "$DB_RAW" "$!" "$APP_RAW_FILE" "$TOP" "$O" "$COMM_RAW_FILE" <<'PY'
 import hashlib, json, lzma, os, random, re, socket, subprocess, sys, tempfile, threading, time, urllib.request
-infra_raw, db_raw, app_pid, app_raw_file, top, out = sys.argv[1:7]
+infra_raw, db_raw, app_pid, app_raw_file, top, out, comm_raw_file = sys.argv[1:8]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
 from vmharness import VM, Disk, Nets, VMTimeout, install_signal_handlers
 
@@ -75,6 +109,7 @@ install_signal_handlers()
 fails, checks = [], [0]
 T0 = time.monotonic()
 WITH_INFRA = bool(infra_raw)
+WITH_COMM = bool(comm_raw_file)
 def check(what, ok, detail=""):
     checks[0] += 1
     print(("ok   " if ok else "FAIL ") + what + ("" if ok else "  " + str(detail)[-1500:]), flush=True)
@@ -121,11 +156,15 @@ def read_bundle(path):
 def noble_debs(names):
     """Ubuntu 24.04's packages NAMES from the archive the images are built from, each checked
     against the archive's Packages sha256 (kept in build/ between runs, checked again each run)."""
-    mirror = os.environ.get("RACKSTACK_UBUNTU_MIRROR", "http://archive.ubuntu.com/ubuntu").rstrip("/")
-    keep = os.path.join(out, "rehearsal-debs-noble")
+    return archive_debs(os.environ.get("RACKSTACK_UBUNTU_MIRROR", "http://archive.ubuntu.com/ubuntu"),
+                        ("noble-updates", "noble"), names, "noble")   # the images take the newest: noble-updates first
+
+def archive_debs(mirror, pockets, names, tag):
+    mirror = mirror.rstrip("/")
+    keep = os.path.join(out, "rehearsal-debs-" + tag)
     os.makedirs(keep, exist_ok=True)
     found = {}
-    for pocket in ("noble-updates", "noble"):   # the images take the newest: noble-updates first
+    for pocket in pockets:
         idx = lzma.decompress(urllib.request.urlopen("%s/dists/%s/main/binary-amd64/Packages.xz" % (mirror, pocket),
                                                      timeout=120).read()).decode()
         for st in idx.split("\n\n"):
@@ -182,7 +221,7 @@ tmp = tempfile.mkdtemp(prefix="rackstack-rehearsal-", dir="/var/tmp")
 B = os.path.join(out, "rackstack-build")
 site = os.path.join(tmp, "site")
 subprocess.run([B, "secrets", "init", site], check=True, capture_output=True)
-HOSTS = (("lab-infra1",) if WITH_INFRA else ()) + ("lab-db1", "lab-app1")
+HOSTS = (("lab-infra1",) if WITH_INFRA else ()) + ("lab-db1", "lab-app1") + (("lab-comm1",) if WITH_COMM else ())
 creds = {}
 for h in HOSTS:
     subprocess.run([B, "secrets", "bundle", site, h, "--out", os.path.join(tmp, h)], check=True, capture_output=True)
@@ -196,12 +235,23 @@ LOGSRV = INFRA if WITH_INFRA else RECV
 RPORT = free_base(1)
 NONCE = "rehearsal-%d-%s" % (os.getpid(), os.urandom(6).hex())
 DEBS = noble_debs(["nginx-common", "nginx"]) if WITH_INFRA else []
+COMM = "10.0.50.14"         # lab-comm1 on VLAN 20: the Zabbix server every agent reports to
+# Zabbix agent 2 on the Ubuntu 24.04 hosts: it is a vendor service there (Zabbix's own repository,
+# unreachable here, so the images are built without it and firstboot skips join/monitoring). Debian
+# 12's zabbix-agent2 package stands in for it (the same Go program; installed with dpkg from the
+# OEMDRV stick after the first run, --force-depends for Debian's library package names), and then
+# firstboot runs again: join/monitoring, skipped before, now does the join ("re-running firstboot
+# after the dependency appears completes the join").
+AGENT_DEBS = (archive_debs(os.environ.get("RACKSTACK_DEBIAN_MIRROR", "http://deb.debian.org/debian"), ("bookworm",),
+                           ["zabbix-agent2"], "bookworm") + noble_debs(["libsqlite3-0"])) if WITH_COMM else []
 
 def oemdrv(host):
     keep = []
     for l in open(os.path.join(top, "kickstart", host + ".ks")).read().splitlines():
         if l.startswith("join graylog ") and host != "lab-infra1":
             l = l.replace("server=lab-infra1.domain.com", "server=" + LOGSRV)
+        elif l.startswith("join zabbix ") and WITH_COMM:   # no site DNS here: comm's VLAN-20 address
+            l = l.replace("server=lab-comm1.domain.com", "server=" + COMM)
         elif l.startswith("join "):
             continue
         if l == "%end" and "%addon com_rackstack" in keep:
@@ -219,6 +269,10 @@ def oemdrv(host):
         for d in DEBS:
             subprocess.run(["cp", d, os.path.join(stage, "rehearsal")], check=True)
         open(os.path.join(stage, "rehearsal", "routes2nginx.awk"), "w").write(ROUTES2NGINX)
+    if host != "lab-comm1" and AGENT_DEBS:   # the Ubuntu hosts' Zabbix agent (above)
+        os.makedirs(os.path.join(stage, "rehearsal", "zabbix"))
+        for d in AGENT_DEBS:
+            subprocess.run(["cp", d, os.path.join(stage, "rehearsal", "zabbix")], check=True)
     # ext4 keeps the modes: a kickstart with a password hash must be 0600 where it comes from
     img = os.path.join(tmp, host + "-oemdrv.img")
     with open(img, "wb") as f:
@@ -226,13 +280,13 @@ def oemdrv(host):
     subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "OEMDRV", "-d", stage, img], check=True)
     return img
 
-# The switch: 2 trunk ports per VM, and the receiver's access port on VLAN 20.
-base = free_base(6)
+# The switch: 2 trunk ports per VM (infra, db, app, comm), and the receiver's access port on VLAN 20.
+base = free_base(8)
 sfx = "%05d" % (os.getpid() % 100000)
 tap, tap40, ns = "rsrh" + sfx, "rsrv" + sfx, "rackstack-rehearsal-" + sfx
 swlog = os.path.join(tmp, "switch.log")
 sw = subprocess.Popen([sys.executable, os.path.join(top, "tests/vm/gateway.py"), "--switch"]
-                      + sum([["--port", str(base + i)] for i in range(6)], [])
+                      + sum([["--port", str(base + i)] for i in range(8)], [])
                       + ["--gw", "20=10.0.50.1", "--gw", "10=10.0.10.1", "--tap", "20=" + tap, "--tap", "40=" + tap40,
                          "--log", swlog, "--lifetime", "14400"])
 events = os.path.join(tmp, "events.jsonl")
@@ -283,11 +337,12 @@ _kill = os.environ.get("RACKSTACK_REHEARSAL_KILL", "1").split()
 KILLED = [] if _kill == ["0"] else ["lab-db1"] if _kill == ["1"] else ["lab-" + r + "1" for r in _kill]
 KILL = "lab-db1" in KILLED
 recv = logrecv = None
+stray = []   # other processes of ours (the stranger's Zabbix agent)
 vms = []
 times = {}
 
-def vm(host, raw, disks, port):
-    v = VM(image=raw, firmware="bios", boot_disk_size="60G", name="rehearsal-" + host, memory=2048,
+def vm(host, raw, disks, port, memory=2048):
+    v = VM(image=raw, firmware="bios", boot_disk_size="60G", name="rehearsal-" + host, memory=memory,
            log=os.path.join(logs, "vm-rehearsal-%s.serial.log" % host), disks=disks,
            oemdrv=oemdrv(host), oemdrv_fmt="image",
            # each VM its own MACs: the harness's default (52:54:00:00:00:11, :12) is the same for every
@@ -336,6 +391,37 @@ def power_cut(v, host):
     v.kill()
     v._make_overlay = lambda: None   # vmharness makes a fresh boot-disk overlay per start: keep this one
     v.start()
+
+def cut_when(v, host, marker):
+    """Cut V's power (power_cut) when MARKER shows on its console, from a thread (the main thread is
+    busy with another host meanwhile; it watches the buffer, not wait_for's position). Returns an
+    event set once the cut is made (or will not be: firstboot ended first). The thread that restarts
+    QEMU must outlive it: vmharness starts QEMU with PR_SET_PDEATHSIG, which fires when the starting
+    *thread* exits, not the process (a first run's lab-app1 was SIGKILLed the moment its cutter
+    thread returned). So the thread says "cut" with the event and stays while that QEMU runs."""
+    cut = threading.Event()
+    def run():
+        while v.running() and marker not in v.output and not re.search(FB, v.output):
+            time.sleep(0.5)
+        if v.running() and not re.search(FB, v.output):
+            power_cut(v, host)
+        cut.set()
+        while v.running():
+            time.sleep(1)
+    threading.Thread(target=run, daemon=True).start()
+    return cut
+
+def no_duplicates(v, host):
+    """After a power cut and the second run: nothing that firstboot writes once is there twice."""
+    rc, o = v.run("echo fstab=$(awk '!/^#/ && NF {print $2}' /etc/fstab | sort | uniq -d | wc -l); "
+                  "echo nft=$(nft list tables | grep -c rackstack); echo default=$(ip -4 route show default | wc -l); "
+                  "echo routes=$(test -f /etc/traefik/dynamic/routes.yml && grep '^      rule: ' /etc/traefik/dynamic/routes.yml | sort | uniq -d | wc -l || echo 0); "
+                  "echo omfwd=$(grep -rhE '^action[(]type=.omfwd' /etc/rsyslog.d/ | wc -l)", timeout=120)
+    f = dict(l.split("=", 1) for l in o.split() if "=" in l)
+    check("%s: after the power cut and the second run, nothing doubled (fstab mount points, nft table, default route, "
+          "Traefik routers, rsyslog forwarding rules)" % host,
+          f.get("fstab") == "0" and f.get("nft") == "1" and f.get("default") == "1" and f.get("routes") == "0"
+          and f.get("omfwd") in ("0", "1"), o)
 
 KEYS = {"-": "minus", "@": "shift-2", ".": "dot", "/": "slash", " ": "spc", "\n": "ret"}
 
@@ -402,7 +488,18 @@ try:
     # ---- lab-infra1 ----
     if WITH_INFRA:
         infra = vm("lab-infra1", infra_raw, [Disk("sas-hdd", "500G"), Disk("sas-hdd", "2T")], base)
+        if "lab-infra1" in KILLED:
+            # its power is cut as the services step has finished its first service (the routes, the
+            # TLS pair and the firewall are written in that step)
+            note("lab-infra1: booting")
+            infra.start()
+            cut_when(infra, "lab-infra1", "rackstack-firstboot: service ").wait(timeout=3600)
         first_boot(infra, "lab-infra1")
+        if "lab-infra1" in KILLED:
+            check("lab-infra1: after the power cut firstboot ran again and took the earlier run's work from its journal",
+                  "lab-infra1" in earlier and "rackstack-firstboot: starting" in infra.output
+                  and re.search(r"done (?:in|by) an earlier run", infra.output) is not None,
+                  "".join(re.findall(r"rackstack-firstboot: (?:starting|finish)[^\r\n]*", infra.output)))
         # lab-db1 boots now; lab-infra1's stand-ins are set up meanwhile (lab-db1's join waits up to
         # 300 s for its log server in any case: the product's bounded retry).
         db = vm("lab-db1", db_raw, db_disks, base + 2)
@@ -444,20 +541,44 @@ try:
         rc, code, verify, body = https("cloud", ca=os.path.join(other, "secrets", "ca.crt"))
         check("... and a client trusting another site's CA refuses it", rc != 0, (rc, code, verify, body))
         no_creds_left(infra, "lab-infra1")
+        if "lab-infra1" in KILLED:
+            no_duplicates(infra, "lab-infra1")
     else:
         db = vm("lab-db1", db_raw, db_disks, base + 2)
         note("lab-db1: booting")
         db.start()
 
-    # ---- lab-db1 ----
+    # ---- lab-comm1 boots when lab-db1's databases are made (its firstboot waits for lab-db1 in
+    # any case, within the join bound), or, when lab-db1's power is cut, once lab-db1 has finished
+    # (not across the cut) ----
+    comm = cut_comm = None
+    def start_comm():
+        global comm, cut_comm
+        os.waitpid(int(app_pid), 0)   # the app and comm images' builds
+        comm_raw = open(comm_raw_file).read().strip()
+        os.unlink(comm_raw_file)
+        check("the comm image (Debian 12) was built", bool(comm_raw), open(os.path.join(logs, "vm-rehearsal-comm-build.log")).read())
+        if not comm_raw:
+            raise SystemExit(1)
+        comm = vm("lab-comm1", comm_raw, [Disk("sata-ssd", "500G"), Disk("sas-hdd", "500G")], base + 6, memory=3072)
+        note("lab-comm1: booting")
+        comm.start()
+        # its power is cut while it imports Zabbix's schema into lab-db1 (one transaction: nothing of
+        # it stays; the second run ends the dead session's hold first)
+        if "lab-comm1" in KILLED:
+            cut_comm = cut_when(comm, "lab-comm1", "importing Zabbix's schema")
+    if WITH_COMM and not KILL:
+        db.wait_for(r"service postgresql +done: ", timeout=max(60, 3600 - db.elapsed()))
+        start_comm()
     # Killed mid-join: as its join/logs starts (its databases made, the services step journalled),
     # a power cut (power_cut: QEMU killed, no shutdown, started again on the same disks). Firstboot
     # runs again, takes the earlier run's work from its journal, completes the join, and nothing
     # doubles.
     db.wait_for(r"rackstack-firstboot: start: join/logs", timeout=max(60, 3600 - db.elapsed()))
     # lab-app1 boots now (lab-db1's databases are made; the rest of its run is light).
-    os.waitpid(int(app_pid), 0)   # the app image's build (started before the first VM booted)
-    app_raw = open(app_raw_file).read().strip()
+    while not open(app_raw_file).read().strip():   # the app image's build (started before the first VM booted)
+        time.sleep(2)
+    app_raw = open(app_raw_file).read().strip().strip("-")
     os.unlink(app_raw_file)
     check("the app image was built", bool(app_raw), open(os.path.join(logs, "vm-rehearsal-app-build.log")).read())
     if not app_raw:
@@ -465,27 +586,13 @@ try:
     app = vm("lab-app1", app_raw, [Disk("sas-hdd", "2T"), Disk("sata-ssd", "250G")], base + 4)
     note("lab-app1: booting")
     app.start()
-    cutter = None
-    if "lab-app1" in KILLED:
-        # lab-app1's power is cut as its join/logs starts too; the main thread is busy with lab-db1
-        # then, so a thread watches lab-app1's console (the buffer, not wait_for's position).
-        # The thread that restarts QEMU must outlive it: vmharness starts QEMU with PR_SET_PDEATHSIG,
-        # which fires when the starting *thread* exits, not the process (a first run's lab-app1 was
-        # SIGKILLed the moment this thread returned). So it says "cut" with an event and stays.
-        def cut_app():
-            while app.running() and "rackstack-firstboot: start: join/logs" not in app.output and not re.search(FB, app.output):
-                time.sleep(0.5)
-            if app.running() and not re.search(FB, app.output):
-                power_cut(app, "lab-app1")
-            cut_done.set()
-            while app.running():
-                time.sleep(1)
-        cut_done = threading.Event()
-        cutter = threading.Thread(target=cut_app, daemon=True)
-        cutter.start()
+    # lab-app1's power is cut as its join/logs starts too (a thread: the main thread is busy with lab-db1)
+    cut_app = cut_when(app, "lab-app1", "rackstack-firstboot: start: join/logs") if "lab-app1" in KILLED else None
     if KILL:
         power_cut(db, "lab-db1")
     first_boot(db, "lab-db1")
+    if WITH_COMM and KILL:
+        start_comm()
     again = db.output
     if KILL:
         check("lab-db1: after the power cut firstboot ran again and took the earlier run's work from its journal",
@@ -512,12 +619,14 @@ try:
           o.split() == ["3", "1"], o)
     rc, o = db.run("grep -rhE '^action[(]type=.omfwd' /etc/rsyslog.d/ | wc -l; grep -rh 'target=' /etc/rsyslog.d/")
     check("lab-db1: one forwarding rule in /etc/rsyslog.d" + (" after join/logs ran twice" if KILL else ""), o.splitlines()[:1] == ["1"], o)
+    if KILL:
+        no_duplicates(db, "lab-db1")
     no_creds_left(db, "lab-db1")
     db.run("logger -t rehearsal 'rehearsal-mark from lab-db1'")
 
     # ---- lab-app1 ----
-    if cutter:
-        cut_done.wait(timeout=max(60, 3600 - app.elapsed()))
+    if cut_app:
+        cut_app.wait(timeout=max(60, 3600 - app.elapsed()))
     first_boot(app, "lab-app1")
     again = app.output
     if "lab-app1" in KILLED:
@@ -530,6 +639,7 @@ try:
     if "lab-app1" in KILLED:
         rc, o = app.run("grep -rhE '^action[(]type=.omfwd' /etc/rsyslog.d/ | wc -l; grep -rh 'target=' /etc/rsyslog.d/")
         check("lab-app1: one forwarding rule in /etc/rsyslog.d after join/logs ran twice", o.splitlines()[:1] == ["1"], o)
+        no_duplicates(app, "lab-app1")
     mine = read_bundle(creds["lab-app1"])
     nc, rnc = mine["db.nextcloud"].decode().strip(), mine["redis.nextcloud"].decode().strip()
     zm = open(os.path.join(site, "secrets", "db.zammad")).read().strip()
@@ -591,12 +701,117 @@ try:
         check("https://chat.domain.com/ goes to lab-app1:8065 (Mattermost, deferred here): the proxy's 502, not the cloud page",
               rc == 0 and code in ("502", "504") and NONCE not in body, (rc, code, verify, body[-300:]))
 
+    # ---- lab-comm1: the Zabbix server, and every host's agent registered by it ----
+    if WITH_COMM:
+        if cut_comm:
+            cut_comm.wait(timeout=max(60, 3600 - comm.elapsed()))
+        first_boot(comm, "lab-comm1")
+        before = earlier.get("lab-comm1", "")
+        if "lab-comm1" in KILLED:
+            check("lab-comm1: its power was cut while it imported Zabbix's schema, and firstboot ran again",
+                  "importing Zabbix's schema" in before and "rackstack-firstboot: starting" in comm.output,
+                  re.findall(r"[^\r\n]*(?:Zabbix|zabbix)[^\r\n]*", before)[-5:])
+        zline = re.findall(r"service zabbix-server +done: [^\r\n]*", comm.output)
+        check("lab-comm1: the Zabbix server runs with its database zabbix_server on lab-db1 over VLAN 40 "
+              "(the credentials from lab-comm1's own bundle)",
+              bool(zline) and "running: database zabbix_server on PostgreSQL on lab-db1 (10.0.40.12:5432)" in zline[-1],
+              zline or re.findall(r"[^\r\n]*(?:zabbix|Zabbix)[^\r\n]*", comm.output)[-8:])
+        check("lab-comm1: waited for lab-db1 and imported Zabbix's schema (once: the second run finds it)",
+              re.search(r"schema imported in \d+ s", before + comm.output) is not None, re.findall(r"[^\r\n]*schema[^\r\n]*", before + comm.output))
+        check("lab-comm1: join/monitoring: its own agent reports to the server",
+              re.search(r"finish: join/monitoring: SUCCESS: Zabbix agent 2 reports to %s" % re.escape(COMM), comm.output) is not None,
+              "".join(re.findall(r"join/monitoring[^\r\n]*", comm.output)))
+        check("lab-comm1: join/logs forwards to the log server",
+              re.search(r"finish: join/logs: SUCCESS: rsyslog forwards to %s:12201" % re.escape(LOGSRV), comm.output) is not None,
+              "".join(re.findall(r"join/logs[^\r\n]*", comm.output)))
+        console_login(comm, "lab-comm1")
+        rc, o = comm.run("grep -c '^DBPassword' /etc/zabbix/zabbix_server.conf; stat -c '%U:%G %a' /etc/zabbix/rackstack-db.conf; "
+                         "grep -c '^DBHost=10.0.40.12$' /etc/zabbix/zabbix_server.conf")
+        check("lab-comm1: zabbix_server.conf points at lab-db1 and holds no password (root:zabbix 0640 file for it)",
+              o.split()[:4] == ["0", "root:zabbix", "640", "1"], o)
+        no_creds_left(comm, "lab-comm1")
+        if "lab-comm1" in KILLED:
+            no_duplicates(comm, "lab-comm1")
+        comm.run("logger -t rehearsal 'rehearsal-mark from lab-comm1'")
+
+        # The Ubuntu hosts' agents (AGENT_DEBS above): installed, and firstboot run again.
+        ubuntu = ([(infra, "lab-infra1")] if WITH_INFRA else []) + [(db, "lab-db1"), (app, "lab-app1")]
+        for v, host in ubuntu:
+            rc, o = v.run("mkdir -p /mnt/oemdrv && mount -o ro LABEL=OEMDRV /mnt/oemdrv && "
+                          "DEBIAN_FRONTEND=noninteractive dpkg -i --force-depends /mnt/oemdrv/rehearsal/zabbix/*.deb "
+                          ">/var/log/rehearsal-agent-dpkg.log 2>&1; echo dpkg=$?; umount /mnt/oemdrv; "
+                          "echo missing=$(ldd /usr/sbin/zabbix_agent2 | grep -c 'not found')", timeout=600)
+            check("%s: Debian 12's zabbix-agent2 installs (the stand-in for Zabbix's own package for Ubuntu 24.04)" % host,
+                  "dpkg=0" in o and "missing=0" in o, o)
+            rc, o = v.run("rackstack-firstboot run --root=/ >/var/log/rehearsal-firstboot-again.log 2>&1; echo rc=$?; "
+                          "grep -E 'join/(monitoring|report)|rackstack-firstboot: (finished|FAILED)' /var/log/rehearsal-firstboot-again.log",
+                          timeout=1800)
+            check("%s: firstboot run again with the agent installed: join/monitoring, skipped before, now joins %s"
+                  % (host, COMM), "rc=0" in o and
+                  re.search(r"finish: join/monitoring: SUCCESS: Zabbix agent 2 reports to %s" % re.escape(COMM), o) is not None, o)
+            rc, o = v.run("systemctl is-active zabbix-agent2; grep -h '^Hostname=\\|^HostMetadata=' /etc/zabbix/zabbix_agent2.d/60-rackstack.conf; "
+                          "stat -c '%U %a' /etc/zabbix/rackstack.psk")
+            check("%s: its agent runs as %s, metadata 'rackstack role=', PSK file zabbix 600" % (host, host),
+                  o.startswith("active") and "Hostname=%s.domain.com" % host in o and "HostMetadata=rackstack role=" in o
+                  and "zabbix 600" in o, o)
+            rc, o = v.run("ls /run/credentials/rackstack/ 2>&1 | wc -l")
+            check("%s: no credential left after the second run (it placed the bundle again)" % host, o.strip() == "0", o)
+
+        # A host that is not the site's: an agent with the site's PSK (it may have leaked) but another
+        # site's metadata, on the switch's VLAN-20 port. It reaches the server and is not added.
+        psk = read_bundle(creds["lab-db1"])["zabbix-psk"].decode().strip()
+        sdir = os.path.join(tmp, "stranger")
+        os.makedirs(sdir)
+        open(os.path.join(sdir, "psk"), "w").write(psk + "\n")
+        os.chmod(os.path.join(sdir, "psk"), 0o600)
+        open(os.path.join(sdir, "agent.conf"), "w").write(
+            "PidFile={d}/pid\nLogFile={d}/log\nControlSocket={d}/sock\nServer={c}\nServerActive={c}\n"
+            "Hostname=stranger.othersite.example\nHostMetadata=othersite role=app\nRefreshActiveChecks=60\n"
+            "TLSConnect=psk\nTLSAccept=psk\nTLSPSKIdentity=rackstack\nTLSPSKFile={d}/psk\n"
+            "Include=/etc/zabbix/zabbix_agent2.d/plugins.d/*.conf\n".format(d=sdir, c=COMM))
+        stranger = subprocess.Popen(["ip", "netns", "exec", ns, "zabbix_agent2", "-f", "-c", os.path.join(sdir, "agent.conf")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stray.append(stranger)
+
+        # What the server registered, from its database on lab-db1.
+        want = sorted(h + ".domain.com" for h in HOSTS)
+        q = ("SELECT h.host || '|' || h.tls_connect || '|' || h.tls_accept || '|' || "
+             "coalesce((SELECT string_agg(g.name, ',') FROM hosts_groups hg JOIN hstgrp g ON g.groupid = hg.groupid WHERE hg.hostid = h.hostid), '') || '|' || "
+             "coalesce((SELECT string_agg(t.host, ',') FROM hosts_templates ht JOIN hosts t ON t.hostid = ht.templateid WHERE ht.hostid = h.hostid), '') "
+             "FROM hosts h WHERE h.status IN (0, 1) AND h.flags = 0 ORDER BY h.host")
+        def zq(sql):
+            return db.run("runuser -u postgres -- psql -X -At -d zabbix_server -c \"%s\" 2>&1" % sql, timeout=180)[1]
+        rows, t_reg = "", time.monotonic()
+        for _ in range(60):
+            rows = zq(q)
+            seen = [l.split("|")[0] for l in rows.splitlines() if "|" in l]
+            if all(w in seen for w in want) and "stranger.othersite.example" in zq("SELECT host FROM autoreg_host"):
+                break
+            time.sleep(15)
+        note("Zabbix hosts (%.0f s after the agents' joins): %s" % (time.monotonic() - t_reg, rows.replace("\n", "; ")))
+        for w in want:
+            row = [l for l in rows.splitlines() if l.split("|")[0] == w]
+            check("Zabbix (its database on lab-db1): %s registered itself by autoregistration: PSK both ways, group rackstack, "
+                  "template Linux by Zabbix agent" % w,
+                  len(row) == 1 and row[0].split("|")[1:3] == ["2", "2"] and "rackstack" in row[0].split("|")[3].split(",")
+                  and "Linux by Zabbix agent" in row[0].split("|")[4], rows)
+        o = zq("SELECT host FROM autoreg_host WHERE host = 'stranger.othersite.example'")
+        check("the stranger's agent (site PSK, another site's metadata) reached the server", "stranger.othersite.example" in o, o)
+        check("... and is not a host on it", "stranger.othersite.example" not in rows, rows)
+        check("the Zabbix server has no host the site does not have (only the seed's hosts and its own 'Zabbix server')",
+              all(l.split("|")[0] in want + ["Zabbix server"] for l in rows.splitlines() if "|" in l), rows)
+        o = zq("SELECT (SELECT count(*) FROM actions WHERE eventsource = 2) || ' ' || (SELECT count(*) FROM dbversion) || ' ' || "
+               "(SELECT count(*) FROM (SELECT host FROM hosts GROUP BY host HAVING count(*) > 1) d)")
+        check("one autoregistration action, one dbversion row, no host name twice" +
+              (" (after lab-comm1's power cut mid-import and its second run)" if "lab-comm1" in KILLED else ""),
+              o.split() == ["1", "1", "0"], o)
+
     # ---- logs and events ----
     def remote_lines():
         if WITH_INFRA:
             return infra.run("cat /var/log/rehearsal-remote.log", timeout=300)[1]
         return open(remote_log, errors="replace").read() if os.path.exists(remote_log) else ""
-    for host in ("lab-db1", "lab-app1"):
+    for host in ("lab-db1", "lab-app1") + (("lab-comm1",) if WITH_COMM else ()):
         o = ""
         for _ in range(30):
             o = remote_lines()
@@ -623,7 +838,7 @@ finally:
             v.__exit__(None, None, None)
         except Exception as e:
             print("stopping %s: %s" % (v.name, e))
-    for p in (recv, logrecv):
+    for p in [recv, logrecv] + stray:
         if p:
             p.kill()
     sw.kill()
