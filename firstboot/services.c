@@ -714,6 +714,27 @@ static int traefik_routes(struct services_ctx *c, char **reason) {
 /* GET http://127.0.0.1:port/path until it answers 2xx or the bound passes: the check a user's
  * browser would make, where the application has a health endpoint. */
 /* Until GET path on port answers 2xx (and, with expect, a body expect() accepts) or the bound passes. */
+/* What a wrong page was, for the operator: its <title>, or its first line, printable ASCII only and
+ * short (it goes to the console and status.json). */
+static char *page_summary(const char *body) {
+        if (!body)
+                return strdup("(empty)");
+        const char *s = strcasestr(body, "<title>"), *e = s ? strcasestr(s + 7, "</title>") : NULL;
+        if (e)
+                s += 7;
+        else
+                e = (s = body) + strcspn(body, "\r\n");
+        char out[81];
+        size_t n = 0;
+        for (; s < e && n < sizeof(out) - 1; s++)
+                if (*s >= 0x20 && *s < 0x7f)
+                        out[n++] = *s;
+                else if (n && out[n - 1] != ' ')
+                        out[n++] = ' ';
+        out[n] = '\0';
+        return strdup(n ? out : "(empty)");
+}
+
 static int wait_http_page(uint16_t port, const char *path, bool (*expect)(const char *body), const char *what,
                           unsigned timeout_sec, char **ret_why) {
         _cleanup_free_ char *url = strprintf("http://127.0.0.1:%u%s", port, path);
@@ -721,20 +742,24 @@ static int wait_http_page(uint16_t port, const char *path, bool (*expect)(const 
                 return -ENOMEM;
         struct http_options o = { .timeout_usec = 5 * 1000000ull, .max_size = 1024 * 1024 };
         double end = now_monotonic() + timeout_sec;
+        _cleanup_free_ char *got = NULL;
         int r;
         for (;;) {
                 _cleanup_free_ char *body = NULL;
                 size_t n;
                 r = http_get_buffer(url, &o, &body, &n);
-                if (r >= 0 && expect && !expect(body))
+                if (r >= 0 && expect && !expect(body)) {
                         r = -EBADMSG;
+                        free(got);
+                        got = page_summary(body);
+                }
                 if (r >= 0 || now_monotonic() >= end)
                         break;
                 struct timespec ts = { 2, 0 };
                 nanosleep(&ts, NULL);
         }
         if (r == -EBADMSG)
-                *ret_why = strprintf("GET %s: HTTP 200, but not %s", url, what);
+                *ret_why = strprintf("GET %s: HTTP 200, but not %s (the page: \"%s\")", url, what, strna(got));
         else if (r < 0)
                 *ret_why = strprintf("GET %s: %s", url, strerror(-r));
         return r;
