@@ -140,6 +140,13 @@ char *roundcube_nginx_render(const char *php_version);
  * welcome page, a PHP error or PHP source served as text? */
 bool roundcube_login_page(const char *body);
 
+#define ROUNDCUBE_DBCONFIG "etc/dbconfig-common/roundcube.conf"
+#define ROUNDCUBE_SQLITE_DIR "/var/lib/dbconfig-common/sqlite3/roundcube"
+/* dbconfig-common's record for Roundcube (ROUNDCUBE_DBCONFIG's text) turned to SQLite: dbc_dbtype
+ * 'sqlite3' and dbc_basepath ROUNDCUBE_SQLITE_DIR, every other line kept. *ret is NULL when it says
+ * SQLite already; -EBADMSG when it has no dbc_dbtype line. */
+int roundcube_dbconfig_sqlite(const char *conf, char **ret);
+
 /* ---- MariaDB on the db host, for the consumers that support only MySQL/MariaDB (render-mariadb.c) -- */
 
 #define MARIADB_CNF "etc/mysql/mariadb.conf.d/60-rackstack.cnf"

@@ -103,3 +103,39 @@ bool roundcube_login_page(const char *body) {
         return body && strstr(body, "id=\"rcmloginuser\"") && strstr(body, "id=\"rcmloginpwd\"") &&
                strstr(body, "_task") && !strstr(body, "<?php");
 }
+
+int roundcube_dbconfig_sqlite(const char *conf, char **ret) {
+        if (!conf)
+                return -EINVAL;
+        struct buf b = {};
+        bool typed = false, sqlite = false, based = false;
+        for (const char *l = conf; *l;) {
+                size_t n = strcspn(l, "\n");
+                const char *next = l + n + (l[n] == '\n');
+                if (startswith(l, "dbc_dbtype=")) {
+                        typed = true;
+                        sqlite = strneq(l, "dbc_dbtype='sqlite3'", n) && n == strlen("dbc_dbtype='sqlite3'");
+                        buf_puts(&b, "dbc_dbtype='sqlite3'\n");
+                } else if (startswith(l, "dbc_basepath=")) {
+                        based = true;
+                        buf_puts(&b, "dbc_basepath='" ROUNDCUBE_SQLITE_DIR "'\n");
+                } else {
+                        buf_printf(&b, "%.*s\n", (int) n, l);
+                }
+                l = next;
+        }
+        if (!typed || sqlite) {
+                buf_done(&b);
+                if (!typed)
+                        return -EBADMSG;
+                *ret = NULL;
+                return 0;
+        }
+        if (!based)
+                buf_puts(&b, "dbc_basepath='" ROUNDCUBE_SQLITE_DIR "'\n");
+        char *t = buf_steal(&b);
+        if (!t)
+                return -ENOMEM;
+        *ret = t;
+        return 0;
+}

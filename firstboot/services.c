@@ -1165,11 +1165,52 @@ static int mariadb(struct services_ctx *c, const struct service_spec *s, uint32_
         return *ret_done ? 0 : -ENOMEM;
 }
 
-/* Roundcube on comm: nginx's site for it (PHP through the image's FPM), FPM and nginx started,
- * and the check a user makes: its login page answers on 80. */
+/* dbconfig-common configured Roundcube, at the image's build, for the first database type whose PHP
+ * module the image has. On a Debian 12 comm Zabbix's frontend brings PostgreSQL's, so Roundcube was
+ * set up for a PostgreSQL on localhost that does not exist, and every page was "Internal Error"
+ * (HTTP 200). The profile chose SQLite (roundcube-sqlite3): dbconfig-common's record says so now, and
+ * dpkg-reconfigure makes the database, so that package upgrades keep it. Nothing to do when the
+ * record says SQLite already, or when the image has no roundcube-sqlite3 (someone chose otherwise). */
+static int roundcube_sqlite(struct services_ctx *c, char **reason) {
+        _cleanup_free_ char *conf = NULL, *sqlite = NULL;
+        if (faccessat(c->root_fd, "var/lib/dpkg/info/roundcube-sqlite3.list", F_OK, 0) < 0 ||
+            read_file_full(c->root_fd, ROUNDCUBE_DBCONFIG, 1 << 20, &conf, NULL) < 0)
+                return 0;
+        int r = roundcube_dbconfig_sqlite(conf, &sqlite);
+        if (r < 0) {
+                *reason = strprintf("/%s has no dbc_dbtype line: cannot point Roundcube at SQLite", ROUNDCUBE_DBCONFIG);
+                return r;
+        }
+        if (!sqlite)
+                return 0;
+        /* 0600: the record holds the database password dbconfig-common generated */
+        if ((r = write_text(c, ROUNDCUBE_DBCONFIG, sqlite, 0600)) < 0) {
+                *reason = strprintf("cannot write /%s: %s", ROUNDCUBE_DBCONFIG, strerror(-r));
+                return r;
+        }
+        /* dbconfig-common installs a database once: "reinstall" makes it make the SQLite one */
+        static const char reinstall[] = "roundcube-core roundcube/dbconfig-reinstall boolean true\n";
+        char *selections[] = { (char *) "debconf-set-selections", NULL },
+             *reconfigure[] = { (char *) "dpkg-reconfigure", (char *) "-fnoninteractive", (char *) "roundcube-core",
+                                NULL };
+        if (live(c)) {
+                int st = 0;
+                if ((r = cmd_run(selections, reinstall, strlen(reinstall), &st)) < 0 || st != 0) {
+                        *reason = strprintf("debconf-set-selections failed (%s)", r < 0 ? strerror(-r) : "exit status");
+                        return r < 0 ? r : -EIO;
+                }
+        }
+        return run_logged(c, reconfigure, reason);
+}
+
+/* Roundcube on comm: its database (SQLite), nginx's site for it (PHP through the image's FPM), FPM
+ * and nginx started, and the check a user makes: its login page answers on 80. */
 static int roundcube(struct services_ctx *c, const struct service_spec *s, char **ret_done, char **reason) {
         _cleanup_free_ char *ver = NULL, *site = NULL, *fpm = NULL, *why = NULL;
-        int r = php_fpm_version(c->root_fd, &ver);
+        int r = roundcube_sqlite(c, reason);
+        if (r < 0)
+                return r;
+        r = php_fpm_version(c->root_fd, &ver);
         if (r < 0) {
                 *reason = strprintf("no PHP-FPM in the image (/etc/php/*/fpm): Roundcube cannot run under nginx");
                 return r;
