@@ -2,8 +2,10 @@
 /* The hosts' backup jobs, applied (backup.h): the backup host's accounts, chroots, keys, sshd
  * drop-in; the client's secrets, job, units. Idempotent: what exists is checked and kept (an
  * account is made once, the repository directory keeps its content), the files are written again. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +197,49 @@ static int client(const struct backup_ctx *c, const struct backup_target *t, cha
         return 0;
 }
 
+static bool have_host_keys(int root_fd) {
+        _cleanup_close_ int fd = openat(root_fd, "etc/ssh", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d0 = NULL;
+        if (fd < 0 || opendir_dup(fd, &d0) < 0)
+                return false;
+        _cleanup_closedir_ DIR *d = d0;
+        for (struct dirent *de; (de = readdir(d));)
+                if (fnmatch("ssh_host_*_key", de->d_name, 0) == 0)
+                        return true;
+        return false;
+}
+
+/* sshd -t loads the host keys, and on a first boot there are none yet: ssh.service's drop-in
+ * (builder/layer.c) makes them when sshd first starts — on Ubuntu 24.04 at the first connection,
+ * socket-activated — and making them here would race with it. So without host keys the check
+ * borrows a throwaway key (-h, which stands in for the configuration's HostKey files); what it
+ * checks, the configuration and our drop-in, is the same. */
+static int sshd_check(const struct backup_ctx *c, char **why) {
+        if (have_host_keys(c->root_fd)) {
+                char *check[] = { (char *) "sshd", (char *) "-t", NULL };
+                return run(c, check, why);
+        }
+        char dir[] = "/run/rackstack-sshd-check.XXXXXX";
+        if (!mkdtemp(dir)) {
+                int r = -errno;
+                *why = strprintf("cannot make a directory for sshd's check: %s", strerror(-r));
+                return r;
+        }
+        _cleanup_free_ char *key = strprintf("%s/key", dir), *pub = strprintf("%s/key.pub", dir);
+        int r = -ENOMEM;
+        if (key && pub) {
+                char *keygen[] = { (char *) "ssh-keygen", (char *) "-q", (char *) "-t", (char *) "ed25519",
+                                   (char *) "-N", (char *) "", (char *) "-f", key, NULL },
+                     *check[] = { (char *) "sshd", (char *) "-t", (char *) "-h", key, NULL };
+                if ((r = run(c, keygen, why)) >= 0)
+                        r = run(c, check, why);
+                (void) unlink(key);
+                (void) unlink(pub);
+        }
+        (void) rmdir(dir);
+        return r;
+}
+
 int backup_apply(const struct backup_ctx *c, const struct backup_plan *p, char **ret_done, char **ret_why) {
         int r;
         for (size_t i = 0; i < p->n_clients; i++)
@@ -210,10 +255,15 @@ int backup_apply(const struct backup_ctx *c, const struct backup_plan *p, char *
                         /* sshd -t wants its privilege separation directory, which a socket-activated
                          * ssh (Ubuntu 24.04) has not made before the first connection */
                         (void) mkdir_parents_at(c->root_fd, "run/sshd", 0755);
-                        /* checked before sshd reads it: a broken drop-in must not lock out SSH */
-                        char *check[] = { (char *) "sshd", (char *) "-t", NULL },
-                             *reload[] = { (char *) "systemctl", (char *) "try-reload-or-restart", (char *) "ssh.service", NULL };
-                        if ((r = run(c, check, ret_why)) < 0 || (r = run(c, reload, ret_why)) < 0)
+                        /* checked before sshd reads it: a broken drop-in must not lock out SSH, so
+                         * one that fails the check does not stay for ssh's next start either */
+                        char *reload[] = { (char *) "systemctl", (char *) "try-reload-or-restart", (char *) "ssh.service",
+                                           NULL };
+                        if ((r = sshd_check(c, ret_why)) < 0) {
+                                (void) unlinkat(c->root_fd, BACKUP_SSHD_DROPIN + 1, 0);
+                                return r;
+                        }
+                        if ((r = run(c, reload, ret_why)) < 0)
                                 return r;
                 }
         }
