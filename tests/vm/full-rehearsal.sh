@@ -13,6 +13,8 @@
 # everything) until it has completed once in a VM: under TCG its import of Debian's 32 MB Zabbix
 # data.sql into lab-db1 through psql ran over 33 min and did not finish (see tests/vm/README.md).
 # "db app" is the reduced form.
+# With lab-infra1, lab-db1's backup job (rackstack-pg-backup) runs twice once lab-db1 has finished: its
+# dumps land as a restic snapshot on lab-infra1's backup disk over SFTP, the second run without a second init.
 # Without lab-infra1 the log server every host joins is a line receiver (Python) on the receiver's
 # access port, 10.0.50.250:12201/tcp, and nothing stands in for Traefik.
 #
@@ -625,6 +627,25 @@ try:
         no_duplicates(db, "lab-db1")
     no_creds_left(db, "lab-db1")
     db.run("logger -t rehearsal 'rehearsal-mark from lab-db1'")
+    if WITH_INFRA:
+        # Backups: lab-db1's dumps onto lab-infra1's backup disk, restic over SFTP on VLAN 20, run now
+        # rather than waiting for the timer's 01:30.
+        job = ("systemctl start rackstack-pg-backup.service; echo rc=$?; "
+               "journalctl -o cat _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID --value rackstack-pg-backup.service) "
+               "| grep -E '^pg-backup: '")
+        rc, o = db.run("systemctl is-enabled rackstack-pg-backup.timer; " + job + "; ls /var/backups/postgresql/dumps | tr '\\n' ' '",
+                       timeout=1800)
+        check("lab-db1: its backup job (timer enabled), run now, dumps the consumer databases and stores a snapshot "
+              "on lab-infra1, making the repository first",
+              o.startswith("enabled") and "rc=0" in o and "restic init" in o and "pg-backup: snapshot of" in o
+              and "nextcloud.dump" in o and "globals.sql" in o, o)
+        rc, o = infra.run("stat -c '%U %a' /srv/backups/lab-db1 /srv/backups/lab-db1/repo; ls /srv/backups/lab-db1/repo | tr '\\n' ' '; "
+                          "echo; findmnt -no TARGET --target /srv/backups/lab-db1/repo", timeout=120)
+        check("lab-infra1: lab-db1's repository on the backup disk, in its chroot (root 755), its account's (700)",
+              "root 755" in o and "rsbackup-lab-db1 700" in o and "snapshots" in o and o.strip().endswith("/srv/backups"), o)
+        rc, o = db.run(job, timeout=1800)
+        check("lab-db1: a second backup run succeeds, incremental, without a second restic init",
+              "rc=0" in o and "pg-backup: snapshot of" in o and "restic init" not in o, o)
 
     # ---- lab-app1 ----
     if cut_app:
