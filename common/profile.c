@@ -1061,6 +1061,13 @@ struct profile *profile_free(struct profile *p) {
         return NULL;
 }
 
+const struct service_spec *profile_find_service(const struct profile *p, const char *name) {
+        for (size_t i = 0; p && name && i < p->n_services; i++)
+                if (p->services[i].name && streq(p->services[i].name, name))
+                        return &p->services[i];
+        return NULL;
+}
+
 const struct disk_spec *profile_os_disk(const struct profile *p) {
         for (size_t i = 0; i < p->n_disks; i++)
                 if (p->disks[i].os)

@@ -280,6 +280,8 @@ uint32_t host_address_on(const struct host_spec *h, uint16_t vlan);
 
 /* The disk the image is written to (os: true), or NULL. */
 const struct disk_spec *profile_os_disk(const struct profile *p);
+/* The profile's service of that name, or NULL (also for a NULL profile). */
+const struct service_spec *profile_find_service(const struct profile *p, const char *name);
 
 /* The role names, in the seed's order. */
 extern const char *const role_names[];

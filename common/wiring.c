@@ -46,10 +46,7 @@ static const struct profile *profile_of(const struct profile *const *p, size_t n
 }
 
 static bool has_service(const struct profile *p, const char *name) {
-        for (size_t i = 0; p && i < p->n_services; i++)
-                if (p->services[i].name && streq(p->services[i].name, name))
-                        return true;
-        return false;
+        return profile_find_service(p, name);
 }
 
 static const struct vlan_spec *vlan_named(const struct site *s, const char *name) {

@@ -40,13 +40,6 @@ static int maps_add(struct maps *m, const char *from, const char *to) {
         return 0;
 }
 
-static const struct service_spec *find_service(const struct profile *p, const char *name) {
-        for (size_t i = 0; i < p->n_services; i++)
-                if (streq(p->services[i].name, name))
-                        return &p->services[i];
-        return NULL;
-}
-
 static int one(const struct service_spec *s, const struct maps *m, const char *root, int root_fd, bool plan_only,
                unsigned probe_timeout) {
         _cleanup_(deferred_apt_plan_done) struct deferred_apt_plan p = {};
@@ -133,7 +126,7 @@ int verb_fetch_deferred(int argc, char **argv) {
                 return log_error_errno(-errno, "%s: %m", root), 1;
         int ret = 0;
         for (int i = optind; i < argc; i++) {
-                const struct service_spec *s = find_service(prof, argv[i]);
+                const struct service_spec *s = profile_find_service(prof, argv[i]);
                 if (!s)
                         return log_error("the profile has no service '%s'", argv[i]), 2;
                 int k = one(s, &m, root, root_fd, plan_only, probe_timeout);

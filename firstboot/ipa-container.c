@@ -9,6 +9,9 @@
 #include "ipa-container.h"
 #include "util.h"
 
+const char *const ipa_server_dns_flags[] = { "--setup-dns", "--no-forwarders", "--auto-reverse", "--allow-zone-overlap",
+                                             NULL };
+
 static bool bad_value(const char *v) {
         if (!v || !*v)
                 return true;
@@ -51,7 +54,8 @@ int ipa_install_options_render(const struct ipa_install_opts *o, char **ret) {
         buf_puts(&b, "--no-ntp\n");
         put_quoted(&b, "--admin-password", o->admin_password);
         put_quoted(&b, "--ds-password", ds);
-        buf_puts(&b, "--setup-dns\n--no-forwarders\n--auto-reverse\n--allow-zone-overlap\n");
+        for (const char *const *f = ipa_server_dns_flags; *f; f++)
+                buf_printf(&b, "%s\n", *f);
         if (o->ip)
                 put_quoted(&b, "--ip-address", o->ip);
         char *s = buf_steal(&b);

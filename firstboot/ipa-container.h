@@ -20,6 +20,10 @@
 #define IPA_CONTAINER_LOG "var/log/ipa-server-configure-first.log"
 #define IPA_CONTAINER_DONE "FreeIPA server configured."
 
+/* ipa-server-install's DNS options, the same for an install on the host and in the container
+ * (join-step.c says why each): NULL-terminated. */
+extern const char *const ipa_server_dns_flags[];
+
 struct ipa_install_opts {
         const char *domain, *realm;                /* realm NULL: ipa-server-install's default */
         const char *admin_password, *ds_password;  /* ds NULL: the admin password */

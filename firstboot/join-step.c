@@ -172,19 +172,13 @@ static bool ipa_configured(struct join_run *jr, const char *realm) {
 
 /* The profile runs FreeIPA as its OCI service: the server is the container, not the host. */
 static bool ipa_in_container(struct join_run *jr) {
-        const struct profile *p = jr->c->profile;
-        for (size_t i = 0; p && i < p->n_services; i++)
-                if (streq(p->services[i].name, IPA_CONTAINER_SERVICE) && p->services[i].source == SERVICE_SOURCE_OCI)
-                        return true;
-        return false;
+        const struct service_spec *s = profile_find_service(jr->c->profile, IPA_CONTAINER_SERVICE);
+        return s && s->source == SERVICE_SOURCE_OCI;
 }
 
 static const char *ipa_container_unit(struct join_run *jr) {
-        const struct profile *p = jr->c->profile;
-        for (size_t i = 0; p && i < p->n_services; i++)
-                if (streq(p->services[i].name, IPA_CONTAINER_SERVICE) && p->services[i].unit)
-                        return p->services[i].unit;
-        return IPA_CONTAINER_SERVICE ".service";
+        const struct service_spec *s = profile_find_service(jr->c->profile, IPA_CONTAINER_SERVICE);
+        return s && s->unit ? s->unit : IPA_CONTAINER_SERVICE ".service";
 }
 
 struct ipa_volume {
@@ -338,10 +332,10 @@ static int do_identity(struct join_run *jr, char **ret_reason) {
                 _cleanup_free_ char *ip = jr->addr ? format_ipv4(jr->addr) : NULL;
                 char *argv[32] = { (char *) tool, (char *) "--unattended", (char *) "--hostname", jr->cfg.fqdn,
                                    (char *) "--domain", srv->domain, (char *) "--no-ntp", (char *) "--admin-password",
-                                   admin.data, (char *) "--ds-password", dm.data ? dm.data : admin.data,
-                                   (char *) "--setup-dns", (char *) "--no-forwarders", (char *) "--auto-reverse",
-                                   (char *) "--allow-zone-overlap" };
-                size_t k = 15;
+                                   admin.data, (char *) "--ds-password", dm.data ? dm.data : admin.data };
+                size_t k = 11;
+                for (const char *const *f = ipa_server_dns_flags; *f; f++)
+                        argv[k++] = (char *) *f;
                 if (srv->realm)
                         argv[k++] = (char *) "--realm", argv[k++] = srv->realm;
                 if (ip)

@@ -178,10 +178,7 @@ static int render_app(const struct render_args *a, char **ret_text) {
         const struct profile *p = a->p;
         if (!p || !a->service)
                 return log_error("render app needs --profile and --service"), 2;
-        const struct service_spec *sv = NULL;
-        for (size_t i = 0; i < p->n_services; i++)
-                if (streq(p->services[i].name, a->service))
-                        sv = &p->services[i];
+        const struct service_spec *sv = profile_find_service(p, a->service);
         if (!sv || sv->source == SERVICE_SOURCE_DISTRO)
                 return log_error("render app: the profile has no vendor service '%s'", a->service), 2;
         struct vj_entry ve = { .name = sv->name, .source = sv->source, .image = sv->image, .digest = (char *) a->digest };
