@@ -107,7 +107,7 @@ exec python3 - "$INFRA_RAW" "$DB_RAW" "$!" "$APP_RAW_FILE" "$TOP" "$O" "$COMM_RA
 import hashlib, json, lzma, os, random, re, socket, subprocess, sys, tempfile, threading, time, urllib.request
 infra_raw, db_raw, app_pid, app_raw_file, top, out, comm_raw_file = sys.argv[1:8]
 sys.path.insert(0, os.path.join(top, "tests/vm"))
-from vmharness import VM, Disk, Nets, VMTimeout, install_signal_handlers
+from vmharness import VM, Disk, Nets, VMPanic, VMTimeout, install_signal_handlers
 
 install_signal_handlers()
 fails, checks = [], [0]
@@ -363,14 +363,14 @@ def first_boot(v, host):
         v.boot(expect=FB, timeout=3600)
     else:   # started earlier, beside the previous host's checks
         since = len(v.output)
-        m = v.wait_for(FB + "|" + EMERGENCY, timeout=max(60, 3600 - v.elapsed()))
+        m = surviving_panic(v, host, FB + "|" + EMERGENCY)
         if re.match(EMERGENCY, m.group(0)):
             # A data disk's (or the ESP's) device job gave up (systemd's 90 s DefaultDeviceTimeoutSec)
             # before udev announced it: what an operator sees, and then presses Control-D.
             check("%s: booted again without emergency mode (its fstab devices came within systemd's device timeout)" % host,
                   False, re.findall(r"Timed out waiting for device[^\r\n]*|Dependency failed for[^\r\n]*", v.output[since:]))
             v.send("\x04")
-            v.wait_for(FB, timeout=max(60, 3600 - v.elapsed()))
+            surviving_panic(v, host, FB)
     # boot to finished, across both QEMU runs when the power was cut
     t = v.elapsed() + times.get(host + " cut at", 0)
     times[host] = t
@@ -381,6 +381,23 @@ def first_boot(v, host):
           re.search(r"credentials placed in /run/credentials/rackstack", v.output) is not None)
 
 earlier = {}   # host -> its console text before a power cut (a restarted VM's output starts afresh)
+panics = []    # (host, the panic line): guest kernel panics survived
+
+def surviving_panic(v, host, pattern):
+    """wait_for PATTERN within the hour of firstboot. A guest kernel panic is survived once per host,
+    as a power cut is (QEMU started again on the same disks, firstboot resumes from its journal), and
+    said: under TCG the guests have double-faulted in the kernel's allocator with garbage EFLAGS (a
+    loaded lab-db1 in session 7; lab-infra1 33 s into its boot in session 9), never at the same place
+    twice. A second panic of the same host fails the run."""
+    try:
+        return v.wait_for(pattern, timeout=max(60, 3600 - v.elapsed()))
+    except VMPanic:
+        if any(h == host for h, _ in panics):
+            raise
+        panics.append((host, v.panic))
+        note("%s: its guest kernel panicked (%s): started again on its disks, as after a power cut" % (host, v.panic))
+        power_cut(v, host)
+        return v.wait_for(pattern, timeout=max(60, 3600 - v.elapsed()))
 
 def power_cut(v, host):
     """A power cut mid-join: QEMU is killed (the guest's page cache is lost, the disks keep what
@@ -389,7 +406,7 @@ def power_cut(v, host):
     reset (slab corruption in udev's first netlink message, EFLAGS garbage); the reduced run's
     reset had booted. A new QEMU process carries nothing of the first boot but its disks."""
     t = v.elapsed()
-    times[host + " cut at"] = t
+    times[host + " cut at"] = times.get(host + " cut at", 0) + t   # (a panic's restart and a cut: both)
     note("%s: power cut mid-join (QEMU killed), %.0f s after QEMU started" % (host, t))
     earlier[host] = earlier.get(host, "") + v.output
     v.kill()
@@ -405,9 +422,10 @@ def cut_when(v, host, marker):
     thread returned). So the thread says "cut" with the event and stays while that QEMU runs."""
     cut = threading.Event()
     def run():
-        while v.running() and marker not in v.output and not re.search(FB, v.output):
+        while v.running() and v.panic is None and marker not in v.output and not re.search(FB, v.output):
             time.sleep(0.5)
-        if v.running() and not re.search(FB, v.output):
+        # (a panicked guest is left to surviving_panic in the main thread)
+        if v.running() and v.panic is None and not re.search(FB, v.output):
             power_cut(v, host)
         cut.set()
         while v.running():
@@ -873,6 +891,8 @@ finally:
     subprocess.run(["rm", "-rf", tmp])
 note("times: " + ", ".join("%s %.0f s" % kv for kv in times.items()))
 print("rehearsal (%s): %.0f s on %d cores" % (" ".join(HOSTS), time.monotonic() - T0, os.cpu_count()))
+for host, line in panics:
+    print("NOTE a guest kernel panic was survived: %s (%s); the serial log has its trace" % (host, line))
 print("%d passed, %d failed" % (checks[0] - len(fails), len(fails)))
 sys.exit(1 if fails else 0)
 PY

@@ -13,7 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vmharness import VM, Checks, Disk, Nets, VMDied, VMError, VMTimeout, make_oemdrv, make_sparse, parse_size  # noqa: E402
+from vmharness import VM, Checks, Disk, Nets, VMDied, VMError, VMPanic, VMTimeout, make_oemdrv, make_sparse, parse_size  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -30,6 +30,12 @@ c, _ = s.accept()
 c.sendall(b"SeaBIOS (fake)\\r\\n")
 if os.environ.get("FAKE_MODE") == "stall":
     c.sendall(b"[    0.000000] Linux version 6.1 (fake)\\r\\n")
+    time.sleep(3600)
+if os.environ.get("FAKE_MODE") == "panic":
+    # the panic line cut across two writes, as a serial console may deliver it; then QEMU runs on
+    c.sendall(b"[    0.000000] Linux version 6.1 (fake)\\r\\nlogin: \\r\\n[   33.5] Kernel pan")
+    time.sleep(0.5)
+    c.sendall(b"ic - not syncing: Fatal exception in interrupt\\r\\n[   33.5] ---[ end Kernel panic ]---\\r\\n")
     time.sleep(3600)
 sys.stderr.write("KVM internal error. Suberror: 1\\nemulation failure\\n")
 sys.stderr.flush()
@@ -316,6 +322,37 @@ class WithQemu(unittest.TestCase):
                 with vm, self.assertRaises(VMError) as cm:
                     vm.boot(expect="login:", timeout=30)
                 self.assertIn("bad option", str(cm.exception))
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+
+    def test_guest_panic_with_fake_qemu(self):
+        # A panicked guest keeps QEMU running: the harness must see the panic on the console and not
+        # wait for the timeout; in boot() it is retried once, after it the caller gets VMPanic.
+        with tempfile.TemporaryDirectory() as d:
+            fake = os.path.join(d, "fake-qemu")
+            with open(fake, "w") as f:
+                f.write(FAKE_KVM_QEMU)
+            os.chmod(fake, 0o755)
+            saved = dict(os.environ)
+            os.environ["RACKSTACK_QEMU"] = fake
+            os.environ["FAKE_MODE"] = "panic"
+            try:
+                t0 = time.monotonic()
+                vm = VM(firmware="bios", nets=0)
+                with vm, self.assertRaises(VMPanic) as cm:
+                    vm.boot(expect="never", timeout=300)
+                self.assertEqual(vm.starts, 2)
+                self.assertIn("Kernel panic - not syncing: Fatal exception in interrupt", str(cm.exception))
+                self.assertFalse(vm.running())
+                vm = VM(firmware="bios", nets=0)
+                with vm:
+                    vm.boot(expect="login:", timeout=300)
+                    with self.assertRaises(VMPanic):
+                        vm.wait_for("never", timeout=300)
+                    self.assertEqual(vm.starts, 1)
+                    self.assertEqual(vm.panic, "Kernel panic - not syncing: Fatal exception in interrupt")
+                self.assertLess(time.monotonic() - t0, 60)
             finally:
                 os.environ.clear()
                 os.environ.update(saved)

@@ -68,6 +68,15 @@ class VMDied(VMError):
     """QEMU exited (or the console closed) before an expected console line appeared."""
 
 
+class VMPanic(VMDied):
+    """The guest's kernel panicked (its console said "Kernel panic - not syncing"): QEMU is killed,
+    since a panicked guest keeps running and would only be found by the next timeout (a rehearsal's
+    lab-infra1 double-faulted 33 s into its boot under TCG and was waited on for an hour)."""
+
+
+_PANIC = "Kernel panic - not syncing"
+
+
 def parse_size(s):
     """'500G' -> bytes. Binary units (K/M/G/T = 2^10..), as the seed means them; 'GiB'/'GB' accepted."""
     if isinstance(s, int):
@@ -526,6 +535,7 @@ class VM:
         self._last_rx = None
         self._first_rx = None
         self._kvm_error = None
+        self.panic = None   # the panic line, once the guest kernel has panicked (VMPanic)
         self._stderr = ""
         self._threads = []
         self._logf = None
@@ -743,6 +753,7 @@ class VM:
         self._early_done = False
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._kvm_error = None
+        self.panic = None
         self._stderr = ""
         self._t0 = time.monotonic()
         self.proc = subprocess.Popen(self.cmdline, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -792,6 +803,12 @@ class VM:
                 if attempt == retries:
                     raise VMTimeout("%s: %s (after %d attempts)\n%s" %
                             (self.name, e, attempt + 1, self.tail())) from None
+            except VMPanic as e:
+                # (a boot from the image again: start() gives the boot disk a fresh overlay)
+                self._note("the guest kernel panicked during the boot (%s); %s" %
+                       (self.panic, "retrying" if attempt < retries else "giving up"))
+                if attempt == retries:
+                    raise
 
     def elapsed(self):
         """Seconds since the current QEMU process was started."""
@@ -915,7 +932,11 @@ class VM:
                 if self._first_rx is None:
                     self._first_rx = now
                 self._last_rx = now
+                tail = len(self._buf) - len(_PANIC)
                 self._buf += text
+                if self.panic is None and _PANIC in self._buf[max(tail, 0):]:
+                    i = self._buf.index(_PANIC, max(tail, 0))
+                    self.panic = self._buf[i:].split("\n", 1)[0].strip()
                 self._cond.notify_all()
             if self.echo is not None:
                 self._echo_out(text)
@@ -980,6 +1001,15 @@ class VM:
                         self._cond.acquire()
                     raise VMDied("%s: %s (QEMU killed; use RACKSTACK_ACCEL=tcg)\n%s" %
                              (self.name, self._kvm_error, self.tail()))
+                if self.panic is not None:
+                    self._cond.wait(2.0)    # the rest of the panic's lines, for the tail
+                    self._cond.release()
+                    try:
+                        self.kill()
+                    finally:
+                        self._cond.acquire()
+                    raise VMPanic("%s: the guest kernel panicked (%s) before %r appeared; QEMU killed\n%s" %
+                              (self.name, self.panic, rx.pattern, self.tail(60)))
                 if self._closed or self.proc is None or self.proc.poll() is not None:
                     self._cond.wait(0.2)    # let the readers drain
                     if rx.search(self._buf, self._pos):
