@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* The backup jobs (issue 14): the wiring link, the secrets and who gets them, the OpenSSH key
- * format, and every text firstboot renders for the two ends (backup.h). */
+/* The backup jobs (issue 14): the wiring link, the secrets and who gets them, the SSH key
+ * ssh-keygen makes, and every text firstboot renders for the two ends (backup.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "backup.h"
 #include "cleanup.h"
+#include "fileio.h"
 #include "profile.h"
 #include "secrets.h"
 #include "util.h"
@@ -103,25 +106,99 @@ static void test_no_backup_host(void **state) {
         unload(&s);
 }
 
-/* The key in OpenSSH's format, its public line derived from it; anything else refused. */
+static char *slurp(const char *dir, const char *store) {
+        _cleanup_free_ char *path = strprintf("%s/secrets/%s", dir, store);
+        char *t = NULL;
+        size_t n;
+        assert_int_equal(read_file_full(AT_FDCWD, path, 1 << 20, &t, &n), 0);
+        return t;
+}
+
+static void put(const char *dir, const char *store, const char *text) {
+        _cleanup_free_ char *path = strprintf("%s/secrets/%s", dir, store);
+        assert_int_equal(write_file_atomic(AT_FDCWD, path, text, strlen(text), 0600), 0);
+}
+
+static char *shell_line(const char *cmd) {
+        FILE *f = popen(cmd, "r");
+        assert_non_null(f);
+        char line[4096] = {};
+        char *got = fgets(line, sizeof line, f);
+        assert_int_equal(pclose(f), 0);
+        return got ? strdup(line) : NULL;
+}
+
+/* No ssh-keygen's private directory left behind in the store. */
+static void no_keygen_dir(const char *dir) {
+        _cleanup_free_ char *cmd = strprintf("find %s/secrets -name '.ssh-keygen.*' | wc -l", dir), *n = shell_line(cmd);
+        assert_string_equal(n, "0\n");
+}
+
+/* The backup key is ssh-keygen's, in OpenSSH's format; its public line is ssh-keygen -y's with the
+ * store's comment, made again when it stops matching the key; a missing ssh-keygen is -ENOENT and
+ * a key of another type is refused. Real ssh-keygen (openssh-client, tests/tools/deps.sh). */
 static void test_ssh_key(void **state) {
-        _cleanup_free_ char *key = NULL, *pub = NULL, *pub2 = NULL, *other = NULL, *opub = NULL;
-        assert_int_equal(ssh_key_make("rackstack-backup@lab-db1", &key), 0);
+        struct siteset s;
+        load(&s);
+        struct secrets_plan p = {};
+        assert_int_equal(secrets_plan_make(s.site, (const struct profile *const *) s.p, s.n, &p, NULL), 0);
+        assert_true(secrets_plan_has_ssh(&p));
+        char dir[] = "/tmp/rackstack-sshkey-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        size_t made = 0, kept = 0;
+
+        /* no ssh-keygen in PATH: an error, not a crash, and no private directory left */
+        _cleanup_free_ char *path = strdup(getenv("PATH"));
+        assert_int_equal(setenv("PATH", "/nonexistent", 1), 0);
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), -ENOENT);
+        assert_int_equal(setenv("PATH", path, 1), 0);
+        no_keygen_dir(dir);
+
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), 0);
+        no_keygen_dir(dir);
+        _cleanup_free_ char *key = slurp(dir, "backup/lab-db1/ssh.key"), *pub = slurp(dir, "backup/lab-db1/ssh.pub");
         assert_true(startswith(key, "-----BEGIN OPENSSH PRIVATE KEY-----\n"));
-        assert_non_null(strstr(key, "\n-----END OPENSSH PRIVATE KEY-----\n"));
-        assert_int_equal(ssh_key_public(key, "rackstack-backup@lab-db1", &pub), 0);
+        assert_true(endswith(key, "\n-----END OPENSSH PRIVATE KEY-----\n"));
         assert_true(startswith(pub, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI"));
         assert_true(endswith(pub, " rackstack-backup@lab-db1\n"));
         assert_int_equal(strlen(pub), strlen("ssh-ed25519 ") + 68 + strlen(" rackstack-backup@lab-db1\n"));
-        assert_int_equal(ssh_key_public(key, "rackstack-backup@lab-db1", &pub2), 0);
-        assert_string_equal(pub, pub2); /* the same key, the same line */
-        assert_int_equal(ssh_key_make("x", &other), 0);
-        assert_int_equal(ssh_key_public(other, "rackstack-backup@lab-db1", &opub), 0);
-        assert_string_not_equal(pub, opub); /* a new key each time */
-        char *none = NULL;
-        assert_int_equal(ssh_key_public("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n", "c", &none), -EBADMSG);
-        assert_int_equal(ssh_key_public("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n", "c", &none), -EBADMSG);
-        assert_null(none);
+        /* ssh-keygen's own reading of the key, comment and all */
+        _cleanup_free_ char *cmd = strprintf("ssh-keygen -y -f %s/secrets/backup/lab-db1/ssh.key", dir), *y = shell_line(cmd);
+        assert_string_equal(y, pub);
+
+        /* again: kept; a public key that no longer matches its key is made again, and only it */
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), 0);
+        assert_int_equal(made, 0);
+        put(dir, "backup/lab-db1/ssh.pub", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOther x\n");
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), 0);
+        assert_int_equal(made, 1);
+        _cleanup_free_ char *pub2 = slurp(dir, "backup/lab-db1/ssh.pub"), *key2 = slurp(dir, "backup/lab-db1/ssh.key");
+        assert_string_equal(pub, pub2);
+        assert_string_equal(key, key2);
+
+        /* a lost key: a new one, and its public key with it */
+        _cleanup_free_ char *kpath = strprintf("%s/secrets/backup/lab-db1/ssh.key", dir);
+        assert_int_equal(unlink(kpath), 0);
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), 0);
+        assert_int_equal(made, 2);
+        _cleanup_free_ char *pub3 = slurp(dir, "backup/lab-db1/ssh.pub");
+        assert_string_not_equal(pub, pub3);
+
+        /* not an Ed25519 key, or not a key at all: refused, nothing written over the public key */
+        _cleanup_free_ char *ecdsa = strprintf("rm -f %s && ssh-keygen -q -t ecdsa -N '' -f %s && echo ok", kpath, kpath),
+                            *ok = shell_line(ecdsa);
+        assert_string_equal(ok, "ok\n");
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), -EBADMSG);
+        put(dir, "backup/lab-db1/ssh.key", "not a key\n");
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), -EPROTO);
+        _cleanup_free_ char *pub4 = slurp(dir, "backup/lab-db1/ssh.pub");
+        assert_string_equal(pub3, pub4);
+        no_keygen_dir(dir);
+
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
+        assert_int_equal(system(rm), 0);
+        secrets_plan_done(&p);
+        unload(&s);
 }
 
 static void plan_of(const char *text, const char *self, struct backup_plan *ret) {
