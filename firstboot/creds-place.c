@@ -184,7 +184,7 @@ int creds_wiring_load(int root_fd, struct wiring *ret, bool *ret_kept, char **re
         return r;
 }
 
-int creds_wiring_keep(int root_fd, enum wiring_source *ret_source) {
+int creds_wiring_keep(int root_fd, bool dry_run, enum wiring_source *ret_source) {
         _cleanup_free_ char *text = NULL, *old = NULL;
         int r = read_file_full(root_fd, CREDS_DIR "/wiring", 1024 * 1024, &text, NULL);
         if (r == -ENOENT) {
@@ -196,7 +196,7 @@ int creds_wiring_keep(int root_fd, enum wiring_source *ret_source) {
         _cleanup_(diags_done) struct diags d = {};
         _cleanup_(wiring_done) struct wiring w = {};
         *ret_source = WIRING_SOURCE_CREDS;
-        if (wiring_parse("/" CREDS_DIR "/wiring", text, &d, &w) < 0)
+        if (dry_run || wiring_parse("/" CREDS_DIR "/wiring", text, &d, &w) < 0)
                 return 0; /* not kept: the load says what is wrong with it */
         if (read_file_full(root_fd, WIRING_KEPT, 1024 * 1024, &old, NULL) >= 0 && streq(old, text))
                 return 0;

@@ -53,9 +53,10 @@ enum wiring_source {
         WIRING_SOURCE_CREDS, /* the bundle's, now also in WIRING_KEPT */
         WIRING_SOURCE_KEPT,  /* no bundle: the copy an earlier run kept */
 };
-/* Refresh WIRING_KEPT from the bundle's wiring (written only when it differs), and say which one a
- * load will use. A bundle's wiring that does not parse is not kept (the load reports it). */
-int creds_wiring_keep(int root_fd, enum wiring_source *ret_source);
+/* Refresh WIRING_KEPT from the bundle's wiring (written only when it differs; never with dry_run),
+ * and say which one a load will use. A bundle's wiring that does not parse is not kept (the load
+ * reports it). */
+int creds_wiring_keep(int root_fd, bool dry_run, enum wiring_source *ret_source);
 const char *wiring_source_name(enum wiring_source s);
 
 /* Step 4: every file in CREDS_DIR; *ret_count how many. */

@@ -1549,7 +1549,7 @@ int services_run(struct services_ctx *c) {
         if ((r = services_prepare(c)) >= 0 && (r = enable_units(c)) >= 0) {
                 /* The wiring: the bundle's (kept for later runs), else what an earlier run kept. */
                 enum wiring_source src = WIRING_SOURCE_NONE;
-                int k = creds_wiring_keep(c->root_fd, &src);
+                int k = creds_wiring_keep(c->root_fd, c->dry_run, &src);
                 if (k < 0)
                         log_warning("Cannot keep the wiring in /" WIRING_KEPT ": %s", strerror(-k));
                 printf("rackstack-firstboot: wiring from %s\n", wiring_source_name(src));

@@ -340,14 +340,17 @@ static void test_wiring_kept(void **state) {
         char *why = NULL;
 
         /* nothing anywhere */
-        assert_int_equal(creds_wiring_keep(fd, &src), 0);
+        assert_int_equal(creds_wiring_keep(fd, false, &src), 0);
         assert_int_equal(src, WIRING_SOURCE_NONE);
         assert_int_equal(creds_wiring_load(fd, &w, &kept, &why), -ENOENT);
         assert_int_equal(faccessat(fd, WIRING_KEPT, F_OK, 0), -1);
 
-        /* a bundle: kept, 0644, and the load says it is the bundle's */
+        /* a bundle: nothing written in a dry run; else kept, 0644, and the load says it is the bundle's */
         put_at(fd, CREDS_DIR "/wiring", w1);
-        assert_int_equal(creds_wiring_keep(fd, &src), 0);
+        assert_int_equal(creds_wiring_keep(fd, true, &src), 0);
+        assert_int_equal(src, WIRING_SOURCE_CREDS);
+        assert_int_equal(faccessat(fd, WIRING_KEPT, F_OK, 0), -1);
+        assert_int_equal(creds_wiring_keep(fd, false, &src), 0);
         assert_int_equal(src, WIRING_SOURCE_CREDS);
         _cleanup_free_ char *k1 = get_at(fd, WIRING_KEPT);
         assert_string_equal(k1, w1);
@@ -361,7 +364,7 @@ static void test_wiring_kept(void **state) {
 
         /* the join removed the bundle: the kept copy, for a caller that asks, and said so */
         assert_int_equal(unlinkat(fd, CREDS_DIR "/wiring", 0), 0);
-        assert_int_equal(creds_wiring_keep(fd, &src), 0);
+        assert_int_equal(creds_wiring_keep(fd, false, &src), 0);
         assert_int_equal(src, WIRING_SOURCE_KEPT);
         assert_int_equal(creds_wiring_load(fd, &w, &kept, &why), 0);
         assert_true(kept);
@@ -372,7 +375,7 @@ static void test_wiring_kept(void **state) {
 
         /* a new bundle wins and refreshes the copy */
         put_at(fd, CREDS_DIR "/wiring", w2);
-        assert_int_equal(creds_wiring_keep(fd, &src), 0);
+        assert_int_equal(creds_wiring_keep(fd, false, &src), 0);
         _cleanup_free_ char *k2 = get_at(fd, WIRING_KEPT);
         assert_string_equal(k2, w2);
         assert_int_equal(creds_wiring_load(fd, &w, &kept, &why), 0);
@@ -383,7 +386,7 @@ static void test_wiring_kept(void **state) {
         /* a bundle whose wiring does not parse: not kept over the good copy, and its error is
          * reported, not hidden by falling back */
         put_at(fd, CREDS_DIR "/wiring", "backup pg-backup lab-db1 not-an-address lab-infra1 10.0.50.19\n");
-        assert_int_equal(creds_wiring_keep(fd, &src), 0);
+        assert_int_equal(creds_wiring_keep(fd, false, &src), 0);
         assert_int_equal(src, WIRING_SOURCE_CREDS);
         _cleanup_free_ char *k3 = get_at(fd, WIRING_KEPT);
         assert_string_equal(k3, w2);
