@@ -36,6 +36,7 @@
 #include "vendor.h"
 #include "fileio.h"
 #include "kickstart.h"
+#include "ipa-container.h"
 #include "log.h"
 #include "parse.h"
 #include "port-check.h"
@@ -966,6 +967,17 @@ static int vendor_app(struct services_ctx *c, const struct service_spec *s, cons
         if (!(s->source == SERVICE_SOURCE_OCI && p.quadlet) && !unit_enabled(c->root_fd, p.unit) &&
             (r = systemctl(c, "enable", p.unit, reason)) < 0)
                 return r;
+        /* FreeIPA's container installs itself on its first start, from options that only
+         * join/identity writes (the passwords come from the credentials, never the image): started
+         * now it finds none, fails, and fails again at every restart. Until its volume holds a
+         * configured server it is enabled here, and join/identity starts it. */
+        if (streq(s->name, IPA_CONTAINER_SERVICE) && s->source == SERVICE_SOURCE_OCI &&
+            !ipa_container_volume_configured(c->root_fd, p.data_host, NULL)) {
+                *ret_done = strprintf("image %s%s, %s, enabled; not started: FreeIPA is installed in it at "
+                                      "join/identity, which starts it; data in %s", p.image,
+                                      p.quadlet ? " as a Quadlet unit" : " as a podman unit", p.unit, p.data_host);
+                return *ret_done ? 0 : -ENOMEM;
+        }
         if ((r = systemctl(c, "restart", p.unit, reason)) < 0)
                 return r;
         if (live(c) && p.health_port) {

@@ -3,19 +3,23 @@
  * comm), its plan, and the agent's rendered configuration (join.c), for tests and operators. */
 #include <fcntl.h>
 #include <getopt.h>
+#include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "creds-place.h"
 #include "join.h"
 #include "log.h"
+#include "sql-batch.h"
 #include "util.h"
 #include "zabbix.h"
 
 static int usage(void) {
         log_error("usage: rackstack-firstboot zabbix server --host NAME [--root DIR] [--creds BUNDLE] [--offline]\n"
                   "                                  [--start-with PROG] [--api URL] [--psk-identity ID] [--plan]\n"
-                  "       rackstack-firstboot zabbix agent-conf --fqdn FQDN --role ROLE --server HOST [--psk-identity ID]");
+                  "       rackstack-firstboot zabbix agent-conf --fqdn FQDN --role ROLE --server HOST [--psk-identity ID]\n"
+                  "       rackstack-firstboot zabbix sql-batch < SCRIPT.sql > BATCHED.sql");
         return 2;
 }
 
@@ -61,6 +65,15 @@ int verb_zabbix(int argc, char **argv) {
                         return log_error_errno(-ENOMEM, "Out of memory"), 1;
                 fputs(t, stdout);
                 return 0;
+        }
+        if (streq(what, "sql-batch")) {
+                /* the server step's import filter: a thousand statements (or 1 MiB) per query */
+                int r = sql_batch_filter(STDIN_FILENO, STDOUT_FILENO, 1000, 1u << 20);
+                if (r == -EBADMSG)
+                        log_error("sql-batch: the script ends inside a quote or comment");
+                else if (r < 0)
+                        log_error_errno(r, "sql-batch: %m");
+                return r < 0 ? 1 : 0;
         }
         if (!streq(what, "server"))
                 return usage();

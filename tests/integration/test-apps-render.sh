@@ -134,4 +134,27 @@ sed -i "0,/$D/s//sha256:abc/" "$r/usr/share/rackstack/vendor.json"
 "$F" services --root "$r" --profile profiles/app.yaml --site profiles/site.yaml >"$tmp/app3.out" 2>&1; rc=$?
 check "services: a vendor.json with a bad digest fails the step (exit 1)" test $rc = 1
 check "services: ... naming the service" grep -q "nextcloud: an OCI image in the image needs" "$tmp/app3.out"
+
+# ---- the id role: FreeIPA's container is enabled but not started until join/identity has written
+# its install options (started without them it fails and restarts for nothing); once its volume
+# holds a configured server (a rerun), the step restarts it like any other ----
+r=$tmp/idroot
+mkdir -p "$r/var/lib/dpkg/info" "$r/usr/share/rackstack" "$r/run/credentials/rackstack" "$r/etc"
+printf 'ID=ubuntu\nVERSION_ID="24.04"\n' >"$r/etc/os-release"
+for p in chrony rsyslog podman; do touch "$r/var/lib/dpkg/info/$p.list"; done
+printf '{"services":[{"name":"freeipa-server","source":"oci","image":"quay.io/freeipa/freeipa-server:almalinux-9","digest":"%s","size":1,"state":"in-image"}]}\n' \
+        "$D" >"$r/usr/share/rackstack/vendor.json"
+"$F" services --root "$r" --profile profiles/id.yaml --site profiles/site.yaml >"$tmp/id1.out" 2>&1; rc=$?
+check "services (id, no FreeIPA yet): freeipa-server enabled, not started, join/identity named" bash -c \
+        "test $rc = 0 && grep -q 'would run: systemctl enable freeipa-server.service' '$tmp/id1.out' &&
+         ! grep -q 'systemctl restart freeipa-server' '$tmp/id1.out' &&
+         grep -Eq 'service freeipa-server +done: .*enabled; not started: FreeIPA is installed in it at join/identity' '$tmp/id1.out'"
+data=$(sed -n 's/.*service freeipa-server .*data in \(\/[^ ;]*\).*/\1/p' "$tmp/id1.out" | head -1)
+mkdir -p "$r$data/etc/ipa" "$r$data/var/log"
+printf '[global]\nrealm = DOMAIN.COM\n' >"$r$data/etc/ipa/default.conf"
+echo "FreeIPA server configured." >"$r$data/var/log/ipa-server-configure-first.log"
+"$F" services --root "$r" --profile profiles/id.yaml --site profiles/site.yaml >"$tmp/id2.out" 2>&1; rc=$?
+check "services (id, FreeIPA configured in $data): freeipa-server restarted and checked" bash -c \
+        "test $rc = 0 && grep -q 'would run: systemctl restart freeipa-server.service' '$tmp/id2.out' &&
+         grep -q 'would run: systemctl is-active freeipa-server.service' '$tmp/id2.out'"
 finish

@@ -211,6 +211,21 @@ host_get() { api host.get "{\"output\":[\"host\",\"tls_connect\",\"tls_accept\"]
 # The step ends by asking the server to reload its configuration cache (the autoregistration PSK is
 # read from it); an agent that comes before the reload is done is turned away until its next try
 for _ in $(seq 120); do grep -q 'forced reloading of the configuration cache' "$tmp/log/zabbix-server/zabbix_server.log" && break; sleep 0.5; done
+# The step's import goes through `zabbix sql-batch` (a thousand statements per round trip): the same
+# script plain and batched, each into a database of its own, must dump the same (pg_dump). It runs while
+# the agents wait for their autoregistration (~90 s of sleeping), so it costs the test little.
+zsql() { echo 'SET client_min_messages = error;'; echo 'BEGIN;'; zcat /usr/share/zabbix-server-pgsql/{schema,images,data}.sql.gz; echo 'COMMIT;'; }
+compare_imports() {
+        psql_db -c 'CREATE DATABASE rs_plain' -c 'CREATE DATABASE rs_batched' >/dev/null
+        zsql | PGDB=rs_plain psql_db -v ON_ERROR_STOP=1 >"$tmp/imp-plain" 2>&1
+        zsql | "$F" zabbix sql-batch >"$tmp/batched.sql" 2>"$tmp/imp-filter"
+        PGDB=rs_batched psql_db -v ON_ERROR_STOP=1 <"$tmp/batched.sql" >"$tmp/imp-batched" 2>&1
+        for d in rs_plain rs_batched; do # (pg_dump's \restrict key is new on every run)
+                ip netns exec "$DB" runuser -u postgres -- pg_dump -h "$SOCK" "$d" 2>&1 | grep -v '^\\\(un\)\?restrict ' >"$tmp/$d.dump"
+        done
+}
+compare_imports >"$tmp/compare.log" 2>&1 &
+compare_pid=$!
 agent "$AG2" ag2 other.domain.com 's/^HostMetadata=.*/HostMetadata=othersite role=app/'
 agent "$AG1" ag1 lab-app1.domain.com ''
 for _ in $(seq 180); do autoreg_seen other.domain.com && host_get lab-app1.domain.com | grep -q '"hostid"' && break; sleep 1; done
@@ -222,6 +237,13 @@ check "lab-app1 is registered: one host, in group rackstack, linked to 'Linux by
 check "the agent with other metadata is not registered" test "$(host_get other.domain.com | js 'len(d["result"])')" = 0
 
 phase "agents registered"
+wait "$compare_pid"
+check "the batched import gives the database the plain script gives (pg_dump; $(grep -c '\\;' "$tmp/batched.sql") lines joined)" bash -c \
+        "! test -s '$tmp/imp-filter' && cmp -s '$tmp/rs_plain.dump' '$tmp/rs_batched.dump' && grep -q 'Linux by Zabbix agent' '$tmp/rs_plain.dump' &&
+         test \$(stat -c %s '$tmp/rs_plain.dump') -gt 10000000 && grep -qF '\\;' '$tmp/batched.sql'"
+rm -f "$tmp/batched.sql" "$tmp"/rs_*.dump
+psql_db -c 'DROP DATABASE rs_plain' -c 'DROP DATABASE rs_batched' >/dev/null
+phase "plain and batched imports compared"
 # 5. the step again: nothing twice
 RACKSTACK_JOIN_WAIT=120 comm_step >"$tmp/run3" 2>&1; rc=$?
 check "a second run: exit 0, the schema kept, the action kept" bash -c \
