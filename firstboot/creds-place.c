@@ -195,14 +195,14 @@ int creds_wiring_keep(int root_fd, bool dry_run, enum wiring_source *ret_source)
                 return r;
         _cleanup_(diags_done) struct diags d = {};
         _cleanup_(wiring_done) struct wiring w = {};
-        *ret_source = WIRING_SOURCE_CREDS;
-        if (dry_run || wiring_parse("/" CREDS_DIR "/wiring", text, &d, &w) < 0)
-                return 0; /* not kept: the load says what is wrong with it */
-        if (read_file_full(root_fd, WIRING_KEPT, 1024 * 1024, &old, NULL) >= 0 && streq(old, text))
-                return 0;
-        if ((r = mkdir_parents_of(root_fd, WIRING_KEPT, 0755)) < 0)
+        /* not kept when it does not parse: the load says what is wrong with it */
+        bool keep = !dry_run && wiring_parse("/" CREDS_DIR "/wiring", text, &d, &w) >= 0 &&
+                    !(read_file_full(root_fd, WIRING_KEPT, 1024 * 1024, &old, NULL) >= 0 && streq(old, text));
+        if (keep && ((r = mkdir_parents_of(root_fd, WIRING_KEPT, 0755)) < 0 ||
+                     (r = write_file_atomic(root_fd, WIRING_KEPT, text, strlen(text), 0644)) < 0))
                 return r;
-        return write_file_atomic(root_fd, WIRING_KEPT, text, strlen(text), 0644);
+        *ret_source = WIRING_SOURCE_CREDS;
+        return 0;
 }
 
 const char *wiring_source_name(enum wiring_source s) {

@@ -1563,8 +1563,10 @@ int services_run(struct services_ctx *c) {
                 enum wiring_source src = WIRING_SOURCE_NONE;
                 int k = creds_wiring_keep(c->root_fd, c->dry_run, &src);
                 if (k < 0)
-                        log_warning("Cannot keep the wiring in /" WIRING_KEPT ": %s", strerror(-k));
-                printf("rackstack-firstboot: wiring from %s\n", wiring_source_name(src));
+                        log_warning("Cannot keep the credentials' wiring in /" WIRING_KEPT
+                                    ": %s (a rerun without the bundle will not have it)", strerror(-k));
+                else
+                        printf("rackstack-firstboot: wiring from %s\n", wiring_source_name(src));
                 /* The database host's consumers, from that wiring. */
                 if (c->host) {
                         free(c->dbw_error);
