@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "fileio.h"
 #include "log.h"
+#include "process.h"
 #include "secrets.h"
 #include "util.h"
 
@@ -84,6 +85,10 @@ static int do_init(const char *dir, struct site_set *s, bool force) {
         int r = make_plan(s, &p);
         if (r < 0)
                 return r;
+        /* Before anything is made: the backup keys are ssh-keygen's. */
+        if (secrets_plan_has_ssh(&p) && !proc_have_program("ssh-keygen"))
+                return log_error_errno(-ENOENT, "ssh-keygen is not installed (package openssh-client): "
+                                                "it makes the backup clients' SSH keys; nothing was made");
         /* Nobody else may read what is made here, not even for the time a file is being written. */
         mode_t old = umask(077);
         size_t made = 0, kept = 0;

@@ -10,9 +10,12 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "log.h"
 #include "parse.h"
+#include "process.h"
 #include "secrets.h"
 #include "util.h"
+#include "walk.h"
 
 /* ---- the plan (pure) ------------------------------------------------------------------------------ */
 
@@ -41,6 +44,13 @@ const struct secret_item *secrets_plan_find(const struct secrets_plan *p, const 
                 if (streq(p->items[i].store, store))
                         return &p->items[i];
         return NULL;
+}
+
+bool secrets_plan_has_ssh(const struct secrets_plan *p) {
+        for (size_t i = 0; i < p->n; i++)
+                if (p->items[i].kind == SECRET_SSH_KEY || p->items[i].kind == SECRET_SSH_PUB)
+                        return true;
+        return false;
 }
 
 static struct secret_item *find_mut(struct secrets_plan *p, const char *store) {
@@ -269,7 +279,80 @@ static char *ssh_key_path(const char *pub) {
         return n > 4 && streq(pub + n - 4, ".pub") ? strprintf("%.*s.key", (int) (n - 4), pub) : NULL;
 }
 
-static int make_one(int fd, const struct secrets_plan *p, const struct secret_item *it, char **ret) {
+/* ---- SSH keys: OpenSSH's own ssh-keygen makes and reads them ---------------------------------------- */
+
+/* ssh-keygen with stdin /dev/null (it never prompts: -N '' and -P '' give the passphrase), its
+ * stdout captured when ret_stdout is given; a failure is logged with what it said. */
+static int ssh_keygen(const char *const argv[], char **ret_stdout) {
+        struct proc_opts o = PROC_OPTS_INIT;
+        o.out = ret_stdout ? PROC_OUT_CAPTURE : PROC_OUT_NULL;
+        o.err = PROC_OUT_TAIL;
+        _cleanup_free_ char *tail = NULL, *out = NULL, *cmdline = strv_join((char *const *) argv, " ");
+        int r = proc_run(argv, &o, &tail, ret_stdout ? &out : NULL);
+        if (r == -ENOENT)
+                return log_error_errno(r, "ssh-keygen is not installed (package openssh-client): it makes the backup keys");
+        if (r < 0)
+                return log_error_errno(r, "Failed to run ssh-keygen: %m");
+        if (r != 0) {
+                log_error("%s failed with exit status %d:\n%s", strna(cmdline), r, strempty(tail));
+                return -EPROTO;
+        }
+        if (ret_stdout)
+                *ret_stdout = TAKE_PTR(out);
+        return 0;
+}
+
+/* The private directory ssh-keygen writes a new key into: 0700 (mkdtemp), inside the store, so a
+ * kill can leave a key only where the store keeps its keys anyway. Removed on every path. */
+static void keygen_dir_remove(char **dir) {
+        if (!*dir)
+                return;
+        (void) walk_remove_tree(*dir);
+        free(*dir);
+        *dir = NULL;
+}
+
+/* A new Ed25519 key, OpenSSH's own unencrypted format (ssh-keygen -N ''), as text for the store. */
+static int ssh_key_make(const char *sdir, const char *comment, char **ret_private) {
+        _cleanup_(keygen_dir_remove) char *dir = strprintf("%s/.ssh-keygen.XXXXXX", sdir);
+        if (!dir)
+                return -ENOMEM;
+        if (!mkdtemp(dir)) {
+                int r = -errno;
+                free(dir);
+                dir = NULL;
+                return log_error_errno(r, "Failed to make a private directory in %s: %m", sdir);
+        }
+        _cleanup_free_ char *key = strprintf("%s/key", dir);
+        if (!key)
+                return -ENOMEM;
+        const char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", key, NULL };
+        int r = ssh_keygen(argv, NULL);
+        if (r < 0)
+                return r;
+        size_t size;
+        return read_file_full(AT_FDCWD, key, 64 * 1024, ret_private, &size);
+}
+
+/* "ssh-ed25519 BASE64 COMMENT\n" of the key at path (ssh-keygen -y); -EBADMSG for any other type. */
+static int ssh_key_public(const char *path, const char *comment, char **ret_line) {
+        const char *argv[] = { "ssh-keygen", "-y", "-P", "", "-f", path, NULL };
+        _cleanup_free_ char *out = NULL;
+        int r = ssh_keygen(argv, &out);
+        if (r < 0)
+                return r;
+        const char *b64 = startswith(out, "ssh-ed25519 ") ? out + strlen("ssh-ed25519 ") : NULL;
+        size_t n = b64 ? strcspn(b64, " \n") : 0;
+        if (n == 0)
+                return log_error_errno(-EBADMSG, "%s is not an Ed25519 key", path);
+        char *line = strprintf("ssh-ed25519 %.*s %s\n", (int) n, b64, comment);
+        if (!line)
+                return -ENOMEM;
+        *ret_line = line;
+        return 0;
+}
+
+static int make_one(int fd, const char *sdir, const struct secrets_plan *p, const struct secret_item *it, char **ret) {
         int r;
         switch (it->kind) {
         case SECRET_PASSWORD: return random_hex(24, ret);
@@ -289,17 +372,14 @@ static int make_one(int fd, const struct secrets_plan *p, const struct secret_it
                 if (!c)
                         return -ENOMEM;
                 c[strcspn(c, "/")] = 0;
-                return ssh_key_make(c, ret);
+                return ssh_key_make(sdir, c, ret);
         }
         case SECRET_SSH_PUB: {
-                _cleanup_free_ char *kpath = ssh_key_path(it->store), *c = strprintf("rackstack-backup@%s", strna(it->subject_host));
-                char *key = NULL;
-                if (!kpath || !c)
+                _cleanup_free_ char *kpath = ssh_key_path(it->store), *c = strprintf("rackstack-backup@%s", strna(it->subject_host)),
+                                    *path = kpath ? strprintf("%s/%s", sdir, kpath) : NULL;
+                if (!path || !c)
                         return -ENOMEM;
-                if ((r = store_read(fd, kpath, &key)) >= 0)
-                        r = ssh_key_public(key, c, ret);
-                wipe(&key);
-                return r;
+                return ssh_key_public(path, c, ret);
         }
         case SECRET_TLS_CERT: {
                 _cleanup_free_ char *kpath = strprintf("hosts/%s/tls.key", it->subject_host),
@@ -369,20 +449,20 @@ int secrets_init(const char *dir, const struct secrets_plan *p, bool force, size
                                 free(ca);
                         }
                         /* a public key is its key's: made again whenever it is not (cheap, no secret) */
+                        char *v = NULL;
                         if (!need && it->kind == SECRET_SSH_PUB) {
-                                _cleanup_free_ char *kpath = ssh_key_path(it->store);
-                                char *old = NULL, *now = NULL;
-                                need = !kpath || strv_contains(new_keys, kpath) || store_read(fd, it->store, &old) < 0 ||
-                                       make_one(fd, p, it, &now) < 0 || !streq(old, now);
-                                free(old);
-                                free(now);
+                                _cleanup_free_ char *old = NULL;
+                                if ((r = make_one(fd, sdir, p, it, &v)) < 0)
+                                        return r;
+                                need = store_read(fd, it->store, &old) < 0 || !streq(old, v);
+                                if (!need)
+                                        wipe(&v);
                         }
                         if (!need) {
                                 kept++;
                                 continue;
                         }
-                        char *v = NULL;
-                        if ((r = make_one(fd, p, it, &v)) < 0)
+                        if (!v && (r = make_one(fd, sdir, p, it, &v)) < 0)
                                 return r;
                         r = store_write(fd, it->store, v);
                         wipe(&v);
@@ -390,7 +470,7 @@ int secrets_init(const char *dir, const struct secrets_plan *p, bool force, size
                                 return r;
                         if (it->kind == SECRET_CA_KEY || it->kind == SECRET_CA_CERT)
                                 ca_new = true;
-                        if ((it->kind == SECRET_TLS_KEY || it->kind == SECRET_SSH_KEY) && strv_extend(&new_keys, it->store) < 0)
+                        if (it->kind == SECRET_TLS_KEY && strv_extend(&new_keys, it->store) < 0)
                                 return -ENOMEM;
                         made++;
                 }

@@ -39,8 +39,8 @@ enum secret_kind {
         SECRET_CA_CERT,
         SECRET_TLS_KEY,
         SECRET_TLS_CERT,
-        SECRET_SSH_KEY, /* OpenSSH Ed25519 private key (ssh-key.c) */
-        SECRET_SSH_PUB, /* its public line, from the key beside it (".key" for ".pub") */
+        SECRET_SSH_KEY, /* OpenSSH Ed25519 private key, made by ssh-keygen */
+        SECRET_SSH_PUB, /* its public line, from the key beside it (".key" for ".pub"; ssh-keygen -y) */
 };
 
 struct secret_grant {
@@ -69,17 +69,16 @@ int secrets_plan_make(const struct site *site, const struct profile *const *prof
 void secrets_plan_done(struct secrets_plan *p);
 const struct secret_item *secrets_plan_find(const struct secrets_plan *p, const char *store);
 
-/* Make what is missing (everything with force). dir is SITE-DIR. ret_made/ret_kept count items. */
+/* Make what is missing (everything with force). dir is SITE-DIR. ret_made/ret_kept count items.
+ * The SSH keys are OpenSSH's own ssh-keygen's (package openssh-client), run in a private 0700
+ * directory inside the store and removed after; a key is then written to the store like every
+ * other secret (atomically, 0600). A missing ssh-keygen is -ENOENT (logged). */
 int secrets_init(const char *dir, const struct secrets_plan *p, bool force, size_t *ret_made, size_t *ret_kept);
+/* Whether the plan has SSH keys (and init needs ssh-keygen). */
+bool secrets_plan_has_ssh(const struct secrets_plan *p);
 /* host's bundle; -ENOENT (and *ret_missing) when a secret it needs has not been made. */
 int secrets_bundle(const char *dir, const struct secrets_plan *p, const char *host, struct creds *ret,
                    char **ret_missing);
-
-/* ---- ssh-key.c: Ed25519 SSH keys, OpenSSH's formats ---- */
-/* A new key as OpenSSH's unencrypted "openssh-key-v1" PEM text (what ssh-keygen -N '' writes). */
-int ssh_key_make(const char *comment, char **ret_private);
-/* "ssh-ed25519 BASE64 COMMENT\n" of such a key; -EBADMSG for anything else. */
-int ssh_key_public(const char *private_text, const char *comment, char **ret_line);
 
 /* ---- pki.c: the site CA and host certificates (OpenSSL), PEM in and out ---- */
 int pki_make_key(char **ret_pem);

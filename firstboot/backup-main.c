@@ -66,7 +66,7 @@ int verb_backup(int argc, char **argv) {
                         return log_error("%s", why ? why : strerror(-r)), 1;
         }
         _cleanup_(backup_plan_done) struct backup_plan p = {};
-        r = backup_load(fd, host, &p, &why);
+        r = backup_load(fd, host, &p, NULL, &why);
         if (r == -ENOENT && !why)
                 return log_error("%s has no backup link in its wiring (no credentials bundle, or neither a backup client nor the backup host)", host), 1;
         if (r < 0)

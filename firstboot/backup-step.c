@@ -23,9 +23,9 @@
 #include "log.h"
 #include "util.h"
 
-int backup_load(int root_fd, const char *host, struct backup_plan *ret, char **ret_why) {
+int backup_load(int root_fd, const char *host, struct backup_plan *ret, bool *ret_kept, char **ret_why) {
         _cleanup_(wiring_done) struct wiring w = {};
-        int r = creds_wiring_load(root_fd, &w, ret_why);
+        int r = creds_wiring_load(root_fd, &w, ret_kept, ret_why);
         if (r < 0)
                 return r;
         struct backup_plan p = {};
@@ -283,5 +283,30 @@ int backup_apply(const struct backup_ctx *c, const struct backup_plan *p, char *
         if (!c->live)
                 buf_puts(&b, " (offline: nothing started)");
         *ret_done = buf_steal(&b);
+        return *ret_done ? 0 : -ENOMEM;
+}
+
+int backup_check_kept(int root_fd, const struct backup_plan *p, char **ret_done, char **ret_why) {
+        struct buf miss = {};
+        for (size_t i = 0; i < p->n_clients; i++) {
+                _cleanup_free_ char *keys = strprintf(BACKUP_KEYS_DIR "/%s.keys", p->clients[i].account);
+                if (!keys) {
+                        buf_done(&miss);
+                        return -ENOMEM;
+                }
+                if (faccessat(root_fd, keys + 1, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                        buf_printf(&miss, "%s%s", miss.len ? ", " : "", keys);
+        }
+        if (p->n_targets && faccessat(root_fd, BACKUP_CONF_DIR "/ssh.key" + 1, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                buf_printf(&miss, "%s" BACKUP_CONF_DIR "/ssh.key", miss.len ? ", " : "");
+        if (miss.len) {
+                _cleanup_free_ char *m = buf_steal(&miss);
+                *ret_why = strprintf("no credentials bundle, and no earlier run set up %s (it needs the key from the "
+                                     "bundle): rerun with the host's bundle", strna(m));
+                return -ENOENT;
+        }
+        buf_done(&miss);
+        *ret_done = strdup("kept as an earlier run set it up (no credentials bundle: the key and password come only "
+                           "with it); the firewall from the kept wiring");
         return *ret_done ? 0 : -ENOMEM;
 }

@@ -88,8 +88,14 @@ struct backup_ctx {
         const char *host;
         bool live;
 };
-/* The plan from ROOT's credentials (the wiring); -ENOENT when there is none or no backup link. */
-int backup_load(int root_fd, const char *host, struct backup_plan *ret, char **ret_why);
+/* The plan from ROOT's credentials (the wiring); -ENOENT when there is none or no backup link.
+ * With ret_kept, from the wiring an earlier run kept when there is no bundle (creds-place.h), and
+ * *ret_kept says so. */
+int backup_load(int root_fd, const char *host, struct backup_plan *ret, bool *ret_kept, char **ret_why);
+/* With the kept wiring (no bundle: no key, no password, no public key to install), what an earlier
+ * run set up is left as it is: 0 when every client's keys file (backup host) or the job's key
+ * (client) is there, else -ENOENT and *ret_why names what is missing. */
+int backup_check_kept(int root_fd, const struct backup_plan *p, char **ret_done, char **ret_why);
 int backup_apply(const struct backup_ctx *c, const struct backup_plan *p, char **ret_done, char **ret_why);
 
 /* `rackstack-firstboot backup --host NAME [--root DIR] [--creds BUNDLE] [--plan]` */

@@ -151,19 +151,64 @@ int creds_remove_all(int root_fd, size_t *ret_count) {
         return r;
 }
 
-int creds_wiring_load(int root_fd, struct wiring *ret, char **ret_error) {
+static int wiring_text(int root_fd, const char *rel, struct wiring *ret, char **ret_error) {
         _cleanup_free_ char *text = NULL;
-        int r = read_file_full(root_fd, CREDS_DIR "/wiring", 1024 * 1024, &text, NULL);
+        int r = read_file_full(root_fd, rel, 1024 * 1024, &text, NULL);
         if (r < 0)
                 return r;
         _cleanup_(diags_done) struct diags d = {};
+        _cleanup_free_ char *file = strprintf("/%s", rel);
         struct wiring w = {};
-        if ((r = wiring_parse("/" CREDS_DIR "/wiring", text, &d, &w)) < 0) {
+        if (!file)
+                return -ENOMEM;
+        if ((r = wiring_parse(file, text, &d, &w)) < 0) {
                 wiring_done(&w);
-                *ret_error = d.n ? strprintf("%s:%u: %s", d.items[0].file, d.items[0].line, d.items[0].message)
-                                 : strdup("the wiring does not parse");
+                if (ret_error)
+                        *ret_error = d.n ? strprintf("%s:%u: %s", d.items[0].file, d.items[0].line, d.items[0].message)
+                                         : strdup("the wiring does not parse");
                 return r;
         }
         *ret = w;
         return 0;
+}
+
+int creds_wiring_load(int root_fd, struct wiring *ret, bool *ret_kept, char **ret_error) {
+        int r = wiring_text(root_fd, CREDS_DIR "/wiring", ret, ret_error);
+        if (r != -ENOENT || !ret_kept) {
+                if (r >= 0 && ret_kept)
+                        *ret_kept = false;
+                return r;
+        }
+        if ((r = wiring_text(root_fd, WIRING_KEPT, ret, ret_error)) >= 0)
+                *ret_kept = true;
+        return r;
+}
+
+int creds_wiring_keep(int root_fd, bool dry_run, enum wiring_source *ret_source) {
+        _cleanup_free_ char *text = NULL, *old = NULL;
+        int r = read_file_full(root_fd, CREDS_DIR "/wiring", 1024 * 1024, &text, NULL);
+        if (r == -ENOENT) {
+                *ret_source = faccessat(root_fd, WIRING_KEPT, F_OK, 0) == 0 ? WIRING_SOURCE_KEPT : WIRING_SOURCE_NONE;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        _cleanup_(diags_done) struct diags d = {};
+        _cleanup_(wiring_done) struct wiring w = {};
+        /* not kept when it does not parse: the load says what is wrong with it */
+        bool keep = !dry_run && wiring_parse("/" CREDS_DIR "/wiring", text, &d, &w) >= 0 &&
+                    !(read_file_full(root_fd, WIRING_KEPT, 1024 * 1024, &old, NULL) >= 0 && streq(old, text));
+        if (keep && ((r = mkdir_parents_of(root_fd, WIRING_KEPT, 0755)) < 0 ||
+                     (r = write_file_atomic(root_fd, WIRING_KEPT, text, strlen(text), 0644)) < 0))
+                return r;
+        *ret_source = WIRING_SOURCE_CREDS;
+        return 0;
+}
+
+const char *wiring_source_name(enum wiring_source s) {
+        switch (s) {
+        case WIRING_SOURCE_CREDS: return "the credentials bundle (/" CREDS_DIR "/wiring; kept in /" WIRING_KEPT ")";
+        case WIRING_SOURCE_KEPT: return "/" WIRING_KEPT " (no credentials bundle: the wiring an earlier run kept)";
+        default: return "none (no credentials bundle, none kept: nothing wired)";
+        }
 }

@@ -34,9 +34,30 @@ int creds_copy_from_cmdline(const char *root, const char *cmdline);
 int creds_place(int root_fd, const char *host, char **ret_names, char **ret_error);
 
 /* The wiring record of the placed bundle (CREDS_DIR/wiring), parsed. On a parse error *ret_error
- * is its first diagnostic ("FILE:LINE: MESSAGE"). Shared by the db-wiring and backup steps. */
+ * is its first diagnostic ("FILE:LINE: MESSAGE"). Shared by the db-wiring and backup steps.
+ *
+ * The wiring is not secret (who connects from which address to what: kinds, service and host
+ * names, addresses; no password or key), and the join removes the bundle. So that a later rerun
+ * of firstboot without a bundle renders the same firewall rules, pg_hba lines and consumer
+ * accounts (and not fewer: an app host cut off its database, a db host off its backups), the
+ * services step keeps a copy of the bundle's wiring in WIRING_KEPT (root, 0644) with
+ * creds_wiring_keep(). creds_wiring_load() with ret_kept reads the bundle's wiring when there is
+ * one (the credentials always win) and that copy otherwise, and says which (*ret_kept); without
+ * ret_kept, the bundle's only. -ENOENT when neither is there. */
+#define WIRING_KEPT "var/lib/rackstack/wiring"
 struct wiring;
-int creds_wiring_load(int root_fd, struct wiring *ret, char **ret_error);
+int creds_wiring_load(int root_fd, struct wiring *ret, bool *ret_kept, char **ret_error);
+
+enum wiring_source {
+        WIRING_SOURCE_NONE,  /* no bundle's wiring and no kept copy: nothing is wired */
+        WIRING_SOURCE_CREDS, /* the bundle's, now also in WIRING_KEPT */
+        WIRING_SOURCE_KEPT,  /* no bundle: the copy an earlier run kept */
+};
+/* Refresh WIRING_KEPT from the bundle's wiring (written only when it differs; never with dry_run),
+ * and say which one a load will use. A bundle's wiring that does not parse is not kept (the load
+ * reports it). */
+int creds_wiring_keep(int root_fd, bool dry_run, enum wiring_source *ret_source);
+const char *wiring_source_name(enum wiring_source s);
 
 /* Step 4: every file in CREDS_DIR; *ret_count how many. */
 int creds_remove_all(int root_fd, size_t *ret_count);

@@ -37,17 +37,22 @@ static int password(int root_fd, const char *cred, struct secret *ret, char **re
         return r;
 }
 
-int db_wiring_load(int root_fd, const char *self, struct db_wiring_set *ret, char **ret_error) {
+int db_wiring_load(int root_fd, const char *self, bool allow_kept, struct db_wiring_set *ret, char **ret_error) {
         _cleanup_(wiring_done) struct wiring w = {};
-        int r = creds_wiring_load(root_fd, &w, ret_error);
+        bool kept = false;
+        int r = creds_wiring_load(root_fd, &w, allow_kept ? &kept : NULL, ret_error);
         if (r < 0)
                 return r;
-        struct db_wiring_set s = {};
+        struct db_wiring_set s = { .kept = kept };
         if ((r = db_wiring_plan(&w, self, &s.plan)) < 0)
                 return r;
         if (!s.plan.n_pg && !s.plan.n_redis && !s.plan.n_mysql) {
                 db_wiring_set_done(&s);
                 return -ENOENT;
+        }
+        if (kept) { /* no passwords to hash: the accounts stay as the run with the bundle made them */
+                *ret = s;
+                return 0;
         }
         for (size_t i = 0; i < s.plan.n_pg && r >= 0; i++) {
                 struct secret pw = {};

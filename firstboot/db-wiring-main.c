@@ -45,7 +45,7 @@ int verb_db_wiring(int argc, char **argv) {
                         return log_error("%s", why ? why : strerror(-r)), 1;
                 printf("credentials placed in %s/" CREDS_DIR ": %s\n", root, strna(names));
         }
-        r = db_wiring_load(fd, host, &s, &why);
+        r = db_wiring_load(fd, host, false, &s, &why);
         if (r == -ENOENT && !why)
                 return log_error("%s provides nothing to other hosts (no wiring lines with it as provider)", host), 1;
         if (r < 0)

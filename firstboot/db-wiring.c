@@ -228,6 +228,36 @@ char *redis_acl_render(const struct db_wiring *p, char *const *hashes) {
         struct buf b = {};
         buf_puts(&b, "# An ACL user per consumer: its own password (as a hash), no administrative commands.\n");
         for (size_t i = 0; i < p->n_redis; i++)
-                buf_printf(&b, "user %s on %s ~* &* +@all -@admin -@dangerous\n", p->redis[i].name, hashes[i]);
+                if (hashes[i][0])
+                        buf_printf(&b, "user %s on %s ~* &* +@all -@admin -@dangerous\n", p->redis[i].name, hashes[i]);
         return buf_steal(&b);
+}
+
+char **redis_acl_hashes_kept(const char *old, const struct db_wiring *p, size_t *ret_missing) {
+        char **h = calloc(p->n_redis + 1, sizeof *h);
+        size_t missing = 0;
+        for (size_t i = 0; h && i < p->n_redis; i++) {
+                _cleanup_free_ char *head = strprintf("user %s on #", p->redis[i].name);
+                if (!head) {
+                        strv_free(h);
+                        return NULL;
+                }
+                const char *found = NULL;
+                for (const char *l = old; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+                        if (startswith(l, head)) {
+                                const char *x = l + strlen(head) - 1; /* at '#' */
+                                size_t n = strspn(x + 1, "0123456789abcdef");
+                                if (n == 64 && (x[65] == ' ' || x[65] == '\n'))
+                                        found = x;
+                        }
+                h[i] = found ? strndup(found, 65) : strdup("");
+                missing += !found;
+                if (!h[i]) {
+                        strv_free(h);
+                        return NULL;
+                }
+        }
+        if (h)
+                *ret_missing = missing;
+        return h;
 }

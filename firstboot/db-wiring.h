@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,8 +64,12 @@ char *pgbouncer_hba_render(const struct db_wiring *p);
 /* pgbouncer.ini: listen on listen ("127.0.0.1,10.0.40.12"), forward each database to 127.0.0.1:5432. */
 char *pgbouncer_ini_render(const struct db_wiring *p, const char *listen, uint16_t port);
 char *pgbouncer_userlist_render(const struct db_wiring *p, char *const *verifiers);
-/* hashes[i] belongs to p->redis[i] (redis_acl_hash()). */
+/* hashes[i] belongs to p->redis[i] (redis_acl_hash()); an empty one leaves that user out. */
 char *redis_acl_render(const struct db_wiring *p, char *const *hashes);
+/* Each consumer's hash from an earlier redis_acl_render() text (the drop-in a run with the bundle
+ * wrote), for a rerun without the bundle: "" where that text has no such user (nothing invented).
+ * *ret_missing counts those. NULL on OOM. */
+char **redis_acl_hashes_kept(const char *old, const struct db_wiring *p, size_t *ret_missing);
 
 /* ---- on the host (db-wiring-load.c) ---- */
 
@@ -78,9 +83,12 @@ struct db_wiring_set {
         char **hashes;    /* per plan.redis */
         char **mysql_hashes; /* per plan.mysql */
         char *redis_default; /* the "redis" credential, if given (NULL: keep the host's own) */
+        bool kept; /* the plan is from the wiring an earlier run kept (no bundle): no verifiers or
+                    * hashes (every array above NULL); the accounts are left as they are */
 };
 
-int db_wiring_load(int root_fd, const char *self, struct db_wiring_set *ret, char **ret_error);
+/* allow_kept: with no bundle, the plan from the wiring an earlier run kept (creds-place.h), kept set. */
+int db_wiring_load(int root_fd, const char *self, bool allow_kept, struct db_wiring_set *ret, char **ret_error);
 void db_wiring_set_done(struct db_wiring_set *s);
 /* Writes wiring.sql, pg_hba-consumers.conf, pgbouncer.ini, userlist.txt, pgbouncer-hba.conf and
  * redis-acl.conf (and mariadb-wiring.sql with MariaDB consumers) into dir (0600), for `rackstack-firstboot db-wiring` and its tests. */

@@ -29,6 +29,7 @@
 #include "cleanup.h"
 #include "connect.h"
 #include "cmd.h"
+#include "creds-place.h"
 #include "db-wiring.h"
 #include "deferred-apt.h"
 #include "http.h"
@@ -304,7 +305,8 @@ static int firewall(struct services_ctx *c) {
         /* The backup host: SSH from its backup clients' addresses too (backup.h). */
         _cleanup_(backup_plan_done) struct backup_plan bk = {};
         _cleanup_free_ char *bk_why = NULL;
-        if (c->host && backup_load(c->root_fd, c->host->name, &bk, &bk_why) >= 0 && bk.n_clients) {
+        bool bk_kept = false;
+        if (c->host && backup_load(c->root_fd, c->host->name, &bk, &bk_kept, &bk_why) >= 0 && bk.n_clients) {
                 _cleanup_free_ char *more = backup_nft_render(&bk);
                 char *both = more ? strprintf("%s%s", text, more) : NULL;
                 if (!both)
@@ -324,10 +326,11 @@ static int firewall(struct services_ctx *c) {
             (!c->units_enabled && (r = systemctl(c, "enable", "nftables.service", &reason)) < 0) ||
             (r = systemctl(c, "restart", "nftables.service", &reason)) < 0)
                 goto fail;
-        done = strprintf("%zu port entries open, SSH from %s%s%s, everything else dropped", c->profile->n_ports,
+        done = strprintf("%zu port entries open, SSH from %s%s%s, everything else dropped%s", c->profile->n_ports,
                          mgmt ? "the management VLAN" : "nowhere (no management VLAN)",
                          n_my ? ", MariaDB and Redis from their consumers only" : "",
-                         bk.n_clients ? ", SSH from the backup clients" : "");
+                         bk.n_clients ? ", SSH from the backup clients" : "",
+                         (n_my && c->dbw->kept) || (bk.n_clients && bk_kept) ? " (consumers from the kept wiring)" : "");
         printf("rackstack-firstboot: firewall %s\n", strna(done));
         (void) status_step(c->status, "firewall", "done", done);
         return 0;
@@ -425,14 +428,18 @@ static int pg_cluster(struct services_ctx *c, unsigned ver, char **reason) {
  * password, and goes in on stdin), then PgBouncer's files for the same consumers. A rerun sets the
  * same again: the SQL creates only what is missing. */
 static int pg_consumers(struct services_ctx *c, const char *listen, char **reason) {
-        _cleanup_free_ char *sql = db_wiring_sql(&c->dbw->plan, c->dbw->verifiers),
+        bool k = c->dbw->kept; /* no verifiers: no SQL, no userlist */
+        _cleanup_free_ char *sql = k ? strdup("") : db_wiring_sql(&c->dbw->plan, c->dbw->verifiers),
                             *ini = pgbouncer_ini_render(&c->dbw->plan, listen, 6432),
-                            *users = pgbouncer_userlist_render(&c->dbw->plan, c->dbw->verifiers),
+                            *users = k ? strdup("") : pgbouncer_userlist_render(&c->dbw->plan, c->dbw->verifiers),
                             *hba = pgbouncer_hba_render(&c->dbw->plan);
         if (!sql || !ini || !users || !hba)
                 return -ENOMEM;
         int r;
-        if (live(c)) {
+        if (c->dbw->kept)
+                log_info("  no credentials bundle: the consumers' roles, databases and PgBouncer's userlist are left as "
+                         "they are (their passwords come only with it)");
+        else if (live(c)) {
                 char *argv[] = { (char *) "runuser", (char *) "-u", (char *) "postgres", (char *) "--", (char *) "psql",
                                  (char *) "-X", (char *) "-q", (char *) "-v", (char *) "ON_ERROR_STOP=1", (char *) "-d",
                                  (char *) "postgres", (char *) "-f", (char *) "-", NULL };
@@ -454,7 +461,10 @@ static int pg_consumers(struct services_ctx *c, const char *listen, char **reaso
         };
         struct passwd *pw = live(c) ? getpwnam("postgres") : NULL;
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                /* userlist.txt holds verifiers: not a password, but nobody else's to read either */
+                /* userlist.txt holds verifiers: not a password, but nobody else's to read either; and
+                 * without the bundle there are none to write (the file stays) */
+                if (i == 1 && c->dbw->kept)
+                        continue;
                 if ((r = c->dry_run && i == 1 ? 0 : write_text(c, files[i].path, files[i].text, 0640)) < 0) {
                         *reason = strprintf("cannot write /%s: %s", files[i].path, strerror(-r));
                         return r;
@@ -551,8 +561,8 @@ static int postgresql(struct services_ctx *c, const struct service_spec *s, char
         if (c->dbw && (r = pg_consumers(c, listen, reason)) < 0)
                 return r;
         if (c->dbw) {
-                char *more = strprintf("%s; %zu consumer databases and roles, pg_hba per consumer address", *ret_done,
-                                       c->dbw->plan.n_pg);
+                char *more = strprintf("%s; %zu consumer databases and roles%s, pg_hba per consumer address", *ret_done,
+                                       c->dbw->plan.n_pg, c->dbw->kept ? " (kept wiring: left as they are)" : "");
                 if (more) {
                         free(*ret_done);
                         *ret_done = more;
@@ -591,13 +601,27 @@ static int redis_config(struct services_ctx *c, const struct service_spec *s, ui
          * bytes. It lives only in our file (root:redis 0640); status says where, never what. */
         char pass[65] = {};
         _cleanup_free_ char *old = NULL;
+        _cleanup_strv_free_ char **kept_hashes = NULL;
+        size_t missing = 0;
+        bool kept = c->dbw && c->dbw->kept && c->dbw->plan.n_redis;
         int r;
         if (read_file_full(c->root_fd, REDIS_DROPIN, 64 * 1024, &old, NULL) >= 0) {
                 const char *p = strstr(old, "\nrequirepass ");
                 if (p && sscanf(p, "\nrequirepass %64s", pass) != 1)
                         pass[0] = 0;
-                OPENSSL_cleanse(old, strlen(old));
         }
+        /* Without the bundle, each consumer's ACL user as the run with the bundle wrote it (hashes,
+         * no password); one that run never wrote cannot be made now. */
+        if (kept && !(kept_hashes = redis_acl_hashes_kept(old ? old : "", &c->dbw->plan, &missing))) {
+                if (old)
+                        OPENSSL_cleanse(old, strlen(old));
+                return -ENOMEM;
+        }
+        if (old)
+                OPENSSL_cleanse(old, strlen(old));
+        if (missing)
+                log_warning("Redis: %zu consumer%s of the kept wiring had no ACL user in /" REDIS_DROPIN
+                            " and cannot get one without the credentials bundle", missing, missing == 1 ? "" : "s");
         /* The site's, when the host's bundle brings one: the consumers were given it. */
         if (c->dbw && c->dbw->redis_default && strlen(c->dbw->redis_default) < sizeof pass)
                 snprintf(pass, sizeof pass, "%s", c->dbw->redis_default);
@@ -614,7 +638,7 @@ static int redis_config(struct services_ctx *c, const struct service_spec *s, ui
                 return -ENOMEM;
         if (c->dbw && c->dbw->plan.n_redis) {
                 /* an ACL user per consumer, its password as a hash */
-                _cleanup_free_ char *acl = redis_acl_render(&c->dbw->plan, c->dbw->hashes);
+                _cleanup_free_ char *acl = redis_acl_render(&c->dbw->plan, kept ? kept_hashes : c->dbw->hashes);
                 char *both = acl ? strprintf("%s%s", text, acl) : NULL;
                 OPENSSL_cleanse(text, strlen(text));
                 if (!both)
@@ -1153,7 +1177,9 @@ static int mariadb(struct services_ctx *c, const struct service_spec *s, uint32_
             (r = systemctl(c, "restart", s->unit, reason)) < 0)
                 return r;
         size_t n = c->dbw ? c->dbw->plan.n_mysql : 0;
-        if (n) {
+        if (n && c->dbw->kept)
+                log_info("  no credentials bundle: the consumers' MariaDB databases and accounts are left as they are");
+        else if (n) {
                 _cleanup_free_ char *sql = db_wiring_mysql_sql(&c->dbw->plan, c->dbw->mysql_hashes);
                 if (!sql)
                         return -ENOMEM;
@@ -1324,12 +1350,15 @@ static int distro_start(struct services_ctx *c, const struct service_spec *s, ui
 static int backup_service(struct services_ctx *c, const struct service_spec *s) {
         _cleanup_(backup_plan_done) struct backup_plan p = {};
         _cleanup_free_ char *why = NULL, *done = NULL;
-        int r = c->host ? backup_load(c->root_fd, c->host->name, &p, &why) : -ENOENT;
+        bool kept = false;
+        int r = c->host ? backup_load(c->root_fd, c->host->name, &p, &kept, &why) : -ENOENT;
         if (r == -ENOENT && !why) {
                 record(c, s, "done", "installed; no backup link in this host's credentials (nothing wired)");
                 return 0;
         }
-        if (r >= 0) {
+        if (r >= 0 && kept)
+                r = backup_check_kept(c->root_fd, &p, &done, &why);
+        else if (r >= 0) {
                 struct backup_ctx b = { .root_fd = c->root_fd, .root = c->root, .host = c->host->name, .live = live(c) };
                 r = c->dry_run ? 0 : backup_apply(&b, &p, &done, &why);
         }
@@ -1530,11 +1559,19 @@ int services_run(struct services_ctx *c) {
         }
         int r;
         if ((r = services_prepare(c)) >= 0 && (r = enable_units(c)) >= 0) {
-                /* The database host's consumers, from the wiring in its credentials bundle. */
+                /* The wiring: the bundle's (kept for later runs), else what an earlier run kept. */
+                enum wiring_source src = WIRING_SOURCE_NONE;
+                int k = creds_wiring_keep(c->root_fd, c->dry_run, &src);
+                if (k < 0)
+                        log_warning("Cannot keep the credentials' wiring in /" WIRING_KEPT
+                                    ": %s (a rerun without the bundle will not have it)", strerror(-k));
+                else
+                        printf("rackstack-firstboot: wiring from %s\n", wiring_source_name(src));
+                /* The database host's consumers, from that wiring. */
                 if (c->host) {
                         free(c->dbw_error);
                         c->dbw_error = NULL;
-                        int k = db_wiring_load(c->root_fd, c->host->name, &dbw, &c->dbw_error);
+                        k = db_wiring_load(c->root_fd, c->host->name, true, &dbw, &c->dbw_error);
                         if (k >= 0)
                                 c->dbw = &dbw;
                         else if (k != -ENOENT && !c->dbw_error)

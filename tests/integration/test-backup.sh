@@ -9,7 +9,8 @@
 # sshd runs with Debian's own sshd_config (which includes the drop-in) in a mount namespace that
 # gives it that /etc/ssh, passwd and /srv/backups; the job runs as the unit would (its env file).
 # Asserted: the units pass systemd-analyze verify, the script shellcheck, infra's firewall nft -c
-# with SSH open to lab-db1's address only; run 1 dumps every database, makes the repository and a
+# with SSH open to lab-db1's address only, also on a rerun after the join removed the bundle (the
+# kept wiring), and none invented when nothing was kept; run 1 dumps every database, makes the repository and a
 # snapshot; restic restore + pg_restore into a scratch database shows the rows; run 2 sees new rows,
 # uses the first snapshot as parent and does not init again; a wrong repository password fails the
 # job (exit != 0) and keeps the last dumps; another key, and lab-db1's key from lab-app1's address,
@@ -131,6 +132,21 @@ check "services (infra): SSH open to lab-db1's address only, besides the managem
         grep -q 'ip saddr 10.0.50.12 tcp dport 22 accept comment \"backup: pg-backup on lab-db1\"' '$ri/etc/nftables.conf' &&
         grep -q 'ip saddr 10.0.10.0/24 tcp dport 22 accept' '$ri/etc/nftables.conf'"
 check "nft -c accepts infra's firewall with the backup rule" nft -c -f "$ri/etc/nftables.conf"
+# a rerun of the services step after the join removed the bundle: the rule stays (the kept wiring)
+cp "$ri/etc/nftables.conf" "$tmp/nft-first"
+rm -f "$ri"/run/credentials/rackstack/*
+"$F" services --root "$ri" --profile profiles/infra.yaml --site profiles/site.yaml --ks kickstart/lab-infra1.ks >"$tmp/svc2.out" 2>&1; rc=$?
+check "rerun without the bundle: exit 0, the kept wiring is used and said so" bash -c \
+        "test $rc = 0 && grep -q 'wiring from /var/lib/rackstack/wiring (no credentials bundle' '$tmp/svc2.out' &&
+         grep -Eq 'service backup +done: kept as an earlier run set it up' '$tmp/svc2.out'"
+check "rerun without the bundle: infra's firewall unchanged, SSH still from lab-db1's address" bash -c "
+        cmp -s '$tmp/nft-first' '$ri/etc/nftables.conf' && test \$(grep -c 'dport 22 accept' '$ri/etc/nftables.conf') = 2 &&
+        grep -q 'ip saddr 10.0.50.12 tcp dport 22 accept comment \"backup: pg-backup on lab-db1\"' '$ri/etc/nftables.conf'"
+check "rerun without the bundle: nft -c accepts it" nft -c -f "$ri/etc/nftables.conf"
+rm -f "$ri/var/lib/rackstack/wiring"
+"$F" services --root "$ri" --profile profiles/infra.yaml --site profiles/site.yaml --ks kickstart/lab-infra1.ks >"$tmp/svc3.out" 2>&1
+check "no bundle and nothing kept: no backup rule is invented" bash -c \
+        "grep -q 'wiring from none' '$tmp/svc3.out' && test \$(grep -c 'dport 22 accept' '$ri/etc/nftables.conf') = 1"
 
 # ---- sshd on lab-infra1: Debian's sshd_config, the rendered drop-in, in its own mount namespace ----
 mkdir -p /run/sshd

@@ -201,6 +201,37 @@ if command -v nft >/dev/null; then
         check "nft -c accepts the db firewall with the consumers' rules" nft -c -f "$r/etc/nftables.conf"
 fi
 
+# ---- a rerun without the bundle (the join removed it): the same rules from the kept wiring ----
+kept_files="etc/nftables.conf etc/postgresql/15/main/pg_hba.conf etc/pgbouncer/pgbouncer.ini etc/pgbouncer/userlist.txt
+        etc/pgbouncer/pg_hba.conf etc/redis/rackstack.conf"
+mkdir -p "$tmp/first"
+for f in $kept_files; do cp "$r/$f" "$tmp/first/${f//\//_}"; done
+check "services kept the bundle's wiring: /var/lib/rackstack/wiring, root 0644, no password in it" bash -c \
+        "cmp -s '$r/var/lib/rackstack/wiring' '$r/run/credentials/rackstack/wiring' &&
+         test \"\$(stat -c '%U %a' '$r/var/lib/rackstack/wiring')\" = 'root 644' &&
+         ! grep -qF '$(cred "$tmp/b-lab-db1/rackstack.creds" db.nextcloud)' '$r/var/lib/rackstack/wiring'"
+rm -f "$r"/run/credentials/rackstack/*
+"$F" services --root "$r" --profile profiles/db.yaml --site profiles/site.yaml --ks kickstart/lab-db1.ks >"$tmp/svc2.out" 2>&1; rc=$?
+check "rerun without the bundle: exit 0, says the wiring is the kept one" bash -c \
+        "test $rc = 0 && grep -q 'wiring from /var/lib/rackstack/wiring (no credentials bundle' '$tmp/svc2.out'"
+same=""
+for f in $kept_files; do cmp -s "$r/$f" "$tmp/first/${f//\//_}" || same="$same $f"; done
+check "rerun without the bundle: firewall, pg_hba, PgBouncer's files and Redis's ACL users unchanged${same:+ (differ:$same)}" \
+        test -z "$same"
+check "rerun without the bundle: 3306 and 6379 still open to exactly their consumers, each consumer's /32 in pg_hba" bash -c \
+        "test \$(grep -c 'dport 3306' '$r/etc/nftables.conf') = 3 && test \$(grep -c 'dport 6379' '$r/etc/nftables.conf') = 3 &&
+         grep -q 'ip saddr 10.0.40.16 tcp dport 3306 accept' '$r/etc/nftables.conf' &&
+         test \$(grep -c '^host .* 10\.0\.40\.[0-9]*/32 scram-sha-256' '$hba') = 8 && test \$(grep -c '^user .* on #' '$r/etc/redis/rackstack.conf') = 3"
+if command -v nft >/dev/null; then
+        check "rerun without the bundle: nft -c accepts the db firewall" nft -c -f "$r/etc/nftables.conf"
+fi
+# nothing kept, no bundle: nothing is invented (no consumer rule; pg_hba lets in the VLAN, as for a lone db host)
+rm -f "$r/var/lib/rackstack/wiring"
+"$F" services --root "$r" --profile profiles/db.yaml --site profiles/site.yaml --ks kickstart/lab-db1.ks >"$tmp/svc3.out" 2>&1
+check "no bundle and nothing kept: says so, and no consumer rule is invented" bash -c \
+        "grep -q 'wiring from none' '$tmp/svc3.out' && ! grep -q 'dport 3306\\|dport 6379' '$r/etc/nftables.conf' &&
+         ! grep -q '10\\.0\\.40\\.[0-9]*/32' '$hba' && grep -q '10.0.40.0/24' '$hba'"
+
 # ---- the proxy's TLS from the site CA: lab-infra1's services step, offline, with its bundle ----
 "$B" secrets bundle "$S" lab-infra1 --out "$tmp/b-lab-infra1" >/dev/null 2>&1
 ri=$tmp/infraroot

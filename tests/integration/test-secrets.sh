@@ -43,6 +43,12 @@ check "the CA is a CA, limited to the site's domain" bash -c \
          openssl x509 -in '$S/secrets/ca.crt' -noout -text | grep -q 'DNS:domain.com'"
 check "the CA key matches the CA certificate" bash -c \
         "cmp <(openssl pkey -in '$S/secrets/ca.key' -pubout) <(openssl x509 -in '$S/secrets/ca.crt' -noout -pubkey)"
+check "init: lab-db1's backup key is OpenSSH's (ssh-keygen -y reads it) and ssh.pub is its public key" bash -c \
+        "test \"\$(ssh-keygen -y -f '$S/secrets/backup/lab-db1/ssh.key')\" = \"\$(cat '$S/secrets/backup/lab-db1/ssh.pub')\""
+check "init: ssh-keygen's private working directory is gone" test -z "$(find "$S/secrets" -name '.ssh-keygen.*')"
+PATH=/nonexistent "$B" secrets init "$tmp/no-keygen" >"$tmp/e" 2>&1; rc=$?
+check "init without ssh-keygen: exit 1, names the package, makes nothing" bash -c \
+        "test $rc = 1 && grep -q 'ssh-keygen is not installed (package openssh-client)' '$tmp/e' && test ! -e '$tmp/no-keygen/secrets'"
 
 sums() { (cd "$S/secrets" && find . -type f | sort | xargs sha256sum); }
 sums >"$tmp/before"
@@ -55,6 +61,8 @@ check "init --force: exit 0, every secret new" bash -c \
         "test $rc = 0 && test -z \"\$(join <(awk '{print \$2, \$1}' '$tmp/before' | sort) <(awk '{print \$2, \$1}' '$tmp/after' | sort) | awk '\$2 == \$3')\""
 check "init --force: the new certificates verify against the new CA" \
         quiet openssl verify -CAfile "$S/secrets/ca.crt" "$S/secrets/hosts/lab-app1/tls.crt"
+check "init --force: the new backup key's public key is ssh.pub" bash -c \
+        "test \"\$(ssh-keygen -y -f '$S/secrets/backup/lab-db1/ssh.key')\" = \"\$(cat '$S/secrets/backup/lab-db1/ssh.pub')\""
 
 # ---- bundles ----
 parse_bundle() { # FILE -> "name" lines

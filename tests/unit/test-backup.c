@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* The backup jobs (issue 14): the wiring link, the secrets and who gets them, the OpenSSH key
- * format, and every text firstboot renders for the two ends (backup.h). */
+/* The backup jobs (issue 14): the wiring link, the secrets and who gets them, the SSH key
+ * ssh-keygen makes, and every text firstboot renders for the two ends (backup.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "backup.h"
 #include "cleanup.h"
+#include "creds-place.h"
+#include "db-wiring.h"
+#include "fileio.h"
 #include "profile.h"
 #include "secrets.h"
 #include "util.h"
@@ -103,25 +109,99 @@ static void test_no_backup_host(void **state) {
         unload(&s);
 }
 
-/* The key in OpenSSH's format, its public line derived from it; anything else refused. */
+static char *slurp(const char *dir, const char *store) {
+        _cleanup_free_ char *path = strprintf("%s/secrets/%s", dir, store);
+        char *t = NULL;
+        size_t n;
+        assert_int_equal(read_file_full(AT_FDCWD, path, 1 << 20, &t, &n), 0);
+        return t;
+}
+
+static void put(const char *dir, const char *store, const char *text) {
+        _cleanup_free_ char *path = strprintf("%s/secrets/%s", dir, store);
+        assert_int_equal(write_file_atomic(AT_FDCWD, path, text, strlen(text), 0600), 0);
+}
+
+static char *shell_line(const char *cmd) {
+        FILE *f = popen(cmd, "r");
+        assert_non_null(f);
+        char line[4096] = {};
+        char *got = fgets(line, sizeof line, f);
+        assert_int_equal(pclose(f), 0);
+        return got ? strdup(line) : NULL;
+}
+
+/* No ssh-keygen's private directory left behind in the store. */
+static void no_keygen_dir(const char *dir) {
+        _cleanup_free_ char *cmd = strprintf("find %s/secrets -name '.ssh-keygen.*' | wc -l", dir), *n = shell_line(cmd);
+        assert_string_equal(n, "0\n");
+}
+
+/* The backup key is ssh-keygen's, in OpenSSH's format; its public line is ssh-keygen -y's with the
+ * store's comment, made again when it stops matching the key; a missing ssh-keygen is -ENOENT and
+ * a key of another type is refused. Real ssh-keygen (openssh-client, tests/tools/deps.sh). */
 static void test_ssh_key(void **state) {
-        _cleanup_free_ char *key = NULL, *pub = NULL, *pub2 = NULL, *other = NULL, *opub = NULL;
-        assert_int_equal(ssh_key_make("rackstack-backup@lab-db1", &key), 0);
+        struct siteset s;
+        load(&s);
+        struct secrets_plan p = {};
+        assert_int_equal(secrets_plan_make(s.site, (const struct profile *const *) s.p, s.n, &p, NULL), 0);
+        assert_true(secrets_plan_has_ssh(&p));
+        char dir[] = "/tmp/rackstack-sshkey-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        size_t made = 0, kept = 0;
+
+        /* no ssh-keygen in PATH: an error, not a crash, and no private directory left */
+        _cleanup_free_ char *path = strdup(getenv("PATH"));
+        assert_int_equal(setenv("PATH", "/nonexistent", 1), 0);
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), -ENOENT);
+        assert_int_equal(setenv("PATH", path, 1), 0);
+        no_keygen_dir(dir);
+
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), 0);
+        no_keygen_dir(dir);
+        _cleanup_free_ char *key = slurp(dir, "backup/lab-db1/ssh.key"), *pub = slurp(dir, "backup/lab-db1/ssh.pub");
         assert_true(startswith(key, "-----BEGIN OPENSSH PRIVATE KEY-----\n"));
-        assert_non_null(strstr(key, "\n-----END OPENSSH PRIVATE KEY-----\n"));
-        assert_int_equal(ssh_key_public(key, "rackstack-backup@lab-db1", &pub), 0);
+        assert_true(endswith(key, "\n-----END OPENSSH PRIVATE KEY-----\n"));
         assert_true(startswith(pub, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI"));
         assert_true(endswith(pub, " rackstack-backup@lab-db1\n"));
         assert_int_equal(strlen(pub), strlen("ssh-ed25519 ") + 68 + strlen(" rackstack-backup@lab-db1\n"));
-        assert_int_equal(ssh_key_public(key, "rackstack-backup@lab-db1", &pub2), 0);
-        assert_string_equal(pub, pub2); /* the same key, the same line */
-        assert_int_equal(ssh_key_make("x", &other), 0);
-        assert_int_equal(ssh_key_public(other, "rackstack-backup@lab-db1", &opub), 0);
-        assert_string_not_equal(pub, opub); /* a new key each time */
-        char *none = NULL;
-        assert_int_equal(ssh_key_public("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n", "c", &none), -EBADMSG);
-        assert_int_equal(ssh_key_public("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n", "c", &none), -EBADMSG);
-        assert_null(none);
+        /* ssh-keygen's own reading of the key, comment and all */
+        _cleanup_free_ char *cmd = strprintf("ssh-keygen -y -f %s/secrets/backup/lab-db1/ssh.key", dir), *y = shell_line(cmd);
+        assert_string_equal(y, pub);
+
+        /* again: kept; a public key that no longer matches its key is made again, and only it */
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), 0);
+        assert_int_equal(made, 0);
+        put(dir, "backup/lab-db1/ssh.pub", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOther x\n");
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), 0);
+        assert_int_equal(made, 1);
+        _cleanup_free_ char *pub2 = slurp(dir, "backup/lab-db1/ssh.pub"), *key2 = slurp(dir, "backup/lab-db1/ssh.key");
+        assert_string_equal(pub, pub2);
+        assert_string_equal(key, key2);
+
+        /* a lost key: a new one, and its public key with it */
+        _cleanup_free_ char *kpath = strprintf("%s/secrets/backup/lab-db1/ssh.key", dir);
+        assert_int_equal(unlink(kpath), 0);
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), 0);
+        assert_int_equal(made, 2);
+        _cleanup_free_ char *pub3 = slurp(dir, "backup/lab-db1/ssh.pub");
+        assert_string_not_equal(pub, pub3);
+
+        /* not an Ed25519 key, or not a key at all: refused, nothing written over the public key */
+        _cleanup_free_ char *ecdsa = strprintf("rm -f %s && ssh-keygen -q -t ecdsa -N '' -f %s && echo ok", kpath, kpath),
+                            *ok = shell_line(ecdsa);
+        assert_string_equal(ok, "ok\n");
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), -EBADMSG);
+        put(dir, "backup/lab-db1/ssh.key", "not a key\n");
+        assert_int_equal(secrets_init(dir, &p, false, &made, &kept), -EPROTO);
+        _cleanup_free_ char *pub4 = slurp(dir, "backup/lab-db1/ssh.pub");
+        assert_string_equal(pub3, pub4);
+        no_keygen_dir(dir);
+
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
+        assert_int_equal(system(rm), 0);
+        secrets_plan_done(&p);
+        unload(&s);
 }
 
 static void plan_of(const char *text, const char *self, struct backup_plan *ret) {
@@ -233,6 +313,156 @@ static void test_client_renders(void **state) {
         diags_done(&d);
 }
 
+static void put_at(int fd, const char *rel, const char *text) {
+        assert_int_equal(mkdir_parents_of(fd, rel, 0755), 0);
+        assert_int_equal(write_file_atomic(fd, rel, text, strlen(text), 0600), 0);
+}
+
+static char *get_at(int fd, const char *rel) {
+        char *t = NULL;
+        return read_file_full(fd, rel, 1 << 20, &t, NULL) >= 0 ? t : NULL;
+}
+
+/* The wiring a rerun without the bundle uses: the bundle's is kept (only when it parses, written
+ * only when it differs, 0644), the bundle's always wins, the kept copy is read only when there is
+ * no bundle and only for a caller that asks (ret_kept), and nothing is made up when neither is there. */
+static void test_wiring_kept(void **state) {
+        static const char w1[] = "backup pg-backup lab-db1 10.0.50.12 lab-infra1 10.0.50.19\n",
+                          w2[] = "backup pg-backup lab-db1 10.0.50.12 lab-infra1 10.0.50.19\n"
+                                 "backup pg-backup lab-db2 10.0.50.22 lab-infra1 10.0.50.19\n";
+        char dir[] = "/tmp/rackstack-wkept-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        enum wiring_source src = WIRING_SOURCE_CREDS;
+        struct wiring w = {};
+        bool kept = true;
+        char *why = NULL;
+
+        /* nothing anywhere */
+        assert_int_equal(creds_wiring_keep(fd, false, &src), 0);
+        assert_int_equal(src, WIRING_SOURCE_NONE);
+        assert_int_equal(creds_wiring_load(fd, &w, &kept, &why), -ENOENT);
+        assert_int_equal(faccessat(fd, WIRING_KEPT, F_OK, 0), -1);
+
+        /* a bundle: nothing written in a dry run; else kept, 0644, and the load says it is the bundle's */
+        put_at(fd, CREDS_DIR "/wiring", w1);
+        assert_int_equal(creds_wiring_keep(fd, true, &src), 0);
+        assert_int_equal(src, WIRING_SOURCE_CREDS);
+        assert_int_equal(faccessat(fd, WIRING_KEPT, F_OK, 0), -1);
+        assert_int_equal(creds_wiring_keep(fd, false, &src), 0);
+        assert_int_equal(src, WIRING_SOURCE_CREDS);
+        _cleanup_free_ char *k1 = get_at(fd, WIRING_KEPT);
+        assert_string_equal(k1, w1);
+        struct stat st;
+        assert_int_equal(fstatat(fd, WIRING_KEPT, &st, 0), 0);
+        assert_int_equal(st.st_mode & 07777, 0644);
+        assert_int_equal(creds_wiring_load(fd, &w, &kept, &why), 0);
+        assert_false(kept);
+        assert_int_equal(w.n, 1);
+        wiring_done(&w);
+
+        /* the join removed the bundle: the kept copy, for a caller that asks, and said so */
+        assert_int_equal(unlinkat(fd, CREDS_DIR "/wiring", 0), 0);
+        assert_int_equal(creds_wiring_keep(fd, false, &src), 0);
+        assert_int_equal(src, WIRING_SOURCE_KEPT);
+        assert_int_equal(creds_wiring_load(fd, &w, &kept, &why), 0);
+        assert_true(kept);
+        assert_int_equal(w.n, 1);
+        assert_string_equal(w.links[0].consumer, "lab-db1");
+        wiring_done(&w);
+        assert_int_equal(creds_wiring_load(fd, &w, NULL, &why), -ENOENT); /* the bundle's only */
+
+        /* a new bundle wins and refreshes the copy */
+        put_at(fd, CREDS_DIR "/wiring", w2);
+        assert_int_equal(creds_wiring_keep(fd, false, &src), 0);
+        _cleanup_free_ char *k2 = get_at(fd, WIRING_KEPT);
+        assert_string_equal(k2, w2);
+        assert_int_equal(creds_wiring_load(fd, &w, &kept, &why), 0);
+        assert_false(kept);
+        assert_int_equal(w.n, 2);
+        wiring_done(&w);
+
+        /* a bundle whose wiring does not parse: not kept over the good copy, and its error is
+         * reported, not hidden by falling back */
+        put_at(fd, CREDS_DIR "/wiring", "backup pg-backup lab-db1 not-an-address lab-infra1 10.0.50.19\n");
+        assert_int_equal(creds_wiring_keep(fd, false, &src), 0);
+        assert_int_equal(src, WIRING_SOURCE_CREDS);
+        _cleanup_free_ char *k3 = get_at(fd, WIRING_KEPT);
+        assert_string_equal(k3, w2);
+        assert_true(creds_wiring_load(fd, &w, &kept, &why) < 0);
+        assert_non_null(why);
+        assert_non_null(strstr(why, "/" CREDS_DIR "/wiring:1"));
+        free(why);
+        why = NULL;
+
+        /* a kept copy that does not parse is an error naming it, not an empty wiring */
+        assert_int_equal(unlinkat(fd, CREDS_DIR "/wiring", 0), 0);
+        put_at(fd, WIRING_KEPT, "nonsense\n");
+        assert_true(creds_wiring_load(fd, &w, &kept, &why) < 0);
+        assert_non_null(strstr(why, "/" WIRING_KEPT ":1"));
+        free(why);
+
+        _cleanup_free_ char *rm = strprintf("rm -rf %s", dir);
+        assert_int_equal(system(rm), 0);
+}
+
+/* Redis's ACL users on a rerun without the bundle: each consumer's hash as the run with the bundle
+ * wrote it; a consumer that run never wrote is left out (no password to make one from), and a
+ * line that is not a whole hash is not taken. */
+static void test_redis_hashes_kept(void **state) {
+        struct diags d = {};
+        struct wiring w = {};
+        assert_int_equal(wiring_parse("wiring",
+                                      "redis nextcloud lab-app1 10.0.40.13 lab-db1 10.0.40.12\n"
+                                      "redis zammad lab-comm1 10.0.40.14 lab-db1 10.0.40.12\n"
+                                      "redis odoo lab-erp1 10.0.40.16 lab-db1 10.0.40.12\n",
+                                      &d, &w),
+                         0);
+        struct db_wiring p = {};
+        assert_int_equal(db_wiring_plan(&w, "lab-db1", &p), 0);
+        assert_int_equal(p.n_redis, 3);
+        char *h0 = redis_acl_hash("pw-nextcloud"), *h1 = redis_acl_hash("pw-zammad"), *h2 = redis_acl_hash("pw-odoo");
+        char *all[] = { h0, h1, h2, NULL };
+        _cleanup_free_ char *full = redis_acl_render(&p, all);
+        /* the whole drop-in as the services step writes it: its own lines, then the ACL users */
+        _cleanup_free_ char *old = strprintf("bind 127.0.0.1\nrequirepass abc\n%s", full);
+        size_t missing = 9;
+        char **kept = redis_acl_hashes_kept(old, &p, &missing);
+        assert_non_null(kept);
+        assert_int_equal(missing, 0);
+        _cleanup_free_ char *again = redis_acl_render(&p, kept);
+        assert_string_equal(again, full); /* byte for byte */
+        strv_free(kept);
+
+        /* odoo's user was never written; zammad's hash is cut short */
+        _cleanup_free_ char *partial = strprintf("user nextcloud on %s ~* &* +@all -@admin -@dangerous\n"
+                                                 "user zammad on %.40s ~* &* +@all\n",
+                                                 h0, h1);
+        kept = redis_acl_hashes_kept(partial, &p, &missing);
+        assert_non_null(kept);
+        assert_int_equal(missing, 2);
+        assert_string_equal(kept[0], h0);
+        assert_string_equal(kept[1], "");
+        assert_string_equal(kept[2], "");
+        _cleanup_free_ char *some = redis_acl_render(&p, kept);
+        assert_non_null(strstr(some, "user nextcloud on #"));
+        assert_null(strstr(some, "user zammad"));
+        assert_null(strstr(some, "user odoo"));
+        strv_free(kept);
+
+        /* no earlier file at all */
+        kept = redis_acl_hashes_kept("", &p, &missing);
+        assert_int_equal(missing, 3);
+        strv_free(kept);
+        free(h0);
+        free(h1);
+        free(h2);
+        db_wiring_done(&p);
+        wiring_done(&w);
+        diags_done(&d);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_link_and_secrets),
@@ -240,6 +470,8 @@ int main(void) {
                 cmocka_unit_test(test_ssh_key),
                 cmocka_unit_test(test_server_renders),
                 cmocka_unit_test(test_client_renders),
+                cmocka_unit_test(test_wiring_kept),
+                cmocka_unit_test(test_redis_hashes_kept),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
