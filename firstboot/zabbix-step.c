@@ -65,19 +65,20 @@ static int cred(const struct zrun *z, const char *name, char **ret) {
 }
 
 static int load(struct zrun *z, char **reason) {
-        _cleanup_free_ char *text = NULL;
-        int r = read_file_full(z->c->root_fd, CREDS_DIR "/wiring", 1024 * 1024, &text, NULL);
-        _cleanup_(diags_done) struct diags d = {};
+        /* the bundle's wiring, or on a rerun after the join removed it the copy the services step kept */
         _cleanup_(wiring_done) struct wiring w = {};
-        if (r >= 0)
-                r = wiring_parse("/" CREDS_DIR "/wiring", text, &d, &w);
+        _cleanup_free_ char *err = NULL;
+        bool kept = false;
+        int r = creds_wiring_load(z->c->root_fd, &w, &kept, &err);
         if (r >= 0)
                 r = zabbix_db_from_wiring(&w, z->c->host, &z->db);
         if (r < 0) {
-                *reason = strprintf("no wiring for zabbix-server on %s in /" CREDS_DIR "/wiring (%s): no database to use",
-                                    strna(z->c->host), strerror(-r));
+                *reason = strprintf("no wiring for zabbix-server on %s in /" CREDS_DIR "/wiring or /" WIRING_KEPT
+                                    " (%s): no database to use", strna(z->c->host), err ? err : strerror(-r));
                 return -ENOENT;
         }
+        if (kept)
+                log_info("zabbix-server: the wiring an earlier run kept (/" WIRING_KEPT "): no credentials bundle");
         z->dbwhat = strprintf("PostgreSQL on %s (%s:%u)", z->db.provider, z->db.host, z->db.port);
         if (!z->dbwhat)
                 return -ENOMEM;

@@ -270,5 +270,12 @@ check "services (comm, offline): zabbix_server.conf and the password file writte
          ! grep -qF '$DBPW' '$tmp/svc-with.out'"
 check "services (comm, no bundle): zabbix-server not started, and why" \
         grep -Eq "service zabbix-server +done: installed, not started: no wiring for zabbix-server on lab-comm1" "$tmp/svc-without.out"
+# a rerun after the join removed the bundle: the wiring the first run kept, the password the server has
+rm -rf "$tmp/svc-with/run/credentials"
+"$F" services --root "$tmp/svc-with" --profile profiles/comm.yaml --site profiles/site.yaml --ks kickstart/lab-comm1.ks >"$tmp/svc-rerun.out" 2>&1
+check "services (comm, rerun without the bundle): configured again from the kept wiring, the same password file" bash -c \
+        "grep -q 'the wiring an earlier run kept' '$tmp/svc-rerun.out' &&
+         grep -Eq 'service zabbix-server +done: configured: database zabbix_server on PostgreSQL on lab-db1 \(10\.0\.40\.12:5432\)' '$tmp/svc-rerun.out' &&
+         grep -qxF 'DBPassword=$DBPW' '$tmp/svc-with/etc/zabbix/rackstack-db.conf' && ! grep -qF '$DBPW' '$tmp/svc-rerun.out'"
 
 finish
