@@ -693,6 +693,133 @@ static const struct field service_fields[] = {
 DEFINE_OBJECT_LIST_PARSER(p_services, struct profile, services, struct service_spec, service_fields, NULL,
                           "a service")
 
+/* ---- debconf selections --------------------------------------------------------------------------- */
+
+/* debconf's types as debconf-set-selections knows them, less "password" (refused below). */
+const char *const debconf_types[] = { "select", "multiselect", "string", "boolean", "note", "text", "title", "error", NULL };
+
+/* A Debian package name (Policy 5.6.1): what owns a question. */
+static bool debconf_owner_valid(const char *s, size_t n) {
+        if (n < 2 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || strchr("+-.", s[i])))
+                        return false;
+        return true;
+}
+
+/* The next space-separated field of *p: its start and length, *p after the spaces that follow it. */
+static size_t next_field(const char **p, const char **ret_start) {
+        const char *s = *p + strspn(*p, " ");
+        size_t n = strcspn(s, " ");
+        *ret_start = s;
+        *p = s + n + strspn(s + n, " ");
+        return n;
+}
+
+int debconf_line_parse(const char *line, char **ret, const char **ret_error) {
+        const char *p = line, *owner, *question, *type;
+        size_t no = next_field(&p, &owner), nq = next_field(&p, &question), nt = next_field(&p, &type);
+        const char *value = p;
+        /* the loader refuses control characters in every value already; a line from anywhere
+         * else is held to the same rule, as debconf-set-selections reads one selection a line */
+        for (const char *c = line; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f) {
+                        *ret_error = "a control character: a selection is one line, fields separated by spaces";
+                        return -EINVAL;
+                }
+        if (!no || !nq || !nt || !*value) {
+                *ret_error = "a debconf selection is four fields, OWNER QUESTION TYPE VALUE "
+                             "(e.g. \"roundcube-core roundcube/database-type select sqlite3\")";
+                return -EINVAL;
+        }
+        if (!debconf_owner_valid(owner, no)) {
+                *ret_error = "the owner (first field) must be a package name: lower-case letters, digits, '+', '-', '.'";
+                return -EINVAL;
+        }
+        if (!memchr(question, '/', nq) || question[0] == '/' || question[nq - 1] == '/') {
+                *ret_error = "the question (second field) is a debconf template name, OWNER/NAME "
+                             "(e.g. roundcube/database-type)";
+                return -EINVAL;
+        }
+        if (nt == strlen("password") && strneq(type, "password", nt)) {
+                *ret_error = "type 'password' is refused: secrets never go into an image (images are shared and "
+                             "signed); give them on first boot, from the site's secrets or the kickstart";
+                return -EPERM;
+        }
+        bool known = false;
+        for (const char *const *t = debconf_types; *t && !known; t++)
+                known = nt == strlen(*t) && strneq(type, *t, nt);
+        if (!known) {
+                *ret_error = "unknown debconf type (one of: select, multiselect, string, boolean, note, text, title, error)";
+                return -EINVAL;
+        }
+        size_t nv = strlen(value);
+        while (nv > 0 && value[nv - 1] == ' ')
+                nv--;
+        /* debconf-set-selections joins a line that ends in a backslash with the next */
+        if (value[nv - 1] == '\\') {
+                *ret_error = "the value ends in a backslash, which debconf-set-selections reads as 'continued on the "
+                             "next line'";
+                return -EINVAL;
+        }
+        if (nt == strlen("boolean") && strneq(type, "boolean", nt) && !(nv == 4 && strneq(value, "true", 4)) &&
+            !(nv == 5 && strneq(value, "false", 5))) {
+                *ret_error = "a boolean's value is true or false";
+                return -EINVAL;
+        }
+        char *s = strprintf("%.*s %.*s %.*s %.*s", (int) no, owner, (int) nq, question, (int) nt, type, (int) nv, value);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+/* The question of a parsed (normalised) line: its second field, as far as the next space. */
+static bool same_question(const char *a, const char *b) {
+        a = strchr(a, ' ') + 1;
+        b = strchr(b, ' ') + 1;
+        size_t n = strcspn(a, " ");
+        return n == strcspn(b, " ") && strneq(a, b, n);
+}
+
+/* debconf: ["OWNER QUESTION TYPE VALUE", …]: answers given to debconf before the role's packages
+ * are installed. A question answered twice keeps the later answer, in the earlier one's place, as
+ * debconf-set-selections would: a role answers again what the profile it inherits answered (the
+ * inherited list comes first), and the image's resolved profile, which holds both lines, loads to
+ * the same selections. */
+static int p_debconf(struct conv *c, const struct ynode *n, void *dst) {
+        char ***l = dst;
+        if (expect_type(c, n, YNODE_SEQ) < 0)
+                return -EINVAL;
+        int ret = 0;
+        for (size_t i = 0; i < n->n; i++) {
+                const char *s, *why = NULL;
+                char *line = NULL;
+                if (scalar(c, n->items[i], &s) < 0) {
+                        ret = -EINVAL;
+                        continue;
+                }
+                int r = debconf_line_parse(s, &line, &why);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        ERR(c, n->items[i], "'%s': %s", s, why);
+                        ret = -EINVAL;
+                        continue;
+                }
+                size_t k, have = strv_length(*l);
+                for (k = 0; k < have && !same_question((*l)[k], line); k++)
+                        ;
+                if (k < have) {
+                        free((*l)[k]);
+                        (*l)[k] = line;
+                } else if (strv_push(l, line) < 0)
+                        return -ENOMEM;
+        }
+        return ret;
+}
+
 static int p_role(struct conv *c, const struct ynode *n, void *dst) {
         const char *s;
         if (scalar(c, n, &s) < 0)
@@ -712,6 +839,7 @@ static const struct field profile_fields[] = {
         { "disks", p_disks, offsetof(struct profile, disks), true },
         { "network", p_network, offsetof(struct profile, bond), true },
         { "packages", p_strv, offsetof(struct profile, packages), false },
+        { "debconf", p_debconf, offsetof(struct profile, debconf), false },
         { "services", p_services, offsetof(struct profile, services), false },
         { "ports", p_ports, offsetof(struct profile, ports), false },
 };
@@ -1035,6 +1163,7 @@ struct profile *profile_free(struct profile *p) {
         free(p->bond.name);
         free(p->vlans);
         strv_free(p->packages);
+        strv_free(p->debconf);
         for (size_t i = 0; i < p->n_services; i++) {
                 struct service_spec *s = &p->services[i];
                 free(s->name);

@@ -181,6 +181,10 @@ struct profile {
         uint16_t *vlans;   /* VLAN ids the host sits on */
         size_t n_vlans;
         char **packages;   /* distribution packages for the role layer */
+        /* debconf selections given before those packages are installed, one per line as
+         * debconf-set-selections reads them: "OWNER QUESTION TYPE VALUE", normalised (single spaces),
+         * one per question, in the profile's order; NULL when the profile has none. */
+        char **debconf;
         struct service_spec *services;
         size_t n_services;
         struct port_spec *ports;
@@ -282,6 +286,13 @@ uint32_t host_address_on(const struct host_spec *h, uint16_t vlan);
 const struct disk_spec *profile_os_disk(const struct profile *p);
 /* The profile's service of that name, or NULL (also for a NULL profile). */
 const struct service_spec *profile_find_service(const struct profile *p, const char *name);
+
+/* debconf's types a profile's selection may have, NULL-terminated: every one but "password". */
+extern const char *const debconf_types[];
+/* One debconf selection, "OWNER QUESTION TYPE VALUE" (fields separated by spaces, the value the
+ * rest of the line), checked and normalised (one space between fields, none after the value) into
+ * *ret. -EINVAL (-EPERM for a password) with *ret_error saying why, in words for a diagnostic. */
+int debconf_line_parse(const char *line, char **ret, const char **ret_error);
 
 /* The role names, in the seed's order. */
 extern const char *const role_names[];
