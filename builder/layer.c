@@ -121,12 +121,41 @@ static void chroot_restore(struct chroot_prep *p) {
         *p = (struct chroot_prep) {};
 }
 
+#define DEBCONF_SELECTIONS "tmp/rackstack-debconf.selections"
+
+/* The profile's debconf selections into debconf's database in the tree, before apt installs what
+ * asks those questions: a package's config script then finds its answer (dbconfig-common reads
+ * Roundcube's database type from it at the package's first configuration). The file is removed
+ * again, the answers stay in debconf's database as any installer's would. */
+static int preseed_debconf(struct build_ctx *ctx, int treefd) {
+        char **lines = ctx->profile->debconf;
+        if (!lines || !lines[0])
+                return 0;
+        _cleanup_free_ char *joined = strv_join(lines, "\n");
+        _cleanup_free_ char *text = joined ? strprintf("%s\n", joined) : NULL;
+        if (!text)
+                return -ENOMEM;
+        int r = write_file_atomic(treefd, DEBCONF_SELECTIONS, text, strlen(text), 0600);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write /%s: %m", DEBCONF_SELECTIONS);
+        const char *argv[] = { "debconf-set-selections", "/" DEBCONF_SELECTIONS, NULL };
+        r = chroot_run(ctx, "debconf-set-selections", argv);
+        if (unlinkat(treefd, DEBCONF_SELECTIONS, 0) < 0 && r >= 0)
+                r = log_error_errno(-errno, "Failed to remove /%s: %m", DEBCONF_SELECTIONS);
+        if (r >= 0)
+                stage_note("layer", "debconf: %zu selection%s given before apt runs", strv_length(lines),
+                           strv_length(lines) == 1 ? "" : "s");
+        return r;
+}
+
 static int install_role_packages(struct build_ctx *ctx, char **pkgs) {
         _cleanup_close_ int treefd = open(ctx->tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (treefd < 0)
                 return -errno;
         struct chroot_prep prep;
         int r = chroot_prepare(ctx, treefd, &prep);
+        if (r >= 0)
+                r = preseed_debconf(ctx, treefd);
         /* Vendor repositories: their keyrings, and sources pointing at the mirror while apt runs. */
         if (r >= 0)
                 r = vendor_layer_sources(ctx, treefd, true);
@@ -247,9 +276,13 @@ int tree_has_packages(int treefd, char *const *pkgs) {
 /* apt-get update and install would change nothing in the tree: every package the role asks for
  * is in the base already, installed on request (not as a dependency: apt-get install would mark it
  * manual), the base was made from the archive as it is now (so apt has no newer version to
- * upgrade to: not with --pin-from or an unreadable archive), and no vendor repository goes into
- * the image (its sources and keyring are written by the apt run). */
+ * upgrade to: not with --pin-from or an unreadable archive), no vendor repository goes into
+ * the image (its sources and keyring are written by the apt run), and the profile gives debconf
+ * no selections. */
 static int layer_is_base(struct build_ctx *ctx, char **pkgs) {
+        /* debconf selections change debconf's database: the tree is not the base's */
+        if (strv_length(ctx->profile->debconf) > 0)
+                return 0;
         if (!ctx->archive_state || !ctx->archive_used || !streq(ctx->archive_state, ctx->archive_used))
                 return 0;
         for (size_t i = 0; i < ctx->n_vendor; i++)
@@ -297,15 +330,31 @@ static int empty_tree(struct build_ctx *ctx) {
         return RET_NERRNO(mkdir(ctx->tree_dir, 0755));
 }
 
+char *layer_options_text(const char *vendor_part, char *const *debconf) {
+        struct buf b = {};
+        buf_puts(&b, "apt-get-chroot;no-recommends");
+        if (vendor_part && *vendor_part)
+                buf_printf(&b, ";vendor=%s", vendor_part);
+        if (debconf && debconf[0]) {
+                /* the selections hashed: a line holds ';' and '=' as it likes, the hash cannot */
+                _cleanup_free_ char *lines = strv_join(debconf, "\n");
+                _cleanup_free_ char *hex = lines ? sha256_hex(lines, strlen(lines)) : NULL;
+                if (!hex)
+                        b.oom = true;
+                else
+                        buf_printf(&b, ";debconf=%s", hex);
+        }
+        return buf_steal(&b);
+}
+
 /* What the layer is made with besides its packages. Vendor repositories: which ones (and their
  * keys) are part of the family, their signed state (InRelease) part of the key, as the archive's
- * state is the base's. */
+ * state is the base's. The profile's debconf selections: part of the family. */
 static char *layer_options(struct build_ctx *ctx) {
         _cleanup_free_ char *vendor_part = vendor_layer_key_part(ctx);
         if (!vendor_part)
                 return NULL;
-        return *vendor_part ? strprintf("apt-get-chroot;no-recommends;vendor=%s", vendor_part)
-                            : strdup("apt-get-chroot;no-recommends");
+        return layer_options_text(vendor_part, ctx->profile->debconf);
 }
 
 /* Sets ctx->rootfs_key and ctx->layer_key. The base key is what rootfs_ensure() computes, got

@@ -14,6 +14,13 @@
  * and deduplicated. */
 int layer_packages(const struct profile *p, const char *base, char ***ret);
 
+/* What the layer's cache key holds besides its packages and base (cache_key()'s options): apt in
+ * a chroot without recommends, the vendor repositories' part (vendor_layer_key_part(), "" or NULL
+ * for none) and the hash of the profile's debconf selections (NULL or empty: none). Without
+ * either it is the text it always was, so a role that gives no selections keeps its layer's key
+ * (and its warm cache). NULL when out of memory. */
+char *layer_options_text(const char *vendor_part, char *const *debconf);
+
 /* 1 if every name in pkgs is installed in the tree at treefd (its dpkg status) and not marked as
  * installed automatically (apt's extended_states), else 0 (also for a name with a version, release
  * or architecture); -errno if a file could not be read. */

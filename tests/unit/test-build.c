@@ -119,6 +119,43 @@ static void test_cache_key(void **state) {
         assert_string_not_equal(s1, ka);
 }
 
+/* The layer's options in its key: a profile's debconf selections change it; a profile without them
+ * keeps the text (and so the key) it had before selections existed, so the other roles' cached
+ * layers stay warm. */
+static void test_layer_options_debconf(void **state) {
+        _cleanup_strv_free_ char **none = calloc(1, sizeof(char *));
+        _cleanup_strv_free_ char **sq = NULL, **my = NULL, **sq2 = NULL;
+        assert_non_null(none);
+        assert_int_equal(strv_extend(&sq, "roundcube-core roundcube/database-type select sqlite3"), 0);
+        assert_int_equal(strv_extend(&my, "roundcube-core roundcube/database-type select mysql"), 0);
+        assert_int_equal(strv_extend(&sq2, "roundcube-core roundcube/database-type select sqlite3"), 0);
+        assert_int_equal(strv_extend(&sq2, "postfix postfix/mailname string mail.example.org"), 0);
+        _cleanup_free_ char *o0 = layer_options_text("", NULL), *o0n = layer_options_text(NULL, none);
+        _cleanup_free_ char *ov = layer_options_text("zammad|deb …|FP|SHA;", NULL);
+        _cleanup_free_ char *os = layer_options_text("", sq), *om = layer_options_text("", my);
+        _cleanup_free_ char *os2 = layer_options_text("", sq2), *ovs = layer_options_text("zammad|deb …|FP|SHA;", sq);
+        _cleanup_free_ char *os_again = layer_options_text(NULL, sq);
+        /* what the key held before: the literal text, unchanged */
+        assert_string_equal(o0, "apt-get-chroot;no-recommends");
+        assert_string_equal(o0n, "apt-get-chroot;no-recommends");
+        assert_string_equal(ov, "apt-get-chroot;no-recommends;vendor=zammad|deb …|FP|SHA;");
+        assert_true(startswith(os, "apt-get-chroot;no-recommends;debconf="));
+        assert_int_equal(strlen(os), strlen("apt-get-chroot;no-recommends;debconf=") + 64);
+        assert_true(startswith(ovs, ov));
+        assert_string_equal(os, os_again);
+        assert_string_not_equal(os, om);
+        assert_string_not_equal(os, os2);
+        /* and through to the layer's family */
+        const struct base_info *deb = base_find("debian-12");
+        _cleanup_strv_free_ char **pk = V("roundcube roundcube-sqlite3 php-fpm");
+        _cleanup_free_ char *k0 = cache_key("layer", NULL, deb, "http://m/debian", pk, o0);
+        _cleanup_free_ char *ks = cache_key("layer", NULL, deb, "http://m/debian", pk, os);
+        _cleanup_free_ char *km = cache_key("layer", NULL, deb, "http://m/debian", pk, om);
+        assert_non_null(k0);
+        assert_string_not_equal(k0, ks);
+        assert_string_not_equal(ks, km);
+}
+
 static void test_base_packages(void **state) {
         _cleanup_strv_free_ char **d = NULL, **u = NULL;
         assert_int_equal(rootfs_packages(base_find("debian-12"), &d), 0);
@@ -976,6 +1013,7 @@ static void test_cache_entry(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cache_key),
+                cmocka_unit_test(test_layer_options_debconf),
                 cmocka_unit_test(test_base_packages),
                 cmocka_unit_test(test_layer_packages),
                 cmocka_unit_test(test_tree_has_packages),
