@@ -1208,7 +1208,10 @@ static int mariadb(struct services_ctx *c, const struct service_spec *s, uint32_
  * set up for a PostgreSQL on localhost that does not exist, and every page was "Internal Error"
  * (HTTP 200). The profile chose SQLite (roundcube-sqlite3): dbconfig-common's record says so now, and
  * dpkg-reconfigure makes the database, so that package upgrades keep it. Nothing to do when the
- * record says SQLite already, or when the image has no roundcube-sqlite3 (someone chose otherwise). */
+ * record says SQLite already, or when the image has no roundcube-sqlite3 (someone chose otherwise).
+ * Images built since comm's profile answers debconf (debconf: roundcube/database-type select
+ * sqlite3, given before apt installs Roundcube) are right from the build and this does nothing on
+ * them; it stays for images built before that. */
 static int roundcube_sqlite(struct services_ctx *c, char **reason) {
         _cleanup_free_ char *conf = NULL, *sqlite = NULL;
         if (faccessat(c->root_fd, "var/lib/dpkg/info/roundcube-sqlite3.list", F_OK, 0) < 0 ||
