@@ -803,6 +803,16 @@ static int p_debconf(struct conv *c, const struct ynode *n, void *dst) {
                 int r = debconf_line_parse(s, &line, &why);
                 if (r == -ENOMEM)
                         return r;
+                if (r == -EPERM) {
+                        /* the line without its value: a diagnostic does not repeat a secret */
+                        const char *q = s + strspn(s, " ");
+                        q += strcspn(q, " ");
+                        q += strspn(q, " ");
+                        q += strcspn(q, " ");
+                        ERR(c, n->items[i], "'%.*s password …': %s", (int) (q - s), s, why);
+                        ret = -EINVAL;
+                        continue;
+                }
                 if (r < 0) {
                         ERR(c, n->items[i], "'%s': %s", s, why);
                         ret = -EINVAL;

@@ -201,7 +201,7 @@ static const struct bad_case {
         { "tab in a quoted value", "inherits: base\nrole: \"d\\tb\"\nhardware: { cores: 8, ram: 32G }\n", 2, 7, "a tab (byte 0x09)" },
         { "C1 control in a value", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\nx: \"a\\u0085b\"\n", 4, 4, "a control character (byte 0x85)" },
         { "debconf password", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\ndebconf:\n  - mysql-server mysql-server/root_password password hunter2\n",
-          5, 5, "type 'password' is refused: secrets never go into an image (images are shared and signed)" },
+          5, 5, "'mysql-server mysql-server/root_password password …': type 'password' is refused: secrets never go into an image (images are shared and signed)" },
         { "debconf three fields", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\ndebconf:\n  - roundcube-core roundcube/database-type select\n",
           5, 5, "a debconf selection is four fields, OWNER QUESTION TYPE VALUE" },
         { "debconf one field", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\ndebconf:\n  - sqlite3\n",
@@ -350,6 +350,16 @@ static void test_debconf(void **state) {
                 assert_string_equal(q->debconf[i], p->debconf[i]);
         profile_free(q);
         profile_free(p);
+
+        /* a password is refused, and its diagnostic does not repeat it */
+        write_file("db.yaml", "inherits: base\nrole: db\nhardware: { cores: 8, ram: 32G }\n"
+                              "debconf: [\"mysql-server   mysql-server/root_password  password  hunter2 x\"]\n");
+        assert_true(profile_load(tmpdir, "db", &d, &p) < 0);
+        assert_int_equal(d.n_errors, 1);
+        assert_non_null(strstr(d.items[0].message, "'mysql-server   mysql-server/root_password password …'"));
+        assert_null(strstr(d.items[0].message, "hunter2"));
+        diags_done(&d);
+        d = (struct diags) {};
 
         /* none given: none kept */
         write_file("db.yaml", GOOD_ROLE);
