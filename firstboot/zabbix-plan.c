@@ -2,6 +2,7 @@
 /* The Zabbix server's configuration and the API calls that set up autoregistration (zabbix.h):
  * pure functions, unit-tested in tests/unit/test-zabbix.c. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,7 +55,30 @@ int zabbix_db_from_wiring(const struct wiring *w, const char *self, struct zabbi
 
 /* ---- files ---- */
 
+unsigned zabbix_pg_max_major(const char *v) {
+        unsigned major = 0, minor = 0, patch = 0;
+        if (!v)
+                return 0;
+        const char *colon = strchr(v, ':');
+        if (colon)
+                v = colon + 1;
+        if (sscanf(v, "%u.%u.%u", &major, &minor, &patch) < 2)
+                return 0;
+        if (major == 6 && minor == 0)
+                return patch >= 21 ? 16 : 15;
+        if (major == 7 && minor == 0)
+                return 16;
+        return 0;
+}
+
 char *zabbix_server_conf_render(const struct zabbix_db *db) {
+        _cleanup_free_ char *allow = NULL;
+        if (db->pg_major && db->zabbix_pg_max && db->pg_major > db->zabbix_pg_max &&
+            !(allow = strprintf("# %s runs PostgreSQL %u, newer than this Zabbix supports (up to %u): the server\n"
+                                "# refuses to start unless told to, with Zabbix's own override.\n"
+                                "AllowUnsupportedDBVersions=1\n",
+                                db->provider ? db->provider : "the database host", db->pg_major, db->zabbix_pg_max)))
+                return NULL;
         return strprintf("# rackstack-firstboot: the Zabbix server on the site's database host (the wiring's\n"
                          "# postgresql link for zabbix-server). The password is in /" ZABBIX_DB_CONF " (root:zabbix\n"
                          "# 0640), pulled in below; it is in no unit and on no command line.\n"
@@ -71,8 +95,9 @@ char *zabbix_server_conf_render(const struct zabbix_db *db) {
                          "FpingLocation=/usr/bin/fping\n"
                          "LogSlowQueries=3000\n"
                          "StatsAllowedIP=127.0.0.1\n"
+                         "%s"
                          "Include=/etc/zabbix/zabbix_server.conf.d/*.conf\n",
-                         db->host, db->port, db->name, db->name);
+                         db->host, db->port, db->name, db->name, allow ? allow : "");
 }
 
 char *zabbix_db_conf_render(const char *password) {

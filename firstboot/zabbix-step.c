@@ -159,6 +159,23 @@ static const char *pg_why(const char *tail) {
         return tail;
 }
 
+/* The provider's PostgreSQL and this Zabbix's supported range (zabbix_db's pg_major,
+ * zabbix_pg_max): what decides AllowUnsupportedDBVersions. Unknown stays 0 (nothing overridden). */
+static void versions(struct zrun *z) {
+        _cleanup_free_ char *tail = NULL, *ver = NULL;
+        int st = 0;
+        unsigned num = 0;
+        if (psql(z, NULL, "SHOW server_version_num", &st, &tail) >= 0 && st == 0 && tail && sscanf(tail, "%u", &num) == 1)
+                z->db.pg_major = num / 10000;
+        char *q[] = { (char *) "dpkg-query", (char *) "-W", (char *) "-f", (char *) "${Version}",
+                      (char *) "zabbix-server-pgsql", NULL };
+        if (cmd_run_tail(q, &st, &ver) >= 0 && st == 0)
+                z->db.zabbix_pg_max = zabbix_pg_max_major(ver);
+        if (z->db.pg_major && z->db.zabbix_pg_max && z->db.pg_major > z->db.zabbix_pg_max)
+                log_warning("%s runs PostgreSQL %u; Zabbix %s supports up to %u: AllowUnsupportedDBVersions=1",
+                            z->dbwhat, z->db.pg_major, strna(ver), z->db.zabbix_pg_max);
+}
+
 /* 0: schema present, 1: imported now. */
 static int database(struct zrun *z, char **reason) {
         const struct zabbix_ctx *c = z->c;
@@ -195,6 +212,7 @@ static int database(struct zrun *z, char **reason) {
                 r = r < 0 ? r : -EACCES;
                 goto out;
         }
+        versions(z);
         if (tail && streq(tail, "1")) {
                 r = 0;
                 goto out;
@@ -505,6 +523,41 @@ static int api_setup(struct zrun *z, const struct zabbix_plan *p, char **ret_sum
         return r < 0 ? r : *ret_summary ? 0 : -ENOMEM;
 }
 
+/* A server that does not answer says why in its own log ("Unsupported DB! …", "database is down"):
+ * its last three messages (not a process starting) go into the reason, for the console. */
+static void server_log_why(const struct zrun *z, char **reason) {
+        _cleanup_free_ char *log = NULL;
+        if (read_file_full(z->c->root_fd, ZABBIX_SERVER_LOG, 4 * 1024 * 1024, &log, NULL) < 0)
+                return;
+        const char *msg[3] = {};
+        size_t len[3] = {}, k = 0;
+        for (const char *l = log; *l;) {
+                size_t n = strcspn(l, "\n");
+                /* "  PID:YYYYMMDD:HHMMSS.mmm message"; a message's continuation lines have no prefix */
+                const char *m = l + strspn(l, " ");
+                size_t pre = strspn(m, "0123456789:.");
+                const char *text = m + pre + strspn(m + pre, " ");
+                size_t tn = n - (size_t) (text - l);
+                if (pre > 20 && text < l + n && tn > 0 && !memmem(text, tn, "started [", 9)) {
+                        msg[k % 3] = text;
+                        len[k % 3] = tn;
+                        k++;
+                }
+                l += n + (l[n] == '\n');
+        }
+        if (!k)
+                return;
+        struct buf b = {};
+        buf_printf(&b, "%s; its log (/%s):", strna(*reason), ZABBIX_SERVER_LOG);
+        for (size_t i = k > 3 ? k - 3 : 0; i < k; i++)
+                buf_printf(&b, " %.*s%s", (int) (len[i % 3] > 160 ? 160 : len[i % 3]), msg[i % 3], i + 1 < k ? " /" : "");
+        char *more = buf_steal(&b);
+        if (more) {
+                free(*reason);
+                *reason = more;
+        }
+}
+
 int zabbix_server_setup(const struct zabbix_ctx *c, char **ret_done, char **ret_reason) {
         struct zrun z = { .c = c };
         _cleanup_free_ char *reason = NULL, *api = NULL;
@@ -524,8 +577,10 @@ int zabbix_server_setup(const struct zabbix_ctx *c, char **ret_done, char **ret_
                 if ((r = restart(&z, "zabbix-server.service", &reason)) < 0 || (r = restart(&z, fpm, &reason)) < 0 ||
                     (r = restart(&z, "nginx.service", &reason)) < 0)
                         goto out;
-                if ((r = wait_for("the Zabbix server (127.0.0.1:10051)", "127.0.0.1", 10051, c->wait_sec, &reason)) < 0)
+                if ((r = wait_for("the Zabbix server (127.0.0.1:10051)", "127.0.0.1", 10051, c->wait_sec, &reason)) < 0) {
+                        server_log_why(&z, &reason);
                         goto out;
+                }
                 if (!z.admin && z.creds_gone) {
                         /* a rerun after a completed join: the API was set up then, with what is gone now */
                         api = strdup("API not touched: the credentials were removed after the join");

@@ -36,6 +36,7 @@
 
 #define ZABBIX_SERVICE "zabbix-server"     /* the consumer's name in the wiring and the credentials */
 #define ZABBIX_SERVER_CONF "etc/zabbix/zabbix_server.conf"
+#define ZABBIX_SERVER_LOG "var/log/zabbix-server/zabbix_server.log"
 #define ZABBIX_DB_CONF "etc/zabbix/rackstack-db.conf"
 #define ZABBIX_FRONTEND_CONF "etc/zabbix/zabbix.conf.php"
 #define ZABBIX_NGINX_SITE "etc/nginx/sites-available/rackstack-zabbix"
@@ -50,12 +51,22 @@ struct zabbix_db {
         char *host;     /* "10.0.40.12": the provider's VLAN-40 address */
         uint16_t port;
         char *name;     /* role and database: "zabbix_server" */
+        /* PostgreSQL's major version on the provider and the newest this Zabbix supports (0:
+         * unknown). Debian 12's Zabbix 6.0.14 refuses to start on Ubuntu 24.04's PostgreSQL 16
+         * ("Unsupported DB! … higher than maximum of 159999"): when the provider's is newer, the
+         * server configuration says AllowUnsupportedDBVersions=1, Zabbix's own override, and why. */
+        unsigned pg_major, zabbix_pg_max;
 };
 void zabbix_db_done(struct zabbix_db *d);
 
 /* From the wiring: the link where self consumes postgresql for service ZABBIX_SERVICE. -ENOENT
  * when there is none (a site without a database host, or a host that is not the Zabbix server). */
 int zabbix_db_from_wiring(const struct wiring *w, const char *self, struct zabbix_db *ret);
+
+/* The newest PostgreSQL major version a Zabbix server of this Debian package version supports
+ * (Zabbix's requirements table: 6.0.0–6.0.20 up to 15, 6.0.21 and 7.0 up to 16); 0 for a version
+ * this table does not know (then nothing is overridden). */
+unsigned zabbix_pg_max_major(const char *dpkg_version);
 
 /* ---- renderers (pure; NULL on OOM) ---- */
 char *zabbix_server_conf_render(const struct zabbix_db *db);

@@ -167,9 +167,10 @@ check "the rerun after the kill (exit 0): schema imported, action created" bash 
         "test $rc = 0 && grep -q 'schema imported' '$tmp/run2' && grep -q \"action 'rackstack: register the site.s hosts' (id [0-9]*, created\" '$tmp/run2'"
 echo "     (the step: $(grep -o 'schema imported in [0-9]* s' "$tmp/run2"))"
 [ $rc = 0 ] || { tail -5 "$tmp/run2"; tail -20 "$tmp/log/zabbix-server/zabbix_server.log" 2>/dev/null; }
-check "zabbix_server.conf: DBHost lab-db1's VLAN-40 address, database and user zabbix_server, the password only through Include" bash -c \
+check "zabbix_server.conf: DBHost lab-db1's VLAN-40 address, database and user zabbix_server, the password only through Include, no version override (PostgreSQL $("$PGBIN/postgres" -V | grep -o "[0-9]*" | head -1) is in range)" bash -c \
         "grep -qx DBHost=10.0.40.12 '$tmp/etc-zabbix/zabbix_server.conf' && grep -qx DBName=zabbix_server '$tmp/etc-zabbix/zabbix_server.conf' &&
-         grep -qx Include=/etc/zabbix/rackstack-db.conf '$tmp/etc-zabbix/zabbix_server.conf' && ! grep -qF '$DBPW' '$tmp/etc-zabbix/zabbix_server.conf'"
+         grep -qx Include=/etc/zabbix/rackstack-db.conf '$tmp/etc-zabbix/zabbix_server.conf' && ! grep -qF '$DBPW' '$tmp/etc-zabbix/zabbix_server.conf' &&
+         ! grep -q AllowUnsupportedDBVersions '$tmp/etc-zabbix/zabbix_server.conf'"
 check "the password file is root:zabbix 0640, the frontend's root:www-data 0640" bash -c \
         "test \"\$(stat -c '%U:%G %a' '$tmp/etc-zabbix/rackstack-db.conf')\" = 'root:zabbix 640' &&
          test \"\$(stat -c '%U:%G %a' '$tmp/etc-zabbix/zabbix.conf.php')\" = 'root:www-data 640' && grep -qxF 'DBPassword=$DBPW' '$tmp/etc-zabbix/rackstack-db.conf'"

@@ -65,6 +65,32 @@ static struct zabbix_db test_db(void) {
                                     .name = (char *) "zabbix_server" };
 }
 
+/* Debian 12's Zabbix 6.0.14 on Ubuntu 24.04's PostgreSQL 16: the override, said in the file;
+ * nothing when the database is in range or either version is unknown. */
+static void test_unsupported_db(void **state) {
+        (void) state;
+        assert_int_equal(zabbix_pg_max_major("1:6.0.14+dfsg-1+b1"), 15);
+        assert_int_equal(zabbix_pg_max_major("6.0.20-1"), 15);
+        assert_int_equal(zabbix_pg_max_major("1:6.0.21-1+debian12"), 16);
+        assert_int_equal(zabbix_pg_max_major("1:7.0.5-1+ubuntu24.04"), 16);
+        assert_int_equal(zabbix_pg_max_major("1:7.4.0-1"), 0);
+        assert_int_equal(zabbix_pg_max_major("garbage"), 0);
+        assert_int_equal(zabbix_pg_max_major(NULL), 0);
+        struct zabbix_db db = test_db();
+        db.pg_major = 16;
+        db.zabbix_pg_max = 15;
+        _cleanup_free_ char *over = zabbix_server_conf_render(&db);
+        assert_non_null(strstr(over, "# lab-db1 runs PostgreSQL 16, newer than this Zabbix supports (up to 15)"));
+        assert_int_equal(count(over, "\nAllowUnsupportedDBVersions=1\n"), 1);
+        db.pg_major = 15;
+        _cleanup_free_ char *in_range = zabbix_server_conf_render(&db);
+        assert_null(strstr(in_range, "AllowUnsupportedDBVersions"));
+        db.pg_major = 16;
+        db.zabbix_pg_max = 0;
+        _cleanup_free_ char *unknown = zabbix_server_conf_render(&db);
+        assert_null(strstr(unknown, "AllowUnsupportedDBVersions"));
+}
+
 static void test_files(void **state) {
         struct zabbix_db db = test_db();
         _cleanup_free_ char *conf = zabbix_server_conf_render(&db), *dbc = zabbix_db_conf_render("s3cr:et"),
@@ -193,7 +219,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_site_wiring), cmocka_unit_test(test_files),    cmocka_unit_test(test_metadata_matches),
                 cmocka_unit_test(test_plan),        cmocka_unit_test(test_requests), cmocka_unit_test(test_action),
-                cmocka_unit_test(test_responses),
+                cmocka_unit_test(test_responses), cmocka_unit_test(test_unsupported_db),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
