@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "cache-reclaim.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "hygiene.h"
@@ -116,7 +117,7 @@ static void usage(FILE *f) {
               "                                [--profiles DIR] [--firstboot PATH] [--verbose]\n"
               "                                [--sign PREFIX.key] [--check-reproducible] [--pin-from MANIFEST]\n"
               "                                [--ks FILE] [--pxe-url URL] [--mirror FROM=TO]... [--defer-vendor]\n"
-              "                                [--vendor-check]\n"
+              "                                [--vendor-check] [--cache-keep-free SIZE]\n"
               "\n"
               "Builds the role's OS disk image into DIR/<host>/ (default ./out): <host>.raw, <host>.qcow2,\n"
               "<host>.iso (installer: CD or USB stick, BIOS and UEFI), pxe/ (network installer),\n"
@@ -129,13 +130,15 @@ static void usage(FILE *f) {
               "mirror, --defer-vendor leaves them all to first boot (recorded \"deferred\").\n"
               "--vendor-check only checks the vendor sources as a build would (keys, signatures, digests,\n"
               "through the mirrors) and prints one line per vendor service; nothing is built.\n"
-              "--sign writes SHA256SUMS.sig and bakes PREFIX.pub into the image as " SIGNING_PUB_IN_IMAGE ".\n",
+              "--sign writes SHA256SUMS.sig and bakes PREFIX.pub into the image as " SIGNING_PUB_IN_IMAGE ".\n"
+              "--cache-keep-free SIZE (default 12G, or $RACKSTACK_CACHE_KEEP_FREE; 0: never): when less is free\n"
+              "in the cache, what no build is using goes first, least recently used first.\n",
               f);
 }
 
 struct build_opts {
         const char *role, *base, *mirror, *formats, *out, *cache, *profiles, *firstboot, *sign, *pin_from, *ks,
-                *pxe_url;
+                *pxe_url, *cache_keep_free;
         char **vendor_maps; /* --mirror FROM=TO */
         bool json, verbose, check_reproducible, defer_vendor, vendor_check;
 };
@@ -143,7 +146,7 @@ struct build_opts {
 static int parse_args(int argc, char **argv, struct build_opts *ret) {
         enum { ARG_BASE = 0x100, ARG_MIRROR, ARG_FORMAT, ARG_OUT, ARG_CACHE, ARG_JSON, ARG_PROFILES, ARG_FIRSTBOOT, ARG_SIGN,
                ARG_CHECK_REPRODUCIBLE, ARG_PIN_FROM, ARG_KS, ARG_PXE_URL, ARG_DEFER_VENDOR,
-               ARG_VENDOR_CHECK };
+               ARG_VENDOR_CHECK, ARG_CACHE_KEEP_FREE };
         static const struct option options[] = {
                 { "base", required_argument, NULL, ARG_BASE },
                 { "mirror", required_argument, NULL, ARG_MIRROR },
@@ -160,6 +163,7 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 { "pxe-url", required_argument, NULL, ARG_PXE_URL },
                 { "defer-vendor", no_argument, NULL, ARG_DEFER_VENDOR },
                 { "vendor-check", no_argument, NULL, ARG_VENDOR_CHECK },
+                { "cache-keep-free", required_argument, NULL, ARG_CACHE_KEEP_FREE },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -184,6 +188,7 @@ static int parse_args(int argc, char **argv, struct build_opts *ret) {
                 case ARG_FORMAT: o.formats = optarg; break;
                 case ARG_OUT: o.out = optarg; break;
                 case ARG_CACHE: o.cache = optarg; break;
+                case ARG_CACHE_KEEP_FREE: o.cache_keep_free = optarg; break;
                 case ARG_JSON: o.json = true; break;
                 case ARG_PROFILES: o.profiles = optarg; break;
                 case ARG_FIRSTBOOT: o.firstboot = optarg; break;
@@ -845,7 +850,7 @@ static int check_reproducible(const struct build_opts *o, int64_t sde) {
                 { "--base", o->base },         { "--format", o->formats },     { "--mirror", o->mirror },
                 { "--cache", o->cache },       { "--profiles", o->profiles }, { "--firstboot", o->firstboot },
                 { "--sign", o->sign },         { "--pin-from", o->pin_from }, { "--ks", o->ks },
-                { "--pxe-url", o->pxe_url },
+                { "--pxe-url", o->pxe_url },   { "--cache-keep-free", o->cache_keep_free },
         };
         if (strv_extend(&argv, "rackstack-build") < 0 || strv_extend(&argv, "build") < 0 ||
             strv_extend(&argv, o->role) < 0)
@@ -890,6 +895,19 @@ static int check_options(const struct build_opts *o, const struct base_info **re
         *ret_base = base;
         *ret_formats = formats;
         *ret_sde = sde;
+        return 0;
+}
+
+/* --cache-keep-free, else $RACKSTACK_CACHE_KEEP_FREE, else 12 GiB: a cold build of a large role
+ * peaks near 10 GiB in the cache (base and layer tarballs, the work tree, the unpacked tree, the
+ * layer's ext4). */
+static int keep_free_option(const char *opt, uint64_t *ret) {
+        const char *env = getenv("RACKSTACK_CACHE_KEEP_FREE"), *v = opt ?: env;
+        uint64_t n = 12 * GiB;
+        if (!isempty(v) && parse_size(v, &n) < 0)
+                return log_error_errno(-EINVAL, "Bad %s '%s': a size such as 12G or 500M, or 0 (never remove anything)",
+                                       opt ? "--cache-keep-free" : "RACKSTACK_CACHE_KEEP_FREE", v);
+        *ret = n;
         return 0;
 }
 
@@ -1020,8 +1038,12 @@ static int work_dir_setup(struct build_ctx *ctx, int *ret_lock_fd, char **ret_lo
                 return log_error_errno(-errno, "Failed to create the work tree: %m");
         ctx->log_fd = open(*ret_log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
 
-        /* A base build needs room for mmdebstrap's tree and its tarball, the work tree and the layer
-         * tarball: say so now rather than after minutes of work. */
+        /* Room first from what no build is using (a cache that fills the disk should not stop builds),
+         * then the check: a base build needs room for mmdebstrap's tree and its tarball, the work tree
+         * and the layer tarball: say so now rather than after minutes of work. */
+        r = cache_reclaim_for_build(ctx->cache_dir, ctx->cache_keep_free);
+        if (r < 0)
+                log_warning_errno(r, "Could not take room back in %s: %m", ctx->cache_dir);
         struct statvfs sv;
         if (statvfs(ctx->cache_dir, &sv) == 0 && (uint64_t) sv.f_bavail * sv.f_frsize < 6 * GiB)
                 return log_error_errno(-ENOSPC, "Only %.1f GiB free in %s; a build needs about 6 GiB there "
@@ -1123,6 +1145,8 @@ int build_main(int argc, char **argv) {
                 .log_fd = -1,
         };
         r = check_options(&o, &ctx.base, &ctx.formats, &ctx.source_date_epoch);
+        if (r >= 0)
+                r = keep_free_option(o.cache_keep_free, &ctx.cache_keep_free);
         if (r < 0)
                 return r;
         if (o.check_reproducible)

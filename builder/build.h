@@ -50,6 +50,7 @@ struct build_ctx {
         bool json;          /* progress as JSON lines */
         int64_t source_date_epoch; /* -1 if unset */
         uint64_t image_size; /* size of the raw OS disk image (bytes) */
+        uint64_t cache_keep_free; /* --cache-keep-free: bytes a build keeps free in the cache (0: none) */
         double t_start;
 
         /* Filled in by the stages (rootfs, layer) for the manifest and later stages. */

@@ -10,6 +10,7 @@ int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_secrets(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 
 /* The directory holding profiles/, kickstart/, overlays/, iso/: $RACKSTACK_DATADIR, else the
  * source tree when run from it, else the installed data directory. Never NULL. */

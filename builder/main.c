@@ -11,6 +11,7 @@ static const struct verb {
         const char *help;
 } verbs[] = {
         { "build", build_main, "build ROLE [--base B] [--format F] [--out DIR] ...  assemble a role image" },
+        { "cache", cmd_cache, "cache list|prune [--keep-free SIZE|--max-size SIZE|--all]  the build cache; room back" },
         { "compare", cmd_compare, "compare DIR1 DIR2                                 are two builds bit-identical; where not" },
         { "keygen", cmd_keygen, "keygen --out PREFIX [--force]                     an Ed25519 key pair for build --sign" },
         { "list", cmd_list, "list                                              the roles, a line each" },

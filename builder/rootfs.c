@@ -196,6 +196,8 @@ int cache_entry_lock(const char *cache_dir, const char *kind, const char *key, s
         r = lock_wait(fd, LOCK_SH, kind, key, lock);
         if (r < 0)
                 return r;
+        /* The lock's time is the entry's last use: what a reclaim of room removes last (cache-reclaim.h). */
+        (void) futimens(fd, NULL);
         if (!cache_entry_present(&e)) {
                 r = lock_wait(fd, LOCK_EX, kind, key, lock);
                 if (r < 0)

@@ -17,6 +17,20 @@ tiers=${*:-unit sanitize fuzz integration vm}
 passed=0 failed=0 skipped=0
 failures=() skips=() skip_ids=()
 
+# The room left on the build cache's filesystem after each test, the least of it in the summary: a
+# full disk on CI's machine is a failure of the image builds, and this shows how near a run came.
+CACHE_FS=${RACKSTACK_TEST_CACHE:-/var/cache/rackstack}
+[ -d "$CACHE_FS" ] || CACHE_FS=/var/cache
+least_free='' least_after=''
+note_free() { # name
+        local f
+        f=$(df -B1 --output=avail "$CACHE_FS" 2>/dev/null | tail -n 1) || return 0
+        case $f in ''|*[!0-9\ ]*) return 0 ;; esac
+        f=$((f))
+        if [ -z "$least_free" ] || [ "$f" -lt "$least_free" ]; then least_free=$f least_after=$1; fi
+}
+gib() { awk -v b="$1" 'BEGIN { printf "%.1f GiB", b / 1073741824 }'; }
+
 skipped_one() { # id, reason
         skipped=$((skipped + 1)); skips+=("$1: $2"); skip_ids+=("$1")
         printf '  SKIP  %-52s %s\n' "$1" "$2"
@@ -56,6 +70,7 @@ run() { # name, command...
         "$@" >"$log" 2>&1 </dev/null
         local rc=$?
         local dt=$((SECONDS - t0))
+        note_free "$name"
         if [ $rc = 0 ]; then
                 passed=$((passed + 1)); printf '  PASS  %-52s %4ss\n' "$name" "$dt"
                 inner_skips "$name" "$log"
@@ -100,6 +115,7 @@ done
 echo
 for s in "${skips[@]+"${skips[@]}"}"; do echo "skipped: $s"; done
 for f in "${failures[@]+"${failures[@]}"}"; do echo "failed: $f"; done
+[ -n "$least_free" ] && echo "disk: $(gib "$least_free") free on the filesystem of $CACHE_FS at the least (after $least_after)"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] || exit 1
 if [ "$skipped" != 0 ] && [ "${CI:-}" = true ] && [ "${RACKSTACK_ALLOW_SKIP:-}" != 1 ]; then
