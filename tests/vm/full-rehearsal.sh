@@ -8,11 +8,9 @@
 # in a network namespace, at 10.0.50.250.
 #
 # Which hosts run: RACKSTACK_REHEARSAL_ROLES, a list of roles that must hold db and app, and may
-# add infra and comm. The default is "infra db app", the form that has run green end to end (55/55
-# with db's and app's power cut). lab-comm1 is opt-in ("db app comm", or "infra db app comm" for
-# everything) until it has completed once in a VM: under TCG its import of Debian's 32 MB Zabbix
-# data.sql into lab-db1 through psql ran over 33 min and did not finish (see tests/vm/README.md).
-# "db app" is the reduced form.
+# add infra and comm. The default is all four, "infra db app comm" (97/97 with every host's power
+# cut, 1808 s on 2 cores; lab-comm1's import of Zabbix's schema into lab-db1, batched by
+# `rackstack-firstboot zabbix sql-batch`, took 266 s under TCG). "db app" is the reduced form.
 # With lab-infra1, lab-db1's backup job (rackstack-pg-backup) runs twice once lab-db1 has finished: its
 # dumps land as a restic snapshot on lab-infra1's backup disk over SFTP, the second run without a second init.
 # Without lab-infra1 the log server every host joins is a line receiver (Python) on the receiver's
@@ -82,7 +80,7 @@
 vm_requirements
 VMFORMATS=raw   # only the raw disks boot here (lib.sh)
 command -v curl >/dev/null || skip "curl missing (make deps)"
-ROLES=${RACKSTACK_REHEARSAL_ROLES:-infra db app}
+ROLES=${RACKSTACK_REHEARSAL_ROLES:-infra db app comm}
 case " $ROLES " in *" db "*) ;; *) echo "RACKSTACK_REHEARSAL_ROLES must include db (every other host depends on it)"; exit 2 ;; esac
 case " $ROLES " in *" app "*) ;; *) echo "RACKSTACK_REHEARSAL_ROLES must include app"; exit 2 ;; esac
 INFRA_RAW=
