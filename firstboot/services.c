@@ -573,6 +573,10 @@ static int postgresql(struct services_ctx *c, const struct service_spec *s, char
 
 /* ---- Redis ------------------------------------------------------------------------------------- */
 
+/* What a service's setup returns besides 0 (done), 1 (skipped) and a negative errno: enabled, and
+ * a later step starts it. */
+#define SERVICE_LATER 2
+
 #define REDIS_CONF "etc/redis/redis.conf"
 #define REDIS_DROPIN "etc/redis/rackstack.conf"
 
@@ -904,7 +908,8 @@ static int podman_secret(const struct services_ctx *c, const struct app_secret *
 }
 
 /* Write the plan's files, start the unit, check it as a user would. 0 done (*ret_done says what),
- * negative failed (*reason says why). */
+ * SERVICE_LATER enabled for a later step to start (FreeIPA's container: join/identity), negative
+ * failed (*reason says why). */
 static int vendor_app(struct services_ctx *c, const struct service_spec *s, const struct vj_entry *ve,
                       char **ret_done, char **reason) {
         struct app_inputs in = {
@@ -976,7 +981,7 @@ static int vendor_app(struct services_ctx *c, const struct service_spec *s, cons
                 *ret_done = strprintf("image %s%s, %s, enabled; not started: FreeIPA is installed in it at "
                                       "join/identity, which starts it; data in %s", p.image,
                                       p.quadlet ? " as a Quadlet unit" : " as a podman unit", p.unit, p.data_host);
-                return *ret_done ? 0 : -ENOMEM;
+                return *ret_done ? SERVICE_LATER : -ENOMEM;
         }
         if ((r = systemctl(c, "restart", p.unit, reason)) < 0)
                 return r;
@@ -1014,7 +1019,7 @@ write_fail:
 
 /* A deferred image (vendor.json "deferred"): pulled now by its digest, through the site's mirror
  * for its registry if there is one, then run as if the image had held it. 0 done, 1 skipped (the
- * source does not answer, or there is no digest to pull by), negative failed. */
+ * source does not answer, or there is no digest to pull by), SERVICE_LATER, negative failed. */
 static int deferred_oci(struct services_ctx *c, const struct service_spec *s, const struct vj_entry *ve,
                         char **ret_done, char **reason) {
         if (!ve->digest) {
@@ -1052,12 +1057,12 @@ static int deferred_oci(struct services_ctx *c, const struct service_spec *s, co
         if ((r = vendor_app(c, s, &now, &d, reason)) < 0)
                 return r;
         *ret_done = strprintf("pulled at first boot%s; %s", used ? " from the site's mirror" : "", strna(d));
-        return *ret_done ? 0 : -ENOMEM;
+        return *ret_done ? r : -ENOMEM;
 }
 
 /* A deferred apt service (vendor.json "deferred"): its key checked by fingerprint, its source
  * added, its packages installed now (deferred-apt.h), then configured and started as if the
- * image had held it. 0 done, 1 skipped (the source or its mirror does not answer, or offline),
+ * image had held it. 0 done, 1 skipped (the source or its mirror does not answer, or offline), SERVICE_LATER,
  * negative failed (refused: another key, a bad signature; or apt failed). */
 static int deferred_apt(struct services_ctx *c, const struct service_spec *s, const struct vj_entry *ve,
                         char **ret_done, char **reason) {
@@ -1079,7 +1084,7 @@ static int deferred_apt(struct services_ctx *c, const struct service_spec *s, co
         if ((r = vendor_app(c, s, ve, &d, reason)) < 0)
                 return r;
         *ret_done = strprintf("%s; %s", strna(installed), strna(d));
-        return *ret_done ? 0 : -ENOMEM;
+        return *ret_done ? r : -ENOMEM;
 }
 
 /* ---- one service ------------------------------------------------------------------------------- */
@@ -1110,7 +1115,8 @@ static int check_ports(const struct services_ctx *c, const struct service_spec *
 }
 
 /* A vendor service (apt or oci): from the image, pulled now, or skipped with the reason. 0 done, 1
- * skipped, negative failed; the status entry is written here. */
+ * skipped, SERVICE_LATER enabled for a later step to start, negative failed; the status entry is
+ * written here. */
 static int vendor_service(struct services_ctx *c, const struct service_spec *s) {
         _cleanup_free_ char *reason = NULL, *done = NULL;
         int r;
@@ -1119,7 +1125,7 @@ static int vendor_service(struct services_ctx *c, const struct service_spec *s) 
                 if ((r = vendor_app(c, s, ve, &done, &reason)) < 0)
                         goto fail;
                 record(c, s, "done", done);
-                return 0;
+                return r;
         }
         if (ve && ve->state == VJ_DEFERRED) {
                 if ((r = s->source == SERVICE_SOURCE_OCI ? deferred_oci(c, s, ve, &done, &reason)
@@ -1531,7 +1537,7 @@ static int services_all(struct services_ctx *c) {
                 buf_done(&c->report.out);
                 return r;
         }
-        unsigned failed = 0, skipped = 0, done = 0;
+        unsigned failed = 0, skipped = 0, done = 0, later = 0;
         _cleanup_free_ char *first = NULL;
         for (size_t i = 0; i < c->profile->n_services; i++) {
                 int k = one_service(c, &c->profile->services[i]);
@@ -1540,9 +1546,13 @@ static int services_all(struct services_ctx *c) {
                 failed += k < 0;
                 skipped += k == 1;
                 done += k == 0;
+                later += k == SERVICE_LATER;
         }
         services_report(c);
-        _cleanup_free_ char *sum = strprintf("%u running, %u skipped, %u failed", done, skipped, failed);
+        /* A service a later step starts is not counted as running (FreeIPA's container, until its join). */
+        _cleanup_free_ char *sum = later ? strprintf("%u running, %u enabled for the join to start, %u skipped, %u failed",
+                                                     done, later, skipped, failed)
+                                         : strprintf("%u running, %u skipped, %u failed", done, skipped, failed);
         if (failed) {
                 _cleanup_free_ char *why = strprintf("%s (first: %s; see service/%s)", strna(sum), strna(first), strna(first));
                 (void) status_fail(c->status, "services", why);

@@ -157,4 +157,6 @@ echo "FreeIPA server configured." >"$r$data/var/log/ipa-server-configure-first.l
 check "services (id, FreeIPA configured in $data): freeipa-server restarted and checked" bash -c \
         "test $rc = 0 && grep -q 'would run: systemctl restart freeipa-server.service' '$tmp/id2.out' &&
          grep -q 'would run: systemctl is-active freeipa-server.service' '$tmp/id2.out'"
+check "services (id): the summary counts it as enabled for the join, not running" grep -Eq "[0-9]+ running, 1 enabled for the join to start, [0-9]+ skipped, 0 failed" "$tmp/id1.out"
+check "  ... and as running once it is configured" bash -c "grep -Eq '[0-9]+ running, [0-9]+ skipped, 0 failed' '$tmp/id2.out' && ! grep -q 'enabled for the join' '$tmp/id2.out'"
 finish
