@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -411,6 +413,39 @@ static int rank(enum secret_kind k) {
         }
 }
 
+/* The store's lock: flock on its directory. Two inits at once would each make a CA and keep the
+ * last file each wrote (one's key, the other's certificate); a bundle made meanwhile could take a
+ * certificate whose key is about to change. */
+static int store_lock(int fd, int how, const char *sdir) {
+        if (flock(fd, how | LOCK_NB) == 0)
+                return 0;
+        if (errno != EWOULDBLOCK)
+                return log_error_errno(-errno, "Failed to lock %s: %m", sdir);
+        log_notice("Waiting for another rackstack-build secrets run on %s", sdir);
+        while (flock(fd, how) < 0)
+                if (errno != EINTR)
+                        return log_error_errno(-errno, "Failed to lock %s: %m", sdir);
+        return 0;
+}
+
+/* What an init killed while ssh-keygen ran leaves: its private directory, with a key no one stored. */
+static void remove_stale_keygen_dirs(int fd, const char *sdir) {
+        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        _cleanup_closedir_ DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        if (!d) {
+                if (dfd >= 0)
+                        close(dfd);
+                return;
+        }
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (startswith(de->d_name, ".ssh-keygen.")) {
+                        _cleanup_free_ char *path = strprintf("%s/%s", sdir, de->d_name);
+                        if (path)
+                                (void) walk_remove_tree(path);
+                }
+}
+
 int secrets_init(const char *dir, const struct secrets_plan *p, bool force, size_t *ret_made, size_t *ret_kept) {
         _cleanup_free_ char *sdir = strprintf("%s/secrets", dir);
         if (!sdir)
@@ -423,6 +458,9 @@ int secrets_init(const char *dir, const struct secrets_plan *p, bool force, size
         _cleanup_close_ int fd = open(sdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
+        if ((r = store_lock(fd, LOCK_EX, sdir)) < 0)
+                return r;
+        remove_stale_keygen_dirs(fd, sdir);
         size_t made = 0, kept = 0;
         /* A certificate is (re)issued when it is missing, when its key or the CA was made now, or
          * when it is not signed by the CA on disk (a CA replaced by hand). */
@@ -492,8 +530,11 @@ int secrets_bundle(const char *dir, const struct secrets_plan *p, const char *ho
                         *ret_missing = strdup(sdir);
                 return -errno;
         }
+        int r = store_lock(fd, LOCK_SH, sdir);
+        if (r < 0)
+                return r;
         struct creds c = { .host = strdup(host) };
-        int r = c.host ? 0 : -ENOMEM;
+        r = c.host ? 0 : -ENOMEM;
         for (size_t i = 0; i < p->n && r >= 0; i++) {
                 const struct secret_item *it = &p->items[i];
                 for (size_t g = 0; g < it->n_grants && r >= 0; g++) {

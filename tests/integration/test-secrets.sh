@@ -46,6 +46,21 @@ check "the CA key matches the CA certificate" bash -c \
 check "init: lab-db1's backup key is OpenSSH's (ssh-keygen -y reads it) and ssh.pub is its public key" bash -c \
         "test \"\$(ssh-keygen -y -f '$S/secrets/backup/lab-db1/ssh.key')\" = \"\$(cat '$S/secrets/backup/lab-db1/ssh.pub')\""
 check "init: ssh-keygen's private working directory is gone" test -z "$(find "$S/secrets" -name '.ssh-keygen.*')"
+# What an init killed while ssh-keygen ran leaves (its private directory, an unstored key): the next init removes it.
+mkdir -m 700 "$S/secrets/.ssh-keygen.K1LLED" && echo "-----BEGIN OPENSSH PRIVATE KEY-----" >"$S/secrets/.ssh-keygen.K1LLED/key"
+"$B" secrets init "$S" >"$tmp/stale" 2>&1; rc=$?
+check "init after a killed init: exit 0, the killed run's key directory is gone" bash -c \
+        "test $rc = 0 && test ! -e '$S/secrets/.ssh-keygen.K1LLED'"
+# Two runs at once: the second waits for the first (flock on the store), so no CA is made twice.
+ca_before=$(sha256sum <"$S/secrets/ca.key")
+flock "$S/secrets" sleep 3 &
+lockpid=$!
+sleep 0.5
+"$B" secrets init "$S" >"$tmp/wait" 2>&1; rc=$?
+wait $lockpid
+check "init while another run holds the store: it waits, says so, then keeps everything" bash -c \
+        "test $rc = 0 && grep -q 'Waiting for another rackstack-build secrets run on $S/secrets' '$tmp/wait' &&
+         test \"\$(sha256sum <'$S/secrets/ca.key')\" = '$ca_before'"
 PATH=/nonexistent "$B" secrets init "$tmp/no-keygen" >"$tmp/e" 2>&1; rc=$?
 check "init without ssh-keygen: exit 1, names the package, makes nothing" bash -c \
         "test $rc = 1 && grep -q 'ssh-keygen is not installed (package openssh-client)' '$tmp/e' && test ! -e '$tmp/no-keygen/secrets'"
