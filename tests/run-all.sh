@@ -30,6 +30,8 @@ note_free() { # name
         if [ -z "$least_free" ] || [ "$f" -lt "$least_free" ]; then least_free=$f least_after=$1; fi
 }
 gib() { awk -v b="$1" 'BEGIN { printf "%.1f GiB", b / 1073741824 }'; }
+note_free "the start"
+start_free=$least_free
 
 skipped_one() { # id, reason
         skipped=$((skipped + 1)); skips+=("$1: $2"); skip_ids+=("$1")
@@ -115,7 +117,7 @@ done
 echo
 for s in "${skips[@]+"${skips[@]}"}"; do echo "skipped: $s"; done
 for f in "${failures[@]+"${failures[@]}"}"; do echo "failed: $f"; done
-[ -n "$least_free" ] && echo "disk: $(gib "$least_free") free on the filesystem of $CACHE_FS at the least (after $least_after)"
+[ -n "$least_free" ] && echo "disk: $(gib "$start_free") free on the filesystem of $CACHE_FS at the start, $(gib "$least_free") at the least (after $least_after)"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] || exit 1
 if [ "$skipped" != 0 ] && [ "${CI:-}" = true ] && [ "${RACKSTACK_ALLOW_SKIP:-}" != 1 ]; then
