@@ -35,7 +35,12 @@ DB=rsdb$$ APP=rsapp$$ COMM=rscomm$$
 pids=()
 cleanup() {
         for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+        # What runs in the namespaces: $! is the subshell of `inDB ... &`, not the daemon it starts
+        # (runuser, pgbouncer, redis-server outlived it before).
+        local ns
+        for ns in "$DB" "$APP" "$COMM"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
         wait 2>/dev/null
+        for ns in "$DB" "$APP" "$COMM"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null; done
         ip netns del "$DB" 2>/dev/null; ip netns del "$APP" 2>/dev/null; ip netns del "$COMM" 2>/dev/null
         rm -rf "$tmp"
 }
