@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -287,11 +286,8 @@ static void clean_stale_work(const char *workroot) {
  * "error while writing"): name the cause once, in ours. Called while the failed output's blocks are
  * still held, so a full filesystem still looks full. */
 static void explain_full_disk(const char *dir) {
-        struct statvfs sv;
-        if (statvfs(dir, &sv) < 0)
-                return;
-        uint64_t avail = (uint64_t) sv.f_bavail * sv.f_frsize;
-        if (avail < 64 * MiB)
+        uint64_t avail;
+        if (fs_available(dir, &avail) >= 0 && avail < 64 * MiB)
                 log_error("The filesystem of %s is full (%.1f MiB free): No space left on device. Free some space "
                           "or choose another --out.", dir, avail / 1048576.0);
 }
@@ -420,10 +416,10 @@ static int stage_measure(struct build_run *b) {
                 return log_error_errno(r, "Failed to measure the tree: %m");
         b->tree_bytes = tm.apparent;
         ctx->image_size = build_image_size(b->tree_bytes);
-        struct statvfs sv;
-        if (statvfs(ctx->out_dir, &sv) == 0 && (uint64_t) sv.f_bavail * sv.f_frsize < b->tree_bytes * 2)
+        uint64_t avail;
+        if (fs_available(ctx->out_dir, &avail) >= 0 && avail < b->tree_bytes * 2)
                 return log_error_errno(-ENOSPC, "Not enough space in %s: %.1f GiB free, about %.1f GiB needed for the "
-                                       "image and its qcow2", ctx->out_dir, (double) sv.f_bavail * sv.f_frsize / GiB,
+                                       "image and its qcow2", ctx->out_dir, (double) avail / GiB,
                                        (double) b->tree_bytes * 2 / GiB);
         return 0;
 }
@@ -1044,10 +1040,10 @@ static int work_dir_setup(struct build_ctx *ctx, int *ret_lock_fd, char **ret_lo
         r = cache_reclaim_for_build(ctx->cache_dir, ctx->cache_keep_free);
         if (r < 0)
                 log_warning_errno(r, "Could not take room back in %s: %m", ctx->cache_dir);
-        struct statvfs sv;
-        if (statvfs(ctx->cache_dir, &sv) == 0 && (uint64_t) sv.f_bavail * sv.f_frsize < 6 * GiB)
+        uint64_t avail;
+        if (fs_available(ctx->cache_dir, &avail) >= 0 && avail < 6 * GiB)
                 return log_error_errno(-ENOSPC, "Only %.1f GiB free in %s; a build needs about 6 GiB there "
-                                       "(choose another with --cache DIR)", (double) sv.f_bavail * sv.f_frsize / GiB,
+                                       "(choose another with --cache DIR)", (double) avail / GiB,
                                        ctx->cache_dir);
         return 0;
 }

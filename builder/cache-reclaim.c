@@ -6,11 +6,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "cache-reclaim.h"
 #include "cleanup.h"
+#include "fileio.h"
 #include "layer-tree.h"
 #include "mkfs.h"
 #include "parse.h"
@@ -124,14 +124,12 @@ static int scan_kind(const char *cache_dir, const char *kind, struct cache_item 
                 if (!is_key(name) || *suffix != '.')
                         continue;
                 bool tar = streq(suffix, ".tar"), sum = streq(suffix, ".tar.sha256"), tree = streq(suffix, ".tree"),
-                     ext4 = startswith(suffix, ".ext4-"), lock = streq(suffix, ".lock");
-                if (!tar && !sum && !tree && !ext4 && !lock)
-                        continue; /* .latest, and a killed build's KEY.tar.tmp.PID (its next build's) */
+                     ext4 = startswith(suffix, ".ext4-");
+                if (!tar && !sum && !tree && !ext4)
+                        continue; /* .lock (read below), .latest, a killed build's KEY.tar.tmp.PID */
                 struct stat st;
                 if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue; /* removed meanwhile */
-                if (lock)
-                        continue; /* below: only entries with something in them are items */
                 struct cache_item *it = item_get(items, n, kind, name);
                 if (!it)
                         return -ENOMEM;
@@ -155,18 +153,18 @@ static int scan_kind(const char *cache_dir, const char *kind, struct cache_item 
                                 it->copy_bytes += m.blocks; /* bytes, 4 KiB rounded */
                 }
         }
-        /* A build touches the entry's lock when it takes it (cache_entry_lock): its time is the last use. */
-        rewinddir(d);
-        while ((de = readdir(d)))
-                if (is_key(de->d_name) && streq(de->d_name + 64, ".lock")) {
-                        struct stat st;
-                        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                                continue;
-                        for (size_t i = 0; i < *n; i++)
-                                if (streq((*items)[i].kind, kind) && strneq((*items)[i].key, de->d_name, 64) &&
-                                    st.st_mtime > (*items)[i].last_used)
-                                        (*items)[i].last_used = st.st_mtime;
-                }
+        /* A build touches the entry's lock when it takes it (cache_entry_lock): its time is the last
+         * use, unless the tarball is newer (made after the lock was taken). */
+        for (size_t i = 0; i < *n; i++) {
+                struct cache_item *it = &(*items)[i];
+                _cleanup_free_ char *lock = strprintf("%s.lock", it->key);
+                struct stat st;
+                if (!lock)
+                        return -ENOMEM;
+                if (streq(it->kind, kind) && fstatat(dirfd(d), lock, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    st.st_mtime > it->last_used)
+                        it->last_used = st.st_mtime;
+        }
         return 0;
 }
 
@@ -176,7 +174,13 @@ static int item_cmp(const void *a, const void *b) {
         return c ? c : strcmp(x->key, y->key);
 }
 
-static bool item_busy(const char *cache_dir, const struct cache_item *it);
+/* Whether a build holds the entry: its lock cannot be taken exclusively now (an entry without a
+ * lock file has no build). */
+static bool item_busy(const char *cache_dir, const struct cache_item *it) {
+        _cleanup_free_ char *lock = strprintf("%s/%s/%s.lock", cache_dir, it->kind, it->key);
+        _cleanup_close_ int fd = lock ? open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -EBADF;
+        return fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
 
 int cache_scan(const char *cache_dir, struct cache_item **ret_items, size_t *ret_n) {
         struct cache_item *items = NULL;
@@ -194,37 +198,6 @@ int cache_scan(const char *cache_dir, struct cache_item **ret_items, size_t *ret
                 qsort(items, n, sizeof *items, item_cmp);
         *ret_items = items;
         *ret_n = n;
-        return 0;
-}
-
-static char *item_path(const char *cache_dir, const struct cache_item *it, const char *suffix) {
-        return strprintf("%s/%s/%s%s", cache_dir, it->kind, it->key, suffix);
-}
-
-/* The entry's lock, taken exclusively without waiting: -EBUSY when a build holds it. */
-static int item_lock(const char *cache_dir, const struct cache_item *it, int *ret_fd) {
-        _cleanup_free_ char *lock = item_path(cache_dir, it, ".lock");
-        if (!lock)
-                return -ENOMEM;
-        _cleanup_close_ int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                return errno == EWOULDBLOCK ? -EBUSY : -errno;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
-static bool item_busy(const char *cache_dir, const struct cache_item *it) {
-        _cleanup_close_ int fd = -EBADF;
-        return item_lock(cache_dir, it, &fd) == -EBUSY;
-}
-
-int fs_available(const char *dir, uint64_t *ret) {
-        struct statvfs sv;
-        if (statvfs(dir, &sv) < 0)
-                return -errno;
-        *ret = (uint64_t) sv.f_bavail * sv.f_frsize;
         return 0;
 }
 
@@ -247,8 +220,7 @@ int reclaim_apply(const char *cache_dir, const struct cache_item *items, const s
                         break;
                 const struct reclaim_step *s = &p->steps[i];
                 const struct cache_item *it = &items[s->item];
-                _cleanup_close_ int fd = -EBADF;
-                int r = item_lock(cache_dir, it, &fd);
+                int r = cache_entry_remove(cache_dir, it->kind, it->key, s->what == RECLAIM_COPIES);
                 if (r == -EBUSY) {
                         stage_note("cache", "keeping the %s entry %.12s: a build is using it", it->kind, it->key);
                         busy++;
@@ -256,19 +228,9 @@ int reclaim_apply(const char *cache_dir, const struct cache_item *items, const s
                 }
                 if (r < 0)
                         return r;
-                _cleanup_free_ char *tar = item_path(cache_dir, it, ".tar");
-                _cleanup_free_ char *sum = item_path(cache_dir, it, ".tar.sha256");
                 _cleanup_free_ char *size = format_size_human(s->bytes), *when = ago(it->last_used);
-                if (!tar || !sum || !size || !when)
+                if (!size || !when)
                         return -ENOMEM;
-                if (s->what == RECLAIM_ENTRY) {
-                        /* The tarball first: a sum without its tarball is an absent entry, a
-                         * tarball without its sum one that is never trusted. */
-                        if (unlink(tar) < 0 && errno != ENOENT)
-                                return -errno;
-                        (void) unlink(sum);
-                }
-                layer_tree_remove(tar);
                 stage_note("cache", "removed %s of the %s entry %.12s (%s, last used %s)",
                            s->what == RECLAIM_ENTRY ? "the whole" : "the unpacked copies", it->kind, it->key, size, when);
                 freed += s->bytes;

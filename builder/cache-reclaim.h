@@ -64,9 +64,6 @@ void cache_items_free(struct cache_item *items, size_t n);
 int reclaim_apply(const char *cache_dir, const struct cache_item *items, const struct reclaim_plan *p,
                   uint64_t stop_when_free, uint64_t *ret_freed, size_t *ret_busy);
 
-/* Bytes available to an unprivileged writer on dir's filesystem. */
-int fs_available(const char *dir, uint64_t *ret);
-
 /* A build's automatic reclaim: when fewer than keep_free bytes are available in the cache, copies
  * and then whole entries no build is using go, least recently used first, until keep_free are (or
  * nothing more can go). 0: nothing was needed or done; >0: something was removed. */

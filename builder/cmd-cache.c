@@ -7,6 +7,7 @@
 #include "cache-reclaim.h"
 #include "cleanup.h"
 #include "commands.h"
+#include "fileio.h"
 #include "log.h"
 #include "parse.h"
 #include "progress.h"
@@ -145,8 +146,11 @@ int cmd_cache(int argc, char **argv) {
                                p.steps[i].what == RECLAIM_ENTRY ? "the whole" : "the unpacked copies", it->kind, it->key,
                                strna(s));
                 }
-        else
-                r = reclaim_apply(dir, items, &p, keep_free_s ? keep_free : 0, &freed, &(size_t) { 0 });
+        else {
+                size_t taken = 0; /* entries a build took after the scan */
+                r = reclaim_apply(dir, items, &p, keep_free_s ? keep_free : 0, &freed, &taken);
+                busy += taken;
+        }
         _cleanup_free_ char *ps = format_size_human(dry_run ? p.bytes : freed), *ts = format_size_human(total);
         reclaim_plan_done(&p);
         cache_items_free(items, n);

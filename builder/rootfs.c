@@ -516,19 +516,33 @@ void cache_latest_update(struct build_ctx *ctx, const char *kind, const char *fa
                 return;
         /* The entry it replaces is out of date: remove it unless a build is using it (it holds
          * the entry's lock shared; a later build finds it gone and this file pointing past it). */
-        _cleanup_free_ char *lock = strprintf("%s/%s/%s.lock", ctx->cache_dir, kind, old_key);
-        _cleanup_free_ char *tar = strprintf("%s/%s/%s.tar", ctx->cache_dir, kind, old_key);
-        _cleanup_free_ char *sum = strprintf("%s/%s/%s.tar.sha256", ctx->cache_dir, kind, old_key);
-        if (!lock || !tar || !sum)
-                return;
-        _cleanup_close_ int fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
-                return;
-        if (access(tar, F_OK) == 0)
+        if (cache_entry_remove(ctx->cache_dir, kind, old_key, false) > 0)
                 stage_note("cache", "removing the out-of-date %s entry %.12s", kind, old_key);
-        (void) unlink(sum);
-        (void) unlink(tar);
+}
+
+int cache_entry_remove(const char *cache_dir, const char *kind, const char *key, bool copies_only) {
+        _cleanup_free_ char *lock = strprintf("%s/%s/%s.lock", cache_dir, kind, key);
+        _cleanup_free_ char *tar = strprintf("%s/%s/%s.tar", cache_dir, kind, key);
+        _cleanup_free_ char *sum = strprintf("%s/%s/%s.tar.sha256", cache_dir, kind, key);
+        if (!lock || !tar || !sum)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : -errno;
+        int r = 0;
+        if (!copies_only) {
+                /* The tarball first: a sum without its tarball is an absent entry (and a few bytes),
+                 * a tarball without its sum one no build trusts, taking its size for nothing. */
+                if (unlink(tar) == 0)
+                        r = 1;
+                else if (errno != ENOENT)
+                        return -errno;
+                (void) unlink(sum);
+        }
         layer_tree_remove(tar);
+        return r;
 }
 
 /* The archive state the keys are made with: the archive's as it is now, so a base cached before a

@@ -49,6 +49,10 @@ int cache_entry_commit(struct cache_entry *e, const char *tmp_path);
  * base as it is), with from's sum. -errno without a message when the link cannot be made (the
  * caller writes the tarball instead). */
 int cache_entry_link(struct cache_entry *e, const struct cache_entry *from);
+/* Remove the entry KIND/KEY (its tarball and sum) and the copies made from it (layer_tree_remove), or
+ * only the copies, under its lock taken exclusively without waiting: -EBUSY when a build holds it.
+ * >0 when a tarball was removed. */
+int cache_entry_remove(const char *cache_dir, const char *kind, const char *key, bool copies_only);
 /* Drop a corrupt entry. */
 void cache_entry_discard(struct cache_entry *e);
 /* Let other builds in (the entry is immutable once published; they may read it concurrently). */

@@ -430,13 +430,9 @@ static int store_lock(int fd, int how, const char *sdir) {
 
 /* What an init killed while ssh-keygen ran leaves: its private directory, with a key no one stored. */
 static void remove_stale_keygen_dirs(int fd, const char *sdir) {
-        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        _cleanup_closedir_ DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-        if (!d) {
-                if (dfd >= 0)
-                        close(dfd);
+        _cleanup_closedir_ DIR *d = NULL;
+        if (opendir_dup(fd, &d) < 0)
                 return;
-        }
         struct dirent *de;
         while ((de = readdir(d)))
                 if (startswith(de->d_name, ".ssh-keygen.")) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -303,5 +304,13 @@ int pwrite_exact(int fd, const void *buf, size_t n, uint64_t off) {
                         return -errno;
                 done += (size_t) k;
         }
+        return 0;
+}
+
+int fs_available(const char *path, uint64_t *ret) {
+        struct statvfs sv;
+        if (statvfs(path, &sv) < 0)
+                return -errno;
+        *ret = (uint64_t) sv.f_bavail * sv.f_frsize;
         return 0;
 }

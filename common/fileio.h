@@ -46,3 +46,6 @@ int pread_full(int fd, void *buf, size_t n, uint64_t off, size_t *ret_got);
 /* pread/pwrite of exactly n bytes at off (EINTR retried); a short read (end of file) is -EIO. */
 int pread_exact(int fd, void *buf, size_t n, uint64_t off);
 int pwrite_exact(int fd, const void *buf, size_t n, uint64_t off);
+
+/* Bytes an unprivileged writer may still use on path's filesystem (statvfs f_bavail). */
+int fs_available(const char *path, uint64_t *ret);

@@ -74,7 +74,7 @@ check "  ... naming it" grep -q "Bad --cache-keep-free 'lots'" "$tmp/o"
 "$B" cache prune --cache "$C" --all --dry-run >"$tmp/dry" 2>&1
 check "cache prune --all --dry-run: names every step (two layers' copies, three tarballs)" test "$(grep -c '^would remove' "$tmp/dry")" = 5
 check "  ... the entry in use is kept, and said so" bash -c "grep -q 'keeping the layer entry ${BUSY:0:12}: a build is using it' '$tmp/dry' && ! grep -q 'would remove.*${BUSY:0:12}' '$tmp/dry'"
-check "  ... copies before tarballs" bash -c "grep '^would remove' '$tmp/dry' | head -2 | grep -q -v whole && test \"\$(grep '^would remove' '$tmp/dry' | tail -3 | grep -c whole)\" = 3"
+check "  ... copies before tarballs" bash -c "! grep '^would remove' '$tmp/dry' | head -2 | grep -q whole && test \"\$(grep '^would remove' '$tmp/dry' | tail -3 | grep -c whole)\" = 3"
 check "  ... and nothing went" test "$(state | sort)" = "$before"
 
 # ---- prune --keep-free: the oldest copies that are not in use, no more -----------------------------
